@@ -1,0 +1,136 @@
+/**
+ * The naming rules of IAM, S3, EKS and Kubernetes, as small functions: each returns what is wrong (a sentence
+ * that says what is allowed) or undefined when the value is fine. Used by the config schema and by the wizard's
+ * prompts, so both say the same thing.
+ */
+
+export type Rule = (value: string) => string | undefined;
+
+const IAM_NAME_CHARS = /^[\w+=,.@-]+$/;
+
+export const roleName: Rule = (v) => {
+  if (v.length < 1 || v.length > 64) return `must be 1 to 64 characters, not ${v.length}`;
+  if (!IAM_NAME_CHARS.test(v)) return 'may only hold letters, digits and + = , . @ _ -';
+  return undefined;
+};
+
+export const policyName: Rule = (v) => {
+  if (v.length < 1 || v.length > 128) return `must be 1 to 128 characters, not ${v.length}`;
+  if (!IAM_NAME_CHARS.test(v)) return 'may only hold letters, digits and + = , . @ _ -';
+  return undefined;
+};
+
+/** IAM path: `/` or `/a/b/`, printable ASCII, at most 512 characters. */
+export const iamPath: Rule = (v) => {
+  if (v.length > 512) return `must be at most 512 characters, not ${v.length}`;
+  if (!/^\/([\x21-\x7E]*\/)?$/.test(v))
+    return 'must start and end with "/" and hold printable ASCII only, e.g. / or /flyte/';
+  if (v.includes('//')) return 'must not hold an empty segment ("//")';
+  return undefined;
+};
+
+/** S3 general-purpose bucket names. */
+export const bucketName: Rule = (v) => {
+  if (v.length < 3 || v.length > 63) return `must be 3 to 63 characters, not ${v.length}`;
+  if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(v)) {
+    return 'may only hold lower-case letters, digits, dots and hyphens, and must start and end with a letter or digit';
+  }
+  if (v.includes('..')) return 'must not hold two dots in a row';
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(v)) return 'must not look like an IP address';
+  if (/^(xn--|sthree-|amzn-s3-demo-)/.test(v)) return 'must not start with xn--, sthree- or amzn-s3-demo-';
+  if (/(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(v))
+    return 'must not end with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)';
+  return undefined;
+};
+
+/** Region codes such as eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-5. */
+export const region: Rule = (v) =>
+  /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/.test(v) ? undefined : 'must be an AWS region code such as eu-west-1';
+
+/** EKS cluster names. */
+export const clusterName: Rule = (v) => {
+  if (v.length < 1 || v.length > 100) return `must be 1 to 100 characters, not ${v.length}`;
+  if (!/^[0-9A-Za-z][A-Za-z0-9_-]*$/.test(v))
+    return 'must start with a letter or digit and hold only letters, digits, - and _';
+  return undefined;
+};
+
+/** A Kubernetes namespace, project or domain: a DNS label (RFC 1123), at most 63 characters. */
+export const dnsLabel: Rule = (v) => {
+  if (v.length < 1 || v.length > 63) return `must be 1 to 63 characters, not ${v.length}`;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(v)) {
+    return 'must be a DNS label: lower-case letters, digits and -, starting and ending with a letter or digit';
+  }
+  return undefined;
+};
+
+/** A Kubernetes service account name: a DNS subdomain, at most 253 characters. */
+export const serviceAccountName: Rule = (v) => {
+  if (v.length < 1 || v.length > 253) return `must be 1 to 253 characters, not ${v.length}`;
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v)) {
+    return 'must be a DNS subdomain: lower-case letters, digits, - and ., starting and ending with a letter or digit';
+  }
+  return undefined;
+};
+
+const POLICY_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|aws):policy\/([\x21-\x7E]*\/)?[\w+=,.@-]{1,128}$/;
+
+/** The ARN of a managed policy: `arn:aws:iam::aws:policy/Name` or `arn:aws:iam::123456789012:policy/path/Name`. */
+export const policyArn: Rule = (v) =>
+  POLICY_ARN.test(v)
+    ? undefined
+    : 'must be a managed policy ARN such as arn:aws:iam::aws:policy/PowerUserAccess or arn:aws:iam::123456789012:policy/my-policy';
+
+export const accountId: Rule = (v) => (/^\d{12}$/.test(v) ? undefined : 'must be a 12-digit AWS account ID');
+
+export const profileName: Rule = (v) =>
+  v.trim() === '' || /\s/.test(v) ? 'must be a profile name from ~/.aws/config, without spaces' : undefined;
+
+const TAG_CHARS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+export const tagKey: Rule = (v) => {
+  if (v.length < 1 || v.length > 128) return `tag keys must be 1 to 128 characters, not ${v.length}`;
+  if (!TAG_CHARS.test(v)) return 'tag keys may only hold letters, digits, spaces and _ . : / = + - @';
+  if (v.toLowerCase().startsWith('aws:')) return 'tag keys must not start with "aws:" (reserved by AWS)';
+  return undefined;
+};
+
+export const tagValue: Rule = (v) => {
+  if (v.length > 256) return `tag values must be at most 256 characters, not ${v.length}`;
+  if (!TAG_CHARS.test(v)) return 'tag values may only hold letters, digits, spaces and _ . : / = + - @';
+  return undefined;
+};
+
+/** At most 50 tags per IAM resource; the tool adds one of its own. */
+export const MAX_TAGS = 50;
+export const MANAGED_BY_KEY = 'managed-by';
+export const MANAGED_BY_VALUE = 'flyte-aws-setup';
+
+/** Edit distance, for did-you-mean. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The closest of `candidates` to `word`, when one is close enough to be a likely typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  const lower = word.toLowerCase().replace(/[-_]/g, '');
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const cl = c.toLowerCase().replace(/[-_]/g, '');
+    const d = cl === lower ? 0 : editDistance(lower, cl);
+    if (best === undefined || d < best.d) best = { c, d };
+  }
+  if (best === undefined) return undefined;
+  const limit = Math.max(1, Math.floor(Math.max(word.length, best.c.length) / 3));
+  return best.d <= limit ? best.c : undefined;
+}

@@ -1,0 +1,257 @@
+/**
+ * The config file, the public contract: its schema (types, field rules, descriptions for the JSON Schema that
+ * editors use) and the resolved shape the engine works from, with every default filled in.
+ */
+import { z } from 'zod';
+import * as rules from './rules.js';
+
+function ruled(rule: rules.Rule, description: string) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      const message = rule(value);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', message: `${message} (got ${JSON.stringify(value)})` });
+    })
+    .describe(description);
+}
+
+const roleNameField = (description: string) => ruled(rules.roleName, description);
+const policyArnList = z
+  .array(ruled(rules.policyArn, 'A managed policy ARN.'))
+  .describe('More managed policies to attach, by ARN.');
+
+/** A section: `false` skips it, `true` or a mapping enables it. */
+function section<T extends z.ZodRawShape>(shape: T, description: string) {
+  return z.union([z.boolean(), z.strictObject(shape)]).describe(description);
+}
+
+export const DEFAULT_DOMAINS = ['development', 'staging', 'production'] as const;
+
+export const SECTION_IDS = [
+  'clusterRole',
+  'nodeRole',
+  'oidcProvider',
+  'customPolicy',
+  'systemRole',
+  'workersRole',
+  'projectRoles',
+] as const;
+export type SectionId = (typeof SECTION_IDS)[number];
+
+export const projectRoleSchema = z.strictObject({
+  project: ruled(rules.dnsLabel, 'Flyte project name; its namespaces are <project>-<domain>.'),
+  domains: z
+    .array(ruled(rules.dnsLabel, 'A Flyte domain.'))
+    .min(1)
+    .optional()
+    .describe('Domains of the project (default: development, staging, production).'),
+  roleName: roleNameField('IAM role name (default flyte-<project>-role).').optional(),
+  serviceAccount: ruled(rules.serviceAccountName, 'Service account the tasks run as (default: default).').optional(),
+  extraPolicies: policyArnList.optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
+    region: ruled(rules.region, "AWS region; else AWS_REGION or the profile's region.").optional(),
+    profile: ruled(
+      rules.profileName,
+      'Named profile from ~/.aws/config; else the default credential chain.',
+    ).optional(),
+    accountId: ruled(
+      rules.accountId,
+      'Expected AWS account ID: nothing is done when the credentials are for another account.',
+    ).optional(),
+    cluster: ruled(
+      rules.clusterName,
+      'EKS cluster name (needed by the OIDC provider and the roles after it).',
+    ).optional(),
+    bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
+    namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
+    tags: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('Tags added to everything the tool creates, beside managed-by: flyte-aws-setup.'),
+    permissionsBoundary: ruled(
+      rules.policyArn,
+      'Managed policy ARN set as the permissions boundary of every role.',
+    ).optional(),
+    path: ruled(rules.iamPath, 'IAM path for the roles and the policy (default /).').optional(),
+    clusterRole: section(
+      { name: roleNameField('Role name (default flyte-eks-cluster-role).').optional() },
+      'EKS cluster role.',
+    ).optional(),
+    nodeRole: section(
+      { name: roleNameField('Role name (default flyte-eks-node-role).').optional() },
+      'EKS node role.',
+    ).optional(),
+    oidcProvider: z
+      .boolean()
+      .optional()
+      .describe("IAM OIDC identity provider for the cluster's issuer (default true)."),
+    customPolicy: section(
+      { name: ruled(rules.policyName, 'Policy name (default flyte-custom-policy).').optional() },
+      'Customer-managed S3 policy for the bucket.',
+    ).optional(),
+    systemRole: section(
+      {
+        name: roleNameField('Role name (default flyte-system-role).').optional(),
+        serviceAccount: ruled(
+          rules.serviceAccountName,
+          'Backend service account (default flyte-backend-flyte-binary).',
+        ).optional(),
+        extraPolicies: policyArnList.optional(),
+      },
+      'Flyte backend role (IRSA).',
+    ).optional(),
+    workersRole: section(
+      {
+        name: roleNameField('Role name (default flyte-workers-role).').optional(),
+        serviceAccount: ruled(
+          rules.serviceAccountName,
+          'Service account of the task pods (default default).',
+        ).optional(),
+        allNamespaces: z
+          .boolean()
+          .optional()
+          .describe('Trust the service account in every namespace (StringLike *), as the documents do (default true).'),
+        namespaces: z
+          .array(ruled(rules.dnsLabel, 'A namespace.'))
+          .optional()
+          .describe('With allNamespaces: false, namespaces trusted beside the Flyte namespace.'),
+        extraPolicies: policyArnList.optional(),
+      },
+      'Role of the task pods (IRSA).',
+    ).optional(),
+    projectRoles: z.array(projectRoleSchema).optional().describe('Roles scoped to project-domain namespaces.'),
+  })
+  .describe('flyte-aws-setup config: the AWS IAM pieces Flyte needs on Amazon EKS.');
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface RoleSection {
+  name: string;
+}
+export interface IrsaRoleSection {
+  name: string;
+  serviceAccount: string;
+  extraPolicies: string[];
+}
+export interface WorkersRoleSection extends IrsaRoleSection {
+  allNamespaces: boolean;
+  namespaces: string[];
+}
+export interface ProjectRole {
+  project: string;
+  domains: string[];
+  roleName: string;
+  serviceAccount: string;
+  extraPolicies: string[];
+}
+
+/** A validated config with every default filled in: what the engine reads. */
+export interface Config {
+  region?: string;
+  profile?: string;
+  accountId?: string;
+  cluster?: string;
+  bucket: string;
+  namespace: string;
+  tags: Record<string, string>;
+  permissionsBoundary?: string;
+  path: string;
+  clusterRole: RoleSection | false;
+  nodeRole: RoleSection | false;
+  oidcProvider: boolean;
+  customPolicy: { name: string } | false;
+  systemRole: IrsaRoleSection | false;
+  workersRole: WorkersRoleSection | false;
+  projectRoles: ProjectRole[];
+}
+
+export const DEFAULT_NAMES = {
+  clusterRole: 'flyte-eks-cluster-role',
+  nodeRole: 'flyte-eks-node-role',
+  customPolicy: 'flyte-custom-policy',
+  systemRole: 'flyte-system-role',
+  systemServiceAccount: 'flyte-backend-flyte-binary',
+  workersRole: 'flyte-workers-role',
+  workersServiceAccount: 'default',
+  namespace: 'flyte',
+} as const;
+
+export function defaultProjectRoleName(project: string): string {
+  return `flyte-${project}-role`;
+}
+
+function enabled<T extends object>(value: boolean | T | undefined): Partial<T> | false {
+  if (value === false) return false;
+  if (value === undefined || value === true) return {};
+  return value;
+}
+
+/** Fill in the defaults of a config that passed the schema. */
+export function resolveConfig(raw: RawConfig): Config {
+  const clusterRole = enabled(raw.clusterRole);
+  const nodeRole = enabled(raw.nodeRole);
+  const customPolicy = enabled(raw.customPolicy);
+  const systemRole = enabled(raw.systemRole);
+  const workersRole = enabled(raw.workersRole);
+  return {
+    ...(raw.region !== undefined ? { region: raw.region } : {}),
+    ...(raw.profile !== undefined ? { profile: raw.profile } : {}),
+    ...(raw.accountId !== undefined ? { accountId: raw.accountId } : {}),
+    ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
+    bucket: raw.bucket,
+    namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
+    tags: { ...(raw.tags ?? {}) },
+    ...(raw.permissionsBoundary !== undefined ? { permissionsBoundary: raw.permissionsBoundary } : {}),
+    path: raw.path ?? '/',
+    clusterRole: clusterRole && { name: clusterRole.name ?? DEFAULT_NAMES.clusterRole },
+    nodeRole: nodeRole && { name: nodeRole.name ?? DEFAULT_NAMES.nodeRole },
+    oidcProvider: raw.oidcProvider ?? true,
+    customPolicy: customPolicy && { name: customPolicy.name ?? DEFAULT_NAMES.customPolicy },
+    systemRole: systemRole && {
+      name: systemRole.name ?? DEFAULT_NAMES.systemRole,
+      serviceAccount: systemRole.serviceAccount ?? DEFAULT_NAMES.systemServiceAccount,
+      extraPolicies: systemRole.extraPolicies ?? [],
+    },
+    workersRole: workersRole && {
+      name: workersRole.name ?? DEFAULT_NAMES.workersRole,
+      serviceAccount: workersRole.serviceAccount ?? DEFAULT_NAMES.workersServiceAccount,
+      allNamespaces: workersRole.allNamespaces ?? true,
+      namespaces: workersRole.namespaces ?? [],
+      extraPolicies: workersRole.extraPolicies ?? [],
+    },
+    projectRoles: (raw.projectRoles ?? []).map(resolveProjectRole),
+  };
+}
+
+export function resolveProjectRole(p: z.infer<typeof projectRoleSchema>): ProjectRole {
+  return {
+    project: p.project,
+    domains: p.domains ?? [...DEFAULT_DOMAINS],
+    roleName: p.roleName ?? defaultProjectRoleName(p.project),
+    serviceAccount: p.serviceAccount ?? 'default',
+    extraPolicies: p.extraPolicies ?? [],
+  };
+}
+
+/** The sections that need the EKS cluster (its OIDC issuer). */
+export const CLUSTER_SECTIONS: readonly SectionId[] = [
+  'oidcProvider',
+  'customPolicy',
+  'systemRole',
+  'workersRole',
+  'projectRoles',
+];
+
+export function sectionEnabled(config: Config, id: SectionId): boolean {
+  if (id === 'projectRoles') return config.projectRoles.length > 0;
+  return config[id] !== false;
+}
+
+/** The JSON Schema of the config file, for editors (`$schema`). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { target: 'draft-2020-12', unrepresentable: 'any' });
+}
