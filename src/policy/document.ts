@@ -1,0 +1,103 @@
+/**
+ * IAM policy documents: the types, and the builders for every document the tool writes.
+ * Pure: no AWS calls, no I/O.
+ */
+import { STS_AUDIENCE, issuerHostPath, type Partition } from './partition.js';
+
+export type StringOrList = string | string[];
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: '*' | Record<string, StringOrList>;
+  NotPrincipal?: '*' | Record<string, StringOrList>;
+  Action?: StringOrList;
+  NotAction?: StringOrList;
+  Resource?: StringOrList;
+  NotResource?: StringOrList;
+  Condition?: Record<string, Record<string, StringOrList>>;
+}
+
+export interface PolicyDocument {
+  Version: string;
+  Statement: PolicyStatement[];
+  Id?: string;
+}
+
+export const POLICY_VERSION = '2012-10-17';
+
+/** Trust for an AWS service (`eks.amazonaws.com`, `ec2.amazonaws.com`) to assume the role. */
+export function serviceTrustPolicy(servicePrincipal: string): PolicyDocument {
+  return {
+    Version: POLICY_VERSION,
+    Statement: [{ Effect: 'Allow', Principal: { Service: servicePrincipal }, Action: 'sts:AssumeRole' }],
+  };
+}
+
+export function serviceAccountSubject(namespace: string, serviceAccount: string): string {
+  return `system:serviceaccount:${namespace}:${serviceAccount}`;
+}
+
+export interface IrsaTrustInput {
+  providerArn: string;
+  issuerUrl: string;
+  /** `system:serviceaccount:<namespace>:<name>` values; `*` in a namespace makes the condition StringLike. */
+  subjects: string[];
+}
+
+/**
+ * The IRSA trust of an EKS service account role. Both condition keys come from the cluster's own issuer
+ * (the documents mix `us-east-1` with the real region); `aud` stays under StringEquals (the documents move it to
+ * StringLike with `sub`); `sub` goes under StringLike only when one of its values holds a wildcard.
+ */
+export function irsaTrustPolicy({ providerArn, issuerUrl, subjects }: IrsaTrustInput): PolicyDocument {
+  if (subjects.length === 0) throw new Error('irsaTrustPolicy: no subjects');
+  const host = issuerHostPath(issuerUrl);
+  const sub = subjects.length === 1 ? subjects[0]! : [...subjects];
+  const wildcard = subjects.some(hasWildcard);
+  const condition: Record<string, Record<string, StringOrList>> = wildcard
+    ? { StringEquals: { [`${host}:aud`]: STS_AUDIENCE }, StringLike: { [`${host}:sub`]: sub } }
+    : { StringEquals: { [`${host}:aud`]: STS_AUDIENCE, [`${host}:sub`]: sub } };
+  return {
+    Version: POLICY_VERSION,
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: providerArn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: condition,
+      },
+    ],
+  };
+}
+
+export function hasWildcard(value: string): boolean {
+  return value.includes('*') || value.includes('?');
+}
+
+/** The S3 actions of the documents' custom policy (seed 002). */
+export const FLYTE_S3_ACTIONS = ['s3:DeleteObject*', 's3:GetObject*', 's3:ListBucket', 's3:PutObject*'] as const;
+
+/** The customer-managed policy that scopes Flyte to its bucket, in place of AmazonS3FullAccess. */
+export function bucketPolicyDocument(partition: Partition, bucket: string): PolicyDocument {
+  return {
+    Version: POLICY_VERSION,
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [...FLYTE_S3_ACTIONS],
+        Resource: [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/*`],
+      },
+    ],
+  };
+}
+
+/** Length as IAM counts it for the trust-policy quota: the document without white space. */
+export function policySize(doc: PolicyDocument): number {
+  return JSON.stringify(doc).length;
+}
+
+/** IAM's default quota for a role trust policy (it can be raised to 4,096 on request). */
+export const TRUST_POLICY_MAX = 2048;
+/** IAM's quota for a customer-managed policy document. */
+export const MANAGED_POLICY_MAX = 6144;
