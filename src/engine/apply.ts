@@ -1,0 +1,325 @@
+/**
+ * Applying a plan: sections run as soon as the sections they depend on are done and checked (independent ones
+ * at the same time, up to a bound), each resource's steps in order, then read back until it matches (IAM is
+ * eventually consistent). The engine never prompts: it asks its host.
+ */
+import { isCode, originalMessage } from '../aws/errors.js';
+import type { AwsGateway } from '../aws/gateway.js';
+import type { SectionId } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { sectionById } from '../sections/index.js';
+import { limiter, sleep } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
+import type { Facts, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from './model.js';
+import { planResource } from './plan.js';
+
+export type SectionOutcome =
+  'created' | 'updated' | 'unchanged' | 'waiting' | 'skipped' | 'declined' | 'failed' | 'interrupted' | 'not-run';
+
+export interface ResourceResult {
+  kind: ResourcePlan['kind'];
+  name: string;
+  arn: string;
+  action: ResourceAction;
+  done: Step[];
+  remaining: Step[];
+  notes: Note[];
+}
+
+export interface SectionResult {
+  id: SectionId;
+  title: string;
+  outcome: SectionOutcome;
+  resources: ResourceResult[];
+  waiting?: { reason: string; todo: string };
+  /** `stack` only for an internal error (a bug), which is reported with it. */
+  error?: { message: string; hint?: string; code?: string; stack?: string };
+  /** Why a section did not run (a dependency failed, the run stopped). */
+  reason?: string;
+}
+
+export type RunOutcome = 'complete' | 'incomplete' | 'failed' | 'interrupted';
+
+export interface RunResult {
+  outcome: RunOutcome;
+  facts: Facts;
+  sections: SectionResult[];
+}
+
+export type ApplyEvent =
+  | { type: 'section-start'; section: SectionPlan }
+  | { type: 'step'; section: SectionId; resource: string; step: Step }
+  | { type: 'verify'; section: SectionId; resource: string }
+  | { type: 'section-done'; result: SectionResult };
+
+export interface ApplyHost {
+  /** Asked before a section with changes; false skips it. Absent: every section is applied. */
+  confirmSection?(section: SectionPlan): Promise<boolean>;
+  onEvent?(event: ApplyEvent): void;
+}
+
+export interface ApplyOptions {
+  /** Sections in flight at once (1 for the wizard, which asks before each). */
+  concurrency?: number;
+  /** Stop before the next AWS call when aborted; the call in flight completes. */
+  signal?: AbortSignal;
+  /** How long to wait for IAM to show a change (eventual consistency), and the first pause between reads. */
+  consistency?: { timeoutMs: number; initialDelayMs: number };
+}
+
+export class InterruptedError extends UserError {
+  constructor() {
+    super('interrupted');
+    this.name = 'InterruptedError';
+  }
+}
+
+/** The account is not in the state the config describes, even after waiting for IAM to settle. */
+export class VerificationError extends UserError {
+  constructor(resource: string, remaining: Step[]) {
+    super(
+      `${resource} does not match the config after the changes: still to do ${remaining.map((s) => s.op).join(', ')}`,
+      { hint: 'someone or something may be changing it at the same time; run again to see the plan' },
+    );
+    this.name = 'VerificationError';
+  }
+}
+
+const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 500 };
+const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
+
+interface RunState {
+  gateway: AwsGateway;
+  options: Required<Pick<ApplyOptions, 'consistency'>> & ApplyOptions;
+  /** Names and ARNs of what this run created: only those may be missing for a moment (eventual consistency). */
+  created: Set<string>;
+  stopped: boolean;
+}
+
+export async function applyPlan(
+  plan: Plan,
+  gateway: AwsGateway,
+  host: ApplyHost = {},
+  options: ApplyOptions = {},
+): Promise<RunResult> {
+  const state: RunState = {
+    gateway,
+    options: { ...options, consistency: options.consistency ?? DEFAULT_CONSISTENCY },
+    created: new Set(),
+    stopped: false,
+  };
+  const limit = limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const byId = new Map<SectionId, Promise<SectionResult>>();
+  const emitter = orderedEmitter(plan.sections.length, (result) => host.onEvent?.({ type: 'section-done', result }));
+
+  plan.sections.forEach((section, index) => {
+    const deps = sectionById(section.id)
+      .dependsOn.map((d) => byId.get(d))
+      .filter((p): p is Promise<SectionResult> => p !== undefined);
+    const promise = (async (): Promise<SectionResult> => {
+      // Only a section with changes needs what it depends on.
+      if (section.status !== 'create' && section.status !== 'update') return runSection(section, state, host);
+      const depResults = await Promise.all(deps);
+      const failedDep = depResults.find((r) => ['failed', 'interrupted', 'not-run'].includes(r.outcome));
+      if (failedDep !== undefined) return notRun(section, `needs ${failedDep.id}, which did not complete`);
+      return limit(() => runSection(section, state, host));
+    })();
+    byId.set(section.id, promise);
+    void promise.then((r) => emitter(index, r));
+  });
+
+  const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
+  return { outcome: runOutcome(sections, options.signal), facts: plan.facts, sections };
+}
+
+function runOutcome(sections: SectionResult[], signal?: AbortSignal): RunOutcome {
+  if (signal?.aborted) return 'interrupted';
+  if (sections.some((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome))) return 'failed';
+  if (sections.some((s) => s.outcome === 'waiting' || s.outcome === 'declined')) return 'incomplete';
+  return 'complete';
+}
+
+/** Calls `emit` in section order, whatever order the sections finish in. */
+function orderedEmitter(count: number, emit: (r: SectionResult) => void): (index: number, r: SectionResult) => void {
+  const done: (SectionResult | undefined)[] = new Array(count);
+  let next = 0;
+  return (index, r) => {
+    done[index] = r;
+    while (next < count && done[next] !== undefined) emit(done[next++]!);
+  };
+}
+
+function resourceResult(r: ResourcePlan, done: Step[] = [], remaining: Step[] = r.steps, arn = r.arn): ResourceResult {
+  return { kind: r.kind, name: r.name, arn, action: r.action, done, remaining, notes: r.notes };
+}
+
+function notRun(section: SectionPlan, reason: string): SectionResult {
+  return {
+    id: section.id,
+    title: section.title,
+    outcome: 'not-run',
+    resources: section.resources.map((r) => resourceResult(r)),
+    reason,
+  };
+}
+
+async function runSection(section: SectionPlan, state: RunState, host: ApplyHost): Promise<SectionResult> {
+  const base = { id: section.id, title: section.title };
+  switch (section.status) {
+    case 'skipped':
+      return { ...base, outcome: 'skipped', resources: [] };
+    case 'waiting':
+      return { ...base, outcome: 'waiting', resources: [], ...(section.waiting ? { waiting: section.waiting } : {}) };
+    case 'unchanged':
+      return { ...base, outcome: 'unchanged', resources: section.resources.map((r) => resourceResult(r, [], [])) };
+  }
+  if (state.stopped || state.options.signal?.aborted) return notRun(section, 'the run stopped before this section');
+  if (host.confirmSection && !(await host.confirmSection(section))) {
+    return { ...base, outcome: 'declined', resources: section.resources.map((r) => resourceResult(r)) };
+  }
+  host.onEvent?.({ type: 'section-start', section });
+  const results: ResourceResult[] = [];
+  for (const [i, resource] of section.resources.entries()) {
+    const progress = { done: [] as Step[], arn: resource.arn };
+    try {
+      await applyResource(section.id, resource, state, host, progress);
+      results.push(resourceResult(resource, progress.done, [], progress.arn));
+    } catch (err) {
+      state.stopped = true;
+      results.push(
+        resourceResult(
+          resource,
+          progress.done,
+          resource.steps.filter((s) => !progress.done.includes(s)),
+        ),
+      );
+      for (const rest of section.resources.slice(i + 1)) results.push(resourceResult(rest));
+      if (err instanceof InterruptedError) return { ...base, outcome: 'interrupted', resources: results };
+      const e = err instanceof UserError ? err : undefined;
+      return {
+        ...base,
+        outcome: 'failed',
+        resources: results,
+        error: {
+          message: (err as Error).message,
+          ...(e?.hint ? { hint: e.hint } : {}),
+          ...((err as { code?: string }).code ? { code: (err as { code?: string }).code } : {}),
+          ...(e === undefined ? { stack: (err as Error).stack ?? String(err) } : {}),
+        },
+      };
+    }
+  }
+  const changed = results.filter((r) => r.action !== 'none');
+  return {
+    ...base,
+    outcome: changed.every((r) => r.action === 'create') ? 'created' : 'updated',
+    resources: results,
+  };
+}
+
+async function applyResource(
+  sectionId: SectionId,
+  resource: ResourcePlan,
+  state: RunState,
+  host: ApplyHost,
+  progress: { done: Step[]; arn: string },
+): Promise<void> {
+  if (resource.steps.length === 0) return;
+  let steps = resource.steps;
+  for (let round = 0; round < 2; round++) {
+    let conflict = false;
+    for (const step of steps) {
+      if (state.options.signal?.aborted) throw new InterruptedError();
+      host.onEvent?.({ type: 'step', section: sectionId, resource: resource.name, step });
+      try {
+        await executeStep(step, state);
+      } catch (err) {
+        // Created meanwhile (a retried create whose first answer was lost, or another run): read it and plan again.
+        if (round === 0 && CREATES.has(step.op) && isCode(err, 'EntityAlreadyExists')) {
+          conflict = true;
+          break;
+        }
+        throw err;
+      }
+      progress.done.push(step);
+      if (CREATES.has(step.op)) state.created.add(createdKey(step));
+    }
+    if (!conflict) break;
+    const current = await readResource(state.gateway, resource.desired);
+    steps = planResource(resource.desired, current).steps;
+  }
+  if (state.options.signal?.aborted) throw new InterruptedError();
+  host.onEvent?.({ type: 'verify', section: sectionId, resource: resource.name });
+  progress.arn = await waitUntilMatches(resource, state);
+}
+
+function createdKey(step: Step): string {
+  switch (step.op) {
+    case 'CreateRole':
+      return `role:${step.roleName}`;
+    case 'CreatePolicy':
+      return `policy:${step.name}`;
+    case 'CreateOpenIDConnectProvider':
+      return `oidc:${step.url}`;
+    default:
+      return step.op;
+  }
+}
+
+/**
+ * One step, retried while IAM has not yet caught up with something this run just created: a role or policy that
+ * answers NoSuchEntity, or a trust naming a just-created OIDC provider that answers "Invalid principal".
+ */
+async function executeStep(step: Step, state: RunState): Promise<void> {
+  const { timeoutMs, initialDelayMs } = state.options.consistency;
+  const started = Date.now();
+  let delay = initialDelayMs;
+  for (;;) {
+    try {
+      await state.gateway.execute(step);
+      return;
+    } catch (err) {
+      if (!mayBeEventualConsistency(step, err, state) || Date.now() - started + delay > timeoutMs) throw err;
+      await sleep(delay, state.options.signal);
+      if (state.options.signal?.aborted) throw err;
+      delay = Math.min(delay * 2, 8_000);
+    }
+  }
+}
+
+function mayBeEventualConsistency(step: Step, err: unknown, state: RunState): boolean {
+  if (isCode(err, 'NoSuchEntity')) {
+    if (step.op === 'AttachRolePolicy' && originalMessage(err).includes(step.policyArn)) {
+      // The policy is what is missing: wait only for one this run created.
+      return [...state.created].some((k) => k.startsWith('policy:') && step.policyArn.endsWith(`/${k.slice(7)}`));
+    }
+    return 'roleName' in step && state.created.has(`role:${step.roleName}`);
+  }
+  if (isCode(err, 'MalformedPolicyDocument') && (step.op === 'CreateRole' || step.op === 'UpdateAssumeRolePolicy')) {
+    const createdProvider = [...state.created].some((k) => k.startsWith('oidc:'));
+    return createdProvider && /principal/i.test(originalMessage(err));
+  }
+  return false;
+}
+
+/** Read the resource back until it matches what the config wants; its ARN as AWS reports it. */
+async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promise<string> {
+  const { timeoutMs, initialDelayMs } = state.options.consistency;
+  const started = Date.now();
+  let delay = initialDelayMs;
+  for (;;) {
+    const current = await readResource(state.gateway, resource.desired);
+    const again = planResource(resource.desired, current);
+    if (current !== undefined && again.steps.length === 0) return current.arn;
+    if (Date.now() - started + delay > timeoutMs || state.options.signal?.aborted) {
+      throw new VerificationError(`${resource.kind} ${resource.name}`, again.steps);
+    }
+    await sleep(delay, state.options.signal);
+    delay = Math.min(delay * 2, 8_000);
+  }
+}
+
+/** The exit code a run result maps to is decided by the CLI; this says whether anything still has to be done. */
+export function pendingSections(result: RunResult): SectionResult[] {
+  return result.sections.filter((s) => !['created', 'updated', 'unchanged', 'skipped'].includes(s.outcome));
+}

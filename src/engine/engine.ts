@@ -1,0 +1,159 @@
+/**
+ * Building the plan: facts → desired resources per section (pure) → current state (reads, concurrent) → plan
+ * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
+ */
+import type { AwsGateway } from '../aws/gateway.js';
+import { sectionEnabled, type Config } from '../config/schema.js';
+import { samePolicy } from '../policy/compare.js';
+import { oidcProviderArn } from '../policy/partition.js';
+import { SECTIONS, type SectionDefinition } from '../sections/index.js';
+import { mapLimit } from '../util/concurrency.js';
+import { gatherFacts, offlineFacts } from './facts.js';
+import type { CurrentResource, DesiredResource, Facts, Note, Plan, SectionPlan } from './model.js';
+import { planResource, resourceKey } from './plan.js';
+
+/** Reads in flight at once: enough to overlap round trips, few enough not to trip IAM's rate limits. */
+export const DEFAULT_CONCURRENCY = 4;
+
+export interface DesiredSection {
+  def: SectionDefinition;
+  enabled: boolean;
+  waiting?: { reason: string; todo: string };
+  resources: DesiredResource[];
+}
+
+/** What each section wants, given the facts. Pure. */
+export function desiredSections(config: Config, facts: Facts): DesiredSection[] {
+  const cluster = facts.cluster;
+  const issuerUrl = cluster.state === 'ready' ? cluster.issuerUrl : undefined;
+  return SECTIONS.map((def): DesiredSection => {
+    const enabled = sectionEnabled(config, def.id);
+    if (!enabled) return { def, enabled, resources: [] };
+    if (def.needsCluster && issuerUrl === undefined) {
+      return { def, enabled, resources: [], waiting: waitingFor(config, facts) };
+    }
+    return { def, enabled, resources: def.desired({ config, facts, ...(issuerUrl ? { issuerUrl } : {}) }) };
+  });
+}
+
+function waitingFor(config: Config, facts: Facts): { reason: string; todo: string } {
+  const c = facts.cluster;
+  const name = config.cluster ?? '(none)';
+  if (c.state === 'not-ready') {
+    return {
+      reason: `the EKS cluster ${name} is ${c.status} and has no OIDC issuer yet`,
+      todo: `wait until it is ACTIVE (aws eks wait cluster-active --name ${name} --region ${facts.region}), then run again`,
+    };
+  }
+  const roleArn =
+    config.clusterRole === false
+      ? 'CLUSTER_ROLE_ARN'
+      : `arn:${facts.partition}:iam::${facts.accountId}:role${config.path}${config.clusterRole.name}`;
+  return {
+    reason: `the EKS cluster ${name} does not exist yet in ${facts.region}`,
+    todo:
+      `create it with the cluster role (aws eks create-cluster --name ${name} --region ${facts.region} ` +
+      `--role-arn ${roleArn} --resources-vpc-config subnetIds=SUBNET_IDS), wait until it is ACTIVE, then run again`,
+  };
+}
+
+export type CurrentState = Map<string, CurrentResource | undefined>;
+
+/** Read what AWS holds for each desired resource, `concurrency` reads at a time. */
+export async function readCurrent(
+  gateway: AwsGateway,
+  resources: DesiredResource[],
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<CurrentState> {
+  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r));
+  return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
+}
+
+export async function readResource(gateway: AwsGateway, r: DesiredResource): Promise<CurrentResource | undefined> {
+  switch (r.kind) {
+    case 'role':
+      return gateway.readRole(r.name);
+    case 'oidc-provider':
+      return gateway.readOidcProvider(r.arn);
+    case 'policy':
+      return gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+  }
+}
+
+/** The plan from desired sections and current state. Pure. */
+export function buildPlan(
+  facts: Facts,
+  sections: DesiredSection[],
+  current: CurrentState,
+  extraNotes: Map<string, Note[]> = new Map(),
+): Plan {
+  return {
+    facts,
+    sections: sections.map((s): SectionPlan => {
+      const base = { id: s.def.id, title: s.def.title, notes: extraNotes.get(s.def.id) ?? [] };
+      if (!s.enabled) return { ...base, status: 'skipped', resources: [] };
+      if (s.waiting) return { ...base, status: 'waiting', resources: [], waiting: s.waiting };
+      const resources = s.resources.map((r) => planResource(r, current.get(resourceKey(r))));
+      const changed = resources.filter((r) => r.action !== 'none');
+      const status =
+        changed.length === 0 ? 'unchanged' : changed.every((r) => r.action === 'create') ? 'create' : 'update';
+      return { ...base, status, resources };
+    }),
+  };
+}
+
+export interface MakePlanOptions {
+  /** Plan without AWS: an empty account, placeholder IDs. */
+  offline?: boolean;
+  concurrency?: number;
+}
+
+/** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
+export async function makePlan(
+  config: Config,
+  gateway: AwsGateway | undefined,
+  options: MakePlanOptions = {},
+): Promise<Plan> {
+  if (options.offline || gateway === undefined) {
+    const facts = offlineFacts(config);
+    return buildPlan(facts, desiredSections(config, facts), new Map());
+  }
+  const facts = await gatherFacts(gateway, config);
+  const sections = desiredSections(config, facts);
+  const resources = sections.flatMap((s) => s.resources);
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const [current, notes] = await Promise.all([
+    readCurrent(gateway, resources, concurrency),
+    providerNotes(gateway, config, facts, sections),
+  ]);
+  return buildPlan(facts, sections, current, notes);
+}
+
+/**
+ * When the OIDC provider section is off but IRSA roles are on, the roles' trust names a provider this run does
+ * not create: say so if it does not exist.
+ */
+async function providerNotes(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  sections: DesiredSection[],
+): Promise<Map<string, Note[]>> {
+  const notes = new Map<string, Note[]>();
+  if (config.oidcProvider || facts.cluster.state !== 'ready') return notes;
+  const irsa = sections.filter(
+    (s) => s.resources.length > 0 && ['systemRole', 'workersRole', 'projectRoles'].includes(s.def.id),
+  );
+  if (irsa.length === 0) return notes;
+  const arn = oidcProviderArn(facts.partition, facts.accountId, facts.cluster.issuerUrl);
+  if ((await gateway.readOidcProvider(arn)) !== undefined) return notes;
+  for (const s of irsa) {
+    notes.set(s.def.id, [
+      {
+        level: 'warn',
+        message: `its trust names the OIDC provider ${arn}, which does not exist and which this config does not create (oidcProvider: false); set oidcProvider: true`,
+      },
+    ]);
+  }
+  return notes;
+}

@@ -1,0 +1,73 @@
+/** What the run needs to know about the account before it can build documents: who, where, which cluster. */
+import type { AwsGateway, ClusterInfo } from '../aws/gateway.js';
+import { CLUSTER_SECTIONS, sectionEnabled, type Config } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
+import type { ClusterFacts, Facts } from './model.js';
+
+export function needsCluster(config: Config): boolean {
+  return CLUSTER_SECTIONS.some((id) => sectionEnabled(config, id));
+}
+
+const GONE = new Set(['DELETING', 'FAILED']);
+
+export function clusterFacts(name: string, info: ClusterInfo | undefined): ClusterFacts {
+  if (info === undefined) return { state: 'missing', name };
+  if (info.issuerUrl !== undefined && !GONE.has(info.status)) {
+    return { state: 'ready', name, status: info.status, issuerUrl: info.issuerUrl };
+  }
+  return { state: 'not-ready', name, status: info.status };
+}
+
+/** Ask STS who we are and EKS about the cluster, at the same time. */
+export async function gatherFacts(gateway: AwsGateway, config: Config): Promise<Facts> {
+  const wantCluster = needsCluster(config) && config.cluster !== undefined;
+  const [identity, cluster] = await Promise.all([
+    gateway.callerIdentity(),
+    wantCluster ? gateway.describeCluster(config.cluster!) : Promise.resolve(undefined),
+  ]);
+  if (config.accountId !== undefined && identity.account !== config.accountId) {
+    throw new UserError(
+      `the AWS credentials are for account ${identity.account} (${identity.arn}), but the config says accountId: ${config.accountId}; nothing was done`,
+      { hint: 'use the profile of the right account (--profile), or correct accountId in the config' },
+    );
+  }
+  return {
+    partition: partitionOfArn(identity.arn) ?? partitionOfRegion(gateway.region),
+    accountId: identity.account,
+    region: gateway.region,
+    callerArn: identity.arn,
+    offline: false,
+    cluster: wantCluster
+      ? clusterFacts(config.cluster!, cluster)
+      : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
+  };
+}
+
+export const OFFLINE_ACCOUNT = '<account-id>';
+
+/** Facts for `--dry-run --offline`: no AWS call; the account is assumed empty and the IDs are placeholders. */
+export function offlineFacts(
+  config: Config,
+  envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+): Facts {
+  const region = config.region ?? envRegion ?? '<region>';
+  const partition = partitionOfRegion(region);
+  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const wantCluster = needsCluster(config) && config.cluster !== undefined;
+  return {
+    partition,
+    accountId: OFFLINE_ACCOUNT,
+    region,
+    offline: true,
+    cluster: wantCluster
+      ? {
+          state: 'ready',
+          name: config.cluster!,
+          status: 'UNKNOWN',
+          issuerUrl: `https://oidc.eks.${region}.${suffix}/id/<oidc-id>`,
+          placeholder: true,
+        }
+      : { state: 'not-needed' },
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * The engine's data: what is known about the account (facts), what the config wants (desired resources), what
+ * AWS holds (current resources), and the plan between them. Plain data: rendered as text or JSON elsewhere.
+ */
+import type { SectionId } from '../config/schema.js';
+import type { Partition } from '../policy/partition.js';
+import type { PolicyDocument } from '../policy/document.js';
+
+export type ClusterFacts =
+  /** The cluster exists and has its OIDC issuer. `placeholder`: an offline plan made the issuer up. */
+  | { state: 'ready'; name: string; status: string; issuerUrl: string; placeholder?: boolean }
+  | { state: 'missing'; name: string }
+  /** It exists but has no issuer yet (CREATING), or is going away. */
+  | { state: 'not-ready'; name: string; status: string }
+  /** No enabled section needs it. */
+  | { state: 'not-needed'; name?: string };
+
+export interface Facts {
+  partition: Partition;
+  accountId: string;
+  region: string;
+  callerArn?: string;
+  /** True for `--dry-run --offline`: the account is assumed empty, the IDs are placeholders. */
+  offline: boolean;
+  cluster: ClusterFacts;
+}
+
+export type Tags = Record<string, string>;
+
+export interface DesiredRole {
+  kind: 'role';
+  name: string;
+  path: string;
+  arn: string;
+  description: string;
+  trust: PolicyDocument;
+  managedPolicies: string[];
+  boundary?: string;
+  tags: Tags;
+}
+
+export interface DesiredOidcProvider {
+  kind: 'oidc-provider';
+  url: string;
+  arn: string;
+  clientIds: string[];
+  tags: Tags;
+}
+
+export interface DesiredPolicy {
+  kind: 'policy';
+  name: string;
+  path: string;
+  arn: string;
+  description: string;
+  document: PolicyDocument;
+  tags: Tags;
+}
+
+export type DesiredResource = DesiredRole | DesiredOidcProvider | DesiredPolicy;
+
+export interface CurrentRole {
+  kind: 'role';
+  name: string;
+  arn: string;
+  path: string;
+  trust: PolicyDocument;
+  attached: string[];
+  boundary?: string;
+  tags: Tags;
+}
+
+export interface CurrentOidcProvider {
+  kind: 'oidc-provider';
+  arn: string;
+  url: string;
+  clientIds: string[];
+  tags: Tags;
+}
+
+export interface PolicyVersion {
+  id: string;
+  isDefault: boolean;
+  created?: string;
+}
+
+export interface CurrentPolicy {
+  kind: 'policy';
+  arn: string;
+  name: string;
+  path: string;
+  defaultVersionId: string;
+  document: PolicyDocument;
+  tags: Tags;
+  /** Read only when the document must change (to make room under the 5-version limit). */
+  versions?: PolicyVersion[];
+}
+
+export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy;
+
+/** One mutating AWS call. A plan is the list of these, so what it shows is exactly what a run does. */
+export type Step =
+  | {
+      op: 'CreateRole';
+      roleName: string;
+      path: string;
+      trust: PolicyDocument;
+      description: string;
+      boundary?: string;
+      tags: Tags;
+    }
+  | { op: 'UpdateAssumeRolePolicy'; roleName: string; trust: PolicyDocument; before: PolicyDocument }
+  | { op: 'PutRolePermissionsBoundary'; roleName: string; boundary: string; before?: string }
+  | { op: 'AttachRolePolicy'; roleName: string; policyArn: string }
+  | { op: 'TagRole'; roleName: string; tags: Tags }
+  | { op: 'CreateOpenIDConnectProvider'; url: string; clientIds: string[]; tags: Tags }
+  | { op: 'AddClientIDToOpenIDConnectProvider'; arn: string; clientId: string }
+  | { op: 'TagOpenIDConnectProvider'; arn: string; tags: Tags }
+  | { op: 'CreatePolicy'; name: string; path: string; document: PolicyDocument; description: string; tags: Tags }
+  | { op: 'DeletePolicyVersion'; policyArn: string; versionId: string }
+  | { op: 'CreatePolicyVersion'; policyArn: string; document: PolicyDocument; before: PolicyDocument }
+  | { op: 'TagPolicy'; policyArn: string; tags: Tags };
+
+export type StepOp = Step['op'];
+
+export interface Note {
+  level: 'info' | 'warn';
+  message: string;
+}
+
+export type ResourceAction = 'create' | 'update' | 'none';
+
+export interface ResourcePlan {
+  kind: DesiredResource['kind'];
+  name: string;
+  arn: string;
+  action: ResourceAction;
+  /** Carries the tool's managed-by tag (or will, once created). */
+  owned: boolean;
+  steps: Step[];
+  notes: Note[];
+  /** Why this change lets more in (trust broadened, wildcard, policy attached); empty when it does not. */
+  security: string[];
+  desired: DesiredResource;
+}
+
+export type SectionStatus = 'create' | 'update' | 'unchanged' | 'waiting' | 'skipped';
+
+export interface SectionPlan {
+  id: SectionId;
+  title: string;
+  status: SectionStatus;
+  resources: ResourcePlan[];
+  notes: Note[];
+  /** Why the section cannot run yet, and what to do (status `waiting`). */
+  waiting?: { reason: string; todo: string };
+}
+
+export interface Plan {
+  facts: Facts;
+  sections: SectionPlan[];
+}
+
+export function planSteps(plan: Plan): Step[] {
+  return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps));
+}
+
+export function planSecurity(plan: Plan): string[] {
+  return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.security.map((m) => `${r.name}: ${m}`)));
+}

@@ -1,0 +1,28 @@
+/** Section 4 (seed 002): the customer-managed policy that limits Flyte to its bucket. */
+import { bucketPolicyDocument } from '../policy/document.js';
+import { customPolicyArn, resourceTags, type SectionDefinition } from './section.js';
+
+export const customPolicy: SectionDefinition = {
+  id: 'customPolicy',
+  title: 'S3 policy for the Flyte bucket',
+  explain:
+    "Flyte's backend and task pods read and write one S3 bucket. This policy allows exactly that\n" +
+    '(objects and listing of that bucket), instead of AmazonS3FullAccess on every bucket of the account.',
+  needsCluster: true,
+  dependsOn: [],
+  desired(ctx) {
+    const { config, facts } = ctx;
+    if (config.customPolicy === false) return [];
+    return [
+      {
+        kind: 'policy',
+        name: config.customPolicy.name,
+        path: config.path,
+        arn: customPolicyArn(ctx)!,
+        description: `Flyte access to s3://${config.bucket}, managed by flyte-aws-setup`,
+        document: bucketPolicyDocument(facts.partition, config.bucket),
+        tags: resourceTags(config),
+      },
+    ];
+  },
+};

@@ -1,0 +1,32 @@
+/** Section 2 (seed 000): the role the EKS worker nodes (EC2 instances) assume. */
+import { serviceTrustPolicy } from '../policy/document.js';
+import { awsManagedPolicyArn, ec2ServicePrincipal } from '../policy/partition.js';
+import { desiredRole, type SectionDefinition } from './section.js';
+
+export const NODE_POLICIES = [
+  'AmazonEKSWorkerNodePolicy',
+  'AmazonEC2ContainerRegistryReadOnly',
+  'AmazonEKS_CNI_Policy',
+];
+
+export const nodeRole: SectionDefinition = {
+  id: 'nodeRole',
+  title: 'EKS node role',
+  explain:
+    'The worker nodes, where the workflows run, assume this role: it trusts ec2.amazonaws.com and lets a\n' +
+    'node join the cluster, pull images from ECR and run the VPC CNI. Node groups use its ARN.',
+  needsCluster: false,
+  dependsOn: [],
+  desired(ctx) {
+    const { config, facts } = ctx;
+    if (config.nodeRole === false) return [];
+    return [
+      desiredRole(ctx, {
+        name: config.nodeRole.name,
+        description: 'EKS node role for Flyte, managed by flyte-aws-setup',
+        trust: serviceTrustPolicy(ec2ServicePrincipal(facts.partition)),
+        managedPolicies: NODE_POLICIES.map((p) => awsManagedPolicyArn(facts.partition, p)),
+      }),
+    ];
+  },
+};

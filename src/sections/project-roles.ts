@@ -1,0 +1,32 @@
+/** Section 7 (seed 003): roles scoped to the namespaces of one project's domains. */
+import type { ProjectRole } from '../config/schema.js';
+import { serviceAccountSubject } from '../policy/document.js';
+import { desiredIrsaRole, type SectionDefinition } from './section.js';
+
+export function projectNamespace(project: string, domain: string): string {
+  return `${project}-${domain}`;
+}
+
+export function projectSubjects(p: ProjectRole): string[] {
+  return p.domains.map((d) => serviceAccountSubject(projectNamespace(p.project, d), p.serviceAccount));
+}
+
+export const projectRoles: SectionDefinition = {
+  id: 'projectRoles',
+  title: 'Project-domain roles',
+  explain:
+    'A project that needs more (or other) access than the rest gets its own role, trusted only by the\n' +
+    '`default` service account of its <project>-<domain> namespaces, with the bucket policy and any extras.',
+  needsCluster: true,
+  dependsOn: ['oidcProvider', 'customPolicy'],
+  desired(ctx) {
+    return ctx.config.projectRoles.map((p) =>
+      desiredIrsaRole(ctx, {
+        name: p.roleName,
+        description: `Flyte project ${p.project} (IRSA), managed by flyte-aws-setup`,
+        subjects: projectSubjects(p),
+        extraPolicies: p.extraPolicies,
+      }),
+    );
+  },
+};

@@ -1,0 +1,25 @@
+/** Section 5 (seed 002): the role of the Flyte backend's service account. */
+import { serviceAccountSubject } from '../policy/document.js';
+import { desiredIrsaRole, type SectionDefinition } from './section.js';
+
+export const systemRole: SectionDefinition = {
+  id: 'systemRole',
+  title: 'Flyte backend role',
+  explain:
+    'The Flyte backend (flyte-binary) runs as one Kubernetes service account. This role trusts only that\n' +
+    "service account, through the cluster's OIDC provider, and carries the bucket policy.",
+  needsCluster: true,
+  dependsOn: ['oidcProvider', 'customPolicy'],
+  desired(ctx) {
+    const { config } = ctx;
+    if (config.systemRole === false) return [];
+    return [
+      desiredIrsaRole(ctx, {
+        name: config.systemRole.name,
+        description: 'Flyte backend (IRSA), managed by flyte-aws-setup',
+        subjects: [serviceAccountSubject(config.namespace, config.systemRole.serviceAccount)],
+        extraPolicies: config.systemRole.extraPolicies,
+      }),
+    ];
+  },
+};
