@@ -1,0 +1,144 @@
+/**
+ * The AWS SDK clients, made once per run with the region, profile and retry settings, and a middleware that
+ * counts every call (and, with FLYTE_AWS_SETUP_CALL_LOG, appends each to a file as a JSON line).
+ *
+ * The SDK itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point it at a local
+ * emulator, and AWS_MAX_ATTEMPTS / AWS_RETRY_MODE.
+ */
+import { appendFileSync } from 'node:fs';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
+import { UserError } from '../errors.js';
+
+export interface AwsOptions {
+  region?: string;
+  profile?: string;
+  /** Attempts per call, first one included (SDK standard retry with backoff). */
+  maxAttempts?: number;
+  /** Receives one line per call for `--debug`. Never given credentials. */
+  debug?: (line: string) => void;
+}
+
+export interface CallRecord {
+  service: string;
+  operation: string;
+  mutating: boolean;
+}
+
+const READ_PREFIXES = ['Get', 'List', 'Describe', 'Simulate'];
+
+export function isMutatingOperation(operation: string): boolean {
+  return !READ_PREFIXES.some((p) => operation.startsWith(p));
+}
+
+/** Every AWS call of a run, in order. */
+export class CallRecorder {
+  readonly calls: CallRecord[] = [];
+  constructor(private readonly logFile = process.env.FLYTE_AWS_SETUP_CALL_LOG) {}
+
+  record(service: string, operation: string): void {
+    const call = { service, operation, mutating: isMutatingOperation(operation) };
+    this.calls.push(call);
+    if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify(call)}\n`);
+  }
+
+  get total(): number {
+    return this.calls.length;
+  }
+
+  get mutating(): number {
+    return this.calls.filter((c) => c.mutating).length;
+  }
+}
+
+export interface AwsClients {
+  iam: IAMClient;
+  eks: EKSClient;
+  sts: STSClient;
+  region: string;
+  recorder: CallRecorder;
+}
+
+interface MiddlewareContext {
+  clientName?: string;
+  commandName?: string;
+}
+
+// The clients' stacks differ only in their input and output types, which the recorder does not look at.
+type AnyClient = { middlewareStack: MiddlewareStack<object, MetadataBearer> };
+
+function instrument(client: AnyClient, service: string, recorder: CallRecorder, debug?: (line: string) => void): void {
+  client.middlewareStack.add(
+    (next, context: MiddlewareContext) => async (args) => {
+      const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
+      recorder.record(service, operation);
+      const started = Date.now();
+      try {
+        const out = await next(args);
+        const meta = (out.output as { $metadata?: { httpStatusCode?: number; attempts?: number } }).$metadata;
+        debug?.(
+          `aws ${service}:${operation} ${meta?.httpStatusCode ?? ''} ${Date.now() - started}ms${meta?.attempts && meta.attempts > 1 ? ` (${meta.attempts} attempts)` : ''}`,
+        );
+        return out;
+      } catch (err) {
+        const e = err as { name?: string; $metadata?: { httpStatusCode?: number; attempts?: number } };
+        debug?.(
+          `aws ${service}:${operation} failed: ${e.name ?? 'Error'} ${e.$metadata?.httpStatusCode ?? ''} ${Date.now() - started}ms${e.$metadata?.attempts && e.$metadata.attempts > 1 ? ` (${e.$metadata.attempts} attempts)` : ''}`,
+        );
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'flyteAwsSetupCallRecorder' },
+  );
+}
+
+export async function createAwsClients(options: AwsOptions, recorder = new CallRecorder()): Promise<AwsClients> {
+  // The SDK warns on Node 20 that its future releases will need Node 22. That is for whoever picks SDK versions
+  // (this package, which supports Node >= 20.19 with the versions it ships), not for the operator running it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const common = {
+    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+  };
+  const sts = new STSClient(common);
+  let region: string;
+  try {
+    region = await sts.config.region();
+  } catch (err) {
+    throw new UserError('no AWS region is set', {
+      hint: 'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
+      cause: err,
+    });
+  }
+  if (!region) {
+    throw new UserError('no AWS region is set', {
+      hint: 'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
+    });
+  }
+  // One credential provider for all clients, so a profile's SSO or assume-role is resolved once.
+  const withRegion = { ...common, region, credentials: sts.config.credentials };
+  const clients: AwsClients = {
+    sts,
+    iam: new IAMClient(withRegion),
+    eks: new EKSClient(withRegion),
+    region,
+    recorder,
+  };
+  for (const [service, client] of [
+    ['sts', clients.sts],
+    ['iam', clients.iam],
+    ['eks', clients.eks],
+  ] as const) {
+    instrument(client as unknown as AnyClient, service, recorder, options.debug);
+  }
+  return clients;
+}
+
+export function destroyAwsClients(clients: AwsClients): void {
+  clients.sts.destroy();
+  clients.iam.destroy();
+  clients.eks.destroy();
+}

@@ -1,0 +1,181 @@
+/**
+ * AWS errors as messages a user can act on: the operation, the resource, and for a refusal the IAM action the
+ * caller lacks. Error messages from AWS never carry credentials; nothing here prints request headers.
+ */
+import { UserError } from '../errors.js';
+
+export interface CallSite {
+  service: 'iam' | 'eks' | 'sts' | 'ec2';
+  operation: string;
+  /** The ARN or name the call is about. */
+  resource?: string;
+}
+
+/** An AWS call that failed, with what it was about. `code` is the AWS error code (e.g. NoSuchEntity). */
+export class AwsCallError extends UserError {
+  readonly code: string;
+  readonly site: CallSite;
+  readonly action: string;
+  constructor(message: string, code: string, site: CallSite, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'AwsCallError';
+    this.code = code;
+    this.site = site;
+    this.action = `${site.service}:${site.operation}`;
+  }
+}
+
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);
+const BAD_CREDENTIALS = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'InvalidAccessKeyId',
+  'AuthFailure',
+]);
+const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'TimeoutError']);
+
+export function errorCode(err: unknown): string {
+  const e = err as { name?: string; Code?: string; code?: string };
+  return e?.Code ?? e?.name ?? e?.code ?? 'Error';
+}
+
+function awsMessage(err: unknown): string {
+  const msg = (err as { message?: string })?.message ?? '';
+  return msg.replace(/\s+/g, ' ').trim();
+}
+
+function on(site: CallSite): string {
+  return site.resource !== undefined ? ` on ${site.resource}` : '';
+}
+
+/** Turn anything an SDK call threw into an AwsCallError (or a UserError for credentials and network). */
+export function toAwsError(err: unknown, site: CallSite): UserError {
+  if (err instanceof UserError) return err;
+  const code = errorCode(err);
+  const message = awsMessage(err);
+  const attempts = (err as { $metadata?: { attempts?: number } })?.$metadata?.attempts;
+  const action = `${site.service}:${site.operation}`;
+
+  if (DENIED.has(code)) {
+    return new AwsCallError(`access denied: ${action}${on(site)} (${site.operation})`, code, site, {
+      hint:
+        `the AWS identity running flyte-aws-setup needs the IAM permission ${action}` +
+        (site.resource !== undefined ? ` on ${site.resource}` : '') +
+        '; `flyte-aws-setup permissions --config FILE` prints the policy it needs.' +
+        (message ? ` AWS said: ${message}` : ''),
+      cause: err,
+    });
+  }
+  if (BAD_CREDENTIALS.has(code)) {
+    return new AwsCallError(`AWS refused the credentials (${code}) at ${site.operation}`, code, site, {
+      hint: code.startsWith('Expired')
+        ? 'the session has expired: refresh it (for an SSO profile: aws sso login --profile NAME) and run again'
+        : 'check the access key, the profile and the clock of this machine, then run again',
+      cause: err,
+    });
+  }
+  if (code === 'CredentialsProviderError' || /Could not load credentials|credentials/i.test(code)) {
+    return credentialsError(err, site);
+  }
+  if (THROTTLED.has(code)) {
+    return new AwsCallError(
+      `AWS kept throttling ${site.operation}${attempts ? ` after ${attempts} attempts` : ''}`,
+      code,
+      site,
+      {
+        hint: 'nothing is half-done: run again later, or allow more attempts with --max-attempts (or AWS_MAX_ATTEMPTS)',
+        cause: err,
+      },
+    );
+  }
+  const netCode = (err as { code?: string })?.code;
+  if (NETWORK.has(code) || (netCode !== undefined && NETWORK.has(netCode))) {
+    return new AwsCallError(`could not reach AWS for ${action}: ${message || code}`, code, site, {
+      hint: 'check the network (and AWS_ENDPOINT_URL, if set), then run again',
+      cause: err,
+    });
+  }
+  switch (code) {
+    case 'NoSuchEntity':
+    case 'ResourceNotFoundException':
+      return new AwsCallError(`${site.operation}: not found${on(site)}${message ? ` (${message})` : ''}`, code, site, {
+        cause: err,
+      });
+    case 'EntityAlreadyExists':
+      return new AwsCallError(
+        `${site.operation}: already exists${on(site)}${message ? ` (${message})` : ''}`,
+        code,
+        site,
+        { cause: err },
+      );
+    case 'LimitExceeded':
+      return new AwsCallError(
+        `${site.operation}${on(site)}: an IAM quota is reached${message ? `: ${message}` : ''}`,
+        code,
+        site,
+        {
+          hint: 'remove what is unused (roles, policy versions), or have the quota raised in Service Quotas',
+          cause: err,
+        },
+      );
+    case 'MalformedPolicyDocument':
+      return new AwsCallError(
+        `IAM rejected the policy document at ${site.operation}${on(site)}${message ? `: ${message}` : ''}`,
+        code,
+        site,
+        {
+          cause: err,
+        },
+      );
+    case 'PackedPolicyTooLarge':
+      return new AwsCallError(
+        `${site.operation}${on(site)}: the document is too large${message ? `: ${message}` : ''}`,
+        code,
+        site,
+        { cause: err },
+      );
+    default:
+      return new AwsCallError(
+        `${action}${on(site)} failed: ${code}${message && message !== code ? `: ${message}` : ''}`,
+        code,
+        site,
+        {
+          cause: err,
+        },
+      );
+  }
+}
+
+export function credentialsError(err: unknown, site?: CallSite): UserError {
+  const message = awsMessage(err);
+  const sso = /sso|token/i.test(message);
+  const profileMissing = /profile .* could not be found|Profile .* not found/i.test(message);
+  return new UserError(
+    profileMissing
+      ? `the AWS profile was not found: ${message}`
+      : `no usable AWS credentials${site ? ` for ${site.operation}` : ''}: ${message}`,
+    {
+      hint: profileMissing
+        ? 'check the name against ~/.aws/config (aws configure list-profiles)'
+        : sso
+          ? 'for an SSO profile, sign in first: aws sso login --profile NAME'
+          : 'configure credentials (aws configure, AWS_PROFILE, or environment variables), or use --dry-run --offline to plan without any',
+      cause: err,
+    },
+  );
+}
+
+export function isCode(err: unknown, ...codes: string[]): boolean {
+  const code = err instanceof AwsCallError ? err.code : errorCode(err);
+  return codes.includes(code);
+}
+
+/** The message AWS itself gave (not this tool's wording of it). */
+export function originalMessage(err: unknown): string {
+  const source = err instanceof AwsCallError && err.cause !== undefined ? err.cause : err;
+  return (source as { message?: string })?.message ?? '';
+}
