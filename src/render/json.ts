@@ -1,0 +1,38 @@
+/** The plan and the result as JSON: the same data the text renderers draw, for CI and other tools. */
+import type { RunResult } from '../engine/apply.js';
+import type { Plan } from '../engine/model.js';
+import { planCounts } from './plan-text.js';
+
+export const JSON_FORMAT_VERSION = 1;
+
+export function planJson(plan: Plan): unknown {
+  return {
+    formatVersion: JSON_FORMAT_VERSION,
+    kind: 'plan',
+    facts: plan.facts,
+    summary: planCounts(plan),
+    sections: plan.sections.map((s) => ({
+      id: s.id,
+      title: s.title,
+      status: s.status,
+      ...(s.waiting ? { waiting: s.waiting } : {}),
+      notes: s.notes,
+      resources: s.resources.map(({ desired: _desired, ...r }) => r),
+    })),
+  };
+}
+
+export function resultJson(
+  result: RunResult,
+  extra: { exitCode: number; calls?: { total: number; mutating: number } },
+): unknown {
+  return {
+    formatVersion: JSON_FORMAT_VERSION,
+    kind: 'result',
+    outcome: result.outcome,
+    exitCode: extra.exitCode,
+    facts: result.facts,
+    sections: result.sections,
+    ...(extra.calls ? { calls: extra.calls } : {}),
+  };
+}

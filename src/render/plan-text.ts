@@ -1,0 +1,298 @@
+/**
+ * The plan and the run result as text for people: per section what will be created ([+]), changed ([~], with a
+ * diff of trust and policy documents) or is already right, security-relevant changes marked (!).
+ */
+import type { RunResult, SectionResult } from '../engine/apply.js';
+import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../engine/model.js';
+import { policyDiff, type DiffLine } from '../policy/compare.js';
+import type { PolicyDocument } from '../policy/document.js';
+import { issuerHostPath, nameOfArn } from '../policy/partition.js';
+import type { Style } from './style.js';
+
+const MARK = '(!)';
+
+export function renderFacts(facts: Facts): string {
+  const c = facts.cluster;
+  const cluster =
+    c.state === 'ready'
+      ? `cluster ${c.name}${c.placeholder ? '' : ` (${c.status})`}`
+      : c.state === 'missing'
+        ? `cluster ${c.name} (not created yet)`
+        : c.state === 'not-ready'
+          ? `cluster ${c.name} (${c.status})`
+          : 'no cluster needed';
+  const lines = [`Account ${facts.accountId} (${facts.partition}), region ${facts.region}, ${cluster}`];
+  if (facts.callerArn) lines.push(`Caller ${facts.callerArn}`);
+  if (facts.offline) {
+    lines.push(
+      "Offline plan: assumes an empty account; the account ID and the cluster's OIDC issuer are placeholders.",
+    );
+  }
+  return lines.join('\n');
+}
+
+function sectionStatusText(s: SectionPlan, style: Style): string {
+  switch (s.status) {
+    case 'create':
+      return style.add('create');
+    case 'update':
+      return style.change('change');
+    case 'unchanged':
+      return style.dim('up to date');
+    case 'waiting':
+      return style.warn('waiting for the cluster');
+    case 'skipped':
+      return style.dim(`skipped (${s.id}: false)`);
+  }
+}
+
+export function renderPlan(plan: Plan, style: Style): string {
+  const out: string[] = [renderFacts(plan.facts), ''];
+  plan.sections.forEach((section, i) => {
+    const security = section.resources.some((r) => r.security.length > 0);
+    out.push(
+      `${style.bold(`${i + 1}. ${section.title}`)}  ${sectionStatusText(section, style)}${security ? `  ${style.warn(`${MARK} security`)}` : ''}`,
+    );
+    if (section.waiting) {
+      out.push(`   ${section.waiting.reason}`);
+      out.push(`   ${style.dim('to do:')} ${section.waiting.todo}`);
+    }
+    for (const note of section.notes)
+      out.push(`   ${note.level === 'warn' ? style.warn('warning:') : style.dim('note:')} ${note.message}`);
+    for (const r of section.resources) out.push(...renderResource(r, style).map((l) => `   ${l}`));
+  });
+  out.push('', renderPlanSummary(plan, style));
+  return out.join('\n');
+}
+
+export function planCounts(plan: Plan): {
+  create: number;
+  update: number;
+  unchanged: number;
+  waiting: number;
+  security: number;
+} {
+  const resources = plan.sections.flatMap((s) => s.resources);
+  return {
+    create: resources.filter((r) => r.action === 'create').length,
+    update: resources.filter((r) => r.action === 'update').length,
+    unchanged: resources.filter((r) => r.action === 'none').length,
+    waiting: plan.sections.filter((s) => s.status === 'waiting').length,
+    security: resources.filter((r) => r.security.length > 0).length,
+  };
+}
+
+export function renderPlanSummary(plan: Plan, style: Style): string {
+  const n = planCounts(plan);
+  if (n.create === 0 && n.update === 0) {
+    const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
+    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.`;
+  }
+  const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
+  if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
+  let line = `Plan: ${parts.join(', ')}.`;
+  if (n.security > 0)
+    line += `\n${style.warn(`${MARK} ${n.security} security-relevant change(s): they let more principals in or grant more.`)}`;
+  return line;
+}
+
+const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
+  role: 'role',
+  policy: 'policy',
+  'oidc-provider': 'OIDC provider',
+};
+
+function renderResource(r: ResourcePlan, style: Style): string[] {
+  const out: string[] = [];
+  const head = `${KIND_NAMES[r.kind]} ${r.name}`;
+  if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
+  else if (r.action === 'create') out.push(`${style.add('[+]')} ${head}`);
+  else out.push(`${style.change('[~]')} ${head}`);
+  for (const step of r.steps) out.push(...renderStep(step, r, style).map((l) => `    ${l}`));
+  for (const reason of r.security) out.push(`    ${style.warn(`${MARK} ${reason}`)}`);
+  for (const note of r.notes)
+    out.push(`    ${note.level === 'warn' ? style.warn('warning:') : style.dim('note:')} ${note.message}`);
+  return out;
+}
+
+function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
+  switch (step.op) {
+    case 'CreateRole':
+      return [
+        ...labelled('trust', trustSummary(step.trust)),
+        ...(step.boundary ? labelled('boundary', [step.boundary]) : []),
+        ...labelled('path', [step.path]).filter(() => step.path !== '/'),
+        ...labelled('tags', [tagText(step.tags)]),
+      ];
+    case 'AttachRolePolicy':
+      return [`${style.add('+ attach')} ${policyName(step.policyArn)}`];
+    case 'UpdateAssumeRolePolicy':
+      return [
+        `${style.change('~ trust policy')}`,
+        ...renderDiff(policyDiff(step.before, step.trust), style).map((l) => `  ${l}`),
+      ];
+    case 'PutRolePermissionsBoundary':
+      return [`${style.change('~ permissions boundary')} ${step.before ?? '(none)'} -> ${step.boundary}`];
+    case 'TagRole':
+    case 'TagPolicy':
+    case 'TagOpenIDConnectProvider':
+      return [`${style.change('~ tags')} ${tagText(step.tags)}`];
+    case 'CreateOpenIDConnectProvider':
+      return [
+        ...labelled('issuer', [step.url]),
+        ...labelled('audience', step.clientIds),
+        ...labelled('tags', [tagText(step.tags)]),
+      ];
+    case 'AddClientIDToOpenIDConnectProvider':
+      return [`${style.add('+ audience')} ${step.clientId}`];
+    case 'CreatePolicy':
+      return [...labelled('document', permissionSummary(step.document)), ...labelled('tags', [tagText(step.tags)])];
+    case 'DeletePolicyVersion':
+      return [
+        `${style.remove('- delete version')} ${step.versionId} (IAM keeps at most 5 versions; it is the oldest and not the default)`,
+      ];
+    case 'CreatePolicyVersion':
+      return [
+        `${style.change('~ document')} (a new default version of ${r.name})`,
+        ...renderDiff(policyDiff(step.before, step.document), style).map((l) => `  ${l}`),
+      ];
+  }
+}
+
+function labelled(label: string, lines: string[]): string[] {
+  return lines.map((l, i) => `${(i === 0 ? label : '').padEnd(9)} ${l}`);
+}
+
+function tagText(tags: Record<string, string>): string {
+  return Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
+function policyName(arn: string): string {
+  return arn.includes(':iam::aws:policy/') ? nameOfArn(arn) : arn;
+}
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** A trust policy in a few lines: who, which action, and the conditions (keys shortened to their issuer's). */
+export function trustSummary(doc: PolicyDocument): string[] {
+  const lines: string[] = [];
+  for (const s of doc.Statement) {
+    const who =
+      s.Principal === '*' || s.Principal === undefined
+        ? '*'
+        : Object.entries(s.Principal)
+            .map(([t, v]) => `${t} ${list(v).join(', ')}`)
+            .join('; ');
+    lines.push(`${s.Effect === 'Deny' ? 'Deny ' : ''}${who} -> ${list(s.Action).join(', ')}`);
+    const federated = s.Principal !== '*' && s.Principal !== undefined ? list(s.Principal.Federated)[0] : undefined;
+    const issuer = federated?.includes(':oidc-provider/')
+      ? issuerHostPath(federated.split(':oidc-provider/')[1]!)
+      : undefined;
+    for (const [op, block] of Object.entries(s.Condition ?? {})) {
+      for (const [key, values] of Object.entries(block)) {
+        // A key of the provider's own issuer is shortened; any other issuer stays in full, so a mismatch shows.
+        const shown = issuer !== undefined && key.startsWith(`${issuer}:`) ? key.slice(issuer.length + 1) : key;
+        lines.push(`  ${op} ${shown} = ${list(values).join(', ')}`);
+      }
+    }
+  }
+  return lines;
+}
+
+function permissionSummary(doc: PolicyDocument): string[] {
+  return doc.Statement.map((s) => `${s.Effect} ${list(s.Action).join(', ')} on ${list(s.Resource).join(', ')}`);
+}
+
+/** Changed lines with two lines of context around them. */
+function renderDiff(diff: DiffLine[], style: Style, context = 2): string[] {
+  const keep = diff.map(() => false);
+  diff.forEach((d, i) => {
+    if (d.kind === ' ') return;
+    for (let j = Math.max(0, i - context); j <= Math.min(diff.length - 1, i + context); j++) keep[j] = true;
+  });
+  const out: string[] = [];
+  let skipped = false;
+  diff.forEach((d, i) => {
+    if (!keep[i]) {
+      skipped = true;
+      return;
+    }
+    if (skipped && out.length > 0) out.push(style.dim('  ...'));
+    skipped = false;
+    const line = `${d.kind} ${d.text}`;
+    out.push(d.kind === '+' ? style.add(line) : d.kind === '-' ? style.remove(line) : style.dim(line));
+  });
+  return out;
+}
+
+const OUTCOME_MARK: Record<SectionResult['outcome'], string> = {
+  created: 'created',
+  updated: 'updated',
+  unchanged: 'up to date',
+  waiting: 'waiting for the cluster',
+  skipped: 'skipped',
+  declined: 'not applied (declined)',
+  failed: 'FAILED',
+  interrupted: 'interrupted',
+  'not-run': 'not run',
+};
+
+/** One line per section saying what happened, with the ARNs. */
+export function renderSectionResult(r: SectionResult, style: Style): string {
+  const symbol =
+    r.outcome === 'failed' || r.outcome === 'interrupted'
+      ? style.error('✗')
+      : r.outcome === 'waiting' || r.outcome === 'declined' || r.outcome === 'not-run'
+        ? style.warn('…')
+        : r.outcome === 'skipped'
+          ? style.dim('-')
+          : style.ok('✓');
+  const arns = r.resources.filter((x) => x.done.length > 0 || x.remaining.length === 0).map((x) => x.arn);
+  const lines = [
+    `${symbol} ${r.title}: ${OUTCOME_MARK[r.outcome]}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
+  ];
+  if (r.waiting) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
+  if (r.reason) lines.push(`    ${r.reason}`);
+  if (r.error) {
+    lines.push(`    ${style.error(r.error.message)}`);
+    if (r.error.hint) lines.push(`    ${r.error.hint}`);
+  }
+  if (r.outcome === 'failed' || r.outcome === 'interrupted') {
+    for (const res of r.resources) {
+      if (res.done.length === 0 && res.remaining.length === 0) continue;
+      const done = res.done.map((s) => s.op).join(', ') || 'nothing';
+      const left = res.remaining.map((s) => s.op).join(', ') || 'nothing';
+      lines.push(`    ${KIND_NAMES[res.kind]} ${res.name}: done ${done}; still to do ${left}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
+  const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
+  const changed = `${done.length} change(s) made`;
+  switch (result.outcome) {
+    case 'complete':
+      return style.ok(`Setup complete: ${changed}; AWS matches the config.`);
+    case 'incomplete': {
+      const waiting = result.sections.filter((s) => s.outcome === 'waiting' || s.outcome === 'declined');
+      return style.warn(
+        `Setup incomplete: ${changed}; ${waiting.map((s) => s.title).join(', ')} still to do. ` +
+          `When the cluster is ACTIVE, run again: ${rerun}`,
+      );
+    }
+    case 'failed':
+    case 'interrupted': {
+      const left = result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome));
+      return style.error(
+        `${result.outcome === 'failed' ? 'Setup stopped' : 'Interrupted'}: ${changed} (listed above); ` +
+          `not done: ${left.map((s) => s.title).join(', ')}. Nothing is lost: fix the cause and run the same command ` +
+          `again; it picks up where this run stopped: ${rerun}`,
+      );
+    }
+  }
+}

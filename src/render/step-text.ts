@@ -1,0 +1,32 @@
+/** A step in a few words, for progress lines. */
+import type { Step } from '../engine/model.js';
+import { nameOfArn } from '../policy/partition.js';
+
+export function stepText(step: Step): string {
+  switch (step.op) {
+    case 'CreateRole':
+      return `creating role ${step.roleName}`;
+    case 'UpdateAssumeRolePolicy':
+      return `updating the trust policy of ${step.roleName}`;
+    case 'PutRolePermissionsBoundary':
+      return `setting the permissions boundary of ${step.roleName}`;
+    case 'AttachRolePolicy':
+      return `attaching ${nameOfArn(step.policyArn)} to ${step.roleName}`;
+    case 'TagRole':
+      return `tagging ${step.roleName}`;
+    case 'CreateOpenIDConnectProvider':
+      return `creating the OIDC provider for ${step.url}`;
+    case 'AddClientIDToOpenIDConnectProvider':
+      return `adding audience ${step.clientId}`;
+    case 'TagOpenIDConnectProvider':
+      return 'tagging the OIDC provider';
+    case 'CreatePolicy':
+      return `creating policy ${step.name}`;
+    case 'DeletePolicyVersion':
+      return `deleting policy version ${step.versionId}`;
+    case 'CreatePolicyVersion':
+      return `creating a new default version of ${nameOfArn(step.policyArn)}`;
+    case 'TagPolicy':
+      return `tagging ${nameOfArn(step.policyArn)}`;
+  }
+}
