@@ -1,0 +1,90 @@
+/** SDK access to the emulator for tests: make the world a test needs, and read IAM back to check the tool. */
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import {
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import { decodePolicyDocument } from '../../src/policy/compare.js';
+import type { PolicyDocument } from '../../src/policy/document.js';
+import { FAKE_KEYS } from './cli.js';
+
+export const ACCOUNT = '123456789012';
+
+export function clients(endpoint: string, region = 'eu-west-1') {
+  const config = {
+    endpoint,
+    region,
+    credentials: { accessKeyId: FAKE_KEYS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_KEYS.AWS_SECRET_ACCESS_KEY },
+  };
+  return { iam: new IAMClient(config), eks: new EKSClient(config) };
+}
+
+/** An EKS cluster in the emulator; returns its OIDC issuer URL. */
+export async function createCluster(endpoint: string, name: string, region = 'eu-west-1'): Promise<string> {
+  const { eks } = clients(endpoint, region);
+  const out = await eks.send(
+    new CreateClusterCommand({
+      name,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/some-cluster-role`,
+      resourcesVpcConfig: { subnetIds: [] },
+    }),
+  );
+  const issuer = out.cluster?.identity?.oidc?.issuer;
+  if (!issuer) throw new Error('the emulator gave the cluster no OIDC issuer');
+  return issuer;
+}
+
+export interface RoleState {
+  arn: string;
+  path: string;
+  trust: PolicyDocument;
+  attached: string[];
+  boundary?: string;
+  tags: Record<string, string>;
+}
+
+export async function readRole(endpoint: string, name: string): Promise<RoleState | undefined> {
+  const { iam } = clients(endpoint);
+  try {
+    const role = (await iam.send(new GetRoleCommand({ RoleName: name }))).Role!;
+    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name }));
+    return {
+      arn: role.Arn!,
+      path: role.Path!,
+      trust: decodePolicyDocument(role.AssumeRolePolicyDocument!),
+      attached: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).sort(),
+      ...(role.PermissionsBoundary?.PermissionsBoundaryArn
+        ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
+        : {}),
+      tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+    };
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchEntityException' || (err as Error).name === 'NoSuchEntity') return undefined;
+    throw err;
+  }
+}
+
+export async function readPolicy(endpoint: string, arn: string) {
+  const { iam } = clients(endpoint);
+  const policy = (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy!;
+  const version = await iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: policy.DefaultVersionId! }));
+  return {
+    policy,
+    document: decodePolicyDocument(version.PolicyVersion!.Document!),
+    tags: Object.fromEntries((policy.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+  };
+}
+
+export async function readProvider(endpoint: string, arn: string) {
+  const { iam } = clients(endpoint);
+  const out = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+  return {
+    url: out.Url!,
+    clientIds: out.ClientIDList ?? [],
+    tags: Object.fromEntries((out.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+  };
+}

@@ -1,0 +1,90 @@
+/** Run the built CLI as a child process, as a user would, and collect its output and AWS calls. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { CallRecord } from '../../src/aws/clients.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const BIN = join(ROOT, 'bin/flyte-aws-setup.js');
+
+/** Fake credentials the tests give the CLI; no output may ever show them. */
+export const FAKE_KEYS = {
+  AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+  AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+};
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  calls: CallRecord[];
+  mutating: CallRecord[];
+}
+
+export interface RunOptions {
+  /** The emulator's URL; omitted for runs that must not reach AWS at all. */
+  endpoint?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** A clean environment: no AWS settings of the machine, a HOME without ~/.aws. */
+export function cliEnv(options: RunOptions, home: string, callLog: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_') && k !== 'CI') env[k] = v;
+  Object.assign(env, {
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    FLYTE_AWS_SETUP_CALL_LOG: callLog,
+    NO_COLOR: '1',
+  });
+  if (options.endpoint) Object.assign(env, { AWS_ENDPOINT_URL: options.endpoint, ...FAKE_KEYS });
+  for (const [k, v] of Object.entries(options.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const home = mkdtempSync(join(tmpdir(), 'fas-home-'));
+  const callLog = join(home, 'calls.jsonl');
+  writeFileSync(callLog, '');
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: cliEnv(options, home, callLog),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const calls = readFileSync(callLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as CallRecord);
+      rmSync(home, { recursive: true, force: true });
+      resolvePromise({ code, signal, stdout, stderr, calls, mutating: calls.filter((c) => c.mutating) });
+    });
+  });
+}
+
+/** Write a config file into a fresh temporary directory; returns its path. */
+export function writeConfig(text: string, name = 'flyte-aws-setup.yaml'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'fas-config-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}

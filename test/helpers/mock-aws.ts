@@ -1,0 +1,46 @@
+/**
+ * One helper for SDK mocks (aws-sdk-client-mock): the IAM, EKS and STS clients mocked together, reset for each
+ * test, with STS answering for a default caller. Nothing is mocked on import.
+ */
+import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CallRecorder, type AwsClients } from '../../src/aws/clients.js';
+import { AwsGateway } from '../../src/aws/gateway.js';
+
+export const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789';
+
+export function awsError(name: string, message = name): Error {
+  const err = new Error(message);
+  err.name = name;
+  Object.assign(err, { $fault: 'client', $metadata: { httpStatusCode: 400 } });
+  return err;
+}
+
+export function mockAws(options: { partition?: string; account?: string; region?: string } = {}) {
+  const partition = options.partition ?? 'aws';
+  const account = options.account ?? '111122223333';
+  const region = options.region ?? 'eu-west-1';
+  const iam = mockClient(IAMClient);
+  const eks = mockClient(EKSClient);
+  const sts = mockClient(STSClient);
+  iam.reset();
+  eks.reset();
+  sts.reset();
+  sts
+    .on(GetCallerIdentityCommand)
+    .resolves({ Account: account, Arn: `arn:${partition}:sts::${account}:assumed-role/Admin/me`, UserId: 'AROA:me' });
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: { name: 'acme', status: 'ACTIVE', identity: { oidc: { issuer: ISSUER.replace('eu-west-1', region) } } },
+  });
+  const credentials = { accessKeyId: 'AKIAMOCK', secretAccessKey: 'mock' };
+  const clients: AwsClients = {
+    iam: new IAMClient({ region, credentials }),
+    eks: new EKSClient({ region, credentials }),
+    sts: new STSClient({ region, credentials }),
+    region,
+    recorder: new CallRecorder(''),
+  };
+  return { iam, eks, sts, clients, gateway: new AwsGateway(clients) };
+}

@@ -1,0 +1,149 @@
+/** The CLI in-process: `main(argv, io)` with captured output. No AWS: these runs must not need it. */
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main, type CliIo } from '../../src/cli.js';
+import { configJsonSchema } from '../../src/config/schema.js';
+import { ROOT, writeConfig } from '../helpers/cli.js';
+
+function captureIo(env: NodeJS.ProcessEnv = {}): { io: CliIo; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d: Buffer) => (o += d.toString()));
+  stderr.on('data', (d: Buffer) => (e += d.toString()));
+  const stdin = new PassThrough();
+  return {
+    io: { stdout, stderr, stdin, env: { NO_COLOR: '1', ...env }, handleSignals: false },
+    out: () => o,
+    err: () => e,
+  };
+}
+
+async function run(args: string[], env?: NodeJS.ProcessEnv) {
+  const c = captureIo(env);
+  const code = await main(args, c.io);
+  return { code, stdout: c.out(), stderr: c.err() };
+}
+
+describe('help, version and usage errors', () => {
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+
+  it('--help lists the options and the exit codes', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    for (const opt of [
+      '--config',
+      '--dry-run',
+      '--offline',
+      '--yes',
+      '--json',
+      '--region',
+      '--profile',
+      '--max-attempts',
+      '--debug',
+      '--no-color',
+    ]) {
+      expect(r.stdout).toContain(opt);
+    }
+    expect(r.stdout).toMatch(/Exit codes: 0 .* 1 .* 2 bad input, 3 incomplete/s);
+  });
+
+  it('an unknown option is bad input (exit 2)', async () => {
+    const r = await run(['--dryrun']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--dryrun'/);
+    expect(r.stderr).toMatch(/Did you mean --dry-run\?/);
+  });
+
+  it('a bad number is bad input', async () => {
+    const r = await run(['--config', 'x.yaml', '--max-attempts', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--max-attempts must be a whole number from 1 to 20/);
+  });
+
+  it('--offline needs --dry-run', async () => {
+    const r = await run(['--config', 'examples/flyte-aws-setup.yaml', '--offline']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--offline only works with --dry-run/);
+  });
+
+  it('no config and no terminal: says what to do', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no config file given/);
+    expect(r.stderr).toMatch(/--config FILE/);
+  });
+});
+
+describe('config problems', () => {
+  it('lists every problem with its position, says nothing changed, exits 2', async () => {
+    const file = writeConfig(
+      'cluster: acme\nbucket: x\nregion: nowhere\nprojectRoles:\n  - project: a\n  - project: a\n',
+    );
+    const r = await run(['--config', file, '--dry-run']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${file} is not valid (3 problems):`);
+    expect(r.stderr).toContain('  - line 2, column 1: bucket: must be 3 to 63 characters, not 1 (got "x")');
+    expect(r.stderr).toContain(
+      '  - line 3, column 1: region: must be an AWS region code such as eu-west-1 (got "nowhere")',
+    );
+    expect(r.stderr).toContain('  - line 6, column 5: projectRoles[1].project: project "a" is listed twice');
+    expect(r.stderr).toContain('Nothing was changed in AWS.');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a missing file', async () => {
+    const r = await run(['--config', 'does-not-exist.yaml', '--dry-run', '--offline']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'does-not-exist.yaml is not valid (1 problem):\n  - cannot read the config file: no such file',
+    );
+  });
+});
+
+describe('offline plan', () => {
+  it('prints the plan of the example config', async () => {
+    const r = await run(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'], {});
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatchSnapshot();
+  });
+
+  it('--json gives the same plan as data', async () => {
+    const r = await run(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline', '--json']);
+    const plan = JSON.parse(r.stdout) as {
+      kind: string;
+      facts: { offline: boolean; partition: string };
+      summary: { create: number; security: number };
+      sections: { id: string; resources: { steps: { op: string }[]; security: string[] }[] }[];
+    };
+    expect(plan.kind).toBe('plan');
+    expect(plan.facts).toMatchObject({ offline: true, partition: 'aws' });
+    expect(plan.summary).toMatchObject({ create: 7, security: 1 });
+    const workers = plan.sections.find((s) => s.id === 'workersRole')!;
+    expect(workers.resources[0]!.security).toEqual(['trust: wildcard in sub: system:serviceaccount:*:default']);
+    expect(plan.sections.flatMap((s) => s.resources.flatMap((x) => x.steps.map((st) => st.op)))).toHaveLength(15);
+  });
+
+  it('colours only when asked: FORCE_COLOR on, NO_COLOR off', async () => {
+    const plain = await run(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline']);
+    expect(plain.stdout).not.toMatch(/\x1b\[/);
+    const c = captureIo({ FORCE_COLOR: '1' });
+    delete c.io.env.NO_COLOR;
+    await main(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'], c.io);
+    expect(c.out()).toMatch(/\x1b\[/);
+  });
+});
+
+describe('the config JSON Schema for editors', () => {
+  it('schema/flyte-aws-setup.schema.json is generated from the code (npm run schema to refresh it)', () => {
+    const committed = JSON.parse(readFileSync(`${ROOT}/schema/flyte-aws-setup.schema.json`, 'utf8')) as unknown;
+    expect(committed).toEqual(configJsonSchema());
+  });
+});

@@ -1,0 +1,369 @@
+/**
+ * The engine and the AWS layer against mocked SDK clients: what the emulator cannot show (AWS errors per
+ * operation, another partition, a lost answer, IAM's eventual consistency).
+ */
+import {
+  AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  DeletePolicyVersionCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AwsCallError } from '../../src/aws/errors.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { applyPlan } from '../../src/engine/apply.js';
+import { makePlan } from '../../src/engine/engine.js';
+import { planSteps } from '../../src/engine/model.js';
+import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';
+import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
+
+const FAST = { consistency: { timeoutMs: 2_000, initialDelayMs: 1 } };
+
+function emptyAccount(m: ReturnType<typeof mockAws>) {
+  m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'The role cannot be found.'));
+  m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+  m.iam.on(GetOpenIDConnectProviderCommand).rejects(awsError('NoSuchEntity'));
+  m.iam.on(GetPolicyCommand).rejects(awsError('NoSuchEntity'));
+}
+
+const ROLES_ONLY = parseConfigText(
+  'bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+);
+
+afterEach(() => {
+  // aws-sdk-client-mock patches the client classes; each test builds its own with mockAws().
+});
+
+describe('AWS errors name the operation, the resource and, for a refusal, the IAM action', () => {
+  it.each([
+    [
+      'AccessDenied',
+      /access denied: iam:CreateRole on role r \(CreateRole\)/,
+      /needs the IAM permission iam:CreateRole on role r/,
+    ],
+    ['EntityAlreadyExists', /CreateRole: already exists on role r/, undefined],
+    ['LimitExceeded', /CreateRole on role r: an IAM quota is reached/, /Service Quotas/],
+    ['MalformedPolicyDocument', /IAM rejected the policy document at CreateRole on role r/, undefined],
+    ['ExpiredToken', /AWS refused the credentials \(ExpiredToken\)/, /aws sso login/],
+    ['Throttling', /AWS kept throttling CreateRole/, /--max-attempts/],
+    ['ServiceFailure', /iam:CreateRole on role r failed: ServiceFailure/, undefined],
+  ])('%s', async (code, message, hint) => {
+    const m = mockAws();
+    m.iam.on(CreateRoleCommand).rejects(awsError(code, `${code} happened`));
+    const err = await m.gateway
+      .execute({
+        op: 'CreateRole',
+        roleName: 'r',
+        path: '/',
+        trust: serviceTrustPolicy('eks.amazonaws.com'),
+        description: 'd',
+        tags: {},
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect((err as AwsCallError).code).toBe(code);
+    expect((err as AwsCallError).message).toMatch(message);
+    if (hint) expect((err as AwsCallError).hint).toMatch(hint);
+  });
+
+  it.each([
+    [
+      'GetRole',
+      () => mockAws(),
+      (m: ReturnType<typeof mockAws>) => m.iam.on(GetRoleCommand).rejects(awsError('AccessDenied')),
+      (m: ReturnType<typeof mockAws>) => m.gateway.readRole('x'),
+      /iam:GetRole on role x/,
+    ],
+    [
+      'GetOpenIDConnectProvider',
+      () => mockAws(),
+      (m: ReturnType<typeof mockAws>) =>
+        m.iam.on(GetOpenIDConnectProviderCommand).rejects(awsError('AccessDeniedException')),
+      (m: ReturnType<typeof mockAws>) => m.gateway.readOidcProvider('arn:p'),
+      /iam:GetOpenIDConnectProvider on arn:p/,
+    ],
+    [
+      'GetPolicy',
+      () => mockAws(),
+      (m: ReturnType<typeof mockAws>) => m.iam.on(GetPolicyCommand).rejects(awsError('AccessDenied')),
+      (m: ReturnType<typeof mockAws>) => m.gateway.readPolicy('arn:pol', () => false),
+      /iam:GetPolicy on arn:pol/,
+    ],
+  ])('a refused read (%s) is an error, not an empty account', async (_op, make, arrange, act, message) => {
+    const m = make();
+    arrange(m);
+    await expect(act(m)).rejects.toThrow(message);
+  });
+
+  it('NoSuchEntity on a read means the resource does not exist', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    expect(await m.gateway.readRole('nope')).toBeUndefined();
+    expect(await m.gateway.readOidcProvider('arn:x')).toBeUndefined();
+    expect(await m.gateway.readPolicy('arn:y', () => true)).toBeUndefined();
+  });
+
+  it('reads a URL-encoded trust policy as the document it is', async () => {
+    const m = mockAws();
+    const trust = serviceTrustPolicy('eks.amazonaws.com');
+    m.iam.on(GetRoleCommand).resolves({
+      Role: {
+        RoleName: 'r',
+        Arn: 'arn:aws:iam::1:role/r',
+        Path: '/',
+        RoleId: 'x',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)),
+      },
+    });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:a' }], IsTruncated: false });
+    expect(await m.gateway.readRole('r')).toMatchObject({ trust, attached: ['arn:a'] });
+  });
+});
+
+describe('the engine with mocked AWS', () => {
+  it('China: ARNs and the EC2 principal follow the partition from STS', async () => {
+    const m = mockAws({ partition: 'aws-cn', region: 'cn-north-1' });
+    emptyAccount(m);
+    m.iam.on(CreateRoleCommand).resolves({});
+    m.iam.on(AttachRolePolicyCommand).resolves({});
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    expect(plan.facts.partition).toBe('aws-cn');
+    const creates = planSteps(plan).filter((s) => s.op === 'CreateRole');
+    expect(JSON.stringify(creates)).toContain('ec2.amazonaws.com.cn');
+    const attaches = planSteps(plan)
+      .filter((s) => s.op === 'AttachRolePolicy')
+      .map((s) => (s as { policyArn: string }).policyArn);
+    expect(attaches).toEqual([
+      'arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy',
+      'arn:aws-cn:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+      'arn:aws-cn:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+      'arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy',
+    ]);
+  });
+
+  it('a create whose role now exists (a lost answer, another run) is read again and finished, not an error', async () => {
+    const m = mockAws();
+    const trust = serviceTrustPolicy('eks.amazonaws.com');
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    m.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({
+        Role: {
+          RoleName: 'flyte-eks-cluster-role',
+          Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+          Path: '/',
+          RoleId: 'x',
+          CreateDate: new Date(),
+          AssumeRolePolicyDocument: JSON.stringify(trust),
+          Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        },
+      });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolvesOnce({ AttachedPolicies: [] })
+      .resolves({
+        AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }],
+      });
+    m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
+    m.iam.on(AttachRolePolicyCommand).resolves({});
+    const plan = await makePlan(config, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+    expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('waits for IAM to show a role it just created (NoSuchEntity on attach, then success)', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    m.iam.on(CreateRoleCommand).resolves({});
+    m.iam.on(AttachRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity')).resolves({});
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    const plan = await makePlan(config, m.gateway);
+    // After the changes, the role reads back as created.
+    m.iam.on(GetRoleCommand).resolves({
+      Role: {
+        RoleName: 'flyte-eks-cluster-role',
+        Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+        Path: '/',
+        RoleId: 'x',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: JSON.stringify(serviceTrustPolicy('eks.amazonaws.com')),
+        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      },
+    });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(2);
+  });
+
+  it('NoSuchEntity for a policy ARN the run did not create is reported at once, not waited for', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const nope = 'arn:aws:iam::aws:policy/Nope';
+    m.iam
+      .on(GetOpenIDConnectProviderCommand)
+      .resolves({ Url: ISSUER.slice(8), ClientIDList: ['sts.amazonaws.com'], Tags: [] });
+    m.iam.on(CreateRoleCommand).resolves({});
+    m.iam
+      .on(AttachRolePolicyCommand)
+      .rejects(awsError('NoSuchEntity', `Policy ${nope} does not exist or is not attachable.`));
+    const config = parseConfigText(
+      `bucket: acme-flyte-data\ncluster: acme\nclusterRole: false\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nworkersRole: false\nsystemRole: { extraPolicies: [${nope}] }\n`,
+    );
+    const plan = await makePlan(config, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, { consistency: { timeoutMs: 60_000, initialDelayMs: 1_000 } });
+    expect(result.outcome).toBe('failed');
+    // One attempt: a typo in a policy ARN is not IAM's eventual consistency.
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+    const failed = result.sections.find((s) => s.outcome === 'failed')!;
+    expect(failed.id).toBe('systemRole');
+    expect(failed.error!.message).toContain(`AttachRolePolicy: not found on role flyte-system-role (${nope})`);
+    // What was done and what remains are both reported.
+    expect(failed.resources[0]!.done.map((s) => s.op)).toEqual(['CreateRole']);
+    expect(failed.resources[0]!.remaining.map((s) => s.op)).toEqual(['AttachRolePolicy']);
+  });
+
+  it('a refusal part-way stops the run: later sections are not started, and the result says what was done', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    m.iam.on(CreateRoleCommand, { RoleName: 'flyte-eks-cluster-role' }).resolves({});
+    m.iam
+      .on(CreateRoleCommand, { RoleName: 'flyte-eks-node-role' })
+      .rejects(awsError('AccessDenied', 'not authorized to perform iam:CreateRole'));
+    m.iam.on(AttachRolePolicyCommand).resolves({});
+    m.iam
+      .on(GetRoleCommand, { RoleName: 'flyte-eks-cluster-role' })
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({
+        Role: {
+          RoleName: 'flyte-eks-cluster-role',
+          Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+          Path: '/',
+          RoleId: 'x',
+          CreateDate: new Date(),
+          AssumeRolePolicyDocument: JSON.stringify(serviceTrustPolicy('eks.amazonaws.com')),
+          Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        },
+      });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-cluster-role' })
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    const config = parseConfigText('bucket: acme-flyte-data\ncluster: acme\n');
+    m.iam.on(CreateOpenIDConnectProviderCommand).resolves({});
+    m.iam.on(CreatePolicyCommand).resolves({});
+    const plan = await makePlan(config, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, { ...FAST, concurrency: 1 });
+    expect(result.outcome).toBe('failed');
+    expect(result.sections.map((s) => s.outcome)).toEqual([
+      'created',
+      'failed',
+      'not-run',
+      'not-run',
+      'not-run',
+      'not-run',
+      'skipped',
+    ]);
+    const failed = result.sections[1]!;
+    expect(failed.error!.message).toBe('access denied: iam:CreateRole on role flyte-eks-node-role (CreateRole)');
+    expect(failed.error!.hint).toMatch(/needs the IAM permission iam:CreateRole/);
+    expect(m.iam.commandCalls(CreateOpenIDConnectProviderCommand)).toHaveLength(0);
+  });
+
+  it('a changed custom policy at the 5-version limit: delete the oldest non-default, then a new default', async () => {
+    const m = mockAws();
+    const arn = 'arn:aws:iam::111122223333:policy/flyte-custom-policy';
+    m.iam.on(GetPolicyCommand).resolves({
+      Policy: {
+        PolicyName: 'flyte-custom-policy',
+        Arn: arn,
+        Path: '/',
+        DefaultVersionId: 'v5',
+        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      },
+    });
+    m.iam
+      .on(GetPolicyVersionCommand)
+      .resolvesOnce({
+        PolicyVersion: { Document: encodeURIComponent(JSON.stringify(bucketPolicyDocument('aws', 'old-bucket'))) },
+      })
+      .resolves({
+        PolicyVersion: { Document: encodeURIComponent(JSON.stringify(bucketPolicyDocument('aws', 'acme-flyte-data'))) },
+      });
+    m.iam.on(ListPolicyVersionsCommand).resolves({
+      Versions: [1, 2, 3, 4, 5].map((n) => ({
+        VersionId: `v${n}`,
+        IsDefaultVersion: n === 5,
+        CreateDate: new Date(2024, n, 1),
+      })),
+    });
+    m.iam.on(DeletePolicyVersionCommand).resolves({});
+    m.iam.on(CreatePolicyVersionCommand).resolves({});
+    m.iam
+      .on(GetOpenIDConnectProviderCommand)
+      .resolves({ Url: ISSUER.slice(8), ClientIDList: ['sts.amazonaws.com'], Tags: [] });
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\nclusterRole: false\nnodeRole: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    const plan = await makePlan(config, m.gateway);
+    expect(planSteps(plan).map((s) => s.op)).toEqual(['DeletePolicyVersion', 'CreatePolicyVersion']);
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+    expect(m.iam.commandCalls(DeletePolicyVersionCommand)[0]!.args[0].input).toEqual({
+      PolicyArn: arn,
+      VersionId: 'v1',
+    });
+    expect(m.iam.commandCalls(CreatePolicyVersionCommand)[0]!.args[0].input).toMatchObject({
+      PolicyArn: arn,
+      SetAsDefault: true,
+    });
+  });
+
+  it('does not call UpdateAssumeRolePolicy when only the spelling of the trust differs', async () => {
+    const m = mockAws();
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    m.iam.on(GetRoleCommand).resolves({
+      Role: {
+        RoleName: 'flyte-eks-cluster-role',
+        Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+        Path: '/',
+        RoleId: 'x',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: encodeURIComponent(
+          '{"Statement":[{"Action":["sts:AssumeRole"],"Effect":"Allow","Principal":{"Service":["eks.amazonaws.com"]}}],"Version":"2012-10-17"}',
+        ),
+      },
+    });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    const plan = await makePlan(config, m.gateway);
+    expect(planSteps(plan)).toEqual([]);
+    await applyPlan(plan, m.gateway, {}, FAST);
+    expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
+  });
+});
