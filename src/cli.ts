@@ -57,7 +57,8 @@ function positiveInt(name: string, max: number) {
   };
 }
 
-function awsOptions(cmd: Command): Command {
+/** The options of every command that reads a config and talks to AWS. */
+export function awsOptions(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--region <region>', "AWS region (else the config's, AWS_REGION, or the profile's)")
@@ -84,7 +85,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
     })
-    .exitOverride();
+    .exitOverride()
+    // Subcommands (each in src/commands/<name>.ts, imported only when it runs) have their own options, so the
+    // main command's options must come before a subcommand's name.
+    .enablePositionalOptions();
 
   awsOptions(program)
     .option('--dry-run', 'print the plan and change nothing')

@@ -2,31 +2,17 @@
  * The main command: plan from a config, show it, ask (or take --yes), apply it section by section, report.
  * `--dry-run` stops after the plan; `--dry-run --offline` plans without AWS.
  */
-import { createAwsClients, destroyAwsClients } from '../aws/clients.js';
-import { AwsGateway } from '../aws/gateway.js';
+import type { AwsGateway } from '../aws/gateway.js';
 import type { ApplyCliOptions, CliIo } from '../cli.js';
-import { loadConfigFile, type ConfigOverrides } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
 import { applyPlan, type RunResult } from '../engine/apply.js';
-import { makePlan } from '../engine/engine.js';
+import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
 import { planSecurity, planSteps, type Plan } from '../engine/model.js';
 import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
-import { createProgress, type Progress } from '../render/progress.js';
-import { colorEnabled, makeStyle } from '../render/style.js';
 import { stepText } from '../render/step-text.js';
+import { loadConfig, openAws, openOutput, type Output } from './context.js';
 import { interruptController } from './interrupt.js';
-
-export function configOverrides(opts: ApplyCliOptions): ConfigOverrides {
-  return {
-    ...(opts.region !== undefined ? { region: opts.region } : {}),
-    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-    ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}),
-    ...(opts.bucket !== undefined ? { bucket: opts.bucket } : {}),
-    ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
-  };
-}
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
   switch (result.outcome) {
@@ -62,11 +48,9 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       'pass --config FILE (see examples/flyte-aws-setup.yaml), or run flyte-aws-setup in a terminal for the wizard',
     );
   }
-  const { config } = await loadConfigFile(opts.config, configOverrides(opts));
-  const out = (s: string) => void io.stdout.write(`${s}\n`);
-  const style = makeStyle(colorEnabled(io.stdout, io.env, opts.color));
-  const errStyle = makeStyle(colorEnabled(io.stderr, io.env, opts.color));
-  const progress = await createProgress(io.stderr, opts.color !== false || io.stderr.isTTY === true);
+  const config = await loadConfig(opts);
+  const output = await openOutput(io, opts);
+  const { out, style, progress } = output;
 
   if (opts.dryRun && opts.offline) {
     const plan = await makePlan(config, undefined, { offline: true });
@@ -74,87 +58,74 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     return ExitCode.Success;
   }
 
-  const debug = opts.debug ? (line: string) => progress.log(errStyle.dim(line)) : undefined;
-  const clients = await createAwsClients({
-    ...(config.region !== undefined ? { region: config.region } : {}),
-    ...(config.profile !== undefined ? { profile: config.profile } : {}),
-    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
-    ...(debug ? { debug } : {}),
-  });
+  const aws = await openAws(config, opts, output);
   const interrupt = interruptController(io);
   try {
     progress.start('Reading the account');
     let plan: Plan;
     try {
-      plan = await makePlan(config, new AwsGateway(clients), { concurrency: opts.concurrency });
+      plan = await makePlan(config, aws.gateway, { concurrency: opts.concurrency });
     } finally {
       progress.clear();
     }
-    if (interrupt.signal.aborted)
+    if (interrupt.signal.aborted) {
       throw new CancelledError('Interrupted before any change; nothing was changed.', interrupt.exitCode());
+    }
 
     if (opts.dryRun) {
       out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
       return ExitCode.Success;
     }
     if (!opts.json) out(renderPlan(plan, style));
-    if (planSteps(plan).length > 0) await confirmApply(plan, opts, io, interrupt.signal);
+    const changes = planSteps(plan).length > 0;
+    if (changes) await confirmApply(plan, opts, io, interrupt.signal);
 
-    const result = await applyWithProgress(plan, config, clients, opts, io, progress, interrupt.signal);
+    const result = await applyWithProgress(plan, aws.gateway, opts, output, interrupt.signal);
     const code = exitCodeOf(result, interrupt.signalName());
+    const recorder = aws.clients.recorder;
     if (opts.json) {
-      out(
-        JSON.stringify(
-          resultJson(result, {
-            exitCode: code,
-            calls: { total: clients.recorder.total, mutating: clients.recorder.mutating },
-          }),
-          null,
-          2,
-        ),
-      );
-    } else if (planSteps(plan).length > 0 || result.outcome !== 'complete') {
+      const calls = { total: recorder.total, mutating: recorder.mutating };
+      out(JSON.stringify(resultJson(result, { exitCode: code, calls }), null, 2));
+    } else if (changes || result.outcome !== 'complete') {
       out('');
       out(renderRunSummary(result, style, rerunCommand(opts)));
     }
-    for (const s of result.sections)
-      if (s.error?.stack) io.stderr.write(`internal error in ${s.id}: ${s.error.stack}\n`);
+    for (const s of result.sections) if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
     return code;
   } finally {
     interrupt.dispose();
-    destroyAwsClients(clients);
+    aws.close();
   }
 }
 
 async function applyWithProgress(
   plan: Plan,
-  _config: Config,
-  clients: Awaited<ReturnType<typeof createAwsClients>>,
+  gateway: AwsGateway,
   opts: ApplyCliOptions,
-  io: CliIo,
-  progress: Progress,
+  output: Output,
   signal: AbortSignal,
 ): Promise<RunResult> {
-  const style = makeStyle(colorEnabled(opts.json ? io.stderr : io.stdout, io.env, opts.color));
-  const write = (line: string) => void (opts.json ? io.stderr : io.stdout).write(`${line}\n`);
+  // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
+  const write = opts.json ? output.err : output.out;
+  const style = opts.json ? output.errStyle : output.style;
   const changes = planSteps(plan).length > 0;
   if (changes && !opts.json) write('');
   const result = await applyPlan(
     plan,
-    new AwsGateway(clients),
+    gateway,
     {
       onEvent(event) {
-        if (event.type === 'step') progress.update(`${event.resource}: ${stepText(event.step)}`);
-        else if (event.type === 'verify') progress.update(`${event.resource}: checking the result`);
+        if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
+        else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
         else if (event.type === 'section-done' && changes) {
-          progress.clear();
+          output.progress.clear();
           write(renderSectionResult(event.result, style));
         }
       },
     },
-    { concurrency: opts.concurrency ?? 4, signal },
+    { concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY, signal },
   );
-  progress.clear();
+  output.progress.clear();
   return result;
 }
 

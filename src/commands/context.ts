@@ -1,0 +1,75 @@
+/**
+ * What every command that reads a config and talks to AWS starts with: the validated config (flags applied), the
+ * output streams and styles, progress, and, unless offline, the AWS clients and gateway. Commands call
+ * `openContext`, do their work, and `close()` it in a `finally`.
+ */
+import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';
+import { AwsGateway } from '../aws/gateway.js';
+import type { AwsCliOptions, CliIo } from '../cli.js';
+import { loadConfigFile, type ConfigOverrides } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { UsageError } from '../errors.js';
+import { createProgress, type Progress } from '../render/progress.js';
+import { colorEnabled, makeStyle, type Style } from '../render/style.js';
+
+export interface ConfigFlags extends AwsCliOptions {
+  cluster?: string;
+  bucket?: string;
+  namespace?: string;
+}
+
+export function configOverrides(opts: ConfigFlags): ConfigOverrides {
+  return {
+    ...(opts.region !== undefined ? { region: opts.region } : {}),
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}),
+    ...(opts.bucket !== undefined ? { bucket: opts.bucket } : {}),
+    ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
+  };
+}
+
+export interface Output {
+  /** A line on stdout (the command's result). */
+  out(line: string): void;
+  /** A line on stderr (messages beside the result). */
+  err(line: string): void;
+  /** Styles for stdout and for stderr, each on only when that stream is a terminal (and colour is not off). */
+  style: Style;
+  errStyle: Style;
+  progress: Progress;
+}
+
+export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output> {
+  return {
+    out: (line) => void io.stdout.write(`${line}\n`),
+    err: (line) => void io.stderr.write(`${line}\n`),
+    style: makeStyle(colorEnabled(io.stdout, io.env, opts.color)),
+    errStyle: makeStyle(colorEnabled(io.stderr, io.env, opts.color)),
+    progress: await createProgress(io.stderr, true),
+  };
+}
+
+export async function loadConfig(opts: ConfigFlags): Promise<Config> {
+  if (opts.config === undefined) {
+    throw new UsageError('no config file given', 'pass --config FILE (see examples/flyte-aws-setup.yaml)');
+  }
+  return (await loadConfigFile(opts.config, configOverrides(opts))).config;
+}
+
+export interface AwsContext {
+  clients: AwsClients;
+  gateway: AwsGateway;
+  close(): void;
+}
+
+/** The SDK clients for the config's region and profile, with `--debug` call lines and `--max-attempts`. */
+export async function openAws(config: Config, opts: AwsCliOptions, output: Output): Promise<AwsContext> {
+  const debug = opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
+  const clients = await createAwsClients({
+    ...(config.region !== undefined ? { region: config.region } : {}),
+    ...(config.profile !== undefined ? { profile: config.profile } : {}),
+    ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+    ...(debug ? { debug } : {}),
+  });
+  return { clients, gateway: new AwsGateway(clients), close: () => destroyAwsClients(clients) };
+}
