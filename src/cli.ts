@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CancelledError, ConfigError, ExitCode, UserError, formatProblem } from './errors.js';
+import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 
 export interface CliIo {
@@ -116,7 +117,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   return program;
 }
 
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<number> {
+  // Whatever is written, credentials never get out: both streams hide the values known to be secret.
+  secretsFromEnv(rawIo.env);
+  const io: CliIo = { ...rawIo, stdout: redactingStream(rawIo.stdout), stderr: redactingStream(rawIo.stderr) };
   let exitCode: number = ExitCode.Success;
   const program = buildProgram(io, (code) => {
     exitCode = code;
