@@ -11,6 +11,8 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { UserError } from '../errors.js';
+import { addSecrets } from '../util/secrets.js';
+import { profileNames } from './profiles.js';
 
 export interface AwsOptions {
   region?: string;
@@ -55,9 +57,15 @@ export class CallRecorder {
 
 export interface AwsClients {
   iam: IAMClient;
+  /**
+   * IAM without SDK retries, for the one call that is not idempotent (CreatePolicyVersion: a retry after a lost
+   * answer would add a second version). The engine retries it itself, after reading what the first try did.
+   */
+  iamOnce: IAMClient;
   eks: EKSClient;
   sts: STSClient;
   region: string;
+  profile?: string;
   recorder: CallRecorder;
 }
 
@@ -98,38 +106,55 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   // The SDK warns on Node 20 that its future releases will need Node 22. That is for whoever picks SDK versions
   // (this package, which supports Node >= 20.19 with the versions it ships), not for the operator running it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const profile = options.profile ?? process.env.AWS_PROFILE;
+  if (profile !== undefined && !profileNames().includes(profile)) {
+    throw new UserError(`the AWS profile "${profile}" does not exist in the AWS config or credentials file`, {
+      hint:
+        `aws configure list-profiles lists the profiles; make it with aws configure --profile ${profile}` +
+        (options.profile === undefined ? ' (it comes from AWS_PROFILE)' : ''),
+    });
+  }
   const common = {
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   };
   const sts = new STSClient(common);
-  let region: string;
+  let region: string | undefined;
   try {
     region = await sts.config.region();
-  } catch (err) {
-    throw new UserError('no AWS region is set', {
-      hint: 'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
-      cause: err,
-    });
+  } catch {
+    region = undefined;
   }
   if (!region) {
+    sts.destroy();
     throw new UserError('no AWS region is set', {
       hint: 'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
     });
   }
-  // One credential provider for all clients, so a profile's SSO or assume-role is resolved once.
-  const withRegion = { ...common, region, credentials: sts.config.credentials };
+  // One credential provider for all clients, so a profile's SSO or assume-role is resolved once; what it resolves
+  // is remembered as secret, so that no output can show it.
+  const base = sts.config.credentials;
+  const credentials = async () => {
+    const c = await base();
+    addSecrets(c.accessKeyId, c.secretAccessKey, c.sessionToken);
+    return c;
+  };
+  const withRegion = { ...common, region, credentials };
   const clients: AwsClients = {
-    sts,
+    sts: new STSClient(withRegion),
     iam: new IAMClient(withRegion),
+    iamOnce: new IAMClient({ ...withRegion, maxAttempts: 1 }),
     eks: new EKSClient(withRegion),
     region,
+    ...(profile !== undefined ? { profile } : {}),
     recorder,
   };
+  sts.destroy();
   for (const [service, client] of [
     ['sts', clients.sts],
     ['iam', clients.iam],
+    ['iam', clients.iamOnce],
     ['eks', clients.eks],
   ] as const) {
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
@@ -140,5 +165,6 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
 export function destroyAwsClients(clients: AwsClients): void {
   clients.sts.destroy();
   clients.iam.destroy();
+  clients.iamOnce.destroy();
   clients.eks.destroy();
 }

@@ -11,6 +11,12 @@ export interface CallSite {
   resource?: string;
 }
 
+/** Where the calls go, for hints that name the profile to sign in with or the region to check. */
+export interface CallContext {
+  profile?: string;
+  region?: string;
+}
+
 /** An AWS call that failed, with what it was about. `code` is the AWS error code (e.g. NoSuchEntity). */
 export class AwsCallError extends UserError {
   readonly code: string;
@@ -53,7 +59,7 @@ function on(site: CallSite): string {
 }
 
 /** Turn anything an SDK call threw into an AwsCallError (or a UserError for credentials and network). */
-export function toAwsError(err: unknown, site: CallSite): UserError {
+export function toAwsError(err: unknown, site: CallSite, context: CallContext = {}): UserError {
   if (err instanceof UserError) return err;
   const code = errorCode(err);
   const message = awsMessage(err);
@@ -73,17 +79,17 @@ export function toAwsError(err: unknown, site: CallSite): UserError {
   if (BAD_CREDENTIALS.has(code)) {
     return new AwsCallError(`AWS refused the credentials (${code}) at ${site.operation}`, code, site, {
       hint: code.startsWith('Expired')
-        ? 'the session has expired: refresh it (for an SSO profile: aws sso login --profile NAME) and run again'
+        ? `the session has expired: refresh it (for an SSO profile: ${ssoLogin(context)}) and run again`
         : 'check the access key, the profile and the clock of this machine, then run again',
       cause: err,
     });
   }
   if (code === 'CredentialsProviderError' || /Could not load credentials|credentials/i.test(code)) {
-    return credentialsError(err, site);
+    return credentialsError(err, site, context);
   }
   if (THROTTLED.has(code)) {
     return new AwsCallError(
-      `AWS kept throttling ${site.operation}${attempts ? ` after ${attempts} attempts` : ''}`,
+      `AWS kept throttling ${site.operation}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''}`,
       code,
       site,
       {
@@ -94,8 +100,14 @@ export function toAwsError(err: unknown, site: CallSite): UserError {
   }
   const netCode = (err as { code?: string })?.code;
   if (NETWORK.has(code) || (netCode !== undefined && NETWORK.has(netCode))) {
-    return new AwsCallError(`could not reach AWS for ${action}: ${message || code}`, code, site, {
-      hint: 'check the network (and AWS_ENDPOINT_URL, if set), then run again',
+    const where = context.region !== undefined ? ` in region ${context.region}` : '';
+    return new AwsCallError(`could not reach AWS for ${action}${where}: ${message || code}`, code, site, {
+      hint:
+        `check the network (and AWS_ENDPOINT_URL, if set)` +
+        (context.region !== undefined
+          ? `, and that ${site.service.toUpperCase()} is offered in ${context.region} (--region)`
+          : '') +
+        '; nothing was half-done by this call: run again',
       cause: err,
     });
   }
@@ -150,23 +162,23 @@ export function toAwsError(err: unknown, site: CallSite): UserError {
   }
 }
 
-export function credentialsError(err: unknown, site?: CallSite): UserError {
+function ssoLogin(context: CallContext): string {
+  return context.profile !== undefined ? `aws sso login --profile ${context.profile}` : 'aws sso login';
+}
+
+export function credentialsError(err: unknown, site?: CallSite, context: CallContext = {}): UserError {
   const message = awsMessage(err);
-  const sso = /sso|token/i.test(message);
-  const profileMissing = /profile .* could not be found|Profile .* not found/i.test(message);
-  return new UserError(
-    profileMissing
-      ? `the AWS profile was not found: ${message}`
-      : `no usable AWS credentials${site ? ` for ${site.operation}` : ''}: ${message}`,
-    {
-      hint: profileMissing
-        ? 'check the name against ~/.aws/config (aws configure list-profiles)'
-        : sso
-          ? 'for an SSO profile, sign in first: aws sso login --profile NAME'
-          : 'configure credentials (aws configure, AWS_PROFILE, or environment variables), or use --dry-run --offline to plan without any',
-      cause: err,
-    },
-  );
+  const sso = /sso/i.test(message);
+  const expired = /expired|token/i.test(message);
+  const forProfile = context.profile !== undefined ? ` (profile ${context.profile})` : '';
+  return new UserError(`no usable AWS credentials${forProfile}${site ? ` for ${site.operation}` : ''}: ${message}`, {
+    hint:
+      sso || expired
+        ? `sign in again first: ${ssoLogin(context)}`
+        : 'configure credentials (aws configure, AWS_PROFILE, --profile, or environment variables), or use ' +
+          '--dry-run --offline to plan without any',
+    cause: err,
+  });
 }
 
 export function isCode(err: unknown, ...codes: string[]): boolean {
@@ -178,4 +190,22 @@ export function isCode(err: unknown, ...codes: string[]): boolean {
 export function originalMessage(err: unknown): string {
   const source = err instanceof AwsCallError && err.cause !== undefined ? err.cause : err;
   return (source as { message?: string })?.message ?? '';
+}
+
+/**
+ * Might the same call succeed if made again? Throttling, 5xx answers, dropped connections and timeouts: what the
+ * SDK retries by itself, and what the engine retries (after checking) for calls that are not idempotent.
+ */
+export function isTransient(err: unknown): boolean {
+  const source = err instanceof AwsCallError && err.cause !== undefined ? err.cause : err;
+  const code = errorCode(source);
+  const netCode = (source as { code?: string })?.code;
+  const status = (source as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return (
+    THROTTLED.has(code) ||
+    NETWORK.has(code) ||
+    (netCode !== undefined && NETWORK.has(netCode)) ||
+    (status !== undefined && status >= 500) ||
+    /socket hang up|ECONNRESET|EPIPE/.test((source as Error)?.message ?? '')
+  );
 }

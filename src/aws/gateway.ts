@@ -71,7 +71,7 @@ export class AwsGateway {
     try {
       return await send();
     } catch (err) {
-      throw toAwsError(err, site);
+      throw toAwsError(err, site, { region: this.clients.region, profile: this.clients.profile });
     }
   }
 
@@ -308,8 +308,9 @@ export class AwsGateway {
         );
         return;
       case 'CreatePolicyVersion':
+        // Not idempotent: sent once; the engine decides about a retry after reading what happened.
         await this.call({ service: 'iam', operation: step.op, resource: step.policyArn }, () =>
-          iam.send(
+          this.clients.iamOnce.send(
             new CreatePolicyVersionCommand({
               PolicyArn: step.policyArn,
               PolicyDocument: json(step.document),
