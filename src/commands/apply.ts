@@ -5,7 +5,7 @@
 import type { AwsGateway } from '../aws/gateway.js';
 import type { ApplyCliOptions, CliIo } from '../cli.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
-import { applyPlan, type RunResult } from '../engine/apply.js';
+import { applyPlan, sectionErrorCause, type RunResult } from '../engine/apply.js';
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
 import { planSecurity, planSteps, type Plan } from '../engine/model.js';
 import { planJson, resultJson } from '../render/json.js';
@@ -90,7 +90,10 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       out('');
       out(renderRunSummary(result, style, rerunCommand(opts)));
     }
-    for (const s of result.sections) if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
+    for (const s of result.sections) {
+      if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
+      else if (s.error && opts.debug) output.err(`${s.id}: ${debugStack(sectionErrorCause(s))}`);
+    }
     return code;
   } finally {
     interrupt.dispose();
@@ -157,4 +160,11 @@ async function confirmApply(plan: Plan, opts: ApplyCliOptions, io: CliIo, signal
     throw err;
   }
   if (!ok) throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
+}
+
+/** An error's stack and its cause's, for --debug. */
+function debugStack(err: unknown): string {
+  const e = err as Error | undefined;
+  const cause = e?.cause as Error | undefined;
+  return `${e?.stack ?? String(err)}${cause?.stack ? `\ncaused by: ${cause.stack}` : ''}`;
 }

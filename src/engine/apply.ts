@@ -3,7 +3,7 @@
  * at the same time, up to a bound), each resource's steps in order, then read back until it matches (IAM is
  * eventually consistent). The engine never prompts: it asks its host.
  */
-import { isCode, originalMessage } from '../aws/errors.js';
+import { isCode, isTransient, originalMessage } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
 import { UserError } from '../errors.js';
@@ -196,7 +196,7 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
       for (const rest of section.resources.slice(i + 1)) results.push(resourceResult(rest));
       if (err instanceof InterruptedError) return { ...base, outcome: 'interrupted', resources: results };
       const e = err instanceof UserError ? err : undefined;
-      return {
+      return withCause(err, {
         ...base,
         outcome: 'failed',
         resources: results,
@@ -206,7 +206,7 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
           ...((err as { code?: string }).code ? { code: (err as { code?: string }).code } : {}),
           ...(e === undefined ? { stack: (err as Error).stack ?? String(err) } : {}),
         },
-      };
+      });
     }
   }
   const changed = results.filter((r) => r.action !== 'none');
@@ -232,10 +232,11 @@ async function applyResource(
       if (state.options.signal?.aborted) throw new InterruptedError();
       host.onEvent?.({ type: 'step', section: sectionId, resource: resource.name, step });
       try {
-        await executeStep(step, state);
+        await executeStep(step, resource, state);
       } catch (err) {
-        // Created meanwhile (a retried create whose first answer was lost, or another run): read it and plan again.
-        if (round === 0 && CREATES.has(step.op) && isCode(err, 'EntityAlreadyExists')) {
+        // Made meanwhile (a retried create whose first answer was lost, or another run at the same time), or the
+        // version limit reached by another run: read it again and plan what is left.
+        if (round === 0 && isConflict(step, err)) {
           conflict = true;
           break;
         }
@@ -266,20 +267,40 @@ function createdKey(step: Step): string {
   }
 }
 
+function isConflict(step: Step, err: unknown): boolean {
+  if (CREATES.has(step.op) && isCode(err, 'EntityAlreadyExists')) return true;
+  return step.op === 'CreatePolicyVersion' && isCode(err, 'LimitExceeded');
+}
+
+/** Steps the SDK must not retry on its own: a retry after a lost answer would do the work twice. */
+const NOT_IDEMPOTENT = new Set<Step['op']>(['CreatePolicyVersion']);
+const NOT_IDEMPOTENT_ATTEMPTS = 5;
+
 /**
- * One step, retried while IAM has not yet caught up with something this run just created: a role or policy that
- * answers NoSuchEntity, or a trust naming a just-created OIDC provider that answers "Invalid principal".
+ * One step. Retried while IAM has not yet caught up with something this run just created (a role or policy that
+ * answers NoSuchEntity, a trust naming a just-created OIDC provider that answers "Invalid principal"). A step that
+ * is not idempotent and fails in transit is retried only after reading back that it did not take effect. A
+ * version that is already gone is not an error.
  */
-async function executeStep(step: Step, state: RunState): Promise<void> {
+async function executeStep(step: Step, resource: ResourcePlan, state: RunState): Promise<void> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const started = Date.now();
   let delay = initialDelayMs;
+  let transientFailures = 0;
   for (;;) {
     try {
       await state.gateway.execute(step);
       return;
     } catch (err) {
-      if (!mayBeEventualConsistency(step, err, state) || Date.now() - started + delay > timeoutMs) throw err;
+      if (step.op === 'DeletePolicyVersion' && isCode(err, 'NoSuchEntity')) return;
+      if (NOT_IDEMPOTENT.has(step.op) && isTransient(err)) {
+        if (++transientFailures >= NOT_IDEMPOTENT_ATTEMPTS) throw err;
+        // Did the call work before its answer was lost? Then it is done.
+        const current = await readResource(state.gateway, resource.desired);
+        if (!planResource(resource.desired, current).steps.some((s) => s.op === step.op)) return;
+      } else if (!mayBeEventualConsistency(step, err, state) || Date.now() - started + delay > timeoutMs) {
+        throw err;
+      }
       await sleep(delay, state.options.signal);
       if (state.options.signal?.aborted) throw err;
       delay = Math.min(delay * 2, 8_000);
@@ -317,6 +338,18 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
     await sleep(delay, state.options.signal);
     delay = Math.min(delay * 2, 8_000);
   }
+}
+
+/** The error a section failed with, kept beside the result (not in its JSON) for `--debug`. */
+const causes = new WeakMap<SectionResult, unknown>();
+
+function withCause(err: unknown, result: SectionResult): SectionResult {
+  causes.set(result, err);
+  return result;
+}
+
+export function sectionErrorCause(result: SectionResult): unknown {
+  return causes.get(result);
 }
 
 /** The exit code a run result maps to is decided by the CLI; this says whether anything still has to be done. */
