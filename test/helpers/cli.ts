@@ -1,5 +1,5 @@
 /** Run the built CLI as a child process, as a user would, and collect its output and AWS calls. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,7 +52,28 @@ export function cliEnv(options: RunOptions, home: string, callLog: string): Node
   return env;
 }
 
-export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+export interface RunningCli {
+  child: ChildProcessWithoutNullStreams;
+  /** The AWS calls made so far (from the CLI's call log). */
+  calls(): CallRecord[];
+  /** Output so far. */
+  output(): { stdout: string; stderr: string };
+  done: Promise<CliRun>;
+}
+
+function readCalls(file: string): CallRecord[] {
+  try {
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as CallRecord);
+  } catch {
+    return [];
+  }
+}
+
+/** Start the CLI and return at once, to watch it or signal it while it runs. */
+export function spawnCli(args: string[], options: RunOptions = {}): RunningCli {
   const home = mkdtempSync(join(tmpdir(), 'fas-home-'));
   const callLog = join(home, 'calls.jsonl');
   writeFileSync(callLog, '');
@@ -67,18 +88,20 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end(options.input ?? '');
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 45_000);
-  return new Promise((resolvePromise, reject) => {
+  const done = new Promise<CliRun>((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const calls = readFileSync(callLog, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as CallRecord);
+      const calls = readCalls(callLog);
       rmSync(home, { recursive: true, force: true });
       resolvePromise({ code, signal, stdout, stderr, calls, mutating: calls.filter((c) => c.mutating) });
     });
   });
+  return { child, calls: () => readCalls(callLog), output: () => ({ stdout, stderr }), done };
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  return spawnCli(args, options).done;
 }
 
 /** Write a config file into a fresh temporary directory; returns its path. */

@@ -37,6 +37,7 @@ export function mockAws(options: { partition?: string; account?: string; region?
   const credentials = { accessKeyId: 'AKIAMOCK', secretAccessKey: 'mock' };
   const clients: AwsClients = {
     iam: new IAMClient({ region, credentials }),
+    iamOnce: new IAMClient({ region, credentials, maxAttempts: 1 }),
     eks: new EKSClient({ region, credentials }),
     sts: new STSClient({ region, credentials }),
     region,
