@@ -1,0 +1,303 @@
+/**
+ * Reliability end to end: the built CLI through a fault-injecting proxy in front of the emulator. Whatever
+ * happens, the account ends in a known state, the output says what was done, and the next run finishes the job.
+ * "The same end state as a clean run" is checked by comparing IAM snapshots.
+ */
+import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { clients, createCluster } from '../helpers/aws.js';
+import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
+import { everyNth, operation, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
+import { iamSnapshot } from '../helpers/iam-state.js';
+import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+
+const skip = motoSkipReason();
+
+const CONFIG = `
+region: eu-west-1
+cluster: acme-ml
+bucket: acme-flyte-data
+tags: { team: mlplatform }
+projectRoles:
+  - project: fraud
+`;
+const POLICY_ARN = 'arn:aws:iam::123456789012:policy/flyte-custom-policy';
+
+describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
+  let moto: Moto;
+  let proxy: FaultProxy;
+  let configFile: string;
+  /** The IAM state after a clean run: what every faulty run must end in. */
+  let clean: unknown;
+
+  const through = (args: string[], env: Record<string, string | undefined> = {}) =>
+    runCli(['--config', configFile, '--yes', ...args], { endpoint: proxy.url, env });
+  const useRules = (...rules: FaultRule[]) => {
+    proxy.rules.splice(0, proxy.rules.length, ...rules);
+  };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.url);
+    configFile = writeConfig(CONFIG);
+    await moto.reset();
+    await createCluster(moto.url, 'acme-ml');
+    const run = await through([]);
+    expect(run.code).toBe(0);
+    clean = await iamSnapshot(moto.url);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    proxy.reset();
+    await moto.reset();
+    await createCluster(moto.url, 'acme-ml');
+  });
+  afterEach(() => useRules());
+
+  function expectFaults(fault: string) {
+    expect(proxy.log.filter((c) => c.fault === fault).length).toBeGreaterThan(0);
+  }
+
+  it('throttling on every third request: the run completes with the same end state as a clean run', async () => {
+    useRules({ fault: 'throttle', when: everyNth(3) });
+    const run = await through([]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expectFaults('throttle');
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  it('500 answers on every fourth request: completes, same end state', async () => {
+    useRules({ fault: 'server-error', when: everyNth(4) });
+    const run = await through([]);
+    expect(run.code).toBe(0);
+    expectFaults('server-error');
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  it('dropped connections before the call reaches AWS: completes, same end state', async () => {
+    useRules({ fault: 'drop-before', when: everyNth(5) });
+    const run = await through([]);
+    expect(run.code).toBe(0);
+    expectFaults('drop-before');
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  it('lost answers to creates: a create retried after it worked is not an error, nothing is duplicated', async () => {
+    useRules(
+      { fault: 'drop-after', when: operation('CreateRole', 1) },
+      { fault: 'drop-after', when: operation('CreatePolicy', 1) },
+      { fault: 'drop-after', when: operation('CreateOpenIDConnectProvider', 1) },
+      { fault: 'drop-after', when: operation('AttachRolePolicy', 2) },
+    );
+    const run = await through([]);
+    expect(run.code).toBe(0);
+    expect(proxy.log.filter((c) => c.fault === 'drop-after')).toHaveLength(4);
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  it('a lost answer to a new policy version does not leave a duplicate version', async () => {
+    expect((await through([])).code).toBe(0);
+    await clients(moto.url).iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: POLICY_ARN,
+        SetAsDefault: true,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+        }),
+      }),
+    );
+    useRules({ fault: 'drop-after', when: operation('CreatePolicyVersion', 1) });
+    const run = await through([]);
+    expect(run.code).toBe(0);
+    expectFaults('drop-after');
+    const snapshot = (await iamSnapshot(moto.url)) as { policies: { versions: number }[] };
+    // v1 (the tool's), v2 (by hand), v3 (the tool's again): one new version, not two.
+    expect(snapshot.policies[0]!.versions).toBe(3);
+  });
+
+  it('--max-attempts (and AWS_MAX_ATTEMPTS) bound the retries: with one attempt, the first throttle stops the run', async () => {
+    useRules({ fault: 'throttle', when: everyNth(1) });
+    const run = await through(['--max-attempts', '1']);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toMatch(/AWS kept throttling (GetCallerIdentity|DescribeCluster)/);
+    expect(run.stdout + run.stderr).toMatch(/--max-attempts/);
+    expect(run.mutating).toEqual([]);
+    // Only first attempts were throttled: with AWS_MAX_ATTEMPTS=2 each retry gets through.
+    const env = await through([], { AWS_MAX_ATTEMPTS: '2' });
+    expect(env.code).toBe(0);
+    expect(proxy.log.some((c) => c.attempt === 2)).toBe(true);
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  it('AccessDenied on one operation: stops there, names the action and resource, lists what was done and what is left; a re-run finishes', async () => {
+    useRules({ fault: 'access-denied', when: operation('CreatePolicy') });
+    const run = await through(['--concurrency', '1']);
+    expect(run.code).toBe(1);
+    const out = run.stdout + run.stderr;
+    expect(out).toContain('access denied: iam:CreatePolicy on policy flyte-custom-policy');
+    expect(out).toContain('needs the IAM permission iam:CreatePolicy');
+    expect(out).toMatch(/✓ EKS cluster role: created/);
+    expect(out).toMatch(/policy flyte-custom-policy: done nothing; still to do CreatePolicy/);
+    expect(out).toMatch(/Flyte backend role: not run/);
+    expect(out).toMatch(
+      /Setup stopped: \d+ change\(s\) made .*not done: S3 policy for the Flyte bucket, Flyte backend role, Flyte workers role, Project-domain roles/s,
+    );
+
+    useRules();
+    const rerun = await through([]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.mutating.filter((c) => c.operation === 'CreateRole').map((c) => c.operation)).toHaveLength(3);
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  async function interruptMidway(signal: NodeJS.Signals): Promise<CliRun> {
+    proxy.delayMs = 150;
+    const running = spawnCli(['--config', configFile, '--yes', '--concurrency', '1'], { endpoint: proxy.url });
+    // Wait for the first change, then interrupt.
+    const deadline = Date.now() + 20_000;
+    while (!running.calls().some((c) => c.mutating) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    running.child.kill(signal);
+    const run = await running.done;
+    proxy.delayMs = 0;
+    return run;
+  }
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s during apply: stops after the call in flight, reports what was done, exits %i; the re-run completes',
+    async (signal, code) => {
+      const run = await interruptMidway(signal);
+      expect(run.code).toBe(code);
+      const out = run.stdout + run.stderr;
+      expect(out).toContain('stopping after the AWS call in flight');
+      expect(out).toMatch(/Interrupted: \d+ change\(s\) made/);
+      expect(run.mutating.length).toBeGreaterThan(0);
+      // Far fewer than a whole run's 14 changes.
+      expect(run.mutating.length).toBeLessThan(14);
+      const rerun = await through([]);
+      expect(rerun.code).toBe(0);
+      expect(rerun.mutating.length).toBe(14 - run.mutating.length);
+      expect(await iamSnapshot(moto.url)).toEqual(clean);
+    },
+  );
+
+  it('two runs at once: both end well, the end state is right, nothing is duplicated', async () => {
+    proxy.delayMs = 20;
+    const a = spawnCli(['--config', configFile, '--yes'], { endpoint: proxy.url });
+    const b = spawnCli(['--config', configFile, '--yes'], { endpoint: proxy.url });
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    for (const r of [ra, rb]) {
+      // Each ends well, or says clearly why it stopped.
+      if (r.code !== 0) expect(r.stdout + r.stderr).toMatch(/run the same command again/);
+      expect(r.stderr).not.toMatch(/internal error/);
+    }
+    expect([ra.code, rb.code]).toContain(0);
+    const after = await runCli(['--config', configFile, '--yes'], { endpoint: moto.url });
+    expect(after.mutating).toEqual([]);
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+});
+
+describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
+  let moto: Moto;
+  let proxy: FaultProxy;
+  let configFile: string;
+  beforeAll(async () => {
+    moto = await startMoto();
+    proxy = await startFaultProxy(moto.url);
+    configFile = writeConfig(CONFIG);
+    await createCluster(moto.url, 'acme-ml');
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await moto?.stop();
+  });
+
+  const noStack = (r: CliRun) => expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+
+  it('no credentials at all', async () => {
+    const r = await runCli(['--config', configFile, '--dry-run'], { env: { AWS_ENDPOINT_URL: moto.url } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no usable AWS credentials/);
+    expect(r.stderr).toMatch(/aws configure|AWS_PROFILE/);
+    expect(r.stderr).toMatch(/--dry-run --offline/);
+    noStack(r);
+  });
+
+  it('expired credentials', async () => {
+    proxy.rules.splice(0, proxy.rules.length, { fault: 'expired-token', when: () => true });
+    const r = await runCli(['--config', configFile, '--dry-run'], { endpoint: proxy.url });
+    proxy.rules.splice(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/AWS refused the credentials \(ExpiredToken(Exception)?\)/);
+    expect(r.stderr).toMatch(/aws sso login/);
+    noStack(r);
+  });
+
+  it('a profile that does not exist', async () => {
+    const r = await runCli(['--config', configFile, '--dry-run', '--profile', 'nope'], {
+      env: { AWS_ENDPOINT_URL: moto.url },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/profile/i);
+    expect(r.stderr).toMatch(/nope/);
+    noStack(r);
+  });
+
+  it('an SSO profile that needs aws sso login', async () => {
+    const home = writeConfig(
+      '[profile sso-dev]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = eu-west-1\n\n' +
+        '[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n',
+      'aws-config',
+    );
+    const r = await runCli(['--config', configFile, '--dry-run', '--profile', 'sso-dev'], {
+      env: { AWS_ENDPOINT_URL: moto.url, AWS_CONFIG_FILE: home },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/aws sso login --profile sso-dev/);
+    noStack(r);
+  });
+
+  it('a region where EKS cannot be reached', async () => {
+    const r = await runCli(['--config', configFile, '--dry-run'], {
+      endpoint: moto.url,
+      env: { AWS_ENDPOINT_URL_EKS: 'http://127.0.0.1:9' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not reach AWS for eks:DescribeCluster/);
+    expect(r.stderr).toMatch(/region eu-west-1/);
+    noStack(r);
+  });
+
+  it('--debug shows the stack, and no output ever holds the keys or the session token', async () => {
+    const token = 'FQoGZXIvYXdzEFAKESESSIONTOKEN0123456789abcdefghij';
+    proxy.rules.splice(0, proxy.rules.length, { fault: 'access-denied', when: operation('CreateRole', 2) });
+    const r = await runCli(['--config', configFile, '--yes', '--debug'], {
+      endpoint: proxy.url,
+      env: { AWS_SESSION_TOKEN: token },
+    });
+    proxy.rules.splice(0);
+    expect(r.code).toBe(1);
+    const all = r.stdout + r.stderr;
+    expect(all).toMatch(/aws iam:CreateRole/);
+    expect(all).toMatch(/AccessDenied[\s\S]*\n\s+at /);
+    for (const secret of [FAKE_KEYS.AWS_ACCESS_KEY_ID, FAKE_KEYS.AWS_SECRET_ACCESS_KEY, token]) {
+      expect(all).not.toContain(secret);
+    }
+    const json = await runCli(['--config', configFile, '--yes', '--json', '--debug'], {
+      endpoint: proxy.url,
+      env: { AWS_SESSION_TOKEN: token },
+    });
+    for (const secret of [FAKE_KEYS.AWS_ACCESS_KEY_ID, FAKE_KEYS.AWS_SECRET_ACCESS_KEY, token]) {
+      expect(json.stdout + json.stderr).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,216 @@
+/** The pieces that keep a run safe when AWS misbehaves: error classes, hints, secrets, and careful retries. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import {
+  CreatePolicyVersionCommand,
+  DeletePolicyVersionCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  ListPolicyVersionsCommand,
+} from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
+import { credentialsError, isTransient, toAwsError } from '../../src/aws/errors.js';
+import { profileNames } from '../../src/aws/profiles.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { applyPlan } from '../../src/engine/apply.js';
+import { makePlan } from '../../src/engine/engine.js';
+import { planSteps } from '../../src/engine/model.js';
+import { bucketPolicyDocument } from '../../src/policy/document.js';
+import { addSecrets, REDACTED, redact, redactingStream } from '../../src/util/secrets.js';
+import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
+
+describe('which failures are worth another try', () => {
+  const net = (code: string) => Object.assign(new Error('socket hang up'), { code });
+  const status = (n: number) => Object.assign(awsError('InternalFailure'), { $metadata: { httpStatusCode: n } });
+  it.each<[string, unknown, boolean]>([
+    ['Throttling', awsError('Throttling'), true],
+    ['ThrottlingException', awsError('ThrottlingException'), true],
+    ['a 500', status(500), true],
+    ['a 503', status(503), true],
+    ['a dropped connection', net('ECONNRESET'), true],
+    ['a refused connection', net('ECONNREFUSED'), true],
+    ['a timeout', awsError('TimeoutError'), true],
+    ['AccessDenied', awsError('AccessDenied'), false],
+    ['NoSuchEntity', awsError('NoSuchEntity'), false],
+    ['LimitExceeded', awsError('LimitExceeded'), false],
+  ])('%s: %s', (_name, err, expected) => {
+    expect(isTransient(err)).toBe(expected);
+    // The same once mapped to the tool's error.
+    expect(isTransient(toAwsError(err, { service: 'iam', operation: 'CreatePolicyVersion' }))).toBe(expected);
+  });
+});
+
+describe('hints name the profile to sign in with and the region to check', () => {
+  it('an SSO session that is gone', () => {
+    const err = Object.assign(
+      new Error('The SSO session token associated with profile=dev was not found or is invalid.'),
+      {
+        name: 'CredentialsProviderError',
+      },
+    );
+    const e = toAwsError(err, { service: 'sts', operation: 'GetCallerIdentity' }, { profile: 'dev' });
+    expect(e.message).toMatch(/no usable AWS credentials \(profile dev\) for GetCallerIdentity/);
+    expect(e.hint).toBe('sign in again first: aws sso login --profile dev');
+    expect(credentialsError(err).hint).toBe('sign in again first: aws sso login');
+  });
+
+  it('an expired session', () => {
+    const e = toAwsError(
+      awsError('ExpiredToken'),
+      { service: 'sts', operation: 'GetCallerIdentity' },
+      { profile: 'ci' },
+    );
+    expect(e.hint).toMatch(/aws sso login --profile ci/);
+  });
+
+  it('a service that cannot be reached', () => {
+    const e = toAwsError(
+      Object.assign(new Error('getaddrinfo ENOTFOUND eks.xx-east-9.amazonaws.com'), { code: 'ENOTFOUND' }),
+      { service: 'eks', operation: 'DescribeCluster' },
+      { region: 'xx-east-9' },
+    );
+    expect(e.message).toMatch(/could not reach AWS for eks:DescribeCluster in region xx-east-9/);
+    expect(e.hint).toMatch(/EKS is offered in xx-east-9 \(--region\)/);
+  });
+});
+
+describe('profiles', () => {
+  it('are read from the config file ([default], [profile x]) and the credentials file ([x])', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fas-aws-'));
+    writeFileSync(
+      join(dir, 'config'),
+      '[default]\nregion = eu-west-1\n[profile dev]\nregion = x\n[sso-session corp]\nsso_region = x\n',
+    );
+    writeFileSync(join(dir, 'credentials'), '[ci]\naws_access_key_id = x\n');
+    const env = { AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
+    expect(profileNames(env).sort()).toEqual(['ci', 'default', 'dev']);
+    expect(profileNames({ HOME: join(dir, 'nowhere') })).toEqual([]);
+  });
+});
+
+describe('secrets never get out', () => {
+  it('redacts known secrets in every write, and leaves the stream itself alone', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
+    addSecrets(secret, 'short');
+    expect(redact(`key=${secret}!`)).toBe(`key=${REDACTED}!`);
+    expect(redact('short')).toBe('short');
+    const target = Object.assign(new PassThrough(), { isTTY: true, columns: 99 });
+    let written = '';
+    target.on('data', (d: Buffer) => (written += d.toString()));
+    const stream = redactingStream(target);
+    stream.write(`a ${secret} b\n`);
+    stream.write(Buffer.from(`${secret}\n`));
+    expect(written).toBe(`a ${REDACTED} b\n${REDACTED}\n`);
+    expect(stream.isTTY).toBe(true);
+    expect(stream.columns).toBe(99);
+  });
+});
+
+describe('a policy version is never made twice', () => {
+  const arn = 'arn:aws:iam::111122223333:policy/flyte-custom-policy';
+  const config = parseConfigText(
+    'bucket: acme-flyte-data\ncluster: acme\nclusterRole: false\nnodeRole: false\nsystemRole: false\nworkersRole: false\n',
+  );
+  const FAST = { consistency: { timeoutMs: 2_000, initialDelayMs: 1 } };
+  const old = encodeURIComponent(JSON.stringify(bucketPolicyDocument('aws', 'old-bucket')));
+  const wanted = encodeURIComponent(JSON.stringify(bucketPolicyDocument('aws', 'acme-flyte-data')));
+
+  function policyAccount(versions: number) {
+    const m = mockAws();
+    m.iam
+      .on(GetOpenIDConnectProviderCommand)
+      .resolves({ Url: ISSUER.slice(8), ClientIDList: ['sts.amazonaws.com'], Tags: [] });
+    m.iam.on(GetPolicyCommand).resolves({
+      Policy: {
+        PolicyName: 'flyte-custom-policy',
+        Arn: arn,
+        Path: '/',
+        DefaultVersionId: 'v1',
+        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      },
+    });
+    m.iam.on(ListPolicyVersionsCommand).resolves({
+      Versions: Array.from({ length: versions }, (_, i) => ({
+        VersionId: `v${i + 1}`,
+        IsDefaultVersion: i === 0,
+        CreateDate: new Date(2024, i, 1),
+      })),
+    });
+    return m;
+  }
+
+  it('when the answer to CreatePolicyVersion is lost but the version was made, it is not sent again', async () => {
+    const m = policyAccount(1);
+    // Read for the plan: the old document. Read after the lost answer: the new one is the default.
+    m.iam
+      .on(GetPolicyVersionCommand)
+      .resolvesOnce({ PolicyVersion: { Document: old } })
+      .resolves({ PolicyVersion: { Document: wanted } });
+    m.iam.on(CreatePolicyVersionCommand).rejects(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const plan = await makePlan(config, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+    expect(m.iam.commandCalls(CreatePolicyVersionCommand)).toHaveLength(1);
+  });
+
+  it('when it failed in transit without effect, it is sent again (and stops after a few tries)', async () => {
+    const m = policyAccount(1);
+    m.iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { Document: old } });
+    m.iam
+      .on(CreatePolicyVersionCommand)
+      .rejects(Object.assign(awsError('ServiceFailure'), { $metadata: { httpStatusCode: 500 } }));
+    const result = await applyPlan(await makePlan(config, m.gateway), m.gateway, {}, FAST);
+    expect(result.outcome).toBe('failed');
+    expect(m.iam.commandCalls(CreatePolicyVersionCommand)).toHaveLength(5);
+  });
+
+  it('another run took the version slot meanwhile (LimitExceeded): read again, make room, then create', async () => {
+    const m = policyAccount(4);
+    m.iam
+      .on(GetPolicyVersionCommand)
+      .resolvesOnce({ PolicyVersion: { Document: old } })
+      .resolvesOnce({ PolicyVersion: { Document: old } })
+      .resolves({
+        PolicyVersion: { Document: wanted },
+      });
+    m.iam.on(CreatePolicyVersionCommand).rejectsOnce(awsError('LimitExceeded')).resolves({});
+    m.iam
+      .on(ListPolicyVersionsCommand)
+      .resolvesOnce({
+        Versions: Array.from({ length: 4 }, (_, i) => ({
+          VersionId: `v${i + 1}`,
+          IsDefaultVersion: i === 0,
+          CreateDate: new Date(2024, i, 1),
+        })),
+      })
+      .resolves({
+        Versions: Array.from({ length: 5 }, (_, i) => ({
+          VersionId: `v${i + 1}`,
+          IsDefaultVersion: i === 0,
+          CreateDate: new Date(2024, i, 1),
+        })),
+      });
+    m.iam.on(DeletePolicyVersionCommand).resolves({});
+    const plan = await makePlan(config, m.gateway);
+    expect(planSteps(plan).map((s) => s.op)).toEqual(['CreatePolicyVersion']);
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+    expect(m.iam.commandCalls(DeletePolicyVersionCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(CreatePolicyVersionCommand)).toHaveLength(2);
+  });
+
+  it('a version another run already deleted is not an error', async () => {
+    const m = policyAccount(5);
+    m.iam
+      .on(GetPolicyVersionCommand)
+      .resolvesOnce({ PolicyVersion: { Document: old } })
+      .resolves({ PolicyVersion: { Document: wanted } });
+    m.iam.on(DeletePolicyVersionCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(CreatePolicyVersionCommand).resolves({});
+    const result = await applyPlan(await makePlan(config, m.gateway), m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+  });
+});
