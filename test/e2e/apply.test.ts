@@ -15,7 +15,7 @@ import {
 import { samePolicy } from '../../src/policy/compare.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, clients, createCluster, readPolicy, readProvider, readRole } from '../helpers/aws.js';
-import { runCli, writeConfig } from '../helpers/cli.js';
+import { FAKE_KEYS, runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
@@ -362,6 +362,28 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
     expect(run.stderr).toContain('--yes');
     expect(run.stderr).toContain('--dry-run');
     expect(run.mutating).toEqual([]);
+  });
+
+  it('takes credentials and region from a named profile (--profile, or profile: in the config)', async () => {
+    const creds = writeConfig(
+      `[ci]\naws_access_key_id = ${FAKE_KEYS.AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${FAKE_KEYS.AWS_SECRET_ACCESS_KEY}\n`,
+      'credentials',
+    );
+    const conf = writeConfig('[profile ci]\nregion = eu-west-1\n', 'config');
+    const file = writeConfig(CONFIG.replace('region: eu-west-1\n', ''));
+    const env = {
+      AWS_ENDPOINT_URL: moto.url,
+      AWS_SHARED_CREDENTIALS_FILE: creds,
+      AWS_CONFIG_FILE: conf,
+    };
+    const viaFlag = await runCli(['--config', file, '--dry-run', '--profile', 'ci'], { env });
+    expect(viaFlag.stderr).toBe('');
+    expect(viaFlag.code).toBe(0);
+    expect(viaFlag.stdout).toContain(`Account ${ACCOUNT} (aws), region eu-west-1`);
+    const inConfig = writeConfig(`${CONFIG.replace('region: eu-west-1\n', '')}\nprofile: ci\n`);
+    const viaConfig = await runCli(['--config', inConfig, '--yes'], { env });
+    expect(viaConfig.code).toBe(0);
+    expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeDefined();
   });
 
   it('stops before any change when accountId does not match the credentials', async () => {
