@@ -351,8 +351,3 @@ function withCause(err: unknown, result: SectionResult): SectionResult {
 export function sectionErrorCause(result: SectionResult): unknown {
   return causes.get(result);
 }
-
-/** The exit code a run result maps to is decided by the CLI; this says whether anything still has to be done. */
-export function pendingSections(result: RunResult): SectionResult[] {
-  return result.sections.filter((s) => !['created', 'updated', 'unchanged', 'skipped'].includes(s.outcome));
-}

@@ -17,7 +17,7 @@ import {
   ListPolicyVersionsCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../src/aws/errors.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { applyPlan } from '../../src/engine/apply.js';
@@ -38,10 +38,6 @@ function emptyAccount(m: ReturnType<typeof mockAws>) {
 const ROLES_ONLY = parseConfigText(
   'bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
 );
-
-afterEach(() => {
-  // aws-sdk-client-mock patches the client classes; each test builds its own with mockAws().
-});
 
 describe('AWS errors name the operation, the resource and, for a refusal, the IAM action', () => {
   it.each([
