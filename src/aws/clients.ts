@@ -6,6 +6,7 @@
  * emulator, and AWS_MAX_ATTEMPTS / AWS_RETRY_MODE.
  */
 import { appendFileSync } from 'node:fs';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -57,6 +58,7 @@ export interface AwsClients {
   iam: IAMClient;
   eks: EKSClient;
   sts: STSClient;
+  ec2: EC2Client;
   region: string;
   recorder: CallRecorder;
 }
@@ -124,6 +126,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     sts,
     iam: new IAMClient(withRegion),
     eks: new EKSClient(withRegion),
+    ec2: new EC2Client(withRegion),
     region,
     recorder,
   };
@@ -131,6 +134,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ['sts', clients.sts],
     ['iam', clients.iam],
     ['eks', clients.eks],
+    ['ec2', clients.ec2],
   ] as const) {
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
   }
@@ -141,4 +145,5 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.sts.destroy();
   clients.iam.destroy();
   clients.eks.destroy();
+  clients.ec2.destroy();
 }

@@ -117,7 +117,7 @@ async function applyWithProgress(
       onEvent(event) {
         if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
         else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
-        else if (event.type === 'section-done' && changes) {
+        else if (event.type === 'section-done' && (changes || event.result.outcome === 'failed')) {
           output.progress.clear();
           write(renderSectionResult(event.result, style));
         }

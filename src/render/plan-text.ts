@@ -38,11 +38,14 @@ function sectionStatusText(s: SectionPlan, style: Style): string {
     case 'update':
       return style.change('change');
     case 'unchanged':
-      return style.dim('up to date');
+      if (s.resources.some((r) => (r.findings ?? []).length > 0)) return style.warn('needs attention');
+      return s.resources.length === 0 ? style.dim('not checked') : style.dim('up to date');
     case 'waiting':
       return style.warn('waiting for the cluster');
     case 'skipped':
-      return style.dim(`skipped (${s.id}: false)`);
+      return style.dim(`skipped (${s.skipReason ?? `${s.id}: false`})`);
+    case 'blocked':
+      return style.error('cannot be done');
   }
 }
 
@@ -71,43 +74,67 @@ export function planCounts(plan: Plan): {
   unchanged: number;
   waiting: number;
   security: number;
+  blocked: number;
+  findings: number;
 } {
   const resources = plan.sections.flatMap((s) => s.resources);
   return {
     create: resources.filter((r) => r.action === 'create').length,
     update: resources.filter((r) => r.action === 'update').length,
-    unchanged: resources.filter((r) => r.action === 'none').length,
+    unchanged: resources.filter((r) => r.action === 'none' && r.blocked === undefined).length,
     waiting: plan.sections.filter((s) => s.status === 'waiting').length,
     security: resources.filter((r) => r.security.length > 0).length,
+    blocked: plan.sections.filter((s) => s.status === 'blocked').length,
+    findings: resources.reduce((n, r) => n + (r.findings?.length ?? 0), 0),
   };
+}
+
+/** Lines under the summary for what the run will not do: blocked sections and findings left as they are. */
+function attentionLines(n: { blocked: number; findings: number }, style: Style): string {
+  const lines: string[] = [];
+  if (n.blocked > 0)
+    lines.push(style.error(`${n.blocked} section(s) cannot be done as configured (marked "cannot be done" above).`));
+  if (n.findings > 0)
+    lines.push(
+      style.warn(`${n.findings} finding(s) this run does not change; each has its fix above (or set vpcDns: fix).`),
+    );
+  return lines.map((l) => `\n${l}`).join('');
 }
 
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
   if (n.create === 0 && n.update === 0) {
     const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
-    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.`;
+    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
   if (n.security > 0)
     line += `\n${style.warn(`${MARK} ${n.security} security-relevant change(s): they let more principals in or grant more.`)}`;
-  return line;
+  return line + attentionLines(n, style);
 }
 
 const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
   role: 'role',
   policy: 'policy',
   'oidc-provider': 'OIDC provider',
+  attachment: 'existing role',
+  'vpc-dns': 'VPC',
 };
 
 function renderResource(r: ResourcePlan, style: Style): string[] {
   const out: string[] = [];
   const head = `${KIND_NAMES[r.kind]} ${r.name}`;
-  if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
+  if (r.blocked !== undefined) out.push(`${style.error('[!]')} ${head}`, `    ${style.error(r.blocked)}`);
+  else if (r.findings !== undefined && r.findings.length > 0) out.push(`${style.warn('[!]')} ${head}`);
+  else if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
   else if (r.action === 'create') out.push(`${style.add('[+]')} ${head}`);
   else out.push(`${style.change('[~]')} ${head}`);
+  for (const f of r.findings ?? []) {
+    out.push(`    ${style.warn('warning:')} ${f.message}`);
+    if (f.fix !== undefined) out.push(`    ${style.dim('fix:')} ${f.fix}`);
+  }
   for (const step of r.steps) out.push(...renderStep(step, r, style).map((l) => `    ${l}`));
   for (const reason of r.security) out.push(`    ${style.warn(`${MARK} ${reason}`)}`);
   for (const note of r.notes)
@@ -156,6 +183,8 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         `${style.change('~ document')} (a new default version of ${r.name})`,
         ...renderDiff(policyDiff(step.before, step.document), style).map((l) => `  ${l}`),
       ];
+    case 'ModifyVpcAttribute':
+      return [`${style.change(`~ ${step.attribute}`)} off -> on`];
   }
 }
 
@@ -275,9 +304,14 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
   const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
   const changed = `${done.length} change(s) made`;
+  const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
+  const findingsLine =
+    findings.length > 0
+      ? `\n${style.warn(`${findings.length} finding(s) left as they are (see the plan above): ${findings.map((f) => f.message).join('; ')}`)}`
+      : '';
   switch (result.outcome) {
     case 'complete':
-      return style.ok(`Setup complete: ${changed}; AWS matches the config.`);
+      return style.ok(`Setup complete: ${changed}; AWS matches the config.`) + findingsLine;
     case 'incomplete': {
       const waiting = result.sections.filter((s) => s.outcome === 'waiting' || s.outcome === 'declined');
       return style.warn(
