@@ -78,6 +78,10 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     }
     if (!opts.json) out(renderPlan(plan, style));
     const changes = planSteps(plan).length > 0;
+    if (changes && opts.preflight !== false) {
+      const { preflight } = await import('./preflight.js');
+      await preflight(plan, aws.gateway, output, opts);
+    }
     if (changes) await confirmApply(plan, opts, io, interrupt.signal);
 
     const result = await applyWithProgress(plan, aws.gateway, opts, output, interrupt.signal);
