@@ -9,8 +9,9 @@ import { checkPermissions, type Denial } from '../permissions/preflight.js';
 import type { Output } from './context.js';
 
 function denialText(d: Denial): string {
-  const context = d.missingContext.length > 0 ? ` (depends on ${d.missingContext.join(', ')})` : '';
-  return `${d.action} on ${d.resource}${d.decision === 'explicitDeny' ? ' (explicitly denied)' : ''}${context}`;
+  const given = d.context.map((c) => ` with ${c.key} ${c.values.join(', ')}`).join('');
+  const missing = d.missingContext.length > 0 ? ` (depends on ${d.missingContext.join(', ')})` : '';
+  return `${d.action} on ${d.resource}${given}${d.decision === 'explicitDeny' ? ' (explicitly denied)' : ''}${missing}`;
 }
 
 /** Checks the plan's changes against the caller's permissions; throws when some are denied. */

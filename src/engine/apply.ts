@@ -26,6 +26,8 @@ export interface ResourceResult {
   notes: Note[];
   /** What a check found and left as it is (e.g. the VPC's DNS settings with `vpcDns: check`). */
   findings?: Finding[];
+  /** Why the plan could not carry out the config for it (nothing was called). */
+  blocked?: string;
 }
 
 export interface SectionResult {
@@ -161,6 +163,7 @@ function resourceResult(r: ResourcePlan, done: Step[] = [], remaining: Step[] = 
     remaining,
     notes: r.notes,
     ...(r.findings !== undefined ? { findings: r.findings } : {}),
+    ...(r.blocked !== undefined ? { blocked: r.blocked } : {}),
   };
 }
 

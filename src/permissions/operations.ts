@@ -327,8 +327,3 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     pending: DESTROY,
   },
 ];
-
-/** The table entry of an operation (`iam:CreateRole` style key: service and SDK operation name). */
-export function awsOperation(service: AwsOperation['service'], operation: string): AwsOperation | undefined {
-  return AWS_OPERATIONS.find((o) => o.service === service && o.operation === operation);
-}

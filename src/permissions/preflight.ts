@@ -8,18 +8,13 @@ import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gat
 import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
 import type { Plan, ResourcePlan, Step } from '../engine/model.js';
 import { mapLimit } from '../util/concurrency.js';
-import { awsOperation } from './operations.js';
+import { AWS_OPERATIONS } from './operations.js';
 
 /** One action on one resource that a step needs, with the condition values the request will carry. */
 export interface PermissionCheck {
   action: string;
   resource: string;
   context: SimulationContext[];
-}
-
-/** The service of a plan step's operation. */
-function serviceOf(step: Step): 'iam' | 'ec2' {
-  return step.op === 'ModifyVpcAttribute' ? 'ec2' : 'iam';
 }
 
 /** The condition values a step's request carries that operator policies commonly limit. */
@@ -43,7 +38,8 @@ export function planChecks(plan: Plan): PermissionCheck[] {
   const resources: ResourcePlan[] = plan.sections.flatMap((s) => s.resources);
   for (const r of resources) {
     for (const step of r.steps) {
-      const op = awsOperation(serviceOf(step), step.op);
+      // A step's op is the SDK operation it calls; the names are unique across the services used.
+      const op = AWS_OPERATIONS.find((o) => o.operation === step.op);
       if (op === undefined) throw new Error(`no permissions entry for ${step.op}`);
       const context = stepContext(step);
       for (const action of op.actions) {
@@ -84,6 +80,8 @@ export function principalOf(callerArn: string): Principal {
 export interface Denial {
   action: string;
   resource: string;
+  /** The condition values the check gave (e.g. which policy an attachment is of). */
+  context: SimulationContext[];
   decision: string;
   /** Condition keys the caller's policies use that the check could not supply. */
   missingContext: string[];
@@ -144,19 +142,27 @@ export async function checkPermissions(
     resourceArns: [g.resource],
     context: g.context,
   }));
-  let results: SimulationResult[];
+  type Answer = SimulationResult & { context: SimulationContext[] };
+  const ask = async (r: (typeof requests)[number]): Promise<Answer[]> =>
+    (await gateway.simulatePrincipalPolicy(r)).map((a) => ({ ...a, context: r.context }));
+  let results: Answer[];
   try {
     // The first call alone: if the simulation itself is refused or unsupported, one call says so.
     const [first, ...rest] = requests;
-    results = first === undefined ? [] : await gateway.simulatePrincipalPolicy(first);
-    const others = await mapLimit(rest, CONCURRENCY, (r) => gateway.simulatePrincipalPolicy(r));
-    results = [...results, ...others.flat()];
+    results = first === undefined ? [] : await ask(first);
+    results = [...results, ...(await mapLimit(rest, CONCURRENCY, ask)).flat()];
   } catch (err) {
     return { status: 'not-checked', reason: whyNot(err, arn) };
   }
   const refused = results
     .filter((r) => r.decision !== 'allowed')
-    .map((r) => ({ action: r.action, resource: r.resource, decision: r.decision, missingContext: r.missingContext }));
+    .map((r) => ({
+      action: r.action,
+      resource: r.resource,
+      context: r.context,
+      decision: r.decision,
+      missingContext: r.missingContext,
+    }));
   return {
     status: 'checked',
     principal: arn,

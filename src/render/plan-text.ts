@@ -81,7 +81,9 @@ export function planCounts(plan: Plan): {
   return {
     create: resources.filter((r) => r.action === 'create').length,
     update: resources.filter((r) => r.action === 'update').length,
-    unchanged: resources.filter((r) => r.action === 'none' && r.blocked === undefined).length,
+    unchanged: resources.filter(
+      (r) => r.action === 'none' && r.blocked === undefined && (r.findings ?? []).length === 0,
+    ).length,
     waiting: plan.sections.filter((s) => s.status === 'waiting').length,
     security: resources.filter((r) => r.security.length > 0).length,
     blocked: plan.sections.filter((s) => s.status === 'blocked').length,
@@ -272,6 +274,7 @@ const OUTCOME_MARK: Record<SectionResult['outcome'], string> = {
 
 /** One line per section saying what happened, with the ARNs. */
 export function renderSectionResult(r: SectionResult, style: Style): string {
+  const findings = r.resources.flatMap((x) => x.findings ?? []);
   const symbol =
     r.outcome === 'failed' || r.outcome === 'interrupted'
       ? style.error('✗')
@@ -279,11 +282,17 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
         ? style.warn('…')
         : r.outcome === 'skipped'
           ? style.dim('-')
-          : style.ok('✓');
-  const arns = r.resources.filter((x) => x.done.length > 0 || x.remaining.length === 0).map((x) => x.arn);
+          : findings.length > 0
+            ? style.warn('!')
+            : style.ok('✓');
+  const arns = r.resources
+    .filter((x) => x.blocked === undefined && (x.done.length > 0 || x.remaining.length === 0))
+    .map((x) => x.arn);
+  const mark = findings.length > 0 && r.outcome === 'unchanged' ? 'needs attention' : OUTCOME_MARK[r.outcome];
   const lines = [
-    `${symbol} ${r.title}: ${OUTCOME_MARK[r.outcome]}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
+    `${symbol} ${r.title}: ${mark}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
   ];
+  for (const f of findings) lines.push(`    ${style.warn(f.message)}${f.fix !== undefined ? `; fix: ${f.fix}` : ''}`);
   if (r.waiting) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
   if (r.reason) lines.push(`    ${r.reason}`);
   if (r.error) {
@@ -306,9 +315,7 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
   const changed = `${done.length} change(s) made`;
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
   const findingsLine =
-    findings.length > 0
-      ? `\n${style.warn(`${findings.length} finding(s) left as they are (see the plan above): ${findings.map((f) => f.message).join('; ')}`)}`
-      : '';
+    findings.length > 0 ? `\n${style.warn(`${findings.length} finding(s) left as they are (listed above).`)}` : '';
   switch (result.outcome) {
     case 'complete':
       return style.ok(`Setup complete: ${changed}; AWS matches the config.`) + findingsLine;

@@ -5,12 +5,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { AWS_OPERATIONS, PERMISSION_MODES, type PermissionMode } from '../../src/permissions/operations.js';
 import { permissionPolicy, SELF, type PermissionFacts } from '../../src/permissions/policy.js';
 import type { PolicyStatement } from '../../src/policy/document.js';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT, writeConfig } from '../helpers/cli.js';
 
 /** `service:Operation` for every `new XxxCommand(` in a source file, the service from its `@aws-sdk/client-*` import. */
 export function sentCommands(source: string): string[] {
@@ -60,6 +62,11 @@ describe('the operation table covers every AWS call of the code', () => {
       const key = `${op.service}:${op.operation}`;
       expect(SENT.has(key), `${key}${op.pending ? ` (pending: ${op.pending})` : ''}`).toBe(op.pending === undefined);
     }
+  });
+
+  it('operation names are unique across services (a plan step names its operation alone)', () => {
+    const names = AWS_OPERATIONS.map((o) => o.operation);
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it("each entry's first action is its own operation, and no action holds a wildcard", () => {
@@ -301,5 +308,49 @@ describe('what is not known is scoped with a wildcard, and said', () => {
     const big = parseConfigText(`cluster: acme\nbucket: acme-flyte-data\nprojectRoles:\n${projects}`);
     const p = permissionPolicy(big, FACTS, 'apply');
     expect(p.notes.join('\n')).toMatch(/a managed policy holds at most 6144/);
+  });
+});
+
+describe('the command line', () => {
+  async function run(args: string[]) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let o = '';
+    let e = '';
+    stdout.on('data', (d: Buffer) => (o += d.toString()));
+    stderr.on('data', (d: Buffer) => (e += d.toString()));
+    const io = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false };
+    const code = await main(args, io);
+    return { code, stdout: o, stderr: e };
+  }
+
+  it('permissions --help lists its options; the main help lists --no-preflight', async () => {
+    const help = await run(['permissions', '--help']);
+    expect(help.code).toBe(0);
+    for (const opt of ['--config', '--for <command>', '"verify"', '"destroy"', '--offline', '--region', '--profile']) {
+      expect(help.stdout).toContain(opt);
+    }
+    expect((await run(['--help'])).stdout).toContain('--no-preflight');
+  });
+
+  it('permissions --offline prints the policy on stdout and the notes on stderr', async () => {
+    const file = writeConfig('accountId: "111122223333"\nregion: eu-west-1\ncluster: acme\nbucket: acme-flyte-data\n');
+    const r = await run(['permissions', '--config', file, '--offline', '--for', 'verify']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { Statement: PolicyStatement[] };
+    expect(doc.Statement.length).toBeGreaterThan(0);
+    expect(
+      r.stderr
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('note: ')),
+    ).toBe(true);
+  });
+
+  it('permissions --offline without a region is bad input', async () => {
+    const file = writeConfig('accountId: "111122223333"\ncluster: acme\nbucket: acme-flyte-data\n');
+    const r = await run(['permissions', '--config', file, '--offline']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: --offline needs a region');
   });
 });

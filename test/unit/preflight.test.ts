@@ -238,17 +238,29 @@ describe('the apply command with the preflight', () => {
   it('stops before any change with the list of what is denied (exit 1)', async () => {
     const m = mockAws();
     emptyAccount(m);
+    // The operator's policy lacks CreateRole, and allows attaching every policy but the CNI one.
     m.iam
       .on(SimulatePrincipalPolicyCommand)
-      .callsFake(simulator((a) => (a === 'iam:CreateRole' ? 'implicitDeny' : 'allowed')));
+      .callsFake((input: SimulatePrincipalPolicyCommandInput) =>
+        simulator((a) =>
+          a === 'iam:CreateRole' ||
+          (a === 'iam:AttachRolePolicy' &&
+            input.ContextEntries?.[0]?.ContextKeyValues?.[0]?.endsWith('/AmazonEKS_CNI_Policy'))
+            ? 'implicitDeny'
+            : 'allowed',
+        )(input),
+      );
     const c = captureIo();
     const code = await main(['--config', file(), '--yes'], c.io);
     expect(code).toBe(1);
     expect(c.err()).toContain(
-      'error: arn:aws:iam::111122223333:role/Admin lacks 2 permission(s) this plan needs; nothing was changed:',
+      'error: arn:aws:iam::111122223333:role/Admin lacks 3 permission(s) this plan needs; nothing was changed:',
     );
-    expect(c.err()).toContain('  - iam:CreateRole on arn:aws:iam::111122223333:role/flyte-eks-cluster-role');
-    expect(c.err()).toContain('  - iam:CreateRole on arn:aws:iam::111122223333:role/flyte-eks-node-role');
+    expect(c.err()).toContain('  - iam:CreateRole on arn:aws:iam::111122223333:role/flyte-eks-cluster-role\n');
+    expect(c.err()).toContain('  - iam:CreateRole on arn:aws:iam::111122223333:role/flyte-eks-node-role\n');
+    expect(c.err()).toContain(
+      '  - iam:AttachRolePolicy on arn:aws:iam::111122223333:role/flyte-eks-node-role with iam:PolicyARN arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy\n',
+    );
     expect(c.err()).toMatch(
       /flyte-aws-setup permissions --config .* prints a policy .*; --no-preflight skips this check/,
     );
