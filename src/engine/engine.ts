@@ -67,6 +67,27 @@ function waitingFor(config: Config, facts: Facts): { reason: string; todo: strin
 
 export type CurrentState = Map<string, CurrentResource | undefined>;
 
+/**
+ * An offline plan assumes an empty account, except for what the config says exists already: the roles that only
+ * get attachments (global access) are taken to be there, with nothing attached.
+ */
+function assumedOffline(resources: DesiredResource[]): CurrentState {
+  const state: CurrentState = new Map();
+  for (const r of resources) {
+    if (r.kind !== 'attachment') continue;
+    state.set(resourceKey(r), {
+      kind: 'role',
+      name: r.name,
+      arn: r.arn,
+      path: '/',
+      trust: { Version: '2012-10-17', Statement: [] },
+      attached: [],
+      tags: {},
+    });
+  }
+  return state;
+}
+
 /** Read what AWS holds for each desired resource, `concurrency` reads at a time. */
 export async function readCurrent(
   gateway: AwsGateway,
@@ -138,7 +159,8 @@ export async function makePlan(
 ): Promise<Plan> {
   if (options.offline || gateway === undefined) {
     const facts = offlineFacts(config);
-    return buildPlan(facts, desiredSections(config, facts), new Map());
+    const sections = desiredSections(config, facts);
+    return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
   }
   const facts = await gatherFacts(gateway, config);
   const sections = desiredSections(config, facts);

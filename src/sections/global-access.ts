@@ -4,6 +4,7 @@
  * never created, retagged or deleted, and its trust is left alone.
  */
 import { USER_FLYTE_ROLE_SUFFIX } from '../config/schema.js';
+import type { Note } from '../engine/model.js';
 import { roleArn } from '../policy/partition.js';
 import { customPolicyArn, type SectionDefinition } from './section.js';
 
@@ -28,16 +29,24 @@ export const globalAccess: SectionDefinition = {
       },
     ];
   },
-  notes({ config }) {
-    if (config.globalAccess === false || config.globalAccess.role.endsWith(USER_FLYTE_ROLE_SUFFIX)) return [];
-    return [
-      {
+  notes({ config, facts }) {
+    if (config.globalAccess === false) return [];
+    const notes: Note[] = [];
+    if (!config.globalAccess.role.endsWith(USER_FLYTE_ROLE_SUFFIX)) {
+      notes.push({
         level: 'warn',
         message:
           `the role ${config.globalAccess.role} does not end in ${USER_FLYTE_ROLE_SUFFIX}: Union names the role of ` +
           `all task pods <prefix>${USER_FLYTE_ROLE_SUFFIX}; make sure this is the one (the policy is attached to it as named)`,
-      },
-    ];
+      });
+    }
+    if (facts.offline) {
+      notes.push({
+        level: 'info',
+        message: `offline: assumes the role ${config.globalAccess.role} exists (a run with credentials checks it)`,
+      });
+    }
+    return notes;
   },
   skipReason: () => 'no globalAccess in the config',
 };

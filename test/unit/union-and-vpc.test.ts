@@ -18,7 +18,8 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/load.js';
+import { join } from 'node:path';
+import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
 import { sectionEnabled } from '../../src/config/schema.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { buildPlan, desiredSections, makePlan } from '../../src/engine/engine.js';
@@ -27,6 +28,7 @@ import { planAttachment, planVpcDns } from '../../src/engine/plan.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';
 import { vpcDnsFindings } from '../../src/sections/cluster-vpc.js';
+import { ROOT } from '../helpers/cli.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 
 const MIN = 'cluster: acme\nbucket: acme-flyte-data\n';
@@ -435,6 +437,32 @@ describe('the engine with mocked AWS', () => {
 
     const again = await makePlan(config, m.gateway);
     expect(again.sections.find((s) => s.id === 'globalAccess')!.status).toBe('unchanged');
+  });
+});
+
+describe('offline', () => {
+  it('the Union example plans offline: the existing role is assumed there, the VPC not read', async () => {
+    const { config } = await loadConfigFile(join(ROOT, 'examples/union-flyte-aws-setup.yaml'));
+    const plan = await makePlan(config, undefined, { offline: true });
+    const global = plan.sections.find((s) => s.id === 'globalAccess')!;
+    expect(global.status).toBe('update');
+    expect(global.notes.map((n) => n.message)).toContain(
+      'offline: assumes the role acme-userflyterole exists (a run with credentials checks it)',
+    );
+    expect(global.resources[0]!.steps).toEqual([
+      {
+        op: 'AttachRolePolicy',
+        roleName: 'acme-userflyterole',
+        policyArn: 'arn:aws:iam::<account-id>:policy/flyte-custom-policy',
+      },
+    ]);
+    const fraud = plan.sections.find((s) => s.id === 'projectRoles')!.resources[0]!;
+    expect(fraud.steps).toContainEqual({
+      op: 'AttachRolePolicy',
+      roleName: 'flyte-fraud-role',
+      policyArn: 'arn:aws:iam::<account-id>:policy/userflyterole',
+    });
+    expect(plan.sections.find((s) => s.id === 'clusterVpc')!.resources).toEqual([]);
   });
 });
 
