@@ -179,12 +179,24 @@ export class AwsGateway {
         throw err;
       }
     };
-    const [enableDnsSupport, enableDnsHostnames] = await Promise.all([
-      read('enableDnsSupport'),
-      read('enableDnsHostnames'),
-    ]);
-    if (enableDnsSupport === undefined || enableDnsHostnames === undefined) return undefined;
-    return { kind: 'vpc-dns', vpcId, enableDnsSupport, enableDnsHostnames };
+    try {
+      const [enableDnsSupport, enableDnsHostnames] = await Promise.all([
+        read('enableDnsSupport'),
+        read('enableDnsHostnames'),
+      ]);
+      if (enableDnsSupport === undefined || enableDnsHostnames === undefined) return undefined;
+      return { kind: 'vpc-dns', vpcId, enableDnsSupport, enableDnsHostnames };
+    } catch (err) {
+      // Reading the VPC is a check: a refusal is reported with the plan instead of stopping it.
+      if (!isCode(err, 'UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException')) throw err;
+      return {
+        kind: 'vpc-dns',
+        vpcId,
+        enableDnsSupport: false,
+        enableDnsHostnames: false,
+        unreadable: 'ec2:DescribeVpcAttribute is denied to the caller',
+      };
+    }
   }
 
   /**

@@ -24,7 +24,7 @@ export async function preflight(
   const write = options.json ? output.err : output.out;
   const style = options.json ? output.errStyle : output.style;
   output.progress.start('Checking permissions (iam:SimulatePrincipalPolicy)');
-  let outcome;
+  let outcome: Awaited<ReturnType<typeof checkPermissions>>;
   try {
     outcome = await checkPermissions(plan, gateway);
   } finally {

@@ -50,11 +50,14 @@ export async function gatherFacts(gateway: AwsGateway, config: Config): Promise<
   };
 }
 
-/** DescribeCluster, and when it names subnets but no VPC (as some emulators answer) the subnets' VPC. */
+/**
+ * DescribeCluster, and when it names subnets but no VPC (as some emulators answer) the subnets' VPC. The VPC is
+ * only for a check: when the subnets cannot be read it stays unknown, and the plan says so.
+ */
 async function describeClusterWithVpc(gateway: AwsGateway, config: Config): Promise<ClusterInfo | undefined> {
   const info = await gateway.describeCluster(config.cluster!);
-  if (info === undefined || info.vpcId !== undefined || !sectionEnabled(config, 'clusterVpc')) return info;
-  const vpcId = await gateway.vpcOfSubnets(info.subnetIds ?? []);
+  if (info?.issuerUrl === undefined || info.vpcId !== undefined || !sectionEnabled(config, 'clusterVpc')) return info;
+  const vpcId = await gateway.vpcOfSubnets(info.subnetIds ?? []).catch(() => undefined);
   return vpcId !== undefined ? { ...info, vpcId } : info;
 }
 

@@ -135,6 +135,8 @@ export interface CurrentVpcDns {
   vpcId: string;
   enableDnsSupport: boolean;
   enableDnsHostnames: boolean;
+  /** Why the attributes could not be read (e.g. ec2:DescribeVpcAttribute denied): a check must not block the run. */
+  unreadable?: string;
 }
 
 /** An attachment's current state is its role's (`undefined`: the role does not exist). */

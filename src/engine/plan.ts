@@ -272,7 +272,7 @@ export function planAttachment(desired: DesiredAttachment, current: CurrentRole 
 export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | undefined): ResourcePlan {
   const base = { kind: 'vpc-dns' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
   const missing = current === undefined ? [] : vpcDnsMissing(current);
-  if (desired.fix && current !== undefined) {
+  if (desired.fix && current !== undefined && current.unreadable === undefined) {
     const steps: Step[] = missing.map((attribute) => ({ op: 'ModifyVpcAttribute', vpcId: desired.name, attribute }));
     return { ...base, action: steps.length > 0 ? 'update' : 'none', steps, security: [] };
   }

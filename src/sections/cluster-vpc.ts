@@ -33,6 +33,14 @@ export function vpcDnsFindings(vpcId: string, region: string, current: CurrentVp
   if (current === undefined) {
     return [{ message: `the cluster's VPC ${vpcId} was not found in ${region}; its DNS settings cannot be checked` }];
   }
+  if (current.unreadable !== undefined) {
+    return [
+      {
+        message: `the DNS settings of the cluster's VPC ${vpcId} could not be read: ${current.unreadable}`,
+        fix: 'allow ec2:DescribeVpcAttribute (flyte-aws-setup permissions prints the policy), or set vpcDns: off',
+      },
+    ];
+  }
   return vpcDnsMissing(current).map((attribute) => ({
     message:
       attribute === 'enableDnsHostnames'
@@ -79,7 +87,7 @@ export const clusterVpc: SectionDefinition = {
       return [
         {
           level: 'info',
-          message: `the cluster ${c.name} reports no VPC (no subnets); its DNS settings are not checked`,
+          message: `the VPC of the cluster ${c.name} is not known (it names no VPC, and none through its subnets); its DNS settings are not checked`,
         },
       ];
     }

@@ -277,7 +277,9 @@ describe('the cluster VPC', () => {
     expect(section.resources).toEqual([desired(true)]);
     const unknown = desiredSections(parseConfigText(MIN), facts()).find((s) => s.def.id === 'clusterVpc')!;
     expect(unknown.resources).toEqual([]);
-    expect(unknown.notes![0]!.message).toMatch(/reports no VPC \(no subnets\); its DNS settings are not checked/);
+    expect(unknown.notes![0]!.message).toMatch(
+      /VPC of the cluster acme is not known .*; its DNS settings are not checked/,
+    );
   });
 });
 
@@ -396,6 +398,31 @@ describe('the engine with mocked AWS', () => {
     return policyArn;
   }
   const ONLY = 'oidcProvider: false\nsystemRole: false\nworkersRole: false\nnodeRole: false\nvpcDns: off\n';
+
+  it('a refused DescribeVpcAttribute is a finding, not a failed plan, even with fix', async () => {
+    const m = mockAws();
+    account(m);
+    m.eks.on(DescribeClusterCommand).resolves({
+      cluster: {
+        name: 'acme',
+        status: 'ACTIVE',
+        identity: { oidc: { issuer: ISSUER } },
+        resourcesVpcConfig: { vpcId: 'vpc-0abc' },
+      },
+    });
+    m.ec2.on(DescribeVpcAttributeCommand).rejects(awsError('UnauthorizedOperation', 'You are not authorized'));
+    const plan = await makePlan(parseConfigText(VPC_ONLY), m.gateway);
+    const vpc = plan.sections.find((s) => s.id === 'clusterVpc')!;
+    expect(vpc.status).toBe('unchanged');
+    expect(vpc.resources[0]!.steps).toEqual([]);
+    expect(vpc.resources[0]!.findings).toEqual([
+      {
+        message:
+          "the DNS settings of the cluster's VPC vpc-0abc could not be read: ec2:DescribeVpcAttribute is denied to the caller",
+        fix: 'allow ec2:DescribeVpcAttribute (flyte-aws-setup permissions prints the policy), or set vpcDns: off',
+      },
+    ]);
+  });
 
   it('a blocked section fails at apply without any call, and the others still run', async () => {
     const m = mockAws();
