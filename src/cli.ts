@@ -47,6 +47,19 @@ export interface ApplyCliOptions extends AwsCliOptions {
   bucket?: string;
   namespace?: string;
   interactive?: boolean;
+  /** `--no-preflight` sets it to false: no iam:SimulatePrincipalPolicy check before applying. */
+  preflight?: boolean;
+}
+
+export interface PermissionsCliOptions {
+  config?: string;
+  region?: string;
+  profile?: string;
+  maxAttempts?: number;
+  debug?: boolean;
+  color?: boolean;
+  for: 'apply' | 'verify' | 'destroy';
+  offline?: boolean;
 }
 
 function positiveInt(name: string, max: number) {
@@ -95,6 +108,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--dry-run', 'print the plan and change nothing')
     .option('--offline', 'with --dry-run: plan for an empty account, without AWS credentials')
     .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
+    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
     .addOption(
       new Option('--concurrency <n>', 'AWS requests in flight at once')
         .argParser(positiveInt('--concurrency', 16))
@@ -112,6 +126,39 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: ApplyCliOptions) => {
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply(opts, io));
+    });
+
+  program
+    .command('permissions')
+    .description(
+      'Print, as JSON, the least-privilege IAM policy the person or CI role running flyte-aws-setup needs for a config.',
+    )
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .addOption(
+      new Option('--for <command>', 'the policy for applying, for verify (reads only), or for destroy')
+        .choices(['apply', 'verify', 'destroy'])
+        .default('apply'),
+    )
+    .option('--offline', "no AWS call: the account from the config's accountId, the cluster's issuer as a wildcard")
+    .option('--region <region>', "AWS region (else the config's, AWS_REGION, or the profile's)")
+    .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
+    .option(
+      '--max-attempts <n>',
+      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 3)',
+      positiveInt('--max-attempts', 20),
+    )
+    .option('--debug', 'log every AWS call and show stack traces')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .addHelpText(
+      'after',
+      '\nThe policy document goes to stdout; what to know about it (wildcards and why) to stderr.\n\n' +
+        'Examples:\n' +
+        '  flyte-aws-setup permissions --config flyte-aws-setup.yaml > operator-policy.json\n' +
+        '  flyte-aws-setup permissions --config flyte-aws-setup.yaml --for verify --offline\n',
+    )
+    .action(async (opts: PermissionsCliOptions) => {
+      const { runPermissions } = await import('./commands/permissions.js');
+      setExit(await runPermissions(opts, io));
     });
 
   return program;

@@ -6,6 +6,7 @@
  * emulator, and AWS_MAX_ATTEMPTS / AWS_RETRY_MODE.
  */
 import { appendFileSync } from 'node:fs';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -64,6 +65,7 @@ export interface AwsClients {
   iamOnce: IAMClient;
   eks: EKSClient;
   sts: STSClient;
+  ec2: EC2Client;
   region: string;
   profile?: string;
   recorder: CallRecorder;
@@ -146,6 +148,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     iam: new IAMClient(withRegion),
     iamOnce: new IAMClient({ ...withRegion, maxAttempts: 1 }),
     eks: new EKSClient(withRegion),
+    ec2: new EC2Client(withRegion),
     region,
     ...(profile !== undefined ? { profile } : {}),
     recorder,
@@ -156,6 +159,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ['iam', clients.iam],
     ['iam', clients.iamOnce],
     ['eks', clients.eks],
+    ['ec2', clients.ec2],
   ] as const) {
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
   }
@@ -167,4 +171,5 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.iam.destroy();
   clients.iamOnce.destroy();
   clients.eks.destroy();
+  clients.ec2.destroy();
 }

@@ -2,6 +2,7 @@
  * The thin AWS layer: reads AWS into the engine's data, and performs a plan's steps, one SDK call each.
  * No decisions are made here; errors come out as AwsCallError naming the operation and the resource.
  */
+import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
@@ -18,7 +19,9 @@ import {
   ListAttachedRolePoliciesCommand,
   ListPoliciesCommand,
   ListPolicyVersionsCommand,
+  ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
+  SimulatePrincipalPolicyCommand,
   TagOpenIDConnectProviderCommand,
   TagPolicyCommand,
   TagRoleCommand,
@@ -26,7 +29,16 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, PolicyVersion, Step, Tags } from '../engine/model.js';
+import type {
+  CurrentOidcProvider,
+  CurrentPolicy,
+  CurrentRole,
+  CurrentVpcDns,
+  PolicyVersion,
+  Step,
+  Tags,
+  VpcDnsAttribute,
+} from '../engine/model.js';
 import { decodePolicyDocument } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
 import type { AwsClients } from './clients.js';
@@ -43,8 +55,42 @@ export interface ClusterInfo {
   status: string;
   issuerUrl?: string;
   arn?: string;
+  vpcId?: string;
+  subnetIds?: string[];
 }
 
+/** A role found by name, without its policies. */
+export interface RoleSummary {
+  name: string;
+  arn: string;
+  path: string;
+}
+
+/**
+ * Condition key values the simulation should assume (e.g. `iam:PolicyARN` for AttachRolePolicy). The simulator
+ * has no ARN type: ARN keys are given as strings.
+ */
+export interface SimulationContext {
+  key: string;
+  values: string[];
+}
+
+export interface SimulationRequest {
+  /** The user or role whose policies are evaluated (not an STS session ARN). */
+  principalArn: string;
+  actions: string[];
+  resourceArns: string[];
+  context?: SimulationContext[];
+}
+
+/** One action on one resource: `allowed`, `explicitDeny` or `implicitDeny`. */
+export interface SimulationResult {
+  action: string;
+  resource: string;
+  decision: string;
+  /** Condition keys the policies use that the simulation was not given: the decision may then be wrong. */
+  missingContext: string[];
+}
 function toTagList(tags: Tags): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -103,7 +149,133 @@ export class AwsGateway {
       status: c.status ?? 'UNKNOWN',
       ...(c.identity?.oidc?.issuer ? { issuerUrl: c.identity.oidc.issuer } : {}),
       ...(c.arn ? { arn: c.arn } : {}),
+      ...(c.resourcesVpcConfig?.vpcId ? { vpcId: c.resourcesVpcConfig.vpcId } : {}),
+      ...(c.resourcesVpcConfig?.subnetIds ? { subnetIds: c.resourcesVpcConfig.subnetIds } : {}),
     };
+  }
+
+  /** The VPC of subnets (a cluster's, when DescribeCluster gives no VPC ID). */
+  async vpcOfSubnets(subnetIds: string[]): Promise<string | undefined> {
+    if (subnetIds.length === 0) return undefined;
+    const out = await this.call(
+      { service: 'ec2', operation: 'DescribeSubnets', resource: `subnets ${subnetIds.join(', ')}` },
+      () => this.clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
+    );
+    return out.Subnets?.find((s) => s.VpcId !== undefined)?.VpcId;
+  }
+
+  /** The VPC's DNS attributes (two calls: the API reads one attribute at a time); undefined when it does not exist. */
+  async readVpcDns(vpcId: string): Promise<CurrentVpcDns | undefined> {
+    const read = async (attribute: VpcDnsAttribute): Promise<boolean | undefined> => {
+      try {
+        const out = await this.call(
+          { service: 'ec2', operation: 'DescribeVpcAttribute', resource: `${vpcId} ${attribute}` },
+          () => this.clients.ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: attribute })),
+        );
+        const value = attribute === 'enableDnsSupport' ? out.EnableDnsSupport : out.EnableDnsHostnames;
+        return value?.Value ?? false;
+      } catch (err) {
+        if (isCode(err, 'InvalidVpcID.NotFound')) return undefined;
+        throw err;
+      }
+    };
+    try {
+      const [enableDnsSupport, enableDnsHostnames] = await Promise.all([
+        read('enableDnsSupport'),
+        read('enableDnsHostnames'),
+      ]);
+      if (enableDnsSupport === undefined || enableDnsHostnames === undefined) return undefined;
+      return { kind: 'vpc-dns', vpcId, enableDnsSupport, enableDnsHostnames };
+    } catch (err) {
+      // Reading the VPC is a check: a refusal is reported with the plan instead of stopping it.
+      if (!isCode(err, 'UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException')) throw err;
+      return {
+        kind: 'vpc-dns',
+        vpcId,
+        enableDnsSupport: false,
+        enableDnsHostnames: false,
+        unreadable: 'ec2:DescribeVpcAttribute is denied to the caller',
+      };
+    }
+  }
+
+  /**
+   * Roles whose names end in `suffix` (the wizard looks for Union's `<prefix>-userflyterole`), every page of
+   * ListRoles.
+   */
+  async rolesEndingWith(suffix: string): Promise<RoleSummary[]> {
+    const found: RoleSummary[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.call({ service: 'iam', operation: 'ListRoles', resource: `roles *${suffix}` }, () =>
+        this.clients.iam.send(new ListRolesCommand({ Marker: marker })),
+      );
+      for (const r of out.Roles ?? []) {
+        if (r.RoleName?.endsWith(suffix) && r.Arn) found.push({ name: r.RoleName, arn: r.Arn, path: r.Path ?? '/' });
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+    return found;
+  }
+
+  /** A role's ARN (with its path), or undefined when there is no such role. */
+  async roleArn(name: string): Promise<string | undefined> {
+    const out = await this.read({ service: 'iam', operation: 'GetRole', resource: `role ${name}` }, () =>
+      this.clients.iam.send(new GetRoleCommand({ RoleName: name })),
+    );
+    return out?.Role?.Arn;
+  }
+
+  /** Evaluate `actions` on `resourceArns` against the principal's policies (iam:SimulatePrincipalPolicy), every page. */
+  async simulatePrincipalPolicy(request: SimulationRequest): Promise<SimulationResult[]> {
+    const results: SimulationResult[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.call(
+        { service: 'iam', operation: 'SimulatePrincipalPolicy', resource: request.principalArn },
+        () =>
+          this.clients.iam.send(
+            new SimulatePrincipalPolicyCommand({
+              PolicySourceArn: request.principalArn,
+              ActionNames: request.actions,
+              ResourceArns: request.resourceArns,
+              ...(request.context && request.context.length > 0
+                ? {
+                    ContextEntries: request.context.map((c) => ({
+                      ContextKeyName: c.key,
+                      ContextKeyType: 'string' as const,
+                      ContextKeyValues: c.values,
+                    })),
+                  }
+                : {}),
+              Marker: marker,
+            }),
+          ),
+      );
+      for (const r of out.EvaluationResults ?? []) {
+        const action = r.EvalActionName ?? '';
+        const specific = r.ResourceSpecificResults ?? [];
+        if (specific.length > 0) {
+          for (const s of specific) {
+            results.push({
+              action,
+              resource: s.EvalResourceName ?? '*',
+              decision: s.EvalResourceDecision ?? 'implicitDeny',
+              missingContext: s.MissingContextValues ?? r.MissingContextValues ?? [],
+            });
+          }
+        } else {
+          results.push({
+            action,
+            resource: r.EvalResourceName ?? '*',
+            decision: r.EvalDecision ?? 'implicitDeny',
+            missingContext: r.MissingContextValues ?? [],
+          });
+        }
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+    return results;
   }
 
   async readRole(name: string): Promise<CurrentRole | undefined> {
@@ -322,6 +494,18 @@ export class AwsGateway {
       case 'TagPolicy':
         await this.call({ service: 'iam', operation: step.op, resource: step.policyArn }, () =>
           iam.send(new TagPolicyCommand({ PolicyArn: step.policyArn, Tags: toTagList(step.tags) })),
+        );
+        return;
+      case 'ModifyVpcAttribute':
+        await this.call({ service: 'ec2', operation: step.op, resource: `${step.vpcId} ${step.attribute}` }, () =>
+          this.clients.ec2.send(
+            new ModifyVpcAttributeCommand({
+              VpcId: step.vpcId,
+              ...(step.attribute === 'enableDnsSupport'
+                ? { EnableDnsSupport: { Value: true } }
+                : { EnableDnsHostnames: { Value: true } }),
+            }),
+          ),
         );
         return;
     }

@@ -78,6 +78,10 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     }
     if (!opts.json) out(renderPlan(plan, style));
     const changes = planSteps(plan).length > 0;
+    if (changes && opts.preflight !== false) {
+      const { preflight } = await import('./preflight.js');
+      await preflight(plan, aws.gateway, output, opts);
+    }
     if (changes) await confirmApply(plan, opts, io, interrupt.signal);
 
     const result = await applyWithProgress(plan, aws.gateway, opts, output, interrupt.signal);
@@ -120,7 +124,7 @@ async function applyWithProgress(
       onEvent(event) {
         if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
         else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
-        else if (event.type === 'section-done' && changes) {
+        else if (event.type === 'section-done' && (changes || event.result.outcome === 'failed')) {
           output.progress.clear();
           write(renderSectionResult(event.result, style));
         }

@@ -151,6 +151,7 @@ const SECTION_KEYS: Record<string, string[]> = {
   customPolicy: ['name'],
   systemRole: ['name', 'serviceAccount', 'extraPolicies'],
   workersRole: ['name', 'serviceAccount', 'allNamespaces', 'namespaces', 'extraPolicies'],
+  globalAccess: ['role'],
 };
 
 function allowedKeysAt(path: (string | number)[]): string[] {
@@ -214,6 +215,13 @@ function issueToProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
         },
       ];
     }
+    case 'invalid_value':
+      return [
+        {
+          path,
+          message: `must be one of ${issue.values.map((v) => String(v)).join(', ')}; not ${describe(value)}`,
+        },
+      ];
     case 'too_small':
       if (issue.origin === 'array') return [{ path, message: 'must not be an empty list' }];
       return [{ path, message: issue.message }];
@@ -294,6 +302,15 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
   if (config.systemRole) claimRole(config.systemRole.name, ['systemRole', 'name']);
   if (config.workersRole) claimRole(config.workersRole.name, ['workersRole', 'name']);
 
+  // Global access attaches the custom policy to a role that exists already; the config must make that policy.
+  if (config.globalAccess && config.customPolicy === false) {
+    problems.push({
+      path: ['globalAccess'],
+      message:
+        'attaches the custom policy to the existing role, but customPolicy is false; enable customPolicy or remove globalAccess',
+    });
+  }
+
   // The workers role's namespaces only mean something when the trust is not widened.
   const workersInput = input.workersRole as Record<string, unknown> | undefined;
   if (config.workersRole && config.workersRole.allNamespaces && Array.isArray(workersInput?.namespaces)) {
@@ -346,6 +363,15 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
       });
     }
   });
+  if (config.globalAccess) {
+    const where = seenRoles.get(config.globalAccess.role.toLowerCase());
+    if (where !== undefined) {
+      problems.push({
+        path: ['globalAccess', 'role'],
+        message: `"${config.globalAccess.role}" is the role ${where} makes and manages; globalAccess names a role that exists already (the <prefix>-userflyterole of a Union data plane), which the tool never creates`,
+      });
+    }
+  }
   if (config.workersRole && !config.workersRole.allNamespaces) {
     const size = policySize(
       irsaTrustPolicy({ ...sizeContext, subjects: workersSubjects(config.namespace, config.workersRole) }),

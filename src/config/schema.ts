@@ -35,6 +35,9 @@ export const SECTION_IDS = [
   'systemRole',
   'workersRole',
   'projectRoles',
+  // Added after the seven of the documents' main path, so their numbers stay 1-7.
+  'globalAccess',
+  'clusterVpc',
 ] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
@@ -48,7 +51,16 @@ export const projectRoleSchema = z.strictObject({
   roleName: roleNameField('IAM role name (default flyte-<project>-role).').optional(),
   serviceAccount: ruled(rules.serviceAccountName, 'Service account the tasks run as (default: default).').optional(),
   extraPolicies: policyArnList.optional(),
+  userFlyteRolePolicy: z
+    .boolean()
+    .optional()
+    .describe(
+      "Union: also attach the account's customer-managed policy named userflyterole (the default task permissions of a Union data plane).",
+    ),
 });
+
+export const VPC_DNS_MODES = ['check', 'fix', 'off'] as const;
+export type VpcDnsMode = (typeof VPC_DNS_MODES)[number];
 
 export const configSchema = z
   .strictObject({
@@ -124,6 +136,20 @@ export const configSchema = z
       'Role of the task pods (IRSA).',
     ).optional(),
     projectRoles: z.array(projectRoleSchema).optional().describe('Roles scoped to project-domain namespaces.'),
+    globalAccess: z
+      .strictObject({
+        role: roleNameField('Name of the existing <prefix>-userflyterole role of the Union data plane.'),
+      })
+      .optional()
+      .describe(
+        'Union global access: attach the custom policy to the existing <prefix>-userflyterole role (never created, retagged or deleted).',
+      ),
+    vpcDns: z
+      .enum(VPC_DNS_MODES)
+      .optional()
+      .describe(
+        "The cluster VPC's enableDnsHostnames and enableDnsSupport, without which nodes cannot register: check (report, default), fix (turn them on), off.",
+      ),
   })
   .describe('flyte-aws-setup config: the AWS IAM pieces Flyte needs on Amazon EKS.');
 
@@ -147,6 +173,8 @@ export interface ProjectRole {
   roleName: string;
   serviceAccount: string;
   extraPolicies: string[];
+  /** Attach the account's `userflyterole` policy too (Union). */
+  userFlyteRolePolicy: boolean;
 }
 
 /** A validated config with every default filled in: what the engine reads. */
@@ -167,6 +195,8 @@ export interface Config {
   systemRole: IrsaRoleSection | false;
   workersRole: WorkersRoleSection | false;
   projectRoles: ProjectRole[];
+  globalAccess: { role: string } | false;
+  vpcDns: VpcDnsMode;
 }
 
 export const DEFAULT_NAMES = {
@@ -224,6 +254,8 @@ export function resolveConfig(raw: RawConfig): Config {
       extraPolicies: workersRole.extraPolicies ?? [],
     },
     projectRoles: (raw.projectRoles ?? []).map(resolveProjectRole),
+    globalAccess: raw.globalAccess !== undefined ? { role: raw.globalAccess.role } : false,
+    vpcDns: raw.vpcDns ?? 'check',
   };
 }
 
@@ -234,6 +266,7 @@ export function resolveProjectRole(p: z.infer<typeof projectRoleSchema>): Projec
     roleName: p.roleName ?? defaultProjectRoleName(p.project),
     serviceAccount: p.serviceAccount ?? 'default',
     extraPolicies: p.extraPolicies ?? [],
+    userFlyteRolePolicy: p.userFlyteRolePolicy ?? false,
   };
 }
 
@@ -244,11 +277,27 @@ export const CLUSTER_SECTIONS: readonly SectionId[] = [
   'systemRole',
   'workersRole',
   'projectRoles',
+  'globalAccess',
+  'clusterVpc',
 ];
 
+/** The name Union gives the default task role, `<prefix>-userflyterole`, and the policy it carries. */
+export const USER_FLYTE_ROLE_SUFFIX = '-userflyterole';
+export const USER_FLYTE_ROLE_POLICY = 'userflyterole';
+
 export function sectionEnabled(config: Config, id: SectionId): boolean {
-  if (id === 'projectRoles') return config.projectRoles.length > 0;
-  return config[id] !== false;
+  switch (id) {
+    case 'projectRoles':
+      return config.projectRoles.length > 0;
+    case 'clusterVpc':
+      // `fix` asks for it; `check` comes with the sections that need the cluster anyway.
+      return (
+        config.vpcDns === 'fix' ||
+        (config.vpcDns === 'check' && CLUSTER_SECTIONS.some((s) => s !== 'clusterVpc' && sectionEnabled(config, s)))
+      );
+    default:
+      return config[id] !== false;
+  }
 }
 
 /** The JSON Schema of the config file, for editors (`$schema`). */

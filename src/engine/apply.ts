@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { sectionById } from '../sections/index.js';
 import { limiter, sleep } from '../util/concurrency.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
-import type { Facts, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from './model.js';
+import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from './model.js';
 import { planResource } from './plan.js';
 
 export type SectionOutcome =
@@ -24,6 +24,10 @@ export interface ResourceResult {
   done: Step[];
   remaining: Step[];
   notes: Note[];
+  /** What a check found and left as it is (e.g. the VPC's DNS settings with `vpcDns: check`). */
+  findings?: Finding[];
+  /** Why the plan could not carry out the config for it (nothing was called). */
+  blocked?: string;
 }
 
 export interface SectionResult {
@@ -150,7 +154,17 @@ function orderedEmitter(count: number, emit: (r: SectionResult) => void): (index
 }
 
 function resourceResult(r: ResourcePlan, done: Step[] = [], remaining: Step[] = r.steps, arn = r.arn): ResourceResult {
-  return { kind: r.kind, name: r.name, arn, action: r.action, done, remaining, notes: r.notes };
+  return {
+    kind: r.kind,
+    name: r.name,
+    arn,
+    action: r.action,
+    done,
+    remaining,
+    notes: r.notes,
+    ...(r.findings !== undefined ? { findings: r.findings } : {}),
+    ...(r.blocked !== undefined ? { blocked: r.blocked } : {}),
+  };
 }
 
 function notRun(section: SectionPlan, reason: string): SectionResult {
@@ -172,6 +186,16 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
       return { ...base, outcome: 'waiting', resources: [], ...(section.waiting ? { waiting: section.waiting } : {}) };
     case 'unchanged':
       return { ...base, outcome: 'unchanged', resources: section.resources.map((r) => resourceResult(r, [], [])) };
+    case 'blocked': {
+      // The plan already knows the config cannot be carried out here: nothing is called, the section fails.
+      const reasons = section.resources.flatMap((r) => (r.blocked !== undefined ? [r.blocked] : []));
+      return {
+        ...base,
+        outcome: 'failed',
+        resources: section.resources.map((r) => resourceResult(r)),
+        error: { message: reasons.join('; ') },
+      };
+    }
   }
   if (state.stopped || state.options.signal?.aborted) return notRun(section, 'the run stopped before this section');
   if (host.confirmSection && !(await host.confirmSection(section))) {
@@ -331,7 +355,8 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
   for (;;) {
     const current = await readResource(state.gateway, resource.desired);
     const again = planResource(resource.desired, current);
-    if (current !== undefined && again.steps.length === 0) return current.arn;
+    if (current !== undefined && again.steps.length === 0)
+      return current.kind === 'vpc-dns' ? resource.arn : current.arn;
     if (Date.now() - started + delay > timeoutMs || state.options.signal?.aborted) {
       throw new VerificationError(`${resource.kind} ${resource.name}`, again.steps);
     }

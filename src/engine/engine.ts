@@ -20,6 +20,9 @@ export interface DesiredSection {
   enabled: boolean;
   waiting?: { reason: string; todo: string };
   resources: DesiredResource[];
+  /** The section's own notes (from its definition). */
+  notes?: Note[];
+  skipReason?: string;
 }
 
 /** What each section wants, given the facts. Pure. */
@@ -28,11 +31,16 @@ export function desiredSections(config: Config, facts: Facts): DesiredSection[] 
   const issuerUrl = cluster.state === 'ready' ? cluster.issuerUrl : undefined;
   return SECTIONS.map((def): DesiredSection => {
     const enabled = sectionEnabled(config, def.id);
-    if (!enabled) return { def, enabled, resources: [] };
+    if (!enabled) {
+      const skipReason = def.skipReason?.(config);
+      return { def, enabled, resources: [], ...(skipReason !== undefined ? { skipReason } : {}) };
+    }
     if (def.needsCluster && issuerUrl === undefined) {
       return { def, enabled, resources: [], waiting: waitingFor(config, facts) };
     }
-    return { def, enabled, resources: def.desired({ config, facts, ...(issuerUrl ? { issuerUrl } : {}) }) };
+    const ctx = { config, facts, ...(issuerUrl ? { issuerUrl } : {}) };
+    const notes = def.notes?.(ctx) ?? [];
+    return { def, enabled, resources: def.desired(ctx), ...(notes.length > 0 ? { notes } : {}) };
   });
 }
 
@@ -59,6 +67,27 @@ function waitingFor(config: Config, facts: Facts): { reason: string; todo: strin
 
 export type CurrentState = Map<string, CurrentResource | undefined>;
 
+/**
+ * An offline plan assumes an empty account, except for what the config says exists already: the roles that only
+ * get attachments (global access) are taken to be there, with nothing attached.
+ */
+function assumedOffline(resources: DesiredResource[]): CurrentState {
+  const state: CurrentState = new Map();
+  for (const r of resources) {
+    if (r.kind !== 'attachment') continue;
+    state.set(resourceKey(r), {
+      kind: 'role',
+      name: r.name,
+      arn: r.arn,
+      path: '/',
+      trust: { Version: '2012-10-17', Statement: [] },
+      attached: [],
+      tags: {},
+    });
+  }
+  return state;
+}
+
 /** Read what AWS holds for each desired resource, `concurrency` reads at a time. */
 export async function readCurrent(
   gateway: AwsGateway,
@@ -77,6 +106,10 @@ export async function readResource(gateway: AwsGateway, r: DesiredResource): Pro
       return gateway.readOidcProvider(r.arn);
     case 'policy':
       return gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+    case 'attachment':
+      return gateway.readRole(r.name);
+    case 'vpc-dns':
+      return gateway.readVpcDns(r.name);
   }
 }
 
@@ -90,13 +123,23 @@ export function buildPlan(
   return {
     facts,
     sections: sections.map((s): SectionPlan => {
-      const base = { id: s.def.id, title: s.def.title, notes: extraNotes.get(s.def.id) ?? [] };
-      if (!s.enabled) return { ...base, status: 'skipped', resources: [] };
+      const base = {
+        id: s.def.id,
+        title: s.def.title,
+        notes: [...(s.notes ?? []), ...(extraNotes.get(s.def.id) ?? [])],
+      };
+      if (!s.enabled)
+        return { ...base, status: 'skipped', resources: [], ...(s.skipReason ? { skipReason: s.skipReason } : {}) };
       if (s.waiting) return { ...base, status: 'waiting', resources: [], waiting: s.waiting };
       const resources = s.resources.map((r) => planResource(r, current.get(resourceKey(r))));
       const changed = resources.filter((r) => r.action !== 'none');
-      const status =
-        changed.length === 0 ? 'unchanged' : changed.every((r) => r.action === 'create') ? 'create' : 'update';
+      const status = resources.some((r) => r.blocked !== undefined)
+        ? 'blocked'
+        : changed.length === 0
+          ? 'unchanged'
+          : changed.every((r) => r.action === 'create')
+            ? 'create'
+            : 'update';
       return { ...base, status, resources };
     }),
   };
@@ -116,7 +159,8 @@ export async function makePlan(
 ): Promise<Plan> {
   if (options.offline || gateway === undefined) {
     const facts = offlineFacts(config);
-    return buildPlan(facts, desiredSections(config, facts), new Map());
+    const sections = desiredSections(config, facts);
+    return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
   }
   const facts = await gatherFacts(gateway, config);
   const sections = desiredSections(config, facts);

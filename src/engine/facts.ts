@@ -14,7 +14,13 @@ const GONE = new Set(['DELETING', 'FAILED']);
 export function clusterFacts(name: string, info: ClusterInfo | undefined): ClusterFacts {
   if (info === undefined) return { state: 'missing', name };
   if (info.issuerUrl !== undefined && !GONE.has(info.status)) {
-    return { state: 'ready', name, status: info.status, issuerUrl: info.issuerUrl };
+    return {
+      state: 'ready',
+      name,
+      status: info.status,
+      issuerUrl: info.issuerUrl,
+      ...(info.vpcId !== undefined ? { vpcId: info.vpcId } : {}),
+    };
   }
   return { state: 'not-ready', name, status: info.status };
 }
@@ -24,7 +30,7 @@ export async function gatherFacts(gateway: AwsGateway, config: Config): Promise<
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const [identity, cluster] = await Promise.all([
     gateway.callerIdentity(),
-    wantCluster ? gateway.describeCluster(config.cluster!) : Promise.resolve(undefined),
+    wantCluster ? describeClusterWithVpc(gateway, config) : Promise.resolve(undefined),
   ]);
   if (config.accountId !== undefined && identity.account !== config.accountId) {
     throw new UserError(
@@ -42,6 +48,17 @@ export async function gatherFacts(gateway: AwsGateway, config: Config): Promise<
       ? clusterFacts(config.cluster!, cluster)
       : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
   };
+}
+
+/**
+ * DescribeCluster, and when it names subnets but no VPC (as some emulators answer) the subnets' VPC. The VPC is
+ * only for a check: when the subnets cannot be read it stays unknown, and the plan says so.
+ */
+async function describeClusterWithVpc(gateway: AwsGateway, config: Config): Promise<ClusterInfo | undefined> {
+  const info = await gateway.describeCluster(config.cluster!);
+  if (info?.issuerUrl === undefined || info.vpcId !== undefined || !sectionEnabled(config, 'clusterVpc')) return info;
+  const vpcId = await gateway.vpcOfSubnets(info.subnetIds ?? []).catch(() => undefined);
+  return vpcId !== undefined ? { ...info, vpcId } : info;
 }
 
 export const OFFLINE_ACCOUNT = '<account-id>';

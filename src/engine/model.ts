@@ -8,7 +8,15 @@ import type { PolicyDocument } from '../policy/document.js';
 
 export type ClusterFacts =
   /** The cluster exists and has its OIDC issuer. `placeholder`: an offline plan made the issuer up. */
-  | { state: 'ready'; name: string; status: string; issuerUrl: string; placeholder?: boolean }
+  | {
+      state: 'ready';
+      name: string;
+      status: string;
+      issuerUrl: string;
+      placeholder?: boolean;
+      /** The cluster's VPC (from DescribeCluster, or from its subnets), when known. */
+      vpcId?: string;
+    }
   | { state: 'missing'; name: string }
   /** It exists but has no issuer yet (CREATING), or is going away. */
   | { state: 'not-ready'; name: string; status: string }
@@ -57,7 +65,31 @@ export interface DesiredPolicy {
   tags: Tags;
 }
 
-export type DesiredResource = DesiredRole | DesiredOidcProvider | DesiredPolicy;
+/**
+ * Managed policies attached to a role that exists already and is not the tool's (Union's
+ * `<prefix>-userflyterole`): only the attachments are planned; the role is never created, retagged or deleted.
+ */
+export interface DesiredAttachment {
+  kind: 'attachment';
+  /** The role's name. */
+  name: string;
+  /** The role's ARN at path `/`; the read gives the real one. */
+  arn: string;
+  policyArns: string[];
+}
+
+/** The DNS attributes of the cluster's VPC: both must be on for nodes to register (seed 004). */
+export interface DesiredVpcDns {
+  kind: 'vpc-dns';
+  /** The VPC ID. */
+  name: string;
+  arn: string;
+  region: string;
+  /** `vpcDns: fix`: turn what is off on; else only report it. */
+  fix: boolean;
+}
+
+export type DesiredResource = DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns;
 
 export interface CurrentRole {
   kind: 'role';
@@ -96,7 +128,19 @@ export interface CurrentPolicy {
   versions?: PolicyVersion[];
 }
 
-export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy;
+export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
+
+export interface CurrentVpcDns {
+  kind: 'vpc-dns';
+  vpcId: string;
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
+  /** Why the attributes could not be read (e.g. ec2:DescribeVpcAttribute denied): a check must not block the run. */
+  unreadable?: string;
+}
+
+/** An attachment's current state is its role's (`undefined`: the role does not exist). */
+export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns;
 
 /** One mutating AWS call. A plan is the list of these, so what it shows is exactly what a run does. */
 export type Step =
@@ -119,7 +163,9 @@ export type Step =
   | { op: 'CreatePolicy'; name: string; path: string; document: PolicyDocument; description: string; tags: Tags }
   | { op: 'DeletePolicyVersion'; policyArn: string; versionId: string }
   | { op: 'CreatePolicyVersion'; policyArn: string; document: PolicyDocument; before: PolicyDocument }
-  | { op: 'TagPolicy'; policyArn: string; tags: Tags };
+  | { op: 'TagPolicy'; policyArn: string; tags: Tags }
+  /** One attribute per call, as the EC2 API requires; always turns it on. */
+  | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute };
 
 export type StepOp = Step['op'];
 
@@ -129,6 +175,12 @@ export interface Note {
 }
 
 export type ResourceAction = 'create' | 'update' | 'none';
+
+/** Something wrong that this run does not change (a check only), and how to fix it. */
+export interface Finding {
+  message: string;
+  fix?: string;
+}
 
 export interface ResourcePlan {
   kind: DesiredResource['kind'];
@@ -141,10 +193,14 @@ export interface ResourcePlan {
   notes: Note[];
   /** Why this change lets more in (trust broadened, wildcard, policy attached); empty when it does not. */
   security: string[];
+  /** What is wrong and left as it is (e.g. `vpcDns: check`); absent when nothing is. */
+  findings?: Finding[];
+  /** Why the config cannot be carried out for this resource (e.g. an existing role that is not there). */
+  blocked?: string;
   desired: DesiredResource;
 }
 
-export type SectionStatus = 'create' | 'update' | 'unchanged' | 'waiting' | 'skipped';
+export type SectionStatus = 'create' | 'update' | 'unchanged' | 'waiting' | 'skipped' | 'blocked';
 
 export interface SectionPlan {
   id: SectionId;
@@ -154,6 +210,8 @@ export interface SectionPlan {
   notes: Note[];
   /** Why the section cannot run yet, and what to do (status `waiting`). */
   waiting?: { reason: string; todo: string };
+  /** Why the section is skipped, when it is not simply `<id>: false`. */
+  skipReason?: string;
 }
 
 export interface Plan {
@@ -163,6 +221,12 @@ export interface Plan {
 
 export function planSteps(plan: Plan): Step[] {
   return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps));
+}
+
+export function planFindings(plan: Plan): (Finding & { resource: string })[] {
+  return plan.sections.flatMap((s) =>
+    s.resources.flatMap((r) => (r.findings ?? []).map((f) => ({ ...f, resource: r.name }))),
+  );
 }
 
 export function planSecurity(plan: Plan): string[] {

@@ -6,15 +6,19 @@ import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
 import { nameOfArn } from '../policy/partition.js';
+import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
 import type {
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentResource,
   CurrentRole,
+  CurrentVpcDns,
+  DesiredAttachment,
   DesiredOidcProvider,
   DesiredPolicy,
   DesiredResource,
   DesiredRole,
+  DesiredVpcDns,
   Note,
   ResourcePlan,
   Step,
@@ -228,6 +232,54 @@ function versionOrder(v: { id: string; created?: string }): number {
   return Number(v.id.replace(/^v/, '')) || 0;
 }
 
+/**
+ * Policies on a role that exists already and is not the tool's: only missing attachments are planned. The role's
+ * trust, tags, boundary and other policies are not looked at, and a role that is not there is never created.
+ */
+export function planAttachment(desired: DesiredAttachment, current: CurrentRole | undefined): ResourcePlan {
+  const base = { kind: 'attachment' as const, name: desired.name, desired, owned: false };
+  if (current === undefined) {
+    return {
+      ...base,
+      arn: desired.arn,
+      action: 'none',
+      steps: [],
+      notes: [],
+      security: [],
+      blocked:
+        `the role ${desired.name} does not exist; this section only attaches policies to a role that exists ` +
+        '(it never creates it): check the name (aws iam list-roles --query "Roles[].RoleName")',
+    };
+  }
+  const missing = desired.policyArns.filter((arn) => !current.attached.includes(arn));
+  const steps: Step[] = missing.map((policyArn) => ({ op: 'AttachRolePolicy', roleName: current.name, policyArn }));
+  return {
+    ...base,
+    arn: current.arn,
+    action: steps.length > 0 ? 'update' : 'none',
+    steps,
+    notes: [
+      {
+        level: 'info',
+        message: "existing role: only the attachment is the tool's; its trust, tags and other policies are left alone",
+      },
+    ],
+    security: missing.map((arn) => `attaches ${nameOfArn(arn)}: every task that runs as this role gets it`),
+  };
+}
+
+/** The VPC's DNS attributes: steps that turn them on (`fix`), or findings that say what to do (`check`). */
+export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | undefined): ResourcePlan {
+  const base = { kind: 'vpc-dns' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
+  const missing = current === undefined ? [] : vpcDnsMissing(current);
+  if (desired.fix && current !== undefined && current.unreadable === undefined) {
+    const steps: Step[] = missing.map((attribute) => ({ op: 'ModifyVpcAttribute', vpcId: desired.name, attribute }));
+    return { ...base, action: steps.length > 0 ? 'update' : 'none', steps, security: [] };
+  }
+  const findings = vpcDnsFindings(desired.name, desired.region, current);
+  return { ...base, action: 'none', steps: [], security: [], ...(findings.length > 0 ? { findings } : {}) };
+}
+
 export function planResource(desired: DesiredResource, current: CurrentResource | undefined): ResourcePlan {
   switch (desired.kind) {
     case 'role':
@@ -236,10 +288,14 @@ export function planResource(desired: DesiredResource, current: CurrentResource 
       return planOidcProvider(desired, current as CurrentOidcProvider | undefined);
     case 'policy':
       return planPolicy(desired, current as CurrentPolicy | undefined);
+    case 'attachment':
+      return planAttachment(desired, current as CurrentRole | undefined);
+    case 'vpc-dns':
+      return planVpcDns(desired, current as CurrentVpcDns | undefined);
   }
 }
 
 /** A key that names a resource across desired and current state. */
 export function resourceKey(r: DesiredResource): string {
-  return r.kind === 'role' ? `role:${r.name}` : `${r.kind}:${r.arn}`;
+  return r.kind === 'role' || r.kind === 'attachment' ? `${r.kind}:${r.name}` : `${r.kind}:${r.arn}`;
 }

@@ -58,3 +58,16 @@ export function oidcProviderArn(partition: Partition, account: string, issuerUrl
 export function nameOfArn(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }
+
+export function eksClusterArn(partition: Partition, region: string, account: string, name: string): string {
+  return `arn:${partition}:eks:${region}:${account}:cluster/${name}`;
+}
+
+export function vpcArn(partition: Partition, region: string, account: string, vpcId: string): string {
+  return `arn:${partition}:ec2:${region}:${account}:vpc/${vpcId}`;
+}
+
+/** The DNS suffix of a partition's service endpoints (and of its EKS OIDC issuers). */
+export function dnsSuffix(partition: Partition): string {
+  return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+}

@@ -38,11 +38,14 @@ function sectionStatusText(s: SectionPlan, style: Style): string {
     case 'update':
       return style.change('change');
     case 'unchanged':
-      return style.dim('up to date');
+      if (s.resources.some((r) => (r.findings ?? []).length > 0)) return style.warn('needs attention');
+      return s.resources.length === 0 ? style.dim('not checked') : style.dim('up to date');
     case 'waiting':
       return style.warn('waiting for the cluster');
     case 'skipped':
-      return style.dim(`skipped (${s.id}: false)`);
+      return style.dim(`skipped (${s.skipReason ?? `${s.id}: false`})`);
+    case 'blocked':
+      return style.error('cannot be done');
   }
 }
 
@@ -71,43 +74,69 @@ export function planCounts(plan: Plan): {
   unchanged: number;
   waiting: number;
   security: number;
+  blocked: number;
+  findings: number;
 } {
   const resources = plan.sections.flatMap((s) => s.resources);
   return {
     create: resources.filter((r) => r.action === 'create').length,
     update: resources.filter((r) => r.action === 'update').length,
-    unchanged: resources.filter((r) => r.action === 'none').length,
+    unchanged: resources.filter(
+      (r) => r.action === 'none' && r.blocked === undefined && (r.findings ?? []).length === 0,
+    ).length,
     waiting: plan.sections.filter((s) => s.status === 'waiting').length,
     security: resources.filter((r) => r.security.length > 0).length,
+    blocked: plan.sections.filter((s) => s.status === 'blocked').length,
+    findings: resources.reduce((n, r) => n + (r.findings?.length ?? 0), 0),
   };
+}
+
+/** Lines under the summary for what the run will not do: blocked sections and findings left as they are. */
+function attentionLines(n: { blocked: number; findings: number }, style: Style): string {
+  const lines: string[] = [];
+  if (n.blocked > 0)
+    lines.push(style.error(`${n.blocked} section(s) cannot be done as configured (marked "cannot be done" above).`));
+  if (n.findings > 0)
+    lines.push(
+      style.warn(`${n.findings} finding(s) this run does not change; each has its fix above (or set vpcDns: fix).`),
+    );
+  return lines.map((l) => `\n${l}`).join('');
 }
 
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
   if (n.create === 0 && n.update === 0) {
     const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
-    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.`;
+    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
   if (n.security > 0)
     line += `\n${style.warn(`${MARK} ${n.security} security-relevant change(s): they let more principals in or grant more.`)}`;
-  return line;
+  return line + attentionLines(n, style);
 }
 
 const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
   role: 'role',
   policy: 'policy',
   'oidc-provider': 'OIDC provider',
+  attachment: 'existing role',
+  'vpc-dns': 'VPC',
 };
 
 function renderResource(r: ResourcePlan, style: Style): string[] {
   const out: string[] = [];
   const head = `${KIND_NAMES[r.kind]} ${r.name}`;
-  if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
+  if (r.blocked !== undefined) out.push(`${style.error('[!]')} ${head}`, `    ${style.error(r.blocked)}`);
+  else if (r.findings !== undefined && r.findings.length > 0) out.push(`${style.warn('[!]')} ${head}`);
+  else if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
   else if (r.action === 'create') out.push(`${style.add('[+]')} ${head}`);
   else out.push(`${style.change('[~]')} ${head}`);
+  for (const f of r.findings ?? []) {
+    out.push(`    ${style.warn('warning:')} ${f.message}`);
+    if (f.fix !== undefined) out.push(`    ${style.dim('fix:')} ${f.fix}`);
+  }
   for (const step of r.steps) out.push(...renderStep(step, r, style).map((l) => `    ${l}`));
   for (const reason of r.security) out.push(`    ${style.warn(`${MARK} ${reason}`)}`);
   for (const note of r.notes)
@@ -156,6 +185,8 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         `${style.change('~ document')} (a new default version of ${r.name})`,
         ...renderDiff(policyDiff(step.before, step.document), style).map((l) => `  ${l}`),
       ];
+    case 'ModifyVpcAttribute':
+      return [`${style.change(`~ ${step.attribute}`)} off -> on`];
   }
 }
 
@@ -243,6 +274,7 @@ const OUTCOME_MARK: Record<SectionResult['outcome'], string> = {
 
 /** One line per section saying what happened, with the ARNs. */
 export function renderSectionResult(r: SectionResult, style: Style): string {
+  const findings = r.resources.flatMap((x) => x.findings ?? []);
   const symbol =
     r.outcome === 'failed' || r.outcome === 'interrupted'
       ? style.error('✗')
@@ -250,11 +282,17 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
         ? style.warn('…')
         : r.outcome === 'skipped'
           ? style.dim('-')
-          : style.ok('✓');
-  const arns = r.resources.filter((x) => x.done.length > 0 || x.remaining.length === 0).map((x) => x.arn);
+          : findings.length > 0
+            ? style.warn('!')
+            : style.ok('✓');
+  const arns = r.resources
+    .filter((x) => x.blocked === undefined && (x.done.length > 0 || x.remaining.length === 0))
+    .map((x) => x.arn);
+  const mark = findings.length > 0 && r.outcome === 'unchanged' ? 'needs attention' : OUTCOME_MARK[r.outcome];
   const lines = [
-    `${symbol} ${r.title}: ${OUTCOME_MARK[r.outcome]}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
+    `${symbol} ${r.title}: ${mark}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
   ];
+  for (const f of findings) lines.push(`    ${style.warn(f.message)}${f.fix !== undefined ? `; fix: ${f.fix}` : ''}`);
   if (r.waiting) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
   if (r.reason) lines.push(`    ${r.reason}`);
   if (r.error) {
@@ -275,9 +313,12 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
   const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
   const changed = `${done.length} change(s) made`;
+  const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
+  const findingsLine =
+    findings.length > 0 ? `\n${style.warn(`${findings.length} finding(s) left as they are (listed above).`)}` : '';
   switch (result.outcome) {
     case 'complete':
-      return style.ok(`Setup complete: ${changed}; AWS matches the config.`);
+      return style.ok(`Setup complete: ${changed}; AWS matches the config.`) + findingsLine;
     case 'incomplete': {
       const waiting = result.sections.filter((s) => s.outcome === 'waiting' || s.outcome === 'declined');
       return style.warn(

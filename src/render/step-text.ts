@@ -28,5 +28,7 @@ export function stepText(step: Step): string {
       return `creating a new default version of ${nameOfArn(step.policyArn)}`;
     case 'TagPolicy':
       return `tagging ${nameOfArn(step.policyArn)}`;
+    case 'ModifyVpcAttribute':
+      return `turning on ${step.attribute} of ${step.vpcId}`;
   }
 }

@@ -1,7 +1,12 @@
-/** The seven sections, in the documents' order. */
+/**
+ * The sections, in the documents' order: the seven of the main path (seeds 000-003), then Union's global access
+ * (seed 003) and the cluster VPC's DNS settings (seed 004).
+ */
 import type { SectionId } from '../config/schema.js';
 import { clusterRole } from './cluster-role.js';
+import { clusterVpc } from './cluster-vpc.js';
 import { customPolicy } from './custom-policy.js';
+import { globalAccess } from './global-access.js';
 import { nodeRole } from './node-role.js';
 import { oidcProvider } from './oidc-provider.js';
 import { projectRoles } from './project-roles.js';
@@ -17,6 +22,8 @@ export const SECTIONS: readonly SectionDefinition[] = [
   systemRole,
   workersRole,
   projectRoles,
+  globalAccess,
+  clusterVpc,
 ];
 
 export function sectionById(id: SectionId): SectionDefinition {

@@ -1,6 +1,7 @@
 /** Section 7 (seed 003): roles scoped to the namespaces of one project's domains. */
-import type { ProjectRole } from '../config/schema.js';
+import { USER_FLYTE_ROLE_POLICY, type ProjectRole } from '../config/schema.js';
 import { serviceAccountSubject } from '../policy/document.js';
+import { policyArn } from '../policy/partition.js';
 import { desiredIrsaRole, type SectionDefinition } from './section.js';
 
 export function projectNamespace(project: string, domain: string): string {
@@ -20,12 +21,15 @@ export const projectRoles: SectionDefinition = {
   needsCluster: true,
   dependsOn: ['oidcProvider', 'customPolicy'],
   desired(ctx) {
+    const { partition, accountId } = ctx.facts;
+    // Union (seed 003): the project-domain role also carries the data plane's default task permissions.
+    const userFlyteRole = policyArn(partition, accountId, '/', USER_FLYTE_ROLE_POLICY);
     return ctx.config.projectRoles.map((p) =>
       desiredIrsaRole(ctx, {
         name: p.roleName,
         description: `Flyte project ${p.project} (IRSA), managed by flyte-aws-setup`,
         subjects: projectSubjects(p),
-        extraPolicies: p.extraPolicies,
+        extraPolicies: [...(p.userFlyteRolePolicy ? [userFlyteRole] : []), ...p.extraPolicies],
       }),
     );
   },

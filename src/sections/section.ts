@@ -4,7 +4,7 @@
  */
 import type { Config, SectionId } from '../config/schema.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
-import type { DesiredResource, DesiredRole, Facts, Tags } from '../engine/model.js';
+import type { DesiredResource, DesiredRole, Facts, Note, Tags } from '../engine/model.js';
 import { irsaTrustPolicy } from '../policy/document.js';
 import { oidcProviderArn, policyArn, roleArn } from '../policy/partition.js';
 
@@ -27,6 +27,10 @@ export interface SectionDefinition {
   dependsOn: SectionId[];
   /** The resources the config wants; [] when the section is disabled. */
   desired(ctx: SectionContext): DesiredResource[];
+  /** What the plan should say about the section beside its resources (pure, from the config and the facts). */
+  notes?(ctx: SectionContext): Note[];
+  /** Why it is skipped, when that is not simply `<id>: false`. */
+  skipReason?(config: Config): string;
 }
 
 /** The config's tags plus the tool's own. */

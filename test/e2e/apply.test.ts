@@ -338,6 +338,8 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
       'systemRole',
       'workersRole',
       'projectRoles',
+      'globalAccess',
+      'clusterVpc',
     ]);
 
     const run = await apply(['--json']);
@@ -346,12 +348,23 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
       outcome: string;
       exitCode: number;
       calls: { mutating: number };
-      sections: { outcome: string }[];
+      sections: { id: string; outcome: string }[];
     };
     expect(result.kind).toBe('result');
     expect(result.outcome).toBe('complete');
     expect(result.calls.mutating).toBe(run.mutating.length);
-    expect(result.sections.every((s) => s.outcome === 'created')).toBe(true);
+    // The seven are created; global access is not in this config, and this cluster has no VPC to check.
+    expect(Object.fromEntries(result.sections.map((s) => [s.id, s.outcome]))).toMatchObject({
+      clusterRole: 'created',
+      nodeRole: 'created',
+      oidcProvider: 'created',
+      customPolicy: 'created',
+      systemRole: 'created',
+      workersRole: 'created',
+      projectRoles: 'created',
+      globalAccess: 'skipped',
+      clusterVpc: 'unchanged',
+    });
     // Progress went to stderr, so stdout is only the JSON.
     expect(run.stdout.trim().startsWith('{')).toBe(true);
   });

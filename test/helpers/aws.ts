@@ -1,4 +1,11 @@
 /** SDK access to the emulator for tests: make the world a test needs, and read IAM back to check the tool. */
+import {
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeVpcAttributeCommand,
+  EC2Client,
+  ModifyVpcAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import {
   GetOpenIDConnectProviderCommand,
@@ -20,17 +27,22 @@ export function clients(endpoint: string, region = 'eu-west-1') {
     region,
     credentials: { accessKeyId: FAKE_KEYS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_KEYS.AWS_SECRET_ACCESS_KEY },
   };
-  return { iam: new IAMClient(config), eks: new EKSClient(config) };
+  return { iam: new IAMClient(config), eks: new EKSClient(config), ec2: new EC2Client(config) };
 }
 
-/** An EKS cluster in the emulator; returns its OIDC issuer URL. */
-export async function createCluster(endpoint: string, name: string, region = 'eu-west-1'): Promise<string> {
+/** An EKS cluster in the emulator (on `subnetIds`, none by default); returns its OIDC issuer URL. */
+export async function createCluster(
+  endpoint: string,
+  name: string,
+  region = 'eu-west-1',
+  subnetIds: string[] = [],
+): Promise<string> {
   const { eks } = clients(endpoint, region);
   const out = await eks.send(
     new CreateClusterCommand({
       name,
       roleArn: `arn:aws:iam::${ACCOUNT}:role/some-cluster-role`,
-      resourcesVpcConfig: { subnetIds: [] },
+      resourcesVpcConfig: { subnetIds },
     }),
   );
   const issuer = out.cluster?.identity?.oidc?.issuer;
@@ -86,5 +98,34 @@ export async function readProvider(endpoint: string, arn: string) {
     url: out.Url!,
     clientIds: out.ClientIDList ?? [],
     tags: Object.fromEntries((out.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+  };
+}
+
+/** A VPC with two subnets and the given DNS settings, as a cluster would sit on. */
+export async function createVpc(
+  endpoint: string,
+  dns: { hostnames: boolean; support: boolean },
+  region = 'eu-west-1',
+): Promise<{ vpcId: string; subnetIds: string[] }> {
+  const { ec2 } = clients(endpoint, region);
+  const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsSupport: { Value: dns.support } }));
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: dns.hostnames } }));
+  const subnetIds: string[] = [];
+  for (const cidr of ['10.0.1.0/24', '10.0.2.0/24']) {
+    subnetIds.push((await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr }))).Subnet!.SubnetId!);
+  }
+  return { vpcId, subnetIds };
+}
+
+export async function readVpcDns(endpoint: string, vpcId: string, region = 'eu-west-1') {
+  const { ec2 } = clients(endpoint, region);
+  const [support, hostnames] = await Promise.all([
+    ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' })),
+    ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' })),
+  ]);
+  return {
+    enableDnsSupport: support.EnableDnsSupport?.Value ?? false,
+    enableDnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false,
   };
 }

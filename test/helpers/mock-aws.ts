@@ -1,7 +1,8 @@
 /**
- * One helper for SDK mocks (aws-sdk-client-mock): the IAM, EKS and STS clients mocked together, reset for each
- * test, with STS answering for a default caller. Nothing is mocked on import.
+ * One helper for SDK mocks (aws-sdk-client-mock): the IAM, EKS, STS and EC2 clients mocked together, reset for
+ * each test, with STS answering for a default caller. Nothing is mocked on import.
  */
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -25,9 +26,11 @@ export function mockAws(options: { partition?: string; account?: string; region?
   const iam = mockClient(IAMClient);
   const eks = mockClient(EKSClient);
   const sts = mockClient(STSClient);
+  const ec2 = mockClient(EC2Client);
   iam.reset();
   eks.reset();
   sts.reset();
+  ec2.reset();
   sts
     .on(GetCallerIdentityCommand)
     .resolves({ Account: account, Arn: `arn:${partition}:sts::${account}:assumed-role/Admin/me`, UserId: 'AROA:me' });
@@ -40,8 +43,9 @@ export function mockAws(options: { partition?: string; account?: string; region?
     iamOnce: new IAMClient({ region, credentials, maxAttempts: 1 }),
     eks: new EKSClient({ region, credentials }),
     sts: new STSClient({ region, credentials }),
+    ec2: new EC2Client({ region, credentials }),
     region,
     recorder: new CallRecorder(''),
   };
-  return { iam, eks, sts, clients, gateway: new AwsGateway(clients) };
+  return { iam, eks, sts, ec2, clients, gateway: new AwsGateway(clients) };
 }

@@ -44,6 +44,8 @@ describe('config defaults', () => {
         extraPolicies: [],
       },
       projectRoles: [],
+      globalAccess: false,
+      vpcDns: 'check',
     });
   });
 
@@ -56,6 +58,7 @@ describe('config defaults', () => {
         roleName: 'flyte-fraud-role',
         serviceAccount: 'default',
         extraPolicies: [],
+        userFlyteRolePolicy: false,
       },
     ]);
   });

@@ -66,7 +66,7 @@ function current(over: Partial<CurrentRole> = {}): CurrentRole {
 }
 
 describe('sections: what each wants', () => {
-  it("the seven sections in the documents' order, with their names and policies", () => {
+  it("the seven sections in the documents' order, then global access and the cluster VPC", () => {
     const sections = desiredSections(CONFIG, facts());
     expect(sections.map((s) => s.def.id)).toEqual([
       'clusterRole',
@@ -76,6 +76,8 @@ describe('sections: what each wants', () => {
       'systemRole',
       'workersRole',
       'projectRoles',
+      'globalAccess',
+      'clusterVpc',
     ]);
     const byId = Object.fromEntries(sections.map((s) => [s.def.id, s.resources]));
     expect(byId.clusterRole!.map((r) => r.kind === 'role' && r.managedPolicies)).toEqual([
@@ -97,7 +99,10 @@ describe('sections: what each wants', () => {
       'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
     ]);
     expect(JSON.stringify(fraud.trust)).toContain('system:serviceaccount:fraud-production:default');
-    for (const r of sections.flatMap((s) => s.resources)) expect(r.tags).toEqual(MANAGED);
+    const all = sections.flatMap((s) => s.resources);
+    expect(new Set(all.map((r) => r.kind))).toEqual(new Set(['role', 'oidc-provider', 'policy']));
+    for (const r of all)
+      if (r.kind === 'role' || r.kind === 'oidc-provider' || r.kind === 'policy') expect(r.tags).toEqual(MANAGED);
   });
 
   it('China: every ARN in aws-cn, and the node role trusts ec2.amazonaws.com.cn', () => {
@@ -130,6 +135,8 @@ describe('sections: what each wants', () => {
       'waiting',
       'waiting',
       'waiting',
+      'skipped', // no globalAccess in this config
+      'waiting', // the VPC check needs the cluster too
     ]);
     expect(plan.sections[2]!.waiting!.todo).toContain(
       'aws eks create-cluster --name acme --region eu-west-1 --role-arn arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
@@ -160,7 +167,22 @@ describe('sections: what each wants', () => {
       placeholder: true,
     });
     const plan = buildPlan(f, desiredSections(CONFIG, f), new Map());
-    expect(plan.sections.every((s) => s.status === 'create')).toBe(true);
+    const status = Object.fromEntries(plan.sections.map((s) => [s.id, s.status]));
+    expect(status).toEqual({
+      clusterRole: 'create',
+      nodeRole: 'create',
+      oidcProvider: 'create',
+      customPolicy: 'create',
+      systemRole: 'create',
+      workersRole: 'create',
+      projectRoles: 'create',
+      globalAccess: 'skipped',
+      // Offline, the VPC is not read: nothing to plan, and the section says so.
+      clusterVpc: 'unchanged',
+    });
+    const vpc = plan.sections.find((s) => s.id === 'clusterVpc')!;
+    expect(vpc.resources).toEqual([]);
+    expect(vpc.notes[0]!.message).toMatch(/^offline: the VPC is not read/);
   });
 });
 

@@ -1,0 +1,329 @@
+/**
+ * Every AWS operation flyte-aws-setup calls, with the IAM actions AWS authorizes it as and what they touch. One
+ * table for two uses: `flyte-aws-setup permissions` builds the operator's least-privilege policy from it, and the
+ * preflight check asks IAM about the actions of a plan's steps. A unit test reads src/ and fails when the code
+ * sends a command this table does not list.
+ */
+import type { Config } from '../config/schema.js';
+
+/** What the policy is for: `apply` (the default run), `verify` (reads only), `destroy` (reads, detach, delete). */
+export const PERMISSION_MODES = ['apply', 'verify', 'destroy'] as const;
+export type PermissionMode = (typeof PERMISSION_MODES)[number];
+
+/** What an action is scoped to; the generator turns each into ARNs for the config. */
+export type Scope =
+  /** The roles the config creates and keeps in line. */
+  | 'managedRoles'
+  /** Roles that exist already and only get policies attached (Union's <prefix>-userflyterole). */
+  | 'existingRoles'
+  /** The config's customer-managed bucket policy. */
+  | 'customPolicy'
+  /** The OIDC provider the oidcProvider section makes. */
+  | 'oidcProvider'
+  /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
+  | 'providerRead'
+  /** The EKS cluster. */
+  | 'cluster'
+  /** The cluster's VPC, which `vpcDns: fix` changes. */
+  | 'vpc'
+  /** EC2 Describe* calls on the VPC, which take no resource-level permissions: `*`. */
+  | 'vpcDescribe'
+  /** The caller itself (`${aws:PrincipalArn}`): the preflight simulates its own policies. */
+  | 'self'
+  /** Calls that take no resource-level permissions and no command here uses with a config. */
+  | 'account'
+  /** Needs no permission at all. */
+  | 'none';
+
+/**
+ * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
+ * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`).
+ */
+export type ConditionKind = 'attachedPolicies' | 'boundary';
+
+export interface ScopeUse {
+  scope: Scope;
+  condition?: ConditionKind;
+  /** Only for these modes (default: all of the operation's). */
+  modes?: PermissionMode[];
+}
+
+export interface AwsOperation {
+  service: 'iam' | 'eks' | 'ec2' | 'sts';
+  /** The SDK command's name without `Command`, e.g. `CreateRole`. */
+  operation: string;
+  /** The IAM actions AWS authorizes the call as: its own, and e.g. the tag action when it creates with tags. */
+  actions: string[];
+  on: ScopeUse[];
+  modes: PermissionMode[];
+  /** Only when the config asks for what the call does. */
+  when?: (config: Config) => boolean;
+  why: string;
+  /** Not called by this code yet; the command that will call it. The policy includes it already. */
+  pending?: string;
+}
+
+const ALL: PermissionMode[] = ['apply', 'verify', 'destroy'];
+const DESTROY = 'the destroy command';
+
+export const AWS_OPERATIONS: readonly AwsOperation[] = [
+  {
+    service: 'sts',
+    operation: 'GetCallerIdentity',
+    actions: ['sts:GetCallerIdentity'],
+    on: [{ scope: 'none' }],
+    modes: ALL,
+    why: 'who and which account and partition (needs no permission)',
+  },
+  {
+    service: 'eks',
+    operation: 'DescribeCluster',
+    actions: ['eks:DescribeCluster'],
+    on: [{ scope: 'cluster' }],
+    modes: ALL,
+    why: "the cluster's OIDC issuer and VPC",
+  },
+  {
+    service: 'ec2',
+    operation: 'DescribeSubnets',
+    actions: ['ec2:DescribeSubnets'],
+    on: [{ scope: 'vpcDescribe' }],
+    modes: ['apply', 'verify'],
+    why: "the cluster's VPC from its subnets, when DescribeCluster names none",
+  },
+  {
+    service: 'ec2',
+    operation: 'DescribeVpcAttribute',
+    actions: ['ec2:DescribeVpcAttribute'],
+    on: [{ scope: 'vpcDescribe' }],
+    modes: ['apply', 'verify'],
+    why: "reads the VPC's enableDnsSupport and enableDnsHostnames",
+  },
+  {
+    service: 'ec2',
+    operation: 'ModifyVpcAttribute',
+    actions: ['ec2:ModifyVpcAttribute'],
+    on: [{ scope: 'vpc' }],
+    modes: ['apply'],
+    why: 'vpcDns: fix turns DNS support and hostnames on',
+  },
+  {
+    service: 'iam',
+    operation: 'GetRole',
+    actions: ['iam:GetRole'],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'self', modes: ['apply'] }],
+    modes: ALL,
+    why: "reads a role's trust, boundary and tags (and the caller's own role ARN for the preflight)",
+  },
+  {
+    service: 'iam',
+    operation: 'ListAttachedRolePolicies',
+    actions: ['iam:ListAttachedRolePolicies'],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }],
+    modes: ALL,
+    why: "reads a role's attached policies",
+  },
+  {
+    service: 'iam',
+    operation: 'CreateRole',
+    // A role created with tags is also authorized as iam:TagRole.
+    actions: ['iam:CreateRole', 'iam:TagRole'],
+    on: [{ scope: 'managedRoles', condition: 'boundary' }],
+    modes: ['apply'],
+    why: 'creates a role, with its trust, tags and boundary',
+  },
+  {
+    service: 'iam',
+    operation: 'UpdateAssumeRolePolicy',
+    actions: ['iam:UpdateAssumeRolePolicy'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['apply'],
+    why: "brings a role's trust back in line",
+  },
+  {
+    service: 'iam',
+    operation: 'PutRolePermissionsBoundary',
+    actions: ['iam:PutRolePermissionsBoundary'],
+    on: [{ scope: 'managedRoles', condition: 'boundary' }],
+    modes: ['apply'],
+    when: (config) => config.permissionsBoundary !== undefined,
+    why: "sets the config's permissions boundary on a role",
+  },
+  {
+    service: 'iam',
+    operation: 'AttachRolePolicy',
+    actions: ['iam:AttachRolePolicy'],
+    on: [
+      { scope: 'managedRoles', condition: 'attachedPolicies' },
+      { scope: 'existingRoles', condition: 'attachedPolicies' },
+    ],
+    modes: ['apply'],
+    why: 'attaches the policies the config names, and only those',
+  },
+  {
+    service: 'iam',
+    operation: 'TagRole',
+    actions: ['iam:TagRole'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['apply'],
+    why: "adds the config's tags to a role the tool made",
+  },
+  {
+    service: 'iam',
+    operation: 'GetOpenIDConnectProvider',
+    actions: ['iam:GetOpenIDConnectProvider'],
+    on: [{ scope: 'providerRead' }],
+    modes: ALL,
+    why: "reads the cluster's OIDC provider",
+  },
+  {
+    service: 'iam',
+    operation: 'CreateOpenIDConnectProvider',
+    actions: ['iam:CreateOpenIDConnectProvider', 'iam:TagOpenIDConnectProvider'],
+    on: [{ scope: 'oidcProvider' }],
+    modes: ['apply'],
+    why: "registers the cluster's issuer, with tags",
+  },
+  {
+    service: 'iam',
+    operation: 'AddClientIDToOpenIDConnectProvider',
+    actions: ['iam:AddClientIDToOpenIDConnectProvider'],
+    on: [{ scope: 'oidcProvider' }],
+    modes: ['apply'],
+    why: 'adds the sts.amazonaws.com audience to a provider that lacks it',
+  },
+  {
+    service: 'iam',
+    operation: 'TagOpenIDConnectProvider',
+    actions: ['iam:TagOpenIDConnectProvider'],
+    on: [{ scope: 'oidcProvider' }],
+    modes: ['apply'],
+    why: 'adds the tags to a provider the tool made',
+  },
+  {
+    service: 'iam',
+    operation: 'GetPolicy',
+    actions: ['iam:GetPolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ALL,
+    why: 'reads the custom policy',
+  },
+  {
+    service: 'iam',
+    operation: 'GetPolicyVersion',
+    actions: ['iam:GetPolicyVersion'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['apply', 'verify'],
+    why: "reads the custom policy's document",
+  },
+  {
+    service: 'iam',
+    operation: 'ListPolicyVersions',
+    actions: ['iam:ListPolicyVersions'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['apply', 'destroy'],
+    why: 'lists the versions, to stay under the limit of five (and to delete them before the policy)',
+  },
+  {
+    service: 'iam',
+    operation: 'CreatePolicy',
+    actions: ['iam:CreatePolicy', 'iam:TagPolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['apply'],
+    why: 'creates the custom policy, with tags',
+  },
+  {
+    service: 'iam',
+    operation: 'CreatePolicyVersion',
+    actions: ['iam:CreatePolicyVersion'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['apply'],
+    why: "brings the custom policy's document back in line",
+  },
+  {
+    service: 'iam',
+    operation: 'DeletePolicyVersion',
+    actions: ['iam:DeletePolicyVersion'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['apply', 'destroy'],
+    why: 'deletes the oldest non-default version when five exist (and all of them before the policy)',
+  },
+  {
+    service: 'iam',
+    operation: 'TagPolicy',
+    actions: ['iam:TagPolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['apply'],
+    why: 'adds the tags to the policy the tool made',
+  },
+  {
+    service: 'iam',
+    operation: 'SimulatePrincipalPolicy',
+    actions: ['iam:SimulatePrincipalPolicy'],
+    on: [{ scope: 'self' }],
+    modes: ['apply'],
+    why: "the preflight: evaluates the caller's own policies for the plan's changes",
+  },
+  {
+    service: 'iam',
+    operation: 'ListRoles',
+    actions: ['iam:ListRoles'],
+    on: [{ scope: 'account' }],
+    modes: [],
+    why: "the wizard's search for <prefix>-userflyterole roles; not needed with a config",
+  },
+  {
+    service: 'iam',
+    operation: 'ListPolicies',
+    actions: ['iam:ListPolicies'],
+    on: [{ scope: 'account' }],
+    modes: [],
+    why: 'finds a customer-managed policy by name at any path; no command uses it with a config',
+  },
+  // Ahead of the destroy command: its policy is ready when it lands.
+  {
+    service: 'iam',
+    operation: 'DetachRolePolicy',
+    actions: ['iam:DetachRolePolicy'],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles', condition: 'attachedPolicies' }],
+    modes: ['destroy'],
+    why: "detaches policies from the tool's roles before deleting them, and the custom policy from an existing role",
+    pending: DESTROY,
+  },
+  {
+    service: 'iam',
+    operation: 'DeleteRole',
+    actions: ['iam:DeleteRole'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['destroy'],
+    why: 'deletes a role the tool made',
+    pending: DESTROY,
+  },
+  {
+    service: 'iam',
+    operation: 'DeletePolicy',
+    actions: ['iam:DeletePolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['destroy'],
+    why: 'deletes the custom policy',
+    pending: DESTROY,
+  },
+  {
+    service: 'iam',
+    operation: 'ListEntitiesForPolicy',
+    actions: ['iam:ListEntitiesForPolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['destroy'],
+    why: 'finds what the custom policy is still attached to',
+    pending: DESTROY,
+  },
+  {
+    service: 'iam',
+    operation: 'DeleteOpenIDConnectProvider',
+    actions: ['iam:DeleteOpenIDConnectProvider'],
+    on: [{ scope: 'oidcProvider' }],
+    modes: ['destroy'],
+    why: 'deletes the OIDC provider the tool made',
+    pending: DESTROY,
+  },
+];

@@ -1,0 +1,246 @@
+/**
+ * The least-privilege IAM policy for the person or CI role that runs flyte-aws-setup with a config: the actions of
+ * the operation table, each on the ARNs this config touches (built by the same section code that plans the run),
+ * attachments limited to the policies the config names. Pure: config and facts in, document and notes out.
+ */
+import { needsCluster } from '../engine/facts.js';
+import { desiredSections } from '../engine/engine.js';
+import type { DesiredResource, Facts } from '../engine/model.js';
+import { sectionEnabled, type Config } from '../config/schema.js';
+import {
+  POLICY_VERSION,
+  policySize,
+  MANAGED_POLICY_MAX,
+  type PolicyDocument,
+  type PolicyStatement,
+} from '../policy/document.js';
+import { dnsSuffix, eksClusterArn, oidcProviderArn, type Partition } from '../policy/partition.js';
+import { AWS_OPERATIONS, type ConditionKind, type PermissionMode, type Scope } from './operations.js';
+
+/** What the generator knows about the account; the unknowns are scoped with a wildcard and said so. */
+export interface PermissionFacts {
+  partition: Partition;
+  accountId: string;
+  region: string;
+  /** The cluster's OIDC issuer; unknown: `oidc.eks.<region>.<suffix>/id/*`. */
+  issuerUrl?: string;
+  /** The cluster's VPC; unknown: `vpc/*` (only `vpcDns: fix` needs it). */
+  vpcId?: string;
+  /** Real ARNs (with their paths) of existing roles that get attachments; unknown: at path `/`. */
+  existingRoleArns?: Record<string, string>;
+}
+
+export interface PermissionPolicy {
+  document: PolicyDocument;
+  /** What the reader should know: assumptions, wildcards and why, what is left out. */
+  notes: string[];
+}
+
+/** The policy variable for the caller's own user or role ARN (a role session's is its role's). */
+export const SELF = '${aws:PrincipalArn}';
+
+const SIDS: Record<Scope, string> = {
+  managedRoles: 'FlyteRoles',
+  existingRoles: 'ExistingRoles',
+  customPolicy: 'BucketPolicy',
+  oidcProvider: 'OidcProvider',
+  providerRead: 'OidcProvider',
+  cluster: 'EksCluster',
+  vpc: 'ClusterVpc',
+  vpcDescribe: 'Ec2DescribeNoResourceLevel',
+  self: 'PreflightOwnPermissions',
+  account: 'Account',
+  none: 'None',
+};
+/** Statement order: the roles first, then the provider, the policy, the cluster, the VPC, the caller. */
+const SCOPE_ORDER: readonly Scope[] = [
+  'managedRoles',
+  'existingRoles',
+  'oidcProvider',
+  'providerRead',
+  'customPolicy',
+  'cluster',
+  'vpc',
+  'vpcDescribe',
+  'self',
+  'account',
+  'none',
+];
+
+const CONDITION_SIDS: Record<ConditionKind, string> = {
+  attachedPolicies: 'AttachListedPoliciesOnly',
+  boundary: 'WithBoundaryOnly',
+};
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+/** The facts the section code plans from, with wildcards where the account is not known. */
+function planningFacts(config: Config, pf: PermissionFacts): Facts {
+  const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${pf.region}.${dnsSuffix(pf.partition)}/id/*`;
+  return {
+    partition: pf.partition,
+    accountId: pf.accountId,
+    region: pf.region,
+    offline: false,
+    cluster:
+      needsCluster(config) && config.cluster !== undefined
+        ? { state: 'ready', name: config.cluster, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*' }
+        : { state: 'not-needed' },
+  };
+}
+
+/** The ARNs of each scope for this config, and the condition values. */
+function scopes(config: Config, pf: PermissionFacts) {
+  const facts = planningFacts(config, pf);
+  const resources: DesiredResource[] = desiredSections(config, facts).flatMap((s) => s.resources);
+  const roles = resources.flatMap((r) => (r.kind === 'role' ? [r] : []));
+  const attachments = resources.flatMap((r) => (r.kind === 'attachment' ? [r] : []));
+  const irsaOrProvider = ['oidcProvider', 'systemRole', 'workersRole', 'projectRoles'] as const;
+  const c = facts.cluster;
+  const arns: Record<Scope, string[]> = {
+    managedRoles: roles.map((r) => r.arn),
+    existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
+    customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
+    oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
+    providerRead:
+      c.state === 'ready' && irsaOrProvider.some((id) => sectionEnabled(config, id))
+        ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)]
+        : [],
+    cluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, c.name)] : [],
+    vpc: resources.flatMap((r) => (r.kind === 'vpc-dns' && r.fix ? [r.arn] : [])),
+    vpcDescribe: sectionEnabled(config, 'clusterVpc') ? ['*'] : [],
+    self: [SELF],
+    account: ['*'],
+    none: [],
+  };
+  const attached: Record<'managedRoles' | 'existingRoles', string[]> = {
+    managedRoles: unique(roles.flatMap((r) => r.managedPolicies)).sort(),
+    existingRoles: unique(attachments.flatMap((a) => a.policyArns)).sort(),
+  };
+  return { arns, attached, facts };
+}
+
+function conditionOf(
+  kind: ConditionKind | undefined,
+  scope: Scope,
+  config: Config,
+  attached: Record<'managedRoles' | 'existingRoles', string[]>,
+): PolicyStatement['Condition'] | undefined {
+  if (kind === 'boundary') {
+    return config.permissionsBoundary !== undefined
+      ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }
+      : undefined;
+  }
+  if (kind === 'attachedPolicies' && (scope === 'managedRoles' || scope === 'existingRoles')) {
+    const arns = attached[scope];
+    return { ArnEquals: { 'iam:PolicyARN': arns.length === 1 ? arns[0]! : arns } };
+  }
+  return undefined;
+}
+
+interface Group {
+  sid: string;
+  rank: number;
+  resources: string[];
+  condition?: PolicyStatement['Condition'];
+  actions: string[];
+}
+
+/** The policy for `mode`, and what to know about it. */
+export function permissionPolicy(config: Config, pf: PermissionFacts, mode: PermissionMode): PermissionPolicy {
+  const { arns, attached, facts } = scopes(config, pf);
+  const groups = new Map<string, Group>();
+  for (const op of AWS_OPERATIONS) {
+    if (!op.modes.includes(mode) || (op.when !== undefined && !op.when(config))) continue;
+    for (const use of op.on) {
+      if (use.modes !== undefined && !use.modes.includes(mode)) continue;
+      const resources = unique(arns[use.scope]);
+      if (resources.length === 0) continue;
+      const condition = conditionOf(use.condition, use.scope, config, attached);
+      const key = JSON.stringify([resources, condition ?? null]);
+      let group = groups.get(key);
+      if (group === undefined) {
+        const sid = SIDS[use.scope] + (condition !== undefined && use.condition ? CONDITION_SIDS[use.condition] : '');
+        const rank = SCOPE_ORDER.indexOf(use.scope) * 2 + (condition !== undefined ? 1 : 0);
+        group = { sid, rank, resources, ...(condition !== undefined ? { condition } : {}), actions: [] };
+        groups.set(key, group);
+      }
+      group.actions.push(...op.actions);
+    }
+  }
+  // An action granted on the same ARNs without a condition needs no conditioned copy.
+  const plain = [...groups.values()].filter((g) => g.condition === undefined);
+  const statements: PolicyStatement[] = [];
+  const sids = new Set<string>();
+  for (const g of [...groups.values()].sort((a, b) => a.rank - b.rank)) {
+    let actions = unique(g.actions);
+    if (g.condition !== undefined) {
+      const same = plain.find((p) => JSON.stringify(p.resources) === JSON.stringify(g.resources));
+      if (same) actions = actions.filter((a) => !same.actions.includes(a));
+    }
+    if (actions.length === 0) continue;
+    let sid = g.sid;
+    for (let n = 2; sids.has(sid); n++) sid = `${g.sid}${n}`;
+    sids.add(sid);
+    statements.push({
+      Sid: sid,
+      Effect: 'Allow',
+      Action: actions.sort(),
+      Resource: g.resources.length === 1 ? g.resources[0]! : g.resources,
+      ...(g.condition !== undefined ? { Condition: g.condition } : {}),
+    });
+  }
+  const document: PolicyDocument = { Version: POLICY_VERSION, Statement: statements };
+  return { document, notes: notesFor(config, pf, mode, document, arns, facts) };
+}
+
+function notesFor(
+  config: Config,
+  pf: PermissionFacts,
+  mode: PermissionMode,
+  document: PolicyDocument,
+  arns: Record<Scope, string[]>,
+  facts: Facts,
+): string[] {
+  const notes: string[] = [];
+  const actions = new Set(document.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action ?? ''])));
+  notes.push(
+    `for account ${pf.accountId} (${pf.partition}), region ${pf.region}, --for ${mode}: ${actions.size} action(s) in ${document.Statement.length} statement(s)`,
+  );
+  if (facts.cluster.state === 'ready' && pf.issuerUrl === undefined && arns.providerRead.length > 0) {
+    notes.push(
+      `the cluster's OIDC issuer is not known, so the provider is scoped to ${arns.providerRead[0]!.split(':oidc-provider/')[1]} (any EKS issuer of the region); run with credentials that may read the cluster to pin it`,
+    );
+  }
+  if (arns.vpcDescribe.length > 0 && (mode === 'apply' || mode === 'verify')) {
+    notes.push('ec2:DescribeVpcAttribute and ec2:DescribeSubnets take no resource-level permissions: Resource "*"');
+  }
+  if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
+    notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");
+  }
+  if (arns.existingRoles.length > 0 && pf.existingRoleArns === undefined) {
+    notes.push('the existing role of globalAccess was not read, so its ARN assumes the path /');
+  }
+  if (config.permissionsBoundary !== undefined && mode === 'apply') {
+    notes.push(`roles may only be created with the boundary ${config.permissionsBoundary}`);
+  }
+  if (mode === 'apply') {
+    notes.push(
+      `iam:SimulatePrincipalPolicy and iam:GetRole on ${SELF} (the caller itself) let the preflight check run; without them it says it could not check and goes on`,
+    );
+  }
+  notes.push(
+    'no iam:PassRole: flyte-aws-setup never hands a role to a service (it creates no cluster or node group); ' +
+      'whoever runs eks:CreateCluster / CreateNodegroup needs iam:PassRole on the cluster / node role',
+  );
+  notes.push('sts:GetCallerIdentity needs no permission');
+  const size = policySize(document);
+  if (size > MANAGED_POLICY_MAX) {
+    notes.push(
+      `the document is ${size} characters; a managed policy holds at most ${MANAGED_POLICY_MAX}: split the statements over two policies, or give the roles a path and scope them by it`,
+    );
+  }
+  return notes;
+}

@@ -1,0 +1,174 @@
+/**
+ * Before any change: ask IAM (iam:SimulatePrincipalPolicy) whether the caller may make each change of the plan,
+ * so a missing permission is found before the first call instead of half-way. The caller's STS identity is turned
+ * into the user or role whose policies IAM evaluates. When the simulation itself is denied, unsupported or fails,
+ * the outcome says why and the run goes on (the real calls still report what is missing).
+ */
+import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gateway.js';
+import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
+import type { Plan, ResourcePlan, Step } from '../engine/model.js';
+import { mapLimit } from '../util/concurrency.js';
+import { AWS_OPERATIONS } from './operations.js';
+
+/** One action on one resource that a step needs, with the condition values the request will carry. */
+export interface PermissionCheck {
+  action: string;
+  resource: string;
+  context: SimulationContext[];
+}
+
+/** The condition values a step's request carries that operator policies commonly limit. */
+function stepContext(step: Step): SimulationContext[] {
+  switch (step.op) {
+    case 'AttachRolePolicy':
+      return [{ key: 'iam:PolicyARN', values: [step.policyArn] }];
+    case 'CreateRole':
+      return step.boundary !== undefined ? [{ key: 'iam:PermissionsBoundary', values: [step.boundary] }] : [];
+    case 'PutRolePermissionsBoundary':
+      return [{ key: 'iam:PermissionsBoundary', values: [step.boundary] }];
+    default:
+      return [];
+  }
+}
+
+/** Every action the plan's steps need, on the ARN of the resource each step changes. Pure. */
+export function planChecks(plan: Plan): PermissionCheck[] {
+  const out: PermissionCheck[] = [];
+  const seen = new Set<string>();
+  const resources: ResourcePlan[] = plan.sections.flatMap((s) => s.resources);
+  for (const r of resources) {
+    for (const step of r.steps) {
+      // A step's op is the SDK operation it calls; the names are unique across the services used.
+      const op = AWS_OPERATIONS.find((o) => o.operation === step.op);
+      if (op === undefined) throw new Error(`no permissions entry for ${step.op}`);
+      const context = stepContext(step);
+      for (const action of op.actions) {
+        const key = JSON.stringify([action, r.arn, context]);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push({ action, resource: r.arn, context });
+      }
+    }
+  }
+  return out;
+}
+
+export type Principal =
+  | { kind: 'user'; arn: string }
+  | { kind: 'role'; name: string; arn: string }
+  | { kind: 'root' }
+  | { kind: 'other'; arn: string };
+
+/**
+ * The IAM identity whose policies apply to a caller ARN from STS. A role session
+ * (`arn:aws:sts::111122223333:assumed-role/Name/session`) is evaluated as its role; its path is not in the
+ * session ARN, so the ARN here is at `/` until the role is read.
+ */
+export function principalOf(callerArn: string): Principal {
+  const m = /^arn:([\w-]+):(iam|sts)::(\d{12}):(.+)$/.exec(callerArn);
+  if (m === null) return { kind: 'other', arn: callerArn };
+  const [, partition, , account, resource] = m as unknown as [string, string, string, string, string];
+  if (resource === 'root') return { kind: 'root' };
+  if (resource.startsWith('assumed-role/')) {
+    const name = resource.split('/')[1] ?? '';
+    return { kind: 'role', name, arn: `arn:${partition}:iam::${account}:role/${name}` };
+  }
+  if (resource.startsWith('user/')) return { kind: 'user', arn: `arn:${partition}:iam::${account}:${resource}` };
+  return { kind: 'other', arn: callerArn };
+}
+
+export interface Denial {
+  action: string;
+  resource: string;
+  /** The condition values the check gave (e.g. which policy an attachment is of). */
+  context: SimulationContext[];
+  decision: string;
+  /** Condition keys the caller's policies use that the check could not supply. */
+  missingContext: string[];
+}
+
+export type PreflightOutcome =
+  /** Every change was simulated: `denied` is what IAM refuses, `uncertain` what depends on more context. */
+  | { status: 'checked'; principal: string; checks: number; denied: Denial[]; uncertain: Denial[] }
+  | { status: 'not-checked'; reason: string };
+
+/** Simulation calls in flight at once. */
+const CONCURRENCY = 4;
+
+function whyNot(err: unknown, principal: string): string {
+  if (isCode(err, 'AccessDenied', 'AccessDeniedException'))
+    return `iam:SimulatePrincipalPolicy is not allowed for ${principal}`;
+  if (isCode(err, 'NoSuchEntity')) return `IAM does not know ${principal}`;
+  if (isCode(err, 'InvalidAction', 'NotImplemented', 'UnknownOperationException'))
+    return 'this endpoint does not support iam:SimulatePrincipalPolicy';
+  const code = err instanceof AwsCallError ? err.code : errorCode(err);
+  const cause = (err instanceof AwsCallError ? err.cause : err) as { $metadata?: { httpStatusCode?: number } };
+  const status = cause?.$metadata?.httpStatusCode;
+  // An answer that is not AWS's (an emulator's error page) has no code of its own: its HTTP status says more.
+  return `iam:SimulatePrincipalPolicy failed (${code === 'Error' && status !== undefined ? `HTTP ${status}` : code})`;
+}
+
+/** Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not. */
+export async function checkPermissions(
+  plan: Plan,
+  gateway: AwsGateway,
+  callerArn = plan.facts.callerArn,
+): Promise<PreflightOutcome> {
+  const checks = planChecks(plan);
+  if (callerArn === undefined) return { status: 'not-checked', reason: 'the caller is not known' };
+  const principal = principalOf(callerArn);
+  if (principal.kind === 'root') {
+    return { status: 'not-checked', reason: "running as the account's root user, whom IAM policies do not limit" };
+  }
+  if (principal.kind === 'other') {
+    return { status: 'not-checked', reason: `IAM cannot simulate the policies of ${principal.arn}` };
+  }
+  let arn = principal.arn;
+  if (principal.kind === 'role') {
+    // The session ARN has no path; the role's own ARN has. Without iam:GetRole on it, try the ARN at /.
+    arn = (await gateway.roleArn(principal.name).catch(() => undefined)) ?? principal.arn;
+  }
+
+  const groups = new Map<string, { resource: string; context: SimulationContext[]; actions: string[] }>();
+  for (const c of checks) {
+    const key = JSON.stringify([c.resource, c.context]);
+    const g = groups.get(key) ?? { resource: c.resource, context: c.context, actions: [] };
+    g.actions.push(c.action);
+    groups.set(key, g);
+  }
+  const requests = [...groups.values()].map((g) => ({
+    principalArn: arn,
+    actions: [...new Set(g.actions)],
+    resourceArns: [g.resource],
+    context: g.context,
+  }));
+  type Answer = SimulationResult & { context: SimulationContext[] };
+  const ask = async (r: (typeof requests)[number]): Promise<Answer[]> =>
+    (await gateway.simulatePrincipalPolicy(r)).map((a) => ({ ...a, context: r.context }));
+  let results: Answer[];
+  try {
+    // The first call alone: if the simulation itself is refused or unsupported, one call says so.
+    const [first, ...rest] = requests;
+    results = first === undefined ? [] : await ask(first);
+    results = [...results, ...(await mapLimit(rest, CONCURRENCY, ask)).flat()];
+  } catch (err) {
+    return { status: 'not-checked', reason: whyNot(err, arn) };
+  }
+  const refused = results
+    .filter((r) => r.decision !== 'allowed')
+    .map((r) => ({
+      action: r.action,
+      resource: r.resource,
+      context: r.context,
+      decision: r.decision,
+      missingContext: r.missingContext,
+    }));
+  return {
+    status: 'checked',
+    principal: arn,
+    checks: checks.length,
+    // An implicit deny that hinges on condition keys the check could not give is not a verdict.
+    denied: refused.filter((r) => r.decision === 'explicitDeny' || r.missingContext.length === 0),
+    uncertain: refused.filter((r) => r.decision !== 'explicitDeny' && r.missingContext.length > 0),
+  };
+}

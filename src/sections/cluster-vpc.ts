@@ -1,0 +1,97 @@
+/**
+ * The cluster's VPC (seed 004): without `enableDnsHostnames` (and `enableDnsSupport`, which it needs) nodes
+ * cannot register with the cluster. `vpcDns: check` reports what is off with the command that fixes it;
+ * `vpcDns: fix` turns it on, one attribute per call.
+ */
+import type { CurrentVpcDns, Finding, VpcDnsAttribute } from '../engine/model.js';
+import { vpcArn } from '../policy/partition.js';
+import type { SectionDefinition } from './section.js';
+
+/** In the order they must be turned on: DNS hostnames need DNS support. */
+export const VPC_DNS_ATTRIBUTES: readonly VpcDnsAttribute[] = ['enableDnsSupport', 'enableDnsHostnames'];
+
+const CLI_FLAG: Record<VpcDnsAttribute, string> = {
+  enableDnsSupport: '--enable-dns-support',
+  enableDnsHostnames: '--enable-dns-hostnames',
+};
+
+/** The aws CLI command that turns one attribute on. */
+export function vpcDnsFixCommand(vpcId: string, region: string, attribute: VpcDnsAttribute): string {
+  return `aws ec2 modify-vpc-attribute --region ${region} --vpc-id ${vpcId} ${CLI_FLAG[attribute]}`;
+}
+
+/** The attributes that are off, in the order to turn them on. */
+export function vpcDnsMissing(current: Pick<CurrentVpcDns, VpcDnsAttribute>): VpcDnsAttribute[] {
+  return VPC_DNS_ATTRIBUTES.filter((a) => !current[a]);
+}
+
+/**
+ * The check itself, as data: what is wrong with the VPC's DNS settings and the command that fixes each.
+ * Pure; `current` undefined means the VPC was not found.
+ */
+export function vpcDnsFindings(vpcId: string, region: string, current: CurrentVpcDns | undefined): Finding[] {
+  if (current === undefined) {
+    return [{ message: `the cluster's VPC ${vpcId} was not found in ${region}; its DNS settings cannot be checked` }];
+  }
+  if (current.unreadable !== undefined) {
+    return [
+      {
+        message: `the DNS settings of the cluster's VPC ${vpcId} could not be read: ${current.unreadable}`,
+        fix: 'allow ec2:DescribeVpcAttribute (flyte-aws-setup permissions prints the policy), or set vpcDns: off',
+      },
+    ];
+  }
+  return vpcDnsMissing(current).map((attribute) => ({
+    message:
+      attribute === 'enableDnsHostnames'
+        ? `${attribute} is off: nodes cannot register with the cluster (they join by their private DNS names)`
+        : `${attribute} is off: the VPC resolves no DNS names, so nodes cannot reach the cluster or register`,
+    fix: vpcDnsFixCommand(vpcId, region, attribute),
+  }));
+}
+
+export const clusterVpc: SectionDefinition = {
+  id: 'clusterVpc',
+  title: 'Cluster VPC DNS',
+  explain:
+    "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and\n" +
+    'enableDnsHostnames. vpcDns: check reports them (default), fix turns them on, off skips this.',
+  needsCluster: true,
+  dependsOn: [],
+  desired({ config, facts }) {
+    const c = facts.cluster;
+    if (config.vpcDns === 'off' || c.state !== 'ready' || c.placeholder || c.vpcId === undefined) return [];
+    return [
+      {
+        kind: 'vpc-dns',
+        name: c.vpcId,
+        arn: vpcArn(facts.partition, facts.region, facts.accountId, c.vpcId),
+        region: facts.region,
+        fix: config.vpcDns === 'fix',
+      },
+    ];
+  },
+  notes({ facts }) {
+    const c = facts.cluster;
+    if (c.state !== 'ready') return [];
+    if (facts.offline || c.placeholder) {
+      return [
+        {
+          level: 'info',
+          message:
+            'offline: the VPC is not read; a run with credentials checks enableDnsHostnames and enableDnsSupport',
+        },
+      ];
+    }
+    if (c.vpcId === undefined) {
+      return [
+        {
+          level: 'info',
+          message: `the VPC of the cluster ${c.name} is not known (it names no VPC, and none through its subnets); its DNS settings are not checked`,
+        },
+      ];
+    }
+    return [];
+  },
+  skipReason: (config) => (config.vpcDns === 'off' ? 'vpcDns: off' : 'no section needs the cluster'),
+};

@@ -1,0 +1,52 @@
+/**
+ * Union's "global access" (seed 003): attach the custom policy to the existing `<prefix>-userflyterole`, the role
+ * every project-domain's task pods run as on a Union data plane. Only the attachment is the tool's: the role is
+ * never created, retagged or deleted, and its trust is left alone.
+ */
+import { USER_FLYTE_ROLE_SUFFIX } from '../config/schema.js';
+import type { Note } from '../engine/model.js';
+import { roleArn } from '../policy/partition.js';
+import { customPolicyArn, type SectionDefinition } from './section.js';
+
+export const globalAccess: SectionDefinition = {
+  id: 'globalAccess',
+  title: 'Union global access',
+  explain:
+    "On a Union data plane every project-domain's task pods run as the existing <prefix>-userflyterole.\n" +
+    'Attaching the bucket policy to it gives all task code that access; the role itself is left as it is.',
+  needsCluster: true,
+  dependsOn: ['customPolicy'],
+  desired(ctx) {
+    const { config, facts } = ctx;
+    const policy = customPolicyArn(ctx);
+    if (config.globalAccess === false || policy === undefined) return [];
+    return [
+      {
+        kind: 'attachment',
+        name: config.globalAccess.role,
+        arn: roleArn(facts.partition, facts.accountId, '/', config.globalAccess.role),
+        policyArns: [policy],
+      },
+    ];
+  },
+  notes({ config, facts }) {
+    if (config.globalAccess === false) return [];
+    const notes: Note[] = [];
+    if (!config.globalAccess.role.endsWith(USER_FLYTE_ROLE_SUFFIX)) {
+      notes.push({
+        level: 'warn',
+        message:
+          `the role ${config.globalAccess.role} does not end in ${USER_FLYTE_ROLE_SUFFIX}: Union names the role of ` +
+          `all task pods <prefix>${USER_FLYTE_ROLE_SUFFIX}; make sure this is the one (the policy is attached to it as named)`,
+      });
+    }
+    if (facts.offline) {
+      notes.push({
+        level: 'info',
+        message: `offline: assumes the role ${config.globalAccess.role} exists (a run with credentials checks it)`,
+      });
+    }
+    return notes;
+  },
+  skipReason: () => 'no globalAccess in the config',
+};

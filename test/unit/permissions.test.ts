@@ -1,0 +1,356 @@
+/**
+ * The operator's least-privilege policy: the operation table against the code (every AWS command the code sends
+ * is in it), and the policy built from it (every action the code needs, scoped to the config's ARNs). Expected
+ * ARNs are written out here, not computed by the code under test.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { AWS_OPERATIONS, PERMISSION_MODES, type PermissionMode } from '../../src/permissions/operations.js';
+import { permissionPolicy, SELF, type PermissionFacts } from '../../src/permissions/policy.js';
+import type { PolicyStatement } from '../../src/policy/document.js';
+import { ROOT, writeConfig } from '../helpers/cli.js';
+
+/** `service:Operation` for every `new XxxCommand(` in a source file, the service from its `@aws-sdk/client-*` import. */
+export function sentCommands(source: string): string[] {
+  const serviceOf = new Map<string, string>();
+  for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([\w-]+)'/g)) {
+    for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+      if (name) serviceOf.set(name.split(/\s+as\s+/).pop()!, m[2]!);
+    }
+  }
+  const out: string[] = [];
+  for (const m of source.matchAll(/new\s+(\w+)Command\s*\(/g)) {
+    const service = serviceOf.get(`${m[1]}Command`);
+    out.push(`${service ?? '?'}:${m[1]}`);
+  }
+  return out;
+}
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+const SENT = new Set(sourceFiles(join(ROOT, 'src')).flatMap((f) => sentCommands(readFileSync(f, 'utf8'))));
+const TABLE = new Set(AWS_OPERATIONS.map((o) => `${o.service}:${o.operation}`));
+
+describe('the operation table covers every AWS call of the code', () => {
+  it('the scanner reads imports and constructions (a new call without a table entry is caught)', () => {
+    const added = `import { EKSClient, CreateNodegroupCommand } from '@aws-sdk/client-eks';\nawait eks.send(new CreateNodegroupCommand({}));`;
+    expect(sentCommands(added)).toEqual(['eks:CreateNodegroup']);
+    expect(TABLE.has('eks:CreateNodegroup')).toBe(false);
+  });
+
+  it('finds the calls of src/ (the scan is not empty)', () => {
+    for (const known of ['iam:CreateRole', 'eks:DescribeCluster', 'sts:GetCallerIdentity', 'ec2:ModifyVpcAttribute']) {
+      expect(SENT).toContain(known);
+    }
+  });
+
+  it('every command src/ sends has its IAM actions in the table', () => {
+    const missing = [...SENT].filter((c) => !TABLE.has(c));
+    expect(missing, 'add these to src/permissions/operations.ts').toEqual([]);
+  });
+
+  it('every entry is sent by src/, except those marked pending, which are not (yet)', () => {
+    for (const op of AWS_OPERATIONS) {
+      const key = `${op.service}:${op.operation}`;
+      expect(SENT.has(key), `${key}${op.pending ? ` (pending: ${op.pending})` : ''}`).toBe(op.pending === undefined);
+    }
+  });
+
+  it('operation names are unique across services (a plan step names its operation alone)', () => {
+    const names = AWS_OPERATIONS.map((o) => o.operation);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("each entry's first action is its own operation, and no action holds a wildcard", () => {
+    for (const op of AWS_OPERATIONS) {
+      expect(op.actions[0]).toBe(`${op.service}:${op.operation}`);
+      for (const a of op.actions) expect(a).not.toContain('*');
+    }
+  });
+});
+
+const FULL = parseConfigText(`
+region: eu-west-1
+cluster: acme-ml
+bucket: acme-flyte-data
+path: /flyte/
+permissionsBoundary: arn:aws:iam::aws:policy/PowerUserAccess
+vpcDns: fix
+globalAccess: { role: acme-userflyterole }
+projectRoles:
+  - project: fraud
+    userFlyteRolePolicy: true
+    extraPolicies: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]
+`);
+
+const FACTS: PermissionFacts = {
+  partition: 'aws',
+  accountId: '111122223333',
+  region: 'eu-west-1',
+  issuerUrl: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC123',
+  vpcId: 'vpc-0abc',
+  existingRoleArns: { 'acme-userflyterole': 'arn:aws:iam::111122223333:role/union/acme-userflyterole' },
+};
+
+const ROLES = [
+  'arn:aws:iam::111122223333:role/flyte/flyte-eks-cluster-role',
+  'arn:aws:iam::111122223333:role/flyte/flyte-eks-node-role',
+  'arn:aws:iam::111122223333:role/flyte/flyte-system-role',
+  'arn:aws:iam::111122223333:role/flyte/flyte-workers-role',
+  'arn:aws:iam::111122223333:role/flyte/flyte-fraud-role',
+];
+const PROVIDER = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC123';
+const POLICY = 'arn:aws:iam::111122223333:policy/flyte/flyte-custom-policy';
+const EXISTING = 'arn:aws:iam::111122223333:role/union/acme-userflyterole';
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Which resources each action is allowed on, across the statements (and under which conditions). */
+function grants(statements: PolicyStatement[]): Map<string, { resources: string[]; conditions: unknown[] }> {
+  const out = new Map<string, { resources: string[]; conditions: unknown[] }>();
+  for (const s of statements) {
+    for (const a of list(s.Action)) {
+      const g = out.get(a) ?? { resources: [], conditions: [] };
+      g.resources.push(...list(s.Resource));
+      if (s.Condition) g.conditions.push(s.Condition);
+      out.set(a, g);
+    }
+  }
+  return out;
+}
+
+describe('the policy for a config', () => {
+  const apply = permissionPolicy(FULL, FACTS, 'apply');
+  const byAction = grants(apply.document.Statement);
+
+  it('holds every action the code calls when applying this config, each scoped to its ARNs', () => {
+    const wanted = AWS_OPERATIONS.filter((o) => o.modes.includes('apply') && o.service !== 'sts').flatMap(
+      (o) => o.actions,
+    );
+    for (const action of wanted) expect(byAction.has(action), action).toBe(true);
+    expect(byAction.get('iam:CreateRole')!.resources.sort()).toEqual([...ROLES].sort());
+    expect(byAction.get('iam:UpdateAssumeRolePolicy')!.resources.sort()).toEqual([...ROLES].sort());
+    expect(byAction.get('iam:GetRole')!.resources.sort()).toEqual([...ROLES, EXISTING, SELF].sort());
+    expect(byAction.get('iam:AttachRolePolicy')!.resources.sort()).toEqual([...ROLES, EXISTING].sort());
+    expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([PROVIDER]);
+    expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY]);
+    expect(byAction.get('eks:DescribeCluster')!.resources).toEqual([
+      'arn:aws:eks:eu-west-1:111122223333:cluster/acme-ml',
+    ]);
+    expect(byAction.get('ec2:ModifyVpcAttribute')!.resources).toEqual([
+      'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0abc',
+    ]);
+    expect(byAction.get('iam:SimulatePrincipalPolicy')!.resources).toEqual([SELF]);
+  });
+
+  it('no action is a wildcard; only EC2 Describe* (no resource-level permissions) has Resource "*"', () => {
+    for (const s of apply.document.Statement) {
+      for (const a of list(s.Action)) expect(a).not.toContain('*');
+      if (list(s.Resource).includes('*'))
+        expect(list(s.Action)).toEqual(['ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute']);
+    }
+    expect(apply.notes.join('\n')).toMatch(/take no resource-level permissions: Resource "\*"/);
+  });
+
+  it('no iam:PassRole (the tool hands no role to a service), and says so', () => {
+    expect(byAction.has('iam:PassRole')).toBe(false);
+    expect(apply.notes.join('\n')).toMatch(/no iam:PassRole: flyte-aws-setup never hands a role to a service/);
+  });
+
+  it('attachments only of the policies the config names; creation only with its boundary', () => {
+    const attach = apply.document.Statement.filter((s) => list(s.Action).includes('iam:AttachRolePolicy'));
+    expect(attach.map((s) => [list(s.Resource).sort(), s.Condition])).toEqual([
+      [
+        [...ROLES].sort(),
+        {
+          ArnEquals: {
+            'iam:PolicyARN': [
+              POLICY,
+              'arn:aws:iam::111122223333:policy/userflyterole',
+              'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
+              'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+              'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy',
+              'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+              'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+            ].sort(),
+          },
+        },
+      ],
+      // The existing role gets the custom policy and nothing else.
+      [[EXISTING], { ArnEquals: { 'iam:PolicyARN': POLICY } }],
+    ]);
+    expect(byAction.get('iam:CreateRole')!.conditions).toEqual([
+      { StringEquals: { 'iam:PermissionsBoundary': 'arn:aws:iam::aws:policy/PowerUserAccess' } },
+    ]);
+    // The existing role is never created, retagged, changed or deleted.
+    for (const action of ['iam:CreateRole', 'iam:TagRole', 'iam:UpdateAssumeRolePolicy', 'iam:DeleteRole']) {
+      expect(byAction.get(action)?.resources ?? []).not.toContain(EXISTING);
+    }
+  });
+
+  it('Sids are unique and alphanumeric, as IAM wants', () => {
+    const sids = apply.document.Statement.map((s) => s.Sid!);
+    expect(new Set(sids).size).toBe(sids.length);
+    for (const sid of sids) expect(sid).toMatch(/^[A-Za-z0-9]+$/);
+  });
+
+  it.each<[PermissionMode, RegExp]>([
+    ['verify', /^(iam:(Get|List)|eks:Describe|ec2:Describe)/],
+    ['destroy', /^(iam:(Get|List|Delete|Detach)|eks:Describe)/],
+  ])('--for %s holds only what that command does', (mode, allowed) => {
+    const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];
+    for (const a of actions) expect(a).toMatch(allowed);
+    if (mode === 'destroy') {
+      for (const a of [
+        'iam:DeleteRole',
+        'iam:DetachRolePolicy',
+        'iam:DeletePolicy',
+        'iam:DeletePolicyVersion',
+        'iam:ListPolicyVersions',
+        'iam:DeleteOpenIDConnectProvider',
+        'iam:ListEntitiesForPolicy',
+      ]) {
+        expect(actions).toContain(a);
+      }
+    }
+  });
+
+  it('destroy deletes only the roles the tool made; from the existing role it only detaches the custom policy', () => {
+    const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
+    expect(destroy.get('iam:DeleteRole')!.resources.sort()).toEqual([...ROLES].sort());
+    const detach = permissionPolicy(FULL, FACTS, 'destroy').document.Statement.filter(
+      (s) => list(s.Action).includes('iam:DetachRolePolicy') && list(s.Resource).includes(EXISTING),
+    );
+    expect(detach.map((s) => s.Condition)).toEqual([{ ArnEquals: { 'iam:PolicyARN': POLICY } }]);
+  });
+
+  it('every mode is a valid-looking document', () => {
+    for (const mode of PERMISSION_MODES) {
+      const doc = permissionPolicy(FULL, FACTS, mode).document;
+      expect(doc.Version).toBe('2012-10-17');
+      for (const s of doc.Statement) {
+        expect(s.Effect).toBe('Allow');
+        expect(list(s.Action).length).toBeGreaterThan(0);
+        expect(list(s.Resource).length).toBeGreaterThan(0);
+      }
+    }
+  });
+});
+
+describe('what is not known is scoped with a wildcard, and said', () => {
+  it("no issuer: the region's EKS issuers; no VPC: the region's VPCs; an unread role: path /", () => {
+    const p = permissionPolicy(FULL, { partition: 'aws', accountId: '111122223333', region: 'eu-west-1' }, 'apply');
+    const byAction = grants(p.document.Statement);
+    expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([
+      'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/*',
+    ]);
+    expect(byAction.get('ec2:ModifyVpcAttribute')!.resources).toEqual(['arn:aws:ec2:eu-west-1:111122223333:vpc/*']);
+    expect(byAction.get('iam:AttachRolePolicy')!.resources).toContain(
+      'arn:aws:iam::111122223333:role/acme-userflyterole',
+    );
+    const notes = p.notes.join('\n');
+    expect(notes).toMatch(
+      /OIDC issuer is not known, so the provider is scoped to oidc.eks.eu-west-1.amazonaws.com\/id\/\*/,
+    );
+    expect(notes).toMatch(/VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region/);
+    expect(notes).toMatch(/its ARN assumes the path \//);
+  });
+
+  it('China: every ARN in aws-cn, issuers under amazonaws.com.cn', () => {
+    const china = parseConfigText('region: cn-north-1\ncluster: acme\nbucket: acme-flyte-data\n');
+    const p = permissionPolicy(
+      china,
+      { partition: 'aws-cn', accountId: '111122223333', region: 'cn-north-1' },
+      'apply',
+    );
+    const text = JSON.stringify(p.document);
+    expect(text).not.toMatch(/arn:aws:/);
+    expect(text).toContain('arn:aws-cn:iam::111122223333:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/*');
+    expect(text).toContain('arn:aws-cn:eks:cn-north-1:111122223333:cluster/acme');
+  });
+
+  it('only what the config enables: the first two roles alone need no EKS, EC2, provider or policy', () => {
+    const roles = parseConfigText(
+      'bucket: acme-flyte-data\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    const p = permissionPolicy(roles, { partition: 'aws', accountId: '111122223333', region: 'eu-west-1' }, 'apply');
+    const actions = [...grants(p.document.Statement).keys()];
+    expect(actions.sort()).toEqual([
+      'iam:AttachRolePolicy',
+      'iam:CreateRole',
+      'iam:GetRole',
+      'iam:ListAttachedRolePolicies',
+      'iam:SimulatePrincipalPolicy',
+      'iam:TagRole',
+      'iam:UpdateAssumeRolePolicy',
+    ]);
+    expect(grants(p.document.Statement).get('iam:CreateRole')!.resources).toEqual([
+      'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+      'arn:aws:iam::111122223333:role/flyte-eks-node-role',
+    ]);
+    // Without a boundary in the config, no PutRolePermissionsBoundary and no boundary condition.
+    expect(actions).not.toContain('iam:PutRolePermissionsBoundary');
+    expect(JSON.stringify(p.document)).not.toContain('iam:PermissionsBoundary');
+  });
+
+  it('a policy too large for one managed policy is reported', () => {
+    const projects = Array.from({ length: 60 }, (_, i) => `  - project: project-number-${i}\n`).join('');
+    const big = parseConfigText(`cluster: acme\nbucket: acme-flyte-data\nprojectRoles:\n${projects}`);
+    const p = permissionPolicy(big, FACTS, 'apply');
+    expect(p.notes.join('\n')).toMatch(/a managed policy holds at most 6144/);
+  });
+});
+
+describe('the command line', () => {
+  async function run(args: string[]) {
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let o = '';
+    let e = '';
+    stdout.on('data', (d: Buffer) => (o += d.toString()));
+    stderr.on('data', (d: Buffer) => (e += d.toString()));
+    const io = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false };
+    const code = await main(args, io);
+    return { code, stdout: o, stderr: e };
+  }
+
+  it('permissions --help lists its options; the main help lists --no-preflight', async () => {
+    const help = await run(['permissions', '--help']);
+    expect(help.code).toBe(0);
+    for (const opt of ['--config', '--for <command>', '"verify"', '"destroy"', '--offline', '--region', '--profile']) {
+      expect(help.stdout).toContain(opt);
+    }
+    expect((await run(['--help'])).stdout).toContain('--no-preflight');
+  });
+
+  it('permissions --offline prints the policy on stdout and the notes on stderr', async () => {
+    const file = writeConfig('accountId: "111122223333"\nregion: eu-west-1\ncluster: acme\nbucket: acme-flyte-data\n');
+    const r = await run(['permissions', '--config', file, '--offline', '--for', 'verify']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { Statement: PolicyStatement[] };
+    expect(doc.Statement.length).toBeGreaterThan(0);
+    expect(
+      r.stderr
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => l.startsWith('note: ')),
+    ).toBe(true);
+  });
+
+  it('permissions --offline without a region is bad input', async () => {
+    const file = writeConfig('accountId: "111122223333"\ncluster: acme\nbucket: acme-flyte-data\n');
+    const r = await run(['permissions', '--config', file, '--offline']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: --offline needs a region');
+  });
+});

@@ -1,0 +1,301 @@
+/**
+ * The permission preflight with mocked IAM (moto does not implement iam:SimulatePrincipalPolicy): which actions
+ * and resources it asks about, how it reads the answers, and that the simulation's own failures never stop a run.
+ */
+import { PassThrough } from 'node:stream';
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  SimulatePrincipalPolicyCommand,
+  type SimulatePrincipalPolicyCommandInput,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { describe, expect, it } from 'vitest';
+import { main, type CliIo } from '../../src/cli.js';
+import { parseConfigText } from '../../src/config/load.js';
+import { makePlan } from '../../src/engine/engine.js';
+import { planSteps } from '../../src/engine/model.js';
+import { checkPermissions, planChecks, principalOf } from '../../src/permissions/preflight.js';
+import { writeConfig } from '../helpers/cli.js';
+import { awsError, mockAws } from '../helpers/mock-aws.js';
+
+const ROLES_ONLY = parseConfigText(
+  'bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: off\n',
+);
+const ACCOUNT = '111122223333';
+
+function emptyAccount(m: ReturnType<typeof mockAws>) {
+  m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
+  m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+  m.iam.on(GetOpenIDConnectProviderCommand).rejects(awsError('NoSuchEntity'));
+  m.iam.on(GetPolicyCommand).rejects(awsError('NoSuchEntity'));
+}
+
+/** IAM's answer for a request: `decide(action, resource)` per pair. */
+function simulator(decide: (action: string, resource: string) => string, missing: string[] = []) {
+  return (input: SimulatePrincipalPolicyCommandInput) => ({
+    EvaluationResults: (input.ActionNames ?? []).map((action) => ({
+      EvalActionName: action,
+      EvalDecision: 'allowed' as const,
+      ResourceSpecificResults: (input.ResourceArns ?? []).map((resource) => ({
+        EvalResourceName: resource,
+        EvalResourceDecision: decide(action, resource) as 'allowed',
+        MissingContextValues: decide(action, resource) === 'allowed' ? [] : missing,
+      })),
+    })),
+    IsTruncated: false,
+  });
+}
+
+describe('the caller whose policies are simulated', () => {
+  it.each([
+    [
+      'arn:aws:sts::111122223333:assumed-role/ci-deployer/run-42',
+      { kind: 'role', name: 'ci-deployer', arn: 'arn:aws:iam::111122223333:role/ci-deployer' },
+    ],
+    [
+      'arn:aws-cn:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/me@example.com',
+      {
+        kind: 'role',
+        name: 'AWSReservedSSO_Admin_0123',
+        arn: 'arn:aws-cn:iam::111122223333:role/AWSReservedSSO_Admin_0123',
+      },
+    ],
+    ['arn:aws:iam::111122223333:user/ops/alice', { kind: 'user', arn: 'arn:aws:iam::111122223333:user/ops/alice' }],
+    ['arn:aws:iam::111122223333:root', { kind: 'root' }],
+    [
+      'arn:aws:sts::111122223333:federated-user/bob',
+      { kind: 'other', arn: 'arn:aws:sts::111122223333:federated-user/bob' },
+    ],
+  ])('%s', (caller, expected) => {
+    expect(principalOf(caller)).toEqual(expected);
+  });
+});
+
+describe('what the plan needs', () => {
+  it("one check per action of each step, on the resource's ARN, with the attached policy as context", async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    const checks = planChecks(plan);
+    const role = `arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`;
+    expect(checks.filter((c) => c.resource === role)).toEqual([
+      { action: 'iam:CreateRole', resource: role, context: [] },
+      // Tags given at creation are authorized as iam:TagRole.
+      { action: 'iam:TagRole', resource: role, context: [] },
+      {
+        action: 'iam:AttachRolePolicy',
+        resource: role,
+        context: [{ key: 'iam:PolicyARN', values: ['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy'] }],
+      },
+    ]);
+    // Every step is covered.
+    expect(new Set(checks.map((c) => c.action.split(':')[1]))).toEqual(
+      new Set([...planSteps(plan).map((s) => s.op), 'TagRole']),
+    );
+  });
+});
+
+describe('checkPermissions', () => {
+  async function planned() {
+    const m = mockAws();
+    emptyAccount(m);
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    m.iam.on(GetRoleCommand, { RoleName: 'Admin' }).resolves({
+      Role: {
+        RoleName: 'Admin',
+        Path: '/ops/',
+        Arn: `arn:aws:iam::${ACCOUNT}:role/ops/Admin`,
+        RoleId: 'x',
+        CreateDate: new Date(),
+      },
+    });
+    return { m, plan };
+  }
+
+  it('all allowed: checked, nothing denied; the role is simulated by its own ARN (with its path)', async () => {
+    const { m, plan } = await planned();
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    const outcome = await checkPermissions(plan, m.gateway);
+    expect(outcome).toEqual({
+      status: 'checked',
+      principal: `arn:aws:iam::${ACCOUNT}:role/ops/Admin`,
+      checks: 8,
+      denied: [],
+      uncertain: [],
+    });
+    const inputs = m.iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
+    expect(new Set(inputs.map((i) => i.PolicySourceArn))).toEqual(new Set([`arn:aws:iam::${ACCOUNT}:role/ops/Admin`]));
+    // Grouped by resource and context: per role, one call for create+tag, one per attached policy.
+    expect(inputs).toHaveLength(6);
+    const attachNode = inputs.find(
+      (i) =>
+        i.ActionNames?.includes('iam:AttachRolePolicy') &&
+        i.ContextEntries?.[0]?.ContextKeyValues?.[0] === 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+    );
+    expect(attachNode).toMatchObject({
+      ResourceArns: [`arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`],
+      ContextEntries: [{ ContextKeyName: 'iam:PolicyARN', ContextKeyType: 'string' }],
+    });
+  });
+
+  it('lists what IAM refuses; an implicit deny that needs context it could not give is only uncertain', async () => {
+    const { m, plan } = await planned();
+    m.iam
+      .on(SimulatePrincipalPolicyCommand)
+      .callsFake(
+        simulator((action, resource) =>
+          action === 'iam:CreateRole' && resource.endsWith('/flyte-eks-node-role')
+            ? 'implicitDeny'
+            : action === 'iam:TagRole'
+              ? 'explicitDeny'
+              : 'allowed',
+        ),
+      );
+    const outcome = await checkPermissions(plan, m.gateway);
+    expect(outcome.status).toBe('checked');
+    if (outcome.status !== 'checked') return;
+    expect(outcome.denied.map((d) => `${d.action} ${d.resource.split('/').pop()} ${d.decision}`).sort()).toEqual([
+      'iam:CreateRole flyte-eks-node-role implicitDeny',
+      'iam:TagRole flyte-eks-cluster-role explicitDeny',
+      'iam:TagRole flyte-eks-node-role explicitDeny',
+    ]);
+    expect(outcome.uncertain).toEqual([]);
+
+    m.iam
+      .on(SimulatePrincipalPolicyCommand)
+      .callsFake(simulator((a) => (a === 'iam:CreateRole' ? 'implicitDeny' : 'allowed'), ['aws:RequestTag/team']));
+    const unsure = await checkPermissions(plan, m.gateway);
+    if (unsure.status !== 'checked') throw new Error('expected a check');
+    expect(unsure.denied).toEqual([]);
+    expect(unsure.uncertain.map((d) => d.missingContext)).toEqual([['aws:RequestTag/team'], ['aws:RequestTag/team']]);
+  });
+
+  it('the simulation itself denied: not checked, says why, after one call', async () => {
+    const { m, plan } = await planned();
+    m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('AccessDenied', 'not authorized'));
+    const outcome = await checkPermissions(plan, m.gateway);
+    expect(outcome).toEqual({
+      status: 'not-checked',
+      reason: `iam:SimulatePrincipalPolicy is not allowed for arn:aws:iam::${ACCOUNT}:role/ops/Admin`,
+    });
+    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(1);
+  });
+
+  it('unsupported or failing (as in an emulator): not checked, with the error code', async () => {
+    const { m, plan } = await planned();
+    m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('InternalFailure', 'boom'));
+    expect(await checkPermissions(plan, m.gateway)).toEqual({
+      status: 'not-checked',
+      reason: 'iam:SimulatePrincipalPolicy failed (InternalFailure)',
+    });
+    m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('InvalidAction'));
+    expect(await checkPermissions(plan, m.gateway)).toMatchObject({
+      reason: 'this endpoint does not support iam:SimulatePrincipalPolicy',
+    });
+  });
+
+  it("without iam:GetRole on the caller's role, the role ARN at / is used", async () => {
+    const { m, plan } = await planned();
+    m.iam.on(GetRoleCommand, { RoleName: 'Admin' }).rejects(awsError('AccessDenied'));
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    const outcome = await checkPermissions(plan, m.gateway);
+    expect(outcome).toMatchObject({ status: 'checked', principal: `arn:aws:iam::${ACCOUNT}:role/Admin` });
+  });
+
+  it('the root user is not simulated', async () => {
+    const { m, plan } = await planned();
+    const outcome = await checkPermissions(plan, m.gateway, `arn:aws:iam::${ACCOUNT}:root`);
+    expect(outcome).toMatchObject({ status: 'not-checked', reason: expect.stringMatching(/root user/) });
+    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(0);
+  });
+});
+
+function captureIo(): { io: CliIo; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d: Buffer) => (o += d.toString()));
+  stderr.on('data', (d: Buffer) => (e += d.toString()));
+  return {
+    io: { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false },
+    out: () => o,
+    err: () => e,
+  };
+}
+
+describe('the apply command with the preflight', () => {
+  const file = () =>
+    writeConfig(
+      'region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: off\n',
+    );
+
+  it('stops before any change with the list of what is denied (exit 1)', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    // The operator's policy lacks CreateRole, and allows attaching every policy but the CNI one.
+    m.iam
+      .on(SimulatePrincipalPolicyCommand)
+      .callsFake((input: SimulatePrincipalPolicyCommandInput) =>
+        simulator((a) =>
+          a === 'iam:CreateRole' ||
+          (a === 'iam:AttachRolePolicy' &&
+            input.ContextEntries?.[0]?.ContextKeyValues?.[0]?.endsWith('/AmazonEKS_CNI_Policy'))
+            ? 'implicitDeny'
+            : 'allowed',
+        )(input),
+      );
+    const c = captureIo();
+    const code = await main(['--config', file(), '--yes'], c.io);
+    expect(code).toBe(1);
+    expect(c.err()).toContain(
+      'error: arn:aws:iam::111122223333:role/Admin lacks 3 permission(s) this plan needs; nothing was changed:',
+    );
+    expect(c.err()).toContain('  - iam:CreateRole on arn:aws:iam::111122223333:role/flyte-eks-cluster-role\n');
+    expect(c.err()).toContain('  - iam:CreateRole on arn:aws:iam::111122223333:role/flyte-eks-node-role\n');
+    expect(c.err()).toContain(
+      '  - iam:AttachRolePolicy on arn:aws:iam::111122223333:role/flyte-eks-node-role with iam:PolicyARN arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy\n',
+    );
+    expect(c.err()).toMatch(
+      /flyte-aws-setup permissions --config .* prints a policy .*; --no-preflight skips this check/,
+    );
+    expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
+  });
+
+  it('when it cannot check, it says so in one line and applies', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    m.sts.on(GetCallerIdentityCommand).resolves({
+      Account: ACCOUNT,
+      Arn: `arn:aws:iam::${ACCOUNT}:user/ci`,
+      UserId: 'AIDA',
+    });
+    m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('AccessDenied'));
+    m.iam.on(CreateRoleCommand).rejects(awsError('AccessDenied', 'no'));
+    const c = captureIo();
+    const code = await main(['--config', file(), '--yes'], c.io);
+    expect(c.out()).toContain(
+      `Permissions not checked: iam:SimulatePrincipalPolicy is not allowed for arn:aws:iam::${ACCOUNT}:user/ci; going on (--no-preflight skips this check).`,
+    );
+    // It went on: the real call was made (and refused).
+    expect(m.iam.commandCalls(CreateRoleCommand).length).toBeGreaterThan(0);
+    expect(code).toBe(1);
+  });
+
+  it('--no-preflight makes no simulation call', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    m.iam.on(CreateRoleCommand).rejects(awsError('AccessDenied', 'no'));
+    const c = captureIo();
+    await main(['--config', file(), '--yes', '--no-preflight'], c.io);
+    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(CreateRoleCommand).length).toBeGreaterThan(0);
+    expect(c.out()).not.toContain('Permissions');
+  });
+});
