@@ -93,7 +93,10 @@ export function buildPlan(
       const base = { id: s.def.id, title: s.def.title, notes: extraNotes.get(s.def.id) ?? [] };
       if (!s.enabled) return { ...base, status: 'skipped', resources: [] };
       if (s.waiting) return { ...base, status: 'waiting', resources: [], waiting: s.waiting };
-      const resources = s.resources.map((r) => planResource(r, current.get(resourceKey(r))));
+      const resources = s.resources.map((r) => {
+        const found = current.get(resourceKey(r));
+        return found === undefined ? planResource(r, found) : { ...planResource(r, found), current: found };
+      });
       const changed = resources.filter((r) => r.action !== 'none');
       const status =
         changed.length === 0 ? 'unchanged' : changed.every((r) => r.action === 'create') ? 'create' : 'update';

@@ -119,7 +119,12 @@ export type Step =
   | { op: 'CreatePolicy'; name: string; path: string; document: PolicyDocument; description: string; tags: Tags }
   | { op: 'DeletePolicyVersion'; policyArn: string; versionId: string }
   | { op: 'CreatePolicyVersion'; policyArn: string; document: PolicyDocument; before: PolicyDocument }
-  | { op: 'TagPolicy'; policyArn: string; tags: Tags };
+  | { op: 'TagPolicy'; policyArn: string; tags: Tags }
+  // Removal (destroy): only ever planned for what the tool made, or to detach the tool's own policy.
+  | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
+  | { op: 'DeleteRole'; roleName: string }
+  | { op: 'DeletePolicy'; policyArn: string }
+  | { op: 'DeleteOpenIDConnectProvider'; arn: string };
 
 export type StepOp = Step['op'];
 
@@ -142,6 +147,8 @@ export interface ResourcePlan {
   /** Why this change lets more in (trust broadened, wildcard, policy attached); empty when it does not. */
   security: string[];
   desired: DesiredResource;
+  /** What AWS held when the plan was made (absent: the resource did not exist, or the plan is offline). */
+  current?: CurrentResource;
 }
 
 export type SectionStatus = 'create' | 'update' | 'unchanged' | 'waiting' | 'skipped';

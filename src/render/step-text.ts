@@ -28,5 +28,13 @@ export function stepText(step: Step): string {
       return `creating a new default version of ${nameOfArn(step.policyArn)}`;
     case 'TagPolicy':
       return `tagging ${nameOfArn(step.policyArn)}`;
+    case 'DetachRolePolicy':
+      return `detaching ${nameOfArn(step.policyArn)} from ${step.roleName}`;
+    case 'DeleteRole':
+      return `deleting role ${step.roleName}`;
+    case 'DeletePolicy':
+      return `deleting policy ${nameOfArn(step.policyArn)}`;
+    case 'DeleteOpenIDConnectProvider':
+      return 'deleting the OIDC provider';
   }
 }
