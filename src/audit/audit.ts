@@ -143,7 +143,8 @@ function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, cu
       severity: irsa && !inConfig ? 'error' : 'warning',
       section,
       resource,
-      problem: `has ${name} attached${inConfig ? ' (the config lists it)' : ''}${scoped}: it ${why}`,
+      // With the scoped policy named, the reason need not say again that it is enough.
+      problem: `has ${name} attached${inConfig ? ' (the config lists it)' : ''}${scoped}: it ${scoped ? why.split(';')[0] : why}`,
       fix: inConfig
         ? `remove it from the config's extraPolicies, then detach it: aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn}`
         : `aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn} (flyte-aws-setup leaves policies it did not attach alone)`,
