@@ -9,7 +9,7 @@ import {
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
 } from '@aws-sdk/client-iam';
-import { CreateClusterCommand, DeleteClusterCommand } from '@aws-sdk/client-eks';
+import { CreateClusterCommand, CreateNodegroupCommand, DeleteClusterCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, clients, createCluster, readRole } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
@@ -165,13 +165,21 @@ describe.skipIf(skip !== undefined)('destroy against the emulator', () => {
     }
   });
 
-  it('keeps what the cluster runs with and a policy attached outside the config, says why, exits 1', async () => {
+  it('keeps the roles the cluster and its node group run with, and a policy attached outside the config; exits 1', async () => {
     const { iam, eks } = clients(moto.url);
     await eks.send(
       new CreateClusterCommand({
         name: 'acme-ml',
         roleArn: `arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`,
         resourcesVpcConfig: { subnetIds: [] },
+      }),
+    );
+    await eks.send(
+      new CreateNodegroupCommand({
+        clusterName: 'acme-ml',
+        nodegroupName: 'ng-1',
+        subnets: ['subnet-1'],
+        nodeRole: `arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`,
       }),
     );
     await apply();
@@ -182,6 +190,7 @@ describe.skipIf(skip !== undefined)('destroy against the emulator', () => {
     const json = JSON.parse(plan.stdout) as { kind: string; items: { name: string; action: string }[] };
     expect(json.kind).toBe('destroy-plan');
     expect(json.items.filter((i) => i.action === 'blocked').map((i) => i.name)).toEqual([
+      'flyte-eks-node-role',
       'flyte-eks-cluster-role',
       'flyte-custom-policy',
     ]);
@@ -189,12 +198,17 @@ describe.skipIf(skip !== undefined)('destroy against the emulator', () => {
     const run = await destroy('--yes');
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('the EKS cluster acme-ml runs with it (its cluster role)');
+    expect(run.stdout).toContain('node group(s) ng-1 of the EKS cluster acme-ml run with it');
     expect(run.stdout).toContain('it is also attached outside the config, to role analytics');
     expect(run.stdout).toContain(`aws iam detach-role-policy --role-name analytics --policy-arn ${POLICY_ARN}`);
-    expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeDefined();
+    for (const name of ['flyte-eks-cluster-role', 'flyte-eks-node-role']) {
+      expect((await readRole(moto.url, name))!.attached.length).toBeGreaterThan(0);
+    }
     expect((await readRole(moto.url, 'analytics'))!.attached).toEqual([POLICY_ARN]);
     expect(await policyExists()).toBe(true);
-    for (const name of TOOL_ROLES) expect(await readRole(moto.url, name)).toBeUndefined();
+    for (const name of ['flyte-system-role', 'flyte-workers-role', 'flyte-fraud-role']) {
+      expect(await readRole(moto.url, name)).toBeUndefined();
+    }
 
     const again = await destroy('--yes');
     expect(again.code).toBe(1);

@@ -2,12 +2,18 @@
  * The destroy planner (pure) and its runner against mocked IAM (what the emulator does not do: refuse to delete a
  * policy that still has versions or attachments, answer late).
  */
+import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import {
   DeleteOpenIDConnectProviderCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
   DeleteRoleCommand,
   DetachRolePolicyCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,7 +24,8 @@ import {
   type DestroyRoleState,
   type DestroyState,
 } from '../../src/engine/destroy.js';
-import { applyDestroy } from '../../src/engine/destroy-run.js';
+import { applyDestroy, readDestroyState } from '../../src/engine/destroy-run.js';
+import { parseConfigText } from '../../src/config/load.js';
 import type { CurrentRole, Facts, Step } from '../../src/engine/model.js';
 import { serviceTrustPolicy } from '../../src/policy/document.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
@@ -305,5 +312,35 @@ describe('running destroy against IAM that answers like AWS', () => {
       'flyte-fraud-role',
       'flyte-system-role',
     ]);
+  });
+});
+
+describe('reading the state when the cluster is gone', () => {
+  it("with no role left to name the provider, lists the tool's providers and deletes none", async () => {
+    const m = mockAws();
+    m.eks.on(DescribeClusterCommand).rejects(awsError('ResourceNotFoundException', 'No cluster found'));
+    m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetPolicyCommand).rejects(awsError('NoSuchEntity'));
+    const mine = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/MINE`;
+    const theirs = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/THEIRS`;
+    m.iam
+      .on(ListOpenIDConnectProvidersCommand)
+      .resolves({ OpenIDConnectProviderList: [{ Arn: mine }, { Arn: theirs }] });
+    m.iam
+      .on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: mine })
+      .resolves({ Url: 'x', ClientIDList: [], Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }] });
+    m.iam.on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: theirs }).resolves({ Url: 'y', Tags: [] });
+    const config = parseConfigText('region: eu-west-1\ncluster: gone\nbucket: acme-flyte-data\n');
+    const s = await readDestroyState(config, m.gateway);
+    expect(s.clusterExists).toBe(false);
+    expect(s.provider!.unknown).toEqual({
+      reason:
+        'the EKS cluster gone no longer exists (its issuer names the provider), and no role of the config names one',
+      candidates: [mine],
+    });
+    const plan = planDestroy(s);
+    expect(destroySteps(plan)).toEqual([]);
+    expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('unknown');
   });
 });
