@@ -152,7 +152,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   handoffOptions(awsOptions(program.command('outputs')))
     .description(
-      'Write the hand-off files for Flyte (Helm values, cluster resource attributes, ServiceAccounts) with the\n' +
+      'Write the hand-off files for Flyte (Helm values, cluster resource attributes, ServiceAccounts) with the ' +
         'role ARNs read from AWS. Changes nothing in AWS.',
     )
     .addHelpText(
@@ -167,7 +167,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   awsOptions(program.command('verify'))
     .description(
-      'Check, without changing anything, that AWS matches the config, and audit the roles for the mistakes\n' +
+      'Check, without changing anything, that AWS matches the config, and audit the roles for the mistakes ' +
         'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies).',
     )
     .addHelpText(
@@ -182,8 +182,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   awsOptions(program.command('destroy'))
     .description(
-      'Remove what flyte-aws-setup made for the config (tag managed-by: flyte-aws-setup), in reverse order:\n' +
-        'detach policies, delete the custom policy (its old versions first), the roles, the OIDC provider.\n' +
+      'Remove what flyte-aws-setup made for the config (tag managed-by: flyte-aws-setup), in reverse order: ' +
+        'detach policies, delete the custom policy (its old versions first), the roles, the OIDC provider. ' +
         'What existed before is never deleted; the EKS cluster is never touched.',
     )
     .option('--dry-run', 'print the removal plan and change nothing')
