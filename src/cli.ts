@@ -38,7 +38,7 @@ export interface AwsCliOptions {
   color?: boolean;
 }
 
-export interface ApplyCliOptions extends AwsCliOptions {
+export interface ApplyCliOptions extends HandoffCliOptions {
   dryRun?: boolean;
   offline?: boolean;
   yes?: boolean;
@@ -60,6 +60,18 @@ export interface PermissionsCliOptions {
   color?: boolean;
   for: 'apply' | 'verify' | 'destroy';
   offline?: boolean;
+}
+
+/** Options of the commands that write the hand-off files (`outputs`, and the main command after a run). */
+export interface HandoffCliOptions extends AwsCliOptions {
+  outDir?: string;
+  force?: boolean;
+  flavor?: 'flyte' | 'union';
+}
+
+export interface DestroyCliOptions extends AwsCliOptions {
+  dryRun?: boolean;
+  yes?: boolean;
 }
 
 function positiveInt(name: string, max: number) {
@@ -87,6 +99,29 @@ export function awsOptions(cmd: Command): Command {
     .option('--no-color', 'no colours (NO_COLOR is honoured too)');
 }
 
+function nonEmpty(name: string) {
+  return (value: string): string => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${name} must not be empty`);
+    return value;
+  };
+}
+
+/** Where and how the hand-off files are written. */
+export function handoffOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--out-dir <dir>', 'directory for the hand-off files (created if missing)')
+        .argParser(nonEmpty('--out-dir'))
+        .default('./flyte-aws-setup-out/'),
+    )
+    .option('--force', 'replace hand-off files that differ from what would be written')
+    .addOption(
+      new Option('--flavor <flavor>', 'flyte: Helm values and flytectl files; union: uctl files')
+        .choices(['flyte', 'union'])
+        .default('flyte'),
+    );
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('flyte-aws-setup')
     .description(
@@ -104,7 +139,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     // main command's options must come before a subcommand's name.
     .enablePositionalOptions();
 
-  awsOptions(program)
+  handoffOptions(awsOptions(program))
     .option('--dry-run', 'print the plan and change nothing')
     .option('--offline', 'with --dry-run: plan for an empty account, without AWS credentials')
     .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
@@ -117,7 +152,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .addHelpText(
       'after',
       '\nExit codes: 0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
-        'EKS cluster), 130 interrupted.\n\n' +
+        'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), 130 interrupted.\n\n' +
+        'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`).\n' +
+        'Other commands: outputs, verify, destroy (flyte-aws-setup <command> --help).\n\n' +
         'Examples:\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --dry-run      # show the plan\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --yes          # apply it\n' +
@@ -159,6 +196,55 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: PermissionsCliOptions) => {
       const { runPermissions } = await import('./commands/permissions.js');
       setExit(await runPermissions(opts, io));
+    });
+
+  handoffOptions(awsOptions(program.command('outputs')))
+    .description(
+      'Write the hand-off files for Flyte (Helm values, cluster resource attributes, ServiceAccounts) with the ' +
+        'role ARNs read from AWS. Changes nothing in AWS.',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 written (or unchanged), 1 the roles do not exist yet (or AWS failed), 2 bad input,\n' +
+        '4 a file differs from what would be written and was kept (--force replaces it).\n',
+    )
+    .action(async (opts: HandoffCliOptions) => {
+      const { runOutputs } = await import('./commands/outputs.js');
+      setExit(await runOutputs(opts, io));
+    });
+
+  awsOptions(program.command('verify'))
+    .description(
+      'Check, without changing anything, that AWS matches the config, and audit the roles for the mistakes ' +
+        'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies).',
+    )
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 AWS matches the config and no error was found (warnings allowed), 1 AWS differs from the\n' +
+        'config or an error was found (or AWS failed), 2 bad input.\n',
+    )
+    .action(async (opts: AwsCliOptions) => {
+      const { runVerify } = await import('./commands/verify.js');
+      setExit(await runVerify(opts, io));
+    });
+
+  awsOptions(program.command('destroy'))
+    .description(
+      'Remove what flyte-aws-setup made for the config (tag managed-by: flyte-aws-setup), in reverse order: ' +
+        'detach policies, delete the custom policy (its old versions first), the roles, the OIDC provider. ' +
+        'What existed before is never deleted; the EKS cluster is never touched.',
+    )
+    .option('--dry-run', 'print the removal plan and change nothing')
+    .option('-y, --yes', 'remove without asking (needed when there is no terminal)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 done (nothing the tool made for the config is left), or the plan printed; 1 something stays\n' +
+        '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined;\n' +
+        '2 bad input; 130 interrupted.\n',
+    )
+    .action(async (opts: DestroyCliOptions) => {
+      const { runDestroy } = await import('./commands/destroy.js');
+      setExit(await runDestroy(opts, io));
     });
 
   return program;

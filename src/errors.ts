@@ -15,6 +15,8 @@ export const ExitCode = {
   BadInput: 2,
   /** The run did all it could, but some sections wait for something (the EKS cluster). */
   Incomplete: 3,
+  /** AWS is done, but a hand-off file was kept because it differs from what would be written (no --force). */
+  FilesKept: 4,
   Interrupted: 130,
   Terminated: 143,
 } as const;

@@ -3,7 +3,7 @@
  * No decisions are made here; errors come out as AwsCallError naming the operation and the resource.
  */
 import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
   AttachRolePolicyCommand,
@@ -11,14 +11,22 @@ import {
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
   CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
+  DeletePolicyCommand,
   DeletePolicyVersionCommand,
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
+  ListEntitiesForPolicyCommand,
+  ListInstanceProfilesForRoleCommand,
+  ListOpenIDConnectProvidersCommand,
   ListPoliciesCommand,
   ListPolicyVersionsCommand,
+  ListRolePoliciesCommand,
   ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
   SimulatePrincipalPolicyCommand,
@@ -40,6 +48,7 @@ import type {
   VpcDnsAttribute,
 } from '../engine/model.js';
 import { decodePolicyDocument } from '../policy/compare.js';
+import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import type { AwsClients } from './clients.js';
 import { isCode, toAwsError, type CallSite } from './errors.js';
@@ -57,6 +66,15 @@ export interface ClusterInfo {
   arn?: string;
   vpcId?: string;
   subnetIds?: string[];
+  /** The cluster role the cluster runs with. */
+  roleArn?: string;
+}
+
+/** Where a managed policy is attached (ListEntitiesForPolicy). */
+export interface PolicyAttachments {
+  roles: string[];
+  users: string[];
+  groups: string[];
 }
 
 /** A role found by name, without its policies. */
@@ -151,6 +169,7 @@ export class AwsGateway {
       ...(c.arn ? { arn: c.arn } : {}),
       ...(c.resourcesVpcConfig?.vpcId ? { vpcId: c.resourcesVpcConfig.vpcId } : {}),
       ...(c.resourcesVpcConfig?.subnetIds ? { subnetIds: c.resourcesVpcConfig.subnetIds } : {}),
+      ...(c.roleArn ? { roleArn: c.roleArn } : {}),
     };
   }
 
@@ -278,6 +297,28 @@ export class AwsGateway {
     return results;
   }
 
+  /** The node groups of a cluster and the node role each runs with. */
+  async nodegroupRoles(cluster: string): Promise<{ nodegroup: string; roleArn: string }[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.call({ service: 'eks', operation: 'ListNodegroups', resource: `cluster ${cluster}` }, () =>
+        this.clients.eks.send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
+      );
+      names.push(...(out.nodegroups ?? []));
+      nextToken = out.nextToken;
+    } while (nextToken !== undefined);
+    const found: { nodegroup: string; roleArn: string }[] = [];
+    for (const nodegroup of names) {
+      const out = await this.read(
+        { service: 'eks', operation: 'DescribeNodegroup', resource: `node group ${nodegroup} of ${cluster}` },
+        () => this.clients.eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })),
+      );
+      if (out?.nodegroup?.nodeRole) found.push({ nodegroup, roleArn: out.nodegroup.nodeRole });
+    }
+    return found;
+  }
+
   async readRole(name: string): Promise<CurrentRole | undefined> {
     const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
     const [got, attached] = await Promise.all([
@@ -390,6 +431,78 @@ export class AwsGateway {
       marker = out.IsTruncated ? out.Marker : undefined;
     } while (marker !== undefined);
     return undefined;
+  }
+
+  /** The roles, users and groups a managed policy is attached to. */
+  async policyAttachments(arn: string): Promise<PolicyAttachments> {
+    const found: PolicyAttachments = { roles: [], users: [], groups: [] };
+    let marker: string | undefined;
+    do {
+      const out = await this.call({ service: 'iam', operation: 'ListEntitiesForPolicy', resource: arn }, () =>
+        this.clients.iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, Marker: marker })),
+      );
+      for (const r of out.PolicyRoles ?? []) if (r.RoleName) found.roles.push(r.RoleName);
+      for (const u of out.PolicyUsers ?? []) if (u.UserName) found.users.push(u.UserName);
+      for (const g of out.PolicyGroups ?? []) if (g.GroupName) found.groups.push(g.GroupName);
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+    return found;
+  }
+
+  /** Names of a role's inline policies. */
+  async inlinePolicyNames(roleName: string): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.call({ service: 'iam', operation: 'ListRolePolicies', resource: `role ${roleName}` }, () =>
+        this.clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker })),
+      );
+      names.push(...(out.PolicyNames ?? []));
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+    return names;
+  }
+
+  /** Names of the instance profiles a role is in (self-managed nodes use them). */
+  async instanceProfileNames(roleName: string): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.call(
+        { service: 'iam', operation: 'ListInstanceProfilesForRole', resource: `role ${roleName}` },
+        () => this.clients.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker: marker })),
+      );
+      for (const p of out.InstanceProfiles ?? []) if (p.InstanceProfileName) names.push(p.InstanceProfileName);
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+    return names;
+  }
+
+  /** The ARNs of every IAM OIDC provider of the account. */
+  async oidcProviderArns(): Promise<string[]> {
+    const out = await this.call({ service: 'iam', operation: 'ListOpenIDConnectProviders' }, () =>
+      this.clients.iam.send(new ListOpenIDConnectProvidersCommand({})),
+    );
+    return (out.OpenIDConnectProviderList ?? []).flatMap((p) => (p.Arn ? [p.Arn] : []));
+  }
+
+  /** Every role of the account whose trust policy names `federated` (an OIDC provider ARN) as a principal. */
+  async rolesTrusting(federated: string): Promise<string[]> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const out = await this.call({ service: 'iam', operation: 'ListRoles' }, () =>
+        this.clients.iam.send(new ListRolesCommand({ Marker: marker })),
+      );
+      for (const role of out.Roles ?? []) {
+        if (!role.RoleName || !role.AssumeRolePolicyDocument) continue;
+        if (federatedPrincipals(decodePolicyDocument(role.AssumeRolePolicyDocument)).includes(federated)) {
+          names.push(role.RoleName);
+        }
+      }
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+    return names;
   }
 
   /** Perform one step of a plan. */
@@ -506,6 +619,27 @@ export class AwsGateway {
                 : { EnableDnsHostnames: { Value: true } }),
             }),
           ),
+        );
+        return;
+      case 'DetachRolePolicy':
+        await this.call(
+          { service: 'iam', operation: step.op, resource: `role ${step.roleName} (${step.policyArn})` },
+          () => iam.send(new DetachRolePolicyCommand({ RoleName: step.roleName, PolicyArn: step.policyArn })),
+        );
+        return;
+      case 'DeleteRole':
+        await this.call({ service: 'iam', operation: step.op, resource: `role ${step.roleName}` }, () =>
+          iam.send(new DeleteRoleCommand({ RoleName: step.roleName })),
+        );
+        return;
+      case 'DeletePolicy':
+        await this.call({ service: 'iam', operation: step.op, resource: step.policyArn }, () =>
+          iam.send(new DeletePolicyCommand({ PolicyArn: step.policyArn })),
+        );
+        return;
+      case 'DeleteOpenIDConnectProvider':
+        await this.call({ service: 'iam', operation: step.op, resource: step.arn }, () =>
+          iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: step.arn })),
         );
         return;
     }

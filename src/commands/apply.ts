@@ -12,6 +12,8 @@ import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
 import { stepText } from '../render/step-text.js';
 import { loadConfig, openAws, openOutput, type Output } from './context.js';
+import { checkOutDir } from '../handoff/write.js';
+import { DEFAULT_OUT_DIR, handOffAfterRun } from './outputs.js';
 import { interruptController } from './interrupt.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
@@ -49,6 +51,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     );
   }
   const config = await loadConfig(opts);
+  if (!opts.dryRun) await checkOutDir(opts.outDir ?? DEFAULT_OUT_DIR);
   const output = await openOutput(io, opts);
   const { out, style, progress } = output;
 
@@ -98,7 +101,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
       else if (s.error && opts.debug) output.err(`${s.id}: ${debugStack(sectionErrorCause(s))}`);
     }
-    return code;
+    const handoff = await handOffAfterRun(config, result, opts, output);
+    return code === ExitCode.Success ? handoff : code;
   } finally {
     interrupt.dispose();
     aws.close();

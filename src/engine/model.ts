@@ -165,7 +165,12 @@ export type Step =
   | { op: 'CreatePolicyVersion'; policyArn: string; document: PolicyDocument; before: PolicyDocument }
   | { op: 'TagPolicy'; policyArn: string; tags: Tags }
   /** One attribute per call, as the EC2 API requires; always turns it on. */
-  | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute };
+  | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute }
+  // Removal (destroy): only ever planned for what the tool made, or to detach the tool's own policy.
+  | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
+  | { op: 'DeleteRole'; roleName: string }
+  | { op: 'DeletePolicy'; policyArn: string }
+  | { op: 'DeleteOpenIDConnectProvider'; arn: string };
 
 export type StepOp = Step['op'];
 
@@ -198,6 +203,8 @@ export interface ResourcePlan {
   /** Why the config cannot be carried out for this resource (e.g. an existing role that is not there). */
   blocked?: string;
   desired: DesiredResource;
+  /** What AWS held when the plan was made (absent: the resource did not exist, or the plan is offline). */
+  current?: CurrentResource;
 }
 
 export type SectionStatus = 'create' | 'update' | 'unchanged' | 'waiting' | 'skipped' | 'blocked';

@@ -43,7 +43,7 @@ const NOT_OWNED_NOTE: Note = {
 };
 
 /** Policies that grant far more than Flyte needs, and what to use instead. */
-const TOO_BROAD: Record<string, string> = {
+export const TOO_BROAD: Record<string, string> = {
   AmazonS3FullAccess: 'grants every S3 bucket of the account; the scoped custom policy is enough for Flyte',
   AdministratorAccess: 'grants everything',
   PowerUserAccess: 'grants nearly everything',

@@ -24,6 +24,8 @@ export type Scope =
   | 'providerRead'
   /** The EKS cluster. */
   | 'cluster'
+  /** The cluster's node groups (destroy keeps a node role a node group runs with). */
+  | 'nodegroups'
   /** The cluster's VPC, which `vpcDns: fix` changes. */
   | 'vpc'
   /** EC2 Describe* calls on the VPC, which take no resource-level permissions: `*`. */
@@ -59,12 +61,9 @@ export interface AwsOperation {
   /** Only when the config asks for what the call does. */
   when?: (config: Config) => boolean;
   why: string;
-  /** Not called by this code yet; the command that will call it. The policy includes it already. */
-  pending?: string;
 }
 
 const ALL: PermissionMode[] = ['apply', 'verify', 'destroy'];
-const DESTROY = 'the destroy command';
 
 export const AWS_OPERATIONS: readonly AwsOperation[] = [
   {
@@ -269,8 +268,10 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListRoles',
     actions: ['iam:ListRoles'],
     on: [{ scope: 'account' }],
-    modes: [],
-    why: "the wizard's search for <prefix>-userflyterole roles; not needed with a config",
+    modes: ['destroy'],
+    why:
+      'destroy: finds every role whose trust names the OIDC provider before deleting it (and the wizard looks ' +
+      'for <prefix>-userflyterole roles)',
   },
   {
     service: 'iam',
@@ -280,7 +281,49 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     modes: [],
     why: 'finds a customer-managed policy by name at any path; no command uses it with a config',
   },
-  // Ahead of the destroy command: its policy is ready when it lands.
+  // The destroy command: what it reads to know what may go, and what it removes.
+  {
+    service: 'eks',
+    operation: 'ListNodegroups',
+    actions: ['eks:ListNodegroups'],
+    on: [{ scope: 'cluster' }],
+    modes: ['destroy'],
+    when: (c) => c.nodeRole !== false,
+    why: 'finds the node groups, to keep a node role one of them runs with',
+  },
+  {
+    service: 'eks',
+    operation: 'DescribeNodegroup',
+    actions: ['eks:DescribeNodegroup'],
+    on: [{ scope: 'nodegroups' }],
+    modes: ['destroy'],
+    when: (c) => c.nodeRole !== false,
+    why: 'reads the node role of each node group',
+  },
+  {
+    service: 'iam',
+    operation: 'ListRolePolicies',
+    actions: ['iam:ListRolePolicies'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['destroy'],
+    why: 'finds inline policies the tool did not write (IAM deletes a role only without them)',
+  },
+  {
+    service: 'iam',
+    operation: 'ListInstanceProfilesForRole',
+    actions: ['iam:ListInstanceProfilesForRole'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['destroy'],
+    why: 'finds instance profiles that hold a role (IAM deletes a role only outside them)',
+  },
+  {
+    service: 'iam',
+    operation: 'ListOpenIDConnectProviders',
+    actions: ['iam:ListOpenIDConnectProviders'],
+    on: [{ scope: 'account' }],
+    modes: ['destroy'],
+    why: "when the cluster is gone: lists the account's providers, to name the tool's ones",
+  },
   {
     service: 'iam',
     operation: 'DetachRolePolicy',
@@ -288,7 +331,6 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'managedRoles' }, { scope: 'existingRoles', condition: 'attachedPolicies' }],
     modes: ['destroy'],
     why: "detaches policies from the tool's roles before deleting them, and the custom policy from an existing role",
-    pending: DESTROY,
   },
   {
     service: 'iam',
@@ -297,7 +339,6 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'managedRoles' }],
     modes: ['destroy'],
     why: 'deletes a role the tool made',
-    pending: DESTROY,
   },
   {
     service: 'iam',
@@ -306,7 +347,6 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'customPolicy' }],
     modes: ['destroy'],
     why: 'deletes the custom policy',
-    pending: DESTROY,
   },
   {
     service: 'iam',
@@ -315,7 +355,6 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'customPolicy' }],
     modes: ['destroy'],
     why: 'finds what the custom policy is still attached to',
-    pending: DESTROY,
   },
   {
     service: 'iam',
@@ -324,6 +363,5 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'oidcProvider' }],
     modes: ['destroy'],
     why: 'deletes the OIDC provider the tool made',
-    pending: DESTROY,
   },
 ];

@@ -46,6 +46,7 @@ const SIDS: Record<Scope, string> = {
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   cluster: 'EksCluster',
+  nodegroups: 'EksNodegroups',
   vpc: 'ClusterVpc',
   vpcDescribe: 'Ec2DescribeNoResourceLevel',
   self: 'PreflightOwnPermissions',
@@ -60,6 +61,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'providerRead',
   'customPolicy',
   'cluster',
+  'nodegroups',
   'vpc',
   'vpcDescribe',
   'self',
@@ -109,6 +111,8 @@ function scopes(config: Config, pf: PermissionFacts) {
         ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)]
         : [],
     cluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, c.name)] : [],
+    nodegroups:
+      c.state === 'ready' ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:nodegroup/${c.name}/*/*`] : [],
     vpc: resources.flatMap((r) => (r.kind === 'vpc-dns' && r.fix ? [r.arn] : [])),
     vpcDescribe: sectionEnabled(config, 'clusterVpc') ? ['*'] : [],
     self: [SELF],

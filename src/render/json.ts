@@ -17,7 +17,7 @@ export function planJson(plan: Plan): unknown {
       status: s.status,
       ...(s.waiting ? { waiting: s.waiting } : {}),
       notes: s.notes,
-      resources: s.resources.map(({ desired: _desired, ...r }) => r),
+      resources: s.resources.map(({ desired: _desired, current: _current, ...r }) => r),
     })),
   };
 }

@@ -187,6 +187,32 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
       ];
     case 'ModifyVpcAttribute':
       return [`${style.change(`~ ${step.attribute}`)} off -> on`];
+    case 'DetachRolePolicy':
+    case 'DeleteRole':
+    case 'DeletePolicy':
+    case 'DeleteOpenIDConnectProvider':
+      return [`${style.remove('-')} ${removalText(step)}`];
+  }
+}
+
+type RemovalStep = Extract<
+  Step,
+  { op: 'DetachRolePolicy' | 'DeleteRole' | 'DeletePolicy' | 'DeleteOpenIDConnectProvider' }
+>;
+
+/** A removal step as a plan line (destroy plans), without its mark. */
+export function removalText(step: RemovalStep | Extract<Step, { op: 'DeletePolicyVersion' }>): string {
+  switch (step.op) {
+    case 'DetachRolePolicy':
+      return `detach ${policyName(step.policyArn)}`;
+    case 'DeleteRole':
+      return 'delete the role';
+    case 'DeletePolicyVersion':
+      return `delete version ${step.versionId} (not the default; IAM deletes a policy only without them)`;
+    case 'DeletePolicy':
+      return 'delete the policy';
+    case 'DeleteOpenIDConnectProvider':
+      return 'delete the OIDC provider';
   }
 }
 

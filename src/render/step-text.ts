@@ -30,5 +30,13 @@ export function stepText(step: Step): string {
       return `tagging ${nameOfArn(step.policyArn)}`;
     case 'ModifyVpcAttribute':
       return `turning on ${step.attribute} of ${step.vpcId}`;
+    case 'DetachRolePolicy':
+      return `detaching ${nameOfArn(step.policyArn)} from ${step.roleName}`;
+    case 'DeleteRole':
+      return `deleting role ${step.roleName}`;
+    case 'DeletePolicy':
+      return `deleting policy ${nameOfArn(step.policyArn)}`;
+    case 'DeleteOpenIDConnectProvider':
+      return 'deleting the OIDC provider';
   }
 }

@@ -15,7 +15,7 @@ import {
 import { samePolicy } from '../../src/policy/compare.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, clients, createCluster, readPolicy, readProvider, readRole } from '../helpers/aws.js';
-import { FAKE_KEYS, runCli, writeConfig } from '../helpers/cli.js';
+import { FAKE_KEYS, ROOT, runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
@@ -413,6 +413,7 @@ describe('runs that need no AWS at all', () => {
   it('--dry-run --offline plans for an empty account with no credentials and no endpoint', async () => {
     const run = await runCli(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'], {
       env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      cwd: ROOT,
     });
     expect(run.code).toBe(0);
     expect(run.calls).toEqual([]);

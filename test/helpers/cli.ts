@@ -28,6 +28,7 @@ export interface RunOptions {
   endpoint?: string;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** Working directory; default: a fresh temporary one, removed after the run. */
   cwd?: string;
   timeoutMs?: number;
 }
@@ -78,7 +79,8 @@ export function spawnCli(args: string[], options: RunOptions = {}): RunningCli {
   const callLog = join(home, 'calls.jsonl');
   writeFileSync(callLog, '');
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: options.cwd ?? ROOT,
+    // A fresh directory by default, so files a run writes there (the hand-off files) never land in the repository.
+    cwd: options.cwd ?? home,
     env: cliEnv(options, home, callLog),
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,0 +1,47 @@
+/** What `verify` reports: one finding per problem, naming the resource, what is wrong, and how to fix it. */
+import type { SectionId } from '../config/schema.js';
+
+export type Severity = 'error' | 'warning';
+
+export type FindingCode =
+  // AWS differs from the config (the next run would change it).
+  | 'waiting'
+  | 'missing'
+  | 'trust-differs'
+  | 'policy-not-attached'
+  | 'boundary-differs'
+  | 'tags-missing'
+  | 'document-differs'
+  | 'audience-missing'
+  | 'vpc-dns-off'
+  | 'blocked'
+  | 'unchecked'
+  // What people get wrong when they follow the documents by hand.
+  | 'foreign-issuer'
+  | 'other-provider'
+  | 'provider-missing'
+  | 'provider-audience-missing'
+  | 'aud-missing'
+  | 'aud-not-string-equals'
+  | 'sub-missing'
+  | 'wildcard-string-equals'
+  | 'broad-policy'
+  | 'trust-size'
+  | 'path-differs';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  section: SectionId;
+  /** The resource, as `role NAME`, `policy NAME`, `OIDC provider HOST` or `cluster NAME`. */
+  resource: string;
+  problem: string;
+  fix: string;
+}
+
+export function countBySeverity(findings: Finding[]): { errors: number; warnings: number } {
+  return {
+    errors: findings.filter((f) => f.severity === 'error').length,
+    warnings: findings.filter((f) => f.severity === 'warning').length,
+  };
+}

@@ -1,0 +1,36 @@
+/** `verify`'s report: the findings per section, in the documents' order, and the verdict. Pure. */
+import type { SectionId } from '../config/schema.js';
+import type { Facts, Plan } from '../engine/model.js';
+import { countBySeverity, type Finding } from './finding.js';
+
+export type SectionVerdict = 'ok' | 'warnings' | 'problems' | 'skipped';
+
+export interface SectionReport {
+  id: SectionId;
+  title: string;
+  verdict: SectionVerdict;
+  findings: Finding[];
+}
+
+export interface VerifyReport {
+  facts: Facts;
+  sections: SectionReport[];
+  errors: number;
+  warnings: number;
+  /** No error: AWS matches the config and the audit found nothing wrong (warnings allowed). */
+  ok: boolean;
+}
+
+export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
+  const sections = plan.sections.map((s): SectionReport => {
+    const own = findings.filter((f) => f.section === s.id);
+    const { errors, warnings } = countBySeverity(own);
+    const verdict: SectionVerdict =
+      errors > 0 ? 'problems' : warnings > 0 ? 'warnings' : s.status === 'skipped' ? 'skipped' : 'ok';
+    // Errors first, each kind of finding in a stable order.
+    own.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+    return { id: s.id, title: s.title, verdict, findings: own };
+  });
+  const { errors, warnings } = countBySeverity(findings);
+  return { facts: plan.facts, sections, errors, warnings, ok: errors === 0 };
+}

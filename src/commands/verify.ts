@@ -1,0 +1,49 @@
+/**
+ * `flyte-aws-setup verify`: read the account (never change it), then report per section whether AWS matches the
+ * config, and audit what it holds for the mistakes people make by hand. Exit 0 when there is no error, 1 when AWS
+ * differs from the config or the audit found an error.
+ */
+import { auditPlan, driftFindings, providersInPlan, referencedProviders } from '../audit/audit.js';
+import { verifyReport } from '../audit/report.js';
+import type { AwsCliOptions, CliIo } from '../cli.js';
+import { makePlan } from '../engine/engine.js';
+import type { CurrentOidcProvider } from '../engine/model.js';
+import { ExitCode } from '../errors.js';
+import { renderVerify, verifyJson } from '../render/verify-text.js';
+import { mapLimit } from '../util/concurrency.js';
+import { loadConfig, openAws, openOutput } from './context.js';
+import { rerunCommand } from './outputs.js';
+
+export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number> {
+  const config = await loadConfig(opts);
+  const output = await openOutput(io, opts);
+  const aws = await openAws(config, opts, output);
+  try {
+    output.progress.start('Reading the account');
+    let report;
+    try {
+      const plan = await makePlan(config, aws.gateway);
+      const providers = new Map<string, CurrentOidcProvider | undefined>(providersInPlan(plan));
+      const unread = referencedProviders(plan).filter((arn) => !providers.has(arn));
+      const read = await mapLimit(unread, 4, (arn) => aws.gateway.readOidcProvider(arn));
+      unread.forEach((arn, i) => providers.set(arn, read[i]));
+      const rerun = rerunCommand(opts);
+      const findings = [
+        ...driftFindings(plan, rerun),
+        ...auditPlan(plan, providers, {
+          rerun,
+          createsProvider: config.oidcProvider,
+          ...(config.customPolicy !== false ? { customPolicyName: config.customPolicy.name } : {}),
+        }),
+      ];
+      report = verifyReport(plan, findings);
+    } finally {
+      output.progress.clear();
+    }
+    const code = report.ok ? ExitCode.Success : ExitCode.Failure;
+    output.out(opts.json ? JSON.stringify(verifyJson(report, code), null, 2) : renderVerify(report, output.style));
+    return code;
+  } finally {
+    aws.close();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * Running `destroy`: read what AWS holds for the config's resources (by name: unlike a plan, this must work when
+ * the cluster is gone), and perform a destroy plan's steps in order, then read back until nothing of the plan
+ * is left. The engine never prompts.
+ */
+import { isCode } from '../aws/errors.js';
+import type { AwsGateway } from '../aws/gateway.js';
+import type { Config, SectionId } from '../config/schema.js';
+import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { oidcProviderArn, policyArn } from '../policy/partition.js';
+import { UserError } from '../errors.js';
+import { mapLimit, sleep } from '../util/concurrency.js';
+import { InterruptedError } from './apply.js';
+import {
+  destroySteps,
+  planDestroy,
+  type DestroyPlan,
+  type DestroyPolicyState,
+  type DestroyProviderState,
+  type DestroyRoleState,
+  type DestroyState,
+} from './destroy.js';
+import { DEFAULT_CONCURRENCY } from './engine.js';
+import { gatherFacts } from './facts.js';
+import type { Facts, Step } from './model.js';
+import { isOwned } from './plan.js';
+
+/** The config's roles, in section order. */
+export function configRoles(config: Config): { section: SectionId; name: string }[] {
+  return [
+    ...(config.clusterRole !== false ? [{ section: 'clusterRole' as const, name: config.clusterRole.name }] : []),
+    ...(config.nodeRole !== false ? [{ section: 'nodeRole' as const, name: config.nodeRole.name }] : []),
+    ...(config.systemRole !== false ? [{ section: 'systemRole' as const, name: config.systemRole.name }] : []),
+    ...(config.workersRole !== false ? [{ section: 'workersRole' as const, name: config.workersRole.name }] : []),
+    ...config.projectRoles.map((p) => ({ section: 'projectRoles' as const, name: p.roleName })),
+    // Union's existing role: never the tool's, so destroy only detaches the custom policy from it.
+    ...(config.globalAccess !== false ? [{ section: 'globalAccess' as const, name: config.globalAccess.role }] : []),
+  ];
+}
+
+export async function readDestroyState(
+  config: Config,
+  gateway: AwsGateway,
+  knownFacts?: Facts,
+  concurrency = DEFAULT_CONCURRENCY,
+): Promise<DestroyState> {
+  const facts = knownFacts ?? (await gatherFacts(gateway, config));
+  const cluster = config.cluster !== undefined ? await gateway.describeCluster(config.cluster) : undefined;
+  const nodegroups =
+    cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
+
+  const roles = await mapLimit(configRoles(config), concurrency, async (r): Promise<DestroyRoleState> => {
+    const current = await gateway.readRole(r.name);
+    const state: DestroyRoleState = { ...r, inlinePolicies: [], instanceProfiles: [] };
+    if (current === undefined) return state;
+    state.current = current;
+    if (!isOwned(current.tags)) return state;
+    [state.inlinePolicies, state.instanceProfiles] = await Promise.all([
+      gateway.inlinePolicyNames(r.name),
+      gateway.instanceProfileNames(r.name),
+    ]);
+    if (cluster?.roleArn === current.arn) {
+      state.inUse = `the EKS cluster ${cluster.name} runs with it (its cluster role)`;
+    } else {
+      const groups = nodegroups.filter((g) => g.roleArn === current.arn).map((g) => g.nodegroup);
+      if (groups.length > 0) {
+        state.inUse = `node group(s) ${groups.join(', ')} of the EKS cluster ${cluster!.name} run with it`;
+      }
+    }
+    return state;
+  });
+
+  let policy: DestroyPolicyState | undefined;
+  if (config.customPolicy !== false) {
+    const arn = policyArn(facts.partition, facts.accountId, config.path, config.customPolicy.name);
+    const current = await gateway.readPolicy(arn, () => false);
+    policy = { name: config.customPolicy.name, arn, versions: [], attachments: { roles: [], users: [], groups: [] } };
+    if (current !== undefined) {
+      policy.current = current;
+      if (isOwned(current.tags)) {
+        [policy.versions, policy.attachments] = await Promise.all([
+          gateway.policyVersions(arn),
+          gateway.policyAttachments(arn),
+        ]);
+      }
+    }
+  }
+
+  const provider = config.oidcProvider
+    ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles)
+    : undefined;
+  return {
+    facts,
+    clusterExists: cluster !== undefined,
+    roles,
+    ...(policy ? { policy } : {}),
+    ...(provider ? { provider } : {}),
+  };
+}
+
+/**
+ * The cluster's OIDC provider: from its issuer while the cluster exists; once it is gone, from the trust of the
+ * config's roles (they all name it); failing that, it cannot be told, and the tool's providers are listed.
+ */
+async function readProvider(
+  config: Config,
+  gateway: AwsGateway,
+  facts: Facts,
+  issuerUrl: string | undefined,
+  roles: DestroyRoleState[],
+): Promise<DestroyProviderState> {
+  let arn: string | undefined;
+  let foundBy: DestroyProviderState['foundBy'];
+  if (issuerUrl !== undefined) {
+    arn = oidcProviderArn(facts.partition, facts.accountId, issuerUrl);
+    foundBy = 'cluster';
+  } else {
+    const named = [
+      ...new Set(
+        roles.flatMap((r) => (r.current ? federatedPrincipals(r.current.trust).filter(isOidcProviderArn) : [])),
+      ),
+    ];
+    if (named.length === 1) {
+      arn = named[0];
+      foundBy = 'trust';
+    } else {
+      const all = await gateway.oidcProviderArns();
+      const read = await mapLimit(all, DEFAULT_CONCURRENCY, (a) => gateway.readOidcProvider(a));
+      const candidates = all.filter((_, i) => read[i] !== undefined && isOwned(read[i]!.tags));
+      const gone =
+        config.cluster === undefined
+          ? 'the config names no cluster'
+          : `the EKS cluster ${config.cluster} no longer exists (its issuer names the provider)`;
+      return {
+        trustedBy: [],
+        unknown: {
+          reason:
+            named.length === 0
+              ? `${gone}, and no role of the config names one`
+              : `${gone}, and the config's roles name several (${named.join(', ')})`,
+          candidates,
+        },
+      };
+    }
+  }
+  const current = await gateway.readOidcProvider(arn!);
+  const trustedBy = current !== undefined && isOwned(current.tags) ? await gateway.rolesTrusting(arn!) : [];
+  return { arn: arn!, foundBy: foundBy!, trustedBy, ...(current ? { current } : {}) };
+}
+
+export type DestroyOutcome = 'complete' | 'blocked' | 'failed' | 'interrupted';
+
+export interface DestroyResult {
+  outcome: DestroyOutcome;
+  done: Step[];
+  remaining: Step[];
+  error?: { message: string; hint?: string; code?: string; stack?: string };
+}
+
+export interface DestroyOptions {
+  signal?: AbortSignal;
+  onStep?(step: Step): void;
+  /** How long to wait for IAM to show a removal (eventual consistency), and the first pause. */
+  consistency?: { timeoutMs: number; initialDelayMs: number };
+}
+
+const DEFAULT_CONSISTENCY = { timeoutMs: 30_000, initialDelayMs: 500 };
+
+/**
+ * Run the plan's steps in order. A resource already gone counts as done; a delete refused because IAM has not
+ * yet caught up with this run's detaches is retried. Then read back until nothing of the plan is left.
+ */
+export async function applyDestroy(
+  plan: DestroyPlan,
+  reread: () => Promise<DestroyPlan>,
+  gateway: AwsGateway,
+  options: DestroyOptions = {},
+): Promise<DestroyResult> {
+  const { timeoutMs, initialDelayMs } = options.consistency ?? DEFAULT_CONSISTENCY;
+  const steps = destroySteps(plan);
+  const done: Step[] = [];
+  const blocked = plan.items.some((i) => i.action === 'blocked');
+  try {
+    for (const step of steps) {
+      if (options.signal?.aborted) throw new InterruptedError();
+      options.onStep?.(step);
+      const started = Date.now();
+      let delay = initialDelayMs;
+      for (;;) {
+        try {
+          await gateway.execute(step);
+          break;
+        } catch (err) {
+          if (isCode(err, 'NoSuchEntity')) break;
+          const waiting =
+            isCode(err, 'DeleteConflict') &&
+            done.some((d) => d.op === 'DetachRolePolicy') &&
+            Date.now() - started + delay <= timeoutMs;
+          if (!waiting) throw err;
+          await sleep(delay, options.signal);
+          if (options.signal?.aborted) throw err;
+          delay = Math.min(delay * 2, 8_000);
+        }
+      }
+      done.push(step);
+    }
+    // Read back until IAM shows every removal.
+    const started = Date.now();
+    let delay = initialDelayMs;
+    for (;;) {
+      const left = destroySteps(await reread());
+      if (left.length === 0) break;
+      if (Date.now() - started + delay > timeoutMs || options.signal?.aborted) {
+        return {
+          outcome: 'failed',
+          done,
+          remaining: left,
+          error: {
+            message: `after the removals, AWS still shows ${left.length} thing(s) to remove`,
+            hint: 'someone or something may be changing these resources at the same time; run destroy again',
+          },
+        };
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(delay * 2, 8_000);
+    }
+    return { outcome: blocked ? 'blocked' : 'complete', done, remaining: [] };
+  } catch (err) {
+    const remaining = steps.filter((s) => !done.includes(s));
+    if (err instanceof InterruptedError || options.signal?.aborted) return { outcome: 'interrupted', done, remaining };
+    const e = err as Error & { hint?: string; code?: string };
+    const user = err instanceof UserError;
+    return {
+      outcome: 'failed',
+      done,
+      remaining,
+      error: {
+        message: e.message,
+        ...(e.hint ? { hint: e.hint } : {}),
+        ...(e.code ? { code: e.code } : {}),
+        ...(user ? {} : { stack: e.stack ?? String(err) }),
+      },
+    };
+  }
+}
+
+export async function makeDestroyPlan(config: Config, gateway: AwsGateway, facts?: Facts): Promise<DestroyPlan> {
+  return planDestroy(await readDestroyState(config, gateway, facts));
+}

@@ -1,0 +1,57 @@
+/** `verify`'s report as text: one line per section, its findings under it (what is wrong, then the fix). */
+import type { VerifyReport } from '../audit/report.js';
+import { JSON_FORMAT_VERSION } from './json.js';
+import { renderFacts } from './plan-text.js';
+import type { Style } from './style.js';
+
+export function renderVerify(report: VerifyReport, style: Style): string {
+  const lines = [renderFacts(report.facts), ''];
+  for (const s of report.sections) {
+    switch (s.verdict) {
+      case 'ok':
+        lines.push(`${style.ok('✓')} ${s.title}: ${style.dim('matches the config')}`);
+        break;
+      case 'skipped':
+        lines.push(`${style.dim('-')} ${s.title}: ${style.dim(`skipped (${s.id}: off in the config)`)}`);
+        break;
+      default: {
+        const errors = s.findings.filter((f) => f.severity === 'error').length;
+        const warnings = s.findings.length - errors;
+        const counts = [errors > 0 ? `${errors} error(s)` : '', warnings > 0 ? `${warnings} warning(s)` : '']
+          .filter(Boolean)
+          .join(', ');
+        lines.push(`${s.verdict === 'problems' ? style.error('✗') : style.warn('!')} ${s.title}: ${counts}`);
+      }
+    }
+    for (const f of s.findings) {
+      const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
+      lines.push(`    ${mark} ${f.resource}: ${f.problem}`);
+      lines.push(`            ${style.dim('fix:')} ${f.fix}`);
+    }
+  }
+  lines.push('');
+  if (!report.ok) {
+    lines.push(
+      style.error(
+        `Verify failed: ${report.errors} error(s)${report.warnings > 0 ? `, ${report.warnings} warning(s)` : ''}.`,
+      ),
+    );
+  } else if (report.warnings > 0) {
+    lines.push(style.warn(`Verify passed with ${report.warnings} warning(s): AWS matches the config.`));
+  } else {
+    lines.push(style.ok('Verify passed: AWS matches the config, and the audit found nothing wrong.'));
+  }
+  return lines.join('\n');
+}
+
+export function verifyJson(report: VerifyReport, exitCode: number): unknown {
+  return {
+    formatVersion: JSON_FORMAT_VERSION,
+    kind: 'verify',
+    ok: report.ok,
+    exitCode,
+    summary: { errors: report.errors, warnings: report.warnings },
+    facts: report.facts,
+    sections: report.sections,
+  };
+}

@@ -1,0 +1,55 @@
+/** The outputs, verify and destroy subcommands in-process: their help, and bad input. No AWS. */
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main, type CliIo } from '../../src/cli.js';
+
+async function run(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false };
+  const code = await main(args, io);
+  return { code, stdout: out, stderr: err };
+}
+
+describe('subcommands', () => {
+  it.each([
+    ['outputs', ['--out-dir', '--force', '--flavor', '--config', '--json'], /4 a file differs/],
+    ['verify', ['--config', '--json', '--region', '--profile'], /0 AWS matches the config and no error was found/],
+    ['destroy', ['--dry-run', '--yes', '--config', '--json'], /1 something stays/],
+  ])('%s --help lists its options and exit codes', async (command, options, exitCodes) => {
+    const r = await run([command, '--help']);
+    expect(r.code).toBe(0);
+    for (const o of options) expect(r.stdout).toContain(o);
+    expect(r.stdout).toMatch(exitCodes);
+  });
+
+  it('the main help names the subcommands and exit code 4', async () => {
+    const r = await run(['--help']);
+    expect(r.stdout).toMatch(/outputs.*verify.*destroy/s);
+    expect(r.stdout).toContain('4 done but a hand-off file was kept');
+    expect(r.stdout).toContain('--out-dir');
+  });
+
+  it.each([
+    [['outputs', '--config', 'x.yaml', '--flavor', 'nope'], /option '--flavor <flavor>' argument 'nope' is invalid/],
+    [['outputs', '--config', 'x.yaml', '--out-dir', ' '], /--out-dir must not be empty/],
+    [['--config', 'x.yaml', '--flavor', 'UNION'], /Allowed choices are flyte, union/],
+    [['destroy', '--config', 'x.yaml', '--offline'], /unknown option '--offline'/],
+  ])('%j is bad input (exit 2)', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('no config file: says to pass --config', async () => {
+    for (const command of ['outputs', 'verify', 'destroy']) {
+      const r = await run([command]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('no config file given');
+    }
+  });
+});

@@ -1,0 +1,346 @@
+/**
+ * The destroy planner (pure) and its runner against mocked IAM (what the emulator does not do: refuse to delete a
+ * policy that still has versions or attachments, answer late).
+ */
+import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import {
+  DeleteOpenIDConnectProviderCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
+  GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
+} from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
+import {
+  destroyCounts,
+  destroySteps,
+  planDestroy,
+  type DestroyPlan,
+  type DestroyRoleState,
+  type DestroyState,
+} from '../../src/engine/destroy.js';
+import { applyDestroy, readDestroyState } from '../../src/engine/destroy-run.js';
+import { parseConfigText } from '../../src/config/load.js';
+import type { CurrentRole, Facts, Step } from '../../src/engine/model.js';
+import { serviceTrustPolicy } from '../../src/policy/document.js';
+import { awsError, mockAws } from '../helpers/mock-aws.js';
+
+const ACCOUNT = '111122223333';
+const OWN = { 'managed-by': 'flyte-aws-setup' };
+const POLICY = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC`;
+const CLUSTER_POLICY = 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy';
+const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
+
+const FACTS: Facts = {
+  partition: 'aws',
+  accountId: ACCOUNT,
+  region: 'eu-west-1',
+  offline: false,
+  cluster: { state: 'not-needed' },
+};
+
+function role(name: string, attached: string[], tags: Record<string, string> = OWN): CurrentRole {
+  return {
+    kind: 'role',
+    name,
+    arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    path: '/',
+    trust: serviceTrustPolicy('eks.amazonaws.com'),
+    attached,
+    tags,
+  };
+}
+
+function roleState(section: DestroyRoleState['section'], current?: CurrentRole, over: Partial<DestroyRoleState> = {}) {
+  return {
+    section,
+    name: current?.name ?? `${section}-role`,
+    inlinePolicies: [],
+    instanceProfiles: [],
+    ...(current ? { current } : {}),
+    ...over,
+  };
+}
+
+/** A set-up account as the tool leaves it: every resource its own. */
+function state(over: Partial<DestroyState> = {}): DestroyState {
+  return {
+    facts: FACTS,
+    clusterExists: true,
+    roles: [
+      roleState('clusterRole', role('flyte-eks-cluster-role', [CLUSTER_POLICY])),
+      roleState('systemRole', role('flyte-system-role', [POLICY])),
+      roleState('projectRoles', role('flyte-fraud-role', [POLICY, ATHENA])),
+    ],
+    policy: {
+      name: 'flyte-custom-policy',
+      arn: POLICY,
+      current: {
+        kind: 'policy',
+        arn: POLICY,
+        name: 'flyte-custom-policy',
+        path: '/',
+        defaultVersionId: 'v3',
+        document: { Version: '2012-10-17', Statement: [] },
+        tags: OWN,
+      },
+      versions: [
+        { id: 'v3', isDefault: true },
+        { id: 'v10', isDefault: false },
+        { id: 'v2', isDefault: false },
+      ],
+      attachments: { roles: ['flyte-system-role', 'flyte-fraud-role'], users: [], groups: [] },
+    },
+    provider: {
+      arn: PROVIDER,
+      foundBy: 'cluster',
+      current: { kind: 'oidc-provider', arn: PROVIDER, url: '', clientIds: ['sts.amazonaws.com'], tags: OWN },
+      trustedBy: ['flyte-system-role', 'flyte-fraud-role'],
+    },
+    ...over,
+  };
+}
+
+const describeStep = (s: Step) => {
+  switch (s.op) {
+    case 'DetachRolePolicy':
+      return `${s.op} ${s.roleName} ${s.policyArn.split('/').pop()}`;
+    case 'DeleteRole':
+      return `${s.op} ${s.roleName}`;
+    case 'DeletePolicyVersion':
+      return `${s.op} ${s.versionId}`;
+    default:
+      return s.op;
+  }
+};
+
+describe('planning destroy', () => {
+  it("removes everything the tool made, in the documents' reverse order, phase by phase", () => {
+    const plan = planDestroy(state());
+    expect(plan.items.map((i) => `${i.action} ${i.name}`)).toEqual([
+      'delete flyte-fraud-role',
+      'delete flyte-system-role',
+      'delete flyte-eks-cluster-role',
+      'delete flyte-custom-policy',
+      'delete oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+    ]);
+    expect(destroySteps(plan).map(describeStep)).toEqual([
+      'DetachRolePolicy flyte-fraud-role flyte-custom-policy',
+      'DetachRolePolicy flyte-fraud-role AmazonAthenaFullAccess',
+      'DetachRolePolicy flyte-system-role flyte-custom-policy',
+      'DetachRolePolicy flyte-eks-cluster-role AmazonEKSClusterPolicy',
+      // Non-default versions first (oldest first), then the policy.
+      'DeletePolicyVersion v2',
+      'DeletePolicyVersion v10',
+      'DeletePolicy',
+      'DeleteRole flyte-fraud-role',
+      'DeleteRole flyte-system-role',
+      'DeleteRole flyte-eks-cluster-role',
+      'DeleteOpenIDConnectProvider',
+    ]);
+  });
+
+  it('never deletes a role that existed before; detaches only its own policy from it, and says so', () => {
+    const s = state();
+    s.roles[1] = roleState('systemRole', role('flyte-system-role', [POLICY, CLUSTER_POLICY], { owner: 'platform' }));
+    s.roles[0] = roleState('clusterRole', role('flyte-eks-cluster-role', [CLUSTER_POLICY], {}));
+    const plan = planDestroy(s);
+    const system = plan.items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system.action).toBe('detach');
+    expect(system.steps.map(describeStep)).toEqual(['DetachRolePolicy flyte-system-role flyte-custom-policy']);
+    expect(system.reason).toContain('existed before flyte-aws-setup');
+    expect(system.notes.join()).toContain('flyte-custom-policy is detached from it');
+    const cluster = plan.items.find((i) => i.name === 'flyte-eks-cluster-role')!;
+    expect(cluster).toMatchObject({ action: 'keep', steps: [] });
+    expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName !== 'flyte-fraud-role')).toBe(false);
+  });
+
+  it('a policy that existed before is never deleted nor detached from a kept role', () => {
+    const s = state();
+    s.policy!.current!.tags = {};
+    s.roles[1] = roleState('systemRole', role('flyte-system-role', [POLICY], {}));
+    const plan = planDestroy(s);
+    expect(plan.items.find((i) => i.kind === 'policy')).toMatchObject({ action: 'keep', steps: [] });
+    expect(plan.items.find((i) => i.name === 'flyte-system-role')).toMatchObject({ action: 'keep', steps: [] });
+    // The tool's own role still lets go of it, as it must to be deleted.
+    expect(plan.items.find((i) => i.name === 'flyte-fraud-role')!.steps.map(describeStep)).toContain(
+      'DetachRolePolicy flyte-fraud-role flyte-custom-policy',
+    );
+  });
+
+  it('a custom policy attached outside the config stays, detached from nothing outside, and says what blocks it', () => {
+    const s = state();
+    s.policy!.attachments = { roles: ['flyte-system-role', 'analytics'], users: ['bob'], groups: ['data'] };
+    const plan = planDestroy(s);
+    const policy = plan.items.find((i) => i.kind === 'policy')!;
+    expect(policy).toMatchObject({ action: 'blocked', steps: [] });
+    expect(policy.reason).toContain('role analytics, user bob, group data');
+    expect(policy.reason).toContain(`aws iam detach-role-policy --role-name analytics --policy-arn ${POLICY}`);
+    expect(policy.reason).toContain(`aws iam detach-user-policy --user-name bob`);
+    const steps = destroySteps(plan);
+    expect(
+      steps.filter((x) => x.op === 'DetachRolePolicy').map((x) => (x as { roleName: string }).roleName),
+    ).not.toContain('analytics');
+    expect(steps.some((x) => x.op === 'DeletePolicy' || x.op === 'DeletePolicyVersion')).toBe(false);
+    expect(destroyCounts(plan).blocked).toBe(1);
+  });
+
+  it.each([
+    [{ inUse: 'the EKS cluster acme runs with it (its cluster role)' }, /the EKS cluster acme runs with it/],
+    [{ instanceProfiles: ['nodes'] }, /aws iam remove-role-from-instance-profile --instance-profile-name nodes/],
+    [
+      { inlinePolicies: ['extra'] },
+      /aws iam delete-role-policy --role-name flyte-eks-cluster-role --policy-name extra/,
+    ],
+  ])('a role of its own that must stay for now (%o) is kept, saying what to do', (over, reason) => {
+    const s = state();
+    s.roles[0] = roleState('clusterRole', role('flyte-eks-cluster-role', [CLUSTER_POLICY]), over);
+    const item = planDestroy(s).items.find((i) => i.name === 'flyte-eks-cluster-role')!;
+    expect(item).toMatchObject({ action: 'blocked', steps: [] });
+    expect(item.reason).toMatch(reason);
+  });
+
+  it('the OIDC provider: kept while a role that stays trusts it and the cluster runs; deleted once the cluster is gone', () => {
+    const s = state({ provider: { ...state().provider!, trustedBy: ['flyte-system-role', 'alb-controller'] } });
+    const item = planDestroy(s).items.find((i) => i.kind === 'oidc-provider')!;
+    expect(item).toMatchObject({ action: 'blocked', steps: [] });
+    expect(item.reason).toContain('alb-controller');
+    expect(item.reason).not.toContain('flyte-system-role');
+
+    const gone = planDestroy({ ...s, clusterExists: false }).items.find((i) => i.kind === 'oidc-provider')!;
+    expect(gone.action).toBe('delete');
+    expect(gone.notes.join()).toContain('alb-controller');
+  });
+
+  it('the OIDC provider: one that existed before is kept; one that cannot be told is reported with candidates', () => {
+    const s = state();
+    s.provider!.current!.tags = {};
+    expect(planDestroy(s).items.find((i) => i.kind === 'oidc-provider')).toMatchObject({ action: 'keep', steps: [] });
+
+    const unknown = planDestroy(
+      state({
+        provider: {
+          trustedBy: [],
+          unknown: { reason: 'the EKS cluster acme no longer exists', candidates: [PROVIDER] },
+        },
+      }),
+    ).items.find((i) => i.kind === 'oidc-provider')!;
+    expect(unknown).toMatchObject({ action: 'unknown', steps: [] });
+    expect(unknown.reason).toContain(PROVIDER);
+    expect(unknown.reason).toContain('aws iam delete-open-id-connect-provider');
+  });
+
+  it('nothing there: nothing to do', () => {
+    const s = state({
+      roles: [roleState('clusterRole'), roleState('systemRole')],
+      provider: { arn: PROVIDER, foundBy: 'cluster', trustedBy: [] },
+    });
+    delete s.policy!.current;
+    const plan = planDestroy(s);
+    expect(destroySteps(plan)).toEqual([]);
+    expect(plan.items.every((i) => i.action === 'absent')).toBe(true);
+  });
+});
+
+function succeedAll(m: ReturnType<typeof mockAws>): void {
+  m.iam.on(DetachRolePolicyCommand).resolves({});
+  m.iam.on(DeletePolicyVersionCommand).resolves({});
+  m.iam.on(DeletePolicyCommand).resolves({});
+  m.iam.on(DeleteRoleCommand).resolves({});
+  m.iam.on(DeleteOpenIDConnectProviderCommand).resolves({});
+}
+
+describe('running destroy against IAM that answers like AWS', () => {
+  const FAST = { consistency: { timeoutMs: 2_000, initialDelayMs: 1 } };
+  const emptyPlan = async (): Promise<DestroyPlan> => ({ facts: FACTS, items: [] });
+
+  it('retries a delete IAM refuses for a moment after the detaches, and counts an already-gone resource as done', async () => {
+    const m = mockAws();
+    m.iam.on(DetachRolePolicyCommand).resolves({});
+    m.iam.on(DeletePolicyVersionCommand).resolves({});
+    m.iam
+      .on(DeletePolicyCommand)
+      .rejectsOnce(awsError('DeleteConflict', 'Cannot delete a policy attached to entities.'))
+      .resolves({});
+    m.iam.on(DeleteRoleCommand).rejects(awsError('NoSuchEntity', 'The role cannot be found.'));
+    m.iam.on(DeleteOpenIDConnectProviderCommand).resolves({});
+    const plan = planDestroy(state());
+    const result = await applyDestroy(plan, emptyPlan, m.gateway, FAST);
+    expect(result.outcome).toBe('complete');
+    expect(result.done).toHaveLength(destroySteps(plan).length);
+    expect(m.iam.commandCalls(DeletePolicyCommand)).toHaveLength(2);
+  });
+
+  it('stops at a refusal that is not about timing, and says what was done and what is left', async () => {
+    const m = mockAws();
+    m.iam.on(DetachRolePolicyCommand).resolves({});
+    m.iam.on(DeletePolicyVersionCommand).rejects(awsError('AccessDenied', 'not allowed'));
+    const plan = planDestroy(state());
+    const result = await applyDestroy(plan, emptyPlan, m.gateway, FAST);
+    expect(result.outcome).toBe('failed');
+    expect(result.done.every((s) => s.op === 'DetachRolePolicy')).toBe(true);
+    expect(result.remaining[0]!.op).toBe('DeletePolicyVersion');
+    expect(result.error!.message).toMatch(/iam:DeletePolicyVersion/);
+    expect(m.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+  });
+
+  it('reads back until nothing is left, and fails if something stays', async () => {
+    const m = mockAws();
+    succeedAll(m);
+    const plan = planDestroy(state());
+    const stays = async () => planDestroy(state());
+    const result = await applyDestroy(plan, stays, m.gateway, { consistency: { timeoutMs: 20, initialDelayMs: 5 } });
+    expect(result.outcome).toBe('failed');
+    expect(result.error!.message).toContain('still shows');
+  });
+
+  it('a plan with something kept for now ends blocked, after doing the rest', async () => {
+    const m = mockAws();
+    succeedAll(m);
+    const s = state();
+    s.roles[0] = roleState('clusterRole', role('flyte-eks-cluster-role', [CLUSTER_POLICY]), { inUse: 'in use' });
+    delete s.provider;
+    const result = await applyDestroy(planDestroy(s), emptyPlan, m.gateway, FAST);
+    expect(result.outcome).toBe('blocked');
+    expect(m.iam.commandCalls(DeleteRoleCommand).map((c) => c.args[0].input.RoleName)).toEqual([
+      'flyte-fraud-role',
+      'flyte-system-role',
+    ]);
+  });
+});
+
+describe('reading the state when the cluster is gone', () => {
+  it("with no role left to name the provider, lists the tool's providers and deletes none", async () => {
+    const m = mockAws();
+    m.eks.on(DescribeClusterCommand).rejects(awsError('ResourceNotFoundException', 'No cluster found'));
+    m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetPolicyCommand).rejects(awsError('NoSuchEntity'));
+    const mine = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/MINE`;
+    const theirs = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/THEIRS`;
+    m.iam
+      .on(ListOpenIDConnectProvidersCommand)
+      .resolves({ OpenIDConnectProviderList: [{ Arn: mine }, { Arn: theirs }] });
+    m.iam
+      .on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: mine })
+      .resolves({ Url: 'x', ClientIDList: [], Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }] });
+    m.iam.on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: theirs }).resolves({ Url: 'y', Tags: [] });
+    const config = parseConfigText('region: eu-west-1\ncluster: gone\nbucket: acme-flyte-data\n');
+    const s = await readDestroyState(config, m.gateway);
+    expect(s.clusterExists).toBe(false);
+    expect(s.provider!.unknown).toEqual({
+      reason:
+        'the EKS cluster gone no longer exists (its issuer names the provider), and no role of the config names one',
+      candidates: [mine],
+    });
+    const plan = planDestroy(s);
+    expect(destroySteps(plan)).toEqual([]);
+    expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('unknown');
+  });
+});
