@@ -2,7 +2,7 @@
  * The thin AWS layer: reads AWS into the engine's data, and performs a plan's steps, one SDK call each.
  * No decisions are made here; errors come out as AwsCallError naming the operation and the resource.
  */
-import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
   AttachRolePolicyCommand,
@@ -104,6 +104,21 @@ export class AwsGateway {
       ...(c.identity?.oidc?.issuer ? { issuerUrl: c.identity.oidc.issuer } : {}),
       ...(c.arn ? { arn: c.arn } : {}),
     };
+  }
+
+  /** The names of the EKS clusters in the region, every page. */
+  async listClusters(): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.call(
+        { service: 'eks', operation: 'ListClusters', resource: `region ${this.region}` },
+        () => this.clients.eks.send(new ListClustersCommand({ nextToken })),
+      );
+      names.push(...(out.clusters ?? []));
+      nextToken = out.nextToken;
+    } while (nextToken !== undefined);
+    return names;
   }
 
   async readRole(name: string): Promise<CurrentRole | undefined> {
