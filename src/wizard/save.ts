@@ -1,0 +1,81 @@
+/**
+ * Saving the wizard's answers as a config file: YAML (JSON for a .json name) with a header that says how to use it,
+ * written atomically (a temporary file in the same directory, then a rename or a link), so an interrupted save
+ * never leaves a half-written file, and an existing file is never replaced unless the caller was told it may.
+ */
+import { existsSync } from 'node:fs';
+import { link, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, extname, join } from 'node:path';
+import { Document, isMap, isSeq } from 'yaml';
+import { draftToSave, type Draft } from './draft.js';
+
+export const DEFAULT_CONFIG_FILE = 'flyte-aws-setup.yaml';
+
+const SECTION_KEYS = ['clusterRole', 'nodeRole', 'customPolicy', 'systemRole', 'workersRole', 'tags'];
+
+/** The file's text. `shown` is how the header names the file in its commands. */
+export function configText(draft: Draft, shown: string): string {
+  const data = draftToSave(draft);
+  if (extname(shown).toLowerCase() === '.json') return `${JSON.stringify(data, null, 2)}\n`;
+  const doc = new Document(data);
+  doc.commentBefore = [
+    ' flyte-aws-setup config, saved by the wizard: the AWS IAM pieces Flyte needs on Amazon EKS.',
+    ` Review:  npx flyte-aws-setup --config ${shown} --dry-run`,
+    ` Apply:   npx flyte-aws-setup --config ${shown} --yes   (no questions; run again, it changes nothing)`,
+    ` Change:  npx flyte-aws-setup --config ${shown} --interactive`,
+  ].join('\n');
+  // One line per section, as in the documented example.
+  for (const key of SECTION_KEYS) {
+    const node = doc.get(key, true);
+    if (isMap(node)) node.flow = true;
+  }
+  const projects = doc.get('projectRoles', true);
+  if (isSeq(projects)) {
+    for (const item of projects.items) {
+      if (!isMap(item)) continue;
+      for (const key of ['domains', 'extraPolicies']) {
+        const list = item.get(key, true);
+        if (isSeq(list)) list.flow = true;
+      }
+    }
+  }
+  // Lists as [a, b] and mappings as { a: b }, as in the documented example.
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false }).replace(/^(\s*[\w$]+: )\{(.*)\}$/gm, '$1{ $2 }');
+}
+
+/**
+ * Write `text` to `file` atomically. Without `overwrite`, an existing file is left alone and this throws an
+ * error with code EEXIST (the file is linked into place, which fails rather than replace).
+ */
+export async function writeFileAtomic(file: string, text: string, options: { overwrite: boolean }): Promise<void> {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(tmp, text, { flag: 'wx' });
+  try {
+    if (options.overwrite) await rename(tmp, file);
+    else await linkOrRename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function linkOrRename(tmp: string, file: string): Promise<void> {
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    // A file system without hard links: check, then rename (only a file created in between could be replaced).
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw err;
+    if (existsSync(file)) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' });
+    await rename(tmp, file);
+  }
+}
+
+/** `flyte-aws-setup-2.yaml`, `-3`... : the first name beside `file` that does not exist. */
+export function freeName(file: string): string {
+  const ext = extname(file);
+  const stem = file.slice(0, file.length - ext.length).replace(/-\d+$/, '');
+  for (let i = 2; ; i++) {
+    const candidate = `${stem}-${i}${ext}`;
+    if (!existsSync(candidate)) return candidate;
+  }
+}
