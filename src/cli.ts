@@ -110,7 +110,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         '\nExit codes: 0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
         'EKS cluster), 130 interrupted.\n\n' +
         'Examples:\n' +
-        '  flyte-aws-setup                                               # the wizard\n' +
+        '  flyte-aws-setup                                              # the wizard\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --dry-run      # show the plan\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --yes          # apply it\n' +
         '  flyte-aws-setup --config examples/flyte-aws-setup.yaml --dry-run --offline\n',

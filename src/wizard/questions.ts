@@ -8,6 +8,7 @@ import type { Style } from '../render/style.js';
 import { projectNamespace } from '../sections/project-roles.js';
 import { formatTags, isNone, parseList, parseTags, problemAt, type Draft } from './draft.js';
 import type { Prompter } from './prompter.js';
+import { rule, wrap } from './text.js';
 
 export interface QuestionContext {
   prompter: Prompter;
@@ -21,7 +22,7 @@ export interface QuestionContext {
 
 function subheading(ctx: QuestionContext, title: string): void {
   ctx.say('');
-  ctx.say(ctx.style.bold(`── ${title} ${'─'.repeat(Math.max(4, 72 - title.length))}`));
+  ctx.say(ctx.style.bold(rule(title)));
 }
 
 /** 3. Bucket, namespace, names, tags, permissions boundary. */
@@ -233,9 +234,11 @@ export async function askWorkersTrust(ctx: QuestionContext): Promise<void> {
       (workers.extraPolicies ?? []).length === 0 && draft.customPolicy !== false
         ? ' The role reaches only the Flyte bucket, which bounds the risk.'
         : '';
-    say(s.dim('Suggested: every namespace. Flyte makes <project>-<domain> namespaces whenever a project is'));
-    say(s.dim("registered, and a fixed list leaves a new project's tasks without S3 access until this setup runs"));
-    say(s.dim(`again.${bounded} Choose a list when other teams' workloads share the cluster.`));
+    const reason =
+      'Suggested: every namespace. Flyte makes <project>-<domain> namespaces whenever a project is registered, ' +
+      `and a fixed list leaves a new project's tasks without S3 access until this setup runs again.${bounded} ` +
+      "Choose a list when other teams' workloads share the cluster.";
+    for (const line of wrap(reason)) say(s.dim(line));
   } else {
     say(s.dim('Suggested: what the config says.'));
   }

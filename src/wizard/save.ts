@@ -1,14 +1,16 @@
 /**
  * Saving the wizard's answers as a config file: YAML (JSON for a .json name) with a header that says how to use it,
  * written atomically (a temporary file in the same directory, then a rename or a link), so an interrupted save
- * never leaves a half-written file, and an existing file is never replaced unless the caller was told it may.
+ * never leaves a half-written file; an existing file is replaced only when the operator said so.
  */
-import { existsSync } from 'node:fs';
-import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { basename, dirname, extname, join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { link, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Document, isMap, isSeq } from 'yaml';
+import { UserError } from '../errors.js';
 import { draftToSave, type Draft } from './draft.js';
+import type { Prompter } from './prompter.js';
 
 export const DEFAULT_CONFIG_FILE = 'flyte-aws-setup.yaml';
 
@@ -78,4 +80,64 @@ export function freeName(file: string): string {
     const candidate = `${stem}-${i}${ext}`;
     if (!existsSync(candidate)) return candidate;
   }
+}
+
+export interface SavedConfig {
+  path: string;
+  /** How to name it to the operator: as typed, relative to where the wizard runs. */
+  shown: string;
+}
+
+/**
+ * Ask where to save (default ./flyte-aws-setup.yaml, or the file the wizard started from), ask before replacing an
+ * existing file (offering the next free name instead), and write it.
+ */
+export async function saveConfigAs(
+  draft: Draft,
+  options: { prompter: Prompter; cwd: string; startFile?: string },
+): Promise<SavedConfig> {
+  const { prompter, cwd } = options;
+  const startFile = options.startFile !== undefined ? resolve(cwd, options.startFile) : undefined;
+  let suggestion = options.startFile ?? DEFAULT_CONFIG_FILE;
+  for (;;) {
+    const answer = await prompter.input({
+      message: 'Save the config as',
+      default: suggestion,
+      validate: (v) => pathProblem(cwd, v),
+    });
+    const path = resolve(cwd, answer);
+    const shown = isAbsolute(answer) ? answer : relative(cwd, path) || answer;
+    let overwrite = false;
+    if (existsSync(path)) {
+      overwrite = await prompter.confirm({
+        message:
+          path === startFile
+            ? `${shown} is the config this wizard started from. Replace it (its comments are not kept)?`
+            : `${shown} exists. Replace it?`,
+        default: path === startFile,
+      });
+      if (!overwrite) {
+        suggestion = relative(cwd, freeName(path));
+        continue;
+      }
+    }
+    try {
+      await writeFileAtomic(path, configText(draft, shown), { overwrite });
+    } catch (err) {
+      // Created meanwhile: ask again.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new UserError(`cannot write ${shown}: ${(err as Error).message}`, { cause: err });
+    }
+    return { path, shown };
+  }
+}
+
+function pathProblem(cwd: string, answer: string): string | undefined {
+  if (answer === '') return 'give a file name, such as flyte-aws-setup.yaml';
+  if (!/\.(ya?ml|json)$/i.test(answer)) return 'the name must end in .yaml, .yml or .json';
+  const path = resolve(cwd, answer);
+  const dir = dirname(path);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return `there is no directory ${dir}`;
+  if (existsSync(path) && statSync(path).isDirectory()) return `${answer} is a directory`;
+  return undefined;
 }

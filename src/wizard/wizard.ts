@@ -6,8 +6,6 @@
  * The wizard only fills in a config and answers the engine's questions. Facts, plans, changes and checks are the
  * engine's (`makePlan`, `applyPlan`, `waitForCluster`); AWS calls are the gateway's.
  */
-import { relative, resolve, dirname, isAbsolute } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
 import type { AwsGateway, CallerIdentity } from '../aws/gateway.js';
 import { DEFAULT_NAMES, type Config, type SectionId } from '../config/schema.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
@@ -25,7 +23,8 @@ import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { defaultDraft, defaultSection, draftConfig, draftFromConfig, problemAt, type Draft } from './draft.js';
 import { InterruptedByUser, type Prompter } from './prompter.js';
 import { askProjects, askSettings, askWorkersTrust } from './questions.js';
-import { DEFAULT_CONFIG_FILE, configText, freeName, writeFileAtomic } from './save.js';
+import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
+import { rule, wrap } from './text.js';
 
 export interface WizardFlags {
   region?: string;
@@ -112,7 +111,7 @@ class Walk {
   private profile?: string;
   private facts?: Facts;
   private readonly results: SectionResult[] = [];
-  private saved?: { path: string; shown: string };
+  private saved?: SavedConfig;
 
   constructor(private readonly deps: WizardDeps) {
     this.draft = deps.start ? draftFromConfig(deps.start.config) : defaultDraft();
@@ -356,9 +355,8 @@ class Walk {
 
   private heading(index: number, def: SectionDefinition): void {
     const s = this.deps.style;
-    const title = ` ${index + 1}/${SECTIONS.length}  ${def.title} `;
     this.say('');
-    this.say(s.bold(`──${title}${'─'.repeat(Math.max(4, 72 - title.length))}`));
+    this.say(s.bold(rule(`${index + 1}/${SECTIONS.length}  ${def.title}`)));
     for (const line of def.explain.split('\n')) this.say(s.dim(line));
   }
 
@@ -403,10 +401,10 @@ class Walk {
     const host: ApplyHost = {
       confirmSection: async (p: SectionPlan) => {
         if (p.resources.some((r) => r.security.length > 0)) {
-          this.say(
-            s.warn('(!) marks a security-relevant change: it lets more principals in, or grants more.') +
-              (p.id === 'workersRole' ? ' It is the namespace choice made above.' : ''),
-          );
+          const note =
+            '(!) marks a security-relevant change: it lets more principals in, or grants more.' +
+            (p.id === 'workersRole' ? ' Here it is the namespace choice made above.' : '');
+          for (const line of wrap(note)) this.say(s.warn(line));
         }
         try {
           return await prompter.confirm({
@@ -448,7 +446,7 @@ class Walk {
     const c = facts.cluster;
     const name = this.draft.cluster!;
     this.say('');
-    this.say(s.bold(`── The EKS cluster ${name} ${'─'.repeat(Math.max(4, 55 - name.length))}`));
+    this.say(s.bold(rule(`The EKS cluster ${name}`)));
     if (c.state === 'not-ready') {
       this.say(`The cluster is ${c.status} and has no OIDC issuer yet; the next sections need it.`);
     } else {
@@ -540,58 +538,20 @@ class Walk {
   }
 
   /** Save the answers (asking where the first time); later saves in the same run replace that file. */
-  private async save(): Promise<{ path: string; shown: string }> {
+  private async save(): Promise<SavedConfig> {
     const draft = { ...this.draft };
     draftConfig(draft);
     if (this.saved) {
       await writeFileAtomic(this.saved.path, configText(draft, this.saved.shown), { overwrite: true });
       return this.saved;
     }
-    const { prompter } = this.deps;
-    const startFile = this.deps.start ? resolve(this.deps.cwd, this.deps.start.file) : undefined;
-    let suggestion = this.deps.start?.file ?? DEFAULT_CONFIG_FILE;
-    for (;;) {
-      const answer = await prompter.input({
-        message: 'Save the config as',
-        default: suggestion,
-        validate: (v) => this.pathProblem(v),
-      });
-      const path = resolve(this.deps.cwd, answer);
-      const shown = isAbsolute(answer) ? answer : relative(this.deps.cwd, path) || answer;
-      let overwrite = false;
-      if (existsSync(path)) {
-        overwrite = await prompter.confirm({
-          message:
-            path === startFile
-              ? `${shown} is the config this wizard started from. Replace it (its comments are not kept)?`
-              : `${shown} exists. Replace it?`,
-          default: path === startFile,
-        });
-        if (!overwrite) {
-          suggestion = relative(this.deps.cwd, freeName(path));
-          continue;
-        }
-      }
-      try {
-        await writeFileAtomic(path, configText(draft, shown), { overwrite });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw new UserError(`cannot write ${shown}: ${(err as Error).message}`, { cause: err });
-      }
-      this.saved = { path, shown };
-      this.say(this.deps.style.ok(`✓ Saved ${shown}`));
-      return this.saved;
-    }
-  }
-
-  private pathProblem(answer: string): string | undefined {
-    if (answer === '') return 'give a file name, such as flyte-aws-setup.yaml';
-    if (!/\.(ya?ml|json)$/i.test(answer)) return 'the name must end in .yaml, .yml or .json';
-    const path = resolve(this.deps.cwd, answer);
-    const dir = dirname(path);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) return `there is no directory ${dir}`;
-    if (existsSync(path) && statSync(path).isDirectory()) return `${answer} is a directory`;
-    return undefined;
+    this.saved = await saveConfigAs(draft, {
+      prompter: this.deps.prompter,
+      cwd: this.deps.cwd,
+      ...(this.deps.start ? { startFile: this.deps.start.file } : {}),
+    });
+    this.say(this.deps.style.ok(`✓ Saved ${this.saved.shown}`));
+    return this.saved;
   }
 
   /** Ctrl-C: what was applied, what was saved, exit 130. */

@@ -248,7 +248,14 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /The workers role trusts/, pick: /projects'/ },
         { confirm: /Create the Flyte workers role\?/, answer: ENTER },
         { confirm: /Create the project-domain roles\?/, answer: ENTER },
-        { input: /Save the config as/, answer: 'ml/flyte.yaml', rejected: [{ answer: 'flyte.txt', error: /\.yaml/ }] },
+        {
+          input: /Save the config as/,
+          answer: 'ml/flyte.yaml',
+          rejected: [
+            { answer: 'flyte.txt', error: /must end in \.yaml, \.yml or \.json/ },
+            { answer: 'nowhere/flyte.yaml', error: /^there is no directory .*nowhere$/ },
+          ],
+        },
       ],
       { flags: { region: 'eu-west-1', cluster: 'acme-ml', bucket: 'acme-flyte-data', namespace: 'flyte-prod' } },
     );
@@ -439,6 +446,62 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       'created',
     ]);
     expect(again.said).toContain(`✓ EKS cluster role: up to date  arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`);
+    expect(await stepsLeft(file)).toBe(0);
+  });
+
+  it('from a config (--interactive): its answers are the defaults, a section it has off can be turned on', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const file = join(cwd, 'mine.yaml');
+    writeFileSync(
+      file,
+      'region: eu-west-1\ncluster: acme-ml\nbucket: acme-data\ntags: { team: ml }\n' +
+        'nodeRole: false\nsystemRole: { name: my-backend }\nworkersRole: { allNamespaces: false }\n' +
+        'projectRoles: [{ project: fraud, domains: [development] }]\n',
+    );
+    const { config } = await loadConfigFile(file);
+    const h = harness(
+      [
+        { select: /Set up Flyte in this account and region/, answer: ENTER },
+        { select: /EKS cluster for Flyte/, answer: ENTER },
+        { input: /S3 bucket/, answer: ENTER },
+        { input: /namespace/, answer: ENTER },
+        { confirm: /^Keep these names\?/, answer: ENTER },
+        { input: /^Tags/, answer: ENTER },
+        { input: /Permissions boundary/, answer: ENTER },
+        { confirm: /Create the EKS cluster role\?/, answer: ENTER },
+        { confirm: /Set up the EKS node role now\?/, answer: true },
+        { confirm: /Create the EKS node role\?/, answer: ENTER },
+        ...FIRST_FIVE.slice(2),
+        { confirm: /Keep these project roles\?/, answer: ENTER },
+        { confirm: /Add another project\?/, answer: ENTER },
+        { select: /The workers role trusts/, answer: ENTER },
+        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { confirm: /Create the project-domain roles\?/, answer: ENTER },
+        { input: /Save the config as/, answer: ENTER },
+        { confirm: /mine\.yaml is the config this wizard started from\. Replace it/, answer: ENTER },
+      ],
+      { start: { config, file: 'mine.yaml' } },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    const asked = (re: RegExp) => h.prompter.asked.find((a) => re.test(a.message))!;
+    expect(asked(/S3 bucket/).default).toBe('acme-data');
+    expect(asked(/^Tags/).default).toBe('team=ml');
+    expect(asked(/The workers role trusts/).answer).toBe('flyte');
+    expect(h.said).toContain('Off in the config (nodeRole: false).');
+    expect(h.said).toContain('  Flyte backend role   my-backend');
+    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeDefined();
+    expect(await readRole(moto.url, 'my-backend')).toBeDefined();
+    const saved = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({
+      bucket: 'acme-data',
+      tags: { team: 'ml' },
+      nodeRole: { name: 'flyte-eks-node-role' },
+      systemRole: { name: 'my-backend' },
+      workersRole: { allNamespaces: false },
+      projectRoles: [{ project: 'fraud', domains: ['development'] }],
+    });
     expect(await stepsLeft(file)).toBe(0);
   });
 

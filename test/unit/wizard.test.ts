@@ -190,6 +190,17 @@ describe('the command line around the wizard', () => {
     };
   }
 
+  it('--help lists the wizard and its flags', async () => {
+    const c = io(false);
+    let out = '';
+    c.io.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    expect(await main(['--help'], c.io)).toBe(0);
+    for (const flag of ['--cluster <name>', '--bucket <name>', '--namespace <name>', '-i, --interactive']) {
+      expect(out).toContain(flag);
+    }
+    expect(out).toContain('Without --config, in a terminal, it is a wizard');
+  });
+
   it('--interactive without a terminal: says so, exit 2', async () => {
     const c = io(false);
     expect(await main(['--interactive'], c.io)).toBe(2);
