@@ -3,10 +3,10 @@
  * question the script does not expect), the engine changes the emulator, and the tests read IAM and the saved
  * config back.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createAwsClients, destroyAwsClients, type CallRecorder } from '../../src/aws/clients.js';
 import { AwsGateway } from '../../src/aws/gateway.js';
@@ -71,6 +71,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     await moto.reset();
     cwd = mkdtempSync(join(tmpdir(), 'fas-wizard-'));
   });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
 
   function harness(
     script: ScriptStep[],

@@ -2,7 +2,7 @@
  * The wizard as an operator meets it: the built binary in a real pseudo-terminal (tmux) against a local AWS
  * (moto), keys typed as a person would, IAM and the saved config read back afterwards.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -27,7 +27,10 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     await moto.reset();
     cwd = mkdtempSync(join(tmpdir(), 'fas-tty-cwd-'));
   });
-  afterEach(() => terminal?.stop());
+  afterEach(() => {
+    terminal?.stop();
+    rmSync(cwd, { recursive: true, force: true });
+  });
 
   const start = (args: string[] = []) => {
     terminal = Terminal.start(args, { endpoint: moto.url, cwd, env: { AWS_REGION: 'eu-west-1' } });

@@ -3,11 +3,11 @@
  * atomic, never replacing without leave), the real prompts driven through streams, profile names, and the
  * command line around the wizard.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { profileNames } from '../../src/aws/profiles.js';
 import { main, type CliIo } from '../../src/cli.js';
 import { parseConfigText } from '../../src/config/load.js';
@@ -18,9 +18,15 @@ import { ROOT } from '../helpers/cli.js';
 
 const EXAMPLE = readFileSync(join(ROOT, 'examples/flyte-aws-setup.yaml'), 'utf8');
 
+const dirs: string[] = [];
 function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'fas-wizard-unit-'));
+  const dir = mkdtempSync(join(tmpdir(), 'fas-wizard-unit-'));
+  dirs.push(dir);
+  return dir;
 }
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('answers are checked with the rules of config files', () => {
   const draft: Draft = { cluster: 'acme', bucket: 'acme-flyte-data' };
