@@ -144,6 +144,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--offline', 'with --dry-run: plan for an empty account, without AWS credentials')
     .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
     .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
+    .option('--cluster <name>', "EKS cluster name (else the config's; the wizard does not ask)")
+    .option('--bucket <name>', "S3 bucket for Flyte (else the config's; the wizard does not ask)")
+    .option('--namespace <name>', "Flyte namespace (else the config's, or flyte; the wizard does not ask)")
+    .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
     .addOption(
       new Option('--concurrency <n>', 'AWS requests in flight at once')
         .argParser(positiveInt('--concurrency', 16))
@@ -151,11 +155,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
+      '\nWithout --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the\n' +
+        'plan, asks, applies, checks, and saves the answers as a config file.\n' +
+        '\nExit codes: 0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
         'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), 130 interrupted.\n\n' +
         'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`).\n' +
         'Other commands: outputs, verify, destroy (flyte-aws-setup <command> --help).\n\n' +
         'Examples:\n' +
+        '  flyte-aws-setup                                              # the wizard\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --dry-run      # show the plan\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --yes          # apply it\n' +
         '  flyte-aws-setup --config examples/flyte-aws-setup.yaml --dry-run --offline\n',

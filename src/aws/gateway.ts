@@ -3,7 +3,12 @@
  * No decisions are made here; errors come out as AwsCallError naming the operation and the resource.
  */
 import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import {
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  ListClustersCommand,
+  ListNodegroupsCommand,
+} from '@aws-sdk/client-eks';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
   AttachRolePolicyCommand,
@@ -317,6 +322,21 @@ export class AwsGateway {
       if (out?.nodegroup?.nodeRole) found.push({ nodegroup, roleArn: out.nodegroup.nodeRole });
     }
     return found;
+  }
+
+  /** The names of the EKS clusters in the region, every page. */
+  async listClusters(): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await this.call(
+        { service: 'eks', operation: 'ListClusters', resource: `region ${this.region}` },
+        () => this.clients.eks.send(new ListClustersCommand({ nextToken })),
+      );
+      names.push(...(out.clusters ?? []));
+      nextToken = out.nextToken;
+    } while (nextToken !== undefined);
+    return names;
   }
 
   async readRole(name: string): Promise<CurrentRole | undefined> {

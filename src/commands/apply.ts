@@ -44,6 +44,11 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       'a run that changes AWS needs credentials; add --dry-run to see the plan',
     );
   }
+  const terminal = io.stdin.isTTY === true && io.stderr.isTTY === true;
+  if (opts.interactive || (opts.config === undefined && terminal && !opts.yes && !opts.dryRun && !opts.json)) {
+    const { runWizardCommand } = await import('../wizard/command.js');
+    return runWizardCommand(opts, io);
+  }
   if (opts.config === undefined) {
     throw new UsageError(
       'no config file given',

@@ -3,7 +3,7 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import { sectionEnabled, type Config } from '../config/schema.js';
+import { sectionEnabled, type Config, type SectionId } from '../config/schema.js';
 import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
@@ -152,6 +152,10 @@ export interface MakePlanOptions {
   /** Plan without AWS: an empty account, placeholder IDs. */
   offline?: boolean;
   concurrency?: number;
+  /** Plan only these sections (the wizard plans one at a time, just before asking about it). */
+  only?: readonly SectionId[];
+  /** Facts already gathered for this config's account and cluster: no STS or EKS call is made again. */
+  facts?: Facts;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -162,11 +166,11 @@ export async function makePlan(
 ): Promise<Plan> {
   if (options.offline || gateway === undefined) {
     const facts = offlineFacts(config);
-    const sections = desiredSections(config, facts);
+    const sections = onlySections(desiredSections(config, facts), options.only);
     return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
   }
-  const facts = await gatherFacts(gateway, config);
-  const sections = desiredSections(config, facts);
+  const facts = options.facts ?? (await gatherFacts(gateway, config));
+  const sections = onlySections(desiredSections(config, facts), options.only);
   const resources = sections.flatMap((s) => s.resources);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const [current, notes] = await Promise.all([
@@ -174,6 +178,10 @@ export async function makePlan(
     providerNotes(gateway, config, facts, sections),
   ]);
   return buildPlan(facts, sections, current, notes);
+}
+
+function onlySections(sections: DesiredSection[], only?: readonly SectionId[]): DesiredSection[] {
+  return only === undefined ? sections : sections.filter((s) => only.includes(s.def.id));
 }
 
 /**

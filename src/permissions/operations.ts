@@ -274,6 +274,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
       'for <prefix>-userflyterole roles)',
   },
   {
+    service: 'eks',
+    operation: 'ListClusters',
+    actions: ['eks:ListClusters'],
+    on: [{ scope: 'account' }],
+    modes: [],
+    why: "the wizard lists the region's clusters to pick from (when refused, it asks for the name); not needed with a config",
+  },
+  {
     service: 'iam',
     operation: 'ListPolicies',
     actions: ['iam:ListPolicies'],

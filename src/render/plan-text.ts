@@ -31,7 +31,7 @@ export function renderFacts(facts: Facts): string {
   return lines.join('\n');
 }
 
-function sectionStatusText(s: SectionPlan, style: Style): string {
+export function sectionStatusText(s: SectionPlan, style: Style): string {
   switch (s.status) {
     case 'create':
       return style.add('create');
@@ -56,16 +56,23 @@ export function renderPlan(plan: Plan, style: Style): string {
     out.push(
       `${style.bold(`${i + 1}. ${section.title}`)}  ${sectionStatusText(section, style)}${security ? `  ${style.warn(`${MARK} security`)}` : ''}`,
     );
-    if (section.waiting) {
-      out.push(`   ${section.waiting.reason}`);
-      out.push(`   ${style.dim('to do:')} ${section.waiting.todo}`);
-    }
-    for (const note of section.notes)
-      out.push(`   ${note.level === 'warn' ? style.warn('warning:') : style.dim('note:')} ${note.message}`);
-    for (const r of section.resources) out.push(...renderResource(r, style).map((l) => `   ${l}`));
+    out.push(...renderSectionBody(section, style));
   });
   out.push('', renderPlanSummary(plan, style));
   return out.join('\n');
+}
+
+/** What one section of a plan will do, without its heading: why it waits, notes, each resource (indented). */
+export function renderSectionBody(section: SectionPlan, style: Style): string[] {
+  const out: string[] = [];
+  if (section.waiting) {
+    out.push(`   ${section.waiting.reason}`);
+    out.push(`   ${style.dim('to do:')} ${section.waiting.todo}`);
+  }
+  for (const note of section.notes)
+    out.push(`   ${note.level === 'warn' ? style.warn('warning:') : style.dim('note:')} ${note.message}`);
+  for (const r of section.resources) out.push(...renderResource(r, style).map((l) => `   ${l}`));
+  return out;
 }
 
 export function planCounts(plan: Plan): {

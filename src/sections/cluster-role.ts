@@ -7,8 +7,9 @@ export const clusterRole: SectionDefinition = {
   id: 'clusterRole',
   title: 'EKS cluster role',
   explain:
-    'The Kubernetes control plane of EKS assumes this role to manage AWS resources for the cluster.\n' +
-    'It trusts eks.amazonaws.com and carries AmazonEKSClusterPolicy. You pass its ARN when you create the cluster.',
+    'The EKS control plane assumes this role to run the cluster: its internal communication and features such\n' +
+    'as autoscaling. It trusts eks.amazonaws.com and carries AmazonEKSClusterPolicy. It must exist before the\n' +
+    'cluster does: creating the cluster takes its ARN.',
   needsCluster: false,
   dependsOn: [],
   desired(ctx) {

@@ -13,8 +13,9 @@ export const nodeRole: SectionDefinition = {
   id: 'nodeRole',
   title: 'EKS node role',
   explain:
-    'The worker nodes, where the workflows run, assume this role: it trusts ec2.amazonaws.com and lets a\n' +
-    'node join the cluster, pull images from ECR and run the VPC CNI. Node groups use its ARN.',
+    'The worker nodes, the EC2 instances where the workflows run, assume this role. It trusts ec2.amazonaws.com\n' +
+    'and carries what a node needs to join the cluster (AmazonEKSWorkerNodePolicy), pull images from ECR\n' +
+    '(AmazonEC2ContainerRegistryReadOnly) and run the pod network (AmazonEKS_CNI_Policy). Node groups take its ARN.',
   needsCluster: false,
   dependsOn: [],
   desired(ctx) {

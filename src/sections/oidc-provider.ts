@@ -6,8 +6,9 @@ export const oidcProvider: SectionDefinition = {
   id: 'oidcProvider',
   title: 'OIDC identity provider',
   explain:
-    "IAM must trust the cluster's OIDC issuer before a Kubernetes service account can assume a role (IRSA).\n" +
-    'This registers the issuer as an identity provider with the audience sts.amazonaws.com.',
+    "With IRSA a Kubernetes service account can assume an IAM role, once IAM trusts the cluster's own OIDC\n" +
+    'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which\n' +
+    'is what `eksctl utils associate-iam-oidc-provider` does in the guide.',
   needsCluster: true,
   dependsOn: [],
   desired(ctx) {

@@ -15,9 +15,9 @@ export const workersRole: SectionDefinition = {
   id: 'workersRole',
   title: 'Flyte workers role',
   explain:
-    'Task pods run as the `default` service account of each project-domain namespace. This role trusts that\n' +
-    'service account (in every namespace when allNamespaces is true, as the documents do) and carries the\n' +
-    'bucket policy.',
+    'Task pods run as the `default` service account of their <project>-<domain> namespace, and this role gives\n' +
+    'them the bucket policy. Which namespaces it trusts is a trade-off: the documents widen it to every namespace\n' +
+    '(`*:default`); a fixed list is tighter but has to grow with every new Flyte project.',
   needsCluster: true,
   dependsOn: ['oidcProvider', 'customPolicy'],
   desired(ctx) {

@@ -22,21 +22,30 @@ export function redact(text: string): string {
   return out;
 }
 
-/** A stream whose `write` redacts text; everything else (isTTY, columns, events) is the stream's own. */
+/**
+ * A stream whose `write` redacts text; everything else (isTTY, columns, events) is the stream's own. The proxy owns
+ * its `write`: a library that hooks it (ora does, to keep its spinner clear of other output) hooks the proxy's,
+ * and its hook ends, through the redacting write, in the stream's own.
+ */
 export function redactingStream<T extends NodeJS.WritableStream>(stream: T): T {
-  const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+  const base = stream.write;
+  const redacting = (chunk: unknown, ...rest: unknown[]): boolean => {
     const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : undefined;
-    return (stream.write as (...args: unknown[]) => boolean).call(
-      stream,
-      text === undefined ? chunk : redact(text),
-      ...rest,
-    );
+    return (base as (...args: unknown[]) => boolean).call(stream, text === undefined ? chunk : redact(text), ...rest);
   };
+  let write: unknown = redacting;
   return new Proxy(stream, {
     get(target, prop) {
       if (prop === 'write') return write;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+    set(target, prop, value) {
+      if (prop === 'write') {
+        write = value;
+        return true;
+      }
+      return Reflect.set(target, prop, value, target);
     },
   });
 }

@@ -107,6 +107,26 @@ describe('secrets never get out', () => {
     expect(stream.isTTY).toBe(true);
     expect(stream.columns).toBe(99);
   });
+
+  it('a library that hooks write (as ora does) wraps the redacting write, without recursion', () => {
+    const secret = 'aSecretSessionToken0123456789';
+    addSecrets(secret);
+    const target = new PassThrough();
+    let written = '';
+    target.on('data', (d: Buffer) => (written += d.toString()));
+    const stream = redactingStream(target);
+    const original = stream.write;
+    let hooked = 0;
+    stream.write = ((chunk: string) => {
+      hooked++;
+      return (original as (c: string) => boolean).call(stream, chunk);
+    }) as typeof stream.write;
+    stream.write(`token ${secret}\n`);
+    stream.write = original;
+    stream.write('after\n');
+    expect(hooked).toBe(1);
+    expect(written).toBe(`token ${REDACTED}\nafter\n`);
+  });
 });
 
 describe('a policy version is never made twice', () => {

@@ -1,0 +1,672 @@
+/**
+ * The wizard's flow in-process against a local AWS (moto): a scripted prompter answers (and fails the test on any
+ * question the script does not expect), the engine changes the emulator, and the tests read IAM and the saved
+ * config back.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { createAwsClients, destroyAwsClients, type CallRecorder } from '../../src/aws/clients.js';
+import { AwsGateway } from '../../src/aws/gateway.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { makePlan } from '../../src/engine/engine.js';
+import { planSteps } from '../../src/engine/model.js';
+import type { Progress } from '../../src/render/progress.js';
+import { plainStyle } from '../../src/render/style.js';
+import { runWizard, type WizardDeps } from '../../src/wizard/wizard.js';
+import { ACCOUNT, clients, createCluster, createVpc, readRole, readVpcDns } from '../helpers/aws.js';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import { AwsCallError } from '../../src/aws/errors.js';
+import { FAKE_KEYS, runCli } from '../helpers/cli.js';
+import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prompter.js';
+
+const skip = motoSkipReason();
+
+const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
+const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
+
+/** Pressing Enter at every question but the bucket (which has no default). */
+const START: ScriptStep[] = [
+  { select: /Set up Flyte in this account and region/, answer: ENTER },
+  { select: /EKS cluster for Flyte/, answer: ENTER },
+  { input: /S3 bucket/, answer: 'acme-flyte-data' },
+  { input: /namespace/, answer: ENTER },
+  { confirm: /Use these names/, answer: ENTER },
+  { input: /^Tags/, answer: ENTER },
+  { input: /Permissions boundary/, answer: ENTER },
+];
+
+const FIRST_FIVE: ScriptStep[] = [
+  { confirm: /Create the EKS cluster role\?/, answer: ENTER },
+  { confirm: /Create the EKS node role\?/, answer: ENTER },
+  { confirm: /Create the OIDC identity provider\?/, answer: ENTER },
+  { confirm: /Create the S3 policy for the Flyte bucket\?/, answer: ENTER },
+  { confirm: /Create the Flyte backend role\?/, answer: ENTER },
+];
+
+const NO_PROJECT: ScriptStep[] = [{ confirm: /Add a project with its own role/, answer: ENTER }];
+
+describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
+  let moto: Moto;
+  let cwd: string;
+  let host: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    // The SDK in this process talks to the emulator, with fake keys and no machine settings.
+    for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: moto.url,
+      ...FAKE_KEYS,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: join(tmpdir(), 'no-such-aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'no-such-aws-credentials'),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
+  });
+  afterAll(async () => moto?.stop());
+  beforeEach(async () => {
+    await moto.reset();
+    cwd = mkdtempSync(join(tmpdir(), 'fas-wizard-'));
+  });
+  afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  function harness(
+    script: ScriptStep[],
+    overrides: Partial<WizardDeps> & { onProgress?: (text: string) => void } = {},
+  ) {
+    const said: string[] = [];
+    const printed: string[] = [];
+    const spinner: string[] = [];
+    const recorders: CallRecorder[] = [];
+    const controller = new AbortController();
+    const prompter = scriptedPrompter(script);
+    const { onProgress, ...rest } = overrides;
+    const progress: Progress = {
+      start: (t) => void (spinner.push(t), onProgress?.(t)),
+      update: (t) => void (spinner.push(t), onProgress?.(t)),
+      clear: () => {},
+      log: (l) => void said.push(l),
+    };
+    const deps: WizardDeps = {
+      prompter,
+      say: (l) => void said.push(l),
+      out: (l) => void printed.push(l),
+      style: plainStyle,
+      outStyle: plainStyle,
+      progress,
+      async connect(region, profile) {
+        const clients = await createAwsClients({ region, ...(profile !== undefined ? { profile } : {}) });
+        recorders.push(clients.recorder);
+        return { gateway: new AwsGateway(clients), close: () => destroyAwsClients(clients) };
+      },
+      defaultRegion: async () => 'eu-west-1',
+      profiles: () => [],
+      cwd,
+      signal: controller.signal,
+      flags: {},
+      timing: { clusterWait: { initialDelayMs: 50, maxDelayMs: 100 } },
+      ...rest,
+    };
+    return {
+      deps,
+      said,
+      printed,
+      spinner,
+      prompter,
+      controller,
+      mutating: () => recorders.flatMap((r) => r.calls.filter((c) => c.mutating)),
+      run: () => runWizard(deps),
+    };
+  }
+
+  /** The plan of a saved config against the emulator: what a `--config FILE --yes` run would change. */
+  async function stepsLeft(file: string): Promise<number> {
+    const { config } = await loadConfigFile(file);
+    const clients = await createAwsClients({ region: config.region! });
+    try {
+      return planSteps(await makePlan(config, new AwsGateway(clients))).length;
+    } finally {
+      destroyAwsClients(clients);
+    }
+  }
+
+  it('the full walk with the defaults and one project: IAM as the documents say, a config that repeats it', async () => {
+    host = (await createCluster(moto.url, 'acme-ml')).replace('https://', '');
+    const h = harness([
+      START[0]!,
+      START[1]!,
+      {
+        input: /S3 bucket/,
+        answer: 'acme-flyte-data',
+        rejected: [
+          { answer: 'Bad_Bucket', error: /^bucket: may only hold lower-case letters, digits, dots and hyphens/ },
+          { answer: 'ab', error: /^bucket: must be 3 to 63 characters, not 2/ },
+        ],
+      },
+      ...START.slice(3),
+      ...FIRST_FIVE,
+      { confirm: /Add a project with its own role/, answer: true },
+      {
+        input: /Project name/,
+        answer: 'fraud',
+        rejected: [{ answer: 'Fraud', error: /projectRoles\[0\]\.project: must be a DNS label/ }],
+      },
+      { checkbox: /Domains of fraud/, answer: ENTER },
+      {
+        input: /Extra managed policy ARNs/,
+        answer: ATHENA,
+        rejected: [{ answer: 'AmazonAthenaFullAccess', error: /must be a managed policy ARN/ }],
+      },
+      { confirm: /Add another project/, answer: ENTER },
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the project-domain roles\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    // The seven sections, then the cluster VPC's DNS check: the emulator's cluster names no VPC, so nothing to do.
+    // Global access is not offered: there is no <prefix>-userflyterole role.
+    expect(outcome.results.map((r) => r.outcome)).toEqual([...Array(7).fill('created'), 'unchanged']);
+
+    // Who and where were shown before anything else.
+    expect(h.said).toContain(`  Account    ${ACCOUNT}`);
+    expect(h.said.some((l) => /Caller +arn:aws:sts::/.test(l))).toBe(true);
+    expect(h.said).toContain('  Partition  aws');
+    // Each section explained, planned and checked with its ARN.
+    expect(h.said.some((l) => l.includes('AmazonEKSClusterPolicy. It must exist before the'))).toBe(true);
+    expect(h.said).toContain('   [+] role flyte-eks-cluster-role');
+    expect(h.said).toContain(`✓ EKS cluster role: created  arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`);
+    // The broad choice is marked, the default explained.
+    const trust = h.prompter.asked.find((a) => a.message === 'The workers role trusts')!;
+    expect(trust.choices![0]).toMatch(/Every namespace \(\*:default\).*\(!\) broad/);
+    expect(trust.choices).toContain(
+      "The Flyte namespace and the projects' (flyte, fraud-development, fraud-staging, fraud-production)",
+    );
+    expect(trust.answer).toBe('all');
+    expect(h.said.join('\n')).toMatch(/Suggested: every namespace\. Flyte makes <project>-<domain> namespaces/);
+
+    const workers = await readRole(moto.url, 'flyte-workers-role');
+    expect(workers!.trust.Statement[0]!.Condition).toEqual({
+      StringEquals: { [`${host}:aud`]: 'sts.amazonaws.com' },
+      StringLike: { [`${host}:sub`]: 'system:serviceaccount:*:default' },
+    });
+    const fraud = await readRole(moto.url, 'flyte-fraud-role');
+    expect(fraud!.attached).toEqual([ATHENA, POLICY_ARN].sort());
+    expect(fraud!.trust.Statement[0]!.Condition!.StringEquals![`${host}:sub`]).toEqual([
+      'system:serviceaccount:fraud-development:default',
+      'system:serviceaccount:fraud-staging:default',
+      'system:serviceaccount:fraud-production:default',
+    ]);
+    expect((await readRole(moto.url, 'flyte-system-role'))!.attached).toEqual([POLICY_ARN]);
+
+    const file = join(cwd, 'flyte-aws-setup.yaml');
+    expect(outcome.configFile).toBe(file);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^# flyte-aws-setup config, saved by the wizard/);
+    expect(text).toContain('npx flyte-aws-setup --config flyte-aws-setup.yaml --yes');
+    expect(parse(text)).toEqual({
+      region: 'eu-west-1',
+      accountId: ACCOUNT,
+      cluster: 'acme-ml',
+      bucket: 'acme-flyte-data',
+      namespace: 'flyte',
+      clusterRole: { name: 'flyte-eks-cluster-role' },
+      nodeRole: { name: 'flyte-eks-node-role' },
+      oidcProvider: true,
+      customPolicy: { name: 'flyte-custom-policy' },
+      systemRole: { name: 'flyte-system-role', serviceAccount: 'flyte-backend-flyte-binary' },
+      workersRole: { name: 'flyte-workers-role', serviceAccount: 'default', allNamespaces: true },
+      projectRoles: [{ project: 'fraud', domains: ['development', 'staging', 'production'], extraPolicies: [ATHENA] }],
+    });
+    expect(await stepsLeft(file)).toBe(0);
+
+    // The summary: the saved file, the command that repeats it, the next step.
+    const summary = h.printed.join('\n');
+    expect(summary).toContain('Config saved: flyte-aws-setup.yaml');
+    expect(summary).toContain('npx flyte-aws-setup --config flyte-aws-setup.yaml --yes');
+    expect(summary).toContain('npx flyte-aws-setup outputs --config flyte-aws-setup.yaml');
+    expect(summary).toContain('helm install flyte-backend flyteorg/flyte-binary -n flyte --values');
+  });
+
+  it('the narrow trust choices map to the config keys, and flags skip their questions', async () => {
+    host = (await createCluster(moto.url, 'acme-ml')).replace('https://', '');
+    const h = harness(
+      [
+        START[0]!,
+        // No cluster, bucket or namespace question: the flags answered them.
+        { confirm: /Use these names/, answer: ENTER },
+        { input: /^Tags/, answer: 'team=ml, cost-center=42' },
+        { input: /Permissions boundary/, answer: 'arn:aws:iam::aws:policy/PowerUserAccess' },
+        ...FIRST_FIVE.map((s) => ({ ...s, confirm: /Create the/ })),
+        { confirm: /Add a project with its own role/, answer: true },
+        { input: /Project name/, answer: 'fraud' },
+        { checkbox: /Domains of fraud/, answer: ['development'] },
+        { input: /Extra managed policy ARNs/, answer: ENTER },
+        { confirm: /Add another project/, answer: ENTER },
+        { select: /The workers role trusts/, pick: /projects'/ },
+        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { confirm: /Create the project-domain roles\?/, answer: ENTER },
+        {
+          input: /Save the config as/,
+          answer: 'ml/flyte.yaml',
+          rejected: [
+            { answer: 'flyte.txt', error: /must end in \.yaml, \.yml or \.json/ },
+            { answer: 'nowhere/flyte.yaml', error: /^there is no directory .*nowhere$/ },
+          ],
+        },
+      ],
+      { flags: { region: 'eu-west-1', cluster: 'acme-ml', bucket: 'acme-flyte-data', namespace: 'flyte-prod' } },
+    );
+    mkdirSync(join(cwd, 'ml'));
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    expect(h.prompter.asked[0]!.choices).toEqual(['Yes, continue', 'Use another AWS profile', 'No, stop here']);
+
+    const workers = await readRole(moto.url, 'flyte-workers-role');
+    expect(workers!.trust.Statement[0]!.Condition).toEqual({
+      StringEquals: {
+        [`${host}:aud`]: 'sts.amazonaws.com',
+        [`${host}:sub`]: [
+          'system:serviceaccount:flyte-prod:default',
+          'system:serviceaccount:fraud-development:default',
+        ],
+      },
+    });
+    expect(workers!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
+    expect(workers!.tags).toEqual({ team: 'ml', 'cost-center': '42', 'managed-by': 'flyte-aws-setup' });
+    const saved = parse(readFileSync(join(cwd, 'ml/flyte.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(saved.workersRole).toEqual({
+      name: 'flyte-workers-role',
+      serviceAccount: 'default',
+      allNamespaces: false,
+      namespaces: ['fraud-development'],
+    });
+    expect(saved).toMatchObject({
+      namespace: 'flyte-prod',
+      tags: { team: 'ml', 'cost-center': '42' },
+      permissionsBoundary: 'arn:aws:iam::aws:policy/PowerUserAccess',
+    });
+    expect(await stepsLeft(join(cwd, 'ml/flyte.yaml'))).toBe(0);
+  });
+
+  it("Union and the VPC: global access offered for a *-userflyterole role, the VPC's DNS turned on when agreed", async () => {
+    const { iam } = clients(moto.url);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'acme-userflyterole',
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+        Tags: [{ Key: 'owner', Value: 'union' }],
+      }),
+    );
+    const vpc = await createVpc(moto.url, { hostnames: false, support: true });
+    await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
+    const h = harness([
+      ...START,
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { select: /Attach the bucket policy to every Union task/, pick: /^Yes, to acme-userflyterole/ },
+      { confirm: /Apply these changes to the Union global access\?/, answer: ENTER },
+      { confirm: /Turn enableDnsHostnames on now\?/, answer: ENTER },
+      { confirm: /Apply these changes to the cluster VPC DNS\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    // Global access: No is the default, and the broad choice is marked.
+    const offer = h.prompter.asked.find((a) => /every Union task/.test(a.message))!;
+    expect(offer.default).toMatch(/no-global-access/);
+    expect(offer.choices!.join('\n')).toMatch(/\(!\) every task of every project gets it/);
+    const role = await readRole(moto.url, 'acme-userflyterole');
+    expect(role).toMatchObject({ attached: [POLICY_ARN], tags: { owner: 'union' } });
+    expect(await readVpcDns(moto.url, vpc.vpcId)).toEqual({ enableDnsSupport: true, enableDnsHostnames: true });
+    const saved = parse(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({ globalAccess: { role: 'acme-userflyterole' }, vpcDns: 'fix' });
+    expect(await stepsLeft(join(cwd, 'flyte-aws-setup.yaml'))).toBe(0);
+  });
+
+  it('without the right to list clusters, the cluster name is asked', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const h = harness(
+      [
+        START[0]!,
+        { input: /EKS cluster name \(an existing one, or the one you will create\)/, answer: 'acme-ml' },
+        // The point is the question about the cluster: stop at the next one.
+        { interrupt: /S3 bucket/ },
+      ],
+      {
+        async connect(region, profile) {
+          const clients = await createAwsClients({ region, ...(profile !== undefined ? { profile } : {}) });
+          const gateway = new AwsGateway(clients);
+          gateway.listClusters = async () => {
+            throw new AwsCallError('access denied: eks:ListClusters', 'AccessDeniedException', {
+              service: 'eks',
+              operation: 'ListClusters',
+            });
+          };
+          return { gateway, close: () => destroyAwsClients(clients) };
+        },
+      },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    expect(h.said.join('\n')).toMatch(/The EKS clusters cannot be listed \(access denied: eks:ListClusters\)/);
+  });
+
+  it('who and where: another region, a profile that does not work, then the default credential chain', async () => {
+    const h = harness(
+      [
+        { select: /Set up Flyte in this account and region/, pick: /^Use another region/ },
+        {
+          input: /^AWS region/,
+          answer: 'eu-central-1',
+          rejected: [{ answer: 'europe', error: /^region: must be an AWS region code such as eu-west-1/ }],
+        },
+        { select: /Set up Flyte in this account and region/, pick: /^Use another AWS profile/ },
+        { select: /^AWS profile/, answer: 'admin' },
+        { select: /^What now\?/, pick: /^Use another AWS profile/ },
+        { select: /^AWS profile/, pick: /default credential chain/ },
+        { select: /Set up Flyte in this account and region/, answer: ENTER },
+        { input: /Name of the EKS cluster you will create/, answer: 'central' },
+        { interrupt: /S3 bucket/ },
+      ],
+      { profiles: () => ['default', 'admin'] },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    // Shown for each identity that answered: the first region, the second, the second with the default chain.
+    expect(h.said.filter((l) => l.startsWith('  Region '))).toEqual([
+      '  Region     eu-west-1',
+      '  Region     eu-central-1',
+      '  Region     eu-central-1',
+    ]);
+    // The profile is offered (from the test's list) but is in no AWS config file: the tool says so.
+    expect(h.said.join('\n')).toMatch(
+      /error: the AWS profile "admin" does not exist in the AWS config or credentials file \(profile admin, region eu-central-1\)/,
+    );
+    expect(h.prompter.asked.find((a) => a.message === 'What now?')!.choices![0]).toBe('Try again');
+    expect(h.said).toContain('  Profile    (none: the default credential chain)');
+  });
+
+  it('a skipped section is left out of AWS and of the saved config; an existing file is not replaced', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    writeFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'keep: me\n');
+    const h = harness([
+      ...START,
+      { confirm: /Create the EKS cluster role\?/, answer: ENTER },
+      { confirm: /Create the EKS node role\?/, answer: false },
+      ...FIRST_FIVE.slice(2),
+      ...NO_PROJECT,
+      { select: /The workers role trusts/, pick: /Only the Flyte namespace/ },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+      { confirm: /flyte-aws-setup\.yaml exists\. Replace it\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    expect(h.prompter.asked.at(-1)!.default).toBe('flyte-aws-setup-2.yaml');
+    expect(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')).toBe('keep: me\n');
+    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeUndefined();
+    const saved = parse(readFileSync(join(cwd, 'flyte-aws-setup-2.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(saved.nodeRole).toBe(false);
+    expect(saved.workersRole).toMatchObject({ allNamespaces: false });
+    expect(saved).not.toHaveProperty('projectRoles');
+    expect(h.said).toContain('Skipped; the saved config says nodeRole: false (change it there to do it later).');
+    expect(await stepsLeft(join(cwd, 'flyte-aws-setup-2.yaml'))).toBe(0);
+  });
+
+  it('a cluster not created yet: the cluster and node roles, how to create it, then waits for it', async () => {
+    await createCluster(moto.url, 'other-team');
+    let created: Promise<string> | undefined;
+    const h = harness([
+      START[0]!,
+      { select: /EKS cluster for Flyte/, pick: /^Not created yet/ },
+      { input: /Name of the EKS cluster you will create/, answer: 'later-ml' },
+      ...START.slice(2),
+      ...FIRST_FIVE.slice(0, 2),
+      { select: /Wait for the cluster/, answer: ENTER },
+      {
+        input: /Save the config as/,
+        answer: ENTER,
+        // Someone creates the cluster while the wizard waits.
+        then: () => {
+          created = new Promise((resolve) => setTimeout(resolve, 300)).then(() => createCluster(moto.url, 'later-ml'));
+        },
+      },
+      ...FIRST_FIVE.slice(2),
+      ...NO_PROJECT,
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    await created;
+    expect(outcome.exitCode).toBe(0);
+    const text = h.said.join('\n');
+    expect(text).toContain(
+      `aws eks create-cluster --name later-ml --region eu-west-1 --role-arn arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`,
+    );
+    expect(text).toContain(`Its node groups take the node role: arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`);
+    expect(h.spinner.some((t) => /later-ml to become ACTIVE: not created yet/.test(t))).toBe(true);
+    expect(text).toMatch(/✓ The EKS cluster later-ml is ready; its OIDC issuer is https:\/\/oidc\.eks\./);
+    expect(outcome.results.map((r) => r.outcome)).toEqual([...Array(6).fill('created'), 'unchanged']);
+    // Saved before the wait, saved again at the end without asking (one save question only).
+    expect(h.prompter.asked.filter((a) => /Save the config/.test(a.message))).toHaveLength(1);
+    expect(await stepsLeft(join(cwd, 'flyte-aws-setup.yaml'))).toBe(0);
+  });
+
+  it('stop and continue later from the saved config: exit 3, then the wizard again from that file', async () => {
+    // No cluster at all in the region: the wizard asks for the name of the one to create, without a list.
+    const first = harness([
+      START[0]!,
+      { input: /Name of the EKS cluster you will create/, answer: 'later-ml' },
+      ...START.slice(2),
+      ...FIRST_FIVE.slice(0, 2),
+      { select: /Wait for the cluster/, pick: /^Stop now/ },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const stopped = await first.run();
+    first.prompter.expectDone();
+    expect(stopped.exitCode).toBe(3);
+    const file = join(cwd, 'flyte-aws-setup.yaml');
+    expect(first.printed.join('\n')).toContain(
+      'When it is ACTIVE, continue with:  npx flyte-aws-setup --config flyte-aws-setup.yaml --interactive',
+    );
+
+    await createCluster(moto.url, 'later-ml');
+    const { config } = await loadConfigFile(file);
+    const again = harness(
+      [
+        { select: /Set up Flyte in this account and region/, answer: ENTER },
+        { select: /EKS cluster for Flyte/, answer: ENTER },
+        { input: /S3 bucket/, answer: ENTER },
+        { input: /namespace/, answer: ENTER },
+        { confirm: /Use these names/, answer: ENTER },
+        { input: /^Tags/, answer: ENTER },
+        { input: /Permissions boundary/, answer: ENTER },
+        // The cluster and node roles are up to date: no question.
+        ...FIRST_FIVE.slice(2),
+        ...NO_PROJECT,
+        { select: /The workers role trusts/, answer: ENTER },
+        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { input: /Save the config as/, answer: ENTER },
+        { confirm: /is the config this wizard started from\. Replace it/, answer: ENTER },
+      ],
+      { start: { config, file: 'flyte-aws-setup.yaml' } },
+    );
+    const done = await again.run();
+    again.prompter.expectDone();
+    expect(done.exitCode).toBe(0);
+    expect(again.prompter.asked.find((a) => /S3 bucket/.test(a.message))!.default).toBe('acme-flyte-data');
+    expect(done.results.map((r) => r.outcome)).toEqual([
+      'unchanged',
+      'unchanged',
+      'created',
+      'created',
+      'created',
+      'created',
+      'unchanged',
+    ]);
+    expect(again.said).toContain(`✓ EKS cluster role: up to date  arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`);
+    expect(await stepsLeft(file)).toBe(0);
+  });
+
+  it('from a config (--interactive): its answers are the defaults, a section it has off can be turned on', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const file = join(cwd, 'mine.yaml');
+    writeFileSync(
+      file,
+      'region: eu-west-1\ncluster: acme-ml\nbucket: acme-data\ntags: { team: ml }\n' +
+        'nodeRole: false\nsystemRole: { name: my-backend }\nworkersRole: { allNamespaces: false }\n' +
+        'projectRoles: [{ project: fraud, domains: [development] }]\n',
+    );
+    const { config } = await loadConfigFile(file);
+    const h = harness(
+      [
+        { select: /Set up Flyte in this account and region/, answer: ENTER },
+        { select: /EKS cluster for Flyte/, answer: ENTER },
+        { input: /S3 bucket/, answer: ENTER },
+        { input: /namespace/, answer: ENTER },
+        { confirm: /^Keep these names\?/, answer: ENTER },
+        { input: /^Tags/, answer: ENTER },
+        { input: /Permissions boundary/, answer: ENTER },
+        { confirm: /Create the EKS cluster role\?/, answer: ENTER },
+        { confirm: /Set up the EKS node role now\?/, answer: true },
+        { confirm: /Create the EKS node role\?/, answer: ENTER },
+        ...FIRST_FIVE.slice(2),
+        { confirm: /Keep these project roles\?/, answer: ENTER },
+        { confirm: /Add another project\?/, answer: ENTER },
+        { select: /The workers role trusts/, answer: ENTER },
+        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { confirm: /Create the project-domain roles\?/, answer: ENTER },
+        { input: /Save the config as/, answer: ENTER },
+        { confirm: /mine\.yaml is the config this wizard started from\. Replace it/, answer: ENTER },
+      ],
+      { start: { config, file: 'mine.yaml' } },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    const asked = (re: RegExp) => h.prompter.asked.find((a) => re.test(a.message))!;
+    expect(asked(/S3 bucket/).default).toBe('acme-data');
+    expect(asked(/^Tags/).default).toBe('team=ml');
+    expect(asked(/The workers role trusts/).answer).toBe('flyte');
+    expect(h.said).toContain('Off in the config (nodeRole: false).');
+    expect(h.said).toContain('  Flyte backend role   my-backend');
+    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeDefined();
+    expect(await readRole(moto.url, 'my-backend')).toBeDefined();
+    const saved = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    expect(saved).toMatchObject({
+      bucket: 'acme-data',
+      tags: { team: 'ml' },
+      nodeRole: { name: 'flyte-eks-node-role' },
+      systemRole: { name: 'my-backend' },
+      workersRole: { allNamespaces: false },
+      projectRoles: [{ project: 'fraud', domains: ['development'] }],
+    });
+    expect(await stepsLeft(file)).toBe(0);
+  });
+
+  it('a failing section stops the walk: the error, what was done, the answers kept to run again (exit 1)', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const missing = 'arn:aws:iam::aws:policy/NoSuchPolicyAnywhere';
+    const h = harness([
+      ...START,
+      ...FIRST_FIVE,
+      { confirm: /Add a project with its own role/, answer: true },
+      { input: /Project name/, answer: 'fraud' },
+      { checkbox: /Domains of fraud/, answer: ENTER },
+      { input: /Extra managed policy ARNs/, answer: missing },
+      { confirm: /Add another project/, answer: ENTER },
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the project-domain roles\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(1);
+    expect(outcome.results.at(-1)!.outcome).toBe('failed');
+    const text = h.said.join('\n');
+    expect(text).toContain('✗ Project-domain roles: FAILED');
+    expect(text).toContain(`AttachRolePolicy: not found on role flyte-fraud-role (${missing})`);
+    expect(h.printed.join('\n')).toContain('The setup stopped at the failure above.');
+    const saved = parse(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(saved.projectRoles).toEqual([
+      { project: 'fraud', domains: ['development', 'staging', 'production'], extraPolicies: [missing] },
+    ]);
+  });
+
+  it('Ctrl-C at a question: exit 130, says what was applied, writes no config', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const h = harness([...START, ...FIRST_FIVE.slice(0, 2), { interrupt: /Create the OIDC identity provider/ }]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    const text = h.said.join('\n');
+    expect(text).toContain('Interrupted.');
+    expect(text).toContain('Before the interrupt, these changes were made in AWS:');
+    expect(text).toContain(`✓ EKS node role: created  arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`);
+    expect(text).toContain('No config file was written.');
+    expect(readdirSync(cwd)).toEqual([]);
+    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeDefined();
+  });
+
+  it('Ctrl-C while a section is applied: the call in flight completes, the rest is reported, exit 130', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const interrupt = new AbortController();
+    const h = harness([...START, ...FIRST_FIVE], {
+      signal: interrupt.signal,
+      onProgress: (text) => {
+        if (text.includes('creating role flyte-system-role')) interrupt.abort();
+      },
+    });
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    const system = await readRole(moto.url, 'flyte-system-role');
+    expect(system).toBeDefined();
+    expect(system!.attached).toEqual([]);
+    const text = h.said.join('\n');
+    expect(text).toContain('role flyte-system-role: done CreateRole; still to do AttachRolePolicy');
+    expect(text).toContain(`✓ S3 policy for the Flyte bucket: created  ${POLICY_ARN}`);
+    expect(readdirSync(cwd)).toEqual([]);
+    // Nothing after the interrupt was called.
+    expect(
+      h
+        .mutating()
+        .map((c) => c.operation)
+        .at(-1),
+    ).toBe('CreateRole');
+  });
+
+  it('re-running the saved config with the CLI makes no change', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const h = harness([
+      ...START,
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /trusts/, answer: ENTER },
+      { confirm: /workers/, answer: ENTER },
+      { input: /Save/, answer: ENTER },
+    ]);
+    expect((await h.run()).exitCode).toBe(0);
+    const run = await runCli(['--config', join(cwd, 'flyte-aws-setup.yaml'), '--yes'], { endpoint: moto.url });
+    expect(run.code).toBe(0);
+    expect(run.mutating).toEqual([]);
+    expect(existsSync(join(cwd, 'flyte-aws-setup.yaml'))).toBe(true);
+  });
+});
