@@ -3,8 +3,8 @@
  * output streams and styles, progress, and, unless offline, the AWS clients and gateway. Commands call
  * `openContext`, do their work, and `close()` it in a `finally`.
  */
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';
-import { AwsGateway } from '../aws/gateway.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from '../cli.js';
 import { loadConfigFile, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -64,6 +64,12 @@ export interface AwsContext {
 
 /** The SDK clients for the config's region and profile, with `--debug` call lines and `--max-attempts`. */
 export async function openAws(config: Config, opts: AwsCliOptions, output: Output): Promise<AwsContext> {
+  // The AWS SDK is loaded here, not on import: runs that need no AWS (`--dry-run --offline`, a config with
+  // mistakes) do without it.
+  const [{ createAwsClients, destroyAwsClients }, { AwsGateway }] = await Promise.all([
+    import('../aws/clients.js'),
+    import('../aws/gateway.js'),
+  ]);
   const debug = opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
   const clients = await createAwsClients({
     ...(config.region !== undefined ? { region: config.region } : {}),
