@@ -30,7 +30,7 @@ interface Variant {
   name: string;
   tarball: string;
   packed: { size: number; unpackedSize: number; entryCount: number };
-  install?: { ms: number; bytes: number; files: number; packages: number; bin: string };
+  install?: { ms: number; bytes: number; files: number; packages: number; bin: string; downloaded?: number };
 }
 
 function npm(argv: string[], cwd: string): string {
@@ -114,7 +114,14 @@ function install(variant: Variant, work: string): void {
   const packages = readdirSync(modules)
     .filter((n) => !n.startsWith('.'))
     .flatMap((n) => (n.startsWith('@') ? readdirSync(join(modules, n)) : [n])).length;
-  variant.install = { ms, ...tree(modules), packages, bin: join(modules, 'flyte-aws-setup/bin/flyte-aws-setup.js') };
+  variant.install = {
+    ms,
+    ...tree(modules),
+    packages,
+    bin: join(modules, 'flyte-aws-setup/bin/flyte-aws-setup.js'),
+    // With an empty cache, what npm put in it is what it fetched (the tarballs, and the registry's metadata).
+    ...(args.cold ? { downloaded: tree(join(work, `${variant.name}-cache`)).bytes } : {}),
+  };
 }
 
 function median(xs: number[]): number {
@@ -154,6 +161,7 @@ async function main(): Promise<void> {
     const config = join(ROOT, 'examples/flyte-aws-setup.yaml');
     const offline = cliEnv({}, work, join(work, 'calls.jsonl'));
     const cases = [
+      { name: 'node -e 0 (for scale)', argv: ['-e', '0'], env: offline, plain: true },
       { name: '--version', argv: ['--version'], env: offline },
       { name: '--help', argv: ['--help'], env: offline },
       { name: '--dry-run --offline', argv: ['--config', config, '--dry-run', '--offline'], env: offline },
@@ -174,7 +182,7 @@ async function main(): Promise<void> {
       for (let i = -2; i < RUNS; i++) {
         for (const c of cases) {
           for (const v of variants) {
-            const ms = await time([v.install!.bin, ...c.argv], c.env);
+            const ms = await time('plain' in c ? c.argv : [v.install!.bin, ...c.argv], c.env);
             if (i >= 0) times.set(`${v.name} ${c.name}`, [...(times.get(`${v.name} ${c.name}`) ?? []), ms]);
           }
         }
@@ -203,6 +211,9 @@ function report(variants: Variant[], cases: { name: string }[], times: Map<strin
     row('`npm install --omit=dev`: files', (v) => String(v.install!.files)),
     row('`npm install --omit=dev`: size on disk', (v) => kib(v.install!.bytes)),
     row('`npm install --omit=dev`: time', (v) => `${(v.install!.ms / 1000).toFixed(1)} s`),
+    ...(args.cold
+      ? [row('`npm install --omit=dev`: fetched into the empty cache', (v) => kib(v.install!.downloaded!))]
+      : []),
     ...cases.map((c) => row(`\`${c.name}\``, (v) => `${median(times.get(`${v.name} ${c.name}`)!).toFixed(0)} ms`)),
   ];
   console.log(out.join('\n'));
