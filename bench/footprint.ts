@@ -209,7 +209,7 @@ function report(variants: Variant[], cases: { name: string }[], times: Map<strin
     row('unpacked size', (v) => kib(v.packed.unpackedSize)),
     row('`npm install --omit=dev`: packages', (v) => String(v.install!.packages)),
     row('`npm install --omit=dev`: files', (v) => String(v.install!.files)),
-    row('`npm install --omit=dev`: size on disk', (v) => kib(v.install!.bytes)),
+    row('`npm install --omit=dev`: size of the files', (v) => kib(v.install!.bytes)),
     row('`npm install --omit=dev`: time', (v) => `${(v.install!.ms / 1000).toFixed(1)} s`),
     ...(args.cold
       ? [row('`npm install --omit=dev`: fetched into the empty cache', (v) => kib(v.install!.downloaded!))]
