@@ -1,6 +1,6 @@
-// Writes schema/flyte-aws-setup.schema.json from the config schema in the code (run after `npm run build`).
+// Writes schema/flyte-aws-setup.schema.json from the config schema in the code (run with tsx: `npm run schema`).
 import { writeFileSync } from 'node:fs';
-import { configJsonSchema } from '../dist/config/schema.js';
+import { configJsonSchema } from '../src/config/schema.js';
 
 const file = new URL('../schema/flyte-aws-setup.schema.json', import.meta.url);
 writeFileSync(file, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);

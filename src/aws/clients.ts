@@ -14,12 +14,18 @@ import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { UserError } from '../errors.js';
 import { addSecrets } from '../util/secrets.js';
 import { profileNames } from './profiles.js';
+import { limiter } from '../util/concurrency.js';
 
 export interface AwsOptions {
   region?: string;
   profile?: string;
   /** Attempts per call, first one included (SDK standard retry with backoff). */
   maxAttempts?: number;
+  /**
+   * AWS requests in flight at once, over all clients; more wait their turn. A call keeps its place through its
+   * retries and their backoff, so throttling slows the run down instead of adding requests. Absent: no bound.
+   */
+  maxInFlight?: number;
   /** Receives one line per call for `--debug`. Never given credentials. */
   debug?: (line: string) => void;
 }
@@ -104,6 +110,18 @@ function instrument(client: AnyClient, service: string, recorder: CallRecorder, 
   );
 }
 
+/**
+ * Calls wait for a place before anything else (so the recorder counts what is sent). The initialize step wraps the
+ * SDK's retry middleware: a call keeps its place until its last attempt is done.
+ */
+function bound(client: AnyClient, limit: ReturnType<typeof limiter>): void {
+  client.middlewareStack.add((next) => (args) => limit(() => next(args)), {
+    step: 'initialize',
+    priority: 'high',
+    name: 'flyteAwsSetupInFlightLimit',
+  });
+}
+
 export async function createAwsClients(options: AwsOptions, recorder = new CallRecorder()): Promise<AwsClients> {
   // The SDK warns on Node 20 that its future releases will need Node 22. That is for whoever picks SDK versions
   // (this package, which supports Node >= 20.19 with the versions it ships), not for the operator running it.
@@ -154,6 +172,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     recorder,
   };
   sts.destroy();
+  const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
   for (const [service, client] of [
     ['sts', clients.sts],
     ['iam', clients.iam],
@@ -162,6 +181,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ['ec2', clients.ec2],
   ] as const) {
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
+    if (limit) bound(client as unknown as AnyClient, limit);
   }
   return clients;
 }

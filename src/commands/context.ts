@@ -3,11 +3,12 @@
  * output streams and styles, progress, and, unless offline, the AWS clients and gateway. Commands call
  * `openContext`, do their work, and `close()` it in a `finally`.
  */
-import { createAwsClients, destroyAwsClients, type AwsClients } from '../aws/clients.js';
-import { AwsGateway } from '../aws/gateway.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from '../cli.js';
 import { loadConfigFile, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../render/progress.js';
 import { colorEnabled, makeStyle, type Style } from '../render/style.js';
@@ -62,13 +63,27 @@ export interface AwsContext {
   close(): void;
 }
 
-/** The SDK clients for the config's region and profile, with `--debug` call lines and `--max-attempts`. */
-export async function openAws(config: Config, opts: AwsCliOptions, output: Output): Promise<AwsContext> {
+/**
+ * The SDK clients for the config's region and profile, with `--debug` call lines, `--max-attempts`, and at most
+ * `--concurrency` requests in flight.
+ */
+export async function openAws(
+  config: Config,
+  opts: AwsCliOptions & { concurrency?: number },
+  output: Output,
+): Promise<AwsContext> {
+  // The AWS SDK is loaded here, not on import: runs that need no AWS (`--dry-run --offline`, a config with
+  // mistakes) do without it.
+  const [{ createAwsClients, destroyAwsClients }, { AwsGateway }] = await Promise.all([
+    import('../aws/clients.js'),
+    import('../aws/gateway.js'),
+  ]);
   const debug = opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
   const clients = await createAwsClients({
     ...(config.region !== undefined ? { region: config.region } : {}),
     ...(config.profile !== undefined ? { profile: config.profile } : {}),
     ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}),
+    maxInFlight: opts.concurrency ?? DEFAULT_CONCURRENCY,
     ...(debug ? { debug } : {}),
   });
   return { clients, gateway: new AwsGateway(clients), close: () => destroyAwsClients(clients) };

@@ -18,10 +18,27 @@ export function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> 
   };
 }
 
-/** `Promise.all(items.map(fn))` with at most `max` running at once; results keep the order of `items`. */
+/**
+ * `Promise.all(items.map(fn))` with at most `max` running at once; results keep the order of `items`. Once one
+ * fails, the items not yet started are not started (the result is that first failure either way): a run that has
+ * failed sends no more requests, and under throttling adds none to it.
+ */
 export async function mapLimit<T, R>(items: readonly T[], max: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const limit = limiter(max);
-  return Promise.all(items.map((item) => limit(() => fn(item))));
+  let failed: { error: unknown } | undefined;
+  return Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        if (failed) throw failed.error;
+        try {
+          return await fn(item);
+        } catch (error) {
+          failed ??= { error };
+          throw error;
+        }
+      }),
+    ),
+  );
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,85 @@
+// Builds the published CLI with esbuild: src/cli.ts and everything it imports, the dependencies included, into
+// dist/cli.js and the chunks it imports lazily (the commands, the AWS SDK, the prompts), minified, with source maps.
+// The package then has no runtime dependencies: `npx flyte-aws-setup` fetches one small tarball, and the AWS SDK
+// version is the one tested here, whatever the registry holds later.
+//
+//   node scripts/build.mjs            build dist/
+//   node scripts/build.mjs --no-minify  readable output, for looking into the bundle
+//
+// Beside the code it writes dist/THIRD-PARTY-LICENSES.md (the licenses of the bundled packages, which their
+// licenses ask to keep with copies) and build/metafile.json (which inputs went into which output file; the tests
+// read it to check what `--help` loads; it is not published).
+import { build } from 'esbuild';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const minify = !process.argv.includes('--no-minify');
+const dist = join(root, 'dist');
+
+rmSync(dist, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/cli.ts' },
+  outdir: 'dist',
+  bundle: true,
+  // Code splitting keeps `await import()` lazy: `--help` and `--version` load dist/cli.js and nothing of the SDK.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  // The SDK's ES module builds (smaller after tree-shaking than its CommonJS ones).
+  mainFields: ['module', 'main'],
+  // CommonJS dependencies (commander, yaml) call require() for Node built-ins; give the ES module output one.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+  define: { FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version) },
+  minify,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+});
+
+mkdirSync(join(root, 'build'), { recursive: true });
+writeFileSync(join(root, 'build/metafile.json'), JSON.stringify(result.metafile));
+writeFileSync(join(dist, 'THIRD-PARTY-LICENSES.md'), thirdPartyLicenses(Object.keys(result.metafile.inputs)));
+
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
+const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
+console.log(
+  `built dist/cli.js and ${outputs.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
+);
+
+/** The bundled packages, each with its license text; packages with the same text share one copy. */
+function thirdPartyLicenses(inputs) {
+  const dirs = new Set();
+  for (const input of inputs) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) dirs.add(m[1]);
+  }
+  const byText = new Map();
+  for (const dir of [...dirs].sort()) {
+    const meta = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+    const file = readdirSync(join(root, dir)).find((f) => /^licen[cs]e(\.|$)/i.test(f));
+    const text = file
+      ? readFileSync(join(root, dir, file), 'utf8').trim()
+      : `(no license file; package.json says ${meta.license})`;
+    const entry = byText.get(text) ?? { text, packages: [] };
+    entry.packages.push(`${meta.name}@${meta.version} (${meta.license ?? 'see text'})`);
+    byText.set(text, entry);
+  }
+  const parts = [
+    `# Third-party software in ${pkg.name}\n`,
+    `dist/ bundles these ${dirs.size} packages. Their licenses follow, each after the packages it covers.\n`,
+  ];
+  for (const { text, packages } of byText.values()) {
+    parts.push(`## ${packages.join(', ')}\n\n\`\`\`\n${text}\n\`\`\`\n`);
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,82 @@
+/**
+ * The AWS calls of the documents' whole setup (examples/flyte-aws-setup.yaml: seven sections, one project with
+ * three domains), counted per operation from the CLI's call log. These numbers are deterministic against the
+ * emulator (it answers at once, so no read-back has to wait for IAM); `npm run bench` reports them beside the
+ * timings, which are not tested.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecord } from '../../src/aws/clients.js';
+import { createCluster } from '../helpers/aws.js';
+import { join } from 'node:path';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+
+const skip = motoSkipReason();
+
+function byOperation(calls: CallRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of calls) out[`${c.service}:${c.operation}`] = (out[`${c.service}:${c.operation}`] ?? 0) + 1;
+  return out;
+}
+
+// What the config holds: 5 roles (cluster, node, system, workers, fraud), 1 OIDC provider, 1 policy; 8 policy
+// attachments (cluster 1, node 3, system 1, workers 1, fraud 2).
+const ROLES = 5;
+const ATTACHMENTS = 8;
+
+// Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
+// ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists).
+const PLAN_ON_EMPTY = {
+  'sts:GetCallerIdentity': 1,
+  'eks:DescribeCluster': 1,
+  'iam:GetRole': ROLES,
+  'iam:ListAttachedRolePolicies': ROLES,
+  'iam:GetOpenIDConnectProvider': 1,
+  'iam:GetPolicy': 1,
+};
+
+describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
+  let moto: Moto;
+  const args = ['--config', join(ROOT, 'examples/flyte-aws-setup.yaml')];
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    await createCluster(moto.url, 'acme-ml');
+  });
+  afterAll(async () => moto?.stop());
+
+  it('plan, fresh setup, re-run: exact counts per operation', async () => {
+    const plan = await runCli([...args, '--dry-run'], { endpoint: moto.url });
+    expect(plan.code).toBe(0);
+    expect(byOperation(plan.calls)).toEqual(PLAN_ON_EMPTY);
+
+    const fresh = await runCli([...args, '--yes'], { endpoint: moto.url });
+    expect(fresh.code).toBe(0);
+    // The plan's reads, the permission preflight (one simulation of the plan's changes; the emulator cannot answer
+    // it, so the run says so and goes on), one mutating call per resource created and per attachment, then each
+    // resource read back once (the policy with its default version).
+    expect(byOperation(fresh.calls)).toEqual({
+      'iam:SimulatePrincipalPolicy': 1,
+      'sts:GetCallerIdentity': 1,
+      'eks:DescribeCluster': 1,
+      'iam:GetRole': ROLES * 2,
+      'iam:ListAttachedRolePolicies': ROLES * 2,
+      'iam:GetOpenIDConnectProvider': 2,
+      'iam:GetPolicy': 2,
+      'iam:GetPolicyVersion': 1,
+      'iam:CreateRole': ROLES,
+      'iam:AttachRolePolicy': ATTACHMENTS,
+      'iam:CreateOpenIDConnectProvider': 1,
+      'iam:CreatePolicy': 1,
+    });
+    expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
+    expect(fresh.calls).toHaveLength(43);
+
+    const rerun = await runCli([...args, '--yes'], { endpoint: moto.url });
+    expect(rerun.code).toBe(0);
+    expect(rerun.mutating).toEqual([]);
+    expect(byOperation(rerun.calls)).toEqual({ ...PLAN_ON_EMPTY, 'iam:GetPolicyVersion': 1 });
+    expect(rerun.calls).toHaveLength(15);
+    expect(rerun.calls.length).toBeLessThanOrEqual(20);
+  });
+});

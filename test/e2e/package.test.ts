@@ -1,0 +1,80 @@
+/**
+ * The published package: one bundle with no runtime dependencies, so `npm install --omit=dev` of the tarball (what
+ * `npx flyte-aws-setup` does) fetches nothing else. Checks the built files and what `npm pack` would publish.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+
+interface Metafile {
+  inputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
+  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
+}
+
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
+  devDependencies: Record<string, string>;
+  bin: Record<string, string>;
+};
+const meta = JSON.parse(readFileSync(join(ROOT, 'build/metafile.json'), 'utf8')) as Metafile;
+
+/** The packages the sources import (from the bundler's view of them). */
+function importedPackages(): string[] {
+  const names = new Set<string>();
+  for (const [file, input] of Object.entries(meta.inputs)) {
+    if (!file.startsWith('src/')) continue;
+    for (const i of input.imports) {
+      const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i.path);
+      if (m) names.add(m[1]!);
+    }
+  }
+  return [...names].sort();
+}
+
+describe('the published package', () => {
+  it('has no runtime dependencies: what the sources import is bundled, and a devDependency', () => {
+    expect(pkg.dependencies ?? {}).toEqual({});
+    const imported = importedPackages();
+    expect(imported).toContain('@aws-sdk/client-iam');
+    expect(imported).toContain('commander');
+    for (const name of imported) expect(Object.keys(pkg.devDependencies)).toContain(name);
+  });
+
+  it('the built files import only Node built-ins and each other', () => {
+    const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+    const external = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => i.external));
+    const notBuiltin = external.map((i) => i.path).filter((p) => !builtins.has(p));
+    expect(notBuiltin).toEqual([]);
+    const internal = Object.values(meta.outputs).flatMap((o) => o.imports.filter((i) => !i.external));
+    for (const i of internal) expect(Object.keys(meta.outputs)).toContain(i.path);
+  });
+
+  it('npm pack publishes the bin, every built chunk, the licenses and the schema, and no source maps', () => {
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    expect(files).toContain(Object.values(pkg.bin)[0]!.replace(/^\.\//, ''));
+    expect(files).toContain('dist/THIRD-PARTY-LICENSES.md');
+    expect(files).toContain('schema/flyte-aws-setup.schema.json');
+    const built = Object.keys(meta.outputs).filter((f) => f.endsWith('.js'));
+    expect(built).toContain('dist/cli.js');
+    for (const f of built) expect(files).toContain(f);
+    expect(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('build/'))).toEqual([]);
+  });
+
+  it('keeps the license of every bundled package', () => {
+    const text = readFileSync(join(ROOT, 'dist/THIRD-PARTY-LICENSES.md'), 'utf8');
+    for (const name of importedPackages()) {
+      const version = (
+        JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+      ).version;
+      expect(text).toContain(`${name}@${version}`);
+    }
+  });
+});

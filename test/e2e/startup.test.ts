@@ -1,0 +1,95 @@
+/**
+ * Start-up: `--help` and `--version` load the entry of the built CLI and nothing of the AWS SDK, the prompt library
+ * or the config parsers; the SDK loads only when a run talks to AWS. Checked by recording every module the process
+ * loads (a Node module hook) and looking up what each built file holds in build/metafile.json. No timing here:
+ * `npm run bench` measures the start-up.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
+
+interface Metafile {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+}
+
+const meta = JSON.parse(readFileSync(join(ROOT, 'build/metafile.json'), 'utf8')) as Metafile;
+const RECORDER = pathToFileURL(join(ROOT, 'test/helpers/import-recorder.mjs')).href;
+const home = mkdtempSync(join(tmpdir(), 'fas-startup-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+/** The npm packages whose code is in a built file (per the bundler's metafile). */
+function packagesIn(output: string): Set<string> {
+  const inputs = meta.outputs[output]?.inputs;
+  if (inputs === undefined) throw new Error(`${output} is not in build/metafile.json: rebuild (npm run build)`);
+  const names = new Set<string>();
+  for (const input of Object.keys(inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) names.add(m[1]!);
+  }
+  return names;
+}
+
+/** Run the built CLI; the built files it loaded (relative to the package) and the packages in them. */
+function loaded(args: string[], env: Record<string, string> = {}) {
+  const record = join(home, `loaded-${Math.random().toString(36).slice(2)}.txt`);
+  writeFileSync(record, '');
+  const run = spawnSync(process.execPath, ['--import', RECORDER, BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...cliEnv({}, home, join(home, 'calls.jsonl')), IMPORT_RECORD_FILE: record, ...env },
+  });
+  const files = readFileSync(record, 'utf8')
+    .split('\n')
+    .filter((url) => url.startsWith('file:'))
+    .map((url) => relative(ROOT, fileURLToPath(url)));
+  const built = files.filter((f) => f.startsWith('dist/'));
+  const packages = new Set(built.flatMap((f) => [...packagesIn(f)]));
+  return { run, files, built, packages };
+}
+
+const HEAVY = ['@aws-sdk/client-iam', '@aws-sdk/client-sts', '@aws-sdk/client-eks', '@inquirer/prompts', 'zod', 'yaml'];
+
+describe('start-up of the built CLI', () => {
+  it('the heavy packages are in the bundle, so the checks below can see them', () => {
+    const all = new Set(Object.keys(meta.outputs).flatMap((o) => [...packagesIn(o)]));
+    for (const p of HEAVY) expect(all).toContain(p);
+  });
+
+  it.each([['--version'], ['--help']])('%s loads the entry and no heavy package', (flag) => {
+    const { run, files, built, packages } = loaded([flag]);
+    expect(run.status).toBe(0);
+    expect(files[0]).toBe('bin/flyte-aws-setup.js');
+    expect(built).toContain('dist/cli.js');
+    expect(built.some((f) => f.startsWith('dist/chunks/apply-'))).toBe(false);
+    expect([...packages]).toEqual(['commander']);
+  });
+
+  it('--dry-run --offline loads the config parsers but not the AWS SDK', () => {
+    const { run, packages } = loaded(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline']);
+    expect(run.status).toBe(0);
+    expect(packages).toContain('zod');
+    expect(packages).toContain('yaml');
+    expect([...packages].filter((p) => p.startsWith('@aws-sdk/') || p.startsWith('@inquirer/'))).toEqual([]);
+  });
+
+  it('a run that calls AWS loads the SDK (the recording sees lazily loaded chunks)', () => {
+    // Nothing listens on port 9: the first call fails at once, after the SDK has loaded.
+    const { run, packages } = loaded(
+      ['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--max-attempts', '1'],
+      {
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+        AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('could not reach AWS');
+    expect(packages).toContain('@aws-sdk/client-iam');
+    expect(packages).toContain('@aws-sdk/client-sts');
+    expect(packages).not.toContain('@inquirer/prompts');
+  });
+});

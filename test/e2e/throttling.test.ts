@@ -1,0 +1,94 @@
+/**
+ * Throttling: when IAM answers every request with `Throttling`, the CLI keeps to its bound on requests in flight,
+ * tries each call no more than --max-attempts times (the SDK's standard retry mode, with backoff), starts no new
+ * reads once one has failed, and stops with a message saying what to do. STS and EKS are the emulator; IAM is a
+ * local server that throttles everything and counts what reaches it.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCluster } from '../helpers/aws.js';
+import { join } from 'node:path';
+import { ROOT, runCli } from '../helpers/cli.js';
+import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+
+const skip = motoSkipReason();
+
+const THROTTLED = `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>
+<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>`;
+
+/** An IAM endpoint that throttles every request, after a short pause so that concurrent requests overlap. */
+function throttlingIam() {
+  const stats = { requests: 0, inFlight: 0, maxInFlight: 0 };
+  const server: Server = createServer((req, res) => {
+    stats.requests++;
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    req.resume();
+    req.on('end', () => {
+      setTimeout(() => {
+        stats.inFlight--;
+        res.writeHead(400, { 'content-type': 'text/xml' }).end(THROTTLED);
+      }, 30);
+    });
+  });
+  return {
+    stats,
+    reset: () => Object.assign(stats, { requests: 0, inFlight: 0, maxInFlight: 0 }),
+    listen: () =>
+      new Promise<string>((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+      ),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe.skipIf(skip !== undefined)('under IAM throttling', () => {
+  let moto: Moto;
+  const iam = throttlingIam();
+  let iamUrl: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    await createCluster(moto.url, 'acme-ml');
+    iamUrl = await iam.listen();
+  });
+  afterAll(async () => {
+    await iam.close();
+    await moto?.stop();
+  });
+
+  it.each([
+    [2, 2],
+    [4, 2],
+  ])('--concurrency %i --max-attempts %i: bounded, no retry storm, a clear message', async (concurrency, attempts) => {
+    iam.reset();
+    const run = await runCli(
+      [
+        '--config',
+        join(ROOT, 'examples/flyte-aws-setup.yaml'),
+        '--yes',
+        '--concurrency',
+        String(concurrency),
+        '--max-attempts',
+        String(attempts),
+      ],
+      { endpoint: moto.url, env: { AWS_ENDPOINT_URL_IAM: iamUrl } },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`AWS kept throttling`);
+    expect(run.stderr).toContain(`after ${attempts} attempts`);
+    expect(run.mutating).toEqual([]);
+
+    const iamCalls = run.calls.filter((c) => c.service === 'iam').length;
+    // Every call tried exactly --max-attempts times, never more.
+    expect(iam.stats.requests).toBe(iamCalls * attempts);
+    // Never more requests in flight than --concurrency.
+    expect(iam.stats.maxInFlight).toBeGreaterThan(1);
+    expect(iam.stats.maxInFlight).toBeLessThanOrEqual(concurrency);
+    // Once a read has failed no new one starts: fewer calls than the 13 reads of the whole plan (5 roles with
+    // their attached policies, the provider, the policy).
+    expect(iamCalls).toBeLessThanOrEqual(2 * concurrency);
+  });
+});

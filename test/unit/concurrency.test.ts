@@ -1,0 +1,58 @@
+/** The concurrency helpers the engine and the AWS clients use to bound what is in flight. */
+import { describe, expect, it } from 'vitest';
+import { limiter, mapLimit } from '../../src/util/concurrency.js';
+
+const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
+
+describe('limiter', () => {
+  it('runs at most max tasks at once, first in first out', async () => {
+    const limit = limiter(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3, 4, 5].map((n) =>
+        limit(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          order.push(n);
+          await tick();
+          running--;
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('frees the place of a task that failed', async () => {
+    const limit = limiter(1);
+    await expect(limit(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(limit(async () => 'next')).resolves.toBe('next');
+  });
+});
+
+describe('mapLimit', () => {
+  it('keeps the order of the items', async () => {
+    const out = await mapLimit([30, 10, 20], 2, async (ms) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return ms;
+    });
+    expect(out).toEqual([30, 10, 20]);
+  });
+
+  it('starts no item after one has failed, and rejects with that first failure', async () => {
+    const started: number[] = [];
+    const run = mapLimit([1, 2, 3, 4, 5, 6], 2, async (n) => {
+      started.push(n);
+      await tick();
+      if (n === 1) throw new Error('throttled');
+      await tick();
+      return n;
+    });
+    await expect(run).rejects.toThrow('throttled');
+    // Let anything still queued have its turn: none of it may start.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(started).toEqual([1, 2]);
+  });
+});
