@@ -19,14 +19,14 @@ export function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> 
 }
 
 /**
- * `Promise.all(items.map(fn))` with at most `max` running at once; results keep the order of `items`. Once one
- * fails, the items not yet started are not started (the result is that first failure either way): a run that has
- * failed sends no more requests, and under throttling adds none to it.
+ * `fn` over `items`, at most `max` at once; results keep the order of `items`. Once one fails, no new one starts,
+ * and the ones already started are let finish (nothing goes on behind the caller's back), then the first error is
+ * thrown.
  */
 export async function mapLimit<T, R>(items: readonly T[], max: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const limit = limiter(max);
   let failed: { error: unknown } | undefined;
-  return Promise.all(
+  const settled = await Promise.allSettled(
     items.map((item) =>
       limit(async () => {
         if (failed) throw failed.error;
@@ -39,6 +39,8 @@ export async function mapLimit<T, R>(items: readonly T[], max: number, fn: (item
       }),
     ),
   );
+  if (failed) throw failed.error;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -76,19 +76,20 @@ describe.skipIf(skip !== undefined)('under IAM throttling', () => {
       ],
       { endpoint: moto.url, env: { AWS_ENDPOINT_URL_IAM: iamUrl } },
     );
-    expect(run.code).toBe(1);
+    const seen = JSON.stringify({ calls: run.calls, iam: iam.stats, stderr: run.stderr });
+    expect(run.code, seen).toBe(1);
     expect(run.stderr).toContain(`AWS kept throttling`);
     expect(run.stderr).toContain(`after ${attempts} attempts`);
     expect(run.mutating).toEqual([]);
 
     const iamCalls = run.calls.filter((c) => c.service === 'iam').length;
     // Every call tried exactly --max-attempts times, never more.
-    expect(iam.stats.requests).toBe(iamCalls * attempts);
+    expect(iam.stats.requests, seen).toBe(iamCalls * attempts);
     // Never more requests in flight than --concurrency.
-    expect(iam.stats.maxInFlight).toBeGreaterThan(1);
-    expect(iam.stats.maxInFlight).toBeLessThanOrEqual(concurrency);
+    expect(iam.stats.maxInFlight, seen).toBeGreaterThan(1);
+    expect(iam.stats.maxInFlight, seen).toBeLessThanOrEqual(concurrency);
     // Once a read has failed no new one starts: fewer calls than the 13 reads of the whole plan (5 roles with
     // their attached policies, the provider, the policy).
-    expect(iamCalls).toBeLessThanOrEqual(2 * concurrency);
+    expect(iamCalls, seen).toBeLessThanOrEqual(2 * concurrency);
   });
 });

@@ -55,4 +55,17 @@ describe('mapLimit', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(started).toEqual([1, 2]);
   });
+
+  it('lets the items already started finish before it rejects: nothing goes on after the error', async () => {
+    const finished: number[] = [];
+    const run = mapLimit([1, 2], 2, async (n) => {
+      if (n === 1) throw new Error('refused');
+      await new Promise((r) => setTimeout(r, 30));
+      finished.push(n);
+      return n;
+    });
+    await expect(run).rejects.toThrow('refused');
+    // Item 2 was in flight when item 1 failed: it has finished by the time the error comes out.
+    expect(finished).toEqual([2]);
+  });
 });
