@@ -8,7 +8,7 @@
  */
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway, CallerIdentity } from '../aws/gateway.js';
-import { DEFAULT_NAMES, USER_FLYTE_ROLE_SUFFIX, type Config, type SectionId } from '../config/schema.js';
+import { USER_FLYTE_ROLE_SUFFIX, type Config, type SectionId } from '../config/schema.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
 import { applyPlan, type ApplyHost, type ApplyOptions, type SectionResult } from '../engine/apply.js';
 import { waitForCluster, type WaitForClusterOptions } from '../engine/cluster-wait.js';
@@ -26,6 +26,8 @@ import { InterruptedByUser, type Prompter } from './prompter.js';
 import { askProjects, askSettings, askWorkersTrust } from './questions.js';
 import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
 import { rule, wrap } from './text.js';
+import { handOff } from '../commands/outputs.js';
+import { join, relative } from 'node:path';
 
 export interface WizardFlags {
   region?: string;
@@ -608,13 +610,47 @@ class Walk {
     }
     out(`Run it again without questions (it changes nothing when AWS still matches):`);
     out(`  npx flyte-aws-setup --config ${file.shown} --yes`);
+    const handoff = await this.handOff(file.shown);
+    return { exitCode: handoff, configFile: file.path, results: this.results };
+  }
+
+  /**
+   * The hand-off files for Flyte (Helm values with the role ARNs, cluster resource attributes, ServiceAccounts),
+   * as `outputs` writes them; a file that differs from what would be written is replaced only if the user says so.
+   */
+  private async handOff(configShown: string): Promise<number> {
+    const { out, outStyle } = this.deps;
+    const config = draftConfig(this.draft);
+    const arns = new Map<string, string>();
+    for (const r of this.results) {
+      if (!['created', 'updated', 'unchanged'].includes(r.outcome)) continue;
+      for (const x of r.resources) if (x.kind === 'role') arns.set(x.name, x.arn);
+    }
+    const union = config.globalAccess !== false || config.projectRoles.some((p) => p.userFlyteRolePolicy);
+    const outDir = relative(process.cwd(), join(this.deps.cwd, 'flyte-aws-setup-out')) || '.';
     out('');
-    out(s.bold('Next: install Flyte with these roles'));
-    out(`  npx flyte-aws-setup outputs --config ${file.shown}     # writes the Helm values (role ARNs, bucket)`);
-    out(
-      `  helm install flyte-backend flyteorg/flyte-binary -n ${this.draft.namespace ?? DEFAULT_NAMES.namespace} --values <values file>`,
+    const outcome = await handOff(
+      {
+        config,
+        facts: this.facts!,
+        arns,
+        sections: this.results,
+        rerun: `flyte-aws-setup --config ${configShown} --yes`,
+      },
+      {
+        outDir: outDir.startsWith('.') || outDir.startsWith('/') ? outDir : `./${outDir}`,
+        flavor: union ? 'union' : 'flyte',
+      },
+      { write: out, style: outStyle },
+      {
+        confirmReplace: (f) =>
+          this.deps.prompter.confirm({
+            message: `${f.shown} differs from what would be written now. Replace it?`,
+            default: false,
+          }),
+      },
     );
-    return { exitCode: ExitCode.Success, configFile: file.path, results: this.results };
+    return outcome.code;
   }
 
   /** Save the answers (asking where the first time); later saves in the same run replace that file. */

@@ -230,8 +230,14 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const summary = h.printed.join('\n');
     expect(summary).toContain('Config saved: flyte-aws-setup.yaml');
     expect(summary).toContain('npx flyte-aws-setup --config flyte-aws-setup.yaml --yes');
-    expect(summary).toContain('npx flyte-aws-setup outputs --config flyte-aws-setup.yaml');
-    expect(summary).toContain('helm install flyte-backend flyteorg/flyte-binary -n flyte --values');
+    // The hand-off files for Flyte are written with the ARNs, and the next command names them.
+    expect(summary).toMatch(/Hand-off files in .*flyte-aws-setup-out/);
+    expect(summary).toMatch(
+      /helm install flyte-backend flyteorg\/flyte-binary --namespace flyte .*flyte-binary-values\.yaml/,
+    );
+    const values = readFileSync(join(cwd, 'flyte-aws-setup-out', 'flyte-binary-values.yaml'), 'utf8');
+    expect(values).toContain(`arn:aws:iam::${ACCOUNT}:role/flyte-system-role`);
+    expect(values).toContain(`arn:aws:iam::${ACCOUNT}:role/flyte-workers-role`);
   });
 
   it('the narrow trust choices map to the config keys, and flags skip their questions', async () => {
@@ -332,6 +338,29 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const saved = parse(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')) as Record<string, unknown>;
     expect(saved).toMatchObject({ globalAccess: { role: 'acme-userflyterole' }, vpcDns: 'fix' });
     expect(await stepsLeft(join(cwd, 'flyte-aws-setup.yaml'))).toBe(0);
+  });
+
+  it('a hand-off file changed by hand is replaced only when the user says so (the default keeps it, exit 4)', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const values = join(cwd, 'flyte-aws-setup-out', 'flyte-binary-values.yaml');
+    mkdirSync(join(cwd, 'flyte-aws-setup-out'));
+    writeFileSync(values, '# my own edits\n');
+    const h = harness([
+      ...START,
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+      { confirm: /flyte-binary-values\.yaml differs from what would be written now\. Replace it\?/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(4);
+    expect(readFileSync(values, 'utf8')).toBe('# my own edits\n');
+    expect(h.printed.join('\n')).toMatch(/KEPT +.*flyte-binary-values\.yaml/);
+    // The files that were not there are written.
+    expect(existsSync(join(cwd, 'flyte-aws-setup-out', 'flyte-core-values.yaml'))).toBe(true);
   });
 
   it('without the right to list clusters, the cluster name is asked', async () => {
