@@ -129,7 +129,11 @@ export async function applyPlan(
       return limit(() => runSection(section, state, host));
     })();
     byId.set(section.id, promise);
-    void promise.then((r) => emitter(index, r));
+    // A section that throws (a host whose question fails) rejects applyPlan below; this report only needs results.
+    promise.then(
+      (r) => emitter(index, r),
+      () => {},
+    );
   });
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));

@@ -15,7 +15,8 @@ import {
 import { samePolicy } from '../../src/policy/compare.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, clients, createCluster, readPolicy, readProvider, readRole } from '../helpers/aws.js';
-import { FAKE_KEYS, ROOT, runCli, writeConfig } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, FAKE_KEYS, ROOT, runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
@@ -419,6 +420,17 @@ describe('runs that need no AWS at all', () => {
     expect(run.calls).toEqual([]);
     expect(run.stdout).toContain('Offline plan');
     expect(run.stdout).toContain('Plan: 7 to create, 0 to change, 0 up to date.');
+  });
+
+  it('a reader that stops early (| head) is not an error', async () => {
+    const child = spawn(process.execPath, [BIN, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The reader is gone before the command writes (as `| head` is, once it has its lines).
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('bad config: every problem with its key, exit 2, no stack trace, no AWS call', async () => {

@@ -339,6 +339,19 @@ describe('the engine with mocked AWS', () => {
     });
   });
 
+  it('a host whose question throws makes applyPlan reject with that error, and nothing is left unhandled', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    const host = {
+      confirmSection: async () => {
+        throw new Error('the terminal went away');
+      },
+    };
+    await expect(applyPlan(plan, m.gateway, host, FAST)).rejects.toThrow('the terminal went away');
+    expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
+  });
+
   it('does not call UpdateAssumeRolePolicy when only the spelling of the trust differs', async () => {
     const m = mockAws();
     const config = parseConfigText(
