@@ -6,7 +6,7 @@
  * emulator, and AWS_MAX_ATTEMPTS / AWS_RETRY_MODE.
  */
 import { appendFileSync } from 'node:fs';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -71,7 +71,13 @@ export interface AwsClients {
   iamOnce: IAMClient;
   eks: EKSClient;
   sts: STSClient;
-  ec2: EC2Client;
+  /**
+   * EC2, loaded on first use: only the cluster VPC's DNS check needs it, and its SDK is larger than the others
+   * together.
+   */
+  ec2(): Promise<EC2Client>;
+  /** Clients made on first use, for `destroyAwsClients`. */
+  lazy: { destroy(): void }[];
   region: string;
   profile?: string;
   recorder: CallRecorder;
@@ -161,24 +167,33 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     return c;
   };
   const withRegion = { ...common, region, credentials };
+  const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
+  let ec2: Promise<EC2Client> | undefined;
+  const lazy: { destroy(): void }[] = [];
   const clients: AwsClients = {
     sts: new STSClient(withRegion),
     iam: new IAMClient(withRegion),
     iamOnce: new IAMClient({ ...withRegion, maxAttempts: 1 }),
     eks: new EKSClient(withRegion),
-    ec2: new EC2Client(withRegion),
+    ec2: () =>
+      (ec2 ??= import('./ec2.js').then(({ EC2Client }) => {
+        const client = new EC2Client(withRegion);
+        instrument(client as unknown as AnyClient, 'ec2', recorder, options.debug);
+        if (limit) bound(client as unknown as AnyClient, limit);
+        lazy.push(client);
+        return client;
+      })),
     region,
     ...(profile !== undefined ? { profile } : {}),
     recorder,
+    lazy,
   };
   sts.destroy();
-  const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
   for (const [service, client] of [
     ['sts', clients.sts],
     ['iam', clients.iam],
     ['iam', clients.iamOnce],
     ['eks', clients.eks],
-    ['ec2', clients.ec2],
   ] as const) {
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
     if (limit) bound(client as unknown as AnyClient, limit);
@@ -191,5 +206,5 @@ export function destroyAwsClients(clients: AwsClients): void {
   clients.iam.destroy();
   clients.iamOnce.destroy();
   clients.eks.destroy();
-  clients.ec2.destroy();
+  for (const client of clients.lazy) client.destroy();
 }

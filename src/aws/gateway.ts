@@ -2,7 +2,6 @@
  * The thin AWS layer: reads AWS into the engine's data, and performs a plan's steps, one SDK call each.
  * No decisions are made here; errors come out as AwsCallError naming the operation and the resource.
  */
-import { DescribeSubnetsCommand, DescribeVpcAttributeCommand, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
   DescribeNodegroupCommand,
@@ -183,7 +182,10 @@ export class AwsGateway {
     if (subnetIds.length === 0) return undefined;
     const out = await this.call(
       { service: 'ec2', operation: 'DescribeSubnets', resource: `subnets ${subnetIds.join(', ')}` },
-      () => this.clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds })),
+      async () => {
+        const [ec2, { DescribeSubnetsCommand }] = await Promise.all([this.clients.ec2(), import('./ec2.js')]);
+        return ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }));
+      },
     );
     return out.Subnets?.find((s) => s.VpcId !== undefined)?.VpcId;
   }
@@ -194,7 +196,10 @@ export class AwsGateway {
       try {
         const out = await this.call(
           { service: 'ec2', operation: 'DescribeVpcAttribute', resource: `${vpcId} ${attribute}` },
-          () => this.clients.ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: attribute })),
+          async () => {
+            const [ec2, { DescribeVpcAttributeCommand }] = await Promise.all([this.clients.ec2(), import('./ec2.js')]);
+            return ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: attribute }));
+          },
         );
         const value = attribute === 'enableDnsSupport' ? out.EnableDnsSupport : out.EnableDnsHostnames;
         return value?.Value ?? false;
@@ -630,15 +635,19 @@ export class AwsGateway {
         );
         return;
       case 'ModifyVpcAttribute':
-        await this.call({ service: 'ec2', operation: step.op, resource: `${step.vpcId} ${step.attribute}` }, () =>
-          this.clients.ec2.send(
-            new ModifyVpcAttributeCommand({
-              VpcId: step.vpcId,
-              ...(step.attribute === 'enableDnsSupport'
-                ? { EnableDnsSupport: { Value: true } }
-                : { EnableDnsHostnames: { Value: true } }),
-            }),
-          ),
+        await this.call(
+          { service: 'ec2', operation: step.op, resource: `${step.vpcId} ${step.attribute}` },
+          async () => {
+            const [ec2, { ModifyVpcAttributeCommand }] = await Promise.all([this.clients.ec2(), import('./ec2.js')]);
+            return ec2.send(
+              new ModifyVpcAttributeCommand({
+                VpcId: step.vpcId,
+                ...(step.attribute === 'enableDnsSupport'
+                  ? { EnableDnsSupport: { Value: true } }
+                  : { EnableDnsHostnames: { Value: true } }),
+              }),
+            );
+          },
         );
         return;
       case 'DetachRolePolicy':

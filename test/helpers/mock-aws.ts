@@ -43,7 +43,8 @@ export function mockAws(options: { partition?: string; account?: string; region?
     iamOnce: new IAMClient({ region, credentials, maxAttempts: 1 }),
     eks: new EKSClient({ region, credentials }),
     sts: new STSClient({ region, credentials }),
-    ec2: new EC2Client({ region, credentials }),
+    ec2: async () => new EC2Client({ region, credentials }),
+    lazy: [],
     region,
     recorder: new CallRecorder(''),
   };

@@ -14,18 +14,32 @@ import { permissionPolicy, SELF, type PermissionFacts } from '../../src/permissi
 import type { PolicyStatement } from '../../src/policy/document.js';
 import { ROOT, writeConfig } from '../helpers/cli.js';
 
-/** `service:Operation` for every `new XxxCommand(` in a source file, the service from its `@aws-sdk/client-*` import. */
-export function sentCommands(source: string): string[] {
-  const serviceOf = new Map<string, string>();
-  for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([\w-]+)'/g)) {
-    for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
-      if (name) serviceOf.set(name.split(/\s+as\s+/).pop()!, m[2]!);
+/**
+ * Command name -> AWS service, from every `import { ... } from '@aws-sdk/client-*'` and `export { ... } from` of
+ * the sources (a module may re-export commands that another imports lazily). A name two services share is left
+ * out, so that it cannot be counted for the wrong one.
+ */
+export function commandServices(sources: string[]): Map<string, string> {
+  const found = new Map<string, Set<string>>();
+  for (const source of sources) {
+    for (const m of source.matchAll(
+      /(?:import|export)\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([\w-]+)'/g,
+    )) {
+      for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+        if (!name) continue;
+        const local = name.split(/\s+as\s+/).pop()!;
+        found.set(local, (found.get(local) ?? new Set()).add(m[2]!));
+      }
     }
   }
+  return new Map([...found].flatMap(([name, services]) => (services.size === 1 ? [[name, [...services][0]!]] : [])));
+}
+
+/** `service:Operation` for every `new XxxCommand(` in a source file (`?` when its service is not known). */
+export function sentCommands(source: string, services = commandServices([source])): string[] {
   const out: string[] = [];
   for (const m of source.matchAll(/new\s+(\w+)Command\s*\(/g)) {
-    const service = serviceOf.get(`${m[1]}Command`);
-    out.push(`${service ?? '?'}:${m[1]}`);
+    out.push(`${services.get(`${m[1]}Command`) ?? '?'}:${m[1]}`);
   }
   return out;
 }
@@ -36,7 +50,9 @@ function sourceFiles(dir: string): string[] {
   );
 }
 
-const SENT = new Set(sourceFiles(join(ROOT, 'src')).flatMap((f) => sentCommands(readFileSync(f, 'utf8'))));
+const SOURCES = sourceFiles(join(ROOT, 'src')).map((f) => readFileSync(f, 'utf8'));
+const SERVICES = commandServices(SOURCES);
+const SENT = new Set(SOURCES.flatMap((source) => sentCommands(source, SERVICES)));
 const TABLE = new Set(AWS_OPERATIONS.map((o) => `${o.service}:${o.operation}`));
 
 describe('the operation table covers every AWS call of the code', () => {
@@ -44,6 +60,17 @@ describe('the operation table covers every AWS call of the code', () => {
     const added = `import { EKSClient, CreateNodegroupCommand } from '@aws-sdk/client-eks';\nawait eks.send(new CreateNodegroupCommand({}));`;
     expect(sentCommands(added)).toEqual(['eks:CreateNodegroup']);
     expect(TABLE.has('eks:CreateNodegroup')).toBe(false);
+  });
+
+  it('a command imported lazily through a module that re-exports it still counts', () => {
+    const services = commandServices([
+      "export { EC2Client, ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';",
+      "const { ModifyVpcAttributeCommand } = await import('./ec2.js');\nawait ec2.send(new ModifyVpcAttributeCommand({}));",
+    ]);
+    expect(sentCommands('await ec2.send(new ModifyVpcAttributeCommand({}));', services)).toEqual([
+      'ec2:ModifyVpcAttribute',
+    ]);
+    expect(sentCommands('await x.send(new UnknownThingCommand({}));', services)).toEqual(['?:UnknownThing']);
   });
 
   it('finds the calls of src/ (the scan is not empty)', () => {
