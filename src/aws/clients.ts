@@ -65,8 +65,9 @@ export class CallRecorder {
 export interface AwsClients {
   iam: IAMClient;
   /**
-   * IAM without SDK retries, for the one call that is not idempotent (CreatePolicyVersion: a retry after a lost
-   * answer would add a second version). The engine retries it itself, after reading what the first try did.
+   * IAM without SDK retries: for the one call that is not idempotent (CreatePolicyVersion: a retry after a lost
+   * answer would add a second version; the engine retries it itself, after reading what the first try did), and for
+   * the advisory permission check, which is skipped when it cannot be made.
    */
   iamOnce: IAMClient;
   eks: EKSClient;

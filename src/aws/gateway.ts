@@ -263,7 +263,8 @@ export class AwsGateway {
       const out = await this.call(
         { service: 'iam', operation: 'SimulatePrincipalPolicy', resource: request.principalArn },
         () =>
-          this.clients.iam.send(
+          // Advisory: a check that cannot be made is said and skipped, so it is not worth retries before a run.
+          this.clients.iamOnce.send(
             new SimulatePrincipalPolicyCommand({
               PolicySourceArn: request.principalArn,
               ActionNames: request.actions,
