@@ -323,6 +323,8 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
   // Project-domain roles.
   const sizeContext = trustSizeContext(config);
   const seenProjects = new Map<string, number>();
+  /** Namespace → where it comes from: two roles must not trust the same namespace's pods. */
+  const seenNamespaces = new Map<string, string>();
   projects.forEach((p, i) => {
     if (p === undefined) return;
     const first = seenProjects.get(p.project);
@@ -351,6 +353,20 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
       if (nsProblem) {
         problems.push({ path: ['projectRoles', i, 'domains', j], message: `the namespace "${ns}" ${nsProblem}` });
       }
+      const other = seenNamespaces.get(ns);
+      if (first !== undefined) return; // a project listed twice is reported once, above
+      if (other !== undefined && !other.startsWith(`projectRoles[${i}]`)) {
+        problems.push({
+          path: ['projectRoles', i, 'domains', j],
+          message: `the namespace "${ns}" is also that of ${other}: two roles would trust the same pods; rename a project or domain`,
+        });
+      } else if (ns === config.namespace) {
+        problems.push({
+          path: ['projectRoles', i, 'domains', j],
+          message: `the namespace "${ns}" is Flyte's own (namespace: ${config.namespace}); a project's tasks need their own namespace`,
+        });
+      }
+      seenNamespaces.set(ns, `projectRoles[${i}] (project ${p.project}, domain ${d})`);
     });
     const size = policySize(irsaTrustPolicy({ ...sizeContext, subjects: projectSubjects(p) }));
     if (size > TRUST_POLICY_MAX) {
@@ -386,11 +402,14 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
   return problems;
 }
 
-/** An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known. */
+/**
+ * An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known. Without a
+ * region, the longest there can be: a long region name, the longest partition and DNS suffix.
+ */
 function trustSizeContext(config: Config): { providerArn: string; issuerUrl: string } {
   const region = config.region ?? 'ap-southeast-5';
-  const partition = partitionOfRegion(config.region);
-  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const partition = config.region === undefined ? 'aws-us-gov' : partitionOfRegion(config.region);
+  const suffix = partition === 'aws-cn' || config.region === undefined ? 'amazonaws.com.cn' : 'amazonaws.com';
   const issuerUrl = `https://oidc.eks.${region}.${suffix}/id/${'0'.repeat(32)}`;
   return { issuerUrl, providerArn: `arn:${partition}:iam::000000000000:oidc-provider/${issuerUrl.slice(8)}` };
 }

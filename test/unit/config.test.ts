@@ -217,6 +217,17 @@ describe('bad config: every problem at once, with key path and position', () => 
     );
   });
 
+  it("two projects that make the same namespace, or a project namespace that is Flyte's own", () => {
+    const same = messages(
+      `${MIN}projectRoles:\n  - { project: fraud, domains: [ml-prod] }\n  - { project: fraud-ml, domains: [prod] }\n`,
+    );
+    expect(same.join()).toMatch(
+      /projectRoles\[1\].domains\[0\]: the namespace "fraud-ml-prod" is also that of projectRoles\[0\] \(project fraud, domain ml-prod\): two roles would trust the same pods/,
+    );
+    const own = messages(`${MIN}namespace: flyte-system\nprojectRoles: [{ project: flyte, domains: [system] }]\n`);
+    expect(own.join()).toMatch(/projectRoles\[0\].domains\[0\]: the namespace "flyte-system" is Flyte's own/);
+  });
+
   it('a default project role name that collides counts too', () => {
     expect(
       messages(`${MIN}systemRole: { name: flyte-fraud-role }\nprojectRoles:\n  - project: fraud\n`).join(),
