@@ -3,16 +3,13 @@
  * trusts name. Two kinds: where AWS differs from the config (each step the next run would make), and the audit of
  * what AWS holds for the mistakes people make by hand. Pure.
  */
-import type { SectionId } from '../config/schema.js';
+import { IRSA_SECTIONS, type SectionId } from '../config/schema.js';
 import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../engine/model.js';
 import { TOO_BROAD } from '../engine/plan.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode } from './finding.js';
 import { auditTrust } from './trust.js';
-
-/** The sections whose roles pods assume through the cluster's OIDC provider. */
-export const IRSA_SECTIONS: readonly SectionId[] = ['systemRole', 'workersRole', 'projectRoles'];
 
 const KIND: Record<ResourcePlan['kind'], string> = {
   role: 'role',
@@ -178,6 +175,37 @@ function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, cu
       fix: inConfig
         ? `remove it from the config's extraPolicies, then detach it: aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn}`
         : `aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn} (flyte-aws-setup leaves policies it did not attach alone)`,
+    });
+  }
+  // What pods get beyond the config: policies attached by hand to a role they assume.
+  if (irsa) {
+    for (const arn of role.attached) {
+      if (wanted.includes(arn) || (TOO_BROAD[nameOfArn(arn)] !== undefined && arn.includes(':iam::aws:policy/')))
+        continue;
+      out.push({
+        code: 'extra-policy',
+        severity: 'warning',
+        section,
+        resource,
+        problem: `also has ${arn} attached, which the config does not list: every pod that assumes the role gets it`,
+        fix:
+          (section === 'projectRoles' ? "if its pods need it, add it to the project's extraPolicies; if not: " : '') +
+          `aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn}`,
+      });
+    }
+  }
+  for (const name of role.inline ?? []) {
+    out.push({
+      code: 'inline-policy',
+      severity: 'warning',
+      section,
+      resource,
+      problem:
+        `has the inline policy ${name}, which flyte-aws-setup did not write` +
+        (irsa ? ': every pod that assumes the role gets it' : ''),
+      fix:
+        `review it (aws iam get-role-policy --role-name ${r.name} --policy-name ${name}); if it is not needed: ` +
+        `aws iam delete-role-policy --role-name ${r.name} --policy-name ${name}`,
     });
   }
   if (r.desired.kind === 'role' && role.path !== r.desired.path) {

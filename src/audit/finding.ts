@@ -26,6 +26,8 @@ export type FindingCode =
   | 'sub-missing'
   | 'wildcard-string-equals'
   | 'broad-policy'
+  | 'extra-policy'
+  | 'inline-policy'
   | 'trust-size'
   | 'path-differs';
 

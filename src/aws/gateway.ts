@@ -54,6 +54,7 @@ import type {
 import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import type { AwsClients } from './clients.js';
 import { isCode, toAwsError, type CallSite } from './errors.js';
 
@@ -126,6 +127,9 @@ function fromTagList(tags: Tag[] | undefined): Tags {
 function json(doc: PolicyDocument): string {
   return JSON.stringify(doc);
 }
+
+/** Whether `readRole` lists the role's inline policies. */
+export type InlineRead = 'always' | 'unowned' | 'never';
 
 export class AwsGateway {
   constructor(readonly clients: AwsClients) {}
@@ -345,17 +349,28 @@ export class AwsGateway {
     return names;
   }
 
-  async readRole(name: string): Promise<CurrentRole | undefined> {
+  /**
+   * A role, its attached policies, and (`inline`) the names of its inline policies: `always`, or only for a role
+   * that is not the tool's (`unowned`: one more call, after GetRole, where it matters), or `never`.
+   */
+  async readRole(name: string, inline: InlineRead = 'never'): Promise<CurrentRole | undefined> {
     const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
-    const [got, attached] = await Promise.all([
+    const gone = (err: unknown) => {
+      if (isCode(err, 'NoSuchEntity')) return undefined;
+      throw err;
+    };
+    const [got, attached, inlineAlways] = await Promise.all([
       this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name }))),
-      this.attachedPolicies(name).catch((err: unknown) => {
-        if (isCode(err, 'NoSuchEntity')) return undefined;
-        throw err;
-      }),
+      this.attachedPolicies(name).catch(gone),
+      inline === 'always' ? this.inlinePolicyNames(name).catch(gone) : undefined,
     ]);
     const role = got?.Role;
     if (role === undefined) return undefined;
+    const tags = fromTagList(role.Tags);
+    const inlinePolicies =
+      inline === 'unowned' && tags[MANAGED_BY_KEY] !== MANAGED_BY_VALUE
+        ? await this.inlinePolicyNames(name).catch(gone)
+        : inlineAlways;
     return {
       kind: 'role',
       name: role.RoleName ?? name,
@@ -366,7 +381,8 @@ export class AwsGateway {
       ...(role.PermissionsBoundary?.PermissionsBoundaryArn
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),
-      tags: fromTagList(role.Tags),
+      tags,
+      ...(inlinePolicies !== undefined ? { inline: inlinePolicies } : {}),
     };
   }
 

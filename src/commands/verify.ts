@@ -22,7 +22,7 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
     output.progress.start('Reading the account');
     let report;
     try {
-      const plan = await makePlan(config, aws.gateway);
+      const plan = await makePlan(config, aws.gateway, { audit: true });
       const providers = new Map<string, CurrentOidcProvider | undefined>(providersInPlan(plan));
       const unread = referencedProviders(plan).filter((arn) => !providers.has(arn));
       const read = await mapLimit(unread, 4, (arn) => aws.gateway.readOidcProvider(arn));

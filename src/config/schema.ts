@@ -281,6 +281,9 @@ export const CLUSTER_SECTIONS: readonly SectionId[] = [
   'clusterVpc',
 ];
 
+/** The sections whose roles pods assume through the cluster's OIDC provider (IRSA). */
+export const IRSA_SECTIONS: readonly SectionId[] = ['systemRole', 'workersRole', 'projectRoles'];
+
 /** The name Union gives the default task role, `<prefix>-userflyterole`, and the policy it carries. */
 export const USER_FLYTE_ROLE_SUFFIX = '-userflyterole';
 export const USER_FLYTE_ROLE_POLICY = 'userflyterole';

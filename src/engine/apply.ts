@@ -255,7 +255,7 @@ async function applyResource(
   if (resource.steps.length === 0) return;
   let steps = resource.steps;
   for (let round = 0; round < 2; round++) {
-    let conflict = false;
+    let conflict: Step | undefined;
     for (const step of steps) {
       if (state.options.signal?.aborted) throw new InterruptedError();
       host.onEvent?.({ type: 'step', section: sectionId, resource: resource.name, step });
@@ -265,7 +265,7 @@ async function applyResource(
         // Made meanwhile (a retried create whose first answer was lost, or another run at the same time), or the
         // version limit reached by another run: read it again and plan what is left.
         if (round === 0 && isConflict(step, err)) {
-          conflict = true;
+          conflict = step;
           break;
         }
         throw err;
@@ -273,9 +273,18 @@ async function applyResource(
       progress.done.push(step);
       if (CREATES.has(step.op)) state.created.add(createdKey(step));
     }
-    if (!conflict) break;
-    const current = await readResource(state.gateway, resource.desired);
-    steps = planResource(resource.desired, current).steps;
+    if (conflict === undefined) break;
+    const current = await readResource(state.gateway, resource.desired, 'never');
+    const again = planResource(resource.desired, current);
+    // Made by someone else between the plan and now: what it holds was never shown, so it is not changed unasked.
+    if (CREATES.has(conflict.op) && current !== undefined && !again.owned && again.steps.length > 0) {
+      throw new UserError(
+        `${resource.kind} ${resource.name} was made by someone else while this run was under way (it has no ` +
+          'managed-by tag) and differs from the config, so it was not changed',
+        { hint: 'run again: the plan then shows what would change on it, for you to look at first' },
+      );
+    }
+    steps = again.steps;
   }
   if (state.options.signal?.aborted) throw new InterruptedError();
   host.onEvent?.({ type: 'verify', section: sectionId, resource: resource.name });
@@ -324,7 +333,7 @@ async function executeStep(step: Step, resource: ResourcePlan, state: RunState):
       if (NOT_IDEMPOTENT.has(step.op) && isTransient(err)) {
         if (++transientFailures >= NOT_IDEMPOTENT_ATTEMPTS) throw err;
         // Did the call work before its answer was lost? Then it is done.
-        const current = await readResource(state.gateway, resource.desired);
+        const current = await readResource(state.gateway, resource.desired, 'never');
         if (!planResource(resource.desired, current).steps.some((s) => s.op === step.op)) return;
       } else if (!mayBeEventualConsistency(step, err, state) || Date.now() - started + delay > timeoutMs) {
         throw err;
@@ -357,7 +366,7 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
   const started = Date.now();
   let delay = initialDelayMs;
   for (;;) {
-    const current = await readResource(state.gateway, resource.desired);
+    const current = await readResource(state.gateway, resource.desired, 'never');
     const again = planResource(resource.desired, current);
     if (current !== undefined && again.steps.length === 0)
       return current.kind === 'vpc-dns' ? resource.arn : current.arn;

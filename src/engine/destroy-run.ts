@@ -5,7 +5,7 @@
  */
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
-import type { Config, SectionId } from '../config/schema.js';
+import { IRSA_SECTIONS, type Config, type SectionId } from '../config/schema.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { UserError } from '../errors.js';
@@ -54,7 +54,7 @@ export async function readDestroyState(
     const state: DestroyRoleState = { ...r, inlinePolicies: [], instanceProfiles: [] };
     if (current === undefined) return state;
     state.current = current;
-    if (!isOwned(current.tags)) return state;
+    if (r.section === 'globalAccess' || !isOwned(current.tags)) return state;
     [state.inlinePolicies, state.instanceProfiles] = await Promise.all([
       gateway.inlinePolicyNames(r.name),
       gateway.instanceProfileNames(r.name),
@@ -86,8 +86,9 @@ export async function readDestroyState(
     }
   }
 
+  const live = await otherClusters(gateway, facts, cluster, roles, concurrency);
   const provider = config.oidcProvider
-    ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles)
+    ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles, live)
     : undefined;
   return {
     facts,
@@ -98,9 +99,70 @@ export async function readDestroyState(
   };
 }
 
+/** The tool's own IRSA roles (the ones pods assume through an OIDC provider), with the providers they trust. */
+function irsaProviders(roles: DestroyRoleState[]): { role: DestroyRoleState; providers: string[] }[] {
+  return roles.flatMap((r) =>
+    r.current !== undefined && IRSA_SECTIONS.includes(r.section) && isOwned(r.current.tags)
+      ? [{ role: r, providers: federatedPrincipals(r.current.trust).filter(isOidcProviderArn) }]
+      : [],
+  );
+}
+
+interface LiveClusters {
+  /** Provider ARN → the running cluster of the region whose issuer it is. */
+  byProvider: Map<string, string>;
+  /** Why the region's clusters could not be listed. */
+  unchecked?: string;
+}
+
+/**
+ * Marks the tool's IRSA roles that now serve another cluster: while the config's cluster exists, those whose trust
+ * names another provider than its; once it is gone, those whose trust names a running cluster's provider (the
+ * region's clusters are listed for it). Returns what was found, for the provider.
+ */
+async function otherClusters(
+  gateway: AwsGateway,
+  facts: Facts,
+  cluster: { name: string; issuerUrl?: string } | undefined,
+  roles: DestroyRoleState[],
+  concurrency: number,
+): Promise<LiveClusters> {
+  const irsa = irsaProviders(roles);
+  const live: LiveClusters = { byProvider: new Map() };
+  if (cluster !== undefined) {
+    if (cluster.issuerUrl === undefined) return live;
+    const own = oidcProviderArn(facts.partition, facts.accountId, cluster.issuerUrl);
+    for (const { role, providers } of irsa) {
+      if (providers.length > 0 && !providers.includes(own)) {
+        role.trustsElsewhere = `its trust names the OIDC provider ${providers.join(', ')}, not the one of the EKS cluster ${cluster.name}`;
+      }
+    }
+    return live;
+  }
+  if (!irsa.some((r) => r.providers.length > 0)) return live;
+  try {
+    const names = await gateway.listClusters();
+    const found = await mapLimit(names, concurrency, (name) => gateway.describeCluster(name));
+    for (const c of found) {
+      if (c?.issuerUrl === undefined) continue;
+      live.byProvider.set(oidcProviderArn(facts.partition, facts.accountId, c.issuerUrl), c.name);
+    }
+  } catch (err) {
+    if (!isCode(err, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) throw err;
+    live.unchecked = (err as Error).message;
+  }
+  for (const { role, providers } of irsa) {
+    const running = providers.flatMap((p) => live.byProvider.get(p) ?? []);
+    if (running.length > 0) {
+      role.trustsElsewhere = `its trust names the OIDC provider of the running EKS cluster ${running.join(', ')}`;
+    }
+  }
+  return live;
+}
+
 /**
  * The cluster's OIDC provider: from its issuer while the cluster exists; once it is gone, from the trust of the
- * config's roles (they all name it); failing that, it cannot be told, and the tool's providers are listed.
+ * tool's own IRSA roles (they all name it); failing that, it cannot be told, and the tool's providers are listed.
  */
 async function readProvider(
   config: Config,
@@ -108,6 +170,7 @@ async function readProvider(
   facts: Facts,
   issuerUrl: string | undefined,
   roles: DestroyRoleState[],
+  live: LiveClusters,
 ): Promise<DestroyProviderState> {
   let arn: string | undefined;
   let foundBy: DestroyProviderState['foundBy'];
@@ -115,11 +178,7 @@ async function readProvider(
     arn = oidcProviderArn(facts.partition, facts.accountId, issuerUrl);
     foundBy = 'cluster';
   } else {
-    const named = [
-      ...new Set(
-        roles.flatMap((r) => (r.current ? federatedPrincipals(r.current.trust).filter(isOidcProviderArn) : [])),
-      ),
-    ];
+    const named = [...new Set(irsaProviders(roles).flatMap((r) => r.providers))];
     if (named.length === 1) {
       arn = named[0];
       foundBy = 'trust';
@@ -136,8 +195,8 @@ async function readProvider(
         unknown: {
           reason:
             named.length === 0
-              ? `${gone}, and no role of the config names one`
-              : `${gone}, and the config's roles name several (${named.join(', ')})`,
+              ? `${gone}, and no role the tool made for the config names one`
+              : `${gone}, and the roles the tool made for the config name several (${named.join(', ')})`,
           candidates,
         },
       };
@@ -145,7 +204,15 @@ async function readProvider(
   }
   const current = await gateway.readOidcProvider(arn!);
   const trustedBy = current !== undefined && isOwned(current.tags) ? await gateway.rolesTrusting(arn!) : [];
-  return { arn: arn!, foundBy: foundBy!, trustedBy, ...(current ? { current } : {}) };
+  const liveCluster = foundBy === 'trust' ? live.byProvider.get(arn!) : undefined;
+  return {
+    arn: arn!,
+    foundBy: foundBy!,
+    trustedBy,
+    ...(current ? { current } : {}),
+    ...(liveCluster !== undefined ? { liveCluster } : {}),
+    ...(foundBy === 'trust' && live.unchecked !== undefined ? { unchecked: live.unchecked } : {}),
+  };
 }
 
 export type DestroyOutcome = 'complete' | 'blocked' | 'failed' | 'interrupted';

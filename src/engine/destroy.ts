@@ -2,7 +2,8 @@
  * Planning `destroy`: from what AWS holds for the config's resources to the removal steps, in reverse order of
  * creation. Only what carries the tool's `managed-by` tag is deleted; what existed before is kept (the tool's own
  * policy is detached from it); the custom policy is deleted only when nothing outside the config uses it, the
- * OIDC provider only when no role that stays trusts it while the cluster runs. Pure: the state comes in.
+ * OIDC provider only when no role that stays trusts it while a cluster runs with it. Union's role (global access)
+ * is never deleted, and a role that now serves another cluster is kept. Pure: the state comes in.
  */
 import type { PolicyAttachments } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
@@ -19,6 +20,11 @@ export interface DestroyRoleState {
   instanceProfiles: string[];
   /** Set when the EKS cluster runs with it (its cluster role, or a node group's node role). */
   inUse?: string;
+  /**
+   * Set for an IRSA role whose trust names another cluster's OIDC provider (a running cluster's, or one that is
+   * not the config cluster's): it may serve that cluster now, so it is kept.
+   */
+  trustsElsewhere?: string;
 }
 
 export interface DestroyPolicyState {
@@ -36,6 +42,10 @@ export interface DestroyProviderState {
   current?: CurrentOidcProvider;
   /** Every role of the account whose trust names it. */
   trustedBy: string[];
+  /** Found through the roles' trust: the running EKS cluster (of the region) whose issuer it is. */
+  liveCluster?: string;
+  /** Found through the roles' trust, and whether a running cluster uses it could not be checked: why. */
+  unchecked?: string;
   /** Why the ARN could not be told, and the tool's providers in the account that might be it. */
   unknown?: { reason: string; candidates: string[] };
 }
@@ -77,6 +87,7 @@ export interface DestroyPlan {
 }
 
 const EXISTED_BEFORE = 'it existed before flyte-aws-setup (no managed-by tag), so it is never deleted';
+const UNION_ROLE = "it is Union's role that globalAccess only attaches the custom policy to, so it is never deleted";
 
 function list(names: string[]): string {
   return names.join(', ');
@@ -97,17 +108,19 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       items.push({ ...base, action: 'absent', steps: [] });
       continue;
     }
+    // Union's own role (global access) is never the tool's, whatever its tags say.
+    const unionRole = r.section === 'globalAccess';
     const detachOwnPolicy: Step[] =
       policyOwned && role.attached.includes(policy!.arn)
         ? [{ op: 'DetachRolePolicy', roleName: r.name, policyArn: policy!.arn }]
         : [];
     const withArn = { ...base, arn: role.arn };
-    if (!isOwned(role.tags)) {
+    if (unionRole || !isOwned(role.tags)) {
       items.push({
         ...withArn,
         action: detachOwnPolicy.length > 0 ? 'detach' : 'keep',
         steps: detachOwnPolicy,
-        reason: EXISTED_BEFORE,
+        reason: unionRole ? UNION_ROLE : EXISTED_BEFORE,
         notes:
           detachOwnPolicy.length > 0
             ? [`flyte-aws-setup's own policy ${policy!.name} is detached from it; its other policies stay`]
@@ -117,6 +130,12 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     }
     const blockers: string[] = [];
     if (r.inUse) blockers.push(`${r.inUse}; delete that first, then run destroy again`);
+    if (r.trustsElsewhere) {
+      blockers.push(
+        `${r.trustsElsewhere}: it may serve that cluster now, so destroy keeps it; once nothing needs it, ` +
+          'delete it by hand, or point its trust back at this cluster and run destroy again',
+      );
+    }
     if (r.instanceProfiles.length > 0) {
       blockers.push(
         `it is in the instance profile(s) ${list(r.instanceProfiles)}; remove it first: ` +
@@ -217,16 +236,28 @@ function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles
   };
   if (p.current === undefined) return { ...withArn, action: 'absent', steps: [] };
   if (!isOwned(p.current.tags)) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  const kept = (reason: string): DestroyItem => ({ ...withArn, action: 'blocked', steps: [], reason });
+  if (p.liveCluster !== undefined) {
+    return kept(
+      `it is the OIDC provider of the running EKS cluster ${p.liveCluster} (the config's cluster is gone, and its ` +
+        'roles trust this one): pods of that cluster use it',
+    );
+  }
   const remaining = p.trustedBy.filter((r) => !deletedRoles.has(r));
-  if (remaining.length > 0 && state.clusterExists) {
-    return {
-      ...withArn,
-      action: 'blocked',
-      steps: [],
-      reason:
-        `roles that stay trust it (${list(remaining)}): while the cluster runs, deleting it would stop their pods ` +
-        'from assuming them; delete or change those roles first, or keep the provider',
-    };
+  if (remaining.length > 0 && (state.clusterExists || p.unchecked !== undefined)) {
+    return kept(
+      `roles that stay trust it (${list(remaining)}): ` +
+        (state.clusterExists
+          ? 'while the cluster runs, deleting it would stop their pods from assuming them'
+          : `no running cluster could be ruled out (${p.unchecked})`) +
+        '; delete or change those roles first, or keep the provider',
+    );
+  }
+  if (p.unchecked !== undefined && p.foundBy === 'trust') {
+    return kept(
+      `whether a running EKS cluster uses it could not be checked (${p.unchecked}); if none does, delete it: ` +
+        `aws iam delete-open-id-connect-provider --open-id-connect-provider-arn ${p.arn}`,
+    );
   }
   return {
     ...withArn,
@@ -236,7 +267,8 @@ function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles
       remaining.length > 0
         ? [
             ...withArn.notes,
-            `roles that stay still name it (${list(remaining)}); the cluster is gone, so none can use it`,
+            `roles that stay still name it (${list(remaining)}); no running cluster of the region has its issuer, ` +
+              'so none can use it',
           ]
         : withArn.notes,
   };

@@ -2,7 +2,7 @@
  * Building the plan: facts → desired resources per section (pure) → current state (reads, concurrent) → plan
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
-import type { AwsGateway } from '../aws/gateway.js';
+import type { AwsGateway, InlineRead } from '../aws/gateway.js';
 import { sectionEnabled, type Config, type SectionId } from '../config/schema.js';
 import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
@@ -93,15 +93,25 @@ export async function readCurrent(
   gateway: AwsGateway,
   resources: DesiredResource[],
   concurrency = DEFAULT_CONCURRENCY,
+  inline: InlineRead = 'unowned',
 ): Promise<CurrentState> {
-  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r));
+  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline));
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
-export async function readResource(gateway: AwsGateway, r: DesiredResource): Promise<CurrentResource | undefined> {
+/**
+ * What AWS holds for one desired resource. A role's inline policies are read as `inline` says (by default only
+ * for a role that is not the tool's, whose trust a plan may hand to new principals); reads that only check a
+ * result pass `never`.
+ */
+export async function readResource(
+  gateway: AwsGateway,
+  r: DesiredResource,
+  inline: InlineRead = 'unowned',
+): Promise<CurrentResource | undefined> {
   switch (r.kind) {
     case 'role':
-      return gateway.readRole(r.name);
+      return gateway.readRole(r.name, inline);
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
     case 'policy':
@@ -156,6 +166,8 @@ export interface MakePlanOptions {
   only?: readonly SectionId[];
   /** Facts already gathered for this config's account and cluster: no STS or EKS call is made again. */
   facts?: Facts;
+  /** Read every role's inline policies (verify), not only those of roles that are not the tool's. */
+  audit?: boolean;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -174,7 +186,7 @@ export async function makePlan(
   const resources = sections.flatMap((s) => s.resources);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const [current, notes] = await Promise.all([
-    readCurrent(gateway, resources, concurrency),
+    readCurrent(gateway, resources, concurrency, options.audit ? 'always' : 'unowned'),
     providerNotes(gateway, config, facts, sections),
   ]);
   return buildPlan(facts, sections, current, notes);

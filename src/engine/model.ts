@@ -100,6 +100,8 @@ export interface CurrentRole {
   attached: string[];
   boundary?: string;
   tags: Tags;
+  /** Names of its inline policies, when they were read (a role that is not the tool's, or for verify). */
+  inline?: string[];
 }
 
 export interface CurrentOidcProvider {

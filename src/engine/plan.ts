@@ -5,6 +5,7 @@
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
+import { policySize, TRUST_POLICY_MAX } from '../policy/document.js';
 import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
 import type {
@@ -49,8 +50,29 @@ export const TOO_BROAD: Record<string, string> = {
   PowerUserAccess: 'grants nearly everything',
 };
 
+function isAwsManaged(arn: string): boolean {
+  return /^arn:[\w-]+:iam::aws:policy\//.test(arn);
+}
+
 export function planRole(desired: DesiredRole, current: CurrentRole | undefined): ResourcePlan {
   const base = { kind: 'role' as const, name: desired.name, desired };
+  // The config check estimates this before the issuer is known; here is the real document.
+  const size = policySize(desired.trust);
+  if (size > TRUST_POLICY_MAX) {
+    return {
+      ...base,
+      arn: current?.arn ?? desired.arn,
+      action: 'none',
+      owned: current === undefined || isOwned(current.tags),
+      steps: [],
+      notes: [],
+      security: [],
+      blocked:
+        `its trust policy would be ${size} characters, and IAM allows ${TRUST_POLICY_MAX} by default: trust fewer ` +
+        'namespaces (fewer domains, shorter names), or have the "Role trust policy length" quota raised',
+      ...(current !== undefined ? { current } : {}),
+    };
+  }
   if (current === undefined) {
     return {
       ...base,
@@ -74,7 +96,13 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
         })),
       ],
       notes: [],
-      security: broadeningReasons(undefined, desired.trust).map((r) => `trust: ${r}`),
+      security: [
+        ...broadeningReasons(undefined, desired.trust).map((r) => `trust: ${r}`),
+        ...desired.managedPolicies.flatMap((arn) => {
+          const broad = TOO_BROAD[nameOfArn(arn)];
+          return broad !== undefined && isAwsManaged(arn) ? [`attaches ${nameOfArn(arn)}, which ${broad}`] : [];
+        }),
+      ],
     };
   }
 
@@ -83,9 +111,28 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   const security: string[] = [];
   const owned = isOwned(current.tags);
 
+  // What the role holds beyond the config: whoever its trust lets in gets that too.
+  const beyond = [
+    ...current.attached.filter((a) => !desired.managedPolicies.includes(a)).map(nameOfArn),
+    ...(current.inline ?? []).map((n) => `the inline policy ${n}`),
+  ];
   if (!samePolicy(current.trust, desired.trust)) {
     steps.push({ op: 'UpdateAssumeRolePolicy', roleName: desired.name, trust: desired.trust, before: current.trust });
     security.push(...broadeningReasons(current.trust, desired.trust).map((r) => `trust: ${r}`));
+    if (beyond.length > 0) {
+      security.push(
+        `trust: the role also holds ${beyond.join(', ')}, not from this config; whoever the new trust lets in gets ` +
+          'that too',
+      );
+    }
+  }
+  if ((current.inline ?? []).length > 0) {
+    notes.push({
+      level: 'warn',
+      message:
+        `has inline policies flyte-aws-setup did not write (${current.inline!.join(', ')}); left alone: review ` +
+        `them with aws iam get-role-policy --role-name ${desired.name} --policy-name NAME`,
+    });
   }
   if (desired.boundary !== undefined && current.boundary !== desired.boundary) {
     steps.push({
@@ -105,7 +152,8 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   for (const policyArn of desired.managedPolicies) {
     if (!current.attached.includes(policyArn)) {
       steps.push({ op: 'AttachRolePolicy', roleName: desired.name, policyArn });
-      security.push(`attaches ${nameOfArn(policyArn)}`);
+      const broad = isAwsManaged(policyArn) ? TOO_BROAD[nameOfArn(policyArn)] : undefined;
+      security.push(`attaches ${nameOfArn(policyArn)}${broad !== undefined ? `, which ${broad}` : ''}`);
     }
   }
   for (const other of current.attached) {

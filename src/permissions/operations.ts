@@ -22,8 +22,12 @@ export type Scope =
   | 'oidcProvider'
   /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
   | 'providerRead'
+  /** Any OIDC provider of the account: verify reads the ones the roles' trust names, destroy the tool's ones. */
+  | 'anyProvider'
   /** The EKS cluster. */
   | 'cluster'
+  /** Any EKS cluster of the region: destroy, once the config's cluster is gone, looks for one its roles serve. */
+  | 'anyCluster'
   /** The cluster's node groups (destroy keeps a node role a node group runs with). */
   | 'nodegroups'
   /** The cluster's VPC, which `vpcDns: fix` changes. */
@@ -39,9 +43,10 @@ export type Scope =
 
 /**
  * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
- * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`).
+ * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`);
+ * `ownedOnly` = only what carries the tool's `managed-by` tag (`iam:ResourceTag`), for deletes.
  */
-export type ConditionKind = 'attachedPolicies' | 'boundary';
+export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly';
 
 export interface ScopeUse {
   scope: Scope;
@@ -78,9 +83,9 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'eks',
     operation: 'DescribeCluster',
     actions: ['eks:DescribeCluster'],
-    on: [{ scope: 'cluster' }],
+    on: [{ scope: 'cluster' }, { scope: 'anyCluster', modes: ['destroy'] }],
     modes: ALL,
-    why: "the cluster's OIDC issuer and VPC",
+    why: "the cluster's OIDC issuer and VPC (destroy, once it is gone: the issuers of the region's other clusters)",
   },
   {
     service: 'ec2',
@@ -171,9 +176,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetOpenIDConnectProvider',
     actions: ['iam:GetOpenIDConnectProvider'],
-    on: [{ scope: 'providerRead' }],
+    on: [
+      { scope: 'providerRead', modes: ['apply'] },
+      { scope: 'anyProvider', modes: ['verify', 'destroy'] },
+    ],
     modes: ALL,
-    why: "reads the cluster's OIDC provider",
+    why:
+      "reads the cluster's OIDC provider (verify: also every provider a role's trust names; destroy, once the " +
+      "cluster is gone: the tool's providers)",
   },
   {
     service: 'iam',
@@ -212,7 +222,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'GetPolicyVersion',
     actions: ['iam:GetPolicyVersion'],
     on: [{ scope: 'customPolicy' }],
-    modes: ['apply', 'verify'],
+    modes: ALL,
     why: "reads the custom policy's document",
   },
   {
@@ -220,8 +230,10 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListPolicyVersions',
     actions: ['iam:ListPolicyVersions'],
     on: [{ scope: 'customPolicy' }],
-    modes: ['apply', 'destroy'],
-    why: 'lists the versions, to stay under the limit of five (and to delete them before the policy)',
+    modes: ALL,
+    why:
+      'lists the versions when the document differs, to stay under the limit of five (and destroy, to delete ' +
+      'them before the policy)',
   },
   {
     service: 'iam',
@@ -243,7 +255,10 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DeletePolicyVersion',
     actions: ['iam:DeletePolicyVersion'],
-    on: [{ scope: 'customPolicy' }],
+    on: [
+      { scope: 'customPolicy', modes: ['apply'] },
+      { scope: 'customPolicy', condition: 'ownedOnly', modes: ['destroy'] },
+    ],
     modes: ['apply', 'destroy'],
     why: 'deletes the oldest non-default version when five exist (and all of them before the policy)',
   },
@@ -278,8 +293,10 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListClusters',
     actions: ['eks:ListClusters'],
     on: [{ scope: 'account' }],
-    modes: [],
-    why: "the wizard lists the region's clusters to pick from (when refused, it asks for the name); not needed with a config",
+    modes: ['destroy'],
+    why:
+      "destroy, once the config's cluster is gone: is a running cluster using what is left? (when refused, the " +
+      "OIDC provider is kept); the wizard lists the region's clusters to pick from",
   },
   {
     service: 'iam',
@@ -313,8 +330,10 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListRolePolicies',
     actions: ['iam:ListRolePolicies'],
     on: [{ scope: 'managedRoles' }],
-    modes: ['destroy'],
-    why: 'finds inline policies the tool did not write (IAM deletes a role only without them)',
+    modes: ALL,
+    why:
+      'finds inline policies the tool did not write: a plan shows them on a role that existed before, verify on ' +
+      'every role, and IAM deletes a role only without them',
   },
   {
     service: 'iam',
@@ -344,7 +363,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DeleteRole',
     actions: ['iam:DeleteRole'],
-    on: [{ scope: 'managedRoles' }],
+    on: [{ scope: 'managedRoles', condition: 'ownedOnly' }],
     modes: ['destroy'],
     why: 'deletes a role the tool made',
   },
@@ -352,7 +371,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DeletePolicy',
     actions: ['iam:DeletePolicy'],
-    on: [{ scope: 'customPolicy' }],
+    on: [{ scope: 'customPolicy', condition: 'ownedOnly' }],
     modes: ['destroy'],
     why: 'deletes the custom policy',
   },
@@ -368,7 +387,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DeleteOpenIDConnectProvider',
     actions: ['iam:DeleteOpenIDConnectProvider'],
-    on: [{ scope: 'oidcProvider' }],
+    on: [{ scope: 'oidcProvider', condition: 'ownedOnly' }],
     modes: ['destroy'],
     why: 'deletes the OIDC provider the tool made',
   },

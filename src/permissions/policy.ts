@@ -6,6 +6,7 @@
 import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import type { DesiredResource, Facts } from '../engine/model.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { sectionEnabled, type Config } from '../config/schema.js';
 import {
   POLICY_VERSION,
@@ -45,7 +46,9 @@ const SIDS: Record<Scope, string> = {
   customPolicy: 'BucketPolicy',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
+  anyProvider: 'ReadOidcProviders',
   cluster: 'EksCluster',
+  anyCluster: 'ReadEksClusters',
   nodegroups: 'EksNodegroups',
   vpc: 'ClusterVpc',
   vpcDescribe: 'Ec2DescribeNoResourceLevel',
@@ -59,8 +62,10 @@ const SCOPE_ORDER: readonly Scope[] = [
   'existingRoles',
   'oidcProvider',
   'providerRead',
+  'anyProvider',
   'customPolicy',
   'cluster',
+  'anyCluster',
   'nodegroups',
   'vpc',
   'vpcDescribe',
@@ -72,6 +77,7 @@ const SCOPE_ORDER: readonly Scope[] = [
 const CONDITION_SIDS: Record<ConditionKind, string> = {
   attachedPolicies: 'AttachListedPoliciesOnly',
   boundary: 'WithBoundaryOnly',
+  ownedOnly: 'ToolsOwnOnly',
 };
 
 function unique(values: string[]): string[] {
@@ -110,7 +116,12 @@ function scopes(config: Config, pf: PermissionFacts) {
       c.state === 'ready' && irsaOrProvider.some((id) => sectionEnabled(config, id))
         ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)]
         : [],
+    anyProvider:
+      c.state === 'ready' && irsaOrProvider.some((id) => sectionEnabled(config, id))
+        ? [`arn:${pf.partition}:iam::${pf.accountId}:oidc-provider/*`]
+        : [],
     cluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, c.name)] : [],
+    anyCluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, '*')] : [],
     nodegroups:
       c.state === 'ready' ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:nodegroup/${c.name}/*/*`] : [],
     vpc: resources.flatMap((r) => (r.kind === 'vpc-dns' && r.fix ? [r.arn] : [])),
@@ -132,6 +143,7 @@ function conditionOf(
   config: Config,
   attached: Record<'managedRoles' | 'existingRoles', string[]>,
 ): PolicyStatement['Condition'] | undefined {
+  if (kind === 'ownedOnly') return { StringEquals: { [`iam:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
   if (kind === 'boundary') {
     return config.permissionsBoundary !== undefined
       ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }

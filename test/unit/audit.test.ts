@@ -277,6 +277,27 @@ projectRoles: [{ project: fraud }]
     expect(verifyReport(p, found)).toMatchObject({ ok: true, warnings: 1 });
   });
 
+  it('what pods get beyond the config: policies attached by hand and inline policies, as warnings', () => {
+    const p = plan((c) => {
+      const system = c.get('role:flyte-system-role') as { attached: string[]; inline?: string[] };
+      system.attached.push('arn:aws:iam::aws:policy/AmazonEC2FullAccess');
+      system.inline = ['everything'];
+      // On the node role, another policy is common (SSM, for one) and not reported; an inline one is.
+      const node = c.get('role:flyte-eks-node-role') as { attached: string[]; inline?: string[] };
+      node.attached.push('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+      node.inline = ['node-extra'];
+    });
+    const found = findings(p);
+    expect(found.map((f) => `${f.severity} ${f.code} ${f.resource}`)).toEqual([
+      'warning inline-policy role flyte-eks-node-role',
+      'warning extra-policy role flyte-system-role',
+      'warning inline-policy role flyte-system-role',
+    ]);
+    expect(found[1]!.problem).toContain('every pod that assumes the role gets it');
+    expect(found[2]!.fix).toContain('aws iam get-role-policy --role-name flyte-system-role --policy-name everything');
+    expect(verifyReport(p, found)).toMatchObject({ ok: true, warnings: 3 });
+  });
+
   it('a role without the policies the config attaches, a missing role, a changed document: drift, each named', () => {
     const p = plan((c) => {
       (c.get('role:flyte-workers-role') as { attached: string[] }).attached = [];

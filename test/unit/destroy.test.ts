@@ -2,7 +2,7 @@
  * The destroy planner (pure) and its runner against mocked IAM (what the emulator does not do: refuse to delete a
  * policy that still has versions or attachments, answer late).
  */
-import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
 import {
   DeleteOpenIDConnectProviderCommand,
   DeletePolicyCommand,
@@ -13,7 +13,10 @@ import {
   GetPolicyCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
   ListOpenIDConnectProvidersCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import {
@@ -161,6 +164,33 @@ describe('planning destroy', () => {
     expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName !== 'flyte-fraud-role')).toBe(false);
   });
 
+  it("Union's role (global access) is never deleted, even when someone tagged it as the tool's", () => {
+    const s = state();
+    s.roles.push(roleState('globalAccess', role('acme-userflyterole', [POLICY, ATHENA])));
+    const item = planDestroy(s).items.find((i) => i.name === 'acme-userflyterole')!;
+    expect(item.action).toBe('detach');
+    expect(item.steps.map(describeStep)).toEqual(['DetachRolePolicy acme-userflyterole flyte-custom-policy']);
+    expect(item.reason).toContain("Union's role");
+    expect(destroySteps(planDestroy(s)).some((x) => x.op === 'DeleteRole' && x.roleName === 'acme-userflyterole')).toBe(
+      false,
+    );
+  });
+
+  it('a role of its own that now serves another cluster is kept, and so is the provider it leaves trusted', () => {
+    const s = state();
+    s.roles[1] = roleState('systemRole', role('flyte-system-role', [POLICY]), {
+      trustsElsewhere: 'its trust names the OIDC provider of the running EKS cluster green',
+    });
+    const plan = planDestroy(s);
+    const system = plan.items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system).toMatchObject({ action: 'blocked' });
+    expect(system.reason).toContain('running EKS cluster green');
+    expect(system.reason).toContain('may serve that cluster now');
+    expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName === 'flyte-system-role')).toBe(false);
+    // The provider: the blocked role still trusts it, and the cluster runs.
+    expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('blocked');
+  });
+
   it('a policy that existed before is never deleted nor detached from a kept role', () => {
     const s = state();
     s.policy!.current!.tags = {};
@@ -216,6 +246,21 @@ describe('planning destroy', () => {
     const gone = planDestroy({ ...s, clusterExists: false }).items.find((i) => i.kind === 'oidc-provider')!;
     expect(gone.action).toBe('delete');
     expect(gone.notes.join()).toContain('alb-controller');
+  });
+
+  it("the OIDC provider found through the roles' trust: kept when a running cluster has its issuer, or that is unknown", () => {
+    const found = { ...state().provider!, foundBy: 'trust' as const, trustedBy: ['flyte-system-role'] };
+    const live = planDestroy(state({ clusterExists: false, provider: { ...found, liveCluster: 'green' } }));
+    const item = live.items.find((i) => i.kind === 'oidc-provider')!;
+    expect(item).toMatchObject({ action: 'blocked', steps: [] });
+    expect(item.reason).toContain('running EKS cluster green');
+
+    const unchecked = planDestroy(
+      state({ clusterExists: false, provider: { ...found, unchecked: 'ListClusters: access denied' } }),
+    ).items.find((i) => i.kind === 'oidc-provider')!;
+    expect(unchecked).toMatchObject({ action: 'blocked', steps: [] });
+    expect(unchecked.reason).toContain('ListClusters: access denied');
+    expect(unchecked.reason).toContain('aws iam delete-open-id-connect-provider');
   });
 
   it('the OIDC provider: one that existed before is kept; one that cannot be told is reported with candidates', () => {
@@ -336,11 +381,77 @@ describe('reading the state when the cluster is gone', () => {
     expect(s.clusterExists).toBe(false);
     expect(s.provider!.unknown).toEqual({
       reason:
-        'the EKS cluster gone no longer exists (its issuer names the provider), and no role of the config names one',
+        'the EKS cluster gone no longer exists (its issuer names the provider), and no role the tool made for the config names one',
       candidates: [mine],
     });
     const plan = planDestroy(s);
     expect(destroySteps(plan)).toEqual([]);
     expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('unknown');
+  });
+});
+
+describe('reading the state when the cluster is gone: does another cluster use what is left?', () => {
+  const GREEN_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/GREEN';
+  const GREEN = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/GREEN`;
+  const irsaTrust = (provider: string) => ({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Federated: provider }, Action: 'sts:AssumeRoleWithWebIdentity' }],
+  });
+
+  function setUp(listClusters: 'green' | 'denied') {
+    const m = mockAws();
+    m.eks.on(DescribeClusterCommand, { name: 'blue' }).rejects(awsError('ResourceNotFoundException', 'gone'));
+    m.eks.on(DescribeClusterCommand, { name: 'green' }).resolves({
+      cluster: { name: 'green', status: 'ACTIVE', identity: { oidc: { issuer: GREEN_ISSUER } } },
+    });
+    if (listClusters === 'green') m.eks.on(ListClustersCommand).resolves({ clusters: ['green'] });
+    else m.eks.on(ListClustersCommand).rejects(awsError('AccessDeniedException', 'not allowed: eks:ListClusters'));
+    m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-system-role' }).resolves({
+      Role: {
+        RoleName: 'flyte-system-role',
+        Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-system-role`,
+        Path: '/',
+        RoleId: 'AROA1',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(irsaTrust(GREEN))),
+        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      },
+    });
+    m.iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-system-role' }).resolves({ AttachedPolicies: [] });
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    m.iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
+    m.iam.on(GetPolicyCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: GREEN }).resolves({
+      Url: GREEN_ISSUER,
+      ClientIDList: ['sts.amazonaws.com'],
+      Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+    });
+    m.iam.on(ListRolesCommand).resolves({ Roles: [] });
+    return m;
+  }
+  const config = parseConfigText(
+    'region: eu-west-1\ncluster: blue\nbucket: acme-flyte-data\nclusterRole: false\nnodeRole: false\n' +
+      'workersRole: false\ncustomPolicy: false\n',
+  );
+
+  it("keeps a role re-pointed at a running cluster, and that cluster's provider", async () => {
+    const plan = planDestroy(await readDestroyState(config, setUp('green').gateway));
+    expect(destroySteps(plan)).toEqual([]);
+    const system = plan.items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system.action).toBe('blocked');
+    expect(system.reason).toContain('running EKS cluster green');
+    const provider = plan.items.find((i) => i.kind === 'oidc-provider')!;
+    expect(provider).toMatchObject({ action: 'blocked', arn: GREEN });
+    expect(provider.reason).toContain('running EKS cluster green');
+  });
+
+  it('when the clusters cannot be listed, deletes the role but keeps the provider, saying why', async () => {
+    const plan = planDestroy(await readDestroyState(config, setUp('denied').gateway));
+    expect(destroySteps(plan).map(describeStep)).toEqual(['DeleteRole flyte-system-role']);
+    const provider = plan.items.find((i) => i.kind === 'oidc-provider')!;
+    expect(provider.action).toBe('blocked');
+    expect(provider.reason).toContain('access denied: eks:ListClusters');
   });
 });

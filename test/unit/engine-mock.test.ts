@@ -14,6 +14,7 @@ import {
   GetPolicyVersionCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
   ListPolicyVersionsCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -183,6 +184,39 @@ describe('the engine with mocked AWS', () => {
     expect(result.outcome).toBe('complete');
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('a role someone else made during the run (no managed-by tag) is not changed unasked: the run stops', async () => {
+    const m = mockAws();
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    m.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({
+        Role: {
+          RoleName: 'flyte-eks-cluster-role',
+          Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+          Path: '/',
+          RoleId: 'x',
+          CreateDate: new Date(),
+          AssumeRolePolicyDocument: JSON.stringify(serviceTrustPolicy('ec2.amazonaws.com')),
+          Tags: [{ Key: 'owner', Value: 'someone-else' }],
+        },
+      });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }] });
+    m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
+    const plan = await makePlan(config, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('failed');
+    const section = result.sections.find((s) => s.id === 'clusterRole')!;
+    expect(section.error!.message).toContain('role flyte-eks-cluster-role was made by someone else');
+    expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });
 
   it('waits for IAM to show a role it just created (NoSuchEntity on attach, then success)', async () => {
@@ -372,6 +406,8 @@ describe('the engine with mocked AWS', () => {
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    // A role that is not the tool's (no managed-by tag): its inline policies are read too.
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     const plan = await makePlan(config, m.gateway);
     expect(planSteps(plan)).toEqual([]);
     await applyPlan(plan, m.gateway, {}, FAST);

@@ -261,6 +261,34 @@ describe('the policy for a config', () => {
     expect(detach.map((s) => s.Condition)).toEqual([{ ArnEquals: { 'iam:PolicyARN': POLICY } }]);
   });
 
+  it("destroy's deletes are allowed only on what carries the tool's managed-by tag", () => {
+    const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
+    const owned = { StringEquals: { 'iam:ResourceTag/managed-by': 'flyte-aws-setup' } };
+    for (const action of [
+      'iam:DeleteRole',
+      'iam:DeletePolicy',
+      'iam:DeletePolicyVersion',
+      'iam:DeleteOpenIDConnectProvider',
+    ]) {
+      expect(destroy.get(action)!.conditions, action).toEqual([owned]);
+    }
+    // Apply keeps an existing policy in line (a version deleted under the limit of five): no tag condition there.
+    expect(byAction.get('iam:DeletePolicyVersion')!.conditions).toEqual([]);
+  });
+
+  it('verify and destroy may read what they read: the versions, every document, any OIDC provider a trust names', () => {
+    for (const mode of ['verify', 'destroy'] as const) {
+      const g = grants(permissionPolicy(FULL, FACTS, mode).document.Statement);
+      for (const action of ['iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:ListRolePolicies']) {
+        expect(g.has(action), `${mode} ${action}`).toBe(true);
+      }
+      expect(g.get('iam:GetOpenIDConnectProvider')!.resources).toContain('arn:aws:iam::111122223333:oidc-provider/*');
+    }
+    const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
+    expect(destroy.get('eks:ListClusters')!.resources).toEqual(['*']);
+    expect(destroy.get('eks:DescribeCluster')!.resources).toContain('arn:aws:eks:eu-west-1:111122223333:cluster/*');
+  });
+
   it('every mode is a valid-looking document', () => {
     for (const mode of PERMISSION_MODES) {
       const doc = permissionPolicy(FULL, FACTS, mode).document;
@@ -317,6 +345,7 @@ describe('what is not known is scoped with a wildcard, and said', () => {
       'iam:CreateRole',
       'iam:GetRole',
       'iam:ListAttachedRolePolicies',
+      'iam:ListRolePolicies',
       'iam:SimulatePrincipalPolicy',
       'iam:TagRole',
       'iam:UpdateAssumeRolePolicy',

@@ -245,6 +245,39 @@ describe('planning a role', () => {
     ]);
   });
 
+  it('a trust handed to new principals on a role that holds more than the config is security-relevant', () => {
+    const theirs = current({
+      trust: serviceTrustPolicy('ec2.amazonaws.com'),
+      attached: ['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy', 'arn:aws:iam::aws:policy/AmazonEC2FullAccess'],
+      inline: ['admin'],
+      tags: {},
+    });
+    const p = planRole(role(), theirs);
+    expect(p.security).toContain(
+      'trust: the role also holds AmazonEC2FullAccess, the inline policy admin, not from this config; whoever the ' +
+        'new trust lets in gets that too',
+    );
+    expect(p.notes.map((n) => `${n.level} ${n.message}`).join('\n')).toMatch(
+      /warn has inline policies flyte-aws-setup did not write \(admin\); left alone/,
+    );
+    // The same role with the trust already right: nobody new gets in, so nothing to mark (the notes still say it).
+    const same = planRole(role(), { ...theirs, trust: role().trust });
+    expect(same.security).toEqual([]);
+    expect(same.notes.some((n) => n.message.includes('inline policies'))).toBe(true);
+  });
+
+  it('a broad policy the config attaches is security-relevant on a new role as on an existing one', () => {
+    const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
+    const created = planRole(role({ managedPolicies: [admin] }), undefined);
+    expect(created.security).toEqual(['attaches AdministratorAccess, which grants everything']);
+    const attached = planRole(role({ managedPolicies: [admin] }), current({ attached: [] }));
+    expect(attached.security).toEqual(['attaches AdministratorAccess, which grants everything']);
+    // A customer policy of the same name is not AWS's.
+    expect(
+      planRole(role({ managedPolicies: ['arn:aws:iam::1:policy/AdministratorAccess'] }), undefined).security,
+    ).toEqual([]);
+  });
+
   it('sets or replaces the permissions boundary; a boundary the config does not name is left alone', () => {
     const b = 'arn:aws:iam::aws:policy/PowerUserAccess';
     expect(planRole(role({ boundary: b }), current()).steps).toEqual([
@@ -264,6 +297,17 @@ describe('planning a role', () => {
     expect(theirs.steps).toEqual([]);
     expect(theirs.owned).toBe(false);
     expect(theirs.notes.map((n) => n.message).join()).toMatch(/existed before flyte-aws-setup/);
+  });
+
+  it('a trust policy over the size limit is not sent: the role is blocked, saying why', () => {
+    const subjects = Array.from({ length: 80 }, (_, i) => `system:serviceaccount:project-${i}-development:default`);
+    const trust = serviceTrustPolicy('eks.amazonaws.com');
+    trust.Statement[0]!.Condition = { StringEquals: { 'oidc.eks.eu-west-1.amazonaws.com/id/ABC:sub': subjects } };
+    for (const existing of [undefined, current()]) {
+      const p = planRole(role({ trust }), existing);
+      expect(p.steps).toEqual([]);
+      expect(p.blocked).toMatch(/its trust policy would be \d+ characters, and IAM allows 2048/);
+    }
   });
 
   it('warns that a role at another path cannot be moved', () => {
