@@ -86,6 +86,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     }
     if (!opts.json) out(renderPlan(plan, style));
     const changes = planSteps(plan).length > 0;
+    // Refused without a terminal to ask: say so before asking IAM anything more.
+    if (changes && !opts.yes) requireTerminal(io);
     if (changes && opts.preflight !== false) {
       const { preflight } = await import('./preflight.js');
       await preflight(plan, aws.gateway, output, opts);
@@ -145,14 +147,18 @@ async function applyWithProgress(
   return result;
 }
 
-async function confirmApply(plan: Plan, opts: ApplyCliOptions, io: CliIo, signal: AbortSignal): Promise<void> {
-  if (opts.yes) return;
+function requireTerminal(io: CliIo): void {
   if (io.stdin.isTTY !== true || io.stderr.isTTY !== true) {
     throw new UsageError(
       'the plan above changes AWS, and there is no terminal to ask for a yes',
       'pass --yes to apply it, or --dry-run to only print the plan',
     );
   }
+}
+
+async function confirmApply(plan: Plan, opts: ApplyCliOptions, io: CliIo, signal: AbortSignal): Promise<void> {
+  if (opts.yes) return;
+  requireTerminal(io);
   const security = planSecurity(plan).length > 0;
   const { confirm } = await import('@inquirer/prompts');
   let ok: boolean;

@@ -376,6 +376,9 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
     expect(run.stderr).toContain('--yes');
     expect(run.stderr).toContain('--dry-run');
     expect(run.mutating).toEqual([]);
+    // Refused before the permission check: a run that cannot go on asks IAM nothing more.
+    expect(run.calls.map((c) => c.operation)).not.toContain('SimulatePrincipalPolicy');
+    expect(run.stdout).not.toContain('Permissions not checked');
   });
 
   it('takes credentials and region from a named profile (--profile, or profile: in the config)', async () => {
