@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError, UserError } from '../errors.js';
 import { ATTRIBUTES_DIR, ATTRIBUTES_SCRIPT } from './attributes.js';
 import type { HandoffFile } from './files.js';
@@ -48,9 +48,17 @@ const KNOWN = [
 /** Bad input when `dir` exists and is not a directory; checked before any AWS call. */
 export async function checkOutDir(dir: string): Promise<void> {
   if (dir.trim() === '') throw new UsageError('--out-dir is empty', 'give a directory, e.g. --out-dir flyte-out');
-  const found = await stat(dir).catch(() => undefined);
-  if (found !== undefined && !found.isDirectory()) {
-    throw new UsageError(`--out-dir ${dir} is a file, not a directory`, 'give a directory (it is created if missing)');
+  // The directory, or else the nearest of its parents that exists, must be a directory for the files to go there.
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = await stat(at).catch(() => undefined);
+    if (found !== undefined) {
+      if (found.isDirectory()) return;
+      throw new UsageError(
+        at === resolve(dir) ? `--out-dir ${dir} is a file, not a directory` : `--out-dir ${dir}: ${at} is a file`,
+        'give a directory (it is created if missing)',
+      );
+    }
+    if (dirname(at) === at) return;
   }
 }
 

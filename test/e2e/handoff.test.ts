@@ -182,6 +182,11 @@ describe('hand-off flags checked before AWS', () => {
       expect(run.code).toBe(2);
       expect(run.stderr).toContain(`--out-dir ${file} is a file, not a directory`);
       expect(run.calls).toEqual([]);
+      // A directory that cannot be made under a file is found before AWS too.
+      const below = await cli([...args, '--out-dir', `${file}/out`]);
+      expect(below.code).toBe(2);
+      expect(below.stderr).toContain(`--out-dir ${file}/out: ${file} is a file`);
+      expect(below.calls).toEqual([]);
     }
   });
 });
