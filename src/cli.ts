@@ -160,7 +160,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         '\nExit codes: 0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
         'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), 130 interrupted.\n\n' +
         'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`).\n' +
-        'Other commands: outputs, verify, destroy (flyte-aws-setup <command> --help).\n\n' +
+        'Other commands: outputs, verify, destroy, permissions (flyte-aws-setup <command> --help).\n\n' +
         'Examples:\n' +
         '  flyte-aws-setup                                              # the wizard\n' +
         '  flyte-aws-setup --config flyte-aws-setup.yaml --dry-run      # show the plan\n' +

@@ -10,6 +10,8 @@ export interface SectionReport {
   title: string;
   verdict: SectionVerdict;
   findings: Finding[];
+  /** Why a skipped section is skipped, when it is not simply `<id>: false`. */
+  skipReason?: string;
 }
 
 export interface VerifyReport {
@@ -29,7 +31,7 @@ export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
       errors > 0 ? 'problems' : warnings > 0 ? 'warnings' : s.status === 'skipped' ? 'skipped' : 'ok';
     // Errors first, each kind of finding in a stable order.
     own.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
-    return { id: s.id, title: s.title, verdict, findings: own };
+    return { id: s.id, title: s.title, verdict, findings: own, ...(s.skipReason ? { skipReason: s.skipReason } : {}) };
   });
   const { errors, warnings } = countBySeverity(findings);
   return { facts: plan.facts, sections, errors, warnings, ok: errors === 0 };

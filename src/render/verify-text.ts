@@ -12,7 +12,9 @@ export function renderVerify(report: VerifyReport, style: Style): string {
         lines.push(`${style.ok('✓')} ${s.title}: ${style.dim('matches the config')}`);
         break;
       case 'skipped':
-        lines.push(`${style.dim('-')} ${s.title}: ${style.dim(`skipped (${s.id}: off in the config)`)}`);
+        lines.push(
+          `${style.dim('-')} ${s.title}: ${style.dim(`skipped (${s.skipReason ?? `${s.id}: false in the config`})`)}`,
+        );
         break;
       default: {
         const errors = s.findings.filter((f) => f.severity === 'error').length;
