@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfigText, validateConfig } from '../../src/config/load.js';
 import * as rules from '../../src/config/rules.js';
@@ -84,6 +84,18 @@ describe('config defaults', () => {
     expect(messages(MIN, { region: 'mars' })).toEqual([
       '--region: must be an AWS region code such as eu-west-1 (got "mars")',
     ]);
+  });
+});
+
+describe("the README's config reference", () => {
+  it('is a valid config, with the keys it documents', () => {
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Config file'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
+    const config = parseConfigText(yaml);
+    expect(config.cluster).toBe('acme-ml');
+    expect(config.projectRoles[0]!.roleName).toBe('flyte-fraud-role');
+    expect(config.globalAccess).toEqual({ role: 'acme-userflyterole' });
   });
 });
 
