@@ -3,7 +3,7 @@
  * the AWS SDK nor the prompts), and turns errors into messages and exit codes. `main` never calls process.exit.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CancelledError, ConfigError, ExitCode, UserError, formatProblem } from './errors.js';
+import { CancelledError, ConfigError, ExitCode, UsageError, UserError, formatProblem } from './errors.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 
@@ -171,6 +171,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply(opts, io));
     });
+
+  // An option typed before a subcommand's name would belong to the main command and be dropped: `--dry-run
+  // destroy --yes` would destroy. Refuse it, saying where it goes.
+  program.hook('preSubcommand', (root, sub) => {
+    const given = root.options.filter((o) => root.getOptionValueSource(o.attributeName()) === 'cli');
+    if (given.length === 0) return;
+    const flags = given.map((o) => o.long ?? o.short ?? o.flags).join(' ');
+    throw new UsageError(
+      `${flags} must come after the command name, not before it`,
+      `write it as: flyte-aws-setup ${sub.name()} ${flags} ... (see flyte-aws-setup ${sub.name()} --help)`,
+    );
+  });
 
   program
     .command('permissions')

@@ -45,6 +45,19 @@ describe('subcommands', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it.each([
+    [['--dry-run', 'destroy', '--config', 'x.yaml', '--yes'], '--dry-run', 'destroy'],
+    [['--profile', 'prod', 'verify', '--config', 'x.yaml'], '--profile', 'verify'],
+    [['--json', 'verify', '--config', 'x.yaml'], '--json', 'verify'],
+    [['--config', 'x.yaml', 'outputs'], '--config', 'outputs'],
+  ])('%j: an option before the command name would be dropped, so it is refused (exit 2)', async (args, flag, sub) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error: ${flag} must come after the command name, not before it`);
+    expect(r.stderr).toContain(`flyte-aws-setup ${sub} ${flag} ...`);
+    expect(r.stdout).toBe('');
+  });
+
   it('no config file: says to pass --config', async () => {
     for (const command of ['outputs', 'verify', 'destroy']) {
       const r = await run([command]);
