@@ -129,6 +129,19 @@ function bound(client: AnyClient, limit: ReturnType<typeof limiter>): void {
   });
 }
 
+/** Seconds an AWS request may take before it fails (and is retried like a dropped connection). */
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 30;
+
+/**
+ * An endpoint that takes the connection and never answers (a hung proxy) must not hang the run: connections get
+ * 5 s, requests `FLYTE_AWS_SETUP_REQUEST_TIMEOUT` seconds (default 30).
+ */
+function requestHandlerOptions() {
+  const configured = Number(process.env.FLYTE_AWS_SETUP_REQUEST_TIMEOUT);
+  const seconds = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_REQUEST_TIMEOUT_SECONDS;
+  return { connectionTimeout: 5_000, requestTimeout: seconds * 1_000, throwOnRequestTimeout: true };
+}
+
 export async function createAwsClients(options: AwsOptions, recorder = new CallRecorder()): Promise<AwsClients> {
   // The SDK warns on Node 20 that its future releases will need Node 22. That is for whoever picks SDK versions
   // (this package, which supports Node >= 20.19 with the versions it ships), not for the operator running it.
@@ -142,6 +155,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     });
   }
   const common = {
+    requestHandler: requestHandlerOptions(),
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),

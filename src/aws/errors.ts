@@ -101,7 +101,10 @@ export function toAwsError(err: unknown, site: CallSite, context: CallContext = 
   const netCode = (err as { code?: string })?.code;
   if (NETWORK.has(code) || (netCode !== undefined && NETWORK.has(netCode))) {
     const where = context.region !== undefined ? ` in region ${context.region}` : '';
-    return new AwsCallError(`could not reach AWS for ${action}${where}: ${message || code}`, code, site, {
+    // The HTTP handler's own wording names its package; say what happened.
+    const timeout = /exceeded the configured (\d+) ms requestTimeout/.exec(message);
+    const what = timeout ? `no answer within ${Number(timeout[1]) / 1000} s` : message || code;
+    return new AwsCallError(`could not reach AWS for ${action}${where}: ${what}`, code, site, {
       hint:
         `check the network (and AWS_ENDPOINT_URL, if set)` +
         (context.region !== undefined

@@ -3,6 +3,7 @@
  * happens, the account ends in a known state, the output says what was done, and the next run finishes the job.
  * "The same end state as a clean run" is checked by comparing IAM snapshots.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clients, createCluster } from '../helpers/aws.js';
@@ -275,6 +276,28 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
     expect(r.stderr).toMatch(/could not reach AWS for eks:DescribeCluster/);
     expect(r.stderr).toMatch(/region eu-west-1/);
     noStack(r);
+  });
+
+  it('an endpoint that takes the connection and never answers: a timeout, not a hang', async () => {
+    // A hung proxy: it accepts connections and says nothing.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const r = await runCli(['--config', configFile, '--dry-run', '--max-attempts', '2'], {
+        endpoint: `http://127.0.0.1:${port}`,
+        env: { FLYTE_AWS_SETUP_REQUEST_TIMEOUT: '1' },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /could not reach AWS for sts:GetCallerIdentity in region eu-west-1: no answer within 1 s/,
+      );
+      noStack(r);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('--debug shows the stack, and no output ever holds the keys or the session token', async () => {
