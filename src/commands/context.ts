@@ -46,7 +46,7 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
     err: (line) => void io.stderr.write(`${line}\n`),
     style: makeStyle(colorEnabled(io.stdout, io.env, opts.color)),
     errStyle: makeStyle(colorEnabled(io.stderr, io.env, opts.color)),
-    progress: await createProgress(io.stderr, true),
+    progress: await createProgress(io.stderr, true, colorEnabled(io.stderr, io.env, opts.color)),
   };
 }
 

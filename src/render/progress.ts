@@ -1,5 +1,6 @@
 /**
- * Progress on stderr: a spinner on a terminal, nothing otherwise (logs stay clean); `--debug` lines always.
+ * Progress on stderr: a spinner on a terminal (uncoloured when colour is off), nothing otherwise (logs stay
+ * clean); `--debug` lines always.
  * Results are not progress: they are written by the command.
  */
 import type { Ora } from 'ora';
@@ -14,10 +15,12 @@ export interface Progress {
 }
 
 export async function createProgress(
-  stream: NodeJS.WritableStream & { isTTY?: boolean },
+  stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number },
   enabled: boolean,
+  color = true,
 ): Promise<Progress> {
-  if (!enabled || stream.isTTY !== true) {
+  // A terminal that reports no width (some pseudo-terminals) gets no spinner: ora cannot lay one out there.
+  if (!enabled || stream.isTTY !== true || !(stream.columns !== undefined && stream.columns > 0)) {
     return {
       start: () => {},
       update: () => {},
@@ -29,7 +32,7 @@ export async function createProgress(
   let spinner: Ora | undefined;
   const start = (text: string) => {
     spinner?.stop();
-    spinner = ora({ text, stream, discardStdin: false }).start();
+    spinner = ora({ text, stream, discardStdin: false, ...(color ? {} : { color: false }) }).start();
   };
   return {
     start,
