@@ -31,6 +31,20 @@ export interface LoadedConfig {
   file?: string;
 }
 
+/** What a YAML syntax error means, in words about the file (the position is given beside it). */
+function yamlProblem(code: string, message: string, from: string): string {
+  switch (code) {
+    case 'DUPLICATE_KEY': {
+      const key = /^\s*["']?([^:"'\n]+?)["']?\s*:/.exec(from)?.[1];
+      return `not valid YAML: the key ${key !== undefined ? `"${key}" ` : ''}appears twice in the same mapping`;
+    }
+    case 'MULTIPLE_DOCS':
+      return 'not valid YAML for a config: the file holds more than one document (a second starts with ---)';
+    default:
+      return `not valid YAML: ${message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+  }
+}
+
 export async function loadConfigFile(file: string, overrides: ConfigOverrides = {}): Promise<LoadedConfig> {
   let text: string;
   try {
@@ -60,14 +74,23 @@ export function parseConfigText(text: string, file = 'config', overrides: Config
         const pos = lineCounter.linePos(e.pos[0]);
         return {
           path: [],
-          message: `not valid YAML: ${e.message.split('\n')[0]}`,
+          message: yamlProblem(e.code, e.message, text.slice(e.pos[0])),
           ...(pos ? { line: pos.line, col: pos.col } : {}),
         };
       }),
       file,
     );
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS();
+  } catch (err) {
+    // yaml refuses aliases that expand without bound ("billion laughs").
+    throw new ConfigError(
+      [{ path: [], message: `not valid as a config: ${(err as Error).message}; a config needs no aliases like these` }],
+      file,
+    );
+  }
   if (raw === null || raw === undefined) {
     throw new ConfigError(
       [{ path: [], message: 'the file is empty: it needs at least `bucket:` (and `cluster:`)' }],
@@ -313,7 +336,8 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
 
   // The workers role's namespaces only mean something when the trust is not widened.
   const workersInput = input.workersRole as Record<string, unknown> | undefined;
-  if (config.workersRole && config.workersRole.allNamespaces && Array.isArray(workersInput?.namespaces)) {
+  // Read from what the file says: a section that failed validation holds its defaults here.
+  if (config.workersRole && workersInput?.allNamespaces !== false && Array.isArray(workersInput?.namespaces)) {
     problems.push({
       path: ['workersRole', 'namespaces'],
       message: 'only applies with allNamespaces: false (allNamespaces: true already trusts every namespace)',
@@ -335,6 +359,14 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
       });
     } else {
       seenProjects.set(p.project, i);
+      const givenRoleName = (input.projectRoles as Record<string, unknown>[] | undefined)?.[i]?.roleName;
+      const derivedProblem = givenRoleName === undefined ? rules.roleName(p.roleName) : undefined;
+      if (derivedProblem) {
+        problems.push({
+          path: ['projectRoles', i, 'project'],
+          message: `the role name made from it, "${p.roleName}", ${derivedProblem}; set a shorter roleName`,
+        });
+      }
       claimRole(p.roleName, [
         'projectRoles',
         i,

@@ -281,7 +281,45 @@ describe('bad config: every problem at once, with key path and position', () => 
     expect(p!.line).toBeGreaterThanOrEqual(2);
     expect(p!.col).toBeGreaterThanOrEqual(1);
     expect(p!.message).toMatch(/not valid YAML/);
-    expect(messages('a: 1\na: 2\n').join()).toMatch(/not valid YAML: Map keys must be unique/);
+    expect(messages('a: 1\na: 2\n').join()).toMatch(/not valid YAML: the key "a" appears twice in the same mapping/);
+    expect(messages(`${MIN}---\nx: 1\n`).join()).toMatch(/the file holds more than one document/);
+    // The library's own wording (and its "at line" tail, given as the position instead) is not shown.
+    expect(messages('cluster: acme\nbucket: [unclosed\n').join()).not.toMatch(/ at line \d+/);
+  });
+
+  it('aliases that expand without bound are bad input, not a crash', () => {
+    const levels = ['a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]'];
+    for (const [prev, next] of [
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+      ['d', 'e'],
+      ['e', 'f'],
+    ]) {
+      levels.push(`${next}: &${next} [${Array(9).fill(`*${prev}`).join(', ')}]`);
+    }
+    const [m] = messages(`${MIN}${levels.join('\n')}\n`);
+    expect(m).toMatch(/not valid as a config: Excessive alias count/);
+  });
+
+  it('a project whose default role name would be too long says so under the project', () => {
+    const long = 'a'.repeat(55);
+    expect(messages(`${MIN}projectRoles:\n  - { project: ${long}, domains: [d] }\n`).join()).toMatch(
+      new RegExp(
+        `projectRoles\\[0\\].project: the role name made from it, "flyte-${long}-role", must be 1 to 64 characters, not 66; set a shorter roleName`,
+      ),
+    );
+    // With a roleName of its own, the project name's length does not matter.
+    expect(
+      parseConfigText(`${MIN}projectRoles:\n  - { project: ${long}, domains: [d], roleName: short }\n`).projectRoles[0]!
+        .roleName,
+    ).toBe('short');
+  });
+
+  it('a bad namespace under allNamespaces: false is one problem, not also "only applies with allNamespaces: false"', () => {
+    expect(messages(`${MIN}workersRole: { allNamespaces: false, namespaces: [UPPER] }\n`)).toEqual([
+      expect.stringMatching(/workersRole.namespaces\[0\]: must be a DNS label/),
+    ]);
   });
 
   it('an empty file, a file that is not a mapping', () => {
