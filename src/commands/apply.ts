@@ -86,6 +86,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     }
     if (!opts.json) out(renderPlan(plan, style));
     const changes = planSteps(plan).length > 0;
+    // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
+    if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
     // Refused without a terminal to ask: say so before asking IAM anything more.
     if (changes && !opts.yes) requireTerminal(io);
     if (changes && opts.preflight !== false) {

@@ -49,6 +49,8 @@ export async function runDestroy(opts: DestroyCliOptions, io: CliIo): Promise<nu
       }
       return code;
     }
+    // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
+    if (opts.json && !opts.yes) output.err(renderDestroyPlan(plan, output.errStyle));
     await confirmDestroy(opts, io, interrupt.signal);
 
     const result = await applyDestroy(plan, () => makeDestroyPlan(config, aws.gateway, plan.facts), aws.gateway, {

@@ -379,6 +379,11 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
     // Refused before the permission check: a run that cannot go on asks IAM nothing more.
     expect(run.calls.map((c) => c.operation)).not.toContain('SimulatePrincipalPolicy');
     expect(run.stdout).not.toContain('Permissions not checked');
+    // With --json the plan it refuses is on stderr (stdout is kept for JSON), so "the plan above" is there.
+    const json = await runCli(['--config', configFile, '--json'], { endpoint: moto.url });
+    expect(json.code).toBe(2);
+    expect(json.stdout).toBe('');
+    expect(json.stderr).toMatch(/Plan: \d+ to create[\s\S]*the plan above changes AWS/);
   });
 
   it('takes credentials and region from a named profile (--profile, or profile: in the config)', async () => {
