@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CancelledError, ConfigError, ExitCode, UsageError, UserError, formatProblem } from './errors.js';
+import { JSON_FORMAT_VERSION } from './render/format-version.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 
@@ -272,7 +273,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<number> {
   // Whatever is written, credentials never get out: both streams hide the values known to be secret.
   secretsFromEnv(rawIo.env);
-  const io: CliIo = { ...rawIo, stdout: redactingStream(rawIo.stdout), stderr: redactingStream(rawIo.stderr) };
+  const stdout = redactingStream(rawIo.stdout);
+  // Whether the command has written its JSON (or anything) on stdout: an error after that adds nothing there.
+  let stdoutUsed = false;
+  const write = stdout.write;
+  stdout.write = ((...args: Parameters<typeof write>) => {
+    stdoutUsed = true;
+    return write.apply(stdout, args);
+  }) as typeof write;
+  const io: CliIo = { ...rawIo, stdout, stderr: redactingStream(rawIo.stderr) };
   let exitCode: number = ExitCode.Success;
   const program = buildProgram(io, (code) => {
     exitCode = code;
@@ -282,8 +291,28 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
-    return reportError(err, io, debug);
+    const code = reportError(err, io, debug);
+    // With --json, CI reads stdout: an error is a JSON document there too (the message stays on stderr).
+    if (argv.includes('--json') && !stdoutUsed && code !== ExitCode.Success) {
+      io.stdout.write(`${JSON.stringify(errorJson(err, code), null, 2)}\n`);
+    }
+    return code;
   }
+}
+
+/** An error as `--json` writes it on stdout. */
+export function errorJson(err: unknown, exitCode: number): unknown {
+  const base = { formatVersion: JSON_FORMAT_VERSION, kind: 'error', exitCode };
+  if (err instanceof ConfigError) {
+    return {
+      ...base,
+      message: `${err.file ?? 'config'} is not valid`,
+      problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })),
+    };
+  }
+  if (err instanceof CommanderError) return { ...base, message: err.message.replace(/^error: /, '') };
+  if (err instanceof UserError) return { ...base, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  return { ...base, message: (err as Error)?.message ?? String(err) };
 }
 
 /** The one place errors become output. */

@@ -1,9 +1,10 @@
 /** The plan and the result as JSON: the same data the text renderers draw, for CI and other tools. */
 import type { RunResult } from '../engine/apply.js';
 import type { Plan } from '../engine/model.js';
+import { JSON_FORMAT_VERSION } from './format-version.js';
 import { planCounts } from './plan-text.js';
 
-export const JSON_FORMAT_VERSION = 1;
+export { JSON_FORMAT_VERSION };
 
 export function planJson(plan: Plan): unknown {
   return {

@@ -98,6 +98,31 @@ describe('config problems', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('with --json, stdout holds the error as JSON too (the message stays on stderr)', async () => {
+    const file = writeConfig('cluster: acme\nbucket: x\n');
+    const r = await run(['--config', file, '--dry-run', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bucket: must be 3 to 63 characters');
+    expect(JSON.parse(r.stdout)).toEqual({
+      formatVersion: 1,
+      kind: 'error',
+      exitCode: 2,
+      message: `${file} is not valid`,
+      problems: [
+        {
+          path: ['bucket'],
+          message: 'must be 3 to 63 characters, not 1 (got "x")',
+          line: 2,
+          col: 1,
+          text: 'line 2, column 1: bucket: must be 3 to 63 characters, not 1 (got "x")',
+        },
+      ],
+    });
+    const usage = await run(['verify', '--json', '--bogus']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ kind: 'error', exitCode: 2, message: "unknown option '--bogus'" });
+  });
+
   it('a missing file', async () => {
     const r = await run(['--config', 'does-not-exist.yaml', '--dry-run', '--offline']);
     expect(r.code).toBe(2);
