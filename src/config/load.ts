@@ -216,6 +216,17 @@ function issueToProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
   switch (issue.code) {
     case 'invalid_type':
       if (value === undefined) return [{ path, message: 'is required' }];
+      if (issue.expected === 'string' && typeof value === 'number' && path.at(-1) === 'accountId') {
+        // YAML reads unquoted digits as a number, and drops leading zeros (an account ID can start with 0).
+        return [
+          {
+            path,
+            message:
+              `must be a string, not the number ${value}: put the 12 digits in quotes, as in '012345678901' ` +
+              '(unquoted, YAML reads a number and drops leading zeros)',
+          },
+        ];
+      }
       return [{ path, message: `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}, not ${describe(value)}` }];
     case 'unrecognized_keys': {
       const allowed = allowedKeysAt(path);
@@ -262,7 +273,14 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
   if (input.cluster === undefined && needCluster.length > 0) {
     problems.push({
       path: ['cluster'],
-      message: `is required by ${needCluster.join(', ')} (give the EKS cluster name, or set those sections to false)`,
+      message:
+        `is required by ${needCluster.join(', ')} (give the EKS cluster name, or turn those off: ` +
+        needCluster
+          .map((id) =>
+            id === 'clusterVpc' ? 'vpcDns: off' : id === 'globalAccess' ? 'no globalAccess' : `${id}: false`,
+          )
+          .join(', ') +
+        ')',
     });
   }
 

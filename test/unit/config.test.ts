@@ -124,6 +124,16 @@ describe('bad config: every problem at once, with key path and position', () => 
       /projectRoles\[0\].domain: unknown key; did you mean "domains"\?/,
     ],
     [
+      'an unknown key with two letters swapped',
+      `${MIN}systemRole: { nmae: x }\n`,
+      /systemRole.nmae: unknown key; did you mean "name"\?/,
+    ],
+    [
+      'an account ID without quotes (YAML makes it a number, without its leading zero)',
+      `${MIN}accountId: 012345678901\n`,
+      /accountId: must be a string, not the number 12345678901: put the 12 digits in quotes, as in '012345678901'/,
+    ],
+    [
       'a section that is neither',
       `${MIN}workersRole: 3\n`,
       /workersRole: must be true, false \(to skip this section\) or a mapping/,
@@ -181,7 +191,7 @@ describe('bad config: every problem at once, with key path and position', () => 
     [
       'a missing cluster',
       'bucket: acme-flyte-data\n',
-      /cluster: is required by oidcProvider, customPolicy, systemRole, workersRole/,
+      /cluster: is required by oidcProvider, customPolicy, systemRole, workersRole.*turn those off: oidcProvider: false, .*vpcDns: off\)/,
     ],
     ['an accountId that is not 12 digits', `${MIN}accountId: "1234"\n`, /accountId: must be a 12-digit AWS account ID/],
     [
