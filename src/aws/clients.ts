@@ -11,7 +11,8 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
-import { UserError } from '../errors.js';
+import { region as regionRule } from '../config/rules.js';
+import { UsageError, UserError } from '../errors.js';
 import { addSecrets } from '../util/secrets.js';
 import { profileNames } from './profiles.js';
 import { limiter } from '../util/concurrency.js';
@@ -172,6 +173,15 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     throw new UserError('no AWS region is set', {
       hint: 'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
     });
+  }
+  // The config's and --region's were checked with the config; one from the environment or the profile is here.
+  const regionProblem = options.region === undefined ? regionRule(region) : undefined;
+  if (regionProblem !== undefined) {
+    sts.destroy();
+    throw new UsageError(
+      `the region "${region}" (from AWS_REGION or the profile) ${regionProblem}`,
+      'fix it, or set `region:` in the config or pass --region',
+    );
   }
   // One credential provider for all clients, so a profile's SSO or assume-role is resolved once; what it resolves
   // is remembered as secret, so that no output can show it.

@@ -278,6 +278,15 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
     noStack(r);
   });
 
+  it('a region from AWS_REGION that is not one is bad input, named, before any call', async () => {
+    const file = writeConfig('cluster: acme-ml\nbucket: acme-flyte-data\n');
+    const r = await runCli(['--config', file, '--dry-run'], { endpoint: moto.url, env: { AWS_REGION: 'garbage' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the region "garbage" (from AWS_REGION or the profile) must be an AWS region code');
+    expect(r.calls).toEqual([]);
+    noStack(r);
+  });
+
   it('an endpoint that takes the connection and never answers: a timeout, not a hang', async () => {
     // A hung proxy: it accepts connections and says nothing.
     const sockets: Socket[] = [];
