@@ -3,7 +3,8 @@ import type { SectionId } from '../config/schema.js';
 import type { Facts, Plan } from '../engine/model.js';
 import { countBySeverity, type Finding } from './finding.js';
 
-export type SectionVerdict = 'ok' | 'warnings' | 'problems' | 'skipped';
+/** `not-checked`: on, but with nothing to read (the cluster's VPC is not known); its note says why. */
+export type SectionVerdict = 'ok' | 'warnings' | 'problems' | 'skipped' | 'not-checked';
 
 export interface SectionReport {
   id: SectionId;
@@ -12,6 +13,8 @@ export interface SectionReport {
   findings: Finding[];
   /** Why a skipped section is skipped, when it is not simply `<id>: false`. */
   skipReason?: string;
+  /** Why a section was not checked. */
+  note?: string;
 }
 
 export interface VerifyReport {
@@ -27,11 +30,27 @@ export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
   const sections = plan.sections.map((s): SectionReport => {
     const own = findings.filter((f) => f.section === s.id);
     const { errors, warnings } = countBySeverity(own);
+    const notChecked = s.status === 'unchanged' && s.resources.length === 0;
     const verdict: SectionVerdict =
-      errors > 0 ? 'problems' : warnings > 0 ? 'warnings' : s.status === 'skipped' ? 'skipped' : 'ok';
+      errors > 0
+        ? 'problems'
+        : warnings > 0
+          ? 'warnings'
+          : s.status === 'skipped'
+            ? 'skipped'
+            : notChecked
+              ? 'not-checked'
+              : 'ok';
     // Errors first, each kind of finding in a stable order.
     own.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
-    return { id: s.id, title: s.title, verdict, findings: own, ...(s.skipReason ? { skipReason: s.skipReason } : {}) };
+    return {
+      id: s.id,
+      title: s.title,
+      verdict,
+      findings: own,
+      ...(s.skipReason ? { skipReason: s.skipReason } : {}),
+      ...(verdict === 'not-checked' && s.notes[0] ? { note: s.notes[0].message } : {}),
+    };
   });
   const { errors, warnings } = countBySeverity(findings);
   return { facts: plan.facts, sections, errors, warnings, ok: errors === 0 };

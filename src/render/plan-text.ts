@@ -313,7 +313,7 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
       ? style.error('✗')
       : r.outcome === 'waiting' || r.outcome === 'declined' || r.outcome === 'not-run'
         ? style.warn('…')
-        : r.outcome === 'skipped'
+        : r.outcome === 'skipped' || (r.outcome === 'unchanged' && r.resources.length === 0)
           ? style.dim('-')
           : findings.length > 0
             ? style.warn('!')
@@ -321,7 +321,13 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
   const arns = r.resources
     .filter((x) => x.blocked === undefined && (x.done.length > 0 || x.remaining.length === 0))
     .map((x) => x.arn);
-  const mark = findings.length > 0 && r.outcome === 'unchanged' ? 'needs attention' : OUTCOME_MARK[r.outcome];
+  const notChecked = r.outcome === 'unchanged' && r.resources.length === 0;
+  const mark =
+    findings.length > 0 && r.outcome === 'unchanged'
+      ? 'needs attention'
+      : notChecked
+        ? 'not checked'
+        : OUTCOME_MARK[r.outcome];
   const lines = [
     `${symbol} ${r.title}: ${mark}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
   ];

@@ -11,6 +11,9 @@ export function renderVerify(report: VerifyReport, style: Style): string {
       case 'ok':
         lines.push(`${style.ok('✓')} ${s.title}: ${style.dim('matches the config')}`);
         break;
+      case 'not-checked':
+        lines.push(`${style.dim('-')} ${s.title}: ${style.dim(s.note ?? 'not checked')}`);
+        break;
       case 'skipped':
         lines.push(
           `${style.dim('-')} ${s.title}: ${style.dim(`skipped (${s.skipReason ?? `${s.id}: false in the config`})`)}`,
