@@ -300,13 +300,23 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
   }
 }
 
+/** What is not valid: the file, the options (a problem's key is `--region`), or both. */
+function invalidSubject(err: ConfigError): string {
+  const file = err.file ?? 'config';
+  const fromFlag = (p: ConfigError['problems'][number]) => typeof p.path[0] === 'string' && p.path[0].startsWith('--');
+  const flags = err.problems.filter(fromFlag).length;
+  if (flags === 0) return `${file} is not valid`;
+  if (flags === err.problems.length) return 'the command line is not valid';
+  return `${file} and the command line are not valid`;
+}
+
 /** An error as `--json` writes it on stdout. */
 export function errorJson(err: unknown, exitCode: number): unknown {
   const base = { formatVersion: JSON_FORMAT_VERSION, kind: 'error', exitCode };
   if (err instanceof ConfigError) {
     return {
       ...base,
-      message: `${err.file ?? 'config'} is not valid`,
+      message: invalidSubject(err),
       problems: err.problems.map((p) => ({ ...p, text: formatProblem(p) })),
     };
   }
@@ -326,7 +336,7 @@ export function reportError(err: unknown, io: CliIo, debug: boolean): number {
   }
   if (err instanceof ConfigError) {
     io.stderr.write(
-      `error: ${err.file ?? 'config'} is not valid (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):\n`,
+      `error: ${invalidSubject(err)} (${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}):\n`,
     );
     for (const p of err.problems) io.stderr.write(`  - ${formatProblem(p)}\n`);
     io.stderr.write('Nothing was changed in AWS.\n');

@@ -98,6 +98,16 @@ describe('config problems', () => {
     expect(r.stdout).toBe('');
   });
 
+  it("a bad option value is the command line's problem, not the file's", async () => {
+    const file = writeConfig('cluster: acme\nbucket: acme-flyte-data\n');
+    const r = await run(['--config', file, '--dry-run', '--offline', '--region', 'mars']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: the command line is not valid (1 problem):');
+    expect(r.stderr).toContain('--region: must be an AWS region code');
+    const both = await run(['--config', writeConfig('cluster: acme\nbucket: x\n'), '--dry-run', '--region', 'mars']);
+    expect(both.stderr).toMatch(/error: .* and the command line are not valid \(2 problems\):/);
+  });
+
   it('with --json, stdout holds the error as JSON too (the message stays on stderr)', async () => {
     const file = writeConfig('cluster: acme\nbucket: x\n');
     const r = await run(['--config', file, '--dry-run', '--json']);
