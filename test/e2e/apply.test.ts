@@ -379,10 +379,14 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
     // Refused before the permission check: a run that cannot go on asks IAM nothing more.
     expect(run.calls.map((c) => c.operation)).not.toContain('SimulatePrincipalPolicy');
     expect(run.stdout).not.toContain('Permissions not checked');
-    // With --json the plan it refuses is on stderr (stdout is kept for JSON), so "the plan above" is there.
+    // With --json the plan it refuses is on stderr (stdout holds the JSON error), so "the plan above" is there.
     const json = await runCli(['--config', configFile, '--json'], { endpoint: moto.url });
     expect(json.code).toBe(2);
-    expect(json.stdout).toBe('');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      kind: 'error',
+      exitCode: 2,
+      message: expect.stringMatching(/no terminal/),
+    });
     expect(json.stderr).toMatch(/Plan: \d+ to create[\s\S]*the plan above changes AWS/);
   });
 

@@ -11,9 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AttachUserPolicyCommand,
   CreateAccessKeyCommand,
-  CreatePolicyCommand,
   CreatePolicyVersionCommand,
-  CreateRoleCommand,
   CreateUserCommand,
   ListAttachedRolePoliciesCommand,
   PutUserPolicyCommand,
@@ -22,22 +20,19 @@ import {
 } from '@aws-sdk/client-iam';
 import { IAMClient as Iam } from '@aws-sdk/client-iam';
 import type { PolicyDocument } from '../../src/policy/document.js';
-import { ACCOUNT, clients, createCluster, createVpc } from '../helpers/aws.js';
+import {
+  ACCOUNT,
+  UNION_CONFIG,
+  clients,
+  createCluster,
+  createUnionRole,
+  createUserFlyteRolePolicy,
+  createVpc,
+} from '../helpers/aws.js';
 import { runCli, writeConfig, type CliRun } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
-
-const CONFIG = `
-region: eu-west-1
-cluster: acme-ml
-bucket: acme-flyte-data
-vpcDns: fix
-globalAccess: { role: acme-userflyterole }
-projectRoles:
-  - project: fraud
-    userFlyteRolePolicy: true
-`;
 
 const MODES = ['apply', 'verify', 'destroy'] as const;
 type Keys = { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
@@ -94,25 +89,11 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     moto = await startMoto();
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
     await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
-    const { iam } = clients(moto.url);
     // Union's existing role and policy, as Union's own setup leaves them.
-    await iam.send(
-      new CreateRoleCommand({
-        RoleName: 'acme-userflyterole',
-        Path: '/union/',
-        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
-      }),
-    );
-    await iam.send(
-      new CreatePolicyCommand({
-        PolicyName: 'userflyterole',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }],
-        }),
-      }),
-    );
-    file = writeConfig(CONFIG);
+    await createUnionRole(moto.url);
+    await createUserFlyteRolePolicy(moto.url);
+    const { iam } = clients(moto.url);
+    file = writeConfig(UNION_CONFIG);
     for (const mode of MODES) {
       const r = await runCli(['permissions', '--config', file, '--for', mode], { endpoint: moto.url });
       expect(r.code, r.stderr).toBe(0);

@@ -4,24 +4,12 @@
  * does with IAM's answers is covered with mocks (test/unit/preflight.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import type { PolicyDocument } from '../../src/policy/document.js';
-import { ACCOUNT, clients, createCluster, createVpc } from '../helpers/aws.js';
+import { ACCOUNT, UNION_CONFIG, createCluster, createUnionRole, createVpc } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
-
-const CONFIG = `
-region: eu-west-1
-cluster: acme-ml
-bucket: acme-flyte-data
-vpcDns: fix
-globalAccess: { role: acme-userflyterole }
-projectRoles:
-  - project: fraud
-    userFlyteRolePolicy: true
-`;
 
 function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -41,18 +29,12 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
     vpcId = vpc.vpcId;
     host = (await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds)).replace('https://', '');
-    await clients(moto.url).iam.send(
-      new CreateRoleCommand({
-        RoleName: 'acme-userflyterole',
-        Path: '/union/',
-        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
-      }),
-    );
+    await createUnionRole(moto.url);
   });
   afterAll(async () => moto?.stop());
 
   it('reads the account and prints a policy with the exact ARNs: issuer, cluster, VPC, the existing role', async () => {
-    const r = await runCli(['permissions', '--config', writeConfig(CONFIG)], { endpoint: moto.url });
+    const r = await runCli(['permissions', '--config', writeConfig(UNION_CONFIG)], { endpoint: moto.url });
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as PolicyDocument;
     expect(resourcesOf(doc, 'iam:CreateOpenIDConnectProvider')).toEqual([
@@ -74,7 +56,7 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
   });
 
   it('--for verify has only reads; --for destroy deletes what the tool made', async () => {
-    const file = writeConfig(CONFIG);
+    const file = writeConfig(UNION_CONFIG);
     const verify = JSON.parse(
       (await runCli(['permissions', '--config', file, '--for', 'verify'], { endpoint: moto.url })).stdout,
     ) as PolicyDocument;
@@ -89,7 +71,7 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
   });
 
   it('a cluster that does not exist yet: the provider is scoped to the region, and it says so', async () => {
-    const r = await runCli(['permissions', '--config', writeConfig(CONFIG.replace('acme-ml', 'later'))], {
+    const r = await runCli(['permissions', '--config', writeConfig(UNION_CONFIG.replace('acme-ml', 'later'))], {
       endpoint: moto.url,
     });
     expect(r.code).toBe(0);
@@ -132,7 +114,7 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
 
 describe('permissions without AWS', () => {
   it('--offline builds it from the config (accountId, region) without any call', async () => {
-    const file = writeConfig(`accountId: "111122223333"\n${CONFIG}`);
+    const file = writeConfig(`accountId: "111122223333"\n${UNION_CONFIG}`);
     const r = await runCli(['permissions', '--config', file, '--offline'], {
       env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
     });
@@ -144,13 +126,13 @@ describe('permissions without AWS', () => {
   });
 
   it('--offline without accountId, and a bad --for, are bad input (exit 2) with no call', async () => {
-    const r = await runCli(['permissions', '--config', writeConfig(CONFIG), '--offline'], {
+    const r = await runCli(['permissions', '--config', writeConfig(UNION_CONFIG), '--offline'], {
       env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: --offline needs the account ID');
     expect(r.calls).toEqual([]);
-    const bad = await runCli(['permissions', '--config', writeConfig(CONFIG), '--for', 'plan'], {
+    const bad = await runCli(['permissions', '--config', writeConfig(UNION_CONFIG), '--for', 'plan'], {
       env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
     });
     expect(bad.code).toBe(2);

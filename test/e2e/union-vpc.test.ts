@@ -6,8 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreatePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
-import { ACCOUNT, clients, createCluster, createVpc, readRole, readVpcDns } from '../helpers/aws.js';
+import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import {
+  ACCOUNT,
+  clients,
+  createCluster,
+  createUserFlyteRolePolicy,
+  createVpc,
+  readRole,
+  readVpcDns,
+} from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
@@ -174,16 +182,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
   });
 
   it("a Union project role also carries the account's userflyterole policy", async () => {
-    const { iam } = clients(moto.url);
-    await iam.send(
-      new CreatePolicyCommand({
-        PolicyName: 'userflyterole',
-        PolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }],
-        }),
-      }),
-    );
+    await createUserFlyteRolePolicy(moto.url);
     const config = `${BASE}vpcDns: off\nprojectRoles:\n  - project: fraud\n    userFlyteRolePolicy: true\n  - project: risk\n`;
     const applied = await run(config, ['--yes']);
     expect(applied.code).toBe(0);

@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import {
+  CreatePolicyCommand,
+  CreateRoleCommand,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -128,4 +130,40 @@ export async function readVpcDns(endpoint: string, vpcId: string, region = 'eu-w
     enableDnsSupport: support.EnableDnsSupport?.Value ?? false,
     enableDnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false,
   };
+}
+
+/** A config with every documented system on: VPC DNS fixed, Union's global access and userflyterole policy. */
+export const UNION_CONFIG = `
+region: eu-west-1
+cluster: acme-ml
+bucket: acme-flyte-data
+vpcDns: fix
+globalAccess: { role: acme-userflyterole }
+projectRoles:
+  - project: fraud
+    userFlyteRolePolicy: true
+`;
+
+/** Union's data plane as it stands before the tool runs: the role `acme-userflyterole` at /union/. */
+export async function createUnionRole(endpoint: string): Promise<void> {
+  await clients(endpoint).iam.send(
+    new CreateRoleCommand({
+      RoleName: 'acme-userflyterole',
+      Path: '/union/',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }),
+    }),
+  );
+}
+
+/** The account's `userflyterole` policy, which Union's project-domain roles carry. */
+export async function createUserFlyteRolePolicy(endpoint: string): Promise<void> {
+  await clients(endpoint).iam.send(
+    new CreatePolicyCommand({
+      PolicyName: 'userflyterole',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:ListAllMyBuckets', Resource: '*' }],
+      }),
+    }),
+  );
 }

@@ -24,7 +24,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/model.js';
-import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';
+import { bucketPolicyDocument, serviceTrustPolicy, type PolicyDocument } from '../../src/policy/document.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 
 const FAST = { consistency: { timeoutMs: 2_000, initialDelayMs: 1 } };
@@ -39,6 +39,26 @@ function emptyAccount(m: ReturnType<typeof mockAws>) {
 const ROLES_ONLY = parseConfigText(
   'bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
 );
+
+/** A config with the cluster role alone. */
+const CLUSTER_ROLE_ONLY = parseConfigText(
+  'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+);
+
+/** GetRole's answer for the cluster role, with this trust and these tags. */
+function clusterRoleAnswer(trust: PolicyDocument, tags: Record<string, string>) {
+  return {
+    Role: {
+      RoleName: 'flyte-eks-cluster-role',
+      Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
+      Path: '/',
+      RoleId: 'x',
+      CreateDate: new Date(),
+      AssumeRolePolicyDocument: JSON.stringify(trust),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    },
+  };
+}
 
 describe('AWS errors name the operation, the resource and, for a refusal, the IAM action', () => {
   it.each([
@@ -152,24 +172,10 @@ describe('the engine with mocked AWS', () => {
 
   it('a create whose role now exists (a lost answer, another run) is read again and finished, not an error', async () => {
     const m = mockAws();
-    const trust = serviceTrustPolicy('eks.amazonaws.com');
-    const config = parseConfigText(
-      'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
-    );
     m.iam
       .on(GetRoleCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves({
-        Role: {
-          RoleName: 'flyte-eks-cluster-role',
-          Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
-          Path: '/',
-          RoleId: 'x',
-          CreateDate: new Date(),
-          AssumeRolePolicyDocument: JSON.stringify(trust),
-          Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-        },
-      });
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
@@ -179,7 +185,7 @@ describe('the engine with mocked AWS', () => {
       });
     m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
     m.iam.on(AttachRolePolicyCommand).resolves({});
-    const plan = await makePlan(config, m.gateway);
+    const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
     const result = await applyPlan(plan, m.gateway, {}, FAST);
     expect(result.outcome).toBe('complete');
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
@@ -188,29 +194,16 @@ describe('the engine with mocked AWS', () => {
 
   it('a role someone else made during the run (no managed-by tag) is not changed unasked: the run stops', async () => {
     const m = mockAws();
-    const config = parseConfigText(
-      'bucket: acme-flyte-data\ncluster: acme\nnodeRole: false\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
-    );
     m.iam
       .on(GetRoleCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves({
-        Role: {
-          RoleName: 'flyte-eks-cluster-role',
-          Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
-          Path: '/',
-          RoleId: 'x',
-          CreateDate: new Date(),
-          AssumeRolePolicyDocument: JSON.stringify(serviceTrustPolicy('ec2.amazonaws.com')),
-          Tags: [{ Key: 'owner', Value: 'someone-else' }],
-        },
-      });
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('ec2.amazonaws.com'), { owner: 'someone-else' }));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }] });
     m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
-    const plan = await makePlan(config, m.gateway);
+    const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
     const result = await applyPlan(plan, m.gateway, {}, FAST);
     expect(result.outcome).toBe('failed');
     const section = result.sections.find((s) => s.id === 'clusterRole')!;
