@@ -115,10 +115,17 @@ interface LiveClusters {
   unchecked?: string;
 }
 
+/** The region of an EKS issuer's OIDC provider ARN (`.../oidc-provider/oidc.eks.<region>.amazonaws.com/id/...`). */
+export function providerRegion(arn: string): string | undefined {
+  return /:oidc-provider\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com/.exec(arn)?.[1];
+}
+
 /**
- * Marks the tool's IRSA roles that now serve another cluster: while the config's cluster exists, those whose trust
- * names another provider than its; once it is gone, those whose trust names a running cluster's provider (the
- * region's clusters are listed for it). Returns what was found, for the provider.
+ * Marks the tool's IRSA roles that may serve another cluster now: those whose trust names another provider than
+ * the config cluster's (or any provider, once that cluster is gone or has no issuer), unless that provider is
+ * shown to be no running cluster's. The region's clusters are listed for it; a provider of another region, or
+ * clusters that cannot be listed, cannot be shown dead, so the role is kept. Returns what was found, for the
+ * provider.
  */
 async function otherClusters(
   gateway: AwsGateway,
@@ -127,19 +134,13 @@ async function otherClusters(
   roles: DestroyRoleState[],
   concurrency: number,
 ): Promise<LiveClusters> {
-  const irsa = irsaProviders(roles);
   const live: LiveClusters = { byProvider: new Map() };
-  if (cluster !== undefined) {
-    if (cluster.issuerUrl === undefined) return live;
-    const own = oidcProviderArn(facts.partition, facts.accountId, cluster.issuerUrl);
-    for (const { role, providers } of irsa) {
-      if (providers.length > 0 && !providers.includes(own)) {
-        role.trustsElsewhere = `its trust names the OIDC provider ${providers.join(', ')}, not the one of the EKS cluster ${cluster.name}`;
-      }
-    }
-    return live;
-  }
-  if (!irsa.some((r) => r.providers.length > 0)) return live;
+  const own =
+    cluster?.issuerUrl !== undefined ? oidcProviderArn(facts.partition, facts.accountId, cluster.issuerUrl) : undefined;
+  const others = irsaProviders(roles).filter(
+    (r) => r.providers.length > 0 && (own === undefined || !r.providers.includes(own)),
+  );
+  if (others.length === 0) return live;
   try {
     const names = await gateway.listClusters();
     const found = await mapLimit(names, concurrency, (name) => gateway.describeCluster(name));
@@ -151,10 +152,15 @@ async function otherClusters(
     if (!isCode(err, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation')) throw err;
     live.unchecked = (err as Error).message;
   }
-  for (const { role, providers } of irsa) {
+  for (const { role, providers } of others) {
     const running = providers.flatMap((p) => live.byProvider.get(p) ?? []);
+    const elsewhere = providers.filter((p) => providerRegion(p) !== facts.region);
     if (running.length > 0) {
       role.trustsElsewhere = `its trust names the OIDC provider of the running EKS cluster ${running.join(', ')}`;
+    } else if (elsewhere.length > 0) {
+      role.trustsElsewhere = `its trust names the OIDC provider ${elsewhere.join(', ')}, of another region's cluster, which destroy does not look at`;
+    } else if (live.unchecked !== undefined) {
+      role.trustsElsewhere = `whether a running EKS cluster uses the OIDC provider its trust names could not be checked (${live.unchecked})`;
     }
   }
   return live;
@@ -205,13 +211,20 @@ async function readProvider(
   const current = await gateway.readOidcProvider(arn!);
   const trustedBy = current !== undefined && isOwned(current.tags) ? await gateway.rolesTrusting(arn!) : [];
   const liveCluster = foundBy === 'trust' ? live.byProvider.get(arn!) : undefined;
+  const region = providerRegion(arn!);
+  const unchecked =
+    foundBy !== 'trust'
+      ? undefined
+      : region !== facts.region
+        ? `it is the provider of a cluster in ${region ?? 'another region'}, which destroy does not look at`
+        : live.unchecked;
   return {
     arn: arn!,
     foundBy: foundBy!,
     trustedBy,
     ...(current ? { current } : {}),
     ...(liveCluster !== undefined ? { liveCluster } : {}),
-    ...(foundBy === 'trust' && live.unchecked !== undefined ? { unchecked: live.unchecked } : {}),
+    ...(unchecked !== undefined ? { unchecked } : {}),
   };
 }
 

@@ -99,6 +99,8 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   const configRoles = new Set(state.roles.map((r) => r.name));
   const items: DestroyItem[] = [];
   const deleted = new Set<string>();
+  /** The config's roles kept with the custom policy on them: it stays too. */
+  const policyKeptBy: string[] = [];
 
   // Roles in reverse order of creation: project roles (last first), workers, system, node, cluster.
   for (const r of [...state.roles].reverse()) {
@@ -132,8 +134,8 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     if (r.inUse) blockers.push(`${r.inUse}; delete that first, then run destroy again`);
     if (r.trustsElsewhere) {
       blockers.push(
-        `${r.trustsElsewhere}: it may serve that cluster now, so destroy keeps it; once nothing needs it, ` +
-          'delete it by hand, or point its trust back at this cluster and run destroy again',
+        `${r.trustsElsewhere}, so it may serve that cluster now and destroy keeps it, with its policies; once ` +
+          'nothing needs it, delete it by hand, or run destroy again when that has changed',
       );
     }
     if (r.instanceProfiles.length > 0) {
@@ -151,7 +153,15 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       );
     }
     if (blockers.length > 0) {
-      items.push({ ...withArn, action: 'blocked', steps: detachOwnPolicy, reason: blockers.join('; also ') });
+      // A role that may serve another cluster keeps the custom policy too: its pods still need the bucket.
+      const keepsPolicy = r.trustsElsewhere !== undefined && detachOwnPolicy.length > 0;
+      if (keepsPolicy) policyKeptBy.push(r.name);
+      items.push({
+        ...withArn,
+        action: 'blocked',
+        steps: keepsPolicy ? [] : detachOwnPolicy,
+        reason: blockers.join('; also '),
+      });
       continue;
     }
     deleted.add(r.name);
@@ -167,16 +177,29 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     });
   }
 
-  if (policy !== undefined) items.push(policyItem(policy, policyOwned, configRoles));
+  if (policy !== undefined) items.push(policyItem(policy, policyOwned, configRoles, policyKeptBy));
   if (state.provider !== undefined) items.push(providerItem(state, state.provider, deleted));
   return { facts: state.facts, items };
 }
 
-function policyItem(policy: DestroyPolicyState, owned: boolean, configRoles: Set<string>): DestroyItem {
+function policyItem(
+  policy: DestroyPolicyState,
+  owned: boolean,
+  configRoles: Set<string>,
+  keptBy: string[],
+): DestroyItem {
   const base = { section: 'customPolicy' as const, kind: 'policy' as const, name: policy.name, notes: [] };
   if (policy.current === undefined) return { ...base, action: 'absent', steps: [] };
   const withArn = { ...base, arn: policy.arn };
   if (!owned) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  if (keptBy.length > 0) {
+    return {
+      ...withArn,
+      action: 'blocked',
+      steps: [],
+      reason: `the roles destroy keeps for now (${list(keptBy)}) still use it; it goes with them`,
+    };
+  }
   const a = policy.attachments;
   const outsideRoles = a.roles.filter((r) => !configRoles.has(r));
   const outside = [

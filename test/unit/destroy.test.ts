@@ -187,6 +187,12 @@ describe('planning destroy', () => {
     expect(system.reason).toContain('running EKS cluster green');
     expect(system.reason).toContain('may serve that cluster now');
     expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName === 'flyte-system-role')).toBe(false);
+    // It keeps the custom policy (its pods still need the bucket), so the policy stays too.
+    expect(system.steps).toEqual([]);
+    const policy = plan.items.find((i) => i.kind === 'policy')!;
+    expect(policy.action).toBe('blocked');
+    expect(policy.reason).toContain('flyte-system-role');
+    expect(destroySteps(plan).some((x) => x.op === 'DeletePolicy' || x.op === 'DeletePolicyVersion')).toBe(false);
     // The provider: the blocked role still trusts it, and the cluster runs.
     expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('blocked');
   });
@@ -447,11 +453,50 @@ describe('reading the state when the cluster is gone: does another cluster use w
     expect(provider.reason).toContain('running EKS cluster green');
   });
 
-  it('when the clusters cannot be listed, deletes the role but keeps the provider, saying why', async () => {
+  it('when the clusters cannot be listed, keeps the role and the provider, saying why', async () => {
     const plan = planDestroy(await readDestroyState(config, setUp('denied').gateway));
-    expect(destroySteps(plan).map(describeStep)).toEqual(['DeleteRole flyte-system-role']);
+    expect(destroySteps(plan)).toEqual([]);
+    expect(plan.items.find((i) => i.name === 'flyte-system-role')!.reason).toContain('could not be checked');
     const provider = plan.items.find((i) => i.kind === 'oidc-provider')!;
     expect(provider.action).toBe('blocked');
     expect(provider.reason).toContain('access denied: eks:ListClusters');
+  });
+
+  it('a re-created cluster of the same name: a role still trusting the old, dead provider goes', async () => {
+    const m = setUp('green');
+    // blue exists again, with a new issuer; the role trusts GREEN's provider, which is no running cluster's now.
+    m.eks.on(DescribeClusterCommand, { name: 'blue' }).resolves({
+      cluster: {
+        name: 'blue',
+        status: 'ACTIVE',
+        identity: { oidc: { issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE2' } },
+      },
+    });
+    m.eks.on(ListClustersCommand).resolves({ clusters: ['blue'] });
+    const plan = planDestroy(await readDestroyState(config, m.gateway));
+    expect(plan.items.find((i) => i.name === 'flyte-system-role')!.action).toBe('delete');
+  });
+
+  it("a role trusting another region's cluster is kept: destroy cannot see that cluster", async () => {
+    const m = setUp('green');
+    const west = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/WEST`;
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-system-role' }).resolves({
+      Role: {
+        RoleName: 'flyte-system-role',
+        Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-system-role`,
+        Path: '/',
+        RoleId: 'AROA1',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(irsaTrust(west))),
+        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      },
+    });
+    m.iam
+      .on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: west })
+      .resolves({ Url: 'x', ClientIDList: [], Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }] });
+    const plan = planDestroy(await readDestroyState(config, m.gateway));
+    expect(destroySteps(plan)).toEqual([]);
+    expect(plan.items.find((i) => i.name === 'flyte-system-role')!.reason).toContain("another region's cluster");
+    expect(plan.items.find((i) => i.kind === 'oidc-provider')!.reason).toContain('us-west-2');
   });
 });
