@@ -44,7 +44,7 @@ export type Scope =
 /**
  * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
  * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`);
- * `ownedOnly` = only what carries the tool's `managed-by` tag (`iam:ResourceTag`), for deletes.
+ * `ownedOnly` = only what carries the tool's `managed-by` tag (`aws:ResourceTag`, which roles, policies and OIDC providers all support), for deletes.
  */
 export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly';
 

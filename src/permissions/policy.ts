@@ -143,7 +143,7 @@ function conditionOf(
   config: Config,
   attached: Record<'managedRoles' | 'existingRoles', string[]>,
 ): PolicyStatement['Condition'] | undefined {
-  if (kind === 'ownedOnly') return { StringEquals: { [`iam:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
+  if (kind === 'ownedOnly') return { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
   if (kind === 'boundary') {
     return config.permissionsBoundary !== undefined
       ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }

@@ -263,7 +263,7 @@ describe('the policy for a config', () => {
 
   it("destroy's deletes are allowed only on what carries the tool's managed-by tag", () => {
     const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
-    const owned = { StringEquals: { 'iam:ResourceTag/managed-by': 'flyte-aws-setup' } };
+    const owned = { StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } };
     for (const action of [
       'iam:DeleteRole',
       'iam:DeletePolicy',
