@@ -194,6 +194,16 @@ function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, cu
       });
     }
   }
+  if (role.inlineUnreadable !== undefined) {
+    out.push({
+      code: 'unchecked',
+      severity: 'warning',
+      section,
+      resource,
+      problem: `its inline policies could not be read (${role.inlineUnreadable})`,
+      fix: `allow iam:ListRolePolicies on the role (see flyte-aws-setup permissions --for verify)`,
+    });
+  }
   for (const name of role.inline ?? []) {
     out.push({
       code: 'inline-policy',

@@ -359,18 +359,24 @@ export class AwsGateway {
       if (isCode(err, 'NoSuchEntity')) return undefined;
       throw err;
     };
+    // The inline policies only add a note or a warning: a refusal to list them must not stop the run.
+    let inlineUnreadable: string | undefined;
+    const readInline = () =>
+      this.inlinePolicyNames(name).catch((err: unknown) => {
+        if (!isCode(err, 'AccessDenied', 'AccessDeniedException')) return gone(err);
+        inlineUnreadable = (err as Error).message;
+        return undefined;
+      });
     const [got, attached, inlineAlways] = await Promise.all([
       this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name }))),
       this.attachedPolicies(name).catch(gone),
-      inline === 'always' ? this.inlinePolicyNames(name).catch(gone) : undefined,
+      inline === 'always' ? readInline() : undefined,
     ]);
     const role = got?.Role;
     if (role === undefined) return undefined;
     const tags = fromTagList(role.Tags);
     const inlinePolicies =
-      inline === 'unowned' && tags[MANAGED_BY_KEY] !== MANAGED_BY_VALUE
-        ? await this.inlinePolicyNames(name).catch(gone)
-        : inlineAlways;
+      inline === 'unowned' && tags[MANAGED_BY_KEY] !== MANAGED_BY_VALUE ? await readInline() : inlineAlways;
     return {
       kind: 'role',
       name: role.RoleName ?? name,
@@ -383,6 +389,7 @@ export class AwsGateway {
         : {}),
       tags,
       ...(inlinePolicies !== undefined ? { inline: inlinePolicies } : {}),
+      ...(inlineUnreadable !== undefined ? { inlineUnreadable } : {}),
     };
   }
 

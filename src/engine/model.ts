@@ -102,6 +102,8 @@ export interface CurrentRole {
   tags: Tags;
   /** Names of its inline policies, when they were read (a role that is not the tool's, or for verify). */
   inline?: string[];
+  /** Why its inline policies could not be read (iam:ListRolePolicies refused). */
+  inlineUnreadable?: string;
 }
 
 export interface CurrentOidcProvider {

@@ -126,6 +126,12 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       );
     }
   }
+  if (current.inlineUnreadable !== undefined) {
+    notes.push({
+      level: 'warn',
+      message: `its inline policies could not be read (${current.inlineUnreadable}); the plan cannot show them`,
+    });
+  }
   if ((current.inline ?? []).length > 0) {
     notes.push({
       level: 'warn',
