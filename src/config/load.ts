@@ -453,13 +453,13 @@ function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw:
 }
 
 /**
- * An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known. Without a
- * region, the longest there can be: a long region name, the longest partition and DNS suffix.
+ * An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known (without a
+ * region: a long commercial one). A run measures the real document again before sending it.
  */
 function trustSizeContext(config: Config): { providerArn: string; issuerUrl: string } {
   const region = config.region ?? 'ap-southeast-5';
-  const partition = config.region === undefined ? 'aws-us-gov' : partitionOfRegion(config.region);
-  const suffix = partition === 'aws-cn' || config.region === undefined ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const partition = partitionOfRegion(config.region);
+  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   const issuerUrl = `https://oidc.eks.${region}.${suffix}/id/${'0'.repeat(32)}`;
   return { issuerUrl, providerArn: `arn:${partition}:iam::000000000000:oidc-provider/${issuerUrl.slice(8)}` };
 }

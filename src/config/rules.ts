@@ -45,7 +45,10 @@ export const bucketName: Rule = (v) => {
 
 /** Region codes such as eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-5. */
 export const region: Rule = (v) =>
-  /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/.test(v) ? undefined : 'must be an AWS region code such as eu-west-1';
+  // eu-west-1, us-gov-west-1, us-isob-east-1, eusc-de-east-1 (the European Sovereign Cloud).
+  /^[a-z]{2,4}(-gov|-iso[a-z]?)?(-[a-z]+)+-\d{1,2}$/.test(v)
+    ? undefined
+    : 'must be an AWS region code such as eu-west-1';
 
 /** EKS cluster names. */
 export const clusterName: Rule = (v) => {
