@@ -178,10 +178,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program.hook('preSubcommand', (root, sub) => {
     const given = root.options.filter((o) => root.getOptionValueSource(o.attributeName()) === 'cli');
     if (given.length === 0) return;
-    const flags = given.map((o) => o.long ?? o.short ?? o.flags).join(' ');
+    const name = (o: Option) => o.long ?? o.short ?? o.flags;
+    const flags = given.map(name).join(' ');
+    const theirs = new Set(sub.options.map(name));
+    const movable = given.map(name).filter((f) => theirs.has(f));
+    const foreign = given.map(name).filter((f) => !theirs.has(f));
     throw new UsageError(
       `${flags} must come after the command name, not before it`,
-      `write it as: flyte-aws-setup ${sub.name()} ${flags} ... (see flyte-aws-setup ${sub.name()} --help)`,
+      [
+        movable.length > 0 ? `write it as: flyte-aws-setup ${sub.name()} ${movable.join(' ')} ...` : '',
+        foreign.length > 0 ? `${sub.name()} has no ${foreign.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ') + ` (see flyte-aws-setup ${sub.name()} --help)`,
     );
   });
 
@@ -286,6 +295,12 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
   const program = buildProgram(io, (code) => {
     exitCode = code;
   });
+  // Whether the command that runs was given --json (as parsed: not a value of another option, not a command that
+  // has no --json).
+  let json = false;
+  program.hook('preAction', (_root, command) => {
+    json = command.opts<{ json?: boolean }>().json === true;
+  });
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -293,7 +308,7 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
   } catch (err) {
     const code = reportError(err, io, debug);
     // With --json, CI reads stdout: an error is a JSON document there too (the message stays on stderr).
-    if (argv.includes('--json') && !stdoutUsed && code !== ExitCode.Success) {
+    if (json && !stdoutUsed && code !== ExitCode.Success) {
       io.stdout.write(`${JSON.stringify(errorJson(err, code), null, 2)}\n`);
     }
     return code;
