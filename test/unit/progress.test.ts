@@ -18,11 +18,15 @@ function terminal(columns: number | undefined) {
 }
 
 // Colours as on a colour terminal (ora, loaded by the first spinner, reads this once), so that "off" means the code.
-const forceColor = process.env.FORCE_COLOR;
+// Under CI, ora shows no spinner at all (it reads CI once, when loaded): these tests are about a terminal's.
+const saved = { FORCE_COLOR: process.env.FORCE_COLOR, CI: process.env.CI };
 process.env.FORCE_COLOR = '1';
+delete process.env.CI;
 afterAll(() => {
-  if (forceColor === undefined) delete process.env.FORCE_COLOR;
-  else process.env.FORCE_COLOR = forceColor;
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
 });
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 250));
