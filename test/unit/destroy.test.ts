@@ -404,6 +404,19 @@ describe('reading the state when the cluster is gone: does another cluster use w
     Statement: [{ Effect: 'Allow', Principal: { Federated: provider }, Action: 'sts:AssumeRoleWithWebIdentity' }],
   });
 
+  /** GetRole's answer for the tool's system role, trusting this provider. */
+  const systemRoleTrusting = (provider: string) => ({
+    Role: {
+      RoleName: 'flyte-system-role',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-system-role`,
+      Path: '/',
+      RoleId: 'AROA1',
+      CreateDate: new Date(),
+      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(irsaTrust(provider))),
+      Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+    },
+  });
+
   function setUp(listClusters: 'green' | 'denied') {
     const m = mockAws();
     m.eks.on(DescribeClusterCommand, { name: 'blue' }).rejects(awsError('ResourceNotFoundException', 'gone'));
@@ -414,17 +427,7 @@ describe('reading the state when the cluster is gone: does another cluster use w
     else m.eks.on(ListClustersCommand).rejects(awsError('AccessDeniedException', 'not allowed: eks:ListClusters'));
     m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
     m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
-    m.iam.on(GetRoleCommand, { RoleName: 'flyte-system-role' }).resolves({
-      Role: {
-        RoleName: 'flyte-system-role',
-        Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-system-role`,
-        Path: '/',
-        RoleId: 'AROA1',
-        CreateDate: new Date(),
-        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(irsaTrust(GREEN))),
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-      },
-    });
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-system-role' }).resolves(systemRoleTrusting(GREEN));
     m.iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-system-role' }).resolves({ AttachedPolicies: [] });
     m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     m.iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
@@ -480,17 +483,7 @@ describe('reading the state when the cluster is gone: does another cluster use w
   it("a role trusting another region's cluster is kept: destroy cannot see that cluster", async () => {
     const m = setUp('green');
     const west = `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/WEST`;
-    m.iam.on(GetRoleCommand, { RoleName: 'flyte-system-role' }).resolves({
-      Role: {
-        RoleName: 'flyte-system-role',
-        Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-system-role`,
-        Path: '/',
-        RoleId: 'AROA1',
-        CreateDate: new Date(),
-        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(irsaTrust(west))),
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-      },
-    });
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-system-role' }).resolves(systemRoleTrusting(west));
     m.iam
       .on(GetOpenIDConnectProviderCommand, { OpenIDConnectProviderArn: west })
       .resolves({ Url: 'x', ClientIDList: [], Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }] });

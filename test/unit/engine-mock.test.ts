@@ -237,17 +237,9 @@ describe('the engine with mocked AWS', () => {
     );
     const plan = await makePlan(config, m.gateway);
     // After the changes, the role reads back as created.
-    m.iam.on(GetRoleCommand).resolves({
-      Role: {
-        RoleName: 'flyte-eks-cluster-role',
-        Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
-        Path: '/',
-        RoleId: 'x',
-        CreateDate: new Date(),
-        AssumeRolePolicyDocument: JSON.stringify(serviceTrustPolicy('eks.amazonaws.com')),
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-      },
-    });
+    m.iam
+      .on(GetRoleCommand)
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
@@ -294,17 +286,7 @@ describe('the engine with mocked AWS', () => {
     m.iam
       .on(GetRoleCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves({
-        Role: {
-          RoleName: 'flyte-eks-cluster-role',
-          Arn: 'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
-          Path: '/',
-          RoleId: 'x',
-          CreateDate: new Date(),
-          AssumeRolePolicyDocument: JSON.stringify(serviceTrustPolicy('eks.amazonaws.com')),
-          Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-        },
-      });
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
     m.iam
       .on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
