@@ -143,6 +143,22 @@ function requestHandlerOptions() {
   return { connectionTimeout: 5_000, requestTimeout: seconds * 1_000, throwOnRequestTimeout: true };
 }
 
+/**
+ * With a profile, the SDK's chain of providers ends in "Could not load credentials from any providers", whatever
+ * went wrong in the profile (a credential_process that fails, a missing source_profile). Ask the profile alone
+ * for what it says.
+ */
+async function explainCredentials(err: unknown, profile: string | undefined): Promise<unknown> {
+  if (profile === undefined || !/from any providers/i.test((err as Error)?.message ?? '')) return err;
+  const { fromIni } = await import('@aws-sdk/credential-provider-ini');
+  try {
+    await fromIni({ profile })();
+  } catch (specific) {
+    return specific;
+  }
+  return err;
+}
+
 export async function createAwsClients(options: AwsOptions, recorder = new CallRecorder()): Promise<AwsClients> {
   // The SDK warns on Node 20 that its future releases will need Node 22. That is for whoever picks SDK versions
   // (this package, which supports Node >= 20.19 with the versions it ships), not for the operator running it.
@@ -187,7 +203,12 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   // is remembered as secret, so that no output can show it.
   const base = sts.config.credentials;
   const credentials = async () => {
-    const c = await base();
+    let c;
+    try {
+      c = await base();
+    } catch (err) {
+      throw await explainCredentials(err, profile);
+    }
     addSecrets(c.accessKeyId, c.secretAccessKey, c.sessionToken);
     return c;
   };

@@ -267,6 +267,26 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
     noStack(r);
   });
 
+  it("a profile whose credential_process fails: the profile's own error, not the chain's", async () => {
+    const home = writeConfig(
+      '[profile broken]\nregion = eu-west-1\ncredential_process = /bin/echo not-json\n\n' +
+        '[profile orphan]\nregion = eu-west-1\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = gone\n',
+      'aws-config',
+    );
+    for (const [profile, message] of [
+      ['broken', /profile broken\) for GetCallerIdentity: Profile broken credential_process returned invalid JSON/],
+      ['orphan', /profile orphan\) for GetCallerIdentity: .*profile: \[gone\]/],
+    ] as const) {
+      const r = await runCli(['--config', configFile, '--dry-run', '--profile', profile], {
+        env: { AWS_ENDPOINT_URL: moto.url, AWS_CONFIG_FILE: home },
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/from any providers/);
+      noStack(r);
+    }
+  });
+
   it('a region where EKS cannot be reached', async () => {
     const r = await runCli(['--config', configFile, '--dry-run'], {
       endpoint: moto.url,
