@@ -3,7 +3,15 @@
  * the AWS SDK nor the prompts), and turns errors into messages and exit codes. `main` never calls process.exit.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CancelledError, ConfigError, ExitCode, UsageError, UserError, formatProblem } from './errors.js';
+import {
+  CancelledError,
+  ConfigError,
+  ExitCode,
+  UsageError,
+  UserError,
+  formatProblem,
+  stackWithCause,
+} from './errors.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
@@ -364,16 +372,11 @@ export function reportError(err: unknown, io: CliIo, debug: boolean): number {
   if (err instanceof UserError) {
     io.stderr.write(`error: ${err.message}\n`);
     if (err.hint) io.stderr.write(`  ${err.hint}\n`);
-    if (debug && err.stack) io.stderr.write(`${err.stack}\n${causeStack(err)}`);
+    if (debug && err.stack) io.stderr.write(`${stackWithCause(err)}\n`);
     return err.exitCode;
   }
   const e = err as Error;
   io.stderr.write(`internal error: ${e?.message ?? String(err)}\n${e?.stack ?? ''}\n`);
   io.stderr.write('This is a bug in flyte-aws-setup; please report it with the output above.\n');
   return ExitCode.Failure;
-}
-
-function causeStack(err: Error): string {
-  const cause = err.cause as Error | undefined;
-  return cause?.stack ? `caused by: ${cause.stack}\n` : '';
 }

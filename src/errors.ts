@@ -22,6 +22,13 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/** An error's stack and its cause's, for --debug. */
+export function stackWithCause(err: unknown): string {
+  const e = err as Error | undefined;
+  const cause = e?.cause as Error | undefined;
+  return `${e?.stack ?? String(err)}${cause?.stack ? `\ncaused by: ${cause.stack}` : ''}`;
+}
+
 export class UserError extends Error {
   readonly exitCode: ExitCode;
   /** What to do about it, printed under the message. */

@@ -4,14 +4,22 @@
  */
 import type { AwsGateway } from '../aws/gateway.js';
 import type { ApplyCliOptions, CliIo } from '../cli.js';
-import { CancelledError, ExitCode, UsageError } from '../errors.js';
+import { CancelledError, ExitCode, UsageError, stackWithCause } from '../errors.js';
 import { applyPlan, sectionErrorCause, type RunResult } from '../engine/apply.js';
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
 import { planSecurity, planSteps, type Plan } from '../engine/model.js';
 import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
 import { stepText } from '../render/step-text.js';
-import { loadConfig, openAws, openOutput, type Output } from './context.js';
+import {
+  confirmOnTerminal,
+  loadConfig,
+  openAws,
+  openOutput,
+  requireTerminal,
+  rerunCommand,
+  type Output,
+} from './context.js';
 import { checkOutDir } from '../handoff/write.js';
 import { DEFAULT_OUT_DIR, handOffAfterRun } from './outputs.js';
 import { interruptController } from './interrupt.js';
@@ -27,14 +35,6 @@ export function exitCodeOf(result: RunResult, signalName?: string): number {
     case 'interrupted':
       return signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
   }
-}
-
-function rerunCommand(opts: ApplyCliOptions): string {
-  const parts = ['flyte-aws-setup', '--config', opts.config ?? 'FILE'];
-  if (opts.region) parts.push('--region', opts.region);
-  if (opts.profile) parts.push('--profile', opts.profile);
-  parts.push('--yes');
-  return parts.join(' ');
 }
 
 export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number> {
@@ -89,7 +89,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
     if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
     // Refused without a terminal to ask: say so before asking IAM anything more.
-    if (changes && !opts.yes) requireTerminal(io);
+    if (changes && !opts.yes) requireApplyTerminal(io);
     if (changes && opts.preflight !== false) {
       const { preflight } = await import('./preflight.js');
       await preflight(plan, aws.gateway, output, opts);
@@ -108,7 +108,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     }
     for (const s of result.sections) {
       if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
-      else if (s.error && opts.debug) output.err(`${s.id}: ${debugStack(sectionErrorCause(s))}`);
+      else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
     }
     const handoff = await handOffAfterRun(config, result, opts, output);
     return code === ExitCode.Success ? handoff : code;
@@ -149,43 +149,27 @@ async function applyWithProgress(
   return result;
 }
 
-function requireTerminal(io: CliIo): void {
-  if (io.stdin.isTTY !== true || io.stderr.isTTY !== true) {
-    throw new UsageError(
-      'the plan above changes AWS, and there is no terminal to ask for a yes',
-      'pass --yes to apply it, or --dry-run to only print the plan',
-    );
-  }
+function requireApplyTerminal(io: CliIo): void {
+  requireTerminal(
+    io,
+    'the plan above changes AWS, and there is no terminal to ask for a yes',
+    'pass --yes to apply it, or --dry-run to only print the plan',
+  );
 }
 
 async function confirmApply(plan: Plan, opts: ApplyCliOptions, io: CliIo, signal: AbortSignal): Promise<void> {
   if (opts.yes) return;
-  requireTerminal(io);
+  requireApplyTerminal(io);
   const security = planSecurity(plan).length > 0;
-  const { confirm } = await import('@inquirer/prompts');
-  let ok: boolean;
-  try {
-    ok = await confirm(
-      {
-        message: security
-          ? 'Apply these changes, including the security-relevant ones marked (!)?'
-          : 'Apply these changes?',
-        default: !security,
-      },
-      { input: io.stdin, output: io.stderr, signal },
-    );
-  } catch (err) {
-    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') {
-      throw new CancelledError('Cancelled; nothing was changed.', ExitCode.Interrupted);
-    }
-    throw err;
-  }
-  if (!ok) throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
-}
-
-/** An error's stack and its cause's, for --debug. */
-function debugStack(err: unknown): string {
-  const e = err as Error | undefined;
-  const cause = e?.cause as Error | undefined;
-  return `${e?.stack ?? String(err)}${cause?.stack ? `\ncaused by: ${cause.stack}` : ''}`;
+  await confirmOnTerminal(
+    io,
+    signal,
+    {
+      message: security
+        ? 'Apply these changes, including the security-relevant ones marked (!)?'
+        : 'Apply these changes?',
+      default: !security,
+    },
+    'Not applied; nothing was changed.',
+  );
 }

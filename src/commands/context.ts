@@ -9,7 +9,7 @@ import type { AwsCliOptions, CliIo } from '../cli.js';
 import { loadConfigFile, type ConfigOverrides } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
-import { UsageError } from '../errors.js';
+import { CancelledError, ExitCode, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../render/progress.js';
 import { colorEnabled, makeStyle, type Style } from '../render/style.js';
 
@@ -87,4 +87,41 @@ export async function openAws(
     ...(debug ? { debug } : {}),
   });
   return { clients, gateway: new AwsGateway(clients), close: () => destroyAwsClients(clients) };
+}
+
+/** The command that runs this config again without prompts (what the output tells the user to run). */
+export function rerunCommand(opts: { config?: string; region?: string; profile?: string }): string {
+  const parts = ['flyte-aws-setup', '--config', opts.config ?? 'FILE'];
+  if (opts.region) parts.push('--region', opts.region);
+  if (opts.profile) parts.push('--profile', opts.profile);
+  parts.push('--yes');
+  return parts.join(' ');
+}
+
+/** A change that needs a yes, and no terminal to ask: refused (bad input), saying what to pass instead. */
+export function requireTerminal(io: CliIo, refusal: string, hint: string): void {
+  if (io.stdin.isTTY !== true || io.stderr.isTTY !== true) throw new UsageError(refusal, hint);
+}
+
+/**
+ * Ask yes or no on the terminal (questions on stderr). A no throws `declined` (exit 1); Ctrl-C or the signal
+ * cancels with exit 130. Nothing has been changed when either is thrown.
+ */
+export async function confirmOnTerminal(
+  io: CliIo,
+  signal: AbortSignal,
+  question: { message: string; default: boolean },
+  declined: string,
+): Promise<void> {
+  const { confirm } = await import('@inquirer/prompts');
+  let ok: boolean;
+  try {
+    ok = await confirm(question, { input: io.stdin, output: io.stderr, signal });
+  } catch (err) {
+    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') {
+      throw new CancelledError('Cancelled; nothing was changed.', ExitCode.Interrupted);
+    }
+    throw err;
+  }
+  if (!ok) throw new CancelledError(declined, ExitCode.Failure);
 }

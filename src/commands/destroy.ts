@@ -6,10 +6,18 @@ import type { CliIo, DestroyCliOptions } from '../cli.js';
 import type { Config } from '../config/schema.js';
 import { destroySteps, type DestroyPlan } from '../engine/destroy.js';
 import { applyDestroy, makeDestroyPlan, type DestroyResult } from '../engine/destroy-run.js';
-import { CancelledError, ExitCode, UsageError } from '../errors.js';
+import { CancelledError, ExitCode } from '../errors.js';
 import { destroyPlanJson, destroyResultJson, renderDestroyPlan, renderDestroyResult } from '../render/destroy-text.js';
 import { stepText } from '../render/step-text.js';
-import { loadConfig, openAws, openOutput, type AwsContext, type Output } from './context.js';
+import {
+  confirmOnTerminal,
+  loadConfig,
+  openAws,
+  openOutput,
+  requireTerminal,
+  type AwsContext,
+  type Output,
+} from './context.js';
 import { interruptController } from './interrupt.js';
 
 export function destroyExitCode(result: DestroyResult, signalName?: string): number {
@@ -86,24 +94,15 @@ async function readPlan(config: Config, aws: AwsContext, output: Output): Promis
 
 async function confirmDestroy(opts: DestroyCliOptions, io: CliIo, signal: AbortSignal): Promise<void> {
   if (opts.yes) return;
-  if (io.stdin.isTTY !== true || io.stderr.isTTY !== true) {
-    throw new UsageError(
-      'the plan above deletes AWS resources, and there is no terminal to ask for a yes',
-      'pass --yes to remove them, or --dry-run to only print the plan',
-    );
-  }
-  const { confirm } = await import('@inquirer/prompts');
-  let ok: boolean;
-  try {
-    ok = await confirm(
-      { message: 'Delete these resources? This cannot be undone.', default: false },
-      { input: io.stdin, output: io.stderr, signal },
-    );
-  } catch (err) {
-    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') {
-      throw new CancelledError('Cancelled; nothing was changed.', ExitCode.Interrupted);
-    }
-    throw err;
-  }
-  if (!ok) throw new CancelledError('Not destroyed; nothing was changed.', ExitCode.Failure);
+  requireTerminal(
+    io,
+    'the plan above deletes AWS resources, and there is no terminal to ask for a yes',
+    'pass --yes to remove them, or --dry-run to only print the plan',
+  );
+  await confirmOnTerminal(
+    io,
+    signal,
+    { message: 'Delete these resources? This cannot be undone.', default: false },
+    'Not destroyed; nothing was changed.',
+  );
 }

@@ -15,7 +15,7 @@ import { checkOutDir, writeHandoff, type WriteOptions, type WriteResult } from '
 import { JSON_FORMAT_VERSION } from '../render/json.js';
 import { renderHandoff, renderMissing } from '../render/handoff-text.js';
 import type { Style } from '../render/style.js';
-import { loadConfig, openAws, openOutput, type Output } from './context.js';
+import { loadConfig, openAws, openOutput, rerunCommand, type Output } from './context.js';
 
 export const DEFAULT_OUT_DIR = './flyte-aws-setup-out/';
 
@@ -110,14 +110,6 @@ export function handoffJson(outcome: HandoffOutcome, drift: number): unknown {
     caveats: outcome.caveats,
     next: outcome.next,
   };
-}
-
-export function rerunCommand(opts: { config?: string; region?: string; profile?: string }): string {
-  const parts = ['flyte-aws-setup', '--config', opts.config ?? 'FILE'];
-  if (opts.region) parts.push('--region', opts.region);
-  if (opts.profile) parts.push('--profile', opts.profile);
-  parts.push('--yes');
-  return parts.join(' ');
 }
 
 export async function runOutputs(opts: HandoffCliOptions, io: CliIo): Promise<number> {

@@ -11,8 +11,7 @@ import type { CurrentOidcProvider } from '../engine/model.js';
 import { ExitCode } from '../errors.js';
 import { renderVerify, verifyJson } from '../render/verify-text.js';
 import { mapLimit } from '../util/concurrency.js';
-import { loadConfig, openAws, openOutput } from './context.js';
-import { rerunCommand } from './outputs.js';
+import { loadConfig, openAws, openOutput, rerunCommand } from './context.js';
 
 export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(opts);
