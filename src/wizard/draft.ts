@@ -6,7 +6,7 @@
  * partition, a namespace too long) are caught as the answer is given.
  */
 import { validateConfig } from '../config/load.js';
-import { defaultProjectRoleName, resolveConfig, type Config, type RawConfig } from '../config/schema.js';
+import { configSchema, defaultProjectRoleName, resolveConfig, type Config, type RawConfig } from '../config/schema.js';
 import { ConfigError, formatProblem, type Problem } from '../errors.js';
 
 export type Draft = Partial<RawConfig>;
@@ -93,26 +93,8 @@ export function defaultSection(id: 'clusterRole' | 'nodeRole' | 'customPolicy' |
 
 /** The draft in the order of the design's example, with the project list only when there is one. */
 export function draftToSave(d: Draft): Draft {
-  const order: (keyof RawConfig)[] = [
-    'region',
-    'profile',
-    'accountId',
-    'cluster',
-    'bucket',
-    'namespace',
-    'tags',
-    'permissionsBoundary',
-    'path',
-    'clusterRole',
-    'nodeRole',
-    'oidcProvider',
-    'customPolicy',
-    'systemRole',
-    'workersRole',
-    'projectRoles',
-    'globalAccess',
-    'vpcDns',
-  ];
+  // The schema lists the keys in the design's order; `$schema` is for editors, not an answer.
+  const order = Object.keys(configSchema.shape).filter((k) => k !== '$schema') as (keyof RawConfig)[];
   const out: Record<string, unknown> = {};
   for (const key of order) {
     const value = d[key];
