@@ -7,7 +7,6 @@
  */
 import type { PolicyAttachments } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
-import { nameOfArn } from '../policy/partition.js';
 import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, Facts, PolicyVersion, Step } from './model.js';
 import { isOwned } from './plan.js';
 
@@ -332,9 +331,4 @@ export function destroyCounts(plan: DestroyPlan): {
     absent: n('absent'),
     unknown: n('unknown'),
   };
-}
-
-/** A short name for a policy ARN in plan lines: AWS managed ones by name, the rest in full. */
-export function policyLabel(arn: string): string {
-  return arn.includes(':iam::aws:policy/') ? nameOfArn(arn) : arn;
 }

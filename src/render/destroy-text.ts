@@ -1,30 +1,13 @@
 /** The destroy plan and its result as text: per resource what goes ([-]), what stays and why, then the summary. */
 import type { DestroyPlan, DestroyItem } from '../engine/destroy.js';
-import { destroyCounts, destroySteps, policyLabel } from '../engine/destroy.js';
+import { destroyCounts, destroySteps } from '../engine/destroy.js';
 import type { DestroyResult } from '../engine/destroy-run.js';
 import type { Step } from '../engine/model.js';
 import { JSON_FORMAT_VERSION } from './json.js';
-import { renderFacts } from './plan-text.js';
+import { policyLabel, removalText, renderFacts } from './plan-text.js';
 import type { Style } from './style.js';
 
 const KIND: Record<DestroyItem['kind'], string> = { role: 'role', policy: 'policy', 'oidc-provider': 'OIDC provider' };
-
-function stepLine(step: Step): string {
-  switch (step.op) {
-    case 'DetachRolePolicy':
-      return `detach ${policyLabel(step.policyArn)}`;
-    case 'DeletePolicyVersion':
-      return `delete version ${step.versionId} (not the default; a policy is deleted only without them)`;
-    case 'DeletePolicy':
-      return 'delete the policy';
-    case 'DeleteRole':
-      return 'delete the role';
-    case 'DeleteOpenIDConnectProvider':
-      return 'delete the OIDC provider';
-    default:
-      return step.op;
-  }
-}
 
 function itemHead(item: DestroyItem, style: Style): string {
   const head = `${KIND[item.kind]} ${item.name}`;
@@ -54,7 +37,7 @@ export function renderDestroyPlan(plan: DestroyPlan, style: Style): string {
   ];
   for (const item of plan.items) {
     out.push(`   ${itemHead(item, style)}`);
-    for (const step of item.steps) out.push(`       ${style.remove('-')} ${stepLine(step)}`);
+    for (const step of item.steps) out.push(`       ${style.remove('-')} ${removalText(step)}`);
     if (item.reason)
       out.push(
         `       ${item.action === 'keep' || item.action === 'detach' ? style.dim('why:') : style.warn('why:')} ${item.reason}`,
@@ -93,7 +76,7 @@ export function renderDestroyResult(plan: DestroyPlan, result: DestroyResult, st
         `${style.ok('✓')} ${head}: ${item.action === 'delete' ? 'deleted' : `${policyList(item.steps)} detached`}`,
       );
     } else {
-      const did = item.steps.filter((s) => result.done.includes(s)).map(stepLine);
+      const did = item.steps.filter((s) => result.done.includes(s)).map(removalText);
       lines.push(`${style.error('✗')} ${head}: not done${did.length > 0 ? ` (done: ${did.join(', ')})` : ''}`);
     }
   }

@@ -161,7 +161,7 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         ...labelled('tags', [tagText(step.tags)]),
       ];
     case 'AttachRolePolicy':
-      return [`${style.add('+ attach')} ${policyName(step.policyArn)}`];
+      return [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
     case 'UpdateAssumeRolePolicy':
       return [
         `${style.change('~ trust policy')}`,
@@ -202,24 +202,21 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
   }
 }
 
-type RemovalStep = Extract<
-  Step,
-  { op: 'DetachRolePolicy' | 'DeleteRole' | 'DeletePolicy' | 'DeleteOpenIDConnectProvider' }
->;
-
-/** A removal step as a plan line (destroy plans), without its mark. */
-export function removalText(step: RemovalStep | Extract<Step, { op: 'DeletePolicyVersion' }>): string {
+/** A removal step as a plan line (destroy plans), without its mark; another step by its operation's name. */
+export function removalText(step: Step): string {
   switch (step.op) {
     case 'DetachRolePolicy':
-      return `detach ${policyName(step.policyArn)}`;
+      return `detach ${policyLabel(step.policyArn)}`;
     case 'DeleteRole':
       return 'delete the role';
     case 'DeletePolicyVersion':
-      return `delete version ${step.versionId} (not the default; IAM deletes a policy only without them)`;
+      return `delete version ${step.versionId} (not the default; a policy is deleted only without them)`;
     case 'DeletePolicy':
       return 'delete the policy';
     case 'DeleteOpenIDConnectProvider':
       return 'delete the OIDC provider';
+    default:
+      return step.op;
   }
 }
 
@@ -233,7 +230,8 @@ function tagText(tags: Record<string, string>): string {
     .join(', ');
 }
 
-function policyName(arn: string): string {
+/** A short name for a policy ARN in plan lines: AWS managed ones by name, the rest in full. */
+export function policyLabel(arn: string): string {
   return arn.includes(':iam::aws:policy/') ? nameOfArn(arn) : arn;
 }
 
