@@ -157,6 +157,32 @@ export class AwsGateway {
     }
   }
 
+  /** Every page of an IAM list call, one call each (IAM pages with Marker and IsTruncated). */
+  private async *iamPages<O extends { IsTruncated?: boolean; Marker?: string }>(
+    site: CallSite,
+    send: (marker: string | undefined) => Promise<O>,
+  ): AsyncGenerator<O> {
+    let marker: string | undefined;
+    do {
+      const out = await this.call(site, () => send(marker));
+      yield out;
+      marker = out.IsTruncated ? out.Marker : undefined;
+    } while (marker !== undefined);
+  }
+
+  /** Every page of an EKS list call, one call each (EKS pages with nextToken). */
+  private async *eksPages<O extends { nextToken?: string }>(
+    site: CallSite,
+    send: (nextToken: string | undefined) => Promise<O>,
+  ): AsyncGenerator<O> {
+    let nextToken: string | undefined;
+    do {
+      const out = await this.call(site, () => send(nextToken));
+      yield out;
+      nextToken = out.nextToken;
+    } while (nextToken !== undefined);
+  }
+
   async callerIdentity(): Promise<CallerIdentity> {
     const out = await this.call({ service: 'sts', operation: 'GetCallerIdentity' }, () =>
       this.clients.sts.send(new GetCallerIdentityCommand({})),
@@ -238,16 +264,12 @@ export class AwsGateway {
    */
   async rolesEndingWith(suffix: string): Promise<RoleSummary[]> {
     const found: RoleSummary[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call({ service: 'iam', operation: 'ListRoles', resource: `roles *${suffix}` }, () =>
-        this.clients.iam.send(new ListRolesCommand({ Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListRoles', resource: `roles *${suffix}` } as const;
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
       for (const r of out.Roles ?? []) {
         if (r.RoleName?.endsWith(suffix) && r.Arn) found.push({ name: r.RoleName, arn: r.Arn, path: r.Path ?? '/' });
       }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return found;
   }
 
@@ -262,30 +284,28 @@ export class AwsGateway {
   /** Evaluate `actions` on `resourceArns` against the principal's policies (iam:SimulatePrincipalPolicy), every page. */
   async simulatePrincipalPolicy(request: SimulationRequest): Promise<SimulationResult[]> {
     const results: SimulationResult[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call(
-        { service: 'iam', operation: 'SimulatePrincipalPolicy', resource: request.principalArn },
-        () =>
-          // Advisory: a check that cannot be made is said and skipped, so it is not worth retries before a run.
-          this.clients.iamOnce.send(
-            new SimulatePrincipalPolicyCommand({
-              PolicySourceArn: request.principalArn,
-              ActionNames: request.actions,
-              ResourceArns: request.resourceArns,
-              ...(request.context && request.context.length > 0
-                ? {
-                    ContextEntries: request.context.map((c) => ({
-                      ContextKeyName: c.key,
-                      ContextKeyType: 'string' as const,
-                      ContextKeyValues: c.values,
-                    })),
-                  }
-                : {}),
-              Marker: marker,
-            }),
-          ),
-      );
+    const site = { service: 'iam', operation: 'SimulatePrincipalPolicy', resource: request.principalArn } as const;
+    const pages = this.iamPages(site, (marker) =>
+      // Advisory: a check that cannot be made is said and skipped, so it is not worth retries before a run.
+      this.clients.iamOnce.send(
+        new SimulatePrincipalPolicyCommand({
+          PolicySourceArn: request.principalArn,
+          ActionNames: request.actions,
+          ResourceArns: request.resourceArns,
+          ...(request.context && request.context.length > 0
+            ? {
+                ContextEntries: request.context.map((c) => ({
+                  ContextKeyName: c.key,
+                  ContextKeyType: 'string' as const,
+                  ContextKeyValues: c.values,
+                })),
+              }
+            : {}),
+          Marker: marker,
+        }),
+      ),
+    );
+    for await (const out of pages) {
       for (const r of out.EvaluationResults ?? []) {
         const action = r.EvalActionName ?? '';
         const specific = r.ResourceSpecificResults ?? [];
@@ -307,22 +327,18 @@ export class AwsGateway {
           });
         }
       }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return results;
   }
 
   /** The node groups of a cluster and the node role each runs with. */
   async nodegroupRoles(cluster: string): Promise<{ nodegroup: string; roleArn: string }[]> {
     const names: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await this.call({ service: 'eks', operation: 'ListNodegroups', resource: `cluster ${cluster}` }, () =>
-        this.clients.eks.send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
-      );
-      names.push(...(out.nodegroups ?? []));
-      nextToken = out.nextToken;
-    } while (nextToken !== undefined);
+    const site = { service: 'eks', operation: 'ListNodegroups', resource: `cluster ${cluster}` } as const;
+    const pages = this.eksPages(site, (nextToken) =>
+      this.clients.eks.send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
+    );
+    for await (const out of pages) names.push(...(out.nodegroups ?? []));
     const found: { nodegroup: string; roleArn: string }[] = [];
     for (const nodegroup of names) {
       const out = await this.read(
@@ -337,15 +353,12 @@ export class AwsGateway {
   /** The names of the EKS clusters in the region, every page. */
   async listClusters(): Promise<string[]> {
     const names: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const out = await this.call(
-        { service: 'eks', operation: 'ListClusters', resource: `region ${this.region}` },
-        () => this.clients.eks.send(new ListClustersCommand({ nextToken })),
-      );
+    const site = { service: 'eks', operation: 'ListClusters', resource: `region ${this.region}` } as const;
+    for await (const out of this.eksPages(site, (nextToken) =>
+      this.clients.eks.send(new ListClustersCommand({ nextToken })),
+    )) {
       names.push(...(out.clusters ?? []));
-      nextToken = out.nextToken;
-    } while (nextToken !== undefined);
+    }
     return names;
   }
 
@@ -395,15 +408,12 @@ export class AwsGateway {
 
   async attachedPolicies(roleName: string): Promise<string[]> {
     const arns: string[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call(
-        { service: 'iam', operation: 'ListAttachedRolePolicies', resource: `role ${roleName}` },
-        () => this.clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListAttachedRolePolicies', resource: `role ${roleName}` } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker })),
+    )) {
       for (const p of out.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return arns;
   }
 
@@ -451,11 +461,10 @@ export class AwsGateway {
 
   async policyVersions(arn: string): Promise<PolicyVersion[]> {
     const versions: PolicyVersion[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call({ service: 'iam', operation: 'ListPolicyVersions', resource: arn }, () =>
-        this.clients.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn, Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListPolicyVersions', resource: arn } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn, Marker })),
+    )) {
       for (const v of out.Versions ?? []) {
         versions.push({
           id: v.VersionId ?? '',
@@ -463,67 +472,57 @@ export class AwsGateway {
           ...(v.CreateDate ? { created: v.CreateDate.toISOString() } : {}),
         });
       }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return versions;
   }
 
   /** A customer-managed policy of this name at any path (names are unique per account, paths are not). */
   async findLocalPolicy(name: string): Promise<{ arn: string; path: string } | undefined> {
-    let marker: string | undefined;
-    do {
-      const out = await this.call({ service: 'iam', operation: 'ListPolicies', resource: `policy ${name}` }, () =>
-        this.clients.iam.send(new ListPoliciesCommand({ Scope: 'Local', Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListPolicies', resource: `policy ${name}` } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListPoliciesCommand({ Scope: 'Local', Marker })),
+    )) {
       const found = out.Policies?.find((p) => p.PolicyName === name);
       if (found?.Arn) return { arn: found.Arn, path: found.Path ?? '/' };
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return undefined;
   }
 
   /** The roles, users and groups a managed policy is attached to. */
   async policyAttachments(arn: string): Promise<PolicyAttachments> {
     const found: PolicyAttachments = { roles: [], users: [], groups: [] };
-    let marker: string | undefined;
-    do {
-      const out = await this.call({ service: 'iam', operation: 'ListEntitiesForPolicy', resource: arn }, () =>
-        this.clients.iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListEntitiesForPolicy', resource: arn } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, Marker })),
+    )) {
       for (const r of out.PolicyRoles ?? []) if (r.RoleName) found.roles.push(r.RoleName);
       for (const u of out.PolicyUsers ?? []) if (u.UserName) found.users.push(u.UserName);
       for (const g of out.PolicyGroups ?? []) if (g.GroupName) found.groups.push(g.GroupName);
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return found;
   }
 
   /** Names of a role's inline policies. */
   async inlinePolicyNames(roleName: string): Promise<string[]> {
     const names: string[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call({ service: 'iam', operation: 'ListRolePolicies', resource: `role ${roleName}` }, () =>
-        this.clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListRolePolicies', resource: `role ${roleName}` } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker })),
+    )) {
       names.push(...(out.PolicyNames ?? []));
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return names;
   }
 
   /** Names of the instance profiles a role is in (self-managed nodes use them). */
   async instanceProfileNames(roleName: string): Promise<string[]> {
     const names: string[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call(
-        { service: 'iam', operation: 'ListInstanceProfilesForRole', resource: `role ${roleName}` },
-        () => this.clients.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListInstanceProfilesForRole', resource: `role ${roleName}` } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListInstanceProfilesForRoleCommand({ RoleName: roleName, Marker })),
+    )) {
       for (const p of out.InstanceProfiles ?? []) if (p.InstanceProfileName) names.push(p.InstanceProfileName);
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return names;
   }
 
@@ -538,19 +537,15 @@ export class AwsGateway {
   /** Every role of the account whose trust policy names `federated` (an OIDC provider ARN) as a principal. */
   async rolesTrusting(federated: string): Promise<string[]> {
     const names: string[] = [];
-    let marker: string | undefined;
-    do {
-      const out = await this.call({ service: 'iam', operation: 'ListRoles' }, () =>
-        this.clients.iam.send(new ListRolesCommand({ Marker: marker })),
-      );
+    const site = { service: 'iam', operation: 'ListRoles' } as const;
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
       for (const role of out.Roles ?? []) {
         if (!role.RoleName || !role.AssumeRolePolicyDocument) continue;
         if (federatedPrincipals(decodePolicyDocument(role.AssumeRolePolicyDocument)).includes(federated)) {
           names.push(role.RoleName);
         }
       }
-      marker = out.IsTruncated ? out.Marker : undefined;
-    } while (marker !== undefined);
+    }
     return names;
   }
 
