@@ -1,19 +1,8 @@
 /** The outputs, verify and destroy subcommands in-process: their help, and bad input. No AWS. */
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../../src/cli.js';
+import { runMain } from '../helpers/in-process.js';
 
-async function run(args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false };
-  const code = await main(args, io);
-  return { code, stdout: out, stderr: err };
-}
+const run = (args: string[]) => runMain(args);
 
 describe('subcommands', () => {
   it.each([

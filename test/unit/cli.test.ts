@@ -1,31 +1,12 @@
 /** The CLI in-process: `main(argv, io)` with captured output. No AWS: these runs must not need it. */
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../../src/cli.js';
+import { main } from '../../src/cli.js';
 import { configJsonSchema } from '../../src/config/schema.js';
 import { ROOT, writeConfig } from '../helpers/cli.js';
+import { captureIo, runMain } from '../helpers/in-process.js';
 
-function captureIo(env: NodeJS.ProcessEnv = {}): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  const stdin = new PassThrough();
-  return {
-    io: { stdout, stderr, stdin, env: { NO_COLOR: '1', ...env }, handleSignals: false },
-    out: () => o,
-    err: () => e,
-  };
-}
-
-async function run(args: string[], env?: NodeJS.ProcessEnv) {
-  const c = captureIo(env);
-  const code = await main(args, c.io);
-  return { code, stdout: c.out(), stderr: c.err() };
-}
+const run = runMain;
 
 describe('help, version and usage errors', () => {
   it('--version prints the package version', async () => {

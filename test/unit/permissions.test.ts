@@ -5,14 +5,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { AWS_OPERATIONS, PERMISSION_MODES, type PermissionMode } from '../../src/permissions/operations.js';
 import { permissionPolicy, SELF, type PermissionFacts } from '../../src/permissions/policy.js';
 import type { PolicyStatement } from '../../src/policy/document.js';
 import { ROOT, writeConfig } from '../helpers/cli.js';
+import { runMain } from '../helpers/in-process.js';
 
 /**
  * Command name -> AWS service, from every `import { ... } from '@aws-sdk/client-*'` and `export { ... } from` of
@@ -368,17 +367,7 @@ describe('what is not known is scoped with a wildcard, and said', () => {
 });
 
 describe('the command line', () => {
-  async function run(args: string[]) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let o = '';
-    let e = '';
-    stdout.on('data', (d: Buffer) => (o += d.toString()));
-    stderr.on('data', (d: Buffer) => (e += d.toString()));
-    const io = { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false };
-    const code = await main(args, io);
-    return { code, stdout: o, stderr: e };
-  }
+  const run = (args: string[]) => runMain(args);
 
   it('permissions --help lists its options; the main help lists --no-preflight', async () => {
     const help = await run(['permissions', '--help']);

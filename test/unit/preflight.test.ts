@@ -2,7 +2,6 @@
  * The permission preflight with mocked IAM (moto does not implement iam:SimulatePrincipalPolicy): which actions
  * and resources it asks about, how it reads the answers, and that the simulation's own failures never stop a run.
  */
-import { PassThrough } from 'node:stream';
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
@@ -15,12 +14,13 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
-import { main, type CliIo } from '../../src/cli.js';
+import { main } from '../../src/cli.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/engine/model.js';
 import { checkPermissions, planChecks, principalOf } from '../../src/permissions/preflight.js';
 import { writeConfig } from '../helpers/cli.js';
+import { captureIo } from '../helpers/in-process.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
 
 const ROLES_ONLY = parseConfigText(
@@ -214,20 +214,6 @@ describe('checkPermissions', () => {
     expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(0);
   });
 });
-
-function captureIo(): { io: CliIo; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let o = '';
-  let e = '';
-  stdout.on('data', (d: Buffer) => (o += d.toString()));
-  stderr.on('data', (d: Buffer) => (e += d.toString()));
-  return {
-    io: { stdout, stderr, stdin: new PassThrough(), env: { NO_COLOR: '1' }, handleSignals: false },
-    out: () => o,
-    err: () => e,
-  };
-}
 
 describe('the apply command with the preflight', () => {
   const file = () =>
