@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCluster } from '../test/helpers/aws.js';
+import { importedPackages } from '../test/helpers/bundle.js';
 import { cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto } from '../test/helpers/moto.js';
 
@@ -57,22 +58,6 @@ function tree(dir: string): { bytes: number; files: number } {
     files++;
   }
   return { bytes, files };
-}
-
-/** The packages the sources import, as the bundle saw them (build/metafile.json). */
-function importedPackages(): string[] {
-  const meta = JSON.parse(readFileSync(join(ROOT, 'build/metafile.json'), 'utf8')) as {
-    inputs: Record<string, { imports: { path: string }[] }>;
-  };
-  const names = new Set<string>();
-  for (const [file, input] of Object.entries(meta.inputs)) {
-    if (!file.startsWith('src/')) continue;
-    for (const i of input.imports) {
-      const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i.path);
-      if (m) names.add(m[1]!);
-    }
-  }
-  return [...names].sort();
 }
 
 /** The same code as the published package, unbundled: tsc output, the imported packages as dependencies. */

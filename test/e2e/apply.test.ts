@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { samePolicy } from '../../src/policy/compare.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
-import { ACCOUNT, clients, createCluster, readPolicy, readProvider, readRole } from '../helpers/aws.js';
+import { ACCOUNT, clients, createCluster, readPolicy, readProvider, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { spawn } from 'node:child_process';
 import { BIN, FAKE_KEYS, ROOT, runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
@@ -30,8 +30,6 @@ projectRoles:
   - project: fraud
     extraPolicies: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]
 `;
-
-const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
 
 function irsaTrust(issuerHost: string, op: 'StringEquals' | 'StringLike', sub: string | string[]): PolicyDocument {
   const aud = { [`${issuerHost}:aud`]: 'sts.amazonaws.com' };

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateClusterCommand, CreateNodegroupCommand, DeleteClusterCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACCOUNT, clients, createCluster, readRole } from '../helpers/aws.js';
+import { ACCOUNT, clients, createCluster, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
@@ -26,7 +26,6 @@ projectRoles:
     extraPolicies: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]
 `;
 
-const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
 const CLUSTER_POLICY = 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy';
 const TOOL_ROLES = ['flyte-eks-node-role', 'flyte-system-role', 'flyte-workers-role', 'flyte-fraud-role'];
 

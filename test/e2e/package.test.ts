@@ -7,37 +7,20 @@ import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importedPackages, readMetafile } from '../helpers/bundle.js';
 import { ROOT } from '../helpers/cli.js';
-
-interface Metafile {
-  inputs: Record<string, { imports: { path: string; external?: boolean }[] }>;
-  outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }>;
-}
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies?: Record<string, string>;
   devDependencies: Record<string, string>;
   bin: Record<string, string>;
 };
-const meta = JSON.parse(readFileSync(join(ROOT, 'build/metafile.json'), 'utf8')) as Metafile;
-
-/** The packages the sources import (from the bundler's view of them). */
-function importedPackages(): string[] {
-  const names = new Set<string>();
-  for (const [file, input] of Object.entries(meta.inputs)) {
-    if (!file.startsWith('src/')) continue;
-    for (const i of input.imports) {
-      const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(i.path);
-      if (m) names.add(m[1]!);
-    }
-  }
-  return [...names].sort();
-}
+const meta = readMetafile();
 
 describe('the published package', () => {
   it('has no runtime dependencies: what the sources import is bundled, and a devDependency', () => {
     expect(pkg.dependencies ?? {}).toEqual({});
-    const imported = importedPackages();
+    const imported = importedPackages(meta);
     expect(imported).toContain('@aws-sdk/client-iam');
     expect(imported).toContain('commander');
     for (const name of imported) expect(Object.keys(pkg.devDependencies)).toContain(name);
@@ -70,7 +53,7 @@ describe('the published package', () => {
 
   it('keeps the license of every bundled package', () => {
     const text = readFileSync(join(ROOT, 'dist/THIRD-PARTY-LICENSES.md'), 'utf8');
-    for (const name of importedPackages()) {
+    for (const name of importedPackages(meta)) {
       const version = (
         JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
       ).version;

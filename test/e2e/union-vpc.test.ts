@@ -15,6 +15,7 @@ import {
   createVpc,
   readRole,
   readVpcDns,
+  POLICY_ARN,
 } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
@@ -27,7 +28,6 @@ region: eu-west-1
 cluster: acme-ml
 bucket: acme-flyte-data
 `;
-const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
 
 describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project roles against the emulator', () => {
   let moto: Moto;

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../src/policy/document.js';
-import { ACCOUNT, clients, createCluster, createVpc, readRole } from '../helpers/aws.js';
+import { ACCOUNT, clients, createCluster, createVpc, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
@@ -26,7 +26,6 @@ projectRoles:
   - project: fraud
 `;
 
-const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
 const S3_FULL = 'arn:aws:iam::aws:policy/AmazonS3FullAccess';
 
 interface VerifyJson {

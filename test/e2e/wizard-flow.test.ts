@@ -16,7 +16,7 @@ import { planSteps } from '../../src/engine/model.js';
 import type { Progress } from '../../src/render/progress.js';
 import { plainStyle } from '../../src/render/style.js';
 import { runWizard, type WizardDeps } from '../../src/wizard/wizard.js';
-import { ACCOUNT, clients, createCluster, createVpc, readRole, readVpcDns } from '../helpers/aws.js';
+import { ACCOUNT, clients, createCluster, createVpc, readRole, readVpcDns, POLICY_ARN } from '../helpers/aws.js';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { AwsCallError } from '../../src/aws/errors.js';
 import { FAKE_KEYS, runCli } from '../helpers/cli.js';
@@ -26,7 +26,6 @@ import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prom
 const skip = motoSkipReason();
 
 const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
-const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
 
 /** Pressing Enter at every question but the bucket (which has no default). */
 const START: ScriptStep[] = [

@@ -23,6 +23,9 @@ import { FAKE_KEYS } from './cli.js';
 
 export const ACCOUNT = '123456789012';
 
+/** The custom policy with the default name, as the tool makes it in the emulator's account. */
+export const POLICY_ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
+
 export function clients(endpoint: string, region = 'eu-west-1') {
   const config = {
     endpoint,
