@@ -234,12 +234,6 @@ export function planSteps(plan: Plan): Step[] {
   return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps));
 }
 
-export function planFindings(plan: Plan): (Finding & { resource: string })[] {
-  return plan.sections.flatMap((s) =>
-    s.resources.flatMap((r) => (r.findings ?? []).map((f) => ({ ...f, resource: r.name }))),
-  );
-}
-
 export function planSecurity(plan: Plan): string[] {
   return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.security.map((m) => `${r.name}: ${m}`)));
 }

@@ -46,9 +46,6 @@ export interface MissingRole {
   reason: string;
 }
 
-/** The sections whose roles the hand-off files name. */
-export const HANDOFF_SECTIONS: readonly SectionId[] = ['systemRole', 'workersRole', 'projectRoles'];
-
 /** Every domain Flyte is set up with: the default three, then any other a project names. */
 export function handoffDomains(config: Config): string[] {
   return [...new Set([...DEFAULT_DOMAINS, ...config.projectRoles.flatMap((p) => p.domains)])];
