@@ -5,7 +5,7 @@
  */
 import { IRSA_SECTIONS, type SectionId } from '../config/schema.js';
 import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../engine/model.js';
-import { TOO_BROAD } from '../engine/plan.js';
+import { tooBroad } from '../engine/plan.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode } from './finding.js';
@@ -158,8 +158,8 @@ function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, cu
   const wanted = r.desired.kind === 'role' ? r.desired.managedPolicies : [];
   for (const arn of role.attached) {
     const name = nameOfArn(arn);
-    const why = TOO_BROAD[name];
-    if (why === undefined || !arn.includes(':iam::aws:policy/')) continue;
+    const why = tooBroad(arn);
+    if (why === undefined) continue;
     const inConfig = wanted.includes(arn);
     const scoped =
       irsa && name === 'AmazonS3FullAccess' && customPolicyName !== undefined
@@ -180,8 +180,7 @@ function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, cu
   // What pods get beyond the config: policies attached by hand to a role they assume.
   if (irsa) {
     for (const arn of role.attached) {
-      if (wanted.includes(arn) || (TOO_BROAD[nameOfArn(arn)] !== undefined && arn.includes(':iam::aws:policy/')))
-        continue;
+      if (wanted.includes(arn) || tooBroad(arn) !== undefined) continue;
       out.push({
         code: 'extra-policy',
         severity: 'warning',

@@ -6,7 +6,7 @@ import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
 import { policySize, TRUST_POLICY_MAX } from '../policy/document.js';
-import { nameOfArn } from '../policy/partition.js';
+import { isAwsManagedPolicy, nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
 import type {
   CurrentOidcProvider,
@@ -50,8 +50,9 @@ export const TOO_BROAD: Record<string, string> = {
   PowerUserAccess: 'grants nearly everything',
 };
 
-function isAwsManaged(arn: string): boolean {
-  return /^arn:[\w-]+:iam::aws:policy\//.test(arn);
+/** Why an AWS managed policy grants far more than Flyte needs; undefined for any other policy. */
+export function tooBroad(arn: string): string | undefined {
+  return isAwsManagedPolicy(arn) ? TOO_BROAD[nameOfArn(arn)] : undefined;
 }
 
 export function planRole(desired: DesiredRole, current: CurrentRole | undefined): ResourcePlan {
@@ -99,8 +100,8 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       security: [
         ...broadeningReasons(undefined, desired.trust).map((r) => `trust: ${r}`),
         ...desired.managedPolicies.flatMap((arn) => {
-          const broad = TOO_BROAD[nameOfArn(arn)];
-          return broad !== undefined && isAwsManaged(arn) ? [`attaches ${nameOfArn(arn)}, which ${broad}`] : [];
+          const broad = tooBroad(arn);
+          return broad !== undefined ? [`attaches ${nameOfArn(arn)}, which ${broad}`] : [];
         }),
       ],
     };
@@ -158,7 +159,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   for (const policyArn of desired.managedPolicies) {
     if (!current.attached.includes(policyArn)) {
       steps.push({ op: 'AttachRolePolicy', roleName: desired.name, policyArn });
-      const broad = isAwsManaged(policyArn) ? TOO_BROAD[nameOfArn(policyArn)] : undefined;
+      const broad = tooBroad(policyArn);
       security.push(`attaches ${nameOfArn(policyArn)}${broad !== undefined ? `, which ${broad}` : ''}`);
     }
   }

@@ -55,6 +55,11 @@ export function oidcProviderArn(partition: Partition, account: string, issuerUrl
 }
 
 /** The last path segment of an ARN: a policy ARN's name. */
+/** An AWS managed policy (`arn:<partition>:iam::aws:policy/...`), not one of an account. */
+export function isAwsManagedPolicy(arn: string): boolean {
+  return /^arn:[\w-]+:iam::aws:policy\//.test(arn);
+}
+
 export function nameOfArn(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }

@@ -6,7 +6,7 @@ import type { RunResult, SectionResult } from '../engine/apply.js';
 import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../engine/model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
-import { issuerHostPath, nameOfArn } from '../policy/partition.js';
+import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
 import type { Style } from './style.js';
 
 const MARK = '(!)';
@@ -232,7 +232,7 @@ function tagText(tags: Record<string, string>): string {
 
 /** A short name for a policy ARN in plan lines: AWS managed ones by name, the rest in full. */
 export function policyLabel(arn: string): string {
-  return arn.includes(':iam::aws:policy/') ? nameOfArn(arn) : arn;
+  return isAwsManagedPolicy(arn) ? nameOfArn(arn) : arn;
 }
 
 function list(v: string | string[] | undefined): string[] {
