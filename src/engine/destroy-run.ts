@@ -44,8 +44,9 @@ export async function readDestroyState(
   knownFacts?: Facts,
   concurrency = DEFAULT_CONCURRENCY,
 ): Promise<DestroyState> {
-  const facts = knownFacts ?? (await gatherFacts(gateway, config));
-  const cluster = config.cluster !== undefined ? await gateway.describeCluster(config.cluster) : undefined;
+  const clusterRead =
+    config.cluster !== undefined ? gateway.describeCluster(config.cluster) : Promise.resolve(undefined);
+  const [facts, cluster] = await Promise.all([knownFacts ?? gatherFacts(gateway, config, clusterRead), clusterRead]);
   const nodegroups =
     cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
 

@@ -25,12 +25,19 @@ export function clusterFacts(name: string, info: ClusterInfo | undefined): Clust
   return { state: 'not-ready', name, status: info.status };
 }
 
-/** Ask STS who we are and EKS about the cluster, at the same time. */
-export async function gatherFacts(gateway: AwsGateway, config: Config): Promise<Facts> {
+/**
+ * Ask STS who we are and EKS about the cluster, at the same time. A caller that reads the cluster itself (destroy)
+ * passes that read, so the cluster is not described twice (nor its VPC looked up).
+ */
+export async function gatherFacts(
+  gateway: AwsGateway,
+  config: Config,
+  clusterRead?: Promise<ClusterInfo | undefined>,
+): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const [identity, cluster] = await Promise.all([
     gateway.callerIdentity(),
-    wantCluster ? describeClusterWithVpc(gateway, config) : Promise.resolve(undefined),
+    wantCluster ? (clusterRead ?? describeClusterWithVpc(gateway, config)) : Promise.resolve(undefined),
   ]);
   if (config.accountId !== undefined && identity.account !== config.accountId) {
     throw new UserError(
