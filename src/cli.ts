@@ -15,73 +15,17 @@ import {
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
+import {
+  processIo,
+  type ApplyCliOptions,
+  type AwsCliOptions,
+  type CliIo,
+  type DestroyCliOptions,
+  type HandoffCliOptions,
+  type PermissionsCliOptions,
+} from './session/io.js';
 
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-  /** Install SIGINT/SIGTERM handlers (the real process); tests pass false and abort through `signal`. */
-  handleSignals: boolean;
-  signal?: AbortSignal;
-}
-
-export function processIo(): CliIo {
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    stdin: process.stdin,
-    env: process.env,
-    handleSignals: true,
-  };
-}
-
-/** Options shared by the commands that talk to AWS. */
-export interface AwsCliOptions {
-  config?: string;
-  region?: string;
-  profile?: string;
-  maxAttempts?: number;
-  json?: boolean;
-  debug?: boolean;
-  color?: boolean;
-}
-
-export interface ApplyCliOptions extends HandoffCliOptions {
-  dryRun?: boolean;
-  offline?: boolean;
-  yes?: boolean;
-  concurrency?: number;
-  cluster?: string;
-  bucket?: string;
-  namespace?: string;
-  interactive?: boolean;
-  /** `--no-preflight` sets it to false: no iam:SimulatePrincipalPolicy check before applying. */
-  preflight?: boolean;
-}
-
-export interface PermissionsCliOptions {
-  config?: string;
-  region?: string;
-  profile?: string;
-  maxAttempts?: number;
-  debug?: boolean;
-  color?: boolean;
-  for: 'apply' | 'verify' | 'destroy';
-  offline?: boolean;
-}
-
-/** Options of the commands that write the hand-off files (`outputs`, and the main command after a run). */
-export interface HandoffCliOptions extends AwsCliOptions {
-  outDir?: string;
-  force?: boolean;
-  flavor?: 'flyte' | 'union';
-}
-
-export interface DestroyCliOptions extends AwsCliOptions {
-  dryRun?: boolean;
-  yes?: boolean;
-}
+export type { CliIo } from './session/io.js';
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {

@@ -4,7 +4,7 @@
  * what AWS holds for the mistakes people make by hand. Pure.
  */
 import { IRSA_SECTIONS, type SectionId } from '../config/schema.js';
-import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../engine/model.js';
+import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../model.js';
 import { tooBroad } from '../engine/plan.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';

@@ -1,6 +1,6 @@
 /** `verify`'s report: the findings per section, in the documents' order, and the verdict. Pure. */
 import type { SectionId } from '../config/schema.js';
-import type { Facts, Plan } from '../engine/model.js';
+import type { Facts, Plan } from '../model.js';
 import { countBySeverity, type Finding } from './finding.js';
 
 /** `not-checked`: on, but with nothing to read (the cluster's VPC is not known); its note says why. */

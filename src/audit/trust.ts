@@ -5,7 +5,7 @@
  * `sts.amazonaws.com` audience, a document near IAM's size limit. Pure.
  */
 import type { SectionId } from '../config/schema.js';
-import type { CurrentOidcProvider } from '../engine/model.js';
+import type { CurrentOidcProvider } from '../model.js';
 import { hasWildcard, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
 import {
   conditionEntries,

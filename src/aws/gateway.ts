@@ -50,7 +50,7 @@ import type {
   Step,
   Tags,
   VpcDnsAttribute,
-} from '../engine/model.js';
+} from '../model.js';
 import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';

@@ -3,11 +3,11 @@
  * `--dry-run` stops after the plan; `--dry-run --offline` plans without AWS.
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import type { ApplyCliOptions, CliIo } from '../cli.js';
+import type { ApplyCliOptions, CliIo } from '../session/io.js';
 import { CancelledError, ExitCode, UsageError, stackWithCause } from '../errors.js';
 import { applyPlan, sectionErrorCause, type RunResult } from '../engine/apply.js';
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
-import { planSecurity, planSteps, type Plan } from '../engine/model.js';
+import { planSecurity, planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
 import { stepText } from '../render/step-text.js';
@@ -19,10 +19,10 @@ import {
   requireTerminal,
   rerunCommand,
   type Output,
-} from './context.js';
+} from '../session/context.js';
 import { checkOutDir } from '../handoff/write.js';
-import { DEFAULT_OUT_DIR, handOffAfterRun } from './outputs.js';
-import { interruptController } from './interrupt.js';
+import { DEFAULT_OUT_DIR, handOffAfterRun } from '../session/hand-off.js';
+import { interruptController } from '../session/interrupt.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
   switch (result.outcome) {
@@ -46,7 +46,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
   }
   const terminal = io.stdin.isTTY === true && io.stderr.isTTY === true;
   if (opts.interactive || (opts.config === undefined && terminal && !opts.yes && !opts.dryRun && !opts.json)) {
-    const { runWizardCommand } = await import('../wizard/command.js');
+    const { runWizardCommand } = await import('./wizard.js');
     return runWizardCommand(opts, io);
   }
   if (opts.config === undefined) {
@@ -91,7 +91,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     // Refused without a terminal to ask: say so before asking IAM anything more.
     if (changes && !opts.yes) requireApplyTerminal(io);
     if (changes && opts.preflight !== false) {
-      const { preflight } = await import('./preflight.js');
+      const { preflight } = await import('../session/preflight.js');
       await preflight(plan, aws.gateway, output, opts);
     }
     if (changes) await confirmApply(plan, opts, io, interrupt.signal);

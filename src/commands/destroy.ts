@@ -2,7 +2,7 @@
  * `flyte-aws-setup destroy`: plan the removal of what the tool made for the config, show it, ask (or take --yes),
  * remove it in reverse order, and check. `--dry-run` stops after the plan. The EKS cluster is never touched.
  */
-import type { CliIo, DestroyCliOptions } from '../cli.js';
+import type { CliIo, DestroyCliOptions } from '../session/io.js';
 import type { Config } from '../config/schema.js';
 import { destroySteps, type DestroyPlan } from '../engine/destroy.js';
 import { applyDestroy, makeDestroyPlan, type DestroyResult } from '../engine/destroy-run.js';
@@ -17,8 +17,8 @@ import {
   requireTerminal,
   type AwsContext,
   type Output,
-} from './context.js';
-import { interruptController } from './interrupt.js';
+} from '../session/context.js';
+import { interruptController } from '../session/interrupt.js';
 
 export function destroyExitCode(result: DestroyResult, signalName?: string): number {
   switch (result.outcome) {

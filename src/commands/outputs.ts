@@ -1,116 +1,13 @@
 /**
  * `flyte-aws-setup outputs`: read the account, then write the hand-off files (Helm values, cluster resource
- * attributes, ServiceAccount manifests) with the role ARNs AWS reports. `handOff` is also what `apply` calls after
- * a complete run.
+ * attributes, ServiceAccount manifests) with the role ARNs AWS reports.
  */
-import type { CliIo, HandoffCliOptions } from '../cli.js';
-import type { Config, SectionId } from '../config/schema.js';
-import type { RunResult } from '../engine/apply.js';
+import type { CliIo, HandoffCliOptions } from '../session/io.js';
 import { makePlan } from '../engine/engine.js';
-import { planSteps, type Facts, type Plan } from '../engine/model.js';
-import { ExitCode } from '../errors.js';
-import { handoffCaveats, handoffFiles, nextSteps } from '../handoff/files.js';
-import { handoffInput, type Flavor, type MissingRole } from '../handoff/input.js';
-import { checkOutDir, writeHandoff, type WriteOptions, type WriteResult } from '../handoff/write.js';
-import { JSON_FORMAT_VERSION } from '../render/json.js';
-import { renderHandoff, renderMissing } from '../render/handoff-text.js';
-import type { Style } from '../render/style.js';
-import { loadConfig, openAws, openOutput, rerunCommand, type Output } from './context.js';
-
-export const DEFAULT_OUT_DIR = './flyte-aws-setup-out/';
-
-/** Role name -> ARN, for the roles the plan found in AWS. */
-export function roleArnsFromPlan(plan: Plan): Map<string, string> {
-  const arns = new Map<string, string>();
-  for (const s of plan.sections) {
-    for (const r of s.resources) if (r.kind === 'role' && r.action !== 'create') arns.set(r.name, r.arn);
-  }
-  return arns;
-}
-
-/** Role name -> ARN, for the roles a run left in place (as read back after the changes). */
-export function roleArnsFromResult(result: RunResult): Map<string, string> {
-  const arns = new Map<string, string>();
-  for (const s of result.sections) {
-    if (!['created', 'updated', 'unchanged'].includes(s.outcome)) continue;
-    for (const r of s.resources) if (r.kind === 'role') arns.set(r.name, r.arn);
-  }
-  return arns;
-}
-
-function whyMissing(sections: { id: SectionId; waiting?: { reason: string } }[], rerun: string) {
-  return (id: SectionId): string => {
-    const waiting = sections.find((s) => s.id === id)?.waiting;
-    return waiting ? `${waiting.reason} (waiting for the cluster)` : `it does not exist yet; create it with ${rerun}`;
-  };
-}
-
-export interface HandoffRequest {
-  config: Config;
-  facts: Facts;
-  arns: ReadonlyMap<string, string>;
-  sections: { id: SectionId; waiting?: { reason: string } }[];
-  rerun: string;
-}
-
-export interface HandoffOutcome {
-  code: number;
-  missing: MissingRole[];
-  result?: WriteResult;
-  caveats: string[];
-  next: string[];
-}
-
-/** Where the report goes: a line writer and its style; undefined for none (JSON on stdout instead). */
-export interface ReportSink {
-  write(line: string): void;
-  style: Style;
-}
-
-/** Build the files from the ARNs, write them, report. Exit 4 when a file was kept; 1 when roles are missing. */
-export async function handOff(
-  req: HandoffRequest,
-  opts: HandoffCliOptions,
-  sink: ReportSink | undefined,
-  writeOptions: WriteOptions = {},
-): Promise<HandoffOutcome> {
-  const flavor: Flavor = opts.flavor ?? 'flyte';
-  const dir = opts.outDir ?? DEFAULT_OUT_DIR;
-  const { input, missing } = handoffInput(req.config, req.facts, req.arns, flavor, whyMissing(req.sections, req.rerun));
-  if (missing.length > 0) {
-    sink?.write(renderMissing(missing, sink.style));
-    return { code: ExitCode.Failure, missing, caveats: [], next: [] };
-  }
-  const files = handoffFiles(input);
-  const result = await writeHandoff(dir, files, { force: opts.force ?? false, ...writeOptions });
-  const caveats = handoffCaveats(input);
-  const next = nextSteps(input, dir, files);
-  if (sink) {
-    const where = `account ${input.accountId}, region ${input.region}${input.flavor === 'union' ? ', for Union' : ''}`;
-    sink.write(renderHandoff({ result, where, caveats, next }, sink.style));
-  }
-  const kept = result.files.some((f) => f.outcome === 'kept');
-  return { code: kept ? ExitCode.FilesKept : ExitCode.Success, missing, result, caveats, next };
-}
-
-export function handoffJson(outcome: HandoffOutcome, drift: number): unknown {
-  return {
-    formatVersion: JSON_FORMAT_VERSION,
-    kind: 'handoff',
-    exitCode: outcome.code,
-    ...(outcome.result
-      ? {
-          dir: outcome.result.dir,
-          files: outcome.result.files.map((f) => ({ path: f.shown, outcome: f.outcome, what: f.what })),
-          stale: outcome.result.stale,
-        }
-      : {}),
-    missing: outcome.missing,
-    awsDiffersFromConfig: drift > 0,
-    caveats: outcome.caveats,
-    next: outcome.next,
-  };
-}
+import { planSteps, type Plan } from '../model.js';
+import { checkOutDir } from '../handoff/write.js';
+import { loadConfig, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { DEFAULT_OUT_DIR, handOff, handoffJson, roleArnsFromPlan } from '../session/hand-off.js';
 
 export async function runOutputs(opts: HandoffCliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(opts);
@@ -145,41 +42,4 @@ export async function runOutputs(opts: HandoffCliOptions, io: CliIo): Promise<nu
   } finally {
     aws.close();
   }
-}
-
-/**
- * After `apply`: a complete run writes the hand-off files with the ARNs it read back; any other run writes none
- * (half the roles would give Helm values that fail in confusing ways) and says why. Returns the exit code the
- * hand-off adds (0 when it adds nothing).
- */
-export async function handOffAfterRun(
-  config: Config,
-  result: RunResult,
-  opts: HandoffCliOptions,
-  output: Output,
-): Promise<number> {
-  const sink = opts.json ? { write: output.err, style: output.errStyle } : { write: output.out, style: output.style };
-  sink.write('');
-  if (result.outcome !== 'complete') {
-    const left = result.sections.filter((s) => !['created', 'updated', 'unchanged', 'skipped'].includes(s.outcome));
-    sink.write(
-      sink.style.warn(
-        `Hand-off files not written: ${left.map((s) => s.title).join(', ')} not done yet. They are written after ` +
-          'a complete run, or by `flyte-aws-setup outputs --config FILE`.',
-      ),
-    );
-    return ExitCode.Success;
-  }
-  const outcome = await handOff(
-    {
-      config,
-      facts: result.facts,
-      arns: roleArnsFromResult(result),
-      sections: result.sections,
-      rerun: rerunCommand(opts),
-    },
-    opts,
-    sink,
-  );
-  return outcome.code;
 }

@@ -5,13 +5,13 @@
  * with a wildcard, saying so on stderr.
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import type { CliIo, PermissionsCliOptions } from '../cli.js';
+import type { CliIo, PermissionsCliOptions } from '../session/io.js';
 import { sectionEnabled, type Config } from '../config/schema.js';
 import { ExitCode, UsageError, UserError } from '../errors.js';
 import { needsCluster } from '../engine/facts.js';
 import { permissionPolicy, type PermissionFacts } from '../permissions/policy.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
-import { loadConfig, openAws, openOutput } from './context.js';
+import { loadConfig, openAws, openOutput } from '../session/context.js';
 
 export async function runPermissions(opts: PermissionsCliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(opts);

@@ -5,13 +5,13 @@
  */
 import { auditPlan, driftFindings, providersInPlan, referencedProviders } from '../audit/audit.js';
 import { verifyReport } from '../audit/report.js';
-import type { AwsCliOptions, CliIo } from '../cli.js';
+import type { AwsCliOptions, CliIo } from '../session/io.js';
 import { makePlan } from '../engine/engine.js';
-import type { CurrentOidcProvider } from '../engine/model.js';
+import type { CurrentOidcProvider } from '../model.js';
 import { ExitCode } from '../errors.js';
 import { renderVerify, verifyJson } from '../render/verify-text.js';
 import { mapLimit } from '../util/concurrency.js';
-import { loadConfig, openAws, openOutput, rerunCommand } from './context.js';
+import { loadConfig, openAws, openOutput, rerunCommand } from '../session/context.js';
 
 export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(opts);

@@ -10,7 +10,7 @@ import { UserError } from '../errors.js';
 import { sectionById } from '../sections/index.js';
 import { limiter, sleep } from '../util/concurrency.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
-import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from './model.js';
+import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { planResource } from './plan.js';
 
 export type SectionOutcome =

@@ -6,7 +6,7 @@ import type { AwsGateway } from '../aws/gateway.js';
 import { UserError } from '../errors.js';
 import { sleep } from '../util/concurrency.js';
 import { clusterFacts } from './facts.js';
-import type { ClusterFacts } from './model.js';
+import type { ClusterFacts } from '../model.js';
 
 export interface WaitForClusterOptions {
   signal?: AbortSignal;

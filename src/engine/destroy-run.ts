@@ -22,7 +22,7 @@ import {
 } from './destroy.js';
 import { DEFAULT_CONCURRENCY } from './engine.js';
 import { gatherFacts } from './facts.js';
-import type { Facts, Step } from './model.js';
+import type { Facts, Step } from '../model.js';
 import { isOwned } from './plan.js';
 
 /** The config's roles, in section order. */

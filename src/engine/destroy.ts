@@ -7,7 +7,7 @@
  */
 import type { PolicyAttachments } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
-import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, Facts, PolicyVersion, Step } from './model.js';
+import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, Facts, PolicyVersion, Step } from '../model.js';
 import { isOwned } from './plan.js';
 
 export interface DestroyRoleState {

@@ -9,7 +9,7 @@ import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
-import type { CurrentResource, DesiredResource, Facts, Note, Plan, SectionPlan } from './model.js';
+import type { CurrentResource, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
 import { planResource, resourceKey } from './plan.js';
 
 /** Reads in flight at once: enough to overlap round trips, few enough not to trip IAM's rate limits. */

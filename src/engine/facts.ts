@@ -3,7 +3,7 @@ import type { AwsGateway, ClusterInfo } from '../aws/gateway.js';
 import { CLUSTER_SECTIONS, sectionEnabled, type Config } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
-import type { ClusterFacts, Facts } from './model.js';
+import type { ClusterFacts, Facts } from '../model.js';
 
 export function needsCluster(config: Config): boolean {
   return CLUSTER_SECTIONS.some((id) => sectionEnabled(config, id));

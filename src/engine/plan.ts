@@ -24,7 +24,7 @@ import type {
   ResourcePlan,
   Step,
   Tags,
-} from './model.js';
+} from '../model.js';
 
 export function isOwned(tags: Tags): boolean {
   return tags[MANAGED_BY_KEY] === MANAGED_BY_VALUE;

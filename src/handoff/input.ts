@@ -3,7 +3,7 @@
  * ARNs come in from a plan (the `outputs` command) or from a run's result (after `apply`).
  */
 import { DEFAULT_DOMAINS, type Config, type SectionId } from '../config/schema.js';
-import type { Facts } from '../engine/model.js';
+import type { Facts } from '../model.js';
 import { projectNamespace } from '../sections/project-roles.js';
 
 export const FLAVORS = ['flyte', 'union'] as const;

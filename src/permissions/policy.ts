@@ -5,7 +5,7 @@
  */
 import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
-import type { DesiredResource, Facts } from '../engine/model.js';
+import type { DesiredResource, Facts } from '../model.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { sectionEnabled, type Config } from '../config/schema.js';
 import {

@@ -6,7 +6,7 @@
  */
 import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gateway.js';
 import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
-import type { Plan, ResourcePlan, Step } from '../engine/model.js';
+import type { Plan, ResourcePlan, Step } from '../model.js';
 import { mapLimit } from '../util/concurrency.js';
 import { AWS_OPERATIONS } from './operations.js';
 

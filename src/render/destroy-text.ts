@@ -2,7 +2,7 @@
 import type { DestroyPlan, DestroyItem } from '../engine/destroy.js';
 import { destroyCounts, destroySteps } from '../engine/destroy.js';
 import type { DestroyResult } from '../engine/destroy-run.js';
-import type { Step } from '../engine/model.js';
+import type { Step } from '../model.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import { policyLabel, removalText, renderFacts } from './plan-text.js';
 import type { Style } from './style.js';

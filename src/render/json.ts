@@ -1,6 +1,6 @@
 /** The plan and the result as JSON: the same data the text renderers draw, for CI and other tools. */
 import type { RunResult } from '../engine/apply.js';
-import type { Plan } from '../engine/model.js';
+import type { Plan } from '../model.js';
 import { JSON_FORMAT_VERSION } from './format-version.js';
 import { planCounts } from './plan-text.js';
 

@@ -3,7 +3,7 @@
  * diff of trust and policy documents) or is already right, security-relevant changes marked (!).
  */
 import type { RunResult, SectionResult } from '../engine/apply.js';
-import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../engine/model.js';
+import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';

@@ -1,5 +1,5 @@
 /** A step in a few words, for progress lines. */
-import type { Step } from '../engine/model.js';
+import type { Step } from '../model.js';
 import { nameOfArn } from '../policy/partition.js';
 
 export function stepText(step: Step): string {

@@ -3,7 +3,7 @@
  * cannot register with the cluster. `vpcDns: check` reports what is off with the command that fixes it;
  * `vpcDns: fix` turns it on, one attribute per call.
  */
-import type { CurrentVpcDns, Finding, VpcDnsAttribute } from '../engine/model.js';
+import type { CurrentVpcDns, Finding, VpcDnsAttribute } from '../model.js';
 import { vpcArn } from '../policy/partition.js';
 import type { SectionDefinition } from './section.js';
 

@@ -4,7 +4,7 @@
  * never created, retagged or deleted, and its trust is left alone.
  */
 import { USER_FLYTE_ROLE_SUFFIX } from '../config/schema.js';
-import type { Note } from '../engine/model.js';
+import type { Note } from '../model.js';
 import { roleArn } from '../policy/partition.js';
 import { customPolicyArn, type SectionDefinition } from './section.js';
 

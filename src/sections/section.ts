@@ -4,7 +4,7 @@
  */
 import type { Config, SectionId } from '../config/schema.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
-import type { DesiredResource, DesiredRole, Facts, Note, Tags } from '../engine/model.js';
+import type { DesiredResource, DesiredRole, Facts, Note, Tags } from '../model.js';
 import { irsaTrustPolicy } from '../policy/document.js';
 import { oidcProviderArn, policyArn, roleArn } from '../policy/partition.js';
 

@@ -5,7 +5,7 @@
  * same thing about the same value, and rules that span keys (role names used twice, a boundary in another
  * partition, a namespace too long) are caught as the answer is given.
  */
-import { validateConfig } from '../config/load.js';
+import { validateConfig } from '../load/config.js';
 import { configSchema, defaultProjectRoleName, resolveConfig, type Config, type RawConfig } from '../config/schema.js';
 import { ConfigError, formatProblem, type Problem } from '../errors.js';
 

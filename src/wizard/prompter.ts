@@ -3,7 +3,7 @@
  * @inquirer/prompts in a terminal (prompts on stderr, answers from stdin). Ctrl-C at a prompt, or the run's abort
  * signal, becomes a `InterruptedByUser`.
  */
-import type { CliIo } from '../cli.js';
+import type { CliIo } from '../session/io.js';
 import { CancelledError, ExitCode } from '../errors.js';
 
 export interface InputQuestion {

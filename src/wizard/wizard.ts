@@ -14,7 +14,7 @@ import { applyPlan, type ApplyHost, type ApplyOptions, type SectionResult } from
 import { waitForCluster, type WaitForClusterOptions } from '../engine/cluster-wait.js';
 import { makePlan } from '../engine/engine.js';
 import { gatherFacts } from '../engine/facts.js';
-import type { Facts, SectionPlan } from '../engine/model.js';
+import type { Facts, SectionPlan } from '../model.js';
 import { partitionOfArn, partitionOfRegion, roleArn } from '../policy/partition.js';
 import { renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import type { Progress } from '../render/progress.js';
@@ -26,7 +26,7 @@ import { InterruptedByUser, type Prompter } from './prompter.js';
 import { askProjects, askSettings, askWorkersTrust } from './questions.js';
 import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
 import { rule, wrap } from './text.js';
-import { handOff } from '../commands/outputs.js';
+import { handOff } from '../session/hand-off.js';
 import { join, relative } from 'node:path';
 
 export interface WizardFlags {

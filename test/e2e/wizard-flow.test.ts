@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parse } from 'yaml';
 import { createAwsClients, destroyAwsClients, type CallRecorder } from '../../src/aws/clients.js';
 import { AwsGateway } from '../../src/aws/gateway.js';
-import { loadConfigFile } from '../../src/config/load.js';
+import { loadConfigFile } from '../../src/load/config.js';
 import { makePlan } from '../../src/engine/engine.js';
-import { planSteps } from '../../src/engine/model.js';
+import { planSteps } from '../../src/model.js';
 import type { Progress } from '../../src/render/progress.js';
 import { plainStyle } from '../../src/render/style.js';
 import { runWizard, type WizardDeps } from '../../src/wizard/wizard.js';

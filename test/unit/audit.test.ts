@@ -7,9 +7,9 @@ import { auditPlan, driftFindings, referencedProviders } from '../../src/audit/a
 import type { Finding } from '../../src/audit/finding.js';
 import { verifyReport } from '../../src/audit/report.js';
 import { auditTrust, type TrustAuditInput } from '../../src/audit/trust.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { buildPlan, desiredSections, type CurrentState } from '../../src/engine/engine.js';
-import type { CurrentOidcProvider, CurrentResource, Facts } from '../../src/engine/model.js';
+import type { CurrentOidcProvider, CurrentResource, Facts } from '../../src/model.js';
 import { resourceKey } from '../../src/engine/plan.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 

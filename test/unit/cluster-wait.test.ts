@@ -6,7 +6,7 @@ import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { GetRoleCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { waitForCluster } from '../../src/engine/cluster-wait.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile, parseConfigText, validateConfig } from '../../src/config/load.js';
+import { loadConfigFile, parseConfigText, validateConfig } from '../../src/load/config.js';
 import * as rules from '../../src/config/rules.js';
 import { ConfigError, formatProblem, type Problem } from '../../src/errors.js';
 

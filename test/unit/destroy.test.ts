@@ -28,8 +28,8 @@ import {
   type DestroyState,
 } from '../../src/engine/destroy.js';
 import { applyDestroy, readDestroyState } from '../../src/engine/destroy-run.js';
-import { parseConfigText } from '../../src/config/load.js';
-import type { CurrentRole, Facts, Step } from '../../src/engine/model.js';
+import { parseConfigText } from '../../src/load/config.js';
+import type { CurrentRole, Facts, Step } from '../../src/model.js';
 import { serviceTrustPolicy } from '../../src/policy/document.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
 

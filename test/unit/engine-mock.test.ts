@@ -20,10 +20,10 @@ import {
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../src/aws/errors.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
-import { planSteps } from '../../src/engine/model.js';
+import { planSteps } from '../../src/model.js';
 import { bucketPolicyDocument, serviceTrustPolicy, type PolicyDocument } from '../../src/policy/document.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { AWS_OPERATIONS, PERMISSION_MODES, type PermissionMode } from '../../src/permissions/operations.js';
 import { permissionPolicy, SELF, type PermissionFacts } from '../../src/permissions/policy.js';
 import type { PolicyStatement } from '../../src/policy/document.js';

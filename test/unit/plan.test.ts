@@ -1,9 +1,9 @@
 /** The pure planner and the sections: config + facts → desired resources → steps. No AWS. */
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { buildPlan, desiredSections } from '../../src/engine/engine.js';
 import { offlineFacts } from '../../src/engine/facts.js';
-import type { CurrentPolicy, CurrentRole, DesiredPolicy, DesiredRole, Facts } from '../../src/engine/model.js';
+import type { CurrentPolicy, CurrentRole, DesiredPolicy, DesiredRole, Facts } from '../../src/model.js';
 import { planOidcProvider, planPolicy, planRole, resourceKey } from '../../src/engine/plan.js';
 import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';
 

@@ -15,9 +15,9 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { makePlan } from '../../src/engine/engine.js';
-import { planSteps } from '../../src/engine/model.js';
+import { planSteps } from '../../src/model.js';
 import { checkPermissions, planChecks, principalOf } from '../../src/permissions/preflight.js';
 import { writeConfig } from '../helpers/cli.js';
 import { captureIo } from '../helpers/in-process.js';

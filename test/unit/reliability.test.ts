@@ -14,10 +14,10 @@ import {
 import { describe, expect, it } from 'vitest';
 import { credentialsError, isTransient, toAwsError } from '../../src/aws/errors.js';
 import { profileNames } from '../../src/aws/profiles.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
-import { planSteps } from '../../src/engine/model.js';
+import { planSteps } from '../../src/model.js';
 import { bucketPolicyDocument } from '../../src/policy/document.js';
 import { addSecrets, REDACTED, redact, redactingStream } from '../../src/util/secrets.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';

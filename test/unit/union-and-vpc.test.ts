@@ -19,11 +19,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { loadConfigFile, parseConfigText } from '../../src/config/load.js';
+import { loadConfigFile, parseConfigText } from '../../src/load/config.js';
 import { sectionEnabled } from '../../src/config/schema.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { buildPlan, desiredSections, makePlan } from '../../src/engine/engine.js';
-import type { CurrentRole, DesiredAttachment, DesiredRole, DesiredVpcDns, Facts } from '../../src/engine/model.js';
+import type { CurrentRole, DesiredAttachment, DesiredRole, DesiredVpcDns, Facts } from '../../src/model.js';
 import { planAttachment, planVpcDns } from '../../src/engine/plan.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';

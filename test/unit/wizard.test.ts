@@ -10,7 +10,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profileNames } from '../../src/aws/profiles.js';
 import { main, type CliIo } from '../../src/cli.js';
-import { parseConfigText } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/load/config.js';
 import { draftConfig, draftFromConfig, parseList, parseTags, problemAt, type Draft } from '../../src/wizard/draft.js';
 import { InterruptedByUser, inquirerPrompter } from '../../src/wizard/prompter.js';
 import { configText, freeName, writeFileAtomic } from '../../src/wizard/save.js';

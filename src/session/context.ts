@@ -5,8 +5,8 @@
  */
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsGateway } from '../aws/gateway.js';
-import type { AwsCliOptions, CliIo } from '../cli.js';
-import { loadConfigFile, type ConfigOverrides } from '../config/load.js';
+import type { AwsCliOptions, CliIo } from './io.js';
+import { loadConfigFile, type ConfigOverrides } from '../load/config.js';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';

@@ -2,9 +2,9 @@
  * The engine's data: what is known about the account (facts), what the config wants (desired resources), what
  * AWS holds (current resources), and the plan between them. Plain data: rendered as text or JSON elsewhere.
  */
-import type { SectionId } from '../config/schema.js';
-import type { Partition } from '../policy/partition.js';
-import type { PolicyDocument } from '../policy/document.js';
+import type { SectionId } from './config/schema.js';
+import type { Partition } from './policy/partition.js';
+import type { PolicyDocument } from './policy/document.js';
 
 export type ClusterFacts =
   /** The cluster exists and has its OIDC issuer. `placeholder`: an offline plan made the issuer up. */

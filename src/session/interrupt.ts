@@ -2,7 +2,7 @@
  * Ctrl-C and SIGTERM while AWS is being changed: the first one asks the engine to stop after the call in flight
  * (it then reports what was done); a second Ctrl-C quits at once.
  */
-import type { CliIo } from '../cli.js';
+import type { CliIo } from './io.js';
 import { ExitCode } from '../errors.js';
 
 export interface Interrupt {

@@ -3,7 +3,7 @@
  * check, and a stop (exit 1) listing what is denied before any change.
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import type { Plan } from '../engine/model.js';
+import type { Plan } from '../model.js';
 import { UserError } from '../errors.js';
 import { checkPermissions, type Denial } from '../permissions/preflight.js';
 import type { Output } from './context.js';

@@ -6,14 +6,14 @@
 import { createAwsClients, destroyAwsClients } from '../aws/clients.js';
 import { AwsGateway } from '../aws/gateway.js';
 import { defaultRegion, profileNames } from '../aws/profiles.js';
-import type { ApplyCliOptions, CliIo } from '../cli.js';
-import { configOverrides, openOutput } from '../commands/context.js';
-import { interruptController } from '../commands/interrupt.js';
-import { loadConfigFile } from '../config/load.js';
+import type { ApplyCliOptions, CliIo } from '../session/io.js';
+import { configOverrides, openOutput } from '../session/context.js';
+import { interruptController } from '../session/interrupt.js';
+import { loadConfigFile } from '../load/config.js';
 import { ConfigError, ExitCode, UsageError, type Problem } from '../errors.js';
-import { problemsAt } from './draft.js';
-import { inquirerPrompter } from './prompter.js';
-import { runWizard, type WizardFlags } from './wizard.js';
+import { problemsAt } from '../wizard/draft.js';
+import { inquirerPrompter } from '../wizard/prompter.js';
+import { runWizard, type WizardFlags } from '../wizard/wizard.js';
 
 const FLAG_KEYS = ['region', 'profile', 'cluster', 'bucket', 'namespace'] as const;
 

@@ -10,7 +10,7 @@ import { irsaTrustPolicy, policySize, TRUST_POLICY_MAX } from '../policy/documen
 import { partitionOfRegion } from '../policy/partition.js';
 import { projectNamespace, projectSubjects } from '../sections/project-roles.js';
 import { workersSubjects } from '../sections/workers-role.js';
-import * as rules from './rules.js';
+import * as rules from '../config/rules.js';
 import {
   CLUSTER_SECTIONS,
   configSchema,
@@ -21,7 +21,7 @@ import {
   type Config,
   type ProjectRole,
   type RawConfig,
-} from './schema.js';
+} from '../config/schema.js';
 
 /** Values given on the command line, which take the place of the file's. */
 export type ConfigOverrides = Partial<Pick<RawConfig, 'region' | 'profile' | 'cluster' | 'bucket' | 'namespace'>>;

@@ -1,0 +1,70 @@
+/**
+ * What every command adapter is handed: the process's streams and environment (`CliIo`), and the options each
+ * command takes, as commander parses them.
+ */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Install SIGINT/SIGTERM handlers (the real process); tests pass false and abort through `signal`. */
+  handleSignals: boolean;
+  signal?: AbortSignal;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    handleSignals: true,
+  };
+}
+
+/** Options shared by the commands that talk to AWS. */
+export interface AwsCliOptions {
+  config?: string;
+  region?: string;
+  profile?: string;
+  maxAttempts?: number;
+  json?: boolean;
+  debug?: boolean;
+  color?: boolean;
+}
+
+export interface ApplyCliOptions extends HandoffCliOptions {
+  dryRun?: boolean;
+  offline?: boolean;
+  yes?: boolean;
+  concurrency?: number;
+  cluster?: string;
+  bucket?: string;
+  namespace?: string;
+  interactive?: boolean;
+  /** `--no-preflight` sets it to false: no iam:SimulatePrincipalPolicy check before applying. */
+  preflight?: boolean;
+}
+
+export interface PermissionsCliOptions {
+  config?: string;
+  region?: string;
+  profile?: string;
+  maxAttempts?: number;
+  debug?: boolean;
+  color?: boolean;
+  for: 'apply' | 'verify' | 'destroy';
+  offline?: boolean;
+}
+
+/** Options of the commands that write the hand-off files (`outputs`, and the main command after a run). */
+export interface HandoffCliOptions extends AwsCliOptions {
+  outDir?: string;
+  force?: boolean;
+  flavor?: 'flyte' | 'union';
+}
+
+export interface DestroyCliOptions extends AwsCliOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+}
