@@ -3,7 +3,8 @@
  * trusts name. Two kinds: where AWS differs from the config (each step the next run would make), and the audit of
  * what AWS holds for the mistakes people make by hand. Pure.
  */
-import { IRSA_SECTIONS, type SectionId } from '../config/schema.js';
+import type { SectionId } from '../config/schema.js';
+import { isIrsaSection } from '../sections/derived.js';
 import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../model.js';
 import { tooBroad } from '../engine/plan.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
@@ -130,7 +131,7 @@ export function referencedProviders(plan: Plan): string[] {
   const c = plan.facts.cluster;
   if (c.state === 'ready') arns.add(oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl));
   for (const s of plan.sections) {
-    if (!IRSA_SECTIONS.includes(s.id)) continue;
+    if (!isIrsaSection(s.id)) continue;
     for (const r of s.resources) {
       if (r.current?.kind !== 'role') continue;
       for (const f of federatedPrincipals(r.current.trust)) if (isOidcProviderArn(f)) arns.add(f);
@@ -154,7 +155,7 @@ export function providersInPlan(plan: Plan): Map<string, CurrentOidcProvider | u
 function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, customPolicyName?: string): Finding[] {
   const out: Finding[] = [];
   const resource = `role ${r.name}`;
-  const irsa = IRSA_SECTIONS.includes(section);
+  const irsa = isIrsaSection(section);
   const wanted = r.desired.kind === 'role' ? r.desired.managedPolicies : [];
   for (const arn of role.attached) {
     const name = nameOfArn(arn);
@@ -242,7 +243,7 @@ export function auditPlan(
     for (const r of s.resources) {
       if (r.current?.kind !== 'role') continue;
       out.push(...roleFindings(s.id, r, r.current, options.customPolicyName));
-      if (!IRSA_SECTIONS.includes(s.id) || c.state !== 'ready') continue;
+      if (!isIrsaSection(s.id) || c.state !== 'ready') continue;
       out.push(
         ...auditTrust({
           section: s.id,

@@ -6,7 +6,8 @@
  */
 import type { AwsGateway } from '../aws/gateway.js';
 import type { CliIo, PermissionsCliOptions } from '../session/io.js';
-import { sectionEnabled, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { sectionEnabled } from '../sections/derived.js';
 import { ExitCode, UsageError, UserError } from '../errors.js';
 import { needsCluster } from '../engine/facts.js';
 import { permissionPolicy, type PermissionFacts } from '../permissions/policy.js';

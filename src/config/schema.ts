@@ -270,38 +270,9 @@ export function resolveProjectRole(p: z.infer<typeof projectRoleSchema>): Projec
   };
 }
 
-/** The sections that need the EKS cluster (its OIDC issuer). */
-export const CLUSTER_SECTIONS: readonly SectionId[] = [
-  'oidcProvider',
-  'customPolicy',
-  'systemRole',
-  'workersRole',
-  'projectRoles',
-  'globalAccess',
-  'clusterVpc',
-];
-
-/** The sections whose roles pods assume through the cluster's OIDC provider (IRSA). */
-export const IRSA_SECTIONS: readonly SectionId[] = ['systemRole', 'workersRole', 'projectRoles'];
-
 /** The name Union gives the default task role, `<prefix>-userflyterole`, and the policy it carries. */
 export const USER_FLYTE_ROLE_SUFFIX = '-userflyterole';
 export const USER_FLYTE_ROLE_POLICY = 'userflyterole';
-
-export function sectionEnabled(config: Config, id: SectionId): boolean {
-  switch (id) {
-    case 'projectRoles':
-      return config.projectRoles.length > 0;
-    case 'clusterVpc':
-      // `fix` asks for it; `check` comes with the sections that need the cluster anyway.
-      return (
-        config.vpcDns === 'fix' ||
-        (config.vpcDns === 'check' && CLUSTER_SECTIONS.some((s) => s !== 'clusterVpc' && sectionEnabled(config, s)))
-      );
-    default:
-      return config[id] !== false;
-  }
-}
 
 /** The JSON Schema of the config file, for editors (`$schema`). */
 export function configJsonSchema(): unknown {

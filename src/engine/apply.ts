@@ -7,7 +7,7 @@ import { isCode, isTransient, originalMessage } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { sectionById } from '../sections/index.js';
+import { sectionById } from '../sections/derived.js';
 import { limiter, sleep } from '../util/concurrency.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
 import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';

@@ -5,7 +5,8 @@
  */
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
-import { IRSA_SECTIONS, type Config, type SectionId } from '../config/schema.js';
+import type { Config, SectionId } from '../config/schema.js';
+import { configRoles, isIrsaSection } from '../sections/derived.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { UserError } from '../errors.js';
@@ -25,17 +26,13 @@ import { gatherFacts } from './facts.js';
 import type { Facts, Step } from '../model.js';
 import { isOwned } from './plan.js';
 
-/** The config's roles, in section order. */
-export function configRoles(config: Config): { section: SectionId; name: string }[] {
-  return [
-    ...(config.clusterRole !== false ? [{ section: 'clusterRole' as const, name: config.clusterRole.name }] : []),
-    ...(config.nodeRole !== false ? [{ section: 'nodeRole' as const, name: config.nodeRole.name }] : []),
-    ...(config.systemRole !== false ? [{ section: 'systemRole' as const, name: config.systemRole.name }] : []),
-    ...(config.workersRole !== false ? [{ section: 'workersRole' as const, name: config.workersRole.name }] : []),
-    ...config.projectRoles.map((p) => ({ section: 'projectRoles' as const, name: p.roleName })),
-    // Union's existing role: never the tool's, so destroy only detaches the custom policy from it.
-    ...(config.globalAccess !== false ? [{ section: 'globalAccess' as const, name: config.globalAccess.role }] : []),
-  ];
+/** The config's roles, in section order, as destroy reads them. */
+export function destroyRoles(config: Config): { section: SectionId; name: string; adopted?: boolean }[] {
+  return configRoles(config).map((r) => ({
+    section: r.section,
+    name: r.name,
+    ...(r.adopted !== undefined ? { adopted: true } : {}),
+  }));
 }
 
 export async function readDestroyState(
@@ -50,12 +47,12 @@ export async function readDestroyState(
   const nodegroups =
     cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
 
-  const roles = await mapLimit(configRoles(config), concurrency, async (r): Promise<DestroyRoleState> => {
+  const roles = await mapLimit(destroyRoles(config), concurrency, async (r): Promise<DestroyRoleState> => {
     const current = await gateway.readRole(r.name);
     const state: DestroyRoleState = { ...r, inlinePolicies: [], instanceProfiles: [] };
     if (current === undefined) return state;
     state.current = current;
-    if (r.section === 'globalAccess' || !isOwned(current.tags)) return state;
+    if (r.adopted || !isOwned(current.tags)) return state;
     [state.inlinePolicies, state.instanceProfiles] = await Promise.all([
       gateway.inlinePolicyNames(r.name),
       gateway.instanceProfileNames(r.name),
@@ -103,7 +100,7 @@ export async function readDestroyState(
 /** The tool's own IRSA roles (the ones pods assume through an OIDC provider), with the providers they trust. */
 function irsaProviders(roles: DestroyRoleState[]): { role: DestroyRoleState; providers: string[] }[] {
   return roles.flatMap((r) =>
-    r.current !== undefined && IRSA_SECTIONS.includes(r.section) && isOwned(r.current.tags)
+    r.current !== undefined && isIrsaSection(r.section) && isOwned(r.current.tags)
       ? [{ role: r, providers: federatedPrincipals(r.current.trust).filter(isOidcProviderArn) }]
       : [],
   );

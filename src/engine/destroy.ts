@@ -13,6 +13,8 @@ import { isOwned } from './plan.js';
 export interface DestroyRoleState {
   section: SectionId;
   name: string;
+  /** A role that existed before the tool and is never its own, whatever its tags say (Union's global access). */
+  adopted?: boolean;
   current?: CurrentRole;
   /** Read only for the tool's own roles: IAM deletes a role only without these. */
   inlinePolicies: string[];
@@ -109,8 +111,8 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       items.push({ ...base, action: 'absent', steps: [] });
       continue;
     }
-    // Union's own role (global access) is never the tool's, whatever its tags say.
-    const unionRole = r.section === 'globalAccess';
+    // An adopted role (Union's own, for global access) is never the tool's, whatever its tags say.
+    const unionRole = r.adopted === true;
     const detachOwnPolicy: Step[] =
       policyOwned && role.attached.includes(policy!.arn)
         ? [{ op: 'DetachRolePolicy', roleName: r.name, policyArn: policy!.arn }]

@@ -3,7 +3,8 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import type { AwsGateway, InlineRead } from '../aws/gateway.js';
-import { sectionEnabled, type Config, type SectionId } from '../config/schema.js';
+import type { Config, SectionId } from '../config/schema.js';
+import { sectionEnabled } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
@@ -30,7 +31,7 @@ export function desiredSections(config: Config, facts: Facts): DesiredSection[] 
   const cluster = facts.cluster;
   const issuerUrl = cluster.state === 'ready' ? cluster.issuerUrl : undefined;
   return SECTIONS.map((def): DesiredSection => {
-    const enabled = sectionEnabled(config, def.id);
+    const enabled = sectionEnabled(config, def);
     if (!enabled) {
       const skipReason = def.skipReason?.(config);
       return { def, enabled, resources: [], ...(skipReason !== undefined ? { skipReason } : {}) };
@@ -208,9 +209,7 @@ async function providerNotes(
 ): Promise<Map<string, Note[]>> {
   const notes = new Map<string, Note[]>();
   if (config.oidcProvider || facts.cluster.state !== 'ready') return notes;
-  const irsa = sections.filter(
-    (s) => s.resources.length > 0 && ['systemRole', 'workersRole', 'projectRoles'].includes(s.def.id),
-  );
+  const irsa = sections.filter((s) => s.resources.length > 0 && s.def.identity === 'irsa');
   if (irsa.length === 0) return notes;
   const arn = oidcProviderArn(facts.partition, facts.accountId, facts.cluster.issuerUrl);
   if ((await gateway.readOidcProvider(arn)) !== undefined) return notes;

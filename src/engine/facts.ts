@@ -1,12 +1,13 @@
 /** What the run needs to know about the account before it can build documents: who, where, which cluster. */
 import type { AwsGateway, ClusterInfo } from '../aws/gateway.js';
-import { CLUSTER_SECTIONS, sectionEnabled, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { clusterSectionsOn, sectionEnabled } from '../sections/derived.js';
 import { UserError } from '../errors.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
 import type { ClusterFacts, Facts } from '../model.js';
 
 export function needsCluster(config: Config): boolean {
-  return CLUSTER_SECTIONS.some((id) => sectionEnabled(config, id));
+  return clusterSectionsOn(config).length > 0;
 }
 
 const GONE = new Set(['DELETING', 'FAILED']);

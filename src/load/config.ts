@@ -6,18 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, type Problem } from '../errors.js';
-import { irsaTrustPolicy, policySize, TRUST_POLICY_MAX } from '../policy/document.js';
-import { partitionOfRegion } from '../policy/partition.js';
-import { projectNamespace, projectSubjects } from '../sections/project-roles.js';
-import { workersSubjects } from '../sections/workers-role.js';
+import { pathText } from '../sections/section.js';
+import { configRules } from './rules.js';
 import * as rules from '../config/rules.js';
 import {
-  CLUSTER_SECTIONS,
   configSchema,
   projectRoleSchema,
   resolveConfig,
   resolveProjectRole,
-  sectionEnabled,
   type Config,
   type ProjectRole,
   type RawConfig,
@@ -168,19 +164,21 @@ function lenientParse(raw: unknown): { config: RawConfig; projects: (RawProjectR
   return { config: out as RawConfig, projects };
 }
 
-const SECTION_KEYS: Record<string, string[]> = {
-  clusterRole: ['name'],
-  nodeRole: ['name'],
-  customPolicy: ['name'],
-  systemRole: ['name', 'serviceAccount', 'extraPolicies'],
-  workersRole: ['name', 'serviceAccount', 'allNamespaces', 'namespaces', 'extraPolicies'],
-  globalAccess: ['role'],
-};
+/** The keys of the mapping a schema allows (through optional and union wrappers); none when it is no mapping. */
+function mappingKeys(schema: z.ZodType | undefined): string[] {
+  const def = (schema as { def?: { type?: string } } | undefined)?.def;
+  if (schema === undefined || def === undefined) return [];
+  if (def.type === 'object') return Object.keys((schema as z.ZodObject).shape);
+  if (def.type === 'optional') return mappingKeys((schema as z.ZodOptional).unwrap() as z.ZodType);
+  if (def.type === 'union') return (schema as z.ZodUnion).options.flatMap((o) => mappingKeys(o as z.ZodType));
+  return [];
+}
 
 function allowedKeysAt(path: (string | number)[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path[0] === 'projectRoles' && path.length === 2) return Object.keys(projectRoleSchema.shape);
-  if (path.length === 1 && typeof path[0] === 'string') return SECTION_KEYS[path[0]] ?? [];
+  if (path.length === 1 && typeof path[0] === 'string')
+    return mappingKeys(configSchema.shape[path[0] as keyof typeof configSchema.shape] as z.ZodType | undefined);
   return [];
 }
 
@@ -264,208 +262,10 @@ function issueToProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
   }
 }
 
-/** Rules that span keys. They read the resolved config and name the raw keys. */
+/** The rules that span keys (`./rules.ts`), every one of them, on the keys that passed the schema. */
 function crossChecks(config: Config, projects: (ProjectRole | undefined)[], raw: unknown): Problem[] {
-  const problems: Problem[] = [];
   const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-
-  const needCluster = CLUSTER_SECTIONS.filter((id) => sectionEnabled(config, id));
-  if (input.cluster === undefined && needCluster.length > 0) {
-    problems.push({
-      path: ['cluster'],
-      message:
-        `is required by ${needCluster.join(', ')} (give the EKS cluster name, or turn those off: ` +
-        needCluster
-          .map((id) =>
-            id === 'clusterVpc' ? 'vpcDns: off' : id === 'globalAccess' ? 'no globalAccess' : `${id}: false`,
-          )
-          .join(', ') +
-        ')',
-    });
-  }
-
-  // Tags: the rules of IAM, and room for the tool's own tag.
-  const tags = input.tags;
-  if (tags !== null && typeof tags === 'object' && !Array.isArray(tags)) {
-    const entries = Object.entries(tags as Record<string, unknown>);
-    if (entries.length > rules.MAX_TAGS - 1) {
-      problems.push({
-        path: ['tags'],
-        message: `at most ${rules.MAX_TAGS - 1} tags (IAM allows ${rules.MAX_TAGS} per resource and the tool adds ${rules.MANAGED_BY_KEY}); got ${entries.length}`,
-      });
-    }
-    for (const [key, value] of entries) {
-      if (key === rules.MANAGED_BY_KEY) {
-        problems.push({
-          path: ['tags', key],
-          message: `is the tool's own tag (${rules.MANAGED_BY_KEY}: ${rules.MANAGED_BY_VALUE}); remove it`,
-        });
-        continue;
-      }
-      const keyProblem = rules.tagKey(key);
-      if (keyProblem) problems.push({ path: ['tags', key], message: keyProblem });
-      if (typeof value === 'string') {
-        const valueProblem = rules.tagValue(value);
-        if (valueProblem) problems.push({ path: ['tags', key], message: valueProblem });
-      }
-    }
-  }
-
-  // Policy ARNs must be in the partition of the region.
-  if (config.region !== undefined) {
-    const partition = partitionOfRegion(config.region);
-    const checkArn = (arn: string, path: (string | number)[]) => {
-      const p = arn.split(':')[1];
-      if (p !== undefined && p !== partition) {
-        problems.push({ path, message: `is in partition ${p}, but region ${config.region} is in ${partition}` });
-      }
-    };
-    if (config.permissionsBoundary) checkArn(config.permissionsBoundary, ['permissionsBoundary']);
-    if (config.systemRole)
-      config.systemRole.extraPolicies.forEach((a, i) => checkArn(a, ['systemRole', 'extraPolicies', i]));
-    if (config.workersRole)
-      config.workersRole.extraPolicies.forEach((a, i) => checkArn(a, ['workersRole', 'extraPolicies', i]));
-    projects.forEach((p, i) =>
-      p?.extraPolicies.forEach((a, j) => checkArn(a, ['projectRoles', i, 'extraPolicies', j])),
-    );
-  }
-
-  // Role names are unique across sections.
-  const seenRoles = new Map<string, string>();
-  const claimRole = (name: string | undefined, path: (string | number)[]) => {
-    if (name === undefined) return;
-    const where = seenRoles.get(name.toLowerCase());
-    if (where !== undefined) problems.push({ path, message: `role name "${name}" is already used by ${where}` });
-    else seenRoles.set(name.toLowerCase(), pathText(path));
-  };
-  if (config.clusterRole) claimRole(config.clusterRole.name, ['clusterRole', 'name']);
-  if (config.nodeRole) claimRole(config.nodeRole.name, ['nodeRole', 'name']);
-  if (config.systemRole) claimRole(config.systemRole.name, ['systemRole', 'name']);
-  if (config.workersRole) claimRole(config.workersRole.name, ['workersRole', 'name']);
-
-  // Global access attaches the custom policy to a role that exists already; the config must make that policy.
-  if (config.globalAccess && config.customPolicy === false) {
-    problems.push({
-      path: ['globalAccess'],
-      message:
-        'attaches the custom policy to the existing role, but customPolicy is false; enable customPolicy or remove globalAccess',
-    });
-  }
-
-  // The workers role's namespaces only mean something when the trust is not widened.
-  const workersInput = input.workersRole as Record<string, unknown> | undefined;
-  // Read from what the file says: a section that failed validation holds its defaults here.
-  if (config.workersRole && workersInput?.allNamespaces !== false && Array.isArray(workersInput?.namespaces)) {
-    problems.push({
-      path: ['workersRole', 'namespaces'],
-      message: 'only applies with allNamespaces: false (allNamespaces: true already trusts every namespace)',
-    });
-  }
-
-  // Project-domain roles.
-  const sizeContext = trustSizeContext(config);
-  const seenProjects = new Map<string, number>();
-  /** Namespace → where it comes from: two roles must not trust the same namespace's pods. */
-  const seenNamespaces = new Map<string, string>();
-  projects.forEach((p, i) => {
-    if (p === undefined) return;
-    const first = seenProjects.get(p.project);
-    if (first !== undefined) {
-      problems.push({
-        path: ['projectRoles', i, 'project'],
-        message: `project "${p.project}" is listed twice (also projectRoles[${first}]); list all its domains in one entry`,
-      });
-    } else {
-      seenProjects.set(p.project, i);
-      const givenRoleName = (input.projectRoles as Record<string, unknown>[] | undefined)?.[i]?.roleName;
-      const derivedProblem = givenRoleName === undefined ? rules.roleName(p.roleName) : undefined;
-      if (derivedProblem) {
-        problems.push({
-          path: ['projectRoles', i, 'project'],
-          message: `the role name made from it, "${p.roleName}", ${derivedProblem}; set a shorter roleName`,
-        });
-      }
-      claimRole(p.roleName, [
-        'projectRoles',
-        i,
-        (input.projectRoles as Record<string, unknown>[] | undefined)?.[i]?.roleName !== undefined
-          ? 'roleName'
-          : 'project',
-      ]);
-    }
-    const seenDomains = new Set<string>();
-    p.domains.forEach((d, j) => {
-      if (seenDomains.has(d))
-        problems.push({ path: ['projectRoles', i, 'domains', j], message: `domain "${d}" is listed twice` });
-      seenDomains.add(d);
-      const ns = projectNamespace(p.project, d);
-      const nsProblem = rules.dnsLabel(ns);
-      if (nsProblem) {
-        problems.push({ path: ['projectRoles', i, 'domains', j], message: `the namespace "${ns}" ${nsProblem}` });
-      }
-      const other = seenNamespaces.get(ns);
-      if (first !== undefined) return; // a project listed twice is reported once, above
-      if (other !== undefined && !other.startsWith(`projectRoles[${i}]`)) {
-        problems.push({
-          path: ['projectRoles', i, 'domains', j],
-          message: `the namespace "${ns}" is also that of ${other}: two roles would trust the same pods; rename a project or domain`,
-        });
-      } else if (ns === config.namespace) {
-        problems.push({
-          path: ['projectRoles', i, 'domains', j],
-          message: `the namespace "${ns}" is Flyte's own (namespace: ${config.namespace}); a project's tasks need their own namespace`,
-        });
-      }
-      seenNamespaces.set(ns, `projectRoles[${i}] (project ${p.project}, domain ${d})`);
-    });
-    const size = policySize(irsaTrustPolicy({ ...sizeContext, subjects: projectSubjects(p) }));
-    if (size > TRUST_POLICY_MAX) {
-      problems.push({
-        path: ['projectRoles', i, 'domains'],
-        message:
-          `the trust policy for ${p.domains.length} namespaces would be about ${size} characters; IAM allows ` +
-          `${TRUST_POLICY_MAX} by default. Use fewer domains or shorter names, or have the "Role trust policy length" ` +
-          'quota raised and split the project into its own config',
-      });
-    }
-  });
-  if (config.globalAccess) {
-    const where = seenRoles.get(config.globalAccess.role.toLowerCase());
-    if (where !== undefined) {
-      problems.push({
-        path: ['globalAccess', 'role'],
-        message: `"${config.globalAccess.role}" is the role ${where} makes and manages; globalAccess names a role that exists already (the <prefix>-userflyterole of a Union data plane), which the tool never creates`,
-      });
-    }
-  }
-  if (config.workersRole && !config.workersRole.allNamespaces) {
-    const size = policySize(
-      irsaTrustPolicy({ ...sizeContext, subjects: workersSubjects(config.namespace, config.workersRole) }),
-    );
-    if (size > TRUST_POLICY_MAX) {
-      problems.push({
-        path: ['workersRole', 'namespaces'],
-        message: `the trust policy for these namespaces would be about ${size} characters; IAM allows ${TRUST_POLICY_MAX} by default. Trust fewer namespaces or use allNamespaces: true`,
-      });
-    }
-  }
-  return problems;
-}
-
-/**
- * An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known (without a
- * region: a long commercial one). A run measures the real document again before sending it.
- */
-function trustSizeContext(config: Config): { providerArn: string; issuerUrl: string } {
-  const region = config.region ?? 'ap-southeast-5';
-  const partition = partitionOfRegion(config.region);
-  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-  const issuerUrl = `https://oidc.eks.${region}.${suffix}/id/${'0'.repeat(32)}`;
-  return { issuerUrl, providerArn: `arn:${partition}:iam::000000000000:oidc-provider/${issuerUrl.slice(8)}` };
-}
-
-function pathText(path: (string | number)[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  return configRules().flatMap((rule) => rule.check({ config, projects, input }));
 }
 
 function dedupe(problems: Problem[]): Problem[] {

@@ -7,7 +7,9 @@ import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import type { DesiredResource, Facts } from '../model.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
-import { sectionEnabled, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { SECTIONS } from '../sections/index.js';
+import { sectionEnabled } from '../sections/derived.js';
 import {
   POLICY_VERSION,
   policySize,
@@ -105,21 +107,19 @@ function scopes(config: Config, pf: PermissionFacts) {
   const resources: DesiredResource[] = desiredSections(config, facts).flatMap((s) => s.resources);
   const roles = resources.flatMap((r) => (r.kind === 'role' ? [r] : []));
   const attachments = resources.flatMap((r) => (r.kind === 'attachment' ? [r] : []));
-  const irsaOrProvider = ['oidcProvider', 'systemRole', 'workersRole', 'projectRoles'] as const;
+  // The cluster's provider is read by the section that makes it and by the IRSA roles that trust it.
+  const providerUsed = SECTIONS.some(
+    (s) => (s.identity === 'irsa' || s.id === 'oidcProvider') && sectionEnabled(config, s),
+  );
   const c = facts.cluster;
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
-    providerRead:
-      c.state === 'ready' && irsaOrProvider.some((id) => sectionEnabled(config, id))
-        ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)]
-        : [],
+    providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:
-      c.state === 'ready' && irsaOrProvider.some((id) => sectionEnabled(config, id))
-        ? [`arn:${pf.partition}:iam::${pf.accountId}:oidc-provider/*`]
-        : [],
+      c.state === 'ready' && providerUsed ? [`arn:${pf.partition}:iam::${pf.accountId}:oidc-provider/*`] : [],
     cluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, c.name)] : [],
     anyCluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, '*')] : [],
     nodegroups:

@@ -11,7 +11,11 @@ export const clusterRole: SectionDefinition = {
     'as autoscaling. It trusts eks.amazonaws.com and carries AmazonEKSClusterPolicy. It must exist before the\n' +
     'cluster does: creating the cluster takes its ARN.',
   needsCluster: false,
+  identity: 'none',
   dependsOn: [],
+  enabled: (config) => config.clusterRole !== false,
+  off: 'clusterRole: false',
+  roles: ({ config }) => (config.clusterRole ? [{ name: config.clusterRole.name, path: ['clusterRole', 'name'] }] : []),
   desired(ctx) {
     const { config, facts } = ctx;
     if (config.clusterRole === false) return [];

@@ -57,7 +57,11 @@ export const clusterVpc: SectionDefinition = {
     "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and\n" +
     'enableDnsHostnames. vpcDns: check reports them (default), fix turns them on, off skips this.',
   needsCluster: true,
+  identity: 'none',
   dependsOn: [],
+  // `fix` asks for it; `check` comes with the sections that need the cluster anyway.
+  enabled: (config, clusterNeeded) => config.vpcDns === 'fix' || (config.vpcDns === 'check' && clusterNeeded()),
+  off: 'vpcDns: off',
   desired({ config, facts }) {
     const c = facts.cluster;
     if (config.vpcDns === 'off' || c.state !== 'ready' || c.placeholder || c.vpcId === undefined) return [];

@@ -10,7 +10,10 @@ export const customPolicy: SectionDefinition = {
     'that (get, put and delete objects, list the bucket) on that bucket only, instead of AmazonS3FullAccess on\n' +
     'every bucket of the account. The Flyte roles that follow carry it.',
   needsCluster: true,
+  identity: 'none',
   dependsOn: [],
+  enabled: (config) => config.customPolicy !== false,
+  off: 'customPolicy: false',
   desired(ctx) {
     const { config, facts } = ctx;
     if (config.customPolicy === false) return [];

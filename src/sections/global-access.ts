@@ -15,7 +15,37 @@ export const globalAccess: SectionDefinition = {
     "On a Union data plane every project-domain's task pods run as the existing <prefix>-userflyterole.\n" +
     'Attaching the bucket policy to it gives all task code that access; the role itself is left as it is.',
   needsCluster: true,
+  identity: 'none',
   dependsOn: ['customPolicy'],
+  enabled: (config) => config.globalAccess !== false,
+  off: 'no globalAccess',
+  roles: ({ config }) =>
+    config.globalAccess
+      ? [
+          {
+            name: config.globalAccess.role,
+            path: ['globalAccess', 'role'],
+            adopted:
+              'globalAccess names a role that exists already (the <prefix>-userflyterole of a Union data plane), which the tool never creates',
+          },
+        ]
+      : [],
+  rules: [
+    {
+      name: 'globalAccess needs customPolicy',
+      // Global access attaches the custom policy to a role that exists already; the config must make that policy.
+      check: ({ config }) =>
+        config.globalAccess && config.customPolicy === false
+          ? [
+              {
+                path: ['globalAccess'],
+                message:
+                  'attaches the custom policy to the existing role, but customPolicy is false; enable customPolicy or remove globalAccess',
+              },
+            ]
+          : [],
+    },
+  ],
   desired(ctx) {
     const { config, facts } = ctx;
     const policy = customPolicyArn(ctx);

@@ -1,8 +1,8 @@
 /**
  * The sections, in the documents' order: the seven of the main path (seeds 000-003), then Union's global access
- * (seed 003) and the cluster VPC's DNS settings (seed 004).
+ * (seed 003) and the cluster VPC's DNS settings (seed 004). Every list of sections that other layers switch on
+ * is derived from `SECTIONS` (in `./derived.ts`).
  */
-import type { SectionId } from '../config/schema.js';
 import { clusterRole } from './cluster-role.js';
 import { clusterVpc } from './cluster-vpc.js';
 import { customPolicy } from './custom-policy.js';
@@ -26,10 +26,4 @@ export const SECTIONS: readonly SectionDefinition[] = [
   clusterVpc,
 ];
 
-export function sectionById(id: SectionId): SectionDefinition {
-  const found = SECTIONS.find((s) => s.id === id);
-  if (found === undefined) throw new Error(`unknown section ${id}`);
-  return found;
-}
-
-export type { SectionDefinition, SectionContext } from './section.js';
+export type { ConfigRule, RoleClaim, RuleInput, SectionDefinition, SectionContext } from './section.js';

@@ -17,7 +17,11 @@ export const nodeRole: SectionDefinition = {
     'and carries what a node needs to join the cluster (AmazonEKSWorkerNodePolicy), pull images from ECR\n' +
     '(AmazonEC2ContainerRegistryReadOnly) and run the pod network (AmazonEKS_CNI_Policy). Node groups take its ARN.',
   needsCluster: false,
+  identity: 'none',
   dependsOn: [],
+  enabled: (config) => config.nodeRole !== false,
+  off: 'nodeRole: false',
+  roles: ({ config }) => (config.nodeRole ? [{ name: config.nodeRole.name, path: ['nodeRole', 'name'] }] : []),
   desired(ctx) {
     const { config, facts } = ctx;
     if (config.nodeRole === false) return [];

@@ -10,7 +10,10 @@ export const oidcProvider: SectionDefinition = {
     'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which\n' +
     'is what `eksctl utils associate-iam-oidc-provider` does in the guide.',
   needsCluster: true,
+  identity: 'none',
   dependsOn: [],
+  enabled: (config) => config.oidcProvider,
+  off: 'oidcProvider: false',
   desired(ctx) {
     if (!ctx.config.oidcProvider) return [];
     return [

@@ -1,8 +1,19 @@
 /** Section 7 (seed 003): roles scoped to the namespaces of one project's domains. */
+import * as rules from '../config/rules.js';
 import { USER_FLYTE_ROLE_POLICY, type ProjectRole } from '../config/schema.js';
-import { serviceAccountSubject } from '../policy/document.js';
+import type { Problem } from '../errors.js';
+import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import { policyArn } from '../policy/partition.js';
-import { desiredIrsaRole, type SectionDefinition } from './section.js';
+import {
+  desiredIrsaRole,
+  extraPolicyArns,
+  partitionProblems,
+  trustSizeContext,
+  type ConfigRule,
+  type RoleClaim,
+  type RuleInput,
+  type SectionDefinition,
+} from './section.js';
 
 export function projectNamespace(project: string, domain: string): string {
   return `${project}-${domain}`;
@@ -12,6 +23,117 @@ export function projectSubjects(p: ProjectRole): string[] {
   return p.domains.map((d) => serviceAccountSubject(projectNamespace(p.project, d), p.serviceAccount));
 }
 
+/** The file's own entry of a project (to tell a key given from a default). */
+function givenEntry(input: RuleInput['input'], i: number): Record<string, unknown> | undefined {
+  return (input.projectRoles as Record<string, unknown>[] | undefined)?.[i];
+}
+
+/** Each project's entries by index, but only the first entry of a project listed twice. */
+function firstEntries(projects: RuleInput['projects']): [ProjectRole, number][] {
+  const seen = new Set<string>();
+  return projects.flatMap((p, i): [ProjectRole, number][] => {
+    if (p === undefined || seen.has(p.project)) return [];
+    seen.add(p.project);
+    return [[p, i]];
+  });
+}
+
+const PROJECT_RULES: readonly ConfigRule[] = [
+  {
+    name: 'projectRoles: a project listed once',
+    check: ({ projects }) =>
+      projects.flatMap((p, i): Problem[] => {
+        const first = p === undefined ? -1 : projects.findIndex((q) => q?.project === p.project);
+        return p !== undefined && first !== i
+          ? [
+              {
+                path: ['projectRoles', i, 'project'],
+                message: `project "${p.project}" is listed twice (also projectRoles[${first}]); list all its domains in one entry`,
+              },
+            ]
+          : [];
+      }),
+  },
+  {
+    name: 'projectRoles: the default role name is a valid role name',
+    check: ({ projects, input }) =>
+      firstEntries(projects).flatMap(([p, i]): Problem[] => {
+        const problem = givenEntry(input, i)?.roleName === undefined ? rules.roleName(p.roleName) : undefined;
+        return problem
+          ? [
+              {
+                path: ['projectRoles', i, 'project'],
+                message: `the role name made from it, "${p.roleName}", ${problem}; set a shorter roleName`,
+              },
+            ]
+          : [];
+      }),
+  },
+  {
+    name: "projectRoles: each namespace valid, once, and not Flyte's own",
+    check({ config, projects }) {
+      const problems: Problem[] = [];
+      /** Namespace → where it comes from: two roles must not trust the same namespace's pods. */
+      const seenNamespaces = new Map<string, string>();
+      const firsts = new Set(firstEntries(projects).map(([, i]) => i));
+      projects.forEach((p, i) => {
+        if (p === undefined) return;
+        const seenDomains = new Set<string>();
+        p.domains.forEach((d, j) => {
+          const path = ['projectRoles', i, 'domains', j];
+          if (seenDomains.has(d)) problems.push({ path, message: `domain "${d}" is listed twice` });
+          seenDomains.add(d);
+          const ns = projectNamespace(p.project, d);
+          const nsProblem = rules.dnsLabel(ns);
+          if (nsProblem) problems.push({ path, message: `the namespace "${ns}" ${nsProblem}` });
+          if (!firsts.has(i)) return; // a project listed twice is reported once, by its own rule
+          const other = seenNamespaces.get(ns);
+          if (other !== undefined && !other.startsWith(`projectRoles[${i}]`)) {
+            problems.push({
+              path,
+              message: `the namespace "${ns}" is also that of ${other}: two roles would trust the same pods; rename a project or domain`,
+            });
+          } else if (ns === config.namespace) {
+            problems.push({
+              path,
+              message: `the namespace "${ns}" is Flyte's own (namespace: ${config.namespace}); a project's tasks need their own namespace`,
+            });
+          }
+          seenNamespaces.set(ns, `projectRoles[${i}] (project ${p.project}, domain ${d})`);
+        });
+      });
+      return problems;
+    },
+  },
+  {
+    name: 'projectRoles: trust policy within the size limit',
+    check({ config, projects }) {
+      const sizeContext = trustSizeContext(config);
+      return projects.flatMap((p, i): Problem[] => {
+        if (p === undefined) return [];
+        const size = policySize(irsaTrustPolicy({ ...sizeContext, subjects: projectSubjects(p) }));
+        if (size <= TRUST_POLICY_MAX) return [];
+        return [
+          {
+            path: ['projectRoles', i, 'domains'],
+            message:
+              `the trust policy for ${p.domains.length} namespaces would be about ${size} characters; IAM allows ` +
+              `${TRUST_POLICY_MAX} by default. Use fewer domains or shorter names, or have the "Role trust policy length" ` +
+              'quota raised and split the project into its own config',
+          },
+        ];
+      });
+    },
+  },
+  {
+    name: 'projectRoles.extraPolicies in the partition of the region',
+    check: ({ config, projects }) =>
+      projects.flatMap((p, i) =>
+        p === undefined ? [] : partitionProblems(config, extraPolicyArns(p.extraPolicies, ['projectRoles', i])),
+      ),
+  },
+];
+
 export const projectRoles: SectionDefinition = {
   id: 'projectRoles',
   title: 'Project-domain roles',
@@ -20,7 +142,16 @@ export const projectRoles: SectionDefinition = {
     'by the `default` service account of its <project>-<domain> namespaces, with the bucket policy and extra\n' +
     'policies. Flyte uses it there once the project-domain points to it (a cluster resource attribute).',
   needsCluster: true,
+  identity: 'irsa',
   dependsOn: ['oidcProvider', 'customPolicy'],
+  enabled: (config) => config.projectRoles.length > 0,
+  off: 'no projectRoles',
+  roles: ({ projects, input }) =>
+    firstEntries(projects).map(([p, i]): RoleClaim => ({
+      name: p.roleName,
+      path: ['projectRoles', i, givenEntry(input, i)?.roleName !== undefined ? 'roleName' : 'project'],
+    })),
+  rules: PROJECT_RULES,
   desired(ctx) {
     const { partition, accountId } = ctx.facts;
     // Union (seed 003): the project-domain role also carries the data plane's default task permissions.

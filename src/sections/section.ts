@@ -2,11 +2,12 @@
  * What a section is: one step of the documents, turned into the AWS resources it wants. Each section module is
  * pure: the config and the facts in, desired resources out.
  */
-import type { Config, SectionId } from '../config/schema.js';
+import type { Config, ProjectRole, SectionId } from '../config/schema.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import type { Problem } from '../errors.js';
 import type { DesiredResource, DesiredRole, Facts, Note, Tags } from '../model.js';
 import { irsaTrustPolicy } from '../policy/document.js';
-import { oidcProviderArn, policyArn, roleArn } from '../policy/partition.js';
+import { oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
 
 /** Facts every section may use; the issuer only exists when the cluster is ready. */
 export interface SectionContext {
@@ -16,6 +17,43 @@ export interface SectionContext {
   issuerUrl?: string;
 }
 
+/** A config key path, e.g. ['projectRoles', 0, 'roleName']. */
+export type ConfigPath = (string | number)[];
+
+/**
+ * What a config rule reads: the resolved config (of the keys that passed the schema), the project entries by their
+ * index in the file (undefined where an entry failed the schema), and the file's own mapping, to name the keys it
+ * holds.
+ */
+export interface RuleInput {
+  config: Config;
+  projects: (ProjectRole | undefined)[];
+  input: Record<string, unknown>;
+}
+
+/** A rule that spans keys, checked after the schema; each problem names the key it is about. */
+export interface ConfigRule {
+  name: string;
+  check(r: RuleInput): Problem[];
+}
+
+/** The rule input of a config that is valid already (destroy and verify ask sections for their roles with it). */
+export function ruleInputOf(config: Config): RuleInput {
+  return { config, projects: config.projectRoles, input: {} };
+}
+
+/** A role the config names: one the section makes, or (adopted) one that exists already and only gets attachments. */
+export interface RoleClaim {
+  name: string;
+  /** Where the config names it. */
+  path: ConfigPath;
+  /**
+   * The role exists before the tool and is never its own (Union's `<prefix>-userflyterole`): what the config says
+   * of it, for a config that names one of the tool's own roles there.
+   */
+  adopted?: string;
+}
+
 export interface SectionDefinition {
   id: SectionId;
   title: string;
@@ -23,8 +61,21 @@ export interface SectionDefinition {
   explain: string;
   /** Needs the EKS cluster's OIDC issuer. */
   needsCluster: boolean;
+  /** What kind of identity its roles are: assumed by pods through the cluster's OIDC provider (IRSA), or none. */
+  identity: 'none' | 'irsa';
   /** Sections whose resources must exist before this one's are created. */
   dependsOn: SectionId[];
+  /**
+   * Whether the config turns it on. `clusterNeeded` says whether another section that needs the cluster is on (for
+   * a section that comes along with those).
+   */
+  enabled(config: Config, clusterNeeded: () => boolean): boolean;
+  /** How a user turns it off in the config, as written there ('nodeRole: false', 'vpcDns: off'). */
+  off: string;
+  /** Its rules that span config keys. */
+  rules?: readonly ConfigRule[];
+  /** The roles the config names for it (destroy's roles, and the check that role names are unique). */
+  roles?(r: RuleInput): RoleClaim[];
   /** The resources the config wants; [] when the section is disabled. */
   desired(ctx: SectionContext): DesiredResource[];
   /** What the plan should say about the section beside its resources (pure, from the config and the facts). */
@@ -88,4 +139,37 @@ export function desiredIrsaRole(
     trust: irsaTrustPolicy({ providerArn: providerArnOf(ctx), issuerUrl: requireIssuer(ctx), subjects: spec.subjects }),
     managedPolicies: [...(custom !== undefined ? [custom] : []), ...spec.extraPolicies],
   });
+}
+
+/** Policy ARNs must be in the partition of the config's region. */
+export function partitionProblems(config: Config, arns: [arn: string, path: ConfigPath][]): Problem[] {
+  if (config.region === undefined) return [];
+  const partition = partitionOfRegion(config.region);
+  return arns.flatMap(([arn, path]) => {
+    const p = arn.split(':')[1];
+    return p !== undefined && p !== partition
+      ? [{ path, message: `is in partition ${p}, but region ${config.region} is in ${partition}` }]
+      : [];
+  });
+}
+
+/** The extra policy ARNs of a section's config, with their key paths. */
+export function extraPolicyArns(extraPolicies: string[], path: ConfigPath): [string, ConfigPath][] {
+  return extraPolicies.map((arn, i): [string, ConfigPath] => [arn, [...path, 'extraPolicies', i]]);
+}
+
+/**
+ * An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known (without a
+ * region: a long commercial one). A run measures the real document again before sending it.
+ */
+export function trustSizeContext(config: Config): { providerArn: string; issuerUrl: string } {
+  const region = config.region ?? 'ap-southeast-5';
+  const partition = partitionOfRegion(config.region);
+  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
+  const issuerUrl = `https://oidc.eks.${region}.${suffix}/id/${'0'.repeat(32)}`;
+  return { issuerUrl, providerArn: `arn:${partition}:iam::000000000000:oidc-provider/${issuerUrl.slice(8)}` };
+}
+
+export function pathText(path: ConfigPath): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }

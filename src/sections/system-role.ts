@@ -1,6 +1,6 @@
 /** Section 5 (seed 002): the role of the Flyte backend's service account. */
 import { serviceAccountSubject } from '../policy/document.js';
-import { desiredIrsaRole, type SectionDefinition } from './section.js';
+import { desiredIrsaRole, extraPolicyArns, partitionProblems, type SectionDefinition } from './section.js';
 
 export const systemRole: SectionDefinition = {
   id: 'systemRole',
@@ -10,7 +10,20 @@ export const systemRole: SectionDefinition = {
     'namespace. This role trusts only that service account, through the OIDC provider, and carries the bucket\n' +
     "policy. The Helm chart creates the service account later and annotates it with this role's ARN.",
   needsCluster: true,
+  identity: 'irsa',
   dependsOn: ['oidcProvider', 'customPolicy'],
+  enabled: (config) => config.systemRole !== false,
+  off: 'systemRole: false',
+  roles: ({ config }) => (config.systemRole ? [{ name: config.systemRole.name, path: ['systemRole', 'name'] }] : []),
+  rules: [
+    {
+      name: 'systemRole.extraPolicies in the partition of the region',
+      check: ({ config }) =>
+        config.systemRole
+          ? partitionProblems(config, extraPolicyArns(config.systemRole.extraPolicies, ['systemRole']))
+          : [],
+    },
+  ],
   desired(ctx) {
     const { config } = ctx;
     if (config.systemRole === false) return [];

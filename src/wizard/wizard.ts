@@ -92,18 +92,6 @@ export async function runWizard(deps: WizardDeps): Promise<WizardOutcome> {
 
 type SectionsEnd = 'done' | 'waiting' | 'failed';
 
-const OFF_KEYS: Record<SectionId, string> = {
-  clusterRole: 'clusterRole: false',
-  nodeRole: 'nodeRole: false',
-  oidcProvider: 'oidcProvider: false',
-  customPolicy: 'customPolicy: false',
-  systemRole: 'systemRole: false',
-  workersRole: 'workersRole: false',
-  projectRoles: 'no projectRoles',
-  globalAccess: 'no globalAccess',
-  clusterVpc: 'vpcDns: off',
-};
-
 /** A title inside a sentence: "Project-domain roles" -> "project-domain roles"; "EKS node role", names stay. */
 function inSentence(title: string): string {
   return /^[A-Z][a-z]/.test(title) && !/^(Flyte|Union)\b/.test(title)
@@ -445,7 +433,7 @@ class Walk {
       this.say('No project entered: nothing to do here.');
       return false;
     }
-    this.say(`Off in the config (${OFF_KEYS[def.id]}).`);
+    this.say(`Off in the config (${def.off}).`);
     const on = await this.deps.prompter.confirm({
       message: `Set up the ${inSentence(def.title)} now?`,
       default: false,
@@ -463,9 +451,7 @@ class Walk {
     else if (def.id === 'globalAccess') delete this.draft.globalAccess;
     else if (def.id === 'clusterVpc') this.draft.vpcDns = 'off';
     else this.draft[def.id] = false;
-    this.say(
-      this.deps.style.dim(`Skipped; the saved config says ${OFF_KEYS[def.id]} (change it there to do it later).`),
-    );
+    this.say(this.deps.style.dim(`Skipped; the saved config says ${def.off} (change it there to do it later).`));
   }
 
   private async applySection(def: SectionDefinition): Promise<SectionResult> {

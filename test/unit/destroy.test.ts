@@ -64,6 +64,8 @@ function roleState(section: DestroyRoleState['section'], current?: CurrentRole, 
   return {
     section,
     name: current?.name ?? `${section}-role`,
+    // As destroy reads it: the global-access role is adopted (the config names a role that exists already).
+    ...(section === 'globalAccess' ? { adopted: true } : {}),
     inlinePolicies: [],
     instanceProfiles: [],
     ...(current ? { current } : {}),

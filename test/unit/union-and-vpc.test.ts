@@ -20,7 +20,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfigText } from '../../src/load/config.js';
-import { sectionEnabled } from '../../src/config/schema.js';
+import { sectionEnabled } from '../../src/sections/derived.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { buildPlan, desiredSections, makePlan } from '../../src/engine/engine.js';
 import type { CurrentRole, DesiredAttachment, DesiredRole, DesiredVpcDns, Facts } from '../../src/model.js';

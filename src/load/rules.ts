@@ -1,0 +1,94 @@
+/**
+ * The config's rules that span keys, as a list of named rules, each testable alone: the general ones here, then
+ * each section's own (`SectionDefinition.rules`). They read the resolved config and name the keys of the file.
+ */
+import * as rules from '../config/rules.js';
+import type { Problem } from '../errors.js';
+import { SECTIONS } from '../sections/index.js';
+import { clusterSectionsOn, sectionRules } from '../sections/derived.js';
+import { partitionProblems, pathText, type ConfigRule } from '../sections/section.js';
+
+export const GENERAL_RULES: readonly ConfigRule[] = [
+  {
+    name: 'cluster given when a section needs it',
+    check({ config, input }) {
+      const need = clusterSectionsOn(config);
+      if (input.cluster !== undefined || need.length === 0) return [];
+      return [
+        {
+          path: ['cluster'],
+          message:
+            `is required by ${need.map((s) => s.id).join(', ')} (give the EKS cluster name, or turn those off: ` +
+            `${need.map((s) => s.off).join(', ')})`,
+        },
+      ];
+    },
+  },
+  {
+    name: "tags: IAM's rules, and room for the tool's own",
+    check({ input }) {
+      const tags = input.tags;
+      if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) return [];
+      const problems: Problem[] = [];
+      const entries = Object.entries(tags as Record<string, unknown>);
+      if (entries.length > rules.MAX_TAGS - 1) {
+        problems.push({
+          path: ['tags'],
+          message: `at most ${rules.MAX_TAGS - 1} tags (IAM allows ${rules.MAX_TAGS} per resource and the tool adds ${rules.MANAGED_BY_KEY}); got ${entries.length}`,
+        });
+      }
+      for (const [key, value] of entries) {
+        if (key === rules.MANAGED_BY_KEY) {
+          problems.push({
+            path: ['tags', key],
+            message: `is the tool's own tag (${rules.MANAGED_BY_KEY}: ${rules.MANAGED_BY_VALUE}); remove it`,
+          });
+          continue;
+        }
+        const keyProblem = rules.tagKey(key);
+        if (keyProblem) problems.push({ path: ['tags', key], message: keyProblem });
+        if (typeof value === 'string') {
+          const valueProblem = rules.tagValue(value);
+          if (valueProblem) problems.push({ path: ['tags', key], message: valueProblem });
+        }
+      }
+      return problems;
+    },
+  },
+  {
+    name: 'permissionsBoundary in the partition of the region',
+    check: ({ config }) =>
+      config.permissionsBoundary
+        ? partitionProblems(config, [[config.permissionsBoundary, ['permissionsBoundary']]])
+        : [],
+  },
+  {
+    name: "role names unique across sections; an adopted role is none of the tool's",
+    check(r) {
+      const problems: Problem[] = [];
+      const claims = SECTIONS.flatMap((s) => s.roles?.(r) ?? []);
+      /** Lower-cased name → where the config names it first. */
+      const made = new Map<string, string>();
+      for (const claim of claims.filter((c) => !c.adopted)) {
+        const where = made.get(claim.name.toLowerCase());
+        if (where !== undefined) {
+          problems.push({ path: claim.path, message: `role name "${claim.name}" is already used by ${where}` });
+        } else made.set(claim.name.toLowerCase(), pathText(claim.path));
+      }
+      for (const claim of claims) {
+        const where = made.get(claim.name.toLowerCase());
+        if (claim.adopted === undefined || where === undefined) continue;
+        problems.push({
+          path: claim.path,
+          message: `"${claim.name}" is the role ${where} makes and manages; ${claim.adopted}`,
+        });
+      }
+      return problems;
+    },
+  },
+];
+
+/** Every rule: the general ones, then each section's own, in section order. */
+export function configRules(): ConfigRule[] {
+  return [...GENERAL_RULES, ...sectionRules()];
+}
