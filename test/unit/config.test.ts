@@ -87,10 +87,10 @@ describe('config defaults', () => {
   });
 });
 
-describe("the README's config reference", () => {
+describe('the config reference (docs/config.md)', () => {
   it('is a valid config, with the keys it documents', () => {
-    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Config file'));
+    const readme = readFileSync(resolve(import.meta.dirname, '../../docs/config.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The reference example'));
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)![1]!;
     const config = parseConfigText(yaml);
     expect(config.cluster).toBe('acme-ml');
