@@ -12,6 +12,8 @@ import {
   formatProblem,
   stackWithCause,
 } from './errors.js';
+import { didYouMean } from './config/rules.js';
+import { checkEnvironment, wholeNumber } from './load/environment.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
@@ -29,9 +31,8 @@ export type { CliIo } from './session/io.js';
 
 function positiveInt(name: string, max: number) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max)
-      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
+    const n = wholeNumber(value, 1, max);
+    if (n === undefined) throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}`);
     return n;
   };
 }
@@ -120,7 +121,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         '  flyte-aws-setup --config flyte-aws-setup.yaml --yes          # apply it\n' +
         '  flyte-aws-setup --config examples/flyte-aws-setup.yaml --dry-run --offline\n',
     )
-    .action(async (opts: ApplyCliOptions) => {
+    // A word that is no command reaches the main command as an argument: say that it is no command.
+    .allowExcessArguments()
+    .action(async (opts: ApplyCliOptions, command: Command) => {
+      if (command.args.length > 0) throw unknownCommand(command.args[0]!, program);
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply(opts, io));
     });
@@ -231,6 +235,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   return program;
 }
 
+function unknownCommand(word: string, program: Command): UsageError {
+  const names = program.commands.map((c) => c.name());
+  const guess = didYouMean(word, names);
+  return new UsageError(
+    `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''}`,
+    `the commands: ${names.join(', ')} (and the main command, with no name: flyte-aws-setup --help)`,
+  );
+}
+
 export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<number> {
   // Whatever is written, credentials never get out: both streams hide the values known to be secret.
   secretsFromEnv(rawIo.env);
@@ -252,6 +265,8 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
   let json = false;
   program.hook('preAction', (_root, command) => {
     json = command.opts<{ json?: boolean }>().json === true;
+    // The variables that stand for flags are checked like them, before the command runs.
+    checkEnvironment(io.env);
   });
   const debug = argv.includes('--debug');
   try {

@@ -186,9 +186,10 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   }
   if (!region) {
     sts.destroy();
-    throw new UserError('no AWS region is set', {
-      hint: 'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
-    });
+    throw new UsageError(
+      'no AWS region is set',
+      'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
+    );
   }
   // The config's and --region's were checked with the config; one from the environment or the profile is here.
   const regionProblem = options.region === undefined ? regionRule(region) : undefined;

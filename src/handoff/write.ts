@@ -4,9 +4,9 @@
  * holds something else is kept unless `force` (or the host's `confirmReplace`) says to replace it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError, UserError } from '../errors.js';
+import { CancelledError, ExitCode, UsageError, UserError } from '../errors.js';
 import { ATTRIBUTES_DIR, ATTRIBUTES_SCRIPT } from './attributes.js';
 import type { HandoffFile } from './files.js';
 import { FLYTE_BINARY_VALUES, FLYTE_CORE_VALUES } from './helm.js';
@@ -34,6 +34,10 @@ export interface WriteOptions {
   force?: boolean;
   /** Asked about each file that differs when `force` is off (the wizard prompts); absent: keep it. */
   confirmReplace?(file: WrittenFile): Promise<boolean>;
+  /** Aborted (Ctrl-C): no file is begun after it; each file written is whole. */
+  signal?: AbortSignal;
+  /** The exit code of the stop when `signal` aborts (130 for Ctrl-C, 143 for SIGTERM). */
+  abortExitCode?: () => ExitCode;
 }
 
 /** Every top-level name a hand-off may write, to tell stale files from the operator's own. */
@@ -45,8 +49,36 @@ const KNOWN = [
   WORKERS_SERVICE_ACCOUNT_FILE,
 ];
 
-/** Bad input when `dir` exists and is not a directory; checked before any AWS call. */
+/** What is at `path` when it is there but is no regular file (a FIFO, a device, a directory...): never read or written. */
+async function notAFile(path: string): Promise<string | undefined> {
+  const found = await lstat(path).catch(() => undefined);
+  if (found === undefined || found.isFile()) return undefined;
+  if (found.isFIFO()) return 'a FIFO';
+  if (found.isCharacterDevice() || found.isBlockDevice()) return 'a device';
+  if (found.isDirectory()) return 'a directory';
+  if (found.isSymbolicLink())
+    return (await stat(path).catch(() => undefined))?.isFile() ? undefined : 'a link to no file';
+  return 'not a regular file';
+}
+
+/**
+ * Bad input when `dir` exists and is not a directory, or when a file the hand-off writes is there as something
+ * that is no file (reading a FIFO would wait for ever); checked before any AWS call.
+ */
 export async function checkOutDir(dir: string): Promise<void> {
+  await checkDirPath(dir);
+  for (const name of KNOWN) {
+    const what = await notAFile(join(dir, name));
+    if (what !== undefined) {
+      throw new UsageError(
+        `--out-dir ${dir}: ${join(dir, name)} is ${what}, where a hand-off file goes`,
+        'remove it, or give another directory with --out-dir',
+      );
+    }
+  }
+}
+
+async function checkDirPath(dir: string): Promise<void> {
   if (dir.trim() === '') throw new UsageError('--out-dir is empty', 'give a directory, e.g. --out-dir flyte-out');
   // The directory, or else the nearest of its parents that exists, must be a directory for the files to go there.
   for (let at = resolve(dir); ; at = dirname(at)) {
@@ -93,8 +125,17 @@ export async function writeHandoff(
   const out: WrittenFile[] = [];
   try {
     for (const f of files) {
+      if (options.signal?.aborted) {
+        throw new CancelledError(
+          `Interrupted while writing the hand-off files: ${out.length} of ${files.length} written (each whole), in ${dir}. ` +
+            'Write them all with flyte-aws-setup outputs --config FILE.',
+          options.abortExitCode?.() ?? ExitCode.Interrupted,
+        );
+      }
       const target = join(dir, f.path);
       const base = { path: f.path, shown: target, what: f.what };
+      const what = await notAFile(target);
+      if (what !== undefined) throw new UserError(`${target} is ${what}: it is not read or written over`);
       const existing = await readText(target);
       if (existing === f.content) {
         out.push({ ...base, outcome: 'unchanged' });
@@ -111,6 +152,7 @@ export async function writeHandoff(
       out.push({ ...base, outcome: existing === undefined ? 'written' : 'replaced' });
     }
   } catch (err) {
+    if (err instanceof CancelledError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`could not write the hand-off files in ${dir}: ${e.message}`, {
       hint: 'choose another directory with --out-dir',

@@ -60,17 +60,49 @@ export async function loadConfigFile(file: string, overrides: ConfigOverrides = 
   return { config: parseConfigText(text, file, overrides), file };
 }
 
+/** The keys that appear twice in one mapping, anywhere in the document, each where it appears again. */
+function duplicateKeys(root: unknown): { code: string; message: string; at: number }[] {
+  const found: { code: string; message: string; at: number }[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        if (seen.has(key)) {
+          found.push({
+            code: 'DUPLICATE_KEY',
+            message: 'Map keys must be unique',
+            at: pair.key ? nodeStart(pair.key) : 0,
+          });
+        }
+        seen.add(key);
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) stack.push(...node.items);
+  }
+  return found.sort((a, b) => a.at - b.at);
+}
+
+function nodeStart(node: unknown): number {
+  return (node as { range?: [number, number, number] | null }).range?.[0] ?? 0;
+}
+
 /** Parse and validate config text; throws ConfigError listing every problem. */
 export function parseConfigText(text: string, file = 'config', overrides: ConfigOverrides = {}): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  // Duplicate keys are found below in one pass: the parser's own check compares every pair of keys of a mapping.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const errors = [...doc.errors.map((e) => ({ code: e.code as string, message: e.message, at: e.pos[0] }))];
+  if (errors.length === 0) errors.push(...duplicateKeys(doc.contents));
+  if (errors.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
+      errors.map((e) => {
+        const pos = lineCounter.linePos(e.at);
         return {
           path: [],
-          message: yamlProblem(e.code, e.message, text.slice(e.pos[0])),
+          message: yamlProblem(e.code, e.message, text.slice(e.at)),
           ...(pos ? { line: pos.line, col: pos.col } : {}),
         };
       }),

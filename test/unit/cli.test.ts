@@ -48,6 +48,37 @@ describe('help, version and usage errors', () => {
     expect(r.stderr).toMatch(/--max-attempts must be a whole number from 1 to 20/);
   });
 
+  it('numbers are plain whole numbers: no hex, exponent, sign or blanks', async () => {
+    for (const value of ['0x4', '1e1', '+4', ' 4', '4.0', '']) {
+      const r = await run(['--config', 'x.yaml', '--concurrency', value, '--dry-run', '--offline']);
+      expect(r.code, value).toBe(2);
+      expect(r.stderr).toMatch(/--concurrency must be a whole number from 1 to 16/);
+    }
+  });
+
+  it('an unknown command says so, with a did-you-mean and the list', async () => {
+    const r = await run(['verfy', '--config', 'x.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command "verfy"; did you mean "verify"\?/);
+    expect(r.stderr).toMatch(/the commands: permissions, outputs, verify, destroy/);
+    expect((await run(['bogus'])).stderr).toMatch(/unknown command "bogus"\n/);
+  });
+
+  it('the environment variables that stand for flags are checked like them', async () => {
+    const config = writeConfig('cluster: acme\nbucket: acme-flyte-data\n');
+    for (const [name, value, allowed] of [
+      ['AWS_MAX_ATTEMPTS', 'abc', 'a whole number from 1 to 20'],
+      ['AWS_MAX_ATTEMPTS', '0', 'a whole number from 1 to 20'],
+      ['AWS_RETRY_MODE', 'fast', 'standard, adaptive or legacy'],
+      ['FLYTE_AWS_SETUP_REQUEST_TIMEOUT', '-1', 'a whole number of seconds from 1 to 3600'],
+    ] as const) {
+      const r = await run(['--config', config, '--dry-run'], { [name]: value });
+      expect(r.code, name).toBe(2);
+      expect(r.stderr).toContain(`${name} must be ${allowed}, not "${value}"`);
+    }
+    expect((await run(['--config', config, '--dry-run', '--offline'], { AWS_MAX_ATTEMPTS: '5' })).code).toBe(0);
+  });
+
   it('--offline needs --dry-run', async () => {
     const r = await run(['--config', 'examples/flyte-aws-setup.yaml', '--offline']);
     expect(r.code).toBe(2);

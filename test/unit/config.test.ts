@@ -393,3 +393,12 @@ describe('naming rules', () => {
     expect(rules.didYouMean('zzz', ['region', 'profile'])).toBeUndefined();
   });
 });
+
+describe('a very large config file', () => {
+  it('finds a key given twice among tens of thousands, in one pass', () => {
+    const tags = Array.from({ length: 20_000 }, (_, i) => `  k${i}: v${i}`).join('\n');
+    expect(messages(`${MIN}tags:\n${tags}\n  k5: again\n`).join()).toMatch(
+      /not valid YAML: the key "k5" appears twice in the same mapping/,
+    );
+  });
+});

@@ -1,4 +1,5 @@
 /** The hand-off files: Helm values, attribute files, ServiceAccount manifests, and writing them. No AWS. */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import type { Facts } from '../../src/model.js';
 import { handoffCaveats, handoffFiles, nextSteps } from '../../src/handoff/files.js';
 import { handoffInput, type Flavor } from '../../src/handoff/input.js';
 import { checkOutDir, writeHandoff } from '../../src/handoff/write.js';
-import { UsageError } from '../../src/errors.js';
+import { CancelledError, UsageError } from '../../src/errors.js';
 
 const FACTS: Facts = {
   partition: 'aws',
@@ -312,5 +313,35 @@ describe('writing the files', () => {
     await expect(checkOutDir(join(dir, 'f'))).rejects.toThrow(UsageError);
     await expect(checkOutDir(join(dir, 'f'))).rejects.toThrow(/--out-dir .* is a file/);
     await expect(checkOutDir(join(dir, 'new'))).resolves.toBeUndefined();
+  });
+
+  it('a FIFO where a hand-off file goes is refused before any AWS call, not waited on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fas-out-'));
+    execFileSync('mkfifo', [join(dir, 'flyte-binary-values.yaml')]);
+    await expect(checkOutDir(dir)).rejects.toThrow(UsageError);
+    await expect(checkOutDir(dir)).rejects.toThrow(/flyte-binary-values\.yaml is a FIFO, where a hand-off file goes/);
+    await expect(writeHandoff(dir, out)).rejects.toThrow(/is a FIFO: it is not read or written over/);
+  });
+
+  it('Ctrl-C while writing: no file is begun after it, each written one is whole, and the stop says 130', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fas-out-'));
+    const interrupt = new AbortController();
+    let asked = 0;
+    // The first file differs and is confirmed; Ctrl-C comes during that question.
+    writeFileSync(join(dir, out[0]!.path), '# edited\n');
+    const run = writeHandoff(dir, out, {
+      signal: interrupt.signal,
+      confirmReplace: async () => {
+        asked++;
+        interrupt.abort();
+        return true;
+      },
+    });
+    await expect(run).rejects.toThrow(CancelledError);
+    await expect(run).rejects.toMatchObject({ exitCode: 130 });
+    await expect(run).rejects.toThrow(/1 of \d+ written \(each whole\)/);
+    expect(asked).toBe(1);
+    expect(readFileSync(join(dir, out[0]!.path), 'utf8')).toBe(out[0]!.content);
+    expect(readdirSync(dir).filter((n) => n !== out[0]!.path)).toEqual([]);
   });
 });
