@@ -13,6 +13,7 @@ import {
   stackWithCause,
 } from './errors.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
+import type { ErrorDocument } from './render/json-types.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 import {
@@ -278,8 +279,8 @@ function invalidSubject(err: ConfigError): string {
 }
 
 /** An error as `--json` writes it on stdout. */
-export function errorJson(err: unknown, exitCode: number): unknown {
-  const base = { formatVersion: JSON_FORMAT_VERSION, kind: 'error', exitCode };
+export function errorJson(err: unknown, exitCode: number): ErrorDocument {
+  const base = { formatVersion: JSON_FORMAT_VERSION, kind: 'error', exitCode } as const;
   if (err instanceof ConfigError) {
     return {
       ...base,
