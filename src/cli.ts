@@ -15,6 +15,7 @@ import {
 import { didYouMean } from './config/rules.js';
 import { checkEnvironment, wholeNumber } from './load/environment.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
+import type { ErrorDocument } from './render/json-types.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 import {
@@ -293,8 +294,8 @@ function invalidSubject(err: ConfigError): string {
 }
 
 /** An error as `--json` writes it on stdout. */
-export function errorJson(err: unknown, exitCode: number): unknown {
-  const base = { formatVersion: JSON_FORMAT_VERSION, kind: 'error', exitCode };
+export function errorJson(err: unknown, exitCode: number): ErrorDocument {
+  const base = { formatVersion: JSON_FORMAT_VERSION, kind: 'error', exitCode } as const;
   if (err instanceof ConfigError) {
     return {
       ...base,

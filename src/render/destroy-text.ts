@@ -4,6 +4,7 @@ import { destroyCounts, destroySteps } from '../engine/destroy.js';
 import type { DestroyResult } from '../engine/destroy-run.js';
 import type { Step } from '../model.js';
 import { JSON_FORMAT_VERSION } from './json.js';
+import type { DestroyPlanDocument, DestroyResultDocument } from './json-types.js';
 import { policyLabel, removalText, renderFacts } from './plan-text.js';
 import type { Style } from './style.js';
 
@@ -120,7 +121,7 @@ function policyList(steps: Step[]): string {
     .join(', ');
 }
 
-export function destroyPlanJson(plan: DestroyPlan): unknown {
+export function destroyPlanJson(plan: DestroyPlan): DestroyPlanDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'destroy-plan',
@@ -135,7 +136,7 @@ export function destroyResultJson(
   plan: DestroyPlan,
   result: DestroyResult,
   extra: { exitCode: number; calls?: { total: number; mutating: number } },
-): unknown {
+): DestroyResultDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'destroy-result',

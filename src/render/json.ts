@@ -2,11 +2,12 @@
 import type { RunResult } from '../engine/apply.js';
 import type { Plan } from '../model.js';
 import { JSON_FORMAT_VERSION } from './format-version.js';
+import type { PlanDocument, ResultDocument } from './json-types.js';
 import { planCounts } from './plan-text.js';
 
 export { JSON_FORMAT_VERSION };
 
-export function planJson(plan: Plan): unknown {
+export function planJson(plan: Plan): PlanDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'plan',
@@ -26,7 +27,7 @@ export function planJson(plan: Plan): unknown {
 export function resultJson(
   result: RunResult,
   extra: { exitCode: number; calls?: { total: number; mutating: number } },
-): unknown {
+): ResultDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'result',

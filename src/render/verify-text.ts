@@ -1,6 +1,7 @@
 /** `verify`'s report as text: one line per section, its findings under it (what is wrong, then the fix). */
 import type { VerifyReport } from '../audit/report.js';
 import { JSON_FORMAT_VERSION } from './json.js';
+import type { VerifyDocument } from './json-types.js';
 import { renderFacts } from './plan-text.js';
 import type { Style } from './style.js';
 
@@ -49,7 +50,7 @@ export function renderVerify(report: VerifyReport, style: Style): string {
   return lines.join('\n');
 }
 
-export function verifyJson(report: VerifyReport, exitCode: number): unknown {
+export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'verify',

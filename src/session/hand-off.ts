@@ -10,6 +10,7 @@ import { handoffCaveats, handoffFiles, nextSteps } from '../handoff/files.js';
 import { handoffInput, type Flavor, type MissingRole } from '../handoff/input.js';
 import { writeHandoff, type WriteOptions, type WriteResult } from '../handoff/write.js';
 import { JSON_FORMAT_VERSION } from '../render/json.js';
+import type { HandoffDocument } from '../render/json-types.js';
 import { renderHandoff, renderMissing } from '../render/handoff-text.js';
 import type { Style } from '../render/style.js';
 import { rerunCommand, type Output } from './context.js';
@@ -91,7 +92,7 @@ export async function handOff(
   return { code: kept ? ExitCode.FilesKept : ExitCode.Success, missing, result, caveats, next };
 }
 
-export function handoffJson(outcome: HandoffOutcome, drift: number): unknown {
+export function handoffJson(outcome: HandoffOutcome, drift: number): HandoffDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'handoff',
