@@ -316,8 +316,8 @@ const NOT_IDEMPOTENT_ATTEMPTS = 5;
 /**
  * One step. Retried while IAM has not yet caught up with something this run just created (a role or policy that
  * answers NoSuchEntity, a trust naming a just-created OIDC provider that answers "Invalid principal"). A step that
- * is not idempotent and fails in transit is retried only after reading back that it did not take effect. A
- * version that is already gone is not an error.
+ * is not idempotent and fails in transit is retried only after reading back that it did not take effect. (A
+ * version that is already gone is not an error: the gateway says the removal is done.)
  */
 async function executeStep(step: Step, resource: ResourcePlan, state: RunState): Promise<void> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
@@ -329,7 +329,6 @@ async function executeStep(step: Step, resource: ResourcePlan, state: RunState):
       await state.gateway.execute(step);
       return;
     } catch (err) {
-      if (step.op === 'DeletePolicyVersion' && isCode(err, 'NoSuchEntity')) return;
       if (NOT_IDEMPOTENT.has(step.op) && isTransient(err)) {
         if (++transientFailures >= NOT_IDEMPOTENT_ATTEMPTS) throw err;
         // Did the call work before its answer was lost? Then it is done.

@@ -248,8 +248,9 @@ export interface DestroyOptions {
 const DEFAULT_CONSISTENCY = { timeoutMs: 30_000, initialDelayMs: 500 };
 
 /**
- * Run the plan's steps in order. A resource already gone counts as done; a delete refused because IAM has not
- * yet caught up with this run's detaches is retried. Then read back until nothing of the plan is left.
+ * Run the plan's steps in order. A resource already gone counts as done (the gateway's removals say so); a delete
+ * refused because IAM has not yet caught up with this run's detaches is retried. Then read back until nothing of
+ * the plan is left.
  */
 export async function applyDestroy(
   plan: DestroyPlan,
@@ -272,7 +273,6 @@ export async function applyDestroy(
           await gateway.execute(step);
           break;
         } catch (err) {
-          if (isCode(err, 'NoSuchEntity')) break;
           const waiting =
             isCode(err, 'DeleteConflict') &&
             done.some((d) => d.op === 'DetachRolePolicy') &&
