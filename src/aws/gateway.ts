@@ -56,7 +56,6 @@ import type {
 import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import type { AwsClients } from './clients.js';
 import { isCode, toAwsError, type CallSite } from './errors.js';
 
@@ -275,9 +274,6 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
 function stepCall<S extends Step>(step: S): StepCall<S> {
   return STEP_CALLS[step.op] as unknown as StepCall<S>;
 }
-
-/** Whether `readRole` lists the role's inline policies. */
-export type InlineRead = 'always' | 'unowned' | 'never';
 
 export class AwsGateway {
   constructor(readonly clients: AwsClients) {}
@@ -510,34 +506,18 @@ export class AwsGateway {
     return names;
   }
 
-  /**
-   * A role, its attached policies, and (`inline`) the names of its inline policies: `always`, or only for a role
-   * that is not the tool's (`unowned`: one more call, after GetRole, where it matters), or `never`.
-   */
-  async readRole(name: string, inline: InlineRead = 'never'): Promise<CurrentRole | undefined> {
+  /** A role and its attached policies (its inline policies are another read: `inlinePolicyNames`). */
+  async readRole(name: string): Promise<CurrentRole | undefined> {
     const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
-    const gone = (err: unknown) => {
-      if (isCode(err, 'NoSuchEntity')) return undefined;
-      throw err;
-    };
-    // The inline policies only add a note or a warning: a refusal to list them must not stop the run.
-    let inlineUnreadable: string | undefined;
-    const readInline = () =>
-      this.inlinePolicyNames(name).catch((err: unknown) => {
-        if (!isCode(err, 'AccessDenied', 'AccessDeniedException')) return gone(err);
-        inlineUnreadable = (err as Error).message;
-        return undefined;
-      });
-    const [got, attached, inlineAlways] = await Promise.all([
+    const [got, attached] = await Promise.all([
       this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name }))),
-      this.attachedPolicies(name).catch(gone),
-      inline === 'always' ? readInline() : undefined,
+      this.attachedPolicies(name).catch((err: unknown) => {
+        if (isCode(err, 'NoSuchEntity')) return undefined;
+        throw err;
+      }),
     ]);
     const role = got?.Role;
     if (role === undefined) return undefined;
-    const tags = fromTagList(role.Tags);
-    const inlinePolicies =
-      inline === 'unowned' && tags[MANAGED_BY_KEY] !== MANAGED_BY_VALUE ? await readInline() : inlineAlways;
     return {
       kind: 'role',
       name: role.RoleName ?? name,
@@ -548,9 +528,7 @@ export class AwsGateway {
       ...(role.PermissionsBoundary?.PermissionsBoundaryArn
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),
-      tags,
-      ...(inlinePolicies !== undefined ? { inline: inlinePolicies } : {}),
-      ...(inlineUnreadable !== undefined ? { inlineUnreadable } : {}),
+      tags: fromTagList(role.Tags),
     };
   }
 
