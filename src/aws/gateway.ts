@@ -1,6 +1,7 @@
 /**
- * The thin AWS layer: reads AWS into the engine's data, and performs a plan's steps, one SDK call each.
- * No decisions are made here; errors come out as AwsCallError naming the operation and the resource.
+ * The thin AWS layer: reads AWS into the engine's data, and performs a plan's steps, one SDK call each (STEP_CALLS).
+ * No decisions are made here beyond what an answer means for the call itself (a removal of what is gone is done);
+ * errors come out as AwsCallError naming the operation and the resource.
  */
 import {
   DescribeClusterCommand,
@@ -48,13 +49,13 @@ import type {
   CurrentVpcDns,
   PolicyVersion,
   Step,
+  StepOp,
   Tags,
   VpcDnsAttribute,
 } from '../model.js';
 import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import type { AwsClients } from './clients.js';
 import { isCode, toAwsError, type CallSite } from './errors.js';
 
@@ -128,8 +129,151 @@ function json(doc: PolicyDocument): string {
   return JSON.stringify(doc);
 }
 
-/** Whether `readRole` lists the role's inline policies. */
-export type InlineRead = 'always' | 'unowned' | 'never';
+type StepOf<K extends StepOp> = Extract<Step, { op: K }>;
+
+/** How one kind of step is performed: one SDK call. */
+interface StepCall<S extends Step> {
+  /** The service called: IAM unless said. */
+  service?: 'ec2';
+  /** What the call is about, for its errors. */
+  resource(step: S): string;
+  send(clients: AwsClients, step: S): Promise<unknown>;
+  /**
+   * The step removes something, so NoSuchEntity (it is gone already: a retry whose first answer was lost, another
+   * run at the same time) is the outcome it was for, not an error. A create's EntityAlreadyExists is not: what
+   * exists may differ from the step, so it is thrown for the engine to read again.
+   */
+  goneIsDone?: true;
+}
+
+/** Every kind of step and how it is performed: a new kind without an entry does not compile. */
+const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
+  CreateRole: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) =>
+      iam.send(
+        new CreateRoleCommand({
+          RoleName: s.roleName,
+          Path: s.path,
+          AssumeRolePolicyDocument: json(s.trust),
+          Description: s.description,
+          ...(s.boundary !== undefined ? { PermissionsBoundary: s.boundary } : {}),
+          Tags: toTagList(s.tags),
+        }),
+      ),
+  },
+  UpdateAssumeRolePolicy: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) =>
+      iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: s.roleName, PolicyDocument: json(s.trust) })),
+  },
+  PutRolePermissionsBoundary: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) =>
+      iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: s.roleName, PermissionsBoundary: s.boundary })),
+  },
+  AttachRolePolicy: {
+    resource: (s) => `role ${s.roleName} (${s.policyArn})`,
+    send: ({ iam }, s) => iam.send(new AttachRolePolicyCommand({ RoleName: s.roleName, PolicyArn: s.policyArn })),
+  },
+  TagRole: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) => iam.send(new TagRoleCommand({ RoleName: s.roleName, Tags: toTagList(s.tags) })),
+  },
+  CreateOpenIDConnectProvider: {
+    resource: (s) => s.url,
+    send: ({ iam }, s) =>
+      iam.send(
+        new CreateOpenIDConnectProviderCommand({ Url: s.url, ClientIDList: s.clientIds, Tags: toTagList(s.tags) }),
+      ),
+  },
+  AddClientIDToOpenIDConnectProvider: {
+    resource: (s) => s.arn,
+    send: ({ iam }, s) =>
+      iam.send(
+        new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: s.arn, ClientID: s.clientId }),
+      ),
+  },
+  TagOpenIDConnectProvider: {
+    resource: (s) => s.arn,
+    send: ({ iam }, s) =>
+      iam.send(new TagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: s.arn, Tags: toTagList(s.tags) })),
+  },
+  CreatePolicy: {
+    resource: (s) => `policy ${s.name}`,
+    send: ({ iam }, s) =>
+      iam.send(
+        new CreatePolicyCommand({
+          PolicyName: s.name,
+          Path: s.path,
+          PolicyDocument: json(s.document),
+          Description: s.description,
+          Tags: toTagList(s.tags),
+        }),
+      ),
+  },
+  DeletePolicyVersion: {
+    resource: (s) => `${s.policyArn} ${s.versionId}`,
+    send: ({ iam }, s) => iam.send(new DeletePolicyVersionCommand({ PolicyArn: s.policyArn, VersionId: s.versionId })),
+    goneIsDone: true,
+  },
+  CreatePolicyVersion: {
+    resource: (s) => s.policyArn,
+    // Not idempotent: sent once; the engine decides about a retry after reading what happened.
+    send: ({ iamOnce }, s) =>
+      iamOnce.send(
+        new CreatePolicyVersionCommand({
+          PolicyArn: s.policyArn,
+          PolicyDocument: json(s.document),
+          SetAsDefault: true,
+        }),
+      ),
+  },
+  TagPolicy: {
+    resource: (s) => s.policyArn,
+    send: ({ iam }, s) => iam.send(new TagPolicyCommand({ PolicyArn: s.policyArn, Tags: toTagList(s.tags) })),
+  },
+  ModifyVpcAttribute: {
+    service: 'ec2',
+    resource: (s) => `${s.vpcId} ${s.attribute}`,
+    send: async (clients, s) => {
+      const [ec2, { ModifyVpcAttributeCommand }] = await Promise.all([clients.ec2(), import('./ec2.js')]);
+      return ec2.send(
+        new ModifyVpcAttributeCommand({
+          VpcId: s.vpcId,
+          ...(s.attribute === 'enableDnsSupport'
+            ? { EnableDnsSupport: { Value: true } }
+            : { EnableDnsHostnames: { Value: true } }),
+        }),
+      );
+    },
+  },
+  DetachRolePolicy: {
+    resource: (s) => `role ${s.roleName} (${s.policyArn})`,
+    send: ({ iam }, s) => iam.send(new DetachRolePolicyCommand({ RoleName: s.roleName, PolicyArn: s.policyArn })),
+    goneIsDone: true,
+  },
+  DeleteRole: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) => iam.send(new DeleteRoleCommand({ RoleName: s.roleName })),
+    goneIsDone: true,
+  },
+  DeletePolicy: {
+    resource: (s) => s.policyArn,
+    send: ({ iam }, s) => iam.send(new DeletePolicyCommand({ PolicyArn: s.policyArn })),
+    goneIsDone: true,
+  },
+  DeleteOpenIDConnectProvider: {
+    resource: (s) => s.arn,
+    send: ({ iam }, s) => iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: s.arn })),
+    goneIsDone: true,
+  },
+};
+
+/** A step's entry (the mapped type ties each kind to its entry; indexing by a union loses that tie). */
+function stepCall<S extends Step>(step: S): StepCall<S> {
+  return STEP_CALLS[step.op] as unknown as StepCall<S>;
+}
 
 export class AwsGateway {
   constructor(readonly clients: AwsClients) {}
@@ -362,34 +506,18 @@ export class AwsGateway {
     return names;
   }
 
-  /**
-   * A role, its attached policies, and (`inline`) the names of its inline policies: `always`, or only for a role
-   * that is not the tool's (`unowned`: one more call, after GetRole, where it matters), or `never`.
-   */
-  async readRole(name: string, inline: InlineRead = 'never'): Promise<CurrentRole | undefined> {
+  /** A role and its attached policies (its inline policies are another read: `inlinePolicyNames`). */
+  async readRole(name: string): Promise<CurrentRole | undefined> {
     const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
-    const gone = (err: unknown) => {
-      if (isCode(err, 'NoSuchEntity')) return undefined;
-      throw err;
-    };
-    // The inline policies only add a note or a warning: a refusal to list them must not stop the run.
-    let inlineUnreadable: string | undefined;
-    const readInline = () =>
-      this.inlinePolicyNames(name).catch((err: unknown) => {
-        if (!isCode(err, 'AccessDenied', 'AccessDeniedException')) return gone(err);
-        inlineUnreadable = (err as Error).message;
-        return undefined;
-      });
-    const [got, attached, inlineAlways] = await Promise.all([
+    const [got, attached] = await Promise.all([
       this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name }))),
-      this.attachedPolicies(name).catch(gone),
-      inline === 'always' ? readInline() : undefined,
+      this.attachedPolicies(name).catch((err: unknown) => {
+        if (isCode(err, 'NoSuchEntity')) return undefined;
+        throw err;
+      }),
     ]);
     const role = got?.Role;
     if (role === undefined) return undefined;
-    const tags = fromTagList(role.Tags);
-    const inlinePolicies =
-      inline === 'unowned' && tags[MANAGED_BY_KEY] !== MANAGED_BY_VALUE ? await readInline() : inlineAlways;
     return {
       kind: 'role',
       name: role.RoleName ?? name,
@@ -400,9 +528,7 @@ export class AwsGateway {
       ...(role.PermissionsBoundary?.PermissionsBoundaryArn
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),
-      tags,
-      ...(inlinePolicies !== undefined ? { inline: inlinePolicies } : {}),
-      ...(inlineUnreadable !== undefined ? { inlineUnreadable } : {}),
+      tags: fromTagList(role.Tags),
     };
   }
 
@@ -549,147 +675,18 @@ export class AwsGateway {
     return names;
   }
 
-  /** Perform one step of a plan. */
+  /**
+   * Perform one step of a plan: its entry in STEP_CALLS. A removal of what is gone already is done (NoSuchEntity is
+   * its intended outcome); every other failure is thrown as AwsCallError.
+   */
   async execute(step: Step): Promise<void> {
-    const iam = this.clients.iam;
-    switch (step.op) {
-      case 'CreateRole':
-        await this.call({ service: 'iam', operation: step.op, resource: `role ${step.roleName}` }, () =>
-          iam.send(
-            new CreateRoleCommand({
-              RoleName: step.roleName,
-              Path: step.path,
-              AssumeRolePolicyDocument: json(step.trust),
-              Description: step.description,
-              ...(step.boundary !== undefined ? { PermissionsBoundary: step.boundary } : {}),
-              Tags: toTagList(step.tags),
-            }),
-          ),
-        );
-        return;
-      case 'UpdateAssumeRolePolicy':
-        await this.call({ service: 'iam', operation: step.op, resource: `role ${step.roleName}` }, () =>
-          iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: step.roleName, PolicyDocument: json(step.trust) })),
-        );
-        return;
-      case 'PutRolePermissionsBoundary':
-        await this.call({ service: 'iam', operation: step.op, resource: `role ${step.roleName}` }, () =>
-          iam.send(
-            new PutRolePermissionsBoundaryCommand({ RoleName: step.roleName, PermissionsBoundary: step.boundary }),
-          ),
-        );
-        return;
-      case 'AttachRolePolicy':
-        await this.call(
-          { service: 'iam', operation: step.op, resource: `role ${step.roleName} (${step.policyArn})` },
-          () => iam.send(new AttachRolePolicyCommand({ RoleName: step.roleName, PolicyArn: step.policyArn })),
-        );
-        return;
-      case 'TagRole':
-        await this.call({ service: 'iam', operation: step.op, resource: `role ${step.roleName}` }, () =>
-          iam.send(new TagRoleCommand({ RoleName: step.roleName, Tags: toTagList(step.tags) })),
-        );
-        return;
-      case 'CreateOpenIDConnectProvider':
-        await this.call({ service: 'iam', operation: step.op, resource: step.url }, () =>
-          iam.send(
-            new CreateOpenIDConnectProviderCommand({
-              Url: step.url,
-              ClientIDList: step.clientIds,
-              Tags: toTagList(step.tags),
-            }),
-          ),
-        );
-        return;
-      case 'AddClientIDToOpenIDConnectProvider':
-        await this.call({ service: 'iam', operation: step.op, resource: step.arn }, () =>
-          iam.send(
-            new AddClientIDToOpenIDConnectProviderCommand({
-              OpenIDConnectProviderArn: step.arn,
-              ClientID: step.clientId,
-            }),
-          ),
-        );
-        return;
-      case 'TagOpenIDConnectProvider':
-        await this.call({ service: 'iam', operation: step.op, resource: step.arn }, () =>
-          iam.send(
-            new TagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: step.arn, Tags: toTagList(step.tags) }),
-          ),
-        );
-        return;
-      case 'CreatePolicy':
-        await this.call({ service: 'iam', operation: step.op, resource: `policy ${step.name}` }, () =>
-          iam.send(
-            new CreatePolicyCommand({
-              PolicyName: step.name,
-              Path: step.path,
-              PolicyDocument: json(step.document),
-              Description: step.description,
-              Tags: toTagList(step.tags),
-            }),
-          ),
-        );
-        return;
-      case 'DeletePolicyVersion':
-        await this.call({ service: 'iam', operation: step.op, resource: `${step.policyArn} ${step.versionId}` }, () =>
-          iam.send(new DeletePolicyVersionCommand({ PolicyArn: step.policyArn, VersionId: step.versionId })),
-        );
-        return;
-      case 'CreatePolicyVersion':
-        // Not idempotent: sent once; the engine decides about a retry after reading what happened.
-        await this.call({ service: 'iam', operation: step.op, resource: step.policyArn }, () =>
-          this.clients.iamOnce.send(
-            new CreatePolicyVersionCommand({
-              PolicyArn: step.policyArn,
-              PolicyDocument: json(step.document),
-              SetAsDefault: true,
-            }),
-          ),
-        );
-        return;
-      case 'TagPolicy':
-        await this.call({ service: 'iam', operation: step.op, resource: step.policyArn }, () =>
-          iam.send(new TagPolicyCommand({ PolicyArn: step.policyArn, Tags: toTagList(step.tags) })),
-        );
-        return;
-      case 'ModifyVpcAttribute':
-        await this.call(
-          { service: 'ec2', operation: step.op, resource: `${step.vpcId} ${step.attribute}` },
-          async () => {
-            const [ec2, { ModifyVpcAttributeCommand }] = await Promise.all([this.clients.ec2(), import('./ec2.js')]);
-            return ec2.send(
-              new ModifyVpcAttributeCommand({
-                VpcId: step.vpcId,
-                ...(step.attribute === 'enableDnsSupport'
-                  ? { EnableDnsSupport: { Value: true } }
-                  : { EnableDnsHostnames: { Value: true } }),
-              }),
-            );
-          },
-        );
-        return;
-      case 'DetachRolePolicy':
-        await this.call(
-          { service: 'iam', operation: step.op, resource: `role ${step.roleName} (${step.policyArn})` },
-          () => iam.send(new DetachRolePolicyCommand({ RoleName: step.roleName, PolicyArn: step.policyArn })),
-        );
-        return;
-      case 'DeleteRole':
-        await this.call({ service: 'iam', operation: step.op, resource: `role ${step.roleName}` }, () =>
-          iam.send(new DeleteRoleCommand({ RoleName: step.roleName })),
-        );
-        return;
-      case 'DeletePolicy':
-        await this.call({ service: 'iam', operation: step.op, resource: step.policyArn }, () =>
-          iam.send(new DeletePolicyCommand({ PolicyArn: step.policyArn })),
-        );
-        return;
-      case 'DeleteOpenIDConnectProvider':
-        await this.call({ service: 'iam', operation: step.op, resource: step.arn }, () =>
-          iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: step.arn })),
-        );
-        return;
+    const call = stepCall(step);
+    const site: CallSite = { service: call.service ?? 'iam', operation: step.op, resource: call.resource(step) };
+    try {
+      await this.call(site, () => call.send(this.clients, step));
+    } catch (err) {
+      if (call.goneIsDone && isCode(err, 'NoSuchEntity')) return;
+      throw err;
     }
   }
 }

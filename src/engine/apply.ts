@@ -8,7 +8,8 @@ import type { AwsGateway } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { sectionById } from '../sections/derived.js';
-import { limiter, sleep } from '../util/concurrency.js';
+import { limiter } from '../util/concurrency.js';
+import { poll, retry } from '../util/retry.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
 import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { planResource } from './plan.js';
@@ -90,6 +91,8 @@ export class VerificationError extends UserError {
 }
 
 const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 500 };
+/** The longest pause between tries while waiting for IAM. */
+const MAX_DELAY_MS = 8_000;
 const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
 
 interface RunState {
@@ -316,32 +319,32 @@ const NOT_IDEMPOTENT_ATTEMPTS = 5;
 /**
  * One step. Retried while IAM has not yet caught up with something this run just created (a role or policy that
  * answers NoSuchEntity, a trust naming a just-created OIDC provider that answers "Invalid principal"). A step that
- * is not idempotent and fails in transit is retried only after reading back that it did not take effect. A
- * version that is already gone is not an error.
+ * is not idempotent and fails in transit is retried only after reading back that it did not take effect. (A
+ * version that is already gone is not an error: the gateway says the removal is done.)
  */
 async function executeStep(step: Step, resource: ResourcePlan, state: RunState): Promise<void> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
-  const started = Date.now();
-  let delay = initialDelayMs;
-  let transientFailures = 0;
-  for (;;) {
-    try {
-      await state.gateway.execute(step);
-      return;
-    } catch (err) {
-      if (step.op === 'DeletePolicyVersion' && isCode(err, 'NoSuchEntity')) return;
-      if (NOT_IDEMPOTENT.has(step.op) && isTransient(err)) {
-        if (++transientFailures >= NOT_IDEMPOTENT_ATTEMPTS) throw err;
-        // Did the call work before its answer was lost? Then it is done.
-        const current = await readResource(state.gateway, resource.desired, 'never');
-        if (!planResource(resource.desired, current).steps.some((s) => s.op === step.op)) return;
-      } else if (!mayBeEventualConsistency(step, err, state) || Date.now() - started + delay > timeoutMs) {
-        throw err;
-      }
-      await sleep(delay, state.options.signal);
-      if (state.options.signal?.aborted) throw err;
-      delay = Math.min(delay * 2, 8_000);
-    }
+  const backoff = { initialDelayMs, maxDelayMs: MAX_DELAY_MS, signal: state.options.signal };
+  const send = () => state.gateway.execute(step);
+  if (!NOT_IDEMPOTENT.has(step.op)) {
+    await retry(send, { ...backoff, timeoutMs, shouldRetry: (err) => mayBeEventualConsistency(step, err, state) });
+    return;
+  }
+  // Did the call work before its answer was lost? Then it is done.
+  let tookEffect = false;
+  const stillToDo = async () => {
+    const current = await readResource(state.gateway, resource.desired, 'never');
+    tookEffect = !planResource(resource.desired, current).steps.some((s) => s.op === step.op);
+    return !tookEffect;
+  };
+  try {
+    await retry(send, {
+      ...backoff,
+      attempts: NOT_IDEMPOTENT_ATTEMPTS,
+      shouldRetry: async (err) => isTransient(err) && (await stillToDo()),
+    });
+  } catch (err) {
+    if (!tookEffect) throw err;
   }
 }
 
@@ -363,19 +366,21 @@ function mayBeEventualConsistency(step: Step, err: unknown, state: RunState): bo
 /** Read the resource back until it matches what the config wants; its ARN as AWS reports it. */
 async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promise<string> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
-  const started = Date.now();
-  let delay = initialDelayMs;
-  for (;;) {
+  const read = async () => {
     const current = await readResource(state.gateway, resource.desired, 'never');
-    const again = planResource(resource.desired, current);
-    if (current !== undefined && again.steps.length === 0)
-      return current.kind === 'vpc-dns' ? resource.arn : current.arn;
-    if (Date.now() - started + delay > timeoutMs || state.options.signal?.aborted) {
-      throw new VerificationError(`${resource.kind} ${resource.name}`, again.steps);
-    }
-    await sleep(delay, state.options.signal);
-    delay = Math.min(delay * 2, 8_000);
+    return { current, left: planResource(resource.desired, current).steps };
+  };
+  const { outcome, value } = await poll(read, {
+    until: ({ current, left }) => current !== undefined && left.length === 0,
+    timeoutMs,
+    initialDelayMs,
+    maxDelayMs: MAX_DELAY_MS,
+    signal: state.options.signal,
+  });
+  if (outcome !== 'done' || value.current === undefined) {
+    throw new VerificationError(`${resource.kind} ${resource.name}`, value.left);
   }
+  return value.current.kind === 'vpc-dns' ? resource.arn : value.current.arn;
 }
 
 /** The error a section failed with, kept beside the result (not in its JSON) for `--debug`. */

@@ -4,7 +4,7 @@
  */
 import type { AwsGateway } from '../aws/gateway.js';
 import { UserError } from '../errors.js';
-import { sleep } from '../util/concurrency.js';
+import { poll } from '../util/retry.js';
 import { clusterFacts } from './facts.js';
 import type { ClusterFacts } from '../model.js';
 
@@ -30,27 +30,29 @@ export async function waitForCluster(
   options: WaitForClusterOptions = {},
 ): Promise<ClusterWait> {
   const timeoutMs = options.timeoutMs ?? CLUSTER_WAIT_DEFAULTS.timeoutMs;
-  const maxDelayMs = options.maxDelayMs ?? CLUSTER_WAIT_DEFAULTS.maxDelayMs;
-  let delay = options.initialDelayMs ?? CLUSTER_WAIT_DEFAULTS.initialDelayMs;
+  if (options.signal?.aborted) return { state: 'aborted' };
   const started = Date.now();
-  for (;;) {
-    if (options.signal?.aborted) return { state: 'aborted' };
+  const read = async (): Promise<ClusterFacts> => {
     const info = await gateway.describeCluster(name);
     options.onStatus?.(info?.status, Date.now() - started);
-    const facts = clusterFacts(name, info);
-    if (facts.state === 'ready') return { state: 'ready', cluster: facts };
     if (info !== undefined && (info.status === 'FAILED' || info.status === 'DELETING')) {
       throw new UserError(`the EKS cluster ${name} is ${info.status}: it will not become ACTIVE`, {
         hint: 'look at the cluster in the EKS console; create it again if needed, then continue from the saved config',
       });
     }
-    if (Date.now() - started + delay > timeoutMs) {
-      throw new UserError(
-        `the EKS cluster ${name} was not ready after ${Math.round(timeoutMs / 60_000)} minutes (last status: ${info?.status ?? 'not found'})`,
-        { hint: 'when it is ACTIVE, continue from the saved config' },
-      );
-    }
-    await sleep(delay, options.signal);
-    delay = Math.min(delay * 2, maxDelayMs);
-  }
+    return clusterFacts(name, info);
+  };
+  const { outcome, value: facts } = await poll(read, {
+    until: (facts) => facts.state === 'ready',
+    timeoutMs,
+    initialDelayMs: options.initialDelayMs ?? CLUSTER_WAIT_DEFAULTS.initialDelayMs,
+    maxDelayMs: options.maxDelayMs ?? CLUSTER_WAIT_DEFAULTS.maxDelayMs,
+    signal: options.signal,
+  });
+  if (facts.state === 'ready') return { state: 'ready', cluster: facts };
+  if (outcome === 'aborted') return { state: 'aborted' };
+  throw new UserError(
+    `the EKS cluster ${name} was not ready after ${Math.round(timeoutMs / 60_000)} minutes (last status: ${facts.state === 'not-ready' ? facts.status : 'not found'})`,
+    { hint: 'when it is ACTIVE, continue from the saved config' },
+  );
 }

@@ -10,7 +10,8 @@ import { configRoles, isIrsaSection } from '../sections/derived.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { UserError } from '../errors.js';
-import { mapLimit, sleep } from '../util/concurrency.js';
+import { mapLimit } from '../util/concurrency.js';
+import { poll, retry } from '../util/retry.js';
 import { InterruptedError } from './apply.js';
 import {
   destroySteps,
@@ -243,10 +244,13 @@ export interface DestroyOptions {
 }
 
 const DEFAULT_CONSISTENCY = { timeoutMs: 30_000, initialDelayMs: 500 };
+/** The longest pause between tries while waiting for IAM. */
+const MAX_DELAY_MS = 8_000;
 
 /**
- * Run the plan's steps in order. A resource already gone counts as done; a delete refused because IAM has not
- * yet caught up with this run's detaches is retried. Then read back until nothing of the plan is left.
+ * Run the plan's steps in order. A resource already gone counts as done (the gateway's removals say so); a delete
+ * refused because IAM has not yet caught up with this run's detaches is retried. Then read back until nothing of
+ * the plan is left.
  */
 export async function applyDestroy(
   plan: DestroyPlan,
@@ -255,6 +259,7 @@ export async function applyDestroy(
   options: DestroyOptions = {},
 ): Promise<DestroyResult> {
   const { timeoutMs, initialDelayMs } = options.consistency ?? DEFAULT_CONSISTENCY;
+  const backoff = { timeoutMs, initialDelayMs, maxDelayMs: MAX_DELAY_MS, signal: options.signal };
   const steps = destroySteps(plan);
   const done: Step[] = [];
   const blocked = plan.items.some((i) => i.action === 'blocked');
@@ -262,45 +267,27 @@ export async function applyDestroy(
     for (const step of steps) {
       if (options.signal?.aborted) throw new InterruptedError();
       options.onStep?.(step);
-      const started = Date.now();
-      let delay = initialDelayMs;
-      for (;;) {
-        try {
-          await gateway.execute(step);
-          break;
-        } catch (err) {
-          if (isCode(err, 'NoSuchEntity')) break;
-          const waiting =
-            isCode(err, 'DeleteConflict') &&
-            done.some((d) => d.op === 'DetachRolePolicy') &&
-            Date.now() - started + delay <= timeoutMs;
-          if (!waiting) throw err;
-          await sleep(delay, options.signal);
-          if (options.signal?.aborted) throw err;
-          delay = Math.min(delay * 2, 8_000);
-        }
-      }
+      await retry(() => gateway.execute(step), {
+        ...backoff,
+        shouldRetry: (err) => isCode(err, 'DeleteConflict') && done.some((d) => d.op === 'DetachRolePolicy'),
+      });
       done.push(step);
     }
     // Read back until IAM shows every removal.
-    const started = Date.now();
-    let delay = initialDelayMs;
-    for (;;) {
-      const left = destroySteps(await reread());
-      if (left.length === 0) break;
-      if (Date.now() - started + delay > timeoutMs || options.signal?.aborted) {
-        return {
-          outcome: 'failed',
-          done,
-          remaining: left,
-          error: {
-            message: `after the removals, AWS still shows ${left.length} thing(s) to remove`,
-            hint: 'someone or something may be changing these resources at the same time; run destroy again',
-          },
-        };
-      }
-      await sleep(delay, options.signal);
-      delay = Math.min(delay * 2, 8_000);
+    const { outcome, value: left } = await poll(async () => destroySteps(await reread()), {
+      ...backoff,
+      until: (left) => left.length === 0,
+    });
+    if (outcome !== 'done') {
+      return {
+        outcome: 'failed',
+        done,
+        remaining: left,
+        error: {
+          message: `after the removals, AWS still shows ${left.length} thing(s) to remove`,
+          hint: 'someone or something may be changing these resources at the same time; run destroy again',
+        },
+      };
     }
     return { outcome: blocked ? 'blocked' : 'complete', done, remaining: [] };
   } catch (err) {

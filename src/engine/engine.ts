@@ -2,7 +2,8 @@
  * Building the plan: facts → desired resources per section (pure) → current state (reads, concurrent) → plan
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
-import type { AwsGateway, InlineRead } from '../aws/gateway.js';
+import { isCode } from '../aws/errors.js';
+import type { AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { sectionEnabled } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
@@ -10,8 +11,8 @@ import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
-import type { CurrentResource, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
-import { planResource, resourceKey } from './plan.js';
+import type { CurrentResource, CurrentRole, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
+import { isOwned, planResource, resourceKey } from './plan.js';
 
 /** Reads in flight at once: enough to overlap round trips, few enough not to trip IAM's rate limits. */
 export const DEFAULT_CONCURRENCY = 4;
@@ -69,6 +70,12 @@ function waitingFor(config: Config, facts: Facts): { reason: string; todo: strin
 export type CurrentState = Map<string, CurrentResource | undefined>;
 
 /**
+ * Whether a role's inline policies are read: `always` (verify), only for a role that is not the tool's
+ * (`unowned`: its trust may be handed to new principals by a plan), or `never` (reads that only check a result).
+ */
+export type InlineRead = 'always' | 'unowned' | 'never';
+
+/**
  * An offline plan assumes an empty account, except for what the config says exists already: the roles that only
  * get attachments (global access) are taken to be there, with nothing attached.
  */
@@ -100,11 +107,7 @@ export async function readCurrent(
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
-/**
- * What AWS holds for one desired resource. A role's inline policies are read as `inline` says (by default only
- * for a role that is not the tool's, whose trust a plan may hand to new principals); reads that only check a
- * result pass `never`.
- */
+/** What AWS holds for one desired resource; a role's inline policies are read as `inline` says. */
 export async function readResource(
   gateway: AwsGateway,
   r: DesiredResource,
@@ -112,7 +115,7 @@ export async function readResource(
 ): Promise<CurrentResource | undefined> {
   switch (r.kind) {
     case 'role':
-      return gateway.readRole(r.name, inline);
+      return readRole(gateway, r.name, inline);
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
     case 'policy':
@@ -121,6 +124,37 @@ export async function readResource(
       return gateway.readRole(r.name);
     case 'vpc-dns':
       return gateway.readVpcDns(r.name);
+  }
+}
+
+/**
+ * A role and, as `inline` says, its inline policies: with `always` read beside the role, with `unowned` after it
+ * (one more call, only when its tags say it is not the tool's).
+ */
+async function readRole(gateway: AwsGateway, name: string, inline: InlineRead): Promise<CurrentRole | undefined> {
+  const [role, listed] = await Promise.all([
+    gateway.readRole(name),
+    inline === 'always' ? readInline(gateway, name) : undefined,
+  ]);
+  if (role === undefined) return undefined;
+  const found = inline === 'unowned' && !isOwned(role.tags) ? await readInline(gateway, name) : listed;
+  return { ...role, ...found };
+}
+
+/**
+ * A role's inline policy names. They only add a note or a warning: a refusal to list them is kept on the role
+ * (`inlineUnreadable`) instead of stopping the run; a role gone meanwhile has none.
+ */
+async function readInline(
+  gateway: AwsGateway,
+  name: string,
+): Promise<Pick<CurrentRole, 'inline' | 'inlineUnreadable'>> {
+  try {
+    return { inline: await gateway.inlinePolicyNames(name) };
+  } catch (err) {
+    if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return { inlineUnreadable: (err as Error).message };
+    if (isCode(err, 'NoSuchEntity')) return {};
+    throw err;
   }
 }
 
