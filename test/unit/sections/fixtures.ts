@@ -52,9 +52,9 @@ export const AWS = PARTITION_CASES[0]!;
 export const providerArn = (p: PartitionCase = AWS): string =>
   `arn:${p.partition}:iam::${ACCOUNT}:oidc-provider/${p.host}`;
 
-/** A config read by the real loader: the minimal one (cluster + bucket) plus `yaml`. */
-export function loadConfig(yaml = ''): Config {
-  return parseConfigText(`${MIN}${yaml}`, 'test.yaml');
+/** A config read by the real loader: the minimal one (cluster + bucket, or `base`) plus `yaml`. */
+export function loadConfig(yaml = '', base = MIN): Config {
+  return parseConfigText(`${base}${yaml}`, 'test.yaml');
 }
 
 /** The problems the loader reports for the minimal config plus `yaml` (none when it is accepted). */
