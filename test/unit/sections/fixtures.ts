@@ -115,3 +115,29 @@ export function context(config: Config, opts: FactsOptions = {}): SectionContext
   const f = facts(opts);
   return { config, facts: f, ...(f.cluster.state === 'ready' ? { issuerUrl: f.cluster.issuerUrl } : {}) };
 }
+
+/**
+ * The IRSA trust a role should have, written out: the provider of the cluster's own issuer, AssumeRoleWithWebIdentity,
+ * `aud` under StringEquals, and `sub` under StringEquals, or StringLike where it holds a wildcard.
+ */
+export function irsaTrust(p: PartitionCase, sub: string | string[], subCondition: 'StringEquals' | 'StringLike') {
+  const aud = { [`${p.host}:aud`]: 'sts.amazonaws.com' };
+  const condition =
+    subCondition === 'StringEquals'
+      ? { StringEquals: { ...aud, [`${p.host}:sub`]: sub } }
+      : { StringEquals: aud, StringLike: { [`${p.host}:sub`]: sub } };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: providerArn(p) },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: condition,
+      },
+    ],
+  };
+}
+
+/** A problem's key path and message, without its position in the file. */
+export const pathAndMessage = (p: Problem): Pick<Problem, 'path' | 'message'> => ({ path: p.path, message: p.message });
