@@ -20,14 +20,12 @@ import {
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadConfigFile, parseConfigText } from '../../src/load/config.js';
-import { sectionEnabled } from '../../src/sections/derived.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { buildPlan, desiredSections, makePlan } from '../../src/engine/engine.js';
 import type { CurrentRole, DesiredAttachment, DesiredRole, DesiredVpcDns, Facts } from '../../src/model.js';
 import { planAttachment, planVpcDns } from '../../src/engine/plan.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';
-import { vpcDnsFindings } from '../../src/sections/cluster-vpc.js';
 import { ROOT } from '../helpers/cli.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 
@@ -133,15 +131,6 @@ describe('config: globalAccess, vpcDns, userFlyteRolePolicy', () => {
     ],
   ])('%s', (_name, text, expected) => {
     expect(messages(text)).toMatch(expected);
-  });
-
-  it('the VPC check comes with the sections that need the cluster, and only fix asks for it alone', () => {
-    const rolesOnly =
-      'bucket: acme-flyte-data\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n';
-    expect(sectionEnabled(parseConfigText(rolesOnly), 'clusterVpc')).toBe(false);
-    expect(sectionEnabled(parseConfigText(`${rolesOnly}cluster: acme\nvpcDns: fix\n`), 'clusterVpc')).toBe(true);
-    expect(sectionEnabled(parseConfigText(MIN), 'clusterVpc')).toBe(true);
-    expect(sectionEnabled(parseConfigText(`${MIN}vpcDns: off\n`), 'clusterVpc')).toBe(false);
   });
 });
 
@@ -258,16 +247,6 @@ describe('the cluster VPC', () => {
       expect(plan).toMatchObject({ action: 'none', steps: [] });
       expect(plan.findings).toBeUndefined();
     }
-  });
-
-  it('the check is a pure function of what was read (for reuse by other commands)', () => {
-    expect(vpcDnsFindings('vpc-1', 'eu-west-1', undefined)).toEqual([
-      { message: "the cluster's VPC vpc-1 was not found in eu-west-1; its DNS settings cannot be checked" },
-    ]);
-    expect(vpcDnsFindings('vpc-1', 'eu-west-1', { ...off, vpcId: 'vpc-1' }).map((f) => f.fix)).toEqual([
-      'aws ec2 modify-vpc-attribute --region eu-west-1 --vpc-id vpc-1 --enable-dns-support',
-      'aws ec2 modify-vpc-attribute --region eu-west-1 --vpc-id vpc-1 --enable-dns-hostnames',
-    ]);
   });
 
   it('the section wants the VPC of the cluster, in the ARN of its region and account', () => {
