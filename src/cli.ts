@@ -94,33 +94,26 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     // main command's options must come before a subcommand's name.
     .enablePositionalOptions();
 
-  handoffOptions(awsOptions(program))
-    .option('--dry-run', 'print the plan and change nothing')
+  applyOptions(handoffOptions(awsOptions(program)))
+    .option('--dry-run', 'print the plan and change nothing (the same as the plan command)')
     .option('--offline', 'with --dry-run: plan for an empty account, without AWS credentials')
-    .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
-    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
-    .option('--cluster <name>', "EKS cluster name (else the config's; the wizard does not ask)")
-    .option('--bucket <name>', "S3 bucket for Flyte (else the config's; the wizard does not ask)")
-    .option('--namespace <name>', "Flyte namespace (else the config's, or flyte; the wizard does not ask)")
-    .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
-    .addOption(
-      new Option('--concurrency <n>', 'AWS requests in flight at once')
-        .argParser(positiveInt('--concurrency', 16))
-        .default(4),
+    .option(
+      '--detailed-exitcode',
+      `with --dry-run: exit ${ExitCode.ChangesPending} when AWS does not match the config yet`,
     )
+    .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
     .addHelpText(
       'after',
       '\nWithout --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the\n' +
         'plan, asks, applies, checks, and saves the answers as a config file.\n' +
-        '\nExit codes: 0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
-        'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), 130 interrupted.\n\n' +
+        `\nExit codes: ${EXIT_CODES}\n\n` +
         'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`).\n' +
-        'Other commands: outputs, verify, destroy, permissions (flyte-aws-setup <command> --help).\n\n' +
+        'Other commands: plan, apply, outputs, verify, destroy, permissions (flyte-aws-setup help <command>).\n\n' +
         'Examples:\n' +
         '  flyte-aws-setup                                              # the wizard\n' +
-        '  flyte-aws-setup --config flyte-aws-setup.yaml --dry-run      # show the plan\n' +
-        '  flyte-aws-setup --config flyte-aws-setup.yaml --yes          # apply it\n' +
-        '  flyte-aws-setup --config examples/flyte-aws-setup.yaml --dry-run --offline\n',
+        '  flyte-aws-setup plan --config flyte-aws-setup.yaml           # show the plan\n' +
+        '  flyte-aws-setup apply --config flyte-aws-setup.yaml --yes    # apply it\n' +
+        '  flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data\n',
     )
     // A word that is no command reaches the main command as an argument: say that it is no command.
     .allowExcessArguments()
@@ -128,6 +121,32 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       if (command.args.length > 0) throw unknownCommand(command.args[0]!, program);
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply(opts, io));
+    });
+
+  configFlagOptions(awsOptions(program.command('plan')))
+    .description('Print the plan: what would be created, changed or left alone. Changes nothing (= --dry-run).')
+    .option('--offline', 'plan for an empty account, without AWS credentials')
+    .option(
+      '--detailed-exitcode',
+      `exit ${ExitCode.ChangesPending} when AWS does not match the config yet (0 when it does)`,
+    )
+    .addHelpText(
+      'after',
+      `\nExit codes: 0 the plan printed, 1 AWS failure, 2 bad input; with --detailed-exitcode,\n` +
+        `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster).\n`,
+    )
+    .action(async (opts: ApplyCliOptions) => {
+      const { runApply } = await import('./commands/apply.js');
+      setExit(await runApply({ ...opts, dryRun: true }, io));
+    });
+
+  applyOptions(handoffOptions(awsOptions(program.command('apply'))))
+    .description('Plan, ask (or take --yes), apply section by section, check, then write the hand-off files.')
+    .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
+    .addHelpText('after', `\nExit codes: ${EXIT_CODES}\n`)
+    .action(async (opts: ApplyCliOptions) => {
+      const { runApply } = await import('./commands/apply.js');
+      setExit(await runApply({ ...opts, dryRun: false }, io));
     });
 
   // An option typed before a subcommand's name would belong to the main command and be dropped: `--dry-run
@@ -184,7 +203,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       setExit(await runPermissions(opts, io));
     });
 
-  handoffOptions(awsOptions(program.command('outputs')))
+  configFlagOptions(handoffOptions(awsOptions(program.command('outputs'))))
     .description(
       'Write the hand-off files for Flyte (Helm values, cluster resource attributes, ServiceAccounts) with the ' +
         'role ARNs read from AWS. Changes nothing in AWS.',
@@ -194,12 +213,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       '\nExit codes: 0 written (or unchanged), 1 the roles do not exist yet (or AWS failed), 2 bad input,\n' +
         '4 a file differs from what would be written and was kept (--force replaces it).\n',
     )
-    .action(async (opts: HandoffCliOptions) => {
+    .action(async (opts: HandoffCliOptions & ConfigFlagOptions) => {
       const { runOutputs } = await import('./commands/outputs.js');
       setExit(await runOutputs(opts, io));
     });
 
-  awsOptions(program.command('verify'))
+  configFlagOptions(awsOptions(program.command('verify')))
     .description(
       'Check, without changing anything, that AWS matches the config, and audit the roles for the mistakes ' +
         'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies).',
@@ -209,12 +228,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       '\nExit codes: 0 AWS matches the config and no error was found (warnings allowed), 1 AWS differs from the\n' +
         'config or an error was found (or AWS failed), 2 bad input.\n',
     )
-    .action(async (opts: AwsCliOptions) => {
+    .action(async (opts: AwsCliOptions & ConfigFlagOptions) => {
       const { runVerify } = await import('./commands/verify.js');
       setExit(await runVerify(opts, io));
     });
 
-  awsOptions(program.command('destroy'))
+  configFlagOptions(awsOptions(program.command('destroy')))
     .description(
       'Remove what flyte-aws-setup made for the config (tag managed-by: flyte-aws-setup), in reverse order: ' +
         'detach policies, delete the custom policy (its old versions first), the roles, the OIDC provider. ' +
@@ -228,12 +247,66 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined;\n' +
         '2 bad input; 130 interrupted.\n',
     )
-    .action(async (opts: DestroyCliOptions) => {
+    .action(async (opts: DestroyCliOptions & ConfigFlagOptions) => {
       const { runDestroy } = await import('./commands/destroy.js');
       setExit(await runDestroy(opts, io));
     });
 
+  program.helpCommand('help [command]', 'show the help of a command');
   return program;
+}
+
+const EXIT_CODES =
+  '0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
+  'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), ' +
+  `${ExitCode.ChangesPending} changes pending\n(a plan with --detailed-exitcode), 130 interrupted.`;
+
+/** The options of a run that applies (the main command, and \`apply\`). */
+function applyOptions(cmd: Command): Command {
+  return configFlagOptions(cmd)
+    .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
+    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying');
+}
+
+interface ConfigFlagOptions {
+  cluster?: string;
+  bucket?: string;
+  namespace?: string;
+  concurrency?: number;
+}
+
+/** Values that take the place of the config's, and how many AWS requests are in flight at once. */
+function configFlagOptions(cmd: Command): Command {
+  return cmd
+    .option('--cluster <name>', "EKS cluster name (else the config's)")
+    .option('--bucket <name>', "S3 bucket for Flyte (else the config's)")
+    .option('--namespace <name>', "Flyte namespace (else the config's, or flyte)")
+    .addOption(
+      new Option('--concurrency <n>', 'AWS requests in flight at once')
+        .argParser(positiveInt('--concurrency', 16))
+        .default(4),
+    );
+}
+
+/** Flags users bring from other tools, and this tool's own for the same thing. */
+const FOREIGN_FLAGS: [RegExp, string][] = [
+  [/^-{1,2}(auto-)?approve$/, '--yes (and --approve-broadening for changes that broaden access)'],
+  [/^(-o|--output)(=json)?$/, '--json'],
+];
+
+/** A flag of Terraform or the AWS CLI gets a hint to this tool's, instead of commander's plain "unknown option". */
+function foreignFlag(argv: string[]): UsageError | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') return undefined;
+    const found = FOREIGN_FLAGS.find(([pattern]) => pattern.test(arg));
+    if (found === undefined) continue;
+    if (/^(-o|--output)$/.test(arg) && argv[i + 1] !== 'json') continue;
+    return new UsageError(
+      `${arg}${arg === '-o' || arg === '--output' ? ' json' : ''} is not an option of flyte-aws-setup`,
+      `its flag for that is ${found[1]}`,
+    );
+  }
+  return undefined;
 }
 
 function unknownCommand(word: string, program: Command): UsageError {
@@ -271,6 +344,8 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
   });
   const debug = argv.includes('--debug');
   try {
+    const foreign = foreignFlag(argv);
+    if (foreign !== undefined) throw foreign;
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {

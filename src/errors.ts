@@ -17,6 +17,8 @@ export const ExitCode = {
   Incomplete: 3,
   /** AWS is done, but a hand-off file was kept because it differs from what would be written (no --force). */
   FilesKept: 4,
+  /** A plan with --detailed-exitcode: AWS does not match the config yet (changes to make, or waiting). */
+  ChangesPending: 6,
   Interrupted: 130,
   Terminated: 143,
 } as const;

@@ -37,11 +37,23 @@ export function exitCodeOf(result: RunResult, signalName?: string): number {
   }
 }
 
+/** A printed plan's exit code: with --detailed-exitcode, whether AWS does not match the config yet. */
+function planExitCode(plan: Plan, opts: ApplyCliOptions): number {
+  const pending = planSteps(plan).length > 0 || plan.sections.some((s) => s.status === 'waiting');
+  return opts.detailedExitcode && pending ? ExitCode.ChangesPending : ExitCode.Success;
+}
+
 export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number> {
   if (opts.offline && !opts.dryRun) {
     throw new UsageError(
       '--offline only works with --dry-run',
       'a run that changes AWS needs credentials; add --dry-run to see the plan',
+    );
+  }
+  if (opts.detailedExitcode && !opts.dryRun) {
+    throw new UsageError(
+      '--detailed-exitcode only works with a plan',
+      'use flyte-aws-setup plan --detailed-exitcode (or add --dry-run)',
     );
   }
   const terminal = io.stdin.isTTY === true && io.stderr.isTTY === true;
@@ -63,7 +75,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
   if (opts.dryRun && opts.offline) {
     const plan = await makePlan(config, undefined, { offline: true });
     out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
-    return ExitCode.Success;
+    return planExitCode(plan, opts);
   }
 
   const aws = await openAws(config, opts, output);
@@ -82,7 +94,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
 
     if (opts.dryRun) {
       out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
-      return ExitCode.Success;
+      return planExitCode(plan, opts);
     }
     if (!opts.json) out(renderPlan(plan, style));
     const changes = planSteps(plan).length > 0;

@@ -60,7 +60,7 @@ describe('help, version and usage errors', () => {
     const r = await run(['verfy', '--config', 'x.yaml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command "verfy"; did you mean "verify"\?/);
-    expect(r.stderr).toMatch(/the commands: permissions, outputs, verify, destroy/);
+    expect(r.stderr).toMatch(/the commands: plan, apply, permissions, outputs, verify, destroy /);
     expect((await run(['bogus'])).stderr).toMatch(/unknown command "bogus"\n/);
   });
 
@@ -77,6 +77,46 @@ describe('help, version and usage errors', () => {
       expect(r.stderr).toContain(`${name} must be ${allowed}, not "${value}"`);
     }
     expect((await run(['--config', config, '--dry-run', '--offline'], { AWS_MAX_ATTEMPTS: '5' })).code).toBe(0);
+  });
+
+  it('plan is --dry-run, with an exit code for CI that says whether AWS matches the config', async () => {
+    const config = writeConfig('cluster: acme\nbucket: acme-flyte-data\n');
+    const viaFlag = await run(['--config', config, '--dry-run', '--offline']);
+    const viaCommand = await run(['plan', '--config', config, '--offline']);
+    expect(viaCommand).toEqual(viaFlag);
+    expect(viaCommand.code).toBe(0);
+    // An empty account (offline) has everything to create: changes pending.
+    expect((await run(['plan', '--config', config, '--offline', '--detailed-exitcode'])).code).toBe(6);
+    expect((await run(['--config', config, '--dry-run', '--offline', '--detailed-exitcode'])).code).toBe(6);
+    const notAPlan = await run(['--config', config, '--detailed-exitcode']);
+    expect(notAPlan.code).toBe(2);
+    expect(notAPlan.stderr).toMatch(/--detailed-exitcode only works with a plan/);
+  });
+
+  it('apply, help <command>, and the options that make sense on a subcommand', async () => {
+    expect((await run(['apply', '--config', 'x.yaml', '--offline'])).stderr).toMatch(/unknown option '--offline'/);
+    const help = await run(['help', 'verify']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: flyte-aws-setup verify/);
+    for (const command of ['verify', 'destroy', 'outputs', 'plan', 'apply']) {
+      const r = await run([command, '--help']);
+      for (const opt of ['--cluster', '--bucket', '--namespace', '--concurrency'])
+        expect(r.stdout, command).toContain(opt);
+    }
+  });
+
+  it("flags of other tools get a hint to this tool's", async () => {
+    for (const [args, hint] of [
+      [['--auto-approve'], '--yes'],
+      [['apply', '-auto-approve'], '--yes'],
+      [['--approve'], '--yes'],
+      [['verify', '--output', 'json'], '--json'],
+      [['plan', '-o', 'json'], '--json'],
+    ] as const) {
+      const r = await run([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(`its flag for that is ${hint}`);
+    }
   });
 
   it('--offline needs --dry-run', async () => {
