@@ -12,6 +12,7 @@ import {
   formatProblem,
   stackWithCause,
 } from './errors.js';
+import type { InitCliOptions } from './commands/init.js';
 import { didYouMean } from './config/rules.js';
 import { checkEnvironment, wholeNumber } from './load/environment.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
@@ -250,6 +251,29 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: DestroyCliOptions & ConfigFlagOptions) => {
       const { runDestroy } = await import('./commands/destroy.js');
       setExit(await runDestroy(opts, io));
+    });
+
+  program
+    .command('init')
+    .description('Write a commented config file from flags, without questions and without AWS.')
+    .option('--cluster <name>', 'EKS cluster name')
+    .option('--bucket <name>', 'S3 bucket for Flyte')
+    .option('--region <region>', 'AWS region')
+    .option('--profile <name>', 'AWS named profile')
+    .option('--namespace <name>', 'Flyte namespace (default flyte)')
+    .addOption(
+      new Option('--out <file>', 'the config file to write')
+        .argParser(nonEmpty('--out'))
+        .default('flyte-aws-setup.yaml'),
+    )
+    .option('--force', 'replace the file if it exists')
+    .addHelpText(
+      'after',
+      '\nExample:\n  flyte-aws-setup init --cluster acme-ml --bucket acme-flyte-data --region eu-west-1\n',
+    )
+    .action(async (opts: InitCliOptions) => {
+      const { runInit } = await import('./commands/init.js');
+      setExit(await runInit(opts, io));
     });
 
   program.helpCommand('help [command]', 'show the help of a command');

@@ -64,7 +64,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
   if (opts.config === undefined) {
     throw new UsageError(
       'no config file given',
-      'pass --config FILE (see examples/flyte-aws-setup.yaml), or run flyte-aws-setup in a terminal for the wizard',
+      'pass --config FILE (flyte-aws-setup init --cluster NAME --bucket NAME writes one), or run flyte-aws-setup in a terminal for the wizard',
     );
   }
   const config = await loadConfig(opts);

@@ -52,7 +52,10 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
 
 export async function loadConfig(opts: ConfigFlags): Promise<Config> {
   if (opts.config === undefined) {
-    throw new UsageError('no config file given', 'pass --config FILE (see examples/flyte-aws-setup.yaml)');
+    throw new UsageError(
+      'no config file given',
+      'pass --config FILE (flyte-aws-setup init --cluster NAME --bucket NAME writes one)',
+    );
   }
   return (await loadConfigFile(opts.config, configOverrides(opts))).config;
 }

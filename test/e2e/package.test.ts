@@ -45,6 +45,10 @@ describe('the published package', () => {
     expect(files).toContain(Object.values(pkg.bin)[0]!.replace(/^\.\//, ''));
     expect(files).toContain('dist/THIRD-PARTY-LICENSES.md');
     expect(files).toContain('schema/flyte-aws-setup.schema.json');
+    // What a user of npx has beside the tool: the license, and the example configs the docs name.
+    expect(files).toContain('LICENSE');
+    expect(files).toContain('examples/flyte-aws-setup.yaml');
+    expect(files).toContain('examples/union-flyte-aws-setup.yaml');
     const built = Object.keys(meta.outputs).filter((f) => f.endsWith('.js'));
     expect(built).toContain('dist/cli.js');
     for (const f of built) expect(files).toContain(f);
