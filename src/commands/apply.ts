@@ -61,7 +61,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     const { runWizardCommand } = await import('./wizard.js');
     return runWizardCommand(opts, io);
   }
-  if (opts.config === undefined) {
+  if (opts.config === undefined && opts.bucket === undefined) {
     throw new UsageError(
       'no config file given',
       'pass --config FILE (flyte-aws-setup init --cluster NAME --bucket NAME writes one), or run flyte-aws-setup in a terminal for the wizard',

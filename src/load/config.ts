@@ -156,6 +156,19 @@ export function parseConfigText(text: string, file = 'config', overrides: Config
   }
 }
 
+/** A config from the command line alone (no file): every problem is named by its flag (`--cluster`). */
+export function configFromFlags(overrides: ConfigOverrides): Config {
+  try {
+    return validateConfig({ ...overrides });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const flagged = err.problems.map((p) =>
+      typeof p.path[0] === 'string' ? { ...p, path: [`--${p.path[0]}`, ...p.path.slice(1)] } : p,
+    );
+    throw new ConfigError(flagged);
+  }
+}
+
 /** Validate a config object (from a file, or the wizard's answers). Throws ConfigError with every problem. */
 export function validateConfig(raw: unknown): Config {
   const parsed = configSchema.safeParse(raw);

@@ -6,7 +6,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from './io.js';
-import { loadConfigFile, type ConfigOverrides } from '../load/config.js';
+import { configFromFlags, loadConfigFile, type ConfigOverrides } from '../load/config.js';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
@@ -51,6 +51,8 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
 }
 
 export async function loadConfig(opts: ConfigFlags): Promise<Config> {
+  // Without a file, the flags are the config: --bucket (and --cluster) are enough for the documents' setup.
+  if (opts.config === undefined && opts.bucket !== undefined) return configFromFlags(configOverrides(opts));
   if (opts.config === undefined) {
     throw new UsageError(
       'no config file given',

@@ -105,6 +105,28 @@ describe('help, version and usage errors', () => {
     }
   });
 
+  it('without a config file, the flags are the config', async () => {
+    const config = writeConfig('cluster: acme-ml\nbucket: acme-flyte-data\nregion: eu-west-1\n');
+    const fromFile = await run(['plan', '--config', config, '--offline', '--json']);
+    const fromFlags = await run([
+      'plan',
+      '--cluster',
+      'acme-ml',
+      '--bucket',
+      'acme-flyte-data',
+      '--region',
+      'eu-west-1',
+      '--offline',
+      '--json',
+    ]);
+    expect(fromFlags.code).toBe(0);
+    expect(JSON.parse(fromFlags.stdout)).toEqual(JSON.parse(fromFile.stdout));
+    const noCluster = await run(['plan', '--bucket', 'acme-flyte-data', '--offline']);
+    expect(noCluster.code).toBe(2);
+    expect(noCluster.stderr).toMatch(/the command line is not valid/);
+    expect(noCluster.stderr).toMatch(/--cluster: is required by oidcProvider/);
+  });
+
   it("flags of other tools get a hint to this tool's", async () => {
     for (const [args, hint] of [
       [['--auto-approve'], '--yes'],
