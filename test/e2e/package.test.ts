@@ -47,6 +47,11 @@ describe('the published package', () => {
     expect(files).toContain('schema/flyte-aws-setup.schema.json');
     // What a user of npx has beside the tool: the license, and the example configs the docs name.
     expect(files).toContain('LICENSE');
+    // npm 11 warns about any install-time script of a package; this one needs none (it is built before packing).
+    const scripts = (pkg as { scripts?: Record<string, string> }).scripts ?? {};
+    expect(Object.keys(scripts).filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s))).toEqual(
+      [],
+    );
     expect(files).toContain('examples/flyte-aws-setup.yaml');
     expect(files).toContain('examples/union-flyte-aws-setup.yaml');
     const built = Object.keys(meta.outputs).filter((f) => f.endsWith('.js'));
