@@ -7,19 +7,13 @@ import type { ApplyCliOptions, CliIo } from '../session/io.js';
 import { CancelledError, ExitCode, UsageError, stackWithCause } from '../errors.js';
 import { applyPlan, sectionErrorCause, type RunResult } from '../engine/apply.js';
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
-import { planSecurity, planSteps, type Plan } from '../model.js';
+import { planSteps, type Plan } from '../model.js';
+import { planApproval } from '../engine/approval.js';
 import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
 import { stepText } from '../render/step-text.js';
-import {
-  confirmOnTerminal,
-  loadConfig,
-  openAws,
-  openOutput,
-  requireTerminal,
-  rerunCommand,
-  type Output,
-} from '../session/context.js';
+import { loadConfig, openAws, openOutput, rerunCommand, type Output } from '../session/context.js';
+import { terminalHost, yesHost } from '../session/approval.js';
 import { checkOutDir } from '../handoff/write.js';
 import { DEFAULT_OUT_DIR, handOffAfterRun } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
@@ -85,16 +79,20 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       return ExitCode.Success;
     }
     if (!opts.json) out(renderPlan(plan, style));
-    const changes = planSteps(plan).length > 0;
+    const request = planApproval(plan);
+    const changes = request.permissionChange !== 'none';
+    const host = opts.yes ? yesHost() : terminalHost(io, interrupt.signal);
     // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
     if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
     // Refused without a terminal to ask: say so before asking IAM anything more.
-    if (changes && !opts.yes) requireApplyTerminal(io);
+    if (changes) host.assertCanAsk?.(request);
     if (changes && opts.preflight !== false) {
       const { preflight } = await import('../session/preflight.js');
       await preflight(plan, aws.gateway, output, opts);
     }
-    if (changes) await confirmApply(plan, opts, io, interrupt.signal);
+    if (changes && !(await host.approve(request))) {
+      throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
+    }
 
     const result = await applyWithProgress(plan, aws.gateway, opts, output, interrupt.signal);
     const code = exitCodeOf(result, interrupt.signalName());
@@ -147,29 +145,4 @@ async function applyWithProgress(
   );
   output.progress.clear();
   return result;
-}
-
-function requireApplyTerminal(io: CliIo): void {
-  requireTerminal(
-    io,
-    'the plan above changes AWS, and there is no terminal to ask for a yes',
-    'pass --yes to apply it, or --dry-run to only print the plan',
-  );
-}
-
-async function confirmApply(plan: Plan, opts: ApplyCliOptions, io: CliIo, signal: AbortSignal): Promise<void> {
-  if (opts.yes) return;
-  requireApplyTerminal(io);
-  const security = planSecurity(plan).length > 0;
-  await confirmOnTerminal(
-    io,
-    signal,
-    {
-      message: security
-        ? 'Apply these changes, including the security-relevant ones marked (!)?'
-        : 'Apply these changes?',
-      default: !security,
-    },
-    'Not applied; nothing was changed.',
-  );
 }

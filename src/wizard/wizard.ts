@@ -14,7 +14,7 @@ import { applyPlan, type ApplyHost, type ApplyOptions, type SectionResult } from
 import { waitForCluster, type WaitForClusterOptions } from '../engine/cluster-wait.js';
 import { makePlan } from '../engine/engine.js';
 import { gatherFacts } from '../engine/facts.js';
-import type { Facts, SectionPlan } from '../model.js';
+import type { Facts } from '../model.js';
 import { partitionOfArn, partitionOfRegion, roleArn } from '../policy/partition.js';
 import { renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import type { Progress } from '../render/progress.js';
@@ -25,7 +25,8 @@ import { defaultDraft, defaultSection, draftConfig, draftFromConfig, problemAt, 
 import { InterruptedByUser, type Prompter } from './prompter.js';
 import { askProjects, askSettings, askWorkersTrust } from './questions.js';
 import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
-import { rule, wrap } from './text.js';
+import { inSentence, rule } from './text.js';
+import { wizardApprovalHost } from './approval.js';
 import { handOff } from '../session/hand-off.js';
 import { join, relative } from 'node:path';
 
@@ -91,13 +92,6 @@ export async function runWizard(deps: WizardDeps): Promise<WizardOutcome> {
 }
 
 type SectionsEnd = 'done' | 'waiting' | 'failed';
-
-/** A title inside a sentence: "Project-domain roles" -> "project-domain roles"; "EKS node role", names stay. */
-function inSentence(title: string): string {
-  return /^[A-Z][a-z]/.test(title) && !/^(Flyte|Union)\b/.test(title)
-    ? title[0]!.toLowerCase() + title.slice(1)
-    : title;
-}
 
 class Walk {
   private draft: Draft;
@@ -465,29 +459,13 @@ class Walk {
     this.say(`Plan: ${sectionStatusText(section, s)}`);
     for (const line of renderSectionBody(section, s)) this.say(line);
 
-    let failure: { err: unknown } | undefined;
     const host: ApplyHost = {
-      confirmSection: async (p: SectionPlan) => {
-        if (p.resources.some((r) => r.security.length > 0)) {
-          const note =
-            '(!) marks a security-relevant change: it lets more principals in, or grants more.' +
-            (p.id === 'workersRole' ? ' Here it is the namespace choice made above.' : '');
-          for (const line of wrap(note)) this.say(s.warn(line));
-        }
-        try {
-          return await prompter.confirm({
-            message:
-              p.status === 'create'
-                ? `Create the ${inSentence(p.title)}?`
-                : `Apply these changes to the ${inSentence(p.title)}?`,
-            default: true,
-          });
-        } catch (err) {
-          // The engine asks from inside its run: it is told "no", and the error (Ctrl-C) is raised once it returns.
-          failure = { err };
-          return false;
-        }
-      },
+      approval: wizardApprovalHost({
+        prompter,
+        say: (line) => this.say(line),
+        style: s,
+        securityNote: (p) => (p.id === 'workersRole' ? 'Here it is the namespace choice made above.' : undefined),
+      }),
       onEvent: (event) => {
         if (event.type === 'section-start') progress.start(`${event.section.title}: starting`);
         else if (event.type === 'step') progress.update(`${event.resource}: ${stepText(event.step)}`);
@@ -501,7 +479,6 @@ class Walk {
       ...(this.deps.timing?.consistency ? { consistency: this.deps.timing.consistency } : {}),
     });
     progress.clear();
-    if (failure !== undefined) throw failure.err;
     const sectionResult = result.sections[0]!;
     if (sectionResult.outcome !== 'declined') this.say(renderSectionResult(sectionResult, s));
     return sectionResult;
