@@ -10,7 +10,7 @@ import { isCode } from '../aws/errors.js';
 import type { AwsGateway, CallerIdentity } from '../aws/gateway.js';
 import { USER_FLYTE_ROLE_SUFFIX, type Config, type SectionId } from '../config/schema.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
-import { applyPlan, type ApplyHost, type ApplyOptions, type SectionResult } from '../engine/apply.js';
+import type { ApplyOptions, SectionResult } from '../engine/apply.js';
 import { waitForCluster, type WaitForClusterOptions } from '../engine/cluster-wait.js';
 import { makePlan } from '../engine/engine.js';
 import { gatherFacts } from '../engine/facts.js';
@@ -18,7 +18,6 @@ import type { Facts } from '../model.js';
 import { partitionOfArn, partitionOfRegion, roleArn } from '../policy/partition.js';
 import { renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import type { Progress } from '../render/progress.js';
-import { stepText } from '../render/step-text.js';
 import type { Style } from '../render/style.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { defaultDraft, defaultSection, draftConfig, draftFromConfig, problemAt, type Draft } from './draft.js';
@@ -27,7 +26,9 @@ import { askProjects, askSettings, askWorkersTrust } from './questions.js';
 import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
 import { inSentence, rule } from './text.js';
 import { wizardApprovalHost } from './approval.js';
-import { handOff } from '../session/hand-off.js';
+import { applyRun } from '../session/apply-run.js';
+import type { Output } from '../session/context.js';
+import { handOff, roleArnsFromResult } from '../session/hand-off.js';
 import { join, relative } from 'node:path';
 
 export interface WizardFlags {
@@ -63,6 +64,8 @@ export interface WizardDeps {
   /** Aborted on Ctrl-C (outside prompts) and SIGTERM: the engine stops after the call in flight. */
   signal: AbortSignal;
   flags: WizardFlags;
+  /** False (`--no-preflight`): no permission check before each section. */
+  preflight?: boolean;
   /** `--config FILE --interactive`: the answers start from this config. */
   start?: { config: Config; file: string };
   /** Polling and IAM settling times (tests make them short). */
@@ -101,9 +104,12 @@ class Walk {
   private facts?: Facts;
   private readonly results: SectionResult[] = [];
   private saved?: SavedConfig;
+  /** Check each section's permissions before it is applied (until IAM cannot answer). */
+  private checkPermissions: boolean;
 
   constructor(private readonly deps: WizardDeps) {
     this.draft = deps.start ? draftFromConfig(deps.start.config) : defaultDraft();
+    this.checkPermissions = deps.preflight !== false;
     for (const key of ['region', 'profile', 'cluster', 'bucket', 'namespace'] as const) {
       const value = deps.flags[key];
       if (value !== undefined) this.draft[key] = value;
@@ -459,26 +465,26 @@ class Walk {
     this.say(`Plan: ${sectionStatusText(section, s)}`);
     for (const line of renderSectionBody(section, s)) this.say(line);
 
-    const host: ApplyHost = {
-      approval: wizardApprovalHost({
-        prompter,
-        say: (line) => this.say(line),
-        style: s,
-        securityNote: (p) => (p.id === 'workersRole' ? 'Here it is the namespace choice made above.' : undefined),
-      }),
-      onEvent: (event) => {
-        if (event.type === 'section-start') progress.start(`${event.section.title}: starting`);
-        else if (event.type === 'step') progress.update(`${event.resource}: ${stepText(event.step)}`);
-        else if (event.type === 'verify') progress.update(`${event.resource}: checking the result`);
-        else if (event.type === 'section-done') progress.clear();
-      },
-    };
-    const result = await applyPlan(plan, this.gateway, host, {
+    const host = wizardApprovalHost({
+      prompter,
+      say: (line) => this.say(line),
+      style: s,
+      securityNote: (p) => (p.id === 'workersRole' ? 'Here it is the namespace choice made above.' : undefined),
+    });
+    const conversation: Output = { out: this.deps.say, err: this.deps.say, style: s, errStyle: s, progress };
+    const { result, permissions } = await applyRun(plan, this.gateway, host, conversation, {
+      approve: 'section',
+      preflight: this.checkPermissions,
       concurrency: 1,
       signal: this.deps.signal,
       ...(this.deps.timing?.consistency ? { consistency: this.deps.timing.consistency } : {}),
+      onEvent: (event) => {
+        if (event.type === 'section-start') progress.start(`${event.section.title}: starting`);
+        else if (event.type === 'section-done') progress.clear();
+      },
     });
-    progress.clear();
+    // IAM could not answer (not allowed, or an emulator): said once, not asked again for every section.
+    if (permissions === 'not-checked') this.checkPermissions = false;
     const sectionResult = result.sections[0]!;
     if (sectionResult.outcome !== 'declined') this.say(renderSectionResult(sectionResult, s));
     return sectionResult;
@@ -584,11 +590,6 @@ class Walk {
   private async handOff(configShown: string): Promise<number> {
     const { out, outStyle } = this.deps;
     const config = draftConfig(this.draft);
-    const arns = new Map<string, string>();
-    for (const r of this.results) {
-      if (!['created', 'updated', 'unchanged'].includes(r.outcome)) continue;
-      for (const x of r.resources) if (x.kind === 'role') arns.set(x.name, x.arn);
-    }
     const union = config.globalAccess !== false || config.projectRoles.some((p) => p.userFlyteRolePolicy);
     const outDir = relative(process.cwd(), join(this.deps.cwd, 'flyte-aws-setup-out')) || '.';
     out('');
@@ -596,7 +597,7 @@ class Walk {
       {
         config,
         facts: this.facts!,
-        arns,
+        arns: roleArnsFromResult({ sections: this.results }),
         sections: this.results,
         rerun: `flyte-aws-setup --config ${configShown} --yes`,
       },
