@@ -8,23 +8,25 @@
  */
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway, CallerIdentity } from '../aws/gateway.js';
-import { USER_FLYTE_ROLE_SUFFIX, type Config, type SectionId } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
 import type { ApplyOptions, SectionResult } from '../engine/apply.js';
 import { waitForCluster, type WaitForClusterOptions } from '../engine/cluster-wait.js';
 import { makePlan } from '../engine/engine.js';
 import { gatherFacts } from '../engine/facts.js';
-import type { Facts } from '../model.js';
+import type { Facts, Plan } from '../model.js';
 import { partitionOfArn, partitionOfRegion, roleArn } from '../policy/partition.js';
 import { renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import type { Progress } from '../render/progress.js';
 import type { Style } from '../render/style.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
+import { sectionById, sectionEnabled } from '../sections/derived.js';
+import type { SectionWizardContext } from '../sections/section.js';
 import { defaultDraft, defaultSection, draftConfig, draftFromConfig, problemAt, type Draft } from './draft.js';
 import { InterruptedByUser, type Prompter } from './prompter.js';
-import { askProjects, askSettings, askWorkersTrust } from './questions.js';
+import { askSettings } from './questions.js';
 import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
-import { inSentence, rule } from './text.js';
+import { inSentence, rule, wrap } from './text.js';
 import { wizardApprovalHost } from './approval.js';
 import { applyRun } from '../session/apply-run.js';
 import type { Output } from '../session/context.js';
@@ -332,18 +334,13 @@ class Walk {
   // 4. The sections, in the documents' order.
   private async sections(): Promise<SectionsEnd> {
     for (const [index, def] of SECTIONS.entries()) {
-      if (def.id === 'workersRole') await askProjects(this.questionContext());
-      if (def.needsCluster && this.facts!.cluster.state !== 'ready' && this.sectionOn(def.id)) {
+      await def.wizard?.before?.(this.sectionContext(def));
+      if (def.needsCluster && this.facts!.cluster.state !== 'ready' && this.isOn(def)) {
         if (!(await this.clusterNotReady())) return 'waiting';
       }
       this.heading(index, def);
-      if (def.id === 'globalAccess' && !this.sectionOn(def.id)) {
-        if (!(await this.offerGlobalAccess())) continue;
-      } else if (!this.sectionOn(def.id)) {
-        if (!(await this.turnOn(def))) continue;
-      }
-      if (def.id === 'workersRole') await askWorkersTrust(this.questionContext());
-      if (def.id === 'clusterVpc') await this.offerVpcDnsFix();
+      if (!this.isOn(def) && !(await this.turnOn(def))) continue;
+      await def.wizard?.ask?.(this.sectionContext(def));
       const result = await this.applySection(def);
       this.results.push(result);
       if (result.outcome === 'declined') this.skip(def);
@@ -353,71 +350,33 @@ class Walk {
     return 'done';
   }
 
-  private sectionOn(id: SectionId): boolean {
-    switch (id) {
-      case 'projectRoles':
-        return (this.draft.projectRoles ?? []).length > 0;
-      case 'globalAccess':
-        return this.draft.globalAccess !== undefined;
-      case 'clusterVpc':
-        return (this.draft.vpcDns ?? 'check') !== 'off';
-      default:
-        return this.draft[id] !== false;
-    }
+  /** What a section's wizard hooks are handed. */
+  private sectionContext(def: SectionDefinition): SectionWizardContext {
+    const { prompter, style } = this.deps;
+    return {
+      draft: this.draft,
+      prompter,
+      say: (line) => this.say(line),
+      style,
+      subheading: (title) => {
+        this.say('');
+        this.say(style.bold(rule(title)));
+      },
+      wrap: (text) => wrap(text),
+      problemAt,
+      reading: (text, work) => this.withSpinner(text, work),
+      rolesEndingWith: (suffix) => this.gateway.rolesEndingWith(suffix),
+      plan: async () => (await this.planSection(def)).sections[0]!,
+    };
   }
 
-  /**
-   * Union's global access, offered only where it applies: an existing `<prefix>-userflyterole` role (seed 003).
-   * The default is no: it gives the bucket policy to every task of every project.
-   */
-  private async offerGlobalAccess(): Promise<boolean> {
-    if (this.draft.customPolicy === false) {
-      this.say('The bucket policy is off (customPolicy: false): there is nothing to attach.');
-      return false;
-    }
-    const roles = await this.withSpinner(`Looking for a role named <prefix>${USER_FLYTE_ROLE_SUFFIX}`, () =>
-      this.gateway.rolesEndingWith(USER_FLYTE_ROLE_SUFFIX),
-    );
-    if (roles.length === 0) {
-      this.say(`No role named <prefix>${USER_FLYTE_ROLE_SUFFIX} in this account (it is Union's): nothing to do.`);
-      return false;
-    }
-    const no = '\0no-global-access';
-    const picked = await this.deps.prompter.select({
-      message: 'Attach the bucket policy to every Union task (global access)?',
-      choices: [
-        { name: 'No (project-domain roles, or later)', value: no },
-        ...roles.map((r) => ({ name: `Yes, to ${r.name}  (!) every task of every project gets it`, value: r.name })),
-      ],
-      default: no,
-    });
-    if (picked === no) return false;
-    this.draft.globalAccess = { role: picked };
-    return true;
+  private planSection(def: SectionDefinition): Promise<Plan> {
+    return makePlan(draftConfig(this.draft), this.gateway, { only: [def.id], facts: this.facts!, concurrency: 1 });
   }
 
-  /**
-   * The cluster VPC's DNS settings: reported by default (vpcDns: check); turned on only when the user agrees here,
-   * which the saved config records as vpcDns: fix.
-   */
-  private async offerVpcDnsFix(): Promise<void> {
-    if ((this.draft.vpcDns ?? 'check') !== 'check') return;
-    const plan = await this.withSpinner("Reading the cluster VPC's DNS settings", () =>
-      makePlan(draftConfig(this.draft), this.gateway, { only: ['clusterVpc'], facts: this.facts!, concurrency: 1 }),
-    );
-    const r = plan.sections[0]?.resources[0];
-    const off =
-      r?.current?.kind === 'vpc-dns' && r.current.unreadable === undefined
-        ? (['enableDnsSupport', 'enableDnsHostnames'] as const).filter(
-            (a) => r.current?.kind === 'vpc-dns' && !r.current[a],
-          )
-        : [];
-    if (off.length === 0) return;
-    this.say(
-      this.deps.style.warn(`The VPC ${r!.name} has ${off.join(' and ')} off: nodes cannot register with the cluster.`),
-    );
-    const fix = await this.deps.prompter.confirm({ message: `Turn ${off.join(' and ')} on now?`, default: true });
-    if (fix) this.draft.vpcDns = 'fix';
+  /** Whether the answers have the section on: its own rule, else what the config would say. */
+  private isOn(def: SectionDefinition): boolean {
+    return def.wizard?.isOn ? def.wizard.isOn(this.draft) : sectionEnabled(draftConfig(this.draft), def);
   }
 
   private heading(index: number, def: SectionDefinition): void {
@@ -429,37 +388,28 @@ class Walk {
 
   /** A section the config had off (`--config FILE --interactive`): offer to turn it on. */
   private async turnOn(def: SectionDefinition): Promise<boolean> {
-    if (def.id === 'projectRoles') {
-      this.say('No project entered: nothing to do here.');
-      return false;
-    }
+    if (def.wizard?.offer) return def.wizard.offer(this.sectionContext(def));
     this.say(`Off in the config (${def.off}).`);
     const on = await this.deps.prompter.confirm({
       message: `Set up the ${inSentence(def.title)} now?`,
       default: false,
     });
     if (!on) return false;
-    if (def.id === 'oidcProvider') this.draft.oidcProvider = true;
-    else if (def.id === 'clusterVpc') this.draft.vpcDns = 'check';
-    else if (def.id !== 'globalAccess') Object.assign(this.draft, defaultSection(def.id));
+    if (def.wizard?.turnOn) def.wizard.turnOn(this.draft);
+    else Object.assign(this.draft, defaultSection(def.id));
     return true;
   }
 
   /** Declined: the saved config leaves the section out, so that it repeats what was done. */
   private skip(def: SectionDefinition): void {
-    if (def.id === 'projectRoles') this.draft.projectRoles = [];
-    else if (def.id === 'globalAccess') delete this.draft.globalAccess;
-    else if (def.id === 'clusterVpc') this.draft.vpcDns = 'off';
-    else this.draft[def.id] = false;
+    if (def.wizard?.turnOff) def.wizard.turnOff(this.draft);
+    else Object.assign(this.draft, { [def.id]: false });
     this.say(this.deps.style.dim(`Skipped; the saved config says ${def.off} (change it there to do it later).`));
   }
 
   private async applySection(def: SectionDefinition): Promise<SectionResult> {
     const { prompter, style: s, progress } = this.deps;
-    const config = draftConfig(this.draft);
-    const plan = await this.withSpinner(`Reading what AWS has for the ${def.title}`, () =>
-      makePlan(config, this.gateway, { only: [def.id], facts: this.facts!, concurrency: 1 }),
-    );
+    const plan = await this.withSpinner(`Reading what AWS has for the ${def.title}`, () => this.planSection(def));
     const section = plan.sections[0]!;
     this.say('');
     this.say(`Plan: ${sectionStatusText(section, s)}`);
@@ -469,7 +419,7 @@ class Walk {
       prompter,
       say: (line) => this.say(line),
       style: s,
-      securityNote: (p) => (p.id === 'workersRole' ? 'Here it is the namespace choice made above.' : undefined),
+      securityNote: () => def.wizard?.securityNote,
     });
     const conversation: Output = { out: this.deps.say, err: this.deps.say, style: s, errStyle: s, progress };
     const { result, permissions } = await applyRun(plan, this.gateway, host, conversation, {
@@ -560,7 +510,7 @@ class Walk {
     const file = await this.save();
     out('');
     out(s.bold('Summary'));
-    const shown = this.results.filter((r) => r.outcome !== 'skipped' || this.sectionOn(r.id));
+    const shown = this.results.filter((r) => r.outcome !== 'skipped' || this.isOn(sectionById(r.id)));
     for (const r of shown) out(renderSectionResult(r, s));
     const made = this.results.flatMap((r) => r.resources.flatMap((x) => x.done)).length;
     out('');
