@@ -2,24 +2,16 @@
  * The main command: plan from a config, show it, ask (or take --yes), apply it section by section, report.
  * `--dry-run` stops after the plan; `--dry-run --offline` plans without AWS.
  */
-import type { AwsGateway } from '../aws/gateway.js';
 import type { ApplyCliOptions, CliIo } from '../session/io.js';
 import { CancelledError, ExitCode, UsageError, stackWithCause } from '../errors.js';
-import { applyPlan, sectionErrorCause, type RunResult } from '../engine/apply.js';
+import { sectionErrorCause, type RunResult } from '../engine/apply.js';
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
-import { planSecurity, planSteps, type Plan } from '../model.js';
+import { planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
-import { stepText } from '../render/step-text.js';
-import {
-  confirmOnTerminal,
-  loadConfig,
-  openAws,
-  openOutput,
-  requireTerminal,
-  rerunCommand,
-  type Output,
-} from '../session/context.js';
+import { loadConfig, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { terminalHost, yesHost } from '../session/approval.js';
+import { applyRun } from '../session/apply-run.js';
 import { checkOutDir } from '../handoff/write.js';
 import { DEFAULT_OUT_DIR, handOffAfterRun } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
@@ -100,15 +92,26 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     const changes = planSteps(plan).length > 0;
     // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
     if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
-    // Refused without a terminal to ask: say so before asking IAM anything more.
-    if (changes && !opts.yes) requireApplyTerminal(io);
-    if (changes && opts.preflight !== false) {
-      const { preflight } = await import('../session/preflight.js');
-      await preflight(plan, aws.gateway, output, opts);
-    }
-    if (changes) await confirmApply(plan, opts, io, interrupt.signal);
-
-    const result = await applyWithProgress(plan, aws.gateway, opts, output, interrupt.signal);
+    const host = opts.yes ? yesHost() : terminalHost(io, interrupt.signal);
+    // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
+    const write = opts.json ? output.err : output.out;
+    const lineStyle = opts.json ? output.errStyle : output.style;
+    let lines = 0;
+    const { result } = await applyRun(plan, aws.gateway, host, output, {
+      approve: 'plan',
+      preflight: opts.preflight !== false,
+      json: opts.json,
+      config: opts.config,
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+      signal: interrupt.signal,
+      onEvent(event) {
+        if (event.type !== 'section-done' || !(changes || event.result.outcome === 'failed')) return;
+        output.progress.clear();
+        // A blank line between the plan and the sections' lines.
+        if (changes && !opts.json && lines++ === 0) write('');
+        write(renderSectionResult(event.result, lineStyle));
+      },
+    });
     const code = exitCodeOf(result, interrupt.signalName());
     const recorder = aws.clients.recorder;
     if (opts.json) {
@@ -128,60 +131,4 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     interrupt.dispose();
     aws.close();
   }
-}
-
-async function applyWithProgress(
-  plan: Plan,
-  gateway: AwsGateway,
-  opts: ApplyCliOptions,
-  output: Output,
-  signal: AbortSignal,
-): Promise<RunResult> {
-  // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
-  const write = opts.json ? output.err : output.out;
-  const style = opts.json ? output.errStyle : output.style;
-  const changes = planSteps(plan).length > 0;
-  if (changes && !opts.json) write('');
-  const result = await applyPlan(
-    plan,
-    gateway,
-    {
-      onEvent(event) {
-        if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
-        else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
-        else if (event.type === 'section-done' && (changes || event.result.outcome === 'failed')) {
-          output.progress.clear();
-          write(renderSectionResult(event.result, style));
-        }
-      },
-    },
-    { concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY, signal },
-  );
-  output.progress.clear();
-  return result;
-}
-
-function requireApplyTerminal(io: CliIo): void {
-  requireTerminal(
-    io,
-    'the plan above changes AWS, and there is no terminal to ask for a yes',
-    'pass --yes to apply it, or --dry-run to only print the plan',
-  );
-}
-
-async function confirmApply(plan: Plan, opts: ApplyCliOptions, io: CliIo, signal: AbortSignal): Promise<void> {
-  if (opts.yes) return;
-  requireApplyTerminal(io);
-  const security = planSecurity(plan).length > 0;
-  await confirmOnTerminal(
-    io,
-    signal,
-    {
-      message: security
-        ? 'Apply these changes, including the security-relevant ones marked (!)?'
-        : 'Apply these changes?',
-      default: !security,
-    },
-    'Not applied; nothing was changed.',
-  );
 }

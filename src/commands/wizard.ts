@@ -82,6 +82,7 @@ export async function runWizardCommand(opts: ApplyCliOptions, io: CliIo): Promis
       cwd: process.cwd(),
       signal: interrupt.signal,
       flags,
+      preflight: opts.preflight !== false,
       ...(start ? { start } : {}),
     });
     // SIGTERM stops the wizard the way Ctrl-C does, with its own exit code.

@@ -13,6 +13,7 @@ import { poll, retry } from '../util/retry.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
 import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { planResource } from './plan.js';
+import { sectionApproval, type ApprovalHost } from './approval.js';
 
 export type SectionOutcome =
   'created' | 'updated' | 'unchanged' | 'waiting' | 'skipped' | 'declined' | 'failed' | 'interrupted' | 'not-run';
@@ -58,8 +59,8 @@ export type ApplyEvent =
   | { type: 'section-done'; result: SectionResult };
 
 export interface ApplyHost {
-  /** Asked before a section with changes; false skips it. Absent: every section is applied. */
-  confirmSection?(section: SectionPlan): Promise<boolean>;
+  /** Asked before each section with changes; a no skips it (declined). Absent: every section is applied. */
+  approval?: ApprovalHost;
   onEvent?(event: ApplyEvent): void;
 }
 
@@ -96,6 +97,7 @@ const MAX_DELAY_MS = 8_000;
 const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
 
 interface RunState {
+  plan: Plan;
   gateway: AwsGateway;
   options: Required<Pick<ApplyOptions, 'consistency'>> & ApplyOptions;
   /** Names and ARNs of what this run created: only those may be missing for a moment (eventual consistency). */
@@ -110,6 +112,7 @@ export async function applyPlan(
   options: ApplyOptions = {},
 ): Promise<RunResult> {
   const state: RunState = {
+    plan,
     gateway,
     options: { ...options, consistency: options.consistency ?? DEFAULT_CONSISTENCY },
     created: new Set(),
@@ -205,7 +208,7 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
     }
   }
   if (state.stopped || state.options.signal?.aborted) return notRun(section, 'the run stopped before this section');
-  if (host.confirmSection && !(await host.confirmSection(section))) {
+  if (host.approval && !(await host.approval.approve(sectionApproval(state.plan, section)))) {
     return { ...base, outcome: 'declined', resources: section.resources.map((r) => resourceResult(r)) };
   }
   host.onEvent?.({ type: 'section-start', section });

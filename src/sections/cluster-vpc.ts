@@ -5,7 +5,7 @@
  */
 import type { CurrentVpcDns, Finding, VpcDnsAttribute } from '../model.js';
 import { vpcArn } from '../policy/partition.js';
-import type { SectionDefinition } from './section.js';
+import type { SectionDefinition, SectionWizardContext } from './section.js';
 
 /** In the order they must be turned on: DNS hostnames need DNS support. */
 export const VPC_DNS_ATTRIBUTES: readonly VpcDnsAttribute[] = ['enableDnsSupport', 'enableDnsHostnames'];
@@ -62,6 +62,17 @@ export const clusterVpc: SectionDefinition = {
   // `fix` asks for it; `check` comes with the sections that need the cluster anyway.
   enabled: (config, clusterNeeded) => config.vpcDns === 'fix' || (config.vpcDns === 'check' && clusterNeeded()),
   off: 'vpcDns: off',
+  wizard: {
+    // On unless off: `check` is the default (whether another section needs the cluster or not).
+    isOn: (draft) => (draft.vpcDns ?? 'check') !== 'off',
+    turnOn: (draft) => {
+      draft.vpcDns = 'check';
+    },
+    turnOff: (draft) => {
+      draft.vpcDns = 'off';
+    },
+    ask: offerVpcDnsFix,
+  },
   desired({ config, facts }) {
     const c = facts.cluster;
     if (config.vpcDns === 'off' || c.state !== 'ready' || c.placeholder || c.vpcId === undefined) return [];
@@ -99,3 +110,18 @@ export const clusterVpc: SectionDefinition = {
   },
   skipReason: (config) => (config.vpcDns === 'off' ? 'vpcDns: off' : 'no section needs the cluster'),
 };
+
+/**
+ * The wizard reports the VPC's DNS settings by default (vpcDns: check), and turns them on only when the user agrees
+ * here, which the saved config records as vpcDns: fix.
+ */
+async function offerVpcDnsFix(ctx: SectionWizardContext): Promise<void> {
+  if ((ctx.draft.vpcDns ?? 'check') !== 'check') return;
+  const plan = await ctx.reading("Reading the cluster VPC's DNS settings", () => ctx.plan());
+  const r = plan.resources[0];
+  const off = r?.current?.kind === 'vpc-dns' && r.current.unreadable === undefined ? vpcDnsMissing(r.current) : [];
+  if (off.length === 0) return;
+  ctx.say(ctx.style.warn(`The VPC ${r!.name} has ${off.join(' and ')} off: nodes cannot register with the cluster.`));
+  const fix = await ctx.prompter.confirm({ message: `Turn ${off.join(' and ')} on now?`, default: true });
+  if (fix) ctx.draft.vpcDns = 'fix';
+}

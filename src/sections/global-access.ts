@@ -6,7 +6,7 @@
 import { USER_FLYTE_ROLE_SUFFIX } from '../config/schema.js';
 import type { Note } from '../model.js';
 import { roleArn } from '../policy/partition.js';
-import { customPolicyArn, type SectionDefinition } from './section.js';
+import { customPolicyArn, type SectionDefinition, type SectionWizardContext } from './section.js';
 
 export const globalAccess: SectionDefinition = {
   id: 'globalAccess',
@@ -46,6 +46,12 @@ export const globalAccess: SectionDefinition = {
           : [],
     },
   ],
+  wizard: {
+    offer: offerGlobalAccess,
+    turnOff: (draft) => {
+      delete draft.globalAccess;
+    },
+  },
   desired(ctx) {
     const { config, facts } = ctx;
     const policy = customPolicyArn(ctx);
@@ -80,3 +86,33 @@ export const globalAccess: SectionDefinition = {
   },
   skipReason: () => 'no globalAccess in the config',
 };
+
+/**
+ * The wizard offers global access only where it applies: an existing `<prefix>-userflyterole` role (seed 003).
+ * The default is no: it gives the bucket policy to every task of every project.
+ */
+async function offerGlobalAccess(ctx: SectionWizardContext): Promise<boolean> {
+  if (ctx.draft.customPolicy === false) {
+    ctx.say('The bucket policy is off (customPolicy: false): there is nothing to attach.');
+    return false;
+  }
+  const roles = await ctx.reading(`Looking for a role named <prefix>${USER_FLYTE_ROLE_SUFFIX}`, () =>
+    ctx.rolesEndingWith(USER_FLYTE_ROLE_SUFFIX),
+  );
+  if (roles.length === 0) {
+    ctx.say(`No role named <prefix>${USER_FLYTE_ROLE_SUFFIX} in this account (it is Union's): nothing to do.`);
+    return false;
+  }
+  const no = '\0no-global-access';
+  const picked = await ctx.prompter.select({
+    message: 'Attach the bucket policy to every Union task (global access)?',
+    choices: [
+      { name: 'No (project-domain roles, or later)', value: no },
+      ...roles.map((r) => ({ name: `Yes, to ${r.name}  (!) every task of every project gets it`, value: r.name })),
+    ],
+    default: no,
+  });
+  if (picked === no) return false;
+  ctx.draft.globalAccess = { role: picked };
+  return true;
+}

@@ -1,18 +1,27 @@
 /** Section 7 (seed 003): roles scoped to the namespaces of one project's domains. */
 import * as rules from '../config/rules.js';
-import { USER_FLYTE_ROLE_POLICY, type ProjectRole } from '../config/schema.js';
+import {
+  DEFAULT_DOMAINS,
+  defaultProjectRoleName,
+  USER_FLYTE_ROLE_POLICY,
+  type ProjectRole,
+  type RawConfig,
+} from '../config/schema.js';
 import type { Problem } from '../errors.js';
 import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import { policyArn } from '../policy/partition.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  parseList,
   partitionProblems,
   trustSizeContext,
   type ConfigRule,
+  type Draft,
   type RoleClaim,
   type RuleInput,
   type SectionDefinition,
+  type SectionWizardContext,
 } from './section.js';
 
 export function projectNamespace(project: string, domain: string): string {
@@ -152,6 +161,16 @@ export const projectRoles: SectionDefinition = {
       path: ['projectRoles', i, givenEntry(input, i)?.roleName !== undefined ? 'roleName' : 'project'],
     })),
   rules: PROJECT_RULES,
+  wizard: {
+    // The projects are asked before the workers role (see there), whose trust can list their namespaces.
+    offer: async (ctx) => {
+      ctx.say('No project entered: nothing to do here.');
+      return false;
+    },
+    turnOff: (draft) => {
+      draft.projectRoles = [];
+    },
+  },
   desired(ctx) {
     const { partition, accountId } = ctx.facts;
     // Union (seed 003): the project-domain role also carries the data plane's default task permissions.
@@ -166,3 +185,69 @@ export const projectRoles: SectionDefinition = {
     );
   },
 };
+
+type ProjectEntry = NonNullable<RawConfig['projectRoles']>[number];
+
+/** The namespaces of a project entry of the wizard's answers. */
+export function draftProjectNamespaces(p: ProjectEntry): string[] {
+  return (p.domains ?? [...DEFAULT_DOMAINS]).map((d) => projectNamespace(p.project, d));
+}
+
+/** The wizard's question: projects with their own role. */
+export async function askProjects(ctx: SectionWizardContext): Promise<void> {
+  const { prompter, say, draft } = ctx;
+  ctx.subheading('Flyte projects');
+  say('Flyte runs the tasks of each project and domain in a namespace of its own, <project>-<domain>. A project');
+  say('that needs other AWS access than the rest can get its own role (section 7), trusted only by its');
+  say('namespaces, with extra policies. Its namespaces can also be the ones the workers role trusts (next).');
+  let projects: ProjectEntry[] = [...(draft.projectRoles ?? [])];
+  if (projects.length > 0) {
+    say('In the config:');
+    for (const p of projects) say(`  ${p.project}: ${draftProjectNamespaces(p).join(', ')}`);
+    if (!(await prompter.confirm({ message: 'Keep these project roles?', default: true }))) projects = [];
+  }
+  draft.projectRoles = projects;
+  for (;;) {
+    const add = await prompter.confirm({
+      message: projects.length === 0 ? 'Add a project with its own role?' : 'Add another project?',
+      default: false,
+    });
+    if (!add) return;
+    const i = projects.length;
+    const withEntry = (entry: ProjectEntry): Draft => ({ ...draft, projectRoles: [...projects, entry] });
+    const project = await prompter.input({
+      message: 'Project name (as registered in Flyte)',
+      validate: (v) =>
+        v === ''
+          ? `projectRoles[${i}].project: is required`
+          : ctx.problemAt(withEntry({ project: v }), ['projectRoles', i]),
+    });
+    const domains = await prompter.checkbox({
+      message: `Domains of ${project}`,
+      choices: DEFAULT_DOMAINS.map((d) => ({
+        name: `${d.padEnd(12)} namespace ${projectNamespace(project, d)}`,
+        short: d,
+        value: d as string,
+        checked: true,
+      })),
+      validate: (values) =>
+        values.length === 0
+          ? 'pick at least one domain'
+          : ctx.problemAt(withEntry({ project, domains: values }), ['projectRoles', i, 'domains']),
+    });
+    const extraAnswer = await prompter.input({
+      message: `Extra managed policy ARNs for ${defaultProjectRoleName(project)} (comma-separated; empty for none)`,
+      validate: (v) =>
+        ctx.problemAt(withEntry({ project, domains, extraPolicies: parseList(v) }), [
+          'projectRoles',
+          i,
+          'extraPolicies',
+        ]),
+    });
+    const extraPolicies = parseList(extraAnswer);
+    const entry: ProjectEntry = { project, domains, ...(extraPolicies.length > 0 ? { extraPolicies } : {}) };
+    projects.push(entry);
+    draft.projectRoles = projects;
+    say(`  + role ${defaultProjectRoleName(project)} for ${draftProjectNamespaces(entry).join(', ')}`);
+  }
+}

@@ -2,10 +2,10 @@
  * What a section is: one step of the documents, turned into the AWS resources it wants. Each section module is
  * pure: the config and the facts in, desired resources out.
  */
-import type { Config, ProjectRole, SectionId } from '../config/schema.js';
+import type { Config, ProjectRole, RawConfig, SectionId } from '../config/schema.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import type { Problem } from '../errors.js';
-import type { DesiredResource, DesiredRole, Facts, Note, Tags } from '../model.js';
+import type { DesiredResource, DesiredRole, Facts, Note, SectionPlan, Tags } from '../model.js';
 import { irsaTrustPolicy } from '../policy/document.js';
 import { oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
 
@@ -82,6 +82,8 @@ export interface SectionDefinition {
   notes?(ctx: SectionContext): Note[];
   /** Why it is skipped, when that is not simply `<id>: false`. */
   skipReason?(config: Config): string;
+  /** What the wizard needs to know of it beyond the above; absent: the defaults of `SectionWizard`. */
+  wizard?: SectionWizard;
 }
 
 /** The config's tags plus the tool's own. */
@@ -172,4 +174,113 @@ export function trustSizeContext(config: Config): { providerArn: string; issuerU
 
 export function pathText(path: ConfigPath): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+// The wizard's view of a section. The wizard implements the context; a section only says what is its own.
+
+/** The wizard's answers so far: a config file's mapping, filled in answer by answer. */
+export type Draft = Partial<RawConfig>;
+
+export interface InputQuestion {
+  message: string;
+  /** Taken when the answer is empty. */
+  default?: string;
+  /** What is wrong with an answer (shown under the prompt, which stays), or undefined when it is fine. */
+  validate?: (value: string) => string | undefined;
+}
+
+export interface ConfirmQuestion {
+  message: string;
+  default: boolean;
+}
+
+export interface Choice<T> {
+  name: string;
+  value: T;
+  /** Shown under the list while this choice is highlighted. */
+  description?: string;
+  /** Shown as the answer once chosen (else the name). */
+  short?: string;
+}
+
+export interface SelectQuestion<T> {
+  message: string;
+  choices: Choice<T>[];
+  default?: T;
+}
+
+export interface CheckboxQuestion<T> {
+  message: string;
+  choices: (Choice<T> & { checked?: boolean })[];
+  validate?: (values: T[]) => string | undefined;
+}
+
+/** The wizard's questions. Ctrl-C at one throws (the wizard stops there). */
+export interface SectionPrompter {
+  /** The answer, trimmed. */
+  input(q: InputQuestion): Promise<string>;
+  confirm(q: ConfirmQuestion): Promise<boolean>;
+  select<T>(q: SelectQuestion<T>): Promise<T>;
+  checkbox<T>(q: CheckboxQuestion<T>): Promise<T[]>;
+}
+
+/** How the conversation marks text. */
+export interface TextStyle {
+  bold(s: string): string;
+  dim(s: string): string;
+  warn(s: string): string;
+  error(s: string): string;
+}
+
+/** What a section's wizard hooks are handed. */
+export interface SectionWizardContext {
+  /** The answers; hooks change them in place. */
+  draft: Draft;
+  prompter: SectionPrompter;
+  /** A line of the conversation. */
+  say(line?: string): void;
+  style: TextStyle;
+  /** A heading within the walk, `── title ───`. */
+  subheading(title: string): void;
+  /** A paragraph as lines of the conversation's width. */
+  wrap(text: string): string[];
+  /** What is wrong at `path` in a draft, in the words of the config checks; undefined when it is fine. */
+  problemAt(draft: Draft, path: readonly (string | number)[]): string | undefined;
+  /** Read AWS under a spinner that says what is read. */
+  reading<T>(text: string, work: () => Promise<T>): Promise<T>;
+  /** The account's roles whose name ends in `suffix`. */
+  rolesEndingWith(suffix: string): Promise<{ name: string }[]>;
+  /** This section's plan for the answers as they are now. */
+  plan(): Promise<SectionPlan>;
+}
+
+/**
+ * What the wizard needs to know of a section. The defaults suit a section whose config key is its id, off when
+ * `false`: on as `sectionEnabled` says, turned on with the documents' settings, turned off with `false`.
+ */
+export interface SectionWizard {
+  /** Whether the answers have it on. */
+  isOn?(draft: Draft): boolean;
+  /** Turn it on after the user said yes to "Set up ... now?". */
+  turnOn?(draft: Draft): void;
+  /** Turn it off (declined), so that the saved config repeats what was done. */
+  turnOff?(draft: Draft): void;
+  /** Asked before its heading, whether it is on or not. */
+  before?(ctx: SectionWizardContext): Promise<void>;
+  /** When the answers have it off: asked in place of "Set up ... now?"; true when it is on now. */
+  offer?(ctx: SectionWizardContext): Promise<boolean>;
+  /** Its own questions, once it is on, before its plan is read. */
+  ask?(ctx: SectionWizardContext): Promise<void>;
+  /** Said after the (!) explanation before its question: what the security-relevant change is here. */
+  securityNote?: string;
+}
+
+/** Words for "nothing" in an optional answer whose prompt shows a default (Enter alone keeps the default). */
+export function isNone(answer: string): boolean {
+  return answer === '' || /^(none|-)$/i.test(answer);
+}
+
+/** "a, b c" -> ["a", "b", "c"]. */
+export function parseList(answer: string): string[] {
+  return isNone(answer) ? [] : answer.split(/[\s,]+/).filter((s) => s !== '');
 }

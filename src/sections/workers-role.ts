@@ -1,5 +1,5 @@
 /** Section 6 (seed 002): the role of the task pods, with the trust widened to every project-domain namespace. */
-import type { WorkersRoleSection } from '../config/schema.js';
+import { DEFAULT_NAMES, type RawConfig, type WorkersRoleSection } from '../config/schema.js';
 import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import {
   desiredIrsaRole,
@@ -7,7 +7,9 @@ import {
   partitionProblems,
   trustSizeContext,
   type SectionDefinition,
+  type SectionWizardContext,
 } from './section.js';
+import { askProjects, draftProjectNamespaces } from './project-roles.js';
 
 /** The `sub` values the workers role trusts. */
 export function workersSubjects(namespace: string, workers: WorkersRoleSection): string[] {
@@ -68,6 +70,12 @@ export const workersRole: SectionDefinition = {
       },
     },
   ],
+  wizard: {
+    // The projects first: the trust can list their namespaces.
+    before: askProjects,
+    ask: askWorkersTrust,
+    securityNote: 'Here it is the namespace choice made above.',
+  },
   desired(ctx) {
     const { config } = ctx;
     if (config.workersRole === false) return [];
@@ -81,3 +89,84 @@ export const workersRole: SectionDefinition = {
     ];
   },
 };
+
+type TrustChoice = 'all' | 'projects' | 'listed' | 'flyte';
+type SectionValue = Exclude<NonNullable<RawConfig['workersRole']>, boolean>;
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** The wizard's question: which namespaces the role trusts. The trade-off, the choices, the broad one marked. */
+async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
+  const { prompter, say, style: s, draft } = ctx;
+  const workers = draft.workersRole;
+  if (workers === undefined || typeof workers !== 'object') return;
+  const ns = draft.namespace ?? DEFAULT_NAMES.namespace;
+  const projectNs = (draft.projectRoles ?? []).flatMap(draftProjectNamespaces);
+  const listed = workers.allNamespaces === false ? (workers.namespaces ?? []) : [];
+
+  say('');
+  say('Which namespaces may use the workers role? Its trust names the `default` service account of:');
+  say('  - every namespace (`*:default`), as the documents do: a new Flyte project works at once, but the');
+  say("    default service account of any namespace in the cluster, Flyte's or not, can take the role too;");
+  say('  - a fixed list: only those namespaces; each new project must then be added and this setup run again,');
+  say("    or the project's tasks get no S3 access.");
+
+  const choices: { name: string; value: TrustChoice }[] = [
+    { name: `Every namespace (*:default), as the documents do   ${s.warn('(!) broad')}`, value: 'all' },
+  ];
+  if (projectNs.length > 0) {
+    choices.push({
+      name: `The Flyte namespace and the projects' (${[ns, ...projectNs].join(', ')})`,
+      value: 'projects',
+    });
+  }
+  if (listed.length > 0 && !sameSet(listed, projectNs)) {
+    choices.push({
+      name: `The Flyte namespace and the config's list (${[ns, ...listed].join(', ')})`,
+      value: 'listed',
+    });
+  }
+  choices.push({ name: `Only the Flyte namespace (${ns}:default)`, value: 'flyte' });
+
+  let current: TrustChoice;
+  if (workers.allNamespaces !== false) current = 'all';
+  else if (listed.length === 0) current = 'flyte';
+  else current = projectNs.length > 0 && sameSet(listed, projectNs) ? 'projects' : 'listed';
+
+  if (current === 'all') {
+    const bounded =
+      (workers.extraPolicies ?? []).length === 0 && draft.customPolicy !== false
+        ? ' The role reaches only the Flyte bucket, which bounds the risk.'
+        : '';
+    const reason =
+      'Suggested: every namespace. Flyte makes <project>-<domain> namespaces whenever a project is registered, ' +
+      `and a fixed list leaves a new project's tasks without S3 access until this setup runs again.${bounded} ` +
+      "Choose a list when other teams' workloads share the cluster.";
+    for (const line of ctx.wrap(reason)) say(s.dim(line));
+  } else {
+    say(s.dim('Suggested: what the config says.'));
+  }
+
+  for (;;) {
+    const choice = await prompter.select({ message: 'The workers role trusts', choices, default: current });
+    const next: SectionValue = { ...workers };
+    if (choice === 'all') {
+      next.allNamespaces = true;
+      delete next.namespaces;
+    } else if (choice === 'projects') {
+      next.allNamespaces = false;
+      next.namespaces = projectNs;
+    } else if (choice === 'flyte') {
+      next.allNamespaces = false;
+      delete next.namespaces;
+    }
+    const problem = ctx.problemAt({ ...draft, workersRole: next }, ['workersRole']);
+    if (problem === undefined) {
+      draft.workersRole = next;
+      return;
+    }
+    say(s.error(problem));
+  }
+}

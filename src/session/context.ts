@@ -108,6 +108,23 @@ export function requireTerminal(io: CliIo, refusal: string, hint: string): void 
   if (io.stdin.isTTY !== true || io.stderr.isTTY !== true) throw new UsageError(refusal, hint);
 }
 
+/** Ask yes or no on the terminal (the question on stderr). Ctrl-C or the signal cancels with exit 130. */
+export async function askOnTerminal(
+  io: CliIo,
+  signal: AbortSignal,
+  question: { message: string; default: boolean },
+): Promise<boolean> {
+  const { confirm } = await import('@inquirer/prompts');
+  try {
+    return await confirm(question, { input: io.stdin, output: io.stderr, signal });
+  } catch (err) {
+    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') {
+      throw new CancelledError('Cancelled; nothing was changed.', ExitCode.Interrupted);
+    }
+    throw err;
+  }
+}
+
 /**
  * Ask yes or no on the terminal (questions on stderr). A no throws `declined` (exit 1); Ctrl-C or the signal
  * cancels with exit 130. Nothing has been changed when either is thrown.
@@ -118,15 +135,5 @@ export async function confirmOnTerminal(
   question: { message: string; default: boolean },
   declined: string,
 ): Promise<void> {
-  const { confirm } = await import('@inquirer/prompts');
-  let ok: boolean;
-  try {
-    ok = await confirm(question, { input: io.stdin, output: io.stderr, signal });
-  } catch (err) {
-    if ((err as Error).name === 'ExitPromptError' || (err as Error).name === 'AbortPromptError') {
-      throw new CancelledError('Cancelled; nothing was changed.', ExitCode.Interrupted);
-    }
-    throw err;
-  }
-  if (!ok) throw new CancelledError(declined, ExitCode.Failure);
+  if (!(await askOnTerminal(io, signal, question))) throw new CancelledError(declined, ExitCode.Failure);
 }

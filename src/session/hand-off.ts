@@ -28,7 +28,7 @@ export function roleArnsFromPlan(plan: Plan): Map<string, string> {
 }
 
 /** Role name -> ARN, for the roles a run left in place (as read back after the changes). */
-export function roleArnsFromResult(result: RunResult): Map<string, string> {
+export function roleArnsFromResult(result: Pick<RunResult, 'sections'>): Map<string, string> {
   const arns = new Map<string, string>();
   for (const s of result.sections) {
     if (!['created', 'updated', 'unchanged'].includes(s.outcome)) continue;

@@ -14,13 +14,16 @@ function denialText(d: Denial): string {
   return `${d.action} on ${d.resource}${given}${d.decision === 'explicitDeny' ? ' (explicitly denied)' : ''}${missing}`;
 }
 
-/** Checks the plan's changes against the caller's permissions; throws when some are denied. */
+/**
+ * Checks the plan's changes against the caller's permissions; throws when some are denied. Says whether it could
+ * check (`not-checked`: IAM could not answer, and the run goes on).
+ */
 export async function preflight(
   plan: Plan,
   gateway: AwsGateway,
   output: Output,
   options: { json?: boolean; config?: string },
-): Promise<void> {
+): Promise<'checked' | 'not-checked'> {
   const write = options.json ? output.err : output.out;
   const style = options.json ? output.errStyle : output.style;
   output.progress.start('Checking permissions (iam:SimulatePrincipalPolicy)');
@@ -32,7 +35,7 @@ export async function preflight(
   }
   if (outcome.status === 'not-checked') {
     write(style.dim(`Permissions not checked: ${outcome.reason}; going on (--no-preflight skips this check).`));
-    return;
+    return 'not-checked';
   }
   if (outcome.denied.length > 0) {
     const lines = outcome.denied.map((d) => `  - ${denialText(d)}`);
@@ -53,4 +56,5 @@ export async function preflight(
       ),
     );
   }
+  return 'checked';
 }

@@ -6,10 +6,19 @@
  * partition, a namespace too long) are caught as the answer is given.
  */
 import { validateConfig } from '../load/config.js';
-import { configSchema, defaultProjectRoleName, resolveConfig, type Config, type RawConfig } from '../config/schema.js';
+import {
+  configSchema,
+  defaultProjectRoleName,
+  resolveConfig,
+  type Config,
+  type RawConfig,
+  type SectionId,
+} from '../config/schema.js';
 import { ConfigError, formatProblem, type Problem } from '../errors.js';
+import { isNone, type Draft } from '../sections/section.js';
 
-export type Draft = Partial<RawConfig>;
+export type { Draft } from '../sections/section.js';
+export { isNone, parseList } from '../sections/section.js';
 export type DraftPath = readonly (string | number)[];
 
 /** The problems at `path` (and below it) in the draft, as the config checks find them. */
@@ -85,9 +94,9 @@ export function defaultDraft(): Draft {
   return draftFromConfig(resolveConfig({ bucket: '' }));
 }
 
-/** A section turned back on after a config had it off: the documents' names. */
-export function defaultSection(id: 'clusterRole' | 'nodeRole' | 'customPolicy' | 'systemRole' | 'workersRole'): Draft {
-  const d = defaultDraft();
+/** A section turned back on after a config had it off: its key (the section's id) as the documents set it. */
+export function defaultSection(id: SectionId): Draft {
+  const d: Record<string, unknown> = defaultDraft();
   return { [id]: d[id] };
 }
 
@@ -103,16 +112,6 @@ export function draftToSave(d: Draft): Draft {
     out[key] = value;
   }
   return out as Draft;
-}
-
-/** Words for "nothing" in an optional answer whose prompt shows a default (Enter alone keeps the default). */
-export function isNone(answer: string): boolean {
-  return answer === '' || /^(none|-)$/i.test(answer);
-}
-
-/** "a, b c" -> ["a", "b", "c"]. */
-export function parseList(answer: string): string[] {
-  return isNone(answer) ? [] : answer.split(/[\s,]+/).filter((s) => s !== '');
 }
 
 /** "team=ml, cost-center=42" -> { team: 'ml', 'cost-center': '42' }; a string says what is wrong. */

@@ -5,48 +5,12 @@
  */
 import type { CliIo } from '../session/io.js';
 import { CancelledError, ExitCode } from '../errors.js';
+import type { SectionPrompter, SelectQuestion, CheckboxQuestion } from '../sections/section.js';
 
-export interface InputQuestion {
-  message: string;
-  /** Taken when the answer is empty. */
-  default?: string;
-  /** What is wrong with an answer (shown under the prompt, which stays), or undefined when it is fine. */
-  validate?: (value: string) => string | undefined;
-}
+export type { CheckboxQuestion, Choice, ConfirmQuestion, InputQuestion, SelectQuestion } from '../sections/section.js';
 
-export interface ConfirmQuestion {
-  message: string;
-  default: boolean;
-}
-
-export interface Choice<T> {
-  name: string;
-  value: T;
-  /** Shown under the list while this choice is highlighted. */
-  description?: string;
-  /** Shown as the answer once chosen (else the name). */
-  short?: string;
-}
-
-export interface SelectQuestion<T> {
-  message: string;
-  choices: Choice<T>[];
-  default?: T;
-}
-
-export interface CheckboxQuestion<T> {
-  message: string;
-  choices: (Choice<T> & { checked?: boolean })[];
-  validate?: (values: T[]) => string | undefined;
-}
-
-export interface Prompter {
-  /** The answer, trimmed. */
-  input(q: InputQuestion): Promise<string>;
-  confirm(q: ConfirmQuestion): Promise<boolean>;
-  select<T>(q: SelectQuestion<T>): Promise<T>;
-  checkbox<T>(q: CheckboxQuestion<T>): Promise<T[]>;
-}
+/** The questions of the wizard and of the sections' wizard hooks. */
+export type Prompter = SectionPrompter;
 
 /** Ctrl-C at a prompt (or the run was interrupted while one was open). */
 export class InterruptedByUser extends CancelledError {

@@ -22,3 +22,10 @@ export function wrap(text: string, width = WIDTH): string[] {
   if (line !== '') lines.push(line);
   return lines;
 }
+
+/** A title inside a sentence: "Project-domain roles" -> "project-domain roles"; "EKS node role", names stay. */
+export function inSentence(title: string): string {
+  return /^[A-Z][a-z]/.test(title) && !/^(Flyte|Union)\b/.test(title)
+    ? title[0]!.toLowerCase() + title.slice(1)
+    : title;
+}

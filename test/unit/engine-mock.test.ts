@@ -368,8 +368,10 @@ describe('the engine with mocked AWS', () => {
     emptyAccount(m);
     const plan = await makePlan(ROLES_ONLY, m.gateway);
     const host = {
-      confirmSection: async () => {
-        throw new Error('the terminal went away');
+      approval: {
+        approve: async () => {
+          throw new Error('the terminal went away');
+        },
       },
     };
     await expect(applyPlan(plan, m.gateway, host, FAST)).rejects.toThrow('the terminal went away');

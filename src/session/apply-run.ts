@@ -1,0 +1,80 @@
+/**
+ * Applying a plan, as every adapter does it: the permission preflight (unless turned off), the host's yes (for the
+ * whole plan at once, or before each section), then the engine's run with progress. `apply` and the wizard both
+ * come through here, so both check permissions and ask in the same order.
+ */
+import type { AwsGateway } from '../aws/gateway.js';
+import { applyPlan, type ApplyEvent, type ApplyOptions, type RunResult } from '../engine/apply.js';
+import { planApproval, type ApprovalHost } from '../engine/approval.js';
+import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
+import { CancelledError, ExitCode } from '../errors.js';
+import type { Plan } from '../model.js';
+import { stepText } from '../render/step-text.js';
+import type { Output } from './context.js';
+
+export interface ApplyRunOptions {
+  /** Ask the host once for the whole plan (`apply`), or before each section with changes (the wizard). */
+  approve: 'plan' | 'section';
+  /** Check the plan's changes against the caller's permissions first (`--no-preflight` turns it off). */
+  preflight: boolean;
+  /** The preflight's line on stderr, to keep stdout for the JSON. */
+  json?: boolean;
+  /** The config file, for the command the preflight's hint names. */
+  config?: string;
+  concurrency?: number;
+  signal: AbortSignal;
+  consistency?: ApplyOptions['consistency'];
+  /** The engine's events, after the progress line has been updated for them. */
+  onEvent?(event: ApplyEvent): void;
+}
+
+export interface ApplyRunResult {
+  result: RunResult;
+  /** The preflight: checked (nothing denied), could not check (said so, went on), or not run. */
+  permissions: 'checked' | 'not-checked' | 'skipped';
+}
+
+/**
+ * Throws, before any change, when the host can never answer (no terminal), when the preflight finds a permission
+ * denied, or when the host says no to the whole plan ("Not applied", exit 1). A section the host declines is
+ * reported in the result as `declined`.
+ */
+export async function applyRun(
+  plan: Plan,
+  gateway: AwsGateway,
+  host: ApprovalHost,
+  output: Output,
+  options: ApplyRunOptions,
+): Promise<ApplyRunResult> {
+  const request = planApproval(plan);
+  const changes = request.permissionChange !== 'none';
+  // Refused without a way to ask: said before asking IAM anything more.
+  if (changes) host.assertCanAsk?.(request);
+  let permissions: ApplyRunResult['permissions'] = 'skipped';
+  if (changes && options.preflight) {
+    const { preflight } = await import('./preflight.js');
+    permissions = await preflight(plan, gateway, output, options);
+  }
+  if (changes && options.approve === 'plan' && !(await host.approve(request))) {
+    throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
+  }
+  const result = await applyPlan(
+    plan,
+    gateway,
+    {
+      ...(options.approve === 'section' ? { approval: host } : {}),
+      onEvent(event) {
+        if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
+        else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
+        options.onEvent?.(event);
+      },
+    },
+    {
+      concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+      signal: options.signal,
+      ...(options.consistency ? { consistency: options.consistency } : {}),
+    },
+  );
+  output.progress.clear();
+  return { result, permissions };
+}

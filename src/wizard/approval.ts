@@ -1,0 +1,43 @@
+/**
+ * The wizard's approval host: before each section with changes, "Create the X?" or "Apply these changes to the
+ * X?", Enter for yes; a change marked (!) is explained first. Ctrl-C at the question is raised from the run.
+ */
+import type { ApprovalHost } from '../engine/approval.js';
+import type { SectionPlan } from '../model.js';
+import type { Style } from '../render/style.js';
+import type { Prompter } from './prompter.js';
+import { inSentence, wrap } from './text.js';
+
+export interface WizardApprovalContext {
+  prompter: Prompter;
+  say(line: string): void;
+  style: Style;
+  /** What the section's security-relevant change is, said after the (!) explanation. */
+  securityNote?(section: SectionPlan): string | undefined;
+}
+
+export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
+  return {
+    async approve(req) {
+      if (req.permissionChange === 'none') return true;
+      // The wizard's plans hold the one section it is at.
+      const section = req.section ?? (req.plan.sections.length === 1 ? req.plan.sections[0] : undefined);
+      if (req.permissionChange === 'broadening') {
+        const extra = section !== undefined ? ctx.securityNote?.(section) : undefined;
+        const note =
+          '(!) marks a security-relevant change: it lets more principals in, or grants more.' +
+          (extra !== undefined ? ` ${extra}` : '');
+        for (const line of wrap(note)) ctx.say(ctx.style.warn(line));
+      }
+      return ctx.prompter.confirm({
+        message:
+          section === undefined
+            ? 'Apply these changes?'
+            : section.status === 'create'
+              ? `Create the ${inSentence(section.title)}?`
+              : `Apply these changes to the ${inSentence(section.title)}?`,
+        default: true,
+      });
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The end of a walk: the answers saved, the summary, the hand-off files for Flyte, what to run next; and the report
+ * of what was changed when it stops early (Ctrl-C, an error).
+ */
+import { join, relative } from 'node:path';
+import { ExitCode } from '../errors.js';
+import { renderSectionResult } from '../render/plan-text.js';
+import { sectionById } from '../sections/derived.js';
+import { handOff, roleArnsFromResult } from '../session/hand-off.js';
+import { draftConfig } from './draft.js';
+import { sectionIsOn } from './hooks.js';
+import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
+import type { SectionsEnd, Walk, WizardOutcome } from './walk.js';
+
+/** 8. The end: saved, summed up, the next command; after a complete walk, the hand-off files. */
+export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcome> {
+  const { out, outStyle: s } = walk.deps;
+  const { results } = walk;
+  const file = await saveAnswers(walk);
+  out('');
+  out(s.bold('Summary'));
+  const shown = results.filter((r) => r.outcome !== 'skipped' || sectionIsOn(sectionById(r.id), walk.draft));
+  for (const r of shown) out(renderSectionResult(r, s));
+  const made = results.flatMap((r) => r.resources.flatMap((x) => x.done)).length;
+  out('');
+  out(`${made} change(s) made in account ${walk.draft.accountId}, region ${walk.region}.`);
+  out(`Config saved: ${file.shown}`);
+  if (end === 'waiting') {
+    out(s.warn(`The sections after the node role wait for the EKS cluster ${walk.draft.cluster}.`));
+    out(`When it is ACTIVE, continue with:  npx flyte-aws-setup --config ${file.shown} --interactive`);
+    out(`or without questions:               npx flyte-aws-setup --config ${file.shown} --yes`);
+    return { exitCode: ExitCode.Incomplete, configFile: file.path, results };
+  }
+  if (end === 'failed') {
+    out(s.error('The setup stopped at the failure above. Fix its cause, then run the same setup again'));
+    out(`(it picks up where this run stopped):  npx flyte-aws-setup --config ${file.shown} --yes`);
+    return { exitCode: ExitCode.Failure, configFile: file.path, results };
+  }
+  out(`Run it again without questions (it changes nothing when AWS still matches):`);
+  out(`  npx flyte-aws-setup --config ${file.shown} --yes`);
+  const handoff = await handOffFiles(walk, file.shown);
+  return { exitCode: handoff, configFile: file.path, results };
+}
+
+/**
+ * The hand-off files for Flyte (Helm values with the role ARNs, cluster resource attributes, ServiceAccounts),
+ * as `outputs` writes them; a file that differs from what would be written is replaced only if the user says so.
+ */
+async function handOffFiles(walk: Walk, configShown: string): Promise<number> {
+  const { out, outStyle } = walk.deps;
+  const config = draftConfig(walk.draft);
+  const union = config.globalAccess !== false || config.projectRoles.some((p) => p.userFlyteRolePolicy);
+  const outDir = relative(process.cwd(), join(walk.deps.cwd, 'flyte-aws-setup-out')) || '.';
+  out('');
+  const outcome = await handOff(
+    {
+      config,
+      facts: walk.knownFacts,
+      arns: roleArnsFromResult({ sections: walk.results }),
+      sections: walk.results,
+      rerun: `flyte-aws-setup --config ${configShown} --yes`,
+    },
+    {
+      outDir: outDir.startsWith('.') || outDir.startsWith('/') ? outDir : `./${outDir}`,
+      flavor: union ? 'union' : 'flyte',
+    },
+    { write: out, style: outStyle },
+    {
+      confirmReplace: (f) =>
+        walk.deps.prompter.confirm({
+          message: `${f.shown} differs from what would be written now. Replace it?`,
+          default: false,
+        }),
+    },
+  );
+  return outcome.code;
+}
+
+/** Save the answers (asking where the first time); later saves in the same walk replace that file. */
+export async function saveAnswers(walk: Walk): Promise<SavedConfig> {
+  const draft = { ...walk.draft };
+  draftConfig(draft);
+  if (walk.saved) {
+    await writeFileAtomic(walk.saved.path, configText(draft, walk.saved.shown), { overwrite: true });
+    return walk.saved;
+  }
+  walk.saved = await saveConfigAs(draft, {
+    prompter: walk.deps.prompter,
+    cwd: walk.deps.cwd,
+    ...(walk.deps.start ? { startFile: walk.deps.start.file } : {}),
+  });
+  walk.say(walk.deps.style.ok(`✓ Saved ${walk.saved.shown}`));
+  return walk.saved;
+}
+
+/** Ctrl-C: what was applied, what was saved, exit 130. */
+export function interrupted(walk: Walk): WizardOutcome {
+  walk.say('');
+  walk.say(walk.deps.style.warn('Interrupted.'));
+  reportApplied(walk, 'Before the interrupt');
+  if (walk.saved) {
+    walk.say(`The config saved earlier is complete: ${walk.saved.shown}`);
+    walk.say(`Continue with:  npx flyte-aws-setup --config ${walk.saved.shown} --interactive`);
+  } else {
+    walk.say('No config file was written. Run the wizard again: it finds what exists and continues from there.');
+  }
+  return {
+    exitCode: ExitCode.Interrupted,
+    ...(walk.saved ? { configFile: walk.saved.path } : {}),
+    results: walk.results,
+  };
+}
+
+/** What the walk changed in AWS so far. */
+export function reportApplied(walk: Walk, when: string): void {
+  const changed = walk.results.filter((r) => r.resources.some((x) => x.done.length > 0));
+  if (changed.length === 0) {
+    walk.say(`${when}, nothing was changed in AWS.`);
+    return;
+  }
+  walk.say(`${when}, these changes were made in AWS:`);
+  for (const r of changed) walk.say(renderSectionResult(r, walk.deps.style));
+}
