@@ -2,6 +2,7 @@
  * The plan and the run result as text for people: per section what will be created ([+]), changed ([~], with a
  * diff of trust and policy documents) or is already right, security-relevant changes marked (!).
  */
+import type { PlanSummary } from './json-types.js';
 import type { RunResult, SectionResult } from '../engine/apply.js';
 import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
@@ -75,15 +76,7 @@ export function renderSectionBody(section: SectionPlan, style: Style): string[] 
   return out;
 }
 
-export function planCounts(plan: Plan): {
-  create: number;
-  update: number;
-  unchanged: number;
-  waiting: number;
-  security: number;
-  blocked: number;
-  findings: number;
-} {
+export function planCounts(plan: Plan): PlanSummary {
   const resources = plan.sections.flatMap((s) => s.resources);
   return {
     create: resources.filter((r) => r.action === 'create').length,
