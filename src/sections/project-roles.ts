@@ -143,6 +143,10 @@ export const projectRoles: SectionDefinition = {
     'policies. Flyte uses it there once the project-domain points to it (a cluster resource attribute).',
   needsCluster: true,
   identity: 'irsa',
+  targets: ['flyte-binary', 'flyte-core', 'union'],
+  notFor: () =>
+    'Flyte 2 runs every task in one namespace as one service account (the backend role serves them), so there ' +
+    'are no project-domain namespaces for a project role to trust, and no per-project role to set',
   dependsOn: ['oidcProvider', 'customPolicy'],
   enabled: (config) => config.projectRoles.length > 0,
   off: 'no projectRoles',
