@@ -8,6 +8,7 @@ import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from './io.js';
 import { loadConfigFile, type ConfigOverrides } from '../load/config.js';
 import type { Config } from '../config/schema.js';
+import { handoffTarget, type Flavor } from '../handoff/input.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../render/progress.js';
@@ -50,11 +51,14 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
   };
 }
 
-export async function loadConfig(opts: ConfigFlags): Promise<Config> {
+export async function loadConfig(opts: ConfigFlags & { flavor?: Flavor }): Promise<Config> {
   if (opts.config === undefined) {
     throw new UsageError('no config file given', 'pass --config FILE (see examples/flyte-aws-setup.yaml)');
   }
-  return (await loadConfigFile(opts.config, configOverrides(opts))).config;
+  const config = (await loadConfigFile(opts.config, configOverrides(opts))).config;
+  // A --flavor that contradicts the target is bad input, found before any AWS call.
+  handoffTarget(config, opts.flavor);
+  return config;
 }
 
 export interface AwsContext {
