@@ -81,6 +81,15 @@ export const systemRole: SectionDefinition = {
           if (list.indexOf(sa) !== i)
             problems.push({ path: ['systemRole', 'serviceAccounts', i], message: `"${sa}" is listed twice` });
         });
+        const missing = FLYTE_CORE_DEFAULT_ACCOUNTS.filter((sa) => !list.includes(sa));
+        if (config.target === 'flyte-core' && list.length > 0 && missing.length > 0) {
+          problems.push({
+            path: ['systemRole', 'serviceAccounts'],
+            message:
+              `must list ${FLYTE_CORE_DEFAULT_ACCOUNTS.join(', ')}, which read and write the bucket (missing: ` +
+              `${missing.join(', ')}); flytescheduler may be added`,
+          });
+        }
         return problems;
       },
     },

@@ -95,10 +95,15 @@ describe("target: whom the backend role trusts (the section's desired trust)", (
     ]);
     expect(
       subjects(
-        `${MIN}target: flyte-core\nsystemRole: { serviceAccounts: [flyteadmin, flytescheduler] }\n`,
+        `${MIN}target: flyte-core\nsystemRole: { serviceAccounts: [flyteadmin, flytepropeller, datacatalog, flytescheduler] }\n`,
         'systemRole',
       ),
-    ).toEqual(['system:serviceaccount:flyte:flyteadmin', 'system:serviceaccount:flyte:flytescheduler']);
+    ).toEqual([
+      'system:serviceaccount:flyte:flyteadmin',
+      'system:serviceaccount:flyte:flytepropeller',
+      'system:serviceaccount:flyte:datacatalog',
+      'system:serviceaccount:flyte:flytescheduler',
+    ]);
   });
 
   it('the workers role is the same under both Flyte 1 charts', () => {
@@ -144,9 +149,14 @@ describe('target: what it does not use is refused before any AWS call, naming th
       /systemRole.serviceAccount: is not used with target flyte-core, .*list the ones the role trusts in systemRole.serviceAccounts/,
     ],
     [
+      'a list without a component that reads the bucket',
+      `${MIN}target: flyte-core\nsystemRole: { serviceAccounts: [flyteadmin, flytepropeller, flytescheduler] }\n`,
+      /systemRole.serviceAccounts: must list flyteadmin, flytepropeller, datacatalog, which read and write the bucket \(missing: datacatalog\); flytescheduler may be added/,
+    ],
+    [
       'a component listed twice',
-      `${MIN}target: flyte-core\nsystemRole: { serviceAccounts: [flyteadmin, flyteadmin] }\n`,
-      /systemRole.serviceAccounts\[1\]: "flyteadmin" is listed twice/,
+      `${MIN}target: flyte-core\nsystemRole: { serviceAccounts: [flyteadmin, flytepropeller, datacatalog, flyteadmin] }\n`,
+      /systemRole.serviceAccounts\[3\]: "flyteadmin" is listed twice/,
     ],
     [
       'no component of flyte-core',
