@@ -84,6 +84,8 @@ export interface VerifyDocument {
   exitCode: number;
   summary: { errors: number; warnings: number };
   facts: Facts;
+  /** The config's target: the roles and trusts checked are the ones it needs. */
+  target?: Target;
   sections: VerifySection[];
 }
 

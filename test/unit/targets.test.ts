@@ -9,6 +9,13 @@ import { ConfigError, formatProblem } from '../../src/errors.js';
 import type { DesiredRole, Facts } from '../../src/model.js';
 import { sectionEnabled, sectionSkipReason } from '../../src/sections/derived.js';
 import { conditionEntries } from '../../src/policy/irsa.js';
+import { driftFindings } from '../../src/audit/audit.js';
+import { verifyReport } from '../../src/audit/report.js';
+import { buildPlan, type CurrentState } from '../../src/engine/engine.js';
+import { resourceKey } from '../../src/engine/plan.js';
+import type { CurrentResource } from '../../src/model.js';
+import { renderVerify, verifyJson } from '../../src/render/verify-text.js';
+import { makeStyle } from '../../src/render/style.js';
 
 const MIN = 'cluster: acme\nbucket: acme-flyte-data\n';
 
@@ -188,5 +195,75 @@ describe('target: what it does not use is refused before any AWS call, naming th
     );
     expect(sectionEnabled(c, 'globalAccess')).toBe(true);
     expect(sectionEnabled(c, 'projectRoles')).toBe(true);
+  });
+});
+
+describe('verify knows the target: the roles and trusts it needs', () => {
+  const issuer = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC';
+  const facts: Facts = { ...FACTS, cluster: { state: 'ready', name: 'acme', status: 'ACTIVE', issuerUrl: issuer } };
+
+  /** AWS as `made` set it up, verified against `wanted`. */
+  function verify(made: string, wanted: string) {
+    const current = new Map<string, CurrentResource>();
+    for (const r of desiredSections(parseConfigText(made), facts).flatMap((s) => s.resources)) {
+      if (r.kind === 'role') {
+        current.set(resourceKey(r), {
+          kind: 'role',
+          name: r.name,
+          arn: r.arn,
+          path: r.path,
+          trust: r.trust,
+          attached: [...r.managedPolicies],
+          tags: r.tags,
+        });
+      } else if (r.kind === 'policy') {
+        current.set(resourceKey(r), {
+          kind: 'policy',
+          arn: r.arn,
+          name: r.name,
+          path: r.path,
+          defaultVersionId: 'v1',
+          document: r.document,
+          tags: r.tags,
+        });
+      } else if (r.kind === 'oidc-provider') {
+        current.set(resourceKey(r), {
+          kind: 'oidc-provider',
+          arn: r.arn,
+          url: r.url,
+          clientIds: r.clientIds,
+          tags: r.tags,
+        });
+      }
+    }
+    const config = parseConfigText(wanted);
+    const plan = buildPlan(facts, desiredSections(config, facts), current as CurrentState);
+    const findings = driftFindings(plan, 'flyte-aws-setup --config c.yaml --yes');
+    return { report: verifyReport(plan, findings, config.target), findings };
+  }
+
+  it('a backend role made for flyte-binary does not serve flyte-core: the finding names the components it lacks', () => {
+    const { report, findings } = verify(MIN, `${MIN}target: flyte-core\n`);
+    const trust = findings.find((f) => f.code === 'trust-differs')!;
+    expect(trust).toMatchObject({ section: 'systemRole', resource: 'role flyte-system-role', severity: 'error' });
+    expect(trust.problem).toBe(
+      'its trust policy differs from the config: it does not let in system:serviceaccount:flyte:flyteadmin, ' +
+        'system:serviceaccount:flyte:flytepropeller, system:serviceaccount:flyte:datacatalog; it lets in ' +
+        'system:serviceaccount:flyte:flyte-backend-flyte-binary, which the config does not',
+    );
+    expect(report.ok).toBe(false);
+    expect(renderVerify(report, makeStyle(false))).toContain(
+      'Target flyte-core (the flyte-core chart v1.16.8): the roles and trusts it needs',
+    );
+  });
+
+  it('flyte2: the workers role is not checked (skipped, saying why), the backend role is', () => {
+    const { report } = verify(`${MIN}workersRole: false\n`, `${MIN}target: flyte2\n`);
+    expect(report.ok).toBe(true);
+    const workers = report.sections.find((s) => s.id === 'workersRole')!;
+    expect(workers).toMatchObject({ verdict: 'skipped' });
+    expect(workers.skipReason).toMatch(/^not used with target flyte2/);
+    expect(report.sections.find((s) => s.id === 'systemRole')!.verdict).toBe('ok');
+    expect(verifyJson(report, 0)).toMatchObject({ kind: 'verify', target: 'flyte2' });
   });
 });
