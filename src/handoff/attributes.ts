@@ -41,14 +41,18 @@ export function attributeFilePath(project: string, domain: string, kind: Kind = 
 
 /** The replace-everything warning that goes wherever the command is written. */
 export function replaceWarning(target: Target, kind: Kind = 'cluster-resource-attribute'): string[] {
-  const what =
-    kind === 'cluster-resource-attribute'
-      ? `cluster resource attributes of the project-domain, not only ${roleAttribute(target)}`
-      : 'workflow execution config of the project-domain (max parallelism, labels...), not only its service account';
+  const c = cli(target);
+  if (kind === 'cluster-resource-attribute') {
+    return [
+      `WARNING: \`${c} update ${kind}\` REPLACES ALL the cluster resource attributes of the`,
+      `project-domain, not only ${roleAttribute(target)}. If a project-domain has others, see them first with`,
+      `\`${c} get ${kind} -p PROJECT -d DOMAIN\` and add them to its file.`,
+    ];
+  }
   return [
-    `WARNING: \`${cli(target)} update ${kind}\` REPLACES ALL the ${what}.`,
-    `If a project-domain has others, see them first with \`${cli(target)} get ${kind} -p PROJECT -d DOMAIN\` and add`,
-    'them to its file.',
+    `WARNING: \`${c} update ${kind}\` REPLACES ALL the workflow execution config of the`,
+    'project-domain (max parallelism, labels...), not only its service account. If it has other settings,',
+    `see them first with \`${c} get ${kind} -p PROJECT -d DOMAIN\` and add them to its file.`,
   ];
 }
 

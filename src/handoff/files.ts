@@ -36,7 +36,7 @@ export function handoffFiles(input: HandoffInput): HandoffFile[] {
       what:
         f.kind === 'cluster-resource-attribute'
           ? `attributes of ${f.project}/${f.domain}`
-          : `the service account of ${f.project}/${f.domain}`,
+          : `execution config of ${f.project}/${f.domain} (its service account)`,
     });
   }
   if (attributes.length > 0) {

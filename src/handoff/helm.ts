@@ -70,9 +70,11 @@ function where(input: HandoffInput): string {
 /** The header every values file starts with: which chart and version, how to install it, the merge order. */
 function header(input: HandoffInput, spec: ChartSpec, lines: string[]): string[] {
   const other =
-    spec.flyte === 'Flyte 1'
-      ? `Not for Flyte 2's ${spec.chart} chart (v2.x), where these values do nothing: keep --version.`
-      : "Not for Flyte 1's flyte-binary chart (v1.x): keep --version.";
+    spec.chart === 'flyte-core'
+      ? 'Made and tested for this version: keep --version.'
+      : spec.flyte === 'Flyte 1'
+        ? "Not for Flyte 2's flyte-binary chart (v2.x), where these values do nothing: keep --version."
+        : "Not for Flyte 1's flyte-binary chart (v1.x), where these values do nothing: keep --version.";
   return [
     `Helm values for the ${spec.chart} chart ${spec.version} (${spec.flyte}), written by flyte-aws-setup (${where(input)}).`,
     other,
@@ -88,13 +90,11 @@ function header(input: HandoffInput, spec: ChartSpec, lines: string[]): string[]
 function templatesNote(input: HandoffInput): string[] {
   const w = input.workers;
   if (w === undefined) return [];
-  const account = accountFromVariable(input)
-    ? `task service account (${w.serviceAccount}, or a project's own)`
-    : `${w.serviceAccount} service account`;
+  const account = accountFromVariable(input) ? `${w.serviceAccount}, or a project's own` : w.serviceAccount;
   return [
-    'The cluster resource templates create each project-domain namespace and annotate its',
-    `${account} with the domain's defaultIamRole (${w.roleName}), or with the role a`,
-    'cluster-resource-attribute sets for that project-domain.',
+    'The cluster resource templates create each project-domain namespace and annotate the service account its',
+    `task pods run as (${account}) with the domain's defaultIamRole (${w.roleName}), or with the role`,
+    'a cluster-resource-attribute sets for that project-domain.',
   ];
 }
 
