@@ -145,8 +145,8 @@ export const projectRoles: SectionDefinition = {
   identity: 'irsa',
   targets: ['flyte-binary', 'flyte-core', 'union'],
   notFor: () =>
-    'Flyte 2 runs every task in one namespace as one service account (the backend role serves them), so there ' +
-    'are no project-domain namespaces for a project role to trust, and no per-project role to set',
+    "Flyte 2 runs every task in one namespace as the backend's service account: there are no project-domain " +
+    'namespaces for a project role to trust',
   dependsOn: ['oidcProvider', 'customPolicy'],
   enabled: (config) => config.projectRoles.length > 0,
   off: 'no projectRoles',
