@@ -72,9 +72,10 @@ export function handoffOptions(cmd: Command): Command {
     )
     .option('--force', 'replace hand-off files that differ from what would be written')
     .addOption(
-      new Option('--flavor <flavor>', 'flyte: Helm values and flytectl files; union: uctl files')
-        .choices(['flyte', 'union'])
-        .default('flyte'),
+      new Option(
+        '--flavor <flavor>',
+        "the config's target decides the files; union: Union's uctl files (as target: union), flyte: the Flyte target's",
+      ).choices(['flyte', 'union']),
     );
 }
 

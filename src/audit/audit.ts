@@ -7,7 +7,8 @@ import type { SectionId } from '../config/schema.js';
 import { isIrsaSection } from '../sections/derived.js';
 import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../model.js';
 import { tooBroad } from '../engine/plan.js';
-import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
+import type { PolicyDocument } from '../policy/document.js';
 import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode } from './finding.js';
 import { auditTrust } from './trust.js';
@@ -30,6 +31,26 @@ function tagText(tags: Record<string, string>): string {
     .join(', ');
 }
 
+/** The service accounts (`sub` values) a trust policy lets in. */
+function trustSubjects(doc: PolicyDocument): string[] {
+  return doc.Statement.flatMap((s) =>
+    conditionEntries(s).flatMap((e) => (splitIssuerKey(e.key)?.claim.toLowerCase() === 'sub' ? e.values : [])),
+  );
+}
+
+/** Which service accounts the config's trust lets in that AWS's does not, and the other way round. */
+function trustDifference(step: Extract<Step, { op: 'UpdateAssumeRolePolicy' }>): string {
+  const want = trustSubjects(step.trust);
+  const have = trustSubjects(step.before);
+  const missing = want.filter((s) => !have.includes(s));
+  const extra = have.filter((s) => !want.includes(s));
+  const parts = [
+    ...(missing.length > 0 ? [`it does not let in ${missing.join(', ')}`] : []),
+    ...(extra.length > 0 ? [`it lets in ${extra.join(', ')}, which the config does not`] : []),
+  ];
+  return parts.length > 0 ? `: ${parts.join('; ')}` : '';
+}
+
 /** What a step says about how AWS differs from the config; undefined for steps that only serve another. */
 function stepProblem(step: Step): { code: FindingCode; problem: string } | undefined {
   switch (step.op) {
@@ -38,7 +59,7 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
     case 'CreateOpenIDConnectProvider':
       return { code: 'missing', problem: 'does not exist' };
     case 'UpdateAssumeRolePolicy':
-      return { code: 'trust-differs', problem: 'its trust policy differs from the config' };
+      return { code: 'trust-differs', problem: `its trust policy differs from the config${trustDifference(step)}` };
     case 'AttachRolePolicy':
       return {
         code: 'policy-not-attached',

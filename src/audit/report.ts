@@ -1,5 +1,5 @@
 /** `verify`'s report: the findings per section, in the documents' order, and the verdict. Pure. */
-import type { SectionId } from '../config/schema.js';
+import type { SectionId, Target } from '../config/schema.js';
 import type { Facts, Plan } from '../model.js';
 import { countBySeverity, type Finding } from './finding.js';
 
@@ -19,6 +19,8 @@ export interface SectionReport {
 
 export interface VerifyReport {
   facts: Facts;
+  /** The config's target: the roles and trusts checked are the ones it needs (the other sections are skipped). */
+  target?: Target;
   sections: SectionReport[];
   errors: number;
   warnings: number;
@@ -26,7 +28,7 @@ export interface VerifyReport {
   ok: boolean;
 }
 
-export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
+export function verifyReport(plan: Plan, findings: Finding[], target?: Target): VerifyReport {
   const sections = plan.sections.map((s): SectionReport => {
     const own = findings.filter((f) => f.section === s.id);
     const { errors, warnings } = countBySeverity(own);
@@ -53,5 +55,5 @@ export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
     };
   });
   const { errors, warnings } = countBySeverity(findings);
-  return { facts: plan.facts, sections, errors, warnings, ok: errors === 0 };
+  return { facts: plan.facts, ...(target ? { target } : {}), sections, errors, warnings, ok: errors === 0 };
 }

@@ -35,7 +35,7 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
           ...(config.customPolicy !== false ? { customPolicyName: config.customPolicy.name } : {}),
         }),
       ];
-      report = verifyReport(plan, findings);
+      report = verifyReport(plan, findings, config.target);
     } finally {
       output.progress.clear();
     }

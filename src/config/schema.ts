@@ -62,6 +62,36 @@ export const projectRoleSchema = z.strictObject({
 export const VPC_DNS_MODES = ['check', 'fix', 'off'] as const;
 export type VpcDnsMode = (typeof VPC_DNS_MODES)[number];
 
+/**
+ * What the roles are for (`target`): the Helm chart that installs Flyte, or a Union data plane. Each section says
+ * which targets it serves (`SectionDefinition.targets`); the hand-off writes that target's files.
+ */
+export const TARGETS = ['flyte-binary', 'flyte-core', 'flyte2', 'union'] as const;
+export type Target = (typeof TARGETS)[number];
+export const DEFAULT_TARGET: Target = 'flyte-binary';
+
+/** The flyte-core components that can run with the backend role, each as a service account of its own name. */
+export const FLYTE_CORE_COMPONENTS = ['flyteadmin', 'flytepropeller', 'datacatalog', 'flytescheduler'] as const;
+export type FlyteCoreComponent = (typeof FLYTE_CORE_COMPONENTS)[number];
+/** The ones that read the bucket (flyte-core's values-eks.yaml annotates these three). */
+export const FLYTE_CORE_DEFAULT_ACCOUNTS: readonly FlyteCoreComponent[] = [
+  'flyteadmin',
+  'flytepropeller',
+  'datacatalog',
+];
+
+/** A string checked by a rule, so that a wrong one is reported at its key; an enum for editors. */
+const flyteCoreComponent = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (!(FLYTE_CORE_COMPONENTS as readonly string[]).includes(value))
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be one of ${FLYTE_CORE_COMPONENTS.join(', ')} (got ${JSON.stringify(value)})`,
+      });
+  })
+  .meta({ description: 'A flyte-core component.', enum: [...FLYTE_CORE_COMPONENTS] });
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
@@ -80,6 +110,12 @@ export const configSchema = z
     ).optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
     namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
+    target: z
+      .enum(TARGETS)
+      .optional()
+      .describe(
+        'What the roles are for: the chart that installs Flyte (flyte-binary: Flyte 1, default; flyte-core: Flyte 1 in components; flyte2: the flyte-binary chart of Flyte 2), or a Union data plane (union). It decides which roles are made, whom they trust, and the hand-off files.',
+      ),
     tags: z
       .record(z.string(), z.string())
       .optional()
@@ -110,8 +146,15 @@ export const configSchema = z
         name: roleNameField('Role name (default flyte-system-role).').optional(),
         serviceAccount: ruled(
           rules.serviceAccountName,
-          'Backend service account (default flyte-backend-flyte-binary).',
+          'Backend service account (default flyte-backend-flyte-binary); not with target flyte-core.',
         ).optional(),
+        serviceAccounts: z
+          .array(flyteCoreComponent)
+          .min(1)
+          .optional()
+          .describe(
+            'target flyte-core: the components whose service accounts (of the same names) assume the role (default flyteadmin, flytepropeller, datacatalog).',
+          ),
         extraPolicies: policyArnList.optional(),
       },
       'Flyte backend role (IRSA).',
@@ -163,6 +206,10 @@ export interface IrsaRoleSection {
   serviceAccount: string;
   extraPolicies: string[];
 }
+export interface SystemRoleSection extends IrsaRoleSection {
+  /** target flyte-core: the components that assume the role, as given (absent: the default three). */
+  serviceAccounts?: FlyteCoreComponent[];
+}
 export interface WorkersRoleSection extends IrsaRoleSection {
   allNamespaces: boolean;
   namespaces: string[];
@@ -185,6 +232,7 @@ export interface Config {
   cluster?: string;
   bucket: string;
   namespace: string;
+  target: Target;
   tags: Record<string, string>;
   permissionsBoundary?: string;
   path: string;
@@ -192,7 +240,7 @@ export interface Config {
   nodeRole: RoleSection | false;
   oidcProvider: boolean;
   customPolicy: { name: string } | false;
-  systemRole: IrsaRoleSection | false;
+  systemRole: SystemRoleSection | false;
   workersRole: WorkersRoleSection | false;
   projectRoles: ProjectRole[];
   globalAccess: { role: string } | false;
@@ -234,6 +282,7 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
     bucket: raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
+    target: raw.target ?? DEFAULT_TARGET,
     tags: { ...(raw.tags ?? {}) },
     ...(raw.permissionsBoundary !== undefined ? { permissionsBoundary: raw.permissionsBoundary } : {}),
     path: raw.path ?? '/',
@@ -244,6 +293,9 @@ export function resolveConfig(raw: RawConfig): Config {
     systemRole: systemRole && {
       name: systemRole.name ?? DEFAULT_NAMES.systemRole,
       serviceAccount: systemRole.serviceAccount ?? DEFAULT_NAMES.systemServiceAccount,
+      ...(systemRole.serviceAccounts !== undefined
+        ? { serviceAccounts: systemRole.serviceAccounts as FlyteCoreComponent[] }
+        : {}),
       extraPolicies: systemRole.extraPolicies ?? [],
     },
     workersRole: workersRole && {

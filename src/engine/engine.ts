@@ -5,7 +5,7 @@
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
-import { sectionEnabled } from '../sections/derived.js';
+import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
@@ -34,7 +34,7 @@ export function desiredSections(config: Config, facts: Facts): DesiredSection[] 
   return SECTIONS.map((def): DesiredSection => {
     const enabled = sectionEnabled(config, def);
     if (!enabled) {
-      const skipReason = def.skipReason?.(config);
+      const skipReason = sectionSkipReason(config, def);
       return { def, enabled, resources: [], ...(skipReason !== undefined ? { skipReason } : {}) };
     }
     if (def.needsCluster && issuerUrl === undefined) {

@@ -1,19 +1,18 @@
 /**
- * Helm values that hand the roles to Flyte: the flyte-binary chart (DESIGN.md, "Hand-off to Flyte") and the
- * flyte-core chart. Only what IAM and S3 need; the operator keeps the rest (database, ingress, auth) in their
- * own values file and passes both. Pure: input in, YAML text out.
+ * Helm values that hand the roles to Flyte, one file for the target's chart at the version in `./charts.ts`: Flyte
+ * 1's flyte-binary (DESIGN.md, "Hand-off to Flyte") and flyte-core, and Flyte 2's flyte-binary. Only what IAM and
+ * S3 need; the operator keeps the rest (database, ingress, auth) in their own values file and passes both, ours
+ * last. Pure: input in, YAML text out.
  */
-import type { HandoffInput } from './input.js';
-import { yamlText } from './yaml.js';
+import { CHARTS, helmInstallCommand, helmRepoCommand, type ChartSpec, type FlyteTarget } from './charts.js';
+import { DEFAULT_SERVICE_ACCOUNT, projectsWithOwnAccount, taskServiceAccount, type HandoffInput } from './input.js';
+import { yamlScalar, yamlText } from './yaml.js';
 
 /** The annotation IRSA reads on a Kubernetes service account. */
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
-/** flyte-core runs these components, each as a service account of its own name, and each reads the bucket. */
-export const FLYTE_CORE_SERVICE_ACCOUNTS = ['flyteadmin', 'flytepropeller', 'datacatalog'] as const;
-
-export const FLYTE_BINARY_VALUES = 'flyte-binary-values.yaml';
-export const FLYTE_CORE_VALUES = 'flyte-core-values.yaml';
+/** The cluster resource template variable of the task pods' service account, when projects have their own. */
+export const TASK_SERVICE_ACCOUNT_VARIABLE = 'taskServiceAccount';
 
 /** The cluster resource template that creates each project-domain namespace. */
 export function namespaceTemplate(): string {
@@ -21,15 +20,27 @@ export function namespaceTemplate(): string {
 }
 
 /**
+ * Whether the task service account's name comes from a template variable: when some project's pods run as another
+ * service account than the workers', each project-domain namespace gets the one its pods run as (customData gives
+ * the workers', a project's cluster resource attributes its own).
+ */
+export function accountFromVariable(input: HandoffInput): boolean {
+  return input.workers !== undefined && projectsWithOwnAccount(input).length > 0;
+}
+
+/**
  * The cluster resource template that annotates each namespace's task service account with `{{ defaultIamRole }}`
  * (its domain's value from customData, or a project-domain's cluster-resource-attribute).
  */
-export function serviceAccountTemplate(serviceAccount: string): string {
+export function serviceAccountTemplate(input: HandoffInput): string {
+  const name = accountFromVariable(input)
+    ? `'{{ ${TASK_SERVICE_ACCOUNT_VARIABLE} }}'`
+    : yamlScalar(taskServiceAccount(input));
   return [
     'apiVersion: v1',
     'kind: ServiceAccount',
     'metadata:',
-    `  name: ${serviceAccount}`,
+    `  name: ${name}`,
     "  namespace: '{{ namespace }}'",
     '  annotations:',
     `    ${ROLE_ARN_ANNOTATION}: '{{ defaultIamRole }}'`,
@@ -37,106 +48,201 @@ export function serviceAccountTemplate(serviceAccount: string): string {
   ].join('\n');
 }
 
-/** `cluster_resources.customData`: every domain's `defaultIamRole` is the workers role. */
-export function customData(domains: string[], workersArn: string): Record<string, unknown>[] {
-  return domains.map((d) => ({ [d]: [{ defaultIamRole: { value: workersArn } }] }));
+/** `cluster_resources.customData`: every domain's `defaultIamRole` is the workers role (and its service account). */
+export function customData(input: HandoffInput): Record<string, unknown>[] {
+  const workers = input.workers;
+  if (workers === undefined) return [];
+  const values: Record<string, unknown>[] = [{ defaultIamRole: { value: workers.arn } }];
+  if (accountFromVariable(input)) values.push({ [TASK_SERVICE_ACCOUNT_VARIABLE]: { value: workers.serviceAccount } });
+  return input.domains.map((d) => ({ [d]: values }));
+}
+
+/** flyteadmin's settings: the service account executions run as when nothing else names one. */
+function flyteadminSettings(input: HandoffInput): Record<string, unknown> | undefined {
+  const account = taskServiceAccount(input);
+  return account === DEFAULT_SERVICE_ACCOUNT ? undefined : { k8sServiceAccount: account };
 }
 
 function where(input: HandoffInput): string {
   return `account ${input.accountId}, region ${input.region}${input.cluster ? `, cluster ${input.cluster}` : ''}`;
 }
 
-export function helmInstallCommand(input: HandoffInput, valuesFile: string): string {
-  return (
-    `helm install flyte-backend flyteorg/flyte-binary --namespace ${input.namespace} --create-namespace ` +
-    `--values YOUR-VALUES.yaml --values ${valuesFile}`
-  );
+/** The header every values file starts with: which chart and version, how to install it, the merge order. */
+function header(input: HandoffInput, spec: ChartSpec, lines: string[]): string[] {
+  const other =
+    spec.chart === 'flyte-core'
+      ? 'Made and tested for this version: keep --version.'
+      : spec.flyte === 'Flyte 1'
+        ? "Not for Flyte 2's flyte-binary chart (v2.x), where these values do nothing: keep --version."
+        : "Not for Flyte 1's flyte-binary chart (v1.x), where these values do nothing: keep --version.";
+  return [
+    `Helm values for the ${spec.chart} chart ${spec.version} (${spec.flyte}), written by flyte-aws-setup (${where(input)}).`,
+    other,
+    'Only what IAM and S3 need: keep your own settings (database, ingress, auth) in another values file and pass',
+    `both, this one last (Helm merges mappings key by key; a list here replaces yours):`,
+    `  ${helmRepoCommand()}`,
+    `  ${helmInstallCommand(spec, input.namespace, spec.valuesFile)}`,
+    ...lines,
+    'Written again by `flyte-aws-setup outputs --config FILE`: change the config, not this file.',
+  ];
 }
 
+function templatesNote(input: HandoffInput): string[] {
+  const w = input.workers;
+  if (w === undefined) return [];
+  const account = accountFromVariable(input) ? `${w.serviceAccount}, or a project's own` : w.serviceAccount;
+  return [
+    'The cluster resource templates create each project-domain namespace and annotate the service account its',
+    `task pods run as (${account}) with the domain's defaultIamRole (${w.roleName}), or with the role`,
+    'a cluster-resource-attribute sets for that project-domain.',
+  ];
+}
+
+function s3(input: HandoffInput): Record<string, unknown> {
+  return { region: input.region, authType: 'iam' };
+}
+
+function backendAccount(input: HandoffInput) {
+  const system = input.system;
+  return system === undefined
+    ? {}
+    : {
+        serviceAccount: {
+          create: true,
+          name: system.serviceAccounts[0]!,
+          annotations: { [ROLE_ARN_ANNOTATION]: system.arn },
+        },
+      };
+}
+
+/** flyte-binary v1 (Flyte 1): one backend service account, task roles through the cluster resource templates. */
 export function flyteBinaryValues(input: HandoffInput): string {
-  const { system, workers } = input;
+  const spec = CHARTS['flyte-binary'];
+  const admin = flyteadminSettings(input);
+  const data = customData(input);
+  const inline = {
+    ...(admin ? { flyteadmin: admin } : {}),
+    ...(data.length > 0 ? { cluster_resources: { customData: data } } : {}),
+  };
   const values = {
     configuration: {
       storage: {
         metadataContainer: input.bucket,
         userDataContainer: input.bucket,
         provider: 's3',
-        providerConfig: { s3: { region: input.region, authType: 'iam' } },
+        providerConfig: { s3: s3(input) },
       },
-      ...(workers ? { inline: { cluster_resources: { customData: customData(input.domains, workers.arn) } } } : {}),
+      ...(Object.keys(inline).length > 0 ? { inline } : {}),
     },
-    ...(system
-      ? {
-          serviceAccount: {
-            create: true,
-            name: system.serviceAccount,
-            annotations: { [ROLE_ARN_ANNOTATION]: system.arn },
-          },
-        }
-      : {}),
-    ...(workers
+    ...backendAccount(input),
+    ...(input.workers
       ? {
           clusterResourceTemplates: {
             inline: {
               '001_namespace.yaml': namespaceTemplate(),
-              '002_serviceaccount.yaml': serviceAccountTemplate(workers.serviceAccount),
+              '002_serviceaccount.yaml': serviceAccountTemplate(input),
             },
           },
         }
       : {}),
   };
-  const header = [
-    `Helm values for the flyte-binary chart, written by flyte-aws-setup (${where(input)}).`,
-    'Only what IAM and S3 need: keep your own settings (database, ingress, auth) in another values file and',
-    'pass both, this one last:',
-    `  ${helmInstallCommand(input, FLYTE_BINARY_VALUES)}`,
-    ...(system ? [`The backend's service account ${system.serviceAccount} assumes ${system.roleName}.`] : []),
-    ...(workers
-      ? [
-          "The cluster resource templates replace the chart's defaults: they create each project-domain namespace",
-          `and annotate its ${workers.serviceAccount} service account with the domain's defaultIamRole (${workers.roleName}),`,
-          'or with the role a cluster-resource-attribute sets for that project-domain.',
-        ]
-      : []),
-    'Written again by `flyte-aws-setup outputs --config FILE`: change the config, not this file.',
-  ];
-  return yamlText(values, header);
+  const system = input.system;
+  return yamlText(
+    values,
+    header(input, spec, [
+      ...(system ? [`The backend's service account ${system.serviceAccounts[0]} assumes ${system.roleName}.`] : []),
+      ...(admin
+        ? [
+            `Task pods run as ${admin.k8sServiceAccount} (flyteadmin.k8sServiceAccount) unless a project says otherwise.`,
+          ]
+        : []),
+      ...templatesNote(input),
+    ]),
+  );
 }
 
+/** flyte-core v1 (Flyte 1): the backend role on each component's service account; task roles as above. */
 export function flyteCoreValues(input: HandoffInput): string {
+  const spec = CHARTS['flyte-core'];
   const { system, workers } = input;
+  const admin = flyteadminSettings(input);
   const account = system
     ? { serviceAccount: { create: true, annotations: { [ROLE_ARN_ANNOTATION]: system.arn } } }
     : undefined;
   const values = {
-    ...(account ? Object.fromEntries(FLYTE_CORE_SERVICE_ACCOUNTS.map((name) => [name, account])) : {}),
-    storage: { type: 's3', bucketName: input.bucket, s3: { region: input.region, authType: 'iam' } },
-    configmap: { core: { propeller: { 'rawoutput-prefix': `s3://${input.bucket}/` } } },
+    ...(account ? Object.fromEntries(system!.serviceAccounts.map((name) => [name, account])) : {}),
+    storage: { type: 's3', bucketName: input.bucket, s3: s3(input) },
+    configmap: {
+      core: { propeller: { 'rawoutput-prefix': `s3://${input.bucket}/` } },
+      ...(admin ? { adminServer: { flyteadmin: admin } } : {}),
+    },
     ...(workers
       ? {
           cluster_resource_manager: {
             enabled: true,
-            config: { cluster_resources: { customData: customData(input.domains, workers.arn) } },
+            config: { cluster_resources: { customData: customData(input) } },
             templates: [
               { key: 'aa_namespace', value: namespaceTemplate() },
-              { key: 'ab_default_service_account', value: serviceAccountTemplate(workers.serviceAccount) },
+              { key: 'ab_default_service_account', value: serviceAccountTemplate(input) },
             ],
           },
         }
       : {}),
   };
-  const header = [
-    `Helm values for the flyte-core chart, written by flyte-aws-setup (${where(input)}).`,
-    'Only what IAM and S3 need: keep your own settings in another values file and pass both, this one last:',
-    `  helm install flyte flyteorg/flyte-core --namespace ${input.namespace} --create-namespace --values YOUR-VALUES.yaml --values ${FLYTE_CORE_VALUES}`,
-    ...(system
-      ? [
-          `WARNING: flyte-core runs ${FLYTE_CORE_SERVICE_ACCOUNTS.join(', ')} as service accounts of those names, but`,
-          `${system.roleName} trusts only system:serviceaccount:${input.namespace}:${system.serviceAccount}; until its trust`,
-          'names them, these pods cannot assume it (flyte-binary runs as the one service account it trusts).',
-        ]
-      : []),
-    'Written again by `flyte-aws-setup outputs --config FILE`: change the config, not this file.',
-  ];
-  return yamlText(values, header);
+  return yamlText(
+    values,
+    header(input, spec, [
+      ...(system
+        ? [`${system.serviceAccounts.join(', ')} run as service accounts of those names and assume ${system.roleName}.`]
+        : []),
+      ...(admin
+        ? [
+            `Task pods run as ${admin.k8sServiceAccount} (flyteadmin.k8sServiceAccount) unless a project says otherwise.`,
+          ]
+        : []),
+      ...templatesNote(input),
+      ...(workers
+        ? ['Its lists (customData, templates) replace those of values-eks.yaml, resource quotas included.']
+        : []),
+    ]),
+  );
+}
+
+/** flyte-binary v2 (Flyte 2): one service account for the backend and, in one namespace, the task pods. */
+export function flyte2Values(input: HandoffInput): string {
+  const spec = CHARTS.flyte2;
+  const system = input.system;
+  const values = {
+    'flyte-core-components': {
+      runs: { storagePrefix: `s3://${input.bucket}` },
+      actions: { kubernetes: { namespace: input.namespace } },
+    },
+    configuration: {
+      storage: { metadataContainer: input.bucket, provider: 's3', providerConfig: { s3: s3(input) } },
+      ...(system ? { inline: { executor: { defaultK8sServiceAccount: system.serviceAccounts[0]! } } } : {}),
+    },
+    ...backendAccount(input),
+  };
+  return yamlText(
+    values,
+    header(input, spec, [
+      ...(system
+        ? [
+            `The backend's service account ${system.serviceAccounts[0]} assumes ${system.roleName}; task pods run in`,
+            `${input.namespace} as the same service account (executor.defaultK8sServiceAccount), with the same role.`,
+          ]
+        : []),
+    ]),
+  );
+}
+
+const VALUES: Record<FlyteTarget, (input: HandoffInput) => string> = {
+  'flyte-binary': flyteBinaryValues,
+  'flyte-core': flyteCoreValues,
+  flyte2: flyte2Values,
+};
+
+/** The values file of a Flyte target. */
+export function helmValues(target: FlyteTarget, input: HandoffInput): string {
+  return VALUES[target](input);
 }

@@ -2,13 +2,22 @@
  * What the hand-off files are made from: the config's names and the role ARNs as AWS reports them. Pure: the
  * ARNs come in from a plan (the `outputs` command) or from a run's result (after `apply`).
  */
-import { DEFAULT_DOMAINS, type Config, type SectionId } from '../config/schema.js';
+import { DEFAULT_DOMAINS, type Config, type SectionId, type Target } from '../config/schema.js';
+import { UsageError } from '../errors.js';
 import type { Facts } from '../model.js';
+import { sectionEnabled } from '../sections/derived.js';
 import { projectNamespace } from '../sections/project-roles.js';
+import { backendServiceAccounts } from '../sections/system-role.js';
 
 export const FLAVORS = ['flyte', 'union'] as const;
-/** `flyte`: open-source Flyte (flytectl, `defaultIamRole`); `union`: Union (uctl, `defaultUserRoleValue`). */
+/**
+ * The `--flavor` flag of the hand-off, kept as an alias of the target: `union` writes Union's files (for a config
+ * whose target is union, or flyte-binary, the default); `flyte` writes those of the config's Flyte target.
+ */
 export type Flavor = (typeof FLAVORS)[number];
+
+/** The task pods' service account when nothing sets one: Kubernetes' `default`. */
+export const DEFAULT_SERVICE_ACCOUNT = 'default';
 
 export interface ProjectHandoff {
   project: string;
@@ -19,7 +28,8 @@ export interface ProjectHandoff {
 }
 
 export interface HandoffInput {
-  flavor: Flavor;
+  /** Whose files: the chart that installs Flyte, or Union. */
+  target: Target;
   accountId: string;
   region: string;
   cluster?: string;
@@ -28,7 +38,8 @@ export interface HandoffInput {
   namespace: string;
   /** The domains the cluster resource templates get a `defaultIamRole` for. */
   domains: string[];
-  system?: { roleName: string; arn: string; serviceAccount: string };
+  /** The backend role and the service accounts (in `namespace`) it is for. */
+  system?: { roleName: string; arn: string; serviceAccounts: string[] };
   workers?: {
     roleName: string;
     arn: string;
@@ -51,6 +62,27 @@ export function handoffDomains(config: Config): string[] {
   return [...new Set([...DEFAULT_DOMAINS, ...config.projectRoles.flatMap((p) => p.domains)])];
 }
 
+/** Whose hand-off files to write: the config's target, or Union's with `--flavor union` (the flag's old meaning). */
+export function handoffTarget(config: Pick<Config, 'target'>, flavor: Flavor | undefined): Target {
+  if (flavor === undefined) return config.target;
+  if (flavor === 'union') {
+    if (config.target === 'flyte-core' || config.target === 'flyte2') {
+      throw new UsageError(
+        `--flavor union writes Union's hand-off files, but the config's target is ${config.target}`,
+        'drop --flavor (the target decides the files), or set target: union in the config',
+      );
+    }
+    return 'union';
+  }
+  if (config.target === 'union') {
+    throw new UsageError(
+      "--flavor flyte writes Flyte's hand-off files, but the config's target is union",
+      'drop --flavor (the target decides the files), or set target to a Flyte chart in the config',
+    );
+  }
+  return config.target;
+}
+
 /**
  * The hand-off input, or what is missing for it. `arns` maps role names to their ARN as AWS reports it, for the
  * roles that exist; `why` says why a role is not there (e.g. its section waits for the cluster).
@@ -59,7 +91,7 @@ export function handoffInput(
   config: Config,
   facts: Facts,
   arns: ReadonlyMap<string, string>,
-  flavor: Flavor,
+  target: Target = config.target,
   why: (section: SectionId) => string = () => 'it does not exist yet',
 ): { input: HandoffInput; missing: MissingRole[] } {
   const missing: MissingRole[] = [];
@@ -68,17 +100,14 @@ export function handoffInput(
     if (arn === undefined) missing.push({ section, roleName, reason: why(section) });
     return arn ?? '';
   };
+  const s = config.systemRole;
   const system =
-    config.systemRole === false
+    s === false || !sectionEnabled(config, 'systemRole')
       ? undefined
-      : {
-          roleName: config.systemRole.name,
-          arn: arnOf('systemRole', config.systemRole.name),
-          serviceAccount: config.systemRole.serviceAccount,
-        };
+      : { roleName: s.name, arn: arnOf('systemRole', s.name), serviceAccounts: backendServiceAccounts(config, s) };
   const w = config.workersRole;
   const workers =
-    w === false
+    w === false || !sectionEnabled(config, 'workersRole')
       ? undefined
       : {
           roleName: w.name,
@@ -86,8 +115,9 @@ export function handoffInput(
           serviceAccount: w.serviceAccount,
           namespaces: w.allNamespaces ? ('*' as const) : [...new Set([config.namespace, ...w.namespaces])],
         };
+  const projects = sectionEnabled(config, 'projectRoles') ? config.projectRoles : [];
   const input: HandoffInput = {
-    flavor,
+    target,
     accountId: facts.accountId,
     region: facts.region,
     ...(config.cluster !== undefined ? { cluster: config.cluster } : {}),
@@ -96,7 +126,7 @@ export function handoffInput(
     domains: handoffDomains(config),
     ...(system ? { system } : {}),
     ...(workers ? { workers } : {}),
-    projects: config.projectRoles.map((p) => ({
+    projects: projects.map((p) => ({
       project: p.project,
       domains: p.domains,
       serviceAccount: p.serviceAccount,
@@ -110,4 +140,17 @@ export function handoffInput(
 /** Every project-domain namespace of the config's project roles. */
 export function projectNamespaces(p: Pick<ProjectHandoff, 'project' | 'domains'>): string[] {
   return p.domains.map((d) => projectNamespace(p.project, d));
+}
+
+/**
+ * The service account Flyte 1 runs task pods as where no project-domain says otherwise: the workers role's (the
+ * backend's config names it when it is not `default`).
+ */
+export function taskServiceAccount(input: HandoffInput): string {
+  return input.workers?.serviceAccount ?? DEFAULT_SERVICE_ACCOUNT;
+}
+
+/** The projects whose pods must run as another service account than the default task one (Flyte 1). */
+export function projectsWithOwnAccount(input: HandoffInput): ProjectHandoff[] {
+  return input.projects.filter((p) => p.serviceAccount !== taskServiceAccount(input));
 }

@@ -31,8 +31,8 @@ export function serviceAccountManifest(sa: ServiceAccountSpec): Record<string, u
 /** The service accounts whose namespace is known: the backend's, the listed workers namespaces', the projects'. */
 export function namespacedServiceAccounts(input: HandoffInput): ServiceAccountSpec[] {
   const out: ServiceAccountSpec[] = [];
-  if (input.system) {
-    out.push({ name: input.system.serviceAccount, namespace: input.namespace, roleArn: input.system.arn });
+  for (const name of input.system?.serviceAccounts ?? []) {
+    out.push({ name, namespace: input.namespace, roleArn: input.system!.arn });
   }
   const projectNs = new Set(input.projects.flatMap(projectNamespaces));
   if (input.workers && input.workers.namespaces !== '*') {

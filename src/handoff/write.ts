@@ -1,16 +1,21 @@
 /**
  * Putting the hand-off files on disk: each written atomically (a temporary file in the same directory, then a
- * rename, so a reader never sees half a file); a file that already holds the same text is left as it is; one that
- * holds something else is kept unless `force` (or the host's `confirmReplace`) says to replace it.
+ * rename, so a reader never sees half a file); a file that already holds the same text is left as it is. A record
+ * in the directory (`MANIFEST_FILE`) keeps a hash of each file as the tool wrote it: a file that still has it is the
+ * tool's own and is replaced when the config changes; one that holds something else (edited by hand) is kept unless
+ * `force` (or the host's `confirmReplace`) says to replace it.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CancelledError, ExitCode, UsageError, UserError } from '../errors.js';
-import { ATTRIBUTES_DIR, ATTRIBUTES_SCRIPT } from './attributes.js';
+import { ATTRIBUTES_DIR, ATTRIBUTES_SCRIPT, EXECUTION_CONFIG_DIR } from './attributes.js';
+import { CHARTS } from './charts.js';
 import type { HandoffFile } from './files.js';
-import { FLYTE_BINARY_VALUES, FLYTE_CORE_VALUES } from './helm.js';
 import { SERVICE_ACCOUNTS_FILE, WORKERS_SERVICE_ACCOUNT_FILE } from './service-accounts.js';
+
+/** What the tool wrote in the directory: each file's path and the sha256 of its text as written. */
+export const MANIFEST_FILE = '.flyte-aws-setup-written.json';
 
 export type FileOutcome = 'written' | 'replaced' | 'unchanged' | 'kept';
 
@@ -42,12 +47,42 @@ export interface WriteOptions {
 
 /** Every top-level name a hand-off may write, to tell stale files from the operator's own. */
 const KNOWN = [
-  FLYTE_BINARY_VALUES,
-  FLYTE_CORE_VALUES,
+  ...new Set(Object.values(CHARTS).map((c) => c.valuesFile)),
   ATTRIBUTES_SCRIPT,
   SERVICE_ACCOUNTS_FILE,
   WORKERS_SERVICE_ACCOUNT_FILE,
 ];
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The record of what the tool wrote; empty when there is none or it cannot be read (every file then counts as edited). */
+async function readManifest(dir: string): Promise<Map<string, string>> {
+  const text = await readText(join(dir, MANIFEST_FILE)).catch(() => undefined);
+  const files = new Map<string, string>();
+  try {
+    const parsed = JSON.parse(text ?? '{}') as { files?: Record<string, unknown> };
+    for (const [path, hash] of Object.entries(parsed.files ?? {})) if (typeof hash === 'string') files.set(path, hash);
+  } catch {
+    // Not ours any more: nothing counts as written by the tool.
+  }
+  return files;
+}
+
+function manifestText(files: Map<string, string>): string {
+  const sorted = Object.fromEntries([...files].sort(([a], [b]) => a.localeCompare(b)));
+  return `${JSON.stringify(
+    {
+      about:
+        'What flyte-aws-setup wrote in this directory: the sha256 of each file as written. A file that still has ' +
+        'it is replaced when the config changes; a file edited by hand is kept (until --force).',
+      files: sorted,
+    },
+    null,
+    2,
+  )}\n`;
+}
 
 /** What is at `path` when it is there but is no regular file (a FIFO, a device, a directory...): never read or written. */
 async function notAFile(path: string): Promise<string | undefined> {
@@ -67,7 +102,7 @@ async function notAFile(path: string): Promise<string | undefined> {
  */
 export async function checkOutDir(dir: string): Promise<void> {
   await checkDirPath(dir);
-  for (const name of KNOWN) {
+  for (const name of [...KNOWN, MANIFEST_FILE]) {
     const what = await notAFile(join(dir, name));
     if (what !== undefined) {
       throw new UsageError(
@@ -123,6 +158,8 @@ export async function writeHandoff(
   options: WriteOptions = {},
 ): Promise<WriteResult> {
   const out: WrittenFile[] = [];
+  const written = await readManifest(dir);
+  const before = new Map(written);
   try {
     for (const f of files) {
       if (options.signal?.aborted) {
@@ -138,10 +175,13 @@ export async function writeHandoff(
       if (what !== undefined) throw new UserError(`${target} is ${what}: it is not read or written over`);
       const existing = await readText(target);
       if (existing === f.content) {
+        written.set(f.path, sha256(f.content));
         out.push({ ...base, outcome: 'unchanged' });
         continue;
       }
-      if (existing !== undefined && !options.force) {
+      // The tool's own earlier file, as it wrote it: replaced without asking.
+      const ours = existing !== undefined && written.get(f.path) === sha256(existing);
+      if (existing !== undefined && !ours && !options.force) {
         const replace = options.confirmReplace ? await options.confirmReplace({ ...base, outcome: 'kept' }) : false;
         if (!replace) {
           out.push({ ...base, outcome: 'kept' });
@@ -149,9 +189,11 @@ export async function writeHandoff(
         }
       }
       await writeAtomic(target, f.content);
+      written.set(f.path, sha256(f.content));
       out.push({ ...base, outcome: existing === undefined ? 'written' : 'replaced' });
     }
   } catch (err) {
+    await saveManifest(dir, written, before).catch(() => undefined);
     if (err instanceof CancelledError) throw err;
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`could not write the hand-off files in ${dir}: ${e.message}`, {
@@ -159,7 +201,22 @@ export async function writeHandoff(
       cause: err,
     });
   }
+  try {
+    await saveManifest(dir, written, before);
+  } catch (err) {
+    throw new UserError(`could not write ${join(dir, MANIFEST_FILE)}: ${(err as Error).message}`, {
+      hint: 'choose another directory with --out-dir',
+      cause: err,
+    });
+  }
   return { dir, files: out, stale: await staleFiles(dir, files) };
+}
+
+/** Record what was written (the earlier records of files not written now stay). */
+async function saveManifest(dir: string, written: Map<string, string>, before: Map<string, string>): Promise<void> {
+  const same = written.size === before.size && [...written].every(([p, h]) => before.get(p) === h);
+  if (same) return;
+  await writeAtomic(join(dir, MANIFEST_FILE), manifestText(written));
 }
 
 async function staleFiles(dir: string, files: HandoffFile[]): Promise<string[]> {
@@ -167,10 +224,12 @@ async function staleFiles(dir: string, files: HandoffFile[]): Promise<string[]> 
   const present = async (p: string) => (await stat(join(dir, p)).catch(() => undefined))?.isFile() === true;
   const stale: string[] = [];
   for (const name of KNOWN) if (!wanted.has(name) && (await present(name))) stale.push(name);
-  const attrs = await readdir(join(dir, ATTRIBUTES_DIR)).catch(() => [] as string[]);
-  for (const name of attrs.sort()) {
-    const p = `${ATTRIBUTES_DIR}/${name}`;
-    if (name.endsWith('.yaml') && !wanted.has(p)) stale.push(p);
+  for (const sub of [ATTRIBUTES_DIR, EXECUTION_CONFIG_DIR]) {
+    const attrs = await readdir(join(dir, sub)).catch(() => [] as string[]);
+    for (const name of attrs.sort()) {
+      const p = `${sub}/${name}`;
+      if (name.endsWith('.yaml') && !wanted.has(p)) stale.push(p);
+    }
   }
   return stale;
 }

@@ -1,16 +1,46 @@
-/** YAML text for the hand-off files: a comment header, then the value, with long ARNs never folded. */
-import { Document } from 'yaml';
+/**
+ * YAML text for the hand-off files: a comment header, then the value, with long ARNs never folded, and every string
+ * that a YAML reader could take for something else in quotes. Helm, kubectl and flytectl read YAML 1.1, where a
+ * project `yes` or a domain `on` is a boolean; the `yaml` package writes YAML 1.2, which would leave them plain.
+ */
+import { Document, isScalar, parse, visit } from 'yaml';
+
+/** Whether a YAML 1.1 or 1.2 reader would read the plain string as anything but itself (a boolean, a number, null...). */
+export function misread(value: string): boolean {
+  if (value.includes('\n')) return false; // written as a block scalar, which is always a string
+  for (const version of ['1.1', '1.2'] as const) {
+    try {
+      if (parse(value, { version }) !== value) return true;
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** A string as a YAML scalar inside YAML text the tool writes itself (a cluster resource template): quoted if needed. */
+export function yamlScalar(value: string): string {
+  return misread(value) || /^[\s'"]|[:#]|\s$/.test(value) ? `'${value.replace(/'/g, "''")}'` : value;
+}
+
+function document(value: unknown): Document {
+  const doc = new Document(value, { aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (isScalar(node) && typeof node.value === 'string' && misread(node.value)) node.type = 'QUOTE_SINGLE';
+    },
+  });
+  return doc;
+}
 
 export function yamlText(value: unknown, header: string[] = []): string {
-  const doc = new Document(value, { aliasDuplicateObjects: false });
+  const doc = document(value);
   if (header.length > 0) doc.commentBefore = header.map((l) => ` ${l}`).join('\n');
   return doc.toString({ lineWidth: 0 });
 }
 
 /** Several YAML documents in one file (`---` between them), under one header. */
 export function yamlStream(values: unknown[], header: string[] = []): string {
-  const body = values
-    .map((v) => new Document(v, { aliasDuplicateObjects: false }).toString({ lineWidth: 0 }))
-    .join('---\n');
+  const body = values.map((v) => document(v).toString({ lineWidth: 0 })).join('---\n');
   return header.length > 0 ? `${header.map((l) => `# ${l}`.trimEnd()).join('\n')}\n${body}` : body;
 }

@@ -3,9 +3,10 @@
  * each section's own (`SectionDefinition.rules`). They read the resolved config and name the keys of the file.
  */
 import * as rules from '../config/rules.js';
+import { TARGETS } from '../config/schema.js';
 import type { Problem } from '../errors.js';
 import { SECTIONS } from '../sections/index.js';
-import { clusterSectionsOn, sectionRules } from '../sections/derived.js';
+import { clusterSectionsOn, sectionRules, servesTarget } from '../sections/derived.js';
 import { partitionProblems, pathText, type ConfigRule } from '../sections/section.js';
 
 export const GENERAL_RULES: readonly ConfigRule[] = [
@@ -22,6 +23,27 @@ export const GENERAL_RULES: readonly ConfigRule[] = [
             `${need.map((s) => s.off).join(', ')})`,
         },
       ];
+    },
+  },
+  {
+    name: 'no section the target does not use',
+    check({ config, input }) {
+      return SECTIONS.flatMap((s): Problem[] => {
+        if (servesTarget(s, config.target)) return [];
+        // The section's key, as the file gives it: off (false, or no projects) is fine.
+        const given = input[s.id];
+        if (given === undefined || given === false || (Array.isArray(given) && given.length === 0)) return [];
+        const others = TARGETS.filter((t) => s.targets?.includes(t));
+        const why = s.notFor?.(config.target);
+        return [
+          {
+            path: [s.id],
+            message:
+              `is not used with target ${config.target}${why !== undefined ? ` (${why})` : ''}: remove it ` +
+              `(or write ${s.off}), or set target to ${others.join(', ').replace(/, ([^,]+)$/, ' or $1')}`,
+          },
+        ];
+      });
     },
   },
   {

@@ -4,6 +4,7 @@
  * shape there needs a new JSON_FORMAT_VERSION (docs/json-output.md). Types only: nothing here is loaded at run time.
  */
 import type { Finding as AuditFinding } from '../audit/finding.js';
+import type { Target } from '../config/schema.js';
 import type { SectionReport } from '../audit/report.js';
 import type { RunOutcome, SectionResult } from '../engine/apply.js';
 import type { DestroyAction, DestroyItem } from '../engine/destroy.js';
@@ -83,6 +84,8 @@ export interface VerifyDocument {
   exitCode: number;
   summary: { errors: number; warnings: number };
   facts: Facts;
+  /** The config's target: the roles and trusts checked are the ones it needs. */
+  target?: Target;
   sections: VerifySection[];
 }
 
@@ -142,6 +145,10 @@ export interface HandoffDocument {
   formatVersion: FormatVersion;
   kind: 'handoff';
   exitCode: number;
+  /** Whose files: the config's `target` (`union` also with `--flavor union`). */
+  target: Target;
+  /** The Helm chart and version the values file was made and tested for (none for Union). */
+  chart?: { name: string; version: string };
   dir?: string;
   files?: HandoffFile[];
   /** Files of an earlier hand-off in the directory that this one does not write (left alone). */

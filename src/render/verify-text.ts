@@ -2,11 +2,20 @@
 import type { VerifyReport } from '../audit/report.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import type { VerifyDocument } from './json-types.js';
+import { chartOf } from '../handoff/charts.js';
 import { renderFacts } from './plan-text.js';
 import type { Style } from './style.js';
 
 export function renderVerify(report: VerifyReport, style: Style): string {
-  const lines = [renderFacts(report.facts), ''];
+  const lines = [renderFacts(report.facts)];
+  if (report.target !== undefined) {
+    const chart = chartOf(report.target);
+    lines.push(
+      `Target ${report.target} (${chart ? `the ${chart.chart} chart ${chart.version}` : 'a Union data plane'}): ` +
+        'the roles and trusts it needs',
+    );
+  }
+  lines.push('');
   for (const s of report.sections) {
     switch (s.verdict) {
       case 'ok':
@@ -58,6 +67,7 @@ export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocume
     exitCode,
     summary: { errors: report.errors, warnings: report.warnings },
     facts: report.facts,
+    ...(report.target ? { target: report.target } : {}),
     sections: report.sections,
   };
 }

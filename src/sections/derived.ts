@@ -2,7 +2,7 @@
  * Every list of sections that other layers switch on, derived from `SECTIONS`: none is written by hand, so a new
  * section is in all of them.
  */
-import type { Config, SectionId } from '../config/schema.js';
+import type { Config, SectionId, Target } from '../config/schema.js';
 import { SECTIONS } from './index.js';
 import { ruleInputOf, type ConfigRule, type RoleClaim, type SectionDefinition } from './section.js';
 
@@ -12,12 +12,32 @@ export function sectionById(id: SectionId): SectionDefinition {
   return found;
 }
 
-/** Whether the config turns the section on. */
+/** Whether the section serves the target (the chart that installs Flyte, or Union). */
+export function servesTarget(section: SectionId | SectionDefinition, target: Target): boolean {
+  const def = typeof section === 'string' ? sectionById(section) : section;
+  return def.targets === undefined || def.targets.includes(target);
+}
+
+/** Whether the config turns the section on: it serves the config's target, and the config enables it. */
 export function sectionEnabled(config: Config, section: SectionId | SectionDefinition): boolean {
   const def = typeof section === 'string' ? sectionById(section) : section;
+  if (!servesTarget(def, config.target)) return false;
   // Another section that needs the cluster, asked plainly (a section that comes along with those does not count).
-  const clusterNeeded = () => SECTIONS.some((s) => s !== def && s.needsCluster && s.enabled(config, () => false));
+  const clusterNeeded = () =>
+    SECTIONS.some(
+      (s) => s !== def && s.needsCluster && servesTarget(s, config.target) && s.enabled(config, () => false),
+    );
   return def.enabled(config, clusterNeeded);
+}
+
+/** Why a section the config leaves off is skipped (undefined: simply `<id>: false`). */
+export function sectionSkipReason(config: Config, section: SectionId | SectionDefinition): string | undefined {
+  const def = typeof section === 'string' ? sectionById(section) : section;
+  if (!servesTarget(def, config.target)) {
+    const why = def.notFor?.(config.target);
+    return `not used with target ${config.target}${why !== undefined ? `: ${why}` : ''}`;
+  }
+  return def.skipReason?.(config);
 }
 
 /** The sections the config turns on that need the EKS cluster (its OIDC issuer). */

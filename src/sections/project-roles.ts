@@ -152,6 +152,10 @@ export const projectRoles: SectionDefinition = {
     'policies. Flyte uses it there once the project-domain points to it (a cluster resource attribute).',
   needsCluster: true,
   identity: 'irsa',
+  targets: ['flyte-binary', 'flyte-core', 'union'],
+  notFor: () =>
+    "Flyte 2 runs every task in one namespace as the backend's service account: there are no project-domain " +
+    'namespaces for a project role to trust',
   dependsOn: ['oidcProvider', 'customPolicy'],
   enabled: (config) => config.projectRoles.length > 0,
   off: 'no projectRoles',

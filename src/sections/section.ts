@@ -2,7 +2,7 @@
  * What a section is: one step of the documents, turned into the AWS resources it wants. Each section module is
  * pure: the config and the facts in, desired resources out.
  */
-import type { Config, ProjectRole, RawConfig, SectionId } from '../config/schema.js';
+import type { Config, ProjectRole, RawConfig, SectionId, Target } from '../config/schema.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import type { Problem } from '../errors.js';
 import type { DesiredResource, DesiredRole, Facts, Note, SectionPlan, Tags } from '../model.js';
@@ -63,6 +63,13 @@ export interface SectionDefinition {
   needsCluster: boolean;
   /** What kind of identity its roles are: assumed by pods through the cluster's OIDC provider (IRSA), or none. */
   identity: 'none' | 'irsa';
+  /**
+   * The targets (the config's `target`: the chart that installs Flyte, or Union) the section serves; absent: every
+   * target. For any other target it is off, and a config that sets it up is refused (`notFor` says why).
+   */
+  targets?: readonly Target[];
+  /** Why the section is of no use with a target it does not serve, in a few words. */
+  notFor?(target: Target): string;
   /** Sections whose resources must exist before this one's are created. */
   dependsOn: SectionId[];
   /**

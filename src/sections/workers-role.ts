@@ -28,6 +28,11 @@ export const workersRole: SectionDefinition = {
     '(`*:default`); a fixed list is tighter but has to grow with every new Flyte project.',
   needsCluster: true,
   identity: 'irsa',
+  targets: ['flyte-binary', 'flyte-core'],
+  notFor: (target) =>
+    target === 'flyte2'
+      ? "Flyte 2 runs task pods as the backend's service account, which systemRole's role serves"
+      : 'on a Union data plane task pods run as its <prefix>-userflyterole (globalAccess) or a project role',
   dependsOn: ['oidcProvider', 'customPolicy'],
   enabled: (config) => config.workersRole !== false,
   off: 'workersRole: false',

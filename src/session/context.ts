@@ -8,6 +8,7 @@ import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from './io.js';
 import { configFromFlags, loadConfigFile, type ConfigOverrides } from '../load/config.js';
 import type { Config } from '../config/schema.js';
+import { handoffTarget, type Flavor } from '../handoff/input.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { CancelledError, ExitCode, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../render/progress.js';
@@ -50,16 +51,21 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
   };
 }
 
-export async function loadConfig(opts: ConfigFlags): Promise<Config> {
-  // Without a file, the flags are the config: --bucket (and --cluster) are enough for the documents' setup.
-  if (opts.config === undefined && opts.bucket !== undefined) return configFromFlags(configOverrides(opts));
-  if (opts.config === undefined) {
+export async function loadConfig(opts: ConfigFlags & { flavor?: Flavor }): Promise<Config> {
+  if (opts.config === undefined && opts.bucket === undefined) {
     throw new UsageError(
       'no config file given',
       'pass --config FILE (flyte-aws-setup init --cluster NAME --bucket NAME writes one)',
     );
   }
-  return (await loadConfigFile(opts.config, configOverrides(opts))).config;
+  // Without a file, the flags are the config: --bucket (and --cluster) are enough for the documents' setup.
+  const config =
+    opts.config === undefined
+      ? configFromFlags(configOverrides(opts))
+      : (await loadConfigFile(opts.config, configOverrides(opts))).config;
+  // A --flavor that contradicts the target is bad input, found before any AWS call.
+  handoffTarget(config, opts.flavor);
+  return config;
 }
 
 export interface AwsContext {

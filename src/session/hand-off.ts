@@ -7,7 +7,9 @@ import type { RunResult } from '../engine/apply.js';
 import type { Facts, Plan } from '../model.js';
 import { ExitCode } from '../errors.js';
 import { handoffCaveats, handoffFiles, nextSteps } from '../handoff/files.js';
-import { handoffInput, type Flavor, type MissingRole } from '../handoff/input.js';
+import { chartOf } from '../handoff/charts.js';
+import { handoffInput, handoffTarget, type MissingRole } from '../handoff/input.js';
+import type { Target } from '../config/schema.js';
 import { writeHandoff, type WriteOptions, type WriteResult } from '../handoff/write.js';
 import { JSON_FORMAT_VERSION } from '../render/json.js';
 import type { HandoffDocument } from '../render/json-types.js';
@@ -54,6 +56,8 @@ export interface HandoffRequest {
 
 export interface HandoffOutcome {
   code: number;
+  /** Whose files: the config's target (or Union's, with `--flavor union`). */
+  target: Target;
   missing: MissingRole[];
   result?: WriteResult;
   caveats: string[];
@@ -73,30 +77,35 @@ export async function handOff(
   sink: ReportSink | undefined,
   writeOptions: WriteOptions = {},
 ): Promise<HandoffOutcome> {
-  const flavor: Flavor = opts.flavor ?? 'flyte';
+  const target = handoffTarget(req.config, opts.flavor);
   const dir = opts.outDir ?? DEFAULT_OUT_DIR;
-  const { input, missing } = handoffInput(req.config, req.facts, req.arns, flavor, whyMissing(req.sections, req.rerun));
+  const { input, missing } = handoffInput(req.config, req.facts, req.arns, target, whyMissing(req.sections, req.rerun));
   if (missing.length > 0) {
     sink?.write(renderMissing(missing, sink.style));
-    return { code: ExitCode.Failure, missing, caveats: [], next: [] };
+    return { code: ExitCode.Failure, target, missing, caveats: [], next: [] };
   }
   const files = handoffFiles(input);
   const result = await writeHandoff(dir, files, { force: opts.force ?? false, ...writeOptions });
   const caveats = handoffCaveats(input);
   const next = nextSteps(input, dir, files);
   if (sink) {
-    const where = `account ${input.accountId}, region ${input.region}${input.flavor === 'union' ? ', for Union' : ''}`;
+    const chart = chartOf(target);
+    const what = chart ? `${chart.chart} ${chart.version}` : 'Union';
+    const where = `account ${input.accountId}, region ${input.region}, for ${what}`;
     sink.write(renderHandoff({ result, where, caveats, next }, sink.style));
   }
   const kept = result.files.some((f) => f.outcome === 'kept');
-  return { code: kept ? ExitCode.FilesKept : ExitCode.Success, missing, result, caveats, next };
+  return { code: kept ? ExitCode.FilesKept : ExitCode.Success, target, missing, result, caveats, next };
 }
 
 export function handoffJson(outcome: HandoffOutcome, drift: number): HandoffDocument {
+  const chart = chartOf(outcome.target);
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'handoff',
     exitCode: outcome.code,
+    target: outcome.target,
+    ...(chart ? { chart: { name: chart.chart, version: chart.version } } : {}),
     ...(outcome.result
       ? {
           dir: outcome.result.dir,

@@ -8,12 +8,16 @@
 import { validateConfig } from '../load/config.js';
 import {
   configSchema,
+  DEFAULT_NAMES,
+  DEFAULT_TARGET,
   defaultProjectRoleName,
   resolveConfig,
   type Config,
   type RawConfig,
   type SectionId,
+  type Target,
 } from '../config/schema.js';
+import { servesTarget } from '../sections/derived.js';
 import { ConfigError, formatProblem, type Problem } from '../errors.js';
 import { isNone, type Draft } from '../sections/section.js';
 
@@ -55,6 +59,7 @@ export function draftFromConfig(c: Config): Draft {
   if (c.cluster !== undefined) d.cluster = c.cluster;
   if (c.bucket !== '') d.bucket = c.bucket;
   d.namespace = c.namespace;
+  if (c.target !== DEFAULT_TARGET) d.target = c.target;
   if (Object.keys(c.tags).length > 0) d.tags = { ...c.tags };
   if (c.permissionsBoundary !== undefined) d.permissionsBoundary = c.permissionsBoundary;
   if (c.path !== '/') d.path = c.path;
@@ -62,21 +67,69 @@ export function draftFromConfig(c: Config): Draft {
   d.nodeRole = c.nodeRole && { name: c.nodeRole.name };
   d.oidcProvider = c.oidcProvider;
   d.customPolicy = c.customPolicy && { name: c.customPolicy.name };
-  d.systemRole = c.systemRole && {
-    name: c.systemRole.name,
-    serviceAccount: c.systemRole.serviceAccount,
-    ...(c.systemRole.extraPolicies.length > 0 ? { extraPolicies: [...c.systemRole.extraPolicies] } : {}),
-  };
-  d.workersRole = c.workersRole && {
-    name: c.workersRole.name,
-    serviceAccount: c.workersRole.serviceAccount,
-    allNamespaces: c.workersRole.allNamespaces,
-    ...(!c.workersRole.allNamespaces && c.workersRole.namespaces.length > 0
-      ? { namespaces: [...c.workersRole.namespaces] }
-      : {}),
-    ...(c.workersRole.extraPolicies.length > 0 ? { extraPolicies: [...c.workersRole.extraPolicies] } : {}),
-  };
-  d.projectRoles = c.projectRoles.map((p) => ({
+  // A section the target does not serve stays out of the file (it is off; the config rules refuse it there).
+  const serves = (id: 'systemRole' | 'workersRole' | 'projectRoles') => servesTarget(id, c.target);
+  if (serves('systemRole')) {
+    d.systemRole = c.systemRole && {
+      name: c.systemRole.name,
+      // flyte-core names its components' service accounts; the other charts run the backend as one.
+      ...(c.target === 'flyte-core'
+        ? c.systemRole.serviceAccounts !== undefined
+          ? { serviceAccounts: [...c.systemRole.serviceAccounts] }
+          : {}
+        : { serviceAccount: c.systemRole.serviceAccount }),
+      ...(c.systemRole.extraPolicies.length > 0 ? { extraPolicies: [...c.systemRole.extraPolicies] } : {}),
+    };
+  }
+  if (serves('workersRole')) d.workersRole = workersDraft(c);
+  d.projectRoles = serves('projectRoles') ? projectsDraft(c) : [];
+  if (c.globalAccess !== false) d.globalAccess = { role: c.globalAccess.role };
+  if (c.vpcDns !== 'check') d.vpcDns = c.vpcDns;
+  return d;
+}
+
+/**
+ * The draft with another target (the wizard's question): the sections that target does not serve leave it, the
+ * ones it serves and the draft lacks come back with their defaults, and the backend's service accounts are written
+ * the target's way.
+ */
+export function draftForTarget(draft: Draft, target: Target): Draft {
+  const d: Draft = { ...draft };
+  if (target === DEFAULT_TARGET) delete d.target;
+  else d.target = target;
+  const defaults = draftFromConfig(resolveConfig({ bucket: '', target }));
+  for (const id of ['systemRole', 'workersRole'] as const) {
+    if (!servesTarget(id, target)) delete d[id];
+    else if (d[id] === undefined) d[id] = defaults[id] as never;
+  }
+  if (!servesTarget('projectRoles', target)) d.projectRoles = [];
+  const system = d.systemRole;
+  if (system !== undefined && typeof system === 'object') {
+    const { serviceAccount, serviceAccounts, ...rest } = system;
+    d.systemRole =
+      target === 'flyte-core'
+        ? { ...rest, ...(serviceAccounts !== undefined ? { serviceAccounts } : {}) }
+        : { ...rest, serviceAccount: serviceAccount ?? DEFAULT_NAMES.systemServiceAccount };
+  }
+  return d;
+}
+
+function workersDraft(c: Config): Draft['workersRole'] {
+  return (
+    c.workersRole && {
+      name: c.workersRole.name,
+      serviceAccount: c.workersRole.serviceAccount,
+      allNamespaces: c.workersRole.allNamespaces,
+      ...(!c.workersRole.allNamespaces && c.workersRole.namespaces.length > 0
+        ? { namespaces: [...c.workersRole.namespaces] }
+        : {}),
+      ...(c.workersRole.extraPolicies.length > 0 ? { extraPolicies: [...c.workersRole.extraPolicies] } : {}),
+    }
+  );
+}
+
+function projectsDraft(c: Config): NonNullable<Draft['projectRoles']> {
+  return c.projectRoles.map((p) => ({
     project: p.project,
     domains: [...p.domains],
     ...(p.roleName !== defaultProjectRoleName(p.project) ? { roleName: p.roleName } : {}),
@@ -84,9 +137,6 @@ export function draftFromConfig(c: Config): Draft {
     ...(p.extraPolicies.length > 0 ? { extraPolicies: [...p.extraPolicies] } : {}),
     ...(p.userFlyteRolePolicy ? { userFlyteRolePolicy: true } : {}),
   }));
-  if (c.globalAccess !== false) d.globalAccess = { role: c.globalAccess.role };
-  if (c.vpcDns !== 'check') d.vpcDns = c.vpcDns;
-  return d;
 }
 
 /** The documents' setup: every section on, the default names; bucket and cluster still to be given. */

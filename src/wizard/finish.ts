@@ -62,7 +62,8 @@ async function handOffFiles(walk: Walk, configShown: string): Promise<number> {
     },
     {
       outDir: outDir.startsWith('.') || outDir.startsWith('/') ? outDir : `./${outDir}`,
-      flavor: union ? 'union' : 'flyte',
+      // The target decides the files; a default-target config with Union's pieces gets Union's (--flavor union).
+      ...(union && config.target === 'flyte-binary' ? { flavor: 'union' as const } : {}),
     },
     { write: out, style: outStyle },
     {

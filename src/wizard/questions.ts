@@ -3,7 +3,8 @@
  * questions are its wizard hooks.) Each answer is checked against the draft config as it is given (see draft.ts),
  * and written into the draft.
  */
-import { DEFAULT_NAMES } from '../config/schema.js';
+import { servesTarget } from '../sections/derived.js';
+import { DEFAULT_TARGET, DEFAULT_NAMES } from '../config/schema.js';
 import type { Style } from '../render/style.js';
 import { formatTags, isNone, parseTags, problemAt, type Draft } from './draft.js';
 import type { Prompter } from './prompter.js';
@@ -102,7 +103,8 @@ function withName(draft: Draft, id: NamedSection, name: string): Draft {
 
 async function askNames(ctx: QuestionContext): Promise<void> {
   const { prompter, say } = ctx;
-  const named = NAMED.filter(([id]) => ctx.draft[id] !== false);
+  const target = ctx.draft.target ?? DEFAULT_TARGET;
+  const named = NAMED.filter(([id]) => ctx.draft[id] !== false && servesTarget(id, target));
   if (named.length === 0) return;
   const isDefault = named.every(([id, , fallback]) => nameOf(ctx.draft, id, fallback) === fallback);
   say('');

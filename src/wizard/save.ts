@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { link, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { Document, isMap, isSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { UserError } from '../errors.js';
 import { draftToSave, type Draft } from './draft.js';
 import type { Prompter } from './prompter.js';
@@ -27,6 +27,14 @@ export function configText(draft: Draft, shown: string): string {
     ` Apply:   npx flyte-aws-setup --config ${shown} --yes   (no questions; run again, it changes nothing)`,
     ` Change:  npx flyte-aws-setup --config ${shown} --interactive`,
   ].join('\n');
+  // The target is the one key whose meaning reaches beyond AWS: say what it decides.
+  if (isMap(doc.contents)) {
+    const pair = doc.contents.items.find((p) => isScalar(p.key) && p.key.value === 'target');
+    if (pair && isScalar(pair.key)) {
+      pair.key.commentBefore =
+        ' The chart that installs Flyte (or union): which roles, whom they trust, the hand-off files.';
+    }
+  }
   // One line per section, as in the documented example.
   for (const key of SECTION_KEYS) {
     const node = doc.get(key, true);

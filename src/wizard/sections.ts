@@ -3,6 +3,8 @@
  * explanation, its plan, then the shared apply path (the permission check, the wizard's question, the changes under
  * a spinner) and the checked result. A declined section is left out of the saved config.
  */
+import { DEFAULT_TARGET } from '../config/schema.js';
+import { servesTarget } from '../sections/derived.js';
 import type { SectionResult } from '../engine/apply.js';
 import { makePlan } from '../engine/engine.js';
 import type { Plan } from '../model.js';
@@ -21,6 +23,8 @@ import type { SectionsEnd, Walk } from './walk.js';
 
 export async function walkSections(walk: Walk): Promise<SectionsEnd> {
   for (const [index, def] of SECTIONS.entries()) {
+    // A section the chosen chart does not use is not offered (flyte2 has no workers or project roles).
+    if (!servesTarget(def, walk.draft.target ?? DEFAULT_TARGET)) continue;
     await def.wizard?.before?.(sectionContext(walk, def));
     if (def.needsCluster && walk.knownFacts.cluster.state !== 'ready' && sectionIsOn(def, walk.draft)) {
       if (!(await waitForTheCluster(walk))) return 'waiting';

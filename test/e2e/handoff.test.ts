@@ -69,13 +69,8 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
       "eks.amazonaws.com/role-arn: '{{ defaultIamRole }}'",
     );
 
-    const core = read(dir, 'flyte-core-values.yaml');
-    expect(core.flyteadmin.serviceAccount.annotations['eks.amazonaws.com/role-arn']).toBe(system);
-    expect(core.storage).toEqual({
-      type: 's3',
-      bucketName: 'acme-flyte-data',
-      s3: { region: 'eu-west-1', authType: 'iam' },
-    });
+    // The values of the target's chart only (flyte-binary, the default).
+    expect(existsSync(join(dir, 'flyte-core-values.yaml'))).toBe(false);
 
     for (const domain of ['development', 'production']) {
       expect(read(dir, `cluster-resource-attributes/fraud-${domain}.yaml`)).toEqual({
@@ -86,7 +81,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
     }
     const script = readFileSync(join(dir, 'cluster-resource-attributes.sh'), 'utf8');
     expect(script).toContain(
-      'flytectl update cluster-resource-attribute --attrFile cluster-resource-attributes/fraud-production.yaml',
+      'flytectl update cluster-resource-attribute --attrFile cluster-resource-attributes/fraud-production.yaml --force',
     );
     expect(script).toContain('REPLACES ALL');
 
@@ -103,7 +98,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
     // Where the files are, and what to run next.
     expect(apply.stdout).toContain('written   flyte-aws-setup-out/flyte-binary-values.yaml');
     expect(apply.stdout).toContain(
-      'helm install flyte-backend flyteorg/flyte-binary --namespace flyte --create-namespace --values YOUR-VALUES.yaml --values flyte-aws-setup-out/flyte-binary-values.yaml',
+      'helm install flyte-backend flyteorg/flyte-binary --version v1.16.8 --namespace flyte --create-namespace --values YOUR-VALUES.yaml --values flyte-aws-setup-out/flyte-binary-values.yaml',
     );
     expect(apply.stdout).toContain('sh flyte-aws-setup-out/cluster-resource-attributes.sh');
 
@@ -148,6 +143,37 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
     );
   });
 
+  it('after a config change it replaces the files it wrote and nobody changed, and keeps an edited one (exit 4)', async () => {
+    expect((await cli(['--config', configFile, '--yes'])).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'fas-out-'));
+    expect((await cli(['outputs', '--config', configFile, '--out-dir', dir])).code).toBe(0);
+    writeFileSync(join(dir, 'service-accounts.yaml'), '# mine\n');
+    // Another namespace: the values, the service accounts and the workers' manifest all change.
+    const moved = writeConfig(`${CONFIG}namespace: flyte-prod\n`);
+    expect((await cli(['--config', moved, '--yes'])).code).toBe(0);
+    const again = await cli(['outputs', '--config', moved, '--out-dir', dir]);
+    expect(again.code).toBe(4);
+    expect(again.stdout).toMatch(/replaced\s+\S*flyte-binary-values\.yaml/);
+    expect(again.stdout).toMatch(/KEPT\s+\S*service-accounts\.yaml/);
+    expect(again.stdout).not.toMatch(/KEPT\s+\S*flyte-binary-values\.yaml/);
+    expect(read(dir, 'flyte-binary-values.yaml').serviceAccount.name).toBe('flyte-backend-flyte-binary');
+    expect(readFileSync(join(dir, 'flyte-binary-values.yaml'), 'utf8')).toContain('--namespace flyte-prod');
+  });
+
+  it('target flyte-core: the backend role trusts its three components, and only its values are written', async () => {
+    const core = writeConfig(`${CONFIG}target: flyte-core\n`);
+    const work = mkdtempSync(join(tmpdir(), 'fas-work-'));
+    const apply = await cli(['--config', core, '--yes'], work);
+    expect(apply.code).toBe(0);
+    const role = (await readRole(moto.url, 'flyte-system-role'))!;
+    expect(JSON.stringify(role.trust)).toContain('system:serviceaccount:flyte:flytepropeller');
+    const dir = join(work, 'flyte-aws-setup-out');
+    expect(existsSync(join(dir, 'flyte-binary-values.yaml'))).toBe(false);
+    const values = read(dir, 'flyte-core-values.yaml');
+    expect(values.datacatalog.serviceAccount.annotations['eks.amazonaws.com/role-arn']).toBe(role.arn);
+    expect(apply.stdout).toContain('helm install flyte flyteorg/flyte-core --version v1.16.8 --namespace flyte');
+  });
+
   it('without the roles nothing is written: outputs exits 1 naming them; an apply waiting for the cluster says why', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'fas-out-')), 'out');
     const none = await cli(['outputs', '--config', configFile, '--out-dir', dir]);
@@ -173,6 +199,17 @@ describe('hand-off flags checked before AWS', () => {
     const flavor = await cli(['outputs', '--config', configFile, '--flavor', 'kubeflow']);
     expect(flavor.code).toBe(2);
     expect(flavor.stderr).toMatch(/--flavor.*'kubeflow' is invalid\. Allowed choices are flyte, union/);
+    // A flavor that contradicts the config's target.
+    const flyte2 = writeConfig(CONFIG.replace(/projectRoles:[\s\S]*$/, 'target: flyte2\n'));
+    for (const args of [
+      ['outputs', '--config', flyte2, '--flavor', 'union'],
+      ['--config', flyte2, '--yes', '--flavor', 'union'],
+    ]) {
+      const run = await cli(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("--flavor union writes Union's hand-off files, but the config's target is flyte2");
+      expect(run.calls).toEqual([]);
+    }
     const file = writeConfig('x');
     for (const args of [
       ['outputs', '--config', configFile],

@@ -232,7 +232,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     // The hand-off files for Flyte are written with the ARNs, and the next command names them.
     expect(summary).toMatch(/Hand-off files in .*flyte-aws-setup-out/);
     expect(summary).toMatch(
-      /helm install flyte-backend flyteorg\/flyte-binary --namespace flyte .*flyte-binary-values\.yaml/,
+      /helm install flyte-backend flyteorg\/flyte-binary --version v1\.16\.8 --namespace flyte .*flyte-binary-values\.yaml/,
     );
     const values = readFileSync(join(cwd, 'flyte-aws-setup-out', 'flyte-binary-values.yaml'), 'utf8');
     expect(values).toContain(`arn:aws:iam::${ACCOUNT}:role/flyte-system-role`);
@@ -359,7 +359,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(readFileSync(values, 'utf8')).toBe('# my own edits\n');
     expect(h.printed.join('\n')).toMatch(/KEPT +.*flyte-binary-values\.yaml/);
     // The files that were not there are written.
-    expect(existsSync(join(cwd, 'flyte-aws-setup-out', 'flyte-core-values.yaml'))).toBe(true);
+    expect(existsSync(join(cwd, 'flyte-aws-setup-out', 'service-accounts.yaml'))).toBe(true);
   });
 
   it('without the right to list clusters, the cluster name is asked', async () => {

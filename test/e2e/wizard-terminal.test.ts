@@ -77,7 +77,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     const screen = t.screen();
     expect(screen).toContain('npx flyte-aws-setup --config flyte-aws-setup.yaml --yes');
     expect(screen).toMatch(
-      /helm install flyte-backend flyteorg\/flyte-binary --namespace flyte .*flyte-binary-values\.yaml/,
+      /helm install flyte-backend flyteorg\/flyte-binary --version v1\.16\.8 --namespace flyte .*flyte-binary-values\.yaml/,
     );
     expect(screen).not.toContain('fakeSecretKeyDoNotPrint');
 

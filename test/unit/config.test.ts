@@ -29,6 +29,7 @@ describe('config defaults', () => {
       cluster: 'acme',
       bucket: 'acme-flyte-data',
       namespace: 'flyte',
+      target: 'flyte-binary',
       tags: {},
       path: '/',
       clusterRole: { name: 'flyte-eks-cluster-role' },

@@ -26,8 +26,11 @@ describe('systemRole: what it is', () => {
     expect(systemRole.needsCluster).toBe(true);
     expect(systemRole.identity).toBe('irsa');
     expect(systemRole.dependsOn).toEqual(['oidcProvider', 'customPolicy']);
-    expect(systemRole.rules!.map((r) => r.name)).toEqual(['systemRole.extraPolicies in the partition of the region']);
-    expect(systemRole.notes).toBeUndefined();
+    expect(systemRole.rules!.map((r) => r.name)).toEqual([
+      'systemRole.extraPolicies in the partition of the region',
+      'systemRole: serviceAccounts with target flyte-core, serviceAccount with the others',
+    ]);
+    expect(systemRole.notes).toBeTypeOf('function'); // what the target means for the backend's service accounts
     expect(systemRole.skipReason).toBeUndefined();
   });
 });
