@@ -8,8 +8,16 @@ import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clients, createCluster } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
-import { everyNth, operation, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { iamSnapshot } from '../helpers/iam-state.js';
+import {
+  everyNth,
+  everyNthRequest,
+  operation,
+  startFaultProxy,
+  type Fault,
+  type FaultProxy,
+  type FaultRule,
+} from '../helpers/fault-proxy.js';
+import { clearIam, iamSnapshot } from '../helpers/iam-state.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
@@ -23,6 +31,8 @@ projectRoles:
   - project: fraud
 `;
 const POLICY_ARN = 'arn:aws:iam::123456789012:policy/flyte-custom-policy';
+/** Retries pause at most this long here (the default is 20 s): the tests wait no longer than they must. */
+const SHORT_PAUSES = { FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS: '20' };
 
 describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   let moto: Moto;
@@ -32,7 +42,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   let clean: unknown;
 
   const through = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(['--config', configFile, '--yes', ...args], { endpoint: proxy.url, env });
+    runCli(['--config', configFile, '--yes', ...args], { endpoint: proxy.url, env: { ...SHORT_PAUSES, ...env } });
   const useRules = (...rules: FaultRule[]) => {
     proxy.rules.splice(0, proxy.rules.length, ...rules);
   };
@@ -53,8 +63,8 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   });
   beforeEach(async () => {
     proxy.reset();
-    await moto.reset();
-    await createCluster(moto.url, 'acme-ml');
+    // Not moto.reset(): it takes seconds to load the AWS managed policies again.
+    await clearIam(moto.url);
   });
   afterEach(() => useRules());
 
@@ -62,30 +72,30 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     expect(proxy.log.filter((c) => c.fault === fault).length).toBeGreaterThan(0);
   }
 
-  it('throttling on every third request: the run completes with the same end state as a clean run', async () => {
-    useRules({ fault: 'throttle', when: everyNth(3) });
-    const run = await through([]);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expectFaults('throttle');
-    expect(await iamSnapshot(moto.url)).toEqual(clean);
-  });
-
-  it('500 answers on every fourth request: completes, same end state', async () => {
-    useRules({ fault: 'server-error', when: everyNth(4) });
-    const run = await through([]);
-    expect(run.code).toBe(0);
-    expectFaults('server-error');
-    expect(await iamSnapshot(moto.url)).toEqual(clean);
-  });
-
-  it('dropped connections before the call reaches AWS: completes, same end state', async () => {
-    useRules({ fault: 'drop-before', when: everyNth(5) });
-    const run = await through([]);
-    expect(run.code).toBe(0);
-    expectFaults('drop-before');
-    expect(await iamSnapshot(moto.url)).toEqual(clean);
-  });
+  // A steady share of requests fails, retries included, so a call can be hit again on its retry; with the default
+  // attempts (10) every run completes. Each pattern runs from more than one offset; one run keeps the default
+  // pauses too.
+  it.each<[string, Fault, number, number, Record<string, string | undefined>]>([
+    ['every 3rd request throttled', 'throttle', 3, 0, {}],
+    ['every 3rd request throttled', 'throttle', 3, 1, {}],
+    ['every 4th request answered 500', 'server-error', 4, 0, { FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS: undefined }],
+    ['every 4th request answered 500', 'server-error', 4, 2, {}],
+    ['every 4th request answered 500 after it did its work', 'server-error-after', 4, 1, {}],
+    ['every 6th connection dropped', 'drop-before', 6, 0, {}],
+    ['every 6th connection dropped after the request did its work', 'drop-after', 6, 3, {}],
+  ])(
+    '%s (%s, 1 in %i, offset %i): the run completes with the same end state as a clean run',
+    async (_n, fault, n, offset, env) => {
+      useRules({ fault, when: everyNthRequest(n, offset) });
+      const run = await through([], env);
+      const seen = JSON.stringify({ stdout: run.stdout.slice(-2000), stderr: run.stderr });
+      expect(run.code, seen).toBe(0);
+      expect(run.stderr).toBe('');
+      expectFaults(fault);
+      expect(proxy.log.some((c) => c.attempt > 1)).toBe(true);
+      expect(await iamSnapshot(moto.url)).toEqual(clean);
+    },
+  );
 
   it('lost answers to creates: a create retried after it worked is not an error, nothing is duplicated', async () => {
     useRules(

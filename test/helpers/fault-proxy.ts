@@ -1,13 +1,21 @@
 /**
  * A fault-injecting HTTP proxy in front of the emulator: the CLI talks to it through AWS_ENDPOINT_URL, and it
- * forwards each call to moto_server unless a rule says to throttle it, fail it with a 500, drop the connection
- * (before the call reaches AWS, or after, so that the answer is lost), refuse it with AccessDenied, or delay it.
- * It logs every call it sees (service, operation, and what it did to it).
+ * forwards each call to moto_server unless a rule says to throttle it, fail it with a 500 (before the call reaches
+ * AWS, or after it did its work), drop the connection (before, or after, so that the answer is lost), refuse it
+ * with AccessDenied, or delay it. It logs every call it sees (service, operation, and what it did to it).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'throttle' | 'server-error' | 'drop-before' | 'drop-after' | 'access-denied' | 'expired-token';
+export type Fault =
+  | 'throttle'
+  | 'server-error'
+  /** The call reaches AWS and does its work; the caller gets a 500. */
+  | 'server-error-after'
+  | 'drop-before'
+  | 'drop-after'
+  | 'access-denied'
+  | 'expired-token';
 
 export interface ProxyCall {
   service: string;
@@ -49,6 +57,15 @@ export const everyNth =
   (c: ProxyCall): boolean =>
     c.attempt === 1 && c.index % n === 0;
 
+/**
+ * Every nth request the proxy sees, retries included (n, 2n, ... shifted by `offset`): a call can be hit again on
+ * its retry, as by a service that fails a steady share of requests.
+ */
+export const everyNthRequest =
+  (n: number, offset = 0) =>
+  (c: ProxyCall): boolean =>
+    (c.index + offset) % n === 0;
+
 /** Calls of one operation (optionally only its nth). */
 export const operation =
   (name: string, nth?: number) =>
@@ -69,13 +86,16 @@ function callOf(req: IncomingMessage, body: string): { service: string; operatio
   return { service, operation: `${req.method} ${path}` };
 }
 
+const SERVER_ERROR = {
+  status: 500,
+  code: 'ServiceFailure',
+  message: 'The request processing has failed because of an unknown error.',
+};
+
 const QUERY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
   throttle: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
-  'server-error': {
-    status: 500,
-    code: 'ServiceFailure',
-    message: 'The request processing has failed because of an unknown error.',
-  },
+  'server-error': SERVER_ERROR,
+  'server-error-after': SERVER_ERROR,
   'access-denied': { status: 403, code: 'AccessDenied', message: 'User is not authorized to perform this action' },
   'expired-token': {
     status: 403,
@@ -94,7 +114,7 @@ function sendError(res: ServerResponse, service: string, fault: Fault, op: strin
     const code =
       fault === 'throttle'
         ? 'ThrottlingException'
-        : fault === 'server-error'
+        : fault === 'server-error' || fault === 'server-error-after'
           ? 'ServerException'
           : fault === 'access-denied'
             ? 'AccessDeniedException'
@@ -151,7 +171,9 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
           req.socket.destroy();
           return;
         }
-        if (rule && rule.fault !== 'drop-after') {
+        // These reach AWS first.
+        const after: Fault[] = ['drop-after', 'server-error-after'];
+        if (rule && !after.includes(rule.fault)) {
           sendError(res, service, rule.fault, op);
           return;
         }
@@ -164,6 +186,10 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
               // The call reached AWS and did its work; the caller never hears back.
               if (rule?.fault === 'drop-after') {
                 req.socket.destroy();
+                return;
+              }
+              if (rule?.fault === 'server-error-after') {
+                sendError(res, service, rule.fault, op);
                 return;
               }
               res.writeHead(up.statusCode ?? 502, up.headers);
