@@ -1,6 +1,7 @@
 /**
- * The AWS SDK clients, made once per run with the region, profile and retry settings (retries.ts), and a middleware
- * that counts every call (and, with FLYTE_AWS_SETUP_CALL_LOG, appends each to a file as a JSON line).
+ * The AWS SDK clients, made once per run with the region, profile and retry settings (retries.ts), checks of what
+ * answers (answers.ts), and a middleware that counts every call (and, with FLYTE_AWS_SETUP_CALL_LOG, appends each
+ * to a file as a JSON line).
  *
  * The SDK itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point it at a local
  * emulator. Attempts per call: --max-attempts, else AWS_MAX_ATTEMPTS, else the profile's max_attempts, else 10.
@@ -15,6 +16,7 @@ import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { region as regionRule } from '../config/rules.js';
 import { UsageError, UserError } from '../errors.js';
 import { addSecrets } from '../util/secrets.js';
+import { checkAnswers } from './answers.js';
 import { profileNames, profileSetting } from './profiles.js';
 import { CallRetryStrategy, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_DELAY_MS, RetryQuota } from './retries.js';
 import { limiter } from '../util/concurrency.js';
@@ -24,7 +26,7 @@ export interface AwsOptions {
   profile?: string;
   /**
    * Attempts per call, first one included (default: AWS_MAX_ATTEMPTS, the profile's max_attempts, or 10); at most 3
-   * when the endpoint cannot be reached.
+   * when the endpoint cannot be reached or what answers is not AWS.
    */
   maxAttempts?: number;
   /**
@@ -271,6 +273,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ec2: () =>
       (ec2 ??= import('./ec2.js').then(({ EC2Client }) => {
         const client = new EC2Client(withRegion);
+        checkAnswers((client as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
         instrument(client as unknown as AnyClient, 'ec2', recorder, options.debug);
         if (limit) bound(client as unknown as AnyClient, limit);
         lazy.push(client);
@@ -288,6 +291,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ['iam', clients.iamOnce],
     ['eks', clients.eks],
   ] as const) {
+    checkAnswers((client as unknown as AnyClient).middlewareStack, service, service === 'eks' ? 'json' : 'xml');
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
     if (limit) bound(client as unknown as AnyClient, limit);
   }

@@ -3,6 +3,7 @@
  * caller lacks. Error messages from AWS never carry credentials; nothing here prints request headers.
  */
 import { UserError } from '../errors.js';
+import type { UnreadableAnswerError } from './answers.js';
 
 export interface CallSite {
   service: 'iam' | 'eks' | 'sts' | 'ec2';
@@ -97,6 +98,15 @@ export function toAwsError(err: unknown, site: CallSite, context: CallContext = 
         cause: err,
       },
     );
+  }
+  if (code === 'UnreadableAnswer') {
+    const e = err as UnreadableAnswerError;
+    return new AwsCallError(`AWS answered ${action}${on(site)} ${e.what} (${e.via})`, code, site, {
+      hint:
+        'something between this machine and AWS (a proxy, a firewall, a wrong endpoint) seems to answer in its ' +
+        'place; check it, then run again',
+      cause: err,
+    });
   }
   const netCode = (err as { code?: string })?.code;
   if (NETWORK.has(code) || (netCode !== undefined && NETWORK.has(netCode))) {
@@ -196,8 +206,9 @@ export function originalMessage(err: unknown): string {
 }
 
 /**
- * Might the same call succeed if made again? Throttling, 5xx answers, dropped connections and timeouts: what the
- * SDK retries by itself, and what the engine retries (after checking) for calls that are not idempotent.
+ * Might the same call succeed if made again? Throttling, 5xx answers, dropped connections, timeouts and answers
+ * that were not AWS's: what the SDK retries by itself, and what the engine retries (after checking) for calls that
+ * are not idempotent. For a write, its outcome is unknown: it may have taken effect.
  */
 export function isTransient(err: unknown): boolean {
   const source = err instanceof AwsCallError && err.cause !== undefined ? err.cause : err;
@@ -205,6 +216,7 @@ export function isTransient(err: unknown): boolean {
   const netCode = (source as { code?: string })?.code;
   const status = (source as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   return (
+    code === 'UnreadableAnswer' ||
     THROTTLED.has(code) ||
     NETWORK.has(code) ||
     (netCode !== undefined && NETWORK.has(netCode)) ||

@@ -10,13 +10,14 @@
  *   answers or dropped connections a run must still finish, and with 3 attempts about one call in 64 fails when
  *   every 4th request does (retries included): about one run in two;
  * - at most 3 attempts when the endpoint cannot be reached at all (refused, unknown host, no connection or no
- *   answer in time): trying ten times would not help and would keep the user waiting;
+ *   answer in time) or when what answered was not AWS (an HTML page, an empty or unreadable answer): trying ten
+ *   times would not help and would keep the user waiting;
  * - pauses of at most `maxDelayMs` (default 20 s, the SDK's).
  */
 import type { RetryErrorInfo, RetryStrategyV2, StandardRetryToken } from '@smithy/types';
 
 export const DEFAULT_MAX_ATTEMPTS = 10;
-/** Attempts when the endpoint cannot be reached. */
+/** Attempts when the endpoint cannot be reached or did not answer like AWS. */
 export const UNREACHABLE_MAX_ATTEMPTS = 3;
 export const DEFAULT_MAX_RETRY_DELAY_MS = 20_000;
 
@@ -34,12 +35,17 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
 const DROPPED_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 /**
- * The endpoint cannot be reached (no connection, no answer in time). The HTTP handler
+ * The endpoint cannot be reached (no connection, no answer in time), or what answered was not AWS. The HTTP handler
  * names a dropped connection TimeoutError too, with its code ECONNRESET or EPIPE: that one is not unreachable.
  */
 export function isUnreachable(err: unknown): boolean {
   const e = err as { name?: string; code?: string } | undefined;
   if (e?.code !== undefined && UNREACHABLE_CODES.has(e.code)) return true;
+  if (e?.name === 'UnreadableAnswer') {
+    // Not AWS's answer; with a 5xx status, a server in between failing: worth the full attempts, as AWS failing is.
+    const status = (err as { status?: number }).status;
+    return status === undefined || status < 500;
+  }
   return e?.name === 'TimeoutError' && !(e.code !== undefined && DROPPED_CODES.has(e.code));
 }
 

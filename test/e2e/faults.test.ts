@@ -97,6 +97,80 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     },
   );
 
+  // What answers is not AWS (a proxy's page, an answer cut off, an answer without its result): a plain message
+  // before any write that depends on it, never "Deserialization error", an internal error or a stack.
+  it.each<[string, FaultRule, RegExp]>([
+    [
+      'GetCallerIdentity without an account ID',
+      { fault: 'empty-result', when: operation('GetCallerIdentity') },
+      /^error: AWS answered sts:GetCallerIdentity without an account ID \(through AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+\?\)$/m,
+    ],
+    [
+      'a cut-off answer to GetCallerIdentity',
+      { fault: 'garbled', when: operation('GetCallerIdentity') },
+      /^error: AWS answered sts:GetCallerIdentity with XML that does not parse \(HTTP 200\) \(through AWS_ENDPOINT_URL=/m,
+    ],
+    [
+      "a proxy's 502 page for every call",
+      { fault: 'html-502', when: () => true },
+      /^error: AWS answered (sts:GetCallerIdentity|eks:DescribeCluster on cluster acme-ml) with an HTML page \(HTTP 502, "502 Bad Gateway"\)/m,
+    ],
+    [
+      "a portal's sign-in page (status 200) for every call",
+      { fault: 'html-200', when: () => true },
+      /^error: AWS answered (sts:GetCallerIdentity|eks:DescribeCluster on cluster acme-ml) with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
+    ],
+    [
+      'a sign-in page for the roles read while planning',
+      { fault: 'html-200', when: operation('GetRole') },
+      /^error: AWS answered iam:GetRole on role flyte-[\w-]+ with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
+    ],
+  ])('%s: a plain error, nothing written', async (_name, rule, message) => {
+    useRules(rule);
+    const run = await through([]);
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/a proxy, a firewall, a wrong endpoint/);
+    expect(out).not.toMatch(/Deserialization|internal error|\n\s+at /);
+    expect(run.mutating).toEqual([]);
+  });
+
+  it('garbled answers to writes that took effect: read back, reported done, same end state', async () => {
+    // Every answer to these writes is cut off, those of the SDK's retries too: only reading back tells.
+    useRules(
+      { fault: 'garbled', when: operation('CreateRole') },
+      { fault: 'garbled', when: operation('CreatePolicy') },
+      { fault: 'garbled', when: operation('AttachRolePolicy') },
+    );
+    const run = await through([]);
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(0);
+    expect(proxy.log.filter((c) => c.fault === 'garbled').length).toBeGreaterThan(10);
+    expect(out).toMatch(/✓ EKS cluster role: created/);
+    expect(out).toMatch(/✓ S3 policy for the Flyte bucket: created/);
+    // What AWS holds, as read back: every change, none guessed.
+    expect(out).toMatch(/Setup complete: 14 change\(s\) made; AWS matches the config/);
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
+  it('a write answered by a 502 page that never reached AWS: reported not done, as read back; a re-run finishes', async () => {
+    useRules({ fault: 'html-502', when: operation('CreatePolicy') });
+    const run = await through([]);
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(1);
+    expect(out).toContain(
+      'AWS answered iam:CreatePolicy on policy flyte-custom-policy with an HTML page (HTTP 502, "502 Bad Gateway")',
+    );
+    expect(out).toMatch(/policy flyte-custom-policy: done nothing; still to do CreatePolicy/);
+    expect(out).not.toMatch(/✓ S3 policy for the Flyte bucket/);
+    const state = (await iamSnapshot(moto.url)) as { policies: unknown[] };
+    expect(state.policies).toEqual([]);
+    useRules();
+    expect((await through([])).code).toBe(0);
+    expect(await iamSnapshot(moto.url)).toEqual(clean);
+  });
+
   it('lost answers to creates: a create retried after it worked is not an error, nothing is duplicated', async () => {
     useRules(
       { fault: 'drop-after', when: operation('CreateRole', 1) },

@@ -33,6 +33,7 @@ describe('which failures are worth another try', () => {
     ['a dropped connection', net('ECONNRESET'), true],
     ['a refused connection', net('ECONNREFUSED'), true],
     ['a timeout', awsError('TimeoutError'), true],
+    ['an answer that was not AWS’s', awsError('UnreadableAnswer'), true],
     ['AccessDenied', awsError('AccessDenied'), false],
     ['NoSuchEntity', awsError('NoSuchEntity'), false],
     ['LimitExceeded', awsError('LimitExceeded'), false],
