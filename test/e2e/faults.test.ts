@@ -3,7 +3,9 @@
  * happens, the account ends in a known state, the output says what was done, and the next run finishes the job.
  * "The same end state as a clean run" is checked by comparing IAM snapshots.
  */
+import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clients, createCluster } from '../helpers/aws.js';
@@ -370,6 +372,58 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
       expect(r.stderr).not.toMatch(/from any providers/);
       noStack(r);
     }
+  });
+
+  it('a credential_process that fails: which profile, not its command or what it printed; a hint for its kind', async () => {
+    const token = 'tok-3f9a61c2e8b04d7f9e2a5b6c1d0e7f8a';
+    const dir = dirname(writeConfig('', 'placeholder'));
+    const script = join(dir, 'get-aws-credentials.sh');
+    writeFileSync(script, `#!/bin/sh\necho "refreshing session $2 failed: token=${token} expired" >&2\nexit 1\n`);
+    chmodSync(script, 0o755);
+    const command = `${script} --session sess-77e1c0a9b2d34f5e`;
+    const home = writeConfig(
+      `[profile leaky]\nregion = eu-west-1\ncredential_process = ${command}\n\n` +
+        '[profile deploy]\nregion = eu-west-1\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = leaky\n',
+      'aws-config',
+    );
+    for (const [profile, failed, variants] of [
+      ['leaky', 'the credential_process of profile leaky failed', [[], ['--debug'], ['--json']]],
+      ['deploy', 'the credential_process of profile leaky (the source of profile deploy) failed', [[]]],
+    ] as const) {
+      for (const extra of variants) {
+        const r = await runCli(['--config', configFile, '--dry-run', '--profile', profile, ...extra], {
+          env: { AWS_ENDPOINT_URL: moto.url, AWS_CONFIG_FILE: home },
+        });
+        const out = r.stdout + r.stderr;
+        expect(r.code, out).toBe(1);
+        expect(out).toContain(`no usable AWS credentials (profile ${profile}) for `);
+        expect(out).toContain(failed);
+        expect(out).toContain('`aws sts get-caller-identity --profile leaky` runs the same process');
+        expect(out).not.toMatch(/aws sso login/);
+        for (const secret of [token, 'sess-77e1c0a9b2d34f5e', script, 'get-aws-credentials', 'refreshing session']) {
+          expect(out).not.toContain(secret);
+        }
+        if (extra.length === 0) noStack(r);
+      }
+    }
+  });
+
+  it('expired keys of a static profile: a hint about its keys, not aws sso login', async () => {
+    const home = writeConfig(
+      '[profile ci]\nregion = eu-west-1\naws_access_key_id = AKIAFAKEFAKEFAKE0002\n' +
+        'aws_secret_access_key = fakeSecretKeyDoNotPrint/abcdef0123456789\n',
+      'aws-config',
+    );
+    proxy.rules.splice(0, proxy.rules.length, { fault: 'expired-token', when: () => true });
+    const r = await runCli(['--config', configFile, '--dry-run', '--profile', 'ci'], {
+      env: { AWS_ENDPOINT_URL: proxy.url, AWS_CONFIG_FILE: home },
+    });
+    proxy.rules.splice(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/AWS refused the credentials \(ExpiredToken(Exception)?\)/);
+    expect(r.stderr).toContain('check the access key of profile ci (aws configure --profile ci)');
+    expect(r.stderr).not.toMatch(/sso/);
+    noStack(r);
   });
 
   it('a region where EKS cannot be reached', async () => {
