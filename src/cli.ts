@@ -47,7 +47,7 @@ export function awsOptions(cmd: Command): Command {
     .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
     .option(
       '--max-attempts <n>',
-      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 3)',
+      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
       positiveInt('--max-attempts', 20),
     )
     .option('--json', 'write the plan or the result as JSON on stdout (progress stays on stderr)')
@@ -188,7 +188,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
     .option(
       '--max-attempts <n>',
-      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 3)',
+      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
       positiveInt('--max-attempts', 20),
     )
     .option('--debug', 'log every AWS call and show stack traces')

@@ -1,9 +1,11 @@
 /**
- * The AWS SDK clients, made once per run with the region, profile and retry settings, and a middleware that
- * counts every call (and, with FLYTE_AWS_SETUP_CALL_LOG, appends each to a file as a JSON line).
+ * The AWS SDK clients, made once per run with the region, profile and retry settings (retries.ts), checks of what
+ * answers (answers.ts), and a middleware that counts every call (and, with FLYTE_AWS_SETUP_CALL_LOG, appends each
+ * to a file as a JSON line).
  *
  * The SDK itself honours AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>, which is how tests point it at a local
- * emulator, and AWS_MAX_ATTEMPTS / AWS_RETRY_MODE.
+ * emulator. Attempts per call: --max-attempts, else AWS_MAX_ATTEMPTS, else the profile's max_attempts, else 10.
+ * AWS_RETRY_MODE=adaptive (or the profile's retry_mode) hands the retries to the SDK's adaptive mode.
  */
 import { appendFileSync } from 'node:fs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -14,13 +16,18 @@ import type { MetadataBearer, MiddlewareStack } from '@smithy/types';
 import { region as regionRule } from '../config/rules.js';
 import { UsageError, UserError } from '../errors.js';
 import { addSecrets } from '../util/secrets.js';
-import { profileNames } from './profiles.js';
+import { checkAnswers } from './answers.js';
+import { profileNames, profileSetting } from './profiles.js';
+import { CallRetryStrategy, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_DELAY_MS, RetryQuota } from './retries.js';
 import { limiter } from '../util/concurrency.js';
 
 export interface AwsOptions {
   region?: string;
   profile?: string;
-  /** Attempts per call, first one included (SDK standard retry with backoff). */
+  /**
+   * Attempts per call, first one included (default: AWS_MAX_ATTEMPTS, the profile's max_attempts, or 10); at most 3
+   * when the endpoint cannot be reached or what answers is not AWS.
+   */
   maxAttempts?: number;
   /**
    * AWS requests in flight at once, over all clients; more wait their turn. A call keeps its place through its
@@ -143,6 +150,44 @@ function requestHandlerOptions() {
   return { connectionTimeout: 5_000, requestTimeout: seconds * 1_000, throwOnRequestTimeout: true };
 }
 
+/** A positive whole number, as written, or undefined. */
+function positive(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,9}$/.test(value.trim())) return undefined;
+  const n = Number(value.trim());
+  return n >= 1 ? n : undefined;
+}
+
+/** Attempts per call: the option, AWS_MAX_ATTEMPTS, the profile's max_attempts, or the default. */
+export function resolveMaxAttempts(
+  option: number | undefined,
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  return (
+    option ??
+    positive(env.AWS_MAX_ATTEMPTS) ??
+    positive(profileSetting(profile, 'max_attempts', env)) ??
+    DEFAULT_MAX_ATTEMPTS
+  );
+}
+
+/** The longest pause between two attempts of a call: FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS, or 20 s. */
+function maxRetryDelayMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = env.FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS;
+  return value !== undefined && /^\d{1,9}$/.test(value) ? Number(value) : DEFAULT_MAX_RETRY_DELAY_MS;
+}
+
+/**
+ * The retry settings of a client that tries each call up to `maxAttempts` times: the tool's strategy (retries.ts),
+ * or, with AWS_RETRY_MODE=adaptive or the profile's retry_mode = adaptive, the SDK's adaptive mode (client-side
+ * rate limiting) with the same attempts.
+ */
+function retrySettings(maxAttempts: number, profile: string | undefined, quota: RetryQuota) {
+  const mode = process.env.AWS_RETRY_MODE || profileSetting(profile, 'retry_mode');
+  if (mode === 'adaptive') return { maxAttempts, retryMode: 'adaptive' };
+  return { maxAttempts, retryStrategy: new CallRetryStrategy({ maxAttempts, maxDelayMs: maxRetryDelayMs(), quota }) };
+}
+
 /**
  * With a profile, the SDK's chain of providers ends in "Could not load credentials from any providers", whatever
  * went wrong in the profile (a credential_process that fails, a missing source_profile). Ask the profile alone
@@ -171,11 +216,14 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         (options.profile === undefined ? ' (it comes from AWS_PROFILE)' : ''),
     });
   }
+  const maxAttempts = resolveMaxAttempts(options.maxAttempts, profile);
+  // One retry quota for the run: when many calls fail, retries stop for all clients.
+  const quota = new RetryQuota();
   const common = {
     requestHandler: requestHandlerOptions(),
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...retrySettings(maxAttempts, profile, quota),
   };
   const sts = new STSClient(common);
   let region: string | undefined;
@@ -220,11 +268,12 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   const clients: AwsClients = {
     sts: new STSClient(withRegion),
     iam: new IAMClient(withRegion),
-    iamOnce: new IAMClient({ ...withRegion, maxAttempts: 1 }),
+    iamOnce: new IAMClient({ ...withRegion, ...retrySettings(1, profile, quota) }),
     eks: new EKSClient(withRegion),
     ec2: () =>
       (ec2 ??= import('./ec2.js').then(({ EC2Client }) => {
         const client = new EC2Client(withRegion);
+        checkAnswers((client as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
         instrument(client as unknown as AnyClient, 'ec2', recorder, options.debug);
         if (limit) bound(client as unknown as AnyClient, limit);
         lazy.push(client);
@@ -242,6 +291,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ['iam', clients.iamOnce],
     ['eks', clients.eks],
   ] as const) {
+    checkAnswers((client as unknown as AnyClient).middlewareStack, service, service === 'eks' ? 'json' : 'xml');
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
     if (limit) bound(client as unknown as AnyClient, limit);
   }

@@ -3,6 +3,8 @@
  * caller lacks. Error messages from AWS never carry credentials; nothing here prints request headers.
  */
 import { UserError } from '../errors.js';
+import type { UnreadableAnswerError } from './answers.js';
+import { profileSetting, profileSource, type ProfileSource } from './profiles.js';
 
 export interface CallSite {
   service: 'iam' | 'eks' | 'sts' | 'ec2';
@@ -78,9 +80,11 @@ export function toAwsError(err: unknown, site: CallSite, context: CallContext = 
   }
   if (BAD_CREDENTIALS.has(code)) {
     return new AwsCallError(`AWS refused the credentials (${code}) at ${site.operation}`, code, site, {
-      hint: code.startsWith('Expired')
-        ? `the session has expired: refresh it (for an SSO profile: ${ssoLogin(context)}) and run again`
-        : 'check the access key, the profile and the clock of this machine, then run again',
+      hint:
+        refusedProfileHint(context.profile) ??
+        (code.startsWith('Expired')
+          ? `the session has expired: refresh it (for an SSO profile: ${ssoLogin(context)}) and run again`
+          : 'check the access key, the profile and the clock of this machine, then run again'),
       cause: err,
     });
   }
@@ -97,6 +101,15 @@ export function toAwsError(err: unknown, site: CallSite, context: CallContext = 
         cause: err,
       },
     );
+  }
+  if (code === 'UnreadableAnswer') {
+    const e = err as UnreadableAnswerError;
+    return new AwsCallError(`AWS answered ${action}${on(site)} ${e.what} (${e.via})`, code, site, {
+      hint:
+        'something between this machine and AWS (a proxy, a firewall, a wrong endpoint) seems to answer in its ' +
+        'place; check it, then run again',
+      cause: err,
+    });
   }
   const netCode = (err as { code?: string })?.code;
   if (NETWORK.has(code) || (netCode !== undefined && NETWORK.has(netCode))) {
@@ -169,17 +182,110 @@ function ssoLogin(context: CallContext): string {
   return context.profile !== undefined ? `aws sso login --profile ${context.profile}` : 'aws sso login';
 }
 
+/** A profile and the profiles its credentials come from (source_profile), in order, each once. */
+function profileChain(profile: string): { name: string; source: ProfileSource | undefined }[] {
+  const chain: { name: string; source: ProfileSource | undefined }[] = [];
+  for (let name: string | undefined = profile; name !== undefined && !chain.some((p) => p.name === name);) {
+    const source = profileSource(name);
+    chain.push({ name, source });
+    name = source?.kind === 'assume-role' ? source.sourceProfile : undefined;
+  }
+  return chain;
+}
+
+/** What to do about a profile whose credentials failed, for its kind; undefined when it is not in the files. */
+function profileHint(profile: string): string | undefined {
+  const chain = profileChain(profile);
+  const last = chain[chain.length - 1]!;
+  const of = last.name === profile ? '' : ` (the source of profile ${profile})`;
+  const see = `\`aws sts get-caller-identity --profile ${profile}\` shows the same error`;
+  switch (last.source?.kind) {
+    case undefined:
+      return chain.length > 1
+        ? `profile ${chain[chain.length - 2]!.name} names source_profile ${last.name}, which is in neither the AWS ` +
+            'config nor the credentials file: add it, or correct source_profile'
+        : undefined;
+    case 'sso':
+      return `sign in again first: aws sso login --profile ${last.name}${of}`;
+    case 'login':
+      return `sign in again first: aws login --profile ${last.name}${of}`;
+    case 'process':
+      return (
+        `the credentials come from the credential_process of profile ${last.name}${of}; ${see} (it runs the same ` +
+        'process); fix it, then run again'
+      );
+    case 'static':
+      return (
+        `check the access key of profile ${last.name}${of} (aws configure --profile ${last.name}) and the clock ` +
+        `of this machine; ${see}`
+      );
+    case 'web-identity':
+      return `check the web_identity_token_file and role_arn of profile ${last.name}${of}; ${see}`;
+    case 'assume-role':
+      return (
+        `profile ${last.name} assumes its role with credentials from credential_source ` +
+        `${last.source.credentialSource ?? ''}; ${see}`
+      );
+    case 'none':
+      return (
+        `profile ${last.name}${of} holds no credentials (no keys, credential_process, SSO or role): configure it ` +
+        `(aws configure --profile ${last.name})`
+      );
+  }
+}
+
+/**
+ * For credentials AWS refused, the hint for the profile they came from; none for a profile that holds none (they
+ * came from elsewhere: an instance role, a container).
+ */
+function refusedProfileHint(profile: string | undefined): string | undefined {
+  if (profile === undefined) return undefined;
+  const kind = profileSource(profile)?.kind;
+  return kind === undefined || kind === 'none' ? undefined : profileHint(profile);
+}
+
+/**
+ * Node's words when a credential_process fails are "Command failed: COMMAND\nWHAT IT PRINTED ON STDERR"; both may
+ * hold tokens, so they are never shown. The SDK's own words about its output ("returned invalid JSON") are.
+ */
+function failedProcess(message: string, profile: string | undefined): string | undefined {
+  if (profile === undefined) return undefined;
+  for (const { name, source } of profileChain(profile)) {
+    if (source?.kind !== 'process') continue;
+    const command = profileSetting(name, 'credential_process')?.replace(/\s+/g, ' ');
+    if (/^Command failed/i.test(message) || (command !== undefined && message.includes(command))) return name;
+  }
+  return undefined;
+}
+
 export function credentialsError(err: unknown, site?: CallSite, context: CallContext = {}): UserError {
   const message = awsMessage(err);
+  const forProfile = context.profile !== undefined ? ` (profile ${context.profile})` : '';
+  const at = site ? ` for ${site.operation}` : '';
+  const processProfile = failedProcess(message, context.profile);
+  if (processProfile !== undefined) {
+    // Not even as the cause: --debug would print its message.
+    const of = processProfile === context.profile ? '' : ` (the source of profile ${context.profile})`;
+    return new UserError(
+      `no usable AWS credentials${forProfile}${at}: the credential_process of profile ${processProfile}${of} failed`,
+      {
+        hint:
+          'its command and what it printed are not shown, as they may hold secrets; ' +
+          `\`aws sts get-caller-identity --profile ${processProfile}\` runs the same process and shows its error; ` +
+          'fix it, then run again',
+      },
+    );
+  }
+  const known = context.profile !== undefined ? profileHint(context.profile) : undefined;
   const sso = /sso/i.test(message);
   const expired = /expired|token/i.test(message);
-  const forProfile = context.profile !== undefined ? ` (profile ${context.profile})` : '';
-  return new UserError(`no usable AWS credentials${forProfile}${site ? ` for ${site.operation}` : ''}: ${message}`, {
+  return new UserError(`no usable AWS credentials${forProfile}${at}: ${message}`, {
     hint:
-      sso || expired
+      known ??
+      (sso || expired
         ? `sign in again first: ${ssoLogin(context)}`
         : 'configure credentials (aws configure, AWS_PROFILE, --profile, or environment variables), or use ' +
-          '--dry-run --offline to plan without any',
+          '--dry-run --offline to plan without any'),
     cause: err,
   });
 }
@@ -196,8 +302,9 @@ export function originalMessage(err: unknown): string {
 }
 
 /**
- * Might the same call succeed if made again? Throttling, 5xx answers, dropped connections and timeouts: what the
- * SDK retries by itself, and what the engine retries (after checking) for calls that are not idempotent.
+ * Might the same call succeed if made again? Throttling, 5xx answers, dropped connections, timeouts and answers
+ * that were not AWS's: what the SDK retries by itself, and what the engine retries (after checking) for calls that
+ * are not idempotent. For a write, its outcome is unknown: it may have taken effect.
  */
 export function isTransient(err: unknown): boolean {
   const source = err instanceof AwsCallError && err.cause !== undefined ? err.cause : err;
@@ -205,6 +312,7 @@ export function isTransient(err: unknown): boolean {
   const netCode = (source as { code?: string })?.code;
   const status = (source as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   return (
+    code === 'UnreadableAnswer' ||
     THROTTLED.has(code) ||
     NETWORK.has(code) ||
     (netCode !== undefined && NETWORK.has(netCode)) ||

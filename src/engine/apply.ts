@@ -322,15 +322,24 @@ const NOT_IDEMPOTENT_ATTEMPTS = 5;
 /**
  * One step. Retried while IAM has not yet caught up with something this run just created (a role or policy that
  * answers NoSuchEntity, a trust naming a just-created OIDC provider that answers "Invalid principal"). A step that
- * is not idempotent and fails in transit is retried only after reading back that it did not take effect. (A
- * version that is already gone is not an error: the gateway says the removal is done.)
+ * is not idempotent and fails in transit is retried only after reading back that it did not take effect. A step
+ * whose last answer was lost or unreadable (the SDK's retries used up) is done if reading back shows it took
+ * effect, and fails otherwise: what is reported is what AWS holds. (A version that is already gone is not an
+ * error: the gateway says the removal is done.)
  */
 async function executeStep(step: Step, resource: ResourcePlan, state: RunState): Promise<void> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const backoff = { initialDelayMs, maxDelayMs: MAX_DELAY_MS, signal: state.options.signal };
   const send = () => state.gateway.execute(step);
   if (!NOT_IDEMPOTENT.has(step.op)) {
-    await retry(send, { ...backoff, timeoutMs, shouldRetry: (err) => mayBeEventualConsistency(step, err, state) });
+    try {
+      await retry(send, { ...backoff, timeoutMs, shouldRetry: (err) => mayBeEventualConsistency(step, err, state) });
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      const current = await readResource(state.gateway, resource.desired, 'never').catch(() => undefined);
+      const left = current === undefined ? [step] : planResource(resource.desired, current).steps;
+      if (left.some((s) => JSON.stringify(s) === JSON.stringify(step))) throw err;
+    }
     return;
   }
   // Did the call work before its answer was lost? Then it is done.

@@ -25,6 +25,11 @@ const RULES: { name: string; allowed: string; valid(value: string): boolean; ins
     valid: (v) => ['standard', 'adaptive', 'legacy'].includes(v),
   },
   {
+    name: 'FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS',
+    allowed: 'a whole number of milliseconds from 0 to 600000',
+    valid: (v) => wholeNumber(v, 0, 600_000) !== undefined,
+  },
+  {
     name: 'FLYTE_AWS_SETUP_REQUEST_TIMEOUT',
     allowed: 'a whole number of seconds from 1 to 3600',
     valid: (v) => wholeNumber(v, 1, 3600) !== undefined,

@@ -105,7 +105,8 @@ function whyNot(err: unknown, principal: string): string {
   const cause = (err instanceof AwsCallError ? err.cause : err) as { $metadata?: { httpStatusCode?: number } };
   const status = cause?.$metadata?.httpStatusCode;
   // An answer that is not AWS's (an emulator's error page) has no code of its own: its HTTP status says more.
-  return `iam:SimulatePrincipalPolicy failed (${code === 'Error' && status !== undefined ? `HTTP ${status}` : code})`;
+  const unreadable = code === 'Error' || code === 'UnreadableAnswer';
+  return `iam:SimulatePrincipalPolicy failed (${unreadable && status !== undefined ? `HTTP ${status}` : code})`;
 }
 
 /** Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not. */

@@ -3,13 +3,23 @@
  * happens, the account ends in a known state, the output says what was done, and the next run finishes the job.
  * "The same end state as a clean run" is checked by comparing IAM snapshots.
  */
+import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clients, createCluster } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
-import { everyNth, operation, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
-import { iamSnapshot } from '../helpers/iam-state.js';
+import {
+  everyNth,
+  everyNthRequest,
+  operation,
+  startFaultProxy,
+  type Fault,
+  type FaultProxy,
+  type FaultRule,
+} from '../helpers/fault-proxy.js';
+import { clearIam, iamSnapshot } from '../helpers/iam-state.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
 const skip = motoSkipReason();
@@ -23,6 +33,8 @@ projectRoles:
   - project: fraud
 `;
 const POLICY_ARN = 'arn:aws:iam::123456789012:policy/flyte-custom-policy';
+/** Retries pause at most this long here (the default is 20 s): the tests wait no longer than they must. */
+const SHORT_PAUSES = { FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS: '20' };
 
 describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   let moto: Moto;
@@ -32,7 +44,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   let clean: unknown;
 
   const through = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(['--config', configFile, '--yes', ...args], { endpoint: proxy.url, env });
+    runCli(['--config', configFile, '--yes', ...args], { endpoint: proxy.url, env: { ...SHORT_PAUSES, ...env } });
   const useRules = (...rules: FaultRule[]) => {
     proxy.rules.splice(0, proxy.rules.length, ...rules);
   };
@@ -53,8 +65,8 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   });
   beforeEach(async () => {
     proxy.reset();
-    await moto.reset();
-    await createCluster(moto.url, 'acme-ml');
+    // Not moto.reset(): it takes seconds to load the AWS managed policies again.
+    await clearIam(moto.url);
   });
   afterEach(() => useRules());
 
@@ -62,28 +74,102 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     expect(proxy.log.filter((c) => c.fault === fault).length).toBeGreaterThan(0);
   }
 
-  it('throttling on every third request: the run completes with the same end state as a clean run', async () => {
-    useRules({ fault: 'throttle', when: everyNth(3) });
+  // A steady share of requests fails, retries included, so a call can be hit again on its retry; with the default
+  // attempts (10) every run completes. Each pattern runs from more than one offset; one run keeps the default
+  // pauses too.
+  it.each<[string, Fault, number, number, Record<string, string | undefined>]>([
+    ['every 3rd request throttled', 'throttle', 3, 0, {}],
+    ['every 3rd request throttled', 'throttle', 3, 1, {}],
+    ['every 4th request answered 500', 'server-error', 4, 0, { FLYTE_AWS_SETUP_MAX_RETRY_DELAY_MS: undefined }],
+    ['every 4th request answered 500', 'server-error', 4, 2, {}],
+    ['every 4th request answered 500 after it did its work', 'server-error-after', 4, 1, {}],
+    ['every 6th connection dropped', 'drop-before', 6, 0, {}],
+    ['every 6th connection dropped after the request did its work', 'drop-after', 6, 3, {}],
+  ])(
+    '%s (%s, 1 in %i, offset %i): the run completes with the same end state as a clean run',
+    async (_n, fault, n, offset, env) => {
+      useRules({ fault, when: everyNthRequest(n, offset) });
+      const run = await through([], env);
+      const seen = JSON.stringify({ stdout: run.stdout.slice(-2000), stderr: run.stderr });
+      expect(run.code, seen).toBe(0);
+      expect(run.stderr).toBe('');
+      expectFaults(fault);
+      expect(proxy.log.some((c) => c.attempt > 1)).toBe(true);
+      expect(await iamSnapshot(moto.url)).toEqual(clean);
+    },
+  );
+
+  // What answers is not AWS (a proxy's page, an answer cut off, an answer without its result): a plain message
+  // before any write that depends on it, never "Deserialization error", an internal error or a stack.
+  it.each<[string, FaultRule, RegExp]>([
+    [
+      'GetCallerIdentity without an account ID',
+      { fault: 'empty-result', when: operation('GetCallerIdentity') },
+      /^error: AWS answered sts:GetCallerIdentity without an account ID \(through AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:\d+\?\)$/m,
+    ],
+    [
+      'a cut-off answer to GetCallerIdentity',
+      { fault: 'garbled', when: operation('GetCallerIdentity') },
+      /^error: AWS answered sts:GetCallerIdentity with XML that does not parse \(HTTP 200\) \(through AWS_ENDPOINT_URL=/m,
+    ],
+    [
+      "a proxy's 502 page for every call",
+      { fault: 'html-502', when: () => true },
+      /^error: AWS answered (sts:GetCallerIdentity|eks:DescribeCluster on cluster acme-ml) with an HTML page \(HTTP 502, "502 Bad Gateway"\)/m,
+    ],
+    [
+      "a portal's sign-in page (status 200) for every call",
+      { fault: 'html-200', when: () => true },
+      /^error: AWS answered (sts:GetCallerIdentity|eks:DescribeCluster on cluster acme-ml) with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
+    ],
+    [
+      'a sign-in page for the roles read while planning',
+      { fault: 'html-200', when: operation('GetRole') },
+      /^error: AWS answered iam:GetRole on role flyte-[\w-]+ with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
+    ],
+  ])('%s: a plain error, nothing written', async (_name, rule, message) => {
+    useRules(rule);
     const run = await through([]);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expectFaults('throttle');
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toMatch(/a proxy, a firewall, a wrong endpoint/);
+    expect(out).not.toMatch(/Deserialization|internal error|\n\s+at /);
+    expect(run.mutating).toEqual([]);
+  });
+
+  it('garbled answers to writes that took effect: read back, reported done, same end state', async () => {
+    // Every answer to these writes is cut off, those of the SDK's retries too: only reading back tells.
+    useRules(
+      { fault: 'garbled', when: operation('CreateRole') },
+      { fault: 'garbled', when: operation('CreatePolicy') },
+      { fault: 'garbled', when: operation('AttachRolePolicy') },
+    );
+    const run = await through([]);
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(0);
+    expect(proxy.log.filter((c) => c.fault === 'garbled').length).toBeGreaterThan(10);
+    expect(out).toMatch(/✓ EKS cluster role: created/);
+    expect(out).toMatch(/✓ S3 policy for the Flyte bucket: created/);
+    // What AWS holds, as read back: every change, none guessed.
+    expect(out).toMatch(/Setup complete: 14 change\(s\) made; AWS matches the config/);
     expect(await iamSnapshot(moto.url)).toEqual(clean);
   });
 
-  it('500 answers on every fourth request: completes, same end state', async () => {
-    useRules({ fault: 'server-error', when: everyNth(4) });
+  it('a write answered by a 502 page that never reached AWS: reported not done, as read back; a re-run finishes', async () => {
+    useRules({ fault: 'html-502', when: operation('CreatePolicy') });
     const run = await through([]);
-    expect(run.code).toBe(0);
-    expectFaults('server-error');
-    expect(await iamSnapshot(moto.url)).toEqual(clean);
-  });
-
-  it('dropped connections before the call reaches AWS: completes, same end state', async () => {
-    useRules({ fault: 'drop-before', when: everyNth(5) });
-    const run = await through([]);
-    expect(run.code).toBe(0);
-    expectFaults('drop-before');
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(1);
+    expect(out).toContain(
+      'AWS answered iam:CreatePolicy on policy flyte-custom-policy with an HTML page (HTTP 502, "502 Bad Gateway")',
+    );
+    expect(out).toMatch(/policy flyte-custom-policy: done nothing; still to do CreatePolicy/);
+    expect(out).not.toMatch(/✓ S3 policy for the Flyte bucket/);
+    const state = (await iamSnapshot(moto.url)) as { policies: unknown[] };
+    expect(state.policies).toEqual([]);
+    useRules();
+    expect((await through([])).code).toBe(0);
     expect(await iamSnapshot(moto.url)).toEqual(clean);
   });
 
@@ -286,6 +372,58 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
       expect(r.stderr).not.toMatch(/from any providers/);
       noStack(r);
     }
+  });
+
+  it('a credential_process that fails: which profile, not its command or what it printed; a hint for its kind', async () => {
+    const token = 'tok-3f9a61c2e8b04d7f9e2a5b6c1d0e7f8a';
+    const dir = dirname(writeConfig('', 'placeholder'));
+    const script = join(dir, 'get-aws-credentials.sh');
+    writeFileSync(script, `#!/bin/sh\necho "refreshing session $2 failed: token=${token} expired" >&2\nexit 1\n`);
+    chmodSync(script, 0o755);
+    const command = `${script} --session sess-77e1c0a9b2d34f5e`;
+    const home = writeConfig(
+      `[profile leaky]\nregion = eu-west-1\ncredential_process = ${command}\n\n` +
+        '[profile deploy]\nregion = eu-west-1\nrole_arn = arn:aws:iam::123456789012:role/deploy\nsource_profile = leaky\n',
+      'aws-config',
+    );
+    for (const [profile, failed, variants] of [
+      ['leaky', 'the credential_process of profile leaky failed', [[], ['--debug'], ['--json']]],
+      ['deploy', 'the credential_process of profile leaky (the source of profile deploy) failed', [[]]],
+    ] as const) {
+      for (const extra of variants) {
+        const r = await runCli(['--config', configFile, '--dry-run', '--profile', profile, ...extra], {
+          env: { AWS_ENDPOINT_URL: moto.url, AWS_CONFIG_FILE: home },
+        });
+        const out = r.stdout + r.stderr;
+        expect(r.code, out).toBe(1);
+        expect(out).toContain(`no usable AWS credentials (profile ${profile}) for `);
+        expect(out).toContain(failed);
+        expect(out).toContain('`aws sts get-caller-identity --profile leaky` runs the same process');
+        expect(out).not.toMatch(/aws sso login/);
+        for (const secret of [token, 'sess-77e1c0a9b2d34f5e', script, 'get-aws-credentials', 'refreshing session']) {
+          expect(out).not.toContain(secret);
+        }
+        if (extra.length === 0) noStack(r);
+      }
+    }
+  });
+
+  it('expired keys of a static profile: a hint about its keys, not aws sso login', async () => {
+    const home = writeConfig(
+      '[profile ci]\nregion = eu-west-1\naws_access_key_id = AKIAFAKEFAKEFAKE0002\n' +
+        'aws_secret_access_key = fakeSecretKeyDoNotPrint/abcdef0123456789\n',
+      'aws-config',
+    );
+    proxy.rules.splice(0, proxy.rules.length, { fault: 'expired-token', when: () => true });
+    const r = await runCli(['--config', configFile, '--dry-run', '--profile', 'ci'], {
+      env: { AWS_ENDPOINT_URL: proxy.url, AWS_CONFIG_FILE: home },
+    });
+    proxy.rules.splice(0);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/AWS refused the credentials \(ExpiredToken(Exception)?\)/);
+    expect(r.stderr).toContain('check the access key of profile ci (aws configure --profile ci)');
+    expect(r.stderr).not.toMatch(/sso/);
+    noStack(r);
   });
 
   it('a region where EKS cannot be reached', async () => {

@@ -1,13 +1,31 @@
 /**
  * A fault-injecting HTTP proxy in front of the emulator: the CLI talks to it through AWS_ENDPOINT_URL, and it
- * forwards each call to moto_server unless a rule says to throttle it, fail it with a 500, drop the connection
- * (before the call reaches AWS, or after, so that the answer is lost), refuse it with AccessDenied, or delay it.
- * It logs every call it sees (service, operation, and what it did to it).
+ * forwards each call to moto_server unless a rule says to throttle it, fail it with a 500 (before the call reaches
+ * AWS, or after it did its work), drop the connection (before, or after, so that the answer is lost), refuse it
+ * with AccessDenied, answer something that is not AWS's (a garbled answer after the call did its work, an HTML
+ * page, an answer without its result), or delay it. It logs every call it sees (service, operation, and what it
+ * did to it).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'throttle' | 'server-error' | 'drop-before' | 'drop-after' | 'access-denied' | 'expired-token';
+export type Fault =
+  | 'throttle'
+  | 'server-error'
+  /** The call reaches AWS and does its work; the caller gets a 500. */
+  | 'server-error-after'
+  | 'drop-before'
+  | 'drop-after'
+  | 'access-denied'
+  | 'expired-token'
+  /** The call reaches AWS and does its work; the caller gets the first half of its answer. */
+  | 'garbled'
+  /** A proxy's error page: HTML, status 502; the call does not reach AWS. */
+  | 'html-502'
+  /** A portal's sign-in page: HTML, status 200; the call does not reach AWS. */
+  | 'html-200'
+  /** A well-formed answer without its result (GetCallerIdentity without the account); the call does not reach AWS. */
+  | 'empty-result';
 
 export interface ProxyCall {
   service: string;
@@ -49,6 +67,15 @@ export const everyNth =
   (c: ProxyCall): boolean =>
     c.attempt === 1 && c.index % n === 0;
 
+/**
+ * Every nth request the proxy sees, retries included (n, 2n, ... shifted by `offset`): a call can be hit again on
+ * its retry, as by a service that fails a steady share of requests.
+ */
+export const everyNthRequest =
+  (n: number, offset = 0) =>
+  (c: ProxyCall): boolean =>
+    (c.index + offset) % n === 0;
+
 /** Calls of one operation (optionally only its nth). */
 export const operation =
   (name: string, nth?: number) =>
@@ -69,13 +96,16 @@ function callOf(req: IncomingMessage, body: string): { service: string; operatio
   return { service, operation: `${req.method} ${path}` };
 }
 
+const SERVER_ERROR = {
+  status: 500,
+  code: 'ServiceFailure',
+  message: 'The request processing has failed because of an unknown error.',
+};
+
 const QUERY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
   throttle: { status: 400, code: 'Throttling', message: 'Rate exceeded' },
-  'server-error': {
-    status: 500,
-    code: 'ServiceFailure',
-    message: 'The request processing has failed because of an unknown error.',
-  },
+  'server-error': SERVER_ERROR,
+  'server-error-after': SERVER_ERROR,
   'access-denied': { status: 403, code: 'AccessDenied', message: 'User is not authorized to perform this action' },
   'expired-token': {
     status: 403,
@@ -84,7 +114,38 @@ const QUERY_ERRORS: Record<string, { status: number; code: string; message: stri
   },
 };
 
+const HTML_502 =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n' +
+  '<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+const HTML_200 =
+  '<!DOCTYPE html><html><head><title>Sign in to continue</title></head><body><form action="/login">' +
+  '<input name="user"></form></body></html>';
+
+/** Answers that are not AWS's (see Fault). */
+function sendNotAws(res: ServerResponse, service: string, fault: Fault, op: string): void {
+  if (fault === 'html-502' || fault === 'html-200') {
+    res.writeHead(fault === 'html-502' ? 502 : 200, { 'content-type': 'text/html' });
+    res.end(fault === 'html-502' ? HTML_502 : HTML_200);
+    return;
+  }
+  // empty-result
+  if (service === 'eks') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{}');
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/xml' });
+  res.end(
+    `<${op}Response xmlns="https://${service}.amazonaws.com/doc/"><${op}Result></${op}Result>` +
+      `<ResponseMetadata><RequestId>fault-proxy</RequestId></ResponseMetadata></${op}Response>`,
+  );
+}
+
 function sendError(res: ServerResponse, service: string, fault: Fault, op: string): void {
+  if (fault === 'html-502' || fault === 'html-200' || fault === 'empty-result') {
+    sendNotAws(res, service, fault, op);
+    return;
+  }
   const e = QUERY_ERRORS[fault]!;
   const message =
     fault === 'access-denied'
@@ -94,7 +155,7 @@ function sendError(res: ServerResponse, service: string, fault: Fault, op: strin
     const code =
       fault === 'throttle'
         ? 'ThrottlingException'
-        : fault === 'server-error'
+        : fault === 'server-error' || fault === 'server-error-after'
           ? 'ServerException'
           : fault === 'access-denied'
             ? 'AccessDeniedException'
@@ -151,7 +212,9 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
           req.socket.destroy();
           return;
         }
-        if (rule && rule.fault !== 'drop-after') {
+        // These reach AWS first.
+        const after: Fault[] = ['drop-after', 'server-error-after', 'garbled'];
+        if (rule && !after.includes(rule.fault)) {
           sendError(res, service, rule.fault, op);
           return;
         }
@@ -166,8 +229,19 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
                 req.socket.destroy();
                 return;
               }
+              if (rule?.fault === 'server-error-after') {
+                sendError(res, service, rule.fault, op);
+                return;
+              }
+              const answer = Buffer.concat(parts);
+              if (rule?.fault === 'garbled') {
+                const { 'content-length': _length, ...headers } = up.headers;
+                res.writeHead(up.statusCode ?? 502, headers);
+                res.end(answer.subarray(0, Math.floor(answer.length / 2)));
+                return;
+              }
               res.writeHead(up.statusCode ?? 502, up.headers);
-              res.end(Buffer.concat(parts));
+              res.end(answer);
             });
           },
         );

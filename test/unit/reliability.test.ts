@@ -11,9 +11,9 @@ import {
   GetPolicyVersionCommand,
   ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { credentialsError, isTransient, toAwsError } from '../../src/aws/errors.js';
-import { profileNames } from '../../src/aws/profiles.js';
+import { profileNames, profileSetting, profileSource } from '../../src/aws/profiles.js';
 import { parseConfigText } from '../../src/load/config.js';
 import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
@@ -33,6 +33,7 @@ describe('which failures are worth another try', () => {
     ['a dropped connection', net('ECONNRESET'), true],
     ['a refused connection', net('ECONNREFUSED'), true],
     ['a timeout', awsError('TimeoutError'), true],
+    ['an answer that was not AWS’s', awsError('UnreadableAnswer'), true],
     ['AccessDenied', awsError('AccessDenied'), false],
     ['NoSuchEntity', awsError('NoSuchEntity'), false],
     ['LimitExceeded', awsError('LimitExceeded'), false],
@@ -88,6 +89,83 @@ describe('profiles', () => {
     const env = { AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
     expect(profileNames(env).sort()).toEqual(['ci', 'default', 'dev']);
     expect(profileNames({ HOME: join(dir, 'nowhere') })).toEqual([]);
+  });
+});
+
+describe('where a profile’s credentials come from, and the hint when they fail', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fas-aws-'));
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      '[profile proc]',
+      'credential_process = /opt/bin/get-creds --token tk-0123456789abcdef',
+      '[profile sso]',
+      'sso_session = corp',
+      'sso_account_id = 123456789012',
+      '[sso-session corp]',
+      'sso_start_url = https://corp.awsapps.com/start',
+      '[profile role]',
+      'role_arn = arn:aws:iam::123456789012:role/r',
+      'source_profile = sso',
+      '[profile ec2]',
+      'role_arn = arn:aws:iam::123456789012:role/r',
+      'credential_source = Ec2InstanceMetadata',
+      '[profile empty]',
+      'region = eu-west-1',
+      'max_attempts = 7',
+      '  # an indented line is a sub-setting',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'credentials'), '[keys]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n');
+  const files = { AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+  const site = { service: 'sts', operation: 'GetCallerIdentity' } as const;
+  const providerError = (message: string) => Object.assign(new Error(message), { name: 'CredentialsProviderError' });
+
+  it('is read in the order the SDK decides it', () => {
+    expect(profileSource('proc', files)).toEqual({ kind: 'process' });
+    expect(profileSource('sso', files)).toEqual({ kind: 'sso' });
+    expect(profileSource('role', files)).toEqual({ kind: 'assume-role', sourceProfile: 'sso' });
+    expect(profileSource('ec2', files)).toEqual({ kind: 'assume-role', credentialSource: 'Ec2InstanceMetadata' });
+    expect(profileSource('keys', files)).toEqual({ kind: 'static' });
+    expect(profileSource('empty', files)).toEqual({ kind: 'none' });
+    expect(profileSource('nope', files)).toBeUndefined();
+    expect(profileSetting('empty', 'max_attempts', files)).toBe('7');
+  });
+
+  it('a failing credential_process: neither its command nor what it printed, and no cause to print them', () => {
+    vi.stubEnv('AWS_CONFIG_FILE', files.AWS_CONFIG_FILE);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', files.AWS_SHARED_CREDENTIALS_FILE);
+    const err = providerError(
+      'Command failed: /opt/bin/get-creds --token tk-0123456789abcdef\nerror: session sess-42 token expired\n',
+    );
+    const e = toAwsError(err, site, { profile: 'proc' });
+    expect(e.message).toBe(
+      'no usable AWS credentials (profile proc) for GetCallerIdentity: the credential_process of profile proc failed',
+    );
+    expect(e.hint).toMatch(/`aws sts get-caller-identity --profile proc` runs the same process/);
+    expect(e.cause).toBeUndefined();
+    for (const text of [e.message, e.hint!, e.stack!]) {
+      expect(text).not.toMatch(/get-creds|tk-0123456789abcdef|sess-42|sso/);
+    }
+  });
+
+  it.each([
+    ['sso', 'The SSO session token was not found or is invalid.', 'sign in again first: aws sso login --profile sso'],
+    ['role', 'Token is expired', 'sign in again first: aws sso login --profile sso (the source of profile role)'],
+    ['keys', 'The security token included in the request is expired', 'check the access key of profile keys'],
+    ['proc', 'Profile proc credential_process returned invalid JSON.', 'the credential_process of profile proc'],
+    ['ec2', 'could not reach the instance metadata', 'credential_source Ec2InstanceMetadata'],
+    ['empty', 'Could not resolve credentials using profile: [empty]', 'profile empty holds no credentials'],
+  ])('profile %s: %s', (profile, message, hint) => {
+    vi.stubEnv('AWS_CONFIG_FILE', files.AWS_CONFIG_FILE);
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', files.AWS_SHARED_CREDENTIALS_FILE);
+    const e = credentialsError(providerError(message), site, { profile });
+    expect(e.message).toContain(message);
+    expect(e.hint).toContain(hint);
+    if (profile !== 'sso' && profile !== 'role') expect(e.hint).not.toMatch(/sso/);
   });
 });
 
