@@ -219,9 +219,14 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   const maxAttempts = resolveMaxAttempts(options.maxAttempts, profile);
   // One retry quota for the run: when many calls fail, retries stop for all clients.
   const quota = new RetryQuota();
+  // AWS_DEFAULT_REGION counts as the AWS CLI counts it, after AWS_REGION and before the profile's (the SDK alone
+  // ignores it).
+  const envDefault =
+    options.region === undefined && !process.env.AWS_REGION ? process.env.AWS_DEFAULT_REGION || undefined : undefined;
+  const given = options.region ?? envDefault;
   const common = {
     requestHandler: requestHandlerOptions(),
-    ...(options.region !== undefined ? { region: options.region } : {}),
+    ...(given !== undefined ? { region: given } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...retrySettings(maxAttempts, profile, quota),
   };
@@ -236,7 +241,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     sts.destroy();
     throw new UsageError(
       'no AWS region is set',
-      'set `region:` in the config, pass --region, or set AWS_REGION (or a region in the profile)',
+      'set `region:` in the config, pass --region, or set AWS_REGION (or AWS_DEFAULT_REGION, or a region in the profile)',
     );
   }
   // The config's and --region's were checked with the config; one from the environment or the profile is here.
@@ -244,7 +249,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   if (regionProblem !== undefined) {
     sts.destroy();
     throw new UsageError(
-      `the region "${region}" (from AWS_REGION or the profile) ${regionProblem}`,
+      `the region "${region}" (from ${envDefault !== undefined ? 'AWS_DEFAULT_REGION' : 'AWS_REGION or the profile'}) ${regionProblem}`,
       'fix it, or set `region:` in the config or pass --region',
     );
   }
