@@ -10,7 +10,7 @@ import { clients, createCluster } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
 import { everyNth, operation, startFaultProxy, type FaultProxy, type FaultRule } from '../helpers/fault-proxy.js';
 import { iamSnapshot } from '../helpers/iam-state.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -38,7 +38,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     proxy = await startFaultProxy(moto.url);
     configFile = writeConfig(CONFIG);
     await moto.reset();
@@ -212,7 +212,7 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
   let proxy: FaultProxy;
   let configFile: string;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     proxy = await startFaultProxy(moto.url);
     configFile = writeConfig(CONFIG);
     await createCluster(moto.url, 'acme-ml');
