@@ -126,8 +126,13 @@ export async function startMoto(options: StartOptions = {}): Promise<Moto> {
       reset: () => resetMoto(url),
       stop: () =>
         new Promise<void>((resolve) => {
-          if (child.exitCode !== null) return resolve();
-          child.once('exit', () => resolve());
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          // A server busy or stuck writing may not heed SIGTERM: never wait on it long.
+          const kill = setTimeout(() => child.kill('SIGKILL'), 3_000);
+          child.once('exit', () => {
+            clearTimeout(kill);
+            resolve();
+          });
           child.kill('SIGTERM');
         }),
     };
