@@ -51,6 +51,7 @@ export default async function setup(project: TestProject) {
     if (path === '/status') return { build: await built, moto: await motoFound } satisfies BrokerStatus;
     const worker = /^\/moto\/(\d+)$/.exec(path)?.[1];
     if (worker !== undefined) {
+      if (!(await motoFound)) throw new Error('moto_server is not installed');
       const { url, port } = await serverFor(worker);
       return { url, port };
     }

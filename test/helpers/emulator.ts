@@ -53,6 +53,9 @@ async function ask<T>(path: string): Promise<T> {
 /** The e2e project's setup file runs this before each file: the build is done, and moto_server looked for. */
 export async function prepareE2eFile(): Promise<void> {
   if (brokerUrl() === undefined) return;
+  // Start this worker's emulator (if it has none yet) while the build runs; acquireMoto waits for it.
+  const worker = process.env.VITEST_POOL_ID;
+  if (worker !== undefined) void ask(`/moto/${worker}`).catch(() => undefined);
   const status = await ask<BrokerStatus>('/status');
   if (!status.build.ok) throw new Error(`building the CLI (scripts/build.mjs) failed:\n${status.build.output}`);
   motoFound = status.moto;
