@@ -1,17 +1,35 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end files each start their own emulator and run the built CLI as a child process.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Most end-to-end time is spent waiting on the emulator and child processes: two files at once halve the wall
-    // time on a 2-core machine (the default would run them one by one there); more gain little and add contention.
-    maxWorkers: 2,
+    // End-to-end files spend much of their time waiting (on SDK retry back-off, the CLI's waits, child processes),
+    // so one file more than there are cores keeps the CPU busy: 3 on a 2-core machine (Vitest's default would run
+    // one file at a time there). Each worker that runs e2e files has its own moto_server.
+    maxWorkers: availableParallelism() + 1,
     reporters: ['default'],
     // The SDK's notice about its future Node 22 requirement is not for this package's tests.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    // `vitest run --project unit` (npm run test:unit) or `--project e2e` (npm run test:e2e); both by default.
+    projects: [
+      {
+        extends: true,
+        // Every test file outside test/e2e: no emulator, no build.
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', '**/node_modules/**'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // Builds the CLI and keeps one moto_server per worker for the whole run (test/helpers/emulator.ts).
+          globalSetup: ['test/helpers/e2e-global-setup.ts'],
+          setupFiles: ['test/helpers/e2e-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -17,7 +17,7 @@ import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, clients, createCluster, readPolicy, readProvider, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { spawn } from 'node:child_process';
 import { BIN, FAKE_KEYS, ROOT, runCli, writeConfig } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -55,7 +55,7 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
   let configFile: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     configFile = writeConfig(CONFIG);
   });
   afterAll(async () => moto?.stop());

@@ -9,7 +9,7 @@ import type { CallRecord } from '../../src/aws/clients.js';
 import { createCluster } from '../helpers/aws.js';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -40,7 +40,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
   const args = ['--config', join(ROOT, 'examples/flyte-aws-setup.yaml')];
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     await createCluster(moto.url, 'acme-ml');
   });
   afterAll(async () => moto?.stop());

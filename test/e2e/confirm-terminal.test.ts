@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCluster, readRole } from '../helpers/aws.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 import { Terminal, tmuxSkipReason } from '../helpers/terminal.js';
 
 const skip = motoSkipReason() ?? tmuxSkipReason();
@@ -20,7 +20,7 @@ describe.skipIf(skip !== undefined)('applying a config in a terminal, without --
   let terminal: Terminal | undefined;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
   });
   afterAll(async () => moto?.stop());
   beforeEach(async () => {

@@ -13,7 +13,7 @@ import { CreateClusterCommand, CreateNodegroupCommand, DeleteClusterCommand } fr
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, clients, createCluster, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -39,7 +39,7 @@ describe.skipIf(skip !== undefined)('destroy against the emulator', () => {
   let configFile: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     configFile = writeConfig(CONFIG);
   });
   afterAll(async () => moto?.stop());

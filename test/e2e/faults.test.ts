@@ -20,7 +20,7 @@ import {
   type FaultRule,
 } from '../helpers/fault-proxy.js';
 import { clearIam, iamSnapshot } from '../helpers/iam-state.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -50,7 +50,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     proxy = await startFaultProxy(moto.url);
     configFile = writeConfig(CONFIG);
     await moto.reset();
@@ -298,7 +298,7 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
   let proxy: FaultProxy;
   let configFile: string;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     proxy = await startFaultProxy(moto.url);
     configFile = writeConfig(CONFIG);
     await createCluster(moto.url, 'acme-ml');

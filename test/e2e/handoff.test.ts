@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { createCluster, readRole } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -36,7 +36,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
   let configFile: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     configFile = writeConfig(CONFIG);
   });
   afterAll(async () => moto?.stop());

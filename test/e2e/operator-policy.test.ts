@@ -30,7 +30,7 @@ import {
   createVpc,
 } from '../helpers/aws.js';
 import { runCli, writeConfig, type CliRun } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -86,7 +86,7 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
     await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
     // Union's existing role and policy, as Union's own setup leaves them.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, UNION_CONFIG, createCluster, createUnionRole, createVpc } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -25,7 +25,7 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
   let vpcId: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
     vpcId = vpc.vpcId;
     host = (await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds)).replace('https://', '');

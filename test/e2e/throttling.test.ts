@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCluster } from '../helpers/aws.js';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -50,7 +50,7 @@ describe.skipIf(skip !== undefined)('under IAM throttling', () => {
   let iamUrl: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     await createCluster(moto.url, 'acme-ml');
     iamUrl = await iam.listen();
   });

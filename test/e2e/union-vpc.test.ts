@@ -18,7 +18,7 @@ import {
   POLICY_ARN,
 } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, writeConfig } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 const hasAwsCli = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -34,7 +34,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
   let vpcId: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
     vpcId = vpc.vpcId;
     await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);

@@ -14,7 +14,7 @@ import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, clients, createCluster, createVpc, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { runCli, writeConfig } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
 
@@ -48,7 +48,7 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
   let vpcId: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     configFile = writeConfig(CONFIG);
     // The cluster sits on a VPC with both DNS settings on, so the VPC check passes too.
     const vpc = await createVpc(moto.url, { hostnames: true, support: true });

@@ -20,7 +20,7 @@ import { ACCOUNT, clients, createCluster, createVpc, readRole, readVpcDns, POLIC
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { AwsCallError } from '../../src/aws/errors.js';
 import { FAKE_KEYS, runCli } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prompter.js';
 
 const skip = motoSkipReason();
@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   let host: string;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
     // The SDK in this process talks to the emulator, with fake keys and no machine settings.
     for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
     Object.assign(process.env, {

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parse } from 'yaml';
 import { ACCOUNT, createCluster, readRole } from '../helpers/aws.js';
 import { runCli } from '../helpers/cli.js';
-import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 import { Terminal, tmuxSkipReason } from '../helpers/terminal.js';
 
 const skip = motoSkipReason() ?? tmuxSkipReason();
@@ -20,7 +20,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
   let terminal: Terminal | undefined;
 
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await acquireMoto();
   });
   afterAll(async () => moto?.stop());
   beforeEach(async () => {
