@@ -5,7 +5,7 @@
 import { UserError } from '../errors.js';
 
 export interface CallSite {
-  service: 'iam' | 'eks' | 'sts' | 'ec2';
+  service: 'iam' | 'eks' | 'sts' | 'ec2' | 's3';
   operation: string;
   /** The ARN or name the call is about. */
   resource?: string;
