@@ -25,6 +25,7 @@ import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListEntitiesForPolicyCommand,
   ListInstanceProfilesForRoleCommand,
@@ -626,6 +627,15 @@ export class AwsGateway {
       for (const g of out.PolicyGroups ?? []) if (g.GroupName) found.groups.push(g.GroupName);
     }
     return found;
+  }
+
+  /** An inline policy's document (iam:GetRolePolicy); undefined when it is gone. */
+  async inlinePolicyDocument(roleName: string, policyName: string): Promise<PolicyDocument | undefined> {
+    const out = await this.read(
+      { service: 'iam', operation: 'GetRolePolicy', resource: `role ${roleName} (inline ${policyName})` },
+      () => this.clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+    );
+    return out?.PolicyDocument !== undefined ? decodePolicyDocument(out.PolicyDocument) : undefined;
   }
 
   /** Names of a role's inline policies. */

@@ -29,11 +29,7 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
       const rerun = rerunCommand(opts);
       const findings = [
         ...driftFindings(plan, rerun),
-        ...auditPlan(plan, providers, {
-          rerun,
-          createsProvider: config.oidcProvider,
-          ...(config.customPolicy !== false ? { customPolicyName: config.customPolicy.name } : {}),
-        }),
+        ...auditPlan(plan, providers, { rerun, createsProvider: config.oidcProvider }),
       ];
       report = verifyReport(plan, findings);
     } finally {

@@ -142,18 +142,34 @@ async function readRole(gateway: AwsGateway, name: string, inline: InlineRead): 
 }
 
 /**
- * A role's inline policy names. They only add a note or a warning: a refusal to list them is kept on the role
- * (`inlineUnreadable`) instead of stopping the run; a role gone meanwhile has none.
+ * A role's inline policies: their names, then their documents (to find a broad grant). They only add findings: a
+ * refusal to read them is kept on the role (`inlineUnreadable`) instead of stopping the run; a role gone meanwhile
+ * has none.
  */
 async function readInline(
   gateway: AwsGateway,
   name: string,
-): Promise<Pick<CurrentRole, 'inline' | 'inlineUnreadable'>> {
+): Promise<Pick<CurrentRole, 'inline' | 'inlineDocuments' | 'inlineUnreadable'>> {
+  const refused = (err: unknown) => isCode(err, 'AccessDenied', 'AccessDeniedException');
+  let inline: string[];
   try {
-    return { inline: await gateway.inlinePolicyNames(name) };
+    inline = await gateway.inlinePolicyNames(name);
   } catch (err) {
-    if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return { inlineUnreadable: (err as Error).message };
+    if (refused(err)) return { inlineUnreadable: (err as Error).message };
     if (isCode(err, 'NoSuchEntity')) return {};
+    throw err;
+  }
+  if (inline.length === 0) return { inline };
+  try {
+    const documents = await Promise.all(inline.map((p) => gateway.inlinePolicyDocument(name, p)));
+    const inlineDocuments: NonNullable<CurrentRole['inlineDocuments']> = {};
+    inline.forEach((p, i) => {
+      if (documents[i] !== undefined) inlineDocuments[p] = documents[i];
+    });
+    return { inline, inlineDocuments };
+  } catch (err) {
+    if (refused(err)) return { inline, inlineUnreadable: (err as Error).message };
+    if (isCode(err, 'NoSuchEntity')) return { inline };
     throw err;
   }
 }

@@ -300,6 +300,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
   },
   {
     service: 'iam',
+    operation: 'GetRolePolicy',
+    actions: ['iam:GetRolePolicy'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['apply', 'verify'],
+    why: "reads an inline policy the tool did not write, to report one that grants '*' or 's3:*' on '*'",
+  },
+  {
+    service: 'iam',
     operation: 'ListPolicies',
     actions: ['iam:ListPolicies'],
     on: [{ scope: 'account' }],

@@ -110,6 +110,7 @@ export interface RoleSpec {
   description: string;
   trust: DesiredRole['trust'];
   managedPolicies: string[];
+  scopedPolicy?: string;
 }
 
 export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
@@ -124,6 +125,7 @@ export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
     managedPolicies: [...new Set(spec.managedPolicies)],
     ...(config.permissionsBoundary !== undefined ? { boundary: config.permissionsBoundary } : {}),
     tags: resourceTags(config),
+    ...(spec.scopedPolicy !== undefined ? { scopedPolicy: spec.scopedPolicy } : {}),
   };
 }
 
@@ -138,6 +140,7 @@ export function desiredIrsaRole(
     description: spec.description,
     trust: irsaTrustPolicy({ providerArn: providerArnOf(ctx), issuerUrl: requireIssuer(ctx), subjects: spec.subjects }),
     managedPolicies: [...(custom !== undefined ? [custom] : []), ...spec.extraPolicies],
+    ...(custom !== undefined ? { scopedPolicy: custom } : {}),
   });
 }
 

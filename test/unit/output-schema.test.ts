@@ -99,7 +99,7 @@ describe('the fingerprint of the shape', () => {
       (s) => delete s.$defs.PlanSection.properties.title,
       (s) => s.$defs.ResultDocument.required.pop(),
       (s) => s.$defs.Partition.enum.push('aws-eusc'),
-      (s) => (s.$defs.FormatVersion.const = 2),
+      (s) => (s.$defs.FormatVersion.const = JSON_FORMAT_VERSION + 1),
     ];
     for (const change of changes) {
       const schema = clone();

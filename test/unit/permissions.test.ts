@@ -343,6 +343,7 @@ describe('what is not known is scoped with a wildcard, and said', () => {
       'iam:AttachRolePolicy',
       'iam:CreateRole',
       'iam:GetRole',
+      'iam:GetRolePolicy',
       'iam:ListAttachedRolePolicies',
       'iam:ListRolePolicies',
       'iam:SimulatePrincipalPolicy',

@@ -235,6 +235,8 @@ describe('the cluster VPC', () => {
     expect(plan.action).toBe('none');
     expect(plan.findings).toEqual([
       {
+        code: 'vpc-dns-off',
+        severity: 'error',
         message: expect.stringMatching(/^enableDnsHostnames is off: nodes cannot register/),
         fix: 'aws ec2 modify-vpc-attribute --region eu-west-1 --vpc-id vpc-0abc --enable-dns-hostnames',
       },
@@ -262,7 +264,11 @@ describe('the cluster VPC', () => {
 
   it('the check is a pure function of what was read (for reuse by other commands)', () => {
     expect(vpcDnsFindings('vpc-1', 'eu-west-1', undefined)).toEqual([
-      { message: "the cluster's VPC vpc-1 was not found in eu-west-1; its DNS settings cannot be checked" },
+      {
+        code: 'unchecked',
+        severity: 'warning',
+        message: "the cluster's VPC vpc-1 was not found in eu-west-1; its DNS settings cannot be checked",
+      },
     ]);
     expect(vpcDnsFindings('vpc-1', 'eu-west-1', { ...off, vpcId: 'vpc-1' }).map((f) => f.fix)).toEqual([
       'aws ec2 modify-vpc-attribute --region eu-west-1 --vpc-id vpc-1 --enable-dns-support',
@@ -417,6 +423,8 @@ describe('the engine with mocked AWS', () => {
     expect(vpc.resources[0]!.steps).toEqual([]);
     expect(vpc.resources[0]!.findings).toEqual([
       {
+        code: 'unchecked',
+        severity: 'warning',
         message:
           "the DNS settings of the cluster's VPC vpc-0abc could not be read: ec2:DescribeVpcAttribute is denied to the caller",
         fix: 'allow ec2:DescribeVpcAttribute (flyte-aws-setup permissions prints the policy), or set vpcDns: off',
