@@ -92,7 +92,18 @@ export interface DesiredVpcDns {
   fix: boolean;
 }
 
-export type DesiredResource = DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns;
+/** The S3 bucket of the config: only looked up (it exists, and in which region); the tool never changes it. */
+export interface DesiredBucket {
+  kind: 'bucket';
+  /** The bucket's name. */
+  name: string;
+  arn: string;
+  /** The region the config runs in, where the bucket should be. */
+  region: string;
+}
+
+export type DesiredResource =
+  DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns | DesiredBucket;
 
 export interface CurrentRole {
   kind: 'role';
@@ -148,8 +159,18 @@ export interface CurrentVpcDns {
   unreadable?: string;
 }
 
+/** A bucket that exists (`undefined`: it does not). */
+export interface CurrentBucket {
+  kind: 'bucket';
+  name: string;
+  /** Its region; absent when it could not be read. */
+  region?: string;
+  /** Why it could not be looked at (s3:GetBucketLocation denied, or another account's bucket). */
+  unreadable?: string;
+}
+
 /** An attachment's current state is its role's (`undefined`: the role does not exist). */
-export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns;
+export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns | CurrentBucket;
 
 /** One mutating AWS call. A plan is the list of these, so what it shows is exactly what a run does. */
 export type Step =
@@ -212,7 +233,7 @@ export interface ResourcePlan {
   notes: Note[];
   /** Why this change lets more in (trust broadened, wildcard, policy attached); empty when it does not. */
   security: string[];
-  /** What is wrong and left as it is (a broad policy, `vpcDns: check`); absent when nothing is. */
+  /** What is wrong and left as it is (a broad policy, `vpcDns: check`, the bucket); absent when nothing is. */
   findings?: Finding[];
   /** Why the config cannot be carried out for this resource (e.g. an existing role that is not there). */
   blocked?: string;

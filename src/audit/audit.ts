@@ -17,6 +17,7 @@ const KIND: Record<ResourcePlan['kind'], string> = {
   'oidc-provider': 'OIDC provider',
   attachment: 'role',
   'vpc-dns': 'VPC',
+  bucket: 'bucket',
 };
 
 function resourceName(r: ResourcePlan): string {
@@ -95,7 +96,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
           fix: 'see the problem',
         });
       }
-      // What the plan found and leaves alone: what a role holds beyond the config, the VPC.
+      // What the plan found and leaves alone: what a role holds beyond the config, the VPC, the bucket.
       for (const f of r.findings ?? []) {
         out.push({
           code: f.code,

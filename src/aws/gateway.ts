@@ -44,6 +44,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type {
+  CurrentBucket,
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentRole,
@@ -82,6 +83,12 @@ export interface PolicyAttachments {
   roles: string[];
   users: string[];
   groups: string[];
+}
+
+/** The region GetBucketLocation names: none for us-east-1, `EU` for the oldest buckets of eu-west-1. */
+export function bucketRegion(locationConstraint: string | undefined | null): string {
+  if (!locationConstraint) return 'us-east-1';
+  return locationConstraint === 'EU' ? 'eu-west-1' : locationConstraint;
 }
 
 /** A role found by name, without its policies. */
@@ -627,6 +634,31 @@ export class AwsGateway {
       for (const g of out.PolicyGroups ?? []) if (g.GroupName) found.groups.push(g.GroupName);
     }
     return found;
+  }
+
+  /**
+   * The bucket and its region (s3:GetBucketLocation); undefined when it does not exist. A refusal (the caller may
+   * not read it, or it is another account's) is kept on it as `unreadable`: the look-up is a check, not a step.
+   */
+  async readBucket(name: string): Promise<CurrentBucket | undefined> {
+    const site = { service: 's3', operation: 'GetBucketLocation', resource: `bucket ${name}` } as const;
+    try {
+      const out = await this.call(site, async () => {
+        const [s3, { GetBucketLocationCommand }] = await Promise.all([this.clients.s3(), import('./s3.js')]);
+        return s3.send(new GetBucketLocationCommand({ Bucket: name }));
+      });
+      return { kind: 'bucket', name, region: bucketRegion(out.LocationConstraint) };
+    } catch (err) {
+      if (isCode(err, 'NoSuchBucket')) return undefined;
+      // Asked of another region's endpoint, S3 may redirect, naming the bucket's region in a header.
+      const cause = (err as { cause?: unknown }).cause as { $response?: { headers?: Record<string, string> } };
+      const redirected = cause?.$response?.headers?.['x-amz-bucket-region'];
+      if (redirected) return { kind: 'bucket', name, region: redirected };
+      if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
+        return { kind: 'bucket', name, unreadable: 's3:GetBucketLocation is denied to the caller' };
+      }
+      throw err;
+    }
   }
 
   /** An inline policy's document (iam:GetRolePolicy); undefined when it is gone. */

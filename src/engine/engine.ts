@@ -124,6 +124,8 @@ export async function readResource(
       return gateway.readRole(r.name);
     case 'vpc-dns':
       return gateway.readVpcDns(r.name);
+    case 'bucket':
+      return gateway.readBucket(r.name);
   }
 }
 

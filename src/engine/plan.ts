@@ -11,12 +11,14 @@ import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
 import type {
+  CurrentBucket,
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentResource,
   CurrentRole,
   CurrentVpcDns,
   DesiredAttachment,
+  DesiredBucket,
   DesiredOidcProvider,
   DesiredPolicy,
   DesiredResource,
@@ -424,6 +426,57 @@ export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | unde
   return { ...base, action: 'none', steps: [], security: [], ...(findings.length > 0 ? { findings } : {}) };
 }
 
+/**
+ * The bucket is only looked up: one that does not exist, or is in another region than the config's, is reported
+ * (Flyte cannot work with it), never changed.
+ */
+export function planBucket(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
+  const base = { kind: 'bucket' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
+  const none = { ...base, action: 'none' as const, steps: [], security: [] };
+  if (current === undefined) {
+    return {
+      ...none,
+      findings: [
+        finding(
+          'bucket-missing',
+          `Flyte cannot work: the bucket ${desired.name} does not exist (looked up from ${desired.region})`,
+          `check the name (bucket: in the config, or --bucket); to make it: aws s3api create-bucket --bucket ${desired.name} --region ${desired.region}` +
+            (desired.region === 'us-east-1'
+              ? ''
+              : ` --create-bucket-configuration LocationConstraint=${desired.region}`),
+        ),
+      ],
+    };
+  }
+  if (current.unreadable !== undefined || current.region === undefined) {
+    return {
+      ...none,
+      findings: [
+        finding(
+          'unchecked',
+          `the bucket ${desired.name} was not checked: ${current.unreadable ?? 'its region is not known'}`,
+          'allow s3:GetBucketLocation on it (flyte-aws-setup permissions prints the policy), or check by hand that it ' +
+            `is this account's and in ${desired.region}`,
+        ),
+      ],
+    };
+  }
+  if (current.region !== desired.region) {
+    return {
+      ...none,
+      findings: [
+        finding(
+          'bucket-other-region',
+          `Flyte cannot work as configured: the bucket ${desired.name} is in ${current.region}, the config's region is ${desired.region}`,
+          `use a bucket in ${desired.region} (bucket: in the config, or --bucket), or set the storage region of the ` +
+            `Helm values flyte-aws-setup writes to ${current.region}`,
+        ),
+      ],
+    };
+  }
+  return none;
+}
+
 export function planResource(desired: DesiredResource, current: CurrentResource | undefined): ResourcePlan {
   switch (desired.kind) {
     case 'role':
@@ -436,6 +489,8 @@ export function planResource(desired: DesiredResource, current: CurrentResource 
       return planAttachment(desired, current as CurrentRole | undefined);
     case 'vpc-dns':
       return planVpcDns(desired, current as CurrentVpcDns | undefined);
+    case 'bucket':
+      return planBucket(desired, current as CurrentBucket | undefined);
   }
 }
 

@@ -18,6 +18,8 @@ export type Scope =
   | 'existingRoles'
   /** The config's customer-managed bucket policy. */
   | 'customPolicy'
+  /** The config's S3 bucket: looked up (it exists, and in which region). */
+  | 'bucket'
   /** The OIDC provider the oidcProvider section makes. */
   | 'oidcProvider'
   /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
@@ -56,7 +58,7 @@ export interface ScopeUse {
 }
 
 export interface AwsOperation {
-  service: 'iam' | 'eks' | 'ec2' | 'sts';
+  service: 'iam' | 'eks' | 'ec2' | 'sts' | 's3';
   /** The SDK command's name without `Command`, e.g. `CreateRole`. */
   operation: string;
   /** The IAM actions AWS authorizes the call as: its own, and e.g. the tag action when it creates with tags. */
@@ -305,6 +307,15 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'managedRoles' }],
     modes: ['apply', 'verify'],
     why: "reads an inline policy the tool did not write, to report one that grants '*' or 's3:*' on '*'",
+  },
+  {
+    service: 's3',
+    operation: 'GetBucketLocation',
+    actions: ['s3:GetBucketLocation'],
+    on: [{ scope: 'bucket' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false,
+    why: 'looks the bucket up: that it exists, and in which region',
   },
   {
     service: 'iam',

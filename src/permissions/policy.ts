@@ -46,6 +46,7 @@ const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
   existingRoles: 'ExistingRoles',
   customPolicy: 'BucketPolicy',
+  bucket: 'FlyteBucket',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
@@ -66,6 +67,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'providerRead',
   'anyProvider',
   'customPolicy',
+  'bucket',
   'cluster',
   'anyCluster',
   'nodegroups',
@@ -116,6 +118,7 @@ function scopes(config: Config, pf: PermissionFacts) {
     managedRoles: roles.map((r) => r.arn),
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
+    bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:

@@ -23,6 +23,8 @@ export type FindingCode =
   | 'blocked'
   // What a run checks and leaves as it is.
   | 'vpc-dns-off'
+  | 'bucket-missing'
+  | 'bucket-other-region'
   | 'unchecked'
   // What people get wrong when they follow the documents by hand.
   | 'foreign-issuer'
@@ -63,9 +65,14 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
     severity: 'error',
     what: "DNS support or hostnames are off in the cluster's VPC: nodes cannot join the cluster",
   },
+  'bucket-missing': { severity: 'warning', what: 'the bucket does not exist: Flyte cannot work' },
+  'bucket-other-region': {
+    severity: 'warning',
+    what: "the bucket is in another region than the config's: Flyte cannot work as configured",
+  },
   unchecked: {
     severity: 'warning',
-    what: "something could not be read, so it was not checked (a role's inline policies, the VPC)",
+    what: "something could not be read, so it was not checked (a role's inline policies, the VPC, the bucket)",
   },
   'foreign-issuer': { severity: 'error', what: "a trust's condition keys name another issuer than the cluster's" },
   'other-provider': { severity: 'error', what: "a trust names another OIDC provider than the cluster's" },

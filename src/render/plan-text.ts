@@ -135,6 +135,7 @@ const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
   'oidc-provider': 'OIDC provider',
   attachment: 'existing role',
   'vpc-dns': 'VPC',
+  bucket: 'bucket',
 };
 
 function renderResource(r: ResourcePlan, style: Style): string[] {
@@ -144,6 +145,8 @@ function renderResource(r: ResourcePlan, style: Style): string[] {
   else if (r.findings !== undefined && r.findings.length > 0) {
     const error = r.findings.some((f) => f.severity === 'error');
     out.push(`${error ? style.error('[!]') : style.warn('[!]')} ${head}`);
+  } else if (r.current?.kind === 'bucket') {
+    out.push(`${style.dim('[=]')} ${head} ${style.dim(`exists, in ${r.current.region ?? 'its region'}`)}`);
   } else if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
   else if (r.action === 'create') out.push(`${style.add('[+]')} ${head}`);
   else out.push(`${style.change('[~]')} ${head}`);
@@ -310,7 +313,7 @@ const OUTCOME_MARK: Record<SectionResult['outcome'], string> = {
   'not-run': 'not run',
 };
 
-/** One line per section saying what happened, with the ARNs; the findings it leaves under it. */
+/** One line per section saying what happened, with the ARNs of what it made; the findings it leaves under it. */
 export function renderSectionResult(r: SectionResult, style: Style): string {
   const findings = r.resources.flatMap((x) => x.findings ?? []);
   const symbol =
@@ -323,7 +326,9 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
           : findings.length > 0
             ? style.warn('!')
             : style.ok('✓');
+  // The bucket is only looked up: the line names what the section made.
   const arns = r.resources
+    .filter((x) => x.kind !== 'bucket')
     .filter((x) => x.blocked === undefined && (x.done.length > 0 || x.remaining.length === 0))
     .map((x) => x.arn);
   const notChecked = r.outcome === 'unchanged' && r.resources.length === 0;

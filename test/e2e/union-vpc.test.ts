@@ -10,6 +10,7 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import {
   ACCOUNT,
   clients,
+  createBucket,
   createCluster,
   createUserFlyteRolePolicy,
   createVpc,
@@ -38,6 +39,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
     vpcId = vpc.vpcId;
     await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
+    await createBucket(moto.url, 'acme-flyte-data');
   });
   afterAll(async () => moto?.stop());
 

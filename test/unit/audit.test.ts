@@ -222,6 +222,8 @@ projectRoles: [{ project: fraud }]
           clientIds: r.clientIds,
           tags: r.tags,
         });
+      } else if (r.kind === 'bucket') {
+        current.set(resourceKey(r), { kind: 'bucket', name: r.name, region: r.region });
       }
     }
     change(current);

@@ -1,7 +1,7 @@
 /**
  * One standard of findings: each code has one severity (src/policy/findings.ts), the plan, the run's summary and
  * verify take it from there, and docs/verify-and-destroy.md shows the same table. Also what counts as a broad
- * grant, and that an inline policy's document is read to find one.
+ * grant, and the bucket's look-up.
  */
 import {
   GetOpenIDConnectProviderCommand,
@@ -11,18 +11,20 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { GetBucketLocationCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditPlan, driftFindings, providersInPlan } from '../../src/audit/audit.js';
 import type { RunResult } from '../../src/engine/apply.js';
 import { buildPlan, desiredSections, makePlan, type CurrentState } from '../../src/engine/engine.js';
-import { heldFindings, planRole, resourceKey } from '../../src/engine/plan.js';
+import { heldFindings, planBucket, planRole, resourceKey } from '../../src/engine/plan.js';
+import { bucketRegion } from '../../src/aws/gateway.js';
 import { parseConfigText } from '../../src/load/config.js';
-import type { CurrentResource, DesiredRole, Facts, Plan } from '../../src/model.js';
+import type { CurrentResource, DesiredBucket, DesiredRole, Facts, Plan } from '../../src/model.js';
 import { serviceTrustPolicy, type PolicyDocument } from '../../src/policy/document.js';
 import { FINDINGS, broadGrant, severityCounts, severityOf, type FindingCode } from '../../src/policy/findings.js';
-import { renderPlan, renderRunSummary } from '../../src/render/plan-text.js';
+import { renderPlan, renderRunSummary, renderSectionResult } from '../../src/render/plan-text.js';
 import { plainStyle } from '../../src/render/style.js';
 import { ROOT } from '../helpers/cli.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
@@ -145,6 +147,58 @@ describe('what a role holds beyond the config', () => {
   });
 });
 
+describe('the bucket', () => {
+  const desired: DesiredBucket = { kind: 'bucket', name: 'b', arn: 'arn:aws:s3:::b', region: 'eu-west-1' };
+
+  it('is only looked up: there, in the region, is nothing to do; else a warning that says why Flyte cannot work', () => {
+    expect(planBucket(desired, { kind: 'bucket', name: 'b', region: 'eu-west-1' })).toMatchObject({
+      action: 'none',
+      steps: [],
+    });
+    expect(planBucket(desired, { kind: 'bucket', name: 'b', region: 'eu-west-1' }).findings).toBeUndefined();
+    const missing = planBucket(desired, undefined).findings!;
+    expect(missing.map((f) => `${f.severity} ${f.code} ${f.message}`)).toEqual([
+      'warning bucket-missing Flyte cannot work: the bucket b does not exist (looked up from eu-west-1)',
+    ]);
+    expect(missing[0]!.fix).toContain(
+      'aws s3api create-bucket --bucket b --region eu-west-1 --create-bucket-configuration LocationConstraint=eu-west-1',
+    );
+    expect(planBucket(desired, { kind: 'bucket', name: 'b', region: 'us-east-1' }).findings![0]).toMatchObject({
+      code: 'bucket-other-region',
+      severity: 'warning',
+      message: "Flyte cannot work as configured: the bucket b is in us-east-1, the config's region is eu-west-1",
+    });
+    expect(
+      planBucket(desired, { kind: 'bucket', name: 'b', unreadable: 's3:GetBucketLocation is denied to the caller' })
+        .findings![0],
+    ).toMatchObject({
+      code: 'unchecked',
+      message: 'the bucket b was not checked: s3:GetBucketLocation is denied to the caller',
+    });
+  });
+
+  it('is read with GetBucketLocation: its region; gone is undefined, a refusal is kept as unreadable', async () => {
+    const m = mockAws();
+    m.s3.on(GetBucketLocationCommand).resolves({ LocationConstraint: 'EU' });
+    expect(await m.gateway.readBucket('b')).toEqual({ kind: 'bucket', name: 'b', region: 'eu-west-1' });
+    m.s3.on(GetBucketLocationCommand).rejects(awsError('NoSuchBucket'));
+    expect(await m.gateway.readBucket('b')).toBeUndefined();
+    m.s3.on(GetBucketLocationCommand).rejects(awsError('AccessDenied'));
+    expect(await m.gateway.readBucket('b')).toEqual({
+      kind: 'bucket',
+      name: 'b',
+      unreadable: 's3:GetBucketLocation is denied to the caller',
+    });
+  });
+
+  it("GetBucketLocation's answer as a region", () => {
+    expect(bucketRegion(undefined)).toBe('us-east-1');
+    expect(bucketRegion('')).toBe('us-east-1');
+    expect(bucketRegion('EU')).toBe('eu-west-1');
+    expect(bucketRegion('ap-southeast-5')).toBe('ap-southeast-5');
+  });
+});
+
 describe('the plan, the run and verify say the same', () => {
   const config = parseConfigText(`
 region: eu-west-1
@@ -162,7 +216,7 @@ workersRole: { extraPolicies: [${ADMIN}] }
   };
   const sections = desiredSections(config, facts);
 
-  /** AWS as the config wants it, but AmazonS3FullAccess on the backend role. */
+  /** AWS as the config wants it, but AmazonS3FullAccess on the backend role, and no bucket. */
   function plan(): Plan {
     const current = new Map<string, CurrentResource>();
     for (const r of sections.flatMap((s) => s.resources)) {
@@ -204,7 +258,7 @@ workersRole: { extraPolicies: [${ADMIN}] }
     const p = plan();
     const inPlan = p.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
     expect(inPlan.map((f) => `${f.severity} ${f.code}`).sort()).toEqual(
-      ['error broad-policy', 'warning broad-policy-listed'].sort(),
+      ['error broad-policy', 'warning broad-policy-listed', 'warning bucket-missing'].sort(),
     );
     const verify = [
       ...driftFindings(p, 'rerun'),
@@ -225,7 +279,7 @@ workersRole: { extraPolicies: [${ADMIN}] }
     expect(text).toContain(
       '       warning: the config attaches AdministratorAccess (extraPolicies), which grants everything',
     );
-    expect(text).toContain('This run leaves 1 error and 1 warning as they are; each has its fix above.');
+    expect(text).toContain('This run leaves 1 error and 2 warnings as they are; each has its fix above.');
 
     const result: RunResult = {
       outcome: 'complete',
@@ -247,9 +301,15 @@ workersRole: { extraPolicies: [${ADMIN}] }
       })),
     };
     expect(renderRunSummary(result, plainStyle, 'rerun')).toBe(
-      'Setup complete, with 1 error and 1 warning: 0 change(s) made; AWS matches the config; what is listed above ' +
+      'Setup complete, with 1 error and 2 warnings: 0 change(s) made; AWS matches the config; what is listed above ' +
         'is left as it is (verify fails until the error is fixed).',
     );
+    const customPolicy = result.sections.find((s) => s.id === 'customPolicy')!;
+    // The section's line names what it made, not the bucket it looked up.
+    expect(renderSectionResult(customPolicy, plainStyle).split('\n')).toEqual([
+      `! S3 policy for the Flyte bucket: needs attention  arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`,
+      expect.stringMatching(/^ {4}warning: Flyte cannot work: the bucket acme-flyte-data does not exist .*; fix: /),
+    ]);
   });
 });
 

@@ -188,6 +188,10 @@ describe('the policy for a config', () => {
     expect(apply.notes.join('\n')).toMatch(/take no resource-level permissions: Resource "\*"/);
   });
 
+  it('the bucket is looked up, on its ARN alone', () => {
+    expect(byAction.get('s3:GetBucketLocation')!.resources).toEqual(['arn:aws:s3:::acme-flyte-data']);
+  });
+
   it('no iam:PassRole (the tool hands no role to a service), and says so', () => {
     expect(byAction.has('iam:PassRole')).toBe(false);
     expect(apply.notes.join('\n')).toMatch(/no iam:PassRole: flyte-aws-setup never hands a role to a service/);
@@ -231,7 +235,7 @@ describe('the policy for a config', () => {
   });
 
   it.each<[PermissionMode, RegExp]>([
-    ['verify', /^(iam:(Get|List)|eks:Describe|ec2:Describe)/],
+    ['verify', /^(iam:(Get|List)|eks:Describe|ec2:Describe|s3:Get)/],
     ['destroy', /^(iam:(Get|List|Delete|Detach)|eks:(Describe|List))/],
   ])('--for %s holds only what that command does', (mode, allowed) => {
     const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];

@@ -100,7 +100,14 @@ describe('sections: what each wants', () => {
     ]);
     expect(JSON.stringify(fraud.trust)).toContain('system:serviceaccount:fraud-production:default');
     const all = sections.flatMap((s) => s.resources);
-    expect(new Set(all.map((r) => r.kind))).toEqual(new Set(['role', 'oidc-provider', 'policy']));
+    expect(new Set(all.map((r) => r.kind))).toEqual(new Set(['role', 'oidc-provider', 'policy', 'bucket']));
+    // The bucket is only looked up, in the config's region.
+    expect(byId.customPolicy![1]).toEqual({
+      kind: 'bucket',
+      name: 'acme-flyte-data',
+      arn: 'arn:aws:s3:::acme-flyte-data',
+      region: 'eu-west-1',
+    });
     for (const r of all)
       if (r.kind === 'role' || r.kind === 'oidc-provider' || r.kind === 'policy') expect(r.tags).toEqual(MANAGED);
   });
