@@ -69,11 +69,12 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
 }
 
 /**
- * Where AWS differs from the config: the waiting sections, each change the next run would make, and what the plan
- * found and leaves as it is (its findings, with their severity).
+ * Where AWS differs from the config: the waiting sections (the reason and what to do said once), each change the
+ * next run would make, and what the plan found and leaves as it is (its findings, with their severity).
  */
 export function driftFindings(plan: Plan, rerun: string): Finding[] {
   const out: Finding[] = [];
+  let waitingSaid = false;
   for (const s of plan.sections) {
     if (s.waiting) {
       out.push({
@@ -81,9 +82,10 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
         severity: severityOf('waiting'),
         section: s.id,
         resource: `cluster ${plan.facts.cluster.name ?? '(none)'}`,
-        problem: `not set up: ${s.waiting.reason}`,
-        fix: s.waiting.todo,
+        problem: waitingSaid ? 'not set up: waits for the cluster (see above)' : `not set up: ${s.waiting.reason}`,
+        fix: waitingSaid ? 'see above' : s.waiting.todo,
       });
+      waitingSaid = true;
     }
     for (const r of s.resources) {
       if (r.blocked !== undefined) {

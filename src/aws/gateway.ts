@@ -85,6 +85,12 @@ export interface PolicyAttachments {
   groups: string[];
 }
 
+/** An AWS managed policy: its name and ARN (with its path). */
+export interface ManagedPolicySummary {
+  name: string;
+  arn: string;
+}
+
 /** The region GetBucketLocation names: none for us-east-1, `EU` for the oldest buckets of eu-west-1. */
 export function bucketRegion(locationConstraint: string | undefined | null): string {
   if (!locationConstraint) return 'us-east-1';
@@ -632,6 +638,41 @@ export class AwsGateway {
       for (const r of out.PolicyRoles ?? []) if (r.RoleName) found.roles.push(r.RoleName);
       for (const u of out.PolicyUsers ?? []) if (u.UserName) found.users.push(u.UserName);
       for (const g of out.PolicyGroups ?? []) if (g.GroupName) found.groups.push(g.GroupName);
+    }
+    return found;
+  }
+
+  /** Whether a managed policy exists (iam:GetPolicy); undefined when the caller may not read it. */
+  async policyExists(arn: string): Promise<boolean | undefined> {
+    try {
+      const out = await this.read({ service: 'iam', operation: 'GetPolicy', resource: arn }, () =>
+        this.clients.iam.send(new GetPolicyCommand({ PolicyArn: arn })),
+      );
+      return out?.Policy !== undefined;
+    } catch (err) {
+      if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Whether a role exists (iam:GetRole); undefined when the caller may not read it. */
+  async roleExists(name: string): Promise<boolean | undefined> {
+    try {
+      return (await this.roleArn(name)) !== undefined;
+    } catch (err) {
+      if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Every AWS managed policy of the partition (ListPolicies, Scope AWS, a thousand a page). */
+  async awsManagedPolicies(): Promise<ManagedPolicySummary[]> {
+    const found: ManagedPolicySummary[] = [];
+    const site = { service: 'iam', operation: 'ListPolicies', resource: 'AWS managed policies' } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListPoliciesCommand({ Scope: 'AWS', MaxItems: 1000, Marker })),
+    )) {
+      for (const p of out.Policies ?? []) if (p.PolicyName && p.Arn) found.push({ name: p.PolicyName, arn: p.Arn });
     }
     return found;
   }

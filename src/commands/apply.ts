@@ -13,7 +13,8 @@ import { renderPlan, renderRunSummary, renderSectionResult } from '../render/pla
 import { stepText } from '../render/step-text.js';
 import {
   confirmOnTerminal,
-  loadConfig,
+  inConfigFile,
+  loadConfigAt,
   openAws,
   openOutput,
   requireTerminal,
@@ -55,7 +56,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       'pass --config FILE (see examples/flyte-aws-setup.yaml), or run flyte-aws-setup in a terminal for the wizard',
     );
   }
-  const config = await loadConfig(opts);
+  const loaded = await loadConfigAt(opts);
+  const config = loaded.config;
   if (!opts.dryRun) await checkOutDir(opts.outDir ?? DEFAULT_OUT_DIR);
   const output = await openOutput(io, opts);
   const { out, style, progress } = output;
@@ -72,7 +74,11 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     progress.start('Reading the account');
     let plan: Plan;
     try {
-      plan = await makePlan(config, aws.gateway, { concurrency: opts.concurrency });
+      // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
+      // reads: a missing one stops the run here, before anything is written, as bad input.
+      plan = await inConfigFile(loaded, () =>
+        makePlan(config, aws.gateway, { concurrency: opts.concurrency, references: true }),
+      );
     } finally {
       progress.clear();
     }
@@ -139,7 +145,8 @@ async function applyWithProgress(
         else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
         else if (event.type === 'section-done' && (changes || event.result.outcome === 'failed')) {
           output.progress.clear();
-          write(renderSectionResult(event.result, style));
+          // Why sections wait is said once, in the plan above (or in the JSON document).
+          write(renderSectionResult(event.result, style, { waiting: false }));
         }
       },
     },

@@ -18,7 +18,7 @@ export function renderFacts(facts: Facts): string {
     c.state === 'ready'
       ? `cluster ${c.name}${c.placeholder ? '' : ` (${c.status})`}`
       : c.state === 'missing'
-        ? `cluster ${c.name} (not created yet)`
+        ? `cluster ${c.name} (not found)`
         : c.state === 'not-ready'
           ? `cluster ${c.name} (${c.status})`
           : 'no cluster needed';
@@ -26,7 +26,9 @@ export function renderFacts(facts: Facts): string {
   if (facts.callerArn) lines.push(`Caller ${facts.callerArn}`);
   if (facts.offline) {
     lines.push(
-      "Offline plan: assumes an empty account; the account ID and the cluster's OIDC issuer are placeholders.",
+      "Offline plan: assumes an empty account; the account ID and the cluster's OIDC issuer are placeholders; what " +
+        "the config names (extra policies, the permissions boundary, Union's role, the cluster, the bucket) is not " +
+        'looked up.',
     );
   }
   return lines.join('\n');
@@ -52,21 +54,26 @@ export function sectionStatusText(s: SectionPlan, style: Style): string {
 
 export function renderPlan(plan: Plan, style: Style): string {
   const out: string[] = [renderFacts(plan.facts), ''];
+  // Every waiting section waits for the same cluster: why, and what to do, is said at the first.
+  const firstWaiting = plan.sections.find((s) => s.waiting !== undefined);
   plan.sections.forEach((section, i) => {
     const security = section.resources.some((r) => r.security.length > 0);
     out.push(
       `${style.bold(`${i + 1}. ${section.title}`)}  ${sectionStatusText(section, style)}${security ? `  ${style.warn(`${MARK} security`)}` : ''}`,
     );
-    out.push(...renderSectionBody(section, style));
+    out.push(...renderSectionBody(section, style, { waiting: section === firstWaiting }));
   });
   out.push('', renderPlanSummary(plan, style));
   return out.join('\n');
 }
 
-/** What one section of a plan will do, without its heading: why it waits, notes, each resource (indented). */
-export function renderSectionBody(section: SectionPlan, style: Style): string[] {
+/**
+ * What one section of a plan will do, without its heading: why it waits (unless `waiting: false`, when another
+ * section has said it), notes, each resource (indented).
+ */
+export function renderSectionBody(section: SectionPlan, style: Style, show: { waiting?: boolean } = {}): string[] {
   const out: string[] = [];
-  if (section.waiting) {
+  if (section.waiting && show.waiting !== false) {
     out.push(`   ${section.waiting.reason}`);
     out.push(`   ${style.dim('to do:')} ${section.waiting.todo}`);
   }
@@ -313,8 +320,11 @@ const OUTCOME_MARK: Record<SectionResult['outcome'], string> = {
   'not-run': 'not run',
 };
 
-/** One line per section saying what happened, with the ARNs of what it made; the findings it leaves under it. */
-export function renderSectionResult(r: SectionResult, style: Style): string {
+/**
+ * One line per section saying what happened, with the ARNs of what it made; the findings it leaves under it, and
+ * why it waits (unless `waiting: false`, when the plan above has said it).
+ */
+export function renderSectionResult(r: SectionResult, style: Style, show: { waiting?: boolean } = {}): string {
   const findings = r.resources.flatMap((x) => x.findings ?? []);
   const symbol =
     r.outcome === 'failed' || r.outcome === 'interrupted'
@@ -345,7 +355,7 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
     const what = f.severity === 'error' ? style.error(`error: ${f.message}`) : style.warn(`warning: ${f.message}`);
     lines.push(`    ${what}${f.fix !== undefined ? `; fix: ${f.fix}` : ''}`);
   }
-  if (r.waiting) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
+  if (r.waiting && show.waiting !== false) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
   if (r.reason) lines.push(`    ${r.reason}`);
   if (r.error) {
     lines.push(`    ${style.error(r.error.message)}`);

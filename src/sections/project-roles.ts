@@ -7,9 +7,11 @@ import { policyArn } from '../policy/partition.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  extraPolicyReferences,
   partitionProblems,
   trustSizeContext,
   type ConfigRule,
+  type Reference,
   type RoleClaim,
   type RuleInput,
   type SectionDefinition,
@@ -152,6 +154,22 @@ export const projectRoles: SectionDefinition = {
       path: ['projectRoles', i, givenEntry(input, i)?.roleName !== undefined ? 'roleName' : 'project'],
     })),
   rules: PROJECT_RULES,
+  references: ({ config, facts }) =>
+    config.projectRoles.flatMap((p, i): Reference[] => [
+      ...(p.userFlyteRolePolicy
+        ? [
+            {
+              kind: 'policy' as const,
+              arn: policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY),
+              path: ['projectRoles', i, 'userFlyteRolePolicy'],
+              missing:
+                `Union's setup makes the policy ${USER_FLYTE_ROLE_POLICY} in the account; run it first, or set ` +
+                'userFlyteRolePolicy: false',
+            },
+          ]
+        : []),
+      ...extraPolicyReferences(p.extraPolicies, ['projectRoles', i]),
+    ]),
   desired(ctx) {
     const { partition, accountId } = ctx.facts;
     // Union (seed 003): the project-domain role also carries the data plane's default task permissions.

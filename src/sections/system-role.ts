@@ -1,6 +1,12 @@
 /** Section 5 (seed 002): the role of the Flyte backend's service account. */
 import { serviceAccountSubject } from '../policy/document.js';
-import { desiredIrsaRole, extraPolicyArns, partitionProblems, type SectionDefinition } from './section.js';
+import {
+  desiredIrsaRole,
+  extraPolicyArns,
+  extraPolicyReferences,
+  partitionProblems,
+  type SectionDefinition,
+} from './section.js';
 
 export const systemRole: SectionDefinition = {
   id: 'systemRole',
@@ -24,6 +30,8 @@ export const systemRole: SectionDefinition = {
           : [],
     },
   ],
+  references: ({ config }) =>
+    config.systemRole ? extraPolicyReferences(config.systemRole.extraPolicies, ['systemRole']) : [],
   desired(ctx) {
     const { config } = ctx;
     if (config.systemRole === false) return [];

@@ -4,6 +4,7 @@ import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } 
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  extraPolicyReferences,
   partitionProblems,
   trustSizeContext,
   type SectionDefinition,
@@ -68,6 +69,8 @@ export const workersRole: SectionDefinition = {
       },
     },
   ],
+  references: ({ config }) =>
+    config.workersRole ? extraPolicyReferences(config.workersRole.extraPolicies, ['workersRole']) : [],
   desired(ctx) {
     const { config } = ctx;
     if (config.workersRole === false) return [];

@@ -6,10 +6,10 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from './io.js';
-import { loadConfigFile, type ConfigOverrides } from '../load/config.js';
+import { loadConfigFile, type ConfigOverrides, type LoadedConfig } from '../load/config.js';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
-import { CancelledError, ExitCode, UsageError } from '../errors.js';
+import { CancelledError, ConfigError, ExitCode, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../render/progress.js';
 import { colorEnabled, makeStyle, type Style } from '../render/style.js';
 
@@ -51,10 +51,29 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
 }
 
 export async function loadConfig(opts: ConfigFlags): Promise<Config> {
+  return (await loadConfigAt(opts)).config;
+}
+
+/** The config, and how to place a problem found later (a reference that does not exist) in its file. */
+export async function loadConfigAt(opts: ConfigFlags): Promise<LoadedConfig> {
   if (opts.config === undefined) {
     throw new UsageError('no config file given', 'pass --config FILE (see examples/flyte-aws-setup.yaml)');
   }
-  return (await loadConfigFile(opts.config, configOverrides(opts))).config;
+  return loadConfigFile(opts.config, configOverrides(opts));
+}
+
+/**
+ * Runs `work`; a ConfigError it throws without a file (what the plan found the config names but AWS lacks) is
+ * thrown again as the file's, each problem at its line, like the file's other problems.
+ */
+export async function inConfigFile<T>(loaded: LoadedConfig, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ConfigError && err.file === undefined)
+      throw new ConfigError(loaded.place(err.problems), loaded.file);
+    throw err;
+  }
 }
 
 export interface AwsContext {

@@ -26,8 +26,9 @@ const ATTACHMENTS = 8;
 
 // Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
 // ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists). Beside
-// them the bucket is looked up (one GetBucketLocation).
-const LOOK_UPS = { 'iam:GetPolicy': 0, 's3:GetBucketLocation': 1 };
+// them, what the config names is looked up: the fraud project's extra policy (AmazonAthenaFullAccess, one GetPolicy;
+// the AWS managed policies the tool attaches itself are not looked up) and the bucket (one GetBucketLocation).
+const LOOK_UPS = { 'iam:GetPolicy': 1, 's3:GetBucketLocation': 1 };
 const PLAN_ON_EMPTY = {
   'sts:GetCallerIdentity': 1,
   'eks:DescribeCluster': 1,
@@ -74,15 +75,15 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:CreatePolicy': 1,
     });
     expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
-    // 43 before the look-up of the bucket, which adds 1 (and no round trip: it is read with the plan's reads).
-    expect(fresh.calls).toHaveLength(44);
+    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads).
+    expect(fresh.calls).toHaveLength(45);
 
     const rerun = await runCli([...args, '--yes'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
     expect(rerun.mutating).toEqual([]);
     expect(byOperation(rerun.calls)).toEqual({ ...PLAN_ON_EMPTY, 'iam:GetPolicyVersion': 1 });
-    // 15 before the look-up of the bucket, which adds 1.
-    expect(rerun.calls).toHaveLength(16);
+    // 15 before the look-ups of the extra policy and the bucket, which add 2.
+    expect(rerun.calls).toHaveLength(17);
     expect(rerun.calls.length).toBeLessThanOrEqual(20);
   });
 });

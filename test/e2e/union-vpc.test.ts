@@ -167,20 +167,16 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     expect(again.mutating).toEqual([]);
   });
 
-  it('global access to a role that does not exist: that section fails (exit 1), the role is not created', async () => {
+  it('global access to a role that does not exist: bad input (exit 2) before any write, the role not created', async () => {
     const config = `${BASE}vpcDns: off\nglobalAccess: { role: nobody-userflyterole }\n`;
     const dry = await run(config, ['--dry-run']);
-    expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('8. Union global access  cannot be done');
-    expect(dry.stdout).toContain('the role nobody-userflyterole does not exist');
+    expect(dry.code).toBe(2);
+    expect(dry.stderr).toContain('globalAccess.role: the role nobody-userflyterole does not exist');
 
     const applied = await run(config, ['--yes']);
-    expect(applied.code).toBe(1);
-    // No ARN for a role that is not there; the reason under it.
-    expect(applied.stdout).toContain('✗ Union global access: FAILED\n    the role nobody-userflyterole does not exist');
+    expect(applied.code).toBe(2);
+    expect(applied.mutating).toEqual([]);
     expect(await readRole(moto.url, 'nobody-userflyterole')).toBeUndefined();
-    // The rest was done.
-    expect(await readRole(moto.url, 'flyte-workers-role')).toBeDefined();
   });
 
   it("a Union project role also carries the account's userflyterole policy", async () => {

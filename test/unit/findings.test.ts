@@ -1,7 +1,7 @@
 /**
  * One standard of findings: each code has one severity (src/policy/findings.ts), the plan, the run's summary and
  * verify take it from there, and docs/verify-and-destroy.md shows the same table. Also what counts as a broad
- * grant, and the bucket's look-up.
+ * grant, the bucket's look-up, and why sections wait said once.
  */
 import {
   GetOpenIDConnectProviderCommand,
@@ -310,6 +310,25 @@ workersRole: { extraPolicies: [${ADMIN}] }
       `! S3 policy for the Flyte bucket: needs attention  arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`,
       expect.stringMatching(/^ {4}warning: Flyte cannot work: the bucket acme-flyte-data does not exist .*; fix: /),
     ]);
+  });
+
+  it('why sections wait is said once: in the plan, in a run, and in verify', () => {
+    const missing: Facts = { ...facts, cluster: { state: 'missing', name: 'acme' } };
+    const waiting = buildPlan(missing, desiredSections(config, missing), new Map());
+    const text = renderPlan(waiting, plainStyle);
+    expect(text.split('does not exist yet in eu-west-1')).toHaveLength(2);
+    expect(text.split('to do:')).toHaveLength(2);
+    const found = driftFindings(waiting, 'rerun').filter((f) => f.code === 'waiting');
+    expect(found.length).toBeGreaterThan(1);
+    expect(found.filter((f) => f.fix.includes('aws eks create-cluster'))).toHaveLength(1);
+    const section = {
+      id: 'systemRole' as const,
+      title: 't',
+      outcome: 'waiting' as const,
+      resources: [],
+      waiting: waiting.sections[4]!.waiting!,
+    };
+    expect(renderSectionResult(section, plainStyle, { waiting: false })).toBe('… t: waiting for the cluster');
   });
 });
 
