@@ -11,7 +11,7 @@ export const ExitCode = {
   Success: 0,
   /** AWS or runtime failure, or the run was declined. */
   Failure: 1,
-  /** Bad input: config file, flags. Nothing was called in AWS. */
+  /** Bad input: config file, flags, or what they name that AWS does not have. Nothing was changed in AWS. */
   BadInput: 2,
   /** The run did all it could, but some sections wait for something (the EKS cluster). */
   Incomplete: 3,

@@ -5,6 +5,7 @@
 import type { SectionId } from './config/schema.js';
 import type { Partition } from './policy/partition.js';
 import type { PolicyDocument } from './policy/document.js';
+import type { FindingCode, Severity } from './policy/findings.js';
 
 export type ClusterFacts =
   /** The cluster exists and has its OIDC issuer. `placeholder`: an offline plan made the issuer up. */
@@ -45,6 +46,8 @@ export interface DesiredRole {
   managedPolicies: string[];
   boundary?: string;
   tags: Tags;
+  /** The custom policy it carries, where AmazonS3FullAccess would be the broad alternative (IRSA roles). */
+  scopedPolicy?: string;
 }
 
 export interface DesiredOidcProvider {
@@ -89,7 +92,18 @@ export interface DesiredVpcDns {
   fix: boolean;
 }
 
-export type DesiredResource = DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns;
+/** The S3 bucket of the config: only looked up (it exists, and in which region); the tool never changes it. */
+export interface DesiredBucket {
+  kind: 'bucket';
+  /** The bucket's name. */
+  name: string;
+  arn: string;
+  /** The region the config runs in, where the bucket should be. */
+  region: string;
+}
+
+export type DesiredResource =
+  DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns | DesiredBucket;
 
 export interface CurrentRole {
   kind: 'role';
@@ -102,6 +116,8 @@ export interface CurrentRole {
   tags: Tags;
   /** Names of its inline policies, when they were read (a role that is not the tool's, or for verify). */
   inline?: string[];
+  /** The inline policies' documents, by name, when they were read with the names. */
+  inlineDocuments?: Record<string, PolicyDocument>;
   /** Why its inline policies could not be read (iam:ListRolePolicies refused). */
   inlineUnreadable?: string;
 }
@@ -143,8 +159,18 @@ export interface CurrentVpcDns {
   unreadable?: string;
 }
 
+/** A bucket that exists (`undefined`: it does not). */
+export interface CurrentBucket {
+  kind: 'bucket';
+  name: string;
+  /** Its region; absent when it could not be read. */
+  region?: string;
+  /** Why it could not be looked at (s3:GetBucketLocation denied, or another account's bucket). */
+  unreadable?: string;
+}
+
 /** An attachment's current state is its role's (`undefined`: the role does not exist). */
-export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns;
+export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns | CurrentBucket;
 
 /** One mutating AWS call. A plan is the list of these, so what it shows is exactly what a run does. */
 export type Step =
@@ -185,8 +211,13 @@ export interface Note {
 
 export type ResourceAction = 'create' | 'update' | 'none';
 
-/** Something wrong that this run does not change (a check only), and how to fix it. */
+/**
+ * Something wrong that this run does not change, and how to fix it. Its severity is its code's in the findings
+ * standard (src/policy/findings.ts), as in `verify`.
+ */
 export interface Finding {
+  code: FindingCode;
+  severity: Severity;
   message: string;
   fix?: string;
 }
@@ -202,7 +233,7 @@ export interface ResourcePlan {
   notes: Note[];
   /** Why this change lets more in (trust broadened, wildcard, policy attached); empty when it does not. */
   security: string[];
-  /** What is wrong and left as it is (e.g. `vpcDns: check`); absent when nothing is. */
+  /** What is wrong and left as it is (a broad policy, `vpcDns: check`, the bucket); absent when nothing is. */
   findings?: Finding[];
   /** Why the config cannot be carried out for this resource (e.g. an existing role that is not there). */
   blocked?: string;

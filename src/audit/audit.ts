@@ -3,12 +3,11 @@
  * trusts name. Two kinds: where AWS differs from the config (each step the next run would make), and the audit of
  * what AWS holds for the mistakes people make by hand. Pure.
  */
-import type { SectionId } from '../config/schema.js';
 import { isIrsaSection } from '../sections/derived.js';
-import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../model.js';
-import { tooBroad } from '../engine/plan.js';
+import type { CurrentOidcProvider, Plan, ResourcePlan, Step } from '../model.js';
 import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
+import { severityOf } from '../policy/findings.js';
 import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode } from './finding.js';
 import { auditTrust } from './trust.js';
@@ -19,6 +18,7 @@ const KIND: Record<ResourcePlan['kind'], string> = {
   'oidc-provider': 'OIDC provider',
   attachment: 'role',
   'vpc-dns': 'VPC',
+  bucket: 'bucket',
 };
 
 function resourceName(r: ResourcePlan): string {
@@ -89,37 +89,41 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
   }
 }
 
-/** Where AWS differs from the config: the waiting sections, and each change the next run would make. */
+/**
+ * Where AWS differs from the config: the waiting sections (the reason and what to do said once), each change the
+ * next run would make, and what the plan found and leaves as it is (its findings, with their severity).
+ */
 export function driftFindings(plan: Plan, rerun: string): Finding[] {
   const out: Finding[] = [];
+  let waitingSaid = false;
   for (const s of plan.sections) {
     if (s.waiting) {
       out.push({
         code: 'waiting',
-        severity: 'error',
+        severity: severityOf('waiting'),
         section: s.id,
         resource: `cluster ${plan.facts.cluster.name ?? '(none)'}`,
-        problem: `not set up: ${s.waiting.reason}`,
-        fix: s.waiting.todo,
+        problem: waitingSaid ? 'not set up: waits for the cluster (see above)' : `not set up: ${s.waiting.reason}`,
+        fix: waitingSaid ? 'see above' : s.waiting.todo,
       });
+      waitingSaid = true;
     }
     for (const r of s.resources) {
       if (r.blocked !== undefined) {
         out.push({
           code: 'blocked',
-          severity: 'error',
+          severity: severityOf('blocked'),
           section: s.id,
           resource: resourceName(r),
           problem: r.blocked,
           fix: 'see the problem',
         });
       }
-      // What a check of the plan found and leaves alone (the VPC's DNS settings with vpcDns: check).
+      // What the plan found and leaves alone: what a role holds beyond the config, the VPC, the bucket.
       for (const f of r.findings ?? []) {
-        const unreadable = r.current?.kind === 'vpc-dns' && r.current.unreadable !== undefined;
         out.push({
-          code: unreadable ? 'unchecked' : 'vpc-dns-off',
-          severity: unreadable ? 'warning' : 'error',
+          code: f.code,
+          severity: f.severity,
           section: s.id,
           resource: resourceName(r),
           problem: f.message,
@@ -132,7 +136,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
         if (p === undefined) continue;
         out.push({
           ...p,
-          severity: 'error',
+          severity: severityOf(p.code),
           section: s.id,
           resource: resourceName(r),
           fix:
@@ -173,97 +177,20 @@ export function providersInPlan(plan: Plan): Map<string, CurrentOidcProvider | u
   return found;
 }
 
-function roleFindings(section: SectionId, r: ResourcePlan, role: CurrentRole, customPolicyName?: string): Finding[] {
-  const out: Finding[] = [];
-  const resource = `role ${r.name}`;
-  const irsa = isIrsaSection(section);
-  const wanted = r.desired.kind === 'role' ? r.desired.managedPolicies : [];
-  for (const arn of role.attached) {
-    const name = nameOfArn(arn);
-    const why = tooBroad(arn);
-    if (why === undefined) continue;
-    const inConfig = wanted.includes(arn);
-    const scoped =
-      irsa && name === 'AmazonS3FullAccess' && customPolicyName !== undefined
-        ? ` where the scoped policy ${customPolicyName} belongs`
-        : '';
-    out.push({
-      code: 'broad-policy',
-      severity: irsa && !inConfig ? 'error' : 'warning',
-      section,
-      resource,
-      // With the scoped policy named, the reason need not say again that it is enough.
-      problem: `has ${name} attached${inConfig ? ' (the config lists it)' : ''}${scoped}: it ${scoped ? why.split(';')[0] : why}`,
-      fix: inConfig
-        ? `remove it from the config's extraPolicies, then detach it: aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn}`
-        : `aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn} (flyte-aws-setup leaves policies it did not attach alone)`,
-    });
-  }
-  // What pods get beyond the config: policies attached by hand to a role they assume.
-  if (irsa) {
-    for (const arn of role.attached) {
-      if (wanted.includes(arn) || tooBroad(arn) !== undefined) continue;
-      out.push({
-        code: 'extra-policy',
-        severity: 'warning',
-        section,
-        resource,
-        problem: `also has ${arn} attached, which the config does not list: every pod that assumes the role gets it`,
-        fix:
-          (section === 'projectRoles' ? "if its pods need it, add it to the project's extraPolicies; if not: " : '') +
-          `aws iam detach-role-policy --role-name ${r.name} --policy-arn ${arn}`,
-      });
-    }
-  }
-  if (role.inlineUnreadable !== undefined) {
-    out.push({
-      code: 'unchecked',
-      severity: 'warning',
-      section,
-      resource,
-      problem: `its inline policies could not be read (${role.inlineUnreadable})`,
-      fix: `allow iam:ListRolePolicies on the role (see flyte-aws-setup permissions --for verify)`,
-    });
-  }
-  for (const name of role.inline ?? []) {
-    out.push({
-      code: 'inline-policy',
-      severity: 'warning',
-      section,
-      resource,
-      problem:
-        `has the inline policy ${name}, which flyte-aws-setup did not write` +
-        (irsa ? ': every pod that assumes the role gets it' : ''),
-      fix:
-        `review it (aws iam get-role-policy --role-name ${r.name} --policy-name ${name}); if it is not needed: ` +
-        `aws iam delete-role-policy --role-name ${r.name} --policy-name ${name}`,
-    });
-  }
-  if (r.desired.kind === 'role' && role.path !== r.desired.path) {
-    out.push({
-      code: 'path-differs',
-      severity: 'warning',
-      section,
-      resource,
-      problem: `is at path ${role.path}, the config says ${r.desired.path}; IAM cannot move a role`,
-      fix: `set path: ${role.path} in the config, or delete the role to have it made again at ${r.desired.path}`,
-    });
-  }
-  return out;
-}
-
-/** The audit of what AWS holds: every role of the config, and the IRSA roles' trust. */
+/**
+ * The audit of the IRSA roles' trust. (What every role holds beyond the config is the plan's findings, reported
+ * by `driftFindings`, so a plan and verify say the same of it.)
+ */
 export function auditPlan(
   plan: Plan,
   providers: ReadonlyMap<string, CurrentOidcProvider | undefined>,
-  options: { rerun: string; createsProvider: boolean; customPolicyName?: string },
+  options: { rerun: string; createsProvider: boolean },
 ): Finding[] {
   const out: Finding[] = [];
   const c = plan.facts.cluster;
   for (const s of plan.sections) {
     for (const r of s.resources) {
       if (r.current?.kind !== 'role') continue;
-      out.push(...roleFindings(s.id, r, r.current, options.customPolicyName));
       if (!isIrsaSection(s.id) || c.state !== 'ready') continue;
       out.push(
         ...auditTrust({

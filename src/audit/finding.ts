@@ -1,35 +1,8 @@
 /** What `verify` reports: one finding per problem, naming the resource, what is wrong, and how to fix it. */
 import type { SectionId } from '../config/schema.js';
+import type { FindingCode, Severity } from '../policy/findings.js';
 
-export type Severity = 'error' | 'warning';
-
-export type FindingCode =
-  // AWS differs from the config (the next run would change it).
-  | 'waiting'
-  | 'missing'
-  | 'trust-differs'
-  | 'policy-not-attached'
-  | 'boundary-differs'
-  | 'tags-missing'
-  | 'document-differs'
-  | 'audience-missing'
-  | 'vpc-dns-off'
-  | 'blocked'
-  | 'unchecked'
-  // What people get wrong when they follow the documents by hand.
-  | 'foreign-issuer'
-  | 'other-provider'
-  | 'provider-missing'
-  | 'provider-audience-missing'
-  | 'aud-missing'
-  | 'aud-not-string-equals'
-  | 'sub-missing'
-  | 'wildcard-string-equals'
-  | 'broad-policy'
-  | 'extra-policy'
-  | 'inline-policy'
-  | 'trust-size'
-  | 'path-differs';
+export type { FindingCode, Severity } from '../policy/findings.js';
 
 export interface Finding {
   code: FindingCode;

@@ -15,6 +15,7 @@ import {
   splitIssuerKey,
   statementFederated,
 } from '../policy/irsa.js';
+import { severityOf } from '../policy/findings.js';
 import { STS_AUDIENCE } from '../policy/partition.js';
 import type { Finding } from './finding.js';
 
@@ -61,7 +62,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       if (!ours) {
         add({
           code: 'other-provider',
-          severity: 'error',
+          severity: severityOf('other-provider'),
           problem: `its trust names the OIDC provider ${host}, not the cluster's ${a.issuerHost}${regionNote(host, a.issuerHost)}: the cluster's pods cannot assume it`,
           fix: nextRun,
         });
@@ -70,7 +71,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       if (provider === undefined) {
         add({
           code: 'provider-missing',
-          severity: 'error',
+          severity: severityOf('provider-missing'),
           problem: `its trust names the OIDC provider ${host}, which does not exist in IAM: no pod can assume the role`,
           fix: !ours
             ? nextRun
@@ -81,7 +82,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       } else if (!provider.clientIds.includes(STS_AUDIENCE)) {
         add({
           code: 'provider-audience-missing',
-          severity: 'error',
+          severity: severityOf('provider-audience-missing'),
           problem: `the OIDC provider ${host} it trusts lacks the audience ${STS_AUDIENCE}: STS refuses the pods' tokens`,
           fix:
             ours && a.createsProvider
@@ -101,7 +102,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       if (split.host.toLowerCase() !== issuer) {
         add({
           code: 'foreign-issuer',
-          severity: 'error',
+          severity: severityOf('foreign-issuer'),
           problem:
             `its condition key ${e.key} is of another issuer${regionNote(split.host, a.issuerHost)}; the cluster's ` +
             `tokens never carry it, so the condition never holds and no pod can assume the role`,
@@ -117,7 +118,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
     if (aud.length === 0 && !foreignClaims.has('aud')) {
       add({
         code: 'aud-missing',
-        severity: 'error',
+        severity: severityOf('aud-missing'),
         problem: `its trust does not check the token's audience (${a.issuerHost}:aud = ${STS_AUDIENCE} under StringEquals)`,
         fix: nextRun,
       });
@@ -126,7 +127,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       if (e.op !== 'StringEquals') {
         add({
           code: 'aud-not-string-equals',
-          severity: 'warning',
+          severity: severityOf('aud-not-string-equals'),
           problem:
             `it checks aud under ${e.op} (the guide's step that widens the trust moves aud there with sub); only ` +
             'sub needs StringLike, for its wildcard',
@@ -137,7 +138,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
     if (!own.some((e) => e.claim === 'sub') && !foreignClaims.has('sub')) {
       add({
         code: 'sub-missing',
-        severity: 'error',
+        severity: severityOf('sub-missing'),
         problem: `its trust has no ${a.issuerHost}:sub condition, so it does not limit which service accounts may assume it`,
         fix: nextRun,
       });
@@ -148,7 +149,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       if (wild.length === 0) continue;
       add({
         code: 'wildcard-string-equals',
-        severity: 'error',
+        severity: severityOf('wildcard-string-equals'),
         problem:
           `${e.key} = ${wild.join(', ')} is under ${e.op}, which compares literally: it never matches a real ` +
           'service account, so those pods cannot assume the role',
@@ -161,7 +162,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
   if (size > TRUST_POLICY_MAX * TRUST_SIZE_WARN_RATIO) {
     add({
       code: 'trust-size',
-      severity: 'warning',
+      severity: severityOf('trust-size'),
       problem:
         `its trust policy is ${size} characters, ${Math.round((size / TRUST_POLICY_MAX) * 100)}% of IAM's default ` +
         `limit of ${TRUST_POLICY_MAX.toLocaleString('en-US')} (white space not counted): a few more namespaces will not fit`,

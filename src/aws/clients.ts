@@ -9,6 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -85,6 +86,8 @@ export interface AwsClients {
    * together.
    */
   ec2(): Promise<EC2Client>;
+  /** S3, loaded on first use: only the look-up of the config's bucket needs it. */
+  s3(): Promise<S3Client>;
   /** Clients made on first use, for `destroyAwsClients`. */
   lazy: { destroy(): void }[];
   region: string;
@@ -269,6 +272,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   const withRegion = { ...common, region, credentials };
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
   let ec2: Promise<EC2Client> | undefined;
+  let s3: Promise<S3Client> | undefined;
   const lazy: { destroy(): void }[] = [];
   const clients: AwsClients = {
     sts: new STSClient(withRegion),
@@ -280,6 +284,14 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         const client = new EC2Client(withRegion);
         checkAnswers((client as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
         instrument(client as unknown as AnyClient, 'ec2', recorder, options.debug);
+        if (limit) bound(client as unknown as AnyClient, limit);
+        lazy.push(client);
+        return client;
+      })),
+    s3: () =>
+      (s3 ??= import('./s3.js').then(({ S3Client }) => {
+        const client = new S3Client(withRegion);
+        instrument(client as unknown as AnyClient, 's3', recorder, options.debug);
         if (limit) bound(client as unknown as AnyClient, limit);
         lazy.push(client);
         return client;

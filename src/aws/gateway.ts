@@ -25,6 +25,7 @@ import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListEntitiesForPolicyCommand,
   ListInstanceProfilesForRoleCommand,
@@ -43,6 +44,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type {
+  CurrentBucket,
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentRole,
@@ -81,6 +83,18 @@ export interface PolicyAttachments {
   roles: string[];
   users: string[];
   groups: string[];
+}
+
+/** An AWS managed policy: its name and ARN (with its path). */
+export interface ManagedPolicySummary {
+  name: string;
+  arn: string;
+}
+
+/** The region GetBucketLocation names: none for us-east-1, `EU` for the oldest buckets of eu-west-1. */
+export function bucketRegion(locationConstraint: string | undefined | null): string {
+  if (!locationConstraint) return 'us-east-1';
+  return locationConstraint === 'EU' ? 'eu-west-1' : locationConstraint;
 }
 
 /** A role found by name, without its policies. */
@@ -626,6 +640,75 @@ export class AwsGateway {
       for (const g of out.PolicyGroups ?? []) if (g.GroupName) found.groups.push(g.GroupName);
     }
     return found;
+  }
+
+  /** Whether a managed policy exists (iam:GetPolicy); undefined when the caller may not read it. */
+  async policyExists(arn: string): Promise<boolean | undefined> {
+    try {
+      const out = await this.read({ service: 'iam', operation: 'GetPolicy', resource: arn }, () =>
+        this.clients.iam.send(new GetPolicyCommand({ PolicyArn: arn })),
+      );
+      return out?.Policy !== undefined;
+    } catch (err) {
+      if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Whether a role exists (iam:GetRole); undefined when the caller may not read it. */
+  async roleExists(name: string): Promise<boolean | undefined> {
+    try {
+      return (await this.roleArn(name)) !== undefined;
+    } catch (err) {
+      if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return undefined;
+      throw err;
+    }
+  }
+
+  /** Every AWS managed policy of the partition (ListPolicies, Scope AWS, a thousand a page). */
+  async awsManagedPolicies(): Promise<ManagedPolicySummary[]> {
+    const found: ManagedPolicySummary[] = [];
+    const site = { service: 'iam', operation: 'ListPolicies', resource: 'AWS managed policies' } as const;
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListPoliciesCommand({ Scope: 'AWS', MaxItems: 1000, Marker })),
+    )) {
+      for (const p of out.Policies ?? []) if (p.PolicyName && p.Arn) found.push({ name: p.PolicyName, arn: p.Arn });
+    }
+    return found;
+  }
+
+  /**
+   * The bucket and its region (s3:GetBucketLocation); undefined when it does not exist. A refusal (the caller may
+   * not read it, or it is another account's) is kept on it as `unreadable`: the look-up is a check, not a step.
+   */
+  async readBucket(name: string): Promise<CurrentBucket | undefined> {
+    const site = { service: 's3', operation: 'GetBucketLocation', resource: `bucket ${name}` } as const;
+    try {
+      const out = await this.call(site, async () => {
+        const [s3, { GetBucketLocationCommand }] = await Promise.all([this.clients.s3(), import('./s3.js')]);
+        return s3.send(new GetBucketLocationCommand({ Bucket: name }));
+      });
+      return { kind: 'bucket', name, region: bucketRegion(out.LocationConstraint) };
+    } catch (err) {
+      if (isCode(err, 'NoSuchBucket')) return undefined;
+      // Asked of another region's endpoint, S3 may redirect, naming the bucket's region in a header.
+      const cause = (err as { cause?: unknown }).cause as { $response?: { headers?: Record<string, string> } };
+      const redirected = cause?.$response?.headers?.['x-amz-bucket-region'];
+      if (redirected) return { kind: 'bucket', name, region: redirected };
+      if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
+        return { kind: 'bucket', name, unreadable: 's3:GetBucketLocation is denied to the caller' };
+      }
+      throw err;
+    }
+  }
+
+  /** An inline policy's document (iam:GetRolePolicy); undefined when it is gone. */
+  async inlinePolicyDocument(roleName: string, policyName: string): Promise<PolicyDocument | undefined> {
+    const out = await this.read(
+      { service: 'iam', operation: 'GetRolePolicy', resource: `role ${roleName} (inline ${policyName})` },
+      () => this.clients.iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName })),
+    );
+    return out?.PolicyDocument !== undefined ? decodePolicyDocument(out.PolicyDocument) : undefined;
   }
 
   /** Names of a role's inline policies. */

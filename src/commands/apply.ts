@@ -9,7 +9,7 @@ import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
 import { planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
-import { loadConfig, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand } from '../session/context.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
 import { checkOutDir } from '../handoff/write.js';
@@ -59,7 +59,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       'pass --config FILE (flyte-aws-setup init --cluster NAME --bucket NAME writes one), or run flyte-aws-setup in a terminal for the wizard',
     );
   }
-  const config = await loadConfig(opts);
+  const loaded = await loadConfigAt(opts);
+  const config = loaded.config;
   if (!opts.dryRun) await checkOutDir(opts.outDir ?? DEFAULT_OUT_DIR);
   const output = await openOutput(io, opts);
   const { out, style, progress } = output;
@@ -76,7 +77,11 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     progress.start('Reading the account');
     let plan: Plan;
     try {
-      plan = await makePlan(config, aws.gateway, { concurrency: opts.concurrency });
+      // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
+      // reads: a missing one stops the run here, before anything is written, as bad input.
+      plan = await inConfigFile(loaded, () =>
+        makePlan(config, aws.gateway, { concurrency: opts.concurrency, references: true }),
+      );
     } finally {
       progress.clear();
     }
@@ -109,7 +114,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
         output.progress.clear();
         // A blank line between the plan and the sections' lines.
         if (changes && !opts.json && lines++ === 0) write('');
-        write(renderSectionResult(event.result, lineStyle));
+        // Why sections wait is said once, in the plan above (or in the JSON document).
+        write(renderSectionResult(event.result, lineStyle, { waiting: false }));
       },
     });
     const code = exitCodeOf(result, interrupt.signalName());

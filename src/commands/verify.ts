@@ -11,17 +11,18 @@ import type { CurrentOidcProvider } from '../model.js';
 import { ExitCode } from '../errors.js';
 import { renderVerify, verifyJson } from '../render/verify-text.js';
 import { mapLimit } from '../util/concurrency.js';
-import { loadConfig, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand } from '../session/context.js';
 
 export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number> {
-  const config = await loadConfig(opts);
+  const loaded = await loadConfigAt(opts);
+  const config = loaded.config;
   const output = await openOutput(io, opts);
   const aws = await openAws(config, opts, output);
   try {
     output.progress.start('Reading the account');
     let report;
     try {
-      const plan = await makePlan(config, aws.gateway, { audit: true });
+      const plan = await inConfigFile(loaded, () => makePlan(config, aws.gateway, { audit: true, references: true }));
       const providers = new Map<string, CurrentOidcProvider | undefined>(providersInPlan(plan));
       const unread = referencedProviders(plan).filter((arn) => !providers.has(arn));
       const read = await mapLimit(unread, 4, (arn) => aws.gateway.readOidcProvider(arn));
@@ -29,11 +30,7 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
       const rerun = rerunCommand(opts);
       const findings = [
         ...driftFindings(plan, rerun),
-        ...auditPlan(plan, providers, {
-          rerun,
-          createsProvider: config.oidcProvider,
-          ...(config.customPolicy !== false ? { customPolicyName: config.customPolicy.name } : {}),
-        }),
+        ...auditPlan(plan, providers, { rerun, createsProvider: config.oidcProvider }),
       ];
       report = verifyReport(plan, findings, config.target);
     } finally {

@@ -392,7 +392,7 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
   if (outcome !== 'done' || value.current === undefined) {
     throw new VerificationError(`${resource.kind} ${resource.name}`, value.left);
   }
-  return value.current.kind === 'vpc-dns' ? resource.arn : value.current.arn;
+  return value.current.kind === 'vpc-dns' || value.current.kind === 'bucket' ? resource.arn : value.current.arn;
 }
 
 /** The error a section failed with, kept beside the result (not in its JSON) for `--debug`. */

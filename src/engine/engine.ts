@@ -9,10 +9,12 @@ import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
+import { ConfigError } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
 import type { CurrentResource, CurrentRole, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
 import { isOwned, planResource, resourceKey } from './plan.js';
+import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
 
 /** Reads in flight at once: enough to overlap round trips, few enough not to trip IAM's rate limits. */
 export const DEFAULT_CONCURRENCY = 4;
@@ -46,7 +48,8 @@ export function desiredSections(config: Config, facts: Facts): DesiredSection[] 
   });
 }
 
-function waitingFor(config: Config, facts: Facts): { reason: string; todo: string } {
+/** Why the sections that need the cluster wait, and what to do; `said`: what the region's other clusters say. */
+function waitingFor(config: Config, facts: Facts, said?: string): { reason: string; todo: string } {
   const c = facts.cluster;
   const name = config.cluster ?? '(none)';
   if (c.state === 'not-ready') {
@@ -59,12 +62,11 @@ function waitingFor(config: Config, facts: Facts): { reason: string; todo: strin
     config.clusterRole === false
       ? 'CLUSTER_ROLE_ARN'
       : `arn:${facts.partition}:iam::${facts.accountId}:role${config.path}${config.clusterRole.name}`;
-  return {
-    reason: `the EKS cluster ${name} does not exist yet in ${facts.region}`,
-    todo:
-      `create it with the cluster role (aws eks create-cluster --name ${name} --region ${facts.region} ` +
-      `--role-arn ${roleArn} --resources-vpc-config subnetIds=SUBNET_IDS), wait until it is ACTIVE, then run again`,
-  };
+  const create =
+    `create it with the cluster role (aws eks create-cluster --name ${name} --region ${facts.region} ` +
+    `--role-arn ${roleArn} --resources-vpc-config subnetIds=SUBNET_IDS), wait until it is ACTIVE, then run again`;
+  if (said !== undefined) return { reason: said, todo: `if ${name} is a new cluster, ${create}` };
+  return { reason: `the EKS cluster ${name} does not exist yet in ${facts.region}`, todo: create };
 }
 
 export type CurrentState = Map<string, CurrentResource | undefined>;
@@ -124,6 +126,8 @@ export async function readResource(
       return gateway.readRole(r.name);
     case 'vpc-dns':
       return gateway.readVpcDns(r.name);
+    case 'bucket':
+      return gateway.readBucket(r.name);
   }
 }
 
@@ -142,18 +146,34 @@ async function readRole(gateway: AwsGateway, name: string, inline: InlineRead): 
 }
 
 /**
- * A role's inline policy names. They only add a note or a warning: a refusal to list them is kept on the role
- * (`inlineUnreadable`) instead of stopping the run; a role gone meanwhile has none.
+ * A role's inline policies: their names, then their documents (to find a broad grant). They only add findings: a
+ * refusal to read them is kept on the role (`inlineUnreadable`) instead of stopping the run; a role gone meanwhile
+ * has none.
  */
 async function readInline(
   gateway: AwsGateway,
   name: string,
-): Promise<Pick<CurrentRole, 'inline' | 'inlineUnreadable'>> {
+): Promise<Pick<CurrentRole, 'inline' | 'inlineDocuments' | 'inlineUnreadable'>> {
+  const refused = (err: unknown) => isCode(err, 'AccessDenied', 'AccessDeniedException');
+  let inline: string[];
   try {
-    return { inline: await gateway.inlinePolicyNames(name) };
+    inline = await gateway.inlinePolicyNames(name);
   } catch (err) {
-    if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return { inlineUnreadable: (err as Error).message };
+    if (refused(err)) return { inlineUnreadable: (err as Error).message };
     if (isCode(err, 'NoSuchEntity')) return {};
+    throw err;
+  }
+  if (inline.length === 0) return { inline };
+  try {
+    const documents = await Promise.all(inline.map((p) => gateway.inlinePolicyDocument(name, p)));
+    const inlineDocuments: NonNullable<CurrentRole['inlineDocuments']> = {};
+    inline.forEach((p, i) => {
+      if (documents[i] !== undefined) inlineDocuments[p] = documents[i];
+    });
+    return { inline, inlineDocuments };
+  } catch (err) {
+    if (refused(err)) return { inline, inlineUnreadable: (err as Error).message };
+    if (isCode(err, 'NoSuchEntity')) return { inline };
     throw err;
   }
 }
@@ -203,6 +223,11 @@ export interface MakePlanOptions {
   facts?: Facts;
   /** Read every role's inline policies (verify), not only those of roles that are not the tool's. */
   audit?: boolean;
+  /**
+   * Look up what the config names (extra policies, the boundary, Union's role and policy) and a cluster that is
+   * not found, beside the plan's reads: a missing one (or a likely typo of a cluster name) throws a ConfigError.
+   */
+  references?: boolean;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -217,13 +242,33 @@ export async function makePlan(
     return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
   }
   const facts = options.facts ?? (await gatherFacts(gateway, config));
-  const sections = onlySections(desiredSections(config, facts), options.only);
+  let sections = onlySections(desiredSections(config, facts), options.only);
   const resources = sections.flatMap((s) => s.resources);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const [current, notes] = await Promise.all([
+  const refs = options.references ? configReferences(config, facts) : [];
+  // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
+  const readAnyway = new Map<string, string>(
+    resources.flatMap((r) => (r.kind === 'attachment' ? [[`role:${r.name}`, resourceKey(r)] as const] : [])),
+  );
+  const missingCluster = options.references && facts.cluster.state === 'missing' ? facts.cluster.name : undefined;
+  const [current, notes, answers, regionClusters] = await Promise.all([
     readCurrent(gateway, resources, concurrency, options.audit ? 'always' : 'unowned'),
     providerNotes(gateway, config, facts, sections),
+    lookUpReferences(gateway, refs, (key) => readAnyway.has(key)),
+    // Only when the cluster is not found: is it a typo of one the region has? (Refused: as before, not created yet.)
+    missingCluster !== undefined ? gateway.listClusters().catch(() => undefined) : undefined,
   ]);
+  for (const [key, resource] of readAnyway) answers.set(key, current.get(resource) !== undefined);
+  const cluster = missingCluster !== undefined ? clusterNotFound(missingCluster, facts.region, regionClusters) : {};
+  const problems = [
+    ...(cluster.problem !== undefined ? [cluster.problem] : []),
+    ...(await referenceProblems(refs, answers, facts, () => gateway.awsManagedPolicies())),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  if (cluster.said !== undefined) {
+    const waiting = waitingFor(config, facts, cluster.said);
+    sections = sections.map((s) => (s.waiting !== undefined ? { ...s, waiting } : s));
+  }
   return buildPlan(facts, sections, current, notes);
 }
 

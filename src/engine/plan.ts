@@ -5,21 +5,26 @@
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
-import { policySize, TRUST_POLICY_MAX } from '../policy/document.js';
-import { isAwsManagedPolicy, nameOfArn } from '../policy/partition.js';
+import { policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
+import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
+import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
 import type {
+  CurrentBucket,
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentResource,
   CurrentRole,
   CurrentVpcDns,
   DesiredAttachment,
+  DesiredBucket,
   DesiredOidcProvider,
   DesiredPolicy,
   DesiredResource,
   DesiredRole,
   DesiredVpcDns,
+  Finding,
   Note,
   ResourcePlan,
   Step,
@@ -43,16 +48,98 @@ const NOT_OWNED_NOTE: Note = {
     "existed before flyte-aws-setup: it is used and kept in line with the config, but never tagged as the tool's or deleted",
 };
 
-/** Policies that grant far more than Flyte needs, and what to use instead. */
-export const TOO_BROAD: Record<string, string> = {
-  AmazonS3FullAccess: 'grants every S3 bucket of the account; the scoped custom policy is enough for Flyte',
-  AdministratorAccess: 'grants everything',
-  PowerUserAccess: 'grants nearly everything',
-};
+function finding(code: FindingCode, message: string, fix?: string): Finding {
+  return { code, severity: severityOf(code), message, ...(fix !== undefined ? { fix } : {}) };
+}
 
-/** Why an AWS managed policy grants far more than Flyte needs; undefined for any other policy. */
-export function tooBroad(arn: string): string | undefined {
-  return isAwsManagedPolicy(arn) ? TOO_BROAD[nameOfArn(arn)] : undefined;
+/** Pods assume the role through the cluster's OIDC provider: its trust names one. */
+export function assumedByPods(trust: PolicyDocument): boolean {
+  return federatedPrincipals(trust).some(isOidcProviderArn);
+}
+
+function detachCommand(role: string, arn: string): string {
+  return `aws iam detach-role-policy --role-name ${role} --policy-arn ${arn}`;
+}
+
+/** The broad AWS managed policies the config attaches to a role: each a warning, whether attached yet or not. */
+function listedBroadFindings(desired: DesiredRole): Finding[] {
+  return desired.managedPolicies.flatMap((arn) => {
+    const why = tooBroad(arn);
+    if (why === undefined) return [];
+    return [
+      finding(
+        'broad-policy-listed',
+        `the config attaches ${nameOfArn(arn)} (extraPolicies), which ${why}`,
+        `remove it from the config's extraPolicies, then detach it: ${detachCommand(desired.name, arn)}`,
+      ),
+    ];
+  });
+}
+
+/**
+ * What a role holds beyond the config, as the findings standard reports it (src/policy/findings.ts): broad grants
+ * (attached, or in an inline policy), another policy or an inline one on a role pods assume, inline policies that
+ * could not be read. All of it is left as it is; `wanted` are the policies the config attaches.
+ */
+export function heldFindings(
+  role: { name: string; wanted: readonly string[]; pods: boolean; scopedPolicy?: string },
+  current: Pick<CurrentRole, 'attached' | 'inline' | 'inlineDocuments' | 'inlineUnreadable'>,
+): { findings: Finding[]; notes: Note[] } {
+  const findings: Finding[] = [];
+  const notes: Note[] = [];
+  const broad: FindingCode = role.pods ? 'broad-policy' : 'broad-policy-non-irsa';
+  for (const arn of current.attached) {
+    if (role.wanted.includes(arn)) continue;
+    const name = nameOfArn(arn);
+    const why = tooBroad(arn);
+    if (why !== undefined) {
+      // With the scoped policy named, the reason need not say again that it is enough.
+      const scoped =
+        role.pods && name === 'AmazonS3FullAccess' && role.scopedPolicy !== undefined
+          ? ` where the scoped policy ${nameOfArn(role.scopedPolicy)} belongs`
+          : '';
+      findings.push(
+        finding(
+          broad,
+          `has ${name} attached${scoped}: it ${scoped ? why.split(';')[0] : why}`,
+          `${detachCommand(role.name, arn)} (flyte-aws-setup leaves policies it did not attach alone)`,
+        ),
+      );
+    } else if (role.pods) {
+      findings.push(
+        finding(
+          'extra-policy',
+          `also has ${arn} attached, which the config does not list: every pod that assumes the role gets it`,
+          `if its pods need it, add it to the role's extraPolicies in the config; if not: ${detachCommand(role.name, arn)}`,
+        ),
+      );
+    } else {
+      notes.push({ level: 'info', message: `also has ${arn} attached (not by this config; left alone)` });
+    }
+  }
+  if (current.inlineUnreadable !== undefined) {
+    findings.push(
+      finding(
+        'unchecked',
+        `its inline policies could not be read (${current.inlineUnreadable})`,
+        'allow iam:ListRolePolicies and iam:GetRolePolicy on the role (flyte-aws-setup permissions prints the policy)',
+      ),
+    );
+  }
+  for (const name of current.inline ?? []) {
+    const document = current.inlineDocuments?.[name];
+    const grant = document !== undefined ? broadGrant(document) : undefined;
+    const pods = role.pods ? ': every pod that assumes the role gets it' : '';
+    const fix =
+      `review it (aws iam get-role-policy --role-name ${role.name} --policy-name ${name}); if it is not needed: ` +
+      `aws iam delete-role-policy --role-name ${role.name} --policy-name ${name}`;
+    findings.push(
+      grant !== undefined
+        ? finding(broad, `has the inline policy ${name}, which ${grant}${pods}`, fix)
+        : finding('inline-policy', `has the inline policy ${name}, which flyte-aws-setup did not write${pods}`, fix),
+    );
+  }
+  return { findings, notes };
 }
 
 export function planRole(desired: DesiredRole, current: CurrentRole | undefined): ResourcePlan {
@@ -104,6 +191,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
           return broad !== undefined ? [`attaches ${nameOfArn(arn)}, which ${broad}`] : [];
         }),
       ],
+      ...withFindings(listedBroadFindings(desired)),
     };
   }
 
@@ -127,20 +215,6 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       );
     }
   }
-  if (current.inlineUnreadable !== undefined) {
-    notes.push({
-      level: 'warn',
-      message: `its inline policies could not be read (${current.inlineUnreadable}); the plan cannot show them`,
-    });
-  }
-  if ((current.inline ?? []).length > 0) {
-    notes.push({
-      level: 'warn',
-      message:
-        `has inline policies flyte-aws-setup did not write (${current.inline!.join(', ')}); left alone: review ` +
-        `them with aws iam get-role-policy --role-name ${desired.name} --policy-name NAME`,
-    });
-  }
   if (desired.boundary !== undefined && current.boundary !== desired.boundary) {
     steps.push({
       op: 'PutRolePermissionsBoundary',
@@ -163,27 +237,25 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       security.push(`attaches ${nameOfArn(policyArn)}${broad !== undefined ? `, which ${broad}` : ''}`);
     }
   }
-  for (const other of current.attached) {
-    if (desired.managedPolicies.includes(other)) continue;
-    const broad = TOO_BROAD[nameOfArn(other)];
-    notes.push(
-      broad !== undefined
-        ? {
-            level: 'warn',
-            message:
-              `also has ${nameOfArn(other)} attached, which ${broad}; left alone: detach it with ` +
-              `aws iam detach-role-policy --role-name ${desired.name} --policy-arn ${other}`,
-          }
-        : { level: 'info', message: `also has ${other} attached (not by this config; left alone)` },
-    );
-  }
+  const held = heldFindings(
+    {
+      name: desired.name,
+      wanted: desired.managedPolicies,
+      pods: assumedByPods(desired.trust),
+      ...(desired.scopedPolicy !== undefined ? { scopedPolicy: desired.scopedPolicy } : {}),
+    },
+    current,
+  );
+  notes.push(...held.notes);
+  const findings = [...listedBroadFindings(desired), ...held.findings];
   if (current.path !== desired.path) {
-    notes.push({
-      level: 'warn',
-      message:
-        `is at path ${current.path}, the config says ${desired.path}; IAM cannot move a role, so it stays ` +
-        'where it is (set `path:` to match, or delete the role to have it made again)',
-    });
+    findings.push(
+      finding(
+        'path-differs',
+        `is at path ${current.path}, the config says ${desired.path}; IAM cannot move a role, so it stays where it is`,
+        `set path: ${current.path} in the config, or delete the role to have it made again at ${desired.path}`,
+      ),
+    );
   }
   if (owned) {
     const tags = missingTags(desired.tags, current.tags);
@@ -191,7 +263,20 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   } else {
     notes.push(NOT_OWNED_NOTE);
   }
-  return { ...base, arn: current.arn, action: steps.length > 0 ? 'update' : 'none', owned, steps, notes, security };
+  return {
+    ...base,
+    arn: current.arn,
+    action: steps.length > 0 ? 'update' : 'none',
+    owned,
+    steps,
+    notes,
+    security,
+    ...withFindings(findings),
+  };
+}
+
+function withFindings(findings: Finding[]): { findings?: Finding[] } {
+  return findings.length > 0 ? { findings } : {};
 }
 
 export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentOidcProvider | undefined): ResourcePlan {
@@ -308,6 +393,11 @@ export function planAttachment(desired: DesiredAttachment, current: CurrentRole 
   }
   const missing = desired.policyArns.filter((arn) => !current.attached.includes(arn));
   const steps: Step[] = missing.map((policyArn) => ({ op: 'AttachRolePolicy', roleName: current.name, policyArn }));
+  // Its other policies are left alone, but a broad one is reported as on any role of the config.
+  const held = heldFindings(
+    { name: current.name, wanted: desired.policyArns, pods: false },
+    { attached: current.attached.filter((arn) => tooBroad(arn) !== undefined) },
+  );
   return {
     ...base,
     arn: current.arn,
@@ -320,6 +410,7 @@ export function planAttachment(desired: DesiredAttachment, current: CurrentRole 
       },
     ],
     security: missing.map((arn) => `attaches ${nameOfArn(arn)}: every task that runs as this role gets it`),
+    ...withFindings(held.findings),
   };
 }
 
@@ -335,6 +426,57 @@ export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | unde
   return { ...base, action: 'none', steps: [], security: [], ...(findings.length > 0 ? { findings } : {}) };
 }
 
+/**
+ * The bucket is only looked up: one that does not exist, or is in another region than the config's, is reported
+ * (Flyte cannot work with it), never changed.
+ */
+export function planBucket(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
+  const base = { kind: 'bucket' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
+  const none = { ...base, action: 'none' as const, steps: [], security: [] };
+  if (current === undefined) {
+    return {
+      ...none,
+      findings: [
+        finding(
+          'bucket-missing',
+          `Flyte cannot work: the bucket ${desired.name} does not exist (looked up from ${desired.region})`,
+          `check the name (bucket: in the config, or --bucket); to make it: aws s3api create-bucket --bucket ${desired.name} --region ${desired.region}` +
+            (desired.region === 'us-east-1'
+              ? ''
+              : ` --create-bucket-configuration LocationConstraint=${desired.region}`),
+        ),
+      ],
+    };
+  }
+  if (current.unreadable !== undefined || current.region === undefined) {
+    return {
+      ...none,
+      findings: [
+        finding(
+          'unchecked',
+          `the bucket ${desired.name} was not checked: ${current.unreadable ?? 'its region is not known'}`,
+          'allow s3:GetBucketLocation on it (flyte-aws-setup permissions prints the policy), or check by hand that it ' +
+            `is this account's and in ${desired.region}`,
+        ),
+      ],
+    };
+  }
+  if (current.region !== desired.region) {
+    return {
+      ...none,
+      findings: [
+        finding(
+          'bucket-other-region',
+          `Flyte cannot work as configured: the bucket ${desired.name} is in ${current.region}, the config's region is ${desired.region}`,
+          `use a bucket in ${desired.region} (bucket: in the config, or --bucket), or set the storage region of the ` +
+            `Helm values flyte-aws-setup writes to ${current.region}`,
+        ),
+      ],
+    };
+  }
+  return none;
+}
+
 export function planResource(desired: DesiredResource, current: CurrentResource | undefined): ResourcePlan {
   switch (desired.kind) {
     case 'role':
@@ -347,6 +489,8 @@ export function planResource(desired: DesiredResource, current: CurrentResource 
       return planAttachment(desired, current as CurrentRole | undefined);
     case 'vpc-dns':
       return planVpcDns(desired, current as CurrentVpcDns | undefined);
+    case 'bucket':
+      return planBucket(desired, current as CurrentBucket | undefined);
   }
 }
 

@@ -25,6 +25,11 @@ export type ConfigOverrides = Partial<Pick<RawConfig, 'region' | 'profile' | 'cl
 export interface LoadedConfig {
   config: Config;
   file?: string;
+  /**
+   * A problem found later (a policy the config names that does not exist) as the config's own are: at its line
+   * and column in the file, or under `--key` when a flag gave the value.
+   */
+  place(problems: readonly Problem[]): Problem[];
 }
 
 /** What a YAML syntax error means, in words about the file (the position is given beside it). */
@@ -57,7 +62,7 @@ export async function loadConfigFile(file: string, overrides: ConfigOverrides = 
             : (err as Error).message;
     throw new ConfigError([{ path: [], message: `cannot read the config file: ${why}` }], file);
   }
-  return { config: parseConfigText(text, file, overrides), file };
+  return { ...parseConfig(text, file, overrides), file };
 }
 
 /** The keys that appear twice in one mapping, anywhere in the document, each where it appears again. */
@@ -91,6 +96,10 @@ function nodeStart(node: unknown): number {
 
 /** Parse and validate config text; throws ConfigError listing every problem. */
 export function parseConfigText(text: string, file = 'config', overrides: ConfigOverrides = {}): Config {
+  return parseConfig(text, file, overrides).config;
+}
+
+function parseConfig(text: string, file: string, overrides: ConfigOverrides): Omit<LoadedConfig, 'file'> {
   const lineCounter = new LineCounter();
   // Duplicate keys are found below in one pass: the parser's own check compares every pair of keys of a mapping.
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
@@ -143,16 +152,19 @@ export function parseConfigText(text: string, file = 'config', overrides: Config
     merged[key] = value;
     fromFlags.add(key);
   }
+  const place = (problems: readonly Problem[]): Problem[] =>
+    sortProblems(
+      problems.map((p) => {
+        const top = p.path[0];
+        if (typeof top === 'string' && fromFlags.has(top)) return { ...p, path: [`--${top}`, ...p.path.slice(1)] };
+        return { ...p, ...locate(doc, lineCounter, p.path) };
+      }),
+    );
   try {
-    return validateConfig(merged);
+    return { config: validateConfig(merged), place };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const located = err.problems.map((p) => {
-      const top = p.path[0];
-      if (typeof top === 'string' && fromFlags.has(top)) return { ...p, path: [`--${top}`, ...p.path.slice(1)] };
-      return { ...p, ...locate(doc, lineCounter, p.path) };
-    });
-    throw new ConfigError(sortProblems(located), file);
+    throw new ConfigError(place(err.problems), file);
   }
 }
 

@@ -18,6 +18,10 @@ export type Scope =
   | 'existingRoles'
   /** The config's customer-managed bucket policy. */
   | 'customPolicy'
+  /** The managed policies the config names (extra policies, the boundary, Union's userflyterole): looked up. */
+  | 'referencedPolicies'
+  /** The config's S3 bucket: looked up (it exists, and in which region). */
+  | 'bucket'
   /** The OIDC provider the oidcProvider section makes. */
   | 'oidcProvider'
   /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
@@ -34,6 +38,10 @@ export type Scope =
   | 'vpc'
   /** EC2 Describe* calls on the VPC, which take no resource-level permissions: `*`. */
   | 'vpcDescribe'
+  /** eks:ListClusters, which takes no resource-level permissions (`*`): when the config needs a cluster. */
+  | 'clusterLookup'
+  /** iam:ListPolicies, which takes no resource-level permissions (`*`): when the config names policies. */
+  | 'policyLookup'
   /** The caller itself (`${aws:PrincipalArn}`): the preflight simulates its own policies. */
   | 'self'
   /** Calls that take no resource-level permissions and no command here uses with a config. */
@@ -56,7 +64,7 @@ export interface ScopeUse {
 }
 
 export interface AwsOperation {
-  service: 'iam' | 'eks' | 'ec2' | 'sts';
+  service: 'iam' | 'eks' | 'ec2' | 'sts' | 's3';
   /** The SDK command's name without `Command`, e.g. `CreateRole`. */
   operation: string;
   /** The IAM actions AWS authorizes the call as: its own, and e.g. the tag action when it creates with tags. */
@@ -213,9 +221,9 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetPolicy',
     actions: ['iam:GetPolicy'],
-    on: [{ scope: 'customPolicy' }],
+    on: [{ scope: 'customPolicy' }, { scope: 'referencedPolicies', modes: ['apply', 'verify'] }],
     modes: ALL,
-    why: 'reads the custom policy',
+    why: 'reads the custom policy, and looks up the policies the config names (extra policies, the boundary)',
   },
   {
     service: 'iam',
@@ -292,19 +300,40 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'eks',
     operation: 'ListClusters',
     actions: ['eks:ListClusters'],
-    on: [{ scope: 'account' }],
-    modes: ['destroy'],
+    on: [
+      { scope: 'clusterLookup', modes: ['apply', 'verify'] },
+      { scope: 'account', modes: ['destroy'] },
+    ],
+    modes: ALL,
     why:
-      "destroy, once the config's cluster is gone: is a running cluster using what is left? (when refused, the " +
-      "OIDC provider is kept); the wizard lists the region's clusters to pick from",
+      'a cluster the config names that is not found: is the name a typo of one the region has? destroy, once the ' +
+      "config's cluster is gone: is a running cluster using what is left? (when refused, the OIDC provider is kept); " +
+      "the wizard lists the region's clusters to pick from",
   },
   {
     service: 'iam',
     operation: 'ListPolicies',
     actions: ['iam:ListPolicies'],
-    on: [{ scope: 'account' }],
-    modes: [],
-    why: 'finds a customer-managed policy by name at any path; no command uses it with a config',
+    on: [{ scope: 'policyLookup' }],
+    modes: ['apply', 'verify'],
+    why: 'only when a policy the config names does not exist: the AWS managed policies, for a did-you-mean',
+  },
+  {
+    service: 'iam',
+    operation: 'GetRolePolicy',
+    actions: ['iam:GetRolePolicy'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['apply', 'verify'],
+    why: "reads an inline policy the tool did not write, to report one that grants '*' or 's3:*' on '*'",
+  },
+  {
+    service: 's3',
+    operation: 'GetBucketLocation',
+    actions: ['s3:GetBucketLocation'],
+    on: [{ scope: 'bucket' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false,
+    why: 'looks the bucket up: that it exists, and in which region',
   },
   // The destroy command: what it reads to know what may go, and what it removes.
   {

@@ -5,6 +5,7 @@
  */
 import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
+import { configReferences } from '../engine/references.js';
 import type { DesiredResource, Facts } from '../model.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
@@ -46,6 +47,8 @@ const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
   existingRoles: 'ExistingRoles',
   customPolicy: 'BucketPolicy',
+  referencedPolicies: 'NamedPolicies',
+  bucket: 'FlyteBucket',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
@@ -53,7 +56,9 @@ const SIDS: Record<Scope, string> = {
   anyCluster: 'ReadEksClusters',
   nodegroups: 'EksNodegroups',
   vpc: 'ClusterVpc',
-  vpcDescribe: 'Ec2DescribeNoResourceLevel',
+  vpcDescribe: 'NoResourceLevel',
+  clusterLookup: 'NoResourceLevel',
+  policyLookup: 'NoResourceLevel',
   self: 'PreflightOwnPermissions',
   account: 'Account',
   none: 'None',
@@ -66,11 +71,15 @@ const SCOPE_ORDER: readonly Scope[] = [
   'providerRead',
   'anyProvider',
   'customPolicy',
+  'referencedPolicies',
+  'bucket',
   'cluster',
   'anyCluster',
   'nodegroups',
   'vpc',
   'vpcDescribe',
+  'clusterLookup',
+  'policyLookup',
   'self',
   'account',
   'none',
@@ -112,10 +121,13 @@ function scopes(config: Config, pf: PermissionFacts) {
     (s) => (s.identity === 'irsa' || s.id === 'oidcProvider') && sectionEnabled(config, s),
   );
   const c = facts.cluster;
+  const referenced = configReferences(config, facts).flatMap((r) => (r.kind === 'policy' ? [r.arn] : []));
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
+    referencedPolicies: referenced,
+    bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:
@@ -126,6 +138,8 @@ function scopes(config: Config, pf: PermissionFacts) {
       c.state === 'ready' ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:nodegroup/${c.name}/*/*`] : [],
     vpc: resources.flatMap((r) => (r.kind === 'vpc-dns' && r.fix ? [r.arn] : [])),
     vpcDescribe: sectionEnabled(config, 'clusterVpc') ? ['*'] : [],
+    clusterLookup: c.state === 'ready' ? ['*'] : [],
+    policyLookup: referenced.length > 0 ? ['*'] : [],
     self: [SELF],
     account: ['*'],
     none: [],
@@ -230,8 +244,13 @@ function notesFor(
       `the cluster's OIDC issuer is not known, so the provider is scoped to ${arns.providerRead[0]!.split(':oidc-provider/')[1]} (any EKS issuer of the region); run with credentials that may read the cluster to pin it`,
     );
   }
-  if (arns.vpcDescribe.length > 0 && (mode === 'apply' || mode === 'verify')) {
-    notes.push('ec2:DescribeVpcAttribute and ec2:DescribeSubnets take no resource-level permissions: Resource "*"');
+  const anyResource = document.Statement.filter((s) => s.Resource === '*').flatMap((s) =>
+    Array.isArray(s.Action) ? s.Action : [s.Action ?? ''],
+  );
+  if (anyResource.length > 0) {
+    const names =
+      anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
+    notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
     notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");

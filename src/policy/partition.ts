@@ -72,6 +72,10 @@ export function vpcArn(partition: Partition, region: string, account: string, vp
   return `arn:${partition}:ec2:${region}:${account}:vpc/${vpcId}`;
 }
 
+export function bucketArn(partition: Partition, bucket: string): string {
+  return `arn:${partition}:s3:::${bucket}`;
+}
+
 /** The DNS suffix of a partition's service endpoints (and of its EKS OIDC issuers). */
 export function dnsSuffix(partition: Partition): string {
   return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';

@@ -7,6 +7,7 @@ import type { RunResult, SectionResult } from '../engine/apply.js';
 import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
+import { severityCounts } from '../policy/findings.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
 import type { Style } from './style.js';
 
@@ -18,7 +19,7 @@ export function renderFacts(facts: Facts): string {
     c.state === 'ready'
       ? `cluster ${c.name}${c.placeholder ? '' : ` (${c.status})`}`
       : c.state === 'missing'
-        ? `cluster ${c.name} (not created yet)`
+        ? `cluster ${c.name} (not found)`
         : c.state === 'not-ready'
           ? `cluster ${c.name} (${c.status})`
           : 'no cluster needed';
@@ -26,7 +27,9 @@ export function renderFacts(facts: Facts): string {
   if (facts.callerArn) lines.push(`Caller ${facts.callerArn}`);
   if (facts.offline) {
     lines.push(
-      "Offline plan: assumes an empty account; the account ID and the cluster's OIDC issuer are placeholders.",
+      "Offline plan: assumes an empty account; the account ID and the cluster's OIDC issuer are placeholders; what " +
+        "the config names (extra policies, the permissions boundary, Union's role, the cluster, the bucket) is not " +
+        'looked up.',
     );
   }
   return lines.join('\n');
@@ -52,21 +55,26 @@ export function sectionStatusText(s: SectionPlan, style: Style): string {
 
 export function renderPlan(plan: Plan, style: Style): string {
   const out: string[] = [renderFacts(plan.facts), ''];
+  // Every waiting section waits for the same cluster: why, and what to do, is said at the first.
+  const firstWaiting = plan.sections.find((s) => s.waiting !== undefined);
   plan.sections.forEach((section, i) => {
     const security = section.resources.some((r) => r.security.length > 0);
     out.push(
       `${style.bold(`${i + 1}. ${section.title}`)}  ${sectionStatusText(section, style)}${security ? `  ${style.warn(`${MARK} security`)}` : ''}`,
     );
-    out.push(...renderSectionBody(section, style));
+    out.push(...renderSectionBody(section, style, { waiting: section === firstWaiting }));
   });
   out.push('', renderPlanSummary(plan, style));
   return out.join('\n');
 }
 
-/** What one section of a plan will do, without its heading: why it waits, notes, each resource (indented). */
-export function renderSectionBody(section: SectionPlan, style: Style): string[] {
+/**
+ * What one section of a plan will do, without its heading: why it waits (unless `waiting: false`, when another
+ * section has said it), notes, each resource (indented).
+ */
+export function renderSectionBody(section: SectionPlan, style: Style, show: { waiting?: boolean } = {}): string[] {
   const out: string[] = [];
-  if (section.waiting) {
+  if (section.waiting && show.waiting !== false) {
     out.push(`   ${section.waiting.reason}`);
     out.push(`   ${style.dim('to do:')} ${section.waiting.todo}`);
   }
@@ -92,14 +100,18 @@ export function planCounts(plan: Plan): PlanSummary {
 }
 
 /** Lines under the summary for what the run will not do: blocked sections and findings left as they are. */
-function attentionLines(n: { blocked: number; findings: number }, style: Style): string {
+function attentionLines(plan: Plan, n: { blocked: number }, style: Style): string {
   const lines: string[] = [];
   if (n.blocked > 0)
     lines.push(style.error(`${n.blocked} section(s) cannot be done as configured (marked "cannot be done" above).`));
-  if (n.findings > 0)
-    lines.push(
-      style.warn(`${n.findings} finding(s) this run does not change; each has its fix above (or set vpcDns: fix).`),
-    );
+  const findings = plan.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
+  if (findings.length > 0) {
+    const line =
+      findings.length === 1
+        ? `This run leaves ${severityCounts(findings)} as it is; its fix is above.`
+        : `This run leaves ${severityCounts(findings)} as they are; each has its fix above.`;
+    lines.push(findings.some((f) => f.severity === 'error') ? style.error(line) : style.warn(line));
+  }
   return lines.map((l) => `\n${l}`).join('');
 }
 
@@ -107,14 +119,14 @@ export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
   if (n.create === 0 && n.update === 0) {
     const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
-    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(n, style)}`;
+    return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(plan, n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
   if (n.security > 0)
     line += `\n${style.warn(`${MARK} ${n.security} security-relevant change(s): they let more principals in or grant more.`)}`;
-  return line + attentionLines(n, style);
+  return line + attentionLines(plan, n, style);
 }
 
 const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
@@ -123,18 +135,23 @@ const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
   'oidc-provider': 'OIDC provider',
   attachment: 'existing role',
   'vpc-dns': 'VPC',
+  bucket: 'bucket',
 };
 
 function renderResource(r: ResourcePlan, style: Style): string[] {
   const out: string[] = [];
   const head = `${KIND_NAMES[r.kind]} ${r.name}`;
   if (r.blocked !== undefined) out.push(`${style.error('[!]')} ${head}`, `    ${style.error(r.blocked)}`);
-  else if (r.findings !== undefined && r.findings.length > 0) out.push(`${style.warn('[!]')} ${head}`);
-  else if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
+  else if (r.findings !== undefined && r.findings.length > 0) {
+    const error = r.findings.some((f) => f.severity === 'error');
+    out.push(`${error ? style.error('[!]') : style.warn('[!]')} ${head}`);
+  } else if (r.current?.kind === 'bucket') {
+    out.push(`${style.dim('[=]')} ${head} ${style.dim(`exists, in ${r.current.region ?? 'its region'}`)}`);
+  } else if (r.action === 'none') out.push(`${style.dim('[=]')} ${head} ${style.dim('up to date')}`);
   else if (r.action === 'create') out.push(`${style.add('[+]')} ${head}`);
   else out.push(`${style.change('[~]')} ${head}`);
   for (const f of r.findings ?? []) {
-    out.push(`    ${style.warn('warning:')} ${f.message}`);
+    out.push(`    ${f.severity === 'error' ? style.error('error:') : style.warn('warning:')} ${f.message}`);
     if (f.fix !== undefined) out.push(`    ${style.dim('fix:')} ${f.fix}`);
   }
   for (const step of r.steps) out.push(...renderStep(step, r, style).map((l) => `    ${l}`));
@@ -296,8 +313,11 @@ const OUTCOME_MARK: Record<SectionResult['outcome'], string> = {
   'not-run': 'not run',
 };
 
-/** One line per section saying what happened, with the ARNs. */
-export function renderSectionResult(r: SectionResult, style: Style): string {
+/**
+ * One line per section saying what happened, with the ARNs of what it made; the findings it leaves under it, and
+ * why it waits (unless `waiting: false`, when the plan above has said it).
+ */
+export function renderSectionResult(r: SectionResult, style: Style, show: { waiting?: boolean } = {}): string {
   const findings = r.resources.flatMap((x) => x.findings ?? []);
   const symbol =
     r.outcome === 'failed' || r.outcome === 'interrupted'
@@ -309,7 +329,9 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
           : findings.length > 0
             ? style.warn('!')
             : style.ok('✓');
+  // The bucket is only looked up: the line names what the section made.
   const arns = r.resources
+    .filter((x) => x.kind !== 'bucket')
     .filter((x) => x.blocked === undefined && (x.done.length > 0 || x.remaining.length === 0))
     .map((x) => x.arn);
   const notChecked = r.outcome === 'unchanged' && r.resources.length === 0;
@@ -322,8 +344,11 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
   const lines = [
     `${symbol} ${r.title}: ${mark}${arns.length > 0 && r.outcome !== 'not-run' ? `  ${arns.join(', ')}` : ''}`,
   ];
-  for (const f of findings) lines.push(`    ${style.warn(f.message)}${f.fix !== undefined ? `; fix: ${f.fix}` : ''}`);
-  if (r.waiting) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
+  for (const f of findings) {
+    const what = f.severity === 'error' ? style.error(`error: ${f.message}`) : style.warn(`warning: ${f.message}`);
+    lines.push(`    ${what}${f.fix !== undefined ? `; fix: ${f.fix}` : ''}`);
+  }
+  if (r.waiting && show.waiting !== false) lines.push(`    ${r.waiting.reason}; ${r.waiting.todo}`);
   if (r.reason) lines.push(`    ${r.reason}`);
   if (r.error) {
     lines.push(`    ${style.error(r.error.message)}`);
@@ -343,17 +368,28 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
   const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
   const changed = `${done.length} change(s) made`;
+  // What is left as it is, counted by the findings standard's severities (as verify will count it).
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
-  const findingsLine =
-    findings.length > 0 ? `\n${style.warn(`${findings.length} finding(s) left as they are (listed above).`)}` : '';
+  const left = severityCounts(findings);
+  const errorCount = findings.filter((f) => f.severity === 'error').length;
+  const errors = errorCount > 0;
   switch (result.outcome) {
-    case 'complete':
-      return style.ok(`Setup complete: ${changed}; AWS matches the config.`) + findingsLine;
+    case 'complete': {
+      if (findings.length === 0) return style.ok(`Setup complete: ${changed}; AWS matches the config.`);
+      const what =
+        findings.length === 1
+          ? `the ${findings[0]!.severity} above is left as it is`
+          : 'what is listed above is left as it is';
+      const line =
+        `Setup complete, with ${left}: ${changed}; AWS matches the config; ${what}` +
+        (errors ? ` (verify fails until ${errorCount === 1 ? 'the error is' : 'the errors are'} fixed).` : '.');
+      return errors ? style.error(line) : style.warn(line);
+    }
     case 'incomplete': {
       const waiting = result.sections.filter((s) => s.outcome === 'waiting' || s.outcome === 'declined');
       return style.warn(
-        `Setup incomplete: ${changed}; ${waiting.map((s) => s.title).join(', ')} still to do. ` +
-          `When the cluster is ACTIVE, run again: ${rerun}`,
+        `Setup incomplete${left ? `, with ${left}` : ''}: ${changed}; ${waiting.map((s) => s.title).join(', ')} ` +
+          `still to do. When the cluster is ACTIVE, run again: ${rerun}`,
       );
     }
     case 'failed':

@@ -4,6 +4,7 @@
  * `vpcDns: fix` turns it on, one attribute per call.
  */
 import type { CurrentVpcDns, Finding, VpcDnsAttribute } from '../model.js';
+import { severityOf } from '../policy/findings.js';
 import { vpcArn } from '../policy/partition.js';
 import type { SectionDefinition, SectionWizardContext } from './section.js';
 
@@ -31,17 +32,27 @@ export function vpcDnsMissing(current: Pick<CurrentVpcDns, VpcDnsAttribute>): Vp
  */
 export function vpcDnsFindings(vpcId: string, region: string, current: CurrentVpcDns | undefined): Finding[] {
   if (current === undefined) {
-    return [{ message: `the cluster's VPC ${vpcId} was not found in ${region}; its DNS settings cannot be checked` }];
+    return [
+      {
+        code: 'unchecked',
+        severity: severityOf('unchecked'),
+        message: `the cluster's VPC ${vpcId} was not found in ${region}; its DNS settings cannot be checked`,
+      },
+    ];
   }
   if (current.unreadable !== undefined) {
     return [
       {
+        code: 'unchecked',
+        severity: severityOf('unchecked'),
         message: `the DNS settings of the cluster's VPC ${vpcId} could not be read: ${current.unreadable}`,
         fix: 'allow ec2:DescribeVpcAttribute (flyte-aws-setup permissions prints the policy), or set vpcDns: off',
       },
     ];
   }
   return vpcDnsMissing(current).map((attribute) => ({
+    code: 'vpc-dns-off',
+    severity: severityOf('vpc-dns-off'),
     message:
       attribute === 'enableDnsHostnames'
         ? `${attribute} is off: nodes cannot register with the cluster (they join by their private DNS names)`

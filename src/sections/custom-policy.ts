@@ -1,5 +1,9 @@
-/** Section 4 (seed 002): the customer-managed policy that limits Flyte to its bucket. */
+/**
+ * Section 4 (seed 002): the customer-managed policy that limits Flyte to its bucket, and the bucket itself, looked
+ * up (never changed): it must exist, in the config's region, for Flyte to work.
+ */
 import { bucketPolicyDocument } from '../policy/document.js';
+import { bucketArn } from '../policy/partition.js';
 import { customPolicyArn, resourceTags, type SectionDefinition } from './section.js';
 
 export const customPolicy: SectionDefinition = {
@@ -27,6 +31,17 @@ export const customPolicy: SectionDefinition = {
         document: bucketPolicyDocument(facts.partition, config.bucket),
         tags: resourceTags(config),
       },
+      // An offline plan cannot look it up (the plan says so once, beside the facts).
+      ...(facts.offline
+        ? []
+        : [
+            {
+              kind: 'bucket' as const,
+              name: config.bucket,
+              arn: bucketArn(facts.partition, config.bucket),
+              region: facts.region,
+            },
+          ]),
     ];
   },
 };

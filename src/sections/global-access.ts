@@ -52,6 +52,19 @@ export const globalAccess: SectionDefinition = {
       delete draft.globalAccess;
     },
   },
+  references: ({ config }) =>
+    config.globalAccess
+      ? [
+          {
+            kind: 'role',
+            name: config.globalAccess.role,
+            path: ['globalAccess', 'role'],
+            missing:
+              'this section only attaches the policy to a role that exists (it never creates it): check the name ' +
+              `(aws iam list-roles --query "Roles[?ends_with(RoleName, '${USER_FLYTE_ROLE_SUFFIX}')].RoleName")`,
+          },
+        ]
+      : [],
   desired(ctx) {
     const { config, facts } = ctx;
     const policy = customPolicyArn(ctx);
@@ -65,7 +78,7 @@ export const globalAccess: SectionDefinition = {
       },
     ];
   },
-  notes({ config, facts }) {
+  notes({ config }) {
     if (config.globalAccess === false) return [];
     const notes: Note[] = [];
     if (!config.globalAccess.role.endsWith(USER_FLYTE_ROLE_SUFFIX)) {
@@ -74,12 +87,6 @@ export const globalAccess: SectionDefinition = {
         message:
           `the role ${config.globalAccess.role} does not end in ${USER_FLYTE_ROLE_SUFFIX}: Union names the role of ` +
           `all task pods <prefix>${USER_FLYTE_ROLE_SUFFIX}; make sure this is the one (the policy is attached to it as named)`,
-      });
-    }
-    if (facts.offline) {
-      notes.push({
-        level: 'info',
-        message: `offline: assumes the role ${config.globalAccess.role} exists (a run with credentials checks it)`,
       });
     }
     return notes;

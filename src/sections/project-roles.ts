@@ -18,6 +18,8 @@ import {
   trustSizeContext,
   type ConfigRule,
   type Draft,
+  extraPolicyReferences,
+  type Reference,
   type RoleClaim,
   type RuleInput,
   type SectionDefinition,
@@ -175,6 +177,22 @@ export const projectRoles: SectionDefinition = {
       draft.projectRoles = [];
     },
   },
+  references: ({ config, facts }) =>
+    config.projectRoles.flatMap((p, i): Reference[] => [
+      ...(p.userFlyteRolePolicy
+        ? [
+            {
+              kind: 'policy' as const,
+              arn: policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY),
+              path: ['projectRoles', i, 'userFlyteRolePolicy'],
+              missing:
+                `Union's setup makes the policy ${USER_FLYTE_ROLE_POLICY} in the account; run it first, or set ` +
+                'userFlyteRolePolicy: false',
+            },
+          ]
+        : []),
+      ...extraPolicyReferences(p.extraPolicies, ['projectRoles', i]),
+    ]),
   desired(ctx) {
     const { partition, accountId } = ctx.facts;
     // Union (seed 003): the project-domain role also carries the data plane's default task permissions.

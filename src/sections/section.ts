@@ -54,6 +54,14 @@ export interface RoleClaim {
   adopted?: string;
 }
 
+/**
+ * Something the config names that must exist already for a run to use it (an extra policy, Union's role): looked up
+ * while planning, before anything is written. `missing` says what to do when it is not there.
+ */
+export type Reference =
+  | { kind: 'policy'; arn: string; path: ConfigPath; missing?: string }
+  | { kind: 'role'; name: string; path: ConfigPath; missing?: string };
+
 export interface SectionDefinition {
   id: SectionId;
   title: string;
@@ -83,6 +91,8 @@ export interface SectionDefinition {
   rules?: readonly ConfigRule[];
   /** The roles the config names for it (destroy's roles, and the check that role names are unique). */
   roles?(r: RuleInput): RoleClaim[];
+  /** What the config names for it that must exist already (looked up before a run writes anything). */
+  references?(ctx: Pick<SectionContext, 'config' | 'facts'>): Reference[];
   /** The resources the config wants; [] when the section is disabled. */
   desired(ctx: SectionContext): DesiredResource[];
   /** What the plan should say about the section beside its resources (pure, from the config and the facts). */
@@ -119,6 +129,7 @@ export interface RoleSpec {
   description: string;
   trust: DesiredRole['trust'];
   managedPolicies: string[];
+  scopedPolicy?: string;
 }
 
 export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
@@ -133,6 +144,7 @@ export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
     managedPolicies: [...new Set(spec.managedPolicies)],
     ...(config.permissionsBoundary !== undefined ? { boundary: config.permissionsBoundary } : {}),
     tags: resourceTags(config),
+    ...(spec.scopedPolicy !== undefined ? { scopedPolicy: spec.scopedPolicy } : {}),
   };
 }
 
@@ -147,7 +159,13 @@ export function desiredIrsaRole(
     description: spec.description,
     trust: irsaTrustPolicy({ providerArn: providerArnOf(ctx), issuerUrl: requireIssuer(ctx), subjects: spec.subjects }),
     managedPolicies: [...(custom !== undefined ? [custom] : []), ...spec.extraPolicies],
+    ...(custom !== undefined ? { scopedPolicy: custom } : {}),
   });
+}
+
+/** The extra policies of a section's config, as references. */
+export function extraPolicyReferences(extraPolicies: string[], path: ConfigPath): Reference[] {
+  return extraPolicyArns(extraPolicies, path).map(([arn, at]) => ({ kind: 'policy', arn, path: at }));
 }
 
 /** Policy ARNs must be in the partition of the config's region. */

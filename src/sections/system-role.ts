@@ -11,7 +11,13 @@ import {
 } from '../config/schema.js';
 import type { Problem } from '../errors.js';
 import { serviceAccountSubject } from '../policy/document.js';
-import { desiredIrsaRole, extraPolicyArns, partitionProblems, type SectionDefinition } from './section.js';
+import {
+  desiredIrsaRole,
+  extraPolicyArns,
+  extraPolicyReferences,
+  partitionProblems,
+  type SectionDefinition,
+} from './section.js';
 
 /** The service accounts, in the Flyte namespace, that assume the backend role under the config's target. */
 export function backendServiceAccounts(config: Pick<Config, 'target'>, system: SystemRoleSection): string[] {
@@ -94,6 +100,8 @@ export const systemRole: SectionDefinition = {
       },
     },
   ],
+  references: ({ config }) =>
+    config.systemRole ? extraPolicyReferences(config.systemRole.extraPolicies, ['systemRole']) : [],
   desired(ctx) {
     const { config } = ctx;
     if (config.systemRole === false) return [];

@@ -4,6 +4,7 @@ import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } 
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  extraPolicyReferences,
   partitionProblems,
   trustSizeContext,
   type SectionDefinition,
@@ -81,6 +82,8 @@ export const workersRole: SectionDefinition = {
     ask: askWorkersTrust,
     securityNote: 'Here it is the namespace choice made above.',
   },
+  references: ({ config }) =>
+    config.workersRole ? extraPolicyReferences(config.workersRole.extraPolicies, ['workersRole']) : [],
   desired(ctx) {
     const { config } = ctx;
     if (config.workersRole === false) return [];

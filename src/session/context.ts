@@ -6,11 +6,11 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from './io.js';
-import { configFromFlags, loadConfigFile, type ConfigOverrides } from '../load/config.js';
+import { configFromFlags, loadConfigFile, type ConfigOverrides, type LoadedConfig } from '../load/config.js';
 import type { Config } from '../config/schema.js';
 import { handoffTarget, type Flavor } from '../handoff/input.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
-import { CancelledError, ExitCode, UsageError } from '../errors.js';
+import { CancelledError, ConfigError, ExitCode, UsageError } from '../errors.js';
 import { createProgress, type Progress } from '../render/progress.js';
 import { colorEnabled, makeStyle, type Style } from '../render/style.js';
 
@@ -52,6 +52,11 @@ export async function openOutput(io: CliIo, opts: AwsCliOptions): Promise<Output
 }
 
 export async function loadConfig(opts: ConfigFlags & { flavor?: Flavor }): Promise<Config> {
+  return (await loadConfigAt(opts)).config;
+}
+
+/** The config, and how to place a problem found later (a reference that does not exist) in its file. */
+export async function loadConfigAt(opts: ConfigFlags & { flavor?: Flavor }): Promise<LoadedConfig> {
   if (opts.config === undefined && opts.bucket === undefined) {
     throw new UsageError(
       'no config file given',
@@ -59,13 +64,31 @@ export async function loadConfig(opts: ConfigFlags & { flavor?: Flavor }): Promi
     );
   }
   // Without a file, the flags are the config: --bucket (and --cluster) are enough for the documents' setup.
-  const config =
+  const loaded: LoadedConfig =
     opts.config === undefined
-      ? configFromFlags(configOverrides(opts))
-      : (await loadConfigFile(opts.config, configOverrides(opts))).config;
+      ? {
+          config: configFromFlags(configOverrides(opts)),
+          place: (problems) =>
+            problems.map((p) => (typeof p.path[0] === 'string' ? { ...p, path: [`--${p.path[0]}`, ...p.path.slice(1)] } : p)),
+        }
+      : await loadConfigFile(opts.config, configOverrides(opts));
   // A --flavor that contradicts the target is bad input, found before any AWS call.
-  handoffTarget(config, opts.flavor);
-  return config;
+  handoffTarget(loaded.config, opts.flavor);
+  return loaded;
+}
+
+/**
+ * Runs `work`; a ConfigError it throws without a file (what the plan found the config names but AWS lacks) is
+ * thrown again as the file's, each problem at its line, like the file's other problems.
+ */
+export async function inConfigFile<T>(loaded: LoadedConfig, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ConfigError && err.file === undefined)
+      throw new ConfigError(loaded.place(err.problems), loaded.file);
+    throw err;
+  }
 }
 
 export interface AwsContext {

@@ -25,14 +25,18 @@ const ROLES = 5;
 const ATTACHMENTS = 8;
 
 // Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
-// ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists).
+// ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists). Beside
+// them, what the config names is looked up: the fraud project's extra policy (AmazonAthenaFullAccess, one GetPolicy;
+// the AWS managed policies the tool attaches itself are not looked up) and the bucket (one GetBucketLocation).
+const LOOK_UPS = { 'iam:GetPolicy': 1, 's3:GetBucketLocation': 1 };
 const PLAN_ON_EMPTY = {
   'sts:GetCallerIdentity': 1,
   'eks:DescribeCluster': 1,
   'iam:GetRole': ROLES,
   'iam:ListAttachedRolePolicies': ROLES,
   'iam:GetOpenIDConnectProvider': 1,
-  'iam:GetPolicy': 1,
+  'iam:GetPolicy': 1 + LOOK_UPS['iam:GetPolicy'],
+  's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
 };
 
 describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
@@ -62,7 +66,8 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:GetRole': ROLES * 2,
       'iam:ListAttachedRolePolicies': ROLES * 2,
       'iam:GetOpenIDConnectProvider': 2,
-      'iam:GetPolicy': 2,
+      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'],
+      's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
       'iam:GetPolicyVersion': 1,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
@@ -70,13 +75,15 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:CreatePolicy': 1,
     });
     expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
-    expect(fresh.calls).toHaveLength(43);
+    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads).
+    expect(fresh.calls).toHaveLength(45);
 
     const rerun = await runCli([...args, '--yes'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
     expect(rerun.mutating).toEqual([]);
     expect(byOperation(rerun.calls)).toEqual({ ...PLAN_ON_EMPTY, 'iam:GetPolicyVersion': 1 });
-    expect(rerun.calls).toHaveLength(15);
+    // 15 before the look-ups of the extra policy and the bucket, which add 2.
+    expect(rerun.calls).toHaveLength(17);
     expect(rerun.calls.length).toBeLessThanOrEqual(20);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../src/policy/document.js';
-import { ACCOUNT, clients, createCluster, createVpc, readRole, POLICY_ARN } from '../helpers/aws.js';
+import { ACCOUNT, clients, createBucket, createCluster, createVpc, readRole, POLICY_ARN } from '../helpers/aws.js';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
@@ -56,6 +56,7 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
     issuer = await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
     host = issuer.replace('https://', '');
     provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${host}`;
+    await createBucket(moto.url, 'acme-flyte-data');
     const apply = await runCli(['--config', configFile, '--yes'], { endpoint: moto.url });
     expect(apply.code).toBe(0);
   });

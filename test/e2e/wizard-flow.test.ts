@@ -16,7 +16,16 @@ import { planSteps } from '../../src/model.js';
 import type { Progress } from '../../src/render/progress.js';
 import { plainStyle } from '../../src/render/style.js';
 import { runWizard, type WizardDeps } from '../../src/wizard/wizard.js';
-import { ACCOUNT, clients, createCluster, createVpc, readRole, readVpcDns, POLICY_ARN } from '../helpers/aws.js';
+import {
+  ACCOUNT,
+  clients,
+  createBucket,
+  createCluster,
+  createVpc,
+  readRole,
+  readVpcDns,
+  POLICY_ARN,
+} from '../helpers/aws.js';
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { AwsCallError } from '../../src/aws/errors.js';
 import { FAKE_KEYS, runCli } from '../helpers/cli.js';
@@ -69,6 +78,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   afterAll(async () => moto?.stop());
   beforeEach(async () => {
     await moto.reset();
+    // The bucket the answers name (the plan looks it up, and warns when it is not there).
+    await createBucket(moto.url, 'acme-flyte-data');
     cwd = mkdtempSync(join(tmpdir(), 'fas-wizard-'));
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));

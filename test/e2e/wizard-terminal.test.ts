@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ACCOUNT, createCluster, readRole } from '../helpers/aws.js';
+import { ACCOUNT, createBucket, createCluster, readRole } from '../helpers/aws.js';
 import { runCli } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 import { Terminal, tmuxSkipReason } from '../helpers/terminal.js';
@@ -39,6 +39,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
 
   it('Enter through every question (a bucket typed, a project added): the setup, saved, repeatable', async () => {
     const issuer = await createCluster(moto.url, 'acme-ml');
+    await createBucket(moto.url, 'acme-flyte-data');
     const t = start();
     const account = await t.waitFor(/^\? Set up Flyte in this account and region\?/);
     expect(account).toMatch(new RegExp(`Account +${ACCOUNT}`));
@@ -102,7 +103,8 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     const again = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
     expect(again.code).toBe(0);
     expect(again.mutating).toEqual([]);
-    expect(again.stdout).toContain('Everything is up to date (7 resource(s) checked)');
+    // The seven resources of the setup, and the bucket it looked up.
+    expect(again.stdout).toContain('Everything is up to date (8 resource(s) checked)');
   });
 
   it('a wrong answer shows why and is asked again; Ctrl-C at a question exits 130 with nothing written', async () => {

@@ -17,6 +17,7 @@ import {
   IAMClient,
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodePolicyDocument } from '../../src/policy/compare.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { FAKE_KEYS } from './cli.js';
@@ -32,7 +33,22 @@ export function clients(endpoint: string, region = 'eu-west-1') {
     region,
     credentials: { accessKeyId: FAKE_KEYS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_KEYS.AWS_SECRET_ACCESS_KEY },
   };
-  return { iam: new IAMClient(config), eks: new EKSClient(config), ec2: new EC2Client(config) };
+  return {
+    iam: new IAMClient(config),
+    eks: new EKSClient(config),
+    ec2: new EC2Client(config),
+    s3: new S3Client(config),
+  };
+}
+
+/** An S3 bucket in the emulator, in `region` (Flyte's bucket: the tool only looks it up). */
+export async function createBucket(endpoint: string, name: string, region = 'eu-west-1'): Promise<void> {
+  await clients(endpoint, region).s3.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      ...(region === 'us-east-1' ? {} : { CreateBucketConfiguration: { LocationConstraint: region as never } }),
+    }),
+  );
 }
 
 /** An EKS cluster in the emulator (on `subnetIds`, none by default); returns its OIDC issuer URL. */

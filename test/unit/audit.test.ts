@@ -222,16 +222,14 @@ projectRoles: [{ project: fraud }]
           clientIds: r.clientIds,
           tags: r.tags,
         });
+      } else if (r.kind === 'bucket') {
+        current.set(resourceKey(r), { kind: 'bucket', name: r.name, region: r.region });
       }
     }
     change(current);
     return buildPlan(facts, sections, current as CurrentState);
   }
-  const options = {
-    rerun: 'flyte-aws-setup --config c.yaml --yes',
-    createsProvider: true,
-    customPolicyName: 'flyte-custom-policy',
-  };
+  const options = { rerun: 'flyte-aws-setup --config c.yaml --yes', createsProvider: true };
   const findings = (p: ReturnType<typeof plan>) => {
     const providers = new Map<string, CurrentOidcProvider | undefined>();
     for (const arn of referencedProviders(p)) {
@@ -282,7 +280,7 @@ projectRoles: [{ project: fraud }]
     const p = plan((c) => (c.get('role:flyte-eks-node-role') as { attached: string[] }).attached.push(S3_FULL));
     const found = findings(p);
     expect(found.map((f) => `${f.severity} ${f.code} ${f.resource}`)).toEqual([
-      'warning broad-policy role flyte-eks-node-role',
+      'warning broad-policy-non-irsa role flyte-eks-node-role',
     ]);
     expect(verifyReport(p, found)).toMatchObject({ ok: true, warnings: 1 });
   });

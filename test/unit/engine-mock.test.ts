@@ -192,7 +192,7 @@ describe('the engine with mocked AWS', () => {
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
   });
 
-  it("a refusal to list a role's inline policies is a note, not a failure", async () => {
+  it("a refusal to list a role's inline policies is a finding (not checked), not a failure", async () => {
     const m = mockAws();
     m.iam.on(GetRoleCommand).resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { owner: 'them' }));
     m.iam
@@ -202,9 +202,13 @@ describe('the engine with mocked AWS', () => {
     const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
     expect(planSteps(plan)).toEqual([]);
     const role = plan.sections.find((s) => s.id === 'clusterRole')!.resources[0]!;
-    expect(role.notes.map((n) => n.message).join('\n')).toMatch(
-      /its inline policies could not be read \(access denied/,
-    );
+    expect(role.findings).toEqual([
+      expect.objectContaining({
+        code: 'unchecked',
+        severity: 'warning',
+        message: expect.stringMatching(/^its inline policies could not be read \(access denied/),
+      }),
+    ]);
   });
 
   it('a role someone else made during the run (no managed-by tag) is not changed unasked: the run stops', async () => {

@@ -179,13 +179,33 @@ describe('the policy for a config', () => {
     expect(byAction.get('iam:SimulatePrincipalPolicy')!.resources).toEqual([SELF]);
   });
 
-  it('no action is a wildcard; only EC2 Describe* (no resource-level permissions) has Resource "*"', () => {
+  it('no action is a wildcard; only what takes no resource-level permissions has Resource "*"', () => {
     for (const s of apply.document.Statement) {
       for (const a of list(s.Action)) expect(a).not.toContain('*');
       if (list(s.Resource).includes('*'))
-        expect(list(s.Action)).toEqual(['ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute']);
+        // EC2 Describe*, the region's clusters and the AWS managed policies, each listed only when a look-up fails.
+        expect(list(s.Action)).toEqual([
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcAttribute',
+          'eks:ListClusters',
+          'iam:ListPolicies',
+        ]);
     }
-    expect(apply.notes.join('\n')).toMatch(/take no resource-level permissions: Resource "\*"/);
+    expect(apply.notes.join('\n')).toContain(
+      'ec2:DescribeSubnets, ec2:DescribeVpcAttribute, eks:ListClusters and iam:ListPolicies take no resource-level permissions: Resource "*"',
+    );
+  });
+
+  it('what the config names is looked up: its policies, the boundary, and the bucket', () => {
+    expect([...byAction.get('iam:GetPolicy')!.resources].sort()).toEqual(
+      [
+        POLICY,
+        'arn:aws:iam::aws:policy/PowerUserAccess',
+        'arn:aws:iam::111122223333:policy/userflyterole',
+        'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
+      ].sort(),
+    );
+    expect(byAction.get('s3:GetBucketLocation')!.resources).toEqual(['arn:aws:s3:::acme-flyte-data']);
   });
 
   it('no iam:PassRole (the tool hands no role to a service), and says so', () => {
@@ -231,7 +251,7 @@ describe('the policy for a config', () => {
   });
 
   it.each<[PermissionMode, RegExp]>([
-    ['verify', /^(iam:(Get|List)|eks:Describe|ec2:Describe)/],
+    ['verify', /^(iam:(Get|List)|eks:(Describe|List)|ec2:Describe|s3:Get)/],
     ['destroy', /^(iam:(Get|List|Delete|Detach)|eks:(Describe|List))/],
   ])('--for %s holds only what that command does', (mode, allowed) => {
     const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];
@@ -343,6 +363,7 @@ describe('what is not known is scoped with a wildcard, and said', () => {
       'iam:AttachRolePolicy',
       'iam:CreateRole',
       'iam:GetRole',
+      'iam:GetRolePolicy',
       'iam:ListAttachedRolePolicies',
       'iam:ListRolePolicies',
       'iam:SimulatePrincipalPolicy',

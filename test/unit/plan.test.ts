@@ -100,7 +100,14 @@ describe('sections: what each wants', () => {
     ]);
     expect(JSON.stringify(fraud.trust)).toContain('system:serviceaccount:fraud-production:default');
     const all = sections.flatMap((s) => s.resources);
-    expect(new Set(all.map((r) => r.kind))).toEqual(new Set(['role', 'oidc-provider', 'policy']));
+    expect(new Set(all.map((r) => r.kind))).toEqual(new Set(['role', 'oidc-provider', 'policy', 'bucket']));
+    // The bucket is only looked up, in the config's region.
+    expect(byId.customPolicy![1]).toEqual({
+      kind: 'bucket',
+      name: 'acme-flyte-data',
+      arn: 'arn:aws:s3:::acme-flyte-data',
+      region: 'eu-west-1',
+    });
     for (const r of all)
       if (r.kind === 'role' || r.kind === 'oidc-provider' || r.kind === 'policy') expect(r.tags).toEqual(MANAGED);
   });
@@ -224,7 +231,7 @@ describe('planning a role', () => {
     expect(p.security.join()).toMatch(/lets in more: Service:eks.amazonaws.com/);
   });
 
-  it('attaches only what is missing; reports (and leaves) what others attached, with a warning for broad ones', () => {
+  it('attaches only what is missing; reports (and leaves) what others attached, a broad one as a finding', () => {
     const p = planRole(
       role(),
       current({ attached: ['arn:aws:iam::aws:policy/AmazonS3FullAccess', 'arn:aws:iam::1:policy/theirs'] }),
@@ -233,11 +240,16 @@ describe('planning a role', () => {
       { op: 'AttachRolePolicy', roleName: 'r', policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' },
     ]);
     expect(p.security).toEqual(['attaches AmazonEKSClusterPolicy']);
-    expect(p.notes).toEqual([
+    // A role no pod assumes (its trust is a service's): a broad policy is a warning, another policy a note.
+    expect(p.findings).toEqual([
       expect.objectContaining({
-        level: 'warn',
-        message: expect.stringContaining('AmazonS3FullAccess attached, which grants every S3 bucket'),
+        code: 'broad-policy-non-irsa',
+        severity: 'warning',
+        message: expect.stringContaining('has AmazonS3FullAccess attached: it grants every S3 bucket'),
+        fix: expect.stringContaining('aws iam detach-role-policy --role-name r'),
       }),
+    ]);
+    expect(p.notes).toEqual([
       expect.objectContaining({
         level: 'info',
         message: expect.stringContaining('arn:aws:iam::1:policy/theirs attached (not by this config; left alone)'),
@@ -257,13 +269,13 @@ describe('planning a role', () => {
       'trust: the role also holds AmazonEC2FullAccess, the inline policy admin, not from this config; whoever the ' +
         'new trust lets in gets that too',
     );
-    expect(p.notes.map((n) => `${n.level} ${n.message}`).join('\n')).toMatch(
-      /warn has inline policies flyte-aws-setup did not write \(admin\); left alone/,
+    expect((p.findings ?? []).map((f) => `${f.severity} ${f.code} ${f.message}`)).toContain(
+      'warning inline-policy has the inline policy admin, which flyte-aws-setup did not write',
     );
-    // The same role with the trust already right: nobody new gets in, so nothing to mark (the notes still say it).
+    // The same role with the trust already right: nobody new gets in, so nothing to mark (the findings still say it).
     const same = planRole(role(), { ...theirs, trust: role().trust });
     expect(same.security).toEqual([]);
-    expect(same.notes.some((n) => n.message.includes('inline policies'))).toBe(true);
+    expect(same.findings?.some((f) => f.code === 'inline-policy')).toBe(true);
   });
 
   it('a broad policy the config attaches is security-relevant on a new role as on an existing one', () => {
@@ -313,10 +325,13 @@ describe('planning a role', () => {
   it('warns that a role at another path cannot be moved', () => {
     const p = planRole(role({ path: '/flyte/' }), current());
     expect(p.steps).toEqual([]);
-    expect(p.notes[0]).toMatchObject({
-      level: 'warn',
-      message: expect.stringMatching(/is at path \/, the config says \/flyte\//),
-    });
+    expect(p.findings).toEqual([
+      expect.objectContaining({
+        code: 'path-differs',
+        severity: 'warning',
+        message: expect.stringMatching(/is at path \/, the config says \/flyte\//),
+      }),
+    ]);
   });
 });
 

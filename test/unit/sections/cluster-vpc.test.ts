@@ -170,7 +170,11 @@ describe('clusterVpc: the check as data', () => {
 
   it('the check is a pure function of what was read (for reuse by other commands)', () => {
     expect(vpcDnsFindings('vpc-1', 'eu-west-1', undefined)).toEqual([
-      { message: "the cluster's VPC vpc-1 was not found in eu-west-1; its DNS settings cannot be checked" },
+      {
+        code: 'unchecked',
+        severity: 'warning',
+        message: "the cluster's VPC vpc-1 was not found in eu-west-1; its DNS settings cannot be checked",
+      },
     ]);
     expect(vpcDnsFindings('vpc-1', 'eu-west-1', { ...off, vpcId: 'vpc-1' }).map((f) => f.fix)).toEqual([
       'aws ec2 modify-vpc-attribute --region eu-west-1 --vpc-id vpc-1 --enable-dns-support',
@@ -189,6 +193,8 @@ describe('clusterVpc: the check as data', () => {
   it('settings that could not be read are one finding, with what to allow or how to turn the check off', () => {
     expect(vpcDnsFindings(VPC, 'eu-west-1', { ...off, unreadable: 'access denied' })).toEqual([
       {
+        code: 'unchecked',
+        severity: 'warning',
         message: "the DNS settings of the cluster's VPC vpc-0abc could not be read: access denied",
         fix: 'allow ec2:DescribeVpcAttribute (flyte-aws-setup permissions prints the policy), or set vpcDns: off',
       },

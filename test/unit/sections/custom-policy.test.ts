@@ -33,7 +33,14 @@ describe('customPolicy: what it is', () => {
 describe('customPolicy: what it wants', () => {
   it('by default, flyte-custom-policy at / allowing the four S3 actions on the bucket and its objects only', () => {
     const resources = customPolicy.desired(context(loadConfig()));
-    expect(resources).toHaveLength(1);
+    // The policy, and the bucket it names, looked up (never changed) so that a missing one is said.
+    expect(resources).toHaveLength(2);
+    expect(resources[1]).toEqual({
+      kind: 'bucket',
+      name: 'acme-flyte-data',
+      arn: 'arn:aws:s3:::acme-flyte-data',
+      region: 'eu-west-1',
+    });
     const policy = resources[0] as DesiredPolicy;
     expect(policy.kind).toBe('policy');
     expect(policy.name).toBe('flyte-custom-policy');
@@ -77,7 +84,7 @@ describe('customPolicy: what it wants', () => {
 
   it("does not read the cluster's issuer", () => {
     const ctx = context(loadConfig(), { cluster: { state: 'missing', name: 'acme' } });
-    expect(customPolicy.desired(ctx).map((r) => r.kind)).toEqual(['policy']);
+    expect(customPolicy.desired(ctx).map((r) => r.kind)).toEqual(['policy', 'bucket']);
   });
 
   it.each(PARTITION_CASES)('in $partition: the policy and the bucket ARNs in the partition', (p) => {

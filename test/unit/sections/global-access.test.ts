@@ -139,14 +139,10 @@ describe('globalAccess: notes', () => {
     ]);
   });
 
-  it('offline, it says the role is assumed to exist; after the warning when both apply', () => {
-    const offline = 'offline: assumes the role acme-userflyterole exists (a run with credentials checks it)';
-    expect(globalAccess.notes!(context(loadConfig(UNION), { offline: true }))).toEqual([
-      { level: 'info', message: offline },
-    ]);
+  it('offline, no note of its own (the offline plan says once that it looks nothing up); the name warning stays', () => {
+    expect(globalAccess.notes!(context(loadConfig(UNION), { offline: true }))).toEqual([]);
     const both = globalAccess.notes!(context(loadConfig('globalAccess: { role: task-role }\n'), { offline: true }));
-    expect(both.map((n) => n.level)).toEqual(['warn', 'info']);
-    expect(both[1]!.message).toBe('offline: assumes the role task-role exists (a run with credentials checks it)');
+    expect(both.map((n) => n.level)).toEqual(['warn']);
   });
 
   it('none without globalAccess', () => {
