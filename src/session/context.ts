@@ -69,7 +69,9 @@ export async function loadConfigAt(opts: ConfigFlags & { flavor?: Flavor }): Pro
       ? {
           config: configFromFlags(configOverrides(opts)),
           place: (problems) =>
-            problems.map((p) => (typeof p.path[0] === 'string' ? { ...p, path: [`--${p.path[0]}`, ...p.path.slice(1)] } : p)),
+            problems.map((p) =>
+              typeof p.path[0] === 'string' ? { ...p, path: [`--${p.path[0]}`, ...p.path.slice(1)] } : p,
+            ),
         }
       : await loadConfigFile(opts.config, configOverrides(opts));
   // A --flavor that contradicts the target is bad input, found before any AWS call.
