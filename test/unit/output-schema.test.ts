@@ -99,7 +99,7 @@ describe('the fingerprint of the shape', () => {
       (s) => delete s.$defs.PlanSection.properties.title,
       (s) => s.$defs.ResultDocument.required.pop(),
       (s) => s.$defs.Partition.enum.push('aws-eusc'),
-      (s) => (s.$defs.FormatVersion.const = 2),
+      (s) => (s.$defs.FormatVersion.const = JSON_FORMAT_VERSION + 1),
     ];
     for (const change of changes) {
       const schema = clone();
@@ -212,7 +212,16 @@ vpcDns: off
     expect(parsed(verify.stdout)).toMatchObject({ kind: 'verify', ok: false });
     valid(parsed(verify.stdout));
 
-    const run = await runMain(['--config', file, '--yes', '--json', '--no-preflight', '--out-dir', out]);
+    const run = await runMain([
+      '--config',
+      file,
+      '--yes',
+      '--approve-broadening',
+      '--json',
+      '--no-preflight',
+      '--out-dir',
+      out,
+    ]);
     expect(run.code).toBe(1);
     expect(parsed(run.stdout)).toMatchObject({ kind: 'result', outcome: 'failed' });
     valid(parsed(run.stdout));
