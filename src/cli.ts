@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import {
+  BroadeningNotApprovedError,
   CancelledError,
   ConfigError,
   ExitCode,
@@ -284,12 +285,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 const EXIT_CODES =
   '0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
   'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), ' +
-  `${ExitCode.ChangesPending} changes pending\n(a plan with --detailed-exitcode), 130 interrupted.`;
+  `${ExitCode.ApprovalNeeded} not applied:\nchanges that broaden access need --approve-broadening with --yes, ` +
+  `${ExitCode.ChangesPending} changes pending (a plan with --detailed-exitcode), 130 interrupted.`;
 
 /** The options of a run that applies (the main command, and \`apply\`). */
 function applyOptions(cmd: Command): Command {
   return configFlagOptions(cmd)
-    .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
+    .option('-y, --yes', 'apply, without asking, the changes that do not broaden access (needed with no terminal)')
+    .option('--approve-broadening', 'with --yes: apply the changes marked (!) that broaden access, too')
     .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying');
 }
 
@@ -404,6 +407,9 @@ export function errorJson(err: unknown, exitCode: number): ErrorDocument {
     };
   }
   if (err instanceof CommanderError) return { ...base, message: err.message.replace(/^error: /, '') };
+  if (err instanceof BroadeningNotApprovedError) {
+    return { ...base, message: err.message, ...(err.hint ? { hint: err.hint } : {}), broadening: err.broadening };
+  }
   if (err instanceof UserError) return { ...base, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
   return { ...base, message: (err as Error)?.message ?? String(err) };
 }

@@ -17,6 +17,8 @@ export const ExitCode = {
   Incomplete: 3,
   /** AWS is done, but a hand-off file was kept because it differs from what would be written (no --force). */
   FilesKept: 4,
+  /** --yes without --approve-broadening, and the plan has changes that broaden access: nothing was changed. */
+  ApprovalNeeded: 5,
   /** A plan with --detailed-exitcode: AWS does not match the config yet (changes to make, or waiting). */
   ChangesPending: 6,
   Interrupted: 130,
@@ -74,6 +76,24 @@ export class UsageError extends UserError {
   constructor(message: string, hint?: string) {
     super(message, { hint, exitCode: ExitCode.BadInput });
     this.name = 'UsageError';
+  }
+}
+
+/** `--yes` does not approve changes that broaden access; they need `--approve-broadening` as well. */
+export class BroadeningNotApprovedError extends UserError {
+  /** Each change that broadens access: `<resource>: <reason>`, as the plan marks it (!). */
+  readonly broadening: string[];
+  constructor(broadening: string[]) {
+    super(
+      `the plan has ${broadening.length} change(s) that broaden access (marked (!)), and --yes approves only ` +
+        `changes that do not; nothing was changed:\n${broadening.map((b) => `  - ${b}`).join('\n')}`,
+      {
+        hint: 'look at the plan (--dry-run); if these are wanted, add --approve-broadening to --yes',
+        exitCode: ExitCode.ApprovalNeeded,
+      },
+    );
+    this.name = 'BroadeningNotApprovedError';
+    this.broadening = broadening;
   }
 }
 

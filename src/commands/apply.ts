@@ -42,6 +42,12 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       'a run that changes AWS needs credentials; add --dry-run to see the plan',
     );
   }
+  if (opts.approveBroadening && !opts.yes) {
+    throw new UsageError(
+      '--approve-broadening goes with --yes',
+      'without --yes the run asks on the terminal, where a yes approves the changes it shows',
+    );
+  }
   if (opts.detailedExitcode && !opts.dryRun) {
     throw new UsageError(
       '--detailed-exitcode only works with a plan',
@@ -97,7 +103,9 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     const changes = planSteps(plan).length > 0;
     // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
     if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
-    const host = opts.yes ? yesHost() : terminalHost(io, interrupt.signal);
+    const host = opts.yes
+      ? yesHost({ approveBroadening: opts.approveBroadening === true })
+      : terminalHost(io, interrupt.signal);
     // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
     const write = opts.json ? output.err : output.out;
     const lineStyle = opts.json ? output.errStyle : output.style;

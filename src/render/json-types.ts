@@ -174,6 +174,11 @@ export interface ErrorDocument {
   hint?: string;
   /** For an invalid config or command line: every problem. */
   problems?: ErrorProblem[];
+  /**
+   * For a run with --yes that was not applied because the plan broadens access (exit 5): each change that does,
+   * `<resource>: <reason>`, as the plan marks it (!). Applied with --approve-broadening as well.
+   */
+  broadening?: string[];
 }
 
 /** Every JSON document the CLI writes, told apart by `kind`. */

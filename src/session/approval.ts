@@ -3,6 +3,7 @@
  * before each section.)
  */
 import type { ApprovalHost, ApprovalRequest } from '../engine/approval.js';
+import { BroadeningNotApprovedError } from '../errors.js';
 import { askOnTerminal, requireTerminal } from './context.js';
 import type { CliIo } from './io.js';
 
@@ -38,18 +39,20 @@ export function terminalHost(io: CliIo, signal: AbortSignal): ApprovalHost {
   };
 }
 
-/** `--yes`: approves without asking. */
-export function yesHost(): ApprovalHost {
+/**
+ * `--yes`: approves, without asking, the changes that do not broaden access; those that do only with
+ * `--approve-broadening` as well (AWS CDK's `--require-approval broadening`). Refused, it stops before any change
+ * (and before the permission preflight), listing the changes marked (!) with their reasons.
+ */
+export function yesHost(options: { approveBroadening: boolean }): ApprovalHost {
+  const refuse = (req: ApprovalRequest): boolean => req.permissionChange === 'broadening' && !options.approveBroadening;
   return {
+    assertCanAsk(req) {
+      if (refuse(req)) throw new BroadeningNotApprovedError(req.reasons);
+    },
     async approve(req) {
-      switch (req.permissionChange) {
-        case 'none':
-        case 'non-broadening':
-          return true;
-        case 'broadening':
-          // --yes approves these too. (A rule that they also need another flag would refuse here, with req.reasons.)
-          return true;
-      }
+      if (refuse(req)) throw new BroadeningNotApprovedError(req.reasons);
+      return true;
     },
   };
 }

@@ -44,6 +44,8 @@ export interface ApplyCliOptions extends HandoffCliOptions {
   interactive?: boolean;
   /** `--no-preflight` sets it to false: no iam:SimulatePrincipalPolicy check before applying. */
   preflight?: boolean;
+  /** With --yes: approve the changes the plan marks (!) as broadening access too. */
+  approveBroadening?: boolean;
   /** With --dry-run: exit 6 when the plan has changes (or waits for the cluster). */
   detailedExitcode?: boolean;
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli.js';
 import { planApproval, sectionApproval } from '../../src/engine/approval.js';
 import { makePlan } from '../../src/engine/engine.js';
-import { UsageError } from '../../src/errors.js';
+import { BroadeningNotApprovedError, UsageError } from '../../src/errors.js';
 import { parseConfigText } from '../../src/load/config.js';
 import type { Plan } from '../../src/model.js';
 import { plainStyle } from '../../src/render/style.js';
@@ -127,13 +127,43 @@ describe('the terminal host', () => {
 });
 
 describe('the --yes host', () => {
-  it('approves every request, broadening ones included, and never refuses for want of a terminal', async () => {
-    const host = yesHost();
+  it('approves what does not broaden access; refuses what does, before anything, listing the (!) reasons', async () => {
+    const host = yesHost({ approveBroadening: false });
     const full = await plan(FULL);
-    expect(host.assertCanAsk).toBeUndefined();
-    expect(await host.approve(planApproval(full))).toBe(true);
-    expect(await host.approve(planApproval(await plan(ROLES_ONLY)))).toBe(true);
+    const rolesOnly = planApproval(await plan(ROLES_ONLY));
+    expect(rolesOnly.permissionChange).toBe('non-broadening');
+    expect(() => host.assertCanAsk!(rolesOnly)).not.toThrow();
+    expect(await host.approve(rolesOnly)).toBe(true);
     expect(await host.approve(planApproval(unchanged(full)))).toBe(true);
+
+    // The documents' workers role trusts *:default: a wildcard, broadening also when the role is first made.
+    const broad = planApproval(full);
+    expect(broad.permissionChange).toBe('broadening');
+    let refused: unknown;
+    try {
+      host.assertCanAsk!(broad);
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(BroadeningNotApprovedError);
+    expect(refused).toMatchObject({ exitCode: 5, broadening: broad.reasons });
+    expect((refused as Error).message).toMatch(/change\(s\) that broaden access .* nothing was changed/s);
+    expect((refused as Error).message).toContain(
+      'flyte-workers-role: trust: wildcard in sub: system:serviceaccount:*:default',
+    );
+    await expect(host.approve(broad)).rejects.toBeInstanceOf(BroadeningNotApprovedError);
+    const workers = sectionApproval(
+      full,
+      full.sections.find((s) => s.id === 'workersRole')!,
+    );
+    await expect(host.approve(workers)).rejects.toBeInstanceOf(BroadeningNotApprovedError);
+  });
+
+  it('with --approve-broadening, approves every request and never refuses for want of a terminal', async () => {
+    const host = yesHost({ approveBroadening: true });
+    const full = await plan(FULL);
+    expect(() => host.assertCanAsk!(planApproval(full))).not.toThrow();
+    expect(await host.approve(planApproval(full))).toBe(true);
     expect(
       await host.approve(
         sectionApproval(

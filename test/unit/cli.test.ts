@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
+import { JSON_FORMAT_VERSION } from '../../src/render/format-version.js';
 import { configJsonSchema } from '../../src/config/schema.js';
 import { ROOT, writeConfig } from '../helpers/cli.js';
 import { captureIo, runMain } from '../helpers/in-process.js';
@@ -188,7 +189,7 @@ describe('config problems', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bucket: must be 3 to 63 characters');
     expect(JSON.parse(r.stdout)).toEqual({
-      formatVersion: 2,
+      formatVersion: JSON_FORMAT_VERSION,
       kind: 'error',
       exitCode: 2,
       message: `${file} is not valid`,

@@ -212,7 +212,16 @@ vpcDns: off
     expect(parsed(verify.stdout)).toMatchObject({ kind: 'verify', ok: false });
     valid(parsed(verify.stdout));
 
-    const run = await runMain(['--config', file, '--yes', '--json', '--no-preflight', '--out-dir', out]);
+    const run = await runMain([
+      '--config',
+      file,
+      '--yes',
+      '--approve-broadening',
+      '--json',
+      '--no-preflight',
+      '--out-dir',
+      out,
+    ]);
     expect(run.code).toBe(1);
     expect(parsed(run.stdout)).toMatchObject({ kind: 'result', outcome: 'failed' });
     valid(parsed(run.stdout));
