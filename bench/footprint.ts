@@ -157,7 +157,7 @@ async function main(): Promise<void> {
       if (moto) {
         await createCluster(moto.url, 'acme-ml');
         const env = cliEnv({ endpoint: moto.url }, work, join(work, 'calls.jsonl'));
-        const argv = ['--config', config, '--yes'];
+        const argv = ['--config', config, '--yes', '--approve-broadening'];
         await time([variants[0]!.install!.bin, ...argv], env);
         cases.push({ name: 're-run against the emulator', argv, env });
       } else {

@@ -141,12 +141,22 @@ async function main(): Promise<void> {
     };
     const row = (what: string, theirsName = '-'): Row => ({ what, ours: [], theirs: [], theirsName });
 
-    await compare(row('whole setup, empty account', 'aws-cli-setup.sh'), true, ['--yes'], 'aws-cli-setup.sh');
+    await compare(
+      row('whole setup, empty account', 'aws-cli-setup.sh'),
+      true,
+      ['--yes', '--approve-broadening'],
+      'aws-cli-setup.sh',
+    );
     // The same with every AWS call one at a time: what the concurrency gains.
-    await compare(row('whole setup, `--concurrency 1`'), true, ['--yes', '--concurrency', '1']);
+    await compare(row('whole setup, `--concurrency 1`'), true, ['--yes', '--approve-broadening', '--concurrency', '1']);
     await prepare(moto);
-    await ours('--yes');
-    await compare(row('re-run, nothing to change', 'aws-cli-check.sh'), false, ['--yes'], 'aws-cli-check.sh');
+    await ours('--yes', '--approve-broadening');
+    await compare(
+      row('re-run, nothing to change', 'aws-cli-check.sh'),
+      false,
+      ['--yes', '--approve-broadening'],
+      'aws-cli-check.sh',
+    );
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 
     const startup = await measureStartup(home);

@@ -66,7 +66,10 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
   });
 
   const apply = (args: string[] = [], env?: Record<string, string | undefined>) =>
-    runCli(['--config', configFile, '--yes', ...args], { endpoint: moto.url, ...(env ? { env } : {}) });
+    runCli(['--config', configFile, '--yes', '--approve-broadening', ...args], {
+      endpoint: moto.url,
+      ...(env ? { env } : {}),
+    });
 
   it('creates every section as the documents prescribe, then a second run changes nothing', async () => {
     const first = await apply();
@@ -291,7 +294,7 @@ permissionsBoundary: arn:aws:iam::aws:policy/PowerUserAccess
 tags: { team: ml, cost-center: "42" }
 workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
 `);
-    const run = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
+    const run = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(run.code).toBe(0);
     const workers = await readRole(moto.url, 'flyte-workers-role');
     expect(workers!.path).toBe('/flyte/');
@@ -312,7 +315,7 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
 
   it('waits for a cluster that does not exist yet: does the cluster and node roles, exits 3', async () => {
     const file = writeConfig(CONFIG.replace('cluster: acme-ml', 'cluster: not-there-yet'));
-    const run = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
+    const run = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(run.code).toBe(3);
     expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeDefined();
     expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeDefined();
@@ -408,14 +411,14 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
     expect(viaFlag.code).toBe(0);
     expect(viaFlag.stdout).toContain(`Account ${ACCOUNT} (aws), region eu-west-1`);
     const inConfig = writeConfig(`${CONFIG.replace('region: eu-west-1\n', '')}\nprofile: ci\n`);
-    const viaConfig = await runCli(['--config', inConfig, '--yes'], { env });
+    const viaConfig = await runCli(['--config', inConfig, '--yes', '--approve-broadening'], { env });
     expect(viaConfig.code).toBe(0);
     expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeDefined();
   });
 
   it('stops before any change when accountId does not match the credentials', async () => {
     const file = writeConfig(`${CONFIG}\naccountId: "999999999999"\n`);
-    const run = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
+    const run = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('999999999999');
     expect(run.stderr).toContain(ACCOUNT);
@@ -448,7 +451,9 @@ describe('runs that need no AWS at all', () => {
 
   it('bad config: every problem with its key, exit 2, no stack trace, no AWS call', async () => {
     const file = writeConfig('bucket: Bad_Bucket\ncluster: acme\nworkersRole: { allNamespace: true }\n');
-    const run = await runCli(['--config', file, '--yes'], { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
+    const run = await runCli(['--config', file, '--yes', '--approve-broadening'], {
+      env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
     expect(run.code).toBe(2);
     expect(run.calls).toEqual([]);
     expect(run.stderr).toContain('line 1, column 1: bucket:');

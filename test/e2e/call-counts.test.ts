@@ -54,7 +54,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     expect(plan.code).toBe(0);
     expect(byOperation(plan.calls)).toEqual(PLAN_ON_EMPTY);
 
-    const fresh = await runCli([...args, '--yes'], { endpoint: moto.url });
+    const fresh = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(fresh.code).toBe(0);
     // The plan's reads, the permission preflight (one simulation of the plan's changes; the emulator cannot answer
     // it, so the run says so and goes on), one mutating call per resource created and per attachment, then each
@@ -78,7 +78,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads).
     expect(fresh.calls).toHaveLength(45);
 
-    const rerun = await runCli([...args, '--yes'], { endpoint: moto.url });
+    const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
     expect(rerun.mutating).toEqual([]);
     expect(byOperation(rerun.calls)).toEqual({ ...PLAN_ON_EMPTY, 'iam:GetPolicyVersion': 1 });

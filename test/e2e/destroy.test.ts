@@ -46,7 +46,7 @@ describe.skipIf(skip !== undefined)('destroy against the emulator', () => {
   beforeEach(async () => moto.reset());
 
   const cli = (args: string[]) => runCli(args, { endpoint: moto.url });
-  const apply = async () => expect((await cli(['--config', configFile, '--yes'])).code).toBe(0);
+  const apply = async () => expect((await cli(['--config', configFile, '--yes', '--approve-broadening'])).code).toBe(0);
   const destroy = (...args: string[]) => cli(['destroy', '--config', configFile, ...args]);
 
   async function exists(check: () => Promise<unknown>): Promise<boolean> {
@@ -127,7 +127,7 @@ describe.skipIf(skip !== undefined)('destroy against the emulator', () => {
       }),
     );
     const union = writeConfig(`${CONFIG}globalAccess: { role: acme-userflyterole }\n`);
-    expect((await cli(['--config', union, '--yes'])).code).toBe(0);
+    expect((await cli(['--config', union, '--yes', '--approve-broadening'])).code).toBe(0);
     expect((await readRole(moto.url, 'acme-userflyterole'))!.attached).toEqual([POLICY_ARN]);
 
     const run = await cli(['destroy', '--config', union, '--yes']);

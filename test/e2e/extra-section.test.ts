@@ -89,7 +89,7 @@ describe.skipIf(skip !== undefined)('a section added in one place only', () => {
   });
 
   it('is applied after the sections it depends on, and read back as the config wants', async () => {
-    const run = await runMain(['--config', config, '--yes', '--json', '--out-dir', outDir]);
+    const run = await runMain(['--config', config, '--yes', '--approve-broadening', '--json', '--out-dir', outDir]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.sections.find((s: { id: string }) => s.id === 'extraTest').outcome).toBe('created');
@@ -98,7 +98,7 @@ describe.skipIf(skip !== undefined)('a section added in one place only', () => {
     expect(JSON.stringify(role?.trust)).toContain(EXTRA_SUBJECT);
     expect(role?.attached).toEqual(['arn:aws:iam::123456789012:policy/flyte-custom-policy']);
     // A second run changes nothing.
-    const again = await runMain(['--config', config, '--yes', '--json', '--out-dir', outDir]);
+    const again = await runMain(['--config', config, '--yes', '--approve-broadening', '--json', '--out-dir', outDir]);
     expect(JSON.parse(again.stdout).calls.mutating).toBe(0);
   });
 

@@ -8,7 +8,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, createCluster } from '../helpers/aws.js';
+import { clients, createBucket, createCluster } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
 import {
   everyNth,
@@ -44,7 +44,10 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   let clean: unknown;
 
   const through = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli(['--config', configFile, '--yes', ...args], { endpoint: proxy.url, env: { ...SHORT_PAUSES, ...env } });
+    runCli(['--config', configFile, '--yes', '--approve-broadening', ...args], {
+      endpoint: proxy.url,
+      env: { ...SHORT_PAUSES, ...env },
+    });
   const useRules = (...rules: FaultRule[]) => {
     proxy.rules.splice(0, proxy.rules.length, ...rules);
   };
@@ -55,6 +58,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     configFile = writeConfig(CONFIG);
     await moto.reset();
     await createCluster(moto.url, 'acme-ml');
+    await createBucket(moto.url, 'acme-flyte-data');
     const run = await through([]);
     expect(run.code).toBe(0);
     clean = await iamSnapshot(moto.url);
@@ -244,7 +248,9 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
 
   async function interruptMidway(signal: NodeJS.Signals): Promise<CliRun> {
     proxy.delayMs = 150;
-    const running = spawnCli(['--config', configFile, '--yes', '--concurrency', '1'], { endpoint: proxy.url });
+    const running = spawnCli(['--config', configFile, '--yes', '--approve-broadening', '--concurrency', '1'], {
+      endpoint: proxy.url,
+    });
     // Wait for the first change, then interrupt.
     const deadline = Date.now() + 20_000;
     while (!running.calls().some((c) => c.mutating) && Date.now() < deadline)
@@ -278,8 +284,8 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
 
   it('two runs at once: both end well, the end state is right, nothing is duplicated', async () => {
     proxy.delayMs = 20;
-    const a = spawnCli(['--config', configFile, '--yes'], { endpoint: proxy.url });
-    const b = spawnCli(['--config', configFile, '--yes'], { endpoint: proxy.url });
+    const a = spawnCli(['--config', configFile, '--yes', '--approve-broadening'], { endpoint: proxy.url });
+    const b = spawnCli(['--config', configFile, '--yes', '--approve-broadening'], { endpoint: proxy.url });
     const [ra, rb] = await Promise.all([a.done, b.done]);
     for (const r of [ra, rb]) {
       // Each ends well, or says clearly why it stopped.
@@ -287,7 +293,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
       expect(r.stderr).not.toMatch(/internal error/);
     }
     expect([ra.code, rb.code]).toContain(0);
-    const after = await runCli(['--config', configFile, '--yes'], { endpoint: moto.url });
+    const after = await runCli(['--config', configFile, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(after.mutating).toEqual([]);
     expect(await iamSnapshot(moto.url)).toEqual(clean);
   });
@@ -471,7 +477,7 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
   it('--debug shows the stack, and no output ever holds the keys or the session token', async () => {
     const token = 'FQoGZXIvYXdzEFAKESESSIONTOKEN0123456789abcdefghij';
     proxy.rules.splice(0, proxy.rules.length, { fault: 'access-denied', when: operation('CreateRole', 2) });
-    const r = await runCli(['--config', configFile, '--yes', '--debug'], {
+    const r = await runCli(['--config', configFile, '--yes', '--approve-broadening', '--debug'], {
       endpoint: proxy.url,
       env: { AWS_SESSION_TOKEN: token },
     });
@@ -483,7 +489,7 @@ describe.skipIf(skip !== undefined)('credentials and where to find AWS', () => {
     for (const secret of [FAKE_KEYS.AWS_ACCESS_KEY_ID, FAKE_KEYS.AWS_SECRET_ACCESS_KEY, token]) {
       expect(all).not.toContain(secret);
     }
-    const json = await runCli(['--config', configFile, '--yes', '--json', '--debug'], {
+    const json = await runCli(['--config', configFile, '--yes', '--approve-broadening', '--json', '--debug'], {
       endpoint: proxy.url,
       env: { AWS_SESSION_TOKEN: token },
     });

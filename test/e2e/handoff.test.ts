@@ -49,7 +49,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
 
   it('a complete apply writes them with the ARNs AWS holds; outputs rewrites nothing and changes nothing in AWS', async () => {
     const work = mkdtempSync(join(tmpdir(), 'fas-work-'));
-    const apply = await cli(['--config', configFile, '--yes'], work);
+    const apply = await cli(['--config', configFile, '--yes', '--approve-broadening'], work);
     expect(apply.code).toBe(0);
     const dir = join(work, 'flyte-aws-setup-out');
 
@@ -110,7 +110,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
   });
 
   it('a file that differs is kept (exit 4) unless --force; Union gets uctl files with defaultUserRoleValue', async () => {
-    expect((await cli(['--config', configFile, '--yes'])).code).toBe(0);
+    expect((await cli(['--config', configFile, '--yes', '--approve-broadening'])).code).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'fas-out-'));
     const first = await cli(['outputs', '--config', configFile, '--out-dir', dir]);
     expect(first.code).toBe(0);
@@ -144,13 +144,13 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
   });
 
   it('after a config change it replaces the files it wrote and nobody changed, and keeps an edited one (exit 4)', async () => {
-    expect((await cli(['--config', configFile, '--yes'])).code).toBe(0);
+    expect((await cli(['--config', configFile, '--yes', '--approve-broadening'])).code).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'fas-out-'));
     expect((await cli(['outputs', '--config', configFile, '--out-dir', dir])).code).toBe(0);
     writeFileSync(join(dir, 'service-accounts.yaml'), '# mine\n');
     // Another namespace: the values, the service accounts and the workers' manifest all change.
     const moved = writeConfig(`${CONFIG}namespace: flyte-prod\n`);
-    expect((await cli(['--config', moved, '--yes'])).code).toBe(0);
+    expect((await cli(['--config', moved, '--yes', '--approve-broadening'])).code).toBe(0);
     const again = await cli(['outputs', '--config', moved, '--out-dir', dir]);
     expect(again.code).toBe(4);
     expect(again.stdout).toMatch(/replaced\s+\S*flyte-binary-values\.yaml/);
@@ -163,7 +163,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
   it('target flyte-core: the backend role trusts its three components, and only its values are written', async () => {
     const core = writeConfig(`${CONFIG}target: flyte-core\n`);
     const work = mkdtempSync(join(tmpdir(), 'fas-work-'));
-    const apply = await cli(['--config', core, '--yes'], work);
+    const apply = await cli(['--config', core, '--yes', '--approve-broadening'], work);
     expect(apply.code).toBe(0);
     const role = (await readRole(moto.url, 'flyte-system-role'))!;
     expect(JSON.stringify(role.trust)).toContain('system:serviceaccount:flyte:flytepropeller');
@@ -184,7 +184,7 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
     expect(existsSync(dir)).toBe(false);
 
     const waiting = writeConfig(CONFIG.replace('cluster: acme-ml', 'cluster: not-yet'));
-    const apply = await cli(['--config', waiting, '--yes', '--out-dir', dir]);
+    const apply = await cli(['--config', waiting, '--yes', '--approve-broadening', '--out-dir', dir]);
     expect(apply.code).toBe(3);
     expect(apply.stdout).toContain('Hand-off files not written: OIDC identity provider');
     expect(existsSync(dir)).toBe(false);
@@ -203,7 +203,7 @@ describe('hand-off flags checked before AWS', () => {
     const flyte2 = writeConfig(CONFIG.replace(/projectRoles:[\s\S]*$/, 'target: flyte2\n'));
     for (const args of [
       ['outputs', '--config', flyte2, '--flavor', 'union'],
-      ['--config', flyte2, '--yes', '--flavor', 'union'],
+      ['--config', flyte2, '--yes', '--approve-broadening', '--flavor', 'union'],
     ]) {
       const run = await cli(args);
       expect(run.code).toBe(2);
@@ -213,7 +213,7 @@ describe('hand-off flags checked before AWS', () => {
     const file = writeConfig('x');
     for (const args of [
       ['outputs', '--config', configFile],
-      ['--config', configFile, '--yes'],
+      ['--config', configFile, '--yes', '--approve-broadening'],
     ]) {
       const run = await cli([...args, '--out-dir', file]);
       expect(run.code).toBe(2);

@@ -115,14 +115,14 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
   afterAll(async () => moto?.stop());
 
   it('the emulator refuses what a policy does not grant (the check has teeth)', async () => {
-    const r = await run('verify', ['--config', file, '--yes']);
+    const r = await run('verify', ['--config', file, '--yes', '--approve-broadening']);
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/access denied: iam:Create/);
     expect(policies.verify.filter((a) => a.startsWith('iam:Create'))).toEqual([]);
   });
 
   it('apply: the whole setup, with the apply policy alone', async () => {
-    const r = await run('apply', ['--config', file, '--yes']);
+    const r = await run('apply', ['--config', file, '--yes', '--approve-broadening']);
     noDenial(r);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await attachedTo('acme-userflyterole')).toContain(`arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`);
@@ -155,7 +155,7 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     expect(drifted.stdout).toContain('policy flyte-custom-policy: its policy document differs from the config');
     expect(drifted.stdout).toContain('role flyte-workers-role: its trust policy differs from the config');
 
-    const mended = await run('apply', ['--config', file, '--yes']);
+    const mended = await run('apply', ['--config', file, '--yes', '--approve-broadening']);
     noDenial(mended);
     expect(mended.code, mended.stdout + mended.stderr).toBe(0);
     const clean = await run('verify', ['verify', '--config', file]);

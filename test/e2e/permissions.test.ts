@@ -85,7 +85,7 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
 
   it('a run says in one line that it could not check the permissions, and goes on', async () => {
     const file = writeConfig('region: eu-west-1\ncluster: acme-ml\nbucket: acme-flyte-data\nvpcDns: off\n');
-    const r = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
+    const r = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
       'Permissions not checked: iam:SimulatePrincipalPolicy failed (HTTP 500); going on (--no-preflight skips this check).',
@@ -99,13 +99,15 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
 
   it('--no-preflight asks nothing; with --json the line goes to stderr and stdout stays JSON', async () => {
     const file = writeConfig('region: eu-west-1\ncluster: acme-ml\nbucket: acme-flyte-data\nnamespace: other\n');
-    const skipped = await runCli(['--config', file, '--yes', '--no-preflight'], { endpoint: moto.url });
+    const skipped = await runCli(['--config', file, '--yes', '--approve-broadening', '--no-preflight'], {
+      endpoint: moto.url,
+    });
     expect(skipped.code).toBe(0);
     expect(skipped.calls.map((c) => c.operation)).not.toContain('SimulatePrincipalPolicy');
     expect(skipped.stdout).not.toContain('Permissions');
 
     const file2 = writeConfig('region: eu-west-1\ncluster: acme-ml\nbucket: acme-flyte-data\nnamespace: third\n');
-    const json = await runCli(['--config', file2, '--yes', '--json'], { endpoint: moto.url });
+    const json = await runCli(['--config', file2, '--yes', '--approve-broadening', '--json'], { endpoint: moto.url });
     expect(json.code).toBe(0);
     expect(json.stderr).toContain('Permissions not checked');
     expect((JSON.parse(json.stdout) as { kind: string }).kind).toBe('result');

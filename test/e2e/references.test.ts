@@ -49,7 +49,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
         `${BASE}projectRoles:\n  - project: fraud\n    extraPolicies:\n` +
         '      - arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess\n' +
         '      - arn:aws:iam::aws:policy/AmazonAthenaFullAcess\n';
-      const r = await run(config, ['--yes']);
+      const r = await run(config, ['--yes', '--approve-broadening']);
       expect(r.code).toBe(2);
       expect(r.mutating).toEqual([]);
       expect(r.stdout).toBe('');
@@ -81,7 +81,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
 
     it('a permissions boundary that does not exist: exit 2, nothing created', async () => {
       const boundary = `arn:aws:iam::${ACCOUNT}:policy/flyte-boundary`;
-      const r = await run(`${BASE}permissionsBoundary: ${boundary}\n`, ['--yes']);
+      const r = await run(`${BASE}permissionsBoundary: ${boundary}\n`, ['--yes', '--approve-broadening']);
       expect(r.code).toBe(2);
       expect(r.mutating).toEqual([]);
       expect(r.stderr).toContain(`line 5, column 1: permissionsBoundary: the policy ${boundary} does not exist`);
@@ -89,7 +89,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
     });
 
     it("Union's role that does not exist: exit 2, nothing created, the role read once", async () => {
-      const r = await run(`${BASE}globalAccess: { role: acme-userflyterol }\n`, ['--yes']);
+      const r = await run(`${BASE}globalAccess: { role: acme-userflyterol }\n`, ['--yes', '--approve-broadening']);
       expect(r.code).toBe(2);
       expect(r.mutating).toEqual([]);
       expect(r.stderr).toContain(
@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
       expect(dry.stdout).toContain(`   [!] bucket acme-flyte-data\n       warning: ${message}`);
 
       const file = writeConfig(BASE);
-      expect((await runCli(['--config', file, '--yes'], { endpoint: moto.url })).code).toBe(0);
+      expect((await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url })).code).toBe(0);
       const verify = await runCli(['verify', '--config', file], { endpoint: moto.url });
       expect(verify.code).toBe(0);
       expect(verify.stdout).toContain(`    warning bucket acme-flyte-data: ${message}`);
@@ -122,7 +122,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
     it('one standard: a broad policy attached by hand is the same error in the plan, the run and verify', async () => {
       const file = writeConfig(BASE);
       const apply = (args: string[]) => runCli(['--config', file, ...args], { endpoint: moto.url });
-      expect((await apply(['--yes'])).code).toBe(0);
+      expect((await apply(['--yes', '--approve-broadening'])).code).toBe(0);
       const { iam } = clients(moto.url);
       const S3_FULL = 'arn:aws:iam::aws:policy/AmazonS3FullAccess';
       await iam.send(new AttachRolePolicyCommand({ RoleName: 'flyte-system-role', PolicyArn: S3_FULL }));
@@ -136,7 +136,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
       expect(plan.stdout).toContain(`   [!] role flyte-system-role\n       error: ${problem}`);
       expect(plan.stdout).toContain('This run leaves 1 error as it is; its fix is above.');
 
-      const mend = await apply(['--yes']);
+      const mend = await apply(['--yes', '--approve-broadening']);
       expect(mend.code).toBe(0);
       expect(mend.stdout).toContain(`    error: ${problem}; fix: aws iam detach-role-policy`);
       expect(mend.stdout.trimEnd().split('\n')).toContain(
@@ -166,7 +166,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
     expect(dry.stdout).toContain(`   [!] bucket acme-flyte-data\n       warning: ${message}`);
     expect(count(dry.calls, 'GetBucketLocation')).toBe(1);
 
-    const applied = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
+    const applied = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('! S3 policy for the Flyte bucket: created');
     expect(applied.stdout).toContain(`    warning: ${message}`);
@@ -181,7 +181,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
   it('a mistyped cluster name beside another cluster: exit 2 with a did-you-mean, and no create-cluster advice', async () => {
     await createCluster(moto.url, 'acme-m1');
     await createCluster(moto.url, 'data-eng');
-    const r = await run(BASE, ['--yes']);
+    const r = await run(BASE, ['--yes', '--approve-broadening']);
     expect(r.code).toBe(2);
     expect(r.mutating).toEqual([]);
     expect(r.stderr).toContain(
@@ -204,7 +204,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
 
     // With no cluster in the region at all it is not created yet: the waiting plan as before, said once too.
     await moto.reset();
-    const run2 = await run(BASE, ['--yes']);
+    const run2 = await run(BASE, ['--yes', '--approve-broadening']);
     expect(run2.code).toBe(3);
     expect(occurrences(run2.stdout, 'the EKS cluster acme-ml does not exist yet in eu-west-1')).toBe(1);
     expect(occurrences(run2.stdout, 'aws eks create-cluster')).toBe(1);

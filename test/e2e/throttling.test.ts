@@ -69,6 +69,7 @@ describe.skipIf(skip !== undefined)('under IAM throttling', () => {
         '--config',
         join(ROOT, 'examples/flyte-aws-setup.yaml'),
         '--yes',
+        '--approve-broadening',
         '--concurrency',
         String(concurrency),
         '--max-attempts',

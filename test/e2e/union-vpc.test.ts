@@ -71,7 +71,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
       expect.arrayContaining(['DescribeSubnets', 'DescribeVpcAttribute']),
     );
 
-    const applied = await run(BASE, ['--yes']);
+    const applied = await run(BASE, ['--yes', '--approve-broadening']);
     expect(applied.code).toBe(0);
     expect(applied.mutating.filter((c) => c.service === 'ec2')).toEqual([]);
     expect(applied.stdout).toContain('Setup complete, with 1 error: ');
@@ -103,7 +103,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     expect(dry.stdout).toContain(`[~] VPC ${world.vpcId}`);
     expect(dry.stdout).toMatch(/~ enableDnsSupport off -> on\n\s+~ enableDnsHostnames off -> on/);
 
-    const applied = await run(config, ['--yes']);
+    const applied = await run(config, ['--yes', '--approve-broadening']);
     expect(applied.code).toBe(0);
     expect(applied.mutating.filter((c) => c.service === 'ec2').map((c) => c.operation)).toEqual([
       'ModifyVpcAttribute',
@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     expect(applied.stdout).toContain(`✓ Cluster VPC DNS: updated  arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/${world.vpcId}`);
     expect(await readVpcDns(moto.url, world.vpcId)).toEqual({ enableDnsSupport: true, enableDnsHostnames: true });
 
-    const again = await run(config, ['--yes']);
+    const again = await run(config, ['--yes', '--approve-broadening']);
     expect(again.mutating).toEqual([]);
     expect(again.stdout).toContain(`[=] VPC ${world.vpcId} up to date`);
   });
@@ -146,7 +146,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     expect(dry.stdout).toContain(`+ attach ${POLICY_ARN}`);
     expect(dry.stdout).toContain('(!) attaches flyte-custom-policy: every task that runs as this role gets it');
 
-    const applied = await run(config, ['--yes']);
+    const applied = await run(config, ['--yes', '--approve-broadening']);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain(
       `✓ Union global access: updated  arn:aws:iam::${ACCOUNT}:role/union/acme-userflyterole`,
@@ -163,7 +163,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     );
     expect(touching).toEqual([]);
 
-    const again = await run(config, ['--yes']);
+    const again = await run(config, ['--yes', '--approve-broadening']);
     expect(again.mutating).toEqual([]);
   });
 
@@ -173,7 +173,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     expect(dry.code).toBe(2);
     expect(dry.stderr).toContain('globalAccess.role: the role nobody-userflyterole does not exist');
 
-    const applied = await run(config, ['--yes']);
+    const applied = await run(config, ['--yes', '--approve-broadening']);
     expect(applied.code).toBe(2);
     expect(applied.mutating).toEqual([]);
     expect(await readRole(moto.url, 'nobody-userflyterole')).toBeUndefined();
@@ -182,7 +182,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
   it("a Union project role also carries the account's userflyterole policy", async () => {
     await createUserFlyteRolePolicy(moto.url);
     const config = `${BASE}vpcDns: off\nprojectRoles:\n  - project: fraud\n    userFlyteRolePolicy: true\n  - project: risk\n`;
-    const applied = await run(config, ['--yes']);
+    const applied = await run(config, ['--yes', '--approve-broadening']);
     expect(applied.code).toBe(0);
     expect((await readRole(moto.url, 'flyte-fraud-role'))!.attached).toEqual(
       [POLICY_ARN, `arn:aws:iam::${ACCOUNT}:policy/userflyterole`].sort(),

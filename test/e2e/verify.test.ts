@@ -57,7 +57,7 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
     host = issuer.replace('https://', '');
     provider = `arn:aws:iam::${ACCOUNT}:oidc-provider/${host}`;
     await createBucket(moto.url, 'acme-flyte-data');
-    const apply = await runCli(['--config', configFile, '--yes'], { endpoint: moto.url });
+    const apply = await runCli(['--config', configFile, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(apply.code).toBe(0);
   });
   afterAll(async () => moto?.stop());

@@ -703,7 +703,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       { input: /Save/, answer: ENTER },
     ]);
     expect((await h.run()).exitCode).toBe(0);
-    const run = await runCli(['--config', join(cwd, 'flyte-aws-setup.yaml'), '--yes'], { endpoint: moto.url });
+    const run = await runCli(['--config', join(cwd, 'flyte-aws-setup.yaml'), '--yes', '--approve-broadening'], {
+      endpoint: moto.url,
+    });
     expect(run.code).toBe(0);
     expect(run.mutating).toEqual([]);
     expect(existsSync(join(cwd, 'flyte-aws-setup.yaml'))).toBe(true);

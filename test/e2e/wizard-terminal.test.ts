@@ -100,7 +100,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
       workersRole: { allNamespaces: true },
       projectRoles: [{ project: 'fraud', domains: ['development', 'staging', 'production'] }],
     });
-    const again = await runCli(['--config', file, '--yes'], { endpoint: moto.url });
+    const again = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(again.code).toBe(0);
     expect(again.mutating).toEqual([]);
     // The seven resources of the setup, and the bucket it looked up.
