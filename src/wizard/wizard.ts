@@ -8,6 +8,7 @@
  * where), cluster.ts (which cluster, and waiting for it), questions.ts (bucket, names), sections.ts (the sections),
  * finish.ts (save, hand-off, report), sharing one `Walk` (walk.ts).
  */
+import { askTarget } from './target.js';
 import { CancelledError } from '../errors.js';
 import { gatherFacts } from '../engine/facts.js';
 import { chooseAccount } from './account.js';
@@ -43,6 +44,7 @@ async function run(walk: Walk): Promise<WizardOutcome> {
   walk.say("back and checked. Enter takes the default answer (the documents' setup); Ctrl-C stops at any point.");
   await chooseAccount(walk);
   await chooseCluster(walk);
+  await askTarget(walk.questionContext());
   await askSettings(walk.questionContext());
   walk.facts = await walk.withSpinner('Reading the account and the cluster', () =>
     gatherFacts(walk.gateway, draftConfig(walk.draft)),

@@ -40,6 +40,7 @@ const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
 const START: ScriptStep[] = [
   { select: /Set up Flyte in this account and region/, answer: ENTER },
   { select: /EKS cluster for Flyte/, answer: ENTER },
+  { select: /Which will install Flyte/, answer: ENTER },
   { input: /S3 bucket/, answer: 'acme-flyte-data' },
   { input: /namespace/, answer: ENTER },
   { confirm: /Use these names/, answer: ENTER },
@@ -149,6 +150,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const h = harness([
       START[0]!,
       START[1]!,
+      START[2]!,
       {
         input: /S3 bucket/,
         answer: 'acme-flyte-data',
@@ -157,7 +159,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
           { answer: 'ab', error: /^bucket: must be 3 to 63 characters, not 2/ },
         ],
       },
-      ...START.slice(3),
+      ...START.slice(4),
       ...FIRST_FIVE,
       { confirm: /Add a project with its own role/, answer: true },
       {
@@ -255,7 +257,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const h = harness(
       [
         START[0]!,
-        // No cluster, bucket or namespace question: the flags answered them.
+        // No cluster, bucket or namespace question: the flags answered them. Which chart installs Flyte is asked.
+        START[2]!,
         { confirm: /Use these names/, answer: ENTER },
         { input: /^Tags/, answer: 'team=ml, cost-center=42' },
         { input: /Permissions boundary/, answer: 'arn:aws:iam::aws:policy/PowerUserAccess' },
@@ -380,6 +383,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         START[0]!,
         { input: /EKS cluster name \(an existing one, or the one you will create\)/, answer: 'acme-ml' },
         // The point is the question about the cluster: stop at the next one.
+        { select: /Which will install Flyte/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       {
@@ -417,6 +421,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /^AWS profile/, pick: /default credential chain/ },
         { select: /Set up Flyte in this account and region/, answer: ENTER },
         { input: /Name of the EKS cluster you will create/, answer: 'central' },
+        { select: /Which will install Flyte/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       { profiles: () => ['default', 'admin'] },
@@ -531,6 +536,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       [
         { select: /Set up Flyte in this account and region/, answer: ENTER },
         { select: /EKS cluster for Flyte/, answer: ENTER },
+        { select: /Which will install Flyte/, answer: ENTER },
         { input: /S3 bucket/, answer: ENTER },
         { input: /namespace/, answer: ENTER },
         { confirm: /Use these names/, answer: ENTER },
@@ -577,6 +583,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       [
         { select: /Set up Flyte in this account and region/, answer: ENTER },
         { select: /EKS cluster for Flyte/, answer: ENTER },
+        { select: /Which will install Flyte/, answer: ENTER },
         { input: /S3 bucket/, answer: ENTER },
         { input: /namespace/, answer: ENTER },
         { confirm: /^Keep these names\?/, answer: ENTER },

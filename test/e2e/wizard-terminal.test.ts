@@ -48,6 +48,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     expect(account).toMatch(/Region +eu-west-1/);
     t.keys('Enter');
     await t.answer(/^\? EKS cluster for Flyte \(in eu-west-1\)/);
+    await t.answer(/^\? Which will install Flyte/);
     await t.answer(/^\? S3 bucket for Flyte/, 'acme-flyte-data');
     await t.answer(/^\? Kubernetes namespace of the Flyte backend/);
     await t.answer(/^\? Use these names for the roles and the policy\?/);
@@ -112,6 +113,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     const t = start();
     await t.answer(/^\? Set up Flyte in this account and region\?/);
     await t.answer(/^\? EKS cluster for Flyte/);
+    await t.answer(/^\? Which will install Flyte/);
     await t.answer(/^\? S3 bucket for Flyte/, 'Bad_Bucket');
     await t.waitFor(
       /^> bucket: may only hold lower-case letters, digits, dots and hyphens, and must start and end with a letter or digit \(got "Bad_Bucket"\)/,
@@ -136,6 +138,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     const t = start(['--bucket', 'acme-flyte-data']);
     await t.answer(/^\? Set up Flyte in this account and region\?/);
     await t.answer(/^\? Name of the EKS cluster you will create/, 'later-ml');
+    await t.answer(/^\? Which will install Flyte/);
     await t.answer(/^\? Kubernetes namespace of the Flyte backend/);
     await t.answer(/^\? Use these names for the roles and the policy\?/);
     await t.answer(/^\? Tags/);
