@@ -197,9 +197,12 @@ export function draftProjectNamespaces(p: ProjectEntry): string[] {
 export async function askProjects(ctx: SectionWizardContext): Promise<void> {
   const { prompter, say, draft } = ctx;
   ctx.subheading('Flyte projects');
-  say('Flyte runs the tasks of each project and domain in a namespace of its own, <project>-<domain>. A project');
-  say('that needs other AWS access than the rest can get its own role (section 7), trusted only by its');
-  say('namespaces, with extra policies. Its namespaces can also be the ones the workers role trusts (next).');
+  say(
+    'Flyte runs the tasks of each project and domain in a namespace of its own, <project>-<domain>. A project ' +
+      'that needs other AWS access than the rest can get its own role (section 7), trusted only by its ' +
+      'namespaces, with extra policies. Its tasks then use that role; the other projects use the workers role ' +
+      '(next).',
+  );
   let projects: ProjectEntry[] = [...(draft.projectRoles ?? [])];
   if (projects.length > 0) {
     say('In the config:');

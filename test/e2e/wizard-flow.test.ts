@@ -184,9 +184,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     // The broad choice is marked, the default explained.
     const trust = h.prompter.asked.find((a) => a.message === 'The workers role trusts')!;
     expect(trust.choices![0]).toMatch(/Every namespace \(\*:default\).*\(!\) broad/);
-    expect(trust.choices).toContain(
-      "The Flyte namespace and the projects' (flyte, fraud-development, fraud-staging, fraud-production)",
-    );
+    // The project with its own role takes that role: its namespaces are not offered for the workers role.
+    expect(trust.choices).toContain('The Flyte namespace and a list of namespaces you type');
+    expect(trust.choices!.join('\n')).not.toContain('fraud-');
     expect(trust.answer).toBe('all');
     expect(h.said.join('\n')).toMatch(/Suggested: every namespace\. Flyte makes <project>-<domain> namespaces/);
 
@@ -254,7 +254,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { checkbox: /Domains of fraud/, answer: ['development'] },
         { input: /Extra managed policy ARNs/, answer: ENTER },
         { confirm: /Add another project/, answer: ENTER },
-        { select: /The workers role trusts/, pick: /projects'/ },
+        { select: /The workers role trusts/, pick: /^The Flyte namespace and a list/ },
+        { input: /^Namespaces whose task pods use the workers role/, answer: 'ml-development, fraud-development' },
+        { confirm: /^Keep fraud-development in the workers role's list anyway\?/, answer: ENTER },
         { confirm: /Create the Flyte workers role\?/, answer: ENTER },
         { confirm: /Create the project-domain roles\?/, answer: ENTER },
         {
@@ -278,10 +280,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(workers!.trust.Statement[0]!.Condition).toEqual({
       StringEquals: {
         [`${host}:aud`]: 'sts.amazonaws.com',
-        [`${host}:sub`]: [
-          'system:serviceaccount:flyte-prod:default',
-          'system:serviceaccount:fraud-development:default',
-        ],
+        [`${host}:sub`]: ['system:serviceaccount:flyte-prod:default', 'system:serviceaccount:ml-development:default'],
       },
     });
     expect(workers!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
@@ -291,7 +290,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       name: 'flyte-workers-role',
       serviceAccount: 'default',
       allNamespaces: false,
-      namespaces: ['fraud-development'],
+      namespaces: ['ml-development'],
     });
     expect(saved).toMatchObject({
       namespace: 'flyte-prod',
