@@ -390,6 +390,118 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(h.said.join('\n')).toMatch(/The EKS clusters cannot be listed \(access denied: eks:ListClusters\)/);
   });
 
+  it('a mistyped --cluster: the clusters of the region, a did-you-mean, the name asked again', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    await createCluster(moto.url, 'other-team');
+    const h = harness(
+      [
+        START[0]!,
+        { select: /^EKS cluster for Flyte \(in eu-west-1\)/, answer: ENTER },
+        // The point is the cluster: stop at the next question.
+        { interrupt: /S3 bucket/ },
+      ],
+      { flags: { cluster: 'acme-m1' } },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    expect(h.said).toContain(
+      'There is no EKS cluster acme-m1 in region eu-west-1. The clusters there: acme-ml, other-team. Did you mean acme-ml?',
+    );
+    const asked = h.prompter.asked[1]!;
+    expect(asked.default).toBe('acme-ml');
+    expect(asked.choices).toEqual([
+      'acme-ml',
+      'other-team',
+      'acme-m1: not created yet (only the cluster and node roles can be done now)',
+      'Use another region (not eu-west-1)',
+    ]);
+    // Nothing suggests creating acme-m1.
+    expect(h.said.join('\n')).not.toContain('create-cluster');
+  });
+
+  it('a cluster of another region: no close name, so another region is the default; there it is found', async () => {
+    await createCluster(moto.url, 'acme-ml', 'eu-west-1');
+    await createCluster(moto.url, 'central-ml', 'eu-central-1');
+    const h = harness(
+      [
+        START[0]!,
+        { select: /^EKS cluster for Flyte \(in eu-central-1\)/, answer: ENTER },
+        {
+          input: /^AWS region/,
+          answer: 'eu-west-1',
+          rejected: [{ answer: 'eu-west', error: /must be an AWS region code such as eu-west-1/ }],
+        },
+        { interrupt: /S3 bucket/ },
+      ],
+      { flags: { cluster: 'acme-ml' }, defaultRegion: async () => 'eu-central-1' },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    expect(h.said).toContain('There is no EKS cluster acme-ml in region eu-central-1. The clusters there: central-ml.');
+    expect(h.prompter.asked[1]!.default).toBe('\0another-region');
+    expect(h.said).toContain('EKS cluster: acme-ml (--cluster)');
+    expect(h.said.filter((l) => l.startsWith('  Region '))).toEqual([
+      '  Region     eu-central-1',
+      '  Region     eu-west-1',
+    ]);
+  });
+
+  it('"not created yet" with the name of a cluster that exists, nearly: the existing one is offered', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const h = harness([
+      START[0]!,
+      { select: /^EKS cluster for Flyte/, pick: /^Not created yet/ },
+      { input: /Name of the EKS cluster you will create/, answer: 'acme-m1' },
+      {
+        confirm: /^acme-ml is a cluster of eu-west-1 already\. Use acme-ml rather than a new acme-m1\?/,
+        answer: ENTER,
+      },
+      { input: /S3 bucket/, answer: 'acme-flyte-data' },
+      { interrupt: /namespace/ },
+    ]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+  });
+
+  it('a region EKS cannot be reached in: said plainly, and the region asked again (not an SDK error)', async () => {
+    await createCluster(moto.url, 'acme-ml');
+    const h = harness(
+      [
+        START[0]!,
+        { select: /^What now\?/, answer: ENTER },
+        { input: /^AWS region/, answer: 'eu-west-1' },
+        { select: /^EKS cluster for Flyte \(in eu-west-1\)/, answer: ENTER },
+        { interrupt: /S3 bucket/ },
+      ],
+      { defaultRegion: async () => 'eu-wset-1' },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    const text = h.said.join('\n');
+    expect(text).toMatch(/error: EKS in eu-wset-1 cannot be reached: /);
+    expect(text).not.toMatch(/Deserialization|\$response/);
+    expect(h.prompter.asked[1]!.choices).toEqual(['Use another region', 'Try again', 'No, stop here']);
+  });
+
+  it('a region from the environment that is no region code is asked for', async () => {
+    const h = harness(
+      [
+        { input: /^AWS region/, answer: 'eu-west-1' },
+        { select: /Set up Flyte in this account and region/, answer: ENTER },
+        { interrupt: /Name of the EKS cluster you will create/ },
+      ],
+      { defaultRegion: async () => 'europe' },
+    );
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    expect(h.said).toContain(
+      'The region "europe" (from AWS_REGION or the AWS config) must be an AWS region code such as eu-west-1.',
+    );
+  });
+
   it('who and where: another region, a profile that does not work, then the default credential chain', async () => {
     const h = harness(
       [
