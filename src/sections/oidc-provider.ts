@@ -14,6 +14,13 @@ export const oidcProvider: SectionDefinition = {
   dependsOn: [],
   enabled: (config) => config.oidcProvider,
   off: 'oidcProvider: false',
+  wizard: {
+    declined:
+      'Without the OIDC provider, pods cannot assume the IRSA roles that come next (the Flyte backend role, the ' +
+      "workers role, the project-domain roles): their trust names this provider, and IAM refuses a role's trust " +
+      'in a provider that does not exist, so those sections would fail. Say no to them too, or run the wizard ' +
+      'again and say yes here.',
+  },
   desired(ctx) {
     if (!ctx.config.oidcProvider) return [];
     return [

@@ -252,6 +252,14 @@ export interface SectionWizardContext {
   rolesEndingWith(suffix: string): Promise<{ name: string }[]>;
   /** This section's plan for the answers as they are now. */
   plan(): Promise<SectionPlan>;
+  /** The answers' EKS cluster as DescribeCluster shows it; undefined when it does not exist (yet). */
+  cluster(): Promise<{ name: string; status: string; roleArn?: string } | undefined>;
+}
+
+/** What a section's own questions may say about the yes/no that follows them. */
+export interface SectionAsked {
+  /** The default answer of "Create the ...?" (else yes). */
+  approveByDefault?: boolean;
 }
 
 /**
@@ -270,9 +278,11 @@ export interface SectionWizard {
   /** When the answers have it off: asked in place of "Set up ... now?"; true when it is on now. */
   offer?(ctx: SectionWizardContext): Promise<boolean>;
   /** Its own questions, once it is on, before its plan is read. */
-  ask?(ctx: SectionWizardContext): Promise<void>;
+  ask?(ctx: SectionWizardContext): Promise<SectionAsked | void>;
   /** Said after the (!) explanation before its question: what the security-relevant change is here. */
   securityNote?: string;
+  /** Said at once when the user says no to it: what that means for the sections after it. */
+  declined?: string;
 }
 
 /** Words for "nothing" in an optional answer whose prompt shows a default (Enter alone keeps the default). */

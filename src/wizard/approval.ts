@@ -14,6 +14,8 @@ export interface WizardApprovalContext {
   style: Style;
   /** What the section's security-relevant change is, said after the (!) explanation. */
   securityNote?(section: SectionPlan): string | undefined;
+  /** The default answer (else yes). */
+  approveByDefault?: boolean;
 }
 
 export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
@@ -36,7 +38,7 @@ export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
             : section.status === 'create'
               ? `Create the ${inSentence(section.title)}?`
               : `Apply these changes to the ${inSentence(section.title)}?`,
-        default: true,
+        default: ctx.approveByDefault ?? true,
       });
     },
   };

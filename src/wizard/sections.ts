@@ -27,8 +27,8 @@ export async function walkSections(walk: Walk): Promise<SectionsEnd> {
     }
     heading(walk, index, def);
     if (!sectionIsOn(def, walk.draft) && !(await turnOn(walk, def))) continue;
-    await def.wizard?.ask?.(sectionContext(walk, def));
-    const result = await applySection(walk, def);
+    const asked = (await def.wizard?.ask?.(sectionContext(walk, def))) ?? {};
+    const result = await applySection(walk, def, asked.approveByDefault ?? true);
     walk.results.push(result);
     if (result.outcome === 'declined') skip(walk, def);
     if (result.outcome === 'interrupted' || walk.deps.signal.aborted) throw new InterruptedByUser();
@@ -54,6 +54,11 @@ function sectionContext(walk: Walk, def: SectionDefinition): SectionWizardContex
     reading: (text, work) => walk.withSpinner(text, work),
     rolesEndingWith: (suffix) => walk.gateway.rolesEndingWith(suffix),
     plan: async () => (await planSection(walk, def)).sections[0]!,
+    cluster: async () => {
+      const { cluster } = walk.knownFacts;
+      if (cluster.state !== 'ready' && cluster.state !== 'not-ready') return undefined;
+      return walk.gateway.describeCluster(cluster.name);
+    },
   };
 }
 
@@ -84,9 +89,10 @@ async function turnOn(walk: Walk, def: SectionDefinition): Promise<boolean> {
 function skip(walk: Walk, def: SectionDefinition): void {
   turnSectionOff(def, walk.draft);
   walk.say(walk.deps.style.dim(`Skipped; the saved config says ${def.off} (change it there to do it later).`));
+  if (def.wizard?.declined !== undefined) walk.say(walk.deps.style.warn(def.wizard.declined));
 }
 
-async function applySection(walk: Walk, def: SectionDefinition): Promise<SectionResult> {
+async function applySection(walk: Walk, def: SectionDefinition, approveByDefault: boolean): Promise<SectionResult> {
   const { prompter, style: s, progress } = walk.deps;
   const plan = await walk.withSpinner(`Reading what AWS has for the ${def.title}`, () => planSection(walk, def));
   const section = plan.sections[0]!;
@@ -99,6 +105,7 @@ async function applySection(walk: Walk, def: SectionDefinition): Promise<Section
     say: (line) => walk.say(line),
     style: s,
     securityNote: () => def.wizard?.securityNote,
+    approveByDefault,
   });
   const conversation: Output = { out: walk.deps.say, err: walk.deps.say, style: s, errStyle: s, progress };
   const { result, permissions } = await applyRun(plan, walk.gateway, host, conversation, {

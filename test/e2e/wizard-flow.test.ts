@@ -48,6 +48,9 @@ const FIRST_FIVE: ScriptStep[] = [
 
 const NO_PROJECT: ScriptStep[] = [{ confirm: /Add a project with its own role/, answer: ENTER }];
 
+/** The cluster role of a cluster made as the Flyte guide makes it. */
+const CLUSTER_ROLE = 'flyte-eks-cluster-role';
+
 describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   let moto: Moto;
   let cwd: string;
@@ -72,6 +75,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     cwd = mkdtempSync(join(tmpdir(), 'fas-wizard-'));
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  /** An EKS cluster in the emulator that runs with the guide's cluster role (which the walk creates). */
+  const flyteCluster = (name: string, region = 'eu-west-1', subnetIds: string[] = [], role = CLUSTER_ROLE) =>
+    createCluster(moto.url, name, region, subnetIds, role);
 
   function harness(
     script: ScriptStep[],
@@ -134,7 +141,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   }
 
   it('the full walk with the defaults and one project: IAM as the documents say, a config that repeats it', async () => {
-    host = (await createCluster(moto.url, 'acme-ml')).replace('https://', '');
+    host = (await flyteCluster('acme-ml')).replace('https://', '');
     const h = harness([
       START[0]!,
       START[1]!,
@@ -240,7 +247,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('the narrow trust choices map to the config keys, and flags skip their questions', async () => {
-    host = (await createCluster(moto.url, 'acme-ml')).replace('https://', '');
+    host = (await flyteCluster('acme-ml')).replace('https://', '');
     const h = harness(
       [
         START[0]!,
@@ -310,7 +317,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       }),
     );
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
-    await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
+    await flyteCluster('acme-ml', 'eu-west-1', vpc.subnetIds);
     const h = harness([
       ...START,
       ...FIRST_FIVE,
@@ -339,7 +346,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a hand-off file changed by hand is replaced only when the user says so (the default keeps it, exit 4)', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const values = join(cwd, 'flyte-aws-setup-out', 'flyte-binary-values.yaml');
     mkdirSync(join(cwd, 'flyte-aws-setup-out'));
     writeFileSync(values, '# my own edits\n');
@@ -362,7 +369,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('without the right to list clusters, the cluster name is asked', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness(
       [
         START[0]!,
@@ -391,8 +398,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a mistyped --cluster: the clusters of the region, a did-you-mean, the name asked again', async () => {
-    await createCluster(moto.url, 'acme-ml');
-    await createCluster(moto.url, 'other-team');
+    await flyteCluster('acme-ml');
+    await flyteCluster('other-team');
     const h = harness(
       [
         START[0]!,
@@ -421,8 +428,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a cluster of another region: no close name, so another region is the default; there it is found', async () => {
-    await createCluster(moto.url, 'acme-ml', 'eu-west-1');
-    await createCluster(moto.url, 'central-ml', 'eu-central-1');
+    await flyteCluster('acme-ml', 'eu-west-1');
+    await flyteCluster('central-ml', 'eu-central-1');
     const h = harness(
       [
         START[0]!,
@@ -449,7 +456,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('"not created yet" with the name of a cluster that exists, nearly: the existing one is offered', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness([
       START[0]!,
       { select: /^EKS cluster for Flyte/, pick: /^Not created yet/ },
@@ -466,7 +473,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a region EKS cannot be reached in: said plainly, and the region asked again (not an SDK error)', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness(
       [
         START[0]!,
@@ -539,7 +546,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a skipped section is left out of AWS and of the saved config; an existing file is not replaced', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     writeFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'keep: me\n');
     const h = harness([
       ...START,
@@ -567,8 +574,49 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(await stepsLeft(join(cwd, 'flyte-aws-setup-2.yaml'))).toBe(0);
   });
 
+  it('a cluster that runs with another role: said, and a new cluster role is not made by default', async () => {
+    await flyteCluster('acme-ml', 'eu-west-1', [], 'eks-prod-role');
+    const h = harness([
+      ...START,
+      { confirm: /Create the EKS cluster role\?/, answer: ENTER },
+      { confirm: /Create the EKS node role\?/, answer: ENTER },
+      { interrupt: /Create the OIDC identity provider/ },
+    ]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    expect(h.said).toContain(
+      `The EKS cluster acme-ml exists and runs with another role: arn:aws:iam::${ACCOUNT}:role/eks-prod-role. A ` +
+        'cluster keeps the role it was created with, so a new flyte-eks-cluster-role would not be used by it; make ' +
+        'it only for another cluster you will create.',
+    );
+    expect(h.prompter.asked.find((a) => /Create the EKS cluster role/.test(a.message))!.default).toBe(false);
+    expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeUndefined();
+    expect(h.said).toContain('Skipped; the saved config says clusterRole: false (change it there to do it later).');
+    // The node role's question is not changed by it.
+    expect(h.prompter.asked.find((a) => /Create the EKS node role/.test(a.message))!.default).toBe(true);
+  });
+
+  it('declining the OIDC provider: the IRSA roles that need it are named at once', async () => {
+    await flyteCluster('acme-ml');
+    const h = harness([
+      ...START,
+      ...FIRST_FIVE.slice(0, 2),
+      { confirm: /Create the OIDC identity provider\?/, answer: false },
+      { interrupt: /Create the S3 policy/ },
+    ]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    const text = h.said.join('\n');
+    expect(text).toContain(
+      'Skipped; the saved config says oidcProvider: false (change it there to do it later).\n' +
+        'Without the OIDC provider, pods cannot assume the IRSA roles that come next (the Flyte backend role, the ' +
+        "workers role, the project-domain roles): their trust names this provider, and IAM refuses a role's trust in " +
+        'a provider that does not exist, so those sections would fail.',
+    );
+  });
+
   it('a cluster not created yet: the cluster and node roles, how to create it, then waits for it', async () => {
-    await createCluster(moto.url, 'other-team');
+    await flyteCluster('other-team');
     let created: Promise<string> | undefined;
     const h = harness([
       START[0]!,
@@ -582,7 +630,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         answer: ENTER,
         // Someone creates the cluster while the wizard waits.
         then: () => {
-          created = new Promise((resolve) => setTimeout(resolve, 300)).then(() => createCluster(moto.url, 'later-ml'));
+          created = new Promise((resolve) => setTimeout(resolve, 300)).then(() => flyteCluster('later-ml'));
         },
       },
       ...FIRST_FIVE.slice(2),
@@ -625,7 +673,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       'When it is ACTIVE, continue with:  npx flyte-aws-setup --config flyte-aws-setup.yaml --interactive',
     );
 
-    await createCluster(moto.url, 'later-ml');
+    await flyteCluster('later-ml');
     const { config } = await loadConfigFile(file);
     const again = harness(
       [
@@ -664,7 +712,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('from a config (--interactive): its answers are the defaults, a section it has off can be turned on', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const file = join(cwd, 'mine.yaml');
     writeFileSync(
       file,
@@ -720,7 +768,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a failing section stops the walk: the error, what was done, the answers kept to run again (exit 1)', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const missing = 'arn:aws:iam::aws:policy/NoSuchPolicyAnywhere';
     const h = harness([
       ...START,
@@ -750,7 +798,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('Ctrl-C at a question: exit 130, says what was applied, writes no config', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness([...START, ...FIRST_FIVE.slice(0, 2), { interrupt: /Create the OIDC identity provider/ }]);
     const outcome = await h.run();
     h.prompter.expectDone();
@@ -765,7 +813,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('Ctrl-C while a section is applied: the call in flight completes, the rest is reported, exit 130', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const interrupt = new AbortController();
     const h = harness([...START, ...FIRST_FIVE], {
       signal: interrupt.signal,
@@ -793,7 +841,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('re-running the saved config with the CLI makes no change', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness([
       ...START,
       ...FIRST_FIVE,

@@ -38,7 +38,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
   };
 
   it('Enter through every question (a bucket typed, a project added): the setup, saved, repeatable', async () => {
-    const issuer = await createCluster(moto.url, 'acme-ml');
+    const issuer = await createCluster(moto.url, 'acme-ml', 'eu-west-1', [], 'flyte-eks-cluster-role');
     const t = start();
     const account = await t.waitFor(/^\? Set up Flyte in this account and region\?/);
     expect(account).toMatch(new RegExp(`Account +${ACCOUNT}`));

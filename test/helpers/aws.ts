@@ -35,18 +35,22 @@ export function clients(endpoint: string, region = 'eu-west-1') {
   return { iam: new IAMClient(config), eks: new EKSClient(config), ec2: new EC2Client(config) };
 }
 
-/** An EKS cluster in the emulator (on `subnetIds`, none by default); returns its OIDC issuer URL. */
+/**
+ * An EKS cluster in the emulator (on `subnetIds`, none by default), running with the role `roleName`; returns its
+ * OIDC issuer URL.
+ */
 export async function createCluster(
   endpoint: string,
   name: string,
   region = 'eu-west-1',
   subnetIds: string[] = [],
+  roleName = 'some-cluster-role',
 ): Promise<string> {
   const { eks } = clients(endpoint, region);
   const out = await eks.send(
     new CreateClusterCommand({
       name,
-      roleArn: `arn:aws:iam::${ACCOUNT}:role/some-cluster-role`,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
       resourcesVpcConfig: { subnetIds },
     }),
   );

@@ -32,6 +32,7 @@ function context(draft: Draft, script: ScriptStep[], aws: Partial<SectionWizardC
     plan: async () => {
       throw new Error('no plan in this test');
     },
+    cluster: async () => undefined,
     ...aws,
   };
   return { ctx, said, prompter };
@@ -147,6 +148,35 @@ describe("the sections' own words", () => {
     expect(said).toContain('The list is empty now; choose again.');
     expect(draft.workersRole).toMatchObject({ allNamespaces: false });
     expect(draft.workersRole).not.toHaveProperty('namespaces');
+  });
+
+  it('the cluster role: a cluster that runs with another role says so, and the question defaults to no', async () => {
+    const clusterRole = byId('clusterRole');
+    const other = context(documents(), [], {
+      cluster: async () => ({ name: 'acme', status: 'ACTIVE', roleArn: 'arn:aws:iam::1:role/eks-prod' }),
+    });
+    expect(await clusterRole.wizard!.ask!(other.ctx)).toEqual({ approveByDefault: false });
+    expect(other.said).toEqual([
+      'The EKS cluster acme exists and runs with another role: arn:aws:iam::1:role/eks-prod. A cluster keeps the ' +
+        'role it was created with, so a new flyte-eks-cluster-role would not be used by it; make it only for ' +
+        'another cluster you will create.',
+    ]);
+
+    const same = context(documents(), [], {
+      cluster: async () => ({
+        name: 'acme',
+        status: 'ACTIVE',
+        roleArn: 'arn:aws:iam::1:role/x/flyte-eks-cluster-role',
+      }),
+    });
+    expect(await clusterRole.wizard!.ask!(same.ctx)).toBeUndefined();
+    expect(same.said).toEqual([
+      'The EKS cluster acme runs with this role (arn:aws:iam::1:role/x/flyte-eks-cluster-role).',
+    ]);
+
+    const none = context(documents(), []);
+    expect(await clusterRole.wizard!.ask!(none.ctx)).toBeUndefined();
+    expect(none.said).toEqual([]);
   });
 
   it('project roles off: nothing to offer', async () => {
