@@ -75,6 +75,8 @@ export class Walk {
   facts?: Facts;
   readonly results: SectionResult[] = [];
   saved?: SavedConfig;
+  /** How many section results there were when the answers were last saved. */
+  savedWith = 0;
   /** Check each section's permissions before it is applied (until IAM cannot answer). */
   checkPermissions: boolean;
 

@@ -13,7 +13,7 @@ import { gatherFacts } from '../engine/facts.js';
 import { chooseAccount } from './account.js';
 import { chooseCluster } from './cluster.js';
 import { draftConfig } from './draft.js';
-import { finish, interrupted, reportApplied } from './finish.js';
+import { finish, interrupted, stoppedByError } from './finish.js';
 import { InterruptedByUser } from './prompter.js';
 import { askSettings } from './questions.js';
 import { walkSections } from './sections.js';
@@ -27,9 +27,9 @@ export async function runWizard(deps: WizardDeps): Promise<WizardOutcome> {
     return await run(walk);
   } catch (err) {
     deps.progress.clear();
-    if (err instanceof InterruptedByUser) return interrupted(walk);
+    if (err instanceof InterruptedByUser) return await interrupted(walk);
     // Stopped on purpose before any change ("No, stop here") needs no report; an error after changes does.
-    if (!(err instanceof CancelledError)) reportApplied(walk, 'Before this error');
+    if (!(err instanceof CancelledError)) await stoppedByError(walk);
     throw err;
   } finally {
     walk.close();

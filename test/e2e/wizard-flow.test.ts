@@ -797,9 +797,21 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     ]);
   });
 
-  it('Ctrl-C at a question: exit 130, says what was applied, writes no config', async () => {
-    await flyteCluster('acme-ml');
-    const h = harness([...START, ...FIRST_FIVE.slice(0, 2), { interrupt: /Create the OIDC identity provider/ }]);
+  it('Ctrl-C at a question after changes: exit 130, the answers saved marked incomplete, destroy undoes them', async () => {
+    // A cluster that does not run with the role made here, so that destroy may remove it.
+    await flyteCluster('acme-ml', 'eu-west-1', [], 'some-cluster-role');
+    // A file of that name exists: it is not replaced without a question, and there is no one to ask.
+    writeFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'keep: me\n');
+    const h = harness([
+      START[0]!,
+      START[1]!,
+      START[2]!,
+      { input: /namespace/, answer: 'flyte-prod' },
+      ...START.slice(4),
+      { confirm: /Create the EKS cluster role\?/, answer: true },
+      FIRST_FIVE[1]!,
+      { interrupt: /Create the OIDC identity provider/ },
+    ]);
     const outcome = await h.run();
     h.prompter.expectDone();
     expect(outcome.exitCode).toBe(130);
@@ -807,9 +819,43 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(text).toContain('Interrupted.');
     expect(text).toContain('Before the interrupt, these changes were made in AWS:');
     expect(text).toContain(`✓ EKS node role: created  arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`);
-    expect(text).toContain('No config file was written.');
+    expect(text).toContain(
+      'The answers so far are saved in flyte-aws-setup-2.yaml, marked incomplete (the questions not reached hold ' +
+        'their defaults).\n' +
+        'Continue:  npx flyte-aws-setup --config flyte-aws-setup-2.yaml --interactive\n' +
+        'Undo:      npx flyte-aws-setup destroy --config flyte-aws-setup-2.yaml',
+    );
+    expect(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')).toBe('keep: me\n');
+    const file = join(cwd, 'flyte-aws-setup-2.yaml');
+    expect(outcome.configFile).toBe(file);
+    const saved = readFileSync(file, 'utf8');
+    expect(saved).toContain(
+      [
+        '# INCOMPLETE: the wizard was interrupted before its end. The questions it had not reached yet hold',
+        '# their defaults here: review them before applying this without questions.',
+        '# Already applied in AWS:',
+        `#   EKS cluster role: created (arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role)`,
+        `#   EKS node role: created (arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role)`,
+        '# Continue:  npx flyte-aws-setup --config flyte-aws-setup-2.yaml --interactive',
+      ].join('\n'),
+    );
+    // Every answer given is in it.
+    expect(parse(saved)).toMatchObject({ cluster: 'acme-ml', bucket: 'acme-flyte-data', namespace: 'flyte-prod' });
+
+    // What the walk made can be undone from the saved file.
+    const undo = await runCli(['destroy', '--config', file, '--yes'], { endpoint: moto.url });
+    expect(undo.code).toBe(0);
+    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeUndefined();
+    expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeUndefined();
+  });
+
+  it('Ctrl-C at a question before any change: nothing is written', async () => {
+    await flyteCluster('acme-ml');
+    const h = harness([...START, { interrupt: /Create the EKS cluster role/ }]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    expect(h.said.join('\n')).toContain('No config file was written.');
     expect(readdirSync(cwd)).toEqual([]);
-    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeDefined();
   });
 
   it('Ctrl-C while a section is applied: the call in flight completes, the rest is reported, exit 130', async () => {
@@ -830,7 +876,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const text = h.said.join('\n');
     expect(text).toContain('role flyte-system-role: done CreateRole; still to do AttachRolePolicy');
     expect(text).toContain(`✓ S3 policy for the Flyte bucket: created  ${POLICY_ARN}`);
-    expect(readdirSync(cwd)).toEqual([]);
+    // The section stopped half-way is in the saved file's header.
+    expect(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')).toContain(
+      `#   Flyte backend role: partly done (arn:aws:iam::${ACCOUNT}:role/flyte-system-role)`,
+    );
     // Nothing after the interrupt was called.
     expect(
       h

@@ -73,6 +73,26 @@ describe('answers are checked with the rules of config files', () => {
 });
 
 describe('the saved config', () => {
+  it('of a walk stopped early: the header says it is incomplete, what was applied, how to continue or undo', () => {
+    const config = parseConfigText(EXAMPLE);
+    const text = configText(draftFromConfig(config), 'flyte-aws-setup.yaml', {
+      why: 'was interrupted',
+      applied: ['EKS cluster role: created (arn:aws:iam::1:role/r)'],
+    });
+    expect(parseConfigText(text)).toEqual(config);
+    expect(text.split('\n').slice(0, 9)).toEqual([
+      '# flyte-aws-setup config, saved by the wizard: the AWS IAM pieces Flyte needs on Amazon EKS.',
+      '# INCOMPLETE: the wizard was interrupted before its end. The questions it had not reached yet hold',
+      '# their defaults here: review them before applying this without questions.',
+      '# Already applied in AWS:',
+      '#   EKS cluster role: created (arn:aws:iam::1:role/r)',
+      '# Continue:  npx flyte-aws-setup --config flyte-aws-setup.yaml --interactive',
+      '# Undo:      npx flyte-aws-setup destroy --config flyte-aws-setup.yaml   (removes only what flyte-aws-setup made)',
+      '# Review:    npx flyte-aws-setup --config flyte-aws-setup.yaml --dry-run',
+      '',
+    ]);
+  });
+
   it('reads back as the same config, in the explicit form of the documented example', () => {
     const config = parseConfigText(`${EXAMPLE}\npermissionsBoundary: arn:aws:iam::aws:policy/PowerUserAccess\n`);
     const text = configText(draftFromConfig(config), 'flyte-aws-setup.yaml');
