@@ -17,7 +17,12 @@ export interface HandoffReport {
   next: string[];
 }
 
-export function renderHandoff(report: HandoffReport, style: Style): string {
+/** How the report is laid out: for a terminal of `columns`, a paragraph is one line that the terminal's fitting wraps. */
+export interface HandoffLayout {
+  columns?: number;
+}
+
+export function renderHandoff(report: HandoffReport, style: Style, layout: HandoffLayout = {}): string {
   const { result } = report;
   const width = Math.max(...result.files.map((f) => f.shown.length), 0);
   const lines = [style.bold(`Hand-off files in ${result.dir} (${report.where}):`)];
@@ -51,9 +56,20 @@ export function renderHandoff(report: HandoffReport, style: Style): string {
   }
   if (report.next.length > 0) {
     lines.push('Next:');
-    for (const n of report.next) lines.push(`  ${n}`);
+    for (const n of layout.columns !== undefined ? paragraphs(report.next) : report.next) lines.push(`  ${n}`);
   }
   return lines.join('\n');
+}
+
+/** Indented lines that go on from the one before (a note under a command) joined into one paragraph. */
+function paragraphs(next: string[]): string[] {
+  const out: string[] = [];
+  for (const n of next) {
+    const last = out.length - 1;
+    if (n.startsWith('  ') && last >= 0 && out[last]!.startsWith('  ')) out[last] = `${out[last]} ${n.trim()}`;
+    else out.push(n);
+  }
+  return out;
 }
 
 export function renderMissing(missing: MissingRole[], style: Style): string {

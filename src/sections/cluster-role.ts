@@ -8,8 +8,8 @@ export const clusterRole: SectionDefinition = {
   id: 'clusterRole',
   title: 'EKS cluster role',
   explain:
-    'The EKS control plane assumes this role to run the cluster: its internal communication and features such\n' +
-    'as autoscaling. It trusts eks.amazonaws.com and carries AmazonEKSClusterPolicy. It must exist before the\n' +
+    'The EKS control plane assumes this role to run the cluster: its internal communication and features such ' +
+    'as autoscaling. It trusts eks.amazonaws.com and carries AmazonEKSClusterPolicy. It must exist before the ' +
     'cluster does: creating the cluster takes its ARN.',
   needsCluster: false,
   identity: 'none',

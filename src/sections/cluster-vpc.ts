@@ -54,7 +54,7 @@ export const clusterVpc: SectionDefinition = {
   id: 'clusterVpc',
   title: 'Cluster VPC DNS',
   explain:
-    "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and\n" +
+    "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and " +
     'enableDnsHostnames. vpcDns: check reports them (default), fix turns them on, off skips this.',
   needsCluster: true,
   identity: 'none',

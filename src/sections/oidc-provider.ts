@@ -6,8 +6,8 @@ export const oidcProvider: SectionDefinition = {
   id: 'oidcProvider',
   title: 'OIDC identity provider',
   explain:
-    "With IRSA a Kubernetes service account can assume an IAM role, once IAM trusts the cluster's own OIDC\n" +
-    'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which\n' +
+    "With IRSA a Kubernetes service account can assume an IAM role, once IAM trusts the cluster's own OIDC " +
+    'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which ' +
     'is what `eksctl utils associate-iam-oidc-provider` does in the guide.',
   needsCluster: true,
   identity: 'none',

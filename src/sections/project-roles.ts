@@ -147,8 +147,8 @@ export const projectRoles: SectionDefinition = {
   id: 'projectRoles',
   title: 'Project-domain roles',
   explain:
-    'A project that needs other access than the rest (another bucket, Athena...) gets its own role, trusted only\n' +
-    'by the `default` service account of its <project>-<domain> namespaces, with the bucket policy and extra\n' +
+    'A project that needs other access than the rest (another bucket, Athena...) gets its own role, trusted only ' +
+    'by the `default` service account of its <project>-<domain> namespaces, with the bucket policy and extra ' +
     'policies. Flyte uses it there once the project-domain points to it (a cluster resource attribute).',
   needsCluster: true,
   identity: 'irsa',

@@ -57,7 +57,7 @@ export interface RoleClaim {
 export interface SectionDefinition {
   id: SectionId;
   title: string;
-  /** Two or three lines on what the section is and why, for the plan and the wizard. */
+  /** A short paragraph on what the section is and why, for the wizard: one line, wrapped where it is shown. */
   explain: string;
   /** Needs the EKS cluster's OIDC issuer. */
   needsCluster: boolean;

@@ -6,8 +6,8 @@ export const systemRole: SectionDefinition = {
   id: 'systemRole',
   title: 'Flyte backend role',
   explain:
-    'The Flyte backend (the flyte-binary Helm release) runs as one Kubernetes service account in the Flyte\n' +
-    'namespace. This role trusts only that service account, through the OIDC provider, and carries the bucket\n' +
+    'The Flyte backend (the flyte-binary Helm release) runs as one Kubernetes service account in the Flyte ' +
+    'namespace. This role trusts only that service account, through the OIDC provider, and carries the bucket ' +
     "policy. The Helm chart creates the service account later and annotates it with this role's ARN.",
   needsCluster: true,
   identity: 'irsa',

@@ -64,6 +64,8 @@ export interface HandoffOutcome {
 export interface ReportSink {
   write(line: string): void;
   style: Style;
+  /** A terminal's width, where the lines are fitted to it: a paragraph is written as one line. */
+  columns?: number;
 }
 
 /** Build the files from the ARNs, write them, report. Exit 4 when a file was kept; 1 when roles are missing. */
@@ -86,7 +88,11 @@ export async function handOff(
   const next = nextSteps(input, dir, files);
   if (sink) {
     const where = `account ${input.accountId}, region ${input.region}${input.flavor === 'union' ? ', for Union' : ''}`;
-    sink.write(renderHandoff({ result, where, caveats, next }, sink.style));
+    sink.write(
+      renderHandoff({ result, where, caveats, next }, sink.style, {
+        ...(sink.columns !== undefined ? { columns: sink.columns } : {}),
+      }),
+    );
   }
   const kept = result.files.some((f) => f.outcome === 'kept');
   return { code: kept ? ExitCode.FilesKept : ExitCode.Success, missing, result, caveats, next };

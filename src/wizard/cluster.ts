@@ -11,7 +11,6 @@ import { draftConfig, problemAt } from './draft.js';
 import { saveAnswers } from './finish.js';
 import { switchRegion } from './account.js';
 import { InterruptedByUser } from './prompter.js';
-import { rule } from './text.js';
 import type { Walk } from './walk.js';
 
 export async function chooseCluster(walk: Walk): Promise<void> {
@@ -176,7 +175,7 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
   const c = facts.cluster;
   const name = walk.draft.cluster!;
   walk.say('');
-  walk.say(s.bold(rule(`The EKS cluster ${name}`)));
+  walk.say(s.bold(walk.rule(`The EKS cluster ${name}`)));
   if (c.state === 'not-ready') {
     walk.say(`The cluster is ${c.status} and has no OIDC issuer yet; the next sections need it.`);
   } else {
@@ -187,8 +186,10 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
     const nodeRole = config.nodeRole
       ? roleArn(facts.partition, facts.accountId, config.path, config.nodeRole.name)
       : 'NODE_ROLE_ARN';
-    walk.say(`It does not exist yet in ${walk.region}, and the next sections need its OIDC issuer. Create it`);
-    walk.say('with the cluster role (put your VPC subnets in), for example:');
+    walk.say(
+      `It does not exist yet in ${walk.region}, and the next sections need its OIDC issuer. Create it with the ` +
+        'cluster role (put your VPC subnets in), for example:',
+    );
     walk.say('');
     walk.say(
       `  aws eks create-cluster --name ${name} --region ${walk.region} --role-arn ${clusterRole} ` +

@@ -66,7 +66,7 @@ async function handOffFiles(walk: Walk, configShown: string): Promise<number> {
       outDir: outDir.startsWith('.') || outDir.startsWith('/') ? outDir : `./${outDir}`,
       flavor: union ? 'union' : 'flyte',
     },
-    { write: out, style: outStyle },
+    { write: out, style: outStyle, columns: walk.columns },
     {
       confirmReplace: (f) =>
         walk.deps.prompter.confirm({

@@ -7,7 +7,6 @@ import { DEFAULT_NAMES } from '../config/schema.js';
 import type { Style } from '../render/style.js';
 import { formatTags, isNone, parseTags, problemAt, type Draft } from './draft.js';
 import type { Prompter } from './prompter.js';
-import { rule } from './text.js';
 
 export interface QuestionContext {
   prompter: Prompter;
@@ -17,11 +16,13 @@ export interface QuestionContext {
   draft: Draft;
   /** Answers given as flags: those questions are not asked. */
   flags: { bucket?: string; namespace?: string };
+  /** A heading's rule at the terminal's width. */
+  rule(title: string): string;
 }
 
 function subheading(ctx: QuestionContext, title: string): void {
   ctx.say('');
-  ctx.say(ctx.style.bold(rule(title)));
+  ctx.say(ctx.style.bold(ctx.rule(title)));
 }
 
 /** 3. Bucket, namespace, names, tags, permissions boundary. */
@@ -29,8 +30,10 @@ export async function askSettings(ctx: QuestionContext): Promise<void> {
   const { prompter, draft, flags, say } = ctx;
   subheading(ctx, 'Bucket, namespace, names');
   if (flags.bucket === undefined) {
-    say('Flyte keeps its data (task inputs and outputs, code) in one S3 bucket, and the roles get access to');
-    say('that bucket only. The bucket itself is not created here.');
+    say(
+      'Flyte keeps its data (task inputs and outputs, code) in one S3 bucket, and the roles get access to that ' +
+        'bucket only. The bucket itself is not created here.',
+    );
     draft.bucket = await prompter.input({
       message: 'S3 bucket for Flyte',
       ...(draft.bucket ? { default: draft.bucket } : {}),
@@ -67,8 +70,10 @@ export async function askSettings(ctx: QuestionContext): Promise<void> {
   else delete draft.tags;
 
   say('');
-  say('A permissions boundary caps what each role can ever do; the documents advise one where your');
-  say("organisation's security policies call for it.");
+  say(
+    "A permissions boundary caps what each role can ever do; the documents advise one where your organisation's " +
+      'security policies call for it.',
+  );
   const boundary = await prompter.input({
     message: draft.permissionsBoundary
       ? "Permissions boundary for every role (a managed policy ARN; 'none' for none)"

@@ -16,7 +16,7 @@ import { waitForTheCluster } from './cluster.js';
 import { draftConfig, problemAt } from './draft.js';
 import { sectionIsOn, turnSectionOff, turnSectionOn } from './hooks.js';
 import { InterruptedByUser } from './prompter.js';
-import { inSentence, rule, wrap } from './text.js';
+import { inSentence, wrap } from './text.js';
 import type { SectionsEnd, Walk } from './walk.js';
 
 export async function walkSections(walk: Walk): Promise<SectionsEnd> {
@@ -47,9 +47,9 @@ function sectionContext(walk: Walk, def: SectionDefinition): SectionWizardContex
     style,
     subheading: (title) => {
       walk.say('');
-      walk.say(style.bold(rule(title)));
+      walk.say(style.bold(walk.rule(title)));
     },
-    wrap: (text) => wrap(text),
+    wrap: (text) => wrap(text, walk.columns),
     problemAt,
     reading: (text, work) => walk.withSpinner(text, work),
     rolesEndingWith: (suffix) => walk.gateway.rolesEndingWith(suffix),
@@ -70,8 +70,8 @@ function planSection(walk: Walk, def: SectionDefinition): Promise<Plan> {
 function heading(walk: Walk, index: number, def: SectionDefinition): void {
   const s = walk.deps.style;
   walk.say('');
-  walk.say(s.bold(rule(`${index + 1}/${SECTIONS.length}  ${def.title}`)));
-  for (const line of def.explain.split('\n')) walk.say(s.dim(line));
+  walk.say(s.bold(walk.rule(`${index + 1}/${SECTIONS.length}  ${def.title}`)));
+  walk.say(s.dim(def.explain));
 }
 
 /** A section the config had off (`--config FILE --interactive`): offer to turn it on. */

@@ -39,8 +39,10 @@ export async function runWizard(deps: WizardDeps): Promise<WizardOutcome> {
 async function run(walk: Walk): Promise<WizardOutcome> {
   const s = walk.deps.style;
   walk.say(s.bold('flyte-aws-setup: the AWS IAM pieces Flyte needs on Amazon EKS, one section at a time.'));
-  walk.say('Each section is explained and planned; nothing changes until you say yes, and every result is read');
-  walk.say("back and checked. Enter takes the default answer (the documents' setup); Ctrl-C stops at any point.");
+  walk.say(
+    'Each section is explained and planned; nothing changes until you say yes, and every result is read back and ' +
+      "checked. Enter takes the default answer (the documents' setup); Ctrl-C stops at any point.",
+  );
   await chooseAccount(walk);
   await chooseCluster(walk);
   await askSettings(walk.questionContext());
