@@ -347,9 +347,26 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
   return lines.join('\n');
 }
 
+const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
+
+/** How many resources a run created, and how many it changed (a resource counts once, however many calls it took). */
+export function resourceCounts(sections: Pick<SectionResult, 'resources'>[]): { created: number; changed: number } {
+  const touched = sections.flatMap((s) => s.resources).filter((r) => r.done.length > 0);
+  const created = touched.filter((r) => r.done.some((step) => CREATES.has(step.op))).length;
+  return { created, changed: touched.length - created };
+}
+
+/** "7 resources created and 1 changed", "1 resource changed", "nothing changed". */
+export function resourceCountText(n: { created: number; changed: number }): string {
+  const resources = (k: number) => `${k} resource${k === 1 ? '' : 's'}`;
+  if (n.created > 0 && n.changed > 0) return `${resources(n.created)} created and ${n.changed} changed`;
+  if (n.created > 0) return `${resources(n.created)} created`;
+  if (n.changed > 0) return `${resources(n.changed)} changed`;
+  return 'nothing changed';
+}
+
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
-  const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
-  const changed = `${done.length} change(s) made`;
+  const changed = resourceCountText(resourceCounts(result.sections));
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
   const findingsLine =
     findings.length > 0 ? `\n${style.warn(`${findings.length} finding(s) left as they are (listed above).`)}` : '';

@@ -55,7 +55,7 @@ export const clusterVpc: SectionDefinition = {
   title: 'Cluster VPC DNS',
   explain:
     "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and " +
-    'enableDnsHostnames. vpcDns: check reports them (default), fix turns them on, off skips this.',
+    'enableDnsHostnames. They are checked, and a setting that is off is offered to be turned on.',
   needsCluster: true,
   identity: 'none',
   dependsOn: [],

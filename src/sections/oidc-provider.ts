@@ -8,7 +8,7 @@ export const oidcProvider: SectionDefinition = {
   explain:
     "With IRSA a Kubernetes service account can assume an IAM role, once IAM trusts the cluster's own OIDC " +
     'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which ' +
-    'is what `eksctl utils associate-iam-oidc-provider` does in the guide.',
+    'is what `eksctl utils associate-iam-oidc-provider` does in the Flyte guide.',
   needsCluster: true,
   identity: 'none',
   dependsOn: [],

@@ -222,8 +222,10 @@ export async function askProjects(ctx: SectionWizardContext): Promise<void> {
       message: 'Project name (as registered in Flyte)',
       validate: (v) =>
         v === ''
-          ? `projectRoles[${i}].project: is required`
-          : ctx.problemAt(withEntry({ project: v }), ['projectRoles', i]),
+          ? 'a project name is required'
+          : projects.some((p) => p.project === v)
+            ? `${v} has its own role already (entered above)`
+            : ctx.problemAt(withEntry({ project: v }), ['projectRoles', i]),
     });
     const domains = await prompter.checkbox({
       message: `Domains of ${project}`,

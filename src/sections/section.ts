@@ -244,7 +244,10 @@ export interface SectionWizardContext {
   subheading(title: string): void;
   /** A paragraph as lines of the conversation's width. */
   wrap(text: string): string[];
-  /** What is wrong at `path` in a draft, in the words of the config checks; undefined when it is fine. */
+  /**
+   * What is wrong at `path` in a draft, in the words of the config checks (without the config's key paths: the
+   * question says what is asked); undefined when it is fine.
+   */
   problemAt(draft: Draft, path: readonly (string | number)[]): string | undefined;
   /** Read AWS under a spinner that says what is read. */
   reading<T>(text: string, work: () => Promise<T>): Promise<T>;

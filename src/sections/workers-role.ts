@@ -26,7 +26,7 @@ export const workersRole: SectionDefinition = {
   title: 'Flyte workers role',
   explain:
     'Task pods run as the `default` service account of their <project>-<domain> namespace, and this role gives ' +
-    'them the bucket policy. Which namespaces it trusts is a trade-off: the documents widen it to every namespace ' +
+    'them the bucket policy. Which namespaces it trusts is a trade-off: the Flyte guide widens it to every namespace ' +
     '(`*:default`); a fixed list is tighter but has to grow with every new Flyte project.',
   needsCluster: true,
   identity: 'irsa',

@@ -3,7 +3,7 @@ import type { CallerIdentity } from '../aws/gateway.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
 import * as rules from '../config/rules.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
-import { problemAt } from './draft.js';
+import { answerProblem } from './draft.js';
 import { InterruptedByUser } from './prompter.js';
 import type { Walk } from './walk.js';
 
@@ -118,7 +118,7 @@ export function askRegion(walk: Walk, current: string | undefined): Promise<stri
   return walk.deps.prompter.input({
     message: 'AWS region',
     ...(current !== undefined ? { default: current } : {}),
-    validate: (v) => (v === '' ? 'region: is required' : problemAt({ region: v }, ['region'])),
+    validate: (v) => (v === '' ? 'a region is required, such as eu-west-1' : answerProblem({ region: v }, ['region'])),
   });
 }
 
@@ -127,7 +127,7 @@ async function askProfile(walk: Walk): Promise<string | undefined> {
   if (names.length === 0) {
     const answer = await walk.deps.prompter.input({
       message: 'AWS profile (from ~/.aws/config; empty for the default credential chain)',
-      validate: (v) => (v === '' ? undefined : problemAt({ profile: v }, ['profile'])),
+      validate: (v) => (v === '' ? undefined : answerProblem({ profile: v }, ['profile'])),
     });
     return answer === '' ? undefined : answer;
   }

@@ -7,7 +7,7 @@ import { didYouMean } from '../config/rules.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
 import { waitForCluster } from '../engine/cluster-wait.js';
 import { roleArn } from '../policy/partition.js';
-import { draftConfig, problemAt } from './draft.js';
+import { answerProblem, draftConfig } from './draft.js';
 import { saveAnswers } from './finish.js';
 import { switchRegion } from './account.js';
 import { InterruptedByUser } from './prompter.js';
@@ -148,7 +148,7 @@ function futureName(
   return walk.deps.prompter.input({
     message,
     default: def ?? 'flyte',
-    validate: (v) => (v === '' ? 'cluster: is required' : problemAt({ cluster: v }, ['cluster'])),
+    validate: (v) => (v === '' ? 'a cluster name is required' : answerProblem({ cluster: v }, ['cluster'])),
   });
 }
 

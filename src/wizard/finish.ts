@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { SectionResult } from '../engine/apply.js';
 import { ExitCode } from '../errors.js';
-import { renderSectionResult } from '../render/plan-text.js';
+import { renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
 import { draftConfig } from './draft.js';
@@ -23,9 +23,9 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
   out(s.bold('Summary'));
   const shown = results.filter((r) => r.outcome !== 'skipped' || sectionIsOn(sectionById(r.id), walk.draft));
   for (const r of shown) out(renderSectionResult(r, s));
-  const made = results.flatMap((r) => r.resources.flatMap((x) => x.done)).length;
+  const made = resourceCountText(resourceCounts(results));
   out('');
-  out(`${made} change(s) made in account ${walk.draft.accountId}, region ${walk.region}.`);
+  out(`${made[0]!.toUpperCase()}${made.slice(1)} in account ${walk.draft.accountId}, region ${walk.region}.`);
   out(`Config saved: ${file.shown}`);
   if (end === 'waiting') {
     out(s.warn(`The sections after the node role wait for the EKS cluster ${walk.draft.cluster}.`));

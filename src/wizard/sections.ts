@@ -13,7 +13,7 @@ import { applyRun } from '../session/apply-run.js';
 import type { Output } from '../session/context.js';
 import { wizardApprovalHost } from './approval.js';
 import { waitForTheCluster } from './cluster.js';
-import { draftConfig, problemAt } from './draft.js';
+import { answerProblem, draftConfig } from './draft.js';
 import { sectionIsOn, turnSectionOff, turnSectionOn } from './hooks.js';
 import { InterruptedByUser } from './prompter.js';
 import { inSentence, wrap } from './text.js';
@@ -50,7 +50,7 @@ function sectionContext(walk: Walk, def: SectionDefinition): SectionWizardContex
       walk.say(style.bold(walk.rule(title)));
     },
     wrap: (text) => wrap(text, walk.columns),
-    problemAt,
+    problemAt: answerProblem,
     reading: (text, work) => walk.withSpinner(text, work),
     rolesEndingWith: (suffix) => walk.gateway.rolesEndingWith(suffix),
     plan: async () => (await planSection(walk, def)).sections[0]!,

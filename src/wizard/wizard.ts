@@ -41,7 +41,7 @@ async function run(walk: Walk): Promise<WizardOutcome> {
   walk.say(s.bold('flyte-aws-setup: the AWS IAM pieces Flyte needs on Amazon EKS, one section at a time.'));
   walk.say(
     'Each section is explained and planned; nothing changes until you say yes, and every result is read back and ' +
-      "checked. Enter takes the default answer (the documents' setup); Ctrl-C stops at any point.",
+      'checked. Enter takes the default answer (the setup of the Flyte guide); Ctrl-C stops at any point.',
   );
   await chooseAccount(walk);
   await chooseCluster(walk);

@@ -149,8 +149,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         input: /S3 bucket/,
         answer: 'acme-flyte-data',
         rejected: [
-          { answer: 'Bad_Bucket', error: /^bucket: may only hold lower-case letters, digits, dots and hyphens/ },
-          { answer: 'ab', error: /^bucket: must be 3 to 63 characters, not 2/ },
+          { answer: 'Bad_Bucket', error: /^may only hold lower-case letters, digits, dots and hyphens/ },
+          { answer: 'ab', error: /^must be 3 to 63 characters, not 2/ },
         ],
       },
       ...START.slice(3),
@@ -159,7 +159,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       {
         input: /Project name/,
         answer: 'fraud',
-        rejected: [{ answer: 'Fraud', error: /projectRoles\[0\]\.project: must be a DNS label/ }],
+        rejected: [
+          { answer: 'Fraud', error: /^must be a DNS label/ },
+          { answer: '', error: /^a project name is required$/ },
+        ],
       },
       { checkbox: /Domains of fraud/, answer: ENTER },
       {
@@ -516,7 +519,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         {
           input: /^AWS region/,
           answer: 'eu-central-1',
-          rejected: [{ answer: 'europe', error: /^region: must be an AWS region code such as eu-west-1/ }],
+          rejected: [{ answer: 'europe', error: /^must be an AWS region code such as eu-west-1/ }],
         },
         { select: /Set up Flyte in this account and region/, pick: /^Use another AWS profile/ },
         { select: /^AWS profile/, answer: 'admin' },
