@@ -346,7 +346,11 @@ function examples(list: [command: string, comment?: string][], title = 'Examples
 function applyOptions(cmd: Command): Command {
   return configFlagOptions(cmd)
     .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
-    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying');
+    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
+    .option(
+      '--verbose',
+      'when nothing changes, show the plan, the hand-off files and the next steps anyway (else a few lines say so)',
+    );
 }
 
 interface ConfigFlagOptions {

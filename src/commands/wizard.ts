@@ -92,6 +92,7 @@ export async function runWizardCommand(opts: ApplyCliOptions, io: CliIo): Promis
       signal: interrupt.signal,
       flags,
       preflight: opts.preflight !== false,
+      ...(opts.verbose ? { verbose: true } : {}),
       ...(start ? { start } : {}),
     });
     // SIGTERM stops the wizard the way Ctrl-C does, with its own exit code.

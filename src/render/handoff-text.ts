@@ -61,6 +61,12 @@ export function renderHandoff(report: HandoffReport, style: Style, layout: Hando
   return lines.join('\n');
 }
 
+/** Hand-off files that were all up to date already, in one line. */
+export function renderHandoffUnchanged(result: WriteResult, style: Style): string {
+  const n = result.files.length;
+  return style.dim(`Hand-off files in ${result.dir}: ${n === 1 ? 'the file is' : `all ${n} are`} up to date.`);
+}
+
 /** Indented lines that go on from the one before (a note under a command) joined into one paragraph. */
 function paragraphs(next: string[]): string[] {
   const out: string[] = [];

@@ -110,6 +110,27 @@ function attentionLines(n: { blocked: number; findings: number }, style: Style):
   return lines.map((l) => `\n${l}`).join('');
 }
 
+/**
+ * A plan with nothing to do and nothing to say: every section up to date (or off), no finding, no warning, none
+ * blocked or waiting for the cluster. A run of it can say so in a few lines.
+ */
+export function planIsQuiet(plan: Plan): boolean {
+  return plan.sections.every(
+    (s) =>
+      (s.status === 'unchanged' || s.status === 'skipped') &&
+      s.notes.every((n) => n.level !== 'warn') &&
+      s.resources.every((r) => (r.findings ?? []).length === 0 && r.notes.every((n) => n.level !== 'warn')),
+  );
+}
+
+/** A plan with nothing to do, in a few lines: where, and that everything is up to date. */
+export function renderQuietPlan(plan: Plan, style: Style): string {
+  return [
+    renderFacts(plan.facts).split('\n')[0]!,
+    `${style.ok(`${renderPlanSummary(plan, style)} Nothing was changed.`)} ${style.dim('(--verbose shows the whole plan)')}`,
+  ].join('\n');
+}
+
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
   if (n.create === 0 && n.update === 0) {

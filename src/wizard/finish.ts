@@ -66,7 +66,13 @@ async function handOffFiles(walk: Walk, configShown: string): Promise<number> {
       outDir: outDir.startsWith('.') || outDir.startsWith('/') ? outDir : `./${outDir}`,
       flavor: union ? 'union' : 'flyte',
     },
-    { write: out, style: outStyle, columns: walk.columns },
+    {
+      write: out,
+      style: outStyle,
+      columns: walk.columns,
+      // Nothing changed in this walk: up-to-date files in one line (unless --verbose).
+      brief: !walk.deps.verbose && walk.results.every((r) => r.resources.every((x) => x.done.length === 0)),
+    },
     {
       confirmReplace: (f) =>
         walk.deps.prompter.confirm({

@@ -6,7 +6,7 @@
 import type { SectionResult } from '../engine/apply.js';
 import { makePlan } from '../engine/engine.js';
 import type { Plan } from '../model.js';
-import { renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
+import { planIsQuiet, renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import type { SectionWizardContext } from '../sections/section.js';
 import { applyRun } from '../session/apply-run.js';
@@ -96,9 +96,17 @@ async function applySection(walk: Walk, def: SectionDefinition, approveByDefault
   const { prompter, style: s, progress } = walk.deps;
   const plan = await walk.withSpinner(`Reading what AWS has for the ${def.title}`, () => planSection(walk, def));
   const section = plan.sections[0]!;
-  walk.say('');
-  walk.say(`Plan: ${sectionStatusText(section, s)}`);
-  for (const line of renderSectionBody(section, s)) walk.say(line);
+  // A section that is up to date, with nothing to say (not even a note), gets only its result line (unless
+  // --verbose).
+  const nothingToSay =
+    planIsQuiet({ ...plan, sections: [section] }) &&
+    section.notes.length === 0 &&
+    section.resources.every((r) => r.notes.length === 0);
+  if (walk.deps.verbose || !nothingToSay) {
+    walk.say('');
+    walk.say(`Plan: ${sectionStatusText(section, s)}`);
+    for (const line of renderSectionBody(section, s)) walk.say(line);
+  }
 
   const host = wizardApprovalHost({
     prompter,

@@ -53,6 +53,8 @@ export interface WizardDeps {
   preflight?: boolean;
   /** `--config FILE --interactive`: the answers start from this config. */
   start?: { config: Config; file: string };
+  /** Show each section's plan, and the hand-off files and next steps, even when nothing changes (`--verbose`). */
+  verbose?: boolean;
   /** The terminal's width now (it may change while the wizard runs); 80 when not given. */
   columns?(): number;
   /** Polling and IAM settling times (tests make them short). */

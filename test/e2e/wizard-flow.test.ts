@@ -892,6 +892,60 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     ).toBe('CreateRole');
   });
 
+  it('again from the saved config with nothing to do: result lines only, the files in one line; --verbose shows all', async () => {
+    await flyteCluster('acme-ml');
+    const first = harness([
+      ...START,
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /trusts/, answer: ENTER },
+      { confirm: /workers/, answer: ENTER },
+      { input: /Save/, answer: ENTER },
+    ]);
+    expect((await first.run()).exitCode).toBe(0);
+    expect(first.printed).toContain('6 resources created in account 123456789012, region eu-west-1.');
+    const file = join(cwd, 'flyte-aws-setup.yaml');
+    const { config } = await loadConfigFile(file);
+    const again = (verbose: boolean) =>
+      harness(
+        [
+          { select: /Set up Flyte in this account and region/, answer: ENTER },
+          { select: /EKS cluster for Flyte/, answer: ENTER },
+          { input: /S3 bucket/, answer: ENTER },
+          { input: /namespace/, answer: ENTER },
+          { confirm: /^Use these names/, answer: ENTER },
+          { input: /^Tags/, answer: ENTER },
+          { input: /Permissions boundary/, answer: ENTER },
+          ...NO_PROJECT,
+          { select: /The workers role trusts/, answer: ENTER },
+          { input: /Save the config as/, answer: ENTER },
+          { confirm: /is the config this wizard started from\. Replace it/, answer: ENTER },
+        ],
+        { start: { config, file: 'flyte-aws-setup.yaml' }, ...(verbose ? { verbose } : {}) },
+      );
+    const quiet = again(false);
+    expect((await quiet.run()).exitCode).toBe(0);
+    quiet.prompter.expectDone();
+    expect(quiet.mutating()).toEqual([]);
+    expect(quiet.said).toContain(`✓ EKS cluster role: up to date  arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`);
+    expect(quiet.said.filter((l) => l.startsWith('Plan: up to date'))).toEqual([]);
+    // A section with a note still says it (the emulator's cluster names no VPC).
+    expect(quiet.said).toContain('Plan: not checked');
+    const summary = quiet.printed.join('\n');
+    expect(summary).toContain('Nothing changed in account 123456789012, region eu-west-1.');
+    expect(summary).toMatch(/Hand-off files in \S*flyte-aws-setup-out: all 4 are up to date\./);
+    expect(summary).not.toContain('Next:');
+    expect(summary).not.toMatch(/unchanged +\S*flyte-binary-values\.yaml/);
+
+    const verbose = again(true);
+    expect((await verbose.run()).exitCode).toBe(0);
+    expect(verbose.said.filter((l) => l.startsWith('Plan: up to date'))).toHaveLength(6);
+    expect(verbose.said).toContain('   [=] role flyte-workers-role up to date');
+    const all = verbose.printed.join('\n');
+    expect(all).toMatch(/unchanged +\S*flyte-binary-values\.yaml +Helm values for flyte-binary/);
+    expect(all).toContain('Next:');
+  });
+
   it('re-running the saved config with the CLI makes no change', async () => {
     await flyteCluster('acme-ml');
     const h = harness([

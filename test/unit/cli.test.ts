@@ -29,6 +29,7 @@ describe('help, version and usage errors', () => {
       '--max-attempts',
       '--debug',
       '--no-color',
+      '--verbose',
     ]) {
       expect(r.stdout).toContain(opt);
     }
