@@ -25,6 +25,8 @@ export interface HandoffLayout {
 export function renderHandoff(report: HandoffReport, style: Style, layout: HandoffLayout = {}): string {
   const { result } = report;
   const width = Math.max(...result.files.map((f) => f.shown.length), 0);
+  const widest = Math.max(...result.files.map((f) => 2 + 9 + 1 + width + 2 + f.what.length), 0);
+  const narrow = layout.columns !== undefined && widest > layout.columns;
   const lines = [style.bold(`Hand-off files in ${result.dir} (${report.where}):`)];
   for (const f of result.files) {
     const mark =
@@ -37,7 +39,9 @@ export function renderHandoff(report: HandoffReport, style: Style, layout: Hando
       f.outcome === 'kept'
         ? 'differs from what flyte-aws-setup would write; left as it is (--force replaces it)'
         : f.what;
-    lines.push(`  ${mark} ${f.shown.padEnd(width)}  ${style.dim(what)}`);
+    // On a terminal too narrow for the columns, what a file is goes under its name.
+    if (narrow) lines.push(`  ${mark} ${f.shown}`, `${' '.repeat(12)}${style.dim(what)}`);
+    else lines.push(`  ${mark} ${f.shown.padEnd(width)}  ${style.dim(what)}`);
   }
   for (const s of result.stale) {
     lines.push(

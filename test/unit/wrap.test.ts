@@ -1,5 +1,6 @@
 /** Text fitted to the terminal: at spaces, under where the text starts, never inside a word but an over-long one. */
 import { describe, expect, it } from 'vitest';
+import { renderHandoff } from '../../src/render/handoff-text.js';
 import { makeStyle } from '../../src/render/style.js';
 import { columnsOf, fitLine, visibleLength, wrapText } from '../../src/render/wrap.js';
 import { rule } from '../../src/wizard/text.js';
@@ -88,6 +89,41 @@ describe('fitting lines to the terminal', () => {
       for (const l of lines) expect(visibleLength(l), `${width}: ${l}`).toBeLessThanOrEqual(width);
       expect(words(lines)).toEqual(words([text]));
     }
+  });
+
+  it('the hand-off report on a narrow terminal: what a file is goes under it; a note under a command is one paragraph', () => {
+    const report = {
+      result: {
+        dir: './out',
+        files: [
+          { path: 'a.yaml', shown: 'out/a.yaml', outcome: 'written' as const, what: 'Helm values for flyte-binary' },
+          {
+            path: 'b/c.yaml',
+            shown: 'out/b/c.yaml',
+            outcome: 'unchanged' as const,
+            what: 'attributes of fraud/staging',
+          },
+        ],
+        stale: [],
+      },
+      where: 'account 1, region eu-west-1',
+      caveats: [],
+      next: ['sh out/c.sh', '  WARNING: it REPLACES ALL the attributes', '  of the project-domain.'],
+    };
+    const style = makeStyle(false);
+    expect(renderHandoff(report, style).split('\n').slice(1, 3)).toEqual([
+      '  written   out/a.yaml    Helm values for flyte-binary',
+      '  unchanged out/b/c.yaml  attributes of fraud/staging',
+    ]);
+    expect(renderHandoff(report, style, { columns: 40 }).split('\n').slice(1)).toEqual([
+      '  written   out/a.yaml',
+      '            Helm values for flyte-binary',
+      '  unchanged out/b/c.yaml',
+      '            attributes of fraud/staging',
+      'Next:',
+      '  sh out/c.sh',
+      '    WARNING: it REPLACES ALL the attributes of the project-domain.',
+    ]);
   });
 
   it('the width of a terminal, 80 otherwise; rules fit it', () => {
