@@ -152,6 +152,11 @@ async function saveIncomplete(walk: Walk, why: string): Promise<void> {
   });
   let path = walk.saved?.path ?? resolve(cwd, walk.deps.start?.file ?? DEFAULT_CONFIG_FILE);
   let overwrite = walk.saved !== undefined;
+  // JSON holds no comment to say that it is incomplete: YAML beside it.
+  if (/\.json$/i.test(path)) {
+    path = path.replace(/\.json$/i, '.yaml');
+    overwrite = false;
+  }
   try {
     draftConfig(draft);
     for (;;) {
