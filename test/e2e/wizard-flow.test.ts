@@ -942,7 +942,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(verbose.said.filter((l) => l.startsWith('Plan: up to date'))).toHaveLength(6);
     expect(verbose.said).toContain('   [=] role flyte-workers-role up to date');
     const all = verbose.printed.join('\n');
-    expect(all).toMatch(/unchanged +\S*flyte-binary-values\.yaml +Helm values for flyte-binary/);
+    expect(all).toMatch(/unchanged +\S*flyte-binary-values\.yaml\s+Helm values for flyte-binary/);
     expect(all).toContain('Next:');
   });
 
