@@ -17,6 +17,7 @@ import type { InitCliOptions } from './commands/init.js';
 import { didYouMean } from './config/rules.js';
 import { checkEnvironment, wholeNumber } from './load/environment.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
+import { columnsOf, fitLine } from './render/wrap.js';
 import type { ErrorDocument } from './render/json-types.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
@@ -83,7 +84,7 @@ export function handoffOptions(cmd: Command): Command {
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('flyte-aws-setup')
     .description(
-      'Create and check the AWS IAM pieces Flyte needs on Amazon EKS: cluster and node roles, the OIDC provider,\n' +
+      'Create and check the AWS IAM pieces Flyte needs on Amazon EKS: cluster and node roles, the OIDC provider, ' +
         'a bucket-scoped policy, and the Flyte backend, workers and project-domain roles (IRSA).',
     )
     .version(VERSION, '-V, --version')
@@ -91,7 +92,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // The help fits the terminal it is written to (80 columns when it is not one).
+      getOutHelpWidth: () => columnsOf(io.stdout),
+      getErrHelpWidth: () => columnsOf(io.stderr),
     })
+    // The descriptions of the options wrap beside them down to narrow terminals (commander's default stops at 40).
+    .configureHelp({ minWidthToWrap: 20 })
     .exitOverride()
     // Subcommands (each in src/commands/<name>.ts, imported only when it runs) have their own options, so the
     // main command's options must come before a subcommand's name.
@@ -107,16 +113,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
     .addHelpText(
       'after',
-      '\nWithout --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the\n' +
-        'plan, asks, applies, checks, and saves the answers as a config file.\n' +
-        `\nExit codes: ${EXIT_CODES}\n\n` +
-        'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`).\n' +
-        'Other commands: plan, apply, outputs, verify, destroy, permissions (flyte-aws-setup help <command>).\n\n' +
-        'Examples:\n' +
-        '  flyte-aws-setup                                              # the wizard\n' +
-        '  flyte-aws-setup plan --config flyte-aws-setup.yaml           # show the plan\n' +
-        '  flyte-aws-setup apply --config flyte-aws-setup.yaml --yes    # apply it\n' +
-        '  flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data\n',
+      helpAfter(
+        io,
+        'Without --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the ' +
+          'plan, asks, applies, checks, and saves the answers as a config file.',
+        `Exit codes: ${EXIT_CODES}`,
+        'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
+          'commands: plan, apply, outputs, verify, destroy, permissions (flyte-aws-setup help <command>).',
+        examples([
+          ['flyte-aws-setup', 'the wizard'],
+          ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
+          ['flyte-aws-setup apply --config flyte-aws-setup.yaml --yes', 'apply it'],
+          ['flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data'],
+        ]),
+      ),
     )
     // A word that is no command reaches the main command as an argument: say that it is no command.
     .allowExcessArguments()
@@ -135,8 +145,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .addHelpText(
       'after',
-      `\nExit codes: 0 the plan printed, 1 AWS failure, 2 bad input; with --detailed-exitcode,\n` +
-        `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster).\n`,
+      helpAfter(
+        io,
+        `Exit codes: 0 the plan printed, 1 AWS failure, 2 bad input; with --detailed-exitcode, ` +
+          `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster).`,
+      ),
     )
     .action(async (opts: ApplyCliOptions) => {
       const { runApply } = await import('./commands/apply.js');
@@ -146,7 +159,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   applyOptions(handoffOptions(awsOptions(program.command('apply'))))
     .description('Plan, ask (or take --yes), apply section by section, check, then write the hand-off files.')
     .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
-    .addHelpText('after', `\nExit codes: ${EXIT_CODES}\n`)
+    .addHelpText('after', helpAfter(io, `Exit codes: ${EXIT_CODES}`))
     .action(async (opts: ApplyCliOptions) => {
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply({ ...opts, dryRun: false }, io));
@@ -196,10 +209,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .addHelpText(
       'after',
-      '\nThe policy document goes to stdout; what to know about it (wildcards and why) to stderr.\n\n' +
-        'Examples:\n' +
-        '  flyte-aws-setup permissions --config flyte-aws-setup.yaml > operator-policy.json\n' +
-        '  flyte-aws-setup permissions --config flyte-aws-setup.yaml --for verify --offline\n',
+      helpAfter(
+        io,
+        'The policy document goes to stdout; what to know about it (wildcards and why) to stderr.',
+        examples([
+          ['flyte-aws-setup permissions --config flyte-aws-setup.yaml > operator-policy.json'],
+          ['flyte-aws-setup permissions --config flyte-aws-setup.yaml --for verify --offline'],
+        ]),
+      ),
     )
     .action(async (opts: PermissionsCliOptions) => {
       const { runPermissions } = await import('./commands/permissions.js');
@@ -213,8 +230,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 written (or unchanged), 1 the roles do not exist yet (or AWS failed), 2 bad input,\n' +
-        '4 a file differs from what would be written and was kept (--force replaces it).\n',
+      helpAfter(
+        io,
+        'Exit codes: 0 written (or unchanged), 1 the roles do not exist yet (or AWS failed), 2 bad input, 4 a file ' +
+          'differs from what would be written and was kept (--force replaces it).',
+      ),
     )
     .action(async (opts: HandoffCliOptions & ConfigFlagOptions) => {
       const { runOutputs } = await import('./commands/outputs.js');
@@ -228,8 +248,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .addHelpText(
       'after',
-      '\nExit codes: 0 AWS matches the config and no error was found (warnings allowed), 1 AWS differs from the\n' +
-        'config or an error was found (or AWS failed), 2 bad input.\n',
+      helpAfter(
+        io,
+        'Exit codes: 0 AWS matches the config and no error was found (warnings allowed), 1 AWS differs from the ' +
+          'config or an error was found (or AWS failed), 2 bad input.',
+      ),
     )
     .action(async (opts: AwsCliOptions & ConfigFlagOptions) => {
       const { runVerify } = await import('./commands/verify.js');
@@ -246,9 +269,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('-y, --yes', 'remove without asking (needed when there is no terminal)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 done (nothing the tool made for the config is left), or the plan printed; 1 something stays\n' +
-        '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined;\n' +
-        '2 bad input; 130 interrupted.\n',
+      helpAfter(
+        io,
+        'Exit codes: 0 done (nothing the tool made for the config is left), or the plan printed; 1 something stays ' +
+          '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined; ' +
+          '2 bad input; 130 interrupted.',
+      ),
     )
     .action(async (opts: DestroyCliOptions & ConfigFlagOptions) => {
       const { runDestroy } = await import('./commands/destroy.js');
@@ -271,7 +297,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--force', 'replace the file if it exists')
     .addHelpText(
       'after',
-      '\nExample:\n  flyte-aws-setup init --cluster acme-ml --bucket acme-flyte-data --region eu-west-1\n',
+      helpAfter(
+        io,
+        examples([['flyte-aws-setup init --cluster acme-ml --bucket acme-flyte-data --region eu-west-1']], 'Example:'),
+      ),
     )
     .action(async (opts: InitCliOptions) => {
       const { runInit } = await import('./commands/init.js');
@@ -283,17 +312,46 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 }
 
 const EXIT_CODES =
-  '0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the\n' +
+  '0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the ' +
   'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), ' +
   `${ExitCode.ApprovalNeeded} not applied:\nchanges that broaden access need --approve-broadening with --yes, ` +
   `${ExitCode.ChangesPending} changes pending (a plan with --detailed-exitcode), 130 interrupted.`;
+
+/**
+ * The help's text after the options: paragraphs (each one line here) and blocks of lines, fitted to the width of
+ * the terminal the help is written to when it is written (80 columns when it is not a terminal).
+ */
+function helpAfter(io: CliIo, ...blocks: (string | ((width: number) => string[]))[]): () => string {
+  return () => {
+    const width = columnsOf(io.stdout);
+    const text = blocks.map((b) => (typeof b === 'string' ? fitLine(b, width) : b(width)).join('\n'));
+    return `\n${text.join('\n\n')}\n`;
+  };
+}
+
+/**
+ * Example commands with what they do: in a column beside them when every line fits, else each comment on a line of
+ * its own above its command (a long command goes on with ` \`).
+ */
+function examples(list: [command: string, comment?: string][], title = 'Examples:'): (width: number) => string[] {
+  return (width) => {
+    const column = Math.max(...list.map(([c, comment]) => (comment ? c.length : 0))) + 4;
+    const beside = list.map(([c, comment]) => (comment ? `  ${c.padEnd(column)}# ${comment}` : `  ${c}`));
+    if (beside.every((l) => l.length <= width)) return [title, ...beside];
+    return [
+      title,
+      ...list.flatMap(([c, comment]) => [...(comment ? [`  # ${comment}`] : []), ...fitLine(`  ${c}`, width)]),
+    ];
+  };
+}
 
 /** The options of a run that applies (the main command, and \`apply\`). */
 function applyOptions(cmd: Command): Command {
   return configFlagOptions(cmd)
     .option('-y, --yes', 'apply, without asking, the changes that do not broaden access (needed with no terminal)')
     .option('--approve-broadening', 'with --yes: apply the changes marked (!) that broaden access, too')
-    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying');
+    .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
+    .option('--verbose', 'with nothing to change, show the whole plan and every hand-off file anyway');
 }
 
 interface ConfigFlagOptions {

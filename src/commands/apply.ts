@@ -8,7 +8,13 @@ import { sectionErrorCause, type RunResult } from '../engine/apply.js';
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
 import { planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
-import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
+import {
+  planIsQuiet,
+  renderPlan,
+  renderQuietPlan,
+  renderRunSummary,
+  renderSectionResult,
+} from '../render/plan-text.js';
 import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand } from '../session/context.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
@@ -99,8 +105,10 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
       return planExitCode(plan, opts);
     }
-    if (!opts.json) out(renderPlan(plan, style));
     const changes = planSteps(plan).length > 0;
+    // Nothing to do and nothing to say: a few lines, unless --verbose.
+    const quiet = !changes && !opts.verbose && planIsQuiet(plan);
+    if (!opts.json) out(quiet ? renderQuietPlan(plan, style) : renderPlan(plan, style));
     // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
     if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
     const host = opts.yes
@@ -139,7 +147,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
       else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
     }
-    const handoff = await handOffAfterRun(config, result, opts, output);
+    const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
     return code === ExitCode.Success ? handoff : code;
   } finally {
     interrupt.dispose();

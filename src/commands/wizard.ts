@@ -10,6 +10,7 @@ import type { ApplyCliOptions, CliIo } from '../session/io.js';
 import { configOverrides, openOutput } from '../session/context.js';
 import { interruptController } from '../session/interrupt.js';
 import { loadConfigFile } from '../load/config.js';
+import { columnsOf, fitText } from '../render/wrap.js';
 import { ConfigError, ExitCode, UsageError, type Problem } from '../errors.js';
 import { problemsAt } from '../wizard/draft.js';
 import { inquirerPrompter } from '../wizard/prompter.js';
@@ -58,13 +59,21 @@ export async function runWizardCommand(opts: ApplyCliOptions, io: CliIo): Promis
       ? { config: (await loadConfigFile(opts.config, configOverrides(opts))).config, file: opts.config }
       : undefined;
   const output = await openOutput(io, opts);
+  // Every line fits the terminal: the conversation's on stderr, the summary's on stdout.
+  const errColumns = () => columnsOf(io.stderr);
+  const outColumns = () => (io.stdout.isTTY === true ? columnsOf(io.stdout) : errColumns());
   const debug = opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
   const interrupt = interruptController(io);
   try {
     const outcome = await runWizard({
       prompter: inquirerPrompter(io, interrupt.signal),
-      say: (line) => output.progress.log(line),
-      out: output.out,
+      say: (line) => {
+        for (const l of fitText(line, errColumns())) output.progress.log(l);
+      },
+      out: (line) => {
+        for (const l of fitText(line, outColumns())) output.out(l);
+      },
+      columns: errColumns,
       style: output.errStyle,
       outStyle: output.style,
       progress: output.progress,
@@ -83,6 +92,7 @@ export async function runWizardCommand(opts: ApplyCliOptions, io: CliIo): Promis
       signal: interrupt.signal,
       flags,
       preflight: opts.preflight !== false,
+      ...(opts.verbose ? { verbose: true } : {}),
       ...(start ? { start } : {}),
     });
     // SIGTERM stops the wizard the way Ctrl-C does, with its own exit code.

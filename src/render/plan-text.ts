@@ -115,6 +115,27 @@ function attentionLines(plan: Plan, n: { blocked: number }, style: Style): strin
   return lines.map((l) => `\n${l}`).join('');
 }
 
+/**
+ * A plan with nothing to do and nothing to say: every section up to date (or off), no finding, no warning, none
+ * blocked or waiting for the cluster. A run of it can say so in a few lines.
+ */
+export function planIsQuiet(plan: Plan): boolean {
+  return plan.sections.every(
+    (s) =>
+      (s.status === 'unchanged' || s.status === 'skipped') &&
+      s.notes.every((n) => n.level !== 'warn') &&
+      s.resources.every((r) => (r.findings ?? []).length === 0 && r.notes.every((n) => n.level !== 'warn')),
+  );
+}
+
+/** A plan with nothing to do, in a few lines: where, and that everything is up to date. */
+export function renderQuietPlan(plan: Plan, style: Style): string {
+  return [
+    renderFacts(plan.facts).split('\n')[0]!,
+    `${style.ok(`${renderPlanSummary(plan, style)} Nothing was changed.`)} ${style.dim('(--verbose shows the whole plan)')}`,
+  ].join('\n');
+}
+
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
   if (n.create === 0 && n.update === 0) {
@@ -365,9 +386,26 @@ export function renderSectionResult(r: SectionResult, style: Style, show: { wait
   return lines.join('\n');
 }
 
+const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
+
+/** How many resources a run created, and how many it changed (a resource counts once, however many calls it took). */
+export function resourceCounts(sections: Pick<SectionResult, 'resources'>[]): { created: number; changed: number } {
+  const touched = sections.flatMap((s) => s.resources).filter((r) => r.done.length > 0);
+  const created = touched.filter((r) => r.done.some((step) => CREATES.has(step.op))).length;
+  return { created, changed: touched.length - created };
+}
+
+/** "7 resources created and 1 changed", "1 resource changed", "nothing changed". */
+export function resourceCountText(n: { created: number; changed: number }): string {
+  const resources = (k: number) => `${k} resource${k === 1 ? '' : 's'}`;
+  if (n.created > 0 && n.changed > 0) return `${resources(n.created)} created and ${n.changed} changed`;
+  if (n.created > 0) return `${resources(n.created)} created`;
+  if (n.changed > 0) return `${resources(n.changed)} changed`;
+  return 'nothing changed';
+}
+
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
-  const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
-  const changed = `${done.length} change(s) made`;
+  const changed = resourceCountText(resourceCounts(result.sections));
   // What is left as it is, counted by the findings standard's severities (as verify will count it).
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
   const left = severityCounts(findings);

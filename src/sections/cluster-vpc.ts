@@ -65,8 +65,8 @@ export const clusterVpc: SectionDefinition = {
   id: 'clusterVpc',
   title: 'Cluster VPC DNS',
   explain:
-    "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and\n" +
-    'enableDnsHostnames. vpcDns: check reports them (default), fix turns them on, off skips this.',
+    "Nodes register with EKS by their private DNS names, so the cluster's VPC needs enableDnsSupport and " +
+    'enableDnsHostnames. They are checked, and a setting that is off is offered to be turned on.',
   needsCluster: true,
   identity: 'none',
   dependsOn: [],

@@ -10,8 +10,8 @@ export const customPolicy: SectionDefinition = {
   id: 'customPolicy',
   title: 'S3 policy for the Flyte bucket',
   explain:
-    "Flyte's backend and task pods read and write one S3 bucket. This customer-managed policy allows exactly\n" +
-    'that (get, put and delete objects, list the bucket) on that bucket only, instead of AmazonS3FullAccess on\n' +
+    "Flyte's backend and task pods read and write one S3 bucket. This customer-managed policy allows exactly " +
+    'that (get, put and delete objects, list the bucket) on that bucket only, instead of AmazonS3FullAccess on ' +
     'every bucket of the account. The Flyte roles that follow carry it.',
   needsCluster: true,
   identity: 'none',

@@ -12,7 +12,7 @@ export const globalAccess: SectionDefinition = {
   id: 'globalAccess',
   title: 'Union global access',
   explain:
-    "On a Union data plane every project-domain's task pods run as the existing <prefix>-userflyterole.\n" +
+    "On a Union data plane every project-domain's task pods run as the existing <prefix>-userflyterole. " +
     'Attaching the bucket policy to it gives all task code that access; the role itself is left as it is.',
   needsCluster: true,
   identity: 'none',

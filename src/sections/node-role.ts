@@ -13,8 +13,8 @@ export const nodeRole: SectionDefinition = {
   id: 'nodeRole',
   title: 'EKS node role',
   explain:
-    'The worker nodes, the EC2 instances where the workflows run, assume this role. It trusts ec2.amazonaws.com\n' +
-    'and carries what a node needs to join the cluster (AmazonEKSWorkerNodePolicy), pull images from ECR\n' +
+    'The worker nodes, the EC2 instances where the workflows run, assume this role. It trusts ec2.amazonaws.com ' +
+    'and carries what a node needs to join the cluster (AmazonEKSWorkerNodePolicy), pull images from ECR ' +
     '(AmazonEC2ContainerRegistryReadOnly) and run the pod network (AmazonEKS_CNI_Policy). Node groups take its ARN.',
   needsCluster: false,
   identity: 'none',

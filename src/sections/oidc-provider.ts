@@ -6,14 +6,21 @@ export const oidcProvider: SectionDefinition = {
   id: 'oidcProvider',
   title: 'OIDC identity provider',
   explain:
-    "With IRSA a Kubernetes service account can assume an IAM role, once IAM trusts the cluster's own OIDC\n" +
-    'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which\n' +
-    'is what `eksctl utils associate-iam-oidc-provider` does in the guide.',
+    "With IRSA a Kubernetes service account can assume an IAM role, once IAM trusts the cluster's own OIDC " +
+    'issuer. This registers that issuer as an IAM identity provider with the audience sts.amazonaws.com, which ' +
+    'is what `eksctl utils associate-iam-oidc-provider` does in the Flyte guide.',
   needsCluster: true,
   identity: 'none',
   dependsOn: [],
   enabled: (config) => config.oidcProvider,
   off: 'oidcProvider: false',
+  wizard: {
+    declined:
+      'Without the OIDC provider, pods cannot assume the IRSA roles that come next (the Flyte backend role, the ' +
+      "workers role, the project-domain roles): their trust names this provider, and IAM refuses a role's trust " +
+      'in a provider that does not exist, so those sections would fail. Say no to them too, or run the wizard ' +
+      'again and say yes here.',
+  },
   desired(ctx) {
     if (!ctx.config.oidcProvider) return [];
     return [

@@ -149,8 +149,8 @@ export const projectRoles: SectionDefinition = {
   id: 'projectRoles',
   title: 'Project-domain roles',
   explain:
-    'A project that needs other access than the rest (another bucket, Athena...) gets its own role, trusted only\n' +
-    'by the `default` service account of its <project>-<domain> namespaces, with the bucket policy and extra\n' +
+    'A project that needs other access than the rest (another bucket, Athena...) gets its own role, trusted only ' +
+    'by the `default` service account of its <project>-<domain> namespaces, with the bucket policy and extra ' +
     'policies. Flyte uses it there once the project-domain points to it (a cluster resource attribute).',
   needsCluster: true,
   identity: 'irsa',
@@ -219,9 +219,12 @@ export function draftProjectNamespaces(p: ProjectEntry): string[] {
 export async function askProjects(ctx: SectionWizardContext): Promise<void> {
   const { prompter, say, draft } = ctx;
   ctx.subheading('Flyte projects');
-  say('Flyte runs the tasks of each project and domain in a namespace of its own, <project>-<domain>. A project');
-  say('that needs other AWS access than the rest can get its own role (section 7), trusted only by its');
-  say('namespaces, with extra policies. Its namespaces can also be the ones the workers role trusts (next).');
+  say(
+    'Flyte runs the tasks of each project and domain in a namespace of its own, <project>-<domain>. A project ' +
+      'that needs other AWS access than the rest can get its own role (section 7), trusted only by its ' +
+      'namespaces, with extra policies. Its tasks then use that role; the other projects use the workers role ' +
+      '(next).',
+  );
   let projects: ProjectEntry[] = [...(draft.projectRoles ?? [])];
   if (projects.length > 0) {
     say('In the config:');
@@ -241,8 +244,10 @@ export async function askProjects(ctx: SectionWizardContext): Promise<void> {
       message: 'Project name (as registered in Flyte)',
       validate: (v) =>
         v === ''
-          ? `projectRoles[${i}].project: is required`
-          : ctx.problemAt(withEntry({ project: v }), ['projectRoles', i]),
+          ? 'a project name is required'
+          : projects.some((p) => p.project === v)
+            ? `${v} has its own role already (entered above)`
+            : ctx.problemAt(withEntry({ project: v }), ['projectRoles', i]),
     });
     const domains = await prompter.checkbox({
       message: `Domains of ${project}`,

@@ -65,7 +65,7 @@ export type Reference =
 export interface SectionDefinition {
   id: SectionId;
   title: string;
-  /** Two or three lines on what the section is and why, for the plan and the wizard. */
+  /** A short paragraph on what the section is and why, for the wizard: one line, wrapped where it is shown. */
   explain: string;
   /** Needs the EKS cluster's OIDC issuer. */
   needsCluster: boolean;
@@ -269,7 +269,10 @@ export interface SectionWizardContext {
   subheading(title: string): void;
   /** A paragraph as lines of the conversation's width. */
   wrap(text: string): string[];
-  /** What is wrong at `path` in a draft, in the words of the config checks; undefined when it is fine. */
+  /**
+   * What is wrong at `path` in a draft, in the words of the config checks (without the config's key paths: the
+   * question says what is asked); undefined when it is fine.
+   */
   problemAt(draft: Draft, path: readonly (string | number)[]): string | undefined;
   /** Read AWS under a spinner that says what is read. */
   reading<T>(text: string, work: () => Promise<T>): Promise<T>;
@@ -277,6 +280,14 @@ export interface SectionWizardContext {
   rolesEndingWith(suffix: string): Promise<{ name: string }[]>;
   /** This section's plan for the answers as they are now. */
   plan(): Promise<SectionPlan>;
+  /** The answers' EKS cluster as DescribeCluster shows it; undefined when it does not exist (yet). */
+  cluster(): Promise<{ name: string; status: string; roleArn?: string } | undefined>;
+}
+
+/** What a section's own questions may say about the yes/no that follows them. */
+export interface SectionAsked {
+  /** The default answer of "Create the ...?" (else yes). */
+  approveByDefault?: boolean;
 }
 
 /**
@@ -295,9 +306,11 @@ export interface SectionWizard {
   /** When the answers have it off: asked in place of "Set up ... now?"; true when it is on now. */
   offer?(ctx: SectionWizardContext): Promise<boolean>;
   /** Its own questions, once it is on, before its plan is read. */
-  ask?(ctx: SectionWizardContext): Promise<void>;
+  ask?(ctx: SectionWizardContext): Promise<SectionAsked | void>;
   /** Said after the (!) explanation before its question: what the security-relevant change is here. */
   securityNote?: string;
+  /** Said at once when the user says no to it: what that means for the sections after it. */
+  declined?: string;
 }
 
 /** Words for "nothing" in an optional answer whose prompt shows a default (Enter alone keeps the default). */

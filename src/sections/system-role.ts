@@ -41,8 +41,8 @@ export const systemRole: SectionDefinition = {
   id: 'systemRole',
   title: 'Flyte backend role',
   explain:
-    'The Flyte backend runs as Kubernetes service accounts in the Flyte namespace: one for flyte-binary and Flyte 2\n' +
-    '(whose task pods run as it too), one per component for flyte-core. This role trusts only those, through the OIDC\n' +
+    'The Flyte backend runs as Kubernetes service accounts in the Flyte namespace: one for flyte-binary and Flyte 2 ' +
+    '(whose task pods run as it too), one per component for flyte-core. This role trusts only those, through the OIDC ' +
     "provider, and carries the bucket policy. The Helm chart creates them and annotates them with this role's ARN.",
   needsCluster: true,
   identity: 'irsa',

@@ -1,12 +1,14 @@
 /** Section 6 (seed 002): the role of the task pods, with the trust widened to every project-domain namespace. */
-import { DEFAULT_NAMES, type RawConfig, type WorkersRoleSection } from '../config/schema.js';
+import { DEFAULT_NAMES, defaultProjectRoleName, type RawConfig, type WorkersRoleSection } from '../config/schema.js';
 import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
   extraPolicyReferences,
+  parseList,
   partitionProblems,
   trustSizeContext,
+  type Draft,
   type SectionDefinition,
   type SectionWizardContext,
 } from './section.js';
@@ -24,8 +26,8 @@ export const workersRole: SectionDefinition = {
   id: 'workersRole',
   title: 'Flyte workers role',
   explain:
-    'Task pods run as the `default` service account of their <project>-<domain> namespace, and this role gives\n' +
-    'them the bucket policy. Which namespaces it trusts is a trade-off: the documents widen it to every namespace\n' +
+    'Task pods run as the `default` service account of their <project>-<domain> namespace, and this role gives ' +
+    'them the bucket policy. Which namespaces it trusts is a trade-off: the Flyte guide widens it to every namespace ' +
     '(`*:default`); a fixed list is tighter but has to grow with every new Flyte project.',
   needsCluster: true,
   identity: 'irsa',
@@ -98,50 +100,51 @@ export const workersRole: SectionDefinition = {
   },
 };
 
-type TrustChoice = 'all' | 'projects' | 'listed' | 'flyte';
+type TrustChoice = 'all' | 'listed' | 'flyte';
 type SectionValue = Exclude<NonNullable<RawConfig['workersRole']>, boolean>;
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-
-/** The wizard's question: which namespaces the role trusts. The trade-off, the choices, the broad one marked. */
+/**
+ * The wizard's question: which namespaces the role trusts. The trade-off, the choices, the broad one marked. The
+ * namespaces of projects that have their own role are not the workers role's: their task pods take that role.
+ */
 async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
   const { prompter, say, style: s, draft } = ctx;
   const workers = draft.workersRole;
   if (workers === undefined || typeof workers !== 'object') return;
   const ns = draft.namespace ?? DEFAULT_NAMES.namespace;
-  const projectNs = (draft.projectRoles ?? []).flatMap(draftProjectNamespaces);
+  const ownRole = projectRoleNamespaces(draft);
   const listed = workers.allNamespaces === false ? (workers.namespaces ?? []) : [];
 
   say('');
   say('Which namespaces may use the workers role? Its trust names the `default` service account of:');
-  say('  - every namespace (`*:default`), as the documents do: a new Flyte project works at once, but the');
-  say("    default service account of any namespace in the cluster, Flyte's or not, can take the role too;");
-  say('  - a fixed list: only those namespaces; each new project must then be added and this setup run again,');
-  say("    or the project's tasks get no S3 access.");
+  say(
+    '  - every namespace (`*:default`), as the Flyte guide does: a new Flyte project works at once, but the ' +
+      "default service account of any namespace in the cluster, Flyte's or not, can take the role too;",
+  );
+  say(
+    '  - a list of namespaces: only those; each new project must then be added and this setup run again, or ' +
+      "the project's tasks get no S3 access.",
+  );
+  if (ownRole.size > 0) {
+    const projects = [...new Set([...ownRole.values()].map((r) => r.project))];
+    say(
+      `The projects with their own role (${projects.join(', ')}) do not use the workers role: their ` +
+        'namespaces need not be listed.',
+    );
+  }
 
   const choices: { name: string; value: TrustChoice }[] = [
-    { name: `Every namespace (*:default), as the documents do   ${s.warn('(!) broad')}`, value: 'all' },
-  ];
-  if (projectNs.length > 0) {
-    choices.push({
-      name: `The Flyte namespace and the projects' (${[ns, ...projectNs].join(', ')})`,
-      value: 'projects',
-    });
-  }
-  if (listed.length > 0 && !sameSet(listed, projectNs)) {
-    choices.push({
-      name: `The Flyte namespace and the config's list (${[ns, ...listed].join(', ')})`,
+    { name: `Every namespace (*:default), as the Flyte guide does   ${s.warn('(!) broad')}`, value: 'all' },
+    {
+      name:
+        listed.length > 0
+          ? `The Flyte namespace and a list (now ${[ns, ...listed].join(', ')})`
+          : 'The Flyte namespace and a list of namespaces you type',
       value: 'listed',
-    });
-  }
-  choices.push({ name: `Only the Flyte namespace (${ns}:default)`, value: 'flyte' });
-
-  let current: TrustChoice;
-  if (workers.allNamespaces !== false) current = 'all';
-  else if (listed.length === 0) current = 'flyte';
-  else current = projectNs.length > 0 && sameSet(listed, projectNs) ? 'projects' : 'listed';
+    },
+    { name: `Only the Flyte namespace (${ns}:default)`, value: 'flyte' },
+  ];
+  const current: TrustChoice = workers.allNamespaces !== false ? 'all' : listed.length === 0 ? 'flyte' : 'listed';
 
   if (current === 'all') {
     const bounded =
@@ -163,12 +166,14 @@ async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
     if (choice === 'all') {
       next.allNamespaces = true;
       delete next.namespaces;
-    } else if (choice === 'projects') {
-      next.allNamespaces = false;
-      next.namespaces = projectNs;
     } else if (choice === 'flyte') {
       next.allNamespaces = false;
       delete next.namespaces;
+    } else {
+      const namespaces = await askNamespaceList(ctx, next, listed, ownRole);
+      if (namespaces === undefined) continue;
+      next.allNamespaces = false;
+      next.namespaces = namespaces;
     }
     const problem = ctx.problemAt({ ...draft, workersRole: next }, ['workersRole']);
     if (problem === undefined) {
@@ -177,4 +182,63 @@ async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
     }
     say(s.error(problem));
   }
+}
+
+/** Namespace -> the project (and its role) that has it, for the projects with their own role. */
+function projectRoleNamespaces(draft: Draft): Map<string, { project: string; role: string }> {
+  const found = new Map<string, { project: string; role: string }>();
+  for (const p of draft.projectRoles ?? []) {
+    const role = p.roleName ?? defaultProjectRoleName(p.project);
+    for (const n of draftProjectNamespaces(p)) found.set(n, { project: p.project, role });
+  }
+  return found;
+}
+
+/**
+ * The namespaces typed for the list; a namespace of a project with its own role is pointed out (its pods take that
+ * role, so trusting it here too lets them take either), and kept only if the user says so. Undefined: the list came
+ * out empty, ask the choice again.
+ */
+async function askNamespaceList(
+  ctx: SectionWizardContext,
+  next: SectionValue,
+  listed: string[],
+  ownRole: Map<string, { project: string; role: string }>,
+): Promise<string[] | undefined> {
+  const { prompter, say, style: s, draft } = ctx;
+  const answer = await prompter.input({
+    message: 'Namespaces whose task pods use the workers role (comma-separated, e.g. ml-development, ml-staging)',
+    ...(listed.length > 0 ? { default: listed.join(', ') } : {}),
+    validate: (v) => {
+      const namespaces = parseList(v);
+      if (namespaces.length === 0) return 'type at least one namespace, such as ml-development';
+      return ctx.problemAt({ ...draft, workersRole: { ...next, allNamespaces: false, namespaces } }, [
+        'workersRole',
+        'namespaces',
+      ]);
+    },
+  });
+  let namespaces = [...new Set(parseList(answer))];
+  const overlap = namespaces.filter((n) => ownRole.has(n));
+  if (overlap.length > 0) {
+    for (const n of overlap) {
+      const { project, role } = ownRole.get(n)!;
+      say(
+        s.warn(
+          `${n} is a namespace of the project ${project}, which has its own role (${role}): its task pods use ` +
+            'that role, not the workers role. Trusting it here too lets them take either role.',
+        ),
+      );
+    }
+    const keep = await prompter.confirm({
+      message: `Keep ${overlap.join(', ')} in the workers role's list anyway?`,
+      default: false,
+    });
+    if (!keep) namespaces = namespaces.filter((n) => !ownRole.has(n));
+  }
+  if (namespaces.length === 0) {
+    say('The list is empty now; choose again.');
+    return undefined;
+  }
+  return namespaces;
 }

@@ -13,7 +13,7 @@ import type { Target } from '../config/schema.js';
 import { writeHandoff, type WriteOptions, type WriteResult } from '../handoff/write.js';
 import { JSON_FORMAT_VERSION } from '../render/json.js';
 import type { HandoffDocument } from '../render/json-types.js';
-import { renderHandoff, renderMissing } from '../render/handoff-text.js';
+import { renderHandoff, renderHandoffUnchanged, renderMissing } from '../render/handoff-text.js';
 import type { Style } from '../render/style.js';
 import { rerunCommand, type Output } from './context.js';
 import type { HandoffCliOptions } from './io.js';
@@ -68,6 +68,13 @@ export interface HandoffOutcome {
 export interface ReportSink {
   write(line: string): void;
   style: Style;
+  /** A terminal's width, where the lines are fitted to it: a paragraph is written as one line. */
+  columns?: number;
+  /**
+   * A run that changed nothing: when every file is up to date too, one line says so (the table, the notes and the
+   * next steps were said by the run that wrote them).
+   */
+  brief?: boolean;
 }
 
 /** Build the files from the ARNs, write them, report. Exit 4 when a file was kept; 1 when roles are missing. */
@@ -88,11 +95,18 @@ export async function handOff(
   const result = await writeHandoff(dir, files, { force: opts.force ?? false, ...writeOptions });
   const caveats = handoffCaveats(input);
   const next = nextSteps(input, dir, files);
-  if (sink) {
+  const unchanged = result.stale.length === 0 && result.files.every((f) => f.outcome === 'unchanged');
+  if (sink?.brief && unchanged) {
+    sink.write(renderHandoffUnchanged(result, sink.style));
+  } else if (sink) {
     const chart = chartOf(target);
     const what = chart ? `${chart.chart} ${chart.version}` : 'Union';
     const where = `account ${input.accountId}, region ${input.region}, for ${what}`;
-    sink.write(renderHandoff({ result, where, caveats, next }, sink.style));
+    sink.write(
+      renderHandoff({ result, where, caveats, next }, sink.style, {
+        ...(sink.columns !== undefined ? { columns: sink.columns } : {}),
+      }),
+    );
   }
   const kept = result.files.some((f) => f.outcome === 'kept');
   return { code: kept ? ExitCode.FilesKept : ExitCode.Success, target, missing, result, caveats, next };
@@ -123,15 +137,19 @@ export function handoffJson(outcome: HandoffOutcome, drift: number): HandoffDocu
 /**
  * After `apply`: a complete run writes the hand-off files with the ARNs it read back; any other run writes none
  * (half the roles would give Helm values that fail in confusing ways) and says why. Returns the exit code the
- * hand-off adds (0 when it adds nothing).
+ * hand-off adds (0 when it adds nothing). `brief`: the run changed nothing (see `ReportSink.brief`).
  */
 export async function handOffAfterRun(
   config: Config,
   result: RunResult,
   opts: HandoffCliOptions,
   output: Output,
+  brief = false,
 ): Promise<number> {
-  const sink = opts.json ? { write: output.err, style: output.errStyle } : { write: output.out, style: output.style };
+  const sink = {
+    ...(opts.json ? { write: output.err, style: output.errStyle } : { write: output.out, style: output.style }),
+    brief,
+  };
   sink.write('');
   if (result.outcome !== 'complete') {
     const left = result.sections.filter((s) => !['created', 'updated', 'unchanged', 'skipped'].includes(s.outcome));

@@ -48,6 +48,8 @@ export interface ApplyCliOptions extends HandoffCliOptions {
   approveBroadening?: boolean;
   /** With --dry-run: exit 6 when the plan has changes (or waits for the cluster). */
   detailedExitcode?: boolean;
+  /** The plan, the hand-off files and the next steps even when nothing changed. */
+  verbose?: boolean;
 }
 
 export interface PermissionsCliOptions {

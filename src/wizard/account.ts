@@ -1,8 +1,9 @@
 /** 1. Who and where: the credentials' account and caller, the region, the profile; another can be chosen. */
 import type { CallerIdentity } from '../aws/gateway.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
+import * as rules from '../config/rules.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
-import { problemAt } from './draft.js';
+import { answerProblem } from './draft.js';
 import { InterruptedByUser } from './prompter.js';
 import type { Walk } from './walk.js';
 
@@ -18,6 +19,14 @@ export async function chooseAccount(walk: Walk): Promise<void> {
     if (region === undefined) {
       walk.say('');
       walk.say(`No AWS region is set (no AWS_REGION${walk.profile ? `, none in profile ${walk.profile}` : ''}).`);
+      region = await askRegion(walk, undefined);
+      regionChosen = true;
+    } else if (rules.region(region) !== undefined) {
+      // AWS_REGION or the profile's region, not checked yet: a value that is no region code is asked again.
+      walk.say('');
+      const from =
+        walk.profile !== undefined ? `AWS_REGION or profile ${walk.profile}` : 'AWS_REGION or the AWS config';
+      walk.say(walk.deps.style.warn(`The region "${region}" (from ${from}) ${rules.region(region)}.`));
       region = await askRegion(walk, undefined);
       regionChosen = true;
     }
@@ -89,11 +98,27 @@ async function whoAmI(walk: Walk): Promise<CallerIdentity | undefined> {
   }
 }
 
-function askRegion(walk: Walk, current: string | undefined): Promise<string> {
+/**
+ * Another region, asked until the credentials answer there (a region code EKS or STS cannot be reached in is asked
+ * again): a new AWS session for it, and the answers' region.
+ */
+export async function switchRegion(walk: Walk): Promise<void> {
+  for (;;) {
+    walk.region = await askRegion(walk, walk.region);
+    const identity = await whoAmI(walk);
+    if (identity === undefined) continue;
+    walk.draft.region = walk.region;
+    walk.draft.accountId = identity.account;
+    walk.say(`  Region     ${walk.deps.style.bold(walk.region)}`);
+    return;
+  }
+}
+
+export function askRegion(walk: Walk, current: string | undefined): Promise<string> {
   return walk.deps.prompter.input({
     message: 'AWS region',
     ...(current !== undefined ? { default: current } : {}),
-    validate: (v) => (v === '' ? 'region: is required' : problemAt({ region: v }, ['region'])),
+    validate: (v) => (v === '' ? 'a region is required, such as eu-west-1' : answerProblem({ region: v }, ['region'])),
   });
 }
 
@@ -102,7 +127,7 @@ async function askProfile(walk: Walk): Promise<string | undefined> {
   if (names.length === 0) {
     const answer = await walk.deps.prompter.input({
       message: 'AWS profile (from ~/.aws/config; empty for the default credential chain)',
-      validate: (v) => (v === '' ? undefined : problemAt({ profile: v }, ['profile'])),
+      validate: (v) => (v === '' ? undefined : answerProblem({ profile: v }, ['profile'])),
     });
     return answer === '' ? undefined : answer;
   }

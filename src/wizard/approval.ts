@@ -6,7 +6,7 @@ import type { ApprovalHost } from '../engine/approval.js';
 import type { SectionPlan } from '../model.js';
 import type { Style } from '../render/style.js';
 import type { Prompter } from './prompter.js';
-import { inSentence, wrap } from './text.js';
+import { inSentence } from './text.js';
 
 export interface WizardApprovalContext {
   prompter: Prompter;
@@ -14,6 +14,8 @@ export interface WizardApprovalContext {
   style: Style;
   /** What the section's security-relevant change is, said after the (!) explanation. */
   securityNote?(section: SectionPlan): string | undefined;
+  /** The default answer (else yes). */
+  approveByDefault?: boolean;
 }
 
 export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
@@ -27,7 +29,7 @@ export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
         const note =
           '(!) marks a security-relevant change: it lets more principals in, or grants more.' +
           (extra !== undefined ? ` ${extra}` : '');
-        for (const line of wrap(note)) ctx.say(ctx.style.warn(line));
+        ctx.say(ctx.style.warn(note));
       }
       return ctx.prompter.confirm({
         message:
@@ -36,7 +38,7 @@ export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
             : section.status === 'create'
               ? `Create the ${inSentence(section.title)}?`
               : `Apply these changes to the ${inSentence(section.title)}?`,
-        default: true,
+        default: ctx.approveByDefault ?? true,
       });
     },
   };

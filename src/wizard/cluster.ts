@@ -3,58 +3,166 @@
  * needs it, a cluster that is not there (or not ACTIVE) yet: how to create it, then wait for it or stop.
  */
 import { isCode } from '../aws/errors.js';
+import { didYouMean } from '../config/rules.js';
+import { CancelledError, ExitCode, UserError } from '../errors.js';
 import { waitForCluster } from '../engine/cluster-wait.js';
 import { roleArn } from '../policy/partition.js';
-import { draftConfig, problemAt } from './draft.js';
+import { answerProblem, draftConfig } from './draft.js';
 import { saveAnswers } from './finish.js';
+import { switchRegion } from './account.js';
 import { InterruptedByUser } from './prompter.js';
-import { rule } from './text.js';
 import type { Walk } from './walk.js';
 
 export async function chooseCluster(walk: Walk): Promise<void> {
+  // Another region is asked when the one given has no such cluster, or EKS cannot be reached there.
+  while ((await pickCluster(walk)) === 'another-region') await switchRegion(walk);
+}
+
+const NOT_YET = '\0not-created-yet';
+const ANOTHER_REGION = '\0another-region';
+
+async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   const { prompter, flags } = walk.deps;
-  if (flags.cluster !== undefined) {
-    walk.say('');
-    walk.say(`EKS cluster: ${flags.cluster} (--cluster)`);
-    return;
-  }
-  const current = walk.draft.cluster;
-  const futureName = (def: string | undefined, message = 'Name of the EKS cluster you will create') =>
-    prompter.input({
-      message,
-      default: def ?? 'flyte',
-      validate: (v) => (v === '' ? 'cluster: is required' : problemAt({ cluster: v }, ['cluster'])),
-    });
-  let names: string[];
-  try {
-    names = await walk.withSpinner(`Listing the EKS clusters in ${walk.region}`, () => walk.gateway.listClusters());
-  } catch (err) {
+  // Given as --cluster, or by the config the wizard started from.
+  const given = walk.draft.cluster;
+  const fromFlag = flags.cluster !== undefined && given === flags.cluster;
+  const names = await listClusters(walk);
+  if (names === 'another-region') return names;
+  if (names === undefined) {
     // Listing is a convenience (eks:ListClusters): without it, the name is asked.
-    if (!isCode(err, 'AccessDenied', 'AccessDeniedException')) throw err;
-    walk.say('');
-    walk.say(walk.deps.style.warn(`The EKS clusters cannot be listed (${(err as Error).message}).`));
-    walk.draft.cluster = await futureName(current, 'EKS cluster name (an existing one, or the one you will create)');
-    return;
+    if (fromFlag) return said(walk, `EKS cluster: ${given} (--cluster)`);
+    walk.draft.cluster = await futureName(
+      walk,
+      given,
+      'EKS cluster name (an existing one, or the one you will create)',
+    );
+    return 'picked';
   }
   walk.say('');
+  if (given !== undefined && !names.includes(given) && names.length > 0) return notFound(walk, given, names);
+  if (fromFlag) {
+    return said(
+      walk,
+      `EKS cluster: ${given} (--cluster${names.includes(given!) ? '' : `; not created yet in ${walk.region}`})`,
+    );
+  }
   if (names.length === 0) {
-    walk.say(`There is no EKS cluster in ${walk.region} yet. The cluster and node roles can be made now; the`);
-    walk.say('wizard then shows how to create the cluster with them, and can wait for it.');
-    walk.draft.cluster = await futureName(current);
-    return;
+    walk.say(
+      `There is no EKS cluster in ${walk.region} yet. The cluster and node roles can be made now; the wizard then ` +
+        'shows how to create the cluster with them, and can wait for it.',
+    );
+    walk.draft.cluster = await futureName(walk, given);
+    return 'picked';
   }
-  const notYet = '\0not-created-yet';
   const choices = names.map((n) => ({ name: n, value: n }));
-  if (current !== undefined && !names.includes(current)) {
-    choices.push({ name: `${current} (from the config; not created yet)`, value: current });
-  }
-  choices.push({ name: 'Not created yet (only the cluster and node roles can be done now)', value: notYet });
+  choices.push({ name: 'Not created yet (only the cluster and node roles can be done now)', value: NOT_YET });
   const picked = await prompter.select({
     message: `EKS cluster for Flyte (in ${walk.region})`,
     choices,
-    default: current ?? names[0]!,
+    default: given ?? names[0]!,
   });
-  walk.draft.cluster = picked === notYet ? await futureName(current) : picked;
+  walk.draft.cluster = picked === NOT_YET ? await futureNameNotListed(walk, given, names) : picked;
+  return 'picked';
+}
+
+function said(walk: Walk, line: string): 'picked' {
+  walk.say('');
+  walk.say(line);
+  return 'picked';
+}
+
+/**
+ * The clusters of the region; undefined when the caller may not list them; 'another-region' when EKS cannot be
+ * reached there (an unknown region, a network problem) and the user chose another region.
+ */
+async function listClusters(walk: Walk): Promise<string[] | undefined | 'another-region'> {
+  const { prompter, style: s } = walk.deps;
+  for (;;) {
+    try {
+      return await walk.withSpinner(`Listing the EKS clusters in ${walk.region}`, () => walk.gateway.listClusters());
+    } catch (err) {
+      if (isCode(err, 'AccessDenied', 'AccessDeniedException')) {
+        walk.say('');
+        walk.say(s.warn(`The EKS clusters cannot be listed (${(err as Error).message}).`));
+        return undefined;
+      }
+      if (!(err instanceof UserError) || err instanceof InterruptedByUser) throw err;
+      walk.say('');
+      walk.say(s.error(`error: EKS in ${walk.region} cannot be reached: ${unreachable(err)}`));
+      walk.say(`Check the region (${walk.region}) and the network.`);
+      const next = await prompter.select({
+        message: 'What now?',
+        choices: [
+          { name: 'Use another region', value: 'region' },
+          { name: 'Try again', value: 'again' },
+          { name: 'No, stop here', value: 'quit' },
+        ],
+        default: 'region',
+      });
+      if (next === 'quit') throw new CancelledError('Stopped; nothing was changed.', ExitCode.Failure);
+      if (next === 'region') return 'another-region';
+    }
+  }
+}
+
+/** An endpoint that does not answer as AWS does (an unknown region behind a proxy, an emulator) said plainly. */
+function unreachable(err: UserError): string {
+  return /Deserialization error|is not valid JSON|Unexpected token/.test(err.message)
+    ? 'its endpoint did not give an AWS answer (is it a region EKS is offered in?)'
+    : err.message;
+}
+
+/**
+ * The name given (`--cluster`, the config) is not a cluster of the region, which has others: a typo, or the wrong
+ * region, more likely than a cluster still to be created. Say so, and ask again.
+ */
+async function notFound(walk: Walk, given: string, names: string[]): Promise<'picked' | 'another-region'> {
+  const { prompter, style: s } = walk.deps;
+  const guess = didYouMean(given, names);
+  const shown = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+  walk.say(
+    s.warn(
+      `There is no EKS cluster ${given} in region ${walk.region}. The clusters there: ${shown}.` +
+        (guess !== undefined ? ` Did you mean ${guess}?` : ''),
+    ),
+  );
+  const picked = await prompter.select({
+    message: `EKS cluster for Flyte (in ${walk.region})`,
+    choices: [
+      ...names.map((n) => ({ name: n, value: n })),
+      { name: `${given}: not created yet (only the cluster and node roles can be done now)`, value: NOT_YET },
+      { name: `Use another region (not ${walk.region})`, value: ANOTHER_REGION },
+    ],
+    default: guess ?? ANOTHER_REGION,
+  });
+  if (picked === ANOTHER_REGION) return 'another-region';
+  walk.draft.cluster = picked === NOT_YET ? given : picked;
+  return 'picked';
+}
+
+function futureName(
+  walk: Walk,
+  def: string | undefined,
+  message = 'Name of the EKS cluster you will create',
+): Promise<string> {
+  return walk.deps.prompter.input({
+    message,
+    default: def ?? 'flyte',
+    validate: (v) => (v === '' ? 'a cluster name is required' : answerProblem({ cluster: v }, ['cluster'])),
+  });
+}
+
+/** "Not created yet": the name typed; one that is a region's cluster, or close to one, is pointed out. */
+async function futureNameNotListed(walk: Walk, def: string | undefined, names: string[]): Promise<string> {
+  const name = await futureName(walk, def !== undefined && !names.includes(def) ? def : undefined);
+  if (names.includes(name)) return name;
+  const guess = didYouMean(name, names);
+  if (guess === undefined) return name;
+  const existing = await walk.deps.prompter.confirm({
+    message: `${guess} is a cluster of ${walk.region} already. Use ${guess} rather than a new ${name}?`,
+    default: true,
+  });
+  return existing ? guess : name;
 }
 
 /**
@@ -67,7 +175,7 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
   const c = facts.cluster;
   const name = walk.draft.cluster!;
   walk.say('');
-  walk.say(s.bold(rule(`The EKS cluster ${name}`)));
+  walk.say(s.bold(walk.rule(`The EKS cluster ${name}`)));
   if (c.state === 'not-ready') {
     walk.say(`The cluster is ${c.status} and has no OIDC issuer yet; the next sections need it.`);
   } else {
@@ -78,8 +186,10 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
     const nodeRole = config.nodeRole
       ? roleArn(facts.partition, facts.accountId, config.path, config.nodeRole.name)
       : 'NODE_ROLE_ARN';
-    walk.say(`It does not exist yet in ${walk.region}, and the next sections need its OIDC issuer. Create it`);
-    walk.say('with the cluster role (put your VPC subnets in), for example:');
+    walk.say(
+      `It does not exist yet in ${walk.region}, and the next sections need its OIDC issuer. Create it with the ` +
+        'cluster role (put your VPC subnets in), for example:',
+    );
     walk.say('');
     walk.say(
       `  aws eks create-cluster --name ${name} --region ${walk.region} --role-arn ${clusterRole} ` +

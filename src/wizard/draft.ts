@@ -19,7 +19,10 @@ import {
 } from '../config/schema.js';
 import { servesTarget } from '../sections/derived.js';
 import { ConfigError, formatProblem, type Problem } from '../errors.js';
+import { sectionById } from '../sections/derived.js';
+import { SECTIONS } from '../sections/index.js';
 import { isNone, type Draft } from '../sections/section.js';
+import { inSentence } from './text.js';
 
 export type { Draft } from '../sections/section.js';
 export { isNone, parseList } from '../sections/section.js';
@@ -40,6 +43,31 @@ export function problemsAt(draft: Draft, path: DraftPath): Problem[] {
 export function problemAt(draft: Draft, path: DraftPath): string | undefined {
   const found = problemsAt(draft, path);
   return found.length === 0 ? undefined : found.map((p) => formatProblem(p)).join('; ');
+}
+
+/**
+ * What is wrong with an answer, for the question that asked it: the config checks' words without the config key
+ * paths (`projectRoles[0].extraPolicies[0]:`), which a person answering questions never saw; the question says what
+ * is asked, and a key a message names is said as the question or section it stands for.
+ */
+export function answerProblem(draft: Draft, path: DraftPath): string | undefined {
+  const found = problemsAt(draft, path);
+  if (found.length === 0) return undefined;
+  return [...new Set(found.map((p) => plainWords(p.message, draft)))].join('; ');
+}
+
+/** A config rule's message with the keys it names said as the questions that set them. */
+function plainWords(message: string, draft: Draft): string {
+  const project = (i: string) => draft.projectRoles?.[Number(i)]?.project ?? `number ${Number(i) + 1}`;
+  return message
+    .replace(/projectRoles\[(\d+)\] \(project ([^,)]+), domain ([^)]+)\)/g, 'the project $2, domain $3')
+    .replace(/projectRoles\[(\d+)\]/g, (_m, i: string) => `the project ${project(i)}`)
+    .replace(/\b([a-z]+Role|customPolicy)\.name\b/g, (m, id: string) =>
+      SECTIONS.some((s) => s.id === id) ? `the ${inSentence(sectionById(id as SectionId).title)}` : m,
+    )
+    .replace(/; set a shorter roleName$/, '; use a shorter project name')
+    .replace(/ or use allNamespaces: true$/, ' or choose "every namespace"')
+    .replace(/ \(namespace: [^)]+\)/, ' (the Flyte namespace)');
 }
 
 /** The draft as a config the engine reads; throws ConfigError when it is not valid. */

@@ -2,14 +2,16 @@
  * The end of a walk: the answers saved, the summary, the hand-off files for Flyte, what to run next; and the report
  * of what was changed when it stops early (Ctrl-C, an error).
  */
-import { join, relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { SectionResult } from '../engine/apply.js';
 import { ExitCode } from '../errors.js';
-import { renderSectionResult } from '../render/plan-text.js';
+import { renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
 import { draftConfig } from './draft.js';
 import { sectionIsOn } from './hooks.js';
-import { configText, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
+import { configText, DEFAULT_CONFIG_FILE, freeName, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
 import type { SectionsEnd, Walk, WizardOutcome } from './walk.js';
 
 /** 8. The end: saved, summed up, the next command; after a complete walk, the hand-off files. */
@@ -21,9 +23,9 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
   out(s.bold('Summary'));
   const shown = results.filter((r) => r.outcome !== 'skipped' || sectionIsOn(sectionById(r.id), walk.draft));
   for (const r of shown) out(renderSectionResult(r, s));
-  const made = results.flatMap((r) => r.resources.flatMap((x) => x.done)).length;
+  const made = resourceCountText(resourceCounts(results));
   out('');
-  out(`${made} change(s) made in account ${walk.draft.accountId}, region ${walk.region}.`);
+  out(`${made[0]!.toUpperCase()}${made.slice(1)} in account ${walk.draft.accountId}, region ${walk.region}.`);
   out(`Config saved: ${file.shown}`);
   if (end === 'waiting') {
     out(s.warn(`The sections after the node role wait for the EKS cluster ${walk.draft.cluster}.`));
@@ -65,7 +67,13 @@ async function handOffFiles(walk: Walk, configShown: string): Promise<number> {
       // The target decides the files; a default-target config with Union's pieces gets Union's (--flavor union).
       ...(union && config.target === 'flyte-binary' ? { flavor: 'union' as const } : {}),
     },
-    { write: out, style: outStyle },
+    {
+      write: out,
+      style: outStyle,
+      columns: walk.columns,
+      // Nothing changed in this walk: up-to-date files in one line (unless --verbose).
+      brief: !walk.deps.verbose && walk.results.every((r) => r.resources.every((x) => x.done.length === 0)),
+    },
     {
       confirmReplace: (f) =>
         walk.deps.prompter.confirm({
@@ -83,23 +91,26 @@ export async function saveAnswers(walk: Walk): Promise<SavedConfig> {
   draftConfig(draft);
   if (walk.saved) {
     await writeFileAtomic(walk.saved.path, configText(draft, walk.saved.shown), { overwrite: true });
-    return walk.saved;
+  } else {
+    walk.saved = await saveConfigAs(draft, {
+      prompter: walk.deps.prompter,
+      cwd: walk.deps.cwd,
+      ...(walk.deps.start ? { startFile: walk.deps.start.file } : {}),
+    });
+    walk.say(walk.deps.style.ok(`✓ Saved ${walk.saved.shown}`));
   }
-  walk.saved = await saveConfigAs(draft, {
-    prompter: walk.deps.prompter,
-    cwd: walk.deps.cwd,
-    ...(walk.deps.start ? { startFile: walk.deps.start.file } : {}),
-  });
-  walk.say(walk.deps.style.ok(`✓ Saved ${walk.saved.shown}`));
+  walk.savedWith = walk.results.length;
   return walk.saved;
 }
 
-/** Ctrl-C: what was applied, what was saved, exit 130. */
-export function interrupted(walk: Walk): WizardOutcome {
+/** Ctrl-C: what was applied, the answers saved when something was, exit 130. */
+export async function interrupted(walk: Walk): Promise<WizardOutcome> {
   walk.say('');
   walk.say(walk.deps.style.warn('Interrupted.'));
   reportApplied(walk, 'Before the interrupt');
-  if (walk.saved) {
+  if (changedSinceSaved(walk)) {
+    await saveIncomplete(walk, 'was interrupted');
+  } else if (walk.saved) {
     walk.say(`The config saved earlier is complete: ${walk.saved.shown}`);
     walk.say(`Continue with:  npx flyte-aws-setup --config ${walk.saved.shown} --interactive`);
   } else {
@@ -112,9 +123,74 @@ export function interrupted(walk: Walk): WizardOutcome {
   };
 }
 
+/** An error ended the walk: what was applied, and the answers saved when something was. */
+export async function stoppedByError(walk: Walk): Promise<void> {
+  reportApplied(walk, 'Before this error');
+  if (changedSinceSaved(walk)) await saveIncomplete(walk, 'stopped at an error');
+}
+
+/** The sections with changes made in AWS (some may have stopped half-way). */
+function changedSections(walk: Walk, from = 0): SectionResult[] {
+  return walk.results.slice(from).filter((r) => r.resources.some((x) => x.done.length > 0));
+}
+
+/** Changes were made in AWS that no saved file of this walk records. */
+function changedSinceSaved(walk: Walk): boolean {
+  return changedSections(walk, walk.saved ? walk.savedWith : 0).length > 0;
+}
+
+/**
+ * The answers so far, saved without a question (there is no one to ask), marked incomplete in the file's header
+ * with what was applied; so that the walk can be continued, or what it did undone with `destroy --config FILE`.
+ * The file this walk saved already is replaced; another existing file never is (the next free name is taken).
+ */
+async function saveIncomplete(walk: Walk, why: string): Promise<void> {
+  const { style: s, cwd } = walk.deps;
+  const draft = { ...walk.draft };
+  const applied = changedSections(walk).map((r) => {
+    const arns = r.resources.filter((x) => x.done.length > 0).map((x) => x.arn);
+    return `${r.title}: ${r.outcome === 'interrupted' || r.outcome === 'failed' ? 'partly done' : r.outcome} (${arns.join(', ')})`;
+  });
+  let path = walk.saved?.path ?? resolve(cwd, walk.deps.start?.file ?? DEFAULT_CONFIG_FILE);
+  let overwrite = walk.saved !== undefined;
+  // JSON holds no comment to say that it is incomplete: YAML beside it.
+  if (/\.json$/i.test(path)) {
+    path = path.replace(/\.json$/i, '.yaml');
+    overwrite = false;
+  }
+  try {
+    draftConfig(draft);
+    for (;;) {
+      if (!overwrite && existsSync(path)) path = freeName(path);
+      const shown = relative(cwd, path) || path;
+      try {
+        await writeFileAtomic(path, configText(draft, shown, { why, applied }), { overwrite });
+      } catch (err) {
+        // Created meanwhile: the next free name.
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST' && !overwrite) continue;
+        throw err;
+      }
+      walk.saved = { path, shown };
+      walk.savedWith = walk.results.length;
+      break;
+    }
+  } catch (err) {
+    walk.say(s.error(`The answers could not be saved: ${(err as Error).message}`));
+    return;
+  }
+  const { shown } = walk.saved;
+  walk.say(
+    s.warn(
+      `The answers so far are saved in ${shown}, marked incomplete (the questions not reached hold their defaults).`,
+    ),
+  );
+  walk.say(`Continue:  npx flyte-aws-setup --config ${shown} --interactive`);
+  walk.say(`Undo:      npx flyte-aws-setup destroy --config ${shown}`);
+}
+
 /** What the walk changed in AWS so far. */
 export function reportApplied(walk: Walk, when: string): void {
-  const changed = walk.results.filter((r) => r.resources.some((x) => x.done.length > 0));
+  const changed = changedSections(walk);
   if (changed.length === 0) {
     walk.say(`${when}, nothing was changed in AWS.`);
     return;

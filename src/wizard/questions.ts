@@ -6,9 +6,8 @@
 import { servesTarget } from '../sections/derived.js';
 import { DEFAULT_TARGET, DEFAULT_NAMES } from '../config/schema.js';
 import type { Style } from '../render/style.js';
-import { formatTags, isNone, parseTags, problemAt, type Draft } from './draft.js';
+import { answerProblem, formatTags, isNone, parseTags, type Draft } from './draft.js';
 import type { Prompter } from './prompter.js';
-import { rule } from './text.js';
 
 export interface QuestionContext {
   prompter: Prompter;
@@ -18,11 +17,13 @@ export interface QuestionContext {
   draft: Draft;
   /** Answers given as flags: those questions are not asked. */
   flags: { bucket?: string; namespace?: string };
+  /** A heading's rule at the terminal's width. */
+  rule(title: string): string;
 }
 
 function subheading(ctx: QuestionContext, title: string): void {
   ctx.say('');
-  ctx.say(ctx.style.bold(rule(title)));
+  ctx.say(ctx.style.bold(ctx.rule(title)));
 }
 
 /** 3. Bucket, namespace, names, tags, permissions boundary. */
@@ -30,12 +31,14 @@ export async function askSettings(ctx: QuestionContext): Promise<void> {
   const { prompter, draft, flags, say } = ctx;
   subheading(ctx, 'Bucket, namespace, names');
   if (flags.bucket === undefined) {
-    say('Flyte keeps its data (task inputs and outputs, code) in one S3 bucket, and the roles get access to');
-    say('that bucket only. The bucket itself is not created here.');
+    say(
+      'Flyte keeps its data (task inputs and outputs, code) in one S3 bucket, and the roles get access to that ' +
+        'bucket only. The bucket itself is not created here.',
+    );
     draft.bucket = await prompter.input({
       message: 'S3 bucket for Flyte',
       ...(draft.bucket ? { default: draft.bucket } : {}),
-      validate: (v) => (v === '' ? 'bucket: is required' : problemAt({ ...draft, bucket: v }, ['bucket'])),
+      validate: (v) => (v === '' ? 'a bucket name is required' : answerProblem({ ...draft, bucket: v }, ['bucket'])),
     });
   } else {
     say(`S3 bucket: ${flags.bucket} (--bucket)`);
@@ -44,7 +47,7 @@ export async function askSettings(ctx: QuestionContext): Promise<void> {
     draft.namespace = await prompter.input({
       message: 'Kubernetes namespace of the Flyte backend',
       default: draft.namespace ?? DEFAULT_NAMES.namespace,
-      validate: (v) => problemAt({ ...draft, namespace: v }, ['namespace']),
+      validate: (v) => answerProblem({ ...draft, namespace: v }, ['namespace']),
     });
   } else {
     say(`Namespace: ${flags.namespace} (--namespace)`);
@@ -60,7 +63,7 @@ export async function askSettings(ctx: QuestionContext): Promise<void> {
     ...(draft.tags ? { default: formatTags(draft.tags) } : {}),
     validate: (v) => {
       const tags = parseTags(v);
-      return typeof tags === 'string' ? `tags: ${tags}` : problemAt({ ...draft, tags }, ['tags']);
+      return typeof tags === 'string' ? tags : answerProblem({ ...draft, tags }, ['tags']);
     },
   });
   const tags = parseTags(tagsAnswer) as Record<string, string>;
@@ -68,14 +71,17 @@ export async function askSettings(ctx: QuestionContext): Promise<void> {
   else delete draft.tags;
 
   say('');
-  say('A permissions boundary caps what each role can ever do; the documents advise one where your');
-  say("organisation's security policies call for it.");
+  say(
+    "A permissions boundary caps what each role can ever do; the Flyte guide advises one where your organisation's " +
+      'security policies call for it.',
+  );
   const boundary = await prompter.input({
     message: draft.permissionsBoundary
       ? "Permissions boundary for every role (a managed policy ARN; 'none' for none)"
       : 'Permissions boundary for every role (a managed policy ARN; empty for none)',
     ...(draft.permissionsBoundary ? { default: draft.permissionsBoundary } : {}),
-    validate: (v) => (isNone(v) ? undefined : problemAt({ ...draft, permissionsBoundary: v }, ['permissionsBoundary'])),
+    validate: (v) =>
+      isNone(v) ? undefined : answerProblem({ ...draft, permissionsBoundary: v }, ['permissionsBoundary']),
   });
   if (isNone(boundary)) delete draft.permissionsBoundary;
   else draft.permissionsBoundary = boundary;
@@ -108,7 +114,7 @@ async function askNames(ctx: QuestionContext): Promise<void> {
   if (named.length === 0) return;
   const isDefault = named.every(([id, , fallback]) => nameOf(ctx.draft, id, fallback) === fallback);
   say('');
-  say(isDefault ? "The documents' names:" : 'The names in the config:');
+  say(isDefault ? 'The names the Flyte guide uses:' : 'The names in the config:');
   for (const [id, label, fallback] of named) say(`  ${label.padEnd(20)} ${nameOf(ctx.draft, id, fallback)}`);
   const keep = await prompter.confirm({
     message: isDefault ? 'Use these names for the roles and the policy?' : 'Keep these names?',
@@ -119,7 +125,7 @@ async function askNames(ctx: QuestionContext): Promise<void> {
     const name = await prompter.input({
       message: `${label} name`,
       default: nameOf(ctx.draft, id, fallback),
-      validate: (v) => problemAt(withName(ctx.draft, id, v), [id, 'name']),
+      validate: (v) => answerProblem(withName(ctx.draft, id, v), [id, 'name']),
     });
     Object.assign(ctx.draft, withName(ctx.draft, id, name));
   }

@@ -16,16 +16,37 @@ export const DEFAULT_CONFIG_FILE = 'flyte-aws-setup.yaml';
 
 const SECTION_KEYS = ['clusterRole', 'nodeRole', 'customPolicy', 'systemRole', 'workersRole', 'tags'];
 
-/** The file's text. `shown` is how the header names the file in its commands. */
-export function configText(draft: Draft, shown: string): string {
+/** A walk that stopped before its end: why, and what it had applied in AWS by then (one line each). */
+export interface Incomplete {
+  why: string;
+  applied: string[];
+}
+
+/**
+ * The file's text. `shown` is how the header names the file in its commands. An incomplete walk's file says so in
+ * its header, with what was applied and how to continue or undo it.
+ */
+export function configText(draft: Draft, shown: string, incomplete?: Incomplete): string {
   const data = draftToSave(draft);
   if (extname(shown).toLowerCase() === '.json') return `${JSON.stringify(data, null, 2)}\n`;
   const doc = new Document(data);
   doc.commentBefore = [
     ' flyte-aws-setup config, saved by the wizard: the AWS IAM pieces Flyte needs on Amazon EKS.',
-    ` Review:  npx flyte-aws-setup --config ${shown} --dry-run`,
-    ` Apply:   npx flyte-aws-setup --config ${shown} --yes   (no questions; run again, it changes nothing)`,
-    ` Change:  npx flyte-aws-setup --config ${shown} --interactive`,
+    ...(incomplete === undefined
+      ? [
+          ` Review:  npx flyte-aws-setup --config ${shown} --dry-run`,
+          ` Apply:   npx flyte-aws-setup --config ${shown} --yes   (no questions; run again, it changes nothing)`,
+          ` Change:  npx flyte-aws-setup --config ${shown} --interactive`,
+        ]
+      : [
+          ` INCOMPLETE: the wizard ${incomplete.why} before its end. The questions it had not reached yet hold`,
+          ' their defaults here: review them before applying this without questions.',
+          ' Already applied in AWS:',
+          ...incomplete.applied.map((line) => `   ${line}`),
+          ` Continue:  npx flyte-aws-setup --config ${shown} --interactive`,
+          ` Undo:      npx flyte-aws-setup destroy --config ${shown}   (removes only what flyte-aws-setup made)`,
+          ` Review:    npx flyte-aws-setup --config ${shown} --dry-run`,
+        ]),
   ].join('\n');
   // The target is the one key whose meaning reaches beyond AWS: say what it decides.
   if (isMap(doc.contents)) {

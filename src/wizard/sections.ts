@@ -8,17 +8,17 @@ import { servesTarget } from '../sections/derived.js';
 import type { SectionResult } from '../engine/apply.js';
 import { makePlan } from '../engine/engine.js';
 import type { Plan } from '../model.js';
-import { renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
+import { planIsQuiet, renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import type { SectionWizardContext } from '../sections/section.js';
 import { applyRun } from '../session/apply-run.js';
 import type { Output } from '../session/context.js';
 import { wizardApprovalHost } from './approval.js';
 import { waitForTheCluster } from './cluster.js';
-import { draftConfig, problemAt } from './draft.js';
+import { answerProblem, draftConfig } from './draft.js';
 import { sectionIsOn, turnSectionOff, turnSectionOn } from './hooks.js';
 import { InterruptedByUser } from './prompter.js';
-import { inSentence, rule, wrap } from './text.js';
+import { inSentence, wrap } from './text.js';
 import type { SectionsEnd, Walk } from './walk.js';
 
 export async function walkSections(walk: Walk): Promise<SectionsEnd> {
@@ -31,8 +31,8 @@ export async function walkSections(walk: Walk): Promise<SectionsEnd> {
     }
     heading(walk, index, def);
     if (!sectionIsOn(def, walk.draft) && !(await turnOn(walk, def))) continue;
-    await def.wizard?.ask?.(sectionContext(walk, def));
-    const result = await applySection(walk, def);
+    const asked = (await def.wizard?.ask?.(sectionContext(walk, def))) ?? {};
+    const result = await applySection(walk, def, asked.approveByDefault ?? true);
     walk.results.push(result);
     if (result.outcome === 'declined') skip(walk, def);
     if (result.outcome === 'interrupted' || walk.deps.signal.aborted) throw new InterruptedByUser();
@@ -51,13 +51,18 @@ function sectionContext(walk: Walk, def: SectionDefinition): SectionWizardContex
     style,
     subheading: (title) => {
       walk.say('');
-      walk.say(style.bold(rule(title)));
+      walk.say(style.bold(walk.rule(title)));
     },
-    wrap: (text) => wrap(text),
-    problemAt,
+    wrap: (text) => wrap(text, walk.columns),
+    problemAt: answerProblem,
     reading: (text, work) => walk.withSpinner(text, work),
     rolesEndingWith: (suffix) => walk.gateway.rolesEndingWith(suffix),
     plan: async () => (await planSection(walk, def)).sections[0]!,
+    cluster: async () => {
+      const { cluster } = walk.knownFacts;
+      if (cluster.state !== 'ready' && cluster.state !== 'not-ready') return undefined;
+      return walk.gateway.describeCluster(cluster.name);
+    },
   };
 }
 
@@ -69,8 +74,8 @@ function planSection(walk: Walk, def: SectionDefinition): Promise<Plan> {
 function heading(walk: Walk, index: number, def: SectionDefinition): void {
   const s = walk.deps.style;
   walk.say('');
-  walk.say(s.bold(rule(`${index + 1}/${SECTIONS.length}  ${def.title}`)));
-  for (const line of def.explain.split('\n')) walk.say(s.dim(line));
+  walk.say(s.bold(walk.rule(`${index + 1}/${SECTIONS.length}  ${def.title}`)));
+  walk.say(s.dim(def.explain));
 }
 
 /** A section the config had off (`--config FILE --interactive`): offer to turn it on. */
@@ -88,21 +93,31 @@ async function turnOn(walk: Walk, def: SectionDefinition): Promise<boolean> {
 function skip(walk: Walk, def: SectionDefinition): void {
   turnSectionOff(def, walk.draft);
   walk.say(walk.deps.style.dim(`Skipped; the saved config says ${def.off} (change it there to do it later).`));
+  if (def.wizard?.declined !== undefined) walk.say(walk.deps.style.warn(def.wizard.declined));
 }
 
-async function applySection(walk: Walk, def: SectionDefinition): Promise<SectionResult> {
+async function applySection(walk: Walk, def: SectionDefinition, approveByDefault: boolean): Promise<SectionResult> {
   const { prompter, style: s, progress } = walk.deps;
   const plan = await walk.withSpinner(`Reading what AWS has for the ${def.title}`, () => planSection(walk, def));
   const section = plan.sections[0]!;
-  walk.say('');
-  walk.say(`Plan: ${sectionStatusText(section, s)}`);
-  for (const line of renderSectionBody(section, s)) walk.say(line);
+  // A section that is up to date, with nothing to say (not even a note), gets only its result line (unless
+  // --verbose).
+  const nothingToSay =
+    planIsQuiet({ ...plan, sections: [section] }) &&
+    section.notes.length === 0 &&
+    section.resources.every((r) => r.notes.length === 0);
+  if (walk.deps.verbose || !nothingToSay) {
+    walk.say('');
+    walk.say(`Plan: ${sectionStatusText(section, s)}`);
+    for (const line of renderSectionBody(section, s)) walk.say(line);
+  }
 
   const host = wizardApprovalHost({
     prompter,
     say: (line) => walk.say(line),
     style: s,
     securityNote: () => def.wizard?.securityNote,
+    approveByDefault,
   });
   const conversation: Output = { out: walk.deps.say, err: walk.deps.say, style: s, errStyle: s, progress };
   const { result, permissions } = await applyRun(plan, walk.gateway, host, conversation, {

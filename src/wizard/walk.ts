@@ -9,10 +9,12 @@ import type { WaitForClusterOptions } from '../engine/cluster-wait.js';
 import type { Facts } from '../model.js';
 import type { Progress } from '../render/progress.js';
 import type { Style } from '../render/style.js';
+import { DEFAULT_COLUMNS } from '../render/wrap.js';
 import { defaultDraft, draftFromConfig, type Draft } from './draft.js';
 import { InterruptedByUser, type Prompter } from './prompter.js';
 import type { QuestionContext } from './questions.js';
 import type { SavedConfig } from './save.js';
+import { rule } from './text.js';
 
 export interface WizardFlags {
   region?: string;
@@ -51,6 +53,10 @@ export interface WizardDeps {
   preflight?: boolean;
   /** `--config FILE --interactive`: the answers start from this config. */
   start?: { config: Config; file: string };
+  /** Show each section's plan, and the hand-off files and next steps, even when nothing changes (`--verbose`). */
+  verbose?: boolean;
+  /** The terminal's width now (it may change while the wizard runs); 80 when not given. */
+  columns?(): number;
   /** Polling and IAM settling times (tests make them short). */
   timing?: { clusterWait?: WaitForClusterOptions; consistency?: ApplyOptions['consistency'] };
 }
@@ -75,6 +81,8 @@ export class Walk {
   facts?: Facts;
   readonly results: SectionResult[] = [];
   saved?: SavedConfig;
+  /** How many section results there were when the answers were last saved. */
+  savedWith = 0;
   /** Check each section's permissions before it is applied (until IAM cannot answer). */
   checkPermissions: boolean;
 
@@ -102,6 +110,16 @@ export class Walk {
     this.deps.say(line);
   }
 
+  /** The terminal's width. */
+  get columns(): number {
+    return this.deps.columns?.() ?? DEFAULT_COLUMNS;
+  }
+
+  /** A heading's rule, `── title ───`, at the terminal's width. */
+  rule(title: string): string {
+    return rule(title, this.columns);
+  }
+
   /** Stop here if Ctrl-C (or SIGTERM) came while AWS was being read. */
   checkpoint(): void {
     if (this.deps.signal.aborted) throw new InterruptedByUser();
@@ -125,6 +143,7 @@ export class Walk {
       style: this.deps.style,
       draft: this.draft,
       flags: this.deps.flags,
+      rule: (title) => this.rule(title),
     };
   }
 

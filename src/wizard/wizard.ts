@@ -14,7 +14,7 @@ import { gatherFacts } from '../engine/facts.js';
 import { chooseAccount } from './account.js';
 import { chooseCluster } from './cluster.js';
 import { draftConfig } from './draft.js';
-import { finish, interrupted, reportApplied } from './finish.js';
+import { finish, interrupted, stoppedByError } from './finish.js';
 import { InterruptedByUser } from './prompter.js';
 import { askSettings } from './questions.js';
 import { walkSections } from './sections.js';
@@ -28,9 +28,9 @@ export async function runWizard(deps: WizardDeps): Promise<WizardOutcome> {
     return await run(walk);
   } catch (err) {
     deps.progress.clear();
-    if (err instanceof InterruptedByUser) return interrupted(walk);
+    if (err instanceof InterruptedByUser) return await interrupted(walk);
     // Stopped on purpose before any change ("No, stop here") needs no report; an error after changes does.
-    if (!(err instanceof CancelledError)) reportApplied(walk, 'Before this error');
+    if (!(err instanceof CancelledError)) await stoppedByError(walk);
     throw err;
   } finally {
     walk.close();
@@ -40,8 +40,10 @@ export async function runWizard(deps: WizardDeps): Promise<WizardOutcome> {
 async function run(walk: Walk): Promise<WizardOutcome> {
   const s = walk.deps.style;
   walk.say(s.bold('flyte-aws-setup: the AWS IAM pieces Flyte needs on Amazon EKS, one section at a time.'));
-  walk.say('Each section is explained and planned; nothing changes until you say yes, and every result is read');
-  walk.say("back and checked. Enter takes the default answer (the documents' setup); Ctrl-C stops at any point.");
+  walk.say(
+    'Each section is explained and planned; nothing changes until you say yes, and every result is read back and ' +
+      'checked. Enter takes the default answer (the setup of the Flyte guide); Ctrl-C stops at any point.',
+  );
   await chooseAccount(walk);
   await chooseCluster(walk);
   await askTarget(walk.questionContext());

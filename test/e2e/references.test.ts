@@ -140,7 +140,7 @@ describe.skipIf(skip !== undefined)('references are looked up before the first w
       expect(mend.code).toBe(0);
       expect(mend.stdout).toContain(`    error: ${problem}; fix: aws iam detach-role-policy`);
       expect(mend.stdout.trimEnd().split('\n')).toContain(
-        'Setup complete, with 1 error: 1 change(s) made; AWS matches the config; the error above is left as it is ' +
+        'Setup complete, with 1 error: 1 resource changed; AWS matches the config; the error above is left as it is ' +
           '(verify fails until the error is fixed).',
       );
 

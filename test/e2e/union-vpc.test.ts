@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
     expect(applied.stdout).toContain(`✓ Cluster VPC DNS: updated  arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/${world.vpcId}`);
     expect(await readVpcDns(moto.url, world.vpcId)).toEqual({ enableDnsSupport: true, enableDnsHostnames: true });
 
-    const again = await run(config, ['--yes', '--approve-broadening']);
+    const again = await run(config, ['--yes', '--approve-broadening', '--verbose']);
     expect(again.mutating).toEqual([]);
     expect(again.stdout).toContain(`[=] VPC ${world.vpcId} up to date`);
   });

@@ -58,6 +58,9 @@ const FIRST_FIVE: ScriptStep[] = [
 
 const NO_PROJECT: ScriptStep[] = [{ confirm: /Add a project with its own role/, answer: ENTER }];
 
+/** The cluster role of a cluster made as the Flyte guide makes it. */
+const CLUSTER_ROLE = 'flyte-eks-cluster-role';
+
 describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   let moto: Moto;
   let cwd: string;
@@ -84,6 +87,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     cwd = mkdtempSync(join(tmpdir(), 'fas-wizard-'));
   });
   afterEach(() => rmSync(cwd, { recursive: true, force: true }));
+
+  /** An EKS cluster in the emulator that runs with the guide's cluster role (which the walk creates). */
+  const flyteCluster = (name: string, region = 'eu-west-1', subnetIds: string[] = [], role = CLUSTER_ROLE) =>
+    createCluster(moto.url, name, region, subnetIds, role);
 
   function harness(
     script: ScriptStep[],
@@ -146,7 +153,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   }
 
   it('the full walk with the defaults and one project: IAM as the documents say, a config that repeats it', async () => {
-    host = (await createCluster(moto.url, 'acme-ml')).replace('https://', '');
+    host = (await flyteCluster('acme-ml')).replace('https://', '');
     const h = harness([
       START[0]!,
       START[1]!,
@@ -155,8 +162,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         input: /S3 bucket/,
         answer: 'acme-flyte-data',
         rejected: [
-          { answer: 'Bad_Bucket', error: /^bucket: may only hold lower-case letters, digits, dots and hyphens/ },
-          { answer: 'ab', error: /^bucket: must be 3 to 63 characters, not 2/ },
+          { answer: 'Bad_Bucket', error: /^may only hold lower-case letters, digits, dots and hyphens/ },
+          { answer: 'ab', error: /^must be 3 to 63 characters, not 2/ },
         ],
       },
       ...START.slice(4),
@@ -165,7 +172,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       {
         input: /Project name/,
         answer: 'fraud',
-        rejected: [{ answer: 'Fraud', error: /projectRoles\[0\]\.project: must be a DNS label/ }],
+        rejected: [
+          { answer: 'Fraud', error: /^must be a DNS label/ },
+          { answer: '', error: /^a project name is required$/ },
+        ],
       },
       { checkbox: /Domains of fraud/, answer: ENTER },
       {
@@ -197,9 +207,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     // The broad choice is marked, the default explained.
     const trust = h.prompter.asked.find((a) => a.message === 'The workers role trusts')!;
     expect(trust.choices![0]).toMatch(/Every namespace \(\*:default\).*\(!\) broad/);
-    expect(trust.choices).toContain(
-      "The Flyte namespace and the projects' (flyte, fraud-development, fraud-staging, fraud-production)",
-    );
+    // The project with its own role takes that role: its namespaces are not offered for the workers role.
+    expect(trust.choices).toContain('The Flyte namespace and a list of namespaces you type');
+    expect(trust.choices!.join('\n')).not.toContain('fraud-');
     expect(trust.answer).toBe('all');
     expect(h.said.join('\n')).toMatch(/Suggested: every namespace\. Flyte makes <project>-<domain> namespaces/);
 
@@ -253,7 +263,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('the narrow trust choices map to the config keys, and flags skip their questions', async () => {
-    host = (await createCluster(moto.url, 'acme-ml')).replace('https://', '');
+    host = (await flyteCluster('acme-ml')).replace('https://', '');
     const h = harness(
       [
         START[0]!,
@@ -268,7 +278,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { checkbox: /Domains of fraud/, answer: ['development'] },
         { input: /Extra managed policy ARNs/, answer: ENTER },
         { confirm: /Add another project/, answer: ENTER },
-        { select: /The workers role trusts/, pick: /projects'/ },
+        { select: /The workers role trusts/, pick: /^The Flyte namespace and a list/ },
+        { input: /^Namespaces whose task pods use the workers role/, answer: 'ml-development, fraud-development' },
+        { confirm: /^Keep fraud-development in the workers role's list anyway\?/, answer: ENTER },
         { confirm: /Create the Flyte workers role\?/, answer: ENTER },
         { confirm: /Create the project-domain roles\?/, answer: ENTER },
         {
@@ -292,10 +304,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(workers!.trust.Statement[0]!.Condition).toEqual({
       StringEquals: {
         [`${host}:aud`]: 'sts.amazonaws.com',
-        [`${host}:sub`]: [
-          'system:serviceaccount:flyte-prod:default',
-          'system:serviceaccount:fraud-development:default',
-        ],
+        [`${host}:sub`]: ['system:serviceaccount:flyte-prod:default', 'system:serviceaccount:ml-development:default'],
       },
     });
     expect(workers!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
@@ -305,7 +314,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       name: 'flyte-workers-role',
       serviceAccount: 'default',
       allNamespaces: false,
-      namespaces: ['fraud-development'],
+      namespaces: ['ml-development'],
     });
     expect(saved).toMatchObject({
       namespace: 'flyte-prod',
@@ -325,7 +334,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       }),
     );
     const vpc = await createVpc(moto.url, { hostnames: false, support: true });
-    await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
+    await flyteCluster('acme-ml', 'eu-west-1', vpc.subnetIds);
     const h = harness([
       ...START,
       ...FIRST_FIVE,
@@ -354,7 +363,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a hand-off file changed by hand is replaced only when the user says so (the default keeps it, exit 4)', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const values = join(cwd, 'flyte-aws-setup-out', 'flyte-binary-values.yaml');
     mkdirSync(join(cwd, 'flyte-aws-setup-out'));
     writeFileSync(values, '# my own edits\n');
@@ -377,7 +386,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('without the right to list clusters, the cluster name is asked', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness(
       [
         START[0]!,
@@ -406,6 +415,122 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(h.said.join('\n')).toMatch(/The EKS clusters cannot be listed \(access denied: eks:ListClusters\)/);
   });
 
+  it('a mistyped --cluster: the clusters of the region, a did-you-mean, the name asked again', async () => {
+    await flyteCluster('acme-ml');
+    await flyteCluster('other-team');
+    const h = harness(
+      [
+        START[0]!,
+        { select: /^EKS cluster for Flyte \(in eu-west-1\)/, answer: ENTER },
+        // The point is the cluster: stop at the next question.
+        { select: /Which will install Flyte/, answer: ENTER },
+        { interrupt: /S3 bucket/ },
+      ],
+      { flags: { cluster: 'acme-m1' } },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    expect(h.said).toContain(
+      'There is no EKS cluster acme-m1 in region eu-west-1. The clusters there: acme-ml, other-team. Did you mean acme-ml?',
+    );
+    const asked = h.prompter.asked[1]!;
+    expect(asked.default).toBe('acme-ml');
+    expect(asked.choices).toEqual([
+      'acme-ml',
+      'other-team',
+      'acme-m1: not created yet (only the cluster and node roles can be done now)',
+      'Use another region (not eu-west-1)',
+    ]);
+    // Nothing suggests creating acme-m1.
+    expect(h.said.join('\n')).not.toContain('create-cluster');
+  });
+
+  it('a cluster of another region: no close name, so another region is the default; there it is found', async () => {
+    await flyteCluster('acme-ml', 'eu-west-1');
+    await flyteCluster('central-ml', 'eu-central-1');
+    const h = harness(
+      [
+        START[0]!,
+        { select: /^EKS cluster for Flyte \(in eu-central-1\)/, answer: ENTER },
+        {
+          input: /^AWS region/,
+          answer: 'eu-west-1',
+          rejected: [{ answer: 'eu-west', error: /must be an AWS region code such as eu-west-1/ }],
+        },
+        { select: /Which will install Flyte/, answer: ENTER },
+        { interrupt: /S3 bucket/ },
+      ],
+      { flags: { cluster: 'acme-ml' }, defaultRegion: async () => 'eu-central-1' },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    expect(h.said).toContain('There is no EKS cluster acme-ml in region eu-central-1. The clusters there: central-ml.');
+    expect(h.prompter.asked[1]!.default).toBe('\0another-region');
+    expect(h.said).toContain('EKS cluster: acme-ml (--cluster)');
+    expect(h.said.filter((l) => l.startsWith('  Region '))).toEqual([
+      '  Region     eu-central-1',
+      '  Region     eu-west-1',
+    ]);
+  });
+
+  it('"not created yet" with the name of a cluster that exists, nearly: the existing one is offered', async () => {
+    await flyteCluster('acme-ml');
+    const h = harness([
+      START[0]!,
+      { select: /^EKS cluster for Flyte/, pick: /^Not created yet/ },
+      { input: /Name of the EKS cluster you will create/, answer: 'acme-m1' },
+      {
+        confirm: /^acme-ml is a cluster of eu-west-1 already\. Use acme-ml rather than a new acme-m1\?/,
+        answer: ENTER,
+      },
+      { select: /Which will install Flyte/, answer: ENTER },
+      { input: /S3 bucket/, answer: 'acme-flyte-data' },
+      { interrupt: /namespace/ },
+    ]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+  });
+
+  it('a region EKS cannot be reached in: said plainly, and the region asked again (not an SDK error)', async () => {
+    await flyteCluster('acme-ml');
+    const h = harness(
+      [
+        START[0]!,
+        { select: /^What now\?/, answer: ENTER },
+        { input: /^AWS region/, answer: 'eu-west-1' },
+        { select: /^EKS cluster for Flyte \(in eu-west-1\)/, answer: ENTER },
+        { select: /Which will install Flyte/, answer: ENTER },
+        { interrupt: /S3 bucket/ },
+      ],
+      { defaultRegion: async () => 'eu-wset-1' },
+    );
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(130);
+    const text = h.said.join('\n');
+    expect(text).toMatch(/error: EKS in eu-wset-1 cannot be reached: /);
+    expect(text).not.toMatch(/Deserialization|\$response/);
+    expect(h.prompter.asked[1]!.choices).toEqual(['Use another region', 'Try again', 'No, stop here']);
+  });
+
+  it('a region from the environment that is no region code is asked for', async () => {
+    const h = harness(
+      [
+        { input: /^AWS region/, answer: 'eu-west-1' },
+        { select: /Set up Flyte in this account and region/, answer: ENTER },
+        { interrupt: /Name of the EKS cluster you will create/ },
+      ],
+      { defaultRegion: async () => 'europe' },
+    );
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    expect(h.said).toContain(
+      'The region "europe" (from AWS_REGION or the AWS config) must be an AWS region code such as eu-west-1.',
+    );
+  });
+
   it('who and where: another region, a profile that does not work, then the default credential chain', async () => {
     const h = harness(
       [
@@ -413,7 +538,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         {
           input: /^AWS region/,
           answer: 'eu-central-1',
-          rejected: [{ answer: 'europe', error: /^region: must be an AWS region code such as eu-west-1/ }],
+          rejected: [{ answer: 'europe', error: /^must be an AWS region code such as eu-west-1/ }],
         },
         { select: /Set up Flyte in this account and region/, pick: /^Use another AWS profile/ },
         { select: /^AWS profile/, answer: 'admin' },
@@ -444,7 +569,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a skipped section is left out of AWS and of the saved config; an existing file is not replaced', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     writeFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'keep: me\n');
     const h = harness([
       ...START,
@@ -472,8 +597,49 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(await stepsLeft(join(cwd, 'flyte-aws-setup-2.yaml'))).toBe(0);
   });
 
+  it('a cluster that runs with another role: said, and a new cluster role is not made by default', async () => {
+    await flyteCluster('acme-ml', 'eu-west-1', [], 'eks-prod-role');
+    const h = harness([
+      ...START,
+      { confirm: /Create the EKS cluster role\?/, answer: ENTER },
+      { confirm: /Create the EKS node role\?/, answer: ENTER },
+      { interrupt: /Create the OIDC identity provider/ },
+    ]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    expect(h.said).toContain(
+      `The EKS cluster acme-ml exists and runs with another role: arn:aws:iam::${ACCOUNT}:role/eks-prod-role. A ` +
+        'cluster keeps the role it was created with, so a new flyte-eks-cluster-role would not be used by it; make ' +
+        'it only for another cluster you will create.',
+    );
+    expect(h.prompter.asked.find((a) => /Create the EKS cluster role/.test(a.message))!.default).toBe(false);
+    expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeUndefined();
+    expect(h.said).toContain('Skipped; the saved config says clusterRole: false (change it there to do it later).');
+    // The node role's question is not changed by it.
+    expect(h.prompter.asked.find((a) => /Create the EKS node role/.test(a.message))!.default).toBe(true);
+  });
+
+  it('declining the OIDC provider: the IRSA roles that need it are named at once', async () => {
+    await flyteCluster('acme-ml');
+    const h = harness([
+      ...START,
+      ...FIRST_FIVE.slice(0, 2),
+      { confirm: /Create the OIDC identity provider\?/, answer: false },
+      { interrupt: /Create the S3 policy/ },
+    ]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    const text = h.said.join('\n');
+    expect(text).toContain(
+      'Skipped; the saved config says oidcProvider: false (change it there to do it later).\n' +
+        'Without the OIDC provider, pods cannot assume the IRSA roles that come next (the Flyte backend role, the ' +
+        "workers role, the project-domain roles): their trust names this provider, and IAM refuses a role's trust in " +
+        'a provider that does not exist, so those sections would fail.',
+    );
+  });
+
   it('a cluster not created yet: the cluster and node roles, how to create it, then waits for it', async () => {
-    await createCluster(moto.url, 'other-team');
+    await flyteCluster('other-team');
     let created: Promise<string> | undefined;
     const h = harness([
       START[0]!,
@@ -487,7 +653,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         answer: ENTER,
         // Someone creates the cluster while the wizard waits.
         then: () => {
-          created = new Promise((resolve) => setTimeout(resolve, 300)).then(() => createCluster(moto.url, 'later-ml'));
+          created = new Promise((resolve) => setTimeout(resolve, 300)).then(() => flyteCluster('later-ml'));
         },
       },
       ...FIRST_FIVE.slice(2),
@@ -530,7 +696,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       'When it is ACTIVE, continue with:  npx flyte-aws-setup --config flyte-aws-setup.yaml --interactive',
     );
 
-    await createCluster(moto.url, 'later-ml');
+    await flyteCluster('later-ml');
     const { config } = await loadConfigFile(file);
     const again = harness(
       [
@@ -570,7 +736,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('from a config (--interactive): its answers are the defaults, a section it has off can be turned on', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const file = join(cwd, 'mine.yaml');
     writeFileSync(
       file,
@@ -627,7 +793,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   });
 
   it('a failing section stops the walk: the error, what was done, the answers kept to run again (exit 1)', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const missing = 'arn:aws:iam::aws:policy/NoSuchPolicyAnywhere';
     const h = harness([
       ...START,
@@ -656,9 +822,22 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     ]);
   });
 
-  it('Ctrl-C at a question: exit 130, says what was applied, writes no config', async () => {
-    await createCluster(moto.url, 'acme-ml');
-    const h = harness([...START, ...FIRST_FIVE.slice(0, 2), { interrupt: /Create the OIDC identity provider/ }]);
+  it('Ctrl-C at a question after changes: exit 130, the answers saved marked incomplete, destroy undoes them', async () => {
+    // A cluster that does not run with the role made here, so that destroy may remove it.
+    await flyteCluster('acme-ml', 'eu-west-1', [], 'some-cluster-role');
+    // A file of that name exists: it is not replaced without a question, and there is no one to ask.
+    writeFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'keep: me\n');
+    const h = harness([
+      START[0]!,
+      START[1]!,
+      START[2]!,
+      START[3]!,
+      { input: /namespace/, answer: 'flyte-prod' },
+      ...START.slice(5),
+      { confirm: /Create the EKS cluster role\?/, answer: true },
+      FIRST_FIVE[1]!,
+      { interrupt: /Create the OIDC identity provider/ },
+    ]);
     const outcome = await h.run();
     h.prompter.expectDone();
     expect(outcome.exitCode).toBe(130);
@@ -666,13 +845,47 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(text).toContain('Interrupted.');
     expect(text).toContain('Before the interrupt, these changes were made in AWS:');
     expect(text).toContain(`✓ EKS node role: created  arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`);
-    expect(text).toContain('No config file was written.');
+    expect(text).toContain(
+      'The answers so far are saved in flyte-aws-setup-2.yaml, marked incomplete (the questions not reached hold ' +
+        'their defaults).\n' +
+        'Continue:  npx flyte-aws-setup --config flyte-aws-setup-2.yaml --interactive\n' +
+        'Undo:      npx flyte-aws-setup destroy --config flyte-aws-setup-2.yaml',
+    );
+    expect(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')).toBe('keep: me\n');
+    const file = join(cwd, 'flyte-aws-setup-2.yaml');
+    expect(outcome.configFile).toBe(file);
+    const saved = readFileSync(file, 'utf8');
+    expect(saved).toContain(
+      [
+        '# INCOMPLETE: the wizard was interrupted before its end. The questions it had not reached yet hold',
+        '# their defaults here: review them before applying this without questions.',
+        '# Already applied in AWS:',
+        `#   EKS cluster role: created (arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role)`,
+        `#   EKS node role: created (arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role)`,
+        '# Continue:  npx flyte-aws-setup --config flyte-aws-setup-2.yaml --interactive',
+      ].join('\n'),
+    );
+    // Every answer given is in it.
+    expect(parse(saved)).toMatchObject({ cluster: 'acme-ml', bucket: 'acme-flyte-data', namespace: 'flyte-prod' });
+
+    // What the walk made can be undone from the saved file.
+    const undo = await runCli(['destroy', '--config', file, '--yes'], { endpoint: moto.url });
+    expect(undo.code).toBe(0);
+    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeUndefined();
+    expect(await readRole(moto.url, 'flyte-eks-cluster-role')).toBeUndefined();
+  });
+
+  it('Ctrl-C at a question before any change: nothing is written', async () => {
+    await flyteCluster('acme-ml');
+    const h = harness([...START, { interrupt: /Create the EKS cluster role/ }]);
+    expect((await h.run()).exitCode).toBe(130);
+    h.prompter.expectDone();
+    expect(h.said.join('\n')).toContain('No config file was written.');
     expect(readdirSync(cwd)).toEqual([]);
-    expect(await readRole(moto.url, 'flyte-eks-node-role')).toBeDefined();
   });
 
   it('Ctrl-C while a section is applied: the call in flight completes, the rest is reported, exit 130', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const interrupt = new AbortController();
     const h = harness([...START, ...FIRST_FIVE], {
       signal: interrupt.signal,
@@ -689,7 +902,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const text = h.said.join('\n');
     expect(text).toContain('role flyte-system-role: done CreateRole; still to do AttachRolePolicy');
     expect(text).toContain(`✓ S3 policy for the Flyte bucket: created  ${POLICY_ARN}`);
-    expect(readdirSync(cwd)).toEqual([]);
+    // The section stopped half-way is in the saved file's header.
+    expect(readFileSync(join(cwd, 'flyte-aws-setup.yaml'), 'utf8')).toContain(
+      `#   Flyte backend role: partly done (arn:aws:iam::${ACCOUNT}:role/flyte-system-role)`,
+    );
     // Nothing after the interrupt was called.
     expect(
       h
@@ -699,8 +915,63 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     ).toBe('CreateRole');
   });
 
+  it('again from the saved config with nothing to do: result lines only, the files in one line; --verbose shows all', async () => {
+    await flyteCluster('acme-ml');
+    const first = harness([
+      ...START,
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /trusts/, answer: ENTER },
+      { confirm: /workers/, answer: ENTER },
+      { input: /Save/, answer: ENTER },
+    ]);
+    expect((await first.run()).exitCode).toBe(0);
+    expect(first.printed).toContain('6 resources created in account 123456789012, region eu-west-1.');
+    const file = join(cwd, 'flyte-aws-setup.yaml');
+    const { config } = await loadConfigFile(file);
+    const again = (verbose: boolean) =>
+      harness(
+        [
+          { select: /Set up Flyte in this account and region/, answer: ENTER },
+          { select: /EKS cluster for Flyte/, answer: ENTER },
+          { select: /Which will install Flyte/, answer: ENTER },
+          { input: /S3 bucket/, answer: ENTER },
+          { input: /namespace/, answer: ENTER },
+          { confirm: /^Use these names/, answer: ENTER },
+          { input: /^Tags/, answer: ENTER },
+          { input: /Permissions boundary/, answer: ENTER },
+          ...NO_PROJECT,
+          { select: /The workers role trusts/, answer: ENTER },
+          { input: /Save the config as/, answer: ENTER },
+          { confirm: /is the config this wizard started from\. Replace it/, answer: ENTER },
+        ],
+        { start: { config, file: 'flyte-aws-setup.yaml' }, ...(verbose ? { verbose } : {}) },
+      );
+    const quiet = again(false);
+    expect((await quiet.run()).exitCode).toBe(0);
+    quiet.prompter.expectDone();
+    expect(quiet.mutating()).toEqual([]);
+    expect(quiet.said).toContain(`✓ EKS cluster role: up to date  arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`);
+    expect(quiet.said.filter((l) => l.startsWith('Plan: up to date'))).toEqual([]);
+    // A section with a note still says it (the emulator's cluster names no VPC).
+    expect(quiet.said).toContain('Plan: not checked');
+    const summary = quiet.printed.join('\n');
+    expect(summary).toContain('Nothing changed in account 123456789012, region eu-west-1.');
+    expect(summary).toMatch(/Hand-off files in \S*flyte-aws-setup-out: all 3 are up to date\./);
+    expect(summary).not.toContain('Next:');
+    expect(summary).not.toMatch(/unchanged +\S*flyte-binary-values\.yaml/);
+
+    const verbose = again(true);
+    expect((await verbose.run()).exitCode).toBe(0);
+    expect(verbose.said.filter((l) => l.startsWith('Plan: up to date'))).toHaveLength(6);
+    expect(verbose.said).toContain('   [=] role flyte-workers-role up to date');
+    const all = verbose.printed.join('\n');
+    expect(all).toMatch(/unchanged +\S*flyte-binary-values\.yaml\s+Helm values for flyte-binary/);
+    expect(all).toContain('Next:');
+  });
+
   it('re-running the saved config with the CLI makes no change', async () => {
-    await createCluster(moto.url, 'acme-ml');
+    await flyteCluster('acme-ml');
     const h = harness([
       ...START,
       ...FIRST_FIVE,

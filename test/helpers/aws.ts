@@ -51,18 +51,22 @@ export async function createBucket(endpoint: string, name: string, region = 'eu-
   );
 }
 
-/** An EKS cluster in the emulator (on `subnetIds`, none by default); returns its OIDC issuer URL. */
+/**
+ * An EKS cluster in the emulator (on `subnetIds`, none by default), running with the role `roleName`; returns its
+ * OIDC issuer URL.
+ */
 export async function createCluster(
   endpoint: string,
   name: string,
   region = 'eu-west-1',
   subnetIds: string[] = [],
+  roleName = 'some-cluster-role',
 ): Promise<string> {
   const { eks } = clients(endpoint, region);
   const out = await eks.send(
     new CreateClusterCommand({
       name,
-      roleArn: `arn:aws:iam::${ACCOUNT}:role/some-cluster-role`,
+      roleArn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
       resourcesVpcConfig: { subnetIds },
     }),
   );

@@ -29,6 +29,8 @@ export interface TerminalOptions {
   endpoint: string;
   cwd: string;
   env?: Record<string, string | undefined>;
+  /** The terminal's width (default 200). */
+  columns?: number;
 }
 
 export class Terminal {
@@ -42,7 +44,7 @@ export class Terminal {
     private readonly exitFile: string,
   ) {}
 
-  /** Run `flyte-aws-setup ARGS` in a 200x50 terminal. */
+  /** Run `flyte-aws-setup ARGS` in a terminal of 50 rows and `options.columns` (200) columns. */
   static start(args: string[], options: TerminalOptions): Terminal {
     const dir = mkdtempSync(join(tmpdir(), 'fas-tty-'));
     const socket = join(dir, 'tmux.sock');
@@ -54,7 +56,20 @@ export class Terminal {
     const env = cliEnv({ endpoint: options.endpoint, ...(options.env ? { env: options.env } : {}) }, dir, callLog);
     const t = new Terminal(dir, socket, callLog, join(dir, 'exit-code'));
     t.tmux(
-      ['-f', conf, 'new-session', '-d', '-s', 'cli', '-x', '200', '-y', '50', '-c', options.cwd],
+      [
+        '-f',
+        conf,
+        'new-session',
+        '-d',
+        '-s',
+        'cli',
+        '-x',
+        String(options.columns ?? 200),
+        '-y',
+        '50',
+        '-c',
+        options.cwd,
+      ],
       [process.execPath, RECORD_EXIT, t.exitFile, process.execPath, BIN, ...args],
       env,
     );
@@ -70,6 +85,11 @@ export class Terminal {
   /** The whole screen and its history, long lines joined. */
   screen(): string {
     return this.tmux(['capture-pane', '-p', '-J', '-S', '-', '-E', '-', '-t', 'cli']).replace(/\s+$/, '');
+  }
+
+  /** The whole screen and its history as the terminal's rows (a line the terminal wrapped is two rows). */
+  rows(): string[] {
+    return this.tmux(['capture-pane', '-p', '-S', '-', '-E', '-', '-t', 'cli']).replace(/\s+$/, '').split('\n');
   }
 
   /**

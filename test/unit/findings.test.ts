@@ -301,7 +301,7 @@ workersRole: { extraPolicies: [${ADMIN}] }
       })),
     };
     expect(renderRunSummary(result, plainStyle, 'rerun')).toBe(
-      'Setup complete, with 1 error and 2 warnings: 0 change(s) made; AWS matches the config; what is listed above ' +
+      'Setup complete, with 1 error and 2 warnings: nothing changed; AWS matches the config; what is listed above ' +
         'is left as it is (verify fails until the error is fixed).',
     );
     const customPolicy = result.sections.find((s) => s.id === 'customPolicy')!;

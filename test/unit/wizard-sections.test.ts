@@ -32,6 +32,7 @@ function context(draft: Draft, script: ScriptStep[], aws: Partial<SectionWizardC
     plan: async () => {
       throw new Error('no plan in this test');
     },
+    cluster: async () => undefined,
     ...aws,
   };
   return { ctx, said, prompter };
@@ -81,7 +82,16 @@ describe("the sections' own words", () => {
       { checkbox: /Domains of fraud/, answer: ['development'] },
       { input: /Extra managed policy ARNs/, answer: ENTER },
       { confirm: /Add another project/, answer: ENTER },
-      { select: /The workers role trusts/, pick: /projects'/ },
+      { select: /The workers role trusts/, pick: /^The Flyte namespace and a list/ },
+      {
+        input: /^Namespaces whose task pods use the workers role/,
+        answer: 'ml-development, fraud-development ml-staging',
+        rejected: [
+          { answer: '', error: /^type at least one namespace/ },
+          { answer: 'ML-dev', error: /must be a DNS label/ },
+        ],
+      },
+      { confirm: /^Keep fraud-development in the workers role's list anyway\?$/, answer: ENTER },
     ]);
     await workers.wizard!.before!(ctx);
     await workers.wizard!.ask!(ctx);
@@ -89,8 +99,84 @@ describe("the sections' own words", () => {
     expect(said[0]).toBe('── Flyte projects');
     expect(said).toContain('  + role flyte-fraud-role for fraud-development');
     expect(draft.projectRoles).toEqual([{ project: 'fraud', domains: ['development'] }]);
-    expect(draft.workersRole).toMatchObject({ allNamespaces: false, namespaces: ['fraud-development'] });
+    // The project with its own role is not offered as the workers role's: its pods take flyte-fraud-role.
+    const trust = prompter.asked.find((a) => a.message === 'The workers role trusts')!;
+    expect(trust.choices!.join('\n')).not.toContain('fraud-development');
+    expect(said).toContain(
+      'The projects with their own role (fraud) do not use the workers role: their namespaces need not be listed.',
+    );
+    expect(said).toContain(
+      'fraud-development is a namespace of the project fraud, which has its own role (flyte-fraud-role): its task ' +
+        'pods use that role, not the workers role. Trusting it here too lets them take either role.',
+    );
+    expect(prompter.asked.at(-1)!.default).toBe(false);
+    expect(draft.workersRole).toMatchObject({ allNamespaces: false, namespaces: ['ml-development', 'ml-staging'] });
     expect(workers.wizard!.securityNote).toBe('Here it is the namespace choice made above.');
+  });
+
+  it("the workers role's list from a config is offered again; kept on purpose, an overlap stays", async () => {
+    const workers = byId('workersRole');
+    const draft: Draft = {
+      ...documents(),
+      workersRole: { name: 'flyte-workers-role', allNamespaces: false, namespaces: ['team-a', 'fraud-staging'] },
+      projectRoles: [{ project: 'fraud' }],
+    };
+    const { ctx, said, prompter } = context(draft, [
+      { select: /The workers role trusts/, answer: ENTER },
+      { input: /^Namespaces whose task pods use the workers role/, answer: ENTER },
+      { confirm: /^Keep fraud-staging in the workers role's list anyway\?$/, answer: true },
+    ]);
+    await workers.wizard!.ask!(ctx);
+    prompter.expectDone();
+    expect(prompter.asked[0]!.choices).toContain('The Flyte namespace and a list (now flyte, team-a, fraud-staging)');
+    expect(prompter.asked[1]!.default).toBe('team-a, fraud-staging');
+    expect(said).toContain('Suggested: what the config says.');
+    expect(draft.workersRole).toMatchObject({ allNamespaces: false, namespaces: ['team-a', 'fraud-staging'] });
+  });
+
+  it("the workers role's list, emptied by leaving out the project roles' namespaces, asks the choice again", async () => {
+    const workers = byId('workersRole');
+    const draft: Draft = { ...documents(), projectRoles: [{ project: 'fraud', domains: ['development'] }] };
+    const { ctx, said, prompter } = context(draft, [
+      { select: /The workers role trusts/, pick: /^The Flyte namespace and a list/ },
+      { input: /^Namespaces whose task pods use the workers role/, answer: 'fraud-development' },
+      { confirm: /^Keep fraud-development/, answer: ENTER },
+      { select: /The workers role trusts/, pick: /^Only the Flyte namespace/ },
+    ]);
+    await workers.wizard!.ask!(ctx);
+    prompter.expectDone();
+    expect(said).toContain('The list is empty now; choose again.');
+    expect(draft.workersRole).toMatchObject({ allNamespaces: false });
+    expect(draft.workersRole).not.toHaveProperty('namespaces');
+  });
+
+  it('the cluster role: a cluster that runs with another role says so, and the question defaults to no', async () => {
+    const clusterRole = byId('clusterRole');
+    const other = context(documents(), [], {
+      cluster: async () => ({ name: 'acme', status: 'ACTIVE', roleArn: 'arn:aws:iam::1:role/eks-prod' }),
+    });
+    expect(await clusterRole.wizard!.ask!(other.ctx)).toEqual({ approveByDefault: false });
+    expect(other.said).toEqual([
+      'The EKS cluster acme exists and runs with another role: arn:aws:iam::1:role/eks-prod. A cluster keeps the ' +
+        'role it was created with, so a new flyte-eks-cluster-role would not be used by it; make it only for ' +
+        'another cluster you will create.',
+    ]);
+
+    const same = context(documents(), [], {
+      cluster: async () => ({
+        name: 'acme',
+        status: 'ACTIVE',
+        roleArn: 'arn:aws:iam::1:role/x/flyte-eks-cluster-role',
+      }),
+    });
+    expect(await clusterRole.wizard!.ask!(same.ctx)).toBeUndefined();
+    expect(same.said).toEqual([
+      'The EKS cluster acme runs with this role (arn:aws:iam::1:role/x/flyte-eks-cluster-role).',
+    ]);
+
+    const none = context(documents(), []);
+    expect(await clusterRole.wizard!.ask!(none.ctx)).toBeUndefined();
+    expect(none.said).toEqual([]);
   });
 
   it('project roles off: nothing to offer', async () => {

@@ -11,7 +11,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { profileNames } from '../../src/aws/profiles.js';
 import { main, type CliIo } from '../../src/cli.js';
 import { parseConfigText } from '../../src/load/config.js';
-import { draftConfig, draftFromConfig, parseList, parseTags, problemAt, type Draft } from '../../src/wizard/draft.js';
+import {
+  answerProblem,
+  draftConfig,
+  draftFromConfig,
+  parseList,
+  parseTags,
+  problemAt,
+  type Draft,
+} from '../../src/wizard/draft.js';
 import { InterruptedByUser, inquirerPrompter } from '../../src/wizard/prompter.js';
 import { configText, freeName, writeFileAtomic } from '../../src/wizard/save.js';
 import { ROOT } from '../helpers/cli.js';
@@ -39,6 +47,43 @@ describe('answers are checked with the rules of config files', () => {
       /bucket: may only hold lower-case letters, digits, dots and hyphens, and must start and end with a letter or digit \(got "Bad_Bucket"\)/,
     );
     expect(problemAt({ ...draft, bucket: 'acme-flyte-data' }, ['bucket'])).toBeUndefined();
+  });
+
+  it("for a question, the same words without the config's key paths: keys are said as what they stand for", () => {
+    expect(answerProblem({ ...draft, bucket: 'Bad_Bucket' }, ['bucket'])).toBe(
+      'may only hold lower-case letters, digits, dots and hyphens, and must start and end with a letter or digit (got "Bad_Bucket")',
+    );
+    const athena = { project: 'fraud', extraPolicies: ['arn:aws:iam::aws:policy/X', 'AmazonAthenaFullAccess'] };
+    expect(answerProblem({ ...draft, projectRoles: [athena] }, ['projectRoles', 0, 'extraPolicies'])).toMatch(
+      /^must be a managed policy ARN such as .* \(got "AmazonAthenaFullAccess"\)$/,
+    );
+    expect(
+      answerProblem(
+        {
+          ...draft,
+          projectRoles: [
+            { project: 'a-b', domains: ['c'] },
+            { project: 'a', domains: ['b-c'] },
+          ],
+        },
+        ['projectRoles', 1],
+      ),
+    ).toBe(
+      'the namespace "a-b-c" is also that of the project a-b, domain c: two roles would trust the same pods; rename a project or domain',
+    );
+    expect(answerProblem({ ...draft, nodeRole: { name: 'flyte-eks-cluster-role' } }, ['nodeRole', 'name'])).toBe(
+      'role name "flyte-eks-cluster-role" is already used by the EKS cluster role',
+    );
+    const many = Array.from({ length: 200 }, (_, i) => `team-${i}-development`);
+    expect(
+      answerProblem({ ...draft, workersRole: { allNamespaces: false, namespaces: many } }, ['workersRole']),
+    ).toMatch(/Trust fewer namespaces or choose "every namespace"$/);
+    for (const text of [
+      answerProblem({ ...draft, projectRoles: [athena] }, ['projectRoles']),
+      answerProblem({ ...draft, tags: { 'aws:x': '1' } }, ['tags']),
+    ]) {
+      expect(text).not.toMatch(/\w\[\d+\]|^\w+:|\.name\b/);
+    }
   });
 
   it('only the asked key: problems elsewhere in an unfinished draft do not count', () => {
@@ -73,6 +118,26 @@ describe('answers are checked with the rules of config files', () => {
 });
 
 describe('the saved config', () => {
+  it('of a walk stopped early: the header says it is incomplete, what was applied, how to continue or undo', () => {
+    const config = parseConfigText(EXAMPLE);
+    const text = configText(draftFromConfig(config), 'flyte-aws-setup.yaml', {
+      why: 'was interrupted',
+      applied: ['EKS cluster role: created (arn:aws:iam::1:role/r)'],
+    });
+    expect(parseConfigText(text)).toEqual(config);
+    expect(text.split('\n').slice(0, 9)).toEqual([
+      '# flyte-aws-setup config, saved by the wizard: the AWS IAM pieces Flyte needs on Amazon EKS.',
+      '# INCOMPLETE: the wizard was interrupted before its end. The questions it had not reached yet hold',
+      '# their defaults here: review them before applying this without questions.',
+      '# Already applied in AWS:',
+      '#   EKS cluster role: created (arn:aws:iam::1:role/r)',
+      '# Continue:  npx flyte-aws-setup --config flyte-aws-setup.yaml --interactive',
+      '# Undo:      npx flyte-aws-setup destroy --config flyte-aws-setup.yaml   (removes only what flyte-aws-setup made)',
+      '# Review:    npx flyte-aws-setup --config flyte-aws-setup.yaml --dry-run',
+      '',
+    ]);
+  });
+
   it('reads back as the same config, in the explicit form of the documented example', () => {
     const config = parseConfigText(`${EXAMPLE}\npermissionsBoundary: arn:aws:iam::aws:policy/PowerUserAccess\n`);
     const text = configText(draftFromConfig(config), 'flyte-aws-setup.yaml');
