@@ -2,6 +2,7 @@
  * verify's audit: each mistake people make following the documents by hand, as a trust or role AWS holds, must
  * give a finding that names the role; a correct setup gives none. No AWS.
  */
+import { currentAsWanted } from '../helpers/current-state.js';
 import { describe, expect, it } from 'vitest';
 import { auditPlan, driftFindings, referencedProviders } from '../../src/audit/audit.js';
 import type { Finding } from '../../src/audit/finding.js';
@@ -10,7 +11,6 @@ import { auditTrust, type TrustAuditInput } from '../../src/audit/trust.js';
 import { parseConfigText } from '../../src/load/config.js';
 import { buildPlan, desiredSections, type CurrentState } from '../../src/engine/engine.js';
 import type { CurrentOidcProvider, CurrentResource, Facts } from '../../src/model.js';
-import { resourceKey } from '../../src/engine/plan.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 
 const ACCOUNT = '111122223333';
@@ -192,40 +192,7 @@ projectRoles: [{ project: fraud }]
 
   /** AWS holding exactly what the config wants, then `change` applied to it. */
   function plan(change: (current: Map<string, CurrentResource>) => void = () => {}) {
-    const current = new Map<string, CurrentResource>();
-    for (const r of sections.flatMap((s) => s.resources)) {
-      if (r.kind === 'role') {
-        current.set(resourceKey(r), {
-          kind: 'role',
-          name: r.name,
-          arn: r.arn,
-          path: r.path,
-          trust: r.trust,
-          attached: [...r.managedPolicies],
-          tags: r.tags,
-        });
-      } else if (r.kind === 'policy') {
-        current.set(resourceKey(r), {
-          kind: 'policy',
-          arn: r.arn,
-          name: r.name,
-          path: r.path,
-          defaultVersionId: 'v1',
-          document: r.document,
-          tags: r.tags,
-        });
-      } else if (r.kind === 'oidc-provider') {
-        current.set(resourceKey(r), {
-          kind: 'oidc-provider',
-          arn: r.arn,
-          url: r.url,
-          clientIds: r.clientIds,
-          tags: r.tags,
-        });
-      } else if (r.kind === 'bucket') {
-        current.set(resourceKey(r), { kind: 'bucket', name: r.name, region: r.region });
-      }
-    }
+    const current = currentAsWanted(sections.flatMap((s) => s.resources));
     change(current);
     return buildPlan(facts, sections, current as CurrentState);
   }

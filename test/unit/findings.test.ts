@@ -14,14 +14,15 @@ import {
 import { GetBucketLocationCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { currentAsWanted } from '../helpers/current-state.js';
 import { describe, expect, it } from 'vitest';
 import { auditPlan, driftFindings, providersInPlan } from '../../src/audit/audit.js';
 import type { RunResult } from '../../src/engine/apply.js';
 import { buildPlan, desiredSections, makePlan, type CurrentState } from '../../src/engine/engine.js';
-import { heldFindings, planBucket, planRole, resourceKey } from '../../src/engine/plan.js';
+import { heldFindings, planBucket, planRole } from '../../src/engine/plan.js';
 import { bucketRegion } from '../../src/aws/gateway.js';
 import { parseConfigText } from '../../src/load/config.js';
-import type { CurrentResource, DesiredBucket, DesiredRole, Facts, Plan } from '../../src/model.js';
+import type { DesiredBucket, DesiredRole, Facts, Plan } from '../../src/model.js';
 import { serviceTrustPolicy, type PolicyDocument } from '../../src/policy/document.js';
 import { FINDINGS, broadGrant, severityCounts, severityOf, type FindingCode } from '../../src/policy/findings.js';
 import { renderPlan, renderRunSummary, renderSectionResult } from '../../src/render/plan-text.js';
@@ -218,39 +219,10 @@ workersRole: { extraPolicies: [${ADMIN}] }
 
   /** AWS as the config wants it, but AmazonS3FullAccess on the backend role, and no bucket. */
   function plan(): Plan {
-    const current = new Map<string, CurrentResource>();
-    for (const r of sections.flatMap((s) => s.resources)) {
-      if (r.kind === 'role') {
-        const extra = r.name === 'flyte-system-role' ? [S3_FULL] : [];
-        current.set(resourceKey(r), {
-          kind: 'role',
-          name: r.name,
-          arn: r.arn,
-          path: r.path,
-          trust: r.trust,
-          attached: [...r.managedPolicies, ...extra],
-          tags: r.tags,
-        });
-      } else if (r.kind === 'policy') {
-        current.set(resourceKey(r), {
-          kind: 'policy',
-          arn: r.arn,
-          name: r.name,
-          path: r.path,
-          defaultVersionId: 'v1',
-          document: r.document,
-          tags: r.tags,
-        });
-      } else if (r.kind === 'oidc-provider') {
-        current.set(resourceKey(r), {
-          kind: 'oidc-provider',
-          arn: r.arn,
-          url: r.url,
-          clientIds: r.clientIds,
-          tags: r.tags,
-        });
-      }
-    }
+    const current = currentAsWanted(
+      sections.flatMap((s) => s.resources),
+      { extraAttached: (name) => (name === 'flyte-system-role' ? [S3_FULL] : []), bucket: false },
+    );
     return buildPlan(facts, sections, current as CurrentState);
   }
 

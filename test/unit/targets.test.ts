@@ -2,6 +2,7 @@
  * The config's `target`: which sections serve it, whom the backend role trusts under it, and the config rules that
  * refuse a section or key the target does not use, naming the key, the target and what to do. Pure.
  */
+import { currentAsWanted } from '../helpers/current-state.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/load/config.js';
 import { desiredSections, makePlan } from '../../src/engine/engine.js';
@@ -12,8 +13,6 @@ import { conditionEntries } from '../../src/policy/irsa.js';
 import { driftFindings } from '../../src/audit/audit.js';
 import { verifyReport } from '../../src/audit/report.js';
 import { buildPlan, type CurrentState } from '../../src/engine/engine.js';
-import { resourceKey } from '../../src/engine/plan.js';
-import type { CurrentResource } from '../../src/model.js';
 import { renderVerify, verifyJson } from '../../src/render/verify-text.js';
 import { makeStyle } from '../../src/render/style.js';
 
@@ -204,38 +203,12 @@ describe('verify knows the target: the roles and trusts it needs', () => {
 
   /** AWS as `made` set it up, verified against `wanted`. */
   function verify(made: string, wanted: string) {
-    const current = new Map<string, CurrentResource>();
-    for (const r of desiredSections(parseConfigText(made), facts).flatMap((s) => s.resources)) {
-      if (r.kind === 'role') {
-        current.set(resourceKey(r), {
-          kind: 'role',
-          name: r.name,
-          arn: r.arn,
-          path: r.path,
-          trust: r.trust,
-          attached: [...r.managedPolicies],
-          tags: r.tags,
-        });
-      } else if (r.kind === 'policy') {
-        current.set(resourceKey(r), {
-          kind: 'policy',
-          arn: r.arn,
-          name: r.name,
-          path: r.path,
-          defaultVersionId: 'v1',
-          document: r.document,
-          tags: r.tags,
-        });
-      } else if (r.kind === 'oidc-provider') {
-        current.set(resourceKey(r), {
-          kind: 'oidc-provider',
-          arn: r.arn,
-          url: r.url,
-          clientIds: r.clientIds,
-          tags: r.tags,
-        });
-      }
-    }
+    const current = currentAsWanted(
+      desiredSections(parseConfigText(made), facts).flatMap((s) => s.resources),
+      {
+        bucket: false,
+      },
+    );
     const config = parseConfigText(wanted);
     const plan = buildPlan(facts, desiredSections(config, facts), current as CurrentState);
     const findings = driftFindings(plan, 'flyte-aws-setup --config c.yaml --yes');
