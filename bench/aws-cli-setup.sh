@@ -46,6 +46,12 @@ done
 # that it is listed).
 issuer=$(aws eks describe-cluster --region "$region" --name "$cluster" --query "cluster.identity.oidc.issuer" --output text)
 host=${issuer#https://}
+
+# Seed 004: the cluster VPC's DNS settings, checked (nodes cannot register without them).
+vpc=$(aws eks describe-cluster --region "$region" --name "$cluster" --query "cluster.resourcesVpcConfig.vpcId" --output text)
+for attribute in enableDnsSupport enableDnsHostnames; do
+  [[ $(aws ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute "$attribute" --query "${attribute^}.Value" --output text) == True ]]
+done
 provider_arn=$(aws iam create-open-id-connect-provider --url "$issuer" --client-id-list sts.amazonaws.com \
   --tags "${tags[@]}" --query OpenIDConnectProviderArn --output text)
 aws iam list-open-id-connect-providers --output text | grep -q "$host"
