@@ -5,7 +5,7 @@
  * `node -e 0`. Not part of `npm test`: timings vary from machine to machine.
  *
  *   npm run bench -- [--runs N] [--startup-runs N] [--latency MS,MS] [--lag MS] [--projects N,N]
- *                    [--unrelated-roles N] [--json FILE] [--trace FILE]
+ *                    [--unrelated-roles N] [--json FILE] [--trace FILE] [--only-ours]
  *
  * The account is realistic: an EKS cluster on two subnets of a VPC with DNS support and hostnames on (the tool checks
  * them), the bucket, the emulator's IAM warmed up after each reset (its first call loads the AWS managed policies).
@@ -48,6 +48,7 @@ const { values: args } = parseArgs({
     'unrelated-roles': { type: 'string', default: '1000' },
     json: { type: 'string' },
     trace: { type: 'string' },
+    'only-ours': { type: 'boolean', default: false },
   },
 });
 const numbers = (s: string) => s.split(',').filter(Boolean).map(Number);
@@ -405,10 +406,13 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     const contenders: Side[] = ['ours'];
-    if (awsCliAvailable) contenders.push('awsCli');
+    if (args['only-ours']) notes.push('--only-ours: the aws CLI and Terraform not run');
+    else if (awsCliAvailable) contenders.push('awsCli');
     else notes.push('the aws CLI is not on the PATH: not compared');
     const mirror = terraformMirror();
-    if (!terraformOnPath) notes.push('terraform is not on the PATH: not compared');
+    if (args['only-ours']) {
+      // measured alone
+    } else if (!terraformOnPath) notes.push('terraform is not on the PATH: not compared');
     else if (mirror === undefined) {
       notes.push(
         'no filesystem mirror with the Terraform AWS provider (set FLYTE_AWS_SETUP_BENCH_TF_PLUGINS): Terraform not compared',
