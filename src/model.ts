@@ -161,6 +161,8 @@ export type Step =
   | { op: 'PutRolePermissionsBoundary'; roleName: string; boundary: string; before?: string }
   | { op: 'AttachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'TagRole'; roleName: string; tags: Tags }
+  /** Removes tags of the tool's own records (one grown shorter, or all of them when destroy puts a role back). */
+  | { op: 'UntagRole'; roleName: string; keys: string[] }
   | { op: 'CreateOpenIDConnectProvider'; url: string; clientIds: string[]; tags: Tags }
   | { op: 'AddClientIDToOpenIDConnectProvider'; arn: string; clientId: string }
   | { op: 'TagOpenIDConnectProvider'; arn: string; tags: Tags }
@@ -168,9 +170,12 @@ export type Step =
   | { op: 'DeletePolicyVersion'; policyArn: string; versionId: string }
   | { op: 'CreatePolicyVersion'; policyArn: string; document: PolicyDocument; before: PolicyDocument }
   | { op: 'TagPolicy'; policyArn: string; tags: Tags }
+  | { op: 'UntagPolicy'; policyArn: string; keys: string[] }
+  /** destroy: the default version a policy that existed before the tool had again. */
+  | { op: 'SetDefaultPolicyVersion'; policyArn: string; versionId: string; before: string }
   /** One attribute per call, as the EC2 API requires; always turns it on. */
   | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute }
-  // Removal (destroy): only ever planned for what the tool made, or to detach the tool's own policy.
+  // Removal: what the tool made (destroy, --prune), and what it attached that the config no longer names.
   | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'DeleteRole'; roleName: string }
   | { op: 'DeletePolicy'; policyArn: string }

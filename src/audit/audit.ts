@@ -3,6 +3,7 @@
  * trusts name. Two kinds: where AWS differs from the config (each step the next run would make), and the audit of
  * what AWS holds for the mistakes people make by hand. Pure.
  */
+import { SETUP_KEY, TOOL_TAG_PREFIX } from '../config/rules.js';
 import type { SectionId } from '../config/schema.js';
 import { isIrsaSection } from '../sections/derived.js';
 import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from '../model.js';
@@ -30,8 +31,18 @@ function tagText(tags: Record<string, string>): string {
     .join(', ');
 }
 
+/**
+ * The tags a tag step adds that say how AWS differs from the config: not the tool's records (they only serve the
+ * changes beside them), nor the setup's tag on a resource that existed before the tool (it comes with the records).
+ */
+function differingTags(tags: Record<string, string>, owned: boolean): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(tags).filter(([k]) => !k.startsWith(TOOL_TAG_PREFIX) || (owned && k === SETUP_KEY)),
+  );
+}
+
 /** What a step says about how AWS differs from the config; undefined for steps that only serve another. */
-function stepProblem(step: Step): { code: FindingCode; problem: string } | undefined {
+function stepProblem(step: Step, owned: boolean): { code: FindingCode; problem: string } | undefined {
   switch (step.op) {
     case 'CreateRole':
     case 'CreatePolicy':
@@ -51,16 +62,26 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
       };
     case 'TagRole':
     case 'TagPolicy':
-    case 'TagOpenIDConnectProvider':
-      return { code: 'tags-missing', problem: `lacks the tags ${tagText(step.tags)}` };
+    case 'TagOpenIDConnectProvider': {
+      const tags = differingTags(step.tags, owned);
+      if (Object.keys(tags).length === 0) return undefined;
+      return { code: 'tags-missing', problem: `lacks the tags ${tagText(tags)}` };
+    }
     case 'CreatePolicyVersion':
       return { code: 'document-differs', problem: 'its policy document differs from the config' };
     case 'AddClientIDToOpenIDConnectProvider':
       return { code: 'audience-missing', problem: `lacks the audience ${step.clientId}` };
     case 'ModifyVpcAttribute':
       return { code: 'vpc-dns-off', problem: `has ${step.attribute} off: nodes cannot register with the cluster` };
-    case 'DeletePolicyVersion':
     case 'DetachRolePolicy':
+      return {
+        code: 'policy-not-wanted',
+        problem: `has ${nameOfArn(step.policyArn)} attached, which flyte-aws-setup attached and the config no longer names`,
+      };
+    case 'DeletePolicyVersion':
+    case 'UntagRole':
+    case 'UntagPolicy':
+    case 'SetDefaultPolicyVersion':
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
@@ -107,7 +128,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
       }
       // A resource that does not exist is one finding, not one per call that would make it.
       for (const step of r.action === 'create' ? r.steps.slice(0, 1) : r.steps) {
-        const p = stepProblem(step);
+        const p = stepProblem(step, r.owned);
         if (p === undefined) continue;
         out.push({
           ...p,

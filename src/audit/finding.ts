@@ -9,6 +9,7 @@ export type FindingCode =
   | 'missing'
   | 'trust-differs'
   | 'policy-not-attached'
+  | 'policy-not-wanted'
   | 'boundary-differs'
   | 'tags-missing'
   | 'document-differs'

@@ -34,10 +34,13 @@ import {
   ListRolePoliciesCommand,
   ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
+  SetDefaultPolicyVersionCommand,
   SimulatePrincipalPolicyCommand,
   TagOpenIDConnectProviderCommand,
   TagPolicyCommand,
   TagRoleCommand,
+  UntagPolicyCommand,
+  UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type Tag,
 } from '@aws-sdk/client-iam';
@@ -180,6 +183,11 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
     resource: (s) => `role ${s.roleName}`,
     send: ({ iam }, s) => iam.send(new TagRoleCommand({ RoleName: s.roleName, Tags: toTagList(s.tags) })),
   },
+  UntagRole: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) => iam.send(new UntagRoleCommand({ RoleName: s.roleName, TagKeys: s.keys })),
+    goneIsDone: true,
+  },
   CreateOpenIDConnectProvider: {
     resource: (s) => s.url,
     send: ({ iam }, s) =>
@@ -232,6 +240,16 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   TagPolicy: {
     resource: (s) => s.policyArn,
     send: ({ iam }, s) => iam.send(new TagPolicyCommand({ PolicyArn: s.policyArn, Tags: toTagList(s.tags) })),
+  },
+  UntagPolicy: {
+    resource: (s) => s.policyArn,
+    send: ({ iam }, s) => iam.send(new UntagPolicyCommand({ PolicyArn: s.policyArn, TagKeys: s.keys })),
+    goneIsDone: true,
+  },
+  SetDefaultPolicyVersion: {
+    resource: (s) => `${s.policyArn} ${s.versionId}`,
+    send: ({ iam }, s) =>
+      iam.send(new SetDefaultPolicyVersionCommand({ PolicyArn: s.policyArn, VersionId: s.versionId })),
   },
   ModifyVpcAttribute: {
     service: 'ec2',

@@ -79,6 +79,10 @@ export const configSchema = z
       'EKS cluster name (needed by the OIDC provider and the roles after it).',
     ).optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
+    setup: ruled(
+      rules.setupName,
+      "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
+    ).optional(),
     namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
     tags: z
       .record(z.string(), z.string())
@@ -184,6 +188,8 @@ export interface Config {
   accountId?: string;
   cluster?: string;
   bucket: string;
+  /** The setup's name: the `setup` key, else the cluster's name, else the bucket's. */
+  setup: string;
   namespace: string;
   tags: Record<string, string>;
   permissionsBoundary?: string;
@@ -233,6 +239,7 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(raw.accountId !== undefined ? { accountId: raw.accountId } : {}),
     ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
     bucket: raw.bucket,
+    setup: raw.setup ?? raw.cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     tags: { ...(raw.tags ?? {}) },
     ...(raw.permissionsBoundary !== undefined ? { permissionsBoundary: raw.permissionsBoundary } : {}),

@@ -141,8 +141,8 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'UpdateAssumeRolePolicy',
     actions: ['iam:UpdateAssumeRolePolicy'],
     on: [{ scope: 'managedRoles' }],
-    modes: ['apply'],
-    why: "brings a role's trust back in line",
+    modes: ['apply', 'destroy'],
+    why: "brings a role's trust back in line (destroy: puts back the trust a role that existed before the tool had)",
   },
   {
     service: 'iam',
@@ -170,7 +170,15 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:TagRole'],
     on: [{ scope: 'managedRoles' }],
     modes: ['apply'],
-    why: "adds the config's tags to a role the tool made",
+    why: "adds the config's tags and the setup's to a role, and the tool's records (what it attached, the trust it replaced)",
+  },
+  {
+    service: 'iam',
+    operation: 'UntagRole',
+    actions: ['iam:UntagRole'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['apply', 'destroy'],
+    why: "removes a record's tags it no longer needs (destroy: all of them, from a role that existed before the tool)",
   },
   {
     service: 'iam',
@@ -268,7 +276,23 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:TagPolicy'],
     on: [{ scope: 'customPolicy' }],
     modes: ['apply'],
-    why: 'adds the tags to the policy the tool made',
+    why: 'adds the tags to the policy the tool made (to one that existed before: the default version it had)',
+  },
+  {
+    service: 'iam',
+    operation: 'UntagPolicy',
+    actions: ['iam:UntagPolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['destroy'],
+    why: "removes the tool's records from a policy that existed before it",
+  },
+  {
+    service: 'iam',
+    operation: 'SetDefaultPolicyVersion',
+    actions: ['iam:SetDefaultPolicyVersion'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['destroy'],
+    why: 'makes the default version a policy that existed before the tool had the default again',
   },
   {
     service: 'iam',
@@ -355,9 +379,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DetachRolePolicy',
     actions: ['iam:DetachRolePolicy'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles', condition: 'attachedPolicies' }],
-    modes: ['destroy'],
-    why: "detaches policies from the tool's roles before deleting them, and the custom policy from an existing role",
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles', condition: 'attachedPolicies', modes: ['destroy'] }],
+    modes: ['apply', 'destroy'],
+    why:
+      'detaches a policy the tool attached that the config no longer names; destroy: policies from the ' +
+      "tool's roles before deleting them, and the custom policy from an existing role",
   },
   {
     service: 'iam',

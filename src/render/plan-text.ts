@@ -8,6 +8,7 @@ import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
 import type { Style } from './style.js';
+import { ATTACHED_KEY, TRUST_KEY } from '../config/rules.js';
 
 const MARK = '(!)';
 
@@ -158,7 +159,7 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         ...labelled('trust', trustSummary(step.trust)),
         ...(step.boundary ? labelled('boundary', [step.boundary]) : []),
         ...labelled('path', [step.path]).filter(() => step.path !== '/'),
-        ...labelled('tags', [tagText(step.tags)]),
+        ...labelled('tags', [tagText(step.tags, true)]),
       ];
     case 'AttachRolePolicy':
       return [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
@@ -173,6 +174,11 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
     case 'TagPolicy':
     case 'TagOpenIDConnectProvider':
       return [`${style.change('~ tags')} ${tagText(step.tags)}`];
+    case 'UntagRole':
+    case 'UntagPolicy':
+      return [`${style.remove('- tags')} ${step.keys.join(', ')}`];
+    case 'SetDefaultPolicyVersion':
+      return [`${style.change('~ default version')} ${step.before} -> ${step.versionId}`];
     case 'CreateOpenIDConnectProvider':
       return [
         ...labelled('issuer', [step.url]),
@@ -224,10 +230,25 @@ function labelled(label: string, lines: string[]): string[] {
   return lines.map((l, i) => `${(i === 0 ? label : '').padEnd(9)} ${l}`);
 }
 
-function tagText(tags: Record<string, string>): string {
-  return Object.entries(tags)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+/** The keys of a record in `tags` (`key`, `key-2`...). */
+function recordKeysIn(tags: Record<string, string>, key: string): string[] {
+  return Object.keys(tags).filter((k) => k === key || (/^-\d+$/.test(k.slice(key.length)) && k.startsWith(key)));
+}
+
+/**
+ * Tags as `k=v` pairs. The compressed trust record says nothing to a reader: it is shown by what it holds. On a new
+ * role, the record of what it attaches is the `+ attach` lines below it.
+ */
+function tagText(tags: Record<string, string>, created = false): string {
+  const trust = recordKeysIn(tags, TRUST_KEY);
+  const attached = created ? recordKeysIn(tags, ATTACHED_KEY) : [];
+  return [
+    ...Object.entries(tags)
+      .filter(([k]) => !trust.includes(k) && !attached.includes(k))
+      .map(([k, v]) => `${k}=${v}`),
+    ...(attached.length > 0 ? [`${attached.join(', ')}=(the policies it attaches, below)`] : []),
+    ...(trust.length > 0 ? [`${trust.join(', ')}=(its trust now, compressed)`] : []),
+  ].join(', ');
 }
 
 /** A short name for a policy ARN in plan lines: AWS managed ones by name, the rest in full. */

@@ -126,7 +126,7 @@ describe('config problems', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('bucket: must be 3 to 63 characters');
     expect(JSON.parse(r.stdout)).toEqual({
-      formatVersion: 1,
+      formatVersion: 2,
       kind: 'error',
       exitCode: 2,
       message: `${file} is not valid`,

@@ -29,6 +29,13 @@ import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 
 const FAST = { consistency: { timeoutMs: 2_000, initialDelayMs: 1 } };
 
+/** The tags of the cluster role as the tool makes it for the setup `acme` (the configs' cluster). */
+const MADE = {
+  'managed-by': 'flyte-aws-setup',
+  'flyte-aws-setup:setup': 'acme',
+  'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy',
+};
+
 function emptyAccount(m: ReturnType<typeof mockAws>) {
   m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'The role cannot be found.'));
   m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
@@ -175,7 +182,7 @@ describe('the engine with mocked AWS', () => {
     m.iam
       .on(GetRoleCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
@@ -237,9 +244,7 @@ describe('the engine with mocked AWS', () => {
     );
     const plan = await makePlan(config, m.gateway);
     // After the changes, the role reads back as created.
-    m.iam
-      .on(GetRoleCommand)
-      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
+    m.iam.on(GetRoleCommand).resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
@@ -286,7 +291,7 @@ describe('the engine with mocked AWS', () => {
     m.iam
       .on(GetRoleCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
     m.iam
       .on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
@@ -323,7 +328,10 @@ describe('the engine with mocked AWS', () => {
         Arn: arn,
         Path: '/',
         DefaultVersionId: 'v5',
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        Tags: [
+          { Key: 'managed-by', Value: 'flyte-aws-setup' },
+          { Key: 'flyte-aws-setup:setup', Value: 'acme' },
+        ],
       },
     });
     m.iam

@@ -99,7 +99,7 @@ describe('the fingerprint of the shape', () => {
       (s) => delete s.$defs.PlanSection.properties.title,
       (s) => s.$defs.ResultDocument.required.pop(),
       (s) => s.$defs.Partition.enum.push('aws-eusc'),
-      (s) => (s.$defs.FormatVersion.const = 2),
+      (s) => (s.$defs.FormatVersion.const = 3),
     ];
     for (const change of changes) {
       const schema = clone();

@@ -232,7 +232,11 @@ describe('the policy for a config', () => {
 
   it.each<[PermissionMode, RegExp]>([
     ['verify', /^(iam:(Get|List)|eks:Describe|ec2:Describe)/],
-    ['destroy', /^(iam:(Get|List|Delete|Detach)|eks:(Describe|List))/],
+    // destroy also puts back what it changed on what existed before: trust, default version, and its own records.
+    [
+      'destroy',
+      /^(iam:(Get|List|Delete|Detach|Untag|UpdateAssumeRolePolicy|SetDefaultPolicyVersion)|eks:(Describe|List))/,
+    ],
   ])('--for %s holds only what that command does', (mode, allowed) => {
     const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];
     for (const a of actions) expect(a).toMatch(allowed);
@@ -342,11 +346,13 @@ describe('what is not known is scoped with a wildcard, and said', () => {
     expect(actions.sort()).toEqual([
       'iam:AttachRolePolicy',
       'iam:CreateRole',
+      'iam:DetachRolePolicy',
       'iam:GetRole',
       'iam:ListAttachedRolePolicies',
       'iam:ListRolePolicies',
       'iam:SimulatePrincipalPolicy',
       'iam:TagRole',
+      'iam:UntagRole',
       'iam:UpdateAssumeRolePolicy',
     ]);
     expect(grants(p.document.Statement).get('iam:CreateRole')!.resources).toEqual([
