@@ -221,6 +221,13 @@ export function removalText(step: Step): string {
       return 'delete the policy';
     case 'DeleteOpenIDConnectProvider':
       return 'delete the OIDC provider';
+    case 'UpdateAssumeRolePolicy':
+      return 'put back the trust it had before flyte-aws-setup changed it';
+    case 'SetDefaultPolicyVersion':
+      return `make ${step.versionId} the default version again (now ${step.before})`;
+    case 'UntagRole':
+    case 'UntagPolicy':
+      return `remove the tags ${step.keys.join(', ')}`;
     default:
       return step.op;
   }

@@ -271,12 +271,20 @@ vpcDns: off
     });
     const state: DestroyState = {
       facts: { ...facts, cluster: { state: 'missing', name: 'acme' } },
+      setup: 'acme',
       clusterExists: false,
       roles: [
         { section: 'clusterRole', name: 'a', current: role('a', [policy]), inlinePolicies: [], instanceProfiles: [] },
         { section: 'nodeRole', name: 'b', current: role('b', [policy], {}), inlinePolicies: [], instanceProfiles: [] },
         { section: 'systemRole', name: 'c', inlinePolicies: [], instanceProfiles: [] },
         { section: 'workersRole', name: 'd', current: role('d', [], {}), inlinePolicies: [], instanceProfiles: [] },
+        {
+          section: 'projectRoles',
+          name: 'e',
+          current: role('e', [], { 'flyte-aws-setup:setup': 'acme' }),
+          inlinePolicies: [],
+          instanceProfiles: [],
+        },
       ],
       policy: {
         name: 'flyte-custom-policy',
@@ -300,7 +308,7 @@ vpcDns: off
     };
     const plan = planDestroy(state);
     expect(new Set(plan.items.map((i) => i.action))).toEqual(
-      new Set(['delete', 'detach', 'keep', 'blocked', 'absent', 'unknown']),
+      new Set(['delete', 'detach', 'restore', 'keep', 'blocked', 'absent', 'unknown']),
     );
     valid(destroyPlanJson(plan));
     const m = mockAws();
