@@ -99,6 +99,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--offline', 'with --dry-run: plan for an empty account, without AWS credentials')
     .option('-y, --yes', 'apply without asking (needed when there is no terminal)')
     .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
+    .option('--prune', "remove the setup's roles the config no longer names (the plan lists them either way)")
     .option('--cluster <name>', "EKS cluster name (else the config's; the wizard does not ask)")
     .option('--bucket <name>', "S3 bucket for Flyte (else the config's; the wizard does not ask)")
     .option('--namespace <name>', "Flyte namespace (else the config's, or flyte; the wizard does not ask)")

@@ -230,13 +230,36 @@ export interface SectionPlan {
   skipReason?: string;
 }
 
+/**
+ * A role of this setup that the config no longer names (a project, a section or an IRSA role removed): it still
+ * grants what it holds to whoever its trust lets in. Listed by every plan and by verify; `--prune` removes it.
+ */
+export interface Leftover {
+  kind: 'role';
+  name: string;
+  arn: string;
+  /** Whom its trust lets in, as `Type principal`. */
+  trustedBy: string[];
+  /** Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read). */
+  holds: string[];
+  /** listed: only shown (no --prune); remove: --prune removes it (`steps`); blocked: it must stay for now (`reason`). */
+  action: 'listed' | 'remove' | 'blocked';
+  steps: Step[];
+  reason?: string;
+}
+
 export interface Plan {
   facts: Facts;
   sections: SectionPlan[];
+  /** The setup's roles the config no longer names (none offline, or when only some sections are planned). */
+  leftovers?: Leftover[];
 }
 
 export function planSteps(plan: Plan): Step[] {
-  return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps));
+  return [
+    ...plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps)),
+    ...(plan.leftovers ?? []).flatMap((l) => l.steps),
+  ];
 }
 
 export function planSecurity(plan: Plan): string[] {

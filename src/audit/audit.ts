@@ -10,7 +10,7 @@ import type { CurrentOidcProvider, CurrentRole, Plan, ResourcePlan, Step } from 
 import { tooBroad } from '../engine/plan.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
-import type { Finding, FindingCode } from './finding.js';
+import type { Finding, FindingCode, LeftoverFinding } from './finding.js';
 import { auditTrust } from './trust.js';
 
 const KIND: Record<ResourcePlan['kind'], string> = {
@@ -280,4 +280,18 @@ export function auditPlan(
     }
   }
   return out;
+}
+
+/** The setup's roles the config no longer names: errors, because they still grant what they hold. */
+export function leftoverFindings(plan: Plan, rerun: string): LeftoverFinding[] {
+  return (plan.leftovers ?? []).map((l) => ({
+    code: 'leftover' as const,
+    severity: 'error' as const,
+    resource: `role ${l.name}`,
+    problem:
+      `is this setup's (made by flyte-aws-setup), but the config no longer names it; it still lets in ` +
+      `${l.trustedBy.length > 0 ? l.trustedBy.join(', ') : 'nobody'}, and holds ` +
+      `${l.holds.length > 0 ? l.holds.map(nameOfArn).join(', ') : 'nothing'}`,
+    fix: `\`${rerun} --prune\` removes it (see it first with --dry-run --prune); or name it in the config again`,
+  }));
 }

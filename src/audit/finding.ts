@@ -17,6 +17,8 @@ export type FindingCode =
   | 'vpc-dns-off'
   | 'blocked'
   | 'unchecked'
+  // A role of the setup that the config no longer names: it still grants what it holds.
+  | 'leftover'
   // What people get wrong when they follow the documents by hand.
   | 'foreign-issuer'
   | 'other-provider'
@@ -42,7 +44,10 @@ export interface Finding {
   fix: string;
 }
 
-export function countBySeverity(findings: Finding[]): { errors: number; warnings: number } {
+/** A finding about no section: a role of the setup the config no longer names. */
+export type LeftoverFinding = Omit<Finding, 'section'>;
+
+export function countBySeverity(findings: Pick<Finding, 'severity'>[]): { errors: number; warnings: number } {
   return {
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,

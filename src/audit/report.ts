@@ -1,7 +1,7 @@
 /** `verify`'s report: the findings per section, in the documents' order, and the verdict. Pure. */
 import type { SectionId } from '../config/schema.js';
 import type { Facts, Plan } from '../model.js';
-import { countBySeverity, type Finding } from './finding.js';
+import { countBySeverity, type Finding, type LeftoverFinding } from './finding.js';
 
 /** `not-checked`: on, but with nothing to read (the cluster's VPC is not known); its note says why. */
 export type SectionVerdict = 'ok' | 'warnings' | 'problems' | 'skipped' | 'not-checked';
@@ -20,13 +20,15 @@ export interface SectionReport {
 export interface VerifyReport {
   facts: Facts;
   sections: SectionReport[];
+  /** The setup's roles the config no longer names. */
+  leftovers: LeftoverFinding[];
   errors: number;
   warnings: number;
   /** No error: AWS matches the config and the audit found nothing wrong (warnings allowed). */
   ok: boolean;
 }
 
-export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
+export function verifyReport(plan: Plan, findings: Finding[], leftovers: LeftoverFinding[] = []): VerifyReport {
   const sections = plan.sections.map((s): SectionReport => {
     const own = findings.filter((f) => f.section === s.id);
     const { errors, warnings } = countBySeverity(own);
@@ -52,6 +54,6 @@ export function verifyReport(plan: Plan, findings: Finding[]): VerifyReport {
       ...(verdict === 'not-checked' && s.notes[0] ? { note: s.notes[0].message } : {}),
     };
   });
-  const { errors, warnings } = countBySeverity(findings);
-  return { facts: plan.facts, sections, errors, warnings, ok: errors === 0 };
+  const { errors, warnings } = countBySeverity([...findings, ...leftovers]);
+  return { facts: plan.facts, sections, leftovers, errors, warnings, ok: errors === 0 };
 }

@@ -93,6 +93,11 @@ export interface RoleSummary {
   path: string;
 }
 
+/** A role as ListRoles gives it: its description, but not its tags. */
+export interface RoleListing extends RoleSummary {
+  description?: string;
+}
+
 /**
  * Condition key values the simulation should assume (e.g. `iam:PolicyARN` for AttachRolePolicy). The simulator
  * has no ARN type: ARN keys are given as strings.
@@ -435,6 +440,24 @@ export class AwsGateway {
     return found;
   }
 
+  /** Every role of the account, every page of ListRoles (it gives descriptions, not tags). */
+  async listRoles(): Promise<RoleListing[]> {
+    const found: RoleListing[] = [];
+    const site = { service: 'iam', operation: 'ListRoles', resource: 'roles' } as const;
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+      for (const r of out.Roles ?? []) {
+        if (!r.RoleName || !r.Arn) continue;
+        found.push({
+          name: r.RoleName,
+          arn: r.Arn,
+          path: r.Path ?? '/',
+          ...(r.Description !== undefined ? { description: r.Description } : {}),
+        });
+      }
+    }
+    return found;
+  }
+
   /** A role's ARN (with its path), or undefined when there is no such role. */
   async roleArn(name: string): Promise<string | undefined> {
     const out = await this.read({ service: 'iam', operation: 'GetRole', resource: `role ${name}` }, () =>
@@ -526,14 +549,20 @@ export class AwsGateway {
 
   /** A role and its attached policies (its inline policies are another read: `inlinePolicyNames`). */
   async readRole(name: string): Promise<CurrentRole | undefined> {
-    const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
-    const [got, attached] = await Promise.all([
-      this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name }))),
+    const [role, attached] = await Promise.all([
+      this.getRole(name),
       this.attachedPolicies(name).catch((err: unknown) => {
         if (isCode(err, 'NoSuchEntity')) return undefined;
         throw err;
       }),
     ]);
+    return role === undefined ? undefined : { ...role, attached: attached ?? [] };
+  }
+
+  /** A role (trust, tags, boundary) without its policies: one GetRole. `attached` is empty. */
+  async getRole(name: string): Promise<CurrentRole | undefined> {
+    const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
+    const got = await this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name })));
     const role = got?.Role;
     if (role === undefined) return undefined;
     return {
@@ -542,7 +571,7 @@ export class AwsGateway {
       arn: role.Arn ?? '',
       path: role.Path ?? '/',
       trust: decodePolicyDocument(role.AssumeRolePolicyDocument ?? '{}'),
-      attached: attached ?? [],
+      attached: [],
       ...(role.PermissionsBoundary?.PermissionsBoundaryArn
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),

@@ -9,7 +9,7 @@ import { applyPlan, sectionErrorCause, type RunResult } from '../engine/apply.js
 import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
 import { planSecurity, planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
-import { renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
+import { renderLeftoverResults, renderPlan, renderRunSummary, renderSectionResult } from '../render/plan-text.js';
 import { stepText } from '../render/step-text.js';
 import {
   confirmOnTerminal,
@@ -72,7 +72,10 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     progress.start('Reading the account');
     let plan: Plan;
     try {
-      plan = await makePlan(config, aws.gateway, { concurrency: opts.concurrency });
+      plan = await makePlan(config, aws.gateway, {
+        concurrency: opts.concurrency,
+        ...(opts.prune ? { prune: true } : {}),
+      });
     } finally {
       progress.clear();
     }
@@ -136,10 +139,14 @@ async function applyWithProgress(
     {
       onEvent(event) {
         if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
+        else if (event.type === 'leftover-step') output.progress.update(`${event.role}: ${stepText(event.step)}`);
         else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
         else if (event.type === 'section-done' && (changes || event.result.outcome === 'failed')) {
           output.progress.clear();
           write(renderSectionResult(event.result, style));
+        } else if (event.type === 'leftovers-done') {
+          output.progress.clear();
+          write(renderLeftoverResults(event.results, style));
         }
       },
     },

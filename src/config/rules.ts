@@ -115,6 +115,11 @@ export const setupName: Rule = (v) => {
 export const MAX_TAGS = 50;
 export const MANAGED_BY_KEY = 'managed-by';
 export const MANAGED_BY_VALUE = 'flyte-aws-setup';
+/**
+ * How the description of every role the tool makes ends: ListRoles gives descriptions but not tags, so the roles of a
+ * setup that the config no longer names are found by it without a call per role of the account.
+ */
+export const DESCRIPTION_MARK = 'managed by flyte-aws-setup';
 /** Tag keys that start with this are the tool's own records; a config's `tags` may not use them. */
 export const TOOL_TAG_PREFIX = 'flyte-aws-setup:';
 /** The setup a resource belongs to (the config's `setup`). */

@@ -11,6 +11,7 @@ import { sectionById } from '../sections/derived.js';
 import { limiter } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
+import { pruneLeftovers, type LeftoverResult } from './leftovers.js';
 import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { planResource } from './plan.js';
 
@@ -49,13 +50,17 @@ export interface RunResult {
   outcome: RunOutcome;
   facts: Facts;
   sections: SectionResult[];
+  /** With `--prune`: what became of each of the setup's roles the config no longer names. */
+  leftovers?: LeftoverResult[];
 }
 
 export type ApplyEvent =
   | { type: 'section-start'; section: SectionPlan }
   | { type: 'step'; section: SectionId; resource: string; step: Step }
   | { type: 'verify'; section: SectionId; resource: string }
-  | { type: 'section-done'; result: SectionResult };
+  | { type: 'section-done'; result: SectionResult }
+  | { type: 'leftover-step'; role: string; step: Step }
+  | { type: 'leftovers-done'; results: LeftoverResult[] };
 
 export interface ApplyHost {
   /** Asked before a section with changes; false skips it. Absent: every section is applied. */
@@ -140,12 +145,29 @@ export async function applyPlan(
   });
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
-  return { outcome: runOutcome(sections, options.signal), facts: plan.facts, sections };
+  // --prune: the roles the config no longer names go after the sections, which never need them.
+  const pruned = (plan.leftovers ?? []).some((l) => l.action !== 'listed');
+  const leftovers = pruned
+    ? await pruneLeftovers(plan.leftovers!, gateway, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        consistency: state.options.consistency,
+        onStep: (role, step) => host.onEvent?.({ type: 'leftover-step', role, step }),
+      })
+    : undefined;
+  if (leftovers !== undefined) host.onEvent?.({ type: 'leftovers-done', results: leftovers });
+  return {
+    outcome: runOutcome(sections, options.signal, leftovers),
+    facts: plan.facts,
+    sections,
+    ...(leftovers !== undefined ? { leftovers } : {}),
+  };
 }
 
-function runOutcome(sections: SectionResult[], signal?: AbortSignal): RunOutcome {
+function runOutcome(sections: SectionResult[], signal?: AbortSignal, leftovers: LeftoverResult[] = []): RunOutcome {
   if (signal?.aborted) return 'interrupted';
   if (sections.some((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome))) return 'failed';
+  // A leftover --prune could not remove still grants access: the run is not done.
+  if (leftovers.some((l) => l.outcome !== 'removed')) return 'failed';
   if (sections.some((s) => s.outcome === 'waiting' || s.outcome === 'declined')) return 'incomplete';
   return 'complete';
 }

@@ -11,6 +11,7 @@ import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
+import { findLeftovers } from './leftovers.js';
 import type { CurrentResource, CurrentRole, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
 import { isOwned, planResource, resourceKey } from './plan.js';
 
@@ -203,6 +204,10 @@ export interface MakePlanOptions {
   facts?: Facts;
   /** Read every role's inline policies (verify), not only those of roles that are not the tool's. */
   audit?: boolean;
+  /** Plan the removal of the setup's roles the config no longer names (`--prune`); without it they are listed. */
+  prune?: boolean;
+  /** Look for those roles (default: yes, unless only some sections are planned). */
+  leftovers?: boolean;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -224,7 +229,14 @@ export async function makePlan(
     readCurrent(gateway, resources, concurrency, options.audit ? 'always' : 'unowned'),
     providerNotes(gateway, config, facts, sections),
   ]);
-  return buildPlan(facts, sections, current, notes);
+  const plan = buildPlan(facts, sections, current, notes);
+  // After the reads, so that the requests in flight stay within `concurrency`, and a failed read stops it.
+  if (!(options.leftovers ?? options.only === undefined)) return plan;
+  const leftovers = await findLeftovers(gateway, config, facts, {
+    ...(options.prune ? { prune: true } : {}),
+    concurrency,
+  });
+  return { ...plan, leftovers };
 }
 
 function onlySections(sections: DesiredSection[], only?: readonly SectionId[]): DesiredSection[] {

@@ -16,6 +16,11 @@ export type Scope =
   | 'managedRoles'
   /** Roles that exist already and only get policies attached (Union's <prefix>-userflyterole). */
   | 'existingRoles'
+  /**
+   * Any role of the account: the roles of the setup the config no longer names are found among them (read), and
+   * removed with `--prune` (only what carries the setup's tag).
+   */
+  | 'setupRoles'
   /** The config's customer-managed bucket policy. */
   | 'customPolicy'
   /** The OIDC provider the oidcProvider section makes. */
@@ -44,9 +49,10 @@ export type Scope =
 /**
  * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
  * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`);
- * `ownedOnly` = only what carries the tool's `managed-by` tag (`aws:ResourceTag`, which roles, policies and OIDC providers all support), for deletes.
+ * `ownedOnly` = only what carries the tool's `managed-by` tag (`aws:ResourceTag`, which roles, policies and OIDC providers all support), for deletes;
+ * `setupOnly` = only what carries the config's setup in `flyte-aws-setup:setup` (`--prune`).
  */
-export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly';
+export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'setupOnly';
 
 export interface ScopeUse {
   scope: Scope;
@@ -115,17 +121,24 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetRole',
     actions: ['iam:GetRole'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'self', modes: ['apply'] }],
+    on: [
+      { scope: 'managedRoles' },
+      { scope: 'existingRoles' },
+      { scope: 'self', modes: ['apply'] },
+      { scope: 'setupRoles', modes: ['apply', 'verify'] },
+    ],
     modes: ALL,
-    why: "reads a role's trust, boundary and tags (and the caller's own role ARN for the preflight)",
+    why:
+      "reads a role's trust, boundary and tags (and the caller's own role ARN for the preflight; and the tags of a " +
+      'role whose description says the tool made it but that the config does not name)',
   },
   {
     service: 'iam',
     operation: 'ListAttachedRolePolicies',
     actions: ['iam:ListAttachedRolePolicies'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'setupRoles', modes: ['apply', 'verify'] }],
     modes: ALL,
-    why: "reads a role's attached policies",
+    why: "reads a role's attached policies (also of the setup's roles the config no longer names)",
   },
   {
     service: 'iam',
@@ -307,10 +320,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListRoles',
     actions: ['iam:ListRoles'],
     on: [{ scope: 'account' }],
-    modes: ['destroy'],
+    modes: ['apply', 'verify', 'destroy'],
     why:
-      'destroy: finds every role whose trust names the OIDC provider before deleting it (and the wizard looks ' +
-      'for <prefix>-userflyterole roles)',
+      "every plan and verify: finds the setup's roles the config no longer names, by the tool's description (one " +
+      'paged call); destroy: every role whose trust names the OIDC provider before deleting it (and the wizard ' +
+      'looks for <prefix>-userflyterole roles)',
   },
   {
     service: 'eks',
@@ -336,36 +350,37 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListNodegroups',
     actions: ['eks:ListNodegroups'],
     on: [{ scope: 'cluster' }],
-    modes: ['destroy'],
-    when: (c) => c.nodeRole !== false,
-    why: 'finds the node groups, to keep a node role one of them runs with',
+    modes: ['apply', 'destroy'],
+    why: 'finds the node groups, to keep a node role one of them runs with (destroy, and --prune)',
   },
   {
     service: 'eks',
     operation: 'DescribeNodegroup',
     actions: ['eks:DescribeNodegroup'],
     on: [{ scope: 'nodegroups' }],
-    modes: ['destroy'],
-    when: (c) => c.nodeRole !== false,
+    modes: ['apply', 'destroy'],
     why: 'reads the node role of each node group',
   },
   {
     service: 'iam',
     operation: 'ListRolePolicies',
     actions: ['iam:ListRolePolicies'],
-    on: [{ scope: 'managedRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', modes: ['apply'] }],
     modes: ALL,
     why:
       'finds inline policies the tool did not write: a plan shows them on a role that existed before, verify on ' +
-      'every role, and IAM deletes a role only without them',
+      'every role, and IAM deletes a role only without them (destroy, --prune)',
   },
   {
     service: 'iam',
     operation: 'ListInstanceProfilesForRole',
     actions: ['iam:ListInstanceProfilesForRole'],
-    on: [{ scope: 'managedRoles' }],
-    modes: ['destroy'],
-    why: 'finds instance profiles that hold a role (IAM deletes a role only outside them)',
+    on: [
+      { scope: 'managedRoles', modes: ['destroy'] },
+      { scope: 'setupRoles', modes: ['apply'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why: 'finds instance profiles that hold a role (IAM deletes a role only outside them; destroy, --prune)',
   },
   {
     service: 'iam',
@@ -379,19 +394,27 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DetachRolePolicy',
     actions: ['iam:DetachRolePolicy'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles', condition: 'attachedPolicies', modes: ['destroy'] }],
+    on: [
+      { scope: 'managedRoles' },
+      { scope: 'existingRoles', condition: 'attachedPolicies', modes: ['destroy'] },
+      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply'] },
+    ],
     modes: ['apply', 'destroy'],
     why:
-      'detaches a policy the tool attached that the config no longer names; destroy: policies from the ' +
-      "tool's roles before deleting them, and the custom policy from an existing role",
+      'detaches a policy the tool attached that the config no longer names (--prune: every policy of a role of ' +
+      "the setup the config no longer names); destroy: policies from the tool's roles before deleting them, and " +
+      'the custom policy from an existing role',
   },
   {
     service: 'iam',
     operation: 'DeleteRole',
     actions: ['iam:DeleteRole'],
-    on: [{ scope: 'managedRoles', condition: 'ownedOnly' }],
-    modes: ['destroy'],
-    why: 'deletes a role the tool made',
+    on: [
+      { scope: 'managedRoles', condition: 'ownedOnly', modes: ['destroy'] },
+      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why: "deletes a role the tool made (--prune: a role of the setup's that the config no longer names)",
   },
   {
     service: 'iam',

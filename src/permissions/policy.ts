@@ -6,7 +6,7 @@
 import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import type { DesiredResource, Facts } from '../model.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import { SECTIONS } from '../sections/index.js';
 import { sectionEnabled } from '../sections/derived.js';
@@ -45,6 +45,7 @@ export const SELF = '${aws:PrincipalArn}';
 const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
   existingRoles: 'ExistingRoles',
+  setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
@@ -62,6 +63,7 @@ const SIDS: Record<Scope, string> = {
 const SCOPE_ORDER: readonly Scope[] = [
   'managedRoles',
   'existingRoles',
+  'setupRoles',
   'oidcProvider',
   'providerRead',
   'anyProvider',
@@ -80,6 +82,7 @@ const CONDITION_SIDS: Record<ConditionKind, string> = {
   attachedPolicies: 'AttachListedPoliciesOnly',
   boundary: 'WithBoundaryOnly',
   ownedOnly: 'ToolsOwnOnly',
+  setupOnly: 'ThisSetupsOnly',
 };
 
 function unique(values: string[]): string[] {
@@ -115,6 +118,7 @@ function scopes(config: Config, pf: PermissionFacts) {
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
+    setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
@@ -144,6 +148,7 @@ function conditionOf(
   attached: Record<'managedRoles' | 'existingRoles', string[]>,
 ): PolicyStatement['Condition'] | undefined {
   if (kind === 'ownedOnly') return { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
+  if (kind === 'setupOnly') return { StringEquals: { [`aws:ResourceTag/${SETUP_KEY}`]: config.setup } };
   if (kind === 'boundary') {
     return config.permissionsBoundary !== undefined
       ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }
@@ -232,6 +237,13 @@ function notesFor(
   }
   if (arns.vpcDescribe.length > 0 && (mode === 'apply' || mode === 'verify')) {
     notes.push('ec2:DescribeVpcAttribute and ec2:DescribeSubnets take no resource-level permissions: Resource "*"');
+  }
+  if (mode === 'apply' || mode === 'verify') {
+    notes.push(
+      'iam:ListRoles takes no resource-level permissions: Resource "*"; it finds the setup\'s roles the config no ' +
+        'longer names (by their description), whose tags GetRole then reads; --prune deletes only those that carry ' +
+        `${SETUP_KEY}: ${config.setup}`,
+    );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
     notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");

@@ -3,7 +3,8 @@
  * diff of trust and policy documents) or is already right, security-relevant changes marked (!).
  */
 import type { RunResult, SectionResult } from '../engine/apply.js';
-import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
+import type { LeftoverResult } from '../engine/leftovers.js';
+import type { Facts, Leftover, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
@@ -59,8 +60,47 @@ export function renderPlan(plan: Plan, style: Style): string {
     );
     out.push(...renderSectionBody(section, style));
   });
+  if ((plan.leftovers ?? []).length > 0) out.push(...renderLeftovers(plan.leftovers!, style));
   out.push('', renderPlanSummary(plan, style));
   return out.join('\n');
+}
+
+/** The setup's roles the config no longer names: what each still grants, and what `--prune` does with it. */
+export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
+  const out = [style.bold('Roles of this setup that the config no longer names')];
+  for (const l of leftovers) {
+    const head = `role ${l.name}`;
+    if (l.action === 'remove') out.push(`   ${style.remove('[-]')} ${head}`);
+    else if (l.action === 'blocked') out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('kept for now')}`);
+    else out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('still grants access')}`);
+    out.push(...labelled('trusts', l.trustedBy.length > 0 ? l.trustedBy : ['nobody']).map((x) => `       ${x}`));
+    out.push(
+      ...labelled('holds', l.holds.length > 0 ? l.holds.map(policyLabel) : ['nothing']).map((x) => `       ${x}`),
+    );
+    for (const step of l.steps) out.push(`       ${style.remove('-')} ${removalText(step)}`);
+    if (l.reason !== undefined) out.push(`       ${style.warn('why:')} ${l.reason}`);
+    if (l.action === 'listed') out.push(`       ${style.dim('to remove it:')} run again with --prune`);
+  }
+  return out;
+}
+
+/** What --prune did with each leftover, one line each. */
+export function renderLeftoverResults(results: LeftoverResult[], style: Style): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const head = `role ${r.name} (no longer in the config)`;
+    if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
+    else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
+    else {
+      const did = r.done.map(removalText);
+      lines.push(
+        `${style.error('✗')} ${head}: ${r.outcome === 'not-run' ? 'not run' : 'not done'}` +
+          (did.length > 0 ? ` (done: ${did.join(', ')})` : ''),
+      );
+      if (r.error) lines.push(`    ${style.error(r.error.message)}${r.error.hint ? `\n    ${r.error.hint}` : ''}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 /** What one section of a plan will do, without its heading: why it waits, notes, each resource (indented). */
@@ -84,9 +124,14 @@ export function planCounts(plan: Plan): {
   security: number;
   blocked: number;
   findings: number;
+  leftovers: number;
+  remove: number;
 } {
   const resources = plan.sections.flatMap((s) => s.resources);
+  const leftovers = plan.leftovers ?? [];
   return {
+    leftovers: leftovers.length,
+    remove: leftovers.filter((l) => l.action === 'remove').length,
     create: resources.filter((r) => r.action === 'create').length,
     update: resources.filter((r) => r.action === 'update').length,
     unchanged: resources.filter(
@@ -99,9 +144,20 @@ export function planCounts(plan: Plan): {
   };
 }
 
-/** Lines under the summary for what the run will not do: blocked sections and findings left as they are. */
-function attentionLines(n: { blocked: number; findings: number }, style: Style): string {
+/** Lines under the summary for what the run will not do: blocked sections, findings left as they are, leftovers. */
+function attentionLines(
+  n: { blocked: number; findings: number; leftovers: number; remove: number },
+  style: Style,
+): string {
   const lines: string[] = [];
+  const kept = n.leftovers - n.remove;
+  if (kept > 0)
+    lines.push(
+      style.warn(
+        `${kept} role(s) of this setup that the config no longer names still grant access (listed above)` +
+          (n.remove === 0 ? '; --prune removes them.' : '; --prune cannot remove them yet (see why).'),
+      ),
+    );
   if (n.blocked > 0)
     lines.push(style.error(`${n.blocked} section(s) cannot be done as configured (marked "cannot be done" above).`));
   if (n.findings > 0)
@@ -113,11 +169,12 @@ function attentionLines(n: { blocked: number; findings: number }, style: Style):
 
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
-  if (n.create === 0 && n.update === 0) {
+  if (n.create === 0 && n.update === 0 && n.remove === 0) {
     const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
     return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
+  if (n.remove > 0) parts.push(`${n.remove} role(s) to remove (--prune)`);
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
   if (n.security > 0)
@@ -376,7 +433,10 @@ export function renderSectionResult(r: SectionResult, style: Style): string {
 }
 
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
-  const done = result.sections.flatMap((s) => s.resources.flatMap((r) => r.done));
+  const done = [
+    ...result.sections.flatMap((s) => s.resources.flatMap((r) => r.done)),
+    ...(result.leftovers ?? []).flatMap((l) => l.done),
+  ];
   const changed = `${done.length} change(s) made`;
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
   const findingsLine =
@@ -393,10 +453,13 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
     }
     case 'failed':
     case 'interrupted': {
-      const left = result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome));
+      const left = [
+        ...result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome)).map((s) => s.title),
+        ...(result.leftovers ?? []).filter((l) => l.outcome !== 'removed').map((l) => `the removal of role ${l.name}`),
+      ];
       return style.error(
         `${result.outcome === 'failed' ? 'Setup stopped' : 'Interrupted'}: ${changed} (listed above); ` +
-          `not done: ${left.map((s) => s.title).join(', ')}. Nothing is lost: fix the cause and run the same command ` +
+          `not done: ${left.join(', ')}. Nothing is lost: fix the cause and run the same command ` +
           `again; it picks up where this run stopped: ${rerun}`,
       );
     }

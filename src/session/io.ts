@@ -44,6 +44,8 @@ export interface ApplyCliOptions extends HandoffCliOptions {
   interactive?: boolean;
   /** `--no-preflight` sets it to false: no iam:SimulatePrincipalPolicy check before applying. */
   preflight?: boolean;
+  /** Remove the setup's roles the config no longer names. */
+  prune?: boolean;
 }
 
 export interface PermissionsCliOptions {

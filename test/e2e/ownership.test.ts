@@ -115,6 +115,44 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
     expect((await cli(CONFIG, '--yes')).mutating).toEqual([]);
   });
 
+  it('a project removed: the plan and verify list its role (verify exits 1); --prune removes it', async () => {
+    const withFraud = `${CONFIG}projectRoles: [{ project: fraud, extraPolicies: [${ATHENA}] }]\n`;
+    expect((await cli(withFraud, '--yes')).code).toBe(0);
+
+    const plan = await cli(CONFIG, '--dry-run');
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain('Roles of this setup that the config no longer names');
+    expect(plan.stdout).toContain('[!] role flyte-fraud-role  still grants access');
+    expect(plan.stdout).toContain('to remove it: run again with --prune');
+    expect(plan.stdout).toContain('--prune removes them.');
+
+    const verify = await runCli(['verify', '--config', writeConfig(CONFIG)], { endpoint: moto.url });
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain('✗ Roles of this setup that the config no longer names: 1 error(s)');
+    expect(verify.stdout).toContain(
+      "role flyte-fraud-role: is this setup's (made by flyte-aws-setup), but the config no longer names it",
+    );
+    expect(verify.stdout).not.toContain('AWS matches the config');
+
+    // A run without --prune leaves it.
+    expect((await cli(CONFIG, '--yes')).mutating).toEqual([]);
+    expect(await readRole(moto.url, 'flyte-fraud-role')).toBeDefined();
+
+    const dry = await cli(CONFIG, '--dry-run', '--prune');
+    expect(dry.stdout).toContain('[-] role flyte-fraud-role');
+    expect(dry.stdout).toContain('- delete the role');
+    expect(dry.stdout).toContain('1 role(s) to remove (--prune)');
+    expect(dry.mutating).toEqual([]);
+
+    const run = await cli(CONFIG, '--yes', '--prune');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('✓ role flyte-fraud-role (no longer in the config): removed');
+    expect(run.mutating.map((c) => c.operation).sort()).toEqual(['DeleteRole', 'DetachRolePolicy', 'DetachRolePolicy']);
+    expect(await readRole(moto.url, 'flyte-fraud-role')).toBeUndefined();
+    const again = await runCli(['verify', '--config', writeConfig(CONFIG)], { endpoint: moto.url });
+    expect(again.code).toBe(0);
+  });
+
   it('apply then destroy on a role and a policy that existed before: exactly their trust, attachments and default version again', async () => {
     const { iam } = clients(moto.url);
     await iam.send(

@@ -4,7 +4,12 @@
  * shape comes with a new formatVersion (schema/output.versions.json).
  */
 import { ListNodegroupsCommand } from '@aws-sdk/client-eks';
-import { CreateRoleCommand, DeletePolicyVersionCommand, DetachRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  DeletePolicyVersionCommand,
+  DetachRolePolicyCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { CommanderError } from 'commander';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -154,6 +159,7 @@ vpcDns: off
   };
   const emptyAccount = (m: ReturnType<typeof mockAws>) => {
     m.iam.onAnyCommand().rejects(awsError('NoSuchEntity', 'The entity cannot be found.'));
+    m.iam.on(ListRolesCommand).resolves({ Roles: [] });
     m.eks.on(ListNodegroupsCommand).resolves({ nodegroups: [] });
   };
 

@@ -166,7 +166,10 @@ describe('the policy for a config', () => {
     for (const action of wanted) expect(byAction.has(action), action).toBe(true);
     expect(byAction.get('iam:CreateRole')!.resources.sort()).toEqual([...ROLES].sort());
     expect(byAction.get('iam:UpdateAssumeRolePolicy')!.resources.sort()).toEqual([...ROLES].sort());
-    expect(byAction.get('iam:GetRole')!.resources.sort()).toEqual([...ROLES, EXISTING, SELF].sort());
+    // Any role: the setup's roles the config no longer names are found among the account's.
+    expect(byAction.get('iam:GetRole')!.resources.sort()).toEqual(
+      [...ROLES, EXISTING, SELF, 'arn:aws:iam::111122223333:role/*'].sort(),
+    );
     expect(byAction.get('iam:AttachRolePolicy')!.resources.sort()).toEqual([...ROLES, EXISTING].sort());
     expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([PROVIDER]);
     expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY]);
@@ -179,13 +182,23 @@ describe('the policy for a config', () => {
     expect(byAction.get('iam:SimulatePrincipalPolicy')!.resources).toEqual([SELF]);
   });
 
-  it('no action is a wildcard; only EC2 Describe* (no resource-level permissions) has Resource "*"', () => {
+  it('no action is a wildcard; only EC2 Describe* and ListRoles (no resource-level permissions) have Resource "*"', () => {
     for (const s of apply.document.Statement) {
       for (const a of list(s.Action)) expect(a).not.toContain('*');
       if (list(s.Resource).includes('*'))
-        expect(list(s.Action)).toEqual(['ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute']);
+        expect(list(s.Action)).toEqual(['ec2:DescribeSubnets', 'ec2:DescribeVpcAttribute', 'iam:ListRoles']);
     }
     expect(apply.notes.join('\n')).toMatch(/take no resource-level permissions: Resource "\*"/);
+  });
+
+  it("--prune deletes only the roles that carry the config's setup", () => {
+    const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
+    for (const action of ['iam:DeleteRole', 'iam:DetachRolePolicy']) {
+      const s = apply.document.Statement.filter(
+        (x) => list(x.Action).includes(action) && list(x.Resource).includes('arn:aws:iam::111122223333:role/*'),
+      );
+      expect(s.map((x) => x.Condition)).toEqual([setupOnly]);
+    }
   });
 
   it('no iam:PassRole (the tool hands no role to a service), and says so', () => {
@@ -346,10 +359,14 @@ describe('what is not known is scoped with a wildcard, and said', () => {
     expect(actions.sort()).toEqual([
       'iam:AttachRolePolicy',
       'iam:CreateRole',
+      // --prune: the setup's roles the config no longer names.
+      'iam:DeleteRole',
       'iam:DetachRolePolicy',
       'iam:GetRole',
       'iam:ListAttachedRolePolicies',
+      'iam:ListInstanceProfilesForRole',
       'iam:ListRolePolicies',
+      'iam:ListRoles',
       'iam:SimulatePrincipalPolicy',
       'iam:TagRole',
       'iam:UntagRole',
