@@ -301,6 +301,8 @@ async function applyResource(
     if (conflict === undefined) break;
     const current = await readResource(state.gateway, resource.desired, 'never');
     const again = planResource(resource.desired, current);
+    // Made by another setup between the plan and now: it is never changed from here.
+    if (again.blocked !== undefined) throw new UserError(`${resource.kind} ${resource.name}: ${again.blocked}`);
     // Made by someone else between the plan and now: what it holds was never shown, so it is not changed unasked.
     if (CREATES.has(conflict.op) && current !== undefined && !again.owned && again.steps.length > 0) {
       throw new UserError(
@@ -390,10 +392,11 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const read = async () => {
     const current = await readResource(state.gateway, resource.desired, 'never');
-    return { current, left: planResource(resource.desired, current).steps };
+    const again = planResource(resource.desired, current);
+    return { current, left: again.steps, blocked: again.blocked };
   };
   const { outcome, value } = await poll(read, {
-    until: ({ current, left }) => current !== undefined && left.length === 0,
+    until: ({ current, left, blocked }) => current !== undefined && left.length === 0 && blocked === undefined,
     timeoutMs,
     initialDelayMs,
     maxDelayMs: MAX_DELAY_MS,

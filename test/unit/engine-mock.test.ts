@@ -234,6 +234,27 @@ describe('the engine with mocked AWS', () => {
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });
 
+  it('a role another setup made during the run is not taken over, even when it matches: the run stops', async () => {
+    const m = mockAws();
+    m.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves(
+        clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { ...MADE, 'flyte-aws-setup:setup': 'other' }),
+      );
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
+    const result = await applyPlan(await makePlan(CLUSTER_ROLE_ONLY, m.gateway), m.gateway, {}, FAST);
+    expect(result.outcome).toBe('failed');
+    expect(result.sections.find((s) => s.id === 'clusterRole')!.error!.message).toMatch(
+      /^role flyte-eks-cluster-role: it belongs to the setup "other"/,
+    );
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
+  });
+
   it('waits for IAM to show a role it just created (NoSuchEntity on attach, then success)', async () => {
     const m = mockAws();
     emptyAccount(m);
