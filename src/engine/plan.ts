@@ -323,9 +323,10 @@ function adoptionReasons(desired: DesiredRole, current: CurrentRole, beyond: str
   }
   const broader = broadeningReasons(desired.trust, current.trust);
   if (broader.length > 0) {
+    const more = broader.map((r) => r.replace(/^lets in more: /, '')).join('; ');
     reasons.push(
-      `adopts a role that existed before flyte-aws-setup whose trust lets in more than the config's ` +
-        `(${broader.join('; ')}); the config's trust replaces it, and destroy puts it back`,
+      `adopts a role that existed before flyte-aws-setup whose trust lets in more than the config's: ${more}; ` +
+        "the config's trust replaces it, and destroy puts it back",
     );
   }
   return reasons;

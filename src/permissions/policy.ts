@@ -54,9 +54,10 @@ const SIDS: Record<Scope, string> = {
   anyCluster: 'ReadEksClusters',
   nodegroups: 'EksNodegroups',
   vpc: 'ClusterVpc',
-  vpcDescribe: 'Ec2DescribeNoResourceLevel',
+  // Both take Resource "*": one statement holds them when both are there.
+  vpcDescribe: 'NoResourceLevel',
   self: 'PreflightOwnPermissions',
-  account: 'Account',
+  account: 'NoResourceLevel',
   none: 'None',
 };
 /** Statement order: the roles first, then the provider, the policy, the cluster, the VPC, the caller. */

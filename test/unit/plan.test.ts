@@ -593,7 +593,7 @@ describe('a role or policy that existed before the tool: what it changes is reco
     expect(p.notes.map((n) => n.message).join('\n')).toMatch(/its trust before this change is recorded/);
     // Adopting a role whose trust lets in more than the config's is security-relevant.
     expect(p.security.join('\n')).toMatch(
-      /adopts a role that existed before flyte-aws-setup whose trust lets in more than the config's \(lets in more: Federated:/,
+      /adopts a role that existed before flyte-aws-setup whose trust lets in more than the config's: Federated:/,
     );
 
     // Once recorded, a later change keeps the first record: it is the trust from before the tool.
