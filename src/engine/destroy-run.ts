@@ -25,6 +25,7 @@ import {
 } from './destroy.js';
 import { DEFAULT_CONCURRENCY } from './engine.js';
 import { gatherFacts } from './facts.js';
+import { findLeftovers } from './leftovers.js';
 import type { Facts, Step, Tags } from '../model.js';
 import { ownership } from './records.js';
 
@@ -96,6 +97,8 @@ export async function readDestroyState(
     }
   }
 
+  // The setup's roles the config no longer names go too; the cluster is read again only when there are some.
+  const leftovers = await findLeftovers(gateway, config, facts, { prune: true, concurrency });
   const live = await otherClusters(gateway, facts, cluster, roles, concurrency, config.setup);
   const provider = config.oidcProvider
     ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles, live)
@@ -103,6 +106,7 @@ export async function readDestroyState(
   return {
     facts,
     setup: config.setup,
+    ...(leftovers.length > 0 ? { leftovers } : {}),
     clusterExists: cluster !== undefined,
     roles,
     ...(policy ? { policy } : {}),

@@ -8,7 +8,15 @@
 import type { PolicyAttachments } from '../aws/gateway.js';
 import { DEFAULT_VERSION_KEY, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import type { SectionId } from '../config/schema.js';
-import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, Facts, PolicyVersion, Step } from '../model.js';
+import type {
+  CurrentOidcProvider,
+  CurrentPolicy,
+  CurrentRole,
+  Facts,
+  Leftover,
+  PolicyVersion,
+  Step,
+} from '../model.js';
 import { samePolicy } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
@@ -67,6 +75,8 @@ export interface DestroyState {
   roles: DestroyRoleState[];
   policy?: DestroyPolicyState;
   provider?: DestroyProviderState;
+  /** The setup's roles the config no longer names, each planned for removal (or kept, with why). */
+  leftovers?: Leftover[];
 }
 
 /**
@@ -82,7 +92,8 @@ export interface DestroyState {
 export type DestroyAction = 'delete' | 'detach' | 'restore' | 'keep' | 'blocked' | 'absent' | 'unknown';
 
 export interface DestroyItem {
-  section: SectionId;
+  /** Absent for a role of the setup that the config no longer names. */
+  section?: SectionId;
   kind: 'role' | 'policy' | 'oidc-provider';
   name: string;
   arn?: string;
@@ -98,6 +109,7 @@ export interface DestroyPlan {
 }
 
 const EXISTED_BEFORE = 'it existed before flyte-aws-setup (no managed-by tag), so it is never deleted';
+const LEFTOVER = 'a role of this setup that the config no longer names (a project, a section or a role taken out)';
 const UNION_ROLE = "it is Union's role that globalAccess only attaches the custom policy to, so it is never deleted";
 
 function otherSetup(tags: Record<string, string>): string {
@@ -283,13 +295,35 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   const policy = state.policy;
   const policyMine = policy?.current !== undefined && mine(ownership(policy.current.tags, state.setup));
   const ownPolicy = policyMine ? policy!.arn : undefined;
-  const configRoles = new Set(state.roles.map((r) => r.name));
+  const leftovers = state.leftovers ?? [];
+  // A leftover that goes loses the custom policy with it: it is not an attachment outside the config.
+  const configRoles = new Set([
+    ...state.roles.map((r) => r.name),
+    ...leftovers.filter((l) => l.action === 'remove').map((l) => l.name),
+  ]);
   const items: DestroyItem[] = [];
   const deleted = new Set<string>();
   /** Roles that existed before, by the trust destroy puts back on them. */
   const trustPutBack = new Map<string, PolicyDocument>();
   /** The config's roles kept with the custom policy on them: it stays too. */
   const policyKeptBy: string[] = [];
+
+  // The setup's roles the config no longer names go first: they were made last, or are of no section any more.
+  for (const l of leftovers) {
+    const base = { kind: 'role' as const, name: l.name, arn: l.arn, steps: l.steps };
+    if (l.action === 'remove') {
+      deleted.add(l.name);
+      items.push({ ...base, action: 'delete', notes: [LEFTOVER] });
+    } else {
+      if (ownPolicy !== undefined && l.holds.includes(ownPolicy)) policyKeptBy.push(l.name);
+      items.push({
+        ...base,
+        action: 'blocked',
+        notes: [LEFTOVER],
+        ...(l.reason !== undefined ? { reason: l.reason } : {}),
+      });
+    }
+  }
 
   // Roles in reverse order of creation: project roles (last first), workers, system, node, cluster.
   for (const r of [...state.roles].reverse()) {

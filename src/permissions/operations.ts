@@ -125,7 +125,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
       { scope: 'managedRoles' },
       { scope: 'existingRoles' },
       { scope: 'self', modes: ['apply'] },
-      { scope: 'setupRoles', modes: ['apply', 'verify'] },
+      { scope: 'setupRoles' },
     ],
     modes: ALL,
     why:
@@ -136,7 +136,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListAttachedRolePolicies',
     actions: ['iam:ListAttachedRolePolicies'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'setupRoles', modes: ['apply', 'verify'] }],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'setupRoles' }],
     modes: ALL,
     why: "reads a role's attached policies (also of the setup's roles the config no longer names)",
   },
@@ -322,7 +322,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'account' }],
     modes: ['apply', 'verify', 'destroy'],
     why:
-      "every plan and verify: finds the setup's roles the config no longer names, by the tool's description (one " +
+      "every plan, verify and destroy: find the setup's roles the config no longer names, by the tool's description (one " +
       'paged call); destroy: every role whose trust names the OIDC provider before deleting it (and the wizard ' +
       'looks for <prefix>-userflyterole roles)',
   },
@@ -365,7 +365,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListRolePolicies',
     actions: ['iam:ListRolePolicies'],
-    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', modes: ['apply'] }],
+    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', modes: ['apply', 'destroy'] }],
     modes: ALL,
     why:
       'finds inline policies the tool did not write: a plan shows them on a role that existed before, verify on ' +
@@ -377,7 +377,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:ListInstanceProfilesForRole'],
     on: [
       { scope: 'managedRoles', modes: ['destroy'] },
-      { scope: 'setupRoles', modes: ['apply'] },
+      { scope: 'setupRoles', modes: ['apply', 'destroy'] },
     ],
     modes: ['apply', 'destroy'],
     why: 'finds instance profiles that hold a role (IAM deletes a role only outside them; destroy, --prune)',
@@ -397,11 +397,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [
       { scope: 'managedRoles' },
       { scope: 'existingRoles', condition: 'attachedPolicies', modes: ['destroy'] },
-      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply'] },
+      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] },
     ],
     modes: ['apply', 'destroy'],
     why:
-      'detaches a policy the tool attached that the config no longer names (--prune: every policy of a role of ' +
+      'detaches a policy the tool attached that the config no longer names (--prune and destroy: every policy of a role of ' +
       "the setup the config no longer names); destroy: policies from the tool's roles before deleting them, and " +
       'the custom policy from an existing role',
   },
@@ -411,10 +411,10 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:DeleteRole'],
     on: [
       { scope: 'managedRoles', condition: 'ownedOnly', modes: ['destroy'] },
-      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply'] },
+      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] },
     ],
     modes: ['apply', 'destroy'],
-    why: "deletes a role the tool made (--prune: a role of the setup's that the config no longer names)",
+    why: "deletes a role the tool made (--prune and destroy: also a role of the setup's that the config no longer names)",
   },
   {
     service: 'iam',

@@ -153,6 +153,16 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
     expect(again.code).toBe(0);
   });
 
+  it("destroy removes the setup's roles the config no longer names too", async () => {
+    expect((await cli(`${CONFIG}projectRoles: [{ project: fraud }]\n`, '--yes')).code).toBe(0);
+    const run = await destroy(CONFIG, '--yes');
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.stdout).toContain('note: a role of this setup that the config no longer names');
+    expect(run.stdout).toContain('Destroy complete');
+    expect(await readRole(moto.url, 'flyte-fraud-role')).toBeUndefined();
+    expect(await readRole(moto.url, 'flyte-system-role')).toBeUndefined();
+  });
+
   it('apply then destroy on a role and a policy that existed before: exactly their trust, attachments and default version again', async () => {
     const { iam } = clients(moto.url);
     await iam.send(

@@ -171,6 +171,35 @@ describe('planning destroy', () => {
     expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName !== 'flyte-fraud-role')).toBe(false);
   });
 
+  it("the setup's roles the config no longer names go too, with the custom policy; one that must stay keeps it", () => {
+    const leftover = {
+      kind: 'role' as const,
+      name: 'flyte-old-role',
+      arn: `arn:aws:iam::${ACCOUNT}:role/flyte-old-role`,
+      trustedBy: [`Federated ${PROVIDER}`],
+      holds: [POLICY],
+      action: 'remove' as const,
+      steps: [
+        { op: 'DetachRolePolicy' as const, roleName: 'flyte-old-role', policyArn: POLICY },
+        { op: 'DeleteRole' as const, roleName: 'flyte-old-role' },
+      ],
+    };
+    const s = state({
+      leftovers: [leftover],
+      provider: { ...state().provider!, trustedBy: ['flyte-system-role', 'flyte-old-role'] },
+    });
+    s.policy!.attachments.roles.push('flyte-old-role');
+    const plan = planDestroy(s);
+    expect(plan.items[0]).toMatchObject({ name: 'flyte-old-role', action: 'delete' });
+    expect(plan.items[0]!.notes[0]).toMatch(/a role of this setup that the config no longer names/);
+    expect(plan.items.find((i) => i.kind === 'policy')!.action).toBe('delete');
+    expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('delete');
+
+    const kept = planDestroy({ ...s, leftovers: [{ ...leftover, action: 'blocked', steps: [], reason: 'in use' }] });
+    expect(kept.items[0]).toMatchObject({ action: 'blocked', reason: 'in use' });
+    expect(kept.items.find((i) => i.kind === 'policy')!.action).toBe('blocked');
+  });
+
   it("another setup's role, policy and provider are kept, saying whose they are; nothing of theirs is removed", () => {
     const theirs = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'other' };
     const s = state();

@@ -270,7 +270,10 @@ describe('the policy for a config', () => {
 
   it('destroy deletes only the roles the tool made; from the existing role it only detaches the custom policy', () => {
     const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
-    expect(destroy.get('iam:DeleteRole')!.resources.sort()).toEqual([...ROLES].sort());
+    // The config's roles, and any role that carries the setup's tag (one the config no longer names).
+    expect(destroy.get('iam:DeleteRole')!.resources.sort()).toEqual(
+      [...ROLES, 'arn:aws:iam::111122223333:role/*'].sort(),
+    );
     const detach = permissionPolicy(FULL, FACTS, 'destroy').document.Statement.filter(
       (s) => list(s.Action).includes('iam:DetachRolePolicy') && list(s.Resource).includes(EXISTING),
     );
@@ -280,14 +283,12 @@ describe('the policy for a config', () => {
   it("destroy's deletes are allowed only on what carries the tool's managed-by tag", () => {
     const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
     const owned = { StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } };
-    for (const action of [
-      'iam:DeleteRole',
-      'iam:DeletePolicy',
-      'iam:DeletePolicyVersion',
-      'iam:DeleteOpenIDConnectProvider',
-    ]) {
+    for (const action of ['iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:DeleteOpenIDConnectProvider']) {
       expect(destroy.get(action)!.conditions, action).toEqual([owned]);
     }
+    // A role: the config's with the tool's tag, any other only with the setup's.
+    const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
+    expect(destroy.get('iam:DeleteRole')!.conditions).toEqual([owned, setupOnly]);
     // Apply keeps an existing policy in line (a version deleted under the limit of five): no tag condition there.
     expect(byAction.get('iam:DeletePolicyVersion')!.conditions).toEqual([]);
   });
