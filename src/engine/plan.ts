@@ -81,6 +81,25 @@ export function otherSetupMessage(owner: string, setup: string, otherNames: stri
   );
 }
 
+/** The plan for a resource of another setup: nothing is done to it, and the plan says whose it is. */
+function otherSetupPlan(
+  base: Pick<ResourcePlan, 'kind' | 'name' | 'arn' | 'desired'>,
+  current: CurrentPolicy | CurrentOidcProvider,
+  setup: string,
+  otherNames: string,
+): ResourcePlan {
+  return {
+    ...base,
+    action: 'none',
+    owned: isOwned(current.tags),
+    steps: [],
+    notes: [],
+    security: [],
+    blocked: otherSetupMessage(setupOf(current.tags)!, setup, otherNames),
+    current,
+  };
+}
+
 /** The desired resource's setup (every resource the tool makes carries it). */
 function setupOfDesired(tags: Tags): string {
   return tags[SETUP_KEY] ?? '';
@@ -440,20 +459,12 @@ export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentO
   const setup = setupOfDesired(desired.tags);
   const own = ownership(current.tags, setup);
   if (own === 'other') {
-    return {
-      ...base,
-      action: 'none',
-      owned: isOwned(current.tags),
-      steps: [],
-      notes: [],
-      security: [],
-      blocked: otherSetupMessage(
-        setupOf(current.tags)!,
-        setup,
-        'A cluster has one OIDC provider, made by one setup: set oidcProvider: false in this config (its roles trust the provider all the same)',
-      ),
+    return otherSetupPlan(
+      base,
       current,
-    };
+      setup,
+      'A cluster has one OIDC provider, made by one setup: set oidcProvider: false in this config (its roles trust the provider all the same)',
+    );
   }
   const steps: Step[] = desired.clientIds
     .filter((id) => !current.clientIds.includes(id))
@@ -500,18 +511,7 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
   }
   const setup = setupOfDesired(desired.tags);
   const own = ownership(current.tags, setup);
-  if (own === 'other') {
-    return {
-      ...base,
-      action: 'none',
-      owned: isOwned(current.tags),
-      steps: [],
-      notes: [],
-      security: [],
-      blocked: otherSetupMessage(setupOf(current.tags)!, setup, 'Give the policy another name in this config'),
-      current,
-    };
-  }
+  if (own === 'other') return otherSetupPlan(base, current, setup, 'Give the policy another name in this config');
   const owned = own !== 'before';
   const middle: Step[] = [];
   const security: string[] = [];
