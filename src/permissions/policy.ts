@@ -7,7 +7,7 @@ import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import { configReferences } from '../engine/references.js';
 import type { DesiredResource, Facts } from '../model.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import { SECTIONS } from '../sections/index.js';
 import { sectionEnabled } from '../sections/derived.js';
@@ -46,6 +46,7 @@ export const SELF = '${aws:PrincipalArn}';
 const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
   existingRoles: 'ExistingRoles',
+  setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
@@ -60,13 +61,14 @@ const SIDS: Record<Scope, string> = {
   clusterLookup: 'NoResourceLevel',
   policyLookup: 'NoResourceLevel',
   self: 'PreflightOwnPermissions',
-  account: 'Account',
+  account: 'NoResourceLevel',
   none: 'None',
 };
 /** Statement order: the roles first, then the provider, the policy, the cluster, the VPC, the caller. */
 const SCOPE_ORDER: readonly Scope[] = [
   'managedRoles',
   'existingRoles',
+  'setupRoles',
   'oidcProvider',
   'providerRead',
   'anyProvider',
@@ -89,6 +91,7 @@ const CONDITION_SIDS: Record<ConditionKind, string> = {
   attachedPolicies: 'AttachListedPoliciesOnly',
   boundary: 'WithBoundaryOnly',
   ownedOnly: 'ToolsOwnOnly',
+  setupOnly: 'ThisSetupsOnly',
 };
 
 function unique(values: string[]): string[] {
@@ -125,6 +128,7 @@ function scopes(config: Config, pf: PermissionFacts) {
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
+    setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
@@ -158,6 +162,7 @@ function conditionOf(
   attached: Record<'managedRoles' | 'existingRoles', string[]>,
 ): PolicyStatement['Condition'] | undefined {
   if (kind === 'ownedOnly') return { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
+  if (kind === 'setupOnly') return { StringEquals: { [`aws:ResourceTag/${SETUP_KEY}`]: config.setup } };
   if (kind === 'boundary') {
     return config.permissionsBoundary !== undefined
       ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }
@@ -251,6 +256,13 @@ function notesFor(
     const names =
       anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
     notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
+  }
+  if (mode === 'apply' || mode === 'verify') {
+    notes.push(
+      "iam:ListRoles finds the setup's roles the config no " +
+        'longer names (by their description), whose tags GetRole then reads; --prune deletes only those that carry ' +
+        `${SETUP_KEY}: ${config.setup}`,
+    );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
     notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");
