@@ -169,6 +169,9 @@ interface StepCall<S extends Step> {
 }
 
 /** Every kind of step and how it is performed: a new kind without an entry does not compile. */
+/** The most a page of ListRoles may hold (IAM's default is 100): an account's unrelated roles cost few pages. */
+const LIST_PAGE = 1000;
+
 const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   CreateRole: {
     resource: (s) => `role ${s.roleName}`,
@@ -446,7 +449,7 @@ export class AwsGateway {
   async rolesEndingWith(suffix: string): Promise<RoleSummary[]> {
     const found: RoleSummary[] = [];
     const site = { service: 'iam', operation: 'ListRoles', resource: `roles *${suffix}` } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })))) {
       for (const r of out.Roles ?? []) {
         if (r.RoleName?.endsWith(suffix) && r.Arn) found.push({ name: r.RoleName, arn: r.Arn, path: r.Path ?? '/' });
       }
@@ -458,7 +461,7 @@ export class AwsGateway {
   async listRoles(): Promise<RoleListing[]> {
     const found: RoleListing[] = [];
     const site = { service: 'iam', operation: 'ListRoles', resource: 'roles' } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })))) {
       for (const r of out.Roles ?? []) {
         if (!r.RoleName || !r.Arn) continue;
         found.push({
@@ -794,7 +797,7 @@ export class AwsGateway {
   async rolesTrusting(federated: string): Promise<string[]> {
     const names: string[] = [];
     const site = { service: 'iam', operation: 'ListRoles' } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })))) {
       for (const role of out.Roles ?? []) {
         if (!role.RoleName || !role.AssumeRolePolicyDocument) continue;
         if (federatedPrincipals(decodePolicyDocument(role.AssumeRolePolicyDocument)).includes(federated)) {
