@@ -449,7 +449,9 @@ export class AwsGateway {
   async rolesEndingWith(suffix: string): Promise<RoleSummary[]> {
     const found: RoleSummary[] = [];
     const site = { service: 'iam', operation: 'ListRoles', resource: `roles *${suffix}` } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })))) {
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })),
+    )) {
       for (const r of out.Roles ?? []) {
         if (r.RoleName?.endsWith(suffix) && r.Arn) found.push({ name: r.RoleName, arn: r.Arn, path: r.Path ?? '/' });
       }
@@ -461,7 +463,9 @@ export class AwsGateway {
   async listRoles(): Promise<RoleListing[]> {
     const found: RoleListing[] = [];
     const site = { service: 'iam', operation: 'ListRoles', resource: 'roles' } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })))) {
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })),
+    )) {
       for (const r of out.Roles ?? []) {
         if (!r.RoleName || !r.Arn) continue;
         found.push({
@@ -481,6 +485,14 @@ export class AwsGateway {
       this.clients.iam.send(new GetRoleCommand({ RoleName: name })),
     );
     return out?.Role?.Arn;
+  }
+
+  /**
+   * Start loading the clients loaded on demand that the run will need, so that their code is loaded while other
+   * calls are in flight instead of before their first call.
+   */
+  preload(services: readonly ('ec2' | 's3')[]): void {
+    for (const service of services) void this.clients[service]().catch(() => undefined);
   }
 
   /** Evaluate `actions` on `resourceArns` against the principal's policies (iam:SimulatePrincipalPolicy), every page. */
@@ -797,7 +809,9 @@ export class AwsGateway {
   async rolesTrusting(federated: string): Promise<string[]> {
     const names: string[] = [];
     const site = { service: 'iam', operation: 'ListRoles' } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })))) {
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })),
+    )) {
       for (const role of out.Roles ?? []) {
         if (!role.RoleName || !role.AssumeRolePolicyDocument) continue;
         if (federatedPrincipals(decodePolicyDocument(role.AssumeRolePolicyDocument)).includes(federated)) {
