@@ -505,7 +505,7 @@ function timeCell(runs: Run[] | undefined): string {
 
 function distinct(runs: Run[] | undefined, f: (r: Run) => string): string {
   if (!runs || runs.length === 0) return '-';
-  return [...new Set(runs.map(f))].join(' / ');
+  return [...new Set(runs.map(f))].join(', ');
 }
 
 function render(rows: Row[], startup: Startup[], loadStart: number, notes: string[], b: Bench): string {
