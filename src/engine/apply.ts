@@ -98,7 +98,12 @@ export class VerificationError extends UserError {
   }
 }
 
-const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 500 };
+/**
+ * IAM usually shows a change within a second or two: the read-backs start 200 ms apart, each pause half as long
+ * again as the one before (200, 300, 450, 675 ms...), so a lag costs little more than itself.
+ */
+const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 200 };
+const BACKOFF_FACTOR = 1.5;
 /** The longest pause between tries while waiting for IAM. */
 const MAX_DELAY_MS = 8_000;
 const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
@@ -449,6 +454,7 @@ async function executeStep(step: Step, resource: ResourcePlan, state: RunState, 
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const backoff = {
     initialDelayMs,
+    factor: BACKOFF_FACTOR,
     maxDelayMs: MAX_DELAY_MS,
     signal: state.options.signal,
     ...(clock !== undefined ? { clock } : {}),
@@ -510,6 +516,7 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?:
     until: ({ current, left, blocked }) => current !== undefined && left.length === 0 && blocked === undefined,
     timeoutMs,
     initialDelayMs,
+    factor: BACKOFF_FACTOR,
     maxDelayMs: MAX_DELAY_MS,
     signal: state.options.signal,
     ...(clock !== undefined ? { clock } : {}),
