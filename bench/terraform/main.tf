@@ -43,7 +43,10 @@ provider "aws" {
 }
 
 locals {
-  tags     = { managed-by = "flyte-aws-setup", team = "mlplatform" }
+  # The tags flyte-aws-setup gives what it makes (the setup is named after the cluster), and on a role the record
+  # of the managed policies it attached.
+  tags     = { managed-by = "flyte-aws-setup", team = "mlplatform", "flyte-aws-setup:setup" = var.cluster }
+  attached = "flyte-aws-setup:attached"
   host     = trimprefix(data.aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://")
   provider = aws_iam_openid_connect_provider.this.arn
   project_domains = {
@@ -74,8 +77,9 @@ data "aws_vpc" "cluster" {
 
 # Seed 000: the EKS cluster role and the EKS node role.
 resource "aws_iam_role" "cluster" {
-  name = "flyte-eks-cluster-role"
-  tags = local.tags
+  name        = "flyte-eks-cluster-role"
+  description = "EKS cluster role for Flyte, managed by flyte-aws-setup"
+  tags        = merge(local.tags, { (local.attached) = "aws:AmazonEKSClusterPolicy" })
   assume_role_policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Principal = { Service = "eks.amazonaws.com" }, Action = "sts:AssumeRole" }]
@@ -88,8 +92,11 @@ resource "aws_iam_role_policy_attachment" "cluster" {
 }
 
 resource "aws_iam_role" "node" {
-  name = "flyte-eks-node-role"
-  tags = local.tags
+  name        = "flyte-eks-node-role"
+  description = "EKS node role for Flyte, managed by flyte-aws-setup"
+  tags = merge(local.tags, {
+    (local.attached) = "aws:AmazonEC2ContainerRegistryReadOnly aws:AmazonEKSWorkerNodePolicy aws:AmazonEKS_CNI_Policy"
+  })
   assume_role_policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
@@ -110,8 +117,9 @@ resource "aws_iam_openid_connect_provider" "this" {
 }
 
 resource "aws_iam_policy" "custom" {
-  name = "flyte-custom-policy"
-  tags = local.tags
+  name        = "flyte-custom-policy"
+  description = "Flyte access to s3://${var.bucket}, managed by flyte-aws-setup"
+  tags        = local.tags
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -124,8 +132,9 @@ resource "aws_iam_policy" "custom" {
 
 # Seed 002: the Flyte backend role and the workers role (every namespace's default service account).
 resource "aws_iam_role" "system" {
-  name = "flyte-system-role"
-  tags = local.tags
+  name        = "flyte-system-role"
+  description = "Flyte backend (IRSA), managed by flyte-aws-setup"
+  tags        = merge(local.tags, { (local.attached) = "flyte-custom-policy" })
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -148,8 +157,9 @@ resource "aws_iam_role_policy_attachment" "system" {
 }
 
 resource "aws_iam_role" "workers" {
-  name = "flyte-workers-role"
-  tags = local.tags
+  name        = "flyte-workers-role"
+  description = "Flyte task pods (IRSA), managed by flyte-aws-setup"
+  tags        = merge(local.tags, { (local.attached) = "flyte-custom-policy" })
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -171,9 +181,10 @@ resource "aws_iam_role_policy_attachment" "workers" {
 
 # Seed 003: one project-domain role per project, with the custom policy and the extra ones.
 resource "aws_iam_role" "project" {
-  for_each = local.project_domains
-  name     = "flyte-${each.key}-role"
-  tags     = local.tags
+  for_each    = local.project_domains
+  name        = "flyte-${each.key}-role"
+  description = "Flyte project ${each.key} (IRSA), managed by flyte-aws-setup"
+  tags        = merge(local.tags, { (local.attached) = "aws:AmazonAthenaFullAccess flyte-custom-policy" })
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
