@@ -84,6 +84,19 @@ export const policyArn: Rule = (v) =>
     ? undefined
     : 'must be a managed policy ARN such as arn:aws:iam::aws:policy/PowerUserAccess or arn:aws:iam::123456789012:policy/my-policy';
 
+const KMS_KEY_ARN = /^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
+
+/**
+ * The ARN of a KMS key: `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`. An alias ARN is refused: an IAM policy that
+ * names an alias does not grant use of the key behind it.
+ */
+export const kmsKeyArn: Rule = (v) =>
+  KMS_KEY_ARN.test(v)
+    ? undefined
+    : /^arn:[a-z-]+:kms:[^:]*:[^:]*:alias\//.test(v)
+      ? 'must be the key ARN, not an alias ARN (an IAM policy that names an alias grants nothing): aws kms describe-key --key-id ALIAS --query KeyMetadata.Arn prints it'
+      : 'must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
 export const accountId: Rule = (v) => (/^\d{12}$/.test(v) ? undefined : 'must be a 12-digit AWS account ID');
 
 export const profileName: Rule = (v) =>

@@ -109,6 +109,10 @@ export const configSchema = z
       'EKS cluster name (needed by the OIDC provider and the roles after it).',
     ).optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
+    bucketKmsKey: ruled(
+      rules.kmsKeyArn,
+      "ARN of the bucket's SSE-KMS key (a customer managed key), for a bucket whose default encryption the operator cannot read; else it is read from the bucket.",
+    ).optional(),
     namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
     target: z
       .enum(TARGETS)
@@ -231,6 +235,8 @@ export interface Config {
   accountId?: string;
   cluster?: string;
   bucket: string;
+  /** The bucket's SSE-KMS key, as the config names it (else read from the bucket while planning). */
+  bucketKmsKey?: string;
   namespace: string;
   target: Target;
   tags: Record<string, string>;
@@ -281,6 +287,7 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(raw.accountId !== undefined ? { accountId: raw.accountId } : {}),
     ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
     bucket: raw.bucket,
+    ...(raw.bucketKmsKey !== undefined ? { bucketKmsKey: raw.bucketKmsKey } : {}),
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
     tags: { ...(raw.tags ?? {}) },

@@ -44,7 +44,10 @@ export async function readDestroyState(
 ): Promise<DestroyState> {
   const clusterRead =
     config.cluster !== undefined ? gateway.describeCluster(config.cluster) : Promise.resolve(undefined);
-  const [facts, cluster] = await Promise.all([knownFacts ?? gatherFacts(gateway, config, clusterRead), clusterRead]);
+  const [facts, cluster] = await Promise.all([
+    knownFacts ?? gatherFacts(gateway, config, clusterRead, { bucket: false }),
+    clusterRead,
+  ]);
   const nodegroups =
     cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
 

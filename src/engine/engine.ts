@@ -127,8 +127,13 @@ export async function readResource(
     case 'vpc-dns':
       return gateway.readVpcDns(r.name);
     case 'bucket':
-      return gateway.readBucket(r.name);
+      return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
   }
+}
+
+/** A KMS key of the run's account: only its own account may read its key policy. */
+function ownKey(keyArn: string, accountId: string | undefined): boolean {
+  return keyArn.split(':')[4] === accountId;
 }
 
 /**

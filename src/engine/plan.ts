@@ -10,6 +10,7 @@ import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/fi
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
+import { kmsKeyFindings } from '../sections/custom-policy.js';
 import type {
   CurrentBucket,
   CurrentOidcProvider,
@@ -428,9 +429,15 @@ export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | unde
 
 /**
  * The bucket is only looked up: one that does not exist, or is in another region than the config's, is reported
- * (Flyte cannot work with it), never changed.
+ * (Flyte cannot work with it), never changed; so is its SSE-KMS key, when the custom policy grants one.
  */
 export function planBucket(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
+  const plan = planBucketLocation(desired, current);
+  const key = current !== undefined ? kmsKeyFindings(desired, current) : [];
+  return key.length > 0 ? { ...plan, findings: [...(plan.findings ?? []), ...key] } : plan;
+}
+
+function planBucketLocation(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
   const base = { kind: 'bucket' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
   const none = { ...base, action: 'none' as const, steps: [], security: [] };
   if (current === undefined) {

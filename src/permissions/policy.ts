@@ -49,6 +49,7 @@ const SIDS: Record<Scope, string> = {
   customPolicy: 'BucketPolicy',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
+  bucketKey: 'FlyteBucketKey',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
@@ -73,6 +74,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'customPolicy',
   'referencedPolicies',
   'bucket',
+  'bucketKey',
   'cluster',
   'anyCluster',
   'nodegroups',
@@ -128,6 +130,7 @@ function scopes(config: Config, pf: PermissionFacts) {
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
+    bucketKey: bucketKeyArns(config, pf),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:
@@ -149,6 +152,12 @@ function scopes(config: Config, pf: PermissionFacts) {
     existingRoles: unique(attachments.flatMap((a) => a.policyArns)).sort(),
   };
   return { arns, attached, facts };
+}
+
+/** The bucket's KMS key: the config's, else any key of the region (which one is read from the bucket). */
+function bucketKeyArns(config: Config, pf: PermissionFacts): string[] {
+  if (config.customPolicy === false) return [];
+  return [config.bucketKmsKey ?? `arn:${pf.partition}:kms:${pf.region}:${pf.accountId}:key/*`];
 }
 
 function conditionOf(
@@ -251,6 +260,12 @@ function notesFor(
     const names =
       anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
     notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
+  }
+  if (mode !== 'destroy' && arns.bucketKey.some((a) => a.endsWith(':key/*'))) {
+    notes.push(
+      "the bucket's KMS key is read from the bucket while planning, so kms:GetKeyPolicy and kms:DescribeKey are " +
+        'scoped to every key of the region (read-only); set bucketKmsKey in the config to pin them to its key',
+    );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
     notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");
