@@ -27,8 +27,9 @@ const ATTACHMENTS = 8;
 // Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
 // ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists). Beside
 // them, what the config names is looked up: the fraud project's extra policy (AmazonAthenaFullAccess, one GetPolicy;
-// the AWS managed policies the tool attaches itself are not looked up) and the bucket (one GetBucketLocation).
-const LOOK_UPS = { 'iam:GetPolicy': 1, 's3:GetBucketLocation': 1 };
+// the AWS managed policies the tool attaches itself are not looked up) and the bucket (one GetBucketLocation). With
+// the facts, the bucket's default encryption (one GetBucketEncryption; no KMS call, as the bucket has no KMS key).
+const LOOK_UPS = { 'iam:GetPolicy': 1, 's3:GetBucketLocation': 1, 's3:GetBucketEncryption': 1 };
 const PLAN_ON_EMPTY = {
   'sts:GetCallerIdentity': 1,
   'eks:DescribeCluster': 1,
@@ -37,6 +38,7 @@ const PLAN_ON_EMPTY = {
   'iam:GetOpenIDConnectProvider': 1,
   'iam:GetPolicy': 1 + LOOK_UPS['iam:GetPolicy'],
   's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
+  's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
 };
 
 describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
@@ -68,6 +70,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:GetOpenIDConnectProvider': 2,
       'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'],
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
+      's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
       'iam:GetPolicyVersion': 1,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
@@ -75,15 +78,16 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:CreatePolicy': 1,
     });
     expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
-    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads).
-    expect(fresh.calls).toHaveLength(45);
+    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), and the
+    // bucket's encryption 1 (read beside the cluster).
+    expect(fresh.calls).toHaveLength(46);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
     expect(rerun.mutating).toEqual([]);
     expect(byOperation(rerun.calls)).toEqual({ ...PLAN_ON_EMPTY, 'iam:GetPolicyVersion': 1 });
-    // 15 before the look-ups of the extra policy and the bucket, which add 2.
-    expect(rerun.calls).toHaveLength(17);
+    // 15 before the look-ups of the extra policy and the bucket, which add 2, and the bucket's encryption 1.
+    expect(rerun.calls).toHaveLength(18);
     expect(rerun.calls.length).toBeLessThanOrEqual(20);
   });
 });
