@@ -62,6 +62,8 @@ export interface DesiredRole {
   tags: Tags;
   /** The custom policy it carries, where AmazonS3FullAccess would be the broad alternative (IRSA roles). */
   scopedPolicy?: string;
+  /** Policies of the config that another section attaches to it (its grants policy): wanted, but not attached here. */
+  alsoAttached?: string[];
 }
 
 export interface DesiredOidcProvider {
@@ -80,6 +82,8 @@ export interface DesiredPolicy {
   description: string;
   document: PolicyDocument;
   tags: Tags;
+  /** Roles it is attached to by its section (a grants policy, once its role exists). */
+  attachTo?: string[];
 }
 
 /**
@@ -164,6 +168,8 @@ export interface CurrentPolicy {
   tags: Tags;
   /** Read only when the document must change (to make room under the 5-version limit). */
   versions?: PolicyVersion[];
+  /** The roles it is attached to, read only for a policy its section attaches (`DesiredPolicy.attachTo`). */
+  attachedRoles?: string[];
 }
 
 export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';

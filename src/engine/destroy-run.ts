@@ -7,6 +7,7 @@ import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { configRoles, isIrsaSection } from '../sections/derived.js';
+import { grantsPolicyNames } from '../sections/grants.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { UserError } from '../errors.js';
@@ -72,21 +73,23 @@ export async function readDestroyState(
     return state;
   });
 
-  let policy: DestroyPolicyState | undefined;
-  if (config.customPolicy !== false) {
-    const arn = policyArn(facts.partition, facts.accountId, config.path, config.customPolicy.name);
+  const policyState = async (name: string): Promise<DestroyPolicyState> => {
+    const arn = policyArn(facts.partition, facts.accountId, config.path, name);
     const current = await gateway.readPolicy(arn, () => false);
-    policy = { name: config.customPolicy.name, arn, versions: [], attachments: { roles: [], users: [], groups: [] } };
+    const state: DestroyPolicyState = { name, arn, versions: [], attachments: { roles: [], users: [], groups: [] } };
     if (current !== undefined) {
-      policy.current = current;
+      state.current = current;
       if (isOwned(current.tags)) {
-        [policy.versions, policy.attachments] = await Promise.all([
+        [state.versions, state.attachments] = await Promise.all([
           gateway.policyVersions(arn),
           gateway.policyAttachments(arn),
         ]);
       }
     }
-  }
+    return state;
+  };
+  const policy = config.customPolicy !== false ? await policyState(config.customPolicy.name) : undefined;
+  const grantPolicies = await mapLimit(grantsPolicyNames(config), concurrency, policyState);
 
   const live = await otherClusters(gateway, facts, cluster, roles, concurrency);
   const provider = config.oidcProvider
@@ -97,6 +100,7 @@ export async function readDestroyState(
     clusterExists: cluster !== undefined,
     roles,
     ...(policy ? { policy } : {}),
+    ...(grantPolicies.length > 0 ? { grantPolicies } : {}),
     ...(provider ? { provider } : {}),
   };
 }

@@ -8,6 +8,7 @@
 import type { PolicyAttachments } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
 import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, Facts, PolicyVersion, Step } from '../model.js';
+import { nameOfArn } from '../policy/partition.js';
 import { isOwned } from './plan.js';
 
 export interface DestroyRoleState {
@@ -58,6 +59,8 @@ export interface DestroyState {
   /** In the order the config lists them (sections 1, 2, 5, 6, 7, then the global-access role). */
   roles: DestroyRoleState[];
   policy?: DestroyPolicyState;
+  /** The roles' grants policies (`grants:`), each deleted like the custom policy. */
+  grantPolicies?: DestroyPolicyState[];
   provider?: DestroyProviderState;
 }
 
@@ -102,6 +105,9 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   const deleted = new Set<string>();
   /** The config's roles kept with the custom policy on them: it stays too. */
   const policyKeptBy: string[] = [];
+  // The tool's grants policies: detached from a role that stays, kept with a role kept for another cluster.
+  const grantPolicies = (state.grantPolicies ?? []).filter((p) => p.current !== undefined && isOwned(p.current.tags));
+  const grantsKeptBy = new Map<string, string[]>();
 
   // Roles in reverse order of creation: project roles (last first), workers, system, node, cluster.
   for (const r of [...state.roles].reverse()) {
@@ -117,16 +123,23 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       policyOwned && role.attached.includes(policy!.arn)
         ? [{ op: 'DetachRolePolicy', roleName: r.name, policyArn: policy!.arn }]
         : [];
+    const detachGrants: Step[] = grantPolicies
+      .filter((p) => role.attached.includes(p.arn))
+      .map((p) => ({ op: 'DetachRolePolicy', roleName: r.name, policyArn: p.arn }));
     const withArn = { ...base, arn: role.arn };
     if (unionRole || !isOwned(role.tags)) {
+      const detach = [...detachOwnPolicy, ...detachGrants];
+      const names = detach.map((d) => (d.op === 'DetachRolePolicy' ? nameOfArn(d.policyArn) : ''));
       items.push({
         ...withArn,
-        action: detachOwnPolicy.length > 0 ? 'detach' : 'keep',
-        steps: detachOwnPolicy,
+        action: detach.length > 0 ? 'detach' : 'keep',
+        steps: detach,
         reason: unionRole ? UNION_ROLE : EXISTED_BEFORE,
         notes:
-          detachOwnPolicy.length > 0
-            ? [`flyte-aws-setup's own policy ${policy!.name} is detached from it; its other policies stay`]
+          detach.length > 0
+            ? [
+                `flyte-aws-setup's own ${names.length === 1 ? 'policy' : 'policies'} ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} detached from it; its other policies stay`,
+              ]
             : [],
       });
       continue;
@@ -157,10 +170,17 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       // A role that may serve another cluster keeps the custom policy too: its pods still need the bucket.
       const keepsPolicy = r.trustsElsewhere !== undefined && detachOwnPolicy.length > 0;
       if (keepsPolicy) policyKeptBy.push(r.name);
+      const keepsGrants = r.trustsElsewhere !== undefined;
+      if (keepsGrants) {
+        for (const d of detachGrants) {
+          if (d.op === 'DetachRolePolicy')
+            grantsKeptBy.set(d.policyArn, [...(grantsKeptBy.get(d.policyArn) ?? []), r.name]);
+        }
+      }
       items.push({
         ...withArn,
         action: 'blocked',
-        steps: keepsPolicy ? [] : detachOwnPolicy,
+        steps: [...(keepsPolicy ? [] : detachOwnPolicy), ...(keepsGrants ? [] : detachGrants)],
         reason: blockers.join('; also '),
       });
       continue;
@@ -178,6 +198,10 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     });
   }
 
+  for (const p of state.grantPolicies ?? []) {
+    const owned = p.current !== undefined && isOwned(p.current.tags);
+    items.push(policyItem(p, owned, configRoles, grantsKeptBy.get(p.arn) ?? [], 'grants'));
+  }
   if (policy !== undefined) items.push(policyItem(policy, policyOwned, configRoles, policyKeptBy));
   if (state.provider !== undefined) items.push(providerItem(state, state.provider, deleted));
   return { facts: state.facts, items };
@@ -188,8 +212,9 @@ function policyItem(
   owned: boolean,
   configRoles: Set<string>,
   keptBy: string[],
+  section: 'customPolicy' | 'grants' = 'customPolicy',
 ): DestroyItem {
-  const base = { section: 'customPolicy' as const, kind: 'policy' as const, name: policy.name, notes: [] };
+  const base = { section, kind: 'policy' as const, name: policy.name, notes: [] };
   if (policy.current === undefined) return { ...base, action: 'absent', steps: [] };
   const withArn = { ...base, arn: policy.arn };
   if (!owned) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };

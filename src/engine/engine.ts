@@ -120,8 +120,11 @@ export async function readResource(
       return readRole(gateway, r.name, inline);
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
-    case 'policy':
-      return gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+    case 'policy': {
+      const policy = await gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+      if (policy === undefined || r.attachTo === undefined) return policy;
+      return { ...policy, attachedRoles: (await gateway.policyAttachments(r.arn)).roles };
+    }
     case 'attachment':
       return gateway.readRole(r.name);
     case 'vpc-dns':

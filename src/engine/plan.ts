@@ -202,8 +202,9 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   const owned = isOwned(current.tags);
 
   // What the role holds beyond the config: whoever its trust lets in gets that too.
+  const wanted = [...desired.managedPolicies, ...(desired.alsoAttached ?? [])];
   const beyond = [
-    ...current.attached.filter((a) => !desired.managedPolicies.includes(a)).map(nameOfArn),
+    ...current.attached.filter((a) => !wanted.includes(a)).map(nameOfArn),
     ...(current.inline ?? []).map((n) => `the inline policy ${n}`),
   ];
   if (!samePolicy(current.trust, desired.trust)) {
@@ -241,7 +242,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   const held = heldFindings(
     {
       name: desired.name,
-      wanted: desired.managedPolicies,
+      wanted,
       pods: assumedByPods(desired.trust),
       ...(desired.scopedPolicy !== undefined ? { scopedPolicy: desired.scopedPolicy } : {}),
     },
@@ -316,9 +317,21 @@ export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentO
 /** IAM keeps at most five versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
 
+/** The steps that attach a policy to the roles its section attaches it to (a grants policy), and why they matter. */
+function policyAttachments(desired: DesiredPolicy, attached: readonly string[]): { steps: Step[]; security: string[] } {
+  const missing = (desired.attachTo ?? []).filter((role) => !attached.includes(role));
+  return {
+    steps: missing.map((roleName) => ({ op: 'AttachRolePolicy', roleName, policyArn: desired.arn })),
+    security: missing.map(
+      (role) => `attaches it to the role ${role}: every pod that assumes the role gets what it grants`,
+    ),
+  };
+}
+
 export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | undefined): ResourcePlan {
   const base = { kind: 'policy' as const, name: desired.name, arn: desired.arn, desired };
   if (current === undefined) {
+    const attach = policyAttachments(desired, []);
     return {
       ...base,
       action: 'create',
@@ -332,9 +345,10 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
           description: desired.description,
           tags: desired.tags,
         },
+        ...attach.steps,
       ],
       notes: [],
-      security: [],
+      security: attach.security,
     };
   }
   const steps: Step[] = [];
@@ -361,6 +375,9 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
   } else {
     notes.push(NOT_OWNED_NOTE);
   }
+  const attach = policyAttachments(desired, current.attachedRoles ?? []);
+  steps.push(...attach.steps);
+  security.push(...attach.security);
   return { ...base, action: steps.length > 0 ? 'update' : 'none', owned, steps, notes, security };
 }
 

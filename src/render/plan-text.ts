@@ -192,7 +192,10 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         ...labelled('tags', [tagText(step.tags)]),
       ];
     case 'AttachRolePolicy':
-      return [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
+      // On a policy that its section attaches (a grants policy): the role it goes to.
+      return r.kind === 'policy'
+        ? [`${style.add('+ attach to role')} ${step.roleName}`]
+        : [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
     case 'UpdateAssumeRolePolicy':
       return [
         `${style.change('~ trust policy')}`,

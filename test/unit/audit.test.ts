@@ -211,7 +211,8 @@ projectRoles: [{ project: fraud }]
     expect(findings(p)).toEqual([]);
     const report = verifyReport(p, []);
     expect(report.ok).toBe(true);
-    // The seven sections, global access (not in this config) and the cluster VPC (its VPC is not known here).
+    // The seven sections, global access (not in this config), the cluster VPC (its VPC is not known here) and
+    // the grants (none in this config).
     expect(report.sections.map((s) => s.verdict)).toEqual([
       'ok',
       'ok',
@@ -222,6 +223,7 @@ projectRoles: [{ project: fraud }]
       'ok',
       'skipped',
       'not-checked',
+      'skipped',
     ]);
   });
 

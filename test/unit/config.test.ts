@@ -46,6 +46,7 @@ describe('config defaults', () => {
       },
       projectRoles: [],
       globalAccess: false,
+      grants: [],
       vpcDns: 'check',
     });
   });

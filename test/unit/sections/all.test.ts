@@ -17,6 +17,7 @@ import { context, loadConfig } from './fixtures.js';
 const TURN_ON: Record<string, string> = {
   projectRoles: 'projectRoles: [{ project: fraud }]\n',
   globalAccess: 'globalAccess: { role: acme-userflyterole }\n',
+  grants: 'grants: [{ to: workers, bucket: acme-shared-data }]\n',
 };
 /** Every section on: the minimal config plus the keys that turn the rest on. */
 const ALL_ON = Object.values(TURN_ON).join('');
