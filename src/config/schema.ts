@@ -154,6 +154,10 @@ export const configSchema = z
       rules.kmsKeyArn,
       "ARN of the bucket's SSE-KMS key (a customer managed key), for a bucket whose default encryption the operator cannot read; else it is read from the bucket.",
     ).optional(),
+    setup: ruled(
+      rules.setupName,
+      "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
+    ).optional(),
     namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
     target: z
       .enum(TARGETS)
@@ -295,6 +299,8 @@ export interface Config {
   bucket: string;
   /** The bucket's SSE-KMS key, as the config names it (else read from the bucket while planning). */
   bucketKmsKey?: string;
+  /** The setup's name: the `setup` key, else the cluster's name, else the bucket's. */
+  setup: string;
   namespace: string;
   target: Target;
   tags: Record<string, string>;
@@ -347,6 +353,7 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
     bucket: raw.bucket,
     ...(raw.bucketKmsKey !== undefined ? { bucketKmsKey: raw.bucketKmsKey } : {}),
+    setup: raw.setup ?? raw.cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
     tags: { ...(raw.tags ?? {}) },

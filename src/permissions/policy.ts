@@ -7,7 +7,7 @@ import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import { configReferences } from '../engine/references.js';
 import type { DesiredResource, Facts } from '../model.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import { SECTIONS } from '../sections/index.js';
 import { sectionEnabled } from '../sections/derived.js';
@@ -46,6 +46,7 @@ export const SELF = '${aws:PrincipalArn}';
 const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
   existingRoles: 'ExistingRoles',
+  setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
@@ -61,13 +62,14 @@ const SIDS: Record<Scope, string> = {
   clusterLookup: 'NoResourceLevel',
   policyLookup: 'NoResourceLevel',
   self: 'PreflightOwnPermissions',
-  account: 'Account',
+  account: 'NoResourceLevel',
   none: 'None',
 };
 /** Statement order: the roles first, then the provider, the policy, the cluster, the VPC, the caller. */
 const SCOPE_ORDER: readonly Scope[] = [
   'managedRoles',
   'existingRoles',
+  'setupRoles',
   'oidcProvider',
   'providerRead',
   'anyProvider',
@@ -91,6 +93,7 @@ const CONDITION_SIDS: Record<ConditionKind, string> = {
   attachedPolicies: 'AttachListedPoliciesOnly',
   boundary: 'WithBoundaryOnly',
   ownedOnly: 'ToolsOwnOnly',
+  setupOnly: 'ThisSetupsOnly',
 };
 
 function unique(values: string[]): string[] {
@@ -127,6 +130,7 @@ function scopes(config: Config, pf: PermissionFacts) {
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
+    setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
@@ -167,6 +171,7 @@ function conditionOf(
   attached: Record<'managedRoles' | 'existingRoles', string[]>,
 ): PolicyStatement['Condition'] | undefined {
   if (kind === 'ownedOnly') return { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
+  if (kind === 'setupOnly') return { StringEquals: { [`aws:ResourceTag/${SETUP_KEY}`]: config.setup } };
   if (kind === 'boundary') {
     return config.permissionsBoundary !== undefined
       ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }
@@ -265,6 +270,13 @@ function notesFor(
     notes.push(
       "the bucket's KMS key is read from the bucket while planning, so kms:GetKeyPolicy and kms:DescribeKey are " +
         'scoped to every key of the region (read-only); set bucketKmsKey in the config to pin them to its key',
+    );
+  }
+  if (mode === 'apply' || mode === 'verify') {
+    notes.push(
+      "iam:ListRoles finds the setup's roles the config no " +
+        'longer names (by their description), whose tags GetRole then reads; --prune deletes only those that carry ' +
+        `${SETUP_KEY}: ${config.setup}`,
     );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {

@@ -35,7 +35,10 @@ function stepContext(step: Step): SimulationContext[] {
 export function planChecks(plan: Plan): PermissionCheck[] {
   const out: PermissionCheck[] = [];
   const seen = new Set<string>();
-  const resources: ResourcePlan[] = plan.sections.flatMap((s) => s.resources);
+  const resources: Pick<ResourcePlan, 'arn' | 'steps'>[] = [
+    ...plan.sections.flatMap((s) => s.resources),
+    ...(plan.leftovers ?? []),
+  ];
   for (const r of resources) {
     for (const step of r.steps) {
       // A step's op is the SDK operation it calls; the names are unique across the services used.

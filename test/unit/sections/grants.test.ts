@@ -303,6 +303,7 @@ describe('grants: planned, verified and destroyed like the custom policy', () =>
     });
     const state = (tags: Record<string, string>) => ({
       facts: facts({ partition: AWS }),
+      setup: 'acme',
       clusterExists: true,
       roles: [
         {
@@ -327,7 +328,7 @@ describe('grants: planned, verified and destroyed like the custom policy', () =>
     expect(before.items[0]!.steps).toEqual([
       { op: 'DetachRolePolicy', roleName: 'flyte-workers-role', policyArn: WORKERS_GRANTS },
     ]);
-    expect(before.items[0]!.notes[0]).toContain('flyte-workers-role-grants is detached');
+    expect(before.items[0]!.notes[0]).toContain('detached (flyte-workers-role-grants)');
 
     // Attached outside the config too: kept, with the commands to detach it.
     const shared = planDestroy({ ...state(TOOL_TAG), grantPolicies: [policyState(['flyte-workers-role', 'other'])] });
