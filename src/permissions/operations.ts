@@ -21,8 +21,10 @@ export type Scope =
    * removed with `--prune` (only what carries the setup's tag).
    */
   | 'setupRoles'
-  /** The config's customer-managed bucket policy. */
+  /** The config's customer-managed bucket policy (and the grants policies, which are made the same way). */
   | 'customPolicy'
+  /** The grants policies (`grants:`), whose attachments a plan reads: the grants section attaches them. */
+  | 'grantsPolicies'
   /** The managed policies the config names (extra policies, the boundary, Union's userflyterole): looked up. */
   | 'referencedPolicies'
   /** The config's S3 bucket: looked up (it exists, and in which region). */
@@ -486,9 +488,12 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListEntitiesForPolicy',
     actions: ['iam:ListEntitiesForPolicy'],
-    on: [{ scope: 'customPolicy' }],
-    modes: ['destroy'],
-    why: 'finds what the custom policy is still attached to',
+    on: [
+      { scope: 'customPolicy', modes: ['destroy'] },
+      { scope: 'grantsPolicies', modes: ['apply', 'verify'] },
+    ],
+    modes: ALL,
+    why: 'finds what the custom policy is still attached to (destroy); a plan, the roles a grants policy is attached to',
   },
   {
     service: 'iam',

@@ -48,6 +48,7 @@ const SIDS: Record<Scope, string> = {
   existingRoles: 'ExistingRoles',
   setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
+  grantsPolicies: 'GrantsPolicies',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
   bucketKey: 'FlyteBucketKey',
@@ -74,6 +75,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'providerRead',
   'anyProvider',
   'customPolicy',
+  'grantsPolicies',
   'referencedPolicies',
   'bucket',
   'bucketKey',
@@ -132,6 +134,7 @@ function scopes(config: Config, pf: PermissionFacts) {
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
     setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
+    grantsPolicies: resources.flatMap((r) => (r.kind === 'policy' && r.attachTo !== undefined ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
     bucketKey: bucketKeyArns(config, pf),
@@ -152,7 +155,8 @@ function scopes(config: Config, pf: PermissionFacts) {
     none: [],
   };
   const attached: Record<'managedRoles' | 'existingRoles', string[]> = {
-    managedRoles: unique(roles.flatMap((r) => r.managedPolicies)).sort(),
+    // With the grants policies, which the grants section attaches to the roles.
+    managedRoles: unique(roles.flatMap((r) => [...r.managedPolicies, ...(r.alsoAttached ?? [])])).sort(),
     existingRoles: unique(attachments.flatMap((a) => a.policyArns)).sort(),
   };
   return { arns, attached, facts };

@@ -118,6 +118,8 @@ projectRoles:
   - project: fraud
     userFlyteRolePolicy: true
     extraPolicies: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]
+grants:
+  - { to: fraud, bucket: acme-shared-data }
 `);
 
 const FACTS: PermissionFacts = {
@@ -138,6 +140,8 @@ const ROLES = [
 ];
 const PROVIDER = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC123';
 const POLICY = 'arn:aws:iam::111122223333:policy/flyte/flyte-custom-policy';
+/** The fraud role's grants policy (grants:). */
+const GRANTS = 'arn:aws:iam::111122223333:policy/flyte/flyte-fraud-role-grants';
 const EXISTING = 'arn:aws:iam::111122223333:role/union/acme-userflyterole';
 
 function list(v: string | string[] | undefined): string[] {
@@ -175,7 +179,9 @@ describe('the policy for a config', () => {
     );
     expect(byAction.get('iam:AttachRolePolicy')!.resources.sort()).toEqual([...ROLES, EXISTING].sort());
     expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([PROVIDER]);
-    expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY]);
+    expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY, GRANTS]);
+    // A plan reads the roles a grants policy is attached to: only the grants policy's.
+    expect(byAction.get('iam:ListEntitiesForPolicy')!.resources).toEqual([GRANTS]);
     expect(byAction.get('eks:DescribeCluster')!.resources).toEqual([
       'arn:aws:eks:eu-west-1:111122223333:cluster/acme-ml',
     ]);
@@ -208,6 +214,7 @@ describe('the policy for a config', () => {
     expect([...byAction.get('iam:GetPolicy')!.resources].sort()).toEqual(
       [
         POLICY,
+        GRANTS,
         'arn:aws:iam::aws:policy/PowerUserAccess',
         'arn:aws:iam::111122223333:policy/userflyterole',
         'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
@@ -240,6 +247,7 @@ describe('the policy for a config', () => {
           ArnEquals: {
             'iam:PolicyARN': [
               POLICY,
+              GRANTS,
               'arn:aws:iam::111122223333:policy/userflyterole',
               'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
               'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
