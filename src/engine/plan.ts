@@ -493,7 +493,7 @@ function policyAttachments(desired: DesiredPolicy, attached: readonly string[]):
   return {
     steps: missing.map((roleName) => ({ op: 'AttachRolePolicy', roleName, policyArn: desired.arn })),
     security: missing.map(
-      (role) => `attaches it to the role ${role}: every pod that assumes the role gets what it grants`,
+      (role) => `attaches it to the role ${role}: whatever assumes the role gets what it grants`,
     ),
   };
 }

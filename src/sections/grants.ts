@@ -204,8 +204,9 @@ export const grants: SectionDefinition = {
       );
       return false;
     },
+    // No grants is no key: the saved config of a walk without grants does not name them.
     turnOff: (draft) => {
-      draft.grants = [];
+      delete draft.grants;
     },
   },
 };

@@ -335,3 +335,15 @@ describe('grants: planned, verified and destroyed like the custom policy', () =>
     expect(shared.items[1]).toMatchObject({ action: 'blocked', reason: expect.stringContaining('role other') });
   });
 });
+
+describe('grants: the wizard', () => {
+  it('does not ask for grants: it says they are written in the config, and a walk without them saves no key', async () => {
+    const said: string[] = [];
+    const on = await grants.wizard!.offer!({ say: (line = '') => said.push(line) } as never);
+    expect(on).toBe(false);
+    expect(said.join('\n')).toContain('Grants are written in the config file (grants:), not asked here');
+    const draft = { bucket: 'b-1', grants: [] };
+    grants.wizard!.turnOff!(draft);
+    expect(draft).toEqual({ bucket: 'b-1' });
+  });
+});
