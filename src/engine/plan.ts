@@ -492,9 +492,7 @@ function policyAttachments(desired: DesiredPolicy, attached: readonly string[]):
   const missing = (desired.attachTo ?? []).filter((role) => !attached.includes(role));
   return {
     steps: missing.map((roleName) => ({ op: 'AttachRolePolicy', roleName, policyArn: desired.arn })),
-    security: missing.map(
-      (role) => `attaches it to the role ${role}: whatever assumes the role gets what it grants`,
-    ),
+    security: missing.map((role) => `attaches it to the role ${role}: whatever assumes the role gets what it grants`),
   };
 }
 

@@ -78,7 +78,7 @@ function granteeProblem(config: Config, grantee: string): string | undefined {
 
 export const grants: SectionDefinition = {
   id: 'grants',
-  title: 'Grants: other data the tasks need',
+  title: 'Other data the tasks need (grants)',
   explain:
     'Task code often needs more than the Flyte bucket: another bucket or prefix, a Secrets Manager secret, images ' +
     "in another account's ECR. The config's grants give each the roles that need it, least privilege, in one " +
@@ -89,6 +89,7 @@ export const grants: SectionDefinition = {
   dependsOn: ['nodeRole', 'systemRole', 'workersRole', 'projectRoles'],
   enabled: (config) => config.grants.length > 0,
   off: 'no grants',
+  skipReason: () => 'no grants in the config',
   rules: [
     {
       name: 'grants: each gives one thing, with the keys of that kind',
