@@ -122,6 +122,8 @@ export interface DesiredBucket {
   kmsKey?: string;
   /** The account the run is in: a key of another account is not read (only its own account may). */
   accountId?: string;
+  /** Why its default encryption could not be read while planning (then no key is granted, nor checked). */
+  encryptionUnread?: string;
 }
 
 export type DesiredResource =

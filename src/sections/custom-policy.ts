@@ -22,12 +22,26 @@ export function bucketKmsKey(config: Config, facts: Pick<Facts, 'bucketEncryptio
 }
 
 /**
- * The check of the bucket's SSE-KMS key, as data: a key that is gone, a key policy that does not let the
- * account's IAM policies grant its use (with the statement to add), or why it was not checked. Never passed
- * unread. Pure; `current` is the bucket as read (with the key policy).
+ * The check of the bucket's SSE-KMS key, as data: a default encryption that could not be read, a key that is gone, a
+ * key policy that does not let the account's IAM policies grant its use (with the statement to add), or why it was
+ * not checked. Never passed unread. Pure; `current` is the bucket as read (with the key policy).
  */
 export function kmsKeyFindings(desired: DesiredBucket, current: CurrentBucket): Finding[] {
   const key = desired.kmsKey;
+  if (desired.encryptionUnread !== undefined) {
+    return [
+      {
+        code: 'unchecked',
+        severity: severityOf('unchecked'),
+        message:
+          `the bucket's default encryption was not read (${desired.encryptionUnread}): if it is SSE-KMS under a ` +
+          'customer managed key, the Flyte pods get AccessDenied on its objects',
+        fix:
+          'allow s3:GetEncryptionConfiguration on the bucket (flyte-aws-setup permissions prints the policy), or ' +
+          'set bucketKmsKey in the config to its key ARN',
+      },
+    ];
+  }
   if (key === undefined) return [];
   const parts = kmsKeyParts(key);
   const arnPartition = key.split(':')[1] ?? 'aws';
@@ -139,14 +153,8 @@ export const customPolicy: SectionDefinition = {
           `the bucket is encrypted with the KMS key ${key}${config.bucketKmsKey !== undefined ? ' (bucketKmsKey)' : ''}: ` +
           'the policy also grants kms:Decrypt, kms:Encrypt and kms:GenerateDataKey on that key, only through S3',
       });
-    } else if (facts.bucketEncryption?.kind === 'unknown') {
-      notes.push({
-        level: 'warn',
-        message:
-          `the bucket's default encryption was not read (${facts.bucketEncryption.reason}): if it is SSE-KMS under a ` +
-          'customer managed key, set bucketKmsKey to the key ARN, or the Flyte pods get AccessDenied on its objects',
-      });
     }
+    // A default encryption that could not be read is a finding of the bucket (verify counts it).
     return notes;
   },
   desired(ctx) {
@@ -173,6 +181,9 @@ export const customPolicy: SectionDefinition = {
               arn: bucketArn(facts.partition, config.bucket),
               region: facts.region,
               ...(kmsKey !== undefined ? { kmsKey, accountId: facts.accountId } : {}),
+              ...(facts.bucketEncryption?.kind === 'unknown'
+                ? { encryptionUnread: facts.bucketEncryption.reason }
+                : {}),
             },
           ]),
     ];

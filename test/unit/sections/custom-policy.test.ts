@@ -149,15 +149,18 @@ describe('customPolicy: a bucket encrypted with SSE-KMS', () => {
     expect(customPolicy.notes!(ctx)).toEqual([]);
   });
 
-  it('unread: the plan says to name the key with bucketKmsKey, and grants no key it does not know', () => {
+  it('unread: no key is granted, and the bucket is "not checked", with bucketKmsKey as the way out', () => {
     const ctx = context(loadConfig());
     ctx.facts.bucketEncryption = { kind: 'unknown', reason: 's3:GetBucketEncryption is denied to the caller' };
-    const [policy] = customPolicy.desired(ctx) as DesiredPolicy[];
-    expect(JSON.stringify(policy!.document)).not.toContain('kms:');
-    const [note] = customPolicy.notes!(ctx);
-    expect(note!.level).toBe('warn');
-    expect(note!.message).toContain('s3:GetBucketEncryption is denied to the caller');
-    expect(note!.message).toContain('set bucketKmsKey');
+    const [policy, bucket] = customPolicy.desired(ctx) as [DesiredPolicy, DesiredBucket];
+    expect(JSON.stringify(policy.document)).not.toContain('kms:');
+    expect(bucket.encryptionUnread).toBe('s3:GetBucketEncryption is denied to the caller');
+    const [finding, ...rest] = kmsKeyFindings(bucket, { kind: 'bucket', name: bucket.name, region: 'eu-west-1' });
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ code: 'unchecked', severity: 'warning' });
+    expect(finding!.message).toContain("the bucket's default encryption was not read");
+    expect(finding!.fix).toContain('set bucketKmsKey');
+    expect(customPolicy.notes!(ctx)).toEqual([]);
   });
 
   it('bucketKmsKey names the key (the bucket is not read for it), and wins over what was read', () => {
