@@ -63,7 +63,7 @@ import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import type { AwsClients } from './clients.js';
-import { isCode, toAwsError, type CallSite } from './errors.js';
+import { isCode, originalMessage, toAwsError, type CallSite } from './errors.js';
 
 export interface CallerIdentity {
   account: string;
@@ -810,7 +810,7 @@ export class AwsGateway {
       if (isCode(err, 'AccessDeniedException', 'AccessDenied', 'NotFoundException')) {
         return {
           kind: 'unknown',
-          reason: `the bucket's key is the alias ${key}, which could not be resolved (${(err as Error).message})`,
+          reason: `the bucket's key is the alias ${key}, which could not be resolved (${originalMessage(err)})`,
         };
       }
       throw err;
