@@ -8,7 +8,7 @@ import type { CurrentOidcProvider, Plan, ResourcePlan, Step } from '../model.js'
 import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { severityOf } from '../policy/findings.js';
-import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
+import { eksClusterArn, issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode } from './finding.js';
 import { auditTrust } from './trust.js';
 
@@ -199,6 +199,7 @@ export function auditPlan(
           trust: r.current.trust,
           issuerHost: issuerHostPath(c.issuerUrl),
           providerArn: oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl),
+          clusterArn: eksClusterArn(plan.facts.partition, plan.facts.region, plan.facts.accountId, c.name),
           providers,
           createsProvider: options.createsProvider,
           rerun: options.rerun,

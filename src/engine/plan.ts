@@ -5,7 +5,7 @@
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
-import { policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
+import { isPodIdentityStatement, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
 import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { nameOfArn } from '../policy/partition.js';
@@ -52,9 +52,9 @@ function finding(code: FindingCode, message: string, fix?: string): Finding {
   return { code, severity: severityOf(code), message, ...(fix !== undefined ? { fix } : {}) };
 }
 
-/** Pods assume the role through the cluster's OIDC provider: its trust names one. */
+/** Pods assume the role through the cluster's OIDC provider or EKS Pod Identity: its trust names one of them. */
 export function assumedByPods(trust: PolicyDocument): boolean {
-  return federatedPrincipals(trust).some(isOidcProviderArn);
+  return federatedPrincipals(trust).some(isOidcProviderArn) || trust.Statement.some(isPodIdentityStatement);
 }
 
 function detachCommand(role: string, arn: string): string {

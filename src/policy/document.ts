@@ -71,6 +71,66 @@ export function irsaTrustPolicy({ providerArn, issuerUrl, subjects }: IrsaTrustI
   };
 }
 
+/** The service principal of EKS Pod Identity (the same in every partition). */
+export const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
+/** What the Pod Identity Agent asks STS for: the role, and the session tags naming the pod's cluster and namespace. */
+export const POD_IDENTITY_ACTIONS = ['sts:AssumeRole', 'sts:TagSession'] as const;
+
+export interface PodIdentityTrustInput {
+  accountId: string;
+  /** The EKS cluster whose associations may hand out the role. */
+  clusterArn: string;
+}
+
+/**
+ * The Pod Identity statement of a role's trust: `pods.eks.amazonaws.com` may assume it (and tag the session), but
+ * only for this account's cluster (`aws:SourceAccount`, `aws:SourceArn`), so another account's or another cluster's
+ * association cannot hand it out. Which service accounts get it is the associations' business, not the trust's.
+ */
+export function podIdentityTrustStatement({ accountId, clusterArn }: PodIdentityTrustInput): PolicyStatement {
+  return {
+    Effect: 'Allow',
+    Principal: { Service: POD_IDENTITY_PRINCIPAL },
+    Action: [...POD_IDENTITY_ACTIONS],
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': accountId },
+      ArnEquals: { 'aws:SourceArn': clusterArn },
+    },
+  };
+}
+
+/** Whether a statement lets EKS Pod Identity assume the role. */
+export function isPodIdentityStatement(s: PolicyStatement): boolean {
+  if (s.Principal === undefined || s.Principal === '*') return false;
+  const service = s.Principal.Service;
+  return (Array.isArray(service) ? service : service === undefined ? [] : [service]).includes(POD_IDENTITY_PRINCIPAL);
+}
+
+export interface ServiceAccountTrustInput {
+  mode: 'irsa' | 'pod-identity' | 'both';
+  /** The IRSA side (`irsa`, `both`). */
+  irsa?: IrsaTrustInput;
+  /** The Pod Identity side (`pod-identity`, `both`). */
+  pod?: PodIdentityTrustInput;
+}
+
+/**
+ * The trust of a role Flyte's pods assume, as the config's `identity` says: the IRSA statement, the Pod Identity
+ * one, or both (IRSA first).
+ */
+export function serviceAccountTrustPolicy({ mode, irsa, pod }: ServiceAccountTrustInput): PolicyDocument {
+  const statements: PolicyStatement[] = [];
+  if (mode !== 'pod-identity') {
+    if (irsa === undefined) throw new Error('serviceAccountTrustPolicy: IRSA needs the issuer');
+    statements.push(...irsaTrustPolicy(irsa).Statement);
+  }
+  if (mode !== 'irsa') {
+    if (pod === undefined) throw new Error('serviceAccountTrustPolicy: Pod Identity needs the cluster');
+    statements.push(podIdentityTrustStatement(pod));
+  }
+  return { Version: POLICY_VERSION, Statement: statements };
+}
+
 export function hasWildcard(value: string): boolean {
   return value.includes('*') || value.includes('?');
 }

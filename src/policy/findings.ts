@@ -35,6 +35,8 @@ export type FindingCode =
   | 'aud-not-string-equals'
   | 'sub-missing'
   | 'wildcard-string-equals'
+  | 'pod-trust-unbounded'
+  | 'pod-trust-other-cluster'
   | 'trust-size'
   | 'path-differs'
   // What a role holds beyond the config: the security standard.
@@ -82,6 +84,14 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'aud-not-string-equals': { severity: 'warning', what: 'an IRSA trust checks aud under StringLike' },
   'sub-missing': { severity: 'error', what: 'an IRSA trust has no sub condition: any pod of the cluster may use it' },
   'wildcard-string-equals': { severity: 'error', what: 'a wildcard under StringEquals (it never matches)' },
+  'pod-trust-unbounded': {
+    severity: 'error',
+    what: 'a Pod Identity trust (pods.eks.amazonaws.com) without aws:SourceArn: any cluster may hand the role out',
+  },
+  'pod-trust-other-cluster': {
+    severity: 'error',
+    what: "a Pod Identity trust bounded to another cluster than the config's: its pods cannot assume the role",
+  },
   'trust-size': { severity: 'warning', what: "a trust policy above 90% of IAM's 2,048-character limit" },
   'path-differs': { severity: 'warning', what: 'a role is at another IAM path than the config says' },
   'broad-policy': {

@@ -1,13 +1,13 @@
 /** Section 6 (seed 002): the role of the task pods, with the trust widened to every project-domain namespace. */
 import { DEFAULT_NAMES, defaultProjectRoleName, type RawConfig, type WorkersRoleSection } from '../config/schema.js';
-import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
+import { serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
   extraPolicyReferences,
   parseList,
   partitionProblems,
-  trustSizeContext,
+  estimatedTrustSize,
   type Draft,
   type SectionDefinition,
   type SectionWizardContext,
@@ -67,7 +67,7 @@ export const workersRole: SectionDefinition = {
       check({ config }) {
         if (!config.workersRole || config.workersRole.allNamespaces) return [];
         const subjects = workersSubjects(config.namespace, config.workersRole);
-        const size = policySize(irsaTrustPolicy({ ...trustSizeContext(config), subjects }));
+        const size = estimatedTrustSize(config, subjects);
         if (size <= TRUST_POLICY_MAX) return [];
         return [
           {

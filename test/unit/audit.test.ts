@@ -52,6 +52,7 @@ function audit(doc: PolicyDocument, over: Partial<TrustAuditInput> = {}): Findin
     trust: doc,
     issuerHost: HOST,
     providerArn: PROVIDER,
+    clusterArn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/acme`,
     providers: PROVIDERS,
     createsProvider: true,
     rerun: 'flyte-aws-setup --config c.yaml --yes',

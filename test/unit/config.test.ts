@@ -30,6 +30,7 @@ describe('config defaults', () => {
       bucket: 'acme-flyte-data',
       namespace: 'flyte',
       target: 'flyte-binary',
+      identity: 'irsa',
       tags: {},
       path: '/',
       clusterRole: { name: 'flyte-eks-cluster-role' },
