@@ -19,6 +19,8 @@ const KIND: Record<ResourcePlan['kind'], string> = {
   attachment: 'role',
   'vpc-dns': 'VPC',
   bucket: 'bucket',
+  'pod-identity-association': 'pod identity association',
+  addon: 'EKS add-on',
 };
 
 function resourceName(r: ResourcePlan): string {
@@ -57,7 +59,15 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
     case 'CreateRole':
     case 'CreatePolicy':
     case 'CreateOpenIDConnectProvider':
+    case 'CreatePodIdentityAssociation':
       return { code: 'missing', problem: 'does not exist' };
+    case 'CreateAddon':
+      return { code: 'missing', problem: 'is not installed: no pod gets credentials from a pod identity association' };
+    case 'UpdatePodIdentityAssociation':
+      return {
+        code: 'association-role-differs',
+        problem: `hands its pods the role ${step.before}, the config says ${step.roleArn}`,
+      };
     case 'UpdateAssumeRolePolicy':
       return { code: 'trust-differs', problem: `its trust policy differs from the config${trustDifference(step)}` };
     case 'AttachRolePolicy':
@@ -85,6 +95,7 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
+    case 'DeletePodIdentityAssociation':
       return undefined;
   }
 }

@@ -38,6 +38,8 @@ export const SECTION_IDS = [
   // Added after the seven of the documents' main path, so their numbers stay 1-7.
   'globalAccess',
   'clusterVpc',
+  // The associations of EKS Pod Identity (identity: pod-identity or both), after the roles they name.
+  'podIdentity',
 ] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 

@@ -7,7 +7,15 @@
  */
 import type { PolicyAttachments } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
-import type { CurrentOidcProvider, CurrentPolicy, CurrentRole, Facts, PolicyVersion, Step } from '../model.js';
+import type {
+  CurrentOidcProvider,
+  CurrentPodIdentityAssociation,
+  CurrentPolicy,
+  CurrentRole,
+  Facts,
+  PolicyVersion,
+  Step,
+} from '../model.js';
 import { isOwned } from './plan.js';
 
 export interface DestroyRoleState {
@@ -51,6 +59,13 @@ export interface DestroyProviderState {
   unknown?: { reason: string; candidates: string[] };
 }
 
+/** A pod identity association the config wants (`<namespace>/<serviceAccount>` of the cluster). */
+export interface DestroyAssociationState {
+  name: string;
+  cluster: string;
+  current?: CurrentPodIdentityAssociation;
+}
+
 export interface DestroyState {
   facts: Facts;
   /** The config's EKS cluster still exists (in any state). */
@@ -59,6 +74,8 @@ export interface DestroyState {
   roles: DestroyRoleState[];
   policy?: DestroyPolicyState;
   provider?: DestroyProviderState;
+  /** The pod identity associations (identity: pod-identity or both), read while the cluster exists. */
+  associations?: DestroyAssociationState[];
 }
 
 /**
@@ -73,7 +90,7 @@ export type DestroyAction = 'delete' | 'detach' | 'keep' | 'blocked' | 'absent' 
 
 export interface DestroyItem {
   section: SectionId;
-  kind: 'role' | 'policy' | 'oidc-provider';
+  kind: 'role' | 'policy' | 'oidc-provider' | 'pod-identity-association';
   name: string;
   arn?: string;
   action: DestroyAction;
@@ -102,6 +119,9 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   const deleted = new Set<string>();
   /** The config's roles kept with the custom policy on them: it stays too. */
   const policyKeptBy: string[] = [];
+
+  // The associations first: they name the roles (EKS keeps an association whose role is gone, useless).
+  for (const a of state.associations ?? []) items.push(associationItem(a));
 
   // Roles in reverse order of creation: project roles (last first), workers, system, node, cluster.
   for (const r of [...state.roles].reverse()) {
@@ -230,6 +250,25 @@ function policyItem(
   return { ...withArn, action: 'delete', steps: [...versions, { op: 'DeletePolicy', policyArn: policy.arn }] };
 }
 
+function associationItem(a: DestroyAssociationState): DestroyItem {
+  const base = { section: 'podIdentity' as const, kind: 'pod-identity-association' as const, name: a.name, notes: [] };
+  if (a.current === undefined) return { ...base, action: 'absent', steps: [] };
+  const withArn = { ...base, arn: a.current.arn };
+  if (!isOwned(a.current.tags)) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  return {
+    ...withArn,
+    action: 'delete',
+    steps: [
+      {
+        op: 'DeletePodIdentityAssociation',
+        clusterName: a.cluster,
+        associationId: a.current.associationId,
+        name: a.name,
+      },
+    ],
+  };
+}
+
 function versionNumber(id: string): number {
   return Number(id.replace(/^v/, '')) || 0;
 }
@@ -298,8 +337,9 @@ function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles
   };
 }
 
-/** The order removal calls must go in: detach, then the policy's versions and the policy, roles, provider. */
+/** The order removal calls must go in: the associations, detach, then the policy's versions and the policy, roles, provider. */
 const PHASE: Partial<Record<Step['op'], number>> = {
+  DeletePodIdentityAssociation: -1,
   DetachRolePolicy: 0,
   DeletePolicyVersion: 1,
   DeletePolicy: 2,

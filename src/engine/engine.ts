@@ -128,6 +128,10 @@ export async function readResource(
       return gateway.readVpcDns(r.name);
     case 'bucket':
       return gateway.readBucket(r.name);
+    case 'pod-identity-association':
+      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount);
+    case 'addon':
+      return gateway.readAddon(r.cluster, r.name);
   }
 }
 

@@ -20,6 +20,7 @@ export type FindingCode =
   | 'tags-missing'
   | 'document-differs'
   | 'audience-missing'
+  | 'association-role-differs'
   | 'blocked'
   // What a run checks and leaves as it is.
   | 'vpc-dns-off'
@@ -55,13 +56,20 @@ export interface FindingRule {
 /** Every finding and its severity. */
 export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   waiting: { severity: 'error', what: 'a section waits for the EKS cluster (not created yet, or not ACTIVE)' },
-  missing: { severity: 'error', what: 'a role, the policy or the OIDC provider does not exist' },
+  missing: {
+    severity: 'error',
+    what: 'a role, the policy, the OIDC provider, a pod identity association or the Pod Identity Agent does not exist',
+  },
   'trust-differs': { severity: 'error', what: "a role's trust policy differs from the config" },
   'policy-not-attached': { severity: 'error', what: 'a role lacks a policy the config attaches' },
   'boundary-differs': { severity: 'error', what: 'a role has another permissions boundary than the config' },
   'tags-missing': { severity: 'error', what: "a resource of the tool's lacks the config's tags" },
   'document-differs': { severity: 'error', what: "the custom policy's document differs from the config" },
   'audience-missing': { severity: 'error', what: 'the OIDC provider lacks the sts.amazonaws.com audience' },
+  'association-role-differs': {
+    severity: 'error',
+    what: 'a pod identity association hands its pods another role than the config says',
+  },
   blocked: { severity: 'error', what: 'the config cannot be carried out for a resource (the plan says why)' },
   'vpc-dns-off': {
     severity: 'error',

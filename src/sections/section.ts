@@ -343,6 +343,8 @@ export interface SectionAsked {
  * `false`: on as `sectionEnabled` says, turned on with the documents' settings, turned off with `false`.
  */
 export interface SectionWizard {
+  /** Whether the wizard shows it at all with these answers (absent: always, where its target is served). */
+  shown?(draft: Draft): boolean;
   /** Whether the answers have it on. */
   isOn?(draft: Draft): boolean;
   /** Turn it on after the user said yes to "Set up ... now?". */

@@ -212,7 +212,8 @@ projectRoles: [{ project: fraud }]
     expect(findings(p)).toEqual([]);
     const report = verifyReport(p, []);
     expect(report.ok).toBe(true);
-    // The seven sections, global access (not in this config) and the cluster VPC (its VPC is not known here).
+    // The seven sections, global access (not in this config), the cluster VPC (its VPC is not known here) and
+    // Pod Identity (identity: irsa).
     expect(report.sections.map((s) => s.verdict)).toEqual([
       'ok',
       'ok',
@@ -223,6 +224,7 @@ projectRoles: [{ project: fraud }]
       'ok',
       'skipped',
       'not-checked',
+      'skipped',
     ]);
   });
 
