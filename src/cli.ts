@@ -139,6 +139,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   configFlagOptions(awsOptions(program.command('plan')))
     .description('Print the plan: what would be created, changed or left alone. Changes nothing (= --dry-run).')
     .option('--offline', 'plan for an empty account, without AWS credentials')
+    .option('--prune', "plan the removal of the setup's roles the config no longer names (listed either way)")
     .option(
       '--detailed-exitcode',
       `exit ${ExitCode.ChangesPending} when AWS does not match the config yet (0 when it does)`,
@@ -351,6 +352,7 @@ function applyOptions(cmd: Command): Command {
     .option('-y, --yes', 'apply, without asking, the changes that do not broaden access (needed with no terminal)')
     .option('--approve-broadening', 'with --yes: apply the changes marked (!) that broaden access, too')
     .option('--no-preflight', 'do not check the permissions (iam:SimulatePrincipalPolicy) before applying')
+    .option('--prune', "remove the setup's roles the config no longer names (the plan lists them either way)")
     .option('--verbose', 'with nothing to change, show the whole plan and every hand-off file anyway');
 }
 

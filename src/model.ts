@@ -248,6 +248,8 @@ export type Step =
   | { op: 'PutRolePermissionsBoundary'; roleName: string; boundary: string; before?: string }
   | { op: 'AttachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'TagRole'; roleName: string; tags: Tags }
+  /** Removes tags of the tool's own records (one grown shorter, or all of them when destroy puts a role back). */
+  | { op: 'UntagRole'; roleName: string; keys: string[] }
   | { op: 'CreateOpenIDConnectProvider'; url: string; clientIds: string[]; tags: Tags }
   | { op: 'AddClientIDToOpenIDConnectProvider'; arn: string; clientId: string }
   | { op: 'TagOpenIDConnectProvider'; arn: string; tags: Tags }
@@ -255,6 +257,9 @@ export type Step =
   | { op: 'DeletePolicyVersion'; policyArn: string; versionId: string }
   | { op: 'CreatePolicyVersion'; policyArn: string; document: PolicyDocument; before: PolicyDocument }
   | { op: 'TagPolicy'; policyArn: string; tags: Tags }
+  | { op: 'UntagPolicy'; policyArn: string; keys: string[] }
+  /** destroy: the default version a policy that existed before the tool had again. */
+  | { op: 'SetDefaultPolicyVersion'; policyArn: string; versionId: string; before: string }
   /** One attribute per call, as the EC2 API requires; always turns it on. */
   | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute }
   | {
@@ -268,7 +273,7 @@ export type Step =
   /** The association's role differs from the config's: point it at the config's. */
   | { op: 'UpdatePodIdentityAssociation'; clusterName: string; associationId: string; roleArn: string; before: string }
   | { op: 'CreateAddon'; clusterName: string; addonName: string; tags: Tags }
-  // Removal (destroy): only ever planned for what the tool made, or to detach the tool's own policy.
+  // Removal: what the tool made (destroy, --prune), and what it attached that the config no longer names.
   | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'DeleteRole'; roleName: string }
   | { op: 'DeletePolicy'; policyArn: string }
@@ -329,13 +334,36 @@ export interface SectionPlan {
   skipReason?: string;
 }
 
+/**
+ * A role of this setup that the config no longer names (a project, a section or an IRSA role removed): it still
+ * grants what it holds to whoever its trust lets in. Listed by every plan and by verify; `--prune` removes it.
+ */
+export interface Leftover {
+  kind: 'role';
+  name: string;
+  arn: string;
+  /** Whom its trust lets in, as `Type principal`. */
+  trustedBy: string[];
+  /** Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read). */
+  holds: string[];
+  /** listed: only shown (no --prune); remove: --prune removes it (`steps`); blocked: it must stay for now (`reason`). */
+  action: 'listed' | 'remove' | 'blocked';
+  steps: Step[];
+  reason?: string;
+}
+
 export interface Plan {
   facts: Facts;
   sections: SectionPlan[];
+  /** The setup's roles the config no longer names (none offline, or when only some sections are planned). */
+  leftovers?: Leftover[];
 }
 
 export function planSteps(plan: Plan): Step[] {
-  return plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps));
+  return [
+    ...plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps)),
+    ...(plan.leftovers ?? []).flatMap((l) => l.steps),
+  ];
 }
 
 export function planSecurity(plan: Plan): string[] {

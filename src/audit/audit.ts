@@ -3,13 +3,14 @@
  * trusts name. Two kinds: where AWS differs from the config (each step the next run would make), and the audit of
  * what AWS holds for the mistakes people make by hand. Pure.
  */
+import { SETUP_KEY, TOOL_TAG_PREFIX } from '../config/rules.js';
 import { isIrsaSection } from '../sections/derived.js';
 import type { CurrentOidcProvider, Plan, ResourcePlan, Step } from '../model.js';
 import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { severityOf } from '../policy/findings.js';
 import { eksClusterArn, issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
-import type { Finding, FindingCode } from './finding.js';
+import type { Finding, FindingCode, LeftoverFinding } from './finding.js';
 import { auditTrust } from './trust.js';
 
 const KIND: Record<ResourcePlan['kind'], string> = {
@@ -53,8 +54,18 @@ function trustDifference(step: Extract<Step, { op: 'UpdateAssumeRolePolicy' }>):
   return parts.length > 0 ? `: ${parts.join('; ')}` : '';
 }
 
+/**
+ * The tags a tag step adds that say how AWS differs from the config: not the tool's records (they only serve the
+ * changes beside them), nor the setup's tag on a resource that existed before the tool (it comes with the records).
+ */
+function differingTags(tags: Record<string, string>, owned: boolean): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(tags).filter(([k]) => !k.startsWith(TOOL_TAG_PREFIX) || (owned && k === SETUP_KEY)),
+  );
+}
+
 /** What a step says about how AWS differs from the config; undefined for steps that only serve another. */
-function stepProblem(step: Step): { code: FindingCode; problem: string } | undefined {
+function stepProblem(step: Step, owned: boolean): { code: FindingCode; problem: string } | undefined {
   switch (step.op) {
     case 'CreateRole':
     case 'CreatePolicy':
@@ -82,16 +93,26 @@ function stepProblem(step: Step): { code: FindingCode; problem: string } | undef
       };
     case 'TagRole':
     case 'TagPolicy':
-    case 'TagOpenIDConnectProvider':
-      return { code: 'tags-missing', problem: `lacks the tags ${tagText(step.tags)}` };
+    case 'TagOpenIDConnectProvider': {
+      const tags = differingTags(step.tags, owned);
+      if (Object.keys(tags).length === 0) return undefined;
+      return { code: 'tags-missing', problem: `lacks the tags ${tagText(tags)}` };
+    }
     case 'CreatePolicyVersion':
       return { code: 'document-differs', problem: 'its policy document differs from the config' };
     case 'AddClientIDToOpenIDConnectProvider':
       return { code: 'audience-missing', problem: `lacks the audience ${step.clientId}` };
     case 'ModifyVpcAttribute':
       return { code: 'vpc-dns-off', problem: `has ${step.attribute} off: nodes cannot register with the cluster` };
-    case 'DeletePolicyVersion':
     case 'DetachRolePolicy':
+      return {
+        code: 'policy-not-wanted',
+        problem: `has ${nameOfArn(step.policyArn)} attached, which flyte-aws-setup attached and the config no longer names`,
+      };
+    case 'DeletePolicyVersion':
+    case 'UntagRole':
+    case 'UntagPolicy':
+    case 'SetDefaultPolicyVersion':
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
@@ -143,7 +164,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
       }
       // A resource that does not exist is one finding, not one per call that would make it.
       for (const step of r.action === 'create' ? r.steps.slice(0, 1) : r.steps) {
-        const p = stepProblem(step);
+        const p = stepProblem(step, r.owned);
         if (p === undefined) continue;
         out.push({
           ...p,
@@ -219,4 +240,18 @@ export function auditPlan(
     }
   }
   return out;
+}
+
+/** The setup's roles the config no longer names: errors, because they still grant what they hold. */
+export function leftoverFindings(plan: Plan, rerun: string): LeftoverFinding[] {
+  return (plan.leftovers ?? []).map((l) => ({
+    code: 'leftover' as const,
+    severity: 'error' as const,
+    resource: `role ${l.name}`,
+    problem:
+      `is this setup's (made by flyte-aws-setup), but the config no longer names it; it still lets in ` +
+      `${l.trustedBy.length > 0 ? l.trustedBy.join(', ') : 'nobody'}, and holds ` +
+      `${l.holds.length > 0 ? l.holds.map(nameOfArn).join(', ') : 'nothing'}`,
+    fix: `\`${rerun} --prune\` removes it (see it first with --dry-run --prune); or name it in the config again`,
+  }));
 }

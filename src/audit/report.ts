@@ -1,7 +1,7 @@
 /** `verify`'s report: the findings per section, in the documents' order, and the verdict. Pure. */
 import type { SectionId, Target } from '../config/schema.js';
 import type { Facts, Plan } from '../model.js';
-import { countBySeverity, type Finding } from './finding.js';
+import { countBySeverity, type Finding, type LeftoverFinding } from './finding.js';
 
 /** `not-checked`: on, but with nothing to read (the cluster's VPC is not known); its note says why. */
 export type SectionVerdict = 'ok' | 'warnings' | 'problems' | 'skipped' | 'not-checked';
@@ -22,13 +22,20 @@ export interface VerifyReport {
   /** The config's target: the roles and trusts checked are the ones it needs (the other sections are skipped). */
   target?: Target;
   sections: SectionReport[];
+  /** The setup's roles the config no longer names. */
+  leftovers: LeftoverFinding[];
   errors: number;
   warnings: number;
   /** No error: AWS matches the config and the audit found nothing wrong (warnings allowed). */
   ok: boolean;
 }
 
-export function verifyReport(plan: Plan, findings: Finding[], target?: Target): VerifyReport {
+export function verifyReport(
+  plan: Plan,
+  findings: Finding[],
+  target?: Target,
+  leftovers: LeftoverFinding[] = [],
+): VerifyReport {
   const sections = plan.sections.map((s): SectionReport => {
     const own = findings.filter((f) => f.section === s.id);
     const { errors, warnings } = countBySeverity(own);
@@ -54,6 +61,6 @@ export function verifyReport(plan: Plan, findings: Finding[], target?: Target): 
       ...(verdict === 'not-checked' && s.notes[0] ? { note: s.notes[0].message } : {}),
     };
   });
-  const { errors, warnings } = countBySeverity(findings);
-  return { facts: plan.facts, ...(target ? { target } : {}), sections, errors, warnings, ok: errors === 0 };
+  const { errors, warnings } = countBySeverity([...findings, ...leftovers]);
+  return { facts: plan.facts, ...(target ? { target } : {}), sections, leftovers, errors, warnings, ok: errors === 0 };
 }

@@ -42,10 +42,13 @@ import {
   ListRolePoliciesCommand,
   ListRolesCommand,
   PutRolePermissionsBoundaryCommand,
+  SetDefaultPolicyVersionCommand,
   SimulatePrincipalPolicyCommand,
   TagOpenIDConnectProviderCommand,
   TagPolicyCommand,
   TagRoleCommand,
+  UntagPolicyCommand,
+  UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type Tag,
 } from '@aws-sdk/client-iam';
@@ -111,6 +114,11 @@ export interface RoleSummary {
   name: string;
   arn: string;
   path: string;
+}
+
+/** A role as ListRoles gives it: its description, but not its tags. */
+export interface RoleListing extends RoleSummary {
+  description?: string;
 }
 
 /**
@@ -203,6 +211,11 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
     resource: (s) => `role ${s.roleName}`,
     send: ({ iam }, s) => iam.send(new TagRoleCommand({ RoleName: s.roleName, Tags: toTagList(s.tags) })),
   },
+  UntagRole: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) => iam.send(new UntagRoleCommand({ RoleName: s.roleName, TagKeys: s.keys })),
+    goneIsDone: true,
+  },
   CreateOpenIDConnectProvider: {
     resource: (s) => s.url,
     send: ({ iam }, s) =>
@@ -255,6 +268,16 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   TagPolicy: {
     resource: (s) => s.policyArn,
     send: ({ iam }, s) => iam.send(new TagPolicyCommand({ PolicyArn: s.policyArn, Tags: toTagList(s.tags) })),
+  },
+  UntagPolicy: {
+    resource: (s) => s.policyArn,
+    send: ({ iam }, s) => iam.send(new UntagPolicyCommand({ PolicyArn: s.policyArn, TagKeys: s.keys })),
+    goneIsDone: true,
+  },
+  SetDefaultPolicyVersion: {
+    resource: (s) => `${s.policyArn} ${s.versionId}`,
+    send: ({ iam }, s) =>
+      iam.send(new SetDefaultPolicyVersionCommand({ PolicyArn: s.policyArn, VersionId: s.versionId })),
   },
   ModifyVpcAttribute: {
     service: 'ec2',
@@ -479,6 +502,24 @@ export class AwsGateway {
     return found;
   }
 
+  /** Every role of the account, every page of ListRoles (it gives descriptions, not tags). */
+  async listRoles(): Promise<RoleListing[]> {
+    const found: RoleListing[] = [];
+    const site = { service: 'iam', operation: 'ListRoles', resource: 'roles' } as const;
+    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+      for (const r of out.Roles ?? []) {
+        if (!r.RoleName || !r.Arn) continue;
+        found.push({
+          name: r.RoleName,
+          arn: r.Arn,
+          path: r.Path ?? '/',
+          ...(r.Description !== undefined ? { description: r.Description } : {}),
+        });
+      }
+    }
+    return found;
+  }
+
   /** A role's ARN (with its path), or undefined when there is no such role. */
   async roleArn(name: string): Promise<string | undefined> {
     const out = await this.read({ service: 'iam', operation: 'GetRole', resource: `role ${name}` }, () =>
@@ -650,14 +691,20 @@ export class AwsGateway {
 
   /** A role and its attached policies (its inline policies are another read: `inlinePolicyNames`). */
   async readRole(name: string): Promise<CurrentRole | undefined> {
-    const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
-    const [got, attached] = await Promise.all([
-      this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name }))),
+    const [role, attached] = await Promise.all([
+      this.getRole(name),
       this.attachedPolicies(name).catch((err: unknown) => {
         if (isCode(err, 'NoSuchEntity')) return undefined;
         throw err;
       }),
     ]);
+    return role === undefined ? undefined : { ...role, attached: attached ?? [] };
+  }
+
+  /** A role (trust, tags, boundary) without its policies: one GetRole. `attached` is empty. */
+  async getRole(name: string): Promise<CurrentRole | undefined> {
+    const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
+    const got = await this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name })));
     const role = got?.Role;
     if (role === undefined) return undefined;
     return {
@@ -666,7 +713,7 @@ export class AwsGateway {
       arn: role.Arn ?? '',
       path: role.Path ?? '/',
       trust: decodePolicyDocument(role.AssumeRolePolicyDocument ?? '{}'),
-      attached: attached ?? [],
+      attached: [],
       ...(role.PermissionsBoundary?.PermissionsBoundaryArn
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),

@@ -10,6 +10,7 @@ import { planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
 import {
   planIsQuiet,
+  renderLeftoverResults,
   renderPlan,
   renderQuietPlan,
   renderRunSummary,
@@ -92,7 +93,11 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
       // reads: a missing one stops the run here, before anything is written, as bad input.
       plan = await inConfigFile(loaded, () =>
-        makePlan(config, aws.gateway, { concurrency: opts.concurrency, references: true }),
+        makePlan(config, aws.gateway, {
+          concurrency: opts.concurrency,
+          references: true,
+          ...(opts.prune ? { prune: true } : {}),
+        }),
       );
     } finally {
       progress.clear();
@@ -126,6 +131,11 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: interrupt.signal,
       onEvent(event) {
+        if (event.type === 'leftovers-done') {
+          output.progress.clear();
+          write(renderLeftoverResults(event.results, lineStyle));
+          return;
+        }
         if (event.type !== 'section-done' || !(changes || event.result.outcome === 'failed')) return;
         output.progress.clear();
         // A blank line between the plan and the sections' lines.

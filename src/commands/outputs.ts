@@ -18,7 +18,7 @@ export async function runOutputs(opts: HandoffCliOptions, io: CliIo): Promise<nu
     output.progress.start('Reading the account');
     let plan: Plan;
     try {
-      plan = await makePlan(config, aws.gateway);
+      plan = await makePlan(config, aws.gateway, { leftovers: false });
     } finally {
       output.progress.clear();
     }

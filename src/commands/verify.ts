@@ -3,7 +3,7 @@
  * config, and audit what it holds for the mistakes people make by hand. Exit 0 when there is no error, 1 when AWS
  * differs from the config or the audit found an error.
  */
-import { auditPlan, driftFindings, providersInPlan, referencedProviders } from '../audit/audit.js';
+import { auditPlan, driftFindings, leftoverFindings, providersInPlan, referencedProviders } from '../audit/audit.js';
 import { verifyReport } from '../audit/report.js';
 import type { AwsCliOptions, CliIo } from '../session/io.js';
 import { makePlan } from '../engine/engine.js';
@@ -32,7 +32,7 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
         ...driftFindings(plan, rerun),
         ...auditPlan(plan, providers, { rerun, createsProvider: config.oidcProvider }),
       ];
-      report = verifyReport(plan, findings, config.target);
+      report = verifyReport(plan, findings, config.target, leftoverFindings(plan, rerun));
     } finally {
       output.progress.clear();
     }

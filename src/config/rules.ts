@@ -104,10 +104,37 @@ export const tagValue: Rule = (v) => {
   return undefined;
 };
 
-/** At most 50 tags per IAM resource; the tool adds one of its own. */
+/** A setup's name (`setup:`), written as a tag value: letters, digits and `_ . : / = + - @`, no spaces. */
+export const setupName: Rule = (v) => {
+  if (v.length < 1 || v.length > 128) return `must be 1 to 128 characters, not ${v.length}`;
+  if (!/^[A-Za-z0-9_.:/=+@-]+$/.test(v)) return 'may only hold letters, digits and _ . : / = + - @ (it is a tag value)';
+  return undefined;
+};
+
+/** At most 50 tags per IAM resource. */
 export const MAX_TAGS = 50;
 export const MANAGED_BY_KEY = 'managed-by';
 export const MANAGED_BY_VALUE = 'flyte-aws-setup';
+/**
+ * How the description of every role the tool makes ends: ListRoles gives descriptions but not tags, so the roles of a
+ * setup that the config no longer names are found by it without a call per role of the account.
+ */
+export const DESCRIPTION_MARK = 'managed by flyte-aws-setup';
+/** Tag keys that start with this are the tool's own records; a config's `tags` may not use them. */
+export const TOOL_TAG_PREFIX = 'flyte-aws-setup:';
+/** The setup a resource belongs to (the config's `setup`). */
+export const SETUP_KEY = 'flyte-aws-setup:setup';
+/** The managed policies the tool attached to a role, in compact form (`-2`, `-3`... when long). */
+export const ATTACHED_KEY = 'flyte-aws-setup:attached';
+/** The trust a role had before the tool first changed it: JSON, zlib-deflated, base64 (`-2`, `-3`... when long). */
+export const TRUST_KEY = 'flyte-aws-setup:trust';
+/** The default version a policy had before the tool first changed its document. */
+export const DEFAULT_VERSION_KEY = 'flyte-aws-setup:default-version';
+/**
+ * Tags the tool keeps for its own on a role it makes: managed-by, the setup, and up to three for the record of the
+ * policies it attached (768 characters, about 25 policies). The config's `tags` get the rest.
+ */
+export const TOOL_TAGS_RESERVED = 5;
 
 /** Edit distance, for did-you-mean: inserts, deletes, changes, and two letters swapped (`nmae`) count one each. */
 export function editDistance(a: string, b: string): number {

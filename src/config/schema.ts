@@ -120,6 +120,10 @@ export const configSchema = z
       'EKS cluster name (needed by the OIDC provider and the roles after it).',
     ).optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
+    setup: ruled(
+      rules.setupName,
+      "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
+    ).optional(),
     namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
     target: z
       .enum(TARGETS)
@@ -248,6 +252,8 @@ export interface Config {
   accountId?: string;
   cluster?: string;
   bucket: string;
+  /** The setup's name: the `setup` key, else the cluster's name, else the bucket's. */
+  setup: string;
   namespace: string;
   target: Target;
   identity: IdentityMode;
@@ -299,6 +305,7 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(raw.accountId !== undefined ? { accountId: raw.accountId } : {}),
     ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
     bucket: raw.bucket,
+    setup: raw.setup ?? raw.cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
     identity: raw.identity ?? DEFAULT_IDENTITY,

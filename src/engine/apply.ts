@@ -11,6 +11,7 @@ import { sectionById } from '../sections/derived.js';
 import { limiter } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
+import { pruneLeftovers, type LeftoverResult } from './leftovers.js';
 import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { planResource } from './plan.js';
 import { sectionApproval, type ApprovalHost } from './approval.js';
@@ -50,13 +51,17 @@ export interface RunResult {
   outcome: RunOutcome;
   facts: Facts;
   sections: SectionResult[];
+  /** With `--prune`: what became of each of the setup's roles the config no longer names. */
+  leftovers?: LeftoverResult[];
 }
 
 export type ApplyEvent =
   | { type: 'section-start'; section: SectionPlan }
   | { type: 'step'; section: SectionId; resource: string; step: Step }
   | { type: 'verify'; section: SectionId; resource: string }
-  | { type: 'section-done'; result: SectionResult };
+  | { type: 'section-done'; result: SectionResult }
+  | { type: 'leftover-step'; role: string; step: Step }
+  | { type: 'leftovers-done'; results: LeftoverResult[] };
 
 export interface ApplyHost {
   /** Asked before each section with changes; a no skips it (declined). Absent: every section is applied. */
@@ -149,12 +154,29 @@ export async function applyPlan(
   });
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
-  return { outcome: runOutcome(sections, options.signal), facts: plan.facts, sections };
+  // --prune: the roles the config no longer names go after the sections, which never need them.
+  const pruned = (plan.leftovers ?? []).some((l) => l.action !== 'listed');
+  const leftovers = pruned
+    ? await pruneLeftovers(plan.leftovers!, gateway, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        consistency: state.options.consistency,
+        onStep: (role, step) => host.onEvent?.({ type: 'leftover-step', role, step }),
+      })
+    : undefined;
+  if (leftovers !== undefined) host.onEvent?.({ type: 'leftovers-done', results: leftovers });
+  return {
+    outcome: runOutcome(sections, options.signal, leftovers),
+    facts: plan.facts,
+    sections,
+    ...(leftovers !== undefined ? { leftovers } : {}),
+  };
 }
 
-function runOutcome(sections: SectionResult[], signal?: AbortSignal): RunOutcome {
+function runOutcome(sections: SectionResult[], signal?: AbortSignal, leftovers: LeftoverResult[] = []): RunOutcome {
   if (signal?.aborted) return 'interrupted';
   if (sections.some((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome))) return 'failed';
+  // A leftover --prune could not remove still grants access: the run is not done.
+  if (leftovers.some((l) => l.outcome !== 'removed')) return 'failed';
   if (sections.some((s) => s.outcome === 'waiting' || s.outcome === 'declined')) return 'incomplete';
   return 'complete';
 }
@@ -288,6 +310,8 @@ async function applyResource(
     if (conflict === undefined) break;
     const current = await readResource(state.gateway, resource.desired, 'never');
     const again = planResource(resource.desired, current);
+    // Made by another setup between the plan and now: it is never changed from here.
+    if (again.blocked !== undefined) throw new UserError(`${resource.kind} ${resource.name}: ${again.blocked}`);
     // Made by someone else between the plan and now: what it holds was never shown, so it is not changed unasked.
     if (CREATES.has(conflict.op) && current !== undefined && !again.owned && again.steps.length > 0) {
       throw new UserError(
@@ -391,10 +415,11 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const read = async () => {
     const current = await readResource(state.gateway, resource.desired, 'never');
-    return { current, left: planResource(resource.desired, current).steps };
+    const again = planResource(resource.desired, current);
+    return { current, left: again.steps, blocked: again.blocked };
   };
   const { outcome, value } = await poll(read, {
-    until: ({ current, left }) => current !== undefined && left.length === 0,
+    until: ({ current, left, blocked }) => current !== undefined && left.length === 0 && blocked === undefined,
     timeoutMs,
     initialDelayMs,
     maxDelayMs: MAX_DELAY_MS,

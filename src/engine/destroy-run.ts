@@ -10,6 +10,7 @@ import { configRoles, isIrsaSection } from '../sections/derived.js';
 import { associationSpecs } from '../sections/pod-identity.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
+import { DEFAULT_VERSION_KEY } from '../config/rules.js';
 import { UserError } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
@@ -26,8 +27,15 @@ import {
 } from './destroy.js';
 import { DEFAULT_CONCURRENCY } from './engine.js';
 import { gatherFacts } from './facts.js';
-import type { Facts, Step } from '../model.js';
-import { isOwned } from './plan.js';
+import { findLeftovers } from './leftovers.js';
+import type { Facts, Step, Tags } from '../model.js';
+import { ownership } from './records.js';
+
+/** The setup's own (or made before setups existed, and so taken as the setup's): destroy may delete it. */
+function isMine(tags: Tags, setup: string): boolean {
+  const o = ownership(tags, setup);
+  return o === 'mine' || o === 'legacy';
+}
 
 /** The config's roles, in section order, as destroy reads them. */
 export function destroyRoles(config: Config): { section: SectionId; name: string; adopted?: boolean }[] {
@@ -55,7 +63,7 @@ export async function readDestroyState(
     const state: DestroyRoleState = { ...r, inlinePolicies: [], instanceProfiles: [] };
     if (current === undefined) return state;
     state.current = current;
-    if (r.adopted || !isOwned(current.tags)) return state;
+    if (r.adopted || !isMine(current.tags, config.setup)) return state;
     [state.inlinePolicies, state.instanceProfiles] = await Promise.all([
       gateway.inlinePolicyNames(r.name),
       gateway.instanceProfileNames(r.name),
@@ -78,11 +86,15 @@ export async function readDestroyState(
     policy = { name: config.customPolicy.name, arn, versions: [], attachments: { roles: [], users: [], groups: [] } };
     if (current !== undefined) {
       policy.current = current;
-      if (isOwned(current.tags)) {
+      const own = ownership(current.tags, config.setup);
+      if (own === 'mine' || own === 'legacy') {
         [policy.versions, policy.attachments] = await Promise.all([
           gateway.policyVersions(arn),
           gateway.policyAttachments(arn),
         ]);
+      } else if (own === 'before' && current.tags[DEFAULT_VERSION_KEY] !== undefined) {
+        // One that existed before: its recorded default version must still be there to be made the default again.
+        policy.versions = await gateway.policyVersions(arn);
       }
     }
   }
@@ -100,12 +112,16 @@ export async function readDestroyState(
         })
       : undefined;
 
-  const live = await otherClusters(gateway, facts, cluster, roles, concurrency);
+  // The setup's roles the config no longer names go too; the cluster is read again only when there are some.
+  const leftovers = await findLeftovers(gateway, config, facts, { prune: true, concurrency });
+  const live = await otherClusters(gateway, facts, cluster, roles, concurrency, config.setup);
   const provider = config.oidcProvider
     ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles, live)
     : undefined;
   return {
     facts,
+    setup: config.setup,
+    ...(leftovers.length > 0 ? { leftovers } : {}),
     clusterExists: cluster !== undefined,
     roles,
     ...(policy ? { policy } : {}),
@@ -114,10 +130,10 @@ export async function readDestroyState(
   };
 }
 
-/** The tool's own IRSA roles (the ones pods assume through an OIDC provider), with the providers they trust. */
-function irsaProviders(roles: DestroyRoleState[]): { role: DestroyRoleState; providers: string[] }[] {
+/** The setup's own IRSA roles (the ones pods assume through an OIDC provider), with the providers they trust. */
+function irsaProviders(roles: DestroyRoleState[], setup: string): { role: DestroyRoleState; providers: string[] }[] {
   return roles.flatMap((r) =>
-    r.current !== undefined && isIrsaSection(r.section) && isOwned(r.current.tags)
+    r.current !== undefined && isIrsaSection(r.section) && isMine(r.current.tags, setup)
       ? [{ role: r, providers: federatedPrincipals(r.current.trust).filter(isOidcProviderArn) }]
       : [],
   );
@@ -148,11 +164,12 @@ async function otherClusters(
   cluster: { name: string; issuerUrl?: string } | undefined,
   roles: DestroyRoleState[],
   concurrency: number,
+  setup: string,
 ): Promise<LiveClusters> {
   const live: LiveClusters = { byProvider: new Map() };
   const own =
     cluster?.issuerUrl !== undefined ? oidcProviderArn(facts.partition, facts.accountId, cluster.issuerUrl) : undefined;
-  const others = irsaProviders(roles).filter(
+  const others = irsaProviders(roles, setup).filter(
     (r) => r.providers.length > 0 && (own === undefined || !r.providers.includes(own)),
   );
   if (others.length === 0) return live;
@@ -199,14 +216,14 @@ async function readProvider(
     arn = oidcProviderArn(facts.partition, facts.accountId, issuerUrl);
     foundBy = 'cluster';
   } else {
-    const named = [...new Set(irsaProviders(roles).flatMap((r) => r.providers))];
+    const named = [...new Set(irsaProviders(roles, config.setup).flatMap((r) => r.providers))];
     if (named.length === 1) {
       arn = named[0];
       foundBy = 'trust';
     } else {
       const all = await gateway.oidcProviderArns();
       const read = await mapLimit(all, DEFAULT_CONCURRENCY, (a) => gateway.readOidcProvider(a));
-      const candidates = all.filter((_, i) => read[i] !== undefined && isOwned(read[i]!.tags));
+      const candidates = all.filter((_, i) => read[i] !== undefined && isMine(read[i]!.tags, config.setup));
       const gone =
         config.cluster === undefined
           ? 'the config names no cluster'
@@ -224,7 +241,8 @@ async function readProvider(
     }
   }
   const current = await gateway.readOidcProvider(arn!);
-  const trustedBy = current !== undefined && isOwned(current.tags) ? await gateway.rolesTrusting(arn!) : [];
+  const trustedBy =
+    current !== undefined && isMine(current.tags, config.setup) ? await gateway.rolesTrusting(arn!) : [];
   const liveCluster = foundBy === 'trust' ? live.byProvider.get(arn!) : undefined;
   const region = providerRegion(arn!);
   const unchecked =

@@ -6,6 +6,7 @@
  * is never deleted, and a role that now serves another cluster is kept. Pure: the state comes in.
  */
 import type { PolicyAttachments } from '../aws/gateway.js';
+import { DEFAULT_VERSION_KEY, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import type { SectionId } from '../config/schema.js';
 import type {
   CurrentOidcProvider,
@@ -13,10 +14,16 @@ import type {
   CurrentPolicy,
   CurrentRole,
   Facts,
+  Leftover,
   PolicyVersion,
   Step,
 } from '../model.js';
-import { isOwned } from './plan.js';
+import { samePolicy } from '../policy/compare.js';
+import type { PolicyDocument } from '../policy/document.js';
+import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { ec2ServicePrincipal, eksServicePrincipal, nameOfArn, type Partition } from '../policy/partition.js';
+import { recordedAttachments } from './plan.js';
+import { decodeTrust, ownership, readRecord, recordKeys, setupOf, toolRecordKeys, type Ownership } from './records.js';
 
 export interface DestroyRoleState {
   section: SectionId;
@@ -68,12 +75,16 @@ export interface DestroyAssociationState {
 
 export interface DestroyState {
   facts: Facts;
+  /** The config's setup: what carries another setup's tag is that setup's, and stays. */
+  setup: string;
   /** The config's EKS cluster still exists (in any state). */
   clusterExists: boolean;
   /** In the order the config lists them (sections 1, 2, 5, 6, 7, then the global-access role). */
   roles: DestroyRoleState[];
   policy?: DestroyPolicyState;
   provider?: DestroyProviderState;
+  /** The setup's roles the config no longer names, each planned for removal (or kept, with why). */
+  leftovers?: Leftover[];
   /** The pod identity associations (identity: pod-identity or both), read while the cluster exists. */
   associations?: DestroyAssociationState[];
 }
@@ -81,15 +92,18 @@ export interface DestroyState {
 /**
  * - delete: the tool made it, and it goes.
  * - detach: it stays (it existed before), but the tool's own policy is detached from it.
- * - keep: it existed before the tool: never deleted.
- * - blocked: the tool made it, but it must stay for now (in use, attached elsewhere); `reason` says what to do.
+ * - restore: it stays (it existed before), and what the tool changed on it is put back, by its records.
+ * - keep: it existed before the tool, or it is another setup's: never deleted.
+ * - blocked: it must stay for now (in use, attached elsewhere, changed past what its records can undo); `reason`
+ *   says what to do.
  * - absent: not there; nothing to do.
  * - unknown: the OIDC provider cannot be told without the cluster.
  */
-export type DestroyAction = 'delete' | 'detach' | 'keep' | 'blocked' | 'absent' | 'unknown';
+export type DestroyAction = 'delete' | 'detach' | 'restore' | 'keep' | 'blocked' | 'absent' | 'unknown';
 
 export interface DestroyItem {
-  section: SectionId;
+  /** Absent for a role of the setup that the config no longer names. */
+  section?: SectionId;
   kind: 'role' | 'policy' | 'oidc-provider' | 'pod-identity-association';
   name: string;
   arn?: string;
@@ -105,23 +119,224 @@ export interface DestroyPlan {
 }
 
 const EXISTED_BEFORE = 'it existed before flyte-aws-setup (no managed-by tag), so it is never deleted';
+const LEFTOVER = 'a role of this setup that the config no longer names (a project, a section or a role taken out)';
 const UNION_ROLE = "it is Union's role that globalAccess only attaches the custom policy to, so it is never deleted";
+
+function otherSetup(tags: Record<string, string>): string {
+  return (
+    `it belongs to the setup "${setupOf(tags)}" (its tag ${SETUP_KEY}), which another config made or changed; ` +
+    "destroy of this config's setup leaves it alone"
+  );
+}
 
 function list(names: string[]): string {
   return names.join(', ');
 }
 
+/** Mine or made before setups existed: this setup's to delete. */
+function mine(o: Ownership): boolean {
+  return o === 'mine' || o === 'legacy';
+}
+
+/**
+ * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services and OIDC
+ * providers (an AWS account, a role or user, another service, a SAML provider, anyone).
+ */
+export function foreignPrincipals(trust: PolicyDocument, partition: Partition): string[] {
+  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition)]);
+  const found: string[] = [];
+  for (const s of trust.Statement) {
+    if (s.Effect !== 'Allow') continue;
+    if (s.Principal === undefined) continue;
+    if (s.Principal === '*') {
+      found.push('anyone (Principal "*")');
+      continue;
+    }
+    for (const [type, values] of Object.entries(s.Principal)) {
+      for (const v of asList(values)) {
+        if (type === 'Service' && ours.has(v)) continue;
+        if (type === 'Federated' && isOidcProviderArn(v)) continue;
+        found.push(`${type} ${v}`);
+      }
+    }
+  }
+  return [...new Set(found)];
+}
+
+/** What removing one of the tool's roles takes (destroy, and `--prune` for a role the config no longer names). */
+export interface RoleRemovalInput {
+  name: string;
+  current: CurrentRole;
+  inlinePolicies: string[];
+  instanceProfiles: string[];
+  inUse?: string;
+  trustsElsewhere?: string;
+}
+
+export interface RoleRemoval {
+  action: 'delete' | 'blocked';
+  steps: Step[];
+  reason?: string;
+  /** Kept, and its pods (or the principal it was extended to) may still need the custom policy: that stays too. */
+  keepsPolicy: boolean;
+}
+
+/**
+ * Removing a role of the tool's: detach every policy, then delete it; or keep it for now, saying why (in use, in an
+ * instance profile, inline policies the tool did not write, a trust that serves another cluster or that someone
+ * extended to a principal the tool never writes). `ownPolicy`: the tool's custom policy, detached even from a role
+ * that stays (unless that role may still need it).
+ */
+export function planRoleRemoval(r: RoleRemovalInput, partition: Partition, ownPolicy?: string): RoleRemoval {
+  const role = r.current;
+  const detachOwnPolicy: Step[] =
+    ownPolicy !== undefined && role.attached.includes(ownPolicy)
+      ? [{ op: 'DetachRolePolicy', roleName: r.name, policyArn: ownPolicy }]
+      : [];
+  const blockers: string[] = [];
+  if (r.inUse) blockers.push(`${r.inUse}; delete that first, then run destroy again`);
+  if (r.trustsElsewhere) {
+    blockers.push(
+      `${r.trustsElsewhere}, so it may serve that cluster now and destroy keeps it, with its policies; once ` +
+        'nothing needs it, delete it by hand, or run destroy again when that has changed',
+    );
+  }
+  const extended = foreignPrincipals(role.trust, partition);
+  if (extended.length > 0) {
+    blockers.push(
+      `its trust now also lets in ${list(extended)}, which flyte-aws-setup never writes: someone extended it, so ` +
+        'it is kept, with its policies; if that principal no longer needs it, take it out of the trust (or delete ' +
+        `the role by hand: aws iam delete-role --role-name ${r.name}, once its policies are detached), then run again`,
+    );
+  }
+  if (r.instanceProfiles.length > 0) {
+    blockers.push(
+      `it is in the instance profile(s) ${list(r.instanceProfiles)}; remove it first: ` +
+        r.instanceProfiles
+          .map((p) => `aws iam remove-role-from-instance-profile --instance-profile-name ${p} --role-name ${r.name}`)
+          .join('; '),
+    );
+  }
+  if (r.inlinePolicies.length > 0) {
+    blockers.push(
+      `it has inline policies flyte-aws-setup did not write (${list(r.inlinePolicies)}); delete them first if ` +
+        `they may go: ${r.inlinePolicies.map((p) => `aws iam delete-role-policy --role-name ${r.name} --policy-name ${p}`).join('; ')}`,
+    );
+  }
+  if (blockers.length > 0) {
+    // A role that may serve another cluster, or someone else, keeps the custom policy too: they may need the bucket.
+    const keepsPolicy = (r.trustsElsewhere !== undefined || extended.length > 0) && detachOwnPolicy.length > 0;
+    return {
+      action: 'blocked',
+      steps: keepsPolicy ? [] : detachOwnPolicy,
+      reason: blockers.join('; also '),
+      keepsPolicy,
+    };
+  }
+  return {
+    action: 'delete',
+    steps: [
+      ...[...role.attached].sort().map((policyArn): Step => ({ op: 'DetachRolePolicy', roleName: r.name, policyArn })),
+      { op: 'DeleteRole', roleName: r.name },
+    ],
+    keepsPolicy: false,
+  };
+}
+
+/**
+ * A role that existed before the tool: what the tool changed on it is put back by its records (the trust it had, the
+ * policies it attached, its own tags). The tool's own policy is detached in any case (it is deleted). When the trust
+ * record cannot be read, the trust the tool wrote stays: the role is kept for now, with the commands that fix it.
+ */
+function restoreRole(
+  name: string,
+  role: CurrentRole,
+  ownPolicy: string | undefined,
+): Pick<DestroyItem, 'action' | 'steps' | 'reason' | 'notes'> {
+  const detach = [
+    ...new Set([
+      ...recordedAttachments(role).filter((a) => role.attached.includes(a)),
+      ...(ownPolicy !== undefined && role.attached.includes(ownPolicy) ? [ownPolicy] : []),
+    ]),
+  ].sort();
+  const detaches = detach.map((policyArn): Step => ({ op: 'DetachRolePolicy', roleName: name, policyArn }));
+  const notes: string[] = [];
+  if (detach.length > 0) {
+    notes.push(
+      `the policies flyte-aws-setup attached are detached (${detach.map(nameOfArn).join(', ')}); its other policies stay`,
+    );
+  }
+  const keys = toolRecordKeys(role.tags);
+  const trustValue = readRecord(role.tags, TRUST_KEY);
+  const original = trustValue !== undefined ? decodeTrust(trustValue) : undefined;
+  if (trustValue !== undefined && original === undefined) {
+    return {
+      action: 'blocked',
+      steps: detaches,
+      reason:
+        `${EXISTED_BEFORE}; flyte-aws-setup changed its trust, and the record of the trust it had before (its ` +
+        `${recordKeys(role.tags, TRUST_KEY).join(', ')} tags) cannot be read, so the trust flyte-aws-setup wrote ` +
+        'stays: whoever it lets in can still assume the role. Give it the trust it should have (aws iam ' +
+        `update-assume-role-policy --role-name ${name} --policy-document file://trust.json), remove the records ` +
+        `(aws iam untag-role --role-name ${name} --tag-keys ${keys.join(' ')}), then run destroy again`,
+      notes,
+    };
+  }
+  const steps: Step[] = [];
+  if (original !== undefined && !samePolicy(original, role.trust)) {
+    steps.push({ op: 'UpdateAssumeRolePolicy', roleName: name, trust: original, before: role.trust });
+    notes.unshift(`its trust is put back as it was before flyte-aws-setup changed it (recorded in ${TRUST_KEY})`);
+  }
+  steps.push(...detaches);
+  if (keys.length > 0) {
+    steps.push({ op: 'UntagRole', roleName: name, keys });
+    notes.push(`flyte-aws-setup's records on it are removed (${keys.join(', ')})`);
+  }
+  const restores = steps.some((x) => x.op !== 'DetachRolePolicy');
+  return {
+    action: restores ? 'restore' : detaches.length > 0 ? 'detach' : 'keep',
+    steps,
+    reason: EXISTED_BEFORE,
+    notes,
+  };
+}
+
 export function planDestroy(state: DestroyState): DestroyPlan {
   const policy = state.policy;
-  const policyOwned = policy?.current !== undefined && isOwned(policy.current.tags);
-  const configRoles = new Set(state.roles.map((r) => r.name));
+  const policyMine = policy?.current !== undefined && mine(ownership(policy.current.tags, state.setup));
+  const ownPolicy = policyMine ? policy!.arn : undefined;
+  const leftovers = state.leftovers ?? [];
+  // A leftover that goes loses the custom policy with it: it is not an attachment outside the config.
+  const configRoles = new Set([
+    ...state.roles.map((r) => r.name),
+    ...leftovers.filter((l) => l.action === 'remove').map((l) => l.name),
+  ]);
   const items: DestroyItem[] = [];
   const deleted = new Set<string>();
+  /** Roles that existed before, by the trust destroy puts back on them. */
+  const trustPutBack = new Map<string, PolicyDocument>();
   /** The config's roles kept with the custom policy on them: it stays too. */
   const policyKeptBy: string[] = [];
 
   // The associations first: they name the roles (EKS keeps an association whose role is gone, useless).
-  for (const a of state.associations ?? []) items.push(associationItem(a));
+  for (const a of state.associations ?? []) items.push(associationItem(a, state.setup));
+
+  // The setup's roles the config no longer names go first: they were made last, or are of no section any more.
+  for (const l of leftovers) {
+    const base = { kind: 'role' as const, name: l.name, arn: l.arn, steps: l.steps };
+    if (l.action === 'remove') {
+      deleted.add(l.name);
+      items.push({ ...base, action: 'delete', notes: [LEFTOVER] });
+    } else {
+      if (ownPolicy !== undefined && l.holds.includes(ownPolicy)) policyKeptBy.push(l.name);
+      items.push({
+        ...base,
+        action: 'blocked',
+        notes: [LEFTOVER],
+        ...(l.reason !== undefined ? { reason: l.reason } : {}),
+      });
+    }
+  }
 
   // Roles in reverse order of creation: project roles (last first), workers, system, node, cluster.
   for (const r of [...state.roles].reverse()) {
@@ -131,88 +346,126 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       items.push({ ...base, action: 'absent', steps: [] });
       continue;
     }
-    // An adopted role (Union's own, for global access) is never the tool's, whatever its tags say.
-    const unionRole = r.adopted === true;
-    const detachOwnPolicy: Step[] =
-      policyOwned && role.attached.includes(policy!.arn)
-        ? [{ op: 'DetachRolePolicy', roleName: r.name, policyArn: policy!.arn }]
-        : [];
     const withArn = { ...base, arn: role.arn };
-    if (unionRole || !isOwned(role.tags)) {
+    // An adopted role (Union's own, for global access) is never the tool's, whatever its tags say.
+    if (r.adopted === true) {
+      const detach: Step[] =
+        ownPolicy !== undefined && role.attached.includes(ownPolicy)
+          ? [{ op: 'DetachRolePolicy', roleName: r.name, policyArn: ownPolicy }]
+          : [];
       items.push({
         ...withArn,
-        action: detachOwnPolicy.length > 0 ? 'detach' : 'keep',
-        steps: detachOwnPolicy,
-        reason: unionRole ? UNION_ROLE : EXISTED_BEFORE,
+        action: detach.length > 0 ? 'detach' : 'keep',
+        steps: detach,
+        reason: UNION_ROLE,
         notes:
-          detachOwnPolicy.length > 0
+          detach.length > 0
             ? [`flyte-aws-setup's own policy ${policy!.name} is detached from it; its other policies stay`]
             : [],
       });
       continue;
     }
-    const blockers: string[] = [];
-    if (r.inUse) blockers.push(`${r.inUse}; delete that first, then run destroy again`);
-    if (r.trustsElsewhere) {
-      blockers.push(
-        `${r.trustsElsewhere}, so it may serve that cluster now and destroy keeps it, with its policies; once ` +
-          'nothing needs it, delete it by hand, or run destroy again when that has changed',
-      );
-    }
-    if (r.instanceProfiles.length > 0) {
-      blockers.push(
-        `it is in the instance profile(s) ${list(r.instanceProfiles)}; remove it first: ` +
-          r.instanceProfiles
-            .map((p) => `aws iam remove-role-from-instance-profile --instance-profile-name ${p} --role-name ${r.name}`)
-            .join('; '),
-      );
-    }
-    if (r.inlinePolicies.length > 0) {
-      blockers.push(
-        `it has inline policies flyte-aws-setup did not write (${list(r.inlinePolicies)}); delete them first if ` +
-          `they may go: ${r.inlinePolicies.map((p) => `aws iam delete-role-policy --role-name ${r.name} --policy-name ${p}`).join('; ')}`,
-      );
-    }
-    if (blockers.length > 0) {
-      // A role that may serve another cluster keeps the custom policy too: its pods still need the bucket.
-      const keepsPolicy = r.trustsElsewhere !== undefined && detachOwnPolicy.length > 0;
-      if (keepsPolicy) policyKeptBy.push(r.name);
-      items.push({
-        ...withArn,
-        action: 'blocked',
-        steps: keepsPolicy ? [] : detachOwnPolicy,
-        reason: blockers.join('; also '),
-      });
+    const own = ownership(role.tags, state.setup);
+    if (own === 'other') {
+      items.push({ ...withArn, action: 'keep', steps: [], reason: otherSetup(role.tags) });
       continue;
     }
-    deleted.add(r.name);
+    if (own === 'before') {
+      const restored = restoreRole(r.name, role, ownPolicy);
+      // A trust put back that does not name the provider no longer keeps it.
+      for (const step of restored.steps) if (step.op === 'UpdateAssumeRolePolicy') trustPutBack.set(r.name, step.trust);
+      items.push({ ...withArn, ...restored });
+      continue;
+    }
+    const removal = planRoleRemoval({ ...r, current: role }, state.facts.partition, ownPolicy);
+    if (removal.keepsPolicy) policyKeptBy.push(r.name);
+    if (removal.action === 'delete') deleted.add(r.name);
     items.push({
       ...withArn,
-      action: 'delete',
-      steps: [
-        ...[...role.attached]
-          .sort()
-          .map((policyArn): Step => ({ op: 'DetachRolePolicy', roleName: r.name, policyArn })),
-        { op: 'DeleteRole', roleName: r.name },
-      ],
+      action: removal.action,
+      steps: removal.steps,
+      ...(removal.reason !== undefined ? { reason: removal.reason } : {}),
     });
   }
 
-  if (policy !== undefined) items.push(policyItem(policy, policyOwned, configRoles, policyKeptBy));
-  if (state.provider !== undefined) items.push(providerItem(state, state.provider, deleted));
+  if (policy !== undefined) items.push(policyItem(policy, state.setup, configRoles, policyKeptBy));
+  if (state.provider !== undefined) {
+    const arn = state.provider.arn;
+    const untrusting = new Set([
+      ...deleted,
+      ...[...trustPutBack]
+        .filter(([, t]) => arn === undefined || !federatedPrincipals(t).includes(arn))
+        .map(([n]) => n),
+    ]);
+    items.push(providerItem(state, state.provider, untrusting));
+  }
   return { facts: state.facts, items };
+}
+
+/**
+ * A policy that existed before the tool: its default version from before the tool's first change is made the
+ * default again, and the tool's records removed. When that version is gone, the document the tool wrote stays, and
+ * the policy is kept for now with the commands that fix it.
+ */
+function restorePolicy(
+  policy: DestroyPolicyState,
+  current: CurrentPolicy,
+): Pick<DestroyItem, 'action' | 'steps' | 'reason' | 'notes'> {
+  const keys = toolRecordKeys(current.tags);
+  const recorded = current.tags[DEFAULT_VERSION_KEY];
+  const untag: Step[] = keys.length > 0 ? [{ op: 'UntagPolicy', policyArn: policy.arn, keys }] : [];
+  if (recorded === undefined) {
+    return {
+      action: untag.length > 0 ? 'restore' : 'keep',
+      steps: untag,
+      reason: EXISTED_BEFORE,
+      notes: untag.length > 0 ? [`flyte-aws-setup's records on it are removed (${keys.join(', ')})`] : [],
+    };
+  }
+  if (!policy.versions.some((v) => v.id === recorded)) {
+    return {
+      action: 'blocked',
+      steps: [],
+      reason:
+        `${EXISTED_BEFORE}; flyte-aws-setup changed its document, and the version that was its default before ` +
+        `(${recorded}) is gone, so the document flyte-aws-setup wrote (${current.defaultVersionId}) stays. Make the ` +
+        `version it should have the default (aws iam set-default-policy-version --policy-arn ${policy.arn} ` +
+        `--version-id VERSION), remove the records (aws iam untag-policy --policy-arn ${policy.arn} --tag-keys ` +
+        `${keys.join(' ')}), then run destroy again`,
+      notes: [],
+    };
+  }
+  const steps: Step[] = [];
+  const notes: string[] = [];
+  if (current.defaultVersionId !== recorded) {
+    steps.push({
+      op: 'SetDefaultPolicyVersion',
+      policyArn: policy.arn,
+      versionId: recorded,
+      before: current.defaultVersionId,
+    });
+    notes.push(
+      `its default version is ${recorded} again, as before flyte-aws-setup changed it; the versions flyte-aws-setup ` +
+        'made stay, not the default (they grant nothing)',
+    );
+  }
+  steps.push(...untag);
+  if (untag.length > 0) notes.push(`flyte-aws-setup's records on it are removed (${keys.join(', ')})`);
+  return { action: steps.length > 0 ? 'restore' : 'keep', steps, reason: EXISTED_BEFORE, notes };
 }
 
 function policyItem(
   policy: DestroyPolicyState,
-  owned: boolean,
+  setup: string,
   configRoles: Set<string>,
   keptBy: string[],
 ): DestroyItem {
   const base = { section: 'customPolicy' as const, kind: 'policy' as const, name: policy.name, notes: [] };
   if (policy.current === undefined) return { ...base, action: 'absent', steps: [] };
   const withArn = { ...base, arn: policy.arn };
-  if (!owned) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  const own = ownership(policy.current.tags, setup);
+  if (own === 'other') return { ...withArn, action: 'keep', steps: [], reason: otherSetup(policy.current.tags) };
+  if (own === 'before') return { ...withArn, ...restorePolicy(policy, policy.current) };
   if (keptBy.length > 0) {
     return {
       ...withArn,
@@ -250,11 +503,13 @@ function policyItem(
   return { ...withArn, action: 'delete', steps: [...versions, { op: 'DeletePolicy', policyArn: policy.arn }] };
 }
 
-function associationItem(a: DestroyAssociationState): DestroyItem {
+function associationItem(a: DestroyAssociationState, setup: string): DestroyItem {
   const base = { section: 'podIdentity' as const, kind: 'pod-identity-association' as const, name: a.name, notes: [] };
   if (a.current === undefined) return { ...base, action: 'absent', steps: [] };
   const withArn = { ...base, arn: a.current.arn };
-  if (!isOwned(a.current.tags)) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  const own = ownership(a.current.tags, setup);
+  if (own === 'other') return { ...withArn, action: 'keep', steps: [], reason: otherSetup(a.current.tags) };
+  if (own === 'before') return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
   return {
     ...withArn,
     action: 'delete',
@@ -273,7 +528,8 @@ function versionNumber(id: string): number {
   return Number(id.replace(/^v/, '')) || 0;
 }
 
-function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles: Set<string>): DestroyItem {
+/** `gone`: the roles destroy deletes, or whose trust it puts back without this provider. */
+function providerItem(state: DestroyState, p: DestroyProviderState, gone: Set<string>): DestroyItem {
   const base = { section: 'oidcProvider' as const, kind: 'oidc-provider' as const, notes: [] as string[] };
   if (p.arn === undefined) {
     const unknown = p.unknown ?? { reason: 'it cannot be told', candidates: [] };
@@ -298,7 +554,9 @@ function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles
     notes: p.foundBy === 'trust' ? ["found through the trust of the config's roles (the cluster is gone)"] : [],
   };
   if (p.current === undefined) return { ...withArn, action: 'absent', steps: [] };
-  if (!isOwned(p.current.tags)) return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  const own = ownership(p.current.tags, state.setup);
+  if (own === 'other') return { ...withArn, action: 'keep', steps: [], reason: otherSetup(p.current.tags) };
+  if (own === 'before') return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
   const kept = (reason: string): DestroyItem => ({ ...withArn, action: 'blocked', steps: [], reason });
   if (p.liveCluster !== undefined) {
     return kept(
@@ -306,7 +564,7 @@ function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles
         'roles trust this one): pods of that cluster use it',
     );
   }
-  const remaining = p.trustedBy.filter((r) => !deletedRoles.has(r));
+  const remaining = p.trustedBy.filter((r) => !gone.has(r));
   if (remaining.length > 0 && (state.clusterExists || p.unchecked !== undefined)) {
     return kept(
       `roles that stay trust it (${list(remaining)}): ` +
@@ -337,14 +595,22 @@ function providerItem(state: DestroyState, p: DestroyProviderState, deletedRoles
   };
 }
 
-/** The order removal calls must go in: the associations, detach, then the policy's versions and the policy, roles, provider. */
+/**
+ * The order removal calls must go in: the associations, detach (so a trust put back never meets what the tool attached), put back
+ * trusts and default versions, then the policy's versions and the policy, roles, provider; the records of what was
+ * put back go last, so a run that stops keeps them.
+ */
 const PHASE: Partial<Record<Step['op'], number>> = {
   DeletePodIdentityAssociation: -1,
   DetachRolePolicy: 0,
+  UpdateAssumeRolePolicy: 0.5,
+  SetDefaultPolicyVersion: 0.5,
   DeletePolicyVersion: 1,
   DeletePolicy: 2,
   DeleteRole: 3,
   DeleteOpenIDConnectProvider: 4,
+  UntagRole: 5,
+  UntagPolicy: 5,
 };
 
 /** Every step of a destroy plan, in the order to run them. */
@@ -356,18 +622,12 @@ export function destroySteps(plan: DestroyPlan): Step[] {
     .map(({ s }) => s);
 }
 
-export function destroyCounts(plan: DestroyPlan): {
-  delete: number;
-  detach: number;
-  keep: number;
-  blocked: number;
-  absent: number;
-  unknown: number;
-} {
+export function destroyCounts(plan: DestroyPlan): Record<DestroyAction, number> {
   const n = (a: DestroyAction) => plan.items.filter((i) => i.action === a).length;
   return {
     delete: n('delete'),
     detach: n('detach'),
+    restore: n('restore'),
     keep: n('keep'),
     blocked: n('blocked'),
     absent: n('absent'),

@@ -12,6 +12,7 @@ import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
+import { findLeftovers } from './leftovers.js';
 import type { CurrentResource, CurrentRole, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
 import { isOwned, planResource, resourceKey } from './plan.js';
 import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
@@ -232,6 +233,10 @@ export interface MakePlanOptions {
    * not found, beside the plan's reads: a missing one (or a likely typo of a cluster name) throws a ConfigError.
    */
   references?: boolean;
+  /** Plan the removal of the setup's roles the config no longer names (`--prune`); without it they are listed. */
+  prune?: boolean;
+  /** Look for those roles (default: yes, unless only some sections are planned). */
+  leftovers?: boolean;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -273,7 +278,14 @@ export async function makePlan(
     const waiting = waitingFor(config, facts, cluster.said);
     sections = sections.map((s) => (s.waiting !== undefined ? { ...s, waiting } : s));
   }
-  return buildPlan(facts, sections, current, notes);
+  const plan = buildPlan(facts, sections, current, notes);
+  // After the reads, so that the requests in flight stay within `concurrency`, and a failed read stops it.
+  if (!(options.leftovers ?? options.only === undefined)) return plan;
+  const leftovers = await findLeftovers(gateway, config, facts, {
+    ...(options.prune ? { prune: true } : {}),
+    concurrency,
+  });
+  return { ...plan, leftovers };
 }
 
 function onlySections(sections: DesiredSection[], only?: readonly SectionId[]): DesiredSection[] {

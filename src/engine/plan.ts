@@ -2,7 +2,7 @@
  * The planner: pure functions from what the config wants and what AWS holds to the fewest mutating calls that
  * make them match. No I/O; `current` undefined means the resource does not exist.
  */
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import { ATTACHED_KEY, DEFAULT_VERSION_KEY, MAX_TAGS, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
 import { isPodIdentityStatement, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
@@ -34,10 +34,19 @@ import type {
   Step,
   Tags,
 } from '../model.js';
+import {
+  decodePolicyArns,
+  encodePolicyArns,
+  encodeTrust,
+  isOwned,
+  ownership,
+  readRecord,
+  recordChange,
+  recordTags,
+  setupOf,
+} from './records.js';
 
-export function isOwned(tags: Tags): boolean {
-  return tags[MANAGED_BY_KEY] === MANAGED_BY_VALUE;
-}
+export { isOwned };
 
 /** Tags of `desired` that `current` lacks or holds with another value. Tags not in the config are left alone. */
 function missingTags(desired: Tags, current: Tags): Tags | undefined {
@@ -49,11 +58,55 @@ function missingTags(desired: Tags, current: Tags): Tags | undefined {
 const NOT_OWNED_NOTE: Note = {
   level: 'info',
   message:
-    "existed before flyte-aws-setup: it is used and kept in line with the config, but never tagged as the tool's or deleted",
+    "existed before flyte-aws-setup: it is used and kept in line with the config, but never tagged as the tool's or " +
+    'deleted; what the tool changes on it is recorded in its flyte-aws-setup:* tags, for destroy to put back',
 };
 
 function finding(code: FindingCode, message: string, fix?: string): Finding {
   return { code, severity: severityOf(code), message, ...(fix !== undefined ? { fix } : {}) };
+}
+
+/** The note on a resource the tool made before setups existed: it is taken as this setup's. */
+function legacyNote(setup: string): Note {
+  return {
+    level: 'info',
+    message:
+      `made by an earlier version of flyte-aws-setup (managed-by, but no ${SETUP_KEY} tag): taken as this ` +
+      `setup's (${setup}) and tagged ${SETUP_KEY}: ${setup}`,
+  };
+}
+
+/** Why a resource of another setup is not touched, and how to go on. */
+export function otherSetupMessage(owner: string, setup: string, otherNames: string): string {
+  return (
+    `it belongs to the setup "${owner}" (its tag ${SETUP_KEY}), not to this config's setup "${setup}": another ` +
+    `config made or changed it, and it is never changed from here. ${otherNames}, or, if this config really is ` +
+    `that setup, set setup: ${owner} in it`
+  );
+}
+
+/** The plan for a resource of another setup: nothing is done to it, and the plan says whose it is. */
+function otherSetupPlan(
+  base: Pick<ResourcePlan, 'kind' | 'name' | 'arn' | 'desired'>,
+  current: CurrentPolicy | CurrentOidcProvider,
+  setup: string,
+  otherNames: string,
+): ResourcePlan {
+  return {
+    ...base,
+    action: 'none',
+    owned: isOwned(current.tags),
+    steps: [],
+    notes: [],
+    security: [],
+    blocked: otherSetupMessage(setupOf(current.tags)!, setup, otherNames),
+    current,
+  };
+}
+
+/** The desired resource's setup (every resource the tool makes carries it). */
+function setupOfDesired(tags: Tags): string {
+  return tags[SETUP_KEY] ?? '';
 }
 
 /** Pods assume the role through the cluster's OIDC provider or EKS Pod Identity: its trust names one of them. */
@@ -146,26 +199,53 @@ export function heldFindings(
   return { findings, notes };
 }
 
+/** The managed policies the tool attached to a role, by its record. */
+export function recordedAttachments(role: Pick<CurrentRole, 'arn' | 'tags'>): string[] {
+  const value = readRecord(role.tags, ATTACHED_KEY);
+  return value === undefined ? [] : decodePolicyArns(value, role.arn);
+}
+
+function tagCount(tags: Tags, set: Tags = {}, unset: string[] = []): number {
+  return new Set([...Object.keys(tags), ...Object.keys(set)].filter((k) => !unset.includes(k))).size;
+}
+
+function noRoom(what: string, count: number): string {
+  return (
+    `${what} would need ${count} tags, and IAM allows ${MAX_TAGS} per role: flyte-aws-setup records on the role ` +
+    'what it attaches (and, on a role that existed before it, the trust it had), so that a later run or destroy ' +
+    'undoes exactly that; give fewer tags or policies, or remove some of its tags'
+  );
+}
+
 export function planRole(desired: DesiredRole, current: CurrentRole | undefined): ResourcePlan {
   const base = { kind: 'role' as const, name: desired.name, desired };
+  const setup = setupOfDesired(desired.tags);
+  const blocked = (reason: string): ResourcePlan => ({
+    ...base,
+    arn: current?.arn ?? desired.arn,
+    action: 'none',
+    owned: current === undefined || isOwned(current.tags),
+    steps: [],
+    notes: [],
+    security: [],
+    blocked: reason,
+    ...(current !== undefined ? { current } : {}),
+  });
   // The config check estimates this before the issuer is known; here is the real document.
   const size = policySize(desired.trust);
   if (size > TRUST_POLICY_MAX) {
-    return {
-      ...base,
-      arn: current?.arn ?? desired.arn,
-      action: 'none',
-      owned: current === undefined || isOwned(current.tags),
-      steps: [],
-      notes: [],
-      security: [],
-      blocked:
-        `its trust policy would be ${size} characters, and IAM allows ${TRUST_POLICY_MAX} by default: trust fewer ` +
+    return blocked(
+      `its trust policy would be ${size} characters, and IAM allows ${TRUST_POLICY_MAX} by default: trust fewer ` +
         'namespaces (fewer domains, shorter names), or have the "Role trust policy length" quota raised',
-      ...(current !== undefined ? { current } : {}),
-    };
+    );
   }
   if (current === undefined) {
+    // What it attaches is recorded as it is made, before the attachments: a run that stops between them loses none.
+    const tags = {
+      ...desired.tags,
+      ...recordTags(ATTACHED_KEY, encodePolicyArns(desired.managedPolicies, desired.arn)),
+    };
+    if (tagCount(tags) > MAX_TAGS) return blocked(noRoom('it', tagCount(tags)));
     return {
       ...base,
       arn: desired.arn,
@@ -179,7 +259,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
           trust: desired.trust,
           description: desired.description,
           ...(desired.boundary !== undefined ? { boundary: desired.boundary } : {}),
-          tags: desired.tags,
+          tags,
         },
         ...desired.managedPolicies.map((policyArn): Step => ({
           op: 'AttachRolePolicy',
@@ -199,20 +279,46 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
     };
   }
 
+  const own = ownership(current.tags, setup);
+  if (own === 'other') {
+    return blocked(otherSetupMessage(setupOf(current.tags)!, setup, 'Give the role another name in this config'));
+  }
+  const owned = own !== 'before';
   const steps: Step[] = [];
   const notes: Note[] = [];
   const security: string[] = [];
-  const owned = isOwned(current.tags);
+
+  // The managed policies: the config's are attached; one the tool attached (its record says so) that the config no
+  // longer names is detached; one attached by someone else stays.
+  const wanted = desired.managedPolicies;
+  // A role the tool made before it kept records: what it holds of the config's policies, the tool attached.
+  const recorded = [
+    ...new Set([
+      ...recordedAttachments(current),
+      ...(own === 'legacy' ? current.attached.filter((a) => wanted.includes(a)) : []),
+    ]),
+  ];
+  const toAttach = wanted.filter((a) => !current.attached.includes(a));
+  const toDetach = recorded.filter((a) => current.attached.includes(a) && !wanted.includes(a));
+  const kept = recorded.filter((a) => current.attached.includes(a) && !toDetach.includes(a));
+  const recordValue = (arns: string[]) => (arns.length > 0 ? encodePolicyArns(arns, current.arn) : undefined);
+  // While it changes, the record holds both what is attached and what is to be; after, what stays.
+  const during = recordValue([...kept, ...toDetach, ...toAttach]);
+  const after = recordValue([...kept, ...toAttach]);
 
   // What the role holds beyond the config: whoever its trust lets in gets that too.
   const beyond = [
-    ...current.attached.filter((a) => !desired.managedPolicies.includes(a)).map(nameOfArn),
+    ...current.attached.filter((a) => !wanted.includes(a) && !toDetach.includes(a)).map(nameOfArn),
     ...(current.inline ?? []).map((n) => `the inline policy ${n}`),
   ];
-  if (!samePolicy(current.trust, desired.trust)) {
-    steps.push({ op: 'UpdateAssumeRolePolicy', roleName: desired.name, trust: desired.trust, before: current.trust });
+  const trustChanges = !samePolicy(current.trust, desired.trust);
+  // The first change this setup makes to a role it did not make: what the role holds is said once, then.
+  const adopting = !owned && setupOf(current.tags) !== setup;
+  const middle: Step[] = [];
+  if (trustChanges) {
+    middle.push({ op: 'UpdateAssumeRolePolicy', roleName: desired.name, trust: desired.trust, before: current.trust });
     security.push(...broadeningReasons(current.trust, desired.trust).map((r) => `trust: ${r}`));
-    if (beyond.length > 0) {
+    if (!adopting && beyond.length > 0) {
       security.push(
         `trust: the role also holds ${beyond.join(', ')}, not from this config; whoever the new trust lets in gets ` +
           'that too',
@@ -220,7 +326,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
     }
   }
   if (desired.boundary !== undefined && current.boundary !== desired.boundary) {
-    steps.push({
+    middle.push({
       op: 'PutRolePermissionsBoundary',
       roleName: desired.name,
       boundary: desired.boundary,
@@ -234,17 +340,23 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       message: `has the permissions boundary ${current.boundary} (not in the config; left alone)`,
     });
   }
-  for (const policyArn of desired.managedPolicies) {
-    if (!current.attached.includes(policyArn)) {
-      steps.push({ op: 'AttachRolePolicy', roleName: desired.name, policyArn });
-      const broad = tooBroad(policyArn);
-      security.push(`attaches ${nameOfArn(policyArn)}${broad !== undefined ? `, which ${broad}` : ''}`);
-    }
+  for (const policyArn of toAttach) {
+    middle.push({ op: 'AttachRolePolicy', roleName: desired.name, policyArn });
+    const broad = tooBroad(policyArn);
+    security.push(`attaches ${nameOfArn(policyArn)}${broad !== undefined ? `, which ${broad}` : ''}`);
+  }
+  for (const policyArn of toDetach) {
+    middle.push({ op: 'DetachRolePolicy', roleName: desired.name, policyArn });
+    notes.push({
+      level: 'info',
+      message: `detaches ${nameOfArn(policyArn)}: flyte-aws-setup attached it, and the config no longer names it`,
+    });
   }
   const held = heldFindings(
     {
       name: desired.name,
-      wanted: desired.managedPolicies,
+      // A policy being detached is the config's doing, not something the role holds beyond it.
+      wanted: [...desired.managedPolicies, ...toDetach],
       pods: assumedByPods(desired.trust),
       ...(desired.scopedPolicy !== undefined ? { scopedPolicy: desired.scopedPolicy } : {}),
     },
@@ -261,11 +373,37 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       ),
     );
   }
-  if (owned) {
-    const tags = missingTags(desired.tags, current.tags);
-    if (tags !== undefined) steps.push({ op: 'TagRole', roleName: desired.name, tags });
-  } else {
+
+  // The tags: the config's (on the tool's own roles), this setup's, and the records, written before the changes
+  // they record, so that a run that stops part-way loses nothing.
+  const pre: Tags = {};
+  if (owned) Object.assign(pre, missingTags(desired.tags, current.tags));
+  const duringRecord = recordChange(current.tags, ATTACHED_KEY, during);
+  Object.assign(pre, duringRecord.set);
+  const recordsTrust = !owned && trustChanges && readRecord(current.tags, TRUST_KEY) === undefined;
+  if (recordsTrust) Object.assign(pre, recordTags(TRUST_KEY, encodeTrust(current.trust)));
+  const changes = middle.length > 0 || Object.keys(pre).length > 0;
+  if (adopting && changes) pre[SETUP_KEY] = setup;
+  const afterPre = { ...current.tags, ...pre };
+  const post = recordChange(afterPre, ATTACHED_KEY, after);
+  const most = tagCount(current.tags, pre);
+  if (most > MAX_TAGS) return blocked(noRoom(`the role ${desired.name} with these records`, most));
+
+  if (Object.keys(pre).length > 0) steps.push({ op: 'TagRole', roleName: desired.name, tags: pre });
+  steps.push(...middle);
+  if (Object.keys(post.set).length > 0) steps.push({ op: 'TagRole', roleName: desired.name, tags: post.set });
+  if (post.unset.length > 0) steps.push({ op: 'UntagRole', roleName: desired.name, keys: post.unset });
+
+  if (own === 'legacy') notes.push(legacyNote(setup));
+  if (!owned) {
     notes.push(NOT_OWNED_NOTE);
+    if (recordsTrust) {
+      notes.push({
+        level: 'info',
+        message: `its trust before this change is recorded in its ${TRUST_KEY} tags; destroy puts it back`,
+      });
+    }
+    if (adopting && steps.length > 0) security.push(...adoptionReasons(desired, current, beyond));
   }
   return {
     ...base,
@@ -281,6 +419,26 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
 
 function withFindings(findings: Finding[]): { findings?: Finding[] } {
   return findings.length > 0 ? { findings } : {};
+}
+
+/** What a role that existed before the tool holds beyond what the config gives it, when the tool adopts it. */
+function adoptionReasons(desired: DesiredRole, current: CurrentRole, beyond: string[]): string[] {
+  const reasons: string[] = [];
+  if (beyond.length > 0) {
+    reasons.push(
+      `adopts a role that existed before flyte-aws-setup and holds more than this config gives it (` +
+        `${beyond.join(', ')}): whoever its trust lets in gets that too`,
+    );
+  }
+  const broader = broadeningReasons(desired.trust, current.trust);
+  if (broader.length > 0) {
+    const more = broader.map((r) => r.replace(/^lets in more: /, '')).join('; ');
+    reasons.push(
+      `adopts a role that existed before flyte-aws-setup whose trust lets in more than the config's: ${more}; ` +
+        "the config's trust replaces it, and destroy puts it back",
+    );
+  }
+  return reasons;
 }
 
 export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentOidcProvider | undefined): ResourcePlan {
@@ -302,14 +460,25 @@ export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentO
       security: [],
     };
   }
+  const setup = setupOfDesired(desired.tags);
+  const own = ownership(current.tags, setup);
+  if (own === 'other') {
+    return otherSetupPlan(
+      base,
+      current,
+      setup,
+      'A cluster has one OIDC provider, made by one setup: set oidcProvider: false in this config (its roles trust the provider all the same)',
+    );
+  }
   const steps: Step[] = desired.clientIds
     .filter((id) => !current.clientIds.includes(id))
     .map((clientId) => ({ op: 'AddClientIDToOpenIDConnectProvider', arn: current.arn, clientId }));
-  const owned = isOwned(current.tags);
+  const owned = own !== 'before';
   const notes: Note[] = [];
   if (owned) {
     const tags = missingTags(desired.tags, current.tags);
     if (tags !== undefined) steps.push({ op: 'TagOpenIDConnectProvider', arn: current.arn, tags });
+    if (own === 'legacy') notes.push(legacyNote(setup));
   } else {
     notes.push(NOT_OWNED_NOTE);
   }
@@ -318,6 +487,10 @@ export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentO
 
 /** IAM keeps at most five versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
+
+function versionNumber(id: string): number {
+  return Number(id.replace(/^v/, '')) || 0;
+}
 
 export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | undefined): ResourcePlan {
   const base = { kind: 'policy' as const, name: desired.name, arn: desired.arn, desired };
@@ -340,16 +513,41 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
       security: [],
     };
   }
-  const steps: Step[] = [];
+  const setup = setupOfDesired(desired.tags);
+  const own = ownership(current.tags, setup);
+  if (own === 'other') return otherSetupPlan(base, current, setup, 'Give the policy another name in this config');
+  const owned = own !== 'before';
+  const middle: Step[] = [];
   const security: string[] = [];
   const notes: Note[] = [];
+  const pre: Tags = {};
+  if (owned) Object.assign(pre, missingTags(desired.tags, current.tags));
   if (!samePolicy(current.document, desired.document)) {
+    // The default version it had before the tool first changed it: destroy makes it the default again, so it is
+    // never the one deleted to make room.
+    const recorded = current.tags[DEFAULT_VERSION_KEY];
+    if (!owned && recorded === undefined) {
+      pre[DEFAULT_VERSION_KEY] = current.defaultVersionId;
+      notes.push({
+        level: 'info',
+        message:
+          `its default version now, ${current.defaultVersionId}, is recorded in its ${DEFAULT_VERSION_KEY} tag; ` +
+          'destroy makes it the default again',
+      });
+    }
     const versions = current.versions ?? [];
     if (versions.length >= MAX_POLICY_VERSIONS) {
-      const oldest = versions.filter((v) => !v.isDefault).sort((a, b) => versionOrder(a) - versionOrder(b))[0];
-      if (oldest !== undefined) steps.push({ op: 'DeletePolicyVersion', policyArn: current.arn, versionId: oldest.id });
+      const oldest = versions
+        .filter((v) => !v.isDefault && v.id !== recorded)
+        .sort((a, b) => versionOrder(a) - versionOrder(b))[0];
+      if (oldest !== undefined) {
+        middle.push({ op: 'DeletePolicyVersion', policyArn: current.arn, versionId: oldest.id });
+        // The tool's own versions are those of a policy it made, or made after it first changed one.
+        const handMade = !owned && (recorded === undefined || versionNumber(oldest.id) < versionNumber(recorded));
+        if (handMade) security.push(`deletes version ${oldest.id} of a policy that existed before the tool`);
+      }
     }
-    steps.push({
+    middle.push({
       op: 'CreatePolicyVersion',
       policyArn: current.arn,
       document: desired.document,
@@ -357,13 +555,13 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
     });
     security.push(...permissionsAdded(current.document, desired.document));
   }
-  const owned = isOwned(current.tags);
-  if (owned) {
-    const tags = missingTags(desired.tags, current.tags);
-    if (tags !== undefined) steps.push({ op: 'TagPolicy', policyArn: current.arn, tags });
-  } else {
-    notes.push(NOT_OWNED_NOTE);
-  }
+  if (!owned && middle.length > 0 && setupOf(current.tags) !== setup) pre[SETUP_KEY] = setup;
+  const steps: Step[] = [
+    ...(Object.keys(pre).length > 0 ? [{ op: 'TagPolicy' as const, policyArn: current.arn, tags: pre }] : []),
+    ...middle,
+  ];
+  if (own === 'legacy') notes.push(legacyNote(setup));
+  if (!owned) notes.unshift(NOT_OWNED_NOTE);
   return { ...base, action: steps.length > 0 ? 'update' : 'none', owned, steps, notes, security };
 }
 

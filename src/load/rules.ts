@@ -53,10 +53,14 @@ export const GENERAL_RULES: readonly ConfigRule[] = [
       if (tags === null || typeof tags !== 'object' || Array.isArray(tags)) return [];
       const problems: Problem[] = [];
       const entries = Object.entries(tags as Record<string, unknown>);
-      if (entries.length > rules.MAX_TAGS - 1) {
+      const room = rules.MAX_TAGS - rules.TOOL_TAGS_RESERVED;
+      if (entries.length > room) {
         problems.push({
           path: ['tags'],
-          message: `at most ${rules.MAX_TAGS - 1} tags (IAM allows ${rules.MAX_TAGS} per resource and the tool adds ${rules.MANAGED_BY_KEY}); got ${entries.length}`,
+          message:
+            `at most ${room} tags (IAM allows ${rules.MAX_TAGS} per resource, and the tool keeps ` +
+            `${rules.TOOL_TAGS_RESERVED} for its own: ${rules.MANAGED_BY_KEY}, ${rules.SETUP_KEY} and up to three ` +
+            `${rules.ATTACHED_KEY}); got ${entries.length}`,
         });
       }
       for (const [key, value] of entries) {
@@ -64,6 +68,13 @@ export const GENERAL_RULES: readonly ConfigRule[] = [
           problems.push({
             path: ['tags', key],
             message: `is the tool's own tag (${rules.MANAGED_BY_KEY}: ${rules.MANAGED_BY_VALUE}); remove it`,
+          });
+          continue;
+        }
+        if (key.startsWith(rules.TOOL_TAG_PREFIX)) {
+          problems.push({
+            path: ['tags', key],
+            message: `tag keys that start with ${rules.TOOL_TAG_PREFIX} are the tool's own records; remove it`,
           });
           continue;
         }

@@ -16,6 +16,11 @@ export type Scope =
   | 'managedRoles'
   /** Roles that exist already and only get policies attached (Union's <prefix>-userflyterole). */
   | 'existingRoles'
+  /**
+   * Any role of the account: the roles of the setup the config no longer names are found among them (read), and
+   * removed with `--prune` (only what carries the setup's tag).
+   */
+  | 'setupRoles'
   /** The config's customer-managed bucket policy. */
   | 'customPolicy'
   /** The managed policies the config names (extra policies, the boundary, Union's userflyterole): looked up. */
@@ -59,9 +64,10 @@ export type Scope =
  * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
  * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`);
  * `ownedOnly` = only what carries the tool's `managed-by` tag (`aws:ResourceTag`, which roles, policies and OIDC providers all support), for deletes;
+ * `setupOnly` = only what carries the config's setup in `flyte-aws-setup:setup` (`--prune`);
  * `passedToPodIdentity` = iam:PassRole only to EKS Pod Identity (`iam:PassedToService`).
  */
-export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'passedToPodIdentity';
+export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'setupOnly' | 'passedToPodIdentity';
 
 export interface ScopeUse {
   scope: Scope;
@@ -204,17 +210,24 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetRole',
     actions: ['iam:GetRole'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'self', modes: ['apply'] }],
+    on: [
+      { scope: 'managedRoles' },
+      { scope: 'existingRoles' },
+      { scope: 'self', modes: ['apply'] },
+      { scope: 'setupRoles' },
+    ],
     modes: ALL,
-    why: "reads a role's trust, boundary and tags (and the caller's own role ARN for the preflight)",
+    why:
+      "reads a role's trust, boundary and tags (and the caller's own role ARN for the preflight; and the tags of a " +
+      'role whose description says the tool made it but that the config does not name)',
   },
   {
     service: 'iam',
     operation: 'ListAttachedRolePolicies',
     actions: ['iam:ListAttachedRolePolicies'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }, { scope: 'setupRoles' }],
     modes: ALL,
-    why: "reads a role's attached policies",
+    why: "reads a role's attached policies (also of the setup's roles the config no longer names)",
   },
   {
     service: 'iam',
@@ -230,8 +243,8 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'UpdateAssumeRolePolicy',
     actions: ['iam:UpdateAssumeRolePolicy'],
     on: [{ scope: 'managedRoles' }],
-    modes: ['apply'],
-    why: "brings a role's trust back in line",
+    modes: ['apply', 'destroy'],
+    why: "brings a role's trust back in line (destroy: puts back the trust a role that existed before the tool had)",
   },
   {
     service: 'iam',
@@ -259,7 +272,15 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:TagRole'],
     on: [{ scope: 'managedRoles' }],
     modes: ['apply'],
-    why: "adds the config's tags to a role the tool made",
+    why: "adds the config's tags and the setup's to a role, and the tool's records (what it attached, the trust it replaced)",
+  },
+  {
+    service: 'iam',
+    operation: 'UntagRole',
+    actions: ['iam:UntagRole'],
+    on: [{ scope: 'managedRoles' }],
+    modes: ['apply', 'destroy'],
+    why: "removes a record's tags it no longer needs (destroy: all of them, from a role that existed before the tool)",
   },
   {
     service: 'iam',
@@ -357,7 +378,23 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:TagPolicy'],
     on: [{ scope: 'customPolicy' }],
     modes: ['apply'],
-    why: 'adds the tags to the policy the tool made',
+    why: 'adds the tags to the policy the tool made (to one that existed before: the default version it had)',
+  },
+  {
+    service: 'iam',
+    operation: 'UntagPolicy',
+    actions: ['iam:UntagPolicy'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['destroy'],
+    why: "removes the tool's records from a policy that existed before it",
+  },
+  {
+    service: 'iam',
+    operation: 'SetDefaultPolicyVersion',
+    actions: ['iam:SetDefaultPolicyVersion'],
+    on: [{ scope: 'customPolicy' }],
+    modes: ['destroy'],
+    why: 'makes the default version a policy that existed before the tool had the default again',
   },
   {
     service: 'iam',
@@ -372,10 +409,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListRoles',
     actions: ['iam:ListRoles'],
     on: [{ scope: 'account' }],
-    modes: ['destroy'],
+    modes: ['apply', 'verify', 'destroy'],
     why:
-      'destroy: finds every role whose trust names the OIDC provider before deleting it (and the wizard looks ' +
-      'for <prefix>-userflyterole roles)',
+      "every plan, verify and destroy: find the setup's roles the config no longer names, by the tool's description (one " +
+      'paged call); destroy: every role whose trust names the OIDC provider before deleting it (and the wizard ' +
+      'looks for <prefix>-userflyterole roles)',
   },
   {
     service: 'eks',
@@ -422,36 +460,37 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'ListNodegroups',
     actions: ['eks:ListNodegroups'],
     on: [{ scope: 'cluster' }],
-    modes: ['destroy'],
-    when: (c) => c.nodeRole !== false,
-    why: 'finds the node groups, to keep a node role one of them runs with',
+    modes: ['apply', 'destroy'],
+    why: 'finds the node groups, to keep a node role one of them runs with (destroy, and --prune)',
   },
   {
     service: 'eks',
     operation: 'DescribeNodegroup',
     actions: ['eks:DescribeNodegroup'],
     on: [{ scope: 'nodegroups' }],
-    modes: ['destroy'],
-    when: (c) => c.nodeRole !== false,
+    modes: ['apply', 'destroy'],
     why: 'reads the node role of each node group',
   },
   {
     service: 'iam',
     operation: 'ListRolePolicies',
     actions: ['iam:ListRolePolicies'],
-    on: [{ scope: 'managedRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', modes: ['apply', 'destroy'] }],
     modes: ALL,
     why:
       'finds inline policies the tool did not write: a plan shows them on a role that existed before, verify on ' +
-      'every role, and IAM deletes a role only without them',
+      'every role, and IAM deletes a role only without them (destroy, --prune)',
   },
   {
     service: 'iam',
     operation: 'ListInstanceProfilesForRole',
     actions: ['iam:ListInstanceProfilesForRole'],
-    on: [{ scope: 'managedRoles' }],
-    modes: ['destroy'],
-    why: 'finds instance profiles that hold a role (IAM deletes a role only outside them)',
+    on: [
+      { scope: 'managedRoles', modes: ['destroy'] },
+      { scope: 'setupRoles', modes: ['apply', 'destroy'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why: 'finds instance profiles that hold a role (IAM deletes a role only outside them; destroy, --prune)',
   },
   {
     service: 'iam',
@@ -465,17 +504,27 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DetachRolePolicy',
     actions: ['iam:DetachRolePolicy'],
-    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles', condition: 'attachedPolicies' }],
-    modes: ['destroy'],
-    why: "detaches policies from the tool's roles before deleting them, and the custom policy from an existing role",
+    on: [
+      { scope: 'managedRoles' },
+      { scope: 'existingRoles', condition: 'attachedPolicies', modes: ['destroy'] },
+      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why:
+      'detaches a policy the tool attached that the config no longer names (--prune and destroy: every policy of a role of ' +
+      "the setup the config no longer names); destroy: policies from the tool's roles before deleting them, and " +
+      'the custom policy from an existing role',
   },
   {
     service: 'iam',
     operation: 'DeleteRole',
     actions: ['iam:DeleteRole'],
-    on: [{ scope: 'managedRoles', condition: 'ownedOnly' }],
-    modes: ['destroy'],
-    why: 'deletes a role the tool made',
+    on: [
+      { scope: 'managedRoles', condition: 'ownedOnly', modes: ['destroy'] },
+      { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why: "deletes a role the tool made (--prune and destroy: also a role of the setup's that the config no longer names)",
   },
   {
     service: 'iam',

@@ -7,7 +7,7 @@ import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import { configReferences } from '../engine/references.js';
 import type { DesiredResource, Facts } from '../model.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import { SECTIONS } from '../sections/index.js';
 import { sectionEnabled } from '../sections/derived.js';
@@ -48,6 +48,7 @@ const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
   podRoles: 'PassPodRoles',
   existingRoles: 'ExistingRoles',
+  setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
@@ -64,7 +65,7 @@ const SIDS: Record<Scope, string> = {
   clusterLookup: 'NoResourceLevel',
   policyLookup: 'NoResourceLevel',
   self: 'PreflightOwnPermissions',
-  account: 'Account',
+  account: 'NoResourceLevel',
   none: 'None',
 };
 /** Statement order: the roles first, then the provider, the policy, the cluster, the VPC, the caller. */
@@ -72,6 +73,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'managedRoles',
   'podRoles',
   'existingRoles',
+  'setupRoles',
   'oidcProvider',
   'providerRead',
   'anyProvider',
@@ -96,6 +98,7 @@ const CONDITION_SIDS: Record<ConditionKind, string> = {
   attachedPolicies: 'AttachListedPoliciesOnly',
   boundary: 'WithBoundaryOnly',
   ownedOnly: 'ToolsOwnOnly',
+  setupOnly: 'ThisSetupsOnly',
   passedToPodIdentity: 'ToPodIdentityOnly',
 };
 
@@ -138,6 +141,7 @@ function scopes(config: Config, pf: PermissionFacts) {
     managedRoles: roles.map((r) => r.arn),
     podRoles,
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
+    setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
@@ -180,6 +184,7 @@ function conditionOf(
 ): PolicyStatement['Condition'] | undefined {
   if (kind === 'passedToPodIdentity') return { StringEquals: { 'iam:PassedToService': POD_IDENTITY_PRINCIPAL } };
   if (kind === 'ownedOnly') return { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
+  if (kind === 'setupOnly') return { StringEquals: { [`aws:ResourceTag/${SETUP_KEY}`]: config.setup } };
   if (kind === 'boundary') {
     return config.permissionsBoundary !== undefined
       ? { StringEquals: { 'iam:PermissionsBoundary': config.permissionsBoundary } }
@@ -273,6 +278,13 @@ function notesFor(
     const names =
       anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
     notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
+  }
+  if (mode === 'apply' || mode === 'verify') {
+    notes.push(
+      "iam:ListRoles finds the setup's roles the config no " +
+        'longer names (by their description), whose tags GetRole then reads; --prune deletes only those that carry ' +
+        `${SETUP_KEY}: ${config.setup}`,
+    );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
     notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");

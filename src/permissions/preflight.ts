@@ -36,7 +36,7 @@ function stepContext(step: Step): SimulationContext[] {
  * The ARN an action of a step is checked on: the resource's, except where the action is on something else (a new
  * association or add-on is made on the cluster; iam:PassRole is on the role handed to EKS).
  */
-function actionResource(plan: Plan, step: Step, action: string, r: ResourcePlan): string {
+function actionResource(plan: Plan, step: Step, action: string, r: Pick<ResourcePlan, 'arn'>): string {
   const { partition, region, accountId } = plan.facts;
   switch (step.op) {
     case 'CreatePodIdentityAssociation':
@@ -56,7 +56,10 @@ function actionResource(plan: Plan, step: Step, action: string, r: ResourcePlan)
 export function planChecks(plan: Plan): PermissionCheck[] {
   const out: PermissionCheck[] = [];
   const seen = new Set<string>();
-  const resources: ResourcePlan[] = plan.sections.flatMap((s) => s.resources);
+  const resources: Pick<ResourcePlan, 'arn' | 'steps'>[] = [
+    ...plan.sections.flatMap((s) => s.resources),
+    ...(plan.leftovers ?? []),
+  ];
   for (const r of resources) {
     for (const step of r.steps) {
       // A step's op is the SDK operation it calls; the names are unique across the services used.

@@ -16,12 +16,15 @@ export type FindingCode =
   | 'missing'
   | 'trust-differs'
   | 'policy-not-attached'
+  | 'policy-not-wanted'
   | 'boundary-differs'
   | 'tags-missing'
   | 'document-differs'
   | 'audience-missing'
   | 'association-role-differs'
   | 'blocked'
+  // A role of the setup that the config no longer names: it still grants what it holds.
+  | 'leftover'
   // What a run checks and leaves as it is.
   | 'vpc-dns-off'
   | 'bucket-missing'
@@ -62,6 +65,10 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   },
   'trust-differs': { severity: 'error', what: "a role's trust policy differs from the config" },
   'policy-not-attached': { severity: 'error', what: 'a role lacks a policy the config attaches' },
+  'policy-not-wanted': {
+    severity: 'error',
+    what: 'a role holds a policy the tool attached that the config no longer names (the next run detaches it)',
+  },
   'boundary-differs': { severity: 'error', what: 'a role has another permissions boundary than the config' },
   'tags-missing': { severity: 'error', what: "a resource of the tool's lacks the config's tags" },
   'document-differs': { severity: 'error', what: "the custom policy's document differs from the config" },
@@ -71,6 +78,10 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
     what: 'a pod identity association hands its pods another role than the config says',
   },
   blocked: { severity: 'error', what: 'the config cannot be carried out for a resource (the plan says why)' },
+  leftover: {
+    severity: 'error',
+    what: "a role of the setup's that the config no longer names: it still grants what it holds (--prune removes it)",
+  },
   'vpc-dns-off': {
     severity: 'error',
     what: "DNS support or hostnames are off in the cluster's VPC: nodes cannot join the cluster",

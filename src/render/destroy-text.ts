@@ -5,7 +5,7 @@ import type { DestroyResult } from '../engine/destroy-run.js';
 import type { Step } from '../model.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import type { DestroyPlanDocument, DestroyResultDocument } from './json-types.js';
-import { policyLabel, removalText, renderFacts } from './plan-text.js';
+import { policyLabel, removalText, renderFacts, trustSummary } from './plan-text.js';
 import type { Style } from './style.js';
 
 const KIND: Record<DestroyItem['kind'], string> = {
@@ -22,6 +22,8 @@ function itemHead(item: DestroyItem, style: Style): string {
       return `${style.remove('[-]')} ${head}`;
     case 'detach':
       return `${style.change('[~]')} ${head}  ${style.dim('kept')}`;
+    case 'restore':
+      return `${style.change('[~]')} ${head}  ${style.dim('kept, put back as it was')}`;
     case 'keep':
       return `${style.dim('[=]')} ${head}  ${style.dim('kept')}`;
     case 'blocked':
@@ -43,10 +45,14 @@ export function renderDestroyPlan(plan: DestroyPlan, style: Style): string {
   ];
   for (const item of plan.items) {
     out.push(`   ${itemHead(item, style)}`);
-    for (const step of item.steps) out.push(`       ${style.remove('-')} ${removalText(step)}`);
+    for (const step of item.steps) {
+      out.push(`       ${style.remove('-')} ${removalText(step)}`);
+      // The trust put back, as the plan shows a trust.
+      if (step.op === 'UpdateAssumeRolePolicy') out.push(...trustSummary(step.trust).map((l) => `           ${l}`));
+    }
     if (item.reason)
       out.push(
-        `       ${item.action === 'keep' || item.action === 'detach' ? style.dim('why:') : style.warn('why:')} ${item.reason}`,
+        `       ${['keep', 'detach', 'restore'].includes(item.action) ? style.dim('why:') : style.warn('why:')} ${item.reason}`,
       );
     for (const note of item.notes) out.push(`       ${style.dim('note:')} ${note}`);
   }
@@ -58,7 +64,8 @@ export function renderDestroySummary(plan: DestroyPlan, style: Style): string {
   const n = destroyCounts(plan);
   const calls = destroySteps(plan).length;
   const parts: string[] = [];
-  if (n.keep + n.detach > 0) parts.push(`${n.keep + n.detach} kept (existed before)`);
+  if (n.restore > 0) parts.push(`${n.restore} put back as they were before flyte-aws-setup`);
+  if (n.keep + n.detach > 0) parts.push(`${n.keep + n.detach} kept (existed before, or another setup's)`);
   if (n.blocked > 0) parts.push(`${n.blocked} kept for now (see why)`);
   if (n.unknown > 0) parts.push(`${n.unknown} unknown (see why)`);
   if (n.absent > 0) parts.push(`${n.absent} not there`);
@@ -78,9 +85,13 @@ export function renderDestroyResult(plan: DestroyPlan, result: DestroyResult, st
     const finished = item.steps.every((s) => result.done.includes(s));
     const head = `${KIND[item.kind]} ${item.name}`;
     if (finished) {
-      lines.push(
-        `${style.ok('✓')} ${head}: ${item.action === 'delete' ? 'deleted' : `${policyList(item.steps)} detached`}`,
-      );
+      const done =
+        item.action === 'delete'
+          ? 'deleted'
+          : item.action === 'restore'
+            ? 'put back as it was before flyte-aws-setup'
+            : `${policyList(item.steps)} detached`;
+      lines.push(`${style.ok('✓')} ${head}: ${done}`);
     } else {
       const did = item.steps.filter((s) => result.done.includes(s)).map(removalText);
       lines.push(`${style.error('✗')} ${head}: not done${did.length > 0 ? ` (done: ${did.join(', ')})` : ''}`);

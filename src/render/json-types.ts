@@ -3,16 +3,17 @@
  * `formatVersion`. schema/output.schema.json is generated from `OutputDocument` (`npm run schema`); a change of
  * shape there needs a new JSON_FORMAT_VERSION (docs/json-output.md). Types only: nothing here is loaded at run time.
  */
-import type { Finding as AuditFinding } from '../audit/finding.js';
+import type { Finding as AuditFinding, LeftoverFinding } from '../audit/finding.js';
 import type { Target } from '../config/schema.js';
 import type { SectionReport } from '../audit/report.js';
 import type { RunOutcome, SectionResult } from '../engine/apply.js';
 import type { DestroyAction, DestroyItem } from '../engine/destroy.js';
 import type { DestroyOutcome } from '../engine/destroy-run.js';
+import type { LeftoverResult } from '../engine/leftovers.js';
 import type { Problem } from '../errors.js';
 import type { MissingRole } from '../handoff/input.js';
 import type { FileOutcome } from '../handoff/write.js';
-import type { Facts, ResourcePlan, SectionPlan, Step } from '../model.js';
+import type { Facts, Leftover, ResourcePlan, SectionPlan, Step } from '../model.js';
 import type { JSON_FORMAT_VERSION } from './format-version.js';
 
 /** Raised when the shape of any document changes. */
@@ -38,6 +39,10 @@ export interface PlanSummary {
   blocked: number;
   /** Problems found and left as they are. */
   findings: number;
+  /** The setup's roles the config no longer names. */
+  leftovers: number;
+  /** Of those, the ones `--prune` removes. */
+  remove: number;
 }
 
 /** A resource of the plan: what it is, what the run does (its AWS calls), and why. */
@@ -54,6 +59,8 @@ export interface PlanDocument {
   facts: Facts;
   summary: PlanSummary;
   sections: PlanSection[];
+  /** The setup's roles the config no longer names, and what `--prune` does with each. */
+  leftovers: Leftover[];
 }
 
 /** A run's outcome (`--json` without `--dry-run`): per section what was done, what is left and why. */
@@ -64,6 +71,8 @@ export interface ResultDocument {
   exitCode: number;
   facts: Facts;
   sections: SectionResult[];
+  /** With `--prune`: what became of each of the setup's roles the config no longer names. */
+  leftovers?: LeftoverResult[];
   calls?: CallCounts;
 }
 
@@ -87,7 +96,12 @@ export interface VerifyDocument {
   /** The config's target: the roles and trusts checked are the ones it needs. */
   target?: Target;
   sections: VerifySection[];
+  /** The setup's roles the config no longer names (errors: they still grant access). */
+  leftovers: VerifyLeftover[];
 }
+
+/** A role of the setup the config no longer names, as verify reports it. */
+export type VerifyLeftover = Pick<LeftoverFinding, keyof LeftoverFinding>;
 
 /** The destroy plan's items by action. */
 export type DestroySummary = Record<DestroyAction, number>;

@@ -21,6 +21,7 @@ export function planJson(plan: Plan): PlanDocument {
       notes: s.notes,
       resources: s.resources.map(({ desired: _desired, current: _current, ...r }) => r),
     })),
+    leftovers: plan.leftovers ?? [],
   };
 }
 
@@ -35,6 +36,7 @@ export function resultJson(
     exitCode: extra.exitCode,
     facts: result.facts,
     sections: result.sections,
+    ...(result.leftovers ? { leftovers: result.leftovers } : {}),
     ...(extra.calls ? { calls: extra.calls } : {}),
   };
 }

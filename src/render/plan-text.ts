@@ -4,12 +4,14 @@
  */
 import type { PlanSummary } from './json-types.js';
 import type { RunResult, SectionResult } from '../engine/apply.js';
-import type { Facts, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
+import type { LeftoverResult } from '../engine/leftovers.js';
+import type { Facts, Leftover, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { severityCounts } from '../policy/findings.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
 import type { Style } from './style.js';
+import { ATTACHED_KEY, TRUST_KEY } from '../config/rules.js';
 
 const MARK = '(!)';
 
@@ -64,8 +66,47 @@ export function renderPlan(plan: Plan, style: Style): string {
     );
     out.push(...renderSectionBody(section, style, { waiting: section === firstWaiting }));
   });
+  if ((plan.leftovers ?? []).length > 0) out.push(...renderLeftovers(plan.leftovers!, style));
   out.push('', renderPlanSummary(plan, style));
   return out.join('\n');
+}
+
+/** The setup's roles the config no longer names: what each still grants, and what `--prune` does with it. */
+export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
+  const out = [style.bold('Roles of this setup that the config no longer names')];
+  for (const l of leftovers) {
+    const head = `role ${l.name}`;
+    if (l.action === 'remove') out.push(`   ${style.remove('[-]')} ${head}`);
+    else if (l.action === 'blocked') out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('kept for now')}`);
+    else out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('still grants access')}`);
+    out.push(...labelled('trusts', l.trustedBy.length > 0 ? l.trustedBy : ['nobody']).map((x) => `       ${x}`));
+    out.push(
+      ...labelled('holds', l.holds.length > 0 ? l.holds.map(policyLabel) : ['nothing']).map((x) => `       ${x}`),
+    );
+    for (const step of l.steps) out.push(`       ${style.remove('-')} ${removalText(step)}`);
+    if (l.reason !== undefined) out.push(`       ${style.warn('why:')} ${l.reason}`);
+    if (l.action === 'listed') out.push(`       ${style.dim('to remove it:')} run again with --prune`);
+  }
+  return out;
+}
+
+/** What --prune did with each leftover, one line each. */
+export function renderLeftoverResults(results: LeftoverResult[], style: Style): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const head = `role ${r.name} (no longer in the config)`;
+    if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
+    else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
+    else {
+      const did = r.done.map(removalText);
+      lines.push(
+        `${style.error('✗')} ${head}: ${r.outcome === 'not-run' ? 'not run' : 'not done'}` +
+          (did.length > 0 ? ` (done: ${did.join(', ')})` : ''),
+      );
+      if (r.error) lines.push(`    ${style.error(r.error.message)}${r.error.hint ? `\n    ${r.error.hint}` : ''}`);
+    }
+  }
+  return lines.join('\n');
 }
 
 /**
@@ -86,7 +127,10 @@ export function renderSectionBody(section: SectionPlan, style: Style, show: { wa
 
 export function planCounts(plan: Plan): PlanSummary {
   const resources = plan.sections.flatMap((s) => s.resources);
+  const leftovers = plan.leftovers ?? [];
   return {
+    leftovers: leftovers.length,
+    remove: leftovers.filter((l) => l.action === 'remove').length,
     create: resources.filter((r) => r.action === 'create').length,
     update: resources.filter((r) => r.action === 'update').length,
     unchanged: resources.filter(
@@ -99,9 +143,17 @@ export function planCounts(plan: Plan): PlanSummary {
   };
 }
 
-/** Lines under the summary for what the run will not do: blocked sections and findings left as they are. */
-function attentionLines(plan: Plan, n: { blocked: number }, style: Style): string {
+/** Lines under the summary for what the run will not do: blocked sections, findings left as they are, leftovers. */
+function attentionLines(plan: Plan, n: { blocked: number; leftovers: number; remove: number }, style: Style): string {
   const lines: string[] = [];
+  const kept = n.leftovers - n.remove;
+  if (kept > 0)
+    lines.push(
+      style.warn(
+        `${kept} role(s) of this setup that the config no longer names still grant access (listed above)` +
+          (n.remove === 0 ? '; --prune removes them.' : '; --prune cannot remove them yet (see why).'),
+      ),
+    );
   if (n.blocked > 0)
     lines.push(style.error(`${n.blocked} section(s) cannot be done as configured (marked "cannot be done" above).`));
   const findings = plan.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
@@ -138,11 +190,12 @@ export function renderQuietPlan(plan: Plan, style: Style): string {
 
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
-  if (n.create === 0 && n.update === 0) {
+  if (n.create === 0 && n.update === 0 && n.remove === 0) {
     const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
     return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(plan, n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
+  if (n.remove > 0) parts.push(`${n.remove} role(s) to remove (--prune)`);
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
   if (n.security > 0)
@@ -191,7 +244,7 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         ...labelled('trust', trustSummary(step.trust)),
         ...(step.boundary ? labelled('boundary', [step.boundary]) : []),
         ...labelled('path', [step.path]).filter(() => step.path !== '/'),
-        ...labelled('tags', [tagText(step.tags)]),
+        ...labelled('tags', [tagText(step.tags, true)]),
       ];
     case 'AttachRolePolicy':
       return [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
@@ -206,6 +259,11 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
     case 'TagPolicy':
     case 'TagOpenIDConnectProvider':
       return [`${style.change('~ tags')} ${tagText(step.tags)}`];
+    case 'UntagRole':
+    case 'UntagPolicy':
+      return [`${style.remove('- tags')} ${step.keys.join(', ')}`];
+    case 'SetDefaultPolicyVersion':
+      return [`${style.change('~ default version')} ${step.before} -> ${step.versionId}`];
     case 'CreateOpenIDConnectProvider':
       return [
         ...labelled('issuer', [step.url]),
@@ -261,6 +319,13 @@ export function removalText(step: Step): string {
       return 'delete the OIDC provider';
     case 'DeletePodIdentityAssociation':
       return `delete the pod identity association ${step.name} (${step.associationId})`;
+    case 'UpdateAssumeRolePolicy':
+      return 'put back the trust it had before flyte-aws-setup changed it';
+    case 'SetDefaultPolicyVersion':
+      return `make ${step.versionId} the default version again (now ${step.before})`;
+    case 'UntagRole':
+    case 'UntagPolicy':
+      return `remove the tags ${step.keys.join(', ')}`;
     default:
       return step.op;
   }
@@ -270,10 +335,25 @@ function labelled(label: string, lines: string[]): string[] {
   return lines.map((l, i) => `${(i === 0 ? label : '').padEnd(9)} ${l}`);
 }
 
-function tagText(tags: Record<string, string>): string {
-  return Object.entries(tags)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(', ');
+/** The keys of a record in `tags` (`key`, `key-2`...). */
+function recordKeysIn(tags: Record<string, string>, key: string): string[] {
+  return Object.keys(tags).filter((k) => k === key || (/^-\d+$/.test(k.slice(key.length)) && k.startsWith(key)));
+}
+
+/**
+ * Tags as `k=v` pairs. The compressed trust record says nothing to a reader: it is shown by what it holds. On a new
+ * role, the record of what it attaches is the `+ attach` lines below it.
+ */
+function tagText(tags: Record<string, string>, created = false): string {
+  const trust = recordKeysIn(tags, TRUST_KEY);
+  const attached = created ? recordKeysIn(tags, ATTACHED_KEY) : [];
+  return [
+    ...Object.entries(tags)
+      .filter(([k]) => !trust.includes(k) && !attached.includes(k))
+      .map(([k, v]) => `${k}=${v}`),
+    ...(attached.length > 0 ? [`${attached.join(', ')}=(the policies it attaches, below)`] : []),
+    ...(trust.length > 0 ? [`${trust.join(', ')}=(its trust now, compressed)`] : []),
+  ].join(', ');
 }
 
 /** A short name for a policy ARN in plan lines: AWS managed ones by name, the rest in full. */
@@ -420,7 +500,10 @@ export function resourceCountText(n: { created: number; changed: number }): stri
 }
 
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
-  const changed = resourceCountText(resourceCounts(result.sections));
+  const removed = (result.leftovers ?? []).filter((l) => l.outcome === 'removed').length;
+  const resources = resourceCountText(resourceCounts(result.sections));
+  const roles = `${removed} role${removed === 1 ? '' : 's'} the config no longer names removed`;
+  const changed = removed === 0 ? resources : resources === 'nothing changed' ? roles : `${resources}, ${roles}`;
   // What is left as it is, counted by the findings standard's severities (as verify will count it).
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
   const left = severityCounts(findings);
@@ -447,10 +530,13 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
     }
     case 'failed':
     case 'interrupted': {
-      const left = result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome));
+      const left = [
+        ...result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome)).map((s) => s.title),
+        ...(result.leftovers ?? []).filter((l) => l.outcome !== 'removed').map((l) => `the removal of role ${l.name}`),
+      ];
       return style.error(
         `${result.outcome === 'failed' ? 'Setup stopped' : 'Interrupted'}: ${changed} (listed above); ` +
-          `not done: ${left.map((s) => s.title).join(', ')}. Nothing is lost: fix the cause and run the same command ` +
+          `not done: ${left.join(', ')}. Nothing is lost: fix the cause and run the same command ` +
           `again; it picks up where this run stopped: ${rerun}`,
       );
     }

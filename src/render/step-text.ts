@@ -14,6 +14,8 @@ export function stepText(step: Step): string {
       return `attaching ${nameOfArn(step.policyArn)} to ${step.roleName}`;
     case 'TagRole':
       return `tagging ${step.roleName}`;
+    case 'UntagRole':
+      return `removing tags of ${step.roleName}`;
     case 'CreateOpenIDConnectProvider':
       return `creating the OIDC provider for ${step.url}`;
     case 'AddClientIDToOpenIDConnectProvider':
@@ -28,6 +30,10 @@ export function stepText(step: Step): string {
       return `creating a new default version of ${nameOfArn(step.policyArn)}`;
     case 'TagPolicy':
       return `tagging ${nameOfArn(step.policyArn)}`;
+    case 'UntagPolicy':
+      return `removing tags of ${nameOfArn(step.policyArn)}`;
+    case 'SetDefaultPolicyVersion':
+      return `making ${step.versionId} the default version of ${nameOfArn(step.policyArn)}`;
     case 'ModifyVpcAttribute':
       return `turning on ${step.attribute} of ${step.vpcId}`;
     case 'CreatePodIdentityAssociation':

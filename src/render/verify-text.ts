@@ -44,6 +44,15 @@ export function renderVerify(report: VerifyReport, style: Style): string {
       lines.push(`            ${style.dim('fix:')} ${f.fix}`);
     }
   }
+  if (report.leftovers.length > 0) {
+    lines.push(
+      `${style.error('✗')} Roles of this setup that the config no longer names: ${report.leftovers.length} error(s)`,
+    );
+    for (const f of report.leftovers) {
+      lines.push(`    ${style.error('error  ')} ${f.resource}: ${f.problem}`);
+      lines.push(`            ${style.dim('fix:')} ${f.fix}`);
+    }
+  }
   lines.push('');
   if (!report.ok) {
     lines.push(
@@ -69,5 +78,6 @@ export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocume
     facts: report.facts,
     ...(report.target ? { target: report.target } : {}),
     sections: report.sections,
+    leftovers: report.leftovers,
   };
 }

@@ -3,7 +3,7 @@
  * pure: the config and the facts in, desired resources out.
  */
 import type { Config, ProjectRole, RawConfig, SectionId, Target } from '../config/schema.js';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../config/rules.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Problem } from '../errors.js';
 import type { DesiredResource, DesiredRole, Facts, Note, SectionPlan, Tags } from '../model.js';
 import { policySize, serviceAccountTrustPolicy, type PolicyDocument } from '../policy/document.js';
@@ -106,9 +106,9 @@ export interface SectionDefinition {
   wizard?: SectionWizard;
 }
 
-/** The config's tags plus the tool's own. */
+/** The config's tags plus the tool's own: managed-by, and the setup it belongs to. */
 export function resourceTags(config: Config): Tags {
-  return { ...config.tags, [MANAGED_BY_KEY]: MANAGED_BY_VALUE };
+  return { ...config.tags, [MANAGED_BY_KEY]: MANAGED_BY_VALUE, [SETUP_KEY]: config.setup };
 }
 
 export function customPolicyArn(ctx: SectionContext): string | undefined {

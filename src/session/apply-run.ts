@@ -65,6 +65,7 @@ export async function applyRun(
       ...(options.approve === 'section' ? { approval: host } : {}),
       onEvent(event) {
         if (event.type === 'step') output.progress.update(`${event.resource}: ${stepText(event.step)}`);
+        else if (event.type === 'leftover-step') output.progress.update(`${event.role}: ${stepText(event.step)}`);
         else if (event.type === 'verify') output.progress.update(`${event.resource}: checking the result`);
         options.onEvent?.(event);
       },

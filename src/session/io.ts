@@ -50,6 +50,8 @@ export interface ApplyCliOptions extends HandoffCliOptions {
   detailedExitcode?: boolean;
   /** The plan, the hand-off files and the next steps even when nothing changed. */
   verbose?: boolean;
+  /** Remove the setup's roles the config no longer names. */
+  prune?: boolean;
 }
 
 export interface PermissionsCliOptions {

@@ -86,6 +86,8 @@ export function draftFromConfig(c: Config): Draft {
   if (c.accountId !== undefined) d.accountId = c.accountId;
   if (c.cluster !== undefined) d.cluster = c.cluster;
   if (c.bucket !== '') d.bucket = c.bucket;
+  // Kept only when it is not the default (the cluster's name, else the bucket's).
+  if (c.setup !== (c.cluster ?? c.bucket)) d.setup = c.setup;
   d.namespace = c.namespace;
   if (c.target !== DEFAULT_TARGET) d.target = c.target;
   if (Object.keys(c.tags).length > 0) d.tags = { ...c.tags };

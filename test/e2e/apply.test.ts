@@ -96,7 +96,12 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
       }),
     ).toBe(true);
     expect(cluster!.attached).toEqual(['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy']);
-    expect(cluster!.tags).toEqual({ team: 'mlplatform', 'managed-by': 'flyte-aws-setup' });
+    expect(cluster!.tags).toEqual({
+      team: 'mlplatform',
+      'managed-by': 'flyte-aws-setup',
+      'flyte-aws-setup:setup': 'acme-ml',
+      'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy',
+    });
 
     const node = await readRole(moto.url, 'flyte-eks-node-role');
     expect(
@@ -321,7 +326,7 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
     expect(after.Versions!.find((v) => v.IsDefaultVersion)!.VersionId).toBe('v6');
   });
 
-  it('uses a role that existed before without tagging it as its own', async () => {
+  it('uses a role that existed before without tagging it as its own; records what it attached to it', async () => {
     const { iam } = clients(moto.url);
     await iam.send(
       new CreateRoleCommand({
@@ -336,9 +341,14 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
     const run = await apply();
     expect(run.code).toBe(0);
     const role = await readRole(moto.url, 'flyte-eks-cluster-role');
-    expect(role!.tags).toEqual({ owner: 'platform' });
+    // No managed-by: only the setup and the record of what the tool attached, before it attached it.
+    expect(role!.tags).toEqual({
+      owner: 'platform',
+      'flyte-aws-setup:setup': 'acme-ml',
+      'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy',
+    });
     expect(role!.attached).toEqual(['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy']);
-    expect(run.mutating.filter((c) => c.operation === 'TagRole')).toEqual([]);
+    expect(run.mutating.filter((c) => c.operation === 'TagRole')).toHaveLength(1);
   });
 
   it('applies boundary, path and tags from the config', async () => {
@@ -357,7 +367,13 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
     expect(workers!.path).toBe('/flyte/');
     expect(workers!.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/flyte/flyte-workers-role`);
     expect(workers!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
-    expect(workers!.tags).toEqual({ team: 'ml', 'cost-center': '42', 'managed-by': 'flyte-aws-setup' });
+    expect(workers!.tags).toEqual({
+      team: 'ml',
+      'cost-center': '42',
+      'managed-by': 'flyte-aws-setup',
+      'flyte-aws-setup:setup': 'acme-ml',
+      'flyte-aws-setup:attached': 'flyte/flyte-custom-policy',
+    });
     expect(
       samePolicy(
         workers!.trust,

@@ -12,6 +12,7 @@ import {
   AttachUserPolicyCommand,
   CreateAccessKeyCommand,
   CreatePolicyVersionCommand,
+  CreateRoleCommand,
   CreateUserCommand,
   ListAttachedRolePoliciesCommand,
   PutUserPolicyCommand,
@@ -93,6 +94,16 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     await createUnionRole(moto.url);
     await createUserFlyteRolePolicy(moto.url);
     const { iam } = clients(moto.url);
+    // A cluster role made by hand before the tool, with another trust: the run adopts it, destroy puts it back.
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'flyte-eks-cluster-role',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     file = writeConfig(UNION_CONFIG);
     for (const mode of MODES) {
       const r = await runCli(['permissions', '--config', file, '--for', mode], { endpoint: moto.url });
@@ -163,6 +174,15 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     expect(clean.code, clean.stdout).toBe(0);
   });
 
+  it('--prune: a project removed from the config, its role removed with the apply policy alone', async () => {
+    const noProject = writeConfig(UNION_CONFIG.replace(/projectRoles:[\s\S]*$/, ''));
+    const r = await run('apply', ['--config', noProject, '--yes', '--prune']);
+    noDenial(r);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('✓ role flyte-fraud-role (no longer in the config): removed');
+    expect(await attachedTo('flyte-fraud-role')).toBeUndefined();
+  });
+
   it('destroy: the plan, then the removal, with the destroy policy alone', async () => {
     const plan = await run('destroy', ['destroy', '--config', file, '--dry-run']);
     noDenial(plan);
@@ -171,7 +191,9 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     noDenial(r);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await attachedTo('flyte-workers-role')).toBeUndefined();
-    // Union's role stays, without the tool's policy.
+    // Union's role stays, without the tool's policy; the cluster role that existed before is put back.
     expect(await attachedTo('acme-userflyterole')).toEqual([]);
+    expect(await attachedTo('flyte-eks-cluster-role')).toEqual([]);
+    expect(r.stdout).toContain('✓ role flyte-eks-cluster-role: put back as it was before flyte-aws-setup');
   });
 });

@@ -46,12 +46,17 @@ describe.skipIf(skip !== undefined)('VPC DNS, global access and Union project ro
   const run = (config: string, args: string[] = []) =>
     runCli(['--config', writeConfig(config), ...args], { endpoint: moto.url });
 
-  /** A cluster on a VPC of its own, and a config with only the OIDC provider and the VPC check for it. */
+  /**
+   * A cluster on a VPC of its own, and a config with only the VPC check for it (and, for `check`, the OIDC provider,
+   * which the check needs beside it). The emulator gives every cluster the same issuer, so that provider is the
+   * first cluster's, another setup's: `fix`, which changes AWS, goes without it.
+   */
   async function ownCluster(name: string, dns: { hostnames: boolean; support: boolean }, vpcDns: string) {
     const vpc = await createVpc(moto.url, dns);
     await createCluster(moto.url, name, 'eu-west-1', vpc.subnetIds);
     const config =
       `region: eu-west-1\ncluster: ${name}\nbucket: acme-flyte-data\nvpcDns: ${vpcDns}\n` +
+      `oidcProvider: ${vpcDns === 'fix' ? 'false' : 'true'}\n` +
       'clusterRole: false\nnodeRole: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n';
     return { vpcId: vpc.vpcId, config };
   }

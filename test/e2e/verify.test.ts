@@ -27,6 +27,11 @@ projectRoles:
 `;
 
 const S3_FULL = 'arn:aws:iam::aws:policy/AmazonS3FullAccess';
+/** The tags the tool gives what it makes for this setup (the cluster's name). */
+const OWN_TAGS = [
+  { Key: 'managed-by', Value: 'flyte-aws-setup' },
+  { Key: 'flyte-aws-setup:setup', Value: 'acme-ml' },
+];
 
 interface VerifyJson {
   ok: boolean;
@@ -114,7 +119,7 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
       new CreateOpenIDConnectProviderCommand({
         Url: issuer,
         ClientIDList: clientIds,
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        Tags: OWN_TAGS,
       }),
     );
   }
@@ -194,7 +199,7 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
             new CreateOpenIDConnectProviderCommand({
               Url: issuer,
               ClientIDList: ['sts.amazonaws.com'],
-              Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+              Tags: OWN_TAGS,
             }),
           );
         };

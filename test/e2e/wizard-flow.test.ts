@@ -308,7 +308,13 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       },
     });
     expect(workers!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
-    expect(workers!.tags).toEqual({ team: 'ml', 'cost-center': '42', 'managed-by': 'flyte-aws-setup' });
+    expect(workers!.tags).toEqual({
+      team: 'ml',
+      'cost-center': '42',
+      'managed-by': 'flyte-aws-setup',
+      'flyte-aws-setup:setup': 'acme-ml',
+      'flyte-aws-setup:attached': 'flyte-custom-policy',
+    });
     const saved = parse(readFileSync(join(cwd, 'ml/flyte.yaml'), 'utf8')) as Record<string, unknown>;
     expect(saved.workersRole).toEqual({
       name: 'flyte-workers-role',

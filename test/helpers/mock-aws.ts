@@ -5,7 +5,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -39,6 +39,8 @@ export function mockAws(options: { partition?: string; account?: string; region?
   sts
     .on(GetCallerIdentityCommand)
     .resolves({ Account: account, Arn: `arn:${partition}:sts::${account}:assumed-role/Admin/me`, UserId: 'AROA:me' });
+  // No role of the account lists as the tool's until a test says so (every plan looks for the setup's leftovers).
+  iam.on(ListRolesCommand).resolves({ Roles: [] });
   eks.on(DescribeClusterCommand).resolves({
     cluster: { name: 'acme', status: 'ACTIVE', identity: { oidc: { issuer: ISSUER.replace('eu-west-1', region) } } },
   });

@@ -28,6 +28,7 @@ describe('config defaults', () => {
     expect(c).toEqual({
       cluster: 'acme',
       bucket: 'acme-flyte-data',
+      setup: 'acme',
       namespace: 'flyte',
       target: 'flyte-binary',
       identity: 'irsa',
@@ -49,6 +50,15 @@ describe('config defaults', () => {
       globalAccess: false,
       vpcDns: 'check',
     });
+  });
+
+  it("the setup's name: as given, else the cluster's, else the bucket's", () => {
+    expect(parseConfigText(`${MIN}setup: acme-prod\n`).setup).toBe('acme-prod');
+    expect(parseConfigText(MIN).setup).toBe('acme');
+    const noCluster = parseConfigText(
+      'bucket: acme-flyte-data\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: off\n',
+    );
+    expect(noCluster.setup).toBe('acme-flyte-data');
   });
 
   it('project roles default to the three Flyte domains and flyte-<project>-role', () => {
@@ -202,6 +212,12 @@ describe('bad config: every problem at once, with key path and position', () => 
       /permissionsBoundary: is in partition aws, but region cn-north-1 is in aws-cn/,
     ],
     ["the tool's own tag", `${MIN}tags: { managed-by: me }\n`, /tags.managed-by: is the tool's own tag/],
+    [
+      "a key of the tool's records",
+      `${MIN}tags: { "flyte-aws-setup:setup": x }\n`,
+      /tags.flyte-aws-setup:setup: tag keys that start with flyte-aws-setup: are the tool's own records/,
+    ],
+    ['a setup name with a space', `${MIN}setup: "my setup"\n`, /setup: may only hold letters, digits and/],
     ['a reserved tag prefix', `${MIN}tags: { "aws:team": x }\n`, /must not start with "aws:"/],
     [
       'a tag value that is too long',
@@ -218,9 +234,14 @@ describe('bad config: every problem at once, with key path and position', () => 
     expect(messages(text).join('\n')).toMatch(expected);
   });
 
-  it('too many tags', () => {
-    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
-    expect(messages(`${MIN}tags: ${JSON.stringify(tags)}\n`).join()).toMatch(/at most 49 tags/);
+  it('too many tags: the tool keeps five of the 50 for its own', () => {
+    const tags = (n: number) => JSON.stringify(Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v'])));
+    expect(messages(`${MIN}tags: ${tags(46)}\n`).join()).toBe(
+      'line 3, column 1: tags: at most 45 tags (IAM allows 50 per resource, and the tool keeps 5 for its own: ' +
+        'managed-by, ' +
+        'flyte-aws-setup:setup and up to three flyte-aws-setup:attached); got 46',
+    );
+    expect(parseConfigText(`${MIN}tags: ${tags(45)}\n`).tags).toHaveProperty('k44');
   });
 
   it('a project listed twice, a domain listed twice, a role name used twice', () => {

@@ -22,12 +22,14 @@ import { describe, expect, it } from 'vitest';
 import {
   destroyCounts,
   destroySteps,
+  foreignPrincipals,
   planDestroy,
   type DestroyPlan,
   type DestroyRoleState,
   type DestroyState,
 } from '../../src/engine/destroy.js';
 import { applyDestroy, readDestroyState } from '../../src/engine/destroy-run.js';
+import { encodeTrust, recordTags } from '../../src/engine/records.js';
 import { parseConfigText } from '../../src/load/config.js';
 import type { CurrentRole, Facts, Step } from '../../src/model.js';
 import { serviceTrustPolicy } from '../../src/policy/document.js';
@@ -77,6 +79,7 @@ function roleState(section: DestroyRoleState['section'], current?: CurrentRole, 
 function state(over: Partial<DestroyState> = {}): DestroyState {
   return {
     facts: FACTS,
+    setup: 'acme',
     clusterExists: true,
     roles: [
       roleState('clusterRole', role('flyte-eks-cluster-role', [CLUSTER_POLICY])),
@@ -160,10 +163,173 @@ describe('planning destroy', () => {
     expect(system.action).toBe('detach');
     expect(system.steps.map(describeStep)).toEqual(['DetachRolePolicy flyte-system-role flyte-custom-policy']);
     expect(system.reason).toContain('existed before flyte-aws-setup');
-    expect(system.notes.join()).toContain('flyte-custom-policy is detached from it');
+    expect(system.notes.join()).toContain(
+      'the policies flyte-aws-setup attached are detached (flyte-custom-policy); its other policies stay',
+    );
     const cluster = plan.items.find((i) => i.name === 'flyte-eks-cluster-role')!;
     expect(cluster).toMatchObject({ action: 'keep', steps: [] });
     expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName !== 'flyte-fraud-role')).toBe(false);
+  });
+
+  it("the setup's roles the config no longer names go too, with the custom policy; one that must stay keeps it", () => {
+    const leftover = {
+      kind: 'role' as const,
+      name: 'flyte-old-role',
+      arn: `arn:aws:iam::${ACCOUNT}:role/flyte-old-role`,
+      trustedBy: [`Federated ${PROVIDER}`],
+      holds: [POLICY],
+      action: 'remove' as const,
+      steps: [
+        { op: 'DetachRolePolicy' as const, roleName: 'flyte-old-role', policyArn: POLICY },
+        { op: 'DeleteRole' as const, roleName: 'flyte-old-role' },
+      ],
+    };
+    const s = state({
+      leftovers: [leftover],
+      provider: { ...state().provider!, trustedBy: ['flyte-system-role', 'flyte-old-role'] },
+    });
+    s.policy!.attachments.roles.push('flyte-old-role');
+    const plan = planDestroy(s);
+    expect(plan.items[0]).toMatchObject({ name: 'flyte-old-role', action: 'delete' });
+    expect(plan.items[0]!.notes[0]).toMatch(/a role of this setup that the config no longer names/);
+    expect(plan.items.find((i) => i.kind === 'policy')!.action).toBe('delete');
+    expect(plan.items.find((i) => i.kind === 'oidc-provider')!.action).toBe('delete');
+
+    const kept = planDestroy({ ...s, leftovers: [{ ...leftover, action: 'blocked', steps: [], reason: 'in use' }] });
+    expect(kept.items[0]).toMatchObject({ action: 'blocked', reason: 'in use' });
+    expect(kept.items.find((i) => i.kind === 'policy')!.action).toBe('blocked');
+  });
+
+  it("another setup's role, policy and provider are kept, saying whose they are; nothing of theirs is removed", () => {
+    const theirs = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'other' };
+    const s = state();
+    s.roles = s.roles.map((r) => ({ ...r, current: { ...r.current!, tags: theirs } }));
+    s.policy!.current!.tags = theirs;
+    s.provider!.current!.tags = theirs;
+    const plan = planDestroy(s);
+    expect(plan.items.map((i) => i.action)).toEqual(['keep', 'keep', 'keep', 'keep', 'keep']);
+    expect(plan.items[0]!.reason).toBe(
+      'it belongs to the setup "other" (its tag flyte-aws-setup:setup), which another config made or changed; ' +
+        "destroy of this config's setup leaves it alone",
+    );
+    expect(destroySteps(plan)).toEqual([]);
+  });
+
+  it('a role that existed before gets back its trust and loses what the tool attached and its records', () => {
+    const before = serviceTrustPolicy('ec2.amazonaws.com');
+    const tags = {
+      owner: 'platform',
+      'flyte-aws-setup:setup': 'acme',
+      'flyte-aws-setup:attached': 'aws:AmazonAthenaFullAccess flyte-custom-policy',
+      ...recordTags('flyte-aws-setup:trust', encodeTrust(before)),
+    };
+    const s = state();
+    s.roles[1] = roleState('systemRole', role('flyte-system-role', [POLICY, ATHENA, CLUSTER_POLICY], tags));
+    const plan = planDestroy(s);
+    const system = plan.items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system.action).toBe('restore');
+    expect(system.steps).toEqual([
+      { op: 'UpdateAssumeRolePolicy', roleName: 'flyte-system-role', trust: before, before: role('x', []).trust },
+      { op: 'DetachRolePolicy', roleName: 'flyte-system-role', policyArn: POLICY },
+      { op: 'DetachRolePolicy', roleName: 'flyte-system-role', policyArn: ATHENA },
+      {
+        op: 'UntagRole',
+        roleName: 'flyte-system-role',
+        keys: ['flyte-aws-setup:attached', 'flyte-aws-setup:setup', 'flyte-aws-setup:trust'],
+      },
+    ]);
+    // Its own AmazonEKSClusterPolicy (not the tool's) stays. The trust comes back once nothing the tool attached is
+    // left on it; the records go after everything else.
+    const order = destroySteps(plan).map((x) => x.op);
+    expect(order.indexOf('UpdateAssumeRolePolicy')).toBeGreaterThan(order.lastIndexOf('DetachRolePolicy'));
+    expect(order.at(-1)).toBe('UntagRole');
+    expect(destroyCounts(plan).restore).toBe(1);
+  });
+
+  it('a role that existed before, its trust put back without the provider, no longer keeps the provider', () => {
+    const tags = {
+      'flyte-aws-setup:setup': 'acme',
+      ...recordTags('flyte-aws-setup:trust', encodeTrust(serviceTrustPolicy('ec2.amazonaws.com'))),
+    };
+    const s = state({ provider: { ...state().provider!, trustedBy: ['flyte-system-role'] } });
+    s.roles[1] = roleState('systemRole', role('flyte-system-role', [POLICY], tags));
+    expect(planDestroy(s).items.find((i) => i.kind === 'oidc-provider')!.action).toBe('delete');
+    // Put back to a trust that names it: it stays while the cluster runs.
+    const irsa = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow' as const, Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity' },
+      ],
+    };
+    s.roles[1] = roleState(
+      'systemRole',
+      role('flyte-system-role', [POLICY], { ...tags, ...recordTags('flyte-aws-setup:trust', encodeTrust(irsa)) }),
+    );
+    expect(planDestroy(s).items.find((i) => i.kind === 'oidc-provider')!.action).toBe('blocked');
+  });
+
+  it('a trust record that cannot be read: the role is kept for now, with what to do, and destroy is not done', () => {
+    const s = state();
+    const tags = { 'flyte-aws-setup:setup': 'acme', 'flyte-aws-setup:trust': 'eJxLTEoGAAJNASc=broken' };
+    s.roles[1] = roleState('systemRole', role('flyte-system-role', [POLICY], tags));
+    const system = planDestroy(s).items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system.action).toBe('blocked');
+    expect(system.reason).toContain('the trust flyte-aws-setup wrote stays');
+    expect(system.reason).toContain('aws iam update-assume-role-policy --role-name flyte-system-role');
+    expect(system.reason).toContain(
+      'aws iam untag-role --role-name flyte-system-role --tag-keys flyte-aws-setup:setup flyte-aws-setup:trust',
+    );
+    // Detaching what the tool attached still happens; the records stay for the next run.
+    expect(system.steps.map((x) => x.op)).toEqual(['DetachRolePolicy']);
+  });
+
+  it('a policy that existed before gets its default version back, or is kept for now when that version is gone', () => {
+    const s = state();
+    s.policy!.current!.tags = { 'flyte-aws-setup:setup': 'acme', 'flyte-aws-setup:default-version': 'v2' };
+    const policy = planDestroy(s).items.find((i) => i.kind === 'policy')!;
+    expect(policy.action).toBe('restore');
+    expect(policy.steps).toEqual([
+      { op: 'SetDefaultPolicyVersion', policyArn: POLICY, versionId: 'v2', before: 'v3' },
+      { op: 'UntagPolicy', policyArn: POLICY, keys: ['flyte-aws-setup:default-version', 'flyte-aws-setup:setup'] },
+    ]);
+    s.policy!.versions = [{ id: 'v3', isDefault: true }];
+    const gone = planDestroy(s).items.find((i) => i.kind === 'policy')!;
+    expect(gone.action).toBe('blocked');
+    expect(gone.reason).toContain('the version that was its default before (v2) is gone');
+    expect(gone.reason).toContain(`aws iam set-default-policy-version --policy-arn ${POLICY} --version-id VERSION`);
+  });
+
+  it('a role of its own that someone extended to another principal is kept, with the reason, and its policy', () => {
+    const s = state();
+    const extended = role('flyte-system-role', [POLICY]);
+    extended.trust = {
+      Version: '2012-10-17',
+      Statement: [
+        ...extended.trust.Statement,
+        { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:root' }, Action: 'sts:AssumeRole' },
+      ],
+    };
+    s.roles[1] = roleState('systemRole', extended);
+    const plan = planDestroy(s);
+    const system = plan.items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system).toMatchObject({ action: 'blocked', steps: [] });
+    expect(system.reason).toMatch(
+      /^its trust now also lets in AWS arn:aws:iam::999999999999:root, which flyte-aws-setup never writes: someone extended it/,
+    );
+    expect(plan.items.find((i) => i.kind === 'policy')!.action).toBe('blocked');
+    expect(destroySteps(plan).some((x) => x.op === 'DeleteRole' && x.roleName === 'flyte-system-role')).toBe(false);
+  });
+
+  it('the principals the tool never writes: another account, a role, another service, anyone', () => {
+    const trust = (Principal: unknown) =>
+      ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal, Action: 'sts:AssumeRole' }] }) as never;
+    expect(foreignPrincipals(serviceTrustPolicy('eks.amazonaws.com'), 'aws')).toEqual([]);
+    expect(foreignPrincipals(trust({ Federated: PROVIDER }), 'aws')).toEqual([]);
+    expect(foreignPrincipals(trust({ Service: ['ec2.amazonaws.com', 'lambda.amazonaws.com'] }), 'aws')).toEqual([
+      'Service lambda.amazonaws.com',
+    ]);
+    expect(foreignPrincipals(trust({ AWS: 'arn:aws:iam::1:role/x' }), 'aws')).toEqual(['AWS arn:aws:iam::1:role/x']);
+    expect(foreignPrincipals(trust('*'), 'aws')).toEqual(['anyone (Principal "*")']);
   });
 
   it("Union's role (global access) is never deleted, even when someone tagged it as the tool's", () => {

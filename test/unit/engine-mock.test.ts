@@ -29,6 +29,13 @@ import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 
 const FAST = { consistency: { timeoutMs: 2_000, initialDelayMs: 1 } };
 
+/** The tags of the cluster role as the tool makes it for the setup `acme` (the configs' cluster). */
+const MADE = {
+  'managed-by': 'flyte-aws-setup',
+  'flyte-aws-setup:setup': 'acme',
+  'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy',
+};
+
 function emptyAccount(m: ReturnType<typeof mockAws>) {
   m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'The role cannot be found.'));
   m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
@@ -175,7 +182,7 @@ describe('the engine with mocked AWS', () => {
     m.iam
       .on(GetRoleCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .rejectsOnce(awsError('NoSuchEntity'))
@@ -231,6 +238,27 @@ describe('the engine with mocked AWS', () => {
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
   });
 
+  it('a role another setup made during the run is not taken over, even when it matches: the run stops', async () => {
+    const m = mockAws();
+    m.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves(
+        clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { ...MADE, 'flyte-aws-setup:setup': 'other' }),
+      );
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
+    const result = await applyPlan(await makePlan(CLUSTER_ROLE_ONLY, m.gateway), m.gateway, {}, FAST);
+    expect(result.outcome).toBe('failed');
+    expect(result.sections.find((s) => s.id === 'clusterRole')!.error!.message).toMatch(
+      /^role flyte-eks-cluster-role: it belongs to the setup "other"/,
+    );
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
+  });
+
   it('waits for IAM to show a role it just created (NoSuchEntity on attach, then success)', async () => {
     const m = mockAws();
     emptyAccount(m);
@@ -241,9 +269,7 @@ describe('the engine with mocked AWS', () => {
     );
     const plan = await makePlan(config, m.gateway);
     // After the changes, the role reads back as created.
-    m.iam
-      .on(GetRoleCommand)
-      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
+    m.iam.on(GetRoleCommand).resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
     m.iam
       .on(ListAttachedRolePoliciesCommand)
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
@@ -290,7 +316,7 @@ describe('the engine with mocked AWS', () => {
     m.iam
       .on(GetRoleCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
-      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { 'managed-by': 'flyte-aws-setup' }));
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
     m.iam
       .on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
@@ -328,7 +354,10 @@ describe('the engine with mocked AWS', () => {
         Arn: arn,
         Path: '/',
         DefaultVersionId: 'v5',
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        Tags: [
+          { Key: 'managed-by', Value: 'flyte-aws-setup' },
+          { Key: 'flyte-aws-setup:setup', Value: 'acme' },
+        ],
       },
     });
     m.iam

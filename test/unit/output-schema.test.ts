@@ -4,7 +4,12 @@
  * shape comes with a new formatVersion (schema/output.versions.json).
  */
 import { ListNodegroupsCommand } from '@aws-sdk/client-eks';
-import { CreateRoleCommand, DeletePolicyVersionCommand, DetachRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  CreateRoleCommand,
+  DeletePolicyVersionCommand,
+  DetachRolePolicyCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { CommanderError } from 'commander';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -154,6 +159,7 @@ vpcDns: off
   };
   const emptyAccount = (m: ReturnType<typeof mockAws>) => {
     m.iam.onAnyCommand().rejects(awsError('NoSuchEntity', 'The entity cannot be found.'));
+    m.iam.on(ListRolesCommand).resolves({ Roles: [] });
     m.eks.on(ListNodegroupsCommand).resolves({ nodegroups: [] });
   };
 
@@ -280,12 +286,20 @@ vpcDns: off
     });
     const state: DestroyState = {
       facts: { ...facts, cluster: { state: 'missing', name: 'acme' } },
+      setup: 'acme',
       clusterExists: false,
       roles: [
         { section: 'clusterRole', name: 'a', current: role('a', [policy]), inlinePolicies: [], instanceProfiles: [] },
         { section: 'nodeRole', name: 'b', current: role('b', [policy], {}), inlinePolicies: [], instanceProfiles: [] },
         { section: 'systemRole', name: 'c', inlinePolicies: [], instanceProfiles: [] },
         { section: 'workersRole', name: 'd', current: role('d', [], {}), inlinePolicies: [], instanceProfiles: [] },
+        {
+          section: 'projectRoles',
+          name: 'e',
+          current: role('e', [], { 'flyte-aws-setup:setup': 'acme' }),
+          inlinePolicies: [],
+          instanceProfiles: [],
+        },
       ],
       policy: {
         name: 'flyte-custom-policy',
@@ -309,7 +323,7 @@ vpcDns: off
     };
     const plan = planDestroy(state);
     expect(new Set(plan.items.map((i) => i.action))).toEqual(
-      new Set(['delete', 'detach', 'keep', 'blocked', 'absent', 'unknown']),
+      new Set(['delete', 'detach', 'restore', 'keep', 'blocked', 'absent', 'unknown']),
     );
     valid(destroyPlanJson(plan));
     const m = mockAws();

@@ -166,7 +166,10 @@ describe('the policy for a config', () => {
     for (const action of wanted) expect(byAction.has(action), action).toBe(true);
     expect(byAction.get('iam:CreateRole')!.resources.sort()).toEqual([...ROLES].sort());
     expect(byAction.get('iam:UpdateAssumeRolePolicy')!.resources.sort()).toEqual([...ROLES].sort());
-    expect(byAction.get('iam:GetRole')!.resources.sort()).toEqual([...ROLES, EXISTING, SELF].sort());
+    // Any role: the setup's roles the config no longer names are found among the account's.
+    expect(byAction.get('iam:GetRole')!.resources.sort()).toEqual(
+      [...ROLES, EXISTING, SELF, 'arn:aws:iam::111122223333:role/*'].sort(),
+    );
     expect(byAction.get('iam:AttachRolePolicy')!.resources.sort()).toEqual([...ROLES, EXISTING].sort());
     expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([PROVIDER]);
     expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY]);
@@ -183,16 +186,18 @@ describe('the policy for a config', () => {
     for (const s of apply.document.Statement) {
       for (const a of list(s.Action)) expect(a).not.toContain('*');
       if (list(s.Resource).includes('*'))
-        // EC2 Describe*, the region's clusters and the AWS managed policies, each listed only when a look-up fails.
+        // EC2 Describe*, the region's clusters and the AWS managed policies (each listed only when a look-up fails), and
+        // ListRoles for the setup's roles the config no longer names.
         expect(list(s.Action)).toEqual([
           'ec2:DescribeSubnets',
           'ec2:DescribeVpcAttribute',
           'eks:ListClusters',
           'iam:ListPolicies',
+          'iam:ListRoles',
         ]);
     }
     expect(apply.notes.join('\n')).toContain(
-      'ec2:DescribeSubnets, ec2:DescribeVpcAttribute, eks:ListClusters and iam:ListPolicies take no resource-level permissions: Resource "*"',
+      'ec2:DescribeSubnets, ec2:DescribeVpcAttribute, eks:ListClusters, iam:ListPolicies and iam:ListRoles take no resource-level permissions: Resource "*"',
     );
   });
 
@@ -206,6 +211,16 @@ describe('the policy for a config', () => {
       ].sort(),
     );
     expect(byAction.get('s3:GetBucketLocation')!.resources).toEqual(['arn:aws:s3:::acme-flyte-data']);
+  });
+
+  it("--prune deletes only the roles that carry the config's setup", () => {
+    const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
+    for (const action of ['iam:DeleteRole', 'iam:DetachRolePolicy']) {
+      const s = apply.document.Statement.filter(
+        (x) => list(x.Action).includes(action) && list(x.Resource).includes('arn:aws:iam::111122223333:role/*'),
+      );
+      expect(s.map((x) => x.Condition)).toEqual([setupOnly]);
+    }
   });
 
   it('no iam:PassRole (the tool hands no role to a service), and says so', () => {
@@ -285,7 +300,11 @@ describe('the policy for a config', () => {
 
   it.each<[PermissionMode, RegExp]>([
     ['verify', /^(iam:(Get|List)|eks:(Describe|List)|ec2:Describe|s3:Get)/],
-    ['destroy', /^(iam:(Get|List|Delete|Detach)|eks:(Describe|List))/],
+    // destroy also puts back what it changed on what existed before: trust, default version, and its own records.
+    [
+      'destroy',
+      /^(iam:(Get|List|Delete|Detach|Untag|UpdateAssumeRolePolicy|SetDefaultPolicyVersion)|eks:(Describe|List))/,
+    ],
   ])('--for %s holds only what that command does', (mode, allowed) => {
     const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];
     for (const a of actions) expect(a).toMatch(allowed);
@@ -306,7 +325,10 @@ describe('the policy for a config', () => {
 
   it('destroy deletes only the roles the tool made; from the existing role it only detaches the custom policy', () => {
     const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
-    expect(destroy.get('iam:DeleteRole')!.resources.sort()).toEqual([...ROLES].sort());
+    // The config's roles, and any role that carries the setup's tag (one the config no longer names).
+    expect(destroy.get('iam:DeleteRole')!.resources.sort()).toEqual(
+      [...ROLES, 'arn:aws:iam::111122223333:role/*'].sort(),
+    );
     const detach = permissionPolicy(FULL, FACTS, 'destroy').document.Statement.filter(
       (s) => list(s.Action).includes('iam:DetachRolePolicy') && list(s.Resource).includes(EXISTING),
     );
@@ -316,14 +338,12 @@ describe('the policy for a config', () => {
   it("destroy's deletes are allowed only on what carries the tool's managed-by tag", () => {
     const destroy = grants(permissionPolicy(FULL, FACTS, 'destroy').document.Statement);
     const owned = { StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } };
-    for (const action of [
-      'iam:DeleteRole',
-      'iam:DeletePolicy',
-      'iam:DeletePolicyVersion',
-      'iam:DeleteOpenIDConnectProvider',
-    ]) {
+    for (const action of ['iam:DeletePolicy', 'iam:DeletePolicyVersion', 'iam:DeleteOpenIDConnectProvider']) {
       expect(destroy.get(action)!.conditions, action).toEqual([owned]);
     }
+    // A role: the config's with the tool's tag, any other only with the setup's.
+    const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
+    expect(destroy.get('iam:DeleteRole')!.conditions).toEqual([owned, setupOnly]);
     // Apply keeps an existing policy in line (a version deleted under the limit of five): no tag condition there.
     expect(byAction.get('iam:DeletePolicyVersion')!.conditions).toEqual([]);
   });
@@ -395,12 +415,18 @@ describe('what is not known is scoped with a wildcard, and said', () => {
     expect(actions.sort()).toEqual([
       'iam:AttachRolePolicy',
       'iam:CreateRole',
+      // --prune: the setup's roles the config no longer names.
+      'iam:DeleteRole',
+      'iam:DetachRolePolicy',
       'iam:GetRole',
       'iam:GetRolePolicy',
       'iam:ListAttachedRolePolicies',
+      'iam:ListInstanceProfilesForRole',
       'iam:ListRolePolicies',
+      'iam:ListRoles',
       'iam:SimulatePrincipalPolicy',
       'iam:TagRole',
+      'iam:UntagRole',
       'iam:UpdateAssumeRolePolicy',
     ]);
     expect(grants(p.document.Statement).get('iam:CreateRole')!.resources).toEqual([

@@ -6,6 +6,14 @@ import { offlineFacts } from '../../src/engine/facts.js';
 import type { CurrentPolicy, CurrentRole, DesiredPolicy, DesiredRole, Facts } from '../../src/model.js';
 import { planOidcProvider, planPolicy, planRole, resourceKey } from '../../src/engine/plan.js';
 import { bucketPolicyDocument, serviceTrustPolicy } from '../../src/policy/document.js';
+import {
+  decodePolicyArns,
+  decodeTrust,
+  encodePolicyArns,
+  encodeTrust,
+  readRecord,
+  recordTags,
+} from '../../src/engine/records.js';
 
 const CONFIG = parseConfigText(`
 region: eu-west-1
@@ -36,7 +44,42 @@ function facts(
   };
 }
 
-const MANAGED = { 'managed-by': 'flyte-aws-setup', team: 'ml' };
+const MANAGED = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'acme', team: 'ml' };
+const CURRENT_ROLE_ARN = 'arn:aws:iam::111122223333:role/r';
+
+const POLICY: DesiredPolicy = {
+  kind: 'policy',
+  name: 'flyte-custom-policy',
+  path: '/',
+  arn: 'arn:aws:iam::111122223333:policy/flyte-custom-policy',
+  description: 'd',
+  document: bucketPolicyDocument('aws', 'acme-flyte-data'),
+  tags: MANAGED,
+};
+const OLD_DOCUMENT = bucketPolicyDocument('aws', 'old-bucket');
+const CURRENT_POLICY: CurrentPolicy = {
+  kind: 'policy',
+  arn: POLICY.arn,
+  name: POLICY.name,
+  path: '/',
+  defaultVersionId: 'v1',
+  document: POLICY.document,
+  tags: MANAGED,
+};
+const PROVIDER = {
+  kind: 'oidc-provider' as const,
+  url: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+  arn: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+  clientIds: ['sts.amazonaws.com'],
+  tags: MANAGED,
+};
+const CURRENT_PROVIDER = {
+  kind: 'oidc-provider' as const,
+  arn: PROVIDER.arn,
+  url: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+  clientIds: ['sts.amazonaws.com'],
+  tags: MANAGED,
+};
 
 function role(over: Partial<DesiredRole> = {}): DesiredRole {
   return {
@@ -205,7 +248,8 @@ describe('planning a role', () => {
       roleName: 'r',
       path: '/f/',
       boundary: 'arn:aws:iam::aws:policy/PowerUserAccess',
-      tags: MANAGED,
+      // What it attaches is recorded as it is made.
+      tags: { ...MANAGED, 'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy' },
     });
   });
 
@@ -240,6 +284,7 @@ describe('planning a role', () => {
       current({ attached: ['arn:aws:iam::aws:policy/AmazonS3FullAccess', 'arn:aws:iam::1:policy/theirs'] }),
     );
     expect(p.steps).toEqual([
+      { op: 'TagRole', roleName: 'r', tags: { 'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy' } },
       { op: 'AttachRolePolicy', roleName: 'r', policyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' },
     ]);
     expect(p.security).toEqual(['attaches AmazonEKSClusterPolicy']);
@@ -269,9 +314,16 @@ describe('planning a role', () => {
     });
     const p = planRole(role(), theirs);
     expect(p.security).toContain(
+      'adopts a role that existed before flyte-aws-setup and holds more than this config gives it ' +
+        '(AmazonEC2FullAccess, the inline policy admin): whoever its trust lets in gets that too',
+    );
+    // The same once this setup has adopted it (it carries the setup's tag): the trust change is what is marked.
+    const adopted = planRole(role(), { ...theirs, tags: { 'flyte-aws-setup:setup': 'acme' } });
+    expect(adopted.security).toEqual([
+      'trust: lets in more: Service:eks.amazonaws.com (sts:assumerole)',
       'trust: the role also holds AmazonEC2FullAccess, the inline policy admin, not from this config; whoever the ' +
         'new trust lets in gets that too',
-    );
+    ]);
     expect((p.findings ?? []).map((f) => `${f.severity} ${f.code} ${f.message}`)).toContain(
       'warning inline-policy has the inline policy admin, which flyte-aws-setup did not write',
     );
@@ -413,5 +465,233 @@ describe('planning the OIDC provider and the policy', () => {
   it('resource keys tell roles by name and the rest by ARN', () => {
     expect(resourceKey(role())).toBe('role:r');
     expect(resourceKey(desired)).toBe('policy:arn:aws:iam::1:policy/flyte-custom-policy');
+  });
+});
+
+describe('ownership: the setup a resource belongs to', () => {
+  const OTHER = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'other-cluster' };
+
+  it("another setup's role, policy or provider is never changed: blocked, naming the owner and the way on", () => {
+    const r = planRole(role(), current({ tags: OTHER, trust: serviceTrustPolicy('ec2.amazonaws.com') }));
+    expect(r.steps).toEqual([]);
+    expect(r.blocked).toBe(
+      'it belongs to the setup "other-cluster" (its tag flyte-aws-setup:setup), not to this config\'s setup "acme": ' +
+        'another config made or changed it, and it is never changed from here. Give the role another name in this ' +
+        'config, or, if this config really is that setup, set setup: other-cluster in it',
+    );
+    // Even when it matches: using it would make it this setup's too.
+    expect(planRole(role(), current({ tags: OTHER })).blocked).toMatch(/belongs to the setup "other-cluster"/);
+    // A role that existed before the tool and that another setup changed (its records) is that setup's as well.
+    expect(planRole(role(), current({ tags: { 'flyte-aws-setup:setup': 'other-cluster' } })).blocked).toBeDefined();
+
+    const policy = planPolicy(
+      { ...POLICY, document: bucketPolicyDocument('aws', 'mine') },
+      { ...CURRENT_POLICY, tags: OTHER },
+    );
+    expect(policy.steps).toEqual([]);
+    expect(policy.blocked).toMatch(/Give the policy another name in this config/);
+    const provider = planOidcProvider(PROVIDER, { ...CURRENT_PROVIDER, tags: OTHER });
+    expect(provider.blocked).toMatch(/set oidcProvider: false in this config/);
+  });
+
+  it("made before setups existed: taken as this setup's, tagged, said in a note; its attachments are recorded", () => {
+    const legacy = current({ tags: { 'managed-by': 'flyte-aws-setup', team: 'ml' } });
+    const p = planRole(role(), legacy);
+    expect(p.steps).toEqual([
+      {
+        op: 'TagRole',
+        roleName: 'r',
+        tags: { 'flyte-aws-setup:setup': 'acme', 'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy' },
+      },
+    ]);
+    expect(p.owned).toBe(true);
+    expect(p.security).toEqual([]);
+    expect(p.notes.map((n) => n.message)).toContain(
+      'made by an earlier version of flyte-aws-setup (managed-by, but no flyte-aws-setup:setup tag): taken as this ' +
+        "setup's (acme) and tagged flyte-aws-setup:setup: acme",
+    );
+    const policy = planPolicy(POLICY, { ...CURRENT_POLICY, tags: { 'managed-by': 'flyte-aws-setup' } });
+    expect(policy.steps).toEqual([
+      { op: 'TagPolicy', policyArn: POLICY.arn, tags: { 'flyte-aws-setup:setup': 'acme', team: 'ml' } },
+    ]);
+    expect(policy.notes[0]!.message).toMatch(/^made by an earlier version/);
+  });
+});
+
+describe('the record of what the tool attached', () => {
+  const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
+  const EKS = 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy';
+  const HAND = 'arn:aws:iam::111122223333:policy/hand-made';
+  const recorded = (value: string) => ({ ...MANAGED, 'flyte-aws-setup:attached': value });
+
+  it('a policy the tool attached that the config no longer names is detached; one attached by hand stays', () => {
+    const p = planRole(
+      role(),
+      current({
+        attached: [EKS, ATHENA, HAND],
+        tags: recorded('aws:AmazonAthenaFullAccess aws:AmazonEKSClusterPolicy'),
+      }),
+    );
+    expect(p.steps).toEqual([
+      { op: 'DetachRolePolicy', roleName: 'r', policyArn: ATHENA },
+      { op: 'TagRole', roleName: 'r', tags: { 'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy' } },
+    ]);
+    // A narrowing change: nothing is marked.
+    expect(p.security).toEqual([]);
+    expect(p.notes.map((n) => n.message)).toEqual([
+      'detaches AmazonAthenaFullAccess: flyte-aws-setup attached it, and the config no longer names it',
+      `also has ${HAND} attached (not by this config; left alone)`,
+    ]);
+  });
+
+  it('attaching and detaching in one run: the record holds both while it changes, then what stays', () => {
+    const p = planRole(
+      role({ managedPolicies: [EKS] }),
+      current({ attached: [ATHENA], tags: recorded('aws:AmazonAthenaFullAccess') }),
+    );
+    expect(p.steps).toEqual([
+      {
+        op: 'TagRole',
+        roleName: 'r',
+        tags: { 'flyte-aws-setup:attached': 'aws:AmazonAthenaFullAccess aws:AmazonEKSClusterPolicy' },
+      },
+      { op: 'AttachRolePolicy', roleName: 'r', policyArn: EKS },
+      { op: 'DetachRolePolicy', roleName: 'r', policyArn: ATHENA },
+      { op: 'TagRole', roleName: 'r', tags: { 'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy' } },
+    ]);
+  });
+
+  it('a record grown shorter loses its extra tags; the last policy detached removes the record', () => {
+    const long = Array.from({ length: 12 }, (_, i) => `arn:aws:iam::111122223333:policy/some-long-policy-name-${i}`);
+    const tags = { ...MANAGED, ...recordTags('flyte-aws-setup:attached', encodePolicyArns(long, CURRENT_ROLE_ARN)) };
+    expect(Object.keys(tags)).toContain('flyte-aws-setup:attached-2');
+    const p = planRole(role({ managedPolicies: long.slice(0, 1) }), current({ attached: long, tags }));
+    expect(p.steps.at(-1)).toEqual({ op: 'UntagRole', roleName: 'r', keys: ['flyte-aws-setup:attached-2'] });
+    const none = planRole(
+      role({ managedPolicies: [] }),
+      current({ attached: [EKS], tags: recorded('aws:AmazonEKSClusterPolicy') }),
+    );
+    expect(none.steps).toEqual([
+      { op: 'DetachRolePolicy', roleName: 'r', policyArn: EKS },
+      { op: 'UntagRole', roleName: 'r', keys: ['flyte-aws-setup:attached'] },
+    ]);
+  });
+
+  it('no room for the record under the 50-tag limit: blocked, saying so', () => {
+    const many = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, 'v']));
+    const p = planRole(role({ tags: { ...MANAGED, ...many } }), undefined);
+    expect(p.steps).toEqual([]);
+    expect(p.blocked).toMatch(/^it would need 51 tags, and IAM allows 50 per role/);
+  });
+});
+
+describe('a role or policy that existed before the tool: what it changes is recorded, for destroy', () => {
+  const IRSA = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow' as const,
+        Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC' },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+      },
+    ],
+  };
+
+  it('its trust before the first change is recorded (compressed) with the setup, before the trust changes', () => {
+    const before = current({ tags: { owner: 'platform' }, trust: IRSA, attached: [] });
+    const p = planRole(role(), before);
+    expect(p.steps.map((s) => s.op)).toEqual(['TagRole', 'UpdateAssumeRolePolicy', 'AttachRolePolicy']);
+    const tags = (p.steps[0] as { tags: Record<string, string> }).tags;
+    expect(tags['flyte-aws-setup:setup']).toBe('acme');
+    expect(tags['flyte-aws-setup:attached']).toBe('aws:AmazonEKSClusterPolicy');
+    expect(decodeTrust(readRecord(tags, 'flyte-aws-setup:trust')!)).toEqual(IRSA);
+    // Never tagged managed-by, nor with the config's tags.
+    expect(tags['managed-by']).toBeUndefined();
+    expect(tags.team).toBeUndefined();
+    expect(p.notes.map((n) => n.message).join('\n')).toMatch(/its trust before this change is recorded/);
+    // Adopting a role whose trust lets in more than the config's is security-relevant.
+    expect(p.security.join('\n')).toMatch(
+      /adopts a role that existed before flyte-aws-setup whose trust lets in more than the config's: Federated:/,
+    );
+
+    // Once recorded, a later change keeps the first record: it is the trust from before the tool.
+    const recordedTags = { owner: 'platform', ...tags };
+    const again = planRole(role(), current({ tags: recordedTags, trust: IRSA }));
+    expect(again.steps.map((s) => s.op)).toEqual(['UpdateAssumeRolePolicy']);
+  });
+
+  it('a role that needs no change is left untagged', () => {
+    expect(planRole(role(), current({ tags: { owner: 'platform' } })).steps).toEqual([]);
+  });
+
+  it("a policy's default version before the first change is recorded; a hand-made version deleted is marked", () => {
+    const versions = [
+      { id: 'v1', isDefault: false },
+      { id: 'v2', isDefault: false },
+      { id: 'v3', isDefault: false },
+      { id: 'v4', isDefault: false },
+      { id: 'v5', isDefault: true },
+    ];
+    const hand = { ...CURRENT_POLICY, tags: {}, defaultVersionId: 'v5', document: OLD_DOCUMENT, versions };
+    const p = planPolicy(POLICY, hand);
+    expect(p.steps).toEqual([
+      {
+        op: 'TagPolicy',
+        policyArn: POLICY.arn,
+        tags: { 'flyte-aws-setup:default-version': 'v5', 'flyte-aws-setup:setup': 'acme' },
+      },
+      { op: 'DeletePolicyVersion', policyArn: POLICY.arn, versionId: 'v1' },
+      { op: 'CreatePolicyVersion', policyArn: POLICY.arn, document: POLICY.document, before: OLD_DOCUMENT },
+    ]);
+    expect(p.security).toContain('deletes version v1 of a policy that existed before the tool');
+
+    // Later: the recorded version is never the one deleted, and a version the tool made is not marked.
+    const later = planPolicy(POLICY, {
+      ...hand,
+      tags: { 'flyte-aws-setup:default-version': 'v1', 'flyte-aws-setup:setup': 'acme' },
+      versions: [
+        { id: 'v1', isDefault: false },
+        { id: 'v2', isDefault: false },
+        { id: 'v3', isDefault: false },
+        { id: 'v4', isDefault: false },
+        { id: 'v5', isDefault: true },
+      ],
+    });
+    expect(later.steps.map((s) => s.op)).toEqual(['DeletePolicyVersion', 'CreatePolicyVersion']);
+    expect(later.steps[0]).toMatchObject({ versionId: 'v2' });
+    expect(later.security.filter((r) => r.startsWith('deletes'))).toEqual([]);
+    // The tool's own policy: its versions are the tool's.
+    const own = planPolicy(POLICY, { ...hand, tags: MANAGED });
+    expect(own.security.filter((r) => r.startsWith('deletes'))).toEqual([]);
+  });
+});
+
+describe('records on tags', () => {
+  it('policy ARNs in compact form, relative to the role; what a tag cannot hold is escaped', () => {
+    const arns = [
+      'arn:aws:iam::aws:policy/service-role/AmazonEKSClusterPolicy',
+      'arn:aws:iam::111122223333:policy/team/a,b=c',
+      'arn:aws:iam::999999999999:policy/elsewhere',
+    ];
+    const value = encodePolicyArns(arns, CURRENT_ROLE_ARN);
+    expect(value).toBe(
+      'arn:aws=3aiam=3a=3a999999999999=3apolicy/elsewhere aws:service-role/AmazonEKSClusterPolicy team/a=2cb=3dc',
+    );
+    expect(value).toMatch(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u);
+    expect(decodePolicyArns(value, CURRENT_ROLE_ARN).sort()).toEqual([...arns].sort());
+  });
+
+  it('a trust survives the round trip; a damaged record is undefined', () => {
+    const doc = serviceTrustPolicy('eks.amazonaws.com');
+    const tags = recordTags('flyte-aws-setup:trust', encodeTrust(doc));
+    expect(decodeTrust(readRecord(tags, 'flyte-aws-setup:trust')!)).toEqual(doc);
+    expect(decodeTrust('AAAA')).toBeUndefined();
+  });
+
+  it('a long record is split over key, key-2, key-3, each at most 256 characters', () => {
+    const tags = recordTags('k', 'x'.repeat(600));
+    expect(Object.keys(tags)).toEqual(['k', 'k-2', 'k-3']);
+    expect(Object.values(tags).map((v) => v.length)).toEqual([256, 256, 88]);
+    expect(readRecord(tags, 'k')).toBe('x'.repeat(600));
   });
 });

@@ -227,7 +227,10 @@ describe('a policy version is never made twice', () => {
         Arn: arn,
         Path: '/',
         DefaultVersionId: 'v1',
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        Tags: [
+          { Key: 'managed-by', Value: 'flyte-aws-setup' },
+          { Key: 'flyte-aws-setup:setup', Value: 'acme' },
+        ],
       },
     });
     m.iam.on(ListPolicyVersionsCommand).resolves({

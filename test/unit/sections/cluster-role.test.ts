@@ -54,7 +54,7 @@ describe('clusterRole: what it wants', () => {
     expect(role!.path).toBe('/flyte/');
     expect(role!.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/flyte/acme-eks`);
     expect(role!.boundary).toBe('arn:aws:iam::111122223333:policy/boundary');
-    expect(role!.tags).toEqual({ team: 'ml', 'cost-center': '42', 'managed-by': 'flyte-aws-setup' });
+    expect(role!.tags).toEqual({ team: 'ml', 'cost-center': '42', ...TOOL_TAG });
     // The AWS managed policy is not under the config's path.
     expect(role!.managedPolicies).toEqual(['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy']);
   });

@@ -70,7 +70,7 @@ describe('customPolicy: what it wants', () => {
     expect(policy!.arn).toBe(`arn:aws:iam::${ACCOUNT}:policy/flyte/acme-s3`);
     expect(policy!.description).toBe('Flyte access to s3://other-bucket, managed by flyte-aws-setup');
     expect(policy!.document).toEqual(bucketDocument('aws', 'other-bucket'));
-    expect(policy!.tags).toEqual({ team: 'ml', 'managed-by': 'flyte-aws-setup' });
+    expect(policy!.tags).toEqual({ team: 'ml', ...TOOL_TAG });
     expect(policy).not.toHaveProperty('boundary');
   });
 

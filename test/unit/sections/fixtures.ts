@@ -13,7 +13,8 @@ import type { ConfigRule, RuleInput, SectionContext, SectionDefinition } from '.
 
 export const ACCOUNT = '111122223333';
 export const MIN = 'cluster: acme\nbucket: acme-flyte-data\n';
-export const TOOL_TAG = { 'managed-by': 'flyte-aws-setup' };
+/** The tags the tool puts on what it makes: its own, and the setup's name (by default the cluster's). */
+export const TOOL_TAG = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'acme' };
 
 export interface PartitionCase {
   partition: Partition;

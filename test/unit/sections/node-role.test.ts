@@ -66,7 +66,7 @@ describe('nodeRole: what it wants', () => {
     expect(role!.path).toBe('/eks/nodes/');
     expect(role!.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/eks/nodes/acme-nodes`);
     expect(role!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
-    expect(role!.tags).toEqual({ team: 'ml', 'managed-by': 'flyte-aws-setup' });
+    expect(role!.tags).toEqual({ team: 'ml', ...TOOL_TAG });
   });
 
   it.each(PARTITION_CASES)('in $partition: ARNs in the partition, and the EC2 principal of the partition', (p) => {

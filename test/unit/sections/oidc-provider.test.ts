@@ -34,7 +34,7 @@ describe('oidcProvider: what it wants', () => {
   it("the config's tags are added; the config's path is not part of a provider's ARN", () => {
     const config = loadConfig('tags: { team: ml }\npath: /flyte/\n');
     const [provider] = oidcProvider.desired(context(config)) as DesiredOidcProvider[];
-    expect(provider!.tags).toEqual({ team: 'ml', 'managed-by': 'flyte-aws-setup' });
+    expect(provider!.tags).toEqual({ team: 'ml', ...TOOL_TAG });
     expect(provider!.arn).toBe(providerArn());
     expect(provider).not.toHaveProperty('path');
   });

@@ -227,9 +227,10 @@ describe("destroy: the associations go first, only the tool's own", () => {
     },
   });
 
-  it("deletes the tool's, keeps one made by hand, says one is absent; before any role's removal", () => {
+  it("deletes this setup's, keeps another setup's and one made by hand, says one is absent; before the roles", () => {
     const plan = planDestroy({
       facts,
+      setup: 'acme',
       clusterExists: true,
       roles: [
         {
@@ -249,13 +250,15 @@ describe("destroy: the associations go first, only the tool's own", () => {
         },
       ],
       associations: [
-        association('flyte/default', 'a-1', TOOL_TAG),
+        association('flyte/default', 'a-1', { ...TOOL_TAG, 'flyte-aws-setup:setup': 'acme' }),
+        association('other/default', 'a-3', { ...TOOL_TAG, 'flyte-aws-setup:setup': 'team-b' }),
         association('ml/default', 'a-2', {}),
         { name: 'flyte/flyte-backend-flyte-binary', cluster: 'acme' },
       ],
     });
     expect(plan.items.map((i) => [i.kind, i.name, i.action])).toEqual([
       ['pod-identity-association', 'flyte/default', 'delete'],
+      ['pod-identity-association', 'other/default', 'keep'],
       ['pod-identity-association', 'ml/default', 'keep'],
       ['pod-identity-association', 'flyte/flyte-backend-flyte-binary', 'absent'],
       ['role', 'flyte-workers-role', 'delete'],

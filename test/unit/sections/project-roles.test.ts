@@ -101,7 +101,7 @@ describe('projectRoles: what it wants', () => {
     const [role] = projectRoles.desired(context(config)) as DesiredRole[];
     expect(role!.managedPolicies).toEqual(['arn:aws:iam::aws:policy/A']);
     expect(role!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
-    expect(role!.tags).toEqual({ team: 'ml', 'managed-by': 'flyte-aws-setup' });
+    expect(role!.tags).toEqual({ team: 'ml', ...TOOL_TAG });
   });
 
   it.each(PARTITION_CASES)("in $partition: ARNs in the partition, the trust from the region's issuer", (p) => {

@@ -96,7 +96,7 @@ describe('systemRole: what it wants', () => {
     expect(role!.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/flyte/flyte-system-role`);
     expect(role!.managedPolicies).toEqual([`arn:aws:iam::${ACCOUNT}:policy/flyte/flyte-custom-policy`]);
     expect(role!.boundary).toBe('arn:aws:iam::111122223333:policy/boundary');
-    expect(role!.tags).toEqual({ team: 'ml', 'managed-by': 'flyte-aws-setup' });
+    expect(role!.tags).toEqual({ team: 'ml', ...TOOL_TAG });
   });
 
   it.each(PARTITION_CASES)("in $partition: ARNs in the partition, the trust from the region's issuer", (p) => {

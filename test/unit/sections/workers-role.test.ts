@@ -109,7 +109,7 @@ describe('workersRole: what it wants', () => {
       'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
     ]);
     expect(role!.boundary).toBe('arn:aws:iam::aws:policy/PowerUserAccess');
-    expect(role!.tags).toEqual({ team: 'ml', 'managed-by': 'flyte-aws-setup' });
+    expect(role!.tags).toEqual({ team: 'ml', ...TOOL_TAG });
   });
 
   it('without the custom policy, carries only its extras', () => {

@@ -1,0 +1,219 @@
+/**
+ * The setup's roles that the config no longer names (a project, a section or an IRSA role removed): found by one
+ * paged ListRoles, whose descriptions say which roles the tool made (`DESCRIPTION_MARK`), then GetRole for those
+ * candidates only (their tags say whose setup they are); an account's other roles cost no call of their own. With
+ * `--prune` each is planned for removal with destroy's steps for a role, and removed after the sections.
+ */
+import { isCode } from '../aws/errors.js';
+import type { AwsGateway } from '../aws/gateway.js';
+import { DESCRIPTION_MARK } from '../config/rules.js';
+import type { Config } from '../config/schema.js';
+import type { CurrentRole, Facts, Leftover, Step } from '../model.js';
+import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { oidcProviderArn } from '../policy/partition.js';
+import { configRoles } from '../sections/derived.js';
+import { mapLimit } from '../util/concurrency.js';
+import { poll, retry } from '../util/retry.js';
+import { planRoleRemoval, type RoleRemovalInput } from './destroy.js';
+import { ownership } from './records.js';
+
+/** Whom a trust lets in, as `Type principal` (Allow statements only). */
+export function trustedPrincipals(role: Pick<CurrentRole, 'trust'>): string[] {
+  const out: string[] = [];
+  for (const s of role.trust.Statement) {
+    if (s.Effect !== 'Allow' || s.Principal === undefined) continue;
+    if (s.Principal === '*') out.push('anyone (Principal "*")');
+    else
+      for (const [type, values] of Object.entries(s.Principal))
+        for (const v of asList(values)) out.push(`${type} ${v}`);
+  }
+  return [...new Set(out)];
+}
+
+/** The roles of the account the config does not name and whose description says the tool made them. */
+function candidates(listing: { name: string; description?: string }[], config: Config): string[] {
+  const named = new Set(configRoles(config).map((r) => r.name.toLowerCase()));
+  return listing
+    .filter((r) => r.description?.endsWith(DESCRIPTION_MARK) && !named.has(r.name.toLowerCase()))
+    .map((r) => r.name);
+}
+
+/**
+ * What could keep a leftover from going (read only with --prune): the cluster or a node group running with it,
+ * instance profiles, inline policies, a trust naming another cluster's OIDC provider.
+ */
+async function removalInput(
+  gateway: AwsGateway,
+  role: CurrentRole,
+  facts: Facts,
+  inUse: (arn: string) => Promise<string | undefined>,
+): Promise<RoleRemovalInput> {
+  const [inlinePolicies, instanceProfiles, used] = await Promise.all([
+    gateway.inlinePolicyNames(role.name),
+    gateway.instanceProfileNames(role.name),
+    inUse(role.arn),
+  ]);
+  const c = facts.cluster;
+  const own = c.state === 'ready' ? oidcProviderArn(facts.partition, facts.accountId, c.issuerUrl) : undefined;
+  const others = federatedPrincipals(role.trust).filter((p) => isOidcProviderArn(p) && p !== own);
+  return {
+    name: role.name,
+    current: role,
+    inlinePolicies,
+    instanceProfiles,
+    ...(used !== undefined ? { inUse: used } : {}),
+    ...(own !== undefined && others.length > 0
+      ? { trustsElsewhere: `its trust names the OIDC provider ${others.join(', ')}, not the cluster's` }
+      : {}),
+  };
+}
+
+/** The cluster and its node groups, read once and only when a leftover is to be removed. */
+function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promise<string | undefined> {
+  let read:
+    Promise<{ name: string; roleArn?: string; nodegroups: { nodegroup: string; roleArn: string }[] }> | undefined;
+  return async (arn) => {
+    if (config.cluster === undefined) return undefined;
+    read ??= (async () => {
+      const cluster = await gateway.describeCluster(config.cluster!);
+      if (cluster === undefined) return { name: config.cluster!, nodegroups: [] };
+      return {
+        name: cluster.name,
+        ...(cluster.roleArn !== undefined ? { roleArn: cluster.roleArn } : {}),
+        nodegroups: await gateway.nodegroupRoles(cluster.name),
+      };
+    })();
+    const c = await read;
+    if (c.roleArn === arn) return `the EKS cluster ${c.name} runs with it (its cluster role)`;
+    const groups = c.nodegroups.filter((g) => g.roleArn === arn).map((g) => g.nodegroup);
+    return groups.length > 0
+      ? `node group(s) ${groups.join(', ')} of the EKS cluster ${c.name} run with it`
+      : undefined;
+  };
+}
+
+/** The setup's roles the config no longer names; with `prune`, each with the steps that remove it. */
+export async function findLeftovers(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  options: { prune?: boolean; concurrency: number },
+): Promise<Leftover[]> {
+  const names = candidates(await gateway.listRoles(), config);
+  if (names.length === 0) return [];
+  const read = await mapLimit(names, options.concurrency, (name) => gateway.getRole(name));
+  // Only what carries this setup's tag: a role of another setup, or of a version before setups, is not this one's.
+  const mine = read.filter((r): r is CurrentRole => r !== undefined && ownership(r.tags, config.setup) === 'mine');
+  const inUse = clusterUse(gateway, config);
+  const found = await mapLimit(mine, options.concurrency, async (role): Promise<Leftover | undefined> => {
+    try {
+      const attached = await gateway.attachedPolicies(role.name);
+      const current = { ...role, attached };
+      const base = { kind: 'role' as const, name: role.name, arn: role.arn, trustedBy: trustedPrincipals(role) };
+      if (!options.prune) return { ...base, holds: attached, action: 'listed', steps: [] };
+      const input = await removalInput(gateway, current, facts, inUse);
+      const removal = planRoleRemoval(input, facts.partition);
+      return {
+        ...base,
+        holds: [...attached, ...input.inlinePolicies.map((p) => `inline ${p}`)],
+        action: removal.action === 'delete' ? 'remove' : 'blocked',
+        steps: removal.steps,
+        ...(removal.reason !== undefined ? { reason: removal.reason } : {}),
+      };
+    } catch (err) {
+      // Deleted meanwhile: not left over any more.
+      if (isCode(err, 'NoSuchEntity')) return undefined;
+      throw err;
+    }
+  });
+  return found.filter((l): l is Leftover => l !== undefined);
+}
+
+export interface LeftoverResult {
+  name: string;
+  arn: string;
+  outcome: 'removed' | 'kept' | 'failed' | 'interrupted' | 'not-run';
+  done: Step[];
+  remaining: Step[];
+  /** Why it was kept, or why it was not run. */
+  reason?: string;
+  error?: { message: string; hint?: string; code?: string };
+}
+
+export interface PruneOptions {
+  signal?: AbortSignal;
+  onStep?(role: string, step: Step): void;
+  consistency?: { timeoutMs: number; initialDelayMs: number };
+}
+
+const DEFAULT_CONSISTENCY = { timeoutMs: 30_000, initialDelayMs: 500 };
+const MAX_DELAY_MS = 8_000;
+
+/**
+ * Remove the leftovers the plan marks for removal, one after another, with destroy's steps (detach, delete; a
+ * delete IAM refuses because it has not caught up with the detaches is retried), then read each back until it is
+ * gone. A failure stops the rest.
+ */
+export async function pruneLeftovers(
+  leftovers: Leftover[],
+  gateway: AwsGateway,
+  options: PruneOptions = {},
+): Promise<LeftoverResult[]> {
+  const { timeoutMs, initialDelayMs } = options.consistency ?? DEFAULT_CONSISTENCY;
+  const backoff = { timeoutMs, initialDelayMs, maxDelayMs: MAX_DELAY_MS, signal: options.signal };
+  const results: LeftoverResult[] = [];
+  let stopped: string | undefined;
+  for (const l of leftovers) {
+    const base = { name: l.name, arn: l.arn };
+    if (l.action !== 'remove') {
+      results.push({
+        ...base,
+        outcome: l.action === 'blocked' ? 'kept' : 'not-run',
+        done: [],
+        remaining: [],
+        ...(l.reason ? { reason: l.reason } : {}),
+      });
+      continue;
+    }
+    if (stopped !== undefined || options.signal?.aborted) {
+      results.push({
+        ...base,
+        outcome: options.signal?.aborted ? 'interrupted' : 'not-run',
+        done: [],
+        remaining: l.steps,
+        reason: stopped ?? 'interrupted',
+      });
+      continue;
+    }
+    const done: Step[] = [];
+    try {
+      for (const step of l.steps) {
+        if (options.signal?.aborted) break;
+        options.onStep?.(l.name, step);
+        await retry(() => gateway.execute(step), {
+          ...backoff,
+          shouldRetry: (err) => isCode(err, 'DeleteConflict') && done.some((d) => d.op === 'DetachRolePolicy'),
+        });
+        done.push(step);
+      }
+      if (done.length < l.steps.length) {
+        results.push({ ...base, outcome: 'interrupted', done, remaining: l.steps.slice(done.length) });
+        continue;
+      }
+      const { outcome } = await poll(() => gateway.getRole(l.name), { ...backoff, until: (r) => r === undefined });
+      if (outcome !== 'done') throw new Error(`role ${l.name} still shows after it was deleted`);
+      results.push({ ...base, outcome: 'removed', done, remaining: [] });
+    } catch (err) {
+      const e = err as Error & { hint?: string; code?: string };
+      stopped = `the removal of ${l.name} failed`;
+      results.push({
+        ...base,
+        outcome: options.signal?.aborted ? 'interrupted' : 'failed',
+        done,
+        remaining: l.steps.slice(done.length),
+        error: { message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(e.code ? { code: e.code } : {}) },
+      });
+    }
+  }
+  return results;
+}

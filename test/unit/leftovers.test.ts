@@ -1,0 +1,228 @@
+/**
+ * The setup's roles the config no longer names: found without a call per unrelated role, listed by every plan
+ * and by verify, planned for removal with --prune (with destroy's steps and reasons to keep), and removed.
+ */
+import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import {
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
+import { describe, expect, it } from 'vitest';
+import { leftoverFindings } from '../../src/audit/audit.js';
+import { verifyReport } from '../../src/audit/report.js';
+import { DESCRIPTION_MARK } from '../../src/config/rules.js';
+import { desiredSections } from '../../src/engine/engine.js';
+import { findLeftovers, pruneLeftovers } from '../../src/engine/leftovers.js';
+import { parseConfigText } from '../../src/load/config.js';
+import { planSteps, type Facts, type Plan } from '../../src/model.js';
+import { planChecks } from '../../src/permissions/preflight.js';
+import { renderPlan } from '../../src/render/plan-text.js';
+import { plainStyle } from '../../src/render/style.js';
+import { renderVerify } from '../../src/render/verify-text.js';
+import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
+
+const ACCOUNT = '111122223333';
+const POLICY = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
+const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER.slice(8)}`;
+
+const CONFIG = parseConfigText('region: eu-west-1\ncluster: acme\nbucket: acme-flyte-data\n');
+const FACTS: Facts = {
+  partition: 'aws',
+  accountId: ACCOUNT,
+  region: 'eu-west-1',
+  offline: false,
+  cluster: { state: 'ready', name: 'acme', status: 'ACTIVE', issuerUrl: ISSUER },
+};
+
+const IRSA = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity' }],
+};
+
+function listed(name: string, description?: string) {
+  return {
+    RoleName: name,
+    Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    Path: '/',
+    RoleId: name,
+    CreateDate: new Date(),
+    AssumeRolePolicyDocument: '{}',
+    ...(description !== undefined ? { Description: description } : {}),
+  };
+}
+
+function got(name: string, tags: Record<string, string>) {
+  return {
+    Role: {
+      ...listed(name),
+      AssumeRolePolicyDocument: JSON.stringify(IRSA),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    },
+  };
+}
+
+const MINE = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'acme' };
+
+/** An account with 1,000 unrelated roles, the config's own roles, and four roles the tool made that it does not name. */
+function account() {
+  const m = mockAws();
+  const unrelated = Array.from({ length: 1000 }, (_, i) => listed(`app-${i}`, i % 2 ? 'some team role' : undefined));
+  const tool = (n: string) => listed(n, `Flyte project ${n} (IRSA), ${DESCRIPTION_MARK}`);
+  const roles = [
+    ...unrelated,
+    tool('flyte-system-role'), // in the config
+    tool('flyte-fraud-role'), // this setup's, no longer in the config
+    tool('flyte-other-role'), // another setup's
+    tool('flyte-old-role'), // from before setups: not told whose
+  ];
+  // Two pages, as IAM gives them.
+  m.iam
+    .on(ListRolesCommand)
+    .resolvesOnce({ Roles: roles.slice(0, 600), IsTruncated: true, Marker: 'm' })
+    .resolves({ Roles: roles.slice(600), IsTruncated: false });
+  m.iam.on(GetRoleCommand, { RoleName: 'flyte-fraud-role' }).resolves(got('flyte-fraud-role', MINE));
+  m.iam
+    .on(GetRoleCommand, { RoleName: 'flyte-other-role' })
+    .resolves(got('flyte-other-role', { ...MINE, 'flyte-aws-setup:setup': 'other' }));
+  m.iam
+    .on(GetRoleCommand, { RoleName: 'flyte-old-role' })
+    .resolves(got('flyte-old-role', { 'managed-by': 'flyte-aws-setup' }));
+  m.iam
+    .on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-fraud-role' })
+    .resolves({ AttachedPolicies: [{ PolicyArn: POLICY }, { PolicyArn: ATHENA }] });
+  m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+  m.iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
+  m.eks.on(ListNodegroupsCommand).resolves({ nodegroups: [] });
+  return m;
+}
+
+describe("the setup's roles the config no longer names", () => {
+  it('are found by one paged ListRoles and GetRole for the candidates only: 1,000 other roles cost no call', async () => {
+    const m = account();
+    const found = await findLeftovers(m.gateway, CONFIG, FACTS, { concurrency: 4 });
+    expect(found).toEqual([
+      {
+        kind: 'role',
+        name: 'flyte-fraud-role',
+        arn: `arn:aws:iam::${ACCOUNT}:role/flyte-fraud-role`,
+        trustedBy: [`Federated ${PROVIDER}`],
+        holds: [POLICY, ATHENA],
+        action: 'listed',
+        steps: [],
+      },
+    ]);
+    expect(m.iam.commandCalls(ListRolesCommand)).toHaveLength(2);
+    expect(
+      m.iam
+        .commandCalls(GetRoleCommand)
+        .map((c) => c.args[0].input.RoleName)
+        .sort(),
+    ).toEqual(['flyte-fraud-role', 'flyte-old-role', 'flyte-other-role']);
+    expect(m.iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(1);
+    expect(m.eks.commandCalls(DescribeClusterCommand)).toHaveLength(0);
+  });
+
+  it('none there: one ListRoles, nothing else', async () => {
+    const m = mockAws();
+    expect(await findLeftovers(m.gateway, CONFIG, FACTS, { concurrency: 4 })).toEqual([]);
+    expect(m.iam.calls()).toHaveLength(1);
+  });
+
+  it("--prune plans destroy's steps for a role; one the cluster's node group runs with is kept, saying why", async () => {
+    const m = account();
+    const [fraud] = await findLeftovers(m.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    expect(fraud).toMatchObject({ action: 'remove' });
+    expect(fraud!.steps).toEqual([
+      { op: 'DetachRolePolicy', roleName: 'flyte-fraud-role', policyArn: POLICY },
+      { op: 'DetachRolePolicy', roleName: 'flyte-fraud-role', policyArn: ATHENA },
+      { op: 'DeleteRole', roleName: 'flyte-fraud-role' },
+    ]);
+
+    const used = account();
+    used.eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'acme', status: 'ACTIVE' } });
+    used.eks.on(ListNodegroupsCommand).resolves({ nodegroups: ['ng-1'] });
+    used.eks
+      .on(DescribeNodegroupCommand)
+      .resolves({ nodegroup: { nodeRole: `arn:aws:iam::${ACCOUNT}:role/flyte-fraud-role` } });
+    const [kept] = await findLeftovers(used.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    expect(kept).toMatchObject({ action: 'blocked', steps: [] });
+    expect(kept!.reason).toMatch(/^node group\(s\) ng-1 of the EKS cluster acme run with it/);
+  });
+
+  it('the plan lists them (what they still grant), and with --prune shows the removal; the preflight checks it', async () => {
+    const m = account();
+    const base: Plan = { facts: FACTS, sections: [] };
+    const listedPlan = { ...base, leftovers: await findLeftovers(m.gateway, CONFIG, FACTS, { concurrency: 4 }) };
+    const text = renderPlan(listedPlan, plainStyle);
+    expect(text).toContain('Roles of this setup that the config no longer names');
+    expect(text).toContain('[!] role flyte-fraud-role  still grants access');
+    expect(text).toContain(`trusts    Federated ${PROVIDER}`);
+    expect(text).toContain(`holds     ${POLICY}`);
+    expect(text).toContain('to remove it: run again with --prune');
+    expect(text).toContain(
+      '1 role(s) of this setup that the config no longer names still grant access (listed above); --prune removes them.',
+    );
+    expect(planSteps(listedPlan)).toEqual([]);
+
+    const pruned = {
+      ...base,
+      leftovers: await findLeftovers(account().gateway, CONFIG, FACTS, { prune: true, concurrency: 4 }),
+    };
+    const prunedText = renderPlan(pruned, plainStyle);
+    expect(prunedText).toContain('[-] role flyte-fraud-role');
+    expect(prunedText).toContain('- delete the role');
+    expect(prunedText).toContain('Plan: 0 to create, 0 to change, 0 up to date, 1 role(s) to remove (--prune).');
+    expect(planSteps(pruned).map((s) => s.op)).toEqual(['DetachRolePolicy', 'DetachRolePolicy', 'DeleteRole']);
+    expect(planChecks(pruned).map((c) => `${c.action} ${c.resource}`)).toContain(
+      `iam:DeleteRole arn:aws:iam::${ACCOUNT}:role/flyte-fraud-role`,
+    );
+  });
+
+  it('verify reports each as an error: it still grants access', async () => {
+    const m = account();
+    const plan: Plan = {
+      facts: FACTS,
+      sections: [],
+      leftovers: await findLeftovers(m.gateway, CONFIG, FACTS, { concurrency: 4 }),
+    };
+    const report = verifyReport(plan, [], undefined, leftoverFindings(plan, 'flyte-aws-setup --config c.yaml --yes'));
+    expect(report).toMatchObject({ ok: false, errors: 1 });
+    const text = renderVerify(report, plainStyle);
+    expect(text).toContain('✗ Roles of this setup that the config no longer names: 1 error(s)');
+    expect(text).toContain(
+      "error   role flyte-fraud-role: is this setup's (made by flyte-aws-setup), but the config no longer names it; " +
+        `it still lets in Federated ${PROVIDER}, and holds flyte-custom-policy, AmazonAthenaFullAccess`,
+    );
+    expect(text).toContain('fix: `flyte-aws-setup --config c.yaml --yes --prune` removes it');
+  });
+
+  it('pruning: detach, delete (retried while IAM catches up with the detaches), then read back until gone', async () => {
+    const m = account();
+    const leftovers = await findLeftovers(m.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    m.iam.on(DetachRolePolicyCommand).resolves({});
+    m.iam.on(DeleteRoleCommand).rejectsOnce(awsError('DeleteConflict', 'must detach all policies first')).resolves({});
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-fraud-role' }).rejects(awsError('NoSuchEntity'));
+    const results = await pruneLeftovers(leftovers, m.gateway, {
+      consistency: { timeoutMs: 2_000, initialDelayMs: 1 },
+    });
+    expect(results).toMatchObject([{ name: 'flyte-fraud-role', outcome: 'removed', remaining: [] }]);
+    expect(m.iam.commandCalls(DeleteRoleCommand)).toHaveLength(2);
+  });
+
+  it('every role the tool makes carries the description mark that finds it', () => {
+    const config = parseConfigText(
+      'region: eu-west-1\ncluster: acme\nbucket: acme-flyte-data\nprojectRoles: [{ project: fraud }]\n',
+    );
+    const roles = desiredSections(config, FACTS)
+      .flatMap((s) => s.resources)
+      .flatMap((r) => (r.kind === 'role' ? [r] : []));
+    expect(roles.length).toBeGreaterThan(4);
+    for (const r of roles) expect(r.description.endsWith(DESCRIPTION_MARK), r.name).toBe(true);
+  });
+});
