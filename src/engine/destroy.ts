@@ -19,7 +19,7 @@ import type {
   Step,
 } from '../model.js';
 import { samePolicy } from '../policy/compare.js';
-import type { PolicyDocument } from '../policy/document.js';
+import { POD_IDENTITY_PRINCIPAL, type PolicyDocument } from '../policy/document.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { ec2ServicePrincipal, eksServicePrincipal, nameOfArn, type Partition } from '../policy/partition.js';
 import { recordedAttachments } from './plan.js';
@@ -139,11 +139,11 @@ function mine(o: Ownership): boolean {
 }
 
 /**
- * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services and OIDC
- * providers (an AWS account, a role or user, another service, a SAML provider, anyone).
+ * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services, EKS Pod
+ * Identity and OIDC providers (an AWS account, a role or user, another service, a SAML provider, anyone).
  */
 export function foreignPrincipals(trust: PolicyDocument, partition: Partition): string[] {
-  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition)]);
+  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition), POD_IDENTITY_PRINCIPAL]);
   const found: string[] = [];
   for (const s of trust.Statement) {
     if (s.Effect !== 'Allow') continue;
