@@ -3,9 +3,16 @@
  * `--approve-broadening` as well. Refused, nothing at all is changed (no mutating call), the changes are listed
  * with their reasons, the exit code is 5, and `--json` carries the decision.
  */
-import { UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  CreateRoleCommand,
+  ListPolicyVersionsCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, createCluster, readRole } from '../helpers/aws.js';
+import { clients, createBucket, createCluster, POLICY_ARN, readRole } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { motoSkipReason, startMoto, type Moto } from '../helpers/moto.js';
 
@@ -32,6 +39,7 @@ describe.skipIf(skip !== undefined)('approval of broadening changes under --yes'
   beforeEach(async () => {
     await moto.reset();
     await createCluster(moto.url, 'acme-ml', 'eu-west-1');
+    await createBucket(moto.url, 'acme-flyte-data');
   });
 
   it('refuses a plan that creates the workers role with its *:default wildcard, changing nothing', async () => {
@@ -91,6 +99,70 @@ describe.skipIf(skip !== undefined)('approval of broadening changes under --yes'
     expect(r.mutating).toEqual([]);
     expect(r.stderr).toContain('flyte-workers-role: trust: lets in more: system:serviceaccount:*:default (wildcard)');
     expect(JSON.stringify((await readRole(moto.url, 'flyte-workers-role'))!.trust)).not.toContain('*:default');
+  });
+
+  it('adopting a role that existed before and holds AdministratorAccess is broadening: refused under --yes alone', async () => {
+    const { iam } = clients(moto.url);
+    const ec2 = { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' };
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'flyte-workers-role',
+        AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [ec2] }),
+      }),
+    );
+    await iam.send(
+      new AttachRolePolicyCommand({
+        RoleName: 'flyte-workers-role',
+        PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess',
+      }),
+    );
+    // Narrow workers: no wildcard, so the adoption is the only broadening change.
+    const narrow = writeConfig(`${CONFIG}workersRole: { allNamespaces: false, namespaces: [ml-production] }\n`);
+    const r = await runCli(['--config', narrow, '--yes'], { endpoint: moto.url });
+    expect(r.code).toBe(5);
+    expect(r.mutating).toEqual([]);
+    expect(r.stderr).toContain(
+      'flyte-workers-role: adopts a role that existed before flyte-aws-setup and holds more than this config gives ' +
+        'it (AdministratorAccess)',
+    );
+    expect(JSON.stringify((await readRole(moto.url, 'flyte-workers-role'))!.trust)).toContain('ec2.amazonaws.com');
+
+    const approved = await runCli(['--config', narrow, '--yes', '--approve-broadening'], { endpoint: moto.url });
+    expect(approved.code).toBe(0);
+    expect(JSON.stringify((await readRole(moto.url, 'flyte-workers-role'))!.trust)).toContain(
+      'system:serviceaccount:ml-production:default',
+    );
+  });
+
+  it('deleting a version of a hand-made policy to make room is approved like broadening, and the default stays', async () => {
+    const { iam } = clients(moto.url);
+    const doc = (action: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: action, Resource: 'arn:aws:s3:::acme-flyte-data/*' }],
+      });
+    await iam.send(new CreatePolicyCommand({ PolicyName: 'flyte-custom-policy', PolicyDocument: doc('s3:GetObject') }));
+    for (const action of ['s3:PutObject', 's3:DeleteObject', 's3:GetObjectTagging', 's3:PutObjectTagging']) {
+      await iam.send(new CreatePolicyVersionCommand({ PolicyArn: POLICY_ARN, PolicyDocument: doc(action) }));
+    }
+    const only = writeConfig(
+      `${CONFIG}clusterRole: false\nnodeRole: false\noidcProvider: false\nsystemRole: false\nworkersRole: false\n`,
+    );
+    const versions = async () =>
+      ((await iam.send(new ListPolicyVersionsCommand({ PolicyArn: POLICY_ARN }))).Versions ?? []).map(
+        (v) => `${v.VersionId}${v.IsDefaultVersion ? '*' : ''}`,
+      );
+    expect(await versions()).toHaveLength(5);
+    const r = await runCli(['--config', only, '--yes'], { endpoint: moto.url });
+    expect(r.code).toBe(5);
+    expect(r.mutating).toEqual([]);
+    expect(r.stderr).toContain('flyte-custom-policy: deletes version v2 of a policy that existed before the tool');
+    expect((await versions()).sort()).toEqual(['v1*', 'v2', 'v3', 'v4', 'v5']);
+
+    const approved = await runCli(['--config', only, '--yes', '--approve-broadening'], { endpoint: moto.url });
+    expect(approved.code).toBe(0);
+    // v2 made room; v1, the default before, stays (destroy makes it the default again).
+    expect((await versions()).sort()).toEqual(['v1', 'v3', 'v4', 'v5', 'v6*']);
   });
 
   it('--approve-broadening goes with --yes', async () => {
