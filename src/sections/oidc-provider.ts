@@ -20,6 +20,8 @@ export const oidcProvider: SectionDefinition = {
       ? 'identity: pod-identity: the roles trust EKS Pod Identity (pods.eks.amazonaws.com), not an OIDC provider'
       : undefined,
   wizard: {
+    // With Pod Identity alone there is nothing to offer.
+    shown: (draft) => draft.identity !== 'pod-identity',
     declined:
       'Without the OIDC provider, pods cannot assume the IRSA roles that come next (the Flyte backend role, the ' +
       "workers role, the project-domain roles): their trust names this provider, and IAM refuses a role's trust " +

@@ -173,6 +173,7 @@ describe('the preflight in both adapters', () => {
       { select: /Set up Flyte in this account and region/, answer: ENTER },
       { select: /EKS cluster for Flyte/, answer: ENTER },
       { select: /Which will install Flyte/, answer: ENTER },
+      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
       { input: /S3 bucket/, answer: 'acme-flyte-data' },
       { input: /namespace/, answer: ENTER },
       { confirm: /Use these names/, answer: ENTER },
