@@ -106,29 +106,56 @@ export function isPodIdentityStatement(s: PolicyStatement): boolean {
   return (Array.isArray(service) ? service : service === undefined ? [] : [service]).includes(POD_IDENTITY_PRINCIPAL);
 }
 
-export interface ServiceAccountTrustInput {
-  mode: 'irsa' | 'pod-identity' | 'both';
-  /** The IRSA side (`irsa`, `both`). */
-  irsa?: IrsaTrustInput;
-  /** The Pod Identity side (`pod-identity`, `both`). */
+/** Where one cluster's pods come from: its OIDC provider (IRSA) and its ARN (Pod Identity). */
+export interface ClusterTrustInput {
+  irsa?: { providerArn: string; issuerUrl: string };
   pod?: PodIdentityTrustInput;
 }
 
+export interface ServiceAccountTrustInput {
+  mode: 'irsa' | 'pod-identity' | 'both';
+  /** Every cluster whose pods assume the role (several: blue/green upgrades, multi-cluster Flyte). */
+  clusters: ClusterTrustInput[];
+  /** The service account subjects, the same for every cluster (IRSA). */
+  subjects: string[];
+}
+
 /**
- * The trust of a role Flyte's pods assume, as the config's `identity` says: the IRSA statement, the Pod Identity
- * one, or both (IRSA first).
+ * The trust of a role Flyte's pods assume, as the config's `identity` says: an IRSA statement per cluster (its own
+ * provider and condition keys, the same subjects), then a Pod Identity statement per cluster (bounded to it). A
+ * cluster removed takes its statements with it, a narrowing change; one added is a broadening one.
  */
-export function serviceAccountTrustPolicy({ mode, irsa, pod }: ServiceAccountTrustInput): PolicyDocument {
+export function serviceAccountTrustPolicy({ mode, clusters, subjects }: ServiceAccountTrustInput): PolicyDocument {
+  if (clusters.length === 0) throw new Error('serviceAccountTrustPolicy: no cluster');
   const statements: PolicyStatement[] = [];
   if (mode !== 'pod-identity') {
-    if (irsa === undefined) throw new Error('serviceAccountTrustPolicy: IRSA needs the issuer');
-    statements.push(...irsaTrustPolicy(irsa).Statement);
+    for (const c of clusters) {
+      if (c.irsa === undefined) throw new Error('serviceAccountTrustPolicy: IRSA needs the issuer');
+      statements.push(...irsaTrustPolicy({ ...c.irsa, subjects }).Statement);
+    }
   }
   if (mode !== 'irsa') {
-    if (pod === undefined) throw new Error('serviceAccountTrustPolicy: Pod Identity needs the cluster');
-    statements.push(podIdentityTrustStatement(pod));
+    for (const c of clusters) {
+      if (c.pod === undefined) throw new Error('serviceAccountTrustPolicy: Pod Identity needs the cluster');
+      statements.push(podIdentityTrustStatement(c.pod));
+    }
   }
   return { Version: POLICY_VERSION, Statement: statements };
+}
+
+/**
+ * How many of `clusters` (in order) a role's trust can hold within IAM's limit: the size with all of them, and
+ * the most that fit (0: not even the first). `size(n)` measures the trust with the first n clusters.
+ */
+export function clustersThatFit(
+  count: number,
+  size: (n: number) => number,
+  max = TRUST_POLICY_MAX,
+): { size: number; fit: number } {
+  const all = size(count);
+  let fit = 0;
+  while (fit < count && size(fit + 1) <= max) fit++;
+  return { size: all, fit };
 }
 
 export function hasWildcard(value: string): boolean {

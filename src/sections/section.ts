@@ -6,7 +6,13 @@ import type { Config, ProjectRole, RawConfig, SectionId, Target } from '../confi
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Problem } from '../errors.js';
 import type { DesiredResource, DesiredRole, Facts, Note, SectionPlan, Tags } from '../model.js';
-import { policySize, serviceAccountTrustPolicy, type PolicyDocument } from '../policy/document.js';
+import {
+  clustersThatFit,
+  policySize,
+  serviceAccountTrustPolicy,
+  TRUST_POLICY_MAX,
+  type PolicyDocument,
+} from '../policy/document.js';
 import { eksClusterArn, oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
 
 /** Facts every section may use; the issuer only exists when the cluster is ready. */
@@ -165,12 +171,19 @@ export interface TrustSides {
   pod?: { accountId: string; clusterArn: string };
 }
 
-/** The trust of a role pods assume, for the config's `identity` and these service account subjects. */
-export function serviceAccountTrust(config: Config, sides: TrustSides, subjects: string[]): PolicyDocument {
+/**
+ * The trust of a role pods assume, for the config's `identity` and these service account subjects: one cluster's
+ * sides, or several clusters' (a statement each).
+ */
+export function serviceAccountTrust(
+  config: Config,
+  sides: TrustSides | TrustSides[],
+  subjects: string[],
+): PolicyDocument {
   return serviceAccountTrustPolicy({
     mode: config.identity,
-    ...(sides.irsa !== undefined ? { irsa: { ...sides.irsa, subjects } } : {}),
-    ...(sides.pod !== undefined ? { pod: sides.pod } : {}),
+    clusters: Array.isArray(sides) ? sides : [sides],
+    subjects,
   });
 }
 
@@ -240,9 +253,42 @@ export function trustSizeContext(config: Config): Required<TrustSides> {
   };
 }
 
-/** The size of the trust the config's `identity` gives these subjects, measured before the cluster is known. */
-export function estimatedTrustSize(config: Config, subjects: string[]): number {
-  return policySize(serviceAccountTrust(config, trustSizeContext(config), subjects));
+/**
+ * The size of the trust the config's `identity` gives these subjects, measured before the cluster is known, for
+ * `clusters` clusters (each adds its statements).
+ */
+export function estimatedTrustSize(config: Config, subjects: string[], clusters = 1): number {
+  const side = trustSizeContext(config);
+  return policySize(
+    serviceAccountTrust(
+      config,
+      Array.from({ length: clusters }, () => side),
+      subjects,
+    ),
+  );
+}
+
+/**
+ * What to say when a trust for these subjects and clusters would not fit IAM's default limit (undefined: it fits):
+ * which clusters to drop (the ones after those that fit), fewer namespaces, or the quota raised.
+ */
+export function trustTooLong(
+  config: Config,
+  subjects: string[],
+  clusters: readonly string[],
+  fewer: string,
+): string | undefined {
+  const { size, fit } = clustersThatFit(clusters.length, (n) => estimatedTrustSize(config, subjects, n));
+  if (size <= TRUST_POLICY_MAX) return undefined;
+  const drop =
+    clusters.length > 1 && fit > 0
+      ? `; it fits with ${clusters.slice(0, fit).join(', ')}: drop ${clusters.slice(fit).join(', ')} from this config (a config of its own for them)`
+      : '';
+  return (
+    `the trust policy would be about ${size} characters${clusters.length > 1 ? ` with ${clusters.length} clusters` : ''}; ` +
+    `IAM allows ${TRUST_POLICY_MAX} by default${drop}. ${fewer}, or have the "Role trust policy length" quota raised ` +
+    '(up to 4,096)'
+  );
 }
 
 export function pathText(path: ConfigPath): string {

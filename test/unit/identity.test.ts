@@ -7,6 +7,7 @@ import { auditTrust } from '../../src/audit/trust.js';
 import type { DesiredRole } from '../../src/model.js';
 import { broadeningReasons } from '../../src/policy/broadening.js';
 import {
+  clustersThatFit,
   isPodIdentityStatement,
   podIdentityTrustStatement,
   serviceAccountTrustPolicy,
@@ -16,7 +17,7 @@ import { sectionEnabled, sectionSkipReason } from '../../src/sections/derived.js
 import { projectRoles } from '../../src/sections/project-roles.js';
 import { systemRole } from '../../src/sections/system-role.js';
 import { workersRole } from '../../src/sections/workers-role.js';
-import { estimatedTrustSize } from '../../src/sections/section.js';
+import { estimatedTrustSize, trustTooLong } from '../../src/sections/section.js';
 import { ACCOUNT, AWS, PARTITION_CASES, context, irsaTrust, loadConfig, loaderProblems } from './sections/fixtures.js';
 
 const CLUSTER_ARN = `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/acme`;
@@ -78,11 +79,15 @@ describe('the trust of the roles pods assume', () => {
     }
   });
 
-  it('serviceAccountTrustPolicy refuses a side it is not given', () => {
-    expect(() =>
-      serviceAccountTrustPolicy({ mode: 'both', pod: { accountId: ACCOUNT, clusterArn: CLUSTER_ARN } }),
-    ).toThrow(/IRSA needs the issuer/);
-    expect(() => serviceAccountTrustPolicy({ mode: 'pod-identity' })).toThrow(/Pod Identity needs the cluster/);
+  it('serviceAccountTrustPolicy refuses a side it is not given, and no cluster', () => {
+    const pod = { accountId: ACCOUNT, clusterArn: CLUSTER_ARN };
+    expect(() => serviceAccountTrustPolicy({ mode: 'both', clusters: [{ pod }], subjects: [BACKEND] })).toThrow(
+      /IRSA needs the issuer/,
+    );
+    expect(() => serviceAccountTrustPolicy({ mode: 'pod-identity', clusters: [{}], subjects: [] })).toThrow(
+      /Pod Identity needs the cluster/,
+    );
+    expect(() => serviceAccountTrustPolicy({ mode: 'irsa', clusters: [], subjects: [BACKEND] })).toThrow(/no cluster/);
   });
 
   it('the size estimate counts the statements the mode writes', () => {
@@ -191,5 +196,89 @@ describe('the trust audit of a Pod Identity statement', () => {
       Condition: { ArnLike: { 'aws:SourceArn': `arn:aws:eks:*:${ACCOUNT}:cluster/*` } },
     };
     expect(audit(doc(pattern))).toEqual([]);
+  });
+});
+
+describe('several clusters: the trust documents and their size', () => {
+  const blue = {
+    irsa: {
+      providerArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/BLUE`,
+      issuerUrl: 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE',
+    },
+    pod: { accountId: ACCOUNT, clusterArn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/blue` },
+  };
+  const green = {
+    irsa: {
+      providerArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.us-east-2.amazonaws.com/id/GREEN`,
+      issuerUrl: 'https://oidc.eks.us-east-2.amazonaws.com/id/GREEN',
+    },
+    pod: { accountId: ACCOUNT, clusterArn: `arn:aws:eks:us-east-2:${ACCOUNT}:cluster/green` },
+  };
+
+  it("IRSA: one statement per cluster's provider, its own condition keys, the same subjects", () => {
+    const doc = serviceAccountTrustPolicy({ mode: 'irsa', clusters: [blue, green], subjects: [BACKEND] });
+    expect(doc.Statement.map((s) => s.Principal)).toEqual([
+      { Federated: blue.irsa.providerArn },
+      { Federated: green.irsa.providerArn },
+    ]);
+    expect(Object.keys(doc.Statement[1]!.Condition!.StringEquals!)).toEqual([
+      'oidc.eks.us-east-2.amazonaws.com/id/GREEN:aud',
+      'oidc.eks.us-east-2.amazonaws.com/id/GREEN:sub',
+    ]);
+    expect(doc.Statement.map((s) => Object.values(s.Condition!.StringEquals!)[1])).toEqual([BACKEND, BACKEND]);
+  });
+
+  it('both: the IRSA statements, then a Pod Identity statement bounded to each cluster', () => {
+    const doc = serviceAccountTrustPolicy({ mode: 'both', clusters: [blue, green], subjects: [BACKEND] });
+    expect(doc.Statement.map((s) => Object.keys(s.Principal as object)[0])).toEqual([
+      'Federated',
+      'Federated',
+      'Service',
+      'Service',
+    ]);
+    expect(doc.Statement.slice(2).map((s) => s.Condition!.ArnEquals)).toEqual([
+      { 'aws:SourceArn': blue.pod.clusterArn },
+      { 'aws:SourceArn': green.pod.clusterArn },
+    ]);
+  });
+
+  it('adding a cluster is broadening (its provider named); removing one is narrowing', () => {
+    const one = serviceAccountTrustPolicy({ mode: 'irsa', clusters: [blue], subjects: [BACKEND] });
+    const two = serviceAccountTrustPolicy({ mode: 'irsa', clusters: [blue, green], subjects: [BACKEND] });
+    // The new statement's subjects are let in through another provider.
+    expect(broadeningReasons(one, two)).toEqual([`lets in more: ${BACKEND}`]);
+    expect(broadeningReasons(two, one)).toEqual([]);
+  });
+
+  it('the size estimate counts every cluster; the advice names the clusters to drop, or the quota', () => {
+    const config = loadConfig('identity: both\n');
+    const one = estimatedTrustSize(config, [BACKEND], 1);
+    expect(estimatedTrustSize(config, [BACKEND], 3)).toBeGreaterThan(2 * one);
+    // Enough subjects that two clusters fit and three do not.
+    const many = (n: number) => Array.from({ length: n }, (_, i) => `system:serviceaccount:project-${i}-dev:default`);
+    let n = 1;
+    while (estimatedTrustSize(config, many(n + 1), 2) <= 2048) n++;
+    const subjects = many(n);
+    expect(estimatedTrustSize(config, subjects, 2)).toBeLessThanOrEqual(2048);
+    expect(trustTooLong(config, subjects, ['blue', 'green'], 'Trust fewer namespaces')).toBeUndefined();
+    const advice = trustTooLong(config, subjects, ['blue', 'green', 'canary'], 'Trust fewer namespaces')!;
+    expect(advice).toMatch(
+      /^the trust policy would be about \d+ characters with 3 clusters; IAM allows 2048 by default/,
+    );
+    expect(advice).toContain('it fits with blue, green: drop canary from this config');
+    expect(advice).toContain(
+      'Trust fewer namespaces, or have the "Role trust policy length" quota raised (up to 4,096)',
+    );
+    // One cluster alone over the limit: no cluster to drop, only fewer namespaces or the quota.
+    const alone = trustTooLong(config, many(n * 6), ['blue'], 'Trust fewer namespaces')!;
+    expect(alone).not.toContain('drop');
+    expect(alone).toContain('quota raised');
+  });
+
+  it('clustersThatFit: all, some or none', () => {
+    const size = (n: number) => 100 + 1000 * n;
+    expect(clustersThatFit(1, size)).toEqual({ size: 1100, fit: 1 });
+    expect(clustersThatFit(3, size)).toEqual({ size: 3100, fit: 1 });
+    expect(clustersThatFit(2, (n) => 3000 * n)).toEqual({ size: 6000, fit: 0 });
   });
 });
