@@ -13,6 +13,7 @@ import { policyArn } from '../policy/partition.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  identityWords,
   parseList,
   partitionProblems,
   estimatedTrustSize,
@@ -199,7 +200,7 @@ export const projectRoles: SectionDefinition = {
     return ctx.config.projectRoles.map((p) =>
       desiredIrsaRole(ctx, {
         name: p.roleName,
-        description: `Flyte project ${p.project} (IRSA), managed by flyte-aws-setup`,
+        description: `Flyte project ${p.project} (${identityWords(ctx.config)}), managed by flyte-aws-setup`,
         subjects: projectSubjects(p),
         extraPolicies: [...(p.userFlyteRolePolicy ? [userFlyteRole] : []), ...p.extraPolicies],
       }),

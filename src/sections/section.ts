@@ -157,6 +157,15 @@ export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
   };
 }
 
+/** How a role's description names the way pods assume it: `(IRSA)`, `(Pod Identity)` or `(IRSA, Pod Identity)`. */
+export function identityWords(config: Pick<Config, 'identity'>): string {
+  return config.identity === 'irsa'
+    ? 'IRSA'
+    : config.identity === 'pod-identity'
+      ? 'Pod Identity'
+      : 'IRSA, Pod Identity';
+}
+
 /** The ARN of the config's EKS cluster (Pod Identity's trust is bounded to it). */
 export function clusterArnOf(ctx: Pick<SectionContext, 'config' | 'facts'>): string {
   const { config, facts } = ctx;

@@ -4,6 +4,7 @@ import { serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  identityWords,
   extraPolicyReferences,
   parseList,
   partitionProblems,
@@ -92,7 +93,7 @@ export const workersRole: SectionDefinition = {
     return [
       desiredIrsaRole(ctx, {
         name: config.workersRole.name,
-        description: 'Flyte task pods (IRSA), managed by flyte-aws-setup',
+        description: `Flyte task pods (${identityWords(config)}), managed by flyte-aws-setup`,
         subjects: workersSubjects(config.namespace, config.workersRole),
         extraPolicies: config.workersRole.extraPolicies,
       }),

@@ -282,3 +282,13 @@ describe('several clusters: the trust documents and their size', () => {
     expect(clustersThatFit(2, (n) => 3000 * n)).toEqual({ size: 6000, fit: 0 });
   });
 });
+
+describe("the roles' descriptions say how pods assume them", () => {
+  it.each([
+    ['', 'Flyte backend (IRSA), managed by flyte-aws-setup'],
+    ['identity: pod-identity\n', 'Flyte backend (Pod Identity), managed by flyte-aws-setup'],
+    ['identity: both\n', 'Flyte backend (IRSA, Pod Identity), managed by flyte-aws-setup'],
+  ])('%j', (yaml, description) => {
+    expect(roleOf(yaml).description).toBe(description);
+  });
+});
