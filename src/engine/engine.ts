@@ -129,6 +129,10 @@ export async function readResource(
       return gateway.readVpcDns(r.name);
     case 'bucket':
       return gateway.readBucket(r.name);
+    case 'pod-identity-association':
+      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount);
+    case 'addon':
+      return gateway.readAddon(r.cluster, r.name);
   }
 }
 
@@ -299,7 +303,7 @@ async function providerNotes(
   sections: DesiredSection[],
 ): Promise<Map<string, Note[]>> {
   const notes = new Map<string, Note[]>();
-  if (config.oidcProvider || facts.cluster.state !== 'ready') return notes;
+  if (config.oidcProvider || config.identity === 'pod-identity' || facts.cluster.state !== 'ready') return notes;
   const irsa = sections.filter((s) => s.resources.length > 0 && s.def.identity === 'irsa');
   if (irsa.length === 0) return notes;
   const arn = oidcProviderArn(facts.partition, facts.accountId, facts.cluster.issuerUrl);

@@ -1,6 +1,6 @@
 /**
  * The sections, in the documents' order: the seven of the main path (seeds 000-003), then Union's global access
- * (seed 003) and the cluster VPC's DNS settings (seed 004). Every list of sections that other layers switch on
+ * (seed 003), the cluster VPC's DNS settings (seed 004), and EKS Pod Identity's associations. Every list of sections that other layers switch on
  * is derived from `SECTIONS` (in `./derived.ts`).
  */
 import { clusterRole } from './cluster-role.js';
@@ -9,6 +9,7 @@ import { customPolicy } from './custom-policy.js';
 import { globalAccess } from './global-access.js';
 import { nodeRole } from './node-role.js';
 import { oidcProvider } from './oidc-provider.js';
+import { podIdentity } from './pod-identity.js';
 import { projectRoles } from './project-roles.js';
 import type { SectionDefinition } from './section.js';
 import { systemRole } from './system-role.js';
@@ -24,6 +25,7 @@ export const SECTIONS: readonly SectionDefinition[] = [
   projectRoles,
   globalAccess,
   clusterVpc,
+  podIdentity,
 ];
 
 export type { ConfigRule, RoleClaim, RuleInput, SectionDefinition, SectionContext } from './section.js';
