@@ -126,8 +126,43 @@ export interface DesiredBucket {
   encryptionUnread?: string;
 }
 
+/**
+ * An EKS pod identity association: pods of one service account in one namespace of the cluster get the role's
+ * credentials from the Pod Identity Agent. There is no wildcard: one per namespace and service account.
+ */
+export interface DesiredPodIdentityAssociation {
+  kind: 'pod-identity-association';
+  /** `<namespace>/<serviceAccount>`: what names it in the cluster (at most one association each). */
+  name: string;
+  /** The association's ARN is EKS's to choose: until it exists, `<cluster ARN>/<namespace>/<serviceAccount>`. */
+  arn: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  tags: Tags;
+}
+
+/** An EKS add-on the setup needs on the cluster (the Pod Identity Agent); made when missing, never removed. */
+export interface DesiredAddon {
+  kind: 'addon';
+  /** The add-on's name, e.g. `eks-pod-identity-agent`. */
+  name: string;
+  /** Until it exists, `<cluster ARN>/addon/<name>`. */
+  arn: string;
+  cluster: string;
+  tags: Tags;
+}
+
 export type DesiredResource =
-  DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns | DesiredBucket;
+  | DesiredRole
+  | DesiredOidcProvider
+  | DesiredPolicy
+  | DesiredAttachment
+  | DesiredVpcDns
+  | DesiredBucket
+  | DesiredPodIdentityAssociation
+  | DesiredAddon;
 
 export interface CurrentRole {
   kind: 'role';
@@ -199,8 +234,34 @@ export interface CurrentBucket {
   keyPolicyUnread?: { reason: string; missing?: boolean };
 }
 
+export interface CurrentPodIdentityAssociation {
+  kind: 'pod-identity-association';
+  arn: string;
+  associationId: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  tags: Tags;
+}
+
+export interface CurrentAddon {
+  kind: 'addon';
+  name: string;
+  arn: string;
+  /** ACTIVE, CREATING, DEGRADED, CREATE_FAILED, ... */
+  status: string;
+}
+
 /** An attachment's current state is its role's (`undefined`: the role does not exist). */
-export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns | CurrentBucket;
+export type CurrentResource =
+  | CurrentRole
+  | CurrentOidcProvider
+  | CurrentPolicy
+  | CurrentVpcDns
+  | CurrentBucket
+  | CurrentPodIdentityAssociation
+  | CurrentAddon;
 
 /** One mutating AWS call. A plan is the list of these, so what it shows is exactly what a run does. */
 export type Step =
@@ -231,11 +292,23 @@ export type Step =
   | { op: 'SetDefaultPolicyVersion'; policyArn: string; versionId: string; before: string }
   /** One attribute per call, as the EC2 API requires; always turns it on. */
   | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute }
+  | {
+      op: 'CreatePodIdentityAssociation';
+      clusterName: string;
+      namespace: string;
+      serviceAccount: string;
+      roleArn: string;
+      tags: Tags;
+    }
+  /** The association's role differs from the config's: point it at the config's. */
+  | { op: 'UpdatePodIdentityAssociation'; clusterName: string; associationId: string; roleArn: string; before: string }
+  | { op: 'CreateAddon'; clusterName: string; addonName: string; tags: Tags }
   // Removal: what the tool made (destroy, --prune), and what it attached that the config no longer names.
   | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'DeleteRole'; roleName: string }
   | { op: 'DeletePolicy'; policyArn: string }
-  | { op: 'DeleteOpenIDConnectProvider'; arn: string };
+  | { op: 'DeleteOpenIDConnectProvider'; arn: string }
+  | { op: 'DeletePodIdentityAssociation'; clusterName: string; associationId: string; name: string };
 
 export type StepOp = Step['op'];
 

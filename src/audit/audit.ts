@@ -9,7 +9,7 @@ import type { CurrentOidcProvider, Plan, ResourcePlan, Step } from '../model.js'
 import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { severityOf } from '../policy/findings.js';
-import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
+import { eksClusterArn, issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode, LeftoverFinding } from './finding.js';
 import { auditTrust } from './trust.js';
 
@@ -20,6 +20,8 @@ const KIND: Record<ResourcePlan['kind'], string> = {
   attachment: 'role',
   'vpc-dns': 'VPC',
   bucket: 'bucket',
+  'pod-identity-association': 'pod identity association',
+  addon: 'EKS add-on',
 };
 
 function resourceName(r: ResourcePlan): string {
@@ -72,7 +74,15 @@ function stepProblem(
     case 'CreateRole':
     case 'CreatePolicy':
     case 'CreateOpenIDConnectProvider':
+    case 'CreatePodIdentityAssociation':
       return { code: 'missing', problem: 'does not exist' };
+    case 'CreateAddon':
+      return { code: 'missing', problem: 'is not installed: no pod gets credentials from a pod identity association' };
+    case 'UpdatePodIdentityAssociation':
+      return {
+        code: 'association-role-differs',
+        problem: `hands its pods the role ${step.before}, the config says ${step.roleArn}`,
+      };
     case 'UpdateAssumeRolePolicy':
       return { code: 'trust-differs', problem: `its trust policy differs from the config${trustDifference(step)}` };
     case 'AttachRolePolicy':
@@ -114,6 +124,7 @@ function stepProblem(
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
+    case 'DeletePodIdentityAssociation':
       return undefined;
   }
 }
@@ -228,6 +239,7 @@ export function auditPlan(
           trust: r.current.trust,
           issuerHost: issuerHostPath(c.issuerUrl),
           providerArn: oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl),
+          clusterArn: eksClusterArn(plan.facts.partition, plan.facts.region, plan.facts.accountId, c.name),
           providers,
           createsProvider: options.createsProvider,
           rerun: options.rerun,

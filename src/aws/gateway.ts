@@ -4,10 +4,17 @@
  * errors come out as AwsCallError naming the operation and the resource.
  */
 import {
+  CreateAddonCommand,
+  CreatePodIdentityAssociationCommand,
+  DeletePodIdentityAssociationCommand,
+  DescribeAddonCommand,
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  DescribePodIdentityAssociationCommand,
   ListClustersCommand,
   ListNodegroupsCommand,
+  ListPodIdentityAssociationsCommand,
+  UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
@@ -48,8 +55,10 @@ import {
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type {
   BucketEncryption,
+  CurrentAddon,
   CurrentBucket,
   CurrentOidcProvider,
+  CurrentPodIdentityAssociation,
   CurrentPolicy,
   CurrentRole,
   CurrentVpcDns,
@@ -157,7 +166,7 @@ type StepOf<K extends StepOp> = Extract<Step, { op: K }>;
 /** How one kind of step is performed: one SDK call. */
 interface StepCall<S extends Step> {
   /** The service called: IAM unless said. */
-  service?: 'ec2';
+  service?: 'ec2' | 'eks';
   /** What the call is about, for its errors. */
   resource(step: S): string;
   send(clients: AwsClients, step: S): Promise<unknown>;
@@ -285,6 +294,45 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
         }),
       );
     },
+  },
+  CreatePodIdentityAssociation: {
+    service: 'eks',
+    resource: (s) => `pod identity association ${s.namespace}/${s.serviceAccount} of cluster ${s.clusterName}`,
+    send: ({ eks }, s) =>
+      eks.send(
+        new CreatePodIdentityAssociationCommand({
+          clusterName: s.clusterName,
+          namespace: s.namespace,
+          serviceAccount: s.serviceAccount,
+          roleArn: s.roleArn,
+          tags: s.tags,
+        }),
+      ),
+  },
+  UpdatePodIdentityAssociation: {
+    service: 'eks',
+    resource: (s) => `pod identity association ${s.associationId} of cluster ${s.clusterName}`,
+    send: ({ eks }, s) =>
+      eks.send(
+        new UpdatePodIdentityAssociationCommand({
+          clusterName: s.clusterName,
+          associationId: s.associationId,
+          roleArn: s.roleArn,
+        }),
+      ),
+  },
+  CreateAddon: {
+    service: 'eks',
+    resource: (s) => `add-on ${s.addonName} of cluster ${s.clusterName}`,
+    send: ({ eks }, s) =>
+      eks.send(new CreateAddonCommand({ clusterName: s.clusterName, addonName: s.addonName, tags: s.tags })),
+  },
+  DeletePodIdentityAssociation: {
+    service: 'eks',
+    resource: (s) => `pod identity association ${s.name} (${s.associationId}) of cluster ${s.clusterName}`,
+    send: ({ eks }, s) =>
+      eks.send(new DeletePodIdentityAssociationCommand({ clusterName: s.clusterName, associationId: s.associationId })),
+    goneIsDone: true,
   },
   DetachRolePolicy: {
     resource: (s) => `role ${s.roleName} (${s.policyArn})`,
@@ -548,6 +596,86 @@ export class AwsGateway {
       if (out?.nodegroup?.nodeRole) found.push({ nodegroup, roleArn: out.nodegroup.nodeRole });
     }
     return found;
+  }
+
+  /**
+   * The pod identity associations of a cluster (ListPodIdentityAssociations, every page), optionally of one
+   * namespace and service account: their summaries (the list does not say the role). A cluster that does not exist
+   * has none.
+   */
+  async podIdentityAssociations(
+    cluster: string,
+    filter: { namespace?: string; serviceAccount?: string } = {},
+  ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]> {
+    const found: { associationId: string; namespace: string; serviceAccount: string }[] = [];
+    const where = filter.namespace !== undefined ? ` ${filter.namespace}/${filter.serviceAccount ?? '*'}` : '';
+    const site = {
+      service: 'eks',
+      operation: 'ListPodIdentityAssociations',
+      resource: `cluster ${cluster}${where}`,
+    } as const;
+    try {
+      for await (const out of this.eksPages(site, (nextToken) =>
+        this.clients.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, nextToken })),
+      )) {
+        for (const a of out.associations ?? []) {
+          if (a.associationId && a.namespace && a.serviceAccount)
+            found.push({ associationId: a.associationId, namespace: a.namespace, serviceAccount: a.serviceAccount });
+        }
+      }
+    } catch (err) {
+      if (isCode(err, 'ResourceNotFoundException')) return [];
+      throw err;
+    }
+    return found;
+  }
+
+  /** One pod identity association by ID (DescribePodIdentityAssociation); undefined when it is gone. */
+  async describePodIdentityAssociation(
+    cluster: string,
+    associationId: string,
+  ): Promise<CurrentPodIdentityAssociation | undefined> {
+    const out = await this.read(
+      {
+        service: 'eks',
+        operation: 'DescribePodIdentityAssociation',
+        resource: `pod identity association ${associationId} of cluster ${cluster}`,
+      },
+      () => this.clients.eks.send(new DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId })),
+    );
+    const a = out?.association;
+    if (a === undefined) return undefined;
+    return {
+      kind: 'pod-identity-association',
+      arn: a.associationArn ?? '',
+      associationId: a.associationId ?? associationId,
+      cluster: a.clusterName ?? cluster,
+      namespace: a.namespace ?? '',
+      serviceAccount: a.serviceAccount ?? '',
+      roleArn: a.roleArn ?? '',
+      tags: { ...(a.tags ?? {}) },
+    };
+  }
+
+  /** The association of a namespace and service account (there is at most one); undefined when there is none. */
+  async readPodIdentityAssociation(
+    cluster: string,
+    namespace: string,
+    serviceAccount: string,
+  ): Promise<CurrentPodIdentityAssociation | undefined> {
+    const [summary] = await this.podIdentityAssociations(cluster, { namespace, serviceAccount });
+    return summary === undefined ? undefined : this.describePodIdentityAssociation(cluster, summary.associationId);
+  }
+
+  /** An add-on of the cluster (DescribeAddon); undefined when it is not installed. */
+  async readAddon(cluster: string, name: string): Promise<CurrentAddon | undefined> {
+    const out = await this.read(
+      { service: 'eks', operation: 'DescribeAddon', resource: `add-on ${name} of cluster ${cluster}` },
+      () => this.clients.eks.send(new DescribeAddonCommand({ clusterName: cluster, addonName: name })),
+    );
+    const a = out?.addon;
+    if (a === undefined) return undefined;
+    return { kind: 'addon', name, arn: a.addonArn ?? '', status: a.status ?? 'UNKNOWN' };
   }
 
   /** The names of the EKS clusters in the region, every page. */
@@ -903,7 +1031,7 @@ export class AwsGateway {
     try {
       await this.call(site, () => call.send(this.clients, step));
     } catch (err) {
-      if (call.goneIsDone && isCode(err, 'NoSuchEntity')) return;
+      if (call.goneIsDone && isCode(err, 'NoSuchEntity', 'ResourceNotFoundException')) return;
       throw err;
     }
   }

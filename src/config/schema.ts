@@ -38,6 +38,8 @@ export const SECTION_IDS = [
   // Added after the seven of the documents' main path, so their numbers stay 1-7.
   'globalAccess',
   'clusterVpc',
+  // The associations of EKS Pod Identity (identity: pod-identity or both), after the roles they name.
+  'podIdentity',
   'grants',
 ] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
@@ -111,6 +113,15 @@ export const TARGETS = ['flyte-binary', 'flyte-core', 'flyte2', 'union'] as cons
 export type Target = (typeof TARGETS)[number];
 export const DEFAULT_TARGET: Target = 'flyte-binary';
 
+/**
+ * How Flyte's pods assume their roles (`identity`): IRSA (the cluster's OIDC provider, the documents' way), EKS Pod
+ * Identity (the roles trust pods.eks.amazonaws.com, and the tool makes one association per namespace and service
+ * account), or both (the migration from one to the other).
+ */
+export const IDENTITY_MODES = ['irsa', 'pod-identity', 'both'] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+export const DEFAULT_IDENTITY: IdentityMode = 'irsa';
+
 /** The flyte-core components that can run with the backend role, each as a service account of its own name. */
 export const FLYTE_CORE_COMPONENTS = ['flyteadmin', 'flytepropeller', 'datacatalog', 'flytescheduler'] as const;
 export type FlyteCoreComponent = (typeof FLYTE_CORE_COMPONENTS)[number];
@@ -164,6 +175,12 @@ export const configSchema = z
       .optional()
       .describe(
         'What the roles are for: the chart that installs Flyte (flyte-binary: Flyte 1, default; flyte-core: Flyte 1 in components; flyte2: the flyte-binary chart of Flyte 2), or a Union data plane (union). It decides which roles are made, whom they trust, and the hand-off files.',
+      ),
+    identity: z
+      .enum(IDENTITY_MODES)
+      .optional()
+      .describe(
+        "How Flyte's pods assume their roles: irsa (the cluster's OIDC provider, default), pod-identity (EKS Pod Identity: the roles trust pods.eks.amazonaws.com and the tool makes the pod identity associations), or both (each role trusts both; the migration from IRSA).",
       ),
     tags: z
       .record(z.string(), z.string())
@@ -303,6 +320,7 @@ export interface Config {
   setup: string;
   namespace: string;
   target: Target;
+  identity: IdentityMode;
   tags: Record<string, string>;
   permissionsBoundary?: string;
   path: string;
@@ -356,6 +374,7 @@ export function resolveConfig(raw: RawConfig): Config {
     setup: raw.setup ?? raw.cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
+    identity: raw.identity ?? DEFAULT_IDENTITY,
     tags: { ...(raw.tags ?? {}) },
     ...(raw.permissionsBoundary !== undefined ? { permissionsBoundary: raw.permissionsBoundary } : {}),
     path: raw.path ?? '/',

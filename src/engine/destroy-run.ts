@@ -8,6 +8,7 @@ import type { AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { configRoles, isIrsaSection } from '../sections/derived.js';
 import { grantsPolicyNames } from '../sections/grants.js';
+import { associationSpecs } from '../sections/pod-identity.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { DEFAULT_VERSION_KEY } from '../config/rules.js';
@@ -18,6 +19,7 @@ import { InterruptedError } from './apply.js';
 import {
   destroySteps,
   planDestroy,
+  type DestroyAssociationState,
   type DestroyPlan,
   type DestroyPolicyState,
   type DestroyProviderState,
@@ -104,6 +106,19 @@ export async function readDestroyState(
   // The roles' grants policies (grants:), read like the custom policy.
   const grantPolicies = await mapLimit(grantsPolicyNames(config), concurrency, policyState);
 
+  // Pod Identity's associations live in the cluster: gone with it, or read by namespace and service account.
+  const associations =
+    cluster !== undefined && config.identity !== 'irsa'
+      ? await mapLimit(associationSpecs(config), concurrency, async (a): Promise<DestroyAssociationState> => {
+          const current = await gateway.readPodIdentityAssociation(cluster.name, a.namespace, a.serviceAccount);
+          return {
+            name: `${a.namespace}/${a.serviceAccount}`,
+            cluster: cluster.name,
+            ...(current !== undefined ? { current } : {}),
+          };
+        })
+      : undefined;
+
   // The setup's roles the config no longer names go too; the cluster is read again only when there are some.
   const leftovers = await findLeftovers(gateway, config, facts, { prune: true, concurrency });
   const live = await otherClusters(gateway, facts, cluster, roles, concurrency, config.setup);
@@ -119,6 +134,7 @@ export async function readDestroyState(
     ...(policy ? { policy } : {}),
     ...(grantPolicies.length > 0 ? { grantPolicies } : {}),
     ...(provider ? { provider } : {}),
+    ...(associations ? { associations } : {}),
   };
 }
 

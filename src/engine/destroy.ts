@@ -10,6 +10,7 @@ import { DEFAULT_VERSION_KEY, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import type { SectionId } from '../config/schema.js';
 import type {
   CurrentOidcProvider,
+  CurrentPodIdentityAssociation,
   CurrentPolicy,
   CurrentRole,
   Facts,
@@ -18,7 +19,7 @@ import type {
   Step,
 } from '../model.js';
 import { samePolicy } from '../policy/compare.js';
-import type { PolicyDocument } from '../policy/document.js';
+import { POD_IDENTITY_PRINCIPAL, type PolicyDocument } from '../policy/document.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { ec2ServicePrincipal, eksServicePrincipal, nameOfArn, type Partition } from '../policy/partition.js';
 import { recordedAttachments } from './plan.js';
@@ -65,6 +66,13 @@ export interface DestroyProviderState {
   unknown?: { reason: string; candidates: string[] };
 }
 
+/** A pod identity association the config wants (`<namespace>/<serviceAccount>` of the cluster). */
+export interface DestroyAssociationState {
+  name: string;
+  cluster: string;
+  current?: CurrentPodIdentityAssociation;
+}
+
 export interface DestroyState {
   facts: Facts;
   /** The config's setup: what carries another setup's tag is that setup's, and stays. */
@@ -79,6 +87,8 @@ export interface DestroyState {
   provider?: DestroyProviderState;
   /** The setup's roles the config no longer names, each planned for removal (or kept, with why). */
   leftovers?: Leftover[];
+  /** The pod identity associations (identity: pod-identity or both), read while the cluster exists. */
+  associations?: DestroyAssociationState[];
 }
 
 /**
@@ -96,7 +106,7 @@ export type DestroyAction = 'delete' | 'detach' | 'restore' | 'keep' | 'blocked'
 export interface DestroyItem {
   /** Absent for a role of the setup that the config no longer names. */
   section?: SectionId;
-  kind: 'role' | 'policy' | 'oidc-provider';
+  kind: 'role' | 'policy' | 'oidc-provider' | 'pod-identity-association';
   name: string;
   arn?: string;
   action: DestroyAction;
@@ -131,11 +141,11 @@ function mine(o: Ownership): boolean {
 }
 
 /**
- * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services and OIDC
- * providers (an AWS account, a role or user, another service, a SAML provider, anyone).
+ * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services, EKS Pod
+ * Identity and OIDC providers (an AWS account, a role or user, another service, a SAML provider, anyone).
  */
 export function foreignPrincipals(trust: PolicyDocument, partition: Partition): string[] {
-  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition)]);
+  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition), POD_IDENTITY_PRINCIPAL]);
   const found: string[] = [];
   for (const s of trust.Statement) {
     if (s.Effect !== 'Allow') continue;
@@ -319,6 +329,9 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       grantsKeptBy.set(arn, [...(grantsKeptBy.get(arn) ?? []), role]);
     }
   };
+
+  // The associations first: they name the roles (EKS keeps an association whose role is gone, useless).
+  for (const a of state.associations ?? []) items.push(associationItem(a, state.setup));
 
   // The setup's roles the config no longer names go first: they were made last, or are of no section any more.
   for (const l of leftovers) {
@@ -509,6 +522,27 @@ function policyItem(
   return { ...withArn, action: 'delete', steps: [...versions, { op: 'DeletePolicy', policyArn: policy.arn }] };
 }
 
+function associationItem(a: DestroyAssociationState, setup: string): DestroyItem {
+  const base = { section: 'podIdentity' as const, kind: 'pod-identity-association' as const, name: a.name, notes: [] };
+  if (a.current === undefined) return { ...base, action: 'absent', steps: [] };
+  const withArn = { ...base, arn: a.current.arn };
+  const own = ownership(a.current.tags, setup);
+  if (own === 'other') return { ...withArn, action: 'keep', steps: [], reason: otherSetup(a.current.tags) };
+  if (own === 'before') return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  return {
+    ...withArn,
+    action: 'delete',
+    steps: [
+      {
+        op: 'DeletePodIdentityAssociation',
+        clusterName: a.cluster,
+        associationId: a.current.associationId,
+        name: a.name,
+      },
+    ],
+  };
+}
+
 function versionNumber(id: string): number {
   return Number(id.replace(/^v/, '')) || 0;
 }
@@ -581,11 +615,12 @@ function providerItem(state: DestroyState, p: DestroyProviderState, gone: Set<st
 }
 
 /**
- * The order removal calls must go in: detach (so a trust put back never meets what the tool attached), put back
+ * The order removal calls must go in: the associations, detach (so a trust put back never meets what the tool attached), put back
  * trusts and default versions, then the policy's versions and the policy, roles, provider; the records of what was
  * put back go last, so a run that stops keeps them.
  */
 const PHASE: Partial<Record<Step['op'], number>> = {
+  DeletePodIdentityAssociation: -1,
   DetachRolePolicy: 0,
   UpdateAssumeRolePolicy: 0.5,
   SetDefaultPolicyVersion: 0.5,

@@ -132,6 +132,10 @@ export async function readResource(
       return gateway.readVpcDns(r.name);
     case 'bucket':
       return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
+    case 'pod-identity-association':
+      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount);
+    case 'addon':
+      return gateway.readAddon(r.cluster, r.name);
   }
 }
 
@@ -307,7 +311,7 @@ async function providerNotes(
   sections: DesiredSection[],
 ): Promise<Map<string, Note[]>> {
   const notes = new Map<string, Note[]>();
-  if (config.oidcProvider || facts.cluster.state !== 'ready') return notes;
+  if (config.oidcProvider || config.identity === 'pod-identity' || facts.cluster.state !== 'ready') return notes;
   const irsa = sections.filter((s) => s.resources.length > 0 && s.def.identity === 'irsa');
   if (irsa.length === 0) return notes;
   const arn = oidcProviderArn(facts.partition, facts.accountId, facts.cluster.issuerUrl);

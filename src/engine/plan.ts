@@ -5,21 +5,25 @@
 import { ATTACHED_KEY, DEFAULT_VERSION_KEY, MAX_TAGS, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
-import { policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
+import { isPodIdentityStatement, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
 import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
 import { kmsKeyFindings } from '../sections/custom-policy.js';
 import type {
+  CurrentAddon,
   CurrentBucket,
+  CurrentPodIdentityAssociation,
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentResource,
   CurrentRole,
   CurrentVpcDns,
+  DesiredAddon,
   DesiredAttachment,
   DesiredBucket,
+  DesiredPodIdentityAssociation,
   DesiredOidcProvider,
   DesiredPolicy,
   DesiredResource,
@@ -106,9 +110,9 @@ function setupOfDesired(tags: Tags): string {
   return tags[SETUP_KEY] ?? '';
 }
 
-/** Pods assume the role through the cluster's OIDC provider: its trust names one. */
+/** Pods assume the role through the cluster's OIDC provider or EKS Pod Identity: its trust names one of them. */
 export function assumedByPods(trust: PolicyDocument): boolean {
-  return federatedPrincipals(trust).some(isOidcProviderArn);
+  return federatedPrincipals(trust).some(isOidcProviderArn) || trust.Statement.some(isPodIdentityStatement);
 }
 
 function detachCommand(role: string, arn: string): string {
@@ -699,6 +703,99 @@ function planBucketLocation(desired: DesiredBucket, current: CurrentBucket | und
   return none;
 }
 
+/**
+ * A pod identity association: made when missing; pointed at the config's role when it names another (someone
+ * else's association too: the config says which role those pods get). Its other settings are left alone.
+ */
+export function planPodIdentityAssociation(
+  desired: DesiredPodIdentityAssociation,
+  current: CurrentPodIdentityAssociation | undefined,
+): ResourcePlan {
+  const base = { kind: 'pod-identity-association' as const, name: desired.name, desired };
+  if (current === undefined) {
+    return {
+      ...base,
+      arn: desired.arn,
+      action: 'create',
+      owned: true,
+      steps: [
+        {
+          op: 'CreatePodIdentityAssociation',
+          clusterName: desired.cluster,
+          namespace: desired.namespace,
+          serviceAccount: desired.serviceAccount,
+          roleArn: desired.roleArn,
+          tags: desired.tags,
+        },
+      ],
+      notes: [],
+      security: [],
+    };
+  }
+  const owned = isOwned(current.tags);
+  const steps: Step[] = [];
+  const security: string[] = [];
+  if (current.roleArn !== desired.roleArn) {
+    steps.push({
+      op: 'UpdatePodIdentityAssociation',
+      clusterName: desired.cluster,
+      associationId: current.associationId,
+      roleArn: desired.roleArn,
+      before: current.roleArn,
+    });
+    security.push(
+      `hands the pods of ${desired.name} the role ${nameOfArn(desired.roleArn)} in place of ${nameOfArn(current.roleArn)}`,
+    );
+  }
+  return {
+    ...base,
+    arn: current.arn,
+    action: steps.length > 0 ? 'update' : 'none',
+    owned,
+    steps,
+    notes: owned ? [] : [NOT_OWNED_NOTE],
+    security,
+  };
+}
+
+/** An add-on the cluster needs: installed when missing (with its default version), reported when not healthy. */
+export function planAddon(desired: DesiredAddon, current: CurrentAddon | undefined): ResourcePlan {
+  const base = { kind: 'addon' as const, name: desired.name, desired, owned: false, security: [] };
+  if (current === undefined) {
+    return {
+      ...base,
+      arn: desired.arn,
+      action: 'create',
+      steps: [{ op: 'CreateAddon', clusterName: desired.cluster, addonName: desired.name, tags: desired.tags }],
+      notes: [
+        {
+          level: 'warn',
+          message:
+            `the cluster ${desired.cluster} lacks the ${desired.name} add-on, without which no pod gets credentials ` +
+            'from a pod identity association: this run installs it (its default version)',
+        },
+      ],
+    };
+  }
+  const healthy = current.status === 'ACTIVE' || current.status === 'CREATING' || current.status === 'UPDATING';
+  return {
+    ...base,
+    arn: current.arn,
+    action: 'none',
+    steps: [],
+    notes: healthy
+      ? []
+      : [
+          {
+            level: 'warn',
+            message:
+              `the ${desired.name} add-on is ${current.status}: pods may not get their credentials; see ` +
+              `aws eks describe-addon --cluster-name ${desired.cluster} --addon-name ${desired.name}`,
+          },
+        ],
+  };
+}
+
 export function planResource(desired: DesiredResource, current: CurrentResource | undefined): ResourcePlan {
   switch (desired.kind) {
     case 'role':
@@ -713,6 +810,10 @@ export function planResource(desired: DesiredResource, current: CurrentResource 
       return planVpcDns(desired, current as CurrentVpcDns | undefined);
     case 'bucket':
       return planBucket(desired, current as CurrentBucket | undefined);
+    case 'pod-identity-association':
+      return planPodIdentityAssociation(desired, current as CurrentPodIdentityAssociation | undefined);
+    case 'addon':
+      return planAddon(desired, current as CurrentAddon | undefined);
   }
 }
 

@@ -41,6 +41,12 @@ export type Scope =
   | 'cluster'
   /** Any EKS cluster of the region: destroy, once the config's cluster is gone, looks for one its roles serve. */
   | 'anyCluster'
+  /** The roles pods assume (backend, workers, project roles): handed to EKS Pod Identity. */
+  | 'podRoles'
+  /** The cluster's pod identity associations (identity: pod-identity or both). */
+  | 'podIdentityAssociations'
+  /** The cluster's Pod Identity Agent add-on. */
+  | 'podIdentityAddon'
   /** The cluster's node groups (destroy keeps a node role a node group runs with). */
   | 'nodegroups'
   /** The cluster's VPC, which `vpcDns: fix` changes. */
@@ -62,12 +68,15 @@ export type Scope =
  * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
  * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`);
  * `ownedOnly` = only what carries the tool's `managed-by` tag (`aws:ResourceTag`, which roles, policies and OIDC providers all support), for deletes;
- * `setupOnly` = only what carries the config's setup in `flyte-aws-setup:setup` (`--prune`).
+ * `setupOnly` = only what carries the config's setup in `flyte-aws-setup:setup` (`--prune`);
+ * `passedToPodIdentity` = iam:PassRole only to EKS Pod Identity (`iam:PassedToService`).
  */
-export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'setupOnly';
+export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'setupOnly' | 'passedToPodIdentity';
 
 export interface ScopeUse {
   scope: Scope;
+  /** Only these of the operation's actions on this scope (default: all), e.g. iam:PassRole on the roles only. */
+  actions?: string[];
   condition?: ConditionKind;
   /** Only for these modes (default: all of the operation's). */
   modes?: PermissionMode[];
@@ -87,6 +96,9 @@ export interface AwsOperation {
 }
 
 const ALL: PermissionMode[] = ['apply', 'verify', 'destroy'];
+
+/** The config has pod identity associations made (`identity: pod-identity` or `both`). */
+const podIdentity = (config: Config): boolean => config.identity !== 'irsa';
 
 export const AWS_OPERATIONS: readonly AwsOperation[] = [
   {
@@ -128,6 +140,75 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'vpc' }],
     modes: ['apply'],
     why: 'vpcDns: fix turns DNS support and hostnames on',
+  },
+  {
+    service: 'eks',
+    operation: 'ListPodIdentityAssociations',
+    actions: ['eks:ListPodIdentityAssociations'],
+    on: [{ scope: 'cluster' }],
+    modes: ALL,
+    when: podIdentity,
+    why: 'finds the pod identity association of each namespace and service account',
+  },
+  {
+    service: 'eks',
+    operation: 'DescribePodIdentityAssociation',
+    actions: ['eks:DescribePodIdentityAssociation'],
+    on: [{ scope: 'podIdentityAssociations' }],
+    modes: ALL,
+    when: podIdentity,
+    why: "reads an association's role and tags",
+  },
+  {
+    service: 'eks',
+    operation: 'CreatePodIdentityAssociation',
+    actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource', 'iam:PassRole'],
+    on: [
+      { scope: 'cluster', actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'] },
+      { scope: 'podRoles', actions: ['iam:PassRole'], condition: 'passedToPodIdentity' },
+    ],
+    modes: ['apply'],
+    when: podIdentity,
+    why: 'associates a namespace and service account with its role (passing the role to EKS), tagged',
+  },
+  {
+    service: 'eks',
+    operation: 'UpdatePodIdentityAssociation',
+    actions: ['eks:UpdatePodIdentityAssociation', 'iam:PassRole'],
+    on: [
+      { scope: 'podIdentityAssociations', actions: ['eks:UpdatePodIdentityAssociation'] },
+      { scope: 'podRoles', actions: ['iam:PassRole'], condition: 'passedToPodIdentity' },
+    ],
+    modes: ['apply'],
+    when: podIdentity,
+    why: "points an association that names another role at the config's",
+  },
+  {
+    service: 'eks',
+    operation: 'DeletePodIdentityAssociation',
+    actions: ['eks:DeletePodIdentityAssociation'],
+    on: [{ scope: 'podIdentityAssociations', condition: 'ownedOnly' }],
+    modes: ['destroy'],
+    when: podIdentity,
+    why: "deletes the tool's own associations",
+  },
+  {
+    service: 'eks',
+    operation: 'DescribeAddon',
+    actions: ['eks:DescribeAddon'],
+    on: [{ scope: 'podIdentityAddon' }],
+    modes: ['apply', 'verify'],
+    when: podIdentity,
+    why: 'is the Pod Identity Agent add-on installed?',
+  },
+  {
+    service: 'eks',
+    operation: 'CreateAddon',
+    actions: ['eks:CreateAddon', 'eks:TagResource'],
+    on: [{ scope: 'cluster' }],
+    modes: ['apply'],
+    when: podIdentity,
+    why: 'installs the Pod Identity Agent add-on when it is missing',
   },
   {
     service: 'iam',

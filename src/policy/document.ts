@@ -71,6 +71,93 @@ export function irsaTrustPolicy({ providerArn, issuerUrl, subjects }: IrsaTrustI
   };
 }
 
+/** The service principal of EKS Pod Identity (the same in every partition). */
+export const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
+/** What the Pod Identity Agent asks STS for: the role, and the session tags naming the pod's cluster and namespace. */
+export const POD_IDENTITY_ACTIONS = ['sts:AssumeRole', 'sts:TagSession'] as const;
+
+export interface PodIdentityTrustInput {
+  accountId: string;
+  /** The EKS cluster whose associations may hand out the role. */
+  clusterArn: string;
+}
+
+/**
+ * The Pod Identity statement of a role's trust: `pods.eks.amazonaws.com` may assume it (and tag the session), but
+ * only for this account's cluster (`aws:SourceAccount`, `aws:SourceArn`), so another account's or another cluster's
+ * association cannot hand it out. Which service accounts get it is the associations' business, not the trust's.
+ */
+export function podIdentityTrustStatement({ accountId, clusterArn }: PodIdentityTrustInput): PolicyStatement {
+  return {
+    Effect: 'Allow',
+    Principal: { Service: POD_IDENTITY_PRINCIPAL },
+    Action: [...POD_IDENTITY_ACTIONS],
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': accountId },
+      ArnEquals: { 'aws:SourceArn': clusterArn },
+    },
+  };
+}
+
+/** Whether a statement lets EKS Pod Identity assume the role. */
+export function isPodIdentityStatement(s: PolicyStatement): boolean {
+  if (s.Principal === undefined || s.Principal === '*') return false;
+  const service = s.Principal.Service;
+  return (Array.isArray(service) ? service : service === undefined ? [] : [service]).includes(POD_IDENTITY_PRINCIPAL);
+}
+
+/** Where one cluster's pods come from: its OIDC provider (IRSA) and its ARN (Pod Identity). */
+export interface ClusterTrustInput {
+  irsa?: { providerArn: string; issuerUrl: string };
+  pod?: PodIdentityTrustInput;
+}
+
+export interface ServiceAccountTrustInput {
+  mode: 'irsa' | 'pod-identity' | 'both';
+  /** Every cluster whose pods assume the role (several: blue/green upgrades, multi-cluster Flyte). */
+  clusters: ClusterTrustInput[];
+  /** The service account subjects, the same for every cluster (IRSA). */
+  subjects: string[];
+}
+
+/**
+ * The trust of a role Flyte's pods assume, as the config's `identity` says: an IRSA statement per cluster (its own
+ * provider and condition keys, the same subjects), then a Pod Identity statement per cluster (bounded to it). A
+ * cluster removed takes its statements with it, a narrowing change; one added is a broadening one.
+ */
+export function serviceAccountTrustPolicy({ mode, clusters, subjects }: ServiceAccountTrustInput): PolicyDocument {
+  if (clusters.length === 0) throw new Error('serviceAccountTrustPolicy: no cluster');
+  const statements: PolicyStatement[] = [];
+  if (mode !== 'pod-identity') {
+    for (const c of clusters) {
+      if (c.irsa === undefined) throw new Error('serviceAccountTrustPolicy: IRSA needs the issuer');
+      statements.push(...irsaTrustPolicy({ ...c.irsa, subjects }).Statement);
+    }
+  }
+  if (mode !== 'irsa') {
+    for (const c of clusters) {
+      if (c.pod === undefined) throw new Error('serviceAccountTrustPolicy: Pod Identity needs the cluster');
+      statements.push(podIdentityTrustStatement(c.pod));
+    }
+  }
+  return { Version: POLICY_VERSION, Statement: statements };
+}
+
+/**
+ * How many of `clusters` (in order) a role's trust can hold within IAM's limit: the size with all of them, and
+ * the most that fit (0: not even the first). `size(n)` measures the trust with the first n clusters.
+ */
+export function clustersThatFit(
+  count: number,
+  size: (n: number) => number,
+  max = TRUST_POLICY_MAX,
+): { size: number; fit: number } {
+  const all = size(count);
+  let fit = 0;
+  while (fit < count && size(fit + 1) <= max) fit++;
+  return { size: all, fit };
+}
+
 export function hasWildcard(value: string): boolean {
   return value.includes('*') || value.includes('?');
 }

@@ -210,6 +210,8 @@ const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
   attachment: 'existing role',
   'vpc-dns': 'VPC',
   bucket: 'bucket',
+  'pod-identity-association': 'pod identity association',
+  addon: 'EKS add-on',
 };
 
 function renderResource(r: ResourcePlan, style: Style): string[] {
@@ -286,10 +288,21 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
       ];
     case 'ModifyVpcAttribute':
       return [`${style.change(`~ ${step.attribute}`)} off -> on`];
+    case 'CreatePodIdentityAssociation':
+      return [
+        ...labelled('cluster', [step.clusterName]),
+        ...labelled('role', [step.roleArn]),
+        ...labelled('tags', [tagText(step.tags)]),
+      ];
+    case 'UpdatePodIdentityAssociation':
+      return [`${style.change('~ role')} ${step.before} -> ${step.roleArn}`];
+    case 'CreateAddon':
+      return [...labelled('cluster', [step.clusterName]), ...labelled('tags', [tagText(step.tags)])];
     case 'DetachRolePolicy':
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
+    case 'DeletePodIdentityAssociation':
       return [`${style.remove('-')} ${removalText(step)}`];
   }
 }
@@ -307,6 +320,8 @@ export function removalText(step: Step): string {
       return 'delete the policy';
     case 'DeleteOpenIDConnectProvider':
       return 'delete the OIDC provider';
+    case 'DeletePodIdentityAssociation':
+      return `delete the pod identity association ${step.name} (${step.associationId})`;
     case 'UpdateAssumeRolePolicy':
       return 'put back the trust it had before flyte-aws-setup changed it';
     case 'SetDefaultPolicyVersion':

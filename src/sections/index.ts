@@ -1,6 +1,7 @@
 /**
  * The sections, in the documents' order: the seven of the main path (seeds 000-003), then Union's global access
- * (seed 003), the cluster VPC's DNS settings (seed 004), and the grants of other data the tasks need. Every list of sections that other layers switch on
+ * (seed 003), the cluster VPC's DNS settings (seed 004), EKS Pod Identity's associations, and the grants of other
+ * data the tasks need. Every list of sections that other layers switch on
  * is derived from `SECTIONS` (in `./derived.ts`).
  */
 import { clusterRole } from './cluster-role.js';
@@ -10,6 +11,7 @@ import { globalAccess } from './global-access.js';
 import { grants } from './grants.js';
 import { nodeRole } from './node-role.js';
 import { oidcProvider } from './oidc-provider.js';
+import { podIdentity } from './pod-identity.js';
 import { projectRoles } from './project-roles.js';
 import type { SectionDefinition } from './section.js';
 import { systemRole } from './system-role.js';
@@ -25,6 +27,7 @@ export const SECTIONS: readonly SectionDefinition[] = [
   projectRoles,
   globalAccess,
   clusterVpc,
+  podIdentity,
   grants,
 ];
 

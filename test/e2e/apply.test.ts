@@ -418,6 +418,7 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
       'projectRoles',
       'globalAccess',
       'clusterVpc',
+      'podIdentity',
       'grants',
     ]);
 

@@ -142,7 +142,7 @@ describe('applyRun', () => {
       signal: new AbortController().signal,
     });
     expect(asked.map((r) => [r.kind, r.section?.id])).toEqual([['section', 'clusterRole']]);
-    expect(run.result.sections.map((s) => s.outcome)).toEqual(['declined', ...Array(9).fill('skipped')]);
+    expect(run.result.sections.map((s) => s.outcome)).toEqual(['declined', ...Array(10).fill('skipped')]);
     expect(run.permissions).toBe('skipped');
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });
@@ -173,6 +173,7 @@ describe('the preflight in both adapters', () => {
       { select: /Set up Flyte in this account and region/, answer: ENTER },
       { select: /EKS cluster for Flyte/, answer: ENTER },
       { select: /Which will install Flyte/, answer: ENTER },
+      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
       { input: /S3 bucket/, answer: 'acme-flyte-data' },
       { input: /namespace/, answer: ENTER },
       { confirm: /Use these names/, answer: ENTER },
