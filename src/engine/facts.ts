@@ -34,11 +34,22 @@ export async function gatherFacts(
   gateway: AwsGateway,
   config: Config,
   clusterRead?: Promise<ClusterInfo | undefined>,
+  options: { bucket?: boolean } = {},
 ): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
-  const [identity, cluster] = await Promise.all([
-    gateway.callerIdentity(),
+  const identityRead = gateway.callerIdentity();
+  const [identity, cluster, bucketEncryption] = await Promise.all([
+    identityRead,
     wantCluster ? (clusterRead ?? describeClusterWithVpc(gateway, config)) : Promise.resolve(undefined),
+    options.bucket !== false && readsBucketEncryption(config)
+      ? identityRead.then((id) =>
+          gateway.bucketEncryption(
+            config.bucket,
+            id.account,
+            partitionOfArn(id.arn) ?? partitionOfRegion(gateway.region),
+          ),
+        )
+      : undefined,
   ]);
   if (config.accountId !== undefined && identity.account !== config.accountId) {
     throw new UserError(
@@ -55,7 +66,16 @@ export async function gatherFacts(
     cluster: wantCluster
       ? clusterFacts(config.cluster!, cluster)
       : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
+    ...(bucketEncryption !== undefined ? { bucketEncryption } : {}),
   };
+}
+
+/**
+ * Whether the plan reads the bucket's default encryption: for the custom policy, unless the config names the key
+ * (`bucketKmsKey`, for a bucket the operator cannot read).
+ */
+export function readsBucketEncryption(config: Config): boolean {
+  return sectionEnabled(config, 'customPolicy') && config.bucketKmsKey === undefined;
 }
 
 /**

@@ -48,6 +48,7 @@ describe('config defaults', () => {
       },
       projectRoles: [],
       globalAccess: false,
+      grants: [],
       vpcDns: 'check',
     });
   });
