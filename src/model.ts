@@ -24,6 +24,18 @@ export type ClusterFacts =
   /** No enabled section needs it. */
   | { state: 'not-needed'; name?: string };
 
+/**
+ * The bucket's default encryption, read while planning (s3:GetBucketEncryption) when the config does not name its
+ * key (`bucketKmsKey`): what the custom policy must grant beside the bucket.
+ */
+export type BucketEncryption =
+  /** SSE-KMS under a customer managed key: the policy grants its use through S3. */
+  | { kind: 'kms'; keyArn: string }
+  /** SSE-S3, SSE-KMS under the AWS managed key aws/s3, or none: the S3 grant is enough. */
+  | { kind: 's3' }
+  /** It could not be read (or the key could not be told): why. */
+  | { kind: 'unknown'; reason: string };
+
 export interface Facts {
   partition: Partition;
   accountId: string;
@@ -32,6 +44,8 @@ export interface Facts {
   /** True for `--dry-run --offline`: the account is assumed empty, the IDs are placeholders. */
   offline: boolean;
   cluster: ClusterFacts;
+  /** The config's bucket's default encryption, when it was read (not offline, nor with `bucketKmsKey`). */
+  bucketEncryption?: BucketEncryption;
 }
 
 export type Tags = Record<string, string>;
@@ -48,6 +62,8 @@ export interface DesiredRole {
   tags: Tags;
   /** The custom policy it carries, where AmazonS3FullAccess would be the broad alternative (IRSA roles). */
   scopedPolicy?: string;
+  /** Policies of the config that another section attaches to it (its grants policy): wanted, but not attached here. */
+  alsoAttached?: string[];
 }
 
 export interface DesiredOidcProvider {
@@ -66,6 +82,8 @@ export interface DesiredPolicy {
   description: string;
   document: PolicyDocument;
   tags: Tags;
+  /** Roles it is attached to by its section (a grants policy, once its role exists). */
+  attachTo?: string[];
 }
 
 /**
@@ -100,10 +118,51 @@ export interface DesiredBucket {
   arn: string;
   /** The region the config runs in, where the bucket should be. */
   region: string;
+  /** The SSE-KMS key the custom policy grants the use of: its key policy is read and checked. */
+  kmsKey?: string;
+  /** The account the run is in: a key of another account is not read (only its own account may). */
+  accountId?: string;
+  /** Why its default encryption could not be read while planning (then no key is granted, nor checked). */
+  encryptionUnread?: string;
+}
+
+/**
+ * An EKS pod identity association: pods of one service account in one namespace of the cluster get the role's
+ * credentials from the Pod Identity Agent. There is no wildcard: one per namespace and service account.
+ */
+export interface DesiredPodIdentityAssociation {
+  kind: 'pod-identity-association';
+  /** `<namespace>/<serviceAccount>`: what names it in the cluster (at most one association each). */
+  name: string;
+  /** The association's ARN is EKS's to choose: until it exists, `<cluster ARN>/<namespace>/<serviceAccount>`. */
+  arn: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  tags: Tags;
+}
+
+/** An EKS add-on the setup needs on the cluster (the Pod Identity Agent); made when missing, never removed. */
+export interface DesiredAddon {
+  kind: 'addon';
+  /** The add-on's name, e.g. `eks-pod-identity-agent`. */
+  name: string;
+  /** Until it exists, `<cluster ARN>/addon/<name>`. */
+  arn: string;
+  cluster: string;
+  tags: Tags;
 }
 
 export type DesiredResource =
-  DesiredRole | DesiredOidcProvider | DesiredPolicy | DesiredAttachment | DesiredVpcDns | DesiredBucket;
+  | DesiredRole
+  | DesiredOidcProvider
+  | DesiredPolicy
+  | DesiredAttachment
+  | DesiredVpcDns
+  | DesiredBucket
+  | DesiredPodIdentityAssociation
+  | DesiredAddon;
 
 export interface CurrentRole {
   kind: 'role';
@@ -146,6 +205,8 @@ export interface CurrentPolicy {
   tags: Tags;
   /** Read only when the document must change (to make room under the 5-version limit). */
   versions?: PolicyVersion[];
+  /** The roles it is attached to, read only for a policy its section attaches (`DesiredPolicy.attachTo`). */
+  attachedRoles?: string[];
 }
 
 export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
@@ -167,10 +228,40 @@ export interface CurrentBucket {
   region?: string;
   /** Why it could not be looked at (s3:GetBucketLocation denied, or another account's bucket). */
   unreadable?: string;
+  /** The key policy of its SSE-KMS key (`DesiredBucket.kmsKey`), when read. */
+  keyPolicy?: PolicyDocument;
+  /** Why the key policy was not read (kms:GetKeyPolicy denied, the key is another account's, or it is gone). */
+  keyPolicyUnread?: { reason: string; missing?: boolean };
+}
+
+export interface CurrentPodIdentityAssociation {
+  kind: 'pod-identity-association';
+  arn: string;
+  associationId: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  tags: Tags;
+}
+
+export interface CurrentAddon {
+  kind: 'addon';
+  name: string;
+  arn: string;
+  /** ACTIVE, CREATING, DEGRADED, CREATE_FAILED, ... */
+  status: string;
 }
 
 /** An attachment's current state is its role's (`undefined`: the role does not exist). */
-export type CurrentResource = CurrentRole | CurrentOidcProvider | CurrentPolicy | CurrentVpcDns | CurrentBucket;
+export type CurrentResource =
+  | CurrentRole
+  | CurrentOidcProvider
+  | CurrentPolicy
+  | CurrentVpcDns
+  | CurrentBucket
+  | CurrentPodIdentityAssociation
+  | CurrentAddon;
 
 /** One mutating AWS call. A plan is the list of these, so what it shows is exactly what a run does. */
 export type Step =
@@ -201,11 +292,23 @@ export type Step =
   | { op: 'SetDefaultPolicyVersion'; policyArn: string; versionId: string; before: string }
   /** One attribute per call, as the EC2 API requires; always turns it on. */
   | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute }
+  | {
+      op: 'CreatePodIdentityAssociation';
+      clusterName: string;
+      namespace: string;
+      serviceAccount: string;
+      roleArn: string;
+      tags: Tags;
+    }
+  /** The association's role differs from the config's: point it at the config's. */
+  | { op: 'UpdatePodIdentityAssociation'; clusterName: string; associationId: string; roleArn: string; before: string }
+  | { op: 'CreateAddon'; clusterName: string; addonName: string; tags: Tags }
   // Removal: what the tool made (destroy, --prune), and what it attached that the config no longer names.
   | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'DeleteRole'; roleName: string }
   | { op: 'DeletePolicy'; policyArn: string }
-  | { op: 'DeleteOpenIDConnectProvider'; arn: string };
+  | { op: 'DeleteOpenIDConnectProvider'; arn: string }
+  | { op: 'DeletePodIdentityAssociation'; clusterName: string; associationId: string; name: string };
 
 export type StepOp = Step['op'];
 

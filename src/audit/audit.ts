@@ -9,7 +9,7 @@ import type { CurrentOidcProvider, Plan, ResourcePlan, Step } from '../model.js'
 import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { severityOf } from '../policy/findings.js';
-import { issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
+import { eksClusterArn, issuerHostPath, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import type { Finding, FindingCode, LeftoverFinding } from './finding.js';
 import { auditTrust } from './trust.js';
 
@@ -20,6 +20,8 @@ const KIND: Record<ResourcePlan['kind'], string> = {
   attachment: 'role',
   'vpc-dns': 'VPC',
   bucket: 'bucket',
+  'pod-identity-association': 'pod identity association',
+  addon: 'EKS add-on',
 };
 
 function resourceName(r: ResourcePlan): string {
@@ -63,18 +65,34 @@ function differingTags(tags: Record<string, string>, owned: boolean): Record<str
 }
 
 /** What a step says about how AWS differs from the config; undefined for steps that only serve another. */
-function stepProblem(step: Step, owned: boolean): { code: FindingCode; problem: string } | undefined {
+function stepProblem(
+  step: Step,
+  owned: boolean,
+  kind: ResourcePlan['kind'],
+): { code: FindingCode; problem: string } | undefined {
   switch (step.op) {
     case 'CreateRole':
     case 'CreatePolicy':
     case 'CreateOpenIDConnectProvider':
+    case 'CreatePodIdentityAssociation':
       return { code: 'missing', problem: 'does not exist' };
+    case 'CreateAddon':
+      return { code: 'missing', problem: 'is not installed: no pod gets credentials from a pod identity association' };
+    case 'UpdatePodIdentityAssociation':
+      return {
+        code: 'association-role-differs',
+        problem: `hands its pods the role ${step.before}, the config says ${step.roleArn}`,
+      };
     case 'UpdateAssumeRolePolicy':
       return { code: 'trust-differs', problem: `its trust policy differs from the config${trustDifference(step)}` };
     case 'AttachRolePolicy':
       return {
         code: 'policy-not-attached',
-        problem: `lacks the policy ${nameOfArn(step.policyArn)} (${step.policyArn})`,
+        // A policy its section attaches (a grants policy), or a role's policy.
+        problem:
+          kind === 'policy'
+            ? `is not attached to the role ${step.roleName}`
+            : `lacks the policy ${nameOfArn(step.policyArn)} (${step.policyArn})`,
       };
     case 'PutRolePermissionsBoundary':
       return {
@@ -106,6 +124,7 @@ function stepProblem(step: Step, owned: boolean): { code: FindingCode; problem: 
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
+    case 'DeletePodIdentityAssociation':
       return undefined;
   }
 }
@@ -153,7 +172,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
       }
       // A resource that does not exist is one finding, not one per call that would make it.
       for (const step of r.action === 'create' ? r.steps.slice(0, 1) : r.steps) {
-        const p = stepProblem(step, r.owned);
+        const p = stepProblem(step, r.owned, r.kind);
         if (p === undefined) continue;
         out.push({
           ...p,
@@ -220,6 +239,7 @@ export function auditPlan(
           trust: r.current.trust,
           issuerHost: issuerHostPath(c.issuerUrl),
           providerArn: oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl),
+          clusterArn: eksClusterArn(plan.facts.partition, plan.facts.region, plan.facts.accountId, c.name),
           providers,
           createsProvider: options.createsProvider,
           rerun: options.rerun,

@@ -5,8 +5,16 @@
  * `sts.amazonaws.com` audience, a document near IAM's size limit. Pure.
  */
 import type { SectionId } from '../config/schema.js';
+import { patternCovers } from '../policy/broadening.js';
 import type { CurrentOidcProvider } from '../model.js';
-import { hasWildcard, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
+import {
+  hasWildcard,
+  isPodIdentityStatement,
+  policySize,
+  TRUST_POLICY_MAX,
+  type PolicyDocument,
+  type PolicyStatement,
+} from '../policy/document.js';
 import {
   conditionEntries,
   isOidcProviderArn,
@@ -32,6 +40,8 @@ export interface TrustAuditInput {
   providerArn: string;
   /** What IAM holds for each OIDC provider the trust names (undefined: it does not exist). */
   providers: ReadonlyMap<string, CurrentOidcProvider | undefined>;
+  /** The ARN of the cluster (what a Pod Identity statement's aws:SourceArn should name). */
+  clusterArn: string;
   /** The config creates the cluster's provider (`oidcProvider: true`). */
   createsProvider: boolean;
   /** The command that applies the config, for "the next run fixes it". */
@@ -53,6 +63,10 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
 
   for (const s of a.trust.Statement) {
     if (s.Effect !== 'Allow') continue;
+    if (isPodIdentityStatement(s)) {
+      for (const f of auditPodIdentityStatement(s, a.clusterArn, nextRun)) add(f);
+      continue;
+    }
     const federated = statementFederated(s).filter(isOidcProviderArn);
     if (federated.length === 0) continue;
 
@@ -159,6 +173,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
   }
 
   const size = policySize(a.trust);
+  // (The size finding below is the same for both kinds of statement.)
   if (size > TRUST_POLICY_MAX * TRUST_SIZE_WARN_RATIO) {
     add({
       code: 'trust-size',
@@ -172,4 +187,41 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
     });
   }
   return out;
+}
+
+/**
+ * A Pod Identity statement: bounded to the cluster by aws:SourceArn (and to the account by aws:SourceAccount), as
+ * the EKS guide writes it; without the cluster bound any cluster's association may hand the role out.
+ */
+function auditPodIdentityStatement(
+  s: PolicyStatement,
+  clusterArn: string,
+  nextRun: string,
+): Omit<Finding, 'section' | 'resource'>[] {
+  const entries = conditionEntries(s);
+  const arns = entries.filter((e) => e.key.toLowerCase() === 'aws:sourcearn').flatMap((e) => e.values);
+  const account = entries.some((e) => e.key.toLowerCase() === 'aws:sourceaccount');
+  if (arns.length === 0) {
+    return [
+      {
+        code: 'pod-trust-unbounded',
+        severity: severityOf('pod-trust-unbounded'),
+        problem:
+          `its trust lets EKS Pod Identity assume it without an aws:SourceArn condition${account ? '' : ' (nor aws:SourceAccount)'}: ` +
+          `an association of any cluster${account ? ' of the account' : ''} may hand the role out`,
+        fix: `${nextRun} (aws:SourceArn = ${clusterArn})`,
+      },
+    ];
+  }
+  if (!arns.some((v) => v === clusterArn || (hasWildcard(v) && patternCovers(v, clusterArn)))) {
+    return [
+      {
+        code: 'pod-trust-other-cluster',
+        severity: severityOf('pod-trust-other-cluster'),
+        problem: `its Pod Identity trust is bounded to ${arns.join(', ')}, not the cluster ${clusterArn}: the cluster's pods cannot assume it`,
+        fix: nextRun,
+      },
+    ];
+  }
+  return [];
 }

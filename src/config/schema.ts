@@ -38,6 +38,9 @@ export const SECTION_IDS = [
   // Added after the seven of the documents' main path, so their numbers stay 1-7.
   'globalAccess',
   'clusterVpc',
+  // The associations of EKS Pod Identity (identity: pod-identity or both), after the roles they name.
+  'podIdentity',
+  'grants',
 ] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
@@ -59,6 +62,46 @@ export const projectRoleSchema = z.strictObject({
     ),
 });
 
+export const GRANT_ACCESS = ['read', 'read-write'] as const;
+export type GrantAccess = (typeof GRANT_ACCESS)[number];
+
+/** Who a grant is for, beside the names of `projectRoles` projects. */
+export const GRANTEE_GROUPS = ['workers', 'projects', 'system', 'node'] as const;
+
+const grantee = z
+  .string()
+  .min(1)
+  .describe('workers, projects (every project role), system, node, or a project of projectRoles.');
+
+/** One grant: more data a Flyte role's pods need, beside the Flyte bucket. One of bucket, secret, ecrRepository. */
+export const grantSchema = z
+  .strictObject({
+    to: z
+      .union([grantee, z.array(grantee).min(1)])
+      .describe(
+        'The roles that get it: workers, projects (every project role), system (the backend), node (the node role: it pulls the images pods run), or the name of a project of projectRoles; or a list of those.',
+      ),
+    bucket: ruled(rules.bucketName, 'Another S3 bucket.').optional(),
+    prefix: ruled(rules.s3Prefix, 'With bucket: only the objects whose keys start so (e.g. features/).').optional(),
+    access: z
+      .enum(GRANT_ACCESS)
+      .optional()
+      .describe('With bucket: read (get and list, default) or read-write (also put and delete).'),
+    kmsKey: ruled(
+      rules.kmsKeyArn,
+      "With bucket: the ARN of the bucket's SSE-KMS key (a customer managed key).",
+    ).optional(),
+    secret: ruled(
+      rules.secretName,
+      "A Secrets Manager secret of the config's region and account, by name, or a name prefix ending in *.",
+    ).optional(),
+    ecrRepository: ruled(
+      rules.ecrRepositoryArn,
+      "An ECR repository, by ARN (another account's: its repository policy must allow the roles; the plan prints it).",
+    ).optional(),
+  })
+  .describe('A grant: one of bucket, secret or ecrRepository, to the roles named in to.');
+
 export const VPC_DNS_MODES = ['check', 'fix', 'off'] as const;
 export type VpcDnsMode = (typeof VPC_DNS_MODES)[number];
 
@@ -69,6 +112,15 @@ export type VpcDnsMode = (typeof VPC_DNS_MODES)[number];
 export const TARGETS = ['flyte-binary', 'flyte-core', 'flyte2', 'union'] as const;
 export type Target = (typeof TARGETS)[number];
 export const DEFAULT_TARGET: Target = 'flyte-binary';
+
+/**
+ * How Flyte's pods assume their roles (`identity`): IRSA (the cluster's OIDC provider, the documents' way), EKS Pod
+ * Identity (the roles trust pods.eks.amazonaws.com, and the tool makes one association per namespace and service
+ * account), or both (the migration from one to the other).
+ */
+export const IDENTITY_MODES = ['irsa', 'pod-identity', 'both'] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+export const DEFAULT_IDENTITY: IdentityMode = 'irsa';
 
 /** The flyte-core components that can run with the backend role, each as a service account of its own name. */
 export const FLYTE_CORE_COMPONENTS = ['flyteadmin', 'flytepropeller', 'datacatalog', 'flytescheduler'] as const;
@@ -109,6 +161,10 @@ export const configSchema = z
       'EKS cluster name (needed by the OIDC provider and the roles after it).',
     ).optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
+    bucketKmsKey: ruled(
+      rules.kmsKeyArn,
+      "ARN of the bucket's SSE-KMS key (a customer managed key), for a bucket whose default encryption the operator cannot read; else it is read from the bucket.",
+    ).optional(),
     setup: ruled(
       rules.setupName,
       "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
@@ -119,6 +175,12 @@ export const configSchema = z
       .optional()
       .describe(
         'What the roles are for: the chart that installs Flyte (flyte-binary: Flyte 1, default; flyte-core: Flyte 1 in components; flyte2: the flyte-binary chart of Flyte 2), or a Union data plane (union). It decides which roles are made, whom they trust, and the hand-off files.',
+      ),
+    identity: z
+      .enum(IDENTITY_MODES)
+      .optional()
+      .describe(
+        "How Flyte's pods assume their roles: irsa (the cluster's OIDC provider, default), pod-identity (EKS Pod Identity: the roles trust pods.eks.amazonaws.com and the tool makes the pod identity associations), or both (each role trusts both; the migration from IRSA).",
       ),
     tags: z
       .record(z.string(), z.string())
@@ -191,6 +253,12 @@ export const configSchema = z
       .describe(
         'Union global access: attach the custom policy to the existing <prefix>-userflyterole role (never created, retagged or deleted).',
       ),
+    grants: z
+      .array(grantSchema)
+      .optional()
+      .describe(
+        "More data the Flyte roles' pods need: other buckets or prefixes, Secrets Manager secrets, ECR repositories; each role group gets a managed policy <role>-grants.",
+      ),
     vpcDns: z
       .enum(VPC_DNS_MODES)
       .optional()
@@ -218,6 +286,17 @@ export interface WorkersRoleSection extends IrsaRoleSection {
   allNamespaces: boolean;
   namespaces: string[];
 }
+/** A grant with its defaults: `to` as a list, `access` set (it only matters with `bucket`). */
+export interface Grant {
+  to: string[];
+  bucket?: string;
+  prefix?: string;
+  access: GrantAccess;
+  kmsKey?: string;
+  secret?: string;
+  ecrRepository?: string;
+}
+
 export interface ProjectRole {
   project: string;
   domains: string[];
@@ -235,10 +314,13 @@ export interface Config {
   accountId?: string;
   cluster?: string;
   bucket: string;
+  /** The bucket's SSE-KMS key, as the config names it (else read from the bucket while planning). */
+  bucketKmsKey?: string;
   /** The setup's name: the `setup` key, else the cluster's name, else the bucket's. */
   setup: string;
   namespace: string;
   target: Target;
+  identity: IdentityMode;
   tags: Record<string, string>;
   permissionsBoundary?: string;
   path: string;
@@ -250,6 +332,7 @@ export interface Config {
   workersRole: WorkersRoleSection | false;
   projectRoles: ProjectRole[];
   globalAccess: { role: string } | false;
+  grants: Grant[];
   vpcDns: VpcDnsMode;
 }
 
@@ -287,9 +370,11 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(raw.accountId !== undefined ? { accountId: raw.accountId } : {}),
     ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
     bucket: raw.bucket,
+    ...(raw.bucketKmsKey !== undefined ? { bucketKmsKey: raw.bucketKmsKey } : {}),
     setup: raw.setup ?? raw.cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
+    identity: raw.identity ?? DEFAULT_IDENTITY,
     tags: { ...(raw.tags ?? {}) },
     ...(raw.permissionsBoundary !== undefined ? { permissionsBoundary: raw.permissionsBoundary } : {}),
     path: raw.path ?? '/',
@@ -314,8 +399,14 @@ export function resolveConfig(raw: RawConfig): Config {
     },
     projectRoles: (raw.projectRoles ?? []).map(resolveProjectRole),
     globalAccess: raw.globalAccess !== undefined ? { role: raw.globalAccess.role } : false,
+    grants: (raw.grants ?? []).map(resolveGrant),
     vpcDns: raw.vpcDns ?? 'check',
   };
+}
+
+export function resolveGrant(g: z.infer<typeof grantSchema>): Grant {
+  const { to, access, ...rest } = g;
+  return { to: typeof to === 'string' ? [to] : [...new Set(to)], access: access ?? 'read', ...rest };
 }
 
 export function resolveProjectRole(p: z.infer<typeof projectRoleSchema>): ProjectRole {

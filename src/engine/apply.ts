@@ -106,7 +106,13 @@ const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 200 };
 const BACKOFF_FACTOR = 1.5;
 /** The longest pause between tries while waiting for IAM. */
 const MAX_DELAY_MS = 8_000;
-const CREATES = new Set<Step['op']>(['CreateRole', 'CreatePolicy', 'CreateOpenIDConnectProvider']);
+const CREATES = new Set<Step['op']>([
+  'CreateRole',
+  'CreatePolicy',
+  'CreateOpenIDConnectProvider',
+  'CreatePodIdentityAssociation',
+  'CreateAddon',
+]);
 
 interface RunState {
   plan: Plan;
@@ -428,13 +434,18 @@ function createdKey(step: Step): string {
       return `policy:${step.name}`;
     case 'CreateOpenIDConnectProvider':
       return `oidc:${step.url}`;
+    case 'CreatePodIdentityAssociation':
+      return `association:${step.clusterName}/${step.namespace}/${step.serviceAccount}`;
+    case 'CreateAddon':
+      return `addon:${step.clusterName}/${step.addonName}`;
     default:
       return step.op;
   }
 }
 
 function isConflict(step: Step, err: unknown): boolean {
-  if (CREATES.has(step.op) && isCode(err, 'EntityAlreadyExists')) return true;
+  // EKS says a duplicate association or add-on is in use.
+  if (CREATES.has(step.op) && isCode(err, 'EntityAlreadyExists', 'ResourceInUseException')) return true;
   return step.op === 'CreatePolicyVersion' && isCode(err, 'LimitExceeded');
 }
 

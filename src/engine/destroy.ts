@@ -10,6 +10,7 @@ import { DEFAULT_VERSION_KEY, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import type { SectionId } from '../config/schema.js';
 import type {
   CurrentOidcProvider,
+  CurrentPodIdentityAssociation,
   CurrentPolicy,
   CurrentRole,
   Facts,
@@ -18,7 +19,7 @@ import type {
   Step,
 } from '../model.js';
 import { samePolicy } from '../policy/compare.js';
-import type { PolicyDocument } from '../policy/document.js';
+import { POD_IDENTITY_PRINCIPAL, type PolicyDocument } from '../policy/document.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { ec2ServicePrincipal, eksServicePrincipal, nameOfArn, type Partition } from '../policy/partition.js';
 import { recordedAttachments } from './plan.js';
@@ -65,6 +66,13 @@ export interface DestroyProviderState {
   unknown?: { reason: string; candidates: string[] };
 }
 
+/** A pod identity association the config wants (`<namespace>/<serviceAccount>` of the cluster). */
+export interface DestroyAssociationState {
+  name: string;
+  cluster: string;
+  current?: CurrentPodIdentityAssociation;
+}
+
 export interface DestroyState {
   facts: Facts;
   /** The config's setup: what carries another setup's tag is that setup's, and stays. */
@@ -74,9 +82,13 @@ export interface DestroyState {
   /** In the order the config lists them (sections 1, 2, 5, 6, 7, then the global-access role). */
   roles: DestroyRoleState[];
   policy?: DestroyPolicyState;
+  /** The roles' grants policies (`grants:`), each deleted like the custom policy. */
+  grantPolicies?: DestroyPolicyState[];
   provider?: DestroyProviderState;
   /** The setup's roles the config no longer names, each planned for removal (or kept, with why). */
   leftovers?: Leftover[];
+  /** The pod identity associations (identity: pod-identity or both), read while the cluster exists. */
+  associations?: DestroyAssociationState[];
 }
 
 /**
@@ -94,7 +106,7 @@ export type DestroyAction = 'delete' | 'detach' | 'restore' | 'keep' | 'blocked'
 export interface DestroyItem {
   /** Absent for a role of the setup that the config no longer names. */
   section?: SectionId;
-  kind: 'role' | 'policy' | 'oidc-provider';
+  kind: 'role' | 'policy' | 'oidc-provider' | 'pod-identity-association';
   name: string;
   arn?: string;
   action: DestroyAction;
@@ -129,11 +141,11 @@ function mine(o: Ownership): boolean {
 }
 
 /**
- * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services and OIDC
- * providers (an AWS account, a role or user, another service, a SAML provider, anyone).
+ * The principals a trust lets in that the tool never writes: anything but the EKS and EC2 services, EKS Pod
+ * Identity and OIDC providers (an AWS account, a role or user, another service, a SAML provider, anyone).
  */
 export function foreignPrincipals(trust: PolicyDocument, partition: Partition): string[] {
-  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition)]);
+  const ours = new Set([eksServicePrincipal(partition), ec2ServicePrincipal(partition), POD_IDENTITY_PRINCIPAL]);
   const found: string[] = [];
   for (const s of trust.Statement) {
     if (s.Effect !== 'Allow') continue;
@@ -241,12 +253,12 @@ export function planRoleRemoval(r: RoleRemovalInput, partition: Partition, ownPo
 function restoreRole(
   name: string,
   role: CurrentRole,
-  ownPolicy: string | undefined,
+  ownPolicies: readonly string[],
 ): Pick<DestroyItem, 'action' | 'steps' | 'reason' | 'notes'> {
   const detach = [
     ...new Set([
       ...recordedAttachments(role).filter((a) => role.attached.includes(a)),
-      ...(ownPolicy !== undefined && role.attached.includes(ownPolicy) ? [ownPolicy] : []),
+      ...ownPolicies.filter((p) => role.attached.includes(p)),
     ]),
   ].sort();
   const detaches = detach.map((policyArn): Step => ({ op: 'DetachRolePolicy', roleName: name, policyArn }));
@@ -307,6 +319,19 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   const trustPutBack = new Map<string, PolicyDocument>();
   /** The config's roles kept with the custom policy on them: it stays too. */
   const policyKeptBy: string[] = [];
+  // The setup's grants policies: detached from a role that existed before; kept with a role that is kept.
+  const grantArns = (state.grantPolicies ?? [])
+    .filter((p) => p.current !== undefined && mine(ownership(p.current.tags, state.setup)))
+    .map((p) => p.arn);
+  const grantsKeptBy = new Map<string, string[]>();
+  const keepGrants = (role: string, held: readonly string[]) => {
+    for (const arn of grantArns.filter((a) => held.includes(a))) {
+      grantsKeptBy.set(arn, [...(grantsKeptBy.get(arn) ?? []), role]);
+    }
+  };
+
+  // The associations first: they name the roles (EKS keeps an association whose role is gone, useless).
+  for (const a of state.associations ?? []) items.push(associationItem(a, state.setup));
 
   // The setup's roles the config no longer names go first: they were made last, or are of no section any more.
   for (const l of leftovers) {
@@ -316,6 +341,7 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       items.push({ ...base, action: 'delete', notes: [LEFTOVER] });
     } else {
       if (ownPolicy !== undefined && l.holds.includes(ownPolicy)) policyKeptBy.push(l.name);
+      keepGrants(l.name, l.holds);
       items.push({
         ...base,
         action: 'blocked',
@@ -358,7 +384,7 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       continue;
     }
     if (own === 'before') {
-      const restored = restoreRole(r.name, role, ownPolicy);
+      const restored = restoreRole(r.name, role, [...(ownPolicy !== undefined ? [ownPolicy] : []), ...grantArns]);
       // A trust put back that does not name the provider no longer keeps it.
       for (const step of restored.steps) if (step.op === 'UpdateAssumeRolePolicy') trustPutBack.set(r.name, step.trust);
       items.push({ ...withArn, ...restored });
@@ -366,6 +392,8 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     }
     const removal = planRoleRemoval({ ...r, current: role }, state.facts.partition, ownPolicy);
     if (removal.keepsPolicy) policyKeptBy.push(r.name);
+    // A role kept for now keeps its grants policy: its pods may still need what it grants.
+    if (removal.action === 'blocked') keepGrants(r.name, role.attached);
     if (removal.action === 'delete') deleted.add(r.name);
     items.push({
       ...withArn,
@@ -375,6 +403,9 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     });
   }
 
+  for (const p of state.grantPolicies ?? []) {
+    items.push(policyItem(p, state.setup, configRoles, grantsKeptBy.get(p.arn) ?? [], 'grants'));
+  }
   if (policy !== undefined) items.push(policyItem(policy, state.setup, configRoles, policyKeptBy));
   if (state.provider !== undefined) {
     const arn = state.provider.arn;
@@ -446,8 +477,9 @@ function policyItem(
   setup: string,
   configRoles: Set<string>,
   keptBy: string[],
+  section: 'customPolicy' | 'grants' = 'customPolicy',
 ): DestroyItem {
-  const base = { section: 'customPolicy' as const, kind: 'policy' as const, name: policy.name, notes: [] };
+  const base = { section, kind: 'policy' as const, name: policy.name, notes: [] };
   if (policy.current === undefined) return { ...base, action: 'absent', steps: [] };
   const withArn = { ...base, arn: policy.arn };
   const own = ownership(policy.current.tags, setup);
@@ -488,6 +520,27 @@ function policyItem(
     .sort((x, y) => versionNumber(x.id) - versionNumber(y.id))
     .map((v): Step => ({ op: 'DeletePolicyVersion', policyArn: policy.arn, versionId: v.id }));
   return { ...withArn, action: 'delete', steps: [...versions, { op: 'DeletePolicy', policyArn: policy.arn }] };
+}
+
+function associationItem(a: DestroyAssociationState, setup: string): DestroyItem {
+  const base = { section: 'podIdentity' as const, kind: 'pod-identity-association' as const, name: a.name, notes: [] };
+  if (a.current === undefined) return { ...base, action: 'absent', steps: [] };
+  const withArn = { ...base, arn: a.current.arn };
+  const own = ownership(a.current.tags, setup);
+  if (own === 'other') return { ...withArn, action: 'keep', steps: [], reason: otherSetup(a.current.tags) };
+  if (own === 'before') return { ...withArn, action: 'keep', steps: [], reason: EXISTED_BEFORE };
+  return {
+    ...withArn,
+    action: 'delete',
+    steps: [
+      {
+        op: 'DeletePodIdentityAssociation',
+        clusterName: a.cluster,
+        associationId: a.current.associationId,
+        name: a.name,
+      },
+    ],
+  };
 }
 
 function versionNumber(id: string): number {
@@ -562,11 +615,12 @@ function providerItem(state: DestroyState, p: DestroyProviderState, gone: Set<st
 }
 
 /**
- * The order removal calls must go in: detach (so a trust put back never meets what the tool attached), put back
+ * The order removal calls must go in: the associations, detach (so a trust put back never meets what the tool attached), put back
  * trusts and default versions, then the policy's versions and the policy, roles, provider; the records of what was
  * put back go last, so a run that stops keeps them.
  */
 const PHASE: Partial<Record<Step['op'], number>> = {
+  DeletePodIdentityAssociation: -1,
   DetachRolePolicy: 0,
   UpdateAssumeRolePolicy: 0.5,
   SetDefaultPolicyVersion: 0.5,

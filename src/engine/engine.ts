@@ -121,15 +121,27 @@ export async function readResource(
       return readRole(gateway, r.name, inline);
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
-    case 'policy':
-      return gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+    case 'policy': {
+      const policy = await gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+      if (policy === undefined || r.attachTo === undefined) return policy;
+      return { ...policy, attachedRoles: (await gateway.policyAttachments(r.arn)).roles };
+    }
     case 'attachment':
       return gateway.readRole(r.name);
     case 'vpc-dns':
       return gateway.readVpcDns(r.name);
     case 'bucket':
-      return gateway.readBucket(r.name);
+      return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
+    case 'pod-identity-association':
+      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount);
+    case 'addon':
+      return gateway.readAddon(r.cluster, r.name);
   }
+}
+
+/** A KMS key of the run's account: only its own account may read its key policy. */
+function ownKey(keyArn: string, accountId: string | undefined): boolean {
+  return keyArn.split(':')[4] === accountId;
 }
 
 /**
@@ -304,7 +316,7 @@ async function providerNotes(
   sections: DesiredSection[],
 ): Promise<Map<string, Note[]>> {
   const notes = new Map<string, Note[]>();
-  if (config.oidcProvider || facts.cluster.state !== 'ready') return notes;
+  if (config.oidcProvider || config.identity === 'pod-identity' || facts.cluster.state !== 'ready') return notes;
   const irsa = sections.filter((s) => s.resources.length > 0 && s.def.identity === 'irsa');
   if (irsa.length === 0) return notes;
   const arn = oidcProviderArn(facts.partition, facts.accountId, facts.cluster.issuerUrl);

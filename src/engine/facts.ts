@@ -34,13 +34,24 @@ export async function gatherFacts(
   gateway: AwsGateway,
   config: Config,
   clusterRead?: Promise<ClusterInfo | undefined>,
+  options: { bucket?: boolean } = {},
 ): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
   if (wantCluster && sectionEnabled(config, 'clusterVpc')) gateway.preload(['ec2']);
-  const [identity, cluster] = await Promise.all([
-    gateway.callerIdentity(),
+  const identityRead = gateway.callerIdentity();
+  const [identity, cluster, bucketEncryption] = await Promise.all([
+    identityRead,
     wantCluster ? (clusterRead ?? describeClusterWithVpc(gateway, config)) : Promise.resolve(undefined),
+    options.bucket !== false && readsBucketEncryption(config)
+      ? identityRead.then((id) =>
+          gateway.bucketEncryption(
+            config.bucket,
+            id.account,
+            partitionOfArn(id.arn) ?? partitionOfRegion(gateway.region),
+          ),
+        )
+      : undefined,
   ]);
   // The custom policy's bucket is read with the plan's first reads: S3's client loads from now, beside them.
   if (sectionEnabled(config, 'customPolicy')) gateway.preload(['s3']);
@@ -59,7 +70,16 @@ export async function gatherFacts(
     cluster: wantCluster
       ? clusterFacts(config.cluster!, cluster)
       : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
+    ...(bucketEncryption !== undefined ? { bucketEncryption } : {}),
   };
+}
+
+/**
+ * Whether the plan reads the bucket's default encryption: for the custom policy, unless the config names the key
+ * (`bucketKmsKey`, for a bucket the operator cannot read).
+ */
+export function readsBucketEncryption(config: Config): boolean {
+  return sectionEnabled(config, 'customPolicy') && config.bucketKmsKey === undefined;
 }
 
 /**

@@ -5,20 +5,25 @@
 import { ATTACHED_KEY, DEFAULT_VERSION_KEY, MAX_TAGS, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
-import { policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
+import { isPodIdentityStatement, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
 import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
+import { kmsKeyFindings } from '../sections/custom-policy.js';
 import type {
+  CurrentAddon,
   CurrentBucket,
+  CurrentPodIdentityAssociation,
   CurrentOidcProvider,
   CurrentPolicy,
   CurrentResource,
   CurrentRole,
   CurrentVpcDns,
+  DesiredAddon,
   DesiredAttachment,
   DesiredBucket,
+  DesiredPodIdentityAssociation,
   DesiredOidcProvider,
   DesiredPolicy,
   DesiredResource,
@@ -105,9 +110,9 @@ function setupOfDesired(tags: Tags): string {
   return tags[SETUP_KEY] ?? '';
 }
 
-/** Pods assume the role through the cluster's OIDC provider: its trust names one. */
+/** Pods assume the role through the cluster's OIDC provider or EKS Pod Identity: its trust names one of them. */
 export function assumedByPods(trust: PolicyDocument): boolean {
-  return federatedPrincipals(trust).some(isOidcProviderArn);
+  return federatedPrincipals(trust).some(isOidcProviderArn) || trust.Statement.some(isPodIdentityStatement);
 }
 
 function detachCommand(role: string, arn: string): string {
@@ -302,9 +307,11 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   const during = recordValue([...kept, ...toDetach, ...toAttach]);
   const after = recordValue([...kept, ...toAttach]);
 
-  // What the role holds beyond the config: whoever its trust lets in gets that too.
+  // What the role holds beyond the config: whoever its trust lets in gets that too. Its grants policy (which the
+  // grants section attaches) is the config's.
+  const configured = [...wanted, ...(desired.alsoAttached ?? [])];
   const beyond = [
-    ...current.attached.filter((a) => !wanted.includes(a) && !toDetach.includes(a)).map(nameOfArn),
+    ...current.attached.filter((a) => !configured.includes(a) && !toDetach.includes(a)).map(nameOfArn),
     ...(current.inline ?? []).map((n) => `the inline policy ${n}`),
   ];
   const trustChanges = !samePolicy(current.trust, desired.trust);
@@ -352,7 +359,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
     {
       name: desired.name,
       // A policy being detached is the config's doing, not something the role holds beyond it.
-      wanted: [...desired.managedPolicies, ...toDetach],
+      wanted: [...configured, ...toDetach],
       pods: assumedByPods(desired.trust),
       ...(desired.scopedPolicy !== undefined ? { scopedPolicy: desired.scopedPolicy } : {}),
     },
@@ -484,6 +491,15 @@ export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentO
 /** IAM keeps at most five versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
 
+/** The steps that attach a policy to the roles its section attaches it to (a grants policy), and why they matter. */
+function policyAttachments(desired: DesiredPolicy, attached: readonly string[]): { steps: Step[]; security: string[] } {
+  const missing = (desired.attachTo ?? []).filter((role) => !attached.includes(role));
+  return {
+    steps: missing.map((roleName) => ({ op: 'AttachRolePolicy', roleName, policyArn: desired.arn })),
+    security: missing.map((role) => `attaches it to the role ${role}: whatever assumes the role gets what it grants`),
+  };
+}
+
 function versionNumber(id: string): number {
   return Number(id.replace(/^v/, '')) || 0;
 }
@@ -491,6 +507,7 @@ function versionNumber(id: string): number {
 export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | undefined): ResourcePlan {
   const base = { kind: 'policy' as const, name: desired.name, arn: desired.arn, desired };
   if (current === undefined) {
+    const attach = policyAttachments(desired, []);
     return {
       ...base,
       action: 'create',
@@ -504,9 +521,10 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
           description: desired.description,
           tags: desired.tags,
         },
+        ...attach.steps,
       ],
       notes: [],
-      security: [],
+      security: attach.security,
     };
   }
   const setup = setupOfDesired(desired.tags);
@@ -552,10 +570,14 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
     security.push(...permissionsAdded(current.document, desired.document));
   }
   if (!owned && middle.length > 0 && setupOf(current.tags) !== setup) pre[SETUP_KEY] = setup;
+  // A policy its section attaches (a grants policy): to the roles that lack it.
+  const attach = policyAttachments(desired, current.attachedRoles ?? []);
   const steps: Step[] = [
     ...(Object.keys(pre).length > 0 ? [{ op: 'TagPolicy' as const, policyArn: current.arn, tags: pre }] : []),
     ...middle,
+    ...attach.steps,
   ];
+  security.push(...attach.security);
   if (own === 'legacy') notes.push(legacyNote(setup));
   if (!owned) notes.unshift(NOT_OWNED_NOTE);
   return { ...base, action: steps.length > 0 ? 'update' : 'none', owned, steps, notes, security };
@@ -626,9 +648,15 @@ export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | unde
 
 /**
  * The bucket is only looked up: one that does not exist, or is in another region than the config's, is reported
- * (Flyte cannot work with it), never changed.
+ * (Flyte cannot work with it), never changed; so is its SSE-KMS key, when the custom policy grants one.
  */
 export function planBucket(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
+  const plan = planBucketLocation(desired, current);
+  const key = current !== undefined ? kmsKeyFindings(desired, current) : [];
+  return key.length > 0 ? { ...plan, findings: [...(plan.findings ?? []), ...key] } : plan;
+}
+
+function planBucketLocation(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
   const base = { kind: 'bucket' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
   const none = { ...base, action: 'none' as const, steps: [], security: [] };
   if (current === undefined) {
@@ -675,6 +703,99 @@ export function planBucket(desired: DesiredBucket, current: CurrentBucket | unde
   return none;
 }
 
+/**
+ * A pod identity association: made when missing; pointed at the config's role when it names another (someone
+ * else's association too: the config says which role those pods get). Its other settings are left alone.
+ */
+export function planPodIdentityAssociation(
+  desired: DesiredPodIdentityAssociation,
+  current: CurrentPodIdentityAssociation | undefined,
+): ResourcePlan {
+  const base = { kind: 'pod-identity-association' as const, name: desired.name, desired };
+  if (current === undefined) {
+    return {
+      ...base,
+      arn: desired.arn,
+      action: 'create',
+      owned: true,
+      steps: [
+        {
+          op: 'CreatePodIdentityAssociation',
+          clusterName: desired.cluster,
+          namespace: desired.namespace,
+          serviceAccount: desired.serviceAccount,
+          roleArn: desired.roleArn,
+          tags: desired.tags,
+        },
+      ],
+      notes: [],
+      security: [],
+    };
+  }
+  const owned = isOwned(current.tags);
+  const steps: Step[] = [];
+  const security: string[] = [];
+  if (current.roleArn !== desired.roleArn) {
+    steps.push({
+      op: 'UpdatePodIdentityAssociation',
+      clusterName: desired.cluster,
+      associationId: current.associationId,
+      roleArn: desired.roleArn,
+      before: current.roleArn,
+    });
+    security.push(
+      `hands the pods of ${desired.name} the role ${nameOfArn(desired.roleArn)} in place of ${nameOfArn(current.roleArn)}`,
+    );
+  }
+  return {
+    ...base,
+    arn: current.arn,
+    action: steps.length > 0 ? 'update' : 'none',
+    owned,
+    steps,
+    notes: owned ? [] : [NOT_OWNED_NOTE],
+    security,
+  };
+}
+
+/** An add-on the cluster needs: installed when missing (with its default version), reported when not healthy. */
+export function planAddon(desired: DesiredAddon, current: CurrentAddon | undefined): ResourcePlan {
+  const base = { kind: 'addon' as const, name: desired.name, desired, owned: false, security: [] };
+  if (current === undefined) {
+    return {
+      ...base,
+      arn: desired.arn,
+      action: 'create',
+      steps: [{ op: 'CreateAddon', clusterName: desired.cluster, addonName: desired.name, tags: desired.tags }],
+      notes: [
+        {
+          level: 'warn',
+          message:
+            `the cluster ${desired.cluster} lacks the ${desired.name} add-on, without which no pod gets credentials ` +
+            'from a pod identity association: this run installs it (its default version)',
+        },
+      ],
+    };
+  }
+  const healthy = current.status === 'ACTIVE' || current.status === 'CREATING' || current.status === 'UPDATING';
+  return {
+    ...base,
+    arn: current.arn,
+    action: 'none',
+    steps: [],
+    notes: healthy
+      ? []
+      : [
+          {
+            level: 'warn',
+            message:
+              `the ${desired.name} add-on is ${current.status}: pods may not get their credentials; see ` +
+              `aws eks describe-addon --cluster-name ${desired.cluster} --addon-name ${desired.name}`,
+          },
+        ],
+  };
+}
+
 export function planResource(desired: DesiredResource, current: CurrentResource | undefined): ResourcePlan {
   switch (desired.kind) {
     case 'role':
@@ -689,6 +810,10 @@ export function planResource(desired: DesiredResource, current: CurrentResource 
       return planVpcDns(desired, current as CurrentVpcDns | undefined);
     case 'bucket':
       return planBucket(desired, current as CurrentBucket | undefined);
+    case 'pod-identity-association':
+      return planPodIdentityAssociation(desired, current as CurrentPodIdentityAssociation | undefined);
+    case 'addon':
+      return planAddon(desired, current as CurrentAddon | undefined);
   }
 }
 

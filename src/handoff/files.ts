@@ -70,6 +70,19 @@ export function handoffCaveats(input: HandoffInput): string[] {
         'get no role (outside the project-domains of projectRoles, whose attributes need such a template too)',
     );
   }
+  if (input.identity === 'pod-identity' && workers && workers.namespaces === '*') {
+    out.push(
+      `${workers.roleName}: Pod Identity has no wildcard, so only the namespaces the config lists have an ` +
+        "association; other project-domains' task pods get no role until their namespaces are listed and the setup " +
+        'runs again',
+    );
+  }
+  if (input.identity === 'both') {
+    out.push(
+      'identity: both: the service accounts keep their IRSA annotation, which takes precedence over Pod Identity; ' +
+        'the values file says how to move them (remove the annotation, then identity: pod-identity)',
+    );
+  }
   if (workers && workers.namespaces !== '*') {
     out.push(
       `${workers.roleName} trusts only the namespaces ${workers.namespaces.join(', ')}; task pods in other ` +

@@ -11,6 +11,41 @@ import { yamlScalar, yamlText } from './yaml.js';
 /** The annotation IRSA reads on a Kubernetes service account. */
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
+/**
+ * The role annotation of a service account. With Pod Identity there must be none: an IRSA annotation left on a
+ * service account silently takes precedence over its pod identity association. Helm's `null` deletes the key where
+ * another values file (values-eks.yaml, the operator's own) sets it.
+ */
+export function roleAnnotations(input: Pick<HandoffInput, 'identity'>, arn: string): Record<string, string | null> {
+  return { [ROLE_ARN_ANNOTATION]: input.identity === 'pod-identity' ? null : arn };
+}
+
+/** Whether the service accounts carry the role annotation (IRSA, or both while migrating). */
+export function annotated(input: Pick<HandoffInput, 'identity'>): boolean {
+  return input.identity !== 'pod-identity';
+}
+
+/** What the values file says about identity: Pod Identity's associations, or the move to them. */
+export function identityNote(input: Pick<HandoffInput, 'identity'>): string[] {
+  if (input.identity === 'pod-identity') {
+    return [
+      'EKS Pod Identity (identity: pod-identity): the pods take their roles from the pod identity associations',
+      'flyte-aws-setup makes; no service account carries the eks.amazonaws.com/role-arn annotation (null removes',
+      'one another values file sets), since an IRSA annotation would take precedence over the association.',
+    ];
+  }
+  if (input.identity === 'both') {
+    return [
+      'identity: both: the service accounts keep the eks.amazonaws.com/role-arn annotation, so their pods use IRSA,',
+      'which takes precedence over the pod identity associations. To move them to Pod Identity: set each',
+      "annotation to null (serviceAccount.annotations, and the templates' ServiceAccount), upgrade the release and",
+      'restart the pods; once none uses IRSA, set identity: pod-identity in the config and run flyte-aws-setup',
+      'again (it removes the IRSA trust, and writes these files without the annotations).',
+    ];
+  }
+  return [];
+}
+
 /** The cluster resource template variable of the task pods' service account, when projects have their own. */
 export const TASK_SERVICE_ACCOUNT_VARIABLE = 'taskServiceAccount';
 
@@ -42,8 +77,8 @@ export function serviceAccountTemplate(input: HandoffInput): string {
     'metadata:',
     `  name: ${name}`,
     "  namespace: '{{ namespace }}'",
-    '  annotations:',
-    `    ${ROLE_ARN_ANNOTATION}: '{{ defaultIamRole }}'`,
+    // With Pod Identity the namespace's association gives the role: no annotation.
+    ...(annotated(input) ? ['  annotations:', `    ${ROLE_ARN_ANNOTATION}: '{{ defaultIamRole }}'`] : []),
     '',
   ].join('\n');
 }
@@ -52,9 +87,9 @@ export function serviceAccountTemplate(input: HandoffInput): string {
 export function customData(input: HandoffInput): Record<string, unknown>[] {
   const workers = input.workers;
   if (workers === undefined) return [];
-  const values: Record<string, unknown>[] = [{ defaultIamRole: { value: workers.arn } }];
+  const values: Record<string, unknown>[] = annotated(input) ? [{ defaultIamRole: { value: workers.arn } }] : [];
   if (accountFromVariable(input)) values.push({ [TASK_SERVICE_ACCOUNT_VARIABLE]: { value: workers.serviceAccount } });
-  return input.domains.map((d) => ({ [d]: values }));
+  return values.length === 0 ? [] : input.domains.map((d) => ({ [d]: values }));
 }
 
 /** flyteadmin's settings: the service account executions run as when nothing else names one. */
@@ -83,6 +118,7 @@ function header(input: HandoffInput, spec: ChartSpec, lines: string[]): string[]
     `  ${helmRepoCommand()}`,
     `  ${helmInstallCommand(spec, input.namespace, spec.valuesFile)}`,
     ...lines,
+    ...identityNote(input),
     'Written again by `flyte-aws-setup outputs --config FILE`: change the config, not this file.',
   ];
 }
@@ -90,6 +126,12 @@ function header(input: HandoffInput, spec: ChartSpec, lines: string[]): string[]
 function templatesNote(input: HandoffInput): string[] {
   const w = input.workers;
   if (w === undefined) return [];
+  if (!annotated(input)) {
+    return [
+      'The cluster resource templates create each project-domain namespace and the service account its task pods',
+      `run as (${w.serviceAccount}), without a role annotation: its pod identity association gives it the role.`,
+    ];
+  }
   const account = accountFromVariable(input) ? `${w.serviceAccount}, or a project's own` : w.serviceAccount;
   return [
     'The cluster resource templates create each project-domain namespace and annotate the service account its',
@@ -110,7 +152,7 @@ function backendAccount(input: HandoffInput) {
         serviceAccount: {
           create: true,
           name: system.serviceAccounts[0]!,
-          annotations: { [ROLE_ARN_ANNOTATION]: system.arn },
+          annotations: roleAnnotations(input, system.arn),
         },
       };
 }
@@ -167,7 +209,7 @@ export function flyteCoreValues(input: HandoffInput): string {
   const { system, workers } = input;
   const admin = flyteadminSettings(input);
   const account = system
-    ? { serviceAccount: { create: true, annotations: { [ROLE_ARN_ANNOTATION]: system.arn } } }
+    ? { serviceAccount: { create: true, annotations: roleAnnotations(input, system.arn) } }
     : undefined;
   const values = {
     ...(account ? Object.fromEntries(system!.serviceAccounts.map((name) => [name, account])) : {}),

@@ -2,7 +2,7 @@
  * What the hand-off files are made from: the config's names and the role ARNs as AWS reports them. Pure: the
  * ARNs come in from a plan (the `outputs` command) or from a run's result (after `apply`).
  */
-import { DEFAULT_DOMAINS, type Config, type SectionId, type Target } from '../config/schema.js';
+import { DEFAULT_DOMAINS, type Config, type IdentityMode, type SectionId, type Target } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import type { Facts } from '../model.js';
 import { sectionEnabled } from '../sections/derived.js';
@@ -30,6 +30,8 @@ export interface ProjectHandoff {
 export interface HandoffInput {
   /** Whose files: the chart that installs Flyte, or Union. */
   target: Target;
+  /** How the pods assume their roles (absent: `irsa`): with Pod Identity no service account is annotated. */
+  identity?: IdentityMode;
   accountId: string;
   region: string;
   cluster?: string;
@@ -118,6 +120,7 @@ export function handoffInput(
   const projects = sectionEnabled(config, 'projectRoles') ? config.projectRoles : [];
   const input: HandoffInput = {
     target,
+    ...(config.identity !== 'irsa' ? { identity: config.identity } : {}),
     accountId: facts.accountId,
     region: facts.region,
     ...(config.cluster !== undefined ? { cluster: config.cluster } : {}),

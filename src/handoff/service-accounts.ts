@@ -2,7 +2,7 @@
  * Kubernetes ServiceAccount manifests annotated with the role ARNs, for clusters where Flyte is not installed
  * with the Helm values (which create and annotate these service accounts themselves). Pure.
  */
-import { ROLE_ARN_ANNOTATION } from './helm.js';
+import { annotated, identityNote, ROLE_ARN_ANNOTATION } from './helm.js';
 import { projectNamespaces, type HandoffInput } from './input.js';
 import { yamlStream } from './yaml.js';
 
@@ -16,14 +16,15 @@ export interface ServiceAccountSpec {
   roleArn: string;
 }
 
-export function serviceAccountManifest(sa: ServiceAccountSpec): Record<string, unknown> {
+/** A ServiceAccount; `annotate: false` (Pod Identity) leaves out the role annotation, which IRSA would put first. */
+export function serviceAccountManifest(sa: ServiceAccountSpec, annotate = true): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'ServiceAccount',
     metadata: {
       name: sa.name,
       ...(sa.namespace !== undefined ? { namespace: sa.namespace } : {}),
-      annotations: { [ROLE_ARN_ANNOTATION]: sa.roleArn },
+      ...(annotate ? { annotations: { [ROLE_ARN_ANNOTATION]: sa.roleArn } } : {}),
     },
   };
 }
@@ -56,25 +57,36 @@ export interface ManifestFile {
 export function serviceAccountFiles(input: HandoffInput): ManifestFile[] {
   const files: ManifestFile[] = [];
   const namespaced = namespacedServiceAccounts(input);
+  const annotate = annotated(input);
   if (namespaced.length > 0) {
     files.push({
       path: SERVICE_ACCOUNTS_FILE,
-      content: yamlStream(namespaced.map(serviceAccountManifest), [
-        `Kubernetes service accounts annotated with their IAM roles (IRSA), written by flyte-aws-setup (account ${input.accountId}).`,
-        'For clusters where Flyte is not installed with the Helm values (those create these themselves):',
-        `  kubectl apply -f ${SERVICE_ACCOUNTS_FILE}`,
-        'The namespaces must exist.',
-      ]),
+      content: yamlStream(
+        namespaced.map((sa) => serviceAccountManifest(sa, annotate)),
+        [
+          annotate
+            ? `Kubernetes service accounts annotated with their IAM roles (IRSA), written by flyte-aws-setup (account ${input.accountId}).`
+            : `Kubernetes service accounts, without a role annotation: their pod identity associations give them their roles (written by flyte-aws-setup, account ${input.accountId}).`,
+          'For clusters where Flyte is not installed with the Helm values (those create these themselves):',
+          `  kubectl apply -f ${SERVICE_ACCOUNTS_FILE}`,
+          'The namespaces must exist.',
+          ...identityNote(input),
+        ],
+      ),
     });
   }
   if (input.workers && input.workers.namespaces === '*') {
     files.push({
       path: WORKERS_SERVICE_ACCOUNT_FILE,
       content: yamlStream(
-        [serviceAccountManifest({ name: input.workers.serviceAccount, roleArn: input.workers.arn })],
+        [serviceAccountManifest({ name: input.workers.serviceAccount, roleArn: input.workers.arn }, annotate)],
         [
-          `The task pods' service account, annotated with ${input.workers.roleName} (written by flyte-aws-setup).`,
-          'Its trust lets in this service account in every namespace; apply it in each project-domain namespace',
+          annotate
+            ? `The task pods' service account, annotated with ${input.workers.roleName} (written by flyte-aws-setup).`
+            : `The task pods' service account, without a role annotation (written by flyte-aws-setup).`,
+          annotate
+            ? 'Its trust lets in this service account in every namespace; apply it in each project-domain namespace'
+            : 'Pod Identity gives it a role only where it has an association; apply it in each project-domain namespace',
           '(other than those of projectRoles, which service-accounts.yaml covers):',
           `  kubectl apply -n PROJECT-DOMAIN -f ${WORKERS_SERVICE_ACCOUNT_FILE}`,
         ],

@@ -21,12 +21,16 @@ export type Scope =
    * removed with `--prune` (only what carries the setup's tag).
    */
   | 'setupRoles'
-  /** The config's customer-managed bucket policy. */
+  /** The config's customer-managed bucket policy (and the grants policies, which are made the same way). */
   | 'customPolicy'
+  /** The grants policies (`grants:`), whose attachments a plan reads: the grants section attaches them. */
+  | 'grantsPolicies'
   /** The managed policies the config names (extra policies, the boundary, Union's userflyterole): looked up. */
   | 'referencedPolicies'
   /** The config's S3 bucket: looked up (it exists, and in which region). */
   | 'bucket'
+  /** The bucket's SSE-KMS key: `bucketKmsKey`, else any key of the region (the plan reads which from the bucket). */
+  | 'bucketKey'
   /** The OIDC provider the oidcProvider section makes. */
   | 'oidcProvider'
   /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
@@ -37,6 +41,12 @@ export type Scope =
   | 'cluster'
   /** Any EKS cluster of the region: destroy, once the config's cluster is gone, looks for one its roles serve. */
   | 'anyCluster'
+  /** The roles pods assume (backend, workers, project roles): handed to EKS Pod Identity. */
+  | 'podRoles'
+  /** The cluster's pod identity associations (identity: pod-identity or both). */
+  | 'podIdentityAssociations'
+  /** The cluster's Pod Identity Agent add-on. */
+  | 'podIdentityAddon'
   /** The cluster's node groups (destroy keeps a node role a node group runs with). */
   | 'nodegroups'
   /** The cluster's VPC, which `vpcDns: fix` changes. */
@@ -58,19 +68,22 @@ export type Scope =
  * Conditions that narrow an action further: `attachedPolicies` = only the policies the config attaches to those
  * roles (`iam:PolicyARN`); `boundary` = only with the config's permissions boundary (`iam:PermissionsBoundary`);
  * `ownedOnly` = only what carries the tool's `managed-by` tag (`aws:ResourceTag`, which roles, policies and OIDC providers all support), for deletes;
- * `setupOnly` = only what carries the config's setup in `flyte-aws-setup:setup` (`--prune`).
+ * `setupOnly` = only what carries the config's setup in `flyte-aws-setup:setup` (`--prune`);
+ * `passedToPodIdentity` = iam:PassRole only to EKS Pod Identity (`iam:PassedToService`).
  */
-export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'setupOnly';
+export type ConditionKind = 'attachedPolicies' | 'boundary' | 'ownedOnly' | 'setupOnly' | 'passedToPodIdentity';
 
 export interface ScopeUse {
   scope: Scope;
+  /** Only these of the operation's actions on this scope (default: all), e.g. iam:PassRole on the roles only. */
+  actions?: string[];
   condition?: ConditionKind;
   /** Only for these modes (default: all of the operation's). */
   modes?: PermissionMode[];
 }
 
 export interface AwsOperation {
-  service: 'iam' | 'eks' | 'ec2' | 'sts' | 's3';
+  service: 'iam' | 'eks' | 'ec2' | 'sts' | 's3' | 'kms';
   /** The SDK command's name without `Command`, e.g. `CreateRole`. */
   operation: string;
   /** The IAM actions AWS authorizes the call as: its own, and e.g. the tag action when it creates with tags. */
@@ -83,6 +96,9 @@ export interface AwsOperation {
 }
 
 const ALL: PermissionMode[] = ['apply', 'verify', 'destroy'];
+
+/** The config has pod identity associations made (`identity: pod-identity` or `both`). */
+const podIdentity = (config: Config): boolean => config.identity !== 'irsa';
 
 export const AWS_OPERATIONS: readonly AwsOperation[] = [
   {
@@ -124,6 +140,75 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'vpc' }],
     modes: ['apply'],
     why: 'vpcDns: fix turns DNS support and hostnames on',
+  },
+  {
+    service: 'eks',
+    operation: 'ListPodIdentityAssociations',
+    actions: ['eks:ListPodIdentityAssociations'],
+    on: [{ scope: 'cluster' }],
+    modes: ALL,
+    when: podIdentity,
+    why: 'finds the pod identity association of each namespace and service account',
+  },
+  {
+    service: 'eks',
+    operation: 'DescribePodIdentityAssociation',
+    actions: ['eks:DescribePodIdentityAssociation'],
+    on: [{ scope: 'podIdentityAssociations' }],
+    modes: ALL,
+    when: podIdentity,
+    why: "reads an association's role and tags",
+  },
+  {
+    service: 'eks',
+    operation: 'CreatePodIdentityAssociation',
+    actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource', 'iam:PassRole'],
+    on: [
+      { scope: 'cluster', actions: ['eks:CreatePodIdentityAssociation', 'eks:TagResource'] },
+      { scope: 'podRoles', actions: ['iam:PassRole'], condition: 'passedToPodIdentity' },
+    ],
+    modes: ['apply'],
+    when: podIdentity,
+    why: 'associates a namespace and service account with its role (passing the role to EKS), tagged',
+  },
+  {
+    service: 'eks',
+    operation: 'UpdatePodIdentityAssociation',
+    actions: ['eks:UpdatePodIdentityAssociation', 'iam:PassRole'],
+    on: [
+      { scope: 'podIdentityAssociations', actions: ['eks:UpdatePodIdentityAssociation'] },
+      { scope: 'podRoles', actions: ['iam:PassRole'], condition: 'passedToPodIdentity' },
+    ],
+    modes: ['apply'],
+    when: podIdentity,
+    why: "points an association that names another role at the config's",
+  },
+  {
+    service: 'eks',
+    operation: 'DeletePodIdentityAssociation',
+    actions: ['eks:DeletePodIdentityAssociation'],
+    on: [{ scope: 'podIdentityAssociations', condition: 'ownedOnly' }],
+    modes: ['destroy'],
+    when: podIdentity,
+    why: "deletes the tool's own associations",
+  },
+  {
+    service: 'eks',
+    operation: 'DescribeAddon',
+    actions: ['eks:DescribeAddon'],
+    on: [{ scope: 'podIdentityAddon' }],
+    modes: ['apply', 'verify'],
+    when: podIdentity,
+    why: 'is the Pod Identity Agent add-on installed?',
+  },
+  {
+    service: 'eks',
+    operation: 'CreateAddon',
+    actions: ['eks:CreateAddon', 'eks:TagResource'],
+    on: [{ scope: 'cluster' }],
+    modes: ['apply'],
+    when: podIdentity,
+    why: 'installs the Pod Identity Agent add-on when it is missing',
   },
   {
     service: 'iam',
@@ -373,6 +458,33 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     when: (config) => config.customPolicy !== false,
     why: 'looks the bucket up: that it exists, and in which region',
   },
+  {
+    service: 's3',
+    operation: 'GetBucketEncryption',
+    actions: ['s3:GetEncryptionConfiguration'],
+    on: [{ scope: 'bucket' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false && config.bucketKmsKey === undefined,
+    why: "reads the bucket's default encryption: with SSE-KMS under a customer managed key, the policy grants its use",
+  },
+  {
+    service: 'kms',
+    operation: 'DescribeKey',
+    actions: ['kms:DescribeKey'],
+    on: [{ scope: 'bucketKey' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false && config.bucketKmsKey === undefined,
+    why: "only when the bucket's default encryption names its key by an alias: the key behind it",
+  },
+  {
+    service: 'kms',
+    operation: 'GetKeyPolicy',
+    actions: ['kms:GetKeyPolicy'],
+    on: [{ scope: 'bucketKey' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false,
+    why: 'only for a bucket encrypted with a customer managed key: checks that the key policy lets IAM policies grant its use',
+  },
   // The destroy command: what it reads to know what may go, and what it removes.
   {
     service: 'eks',
@@ -457,9 +569,12 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListEntitiesForPolicy',
     actions: ['iam:ListEntitiesForPolicy'],
-    on: [{ scope: 'customPolicy' }],
-    modes: ['destroy'],
-    why: 'finds what the custom policy is still attached to',
+    on: [
+      { scope: 'customPolicy', modes: ['destroy'] },
+      { scope: 'grantsPolicies', modes: ['apply', 'verify'] },
+    ],
+    modes: ALL,
+    why: 'finds what the custom policy is still attached to (destroy); a plan, the roles a grants policy is attached to',
   },
   {
     service: 'iam',

@@ -12,6 +12,7 @@ import type { Config } from '../config/schema.js';
 import { SECTIONS } from '../sections/index.js';
 import { sectionEnabled } from '../sections/derived.js';
 import {
+  POD_IDENTITY_PRINCIPAL,
   POLICY_VERSION,
   policySize,
   MANAGED_POLICY_MAX,
@@ -45,16 +46,21 @@ export const SELF = '${aws:PrincipalArn}';
 
 const SIDS: Record<Scope, string> = {
   managedRoles: 'FlyteRoles',
+  podRoles: 'PassPodRoles',
   existingRoles: 'ExistingRoles',
   setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
+  grantsPolicies: 'GrantsPolicies',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
+  bucketKey: 'FlyteBucketKey',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
   cluster: 'EksCluster',
   anyCluster: 'ReadEksClusters',
+  podIdentityAssociations: 'PodIdentityAssociations',
+  podIdentityAddon: 'PodIdentityAgent',
   nodegroups: 'EksNodegroups',
   vpc: 'ClusterVpc',
   vpcDescribe: 'NoResourceLevel',
@@ -67,16 +73,21 @@ const SIDS: Record<Scope, string> = {
 /** Statement order: the roles first, then the provider, the policy, the cluster, the VPC, the caller. */
 const SCOPE_ORDER: readonly Scope[] = [
   'managedRoles',
+  'podRoles',
   'existingRoles',
   'setupRoles',
   'oidcProvider',
   'providerRead',
   'anyProvider',
   'customPolicy',
+  'grantsPolicies',
   'referencedPolicies',
   'bucket',
+  'bucketKey',
   'cluster',
   'anyCluster',
+  'podIdentityAssociations',
+  'podIdentityAddon',
   'nodegroups',
   'vpc',
   'vpcDescribe',
@@ -92,6 +103,7 @@ const CONDITION_SIDS: Record<ConditionKind, string> = {
   boundary: 'WithBoundaryOnly',
   ownedOnly: 'ToolsOwnOnly',
   setupOnly: 'ThisSetupsOnly',
+  passedToPodIdentity: 'ToPodIdentityOnly',
 };
 
 function unique(values: string[]): string[] {
@@ -116,7 +128,11 @@ function planningFacts(config: Config, pf: PermissionFacts): Facts {
 /** The ARNs of each scope for this config, and the condition values. */
 function scopes(config: Config, pf: PermissionFacts) {
   const facts = planningFacts(config, pf);
-  const resources: DesiredResource[] = desiredSections(config, facts).flatMap((s) => s.resources);
+  const sections = desiredSections(config, facts);
+  const resources: DesiredResource[] = sections.flatMap((s) => s.resources);
+  const podRoles = sections
+    .filter((s) => s.def.identity === 'irsa')
+    .flatMap((s) => s.resources.flatMap((r) => (r.kind === 'role' ? [r.arn] : [])));
   const roles = resources.flatMap((r) => (r.kind === 'role' ? [r] : []));
   const attachments = resources.flatMap((r) => (r.kind === 'attachment' ? [r] : []));
   // The cluster's provider is read by the section that makes it and by the IRSA roles that trust it.
@@ -127,17 +143,28 @@ function scopes(config: Config, pf: PermissionFacts) {
   const referenced = configReferences(config, facts).flatMap((r) => (r.kind === 'policy' ? [r.arn] : []));
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
+    podRoles,
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
     setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
+    grantsPolicies: resources.flatMap((r) => (r.kind === 'policy' && r.attachTo !== undefined ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
+    bucketKey: bucketKeyArns(config, pf),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:
       c.state === 'ready' && providerUsed ? [`arn:${pf.partition}:iam::${pf.accountId}:oidc-provider/*`] : [],
     cluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, c.name)] : [],
     anyCluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, '*')] : [],
+    podIdentityAssociations:
+      c.state === 'ready'
+        ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:podidentityassociation/${c.name}/*`]
+        : [],
+    podIdentityAddon:
+      c.state === 'ready'
+        ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:addon/${c.name}/eks-pod-identity-agent/*`]
+        : [],
     nodegroups:
       c.state === 'ready' ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:nodegroup/${c.name}/*/*`] : [],
     vpc: resources.flatMap((r) => (r.kind === 'vpc-dns' && r.fix ? [r.arn] : [])),
@@ -149,10 +176,17 @@ function scopes(config: Config, pf: PermissionFacts) {
     none: [],
   };
   const attached: Record<'managedRoles' | 'existingRoles', string[]> = {
-    managedRoles: unique(roles.flatMap((r) => r.managedPolicies)).sort(),
+    // With the grants policies, which the grants section attaches to the roles.
+    managedRoles: unique(roles.flatMap((r) => [...r.managedPolicies, ...(r.alsoAttached ?? [])])).sort(),
     existingRoles: unique(attachments.flatMap((a) => a.policyArns)).sort(),
   };
   return { arns, attached, facts };
+}
+
+/** The bucket's KMS key: the config's, else any key of the region (which one is read from the bucket). */
+function bucketKeyArns(config: Config, pf: PermissionFacts): string[] {
+  if (config.customPolicy === false) return [];
+  return [config.bucketKmsKey ?? `arn:${pf.partition}:kms:${pf.region}:${pf.accountId}:key/*`];
 }
 
 function conditionOf(
@@ -161,6 +195,7 @@ function conditionOf(
   config: Config,
   attached: Record<'managedRoles' | 'existingRoles', string[]>,
 ): PolicyStatement['Condition'] | undefined {
+  if (kind === 'passedToPodIdentity') return { StringEquals: { 'iam:PassedToService': POD_IDENTITY_PRINCIPAL } };
   if (kind === 'ownedOnly') return { StringEquals: { [`aws:ResourceTag/${MANAGED_BY_KEY}`]: MANAGED_BY_VALUE } };
   if (kind === 'setupOnly') return { StringEquals: { [`aws:ResourceTag/${SETUP_KEY}`]: config.setup } };
   if (kind === 'boundary') {
@@ -202,7 +237,7 @@ export function permissionPolicy(config: Config, pf: PermissionFacts, mode: Perm
         group = { sid, rank, resources, ...(condition !== undefined ? { condition } : {}), actions: [] };
         groups.set(key, group);
       }
-      group.actions.push(...op.actions);
+      group.actions.push(...(use.actions ?? op.actions));
     }
   }
   // An action granted on the same ARNs without a condition needs no conditioned copy.
@@ -257,6 +292,12 @@ function notesFor(
       anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
     notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
   }
+  if (mode !== 'destroy' && arns.bucketKey.some((a) => a.endsWith(':key/*'))) {
+    notes.push(
+      "the bucket's KMS key is read from the bucket while planning, so kms:GetKeyPolicy and kms:DescribeKey are " +
+        'scoped to every key of the region (read-only); set bucketKmsKey in the config to pin them to its key',
+    );
+  }
   if (mode === 'apply' || mode === 'verify') {
     notes.push(
       "iam:ListRoles finds the setup's roles the config no " +
@@ -279,8 +320,12 @@ function notesFor(
     );
   }
   notes.push(
-    'no iam:PassRole: flyte-aws-setup never hands a role to a service (it creates no cluster or node group); ' +
-      'whoever runs eks:CreateCluster / CreateNodegroup needs iam:PassRole on the cluster / node role',
+    config.identity === 'irsa'
+      ? 'no iam:PassRole: flyte-aws-setup never hands a role to a service (it creates no cluster or node group); ' +
+          'whoever runs eks:CreateCluster / CreateNodegroup needs iam:PassRole on the cluster / node role'
+      : `iam:PassRole only on the roles pods assume, and only to ${POD_IDENTITY_PRINCIPAL} (the pod identity ` +
+          'associations hand them to EKS); whoever runs eks:CreateCluster / CreateNodegroup needs iam:PassRole on ' +
+          'the cluster / node role',
   );
   notes.push('sts:GetCallerIdentity needs no permission');
   const size = policySize(document);

@@ -7,6 +7,7 @@
 import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gateway.js';
 import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
 import type { Plan, ResourcePlan, Step } from '../model.js';
+import { eksClusterArn } from '../policy/partition.js';
 import { mapLimit } from '../util/concurrency.js';
 import { AWS_OPERATIONS } from './operations.js';
 
@@ -31,6 +32,26 @@ function stepContext(step: Step): SimulationContext[] {
   }
 }
 
+/**
+ * The ARN an action of a step is checked on: the resource's, except where the action is on something else (a new
+ * association or add-on is made on the cluster; iam:PassRole is on the role handed to EKS).
+ */
+function actionResource(plan: Plan, step: Step, action: string, r: Pick<ResourcePlan, 'arn'>): string {
+  const { partition, region, accountId } = plan.facts;
+  switch (step.op) {
+    case 'CreatePodIdentityAssociation':
+    case 'UpdatePodIdentityAssociation':
+      if (action === 'iam:PassRole') return step.roleArn;
+      return step.op === 'CreatePodIdentityAssociation'
+        ? eksClusterArn(partition, region, accountId, step.clusterName)
+        : r.arn;
+    case 'CreateAddon':
+      return eksClusterArn(partition, region, accountId, step.clusterName);
+    default:
+      return r.arn;
+  }
+}
+
 /** Every action the plan's steps need, on the ARN of the resource each step changes. Pure. */
 export function planChecks(plan: Plan): PermissionCheck[] {
   const out: PermissionCheck[] = [];
@@ -46,10 +67,11 @@ export function planChecks(plan: Plan): PermissionCheck[] {
       if (op === undefined) throw new Error(`no permissions entry for ${step.op}`);
       const context = stepContext(step);
       for (const action of op.actions) {
-        const key = JSON.stringify([action, r.arn, context]);
+        const resource = actionResource(plan, step, action, r);
+        const key = JSON.stringify([action, resource, context]);
         if (seen.has(key)) continue;
         seen.add(key);
-        out.push({ action, resource: r.arn, context });
+        out.push({ action, resource, context });
       }
     }
   }

@@ -3,7 +3,9 @@
  * security-relevant and need an explicit yes. It is conservative: when in doubt, a change counts as broadening.
  */
 import type { PolicyDocument, PolicyStatement, StringOrList } from './document.js';
-import { hasWildcard } from './document.js';
+import { hasWildcard, POD_IDENTITY_PRINCIPAL } from './document.js';
+
+const POD_IDENTITY = `Service:${POD_IDENTITY_PRINCIPAL}`;
 
 interface Condition {
   op: string;
@@ -79,7 +81,7 @@ function broadFeatures(g: { allow: Grant[] }): string[] {
   const out: string[] = [];
   for (const grant of g.allow) {
     for (const c of grant.conditions) {
-      if (c.op.startsWith('StringLike') && c.values.some(hasWildcard)) {
+      if ((c.op.startsWith('StringLike') || c.op.startsWith('ArnLike')) && c.values.some(hasWildcard)) {
         out.push(`wildcard in ${c.key.split(':').pop()}: ${c.values.filter(hasWildcard).join(', ')}`);
       }
     }
@@ -87,8 +89,25 @@ function broadFeatures(g: { allow: Grant[] }): string[] {
     if (grant.principal.startsWith('Federated:') && grant.conditions.length === 0) {
       out.push(`any identity of ${grant.principal.slice('Federated:'.length)}`);
     }
+    if (grant.principal === POD_IDENTITY) {
+      // Without these bounds a pod identity association of any cluster (or any account) may hand out the role.
+      const keys = new Set(grant.conditions.map((c) => c.key));
+      const missing = ['aws:SourceArn', 'aws:SourceAccount'].filter((k) => !keys.has(k.toLowerCase()));
+      if (!keys.has('aws:sourcearn')) {
+        out.push(
+          `EKS Pod Identity of ${keys.has('aws:sourceaccount') ? "any of the account's clusters" : 'any cluster of any account'} (no ${missing.join(' or ')} condition)`,
+        );
+      }
+    }
   }
   return out;
+}
+
+/** How a grant is named in "lets in more": Pod Identity by the clusters it is bounded to. */
+function grantText(g: Grant): string {
+  if (g.principal !== POD_IDENTITY) return `${g.principal} (${g.action})`;
+  const clusters = g.conditions.filter((c) => c.key === 'aws:sourcearn').flatMap((c) => c.values);
+  return `EKS Pod Identity${clusters.length > 0 ? ` of ${clusters.join(', ')}` : ''}`;
 }
 
 /**
@@ -124,7 +143,7 @@ export function broadeningReasons(before: PolicyDocument | undefined, after: Pol
     reasons.push(
       named.length > 0
         ? `lets in more: ${named.map((v) => (hasWildcard(v) ? `${v} (wildcard)` : v)).join(', ')}`
-        : `lets in more: ${[...new Set(added.map((g) => `${g.principal} (${g.action})`))].join(', ')}`,
+        : `lets in more: ${[...new Set(added.map(grantText))].join(', ')}`,
     );
     // A wildcard already named as a new subject needs no second line.
     reasons.push(...features.filter((f) => !named.some((v) => hasWildcard(v) && f.endsWith(v))));

@@ -21,6 +21,7 @@ export type FindingCode =
   | 'tags-missing'
   | 'document-differs'
   | 'audience-missing'
+  | 'association-role-differs'
   | 'blocked'
   // A role of the setup that the config no longer names: it still grants what it holds.
   | 'leftover'
@@ -28,6 +29,8 @@ export type FindingCode =
   | 'vpc-dns-off'
   | 'bucket-missing'
   | 'bucket-other-region'
+  | 'kms-key-missing'
+  | 'kms-key-policy'
   | 'unchecked'
   // What people get wrong when they follow the documents by hand.
   | 'foreign-issuer'
@@ -38,6 +41,8 @@ export type FindingCode =
   | 'aud-not-string-equals'
   | 'sub-missing'
   | 'wildcard-string-equals'
+  | 'pod-trust-unbounded'
+  | 'pod-trust-other-cluster'
   | 'trust-size'
   | 'path-differs'
   // What a role holds beyond the config: the security standard.
@@ -56,7 +61,10 @@ export interface FindingRule {
 /** Every finding and its severity. */
 export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   waiting: { severity: 'error', what: 'a section waits for the EKS cluster (not created yet, or not ACTIVE)' },
-  missing: { severity: 'error', what: 'a role, the policy or the OIDC provider does not exist' },
+  missing: {
+    severity: 'error',
+    what: 'a role, the policy, the OIDC provider, a pod identity association or the Pod Identity Agent does not exist',
+  },
   'trust-differs': { severity: 'error', what: "a role's trust policy differs from the config" },
   'policy-not-attached': { severity: 'error', what: 'a role lacks a policy the config attaches' },
   'policy-not-wanted': {
@@ -67,6 +75,10 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'tags-missing': { severity: 'error', what: "a resource of the tool's lacks the config's tags" },
   'document-differs': { severity: 'error', what: "the custom policy's document differs from the config" },
   'audience-missing': { severity: 'error', what: 'the OIDC provider lacks the sts.amazonaws.com audience' },
+  'association-role-differs': {
+    severity: 'error',
+    what: 'a pod identity association hands its pods another role than the config says',
+  },
   blocked: { severity: 'error', what: 'the config cannot be carried out for a resource (the plan says why)' },
   leftover: {
     severity: 'error',
@@ -81,9 +93,19 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
     severity: 'warning',
     what: "the bucket is in another region than the config's: Flyte cannot work as configured",
   },
+  'kms-key-missing': {
+    severity: 'warning',
+    what: "the bucket's SSE-KMS key does not exist: Flyte cannot read or write the bucket's objects",
+  },
+  'kms-key-policy': {
+    severity: 'warning',
+    what:
+      "the key policy of the bucket's SSE-KMS key does not let the account's IAM policies grant its use: the " +
+      "custom policy's KMS grant does nothing unless the key policy names the Flyte roles",
+  },
   unchecked: {
     severity: 'warning',
-    what: "something could not be read, so it was not checked (a role's inline policies, the VPC, the bucket)",
+    what: "something could not be read, so it was not checked (a role's inline policies, the VPC, the bucket, its key)",
   },
   'foreign-issuer': { severity: 'error', what: "a trust's condition keys name another issuer than the cluster's" },
   'other-provider': { severity: 'error', what: "a trust names another OIDC provider than the cluster's" },
@@ -93,6 +115,14 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'aud-not-string-equals': { severity: 'warning', what: 'an IRSA trust checks aud under StringLike' },
   'sub-missing': { severity: 'error', what: 'an IRSA trust has no sub condition: any pod of the cluster may use it' },
   'wildcard-string-equals': { severity: 'error', what: 'a wildcard under StringEquals (it never matches)' },
+  'pod-trust-unbounded': {
+    severity: 'error',
+    what: 'a Pod Identity trust (pods.eks.amazonaws.com) without aws:SourceArn: any cluster may hand the role out',
+  },
+  'pod-trust-other-cluster': {
+    severity: 'error',
+    what: "a Pod Identity trust bounded to another cluster than the config's: its pods cannot assume the role",
+  },
   'trust-size': { severity: 'warning', what: "a trust policy above 90% of IAM's 2,048-character limit" },
   'path-differs': { severity: 'warning', what: 'a role is at another IAM path than the config says' },
   'broad-policy': {

@@ -8,7 +8,12 @@ import type { DestroyPlanDocument, DestroyResultDocument } from './json-types.js
 import { policyLabel, removalText, renderFacts, trustSummary } from './plan-text.js';
 import type { Style } from './style.js';
 
-const KIND: Record<DestroyItem['kind'], string> = { role: 'role', policy: 'policy', 'oidc-provider': 'OIDC provider' };
+const KIND: Record<DestroyItem['kind'], string> = {
+  role: 'role',
+  policy: 'policy',
+  'oidc-provider': 'OIDC provider',
+  'pod-identity-association': 'pod identity association',
+};
 
 function itemHead(item: DestroyItem, style: Style): string {
   const head = `${KIND[item.kind]} ${item.name}`;

@@ -36,6 +36,14 @@ export function stepText(step: Step): string {
       return `making ${step.versionId} the default version of ${nameOfArn(step.policyArn)}`;
     case 'ModifyVpcAttribute':
       return `turning on ${step.attribute} of ${step.vpcId}`;
+    case 'CreatePodIdentityAssociation':
+      return `associating ${step.namespace}/${step.serviceAccount} with ${nameOfArn(step.roleArn)}`;
+    case 'UpdatePodIdentityAssociation':
+      return `pointing association ${step.associationId} at ${nameOfArn(step.roleArn)}`;
+    case 'CreateAddon':
+      return `installing the ${step.addonName} add-on`;
+    case 'DeletePodIdentityAssociation':
+      return `deleting the pod identity association ${step.name}`;
     case 'DetachRolePolicy':
       return `detaching ${nameOfArn(step.policyArn)} from ${step.roleName}`;
     case 'DeleteRole':

@@ -12,9 +12,16 @@ export const oidcProvider: SectionDefinition = {
   needsCluster: true,
   identity: 'none',
   dependsOn: [],
-  enabled: (config) => config.oidcProvider,
+  // Pod Identity needs no OIDC provider: with `identity: pod-identity` the roles trust pods.eks.amazonaws.com only.
+  enabled: (config) => config.oidcProvider && config.identity !== 'pod-identity',
   off: 'oidcProvider: false',
+  skipReason: (config) =>
+    config.oidcProvider && config.identity === 'pod-identity'
+      ? 'identity: pod-identity: the roles trust EKS Pod Identity (pods.eks.amazonaws.com), not an OIDC provider'
+      : undefined,
   wizard: {
+    // With Pod Identity alone there is nothing to offer.
+    shown: (draft) => draft.identity !== 'pod-identity',
     declined:
       'Without the OIDC provider, pods cannot assume the IRSA roles that come next (the Flyte backend role, the ' +
       "workers role, the project-domain roles): their trust names this provider, and IAM refuses a role's trust " +

@@ -8,14 +8,15 @@ import {
   type RawConfig,
 } from '../config/schema.js';
 import type { Problem } from '../errors.js';
-import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
+import { serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import { policyArn } from '../policy/partition.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  identityWords,
   parseList,
   partitionProblems,
-  trustSizeContext,
+  estimatedTrustSize,
   type ConfigRule,
   type Draft,
   extraPolicyReferences,
@@ -119,10 +120,9 @@ const PROJECT_RULES: readonly ConfigRule[] = [
   {
     name: 'projectRoles: trust policy within the size limit',
     check({ config, projects }) {
-      const sizeContext = trustSizeContext(config);
       return projects.flatMap((p, i): Problem[] => {
         if (p === undefined) return [];
-        const size = policySize(irsaTrustPolicy({ ...sizeContext, subjects: projectSubjects(p) }));
+        const size = estimatedTrustSize(config, projectSubjects(p));
         if (size <= TRUST_POLICY_MAX) return [];
         return [
           {
@@ -200,7 +200,7 @@ export const projectRoles: SectionDefinition = {
     return ctx.config.projectRoles.map((p) =>
       desiredIrsaRole(ctx, {
         name: p.roleName,
-        description: `Flyte project ${p.project} (IRSA), managed by flyte-aws-setup`,
+        description: `Flyte project ${p.project} (${identityWords(ctx.config)}), managed by flyte-aws-setup`,
         subjects: projectSubjects(p),
         extraPolicies: [...(p.userFlyteRolePolicy ? [userFlyteRole] : []), ...p.extraPolicies],
       }),

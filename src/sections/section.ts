@@ -6,8 +6,15 @@ import type { Config, ProjectRole, RawConfig, SectionId, Target } from '../confi
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Problem } from '../errors.js';
 import type { DesiredResource, DesiredRole, Facts, Note, SectionPlan, Tags } from '../model.js';
-import { irsaTrustPolicy } from '../policy/document.js';
-import { oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
+import {
+  clustersThatFit,
+  policySize,
+  serviceAccountTrustPolicy,
+  TRUST_POLICY_MAX,
+  type PolicyDocument,
+} from '../policy/document.js';
+import { eksClusterArn, oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
+import { grantsPolicyArnOf } from './grantees.js';
 
 /** Facts every section may use; the issuer only exists when the cluster is ready. */
 export interface SectionContext {
@@ -67,9 +74,12 @@ export interface SectionDefinition {
   title: string;
   /** A short paragraph on what the section is and why, for the wizard: one line, wrapped where it is shown. */
   explain: string;
-  /** Needs the EKS cluster's OIDC issuer. */
+  /** Needs the EKS cluster (its OIDC issuer, its ARN). */
   needsCluster: boolean;
-  /** What kind of identity its roles are: assumed by pods through the cluster's OIDC provider (IRSA), or none. */
+  /**
+   * What kind of identity its roles are: assumed by pods' service accounts (`irsa`: through the cluster's OIDC
+   * provider, or EKS Pod Identity, or both, as the config's `identity` says), or none.
+   */
   identity: 'none' | 'irsa';
   /**
    * The targets (the config's `target`: the chart that installs Flyte, or Union) the section serves; absent: every
@@ -98,7 +108,7 @@ export interface SectionDefinition {
   /** What the plan should say about the section beside its resources (pure, from the config and the facts). */
   notes?(ctx: SectionContext): Note[];
   /** Why it is skipped, when that is not simply `<id>: false`. */
-  skipReason?(config: Config): string;
+  skipReason?(config: Config): string | undefined;
   /** What the wizard needs to know of it beyond the above; absent: the defaults of `SectionWizard`. */
   wizard?: SectionWizard;
 }
@@ -134,6 +144,8 @@ export interface RoleSpec {
 
 export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
   const { config, facts } = ctx;
+  // Its grants policy (grants:), which the grants section attaches once the role exists.
+  const grants = grantsPolicyArnOf(config, facts, spec.name);
   return {
     kind: 'role',
     name: spec.name,
@@ -145,10 +157,62 @@ export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
     ...(config.permissionsBoundary !== undefined ? { boundary: config.permissionsBoundary } : {}),
     tags: resourceTags(config),
     ...(spec.scopedPolicy !== undefined ? { scopedPolicy: spec.scopedPolicy } : {}),
+    ...(grants !== undefined ? { alsoAttached: [grants] } : {}),
   };
 }
 
-/** An IRSA role: trust for service account subjects of the cluster's issuer, the custom policy plus extras. */
+/** How a role's description names the way pods assume it: `(IRSA)`, `(Pod Identity)` or `(IRSA, Pod Identity)`. */
+export function identityWords(config: Pick<Config, 'identity'>): string {
+  return config.identity === 'irsa'
+    ? 'IRSA'
+    : config.identity === 'pod-identity'
+      ? 'Pod Identity'
+      : 'IRSA, Pod Identity';
+}
+
+/** The ARN of the config's EKS cluster (Pod Identity's trust is bounded to it). */
+export function clusterArnOf(ctx: Pick<SectionContext, 'config' | 'facts'>): string {
+  const { config, facts } = ctx;
+  const name = facts.cluster.name ?? config.cluster;
+  if (name === undefined) throw new Error('section needs the cluster, but the config names none');
+  return eksClusterArn(facts.partition, facts.region, facts.accountId, name);
+}
+
+/** Where a service account role's trust points: the OIDC provider (IRSA) and the cluster (Pod Identity). */
+export interface TrustSides {
+  irsa?: { providerArn: string; issuerUrl: string };
+  pod?: { accountId: string; clusterArn: string };
+}
+
+/**
+ * The trust of a role pods assume, for the config's `identity` and these service account subjects: one cluster's
+ * sides, or several clusters' (a statement each).
+ */
+export function serviceAccountTrust(
+  config: Config,
+  sides: TrustSides | TrustSides[],
+  subjects: string[],
+): PolicyDocument {
+  return serviceAccountTrustPolicy({
+    mode: config.identity,
+    clusters: Array.isArray(sides) ? sides : [sides],
+    subjects,
+  });
+}
+
+/** The trust sides of the cluster the facts describe: only those the config's `identity` uses. */
+function trustSidesOf(ctx: SectionContext): TrustSides {
+  const mode = ctx.config.identity;
+  return {
+    ...(mode !== 'pod-identity' ? { irsa: { providerArn: providerArnOf(ctx), issuerUrl: requireIssuer(ctx) } } : {}),
+    ...(mode !== 'irsa' ? { pod: { accountId: ctx.facts.accountId, clusterArn: clusterArnOf(ctx) } } : {}),
+  };
+}
+
+/**
+ * A role Flyte's pods assume (IRSA, Pod Identity or both, as the config's `identity` says): trust for the service
+ * account subjects, the custom policy plus extras.
+ */
 export function desiredIrsaRole(
   ctx: SectionContext,
   spec: { name: string; description: string; subjects: string[]; extraPolicies: string[] },
@@ -157,7 +221,7 @@ export function desiredIrsaRole(
   return desiredRole(ctx, {
     name: spec.name,
     description: spec.description,
-    trust: irsaTrustPolicy({ providerArn: providerArnOf(ctx), issuerUrl: requireIssuer(ctx), subjects: spec.subjects }),
+    trust: serviceAccountTrust(ctx.config, trustSidesOf(ctx), spec.subjects),
     managedPolicies: [...(custom !== undefined ? [custom] : []), ...spec.extraPolicies],
     ...(custom !== undefined ? { scopedPolicy: custom } : {}),
   });
@@ -186,15 +250,58 @@ export function extraPolicyArns(extraPolicies: string[], path: ConfigPath): [str
 }
 
 /**
- * An issuer and provider ARN as long as real ones, to size trust policies before the cluster is known (without a
- * region: a long commercial one). A run measures the real document again before sending it.
+ * An issuer, provider ARN and cluster ARN as long as real ones, to size trust policies before the cluster is known
+ * (without a region: a long commercial one; without a cluster name: one of 32 characters). A run measures the real
+ * document again before sending it.
  */
-export function trustSizeContext(config: Config): { providerArn: string; issuerUrl: string } {
+export function trustSizeContext(config: Config): Required<TrustSides> {
   const region = config.region ?? 'ap-southeast-5';
   const partition = partitionOfRegion(config.region);
   const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   const issuerUrl = `https://oidc.eks.${region}.${suffix}/id/${'0'.repeat(32)}`;
-  return { issuerUrl, providerArn: `arn:${partition}:iam::000000000000:oidc-provider/${issuerUrl.slice(8)}` };
+  const accountId = '000000000000';
+  return {
+    irsa: { issuerUrl, providerArn: `arn:${partition}:iam::${accountId}:oidc-provider/${issuerUrl.slice(8)}` },
+    pod: { accountId, clusterArn: eksClusterArn(partition, region, accountId, config.cluster ?? 'c'.repeat(32)) },
+  };
+}
+
+/**
+ * The size of the trust the config's `identity` gives these subjects, measured before the cluster is known, for
+ * `clusters` clusters (each adds its statements).
+ */
+export function estimatedTrustSize(config: Config, subjects: string[], clusters = 1): number {
+  const side = trustSizeContext(config);
+  return policySize(
+    serviceAccountTrust(
+      config,
+      Array.from({ length: clusters }, () => side),
+      subjects,
+    ),
+  );
+}
+
+/**
+ * What to say when a trust for these subjects and clusters would not fit IAM's default limit (undefined: it fits):
+ * which clusters to drop (the ones after those that fit), fewer namespaces, or the quota raised.
+ */
+export function trustTooLong(
+  config: Config,
+  subjects: string[],
+  clusters: readonly string[],
+  fewer: string,
+): string | undefined {
+  const { size, fit } = clustersThatFit(clusters.length, (n) => estimatedTrustSize(config, subjects, n));
+  if (size <= TRUST_POLICY_MAX) return undefined;
+  const drop =
+    clusters.length > 1 && fit > 0
+      ? `; it fits with ${clusters.slice(0, fit).join(', ')}: drop ${clusters.slice(fit).join(', ')} from this config (a config of its own for them)`
+      : '';
+  return (
+    `the trust policy would be about ${size} characters${clusters.length > 1 ? ` with ${clusters.length} clusters` : ''}; ` +
+    `IAM allows ${TRUST_POLICY_MAX} by default${drop}. ${fewer}, or have the "Role trust policy length" quota raised ` +
+    '(up to 4,096)'
+  );
 }
 
 export function pathText(path: ConfigPath): string {
@@ -295,6 +402,8 @@ export interface SectionAsked {
  * `false`: on as `sectionEnabled` says, turned on with the documents' settings, turned off with `false`.
  */
 export interface SectionWizard {
+  /** Whether the wizard shows it at all with these answers (absent: always, where its target is served). */
+  shown?(draft: Draft): boolean;
   /** Whether the answers have it on. */
   isOn?(draft: Draft): boolean;
   /** Turn it on after the user said yes to "Set up ... now?". */

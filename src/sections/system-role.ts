@@ -14,6 +14,7 @@ import { serviceAccountSubject } from '../policy/document.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  identityWords,
   extraPolicyReferences,
   partitionProblems,
   type SectionDefinition,
@@ -108,7 +109,7 @@ export const systemRole: SectionDefinition = {
     return [
       desiredIrsaRole(ctx, {
         name: config.systemRole.name,
-        description: 'Flyte backend (IRSA), managed by flyte-aws-setup',
+        description: `Flyte backend (${identityWords(config)}), managed by flyte-aws-setup`,
         subjects: backendSubjects(config, config.systemRole),
         extraPolicies: config.systemRole.extraPolicies,
       }),

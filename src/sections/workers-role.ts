@@ -1,13 +1,14 @@
 /** Section 6 (seed 002): the role of the task pods, with the trust widened to every project-domain namespace. */
 import { DEFAULT_NAMES, defaultProjectRoleName, type RawConfig, type WorkersRoleSection } from '../config/schema.js';
-import { irsaTrustPolicy, policySize, serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
+import { serviceAccountSubject, TRUST_POLICY_MAX } from '../policy/document.js';
 import {
   desiredIrsaRole,
   extraPolicyArns,
+  identityWords,
   extraPolicyReferences,
   parseList,
   partitionProblems,
-  trustSizeContext,
+  estimatedTrustSize,
   type Draft,
   type SectionDefinition,
   type SectionWizardContext,
@@ -67,7 +68,7 @@ export const workersRole: SectionDefinition = {
       check({ config }) {
         if (!config.workersRole || config.workersRole.allNamespaces) return [];
         const subjects = workersSubjects(config.namespace, config.workersRole);
-        const size = policySize(irsaTrustPolicy({ ...trustSizeContext(config), subjects }));
+        const size = estimatedTrustSize(config, subjects);
         if (size <= TRUST_POLICY_MAX) return [];
         return [
           {
@@ -92,7 +93,7 @@ export const workersRole: SectionDefinition = {
     return [
       desiredIrsaRole(ctx, {
         name: config.workersRole.name,
-        description: 'Flyte task pods (IRSA), managed by flyte-aws-setup',
+        description: `Flyte task pods (${identityWords(config)}), managed by flyte-aws-setup`,
         subjects: workersSubjects(config.namespace, config.workersRole),
         extraPolicies: config.workersRole.extraPolicies,
       }),

@@ -90,6 +90,7 @@ export function draftFromConfig(c: Config): Draft {
   if (c.setup !== (c.cluster ?? c.bucket)) d.setup = c.setup;
   d.namespace = c.namespace;
   if (c.target !== DEFAULT_TARGET) d.target = c.target;
+  if (c.identity !== 'irsa') d.identity = c.identity;
   if (Object.keys(c.tags).length > 0) d.tags = { ...c.tags };
   if (c.permissionsBoundary !== undefined) d.permissionsBoundary = c.permissionsBoundary;
   if (c.path !== '/') d.path = c.path;

@@ -25,6 +25,8 @@ export async function walkSections(walk: Walk): Promise<SectionsEnd> {
   for (const [index, def] of SECTIONS.entries()) {
     // A section the chosen chart does not use is not offered (flyte2 has no workers or project roles).
     if (!servesTarget(def, walk.draft.target ?? DEFAULT_TARGET)) continue;
+    // A section the answers leave out altogether (Pod Identity's associations with IRSA) is not shown either.
+    if (def.wizard?.shown !== undefined && !def.wizard.shown(walk.draft)) continue;
     await def.wizard?.before?.(sectionContext(walk, def));
     if (def.needsCluster && walk.knownFacts.cluster.state !== 'ready' && sectionIsOn(def, walk.draft)) {
       if (!(await waitForTheCluster(walk))) return 'waiting';

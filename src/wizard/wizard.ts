@@ -8,6 +8,7 @@
  * where), cluster.ts (which cluster, and waiting for it), questions.ts (bucket, names), sections.ts (the sections),
  * finish.ts (save, hand-off, report), sharing one `Walk` (walk.ts).
  */
+import { askIdentity } from './identity.js';
 import { askTarget } from './target.js';
 import { CancelledError } from '../errors.js';
 import { gatherFacts } from '../engine/facts.js';
@@ -47,6 +48,7 @@ async function run(walk: Walk): Promise<WizardOutcome> {
   await chooseAccount(walk);
   await chooseCluster(walk);
   await askTarget(walk.questionContext());
+  await askIdentity(walk.questionContext());
   await askSettings(walk.questionContext());
   walk.facts = await walk.withSpinner('Reading the account and the cluster', () =>
     gatherFacts(walk.gateway, draftConfig(walk.draft)),

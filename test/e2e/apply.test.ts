@@ -418,6 +418,8 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
       'projectRoles',
       'globalAccess',
       'clusterVpc',
+      'podIdentity',
+      'grants',
     ]);
 
     const run = await apply(['--json']);

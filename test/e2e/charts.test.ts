@@ -22,7 +22,7 @@ import { CHARTS, type FlyteTarget } from '../../src/handoff/charts.js';
 import { handoffFiles, type HandoffFile } from '../../src/handoff/files.js';
 import { handoffInput } from '../../src/handoff/input.js';
 import { parseConfigText } from '../../src/load/config.js';
-import type { DesiredPolicy, DesiredRole, Facts } from '../../src/model.js';
+import type { DesiredPodIdentityAssociation, DesiredPolicy, DesiredRole, Facts } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { chartFile, helmSkipReason, helmTemplate } from '../helpers/helm.js';
 
@@ -161,6 +161,8 @@ function trusts(trust: PolicyDocument, ns: string, name: string): boolean {
 
 interface Setup {
   roles: Map<string, DesiredRole>;
+  /** `namespace/serviceAccount` -> the association the Pod Identity section wants. */
+  associations: Map<string, DesiredPodIdentityAssociation>;
   bucketPolicies: Set<string>;
   files: HandoffFile[];
   namespace: string;
@@ -186,10 +188,15 @@ function setup(text: string): Setup {
       )
       .map((p) => p.arn),
   );
+  const associations = new Map(
+    desired
+      .filter((r): r is DesiredPodIdentityAssociation => r.kind === 'pod-identity-association')
+      .map((a) => [a.name, a] as [string, DesiredPodIdentityAssociation]),
+  );
   const arns = new Map([...roles.values()].map((r) => [r.name, r.arn]));
   const { input, missing } = handoffInput(config, FACTS, arns);
   expect(missing).toEqual([]);
-  return { roles, bucketPolicies, files: handoffFiles(input), namespace: config.namespace };
+  return { roles, associations, bucketPolicies, files: handoffFiles(input), namespace: config.namespace };
 }
 
 function render(target: FlyteTarget, s: Setup): Doc[] {
@@ -357,6 +364,100 @@ function checkFlyte2(c: Case, s: Setup, docs: Doc[]): void {
   expect(storage.storage.container).toBe('acme-flyte-data');
   expect(storage.storage.stow.config).toMatchObject({ region: 'eu-west-1', auth_type: 'iam' });
 }
+
+/** Whether a trust lets EKS Pod Identity of the cluster assume the role. */
+function trustsPodIdentity(trust: PolicyDocument): boolean {
+  const cluster = 'arn:aws:eks:eu-west-1:111122223333:cluster/acme';
+  return trust.Statement.some((s) => {
+    const service = (s.Principal as { Service?: string | string[] } | undefined)?.Service;
+    if (s.Effect !== 'Allow' || !list(service).includes('pods.eks.amazonaws.com')) return false;
+    const conditions = Object.values(s.Condition ?? {}).flatMap((b) => Object.entries(b as Record<string, unknown>));
+    return (
+      ['sts:AssumeRole', 'sts:TagSession'].every((a) => list(s.Action).includes(a)) &&
+      conditions.some(([k, v]) => k === 'aws:SourceArn' && list(v).includes(cluster))
+    );
+  });
+}
+
+/**
+ * With Pod Identity: no rendered ServiceAccount (nor one the templates make) carries the IRSA annotation, which
+ * would take precedence; each one Flyte's pods run as has an association with a role that trusts Pod Identity and
+ * reaches the bucket.
+ */
+function expectAssociated(s: Setup, ns: string, name: string, where: string): void {
+  const a = s.associations.get(`${ns}/${name}`);
+  expect(a, `${where}: an association for ${ns}/${name}`).toBeDefined();
+  const role = s.roles.get(a!.roleArn);
+  expect(role, `${where}: ${a!.roleArn} is one of the tool's roles`).toBeDefined();
+  expect(trustsPodIdentity(role!.trust), `${where}: ${role!.name} trusts Pod Identity of the cluster`).toBe(true);
+  expect(role!.managedPolicies.some((p) => s.bucketPolicies.has(p))).toBe(true);
+}
+
+const POD_IDENTITY_CASES: (Case & { target: FlyteTarget })[] = [
+  {
+    name: 'flyte-binary, pod-identity, the workers role in a list of namespaces, a project role',
+    target: 'flyte-binary',
+    config:
+      `${BASE}identity: pod-identity\nworkersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }\n` +
+      'projectRoles: [{ project: fraud, domains: [development] }]\n',
+    tasks: [
+      ['flytesnacks', 'development'],
+      ['fraud', 'development'],
+    ],
+    pods: ['flyte-backend-flyte-binary'],
+  },
+  {
+    name: "flyte-core, pod-identity: values-eks.yaml's annotations are removed",
+    target: 'flyte-core',
+    config: `${BASE}target: flyte-core\nidentity: pod-identity\nworkersRole: { allNamespaces: false, namespaces: [flytesnacks-staging] }\n`,
+    tasks: [['flytesnacks', 'staging']],
+    pods: ['flyteadmin', 'flytepropeller', 'datacatalog'],
+  },
+  {
+    name: 'flyte2, pod-identity',
+    target: 'flyte2',
+    config: `${BASE}target: flyte2\nidentity: pod-identity\n`,
+    pods: ['flyte-backend-flyte-binary'],
+  },
+];
+
+describe.skipIf(skip !== undefined)('the hand-off values with EKS Pod Identity, rendered with the real charts', () => {
+  it.each(POD_IDENTITY_CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const s = setup(c.config);
+    const docs = render(c.target, s);
+    const accounts = docs.filter((d) => d.kind === 'ServiceAccount');
+    expect(accounts.length).toBeGreaterThan(0);
+    // Our values set the annotation to null, which removes it where an earlier values file (values-eks.yaml) sets
+    // it; Helm renders the null, which the API server stores as an empty value: no role ARN, so IRSA does not
+    // take precedence.
+    for (const sa of accounts) {
+      const arn = sa.metadata.annotations?.[ROLE_ARN] as string | null | undefined;
+      expect(arn ?? '', `${c.name}: ${sa.metadata.name} carries no IRSA role ARN`).toBe('');
+    }
+    for (const pod of c.pods) {
+      const account = find(docs, 'Deployment', pod).spec.template.spec.serviceAccountName as string;
+      expectAssociated(s, s.namespace, account, `${c.name} (${pod})`);
+    }
+    if (c.target === 'flyte2') {
+      const data = find(docs, 'ConfigMap', 'flyte-backend-flyte-binary-config').data as Record<string, string>;
+      const account = (parse(data['100-inline-config.yaml']!) as Doc).executor.defaultK8sServiceAccount as string;
+      expectAssociated(s, s.namespace, account, `${c.name} (task pods)`);
+      return;
+    }
+    const templates =
+      c.target === 'flyte-binary'
+        ? find(docs, 'ConfigMap', 'flyte-backend-flyte-binary-cluster-resource-templates').data
+        : find(docs, 'ConfigMap', 'clusterresource-template').data;
+    for (const [project, domain] of c.tasks ?? []) {
+      const ns = `${project}-${domain}`;
+      const made = clusterResources(templates, undefined, {}, project, domain);
+      const sa = made.find((d) => d.kind === 'ServiceAccount');
+      expect(sa, `${c.name}: the templates make the task service account in ${ns}`).toBeDefined();
+      expect(sa!.metadata.annotations?.[ROLE_ARN]).toBeUndefined();
+      expectAssociated(s, ns, sa!.metadata.name, `${c.name} (${ns})`);
+    }
+  });
+});
 
 describe.skipIf(skip !== undefined)('the hand-off values rendered with the real charts and Helm', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, c) => {

@@ -41,6 +41,7 @@ const START: ScriptStep[] = [
   { select: /Set up Flyte in this account and region/, answer: ENTER },
   { select: /EKS cluster for Flyte/, answer: ENTER },
   { select: /Which will install Flyte/, answer: ENTER },
+  { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
   { input: /S3 bucket/, answer: 'acme-flyte-data' },
   { input: /namespace/, answer: ENTER },
   { confirm: /Use these names/, answer: ENTER },
@@ -158,6 +159,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       START[0]!,
       START[1]!,
       START[2]!,
+      START[3]!,
       {
         input: /S3 bucket/,
         answer: 'acme-flyte-data',
@@ -166,7 +168,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
           { answer: 'ab', error: /^must be 3 to 63 characters, not 2/ },
         ],
       },
-      ...START.slice(4),
+      ...START.slice(5),
       ...FIRST_FIVE,
       { confirm: /Add a project with its own role/, answer: true },
       {
@@ -267,8 +269,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const h = harness(
       [
         START[0]!,
-        // No cluster, bucket or namespace question: the flags answered them. Which chart installs Flyte is asked.
+        // No cluster, bucket or namespace question: the flags answered them. Which chart installs Flyte is asked,
+        // and how the pods get their roles.
         START[2]!,
+        START[3]!,
         { confirm: /Use these names/, answer: ENTER },
         { input: /^Tags/, answer: 'team=ml, cost-center=42' },
         { input: /Permissions boundary/, answer: 'arn:aws:iam::aws:policy/PowerUserAccess' },
@@ -399,6 +403,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { input: /EKS cluster name \(an existing one, or the one you will create\)/, answer: 'acme-ml' },
         // The point is the question about the cluster: stop at the next one.
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       {
@@ -430,6 +435,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /^EKS cluster for Flyte \(in eu-west-1\)/, answer: ENTER },
         // The point is the cluster: stop at the next question.
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       { flags: { cluster: 'acme-m1' } },
@@ -465,6 +471,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
           rejected: [{ answer: 'eu-west', error: /must be an AWS region code such as eu-west-1/ }],
         },
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       { flags: { cluster: 'acme-ml' }, defaultRegion: async () => 'eu-central-1' },
@@ -492,6 +499,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         answer: ENTER,
       },
       { select: /Which will install Flyte/, answer: ENTER },
+      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
       { input: /S3 bucket/, answer: 'acme-flyte-data' },
       { interrupt: /namespace/ },
     ]);
@@ -508,6 +516,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { input: /^AWS region/, answer: 'eu-west-1' },
         { select: /^EKS cluster for Flyte \(in eu-west-1\)/, answer: ENTER },
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       { defaultRegion: async () => 'eu-wset-1' },
@@ -553,6 +562,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /Set up Flyte in this account and region/, answer: ENTER },
         { input: /Name of the EKS cluster you will create/, answer: 'central' },
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { interrupt: /S3 bucket/ },
       ],
       { profiles: () => ['default', 'admin'] },
@@ -709,6 +719,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /Set up Flyte in this account and region/, answer: ENTER },
         { select: /EKS cluster for Flyte/, answer: ENTER },
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { input: /S3 bucket/, answer: ENTER },
         { input: /namespace/, answer: ENTER },
         { confirm: /Use these names/, answer: ENTER },
@@ -756,6 +767,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /Set up Flyte in this account and region/, answer: ENTER },
         { select: /EKS cluster for Flyte/, answer: ENTER },
         { select: /Which will install Flyte/, answer: ENTER },
+        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
         { input: /S3 bucket/, answer: ENTER },
         { input: /namespace/, answer: ENTER },
         { confirm: /^Keep these names\?/, answer: ENTER },
@@ -838,8 +850,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       START[1]!,
       START[2]!,
       START[3]!,
+      START[4]!,
       { input: /namespace/, answer: 'flyte-prod' },
-      ...START.slice(5),
+      ...START.slice(6),
       { confirm: /Create the EKS cluster role\?/, answer: true },
       FIRST_FIVE[1]!,
       { interrupt: /Create the OIDC identity provider/ },
@@ -941,6 +954,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
           { select: /Set up Flyte in this account and region/, answer: ENTER },
           { select: /EKS cluster for Flyte/, answer: ENTER },
           { select: /Which will install Flyte/, answer: ENTER },
+          { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
           { input: /S3 bucket/, answer: ENTER },
           { input: /namespace/, answer: ENTER },
           { confirm: /^Use these names/, answer: ENTER },

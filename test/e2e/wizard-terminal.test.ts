@@ -49,6 +49,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     t.keys('Enter');
     await t.answer(/^\? EKS cluster for Flyte \(in eu-west-1\)/);
     await t.answer(/^\? Which will install Flyte/);
+    await t.answer(/^\? How do Flyte's pods get their AWS roles/);
     await t.answer(/^\? S3 bucket for Flyte/, 'acme-flyte-data');
     await t.answer(/^\? Kubernetes namespace of the Flyte backend/);
     await t.answer(/^\? Use these names for the roles and the policy\?/);
@@ -114,6 +115,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     await t.answer(/^\? Set up Flyte in this account and region\?/);
     await t.answer(/^\? EKS cluster for Flyte/);
     await t.answer(/^\? Which will install Flyte/);
+    await t.answer(/^\? How do Flyte's pods get their AWS roles/);
     await t.answer(/^\? S3 bucket for Flyte/, 'Bad_Bucket');
     await t.waitFor(
       /^> may only hold lower-case letters, digits, dots and hyphens, and must start and end with a letter or digit \(got "Bad_Bucket"\)/,
@@ -139,6 +141,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     await t.answer(/^\? Set up Flyte in this account and region\?/);
     await t.answer(/^\? Name of the EKS cluster you will create/, 'later-ml');
     await t.answer(/^\? Which will install Flyte/);
+    await t.answer(/^\? How do Flyte's pods get their AWS roles/);
     await t.answer(/^\? Kubernetes namespace of the Flyte backend/);
     await t.answer(/^\? Use these names for the roles and the policy\?/);
     await t.answer(/^\? Tags/);

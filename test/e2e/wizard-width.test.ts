@@ -96,6 +96,7 @@ describe.skipIf(skip !== undefined)('the wizard in narrow terminals', () => {
     );
     t.keys('Enter');
     await t.answer(/^\? Which will install Flyte/);
+    await t.answer(/^\? How do Flyte's pods get their AWS roles/);
     await t.answer(/^\? S3 bucket for Flyte/, 'acme-flyte-data');
     await t.answer(/^\? Kubernetes namespace of the Flyte backend/);
     await t.answer(/^\? Use these names/);
@@ -135,6 +136,7 @@ describe.skipIf(skip !== undefined)('the wizard in narrow terminals', () => {
     await t.answer(/^\? Set up Flyte in this account and region\?/);
     await t.answer(/^\? EKS cluster for Flyte/);
     await t.answer(/^\? Which will install Flyte/);
+    await t.answer(/^\? How do Flyte's pods get their AWS roles/);
     await t.answer(/^\? Kubernetes namespace of the Flyte backend/);
     await t.answer(/^\? Use these names/);
     await t.answer(/^\? Tags/);

@@ -143,7 +143,7 @@ describe('applyRun', () => {
       signal: new AbortController().signal,
     });
     expect(asked.map((r) => [r.kind, r.section?.id])).toEqual([['section', 'clusterRole']]);
-    expect(run.result.sections.map((s) => s.outcome)).toEqual(['declined', ...Array(8).fill('skipped')]);
+    expect(run.result.sections.map((s) => s.outcome)).toEqual(['declined', ...Array(10).fill('skipped')]);
     expect(run.permissions).toBe('skipped');
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });
@@ -174,6 +174,7 @@ describe('the preflight in both adapters', () => {
       { select: /Set up Flyte in this account and region/, answer: ENTER },
       { select: /EKS cluster for Flyte/, answer: ENTER },
       { select: /Which will install Flyte/, answer: ENTER },
+      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
       { input: /S3 bucket/, answer: 'acme-flyte-data' },
       { input: /namespace/, answer: ENTER },
       { confirm: /Use these names/, answer: ENTER },

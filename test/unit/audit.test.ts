@@ -52,6 +52,7 @@ function audit(doc: PolicyDocument, over: Partial<TrustAuditInput> = {}): Findin
     trust: doc,
     issuerHost: HOST,
     providerArn: PROVIDER,
+    clusterArn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/acme`,
     providers: PROVIDERS,
     createsProvider: true,
     rerun: 'flyte-aws-setup --config c.yaml --yes',
@@ -211,7 +212,8 @@ projectRoles: [{ project: fraud }]
     expect(findings(p)).toEqual([]);
     const report = verifyReport(p, []);
     expect(report.ok).toBe(true);
-    // The seven sections, global access (not in this config) and the cluster VPC (its VPC is not known here).
+    // The seven sections, global access (not in this config), the cluster VPC (its VPC is not known here),
+    // Pod Identity (identity: irsa) and the grants (none in this config).
     expect(report.sections.map((s) => s.verdict)).toEqual([
       'ok',
       'ok',
@@ -222,6 +224,8 @@ projectRoles: [{ project: fraud }]
       'ok',
       'skipped',
       'not-checked',
+      'skipped',
+      'skipped',
     ]);
   });
 

@@ -31,6 +31,7 @@ describe('config defaults', () => {
       setup: 'acme',
       namespace: 'flyte',
       target: 'flyte-binary',
+      identity: 'irsa',
       tags: {},
       path: '/',
       clusterRole: { name: 'flyte-eks-cluster-role' },
@@ -47,6 +48,7 @@ describe('config defaults', () => {
       },
       projectRoles: [],
       globalAccess: false,
+      grants: [],
       vpcDns: 'check',
     });
   });

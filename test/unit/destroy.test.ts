@@ -325,6 +325,7 @@ describe('planning destroy', () => {
       ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal, Action: 'sts:AssumeRole' }] }) as never;
     expect(foreignPrincipals(serviceTrustPolicy('eks.amazonaws.com'), 'aws')).toEqual([]);
     expect(foreignPrincipals(trust({ Federated: PROVIDER }), 'aws')).toEqual([]);
+    expect(foreignPrincipals(trust({ Service: 'pods.eks.amazonaws.com' }), 'aws')).toEqual([]); // Pod Identity
     expect(foreignPrincipals(trust({ Service: ['ec2.amazonaws.com', 'lambda.amazonaws.com'] }), 'aws')).toEqual([
       'Service lambda.amazonaws.com',
     ]);

@@ -571,3 +571,57 @@ describe('writing the files', () => {
     expect(readFileSync(join(dir, MANIFEST_FILE), 'utf8')).toContain(out[0]!.path);
   });
 });
+
+describe('the hand-off with EKS Pod Identity', () => {
+  const withIdentity = (identity: string, target: Target = 'flyte-binary') =>
+    files(target, parseConfigText(`${CONFIG_TEXT}identity: ${identity}\n`));
+  const ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+  it('pod-identity (flyte-binary): the backend service account has no role annotation: null removes one set elsewhere', () => {
+    const { input, files: list } = withIdentity('pod-identity');
+    const text = file(list, 'flyte-binary-values.yaml');
+    const values = read11(text);
+    expect(values.serviceAccount.annotations).toEqual({ [ANNOTATION]: null });
+    expect(text).toContain('EKS Pod Identity (identity: pod-identity)');
+    // The template makes the task pods' service account without an annotation, and no defaultIamRole is set.
+    const template = values.clusterResourceTemplates.inline['002_serviceaccount.yaml'] as string;
+    expect(template).not.toContain(ANNOTATION);
+    expect(values.configuration.inline?.cluster_resources).toBeUndefined();
+    expect(handoffCaveats(input).join('\n')).toContain('Pod Identity has no wildcard');
+  });
+
+  it('pod-identity: no service account manifest carries the annotation', () => {
+    const { files: list } = withIdentity('pod-identity');
+    const docs = parseAllDocuments(file(list, 'service-accounts.yaml')).map((d) => d.toJS() as Values);
+    expect(docs.length).toBeGreaterThan(0);
+    for (const d of docs) expect(d.metadata.annotations).toBeUndefined();
+  });
+
+  it("pod-identity (flyte-core, flyte2): each component's account likewise", () => {
+    const only = (target: Target) =>
+      files(
+        target,
+        parseConfigText(`cluster: acme\nbucket: acme-flyte-data\ntarget: ${target}\nidentity: pod-identity\n`),
+      );
+    const core = read11(file(only('flyte-core').files, 'flyte-core-values.yaml'));
+    for (const c of ['flyteadmin', 'flytepropeller', 'datacatalog'])
+      expect(core[c].serviceAccount.annotations).toEqual({ [ANNOTATION]: null });
+    const two = read11(file(only('flyte2').files, 'flyte-binary-v2-values.yaml'));
+    expect(two.serviceAccount.annotations).toEqual({ [ANNOTATION]: null });
+  });
+
+  it('both: the annotations stay (IRSA wins meanwhile), and the file and the caveats say how to move', () => {
+    const { input, files: list } = withIdentity('both');
+    const text = file(list, 'flyte-binary-values.yaml');
+    expect(read11(text).serviceAccount.annotations).toEqual({ [ANNOTATION]: ARN('flyte-system-role') });
+    expect(text).toContain('identity: both: the service accounts keep the eks.amazonaws.com/role-arn annotation');
+    expect(text).toContain('set identity: pod-identity in the config');
+    expect(handoffCaveats(input).join('\n')).toContain('IRSA annotation, which takes precedence over Pod Identity');
+  });
+
+  it('irsa (the default): as before, no word of Pod Identity', () => {
+    const text = file(files().files, 'flyte-binary-values.yaml');
+    expect(text).not.toContain('Pod Identity');
+    expect(read11(text).serviceAccount.annotations).toEqual({ [ANNOTATION]: ARN('flyte-system-role') });
+  });
+});

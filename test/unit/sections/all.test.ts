@@ -17,9 +17,14 @@ import { context, loadConfig } from './fixtures.js';
 const TURN_ON: Record<string, string> = {
   projectRoles: 'projectRoles: [{ project: fraud }]\n',
   globalAccess: 'globalAccess: { role: acme-userflyterole }\n',
+  grants: 'grants: [{ to: workers, bucket: acme-shared-data }]\n',
+};
+/** How to turn on a section whose off text is a key's default value (`identity: irsa`). */
+const TURN_ON_VALUE: Record<string, string> = {
+  podIdentity: 'identity: both\n',
 };
 /** Every section on: the minimal config plus the keys that turn the rest on. */
-const ALL_ON = Object.values(TURN_ON).join('');
+const ALL_ON = [...Object.values(TURN_ON), ...Object.values(TURN_ON_VALUE)].join('');
 const CONFIG_KEYS = Object.keys(configSchema.shape);
 
 /**
@@ -41,7 +46,7 @@ function onAndOff(s: SectionDefinition): { on: string; off: string } {
   const keys = Object.keys(written as object);
   expect(keys).toHaveLength(1);
   expect(CONFIG_KEYS, `${s.id}: off names a config key`).toContain(keys[0]);
-  return { on: '', off: `${s.off}\n` };
+  return { on: TURN_ON_VALUE[s.id] ?? '', off: `${s.off}\n` };
 }
 
 function enabledMap(yaml: string): Record<string, boolean> {
@@ -68,6 +73,12 @@ describe('SECTIONS', () => {
     const before = SECTIONS.slice(0, SECTIONS.indexOf(s)).map((d) => d.id);
     for (const dep of s.dependsOn) expect(before, `${s.id} depends on ${dep}`).toContain(dep);
     expect(new Set(s.dependsOn).size).toBe(s.dependsOn.length);
+  });
+
+  it('the Pod Identity associations come after every IRSA section, whose roles they name', () => {
+    const irsa = SECTIONS.filter((s) => s.identity === 'irsa').map((s) => s.id);
+    const pod = SECTIONS.find((s) => s.id === 'podIdentity')!;
+    expect(pod.dependsOn).toEqual(irsa);
   });
 
   it('every IRSA section needs the cluster and comes after the OIDC provider its trust names', () => {
