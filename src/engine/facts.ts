@@ -37,6 +37,8 @@ export async function gatherFacts(
   options: { bucket?: boolean } = {},
 ): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
+  // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
+  if (wantCluster && sectionEnabled(config, 'clusterVpc')) gateway.preload(['ec2']);
   const identityRead = gateway.callerIdentity();
   const [identity, cluster, bucketEncryption] = await Promise.all([
     identityRead,
@@ -51,6 +53,8 @@ export async function gatherFacts(
         )
       : undefined,
   ]);
+  // The custom policy's bucket is read with the plan's first reads: S3's client loads from now, beside them.
+  if (sectionEnabled(config, 'customPolicy')) gateway.preload(['s3']);
   if (config.accountId !== undefined && identity.account !== config.accountId) {
     throw new UserError(
       `the AWS credentials are for account ${identity.account} (${identity.arn}), but the config says accountId: ${config.accountId}; nothing was done`,
