@@ -5,7 +5,7 @@
  */
 import { auditPlan, driftFindings, providersInPlan, referencedProviders } from '../audit/audit.js';
 import { verifyReport } from '../audit/report.js';
-import type { AwsCliOptions, CliIo } from '../session/io.js';
+import type { CliIo, VerifyCliOptions } from '../session/io.js';
 import { makePlan } from '../engine/engine.js';
 import type { CurrentOidcProvider } from '../model.js';
 import { ExitCode } from '../errors.js';
@@ -13,7 +13,7 @@ import { renderVerify, verifyJson } from '../render/verify-text.js';
 import { mapLimit } from '../util/concurrency.js';
 import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand } from '../session/context.js';
 
-export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number> {
+export async function runVerify(opts: VerifyCliOptions, io: CliIo): Promise<number> {
   const loaded = await loadConfigAt(opts);
   const config = loaded.config;
   const output = await openOutput(io, opts);
@@ -21,6 +21,7 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
   try {
     output.progress.start('Reading the account');
     let report;
+    let accessReport;
     try {
       const plan = await inConfigFile(loaded, () => makePlan(config, aws.gateway, { audit: true, references: true }));
       const providers = new Map<string, CurrentOidcProvider | undefined>(providersInPlan(plan));
@@ -28,16 +29,30 @@ export async function runVerify(opts: AwsCliOptions, io: CliIo): Promise<number>
       const read = await mapLimit(unread, 4, (arn) => aws.gateway.readOidcProvider(arn));
       unread.forEach((arn, i) => providers.set(arn, read[i]));
       const rerun = rerunCommand(opts);
+      output.progress.update('Evaluating the policies');
+      // The evaluator is heavy: loaded only here (and at the end of an apply).
+      const { runAccessCheck } = await import('../access/run.js');
+      const access = await runAccessCheck(aws.gateway, config, plan, {
+        rerun,
+        providers,
+        concurrency: opts.concurrency,
+      });
       const findings = [
         ...driftFindings(plan, rerun),
         ...auditPlan(plan, providers, { rerun, createsProvider: config.oidcProvider }),
+        ...access.findings,
       ];
       report = verifyReport(plan, findings, config.target);
+      accessReport = access.report;
     } finally {
       output.progress.clear();
     }
     const code = report.ok ? ExitCode.Success : ExitCode.Failure;
-    output.out(opts.json ? JSON.stringify(verifyJson(report, code), null, 2) : renderVerify(report, output.style));
+    output.out(
+      opts.json
+        ? JSON.stringify(verifyJson(report, code, accessReport), null, 2)
+        : renderVerify(report, output.style, accessReport),
+    );
     return code;
   } finally {
     aws.close();

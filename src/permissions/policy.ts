@@ -49,6 +49,7 @@ const SIDS: Record<Scope, string> = {
   customPolicy: 'BucketPolicy',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
+  anyPolicy: 'ReadPolicyDocuments',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
@@ -72,6 +73,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'anyProvider',
   'customPolicy',
   'referencedPolicies',
+  'anyPolicy',
   'bucket',
   'cluster',
   'anyCluster',
@@ -128,6 +130,11 @@ function scopes(config: Config, pf: PermissionFacts) {
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
+    // Only where there are Flyte roles to check.
+    anyPolicy:
+      roles.some((r) => r.scopedPolicy !== undefined) || attachments.length > 0
+        ? [`arn:${pf.partition}:iam::aws:policy/*`, `arn:${pf.partition}:iam::${pf.accountId}:policy/*`]
+        : [],
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:
@@ -251,6 +258,12 @@ function notesFor(
     const names =
       anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
     notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
+  }
+  if (arns.anyPolicy.length > 0 && mode !== 'destroy') {
+    notes.push(
+      "iam:GetPolicy and iam:GetPolicyVersion on every managed policy (AWS's and the account's): the access check " +
+        'evaluates whatever policy is attached to a Flyte role or is its boundary, which may have been attached by hand',
+    );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
     notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");

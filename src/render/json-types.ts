@@ -3,6 +3,7 @@
  * `formatVersion`. schema/output.schema.json is generated from `OutputDocument` (`npm run schema`); a change of
  * shape there needs a new JSON_FORMAT_VERSION (docs/json-output.md). Types only: nothing here is loaded at run time.
  */
+import type { AccessReport } from '../access/check.js';
 import type { Finding as AuditFinding } from '../audit/finding.js';
 import type { Target } from '../config/schema.js';
 import type { SectionReport } from '../audit/report.js';
@@ -87,6 +88,12 @@ export interface VerifyDocument {
   /** The config's target: the roles and trusts checked are the ones it needs. */
   target?: Target;
   sections: VerifySection[];
+  /**
+   * The access matrix: for each Flyte identity, what IAM decides (evaluating the policies AWS holds) when it
+   * assumes its role, when its neighbours try to, and for what its role can do on the bucket and beyond, each with
+   * the statements that decided; and what was not checked (not visible from the account).
+   */
+  access?: AccessReport;
 }
 
 /** The destroy plan's items by action. */

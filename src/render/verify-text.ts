@@ -1,12 +1,14 @@
 /** `verify`'s report as text: one line per section, its findings under it (what is wrong, then the fix). */
+import type { AccessReport } from '../access/check.js';
 import type { VerifyReport } from '../audit/report.js';
+import { renderAccess } from './access-text.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import type { VerifyDocument } from './json-types.js';
 import { chartOf } from '../handoff/charts.js';
 import { renderFacts } from './plan-text.js';
 import type { Style } from './style.js';
 
-export function renderVerify(report: VerifyReport, style: Style): string {
+export function renderVerify(report: VerifyReport, style: Style, access?: AccessReport): string {
   const lines = [renderFacts(report.facts)];
   if (report.target !== undefined) {
     const chart = chartOf(report.target);
@@ -44,6 +46,7 @@ export function renderVerify(report: VerifyReport, style: Style): string {
       lines.push(`            ${style.dim('fix:')} ${f.fix}`);
     }
   }
+  if (access !== undefined && access.identities.length > 0) lines.push('', ...renderAccess(access, style));
   lines.push('');
   if (!report.ok) {
     lines.push(
@@ -59,7 +62,7 @@ export function renderVerify(report: VerifyReport, style: Style): string {
   return lines.join('\n');
 }
 
-export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocument {
+export function verifyJson(report: VerifyReport, exitCode: number, access?: AccessReport): VerifyDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'verify',
@@ -69,5 +72,6 @@ export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocume
     facts: report.facts,
     ...(report.target ? { target: report.target } : {}),
     sections: report.sections,
+    ...(access !== undefined ? { access } : {}),
   };
 }

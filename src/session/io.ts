@@ -70,6 +70,12 @@ export interface HandoffCliOptions extends AwsCliOptions {
   flavor?: 'flyte' | 'union';
 }
 
+/** `verify`'s options: `--as NAMESPACE/SERVICEACCOUNT` explains one identity's access. */
+export interface VerifyCliOptions extends AwsCliOptions {
+  as?: string;
+  concurrency?: number;
+}
+
 export interface DestroyCliOptions extends AwsCliOptions {
   dryRun?: boolean;
   yes?: boolean;

@@ -1,0 +1,428 @@
+/**
+ * The access check: for each Flyte identity, what IAM decides when it assumes its role (and when its neighbours try
+ * to), and what its role can do on the Flyte bucket and beyond, from the documents AWS holds. The result is the
+ * access matrix (identity x capability, with the statement that decided) and its findings. Pure: documents in
+ * (src/access/read.ts reads them), decisions out; heavy (the evaluator): imported lazily, only by `verify` and the
+ * end of an apply.
+ */
+import type { Config, SectionId } from '../config/schema.js';
+import type { CurrentOidcProvider, Facts } from '../model.js';
+import { serviceAccountSubject } from '../policy/document.js';
+import { severityOf, type FindingCode } from '../policy/findings.js';
+import { issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
+import {
+  evaluateAction,
+  evaluateWebIdentityAssume,
+  sessionContext,
+  type Decision,
+  type DecisionReason,
+  type RolePolicies,
+  type StatementRef,
+} from '../policy/simulate.js';
+import type { Finding } from '../audit/finding.js';
+import { neededCapabilities, overGrantProbes, type Capability, type CapabilityColumn } from './capabilities.js';
+import { neighboursOf, type FlyteIdentity, type Neighbour } from './identities.js';
+import type { RoleDocuments, RoleRead } from './read.js';
+
+/** `not-checked`: nothing is known (a document could not be read or evaluated, the cluster is not ready). */
+export type CellState = 'allowed' | 'denied' | 'not-checked';
+
+/** One request's outcome, beside what the setup wants of it. */
+export interface AccessDecision {
+  state: CellState;
+  /** What Flyte wants: `allowed` for what it needs, `denied` for a neighbour or what goes beyond. */
+  want: 'allowed' | 'denied';
+  /** Why (absent when not checked). */
+  reason?: DecisionReason;
+  /** The statements that decided, `POLICY STATEMENT` (a Sid, or #N for the Nth statement). */
+  statements: StatementRef[];
+  /** More about the reason: the boundary's name, what could not be read, what STS needs beyond the trust. */
+  detail?: string;
+}
+
+export interface AccessCell extends AccessDecision {
+  capability: string;
+  column: CapabilityColumn;
+  label: string;
+  action: string;
+  resource: string;
+  /** Where, as people write it (`s3://BUCKET/metadata/`). */
+  where: string;
+}
+
+export interface AssumeDecision extends AccessDecision {
+  /** Whose token: the identity's own, or a neighbour's (what differs). */
+  who: string;
+  /** The token's `sub`, `aud` and issuer. */
+  sub: string;
+  aud: string;
+  issuer: string;
+}
+
+export interface IdentityAccess {
+  id: string;
+  section: SectionId;
+  who: string;
+  roleName: string;
+  /** The role's ARN, when it exists. */
+  roleArn?: string;
+  /** Can its pods assume the role (absent: its trust is not the tool's, as for Union's role)? */
+  assume?: AssumeDecision;
+  /** Tokens that must be refused. */
+  neighbours: AssumeDecision[];
+  /** What Flyte needs (list, get, put, delete), then what goes beyond. */
+  cells: AccessCell[];
+  /** Why the identity was not checked at all (its role does not exist). */
+  notChecked?: string;
+}
+
+export interface AccessReport {
+  identities: IdentityAccess[];
+  /** What cannot be seen from the account and was not evaluated: never a pass. */
+  notChecked: string[];
+}
+
+/** What the access check works from. */
+export interface AccessInput {
+  config: Config;
+  facts: Facts;
+  identities: FlyteIdentity[];
+  roles: ReadonlyMap<string, RoleRead>;
+  /** The OIDC providers IAM holds, by ARN (undefined: it does not exist); absent: not known. */
+  providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
+}
+
+/** What is never evaluated, because the account does not show it. */
+export const NOT_VISIBLE = [
+  "the organization's service and resource control policies (SCPs, RCPs): they can refuse any of the above",
+  "the bucket's own policy, and whether the bucket is another account's (its policy must then allow the roles too)",
+  'VPC endpoint policies on the path from the pods to S3 and STS',
+  "whether the pods run with the role at all: an IRSA annotation missing from the service account, or a pod without its token, gets the node's role (flyte-aws-setup probe checks that in the cluster)",
+];
+
+function cellFrom(d: Decision, want: 'allowed' | 'denied'): AccessDecision {
+  if (d.reason === 'invalid')
+    return { state: 'not-checked', want, statements: [], ...(d.detail ? { detail: d.detail } : {}) };
+  return {
+    state: d.allowed ? 'allowed' : 'denied',
+    want,
+    reason: d.reason,
+    statements: d.statements,
+    ...(d.detail !== undefined ? { detail: d.detail } : {}),
+  };
+}
+
+/** Another cluster's issuer in the same region: the cluster's with another ID. */
+function otherIssuer(host: string): string {
+  const i = host.lastIndexOf('/');
+  const id = host.slice(i + 1);
+  const other = /^0+$/.test(id) ? 'F'.repeat(Math.max(id.length, 32)) : '0'.repeat(Math.max(id.length, 32));
+  return `${host.slice(0, i + 1)}${other}`;
+}
+
+interface TokenSpec {
+  who: string;
+  namespace: string;
+  serviceAccount: string;
+  aud: string;
+  host: string;
+}
+
+function assume(
+  documents: RoleDocuments,
+  facts: Facts,
+  spec: TokenSpec,
+  want: 'allowed' | 'denied',
+  providers: AccessInput['providers'],
+): AssumeDecision {
+  const sub = serviceAccountSubject(spec.namespace, spec.serviceAccount);
+  const providerArn = oidcProviderArn(facts.partition, facts.accountId, `https://${spec.host}`);
+  const base = { who: spec.who, sub, aud: spec.aud, issuer: spec.host };
+  const d = evaluateWebIdentityAssume(
+    documents.trust,
+    { arn: documents.arn, accountId: facts.accountId },
+    { providerArn, issuerHost: spec.host, sub, aud: spec.aud },
+  );
+  const cell = cellFrom(d, want);
+  // STS also needs the issuer's provider in IAM, with the token's audience among its client IDs.
+  if (cell.state === 'allowed' && want === 'allowed' && providers !== undefined && providers.has(providerArn)) {
+    const p = providers.get(providerArn);
+    if (p === undefined) {
+      return { ...base, ...cell, state: 'denied', detail: `the OIDC provider ${spec.host} does not exist in IAM` };
+    }
+    if (!p.clientIds.includes(spec.aud)) {
+      return {
+        ...base,
+        ...cell,
+        state: 'denied',
+        detail: `the OIDC provider ${spec.host} lacks the audience ${spec.aud}`,
+      };
+    }
+  }
+  return { ...base, ...cell };
+}
+
+function neighbourToken(n: Neighbour, host: string): TokenSpec {
+  return {
+    who: n.what,
+    namespace: n.namespace,
+    serviceAccount: n.serviceAccount,
+    aud: n.aud ?? STS_AUDIENCE,
+    host: n.otherCluster ? otherIssuer(host) : host,
+  };
+}
+
+async function roleCells(
+  documents: RoleDocuments,
+  capabilities: { needed: Capability[]; beyond: Capability[] },
+  facts: Facts,
+): Promise<AccessCell[]> {
+  const role: RolePolicies = {
+    accountId: facts.accountId,
+    roleArn: documents.arn,
+    policies: documents.policies,
+    ...(documents.boundary !== undefined ? { boundary: documents.boundary } : {}),
+  };
+  const context = sessionContext(role, facts.region);
+  const cells: AccessCell[] = [];
+  const one = async (c: Capability, want: 'allowed' | 'denied') => {
+    const base = {
+      capability: c.id,
+      column: c.column,
+      label: c.label,
+      action: c.action,
+      resource: c.resource,
+      where: c.where,
+    };
+    if (documents.unreadable.length > 0) {
+      cells.push({
+        ...base,
+        state: 'not-checked',
+        want,
+        statements: [],
+        detail: `not read: ${documents.unreadable.join('; ')}`,
+      });
+      return;
+    }
+    const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context });
+    cells.push({ ...base, ...cellFrom(d, want) });
+  };
+  for (const c of capabilities.needed) await one(c, 'allowed');
+  for (const c of capabilities.beyond) await one(c, 'denied');
+  return cells;
+}
+
+/** The access matrix: each identity's assume, its neighbours', and its role's capabilities (evaluated once a role). */
+export async function checkAccess(input: AccessInput): Promise<AccessReport> {
+  const { config, facts, identities, roles, providers } = input;
+  const capabilities = { needed: neededCapabilities(config, facts), beyond: overGrantProbes(config, facts) };
+  const cluster = facts.cluster;
+  const host = cluster.state === 'ready' && !cluster.placeholder ? issuerHostPath(cluster.issuerUrl) : undefined;
+  const byRole = new Map<string, AccessCell[]>();
+  const out: IdentityAccess[] = [];
+  for (const identity of identities) {
+    const base = { id: identity.id, section: identity.section, who: identity.who, roleName: identity.roleName };
+    const read = roles.get(identity.roleName);
+    if (read === undefined || read.kind === 'missing') {
+      out.push({ ...base, neighbours: [], cells: [], notChecked: `the role ${identity.roleName} does not exist` });
+      continue;
+    }
+    const documents = read.documents;
+    let cells = byRole.get(identity.roleName);
+    if (cells === undefined) {
+      cells = await roleCells(documents, capabilities, facts);
+      byRole.set(identity.roleName, cells);
+    }
+    const pod = identity.pod;
+    let own: AssumeDecision | undefined;
+    let neighbours: AssumeDecision[] = [];
+    if (pod !== undefined && identity.paths.includes('irsa')) {
+      const spec = {
+        who: identity.id,
+        namespace: pod.namespace,
+        serviceAccount: pod.serviceAccount,
+        aud: STS_AUDIENCE,
+      };
+      if (host === undefined) {
+        own = {
+          who: identity.id,
+          sub: serviceAccountSubject(pod.namespace, pod.serviceAccount),
+          aud: STS_AUDIENCE,
+          issuer: '',
+          state: 'not-checked',
+          want: 'allowed',
+          statements: [],
+          detail: `the cluster ${cluster.name ?? ''} has no OIDC issuer yet`.replace('  ', ' '),
+        };
+      } else {
+        own = assume(documents, facts, { ...spec, host }, 'allowed', providers);
+        neighbours = neighboursOf(identity).map((n) =>
+          assume(documents, facts, neighbourToken(n, host), 'denied', undefined),
+        );
+      }
+    }
+    out.push({
+      ...base,
+      roleArn: documents.arn,
+      ...(own !== undefined ? { assume: own } : {}),
+      neighbours,
+      cells,
+    });
+  }
+  return { identities: out, notChecked: NOT_VISIBLE };
+}
+
+/** A decision that is not what the setup wants (a need refused, a neighbour or an over-grant let in). */
+export function isWrong(d: AccessDecision): boolean {
+  return d.state !== 'not-checked' && d.state !== d.want;
+}
+
+function statementText(statements: StatementRef[]): string {
+  return statements.map((s) => `${s.policy} ${s.statement}`).join(', ');
+}
+
+/** Why a decision came out as it did, in words. */
+export function decisionText(d: AccessDecision): string {
+  if (d.state === 'not-checked') return `not checked${d.detail ? `: ${d.detail}` : ''}`;
+  const by = statementText(d.statements);
+  switch (d.reason) {
+    case 'allow':
+      return d.detail !== undefined && d.state === 'denied'
+        ? `the trust lets it in (${by}), but ${d.detail}`
+        : `allowed by ${by}`;
+    case 'explicit-deny':
+      return `refused by the Deny statement ${by}`;
+    case 'boundary':
+      return `allowed by ${by}, but the permissions boundary ${d.detail ?? ''} does not allow it`;
+    case 'no-allow':
+      return d.detail !== undefined ? `no statement allows it (${d.detail})` : 'no statement allows it';
+    default:
+      return d.state;
+  }
+}
+
+interface FindingContext {
+  /** The command that applies the config, for "the next run fixes it". */
+  rerun: string;
+  /** The roles' documents, for the names of what to change. */
+  roles: ReadonlyMap<string, RoleRead>;
+  identities: FlyteIdentity[];
+}
+
+function fixFor(d: AccessDecision, roleName: string, ctx: FindingContext, action: string): string {
+  const read = ctx.roles.get(roleName);
+  const policies =
+    read?.kind === 'found'
+      ? [...read.documents.policies, ...(read.documents.boundary ? [read.documents.boundary] : [])]
+      : [];
+  const policy = (name: string) => policies.find((p) => p.name === name);
+  if (d.reason === 'boundary') {
+    return `allow ${action} in the permissions boundary ${d.detail ?? ''} (or set permissionsBoundary: in the config to one that does, and run \`${ctx.rerun}\`)`;
+  }
+  const steps = d.statements.map((s) => {
+    const p = policy(s.policy);
+    if (p?.inline !== undefined) {
+      return `the inline policy ${p.inline} (${s.statement}): review it with aws iam get-role-policy --role-name ${roleName} --policy-name ${p.inline}; to remove it: aws iam delete-role-policy --role-name ${roleName} --policy-name ${p.inline}`;
+    }
+    if (p?.arn !== undefined) {
+      return `${p.name} (${s.statement}): if the role does not need it, aws iam detach-role-policy --role-name ${roleName} --policy-arn ${p.arn}`;
+    }
+    return `${s.policy} (${s.statement})`;
+  });
+  if (d.reason === 'explicit-deny') return `remove or narrow the Deny statement: ${steps.join('; ')}`;
+  if (d.want === 'denied') return `narrow or remove what grants it: ${steps.join('; ')}`;
+  return `the next \`${ctx.rerun}\` run attaches the custom policy and fixes the trust; if it still fails, see the other findings of the role`;
+}
+
+function overGrantCode(identity: FlyteIdentity, d: AccessDecision, ctx: FindingContext): FindingCode {
+  if (identity.paths.length === 0) return 'over-grant-non-irsa';
+  const read = ctx.roles.get(identity.roleName);
+  const arns = read?.kind === 'found' ? read.documents.policies : [];
+  const listed = d.statements.every((s) => {
+    const arn = arns.find((p) => p.name === s.policy)?.arn;
+    return arn !== undefined && identity.listedPolicies.includes(arn);
+  });
+  return listed && d.statements.length > 0 ? 'over-grant-listed' : 'over-grant';
+}
+
+/**
+ * The findings of the matrix, one per role and problem: a need refused (`access-denied`, naming the identities and
+ * the action), a neighbour let in (`access-admits`), an over-grant (`over-grant`; a warning when it comes from a
+ * policy the config attaches on purpose, or on Union's role), and what was not checked (`unchecked`).
+ */
+export function accessFindings(report: AccessReport, ctx: FindingContext): Finding[] {
+  const out: Finding[] = [];
+  const add = (code: FindingCode, section: SectionId, roleName: string, problem: string, fix: string) =>
+    out.push({ code, severity: severityOf(code), section, resource: `role ${roleName}`, problem, fix });
+  const byRole = new Map<string, IdentityAccess[]>();
+  for (const i of report.identities) byRole.set(i.roleName, [...(byRole.get(i.roleName) ?? []), i]);
+
+  for (const [roleName, list] of byRole) {
+    const first = list[0]!;
+    const ids = list.map((i) => i.id).join(', ');
+    const identity =
+      ctx.identities.find((i) => i.id === first.id) ?? ctx.identities.find((i) => i.roleName === roleName);
+    // Assume: per identity (each has its own token).
+    for (const i of list) {
+      if (i.assume !== undefined && isWrong(i.assume)) {
+        add(
+          'access-denied',
+          i.section,
+          roleName,
+          `${i.id} (${i.who}) cannot assume the role (sts:AssumeRoleWithWebIdentity, sub ${i.assume.sub}): ${decisionText(i.assume)}`,
+          `the next \`${ctx.rerun}\` run writes the trust the config describes (see the role's trust findings)`,
+        );
+      }
+      for (const n of i.neighbours.filter(isWrong)) {
+        add(
+          'access-admits',
+          i.section,
+          roleName,
+          `its trust lets in ${n.who} (sub ${n.sub}, aud ${n.aud}, issuer ${n.issuer}), not only ${i.id}: ${decisionText(n)}`,
+          `the next \`${ctx.rerun}\` run writes the trust the config describes, which lets in only its service accounts`,
+        );
+      }
+    }
+    // Capabilities: per role (every identity of the role has them), one finding per action or per grant.
+    const cells = first.cells;
+    const refused = cells.filter((c) => c.want === 'allowed' && isWrong(c));
+    for (const action of [...new Set(refused.map((c) => c.action))]) {
+      const these = refused.filter((c) => c.action === action);
+      const where = these.map((c) => c.where).join(' and ');
+      add(
+        'access-denied',
+        first.section,
+        roleName,
+        `${ids} cannot ${action} ${these[0]!.column === 'list' ? 'on' : 'under'} ${where}: ${decisionText(these[0]!)}`,
+        fixFor(these[0]!, roleName, ctx, action),
+      );
+    }
+    const beyond = cells.filter((c) => c.want === 'denied' && isWrong(c));
+    const groups = new Map<string, AccessCell[]>();
+    for (const c of beyond) {
+      const key = statementText(c.statements);
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    for (const [by, these] of groups) {
+      const code = identity !== undefined ? overGrantCode(identity, these[0]!, ctx) : 'over-grant';
+      add(
+        code,
+        first.section,
+        roleName,
+        `${ids} can ${these.map((c) => c.label).join(', ')}, beyond the Flyte bucket: allowed by ${by}`,
+        fixFor(these[0]!, roleName, ctx, these[0]!.action),
+      );
+    }
+    const unread = cells.find((c) => c.state === 'not-checked');
+    if (unread !== undefined) {
+      add(
+        'unchecked',
+        first.section,
+        roleName,
+        `its access was not evaluated: ${unread.detail ?? 'a document could not be evaluated'}`,
+        'allow iam:GetPolicy, iam:GetPolicyVersion, iam:ListRolePolicies and iam:GetRolePolicy on it (flyte-aws-setup permissions --for verify prints the policy)',
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,315 @@
+/**
+ * The access check end to end: the built CLI's `verify` against a set-up account in the emulator evaluates, identity
+ * by identity, the policies the emulator holds. Each breakage that `verify` used to pass (or only warn about) is
+ * made through the SDK: `verify` then exits 1 naming the identity and the action, and 0 once it is mended.
+ */
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PolicyDocument } from '../../src/policy/document.js';
+import { clients, createBucket, createCluster, createVpc, readRole } from '../helpers/aws.js';
+import { runCli, writeConfig } from '../helpers/cli.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
+
+const skip = motoSkipReason();
+
+const CONFIG = `
+region: eu-west-1
+cluster: acme-ml
+bucket: acme-flyte-data
+projectRoles:
+  - project: fraud
+    domains: [development, production]
+`;
+
+const BACKEND = 'flyte/flyte-backend-flyte-binary';
+const BUCKET_ARNS = ['arn:aws:s3:::acme-flyte-data', 'arn:aws:s3:::acme-flyte-data/*'];
+
+interface Decision {
+  state: string;
+  want: string;
+  reason?: string;
+  statements: { policy: string; statement: string; effect: string }[];
+  detail?: string;
+}
+interface Cell extends Decision {
+  capability: string;
+  column: string;
+  action: string;
+  resource: string;
+}
+interface Identity {
+  id: string;
+  section: string;
+  roleName: string;
+  roleArn?: string;
+  assume?: Decision & { sub: string; aud: string; issuer: string };
+  neighbours: (Decision & { who: string })[];
+  cells: Cell[];
+}
+interface VerifyJson {
+  ok: boolean;
+  exitCode: number;
+  sections: { id: string; findings: { code: string; severity: string; resource: string; problem: string }[] }[];
+  access: { identities: Identity[]; notChecked: string[] };
+}
+
+const doc = (statement: PolicyDocument['Statement']): string =>
+  JSON.stringify({ Version: '2012-10-17', Statement: statement });
+
+describe.skipIf(skip !== undefined)('the access check against the emulator', () => {
+  let moto: Moto;
+  let configFile: string;
+
+  beforeAll(async () => {
+    moto = await acquireMoto();
+    configFile = writeConfig(CONFIG);
+    const vpc = await createVpc(moto.url, { hostnames: true, support: true });
+    await createCluster(moto.url, 'acme-ml', 'eu-west-1', vpc.subnetIds);
+    await createBucket(moto.url, 'acme-flyte-data');
+    const apply = await runCli(['--config', configFile, '--yes', '--approve-broadening'], { endpoint: moto.url });
+    expect(apply.code).toBe(0);
+  });
+  afterAll(async () => moto?.stop());
+
+  const verify = async () => {
+    const run = await runCli(['verify', '--config', configFile, '--json'], { endpoint: moto.url });
+    expect(run.mutating).toEqual([]);
+    const report = JSON.parse(run.stdout) as VerifyJson;
+    const findings = report.sections.flatMap((s) => s.findings);
+    return { run, report, findings };
+  };
+  const text = async (...args: string[]) => runCli(['verify', '--config', configFile, ...args], { endpoint: moto.url });
+
+  it('on a fresh setup every identity assumes its role, its neighbours are refused, and it reaches only the bucket', async () => {
+    const { run, report } = await verify();
+    expect(run.code).toBe(0);
+    expect(report.access.identities.map((i) => [i.id, i.roleName])).toEqual([
+      [BACKEND, 'flyte-system-role'],
+      ['*/default', 'flyte-workers-role'],
+      ['fraud-development/default', 'flyte-fraud-role'],
+      ['fraud-production/default', 'flyte-fraud-role'],
+    ]);
+    for (const i of report.access.identities) {
+      expect(i.assume).toMatchObject({ state: 'allowed', want: 'allowed', reason: 'allow' });
+      expect(i.assume!.statements).toEqual([{ policy: 'trust', statement: '#1', effect: 'Allow' }]);
+      expect(i.neighbours.length).toBeGreaterThanOrEqual(3);
+      for (const n of i.neighbours) expect(n).toMatchObject({ state: 'denied', want: 'denied' });
+      for (const c of i.cells) expect(c.state).toBe(c.want);
+      for (const c of i.cells.filter((c) => c.want === 'allowed')) {
+        expect(c.statements).toEqual([{ policy: 'flyte-custom-policy', statement: '#1', effect: 'Allow' }]);
+      }
+    }
+    // Every namespace (*:default) is the workers role's on purpose: another namespace is not its neighbour.
+    const workers = report.access.identities.find((i) => i.id === '*/default')!;
+    expect(workers.assume!.sub).toBe('system:serviceaccount:flytesnacks-development:default');
+    expect(workers.neighbours.map((n) => n.who)).not.toContain('default of another namespace: flyte-aws-setup-other');
+    expect(report.access.notChecked.join(' ')).toContain('SCPs');
+
+    const shown = await text();
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('Access, as IAM evaluates the policies AWS holds:');
+    expect(shown.stdout).toMatch(
+      /flyte\/flyte-backend-flyte-binary\s+flyte-system-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+none/,
+    );
+    expect(shown.stdout).toContain('Not checked (not visible from the account)');
+  });
+
+  /** A breakage made through the SDK, and its undo. */
+  interface Breakage {
+    what: string;
+    role: string;
+    break(): Promise<void>;
+    mend(): Promise<void>;
+    /** The finding's code, and what its problem names: the identity and the action. */
+    code: string;
+    names: string[];
+  }
+
+  const iam = () => clients(moto.url).iam;
+  let boundaryArn = '';
+
+  const breakages: Breakage[] = [
+    {
+      what: 'a permissions boundary without s3:PutObject on the workers role',
+      role: 'flyte-workers-role',
+      async break() {
+        const created = await iam().send(
+          new CreatePolicyCommand({
+            PolicyName: 'read-only-boundary',
+            PolicyDocument: doc([
+              { Sid: 'ReadOnly', Effect: 'Allow', Action: ['s3:Get*', 's3:List*', 's3:DeleteObject*'], Resource: '*' },
+            ]),
+          }),
+        );
+        boundaryArn = created.Policy!.Arn!;
+        await iam().send(
+          new PutRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role', PermissionsBoundary: boundaryArn }),
+        );
+      },
+      mend: async () => {
+        await iam().send(new DeleteRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role' }));
+      },
+      code: 'access-denied',
+      names: ['*/default', 's3:PutObject', 'read-only-boundary'],
+    },
+    {
+      what: 'an inline Deny on the bucket on the backend role',
+      role: 'flyte-system-role',
+      break: async () => {
+        await iam().send(
+          new PutRolePolicyCommand({
+            RoleName: 'flyte-system-role',
+            PolicyName: 'deny-flyte-bucket',
+            PolicyDocument: doc([{ Sid: 'NoFlyteBucket', Effect: 'Deny', Action: 's3:*', Resource: BUCKET_ARNS }]),
+          }),
+        );
+      },
+      mend: async () => {
+        await iam().send(
+          new DeleteRolePolicyCommand({ RoleName: 'flyte-system-role', PolicyName: 'deny-flyte-bucket' }),
+        );
+      },
+      code: 'access-denied',
+      names: [BACKEND, 's3:GetObject', 'inline deny-flyte-bucket NoFlyteBucket'],
+    },
+    {
+      what: 'an inline s3:* on * on a project role',
+      role: 'flyte-fraud-role',
+      break: async () => {
+        await iam().send(
+          new PutRolePolicyCommand({
+            RoleName: 'flyte-fraud-role',
+            PolicyName: 'all-of-s3',
+            PolicyDocument: doc([{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]),
+          }),
+        );
+      },
+      mend: async () => {
+        await iam().send(new DeleteRolePolicyCommand({ RoleName: 'flyte-fraud-role', PolicyName: 'all-of-s3' }));
+      },
+      code: 'over-grant',
+      names: ['fraud-development/default', 'fraud-production/default', 'read any other bucket', 'inline all-of-s3 #1'],
+    },
+    {
+      what: 'AmazonS3ReadOnlyAccess on the workers role',
+      role: 'flyte-workers-role',
+      break: async () => {
+        await iam().send(
+          new AttachRolePolicyCommand({
+            RoleName: 'flyte-workers-role',
+            PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+          }),
+        );
+      },
+      mend: async () => {
+        await iam().send(
+          new DetachRolePolicyCommand({
+            RoleName: 'flyte-workers-role',
+            PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+          }),
+        );
+      },
+      code: 'over-grant',
+      names: ['*/default', 'read any other bucket (s3:GetObject)', 'AmazonS3ReadOnlyAccess'],
+    },
+  ];
+
+  /** The backend role's trust with another `sub` (the chart's old service account name) or another `aud`. */
+  function trustWith(role: string, change: (d: PolicyDocument) => void): Breakage['break'] {
+    return async () => {
+      const before = (await readRole(moto.url, role))!.trust;
+      const next = structuredClone(before) as PolicyDocument;
+      change(next);
+      await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: role, PolicyDocument: JSON.stringify(next) }));
+      trustBefore.set(role, before);
+    };
+  }
+  const trustBefore = new Map<string, PolicyDocument>();
+  const restoreTrust = (role: string) => async () => {
+    await iam().send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: role, PolicyDocument: JSON.stringify(trustBefore.get(role)) }),
+    );
+  };
+  const equals = (d: PolicyDocument) => d.Statement[0]!.Condition!.StringEquals!;
+  breakages.push(
+    {
+      what: "a trust whose sub no longer matches the chart's service account",
+      role: 'flyte-system-role',
+      break: trustWith('flyte-system-role', (d) => {
+        const c = equals(d);
+        const key = Object.keys(c).find((k) => k.endsWith(':sub'))!;
+        c[key] = 'system:serviceaccount:flyte:flyte-backend';
+      }),
+      mend: restoreTrust('flyte-system-role'),
+      code: 'access-denied',
+      names: [BACKEND, 'cannot assume the role', 'system:serviceaccount:flyte:flyte-backend-flyte-binary'],
+    },
+    {
+      what: 'a trust whose aud no longer matches what the pods present',
+      role: 'flyte-fraud-role',
+      break: trustWith('flyte-fraud-role', (d) => {
+        const c = equals(d);
+        const key = Object.keys(c).find((k) => k.endsWith(':aud'))!;
+        c[key] = 'sts.amazonaws.com.cn';
+      }),
+      mend: restoreTrust('flyte-fraud-role'),
+      code: 'access-denied',
+      names: ['fraud-development/default', 'cannot assume the role'],
+    },
+  );
+
+  for (const b of breakages) {
+    it(`fails on ${b.what}, naming the identity and the action (${b.code}), and passes once mended`, async () => {
+      await b.break();
+      try {
+        const { run, report, findings } = await verify();
+        expect(run.code).toBe(1);
+        expect(report.ok).toBe(false);
+        const found = findings.filter((f) => f.code === b.code && f.resource === `role ${b.role}`);
+        expect(found.length).toBeGreaterThan(0);
+        expect(found[0]!.severity).toBe('error');
+        for (const n of b.names) expect(found.map((f) => f.problem).join('\n')).toContain(n);
+
+        const shown = await text();
+        expect(shown.code).toBe(1);
+        expect(shown.stdout).toContain(`role ${b.role}: `);
+        expect(shown.stdout).toMatch(/✗/);
+      } finally {
+        await b.mend();
+      }
+      const again = await verify();
+      expect(again.run.code).toBe(0);
+      expect(again.findings.filter((f) => f.code === b.code)).toEqual([]);
+    });
+  }
+
+  it('names the deciding statements: the boundary caps what the custom policy allows', async () => {
+    await iam().send(
+      new PutRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role', PermissionsBoundary: boundaryArn }),
+    );
+    try {
+      const { report } = await verify();
+      const workers = report.access.identities.find((i) => i.id === '*/default')!;
+      const put = workers.cells.find((c) => c.action === 's3:PutObject')!;
+      expect(put).toMatchObject({
+        state: 'denied',
+        want: 'allowed',
+        reason: 'boundary',
+        statements: [{ policy: 'flyte-custom-policy', statement: '#1', effect: 'Allow' }],
+        detail: 'read-only-boundary',
+      });
+      expect(workers.cells.find((c) => c.action === 's3:GetObject')!.state).toBe('allowed');
+    } finally {
+      await iam().send(new DeleteRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role' }));
+    }
+  });
+});
