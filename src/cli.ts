@@ -24,11 +24,11 @@ import { VERSION } from './version.js';
 import {
   processIo,
   type ApplyCliOptions,
-  type AwsCliOptions,
   type CliIo,
   type DestroyCliOptions,
   type HandoffCliOptions,
   type PermissionsCliOptions,
+  type VerifyCliOptions,
 } from './session/io.js';
 
 export type { CliIo } from './session/io.js';
@@ -243,8 +243,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   configFlagOptions(awsOptions(program.command('verify')))
     .description(
-      'Check, without changing anything, that AWS matches the config, and audit the roles for the mistakes ' +
-        'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies).',
+      'Check, without changing anything, that AWS matches the config, audit the roles for the mistakes ' +
+        'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies), ' +
+        'and evaluate the policies AWS holds, identity by identity (the access matrix).',
+    )
+    .option(
+      '--as <identity>',
+      'explain one identity (NAMESPACE/SERVICEACCOUNT): which role, what is allowed or refused, and which statement decided',
     )
     .addHelpText(
       'after',
@@ -254,7 +259,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           'config or an error was found (or AWS failed), 2 bad input.',
       ),
     )
-    .action(async (opts: AwsCliOptions & ConfigFlagOptions) => {
+    .action(async (opts: VerifyCliOptions & ConfigFlagOptions) => {
       const { runVerify } = await import('./commands/verify.js');
       setExit(await runVerify(opts, io));
     });

@@ -200,7 +200,10 @@ export function neighboursOf(identity: FlyteIdentity): Neighbour[] {
   return out;
 }
 
-/** The identity `--as NAMESPACE/SERVICEACCOUNT` names (a namespace a `*` trust covers finds that one). */
+/**
+ * The identity `--as` names: `NAMESPACE/SERVICEACCOUNT` (a namespace that a `*` trust covers finds that identity,
+ * in that namespace), or Union's role by its name.
+ */
 export function findIdentity(identities: FlyteIdentity[], as: string): FlyteIdentity | undefined {
   const exact = identities.find(
     (i) => i.id === as || (i.pod === undefined && (i.id === `role ${as}` || i.roleName === as)),
@@ -209,5 +212,7 @@ export function findIdentity(identities: FlyteIdentity[], as: string): FlyteIden
   const [ns, sa] = as.split('/');
   if (ns === undefined || sa === undefined) return undefined;
   const any = identities.find((i) => i.pod?.anyNamespace && i.pod.serviceAccount === sa);
-  return any !== undefined ? { ...any, id: as, pod: { namespace: ns, serviceAccount: sa } } : undefined;
+  return any !== undefined
+    ? { ...any, id: as, who: `task pods of ${ns}`, pod: { namespace: ns, serviceAccount: sa } }
+    : undefined;
 }

@@ -7,7 +7,8 @@ import { USER_FLYTE_ROLE_POLICY, type Config } from '../config/schema.js';
 import type { CurrentOidcProvider, Plan } from '../model.js';
 import { policyArn } from '../policy/partition.js';
 import type { Finding } from '../audit/finding.js';
-import { accessFindings, checkAccess, type AccessReport } from './check.js';
+import { accessFindings, checkAccess } from './check.js';
+import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
 import { readRoleDocuments } from './read.js';
 
@@ -25,10 +26,14 @@ export async function runAccessCheck(
     rerun: string;
     providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
     concurrency?: number;
+    /** One more identity to evaluate (`verify --as` a namespace that a `*` trust covers). */
+    extra?: FlyteIdentity;
   },
 ): Promise<AccessOutcome> {
   const { facts } = plan;
   const identities = flyteIdentities(config, policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY));
+  if (options.extra !== undefined && !identities.some((i) => i.id === options.extra!.id))
+    identities.push(options.extra);
   const roles = await readRoleDocuments(
     gateway,
     plan,

@@ -10,7 +10,7 @@ import {
   type AccessDecision,
   type AccessReport,
   type IdentityAccess,
-} from '../access/check.js';
+} from '../access/matrix.js';
 import type { CapabilityColumn } from '../access/capabilities.js';
 import type { Style } from './style.js';
 

@@ -3,7 +3,7 @@
  * `formatVersion`. schema/output.schema.json is generated from `OutputDocument` (`npm run schema`); a change of
  * shape there needs a new JSON_FORMAT_VERSION (docs/json-output.md). Types only: nothing here is loaded at run time.
  */
-import type { AccessReport } from '../access/check.js';
+import type { AccessReport } from '../access/matrix.js';
 import type { Finding as AuditFinding } from '../audit/finding.js';
 import type { Target } from '../config/schema.js';
 import type { SectionReport } from '../audit/report.js';

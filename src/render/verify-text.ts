@@ -1,7 +1,7 @@
 /** `verify`'s report as text: one line per section, its findings under it (what is wrong, then the fix). */
-import type { AccessReport } from '../access/check.js';
+import type { AccessReport } from '../access/matrix.js';
 import type { VerifyReport } from '../audit/report.js';
-import { renderAccess } from './access-text.js';
+import { renderAccess, renderIdentity } from './access-text.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import type { VerifyDocument } from './json-types.js';
 import { chartOf } from '../handoff/charts.js';
@@ -74,4 +74,31 @@ export function verifyJson(report: VerifyReport, exitCode: number, access?: Acce
     sections: report.sections,
     ...(access !== undefined ? { access } : {}),
   };
+}
+
+/** `verify --as`: one identity explained (its role, each decision and the statement that made it), its role's findings. */
+export function renderIdentityReport(
+  report: VerifyReport,
+  access: AccessReport,
+  roleName: string,
+  style: Style,
+): string {
+  const lines = [renderFacts(report.facts), ''];
+  for (const i of access.identities) lines.push(...renderIdentity(i, style));
+  const findings = report.sections.flatMap((s) => s.findings).filter((f) => f.resource === `role ${roleName}`);
+  if (findings.length > 0) {
+    lines.push('', `Findings on the role ${roleName}:`);
+    for (const f of findings) {
+      const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
+      lines.push(`    ${mark} ${f.problem}`, `            ${style.dim('fix:')} ${f.fix}`);
+    }
+  }
+  lines.push('', style.dim('Not checked (not visible from the account):'));
+  for (const n of access.notChecked) lines.push(style.dim(`  - ${n}`));
+  lines.push(
+    report.ok
+      ? style.ok('Verify passed.')
+      : style.error(`Verify failed: ${report.errors} error(s) in the setup (\`verify\` without --as lists them all).`),
+  );
+  return lines.join('\n');
 }

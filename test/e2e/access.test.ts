@@ -308,8 +308,44 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
         detail: 'read-only-boundary',
       });
       expect(workers.cells.find((c) => c.action === 's3:GetObject')!.state).toBe('allowed');
+
+      // --as explains one identity: a namespace the workers role's `*` trust covers is that identity, there.
+      const as = await text('--as', 'ml-development/default');
+      expect(as.code).toBe(1);
+      expect(as.stdout).toContain('ml-development/default: task pods of ml-development');
+      expect(as.stdout).toContain('role arn:aws:iam::123456789012:role/flyte-workers-role');
+      expect(as.stdout).toMatch(
+        /✓ assume the role \(sts:AssumeRoleWithWebIdentity; sub system:serviceaccount:ml-development:default, aud sts\.amazonaws\.com, issuer oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/\w+\): allowed \(allowed by trust #1\)/,
+      );
+      expect(as.stdout).toContain(
+        '✓ must refuse another service account of ml-development: flyte-aws-setup-other: refused',
+      );
+      expect(as.stdout).toContain(
+        '✗ put objects under s3://acme-flyte-data/metadata/ (metadata): refused (allowed by flyte-custom-policy #1, but the permissions boundary read-only-boundary does not allow it)',
+      );
+      expect(as.stdout).toContain(
+        '✓ get objects under s3://acme-flyte-data/metadata/ (metadata): allowed (allowed by flyte-custom-policy #1)',
+      );
+      expect(as.stdout).toContain('✓ read any other bucket (s3:GetObject): refused (no statement allows it)');
+      expect(as.stdout).toContain('Findings on the role flyte-workers-role:');
+      expect(as.stdout).not.toContain('flyte-fraud-role');
+
+      const json = JSON.parse((await text('--as', 'fraud-production/default', '--json')).stdout) as VerifyJson;
+      expect(json.access.identities.map((i) => i.id)).toEqual(['fraud-production/default']);
     } finally {
       await iam().send(new DeleteRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role' }));
     }
+  });
+});
+
+describe('verify --as an identity the config does not have', () => {
+  it('is bad input, listing the identities', async () => {
+    const file = writeConfig(CONFIG);
+    const run = await runCli(['verify', '--config', file, '--as', 'kube-system/spark']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--as kube-system/spark is not a Flyte identity of this config (target flyte-binary)');
+    expect(run.stderr).toContain(
+      'name one as NAMESPACE/SERVICEACCOUNT: flyte/flyte-backend-flyte-binary, */default, fraud-development/default, fraud-production/default',
+    );
   });
 });
