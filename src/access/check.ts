@@ -8,7 +8,7 @@
 import type { Config, SectionId } from '../config/schema.js';
 import type { CurrentOidcProvider, Facts } from '../model.js';
 import { serviceAccountSubject } from '../policy/document.js';
-import { severityOf, type FindingCode } from '../policy/findings.js';
+import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
 import { issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
 import {
   evaluateAction,
@@ -248,6 +248,17 @@ function fixFor(d: AccessDecision, roleName: string, ctx: FindingContext, action
   return `the next \`${ctx.rerun}\` run attaches the custom policy and fixes the trust; if it still fails, see the other findings of the role`;
 }
 
+/** Every statement that grants the reach is in a policy the findings standard calls broad already. */
+function reportedAsBroad(d: AccessDecision, roleName: string, ctx: FindingContext): boolean {
+  const read = ctx.roles.get(roleName);
+  if (read?.kind !== 'found' || d.statements.length === 0) return false;
+  return d.statements.every((s) => {
+    const p = read.documents.policies.find((q) => q.name === s.policy);
+    if (p === undefined) return false;
+    return p.arn !== undefined ? tooBroad(p.arn) !== undefined : broadGrant(p.document) !== undefined;
+  });
+}
+
 function overGrantCode(identity: FlyteIdentity, d: AccessDecision, ctx: FindingContext): FindingCode {
   if (identity.paths.length === 0) return 'over-grant-non-irsa';
   const read = ctx.roles.get(identity.roleName);
@@ -318,6 +329,9 @@ export function accessFindings(report: AccessReport, ctx: FindingContext): Findi
       groups.set(key, [...(groups.get(key) ?? []), c]);
     }
     for (const [by, these] of groups) {
+      // A broad grant the plan reports already (broad-policy: AmazonS3FullAccess, an inline "s3:*" on "*") is one
+      // finding, the same in the plan, the run and verify: the matrix shows its reach.
+      if (reportedAsBroad(these[0]!, roleName, ctx)) continue;
       const code = identity !== undefined ? overGrantCode(identity, these[0]!, ctx) : 'over-grant';
       add(
         code,

@@ -3,8 +3,9 @@
  * read from AWS (beside what the plan read), the evaluation, the findings. Loaded lazily (it carries the evaluator).
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import { USER_FLYTE_ROLE_POLICY, type Config } from '../config/schema.js';
-import type { CurrentOidcProvider, Plan } from '../model.js';
+import { USER_FLYTE_ROLE_POLICY, type Config, type SectionId } from '../config/schema.js';
+import { makePlan } from '../engine/engine.js';
+import type { CurrentOidcProvider, Facts, Plan } from '../model.js';
 import { policyArn } from '../policy/partition.js';
 import type { Finding } from '../audit/finding.js';
 import { accessFindings, checkAccess } from './check.js';
@@ -48,4 +49,28 @@ export async function runAccessCheck(
     ...(options.providers ? { providers: options.providers } : {}),
   });
   return { report, findings: accessFindings(report, { rerun: options.rerun, roles, identities }), identities };
+}
+
+/**
+ * The access check at the end of an apply that changed something: the Flyte roles read again (with their inline
+ * policies), as the run left them, and evaluated. Only the sections of the identities are read; the facts are the
+ * run's.
+ */
+export async function accessAfterApply(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  options: { rerun: string; concurrency?: number },
+): Promise<AccessOutcome> {
+  const sections = [...new Set(flyteIdentities(config).map((i) => i.section))] as SectionId[];
+  const plan = await makePlan(config, gateway, {
+    facts,
+    audit: true,
+    only: sections,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+  });
+  return runAccessCheck(gateway, config, plan, {
+    rerun: options.rerun,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+  });
 }

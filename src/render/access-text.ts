@@ -61,8 +61,13 @@ function row(i: IdentityAccess, style: Style): string[] {
   ];
 }
 
-/** The matrix, as lines (for `verify` and the end of an apply). */
-export function renderAccess(report: AccessReport, style: Style): string[] {
+/** What the account does not show, in a line (the end of an apply; `verify` lists it in full). */
+export const NOT_VISIBLE_BRIEF =
+  'Not checked (not visible from the account): SCPs and RCPs, the bucket policy, VPC endpoint policies, and whether ' +
+  'the pods really get their role (flyte-aws-setup probe checks that in the cluster); verify lists them.';
+
+/** The matrix, as lines (for `verify`, and at the end of an apply with `brief`). */
+export function renderAccess(report: AccessReport, style: Style, brief = false): string[] {
   const head = ['identity', 'role', 'assume', 'others', 'list', 'get', 'put', 'delete', 'beyond the bucket'];
   const rows = report.identities.map((i) => row(i, style));
   if (rows.length === 0) return [];
@@ -75,8 +80,12 @@ export function renderAccess(report: AccessReport, style: Style): string[] {
     ...rows.map(line),
     style.dim('  ✓ as Flyte needs (others: another service account, namespace, audience and cluster are refused);'),
     style.dim("  ✗ not so (the role's findings above say why); ? not checked"),
-    style.dim('  Not checked (not visible from the account):'),
-    ...report.notChecked.map((n) => style.dim(`    - ${n}`)),
+    ...(brief
+      ? [style.dim(`  ${NOT_VISIBLE_BRIEF}`)]
+      : [
+          style.dim('  Not checked (not visible from the account):'),
+          ...report.notChecked.map((n) => style.dim(`    - ${n}`)),
+        ]),
   ];
 }
 
@@ -108,4 +117,26 @@ export function renderIdentity(i: IdentityAccess, style: Style): string[] {
   lines.push('  What it must not reach:');
   for (const c of i.cells.filter((c) => c.want === 'denied')) lines.push(`  ${decisionLine(c.label, c, style)}`);
   return lines;
+}
+
+/** The access check at the end of an apply: the matrix, then each finding with its fix. */
+export function renderAccessAfterApply(
+  report: AccessReport,
+  findings: readonly { severity: 'error' | 'warning'; resource: string; problem: string; fix: string }[],
+  style: Style,
+): string {
+  const lines = renderAccess(report, style, true);
+  for (const f of findings) {
+    const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
+    lines.push(`    ${mark} ${f.resource}: ${f.problem}`, `            ${style.dim('fix:')} ${f.fix}`);
+  }
+  const refused = findings.filter((f) => f.severity === 'error' && /cannot /.test(f.problem)).length;
+  if (refused > 0) {
+    lines.push(
+      style.error(
+        `The setup is applied, but Flyte cannot work as it is: ${refused} access(es) it needs are refused (above).`,
+      ),
+    );
+  }
+  return lines.join('\n');
 }

@@ -66,6 +66,12 @@ export interface ResultDocument {
   facts: Facts;
   sections: SectionResult[];
   calls?: CallCounts;
+  /**
+   * After a run that changed something and completed: the access matrix of the roles as the run left them, and
+   * its findings (a needed access refused makes the run exit 1).
+   */
+  access?: AccessReport;
+  accessFindings?: VerifyFinding[];
 }
 
 /** A problem `verify` found: the resource, what is wrong, how to fix it. */

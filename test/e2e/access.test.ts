@@ -132,6 +132,8 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     /** The finding's code, and what its problem names: the identity and the action. */
     code: string;
     names: string[];
+    /** A cell of the matrix that must show the breakage: identity, capability, the deciding statement. */
+    cell?: [identity: string, capability: string, statement: string];
   }
 
   const iam = () => clients(moto.url).iam;
@@ -196,8 +198,10 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
       mend: async () => {
         await iam().send(new DeleteRolePolicyCommand({ RoleName: 'flyte-fraud-role', PolicyName: 'all-of-s3' }));
       },
-      code: 'over-grant',
-      names: ['fraud-development/default', 'fraud-production/default', 'read any other bucket', 'inline all-of-s3 #1'],
+      // A broad grant the plan reports already: one finding (broad-policy), the matrix shows its reach.
+      code: 'broad-policy',
+      names: ['the inline policy all-of-s3', 'allows every S3 action ("s3:*") on every bucket'],
+      cell: ['fraud-production/default', 'read another bucket', 'inline all-of-s3 #1'],
     },
     {
       what: 'AmazonS3ReadOnlyAccess on the workers role',
@@ -278,6 +282,16 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
         expect(found.length).toBeGreaterThan(0);
         expect(found[0]!.severity).toBe('error');
         for (const n of b.names) expect(found.map((f) => f.problem).join('\n')).toContain(n);
+        if (b.cell !== undefined) {
+          const [id, capability, statement] = b.cell;
+          const cell = report.access.identities
+            .find((i) => i.id === id)!
+            .cells.find((c) => c.capability === capability)!;
+          expect(cell).toMatchObject({ state: 'allowed', want: 'denied' });
+          expect(cell.statements.map((s) => `${s.policy} ${s.statement}`)).toEqual([statement]);
+          // One finding for one cause: the broad grant is not reported again as an over-grant.
+          expect(findings.filter((f) => f.code === 'over-grant')).toEqual([]);
+        }
 
         const shown = await text();
         expect(shown.code).toBe(1);

@@ -23,6 +23,10 @@ function byOperation(calls: CallRecord[]): Record<string, number> {
 // attachments (cluster 1, node 3, system 1, workers 1, fraud 2).
 const ROLES = 5;
 const ATTACHMENTS = 8;
+// The roles of Flyte identities (system, workers, fraud), which the access check at the end of the run evaluates,
+// and the managed policies they carry (the custom policy, AmazonAthenaFullAccess).
+const FLYTE_ROLES = 3;
+const FLYTE_POLICIES = 2;
 
 // Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
 // ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists). Beside
@@ -58,25 +62,29 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     expect(fresh.code).toBe(0);
     // The plan's reads, the permission preflight (one simulation of the plan's changes; the emulator cannot answer
     // it, so the run says so and goes on), one mutating call per resource created and per attachment, then each
-    // resource read back once (the policy with its default version).
+    // resource read back once (the policy with its default version). Then the access check reads the three Flyte
+    // roles again with their inline policies, and the documents of their managed policies (the custom policy and
+    // the fraud project's AmazonAthenaFullAccess, each GetPolicy and GetPolicyVersion).
     expect(byOperation(fresh.calls)).toEqual({
       'iam:SimulatePrincipalPolicy': 1,
       'sts:GetCallerIdentity': 1,
       'eks:DescribeCluster': 1,
-      'iam:GetRole': ROLES * 2,
-      'iam:ListAttachedRolePolicies': ROLES * 2,
+      'iam:GetRole': ROLES * 2 + FLYTE_ROLES,
+      'iam:ListAttachedRolePolicies': ROLES * 2 + FLYTE_ROLES,
+      'iam:ListRolePolicies': FLYTE_ROLES,
       'iam:GetOpenIDConnectProvider': 2,
-      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'],
+      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'] + FLYTE_POLICIES,
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
-      'iam:GetPolicyVersion': 1,
+      'iam:GetPolicyVersion': 1 + FLYTE_POLICIES,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
       'iam:CreateOpenIDConnectProvider': 1,
       'iam:CreatePolicy': 1,
     });
     expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
-    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads).
-    expect(fresh.calls).toHaveLength(45);
+    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads); the access
+    // check adds 13.
+    expect(fresh.calls).toHaveLength(58);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
