@@ -4,16 +4,18 @@
  * permissions boundary), with the statements that decided. Pure: documents in, decisions out; no AWS call. Heavy
  * (the library and the IAM service data it validates against): only imported lazily, by the access check.
  *
- * How the library is used, and why:
- * - Identity policies go through `runSimulation`, which validates every document and the action, and reports the
- *   statements that allowed or denied.
- * - Trust policies go through `runUnsafeSimulation`. The validating entry point drops every request context key the
- *   IAM service data does not list for the action, and the EKS issuer keys (`oidc.eks.REGION.amazonaws.com/id/ID:sub`,
- *   which hold a `/`) are not listed for `sts:AssumeRoleWithWebIdentity`: their conditions would never hold. The
- *   unsafe entry point evaluates the context as given; it reports only the result, so the deciding statements are
- *   found by evaluating each statement alone. The trust is validated first (as a trust policy) all the same.
+ * How the library is used, and why: every document is validated first (as an identity or a trust policy, by
+ * @cloud-copilot/iam-policy; one IAM would refuse makes the decision `invalid`), then evaluated by the library's
+ * core through `runUnsafeSimulation`, not its validating entry point `runSimulation`:
+ * - that entry point drops every request context key the IAM service data does not list for the action, and the EKS
+ *   issuer keys (`oidc.eks.REGION.amazonaws.com/id/ID:sub`, which hold a `/`) are not listed for
+ *   `sts:AssumeRoleWithWebIdentity`: an IRSA trust's conditions would never hold;
+ * - it looks up the action's resource types and context keys on every call, ten times the cost of the evaluation
+ *   itself, and the same for every role (the actions asked are the access check's own, all valid).
+ * The core reports only the result, so the statements that decided are found by evaluating each policy, then each
+ * statement, alone (skipped where only one can have decided).
  */
-import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
 import {
   createValidatedPolicy,
   validateIdentityPolicy,
@@ -116,19 +118,6 @@ function problems(v: Validated): string | undefined {
   return v.errors.length > 0 ? v.errors.map((e) => e.message).join('; ') : undefined;
 }
 
-interface AnalysedStatement {
-  policyId: string;
-  statement: { index(): number; sid(): string | undefined; effect(): string };
-}
-
-function refs(list: readonly AnalysedStatement[] | undefined): StatementRef[] {
-  return (list ?? []).map((s) => ({
-    policy: s.policyId,
-    statement: statementLabel(s.statement.index(), s.statement.sid()),
-    effect: s.statement.effect() === 'Deny' ? 'Deny' : 'Allow',
-  }));
-}
-
 /** The request context of a role session's call: who is calling, over TLS, in which region. */
 export function sessionContext(role: RolePolicies, region?: string): Record<string, string> {
   return {
@@ -158,6 +147,98 @@ export async function evaluateAction(
   resource: string,
   context: Record<string, string | string[]> = {},
 ): Promise<Decision> {
+  // Roles that hold the same documents (the custom policy, the same extra policies) get the same answer for the
+  // same request, unless a document looks at who is asking: evaluated once.
+  const key = sharedKey(role, action, resource, context);
+  const known = key !== undefined ? decisions.get(key) : undefined;
+  if (known !== undefined) return known;
+  const decided = await evaluateActionOnce(role, action, resource, context);
+  if (key !== undefined) {
+    if (decisions.size >= MAX_SHARED) decisions.clear();
+    decisions.set(key, decided);
+  }
+  return decided;
+}
+
+/** Decisions of roles whose documents do not depend on the principal, by their documents and the request. */
+const decisions = new Map<string, Decision>();
+const MAX_SHARED = 10_000;
+const documentIds = new WeakMap<PolicyDocument, number>();
+const principalFree = new WeakMap<PolicyDocument, boolean>();
+let nextDocumentId = 0;
+
+/** The request context keys that say who is asking: the same for no two roles. */
+const WHO = 'aws:(principal|userid|username|sourceidentity|rolesessionname|federatedprovider)';
+const PRINCIPAL_KEY = new RegExp(`^${WHO}`, 'i');
+const MENTIONS_PRINCIPAL = new RegExp(WHO, 'i');
+
+/** Forget the decisions shared between roles (a benchmark measures each run from nothing, as a CLI run is). */
+export function forgetSharedDecisions(): void {
+  decisions.clear();
+}
+
+function documentId(doc: PolicyDocument): number {
+  let id = documentIds.get(doc);
+  if (id === undefined) documentIds.set(doc, (id = nextDocumentId++));
+  return id;
+}
+
+/** No condition key or policy variable of the document is about who is asking. */
+function independentOfPrincipal(doc: PolicyDocument): boolean {
+  let free = principalFree.get(doc);
+  if (free === undefined) {
+    const text = JSON.stringify(doc);
+    free = !MENTIONS_PRINCIPAL.test(text) && !text.includes('${');
+    principalFree.set(doc, free);
+  }
+  return free;
+}
+
+function sharedKey(
+  role: RolePolicies,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]>,
+): string | undefined {
+  const all = [...role.policies, ...(role.boundary ? [role.boundary] : [])];
+  if (!all.every((p) => independentOfPrincipal(p.document))) return undefined;
+  const rest = Object.entries(context).filter(([k]) => !PRINCIPAL_KEY.test(k));
+  return JSON.stringify([
+    role.accountId,
+    role.policies.map((p) => [p.name, documentId(p.document)]),
+    role.boundary ? [role.boundary.name, documentId(role.boundary.document)] : null,
+    action,
+    resource,
+    rest,
+  ]);
+}
+
+/** Every action on every resource: the identity side of a check of what a boundary alone refuses. */
+const ALLOW_ALL: NamedPolicy = {
+  name: 'allow-all',
+  document: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+};
+
+/** A statement as a policy of its own (to tell which statements of a policy decided), validated once. */
+const statementPolicies = new WeakMap<PolicyStatement, Validated>();
+
+function statementPolicy(p: NamedPolicy, s: PolicyStatement): Validated {
+  let found = statementPolicies.get(s);
+  if (found === undefined) {
+    found = createValidatedPolicy(statementDocument(p.document, s), validateIdentityPolicy, { name: p.name });
+    statementPolicies.set(s, found);
+  }
+  return found;
+}
+
+type Outcome = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
+
+async function evaluateActionOnce(
+  role: RolePolicies,
+  action: string,
+  resource: string,
+  context: Record<string, string | string[]>,
+): Promise<Decision> {
   const identity = role.policies.map((p) => validatedPolicy(p, 'identity'));
   const boundary = role.boundary !== undefined ? validatedPolicy(role.boundary, 'identity') : undefined;
   const invalid = [...identity, ...(boundary ? [boundary] : [])].flatMap((v) => {
@@ -165,40 +246,70 @@ export async function evaluateAction(
     return why !== undefined ? [`${v.metadata!.name}: ${why}`] : [];
   });
   if (invalid.length > 0) return { allowed: false, reason: 'invalid', statements: [], detail: invalid.join('; ') };
-  const simulation: Simulation = {
-    request: {
-      principal: sessionArn(role.roleArn),
-      action,
-      resource: { resource, accountId: role.accountId },
-      contextVariables: context,
-    },
-    identityPolicies: identity.map((v) => ({ name: v.metadata!.name, policy: v })),
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-    ...(boundary ? { permissionBoundaryPolicies: [{ name: boundary.metadata!.name, policy: boundary }] } : {}),
+  // The core of the evaluation, without the validating entry point's look-ups of the action's resource types and
+  // context keys (ten times the cost, the same for every role): the documents are validated above, and the actions
+  // asked are the access check's own (src/access/capabilities.ts).
+  const run = (policies: Validated[], cap: Validated | undefined): Outcome => {
+    try {
+      return runUnsafeSimulation(
+        {
+          request: {
+            principal: sessionArn(role.roleArn),
+            action,
+            resource: { resource, accountId: role.accountId },
+            contextVariables: context,
+          },
+          identityPolicies: policies.map((v) => ({ name: v.metadata!.name, policy: v })),
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          ...(cap ? { permissionBoundaryPolicies: [{ name: cap.metadata!.name, policy: cap }] } : {}),
+        },
+        {},
+      ) as Outcome;
+    } catch (err) {
+      throw new EvaluationError((err as Error).message);
+    }
   };
-  const result = await runSimulation(simulation, {});
-  if (result.resultType === 'error') {
-    return { allowed: false, reason: 'invalid', statements: [], detail: `cannot evaluate: ${result.errors.message}` };
-  }
-  if (result.resultType !== 'single') {
-    return { allowed: false, reason: 'invalid', statements: [], detail: `the resource ${resource} is a pattern` };
-  }
-  const a = result.result.analysis;
-  const denies = [...refs(a.identityAnalysis?.denyStatements), ...refs(a.permissionBoundaryAnalysis?.denyStatements)];
-  const allows = refs(a.identityAnalysis?.allowStatements);
-  switch (a.result) {
-    case 'Allowed':
-      return { allowed: true, reason: 'allow', statements: allows };
-    case 'ExplicitlyDenied':
+  /** The statements of `p` that give `outcome` alone (one statement of that effect: that one, without asking). */
+  const deciding = (p: NamedPolicy, effect: 'Allow' | 'Deny', ask: (v: Validated) => boolean): StatementRef[] => {
+    const of = p.document.Statement.map((st, i) => ({ st, i })).filter(({ st }) => st.Effect === effect);
+    const picked = of.length === 1 ? of : of.filter(({ st }) => ask(statementPolicy(p, st)));
+    return picked.map(({ st, i }) => ({ policy: p.name, statement: statementLabel(i + 1, st.Sid), effect }));
+  };
+  const allowing = (): StatementRef[] =>
+    role.policies.flatMap((p, k) =>
+      run([identity[k]!], undefined) === 'Allowed'
+        ? deciding(p, 'Allow', (v) => run([v], undefined) === 'Allowed')
+        : [],
+    );
+  try {
+    const result = run(identity, boundary);
+    if (result === 'Allowed') return { allowed: true, reason: 'allow', statements: allowing() };
+    if (result === 'ExplicitlyDenied') {
+      const allowAll = validatedPolicy(ALLOW_ALL, 'identity');
+      const denies = [
+        ...role.policies.flatMap((p, k) =>
+          run([identity[k]!], undefined) === 'ExplicitlyDenied'
+            ? deciding(p, 'Deny', (v) => run([v], undefined) === 'ExplicitlyDenied')
+            : [],
+        ),
+        ...(role.boundary !== undefined && run([allowAll], boundary) === 'ExplicitlyDenied'
+          ? deciding(role.boundary, 'Deny', (v) => run([allowAll], v) === 'ExplicitlyDenied')
+          : []),
+      ];
       return { allowed: false, reason: 'explicit-deny', statements: denies };
-    case 'ImplicitlyDenied':
-      if (allows.length > 0 && a.blockedBy?.includes('pb')) {
-        return { allowed: false, reason: 'boundary', statements: allows, detail: role.boundary?.name };
-      }
-      return { allowed: false, reason: 'no-allow', statements: [] };
+    }
+    if (boundary !== undefined && run(identity, undefined) === 'Allowed') {
+      return { allowed: false, reason: 'boundary', statements: allowing(), detail: role.boundary!.name };
+    }
+    return { allowed: false, reason: 'no-allow', statements: [] };
+  } catch (err) {
+    if (!(err instanceof EvaluationError)) throw err;
+    return { allowed: false, reason: 'invalid', statements: [], detail: `cannot evaluate: ${err.message}` };
   }
 }
+
+class EvaluationError extends Error {}
 
 interface TrustRequest {
   principal: string;
@@ -247,14 +358,21 @@ function evaluateTrustRequest(
   } catch (err) {
     return { allowed: false, reason: 'invalid', statements: [], detail: `trust policy: ${(err as Error).message}` };
   }
-  const deciding = (effect: 'Allow' | 'Deny', wanted: string): StatementRef[] =>
-    trust.Statement.flatMap((s, i): StatementRef[] => {
+  const deciding = (effect: 'Allow' | 'Deny', wanted: string): StatementRef[] => {
+    // The one statement of that effect decided it (the common case: one Allow statement), without evaluating again.
+    const candidates = trust.Statement.filter((s) => s.Effect === effect);
+    if (candidates.length === 1) {
+      const i = trust.Statement.indexOf(candidates[0]!);
+      return [{ policy: 'trust', statement: statementLabel(i + 1, candidates[0]!.Sid), effect }];
+    }
+    return trust.Statement.flatMap((s, i): StatementRef[] => {
       if (s.Effect !== effect) return [];
       const alone = validatedPolicy({ name: 'trust', document: statementDocument(trust, s) }, 'trust');
       return runTrust(alone, roleArn, accountId, request) === wanted
         ? [{ policy: 'trust', statement: statementLabel(i + 1, s.Sid), effect }]
         : [];
     });
+  };
   if (result === 'Allowed') return { allowed: true, reason: 'allow', statements: deciding('Allow', 'Allowed') };
   if (result === 'ExplicitlyDenied') {
     return { allowed: false, reason: 'explicit-deny', statements: deciding('Deny', 'ExplicitlyDenied') };
