@@ -9,9 +9,10 @@ import type { Config, SectionId } from '../config/schema.js';
 import type { CurrentOidcProvider, Facts } from '../model.js';
 import { serviceAccountSubject } from '../policy/document.js';
 import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
-import { issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
+import { eksClusterArn, issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
 import {
   evaluateAction,
+  evaluatePodIdentityAssume,
   evaluateWebIdentityAssume,
   sessionContext,
   type Decision,
@@ -21,6 +22,7 @@ import type { Finding } from '../audit/finding.js';
 import { neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
 import { neighboursOf, type FlyteIdentity, type Neighbour } from './identities.js';
 import {
+  assumeText,
   decisionText,
   isWrong,
   NOT_VISIBLE,
@@ -80,7 +82,7 @@ function assume(
 ): AssumeDecision {
   const sub = serviceAccountSubject(spec.namespace, spec.serviceAccount);
   const providerArn = oidcProviderArn(facts.partition, facts.accountId, `https://${spec.host}`);
-  const base = { who: spec.who, sub, aud: spec.aud, issuer: spec.host };
+  const base = { via: 'irsa' as const, who: spec.who, sub, aud: spec.aud, issuer: spec.host };
   const d = evaluateWebIdentityAssume(
     documents.trust,
     { arn: documents.arn, accountId: facts.accountId },
@@ -103,6 +105,26 @@ function assume(
     }
   }
   return { ...base, ...cell };
+}
+
+/** The cluster name a Pod Identity neighbour asks from. */
+export const OTHER_CLUSTER = 'flyte-aws-setup-other-cluster';
+
+/** EKS Pod Identity assumes the role for the pod, from the cluster (`aws:SourceArn`) and its account. */
+function podIdentity(
+  documents: RoleDocuments,
+  facts: Facts,
+  who: string,
+  clusterArn: string,
+  pod: { namespace: string; serviceAccount: string },
+  want: 'allowed' | 'denied',
+): AssumeDecision {
+  const d = evaluatePodIdentityAssume(
+    documents.trust,
+    { arn: documents.arn, accountId: facts.accountId },
+    { accountId: facts.accountId, clusterArn, namespace: pod.namespace, serviceAccount: pod.serviceAccount },
+  );
+  return { via: 'pod-identity', who, cluster: clusterArn, account: facts.accountId, ...cellFrom(d, want) };
 }
 
 function neighbourToken(n: Neighbour, host: string): TokenSpec {
@@ -161,13 +183,21 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
   const capabilities = { needed: neededCapabilities(config, facts), beyond: overGrantProbes(config, facts) };
   const cluster = facts.cluster;
   const host = cluster.state === 'ready' && !cluster.placeholder ? issuerHostPath(cluster.issuerUrl) : undefined;
+  const clusterArn =
+    cluster.state === 'ready' ? eksClusterArn(facts.partition, facts.region, facts.accountId, cluster.name) : undefined;
   const byRole = new Map<string, AccessCell[]>();
   const out: IdentityAccess[] = [];
   for (const identity of identities) {
     const base = { id: identity.id, section: identity.section, who: identity.who, roleName: identity.roleName };
     const read = roles.get(identity.roleName);
     if (read === undefined || read.kind === 'missing') {
-      out.push({ ...base, neighbours: [], cells: [], notChecked: `the role ${identity.roleName} does not exist` });
+      out.push({
+        ...base,
+        assume: [],
+        neighbours: [],
+        cells: [],
+        notChecked: `the role ${identity.roleName} does not exist`,
+      });
       continue;
     }
     const documents = read.documents;
@@ -177,8 +207,8 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
       byRole.set(identity.roleName, cells);
     }
     const pod = identity.pod;
-    let own: AssumeDecision | undefined;
-    let neighbours: AssumeDecision[] = [];
+    const own: AssumeDecision[] = [];
+    const neighbours: AssumeDecision[] = [];
     if (pod !== undefined && identity.paths.includes('irsa')) {
       const spec = {
         who: identity.id,
@@ -187,7 +217,8 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
         aud: STS_AUDIENCE,
       };
       if (host === undefined) {
-        own = {
+        own.push({
+          via: 'irsa',
           who: identity.id,
           sub: serviceAccountSubject(pod.namespace, pod.serviceAccount),
           aud: STS_AUDIENCE,
@@ -196,18 +227,26 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
           want: 'allowed',
           statements: [],
           detail: `the cluster ${cluster.name ?? ''} has no OIDC issuer yet`.replace('  ', ' '),
-        };
+        });
       } else {
-        own = assume(documents, facts, { ...spec, host }, 'allowed', providers);
-        neighbours = neighboursOf(identity).map((n) =>
-          assume(documents, facts, neighbourToken(n, host), 'denied', undefined),
-        );
+        own.push(assume(documents, facts, { ...spec, host }, 'allowed', providers));
+        for (const n of neighboursOf(identity)) {
+          neighbours.push(assume(documents, facts, neighbourToken(n, host), 'denied', undefined));
+        }
       }
+    }
+    if (pod !== undefined && identity.paths.includes('pod-identity') && clusterArn !== undefined) {
+      own.push(podIdentity(documents, facts, identity.id, clusterArn, pod, 'allowed'));
+      // The trust sees the cluster and the account, not the pod: its neighbours are another cluster's pods.
+      const other = `${clusterArn.slice(0, clusterArn.lastIndexOf('/') + 1)}${OTHER_CLUSTER}`;
+      neighbours.push(
+        podIdentity(documents, facts, `a pod of another cluster: ${OTHER_CLUSTER}`, other, pod, 'denied'),
+      );
     }
     out.push({
       ...base,
       roleArn: documents.arn,
-      ...(own !== undefined ? { assume: own } : {}),
+      assume: own,
       neighbours,
       cells,
     });
@@ -289,12 +328,12 @@ export function accessFindings(report: AccessReport, ctx: FindingContext): Findi
       ctx.identities.find((i) => i.id === first.id) ?? ctx.identities.find((i) => i.roleName === roleName);
     // Assume: per identity (each has its own token).
     for (const i of list) {
-      if (i.assume !== undefined && isWrong(i.assume)) {
+      for (const a of i.assume.filter(isWrong)) {
         add(
           'access-denied',
           i.section,
           roleName,
-          `${i.id} (${i.who}) cannot assume the role (sts:AssumeRoleWithWebIdentity, sub ${i.assume.sub}): ${decisionText(i.assume)}`,
+          `${i.id} (${i.who}) cannot assume the role (${assumeText(a)}): ${decisionText(a)}`,
           `the next \`${ctx.rerun}\` run writes the trust the config describes (see the role's trust findings)`,
         );
       }
@@ -303,7 +342,7 @@ export function accessFindings(report: AccessReport, ctx: FindingContext): Findi
           'access-admits',
           i.section,
           roleName,
-          `its trust lets in ${n.who} (sub ${n.sub}, aud ${n.aud}, issuer ${n.issuer}), not only ${i.id}: ${decisionText(n)}`,
+          `its trust lets in ${n.who} (${assumeText(n)}), not only ${i.id}: ${decisionText(n)}`,
           `the next \`${ctx.rerun}\` run writes the trust the config describes, which lets in only its service accounts`,
         );
       }

@@ -6,6 +6,7 @@
 import type { SectionId } from '../config/schema.js';
 import type { DecisionReason, StatementRef } from '../policy/simulate.js';
 import type { CapabilityColumn } from './capabilities.js';
+import type { CredentialPath } from './identities.js';
 
 /** `not-checked`: nothing is known (a document could not be read or evaluated, the cluster is not ready). */
 export type CellState = 'allowed' | 'denied' | 'not-checked';
@@ -34,12 +35,20 @@ export interface AccessCell extends AccessDecision {
 }
 
 export interface AssumeDecision extends AccessDecision {
-  /** Whose token: the identity's own, or a neighbour's (what differs). */
+  /**
+   * How the pod asks for the role: IRSA (`sts:AssumeRoleWithWebIdentity` with its token), or EKS Pod Identity
+   * (`sts:AssumeRole` and `sts:TagSession` from `pods.eks.amazonaws.com`).
+   */
+  via: CredentialPath;
+  /** Who asks: the identity itself, or a neighbour (what differs). */
   who: string;
-  /** The token's `sub`, `aud` and issuer. */
-  sub: string;
-  aud: string;
-  issuer: string;
+  /** IRSA: the token's `sub`, `aud` and issuer. */
+  sub?: string;
+  aud?: string;
+  issuer?: string;
+  /** Pod Identity: the cluster that asks (`aws:SourceArn`) and its account (`aws:SourceAccount`). */
+  cluster?: string;
+  account?: string;
 }
 
 export interface IdentityAccess {
@@ -49,8 +58,8 @@ export interface IdentityAccess {
   roleName: string;
   /** The role's ARN, when it exists. */
   roleArn?: string;
-  /** Can its pods assume the role (absent: its trust is not the tool's, as for Union's role)? */
-  assume?: AssumeDecision;
+  /** Can its pods assume the role, each way they get it (empty: its trust is not the tool's, as Union's role's)? */
+  assume: AssumeDecision[];
   /** Tokens that must be refused. */
   neighbours: AssumeDecision[];
   /** What Flyte needs (list, get, put, delete), then what goes beyond. */
@@ -100,4 +109,11 @@ export function decisionText(d: AccessDecision): string {
     default:
       return d.state;
   }
+}
+
+/** How an assume was asked, in words: the IRSA token's claims, or Pod Identity's cluster. */
+export function assumeText(a: AssumeDecision): string {
+  return a.via === 'irsa'
+    ? `sts:AssumeRoleWithWebIdentity; sub ${a.sub ?? ''}, aud ${a.aud ?? ''}, issuer ${a.issuer || '(none)'}`
+    : `EKS Pod Identity: sts:AssumeRole and sts:TagSession from pods.eks.amazonaws.com; cluster ${a.cluster ?? ''}`;
 }

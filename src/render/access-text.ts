@@ -4,6 +4,7 @@
  * then what was not checked. `--as` explains one identity: its role, each decision and the statement that made it.
  */
 import {
+  assumeText,
   decisionText,
   isWrong,
   type AccessCell,
@@ -49,7 +50,7 @@ function row(i: IdentityAccess, style: Style): string[] {
   return [
     i.id,
     i.roleName,
-    i.assume !== undefined ? mark([i.assume], style) : style.dim('-'),
+    mark(i.assume, style),
     mark(i.neighbours, style),
     ...NEED_COLUMNS.map((col) =>
       mark(
@@ -100,15 +101,8 @@ function decisionLine(label: string, d: AccessDecision, style: Style): string {
 export function renderIdentity(i: IdentityAccess, style: Style): string[] {
   const lines = [style.bold(`${i.id}: ${i.who}`), `  role ${i.roleArn ?? i.roleName}`];
   if (i.notChecked !== undefined) return [...lines, `  ${style.warn('?')} not checked: ${i.notChecked}`];
-  if (i.assume !== undefined) {
-    lines.push(
-      decisionLine(
-        `assume the role (sts:AssumeRoleWithWebIdentity; sub ${i.assume.sub}, aud ${i.assume.aud}, issuer ${i.assume.issuer || '(none)'})`,
-        i.assume,
-        style,
-      ),
-    );
-  } else {
+  for (const a of i.assume) lines.push(decisionLine(`assume the role (${assumeText(a)})`, a, style));
+  if (i.assume.length === 0) {
     lines.push(`  ${style.dim('-')} assume the role: not checked (its trust is not the tool's)`);
   }
   for (const n of i.neighbours) lines.push(decisionLine(`must refuse ${n.who}`, n, style));

@@ -51,7 +51,7 @@ interface Identity {
   section: string;
   roleName: string;
   roleArn?: string;
-  assume?: Decision & { sub: string; aud: string; issuer: string };
+  assume: (Decision & { via: string; sub: string; aud: string; issuer: string })[];
   neighbours: (Decision & { who: string })[];
   cells: Cell[];
 }
@@ -99,8 +99,9 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
       ['fraud-production/default', 'flyte-fraud-role'],
     ]);
     for (const i of report.access.identities) {
-      expect(i.assume).toMatchObject({ state: 'allowed', want: 'allowed', reason: 'allow' });
-      expect(i.assume!.statements).toEqual([{ policy: 'trust', statement: '#1', effect: 'Allow' }]);
+      expect(i.assume).toHaveLength(1);
+      expect(i.assume[0]).toMatchObject({ via: 'irsa', state: 'allowed', want: 'allowed', reason: 'allow' });
+      expect(i.assume[0]!.statements).toEqual([{ policy: 'trust', statement: '#1', effect: 'Allow' }]);
       expect(i.neighbours.length).toBeGreaterThanOrEqual(3);
       for (const n of i.neighbours) expect(n).toMatchObject({ state: 'denied', want: 'denied' });
       for (const c of i.cells) expect(c.state).toBe(c.want);
@@ -110,7 +111,7 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     }
     // Every namespace (*:default) is the workers role's on purpose: another namespace is not its neighbour.
     const workers = report.access.identities.find((i) => i.id === '*/default')!;
-    expect(workers.assume!.sub).toBe('system:serviceaccount:flytesnacks-development:default');
+    expect(workers.assume[0]!.sub).toBe('system:serviceaccount:flytesnacks-development:default');
     expect(workers.neighbours.map((n) => n.who)).not.toContain('default of another namespace: flyte-aws-setup-other');
     expect(report.access.notChecked.join(' ')).toContain('SCPs');
 
