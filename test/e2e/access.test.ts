@@ -77,6 +77,9 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     await createBucket(moto.url, 'acme-flyte-data');
     const apply = await runCli(['--config', configFile, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(apply.code).toBe(0);
+    // A run that changed something ends with the access check of the roles it left.
+    expect(apply.stdout).toContain('Access, as IAM evaluates the policies AWS holds:');
+    expect(apply.stdout).toMatch(/fraud-production\/default\s+flyte-fraud-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+none/);
   });
   afterAll(async () => moto?.stop());
 
@@ -350,6 +353,44 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     } finally {
       await iam().send(new DeleteRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role' }));
     }
+  });
+
+  it('an apply whose config gives the roles a boundary without s3:PutObject completes, and exits 1 naming who cannot write', async () => {
+    const bounded = writeConfig(`${CONFIG}permissionsBoundary: ${boundaryArn}\n`, 'bounded.yaml');
+    try {
+      const run = await runCli(['--config', bounded, '--yes', '--approve-broadening', '--json'], {
+        endpoint: moto.url,
+      });
+      expect(run.code).toBe(1);
+      const result = JSON.parse(run.stdout) as {
+        outcome: string;
+        exitCode: number;
+        access: { identities: Identity[] };
+        accessFindings: { code: string; resource: string; problem: string }[];
+      };
+      // Every change was made; the setup cannot serve Flyte as it is.
+      expect(result).toMatchObject({ outcome: 'complete', exitCode: 1 });
+      expect(result.accessFindings.map((f) => [f.code, f.resource])).toEqual([
+        ['access-denied', 'role flyte-system-role'],
+        ['access-denied', 'role flyte-workers-role'],
+        ['access-denied', 'role flyte-fraud-role'],
+      ]);
+      expect(result.accessFindings[0]!.problem).toBe(
+        `${BACKEND} cannot s3:PutObject under s3://acme-flyte-data/metadata/ and s3://acme-flyte-data/: allowed by flyte-custom-policy #1, but the permissions boundary read-only-boundary does not allow it`,
+      );
+      expect(result.access.identities).toHaveLength(4);
+    } finally {
+      for (const role of [
+        'flyte-system-role',
+        'flyte-workers-role',
+        'flyte-fraud-role',
+        'flyte-eks-cluster-role',
+        'flyte-eks-node-role',
+      ]) {
+        await iam().send(new DeleteRolePermissionsBoundaryCommand({ RoleName: role }));
+      }
+    }
+    expect((await verify()).run.code).toBe(0);
   });
 });
 
