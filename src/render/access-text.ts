@@ -116,7 +116,7 @@ export function renderIdentity(i: IdentityAccess, style: Style): string[] {
 /** The access check at the end of an apply: the matrix, then each finding with its fix. */
 export function renderAccessAfterApply(
   report: AccessReport,
-  findings: readonly { severity: 'error' | 'warning'; resource: string; problem: string; fix: string }[],
+  findings: readonly { code: string; severity: 'error' | 'warning'; resource: string; problem: string; fix: string }[],
   style: Style,
 ): string {
   const lines = renderAccess(report, style, true);
@@ -124,11 +124,11 @@ export function renderAccessAfterApply(
     const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
     lines.push(`    ${mark} ${f.resource}: ${f.problem}`, `            ${style.dim('fix:')} ${f.fix}`);
   }
-  const refused = findings.filter((f) => f.severity === 'error' && /cannot /.test(f.problem)).length;
+  const refused = findings.filter((f) => f.code === 'access-denied').length;
   if (refused > 0) {
     lines.push(
       style.error(
-        `The setup is applied, but Flyte cannot work as it is: ${refused} access(es) it needs are refused (above).`,
+        `The setup is applied, but Flyte cannot work with it as it is: ${refused === 1 ? 'the error' : `the ${refused} errors`} above say what it needs and is refused.`,
       ),
     );
   }
