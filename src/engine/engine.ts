@@ -122,8 +122,9 @@ export async function readResource(
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
     case 'policy': {
-      const policy = await gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
-      if (policy === undefined || r.attachTo === undefined) return policy;
+      // One to remove: all its versions (deleted before it) and what it is attached to.
+      const policy = await gateway.readPolicy(r.arn, (doc) => r.gone === true || !samePolicy(doc, r.document));
+      if (policy === undefined || (r.attachTo === undefined && r.gone === undefined)) return policy;
       return { ...policy, attachedRoles: (await gateway.policyAttachments(r.arn)).roles };
     }
     case 'attachment':
