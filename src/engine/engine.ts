@@ -210,10 +210,13 @@ export function buildPlan(
       if (!s.enabled)
         return { ...base, status: 'skipped', resources: [], ...(s.skipReason ? { skipReason: s.skipReason } : {}) };
       if (s.waiting) return { ...base, status: 'waiting', resources: [], waiting: s.waiting };
-      const resources = s.resources.map((r) => {
-        const found = current.get(resourceKey(r));
-        return found === undefined ? planResource(r, found) : { ...planResource(r, found), current: found };
-      });
+      const resources = s.resources
+        // A policy the config wants gone that is not there: nothing to say.
+        .filter((r) => !(r.kind === 'policy' && r.gone && current.get(resourceKey(r)) === undefined))
+        .map((r) => {
+          const found = current.get(resourceKey(r));
+          return found === undefined ? planResource(r, found) : { ...planResource(r, found), current: found };
+        });
       const changed = resources.filter((r) => r.action !== 'none');
       const status = resources.some((r) => r.blocked !== undefined)
         ? 'blocked'

@@ -1,7 +1,7 @@
 /** The grants section: other buckets or prefixes, secrets and ECR repositories, one policy per role that has them. */
 import { describe, expect, it } from 'vitest';
 import { planDestroy, type DestroyPolicyState } from '../../../src/engine/destroy.js';
-import { desiredSections } from '../../../src/engine/engine.js';
+import { buildPlan, desiredSections } from '../../../src/engine/engine.js';
 import { planPolicy, planRole } from '../../../src/engine/plan.js';
 import type { CurrentPolicy, CurrentRole, DesiredPolicy, DesiredRole } from '../../../src/model.js';
 import { grantsPolicyDocument, secretArn } from '../../../src/policy/grants.js';
@@ -378,10 +378,24 @@ describe('grants: narrowing the config narrows AWS (a role that no longer has gr
     expect(desired).toMatchObject({ kind: 'policy', arn: RISK_GRANTS, gone: true, tags: TOOL_TAG });
   });
 
-  it('not there: nothing to do', () => {
+  it('not there: nothing to do, and the plan does not name it', () => {
     const plan = planPolicy(desired, undefined);
     expect(plan.action).toBe('none');
     expect(plan.steps).toEqual([]);
+    const config = loadConfig(
+      'projectRoles: [{ project: fraud }, { project: risk }]\ngrants: [{ to: fraud, bucket: acme-shared }]\n',
+    );
+    const section = buildPlan(facts(), desiredSections(config, facts()), new Map()).sections.find(
+      (s) => s.id === 'grants',
+    )!;
+    expect(section.resources.map((r) => r.name)).toEqual(['flyte-fraud-role-grants']);
+    // Once it exists, it is planned.
+    const held = new Map([[`policy:${RISK_GRANTS}`, current({})]]);
+    const again = buildPlan(facts(), desiredSections(config, facts()), held).sections.find((s) => s.id === 'grants')!;
+    expect(again.resources.map((r) => [r.name, r.action])).toEqual([
+      ['flyte-fraud-role-grants', 'create'],
+      ['flyte-risk-role-grants', 'update'],
+    ]);
   });
 
   it("this setup's: detached from its roles, its other versions deleted, then it; a narrowing change", () => {
