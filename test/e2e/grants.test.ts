@@ -172,6 +172,13 @@ describe.skipIf(skip !== undefined)('grants against the emulator', () => {
     expect(dry.stdout).toContain('- delete the policy');
     expect(dry.stdout).toContain('flyte-aws-setup did not make it: it is left alone');
 
+    // Until a run removes it, verify fails: it still grants.
+    const drift = await cli(['verify', '--config', narrowed]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain(
+      'policy flyte-fraud-role-grants: is still attached to the role flyte-fraud-role, though the config gives that role no grants',
+    );
+
     // A narrowing change: --yes alone applies it.
     const run = await cli(['--config', narrowed, '--yes']);
     expect(run.code).toBe(0);
