@@ -297,8 +297,8 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   CreatePodIdentityAssociation: {
     service: 'eks',
     resource: (s) => `pod identity association ${s.namespace}/${s.serviceAccount} of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(
+    send: (clients, s) =>
+      clients.eksIn(s.region).send(
         new CreatePodIdentityAssociationCommand({
           clusterName: s.clusterName,
           namespace: s.namespace,
@@ -311,8 +311,8 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   UpdatePodIdentityAssociation: {
     service: 'eks',
     resource: (s) => `pod identity association ${s.associationId} of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(
+    send: (clients, s) =>
+      clients.eksIn(s.region).send(
         new UpdatePodIdentityAssociationCommand({
           clusterName: s.clusterName,
           associationId: s.associationId,
@@ -323,14 +323,18 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   CreateAddon: {
     service: 'eks',
     resource: (s) => `add-on ${s.addonName} of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(new CreateAddonCommand({ clusterName: s.clusterName, addonName: s.addonName, tags: s.tags })),
+    send: (clients, s) =>
+      clients
+        .eksIn(s.region)
+        .send(new CreateAddonCommand({ clusterName: s.clusterName, addonName: s.addonName, tags: s.tags })),
   },
   DeletePodIdentityAssociation: {
     service: 'eks',
     resource: (s) => `pod identity association ${s.name} (${s.associationId}) of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(new DeletePodIdentityAssociationCommand({ clusterName: s.clusterName, associationId: s.associationId })),
+    send: (clients, s) =>
+      clients
+        .eksIn(s.region)
+        .send(new DeletePodIdentityAssociationCommand({ clusterName: s.clusterName, associationId: s.associationId })),
     goneIsDone: true,
   },
   DetachRolePolicy: {
@@ -419,9 +423,11 @@ export class AwsGateway {
     return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
   }
 
-  async describeCluster(name: string): Promise<ClusterInfo | undefined> {
-    const out = await this.read({ service: 'eks', operation: 'DescribeCluster', resource: `cluster ${name}` }, () =>
-      this.clients.eks.send(new DescribeClusterCommand({ name })),
+  /** A cluster of the run's region, or of `region` (a cluster of the config in another region). */
+  async describeCluster(name: string, region?: string): Promise<ClusterInfo | undefined> {
+    const resource = `cluster ${name}${region !== undefined && region !== this.region ? ` in ${region}` : ''}`;
+    const out = await this.read({ service: 'eks', operation: 'DescribeCluster', resource }, () =>
+      this.clients.eksIn(region).send(new DescribeClusterCommand({ name })),
     );
     if (out?.cluster === undefined) return undefined;
     const c = out.cluster;
@@ -605,6 +611,7 @@ export class AwsGateway {
   async podIdentityAssociations(
     cluster: string,
     filter: { namespace?: string; serviceAccount?: string } = {},
+    region?: string,
   ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]> {
     const found: { associationId: string; namespace: string; serviceAccount: string }[] = [];
     const where = filter.namespace !== undefined ? ` ${filter.namespace}/${filter.serviceAccount ?? '*'}` : '';
@@ -615,7 +622,9 @@ export class AwsGateway {
     } as const;
     try {
       for await (const out of this.eksPages(site, (nextToken) =>
-        this.clients.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, nextToken })),
+        this.clients
+          .eksIn(region)
+          .send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, nextToken })),
       )) {
         for (const a of out.associations ?? []) {
           if (a.associationId && a.namespace && a.serviceAccount)
@@ -633,6 +642,7 @@ export class AwsGateway {
   async describePodIdentityAssociation(
     cluster: string,
     associationId: string,
+    region?: string,
   ): Promise<CurrentPodIdentityAssociation | undefined> {
     const out = await this.read(
       {
@@ -640,7 +650,10 @@ export class AwsGateway {
         operation: 'DescribePodIdentityAssociation',
         resource: `pod identity association ${associationId} of cluster ${cluster}`,
       },
-      () => this.clients.eks.send(new DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId })),
+      () =>
+        this.clients
+          .eksIn(region)
+          .send(new DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId })),
     );
     const a = out?.association;
     if (a === undefined) return undefined;
@@ -661,16 +674,19 @@ export class AwsGateway {
     cluster: string,
     namespace: string,
     serviceAccount: string,
+    region?: string,
   ): Promise<CurrentPodIdentityAssociation | undefined> {
-    const [summary] = await this.podIdentityAssociations(cluster, { namespace, serviceAccount });
-    return summary === undefined ? undefined : this.describePodIdentityAssociation(cluster, summary.associationId);
+    const [summary] = await this.podIdentityAssociations(cluster, { namespace, serviceAccount }, region);
+    return summary === undefined
+      ? undefined
+      : this.describePodIdentityAssociation(cluster, summary.associationId, region);
   }
 
   /** An add-on of the cluster (DescribeAddon); undefined when it is not installed. */
-  async readAddon(cluster: string, name: string): Promise<CurrentAddon | undefined> {
+  async readAddon(cluster: string, name: string, region?: string): Promise<CurrentAddon | undefined> {
     const out = await this.read(
       { service: 'eks', operation: 'DescribeAddon', resource: `add-on ${name} of cluster ${cluster}` },
-      () => this.clients.eks.send(new DescribeAddonCommand({ clusterName: cluster, addonName: name })),
+      () => this.clients.eksIn(region).send(new DescribeAddonCommand({ clusterName: cluster, addonName: name })),
     );
     const a = out?.addon;
     if (a === undefined) return undefined;

@@ -1,0 +1,175 @@
+/** Several clusters: the facts of each (in its region), the sections per cluster, the plan's trust and waiting. */
+import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/load/config.js';
+import { buildPlan, desiredSections } from '../../src/engine/engine.js';
+import { gatherFacts, offlineFacts } from '../../src/engine/facts.js';
+import { planRole } from '../../src/engine/plan.js';
+import type { CurrentRole, DesiredRole, Facts } from '../../src/model.js';
+import type { PolicyDocument } from '../../src/policy/document.js';
+import { mockAws } from '../helpers/mock-aws.js';
+
+const BLUE = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE';
+const GREEN = 'https://oidc.eks.us-east-2.amazonaws.com/id/GREEN';
+
+function config(extra = '') {
+  return parseConfigText(`
+region: eu-west-1
+bucket: acme-flyte-data
+cluster:
+  - blue
+  - { name: green, region: us-east-2 }
+${extra}`);
+}
+
+function facts(
+  green: Facts['cluster'] = { state: 'ready', name: 'green', status: 'ACTIVE', issuerUrl: GREEN, region: 'us-east-2' },
+): Facts {
+  const blue: Facts['cluster'] = { state: 'ready', name: 'blue', status: 'ACTIVE', issuerUrl: BLUE };
+  return {
+    partition: 'aws',
+    accountId: '111122223333',
+    region: 'eu-west-1',
+    offline: false,
+    cluster: blue,
+    clusters: [blue, green],
+  };
+}
+
+function resources(cfg: ReturnType<typeof config>, f: Facts) {
+  return desiredSections(cfg, f).flatMap((s) => s.resources);
+}
+
+function federated(doc: PolicyDocument): string[] {
+  return doc.Statement.flatMap((s) => {
+    const p = (s as { Principal?: { Federated?: string } }).Principal?.Federated;
+    return p !== undefined ? [p] : [];
+  });
+}
+
+describe('several clusters', () => {
+  it('an OIDC provider per cluster; each IRSA role trusts both providers with the same subjects', () => {
+    const all = resources(config(), facts());
+    const providers = all.filter((r) => r.kind === 'oidc-provider');
+    expect(providers.map((p) => p.url)).toEqual([BLUE, GREEN]);
+    const roles = all.filter(
+      (r): r is DesiredRole => r.kind === 'role' && ['flyte-system-role', 'flyte-workers-role'].includes(r.name),
+    );
+    expect(roles).toHaveLength(2);
+    for (const role of roles) {
+      expect(federated(role.trust)).toEqual([
+        'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/BLUE',
+        'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-2.amazonaws.com/id/GREEN',
+      ]);
+      const [a, b] = role.trust.Statement.map((s) =>
+        JSON.stringify(Object.values((s as { Condition: object }).Condition)).replace(
+          /BLUE|GREEN|eu-west-1|us-east-2/g,
+          '',
+        ),
+      );
+      expect(a).toBe(b);
+    }
+  });
+
+  it('with Pod Identity, each cluster gets its add-on and associations, in its own region', () => {
+    const all = resources(config('identity: both'), facts());
+    const associations = all.filter((r) => r.kind === 'pod-identity-association');
+    const byCluster = (name: string) =>
+      associations.filter((a) => a.kind === 'pod-identity-association' && a.cluster === name);
+    expect(byCluster('blue').length).toBeGreaterThan(0);
+    expect(byCluster('green').length).toBe(byCluster('blue').length);
+    expect(byCluster('green').every((a) => a.kind === 'pod-identity-association' && a.region === 'us-east-2')).toBe(
+      true,
+    );
+    expect(byCluster('blue').every((a) => a.kind === 'pod-identity-association' && a.region === undefined)).toBe(true);
+    expect(
+      all.filter((r) => r.kind === 'addon').map((a) => a.kind === 'addon' && `${a.cluster}@${a.region ?? '-'}`),
+    ).toEqual(['blue@-', 'green@us-east-2']);
+    const names = associations.map((a) => a.name);
+    expect(new Set(names).size).toBe(names.length);
+    // Pod Identity's trust: one statement per cluster, bounded to that cluster's ARN in its region.
+    const workers = all.find((r): r is DesiredRole => r.kind === 'role' && r.name === 'flyte-workers-role')!;
+    const text = JSON.stringify(workers.trust);
+    expect(text).toContain('arn:aws:eks:eu-west-1:111122223333:cluster/blue');
+    expect(text).toContain('arn:aws:eks:us-east-2:111122223333:cluster/green');
+    // A plan that creates an association in another region says so in its step.
+    const plan = buildPlan(facts(), desiredSections(config('identity: both'), facts()), new Map());
+    const steps = plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps));
+    expect(steps.filter((s) => s.op === 'CreatePodIdentityAssociation' && s.region === 'us-east-2')).toHaveLength(
+      byCluster('green').length,
+    );
+  });
+
+  it('the sections that need a cluster wait while one of them is missing, naming it and its region', () => {
+    const sections = desiredSections(config(), facts({ state: 'missing', name: 'green', region: 'us-east-2' }));
+    const waiting = sections.filter((s) => s.waiting !== undefined);
+    expect(waiting.map((s) => s.def.id)).toContain('oidcProvider');
+    expect(waiting[0]!.waiting!.reason).toBe('the EKS cluster green does not exist yet in us-east-2');
+    expect(sections.find((s) => s.def.id === 'clusterRole')!.resources.length).toBe(1);
+  });
+
+  it('adding a cluster to a role that exists is a broadening change; removing one is not', () => {
+    const cfg = config();
+    const role = resources(cfg, facts()).find(
+      (r): r is DesiredRole => r.kind === 'role' && r.name === 'flyte-workers-role',
+    )!;
+    const one = parseConfigText('region: eu-west-1\nbucket: acme-flyte-data\ncluster: blue\n');
+    const single: Facts = { ...facts(), clusters: undefined };
+    const oneRole = resources(one, single).find(
+      (r): r is DesiredRole => r.kind === 'role' && r.name === 'flyte-workers-role',
+    )!;
+    expect(federated(oneRole.trust)).toHaveLength(1);
+    const current = (trust: PolicyDocument): CurrentRole => ({
+      kind: 'role',
+      name: role.name,
+      arn: role.arn,
+      path: '/',
+      trust,
+      attached: role.managedPolicies,
+      tags: role.tags,
+    });
+    const added = planRole(role, current(oneRole.trust));
+    expect(added.steps.map((s) => s.op)).toEqual(['UpdateAssumeRolePolicy']);
+    expect(added.security.join('\n')).toMatch(/GREEN|trust/);
+    const removed = planRole({ ...oneRole, tags: role.tags }, current(role.trust));
+    expect(removed.steps.map((s) => s.op)).toEqual(['UpdateAssumeRolePolicy']);
+    expect(removed.security).toEqual([]);
+  });
+
+  it('gathers each cluster with EKS of its region, at the same time', async () => {
+    const aws = mockAws({ region: 'eu-west-1' });
+    const regions: string[] = [];
+    aws.eks.on(DescribeClusterCommand).callsFake(async (input: { name: string }, getClient) => {
+      const region = await getClient().config.region();
+      regions.push(`${input.name}@${region}`);
+      return input.name === 'green'
+        ? { cluster: { name: 'green', status: 'CREATING' } }
+        : { cluster: { name: 'blue', status: 'ACTIVE', identity: { oidc: { issuer: BLUE } } } };
+    });
+    const f = await gatherFacts(aws.gateway, config());
+    expect(regions.sort()).toEqual(['blue@eu-west-1', 'green@us-east-2']);
+    expect(f.cluster).toMatchObject({ state: 'ready', name: 'blue', issuerUrl: BLUE });
+    expect(f.clusters).toEqual([
+      f.cluster,
+      { state: 'not-ready', name: 'green', status: 'CREATING', region: 'us-east-2' },
+    ]);
+  });
+
+  it('one cluster: the facts hold no list, as before', async () => {
+    const aws = mockAws({ region: 'eu-west-1' });
+    const f = await gatherFacts(
+      aws.gateway,
+      parseConfigText('region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme\n'),
+    );
+    expect(f.clusters).toBeUndefined();
+    expect(f.cluster.state).toBe('ready');
+  });
+
+  it('offline: an issuer placeholder per cluster, in its region', () => {
+    const f = offlineFacts(config());
+    expect(f.clusters?.map((c) => (c.state === 'ready' ? c.issuerUrl : c.state))).toEqual([
+      'https://oidc.eks.eu-west-1.amazonaws.com/id/<oidc-id-blue>',
+      'https://oidc.eks.us-east-2.amazonaws.com/id/<oidc-id-green>',
+    ]);
+  });
+});
