@@ -7,6 +7,7 @@ import { gatherFacts, offlineFacts } from '../../src/engine/facts.js';
 import { planRole } from '../../src/engine/plan.js';
 import type { CurrentRole, DesiredRole, Facts } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
+import { ConfigError, formatProblem } from '../../src/errors.js';
 import { mockAws } from '../helpers/mock-aws.js';
 
 const BLUE = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE';
@@ -171,5 +172,24 @@ describe('several clusters', () => {
       'https://oidc.eks.eu-west-1.amazonaws.com/id/<oidc-id-blue>',
       'https://oidc.eks.us-east-2.amazonaws.com/id/<oidc-id-green>',
     ]);
+  });
+
+  it('the trust-size check counts every cluster and names the ones to drop', () => {
+    const ns = Array.from({ length: 8 }, (_, i) => `team-namespace-${i}`).join(', ');
+    const text = (cluster: string) =>
+      `region: eu-west-1\nbucket: acme-flyte-data\ncluster: ${cluster}\nworkersRole: { allNamespaces: false, namespaces: [${ns}] }\n`;
+    expect(parseConfigText(text('blue')).clusters).toHaveLength(1);
+    let messages: string[] = [];
+    try {
+      parseConfigText(text('[blue, green, { name: red, region: us-east-2 }]'));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      messages = err.problems.map(formatProblem);
+    }
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(
+      /workersRole\.namespaces: the trust policy would be about \d+ characters with 3 clusters/,
+    );
+    expect(messages[0]).toMatch(/it fits with blue(, green)?: drop (green, )?red from this config/);
   });
 });
