@@ -26,6 +26,18 @@ export type ClusterFacts =
   /** No enabled section needs it. */
   | { state: 'not-needed'; name?: string };
 
+/**
+ * The bucket's default encryption, read while planning (s3:GetBucketEncryption) when the config does not name its
+ * key (`bucketKmsKey`): what the custom policy must grant beside the bucket.
+ */
+export type BucketEncryption =
+  /** SSE-KMS under a customer managed key: the policy grants its use through S3. */
+  | { kind: 'kms'; keyArn: string }
+  /** SSE-S3, SSE-KMS under the AWS managed key aws/s3, or none: the S3 grant is enough. */
+  | { kind: 's3' }
+  /** It could not be read (or the key could not be told): why. */
+  | { kind: 'unknown'; reason: string };
+
 export interface Facts {
   partition: Partition;
   accountId: string;
@@ -37,6 +49,8 @@ export interface Facts {
   cluster: ClusterFacts;
   /** Every cluster of the config, in its order, when it names more than one (the first is `cluster`). */
   clusters?: ClusterFacts[];
+  /** The config's bucket's default encryption, when it was read (not offline, nor with `bucketKmsKey`). */
+  bucketEncryption?: BucketEncryption;
 }
 
 /** Every cluster the facts describe: `clusters`, else the one `cluster`. */
@@ -63,6 +77,8 @@ export interface DesiredRole {
   tags: Tags;
   /** The custom policy it carries, where AmazonS3FullAccess would be the broad alternative (IRSA roles). */
   scopedPolicy?: string;
+  /** Policies of the config that another section attaches to it (its grants policy): wanted, but not attached here. */
+  alsoAttached?: string[];
 }
 
 export interface DesiredOidcProvider {
@@ -81,6 +97,8 @@ export interface DesiredPolicy {
   description: string;
   document: PolicyDocument;
   tags: Tags;
+  /** Roles it is attached to by its section (a grants policy, once its role exists). */
+  attachTo?: string[];
 }
 
 /**
@@ -115,6 +133,12 @@ export interface DesiredBucket {
   arn: string;
   /** The region the config runs in, where the bucket should be. */
   region: string;
+  /** The SSE-KMS key the custom policy grants the use of: its key policy is read and checked. */
+  kmsKey?: string;
+  /** The account the run is in: a key of another account is not read (only its own account may). */
+  accountId?: string;
+  /** Why its default encryption could not be read while planning (then no key is granted, nor checked). */
+  encryptionUnread?: string;
 }
 
 /**
@@ -200,6 +224,8 @@ export interface CurrentPolicy {
   tags: Tags;
   /** Read only when the document must change (to make room under the 5-version limit). */
   versions?: PolicyVersion[];
+  /** The roles it is attached to, read only for a policy its section attaches (`DesiredPolicy.attachTo`). */
+  attachedRoles?: string[];
 }
 
 export type VpcDnsAttribute = 'enableDnsSupport' | 'enableDnsHostnames';
@@ -221,6 +247,10 @@ export interface CurrentBucket {
   region?: string;
   /** Why it could not be looked at (s3:GetBucketLocation denied, or another account's bucket). */
   unreadable?: string;
+  /** The key policy of its SSE-KMS key (`DesiredBucket.kmsKey`), when read. */
+  keyPolicy?: PolicyDocument;
+  /** Why the key policy was not read (kms:GetKeyPolicy denied, the key is another account's, or it is gone). */
+  keyPolicyUnread?: { reason: string; missing?: boolean };
 }
 
 export interface CurrentPodIdentityAssociation {

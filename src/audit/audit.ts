@@ -65,7 +65,11 @@ function differingTags(tags: Record<string, string>, owned: boolean): Record<str
 }
 
 /** What a step says about how AWS differs from the config; undefined for steps that only serve another. */
-function stepProblem(step: Step, owned: boolean): { code: FindingCode; problem: string } | undefined {
+function stepProblem(
+  step: Step,
+  owned: boolean,
+  kind: ResourcePlan['kind'],
+): { code: FindingCode; problem: string } | undefined {
   switch (step.op) {
     case 'CreateRole':
     case 'CreatePolicy':
@@ -84,7 +88,11 @@ function stepProblem(step: Step, owned: boolean): { code: FindingCode; problem: 
     case 'AttachRolePolicy':
       return {
         code: 'policy-not-attached',
-        problem: `lacks the policy ${nameOfArn(step.policyArn)} (${step.policyArn})`,
+        // A policy its section attaches (a grants policy), or a role's policy.
+        problem:
+          kind === 'policy'
+            ? `is not attached to the role ${step.roleName}`
+            : `lacks the policy ${nameOfArn(step.policyArn)} (${step.policyArn})`,
       };
     case 'PutRolePermissionsBoundary':
       return {
@@ -164,7 +172,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
       }
       // A resource that does not exist is one finding, not one per call that would make it.
       for (const step of r.action === 'create' ? r.steps.slice(0, 1) : r.steps) {
-        const p = stepProblem(step, r.owned);
+        const p = stepProblem(step, r.owned, r.kind);
         if (p === undefined) continue;
         out.push({
           ...p,

@@ -9,6 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -90,6 +91,11 @@ export interface AwsClients {
   ec2(): Promise<EC2Client>;
   /** S3, loaded on first use: only the look-up of the config's bucket needs it. */
   s3(): Promise<S3Client>;
+  /**
+   * KMS in a region (default the run's), loaded on first use: only a bucket encrypted with a customer managed KMS
+   * key needs it (its key policy is checked).
+   */
+  kms(region?: string): Promise<KMSClient>;
   /** Clients made on first use, for `destroyAwsClients`. */
   lazy: { destroy(): void }[];
   region: string;
@@ -275,6 +281,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
   let ec2: Promise<EC2Client> | undefined;
   let s3: Promise<S3Client> | undefined;
+  const kms = new Map<string, Promise<KMSClient>>();
   const lazy: { destroy(): void }[] = [];
   const eksByRegion = new Map<string, EKSClient>();
   const clients: AwsClients = {
@@ -312,6 +319,20 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         lazy.push(client);
         return client;
       })),
+    kms: (keyRegion = region) => {
+      let client = kms.get(keyRegion);
+      if (client === undefined) {
+        client = import('./kms.js').then(({ KMSClient }) => {
+          const c = new KMSClient({ ...withRegion, region: keyRegion });
+          instrument(c as unknown as AnyClient, 'kms', recorder, options.debug);
+          if (limit) bound(c as unknown as AnyClient, limit);
+          lazy.push(c);
+          return c;
+        });
+        kms.set(keyRegion, client);
+      }
+      return client;
+    },
     region,
     ...(profile !== undefined ? { profile } : {}),
     recorder,

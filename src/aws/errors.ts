@@ -7,7 +7,7 @@ import type { UnreadableAnswerError } from './answers.js';
 import { profileSetting, profileSource, type ProfileSource } from './profiles.js';
 
 export interface CallSite {
-  service: 'iam' | 'eks' | 'sts' | 'ec2' | 's3';
+  service: 'iam' | 'eks' | 'sts' | 'ec2' | 's3' | 'kms';
   operation: string;
   /** The ARN or name the call is about. */
   resource?: string;

@@ -54,6 +54,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type {
+  BucketEncryption,
   CurrentAddon,
   CurrentBucket,
   CurrentOidcProvider,
@@ -71,7 +72,7 @@ import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import type { AwsClients } from './clients.js';
-import { isCode, toAwsError, type CallSite } from './errors.js';
+import { isCode, originalMessage, toAwsError, type CallSite } from './errors.js';
 
 export interface CallerIdentity {
   account: string;
@@ -871,8 +872,18 @@ export class AwsGateway {
   /**
    * The bucket and its region (s3:GetBucketLocation); undefined when it does not exist. A refusal (the caller may
    * not read it, or it is another account's) is kept on it as `unreadable`: the look-up is a check, not a step.
+   * With `kmsKey` (its SSE-KMS key, of this account), the key's policy is read beside it (kms:GetKeyPolicy).
    */
-  async readBucket(name: string): Promise<CurrentBucket | undefined> {
+  async readBucket(name: string, kmsKey?: string): Promise<CurrentBucket | undefined> {
+    const [bucket, key] = await Promise.all([
+      this.bucketLocation(name),
+      kmsKey !== undefined ? this.keyPolicy(kmsKey) : undefined,
+    ]);
+    if (bucket === undefined || key === undefined) return bucket;
+    return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
+  }
+
+  private async bucketLocation(name: string): Promise<CurrentBucket | undefined> {
     const site = { service: 's3', operation: 'GetBucketLocation', resource: `bucket ${name}` } as const;
     try {
       const out = await this.call(site, async () => {
@@ -888,6 +899,83 @@ export class AwsGateway {
       if (redirected) return { kind: 'bucket', name, region: redirected };
       if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
         return { kind: 'bucket', name, unreadable: 's3:GetBucketLocation is denied to the caller' };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The bucket's default encryption (s3:GetBucketEncryption): SSE-KMS under a customer managed key gives the key's
+   * ARN (an alias is resolved with kms:DescribeKey, a bare key ID made an ARN in the run's region and account).
+   * Whatever cannot be read or told is `unknown`, with why: the read is a check, not a step.
+   */
+  async bucketEncryption(name: string, accountId: string, partition: string): Promise<BucketEncryption> {
+    const site = { service: 's3', operation: 'GetBucketEncryption', resource: `bucket ${name}` } as const;
+    let rule;
+    try {
+      const out = await this.call(site, async () => {
+        const [s3, { GetBucketEncryptionCommand }] = await Promise.all([this.clients.s3(), import('./s3.js')]);
+        return s3.send(new GetBucketEncryptionCommand({ Bucket: name }));
+      });
+      rule = out?.ServerSideEncryptionConfiguration?.Rules?.find(
+        (r) => r.ApplyServerSideEncryptionByDefault !== undefined,
+      )?.ApplyServerSideEncryptionByDefault;
+    } catch (err) {
+      if (isCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchBucket')) return { kind: 's3' };
+      if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
+        return { kind: 'unknown', reason: 's3:GetBucketEncryption is denied to the caller' };
+      }
+      if (isCode(err, 'PermanentRedirect', '301', 'AuthorizationHeaderMalformed')) {
+        return { kind: 'unknown', reason: `the bucket is not in ${this.clients.region}` };
+      }
+      throw err;
+    }
+    const algorithm = rule?.SSEAlgorithm;
+    if (algorithm !== 'aws:kms' && algorithm !== 'aws:kms:dsse') return { kind: 's3' };
+    const key = rule?.KMSMasterKeyID;
+    // No key named: the AWS managed key aws/s3, whose key policy lets the account use it through S3.
+    if (key === undefined || key === '' || /(^|:)alias\/aws\/s3$/.test(key)) return { kind: 's3' };
+    if (/^arn:[a-z-]+:kms:[^:]+:\d{12}:key\//.test(key)) return { kind: 'kms', keyArn: key };
+    if (!key.startsWith('arn:') && !key.startsWith('alias/')) {
+      return { kind: 'kms', keyArn: `arn:${partition}:kms:${this.clients.region}:${accountId}:key/${key}` };
+    }
+    // An alias: the key behind it.
+    const keySite = { service: 'kms', operation: 'DescribeKey', resource: `key ${key}` } as const;
+    try {
+      const out = await this.call(keySite, async () => {
+        const [kms, { DescribeKeyCommand }] = await Promise.all([this.clients.kms(), import('./kms.js')]);
+        return kms.send(new DescribeKeyCommand({ KeyId: key }));
+      });
+      const meta = out.KeyMetadata;
+      if (meta?.KeyManager === 'AWS') return { kind: 's3' };
+      if (meta?.Arn !== undefined) return { kind: 'kms', keyArn: meta.Arn };
+      return { kind: 'unknown', reason: `the bucket's key ${key} could not be resolved` };
+    } catch (err) {
+      if (isCode(err, 'AccessDeniedException', 'AccessDenied', 'NotFoundException')) {
+        return {
+          kind: 'unknown',
+          reason: `the bucket's key is the alias ${key}, which could not be resolved (${originalMessage(err)})`,
+        };
+      }
+      throw err;
+    }
+  }
+
+  /** A KMS key's policy (kms:GetKeyPolicy, in the key's region). Not read: why (denied, or gone). */
+  async keyPolicy(keyArn: string): Promise<{ policy: PolicyDocument } | { reason: string; missing?: boolean }> {
+    const region = keyArn.split(':')[3];
+    const site = { service: 'kms', operation: 'GetKeyPolicy', resource: `key ${keyArn}` } as const;
+    try {
+      const out = await this.call(site, async () => {
+        const [kms, { GetKeyPolicyCommand }] = await Promise.all([this.clients.kms(region), import('./kms.js')]);
+        return kms.send(new GetKeyPolicyCommand({ KeyId: keyArn, PolicyName: 'default' }));
+      });
+      if (out.Policy === undefined) return { reason: 'KMS returned no key policy' };
+      return { policy: decodePolicyDocument(out.Policy) };
+    } catch (err) {
+      if (isCode(err, 'NotFoundException')) return { reason: 'the key does not exist', missing: true };
+      if (isCode(err, 'AccessDeniedException', 'AccessDenied')) {
+        return { reason: 'kms:GetKeyPolicy is denied to the caller' };
       }
       throw err;
     }

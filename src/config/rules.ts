@@ -84,6 +84,48 @@ export const policyArn: Rule = (v) =>
     ? undefined
     : 'must be a managed policy ARN such as arn:aws:iam::aws:policy/PowerUserAccess or arn:aws:iam::123456789012:policy/my-policy';
 
+const KMS_KEY_ARN = /^arn:(aws|aws-cn|aws-us-gov):kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
+
+/**
+ * The ARN of a KMS key: `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID`. An alias ARN is refused: an IAM policy that
+ * names an alias does not grant use of the key behind it.
+ */
+export const kmsKeyArn: Rule = (v) =>
+  KMS_KEY_ARN.test(v)
+    ? undefined
+    : /^arn:[a-z-]+:kms:[^:]*:[^:]*:alias\//.test(v)
+      ? 'must be the key ARN, not an alias ARN (an IAM policy that names an alias grants nothing): aws kms describe-key --key-id ALIAS --query KeyMetadata.Arn prints it'
+      : 'must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** An S3 key prefix of a grant: a literal beginning of object keys (no leading slash, no wildcard). */
+export const s3Prefix: Rule = (v) => {
+  if (v === '') return 'must not be empty (leave prefix out to grant the whole bucket)';
+  if (v.startsWith('/')) return 'must not start with / (S3 keys do not)';
+  if (/[*?]/.test(v)) return 'must not hold * or ? (it is a literal beginning of object keys)';
+  if (v.length > 1024) return `must be at most 1024 characters, not ${v.length}`;
+  return undefined;
+};
+
+/**
+ * A Secrets Manager secret's name (letters, digits and /_+=.@-, at most 512), or a name prefix ending in `*` (every
+ * secret whose name starts so).
+ */
+export const secretName: Rule = (v) => {
+  const name = v.endsWith('*') ? v.slice(0, -1) : v;
+  if (name === '') return 'must name a secret, or a name prefix followed by * (a lone * would grant every secret)';
+  if (name.length > 512) return `must be at most 512 characters, not ${name.length}`;
+  if (!/^[A-Za-z0-9/_+=.@-]+$/.test(name)) {
+    return 'may only hold letters, digits and /_+=.@- (a name prefix ends with a single *), not an ARN';
+  }
+  return undefined;
+};
+
+/** An ECR repository ARN: `arn:aws:ecr:REGION:ACCOUNT:repository/NAME`. */
+export const ecrRepositoryArn: Rule = (v) =>
+  /^arn:(aws|aws-cn|aws-us-gov):ecr:[a-z]{2}(-[a-z]+)+-\d:\d{12}:repository\/[a-z0-9]+([._/-][a-z0-9]+)*$/.test(v)
+    ? undefined
+    : 'must be an ECR repository ARN such as arn:aws:ecr:us-east-1:123456789012:repository/team/trainer';
+
 export const accountId: Rule = (v) => (/^\d{12}$/.test(v) ? undefined : 'must be a 12-digit AWS account ID');
 
 export const profileName: Rule = (v) =>

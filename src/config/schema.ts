@@ -40,6 +40,7 @@ export const SECTION_IDS = [
   'clusterVpc',
   // The associations of EKS Pod Identity (identity: pod-identity or both), after the roles they name.
   'podIdentity',
+  'grants',
 ] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
@@ -60,6 +61,46 @@ export const projectRoleSchema = z.strictObject({
       "Union: also attach the account's customer-managed policy named userflyterole (the default task permissions of a Union data plane).",
     ),
 });
+
+export const GRANT_ACCESS = ['read', 'read-write'] as const;
+export type GrantAccess = (typeof GRANT_ACCESS)[number];
+
+/** Who a grant is for, beside the names of `projectRoles` projects. */
+export const GRANTEE_GROUPS = ['workers', 'projects', 'system', 'node'] as const;
+
+const grantee = z
+  .string()
+  .min(1)
+  .describe('workers, projects (every project role), system, node, or a project of projectRoles.');
+
+/** One grant: more data a Flyte role's pods need, beside the Flyte bucket. One of bucket, secret, ecrRepository. */
+export const grantSchema = z
+  .strictObject({
+    to: z
+      .union([grantee, z.array(grantee).min(1)])
+      .describe(
+        'The roles that get it: workers, projects (every project role), system (the backend), node (the node role: it pulls the images pods run), or the name of a project of projectRoles; or a list of those.',
+      ),
+    bucket: ruled(rules.bucketName, 'Another S3 bucket.').optional(),
+    prefix: ruled(rules.s3Prefix, 'With bucket: only the objects whose keys start so (e.g. features/).').optional(),
+    access: z
+      .enum(GRANT_ACCESS)
+      .optional()
+      .describe('With bucket: read (get and list, default) or read-write (also put and delete).'),
+    kmsKey: ruled(
+      rules.kmsKeyArn,
+      "With bucket: the ARN of the bucket's SSE-KMS key (a customer managed key).",
+    ).optional(),
+    secret: ruled(
+      rules.secretName,
+      "A Secrets Manager secret of the config's region and account, by name, or a name prefix ending in *.",
+    ).optional(),
+    ecrRepository: ruled(
+      rules.ecrRepositoryArn,
+      "An ECR repository, by ARN (another account's: its repository policy must allow the roles; the plan prints it).",
+    ).optional(),
+  })
+  .describe('A grant: one of bucket, secret or ecrRepository, to the roles named in to.');
 
 export const VPC_DNS_MODES = ['check', 'fix', 'off'] as const;
 export type VpcDnsMode = (typeof VPC_DNS_MODES)[number];
@@ -160,6 +201,10 @@ export const configSchema = z
     ).optional(),
     cluster: clusterField.optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
+    bucketKmsKey: ruled(
+      rules.kmsKeyArn,
+      "ARN of the bucket's SSE-KMS key (a customer managed key), for a bucket whose default encryption the operator cannot read; else it is read from the bucket.",
+    ).optional(),
     setup: ruled(
       rules.setupName,
       "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
@@ -248,6 +293,12 @@ export const configSchema = z
       .describe(
         'Union global access: attach the custom policy to the existing <prefix>-userflyterole role (never created, retagged or deleted).',
       ),
+    grants: z
+      .array(grantSchema)
+      .optional()
+      .describe(
+        "More data the Flyte roles' pods need: other buckets or prefixes, Secrets Manager secrets, ECR repositories; each role group gets a managed policy <role>-grants.",
+      ),
     vpcDns: z
       .enum(VPC_DNS_MODES)
       .optional()
@@ -275,6 +326,17 @@ export interface WorkersRoleSection extends IrsaRoleSection {
   allNamespaces: boolean;
   namespaces: string[];
 }
+/** A grant with its defaults: `to` as a list, `access` set (it only matters with `bucket`). */
+export interface Grant {
+  to: string[];
+  bucket?: string;
+  prefix?: string;
+  access: GrantAccess;
+  kmsKey?: string;
+  secret?: string;
+  ecrRepository?: string;
+}
+
 export interface ProjectRole {
   project: string;
   domains: string[];
@@ -298,6 +360,8 @@ export interface Config {
    */
   clusters: ClusterRef[];
   bucket: string;
+  /** The bucket's SSE-KMS key, as the config names it (else read from the bucket while planning). */
+  bucketKmsKey?: string;
   /** The setup's name: the `setup` key, else the cluster's name, else the bucket's. */
   setup: string;
   namespace: string;
@@ -314,6 +378,7 @@ export interface Config {
   workersRole: WorkersRoleSection | false;
   projectRoles: ProjectRole[];
   globalAccess: { role: string } | false;
+  grants: Grant[];
   vpcDns: VpcDnsMode;
 }
 
@@ -354,6 +419,7 @@ export function resolveConfig(raw: RawConfig): Config {
     ...(cluster !== undefined ? { cluster } : {}),
     clusters,
     bucket: raw.bucket,
+    ...(raw.bucketKmsKey !== undefined ? { bucketKmsKey: raw.bucketKmsKey } : {}),
     setup: raw.setup ?? cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
@@ -382,8 +448,14 @@ export function resolveConfig(raw: RawConfig): Config {
     },
     projectRoles: (raw.projectRoles ?? []).map(resolveProjectRole),
     globalAccess: raw.globalAccess !== undefined ? { role: raw.globalAccess.role } : false,
+    grants: (raw.grants ?? []).map(resolveGrant),
     vpcDns: raw.vpcDns ?? 'check',
   };
+}
+
+export function resolveGrant(g: z.infer<typeof grantSchema>): Grant {
+  const { to, access, ...rest } = g;
+  return { to: typeof to === 'string' ? [to] : [...new Set(to)], access: access ?? 'read', ...rest };
 }
 
 export function resolveProjectRole(p: z.infer<typeof projectRoleSchema>): ProjectRole {

@@ -7,6 +7,7 @@ import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { configRoles, isIrsaSection } from '../sections/derived.js';
+import { grantsPolicyNames } from '../sections/grants.js';
 import { associationSpecs } from '../sections/pod-identity.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
@@ -54,7 +55,10 @@ export async function readDestroyState(
 ): Promise<DestroyState> {
   const clusterRead =
     config.cluster !== undefined ? gateway.describeCluster(config.cluster) : Promise.resolve(undefined);
-  const [facts, cluster] = await Promise.all([knownFacts ?? gatherFacts(gateway, config, clusterRead), clusterRead]);
+  const [facts, cluster] = await Promise.all([
+    knownFacts ?? gatherFacts(gateway, config, clusterRead, { bucket: false }),
+    clusterRead,
+  ]);
   const nodegroups =
     cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
 
@@ -79,25 +83,28 @@ export async function readDestroyState(
     return state;
   });
 
-  let policy: DestroyPolicyState | undefined;
-  if (config.customPolicy !== false) {
-    const arn = policyArn(facts.partition, facts.accountId, config.path, config.customPolicy.name);
+  const policyState = async (name: string): Promise<DestroyPolicyState> => {
+    const arn = policyArn(facts.partition, facts.accountId, config.path, name);
     const current = await gateway.readPolicy(arn, () => false);
-    policy = { name: config.customPolicy.name, arn, versions: [], attachments: { roles: [], users: [], groups: [] } };
+    const state: DestroyPolicyState = { name, arn, versions: [], attachments: { roles: [], users: [], groups: [] } };
     if (current !== undefined) {
-      policy.current = current;
+      state.current = current;
       const own = ownership(current.tags, config.setup);
       if (own === 'mine' || own === 'legacy') {
-        [policy.versions, policy.attachments] = await Promise.all([
+        [state.versions, state.attachments] = await Promise.all([
           gateway.policyVersions(arn),
           gateway.policyAttachments(arn),
         ]);
       } else if (own === 'before' && current.tags[DEFAULT_VERSION_KEY] !== undefined) {
         // One that existed before: its recorded default version must still be there to be made the default again.
-        policy.versions = await gateway.policyVersions(arn);
+        state.versions = await gateway.policyVersions(arn);
       }
     }
-  }
+    return state;
+  };
+  const policy = config.customPolicy !== false ? await policyState(config.customPolicy.name) : undefined;
+  // The roles' grants policies (grants:), read like the custom policy.
+  const grantPolicies = await mapLimit(grantsPolicyNames(config), concurrency, policyState);
 
   // Pod Identity's associations live in the cluster: gone with it, or read by namespace and service account.
   const associations =
@@ -125,6 +132,7 @@ export async function readDestroyState(
     clusterExists: cluster !== undefined,
     roles,
     ...(policy ? { policy } : {}),
+    ...(grantPolicies.length > 0 ? { grantPolicies } : {}),
     ...(provider ? { provider } : {}),
     ...(associations ? { associations } : {}),
   };

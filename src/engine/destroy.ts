@@ -82,6 +82,8 @@ export interface DestroyState {
   /** In the order the config lists them (sections 1, 2, 5, 6, 7, then the global-access role). */
   roles: DestroyRoleState[];
   policy?: DestroyPolicyState;
+  /** The roles' grants policies (`grants:`), each deleted like the custom policy. */
+  grantPolicies?: DestroyPolicyState[];
   provider?: DestroyProviderState;
   /** The setup's roles the config no longer names, each planned for removal (or kept, with why). */
   leftovers?: Leftover[];
@@ -251,12 +253,12 @@ export function planRoleRemoval(r: RoleRemovalInput, partition: Partition, ownPo
 function restoreRole(
   name: string,
   role: CurrentRole,
-  ownPolicy: string | undefined,
+  ownPolicies: readonly string[],
 ): Pick<DestroyItem, 'action' | 'steps' | 'reason' | 'notes'> {
   const detach = [
     ...new Set([
       ...recordedAttachments(role).filter((a) => role.attached.includes(a)),
-      ...(ownPolicy !== undefined && role.attached.includes(ownPolicy) ? [ownPolicy] : []),
+      ...ownPolicies.filter((p) => role.attached.includes(p)),
     ]),
   ].sort();
   const detaches = detach.map((policyArn): Step => ({ op: 'DetachRolePolicy', roleName: name, policyArn }));
@@ -317,6 +319,16 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   const trustPutBack = new Map<string, PolicyDocument>();
   /** The config's roles kept with the custom policy on them: it stays too. */
   const policyKeptBy: string[] = [];
+  // The setup's grants policies: detached from a role that existed before; kept with a role that is kept.
+  const grantArns = (state.grantPolicies ?? [])
+    .filter((p) => p.current !== undefined && mine(ownership(p.current.tags, state.setup)))
+    .map((p) => p.arn);
+  const grantsKeptBy = new Map<string, string[]>();
+  const keepGrants = (role: string, held: readonly string[]) => {
+    for (const arn of grantArns.filter((a) => held.includes(a))) {
+      grantsKeptBy.set(arn, [...(grantsKeptBy.get(arn) ?? []), role]);
+    }
+  };
 
   // The associations first: they name the roles (EKS keeps an association whose role is gone, useless).
   for (const a of state.associations ?? []) items.push(associationItem(a, state.setup));
@@ -329,6 +341,7 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       items.push({ ...base, action: 'delete', notes: [LEFTOVER] });
     } else {
       if (ownPolicy !== undefined && l.holds.includes(ownPolicy)) policyKeptBy.push(l.name);
+      keepGrants(l.name, l.holds);
       items.push({
         ...base,
         action: 'blocked',
@@ -371,7 +384,7 @@ export function planDestroy(state: DestroyState): DestroyPlan {
       continue;
     }
     if (own === 'before') {
-      const restored = restoreRole(r.name, role, ownPolicy);
+      const restored = restoreRole(r.name, role, [...(ownPolicy !== undefined ? [ownPolicy] : []), ...grantArns]);
       // A trust put back that does not name the provider no longer keeps it.
       for (const step of restored.steps) if (step.op === 'UpdateAssumeRolePolicy') trustPutBack.set(r.name, step.trust);
       items.push({ ...withArn, ...restored });
@@ -379,6 +392,8 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     }
     const removal = planRoleRemoval({ ...r, current: role }, state.facts.partition, ownPolicy);
     if (removal.keepsPolicy) policyKeptBy.push(r.name);
+    // A role kept for now keeps its grants policy: its pods may still need what it grants.
+    if (removal.action === 'blocked') keepGrants(r.name, role.attached);
     if (removal.action === 'delete') deleted.add(r.name);
     items.push({
       ...withArn,
@@ -388,6 +403,9 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     });
   }
 
+  for (const p of state.grantPolicies ?? []) {
+    items.push(policyItem(p, state.setup, configRoles, grantsKeptBy.get(p.arn) ?? [], 'grants'));
+  }
   if (policy !== undefined) items.push(policyItem(policy, state.setup, configRoles, policyKeptBy));
   if (state.provider !== undefined) {
     const arn = state.provider.arn;
@@ -459,8 +477,9 @@ function policyItem(
   setup: string,
   configRoles: Set<string>,
   keptBy: string[],
+  section: 'customPolicy' | 'grants' = 'customPolicy',
 ): DestroyItem {
-  const base = { section: 'customPolicy' as const, kind: 'policy' as const, name: policy.name, notes: [] };
+  const base = { section, kind: 'policy' as const, name: policy.name, notes: [] };
   if (policy.current === undefined) return { ...base, action: 'absent', steps: [] };
   const withArn = { ...base, arn: policy.arn };
   const own = ownership(policy.current.tags, setup);

@@ -135,19 +135,27 @@ export async function readResource(
       return readRole(gateway, r.name, inline);
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
-    case 'policy':
-      return gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+    case 'policy': {
+      const policy = await gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
+      if (policy === undefined || r.attachTo === undefined) return policy;
+      return { ...policy, attachedRoles: (await gateway.policyAttachments(r.arn)).roles };
+    }
     case 'attachment':
       return gateway.readRole(r.name);
     case 'vpc-dns':
       return gateway.readVpcDns(r.name);
     case 'bucket':
-      return gateway.readBucket(r.name);
+      return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
     case 'pod-identity-association':
       return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount, r.region);
     case 'addon':
       return gateway.readAddon(r.cluster, r.name, r.region);
   }
+}
+
+/** A KMS key of the run's account: only its own account may read its key policy. */
+function ownKey(keyArn: string, accountId: string | undefined): boolean {
+  return keyArn.split(':')[4] === accountId;
 }
 
 /**

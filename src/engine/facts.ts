@@ -36,11 +36,22 @@ export async function gatherFacts(
   gateway: AwsGateway,
   config: Config,
   clusterRead?: Promise<ClusterInfo | undefined>,
+  options: { bucket?: boolean } = {},
 ): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const refs = wantCluster ? configClusters(config) : [];
-  const [identity, ...clusters] = await Promise.all([
-    gateway.callerIdentity(),
+  const identityRead = gateway.callerIdentity();
+  const [identity, bucketEncryption, ...clusters] = await Promise.all([
+    identityRead,
+    options.bucket !== false && readsBucketEncryption(config)
+      ? identityRead.then((id) =>
+          gateway.bucketEncryption(
+            config.bucket,
+            id.account,
+            partitionOfArn(id.arn) ?? partitionOfRegion(gateway.region),
+          ),
+        )
+      : undefined,
     ...refs.map((c, i) =>
       i === 0 && clusterRead !== undefined ? clusterRead : describeClusterWithVpc(gateway, config, c),
     ),
@@ -60,6 +71,7 @@ export async function gatherFacts(
     offline: false,
     cluster: wantCluster ? all[0]! : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
     ...(all.length > 1 ? { clusters: all } : {}),
+    ...(bucketEncryption !== undefined ? { bucketEncryption } : {}),
   };
 }
 
@@ -71,6 +83,14 @@ export function configClusters(config: Pick<Config, 'cluster' | 'clusters'>): Cl
 /** A cluster's region when it is not the run's. */
 function otherRegion(c: ClusterRef, runRegion: string): string | undefined {
   return c.region !== undefined && c.region !== runRegion ? c.region : undefined;
+}
+
+/**
+ * Whether the plan reads the bucket's default encryption: for the custom policy, unless the config names the key
+ * (`bucketKmsKey`, for a bucket the operator cannot read).
+ */
+export function readsBucketEncryption(config: Config): boolean {
+  return sectionEnabled(config, 'customPolicy') && config.bucketKmsKey === undefined;
 }
 
 /**

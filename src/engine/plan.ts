@@ -10,6 +10,7 @@ import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/fi
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { nameOfArn } from '../policy/partition.js';
 import { vpcDnsFindings, vpcDnsMissing } from '../sections/cluster-vpc.js';
+import { kmsKeyFindings } from '../sections/custom-policy.js';
 import type {
   CurrentAddon,
   CurrentBucket,
@@ -306,9 +307,11 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   const during = recordValue([...kept, ...toDetach, ...toAttach]);
   const after = recordValue([...kept, ...toAttach]);
 
-  // What the role holds beyond the config: whoever its trust lets in gets that too.
+  // What the role holds beyond the config: whoever its trust lets in gets that too. Its grants policy (which the
+  // grants section attaches) is the config's.
+  const configured = [...wanted, ...(desired.alsoAttached ?? [])];
   const beyond = [
-    ...current.attached.filter((a) => !wanted.includes(a) && !toDetach.includes(a)).map(nameOfArn),
+    ...current.attached.filter((a) => !configured.includes(a) && !toDetach.includes(a)).map(nameOfArn),
     ...(current.inline ?? []).map((n) => `the inline policy ${n}`),
   ];
   const trustChanges = !samePolicy(current.trust, desired.trust);
@@ -356,7 +359,7 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
     {
       name: desired.name,
       // A policy being detached is the config's doing, not something the role holds beyond it.
-      wanted: [...desired.managedPolicies, ...toDetach],
+      wanted: [...configured, ...toDetach],
       pods: assumedByPods(desired.trust),
       ...(desired.scopedPolicy !== undefined ? { scopedPolicy: desired.scopedPolicy } : {}),
     },
@@ -488,6 +491,15 @@ export function planOidcProvider(desired: DesiredOidcProvider, current: CurrentO
 /** IAM keeps at most five versions of a managed policy. */
 export const MAX_POLICY_VERSIONS = 5;
 
+/** The steps that attach a policy to the roles its section attaches it to (a grants policy), and why they matter. */
+function policyAttachments(desired: DesiredPolicy, attached: readonly string[]): { steps: Step[]; security: string[] } {
+  const missing = (desired.attachTo ?? []).filter((role) => !attached.includes(role));
+  return {
+    steps: missing.map((roleName) => ({ op: 'AttachRolePolicy', roleName, policyArn: desired.arn })),
+    security: missing.map((role) => `attaches it to the role ${role}: whatever assumes the role gets what it grants`),
+  };
+}
+
 function versionNumber(id: string): number {
   return Number(id.replace(/^v/, '')) || 0;
 }
@@ -495,6 +507,7 @@ function versionNumber(id: string): number {
 export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | undefined): ResourcePlan {
   const base = { kind: 'policy' as const, name: desired.name, arn: desired.arn, desired };
   if (current === undefined) {
+    const attach = policyAttachments(desired, []);
     return {
       ...base,
       action: 'create',
@@ -508,9 +521,10 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
           description: desired.description,
           tags: desired.tags,
         },
+        ...attach.steps,
       ],
       notes: [],
-      security: [],
+      security: attach.security,
     };
   }
   const setup = setupOfDesired(desired.tags);
@@ -556,10 +570,14 @@ export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | unde
     security.push(...permissionsAdded(current.document, desired.document));
   }
   if (!owned && middle.length > 0 && setupOf(current.tags) !== setup) pre[SETUP_KEY] = setup;
+  // A policy its section attaches (a grants policy): to the roles that lack it.
+  const attach = policyAttachments(desired, current.attachedRoles ?? []);
   const steps: Step[] = [
     ...(Object.keys(pre).length > 0 ? [{ op: 'TagPolicy' as const, policyArn: current.arn, tags: pre }] : []),
     ...middle,
+    ...attach.steps,
   ];
+  security.push(...attach.security);
   if (own === 'legacy') notes.push(legacyNote(setup));
   if (!owned) notes.unshift(NOT_OWNED_NOTE);
   return { ...base, action: steps.length > 0 ? 'update' : 'none', owned, steps, notes, security };
@@ -630,9 +648,15 @@ export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | unde
 
 /**
  * The bucket is only looked up: one that does not exist, or is in another region than the config's, is reported
- * (Flyte cannot work with it), never changed.
+ * (Flyte cannot work with it), never changed; so is its SSE-KMS key, when the custom policy grants one.
  */
 export function planBucket(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
+  const plan = planBucketLocation(desired, current);
+  const key = current !== undefined ? kmsKeyFindings(desired, current) : [];
+  return key.length > 0 ? { ...plan, findings: [...(plan.findings ?? []), ...key] } : plan;
+}
+
+function planBucketLocation(desired: DesiredBucket, current: CurrentBucket | undefined): ResourcePlan {
   const base = { kind: 'bucket' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
   const none = { ...base, action: 'none' as const, steps: [], security: [] };
   if (current === undefined) {

@@ -21,12 +21,16 @@ export type Scope =
    * removed with `--prune` (only what carries the setup's tag).
    */
   | 'setupRoles'
-  /** The config's customer-managed bucket policy. */
+  /** The config's customer-managed bucket policy (and the grants policies, which are made the same way). */
   | 'customPolicy'
+  /** The grants policies (`grants:`), whose attachments a plan reads: the grants section attaches them. */
+  | 'grantsPolicies'
   /** The managed policies the config names (extra policies, the boundary, Union's userflyterole): looked up. */
   | 'referencedPolicies'
   /** The config's S3 bucket: looked up (it exists, and in which region). */
   | 'bucket'
+  /** The bucket's SSE-KMS key: `bucketKmsKey`, else any key of the region (the plan reads which from the bucket). */
+  | 'bucketKey'
   /** The OIDC provider the oidcProvider section makes. */
   | 'oidcProvider'
   /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
@@ -79,7 +83,7 @@ export interface ScopeUse {
 }
 
 export interface AwsOperation {
-  service: 'iam' | 'eks' | 'ec2' | 'sts' | 's3';
+  service: 'iam' | 'eks' | 'ec2' | 'sts' | 's3' | 'kms';
   /** The SDK command's name without `Command`, e.g. `CreateRole`. */
   operation: string;
   /** The IAM actions AWS authorizes the call as: its own, and e.g. the tag action when it creates with tags. */
@@ -454,6 +458,33 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     when: (config) => config.customPolicy !== false,
     why: 'looks the bucket up: that it exists, and in which region',
   },
+  {
+    service: 's3',
+    operation: 'GetBucketEncryption',
+    actions: ['s3:GetEncryptionConfiguration'],
+    on: [{ scope: 'bucket' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false && config.bucketKmsKey === undefined,
+    why: "reads the bucket's default encryption: with SSE-KMS under a customer managed key, the policy grants its use",
+  },
+  {
+    service: 'kms',
+    operation: 'DescribeKey',
+    actions: ['kms:DescribeKey'],
+    on: [{ scope: 'bucketKey' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false && config.bucketKmsKey === undefined,
+    why: "only when the bucket's default encryption names its key by an alias: the key behind it",
+  },
+  {
+    service: 'kms',
+    operation: 'GetKeyPolicy',
+    actions: ['kms:GetKeyPolicy'],
+    on: [{ scope: 'bucketKey' }],
+    modes: ['apply', 'verify'],
+    when: (config) => config.customPolicy !== false,
+    why: 'only for a bucket encrypted with a customer managed key: checks that the key policy lets IAM policies grant its use',
+  },
   // The destroy command: what it reads to know what may go, and what it removes.
   {
     service: 'eks',
@@ -538,9 +569,12 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListEntitiesForPolicy',
     actions: ['iam:ListEntitiesForPolicy'],
-    on: [{ scope: 'customPolicy' }],
-    modes: ['destroy'],
-    why: 'finds what the custom policy is still attached to',
+    on: [
+      { scope: 'customPolicy', modes: ['destroy'] },
+      { scope: 'grantsPolicies', modes: ['apply', 'verify'] },
+    ],
+    modes: ALL,
+    why: 'finds what the custom policy is still attached to (destroy); a plan, the roles a grants policy is attached to',
   },
   {
     service: 'iam',

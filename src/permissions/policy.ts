@@ -50,8 +50,10 @@ const SIDS: Record<Scope, string> = {
   existingRoles: 'ExistingRoles',
   setupRoles: 'SetupRoles',
   customPolicy: 'BucketPolicy',
+  grantsPolicies: 'GrantsPolicies',
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
+  bucketKey: 'FlyteBucketKey',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
@@ -78,8 +80,10 @@ const SCOPE_ORDER: readonly Scope[] = [
   'providerRead',
   'anyProvider',
   'customPolicy',
+  'grantsPolicies',
   'referencedPolicies',
   'bucket',
+  'bucketKey',
   'cluster',
   'anyCluster',
   'podIdentityAssociations',
@@ -143,8 +147,10 @@ function scopes(config: Config, pf: PermissionFacts) {
     existingRoles: attachments.map((a) => pf.existingRoleArns?.[a.name] ?? a.arn),
     setupRoles: [`arn:${pf.partition}:iam::${pf.accountId}:role/*`],
     customPolicy: resources.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])),
+    grantsPolicies: resources.flatMap((r) => (r.kind === 'policy' && r.attachTo !== undefined ? [r.arn] : [])),
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
+    bucketKey: bucketKeyArns(config, pf),
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
     anyProvider:
@@ -170,10 +176,17 @@ function scopes(config: Config, pf: PermissionFacts) {
     none: [],
   };
   const attached: Record<'managedRoles' | 'existingRoles', string[]> = {
-    managedRoles: unique(roles.flatMap((r) => r.managedPolicies)).sort(),
+    // With the grants policies, which the grants section attaches to the roles.
+    managedRoles: unique(roles.flatMap((r) => [...r.managedPolicies, ...(r.alsoAttached ?? [])])).sort(),
     existingRoles: unique(attachments.flatMap((a) => a.policyArns)).sort(),
   };
   return { arns, attached, facts };
+}
+
+/** The bucket's KMS key: the config's, else any key of the region (which one is read from the bucket). */
+function bucketKeyArns(config: Config, pf: PermissionFacts): string[] {
+  if (config.customPolicy === false) return [];
+  return [config.bucketKmsKey ?? `arn:${pf.partition}:kms:${pf.region}:${pf.accountId}:key/*`];
 }
 
 function conditionOf(
@@ -278,6 +291,12 @@ function notesFor(
     const names =
       anyResource.length > 1 ? `${anyResource.slice(0, -1).join(', ')} and ${anyResource.at(-1)}` : anyResource[0];
     notes.push(`${names} take${anyResource.length > 1 ? '' : 's'} no resource-level permissions: Resource "*"`);
+  }
+  if (mode !== 'destroy' && arns.bucketKey.some((a) => a.endsWith(':key/*'))) {
+    notes.push(
+      "the bucket's KMS key is read from the bucket while planning, so kms:GetKeyPolicy and kms:DescribeKey are " +
+        'scoped to every key of the region (read-only); set bucketKmsKey in the config to pin them to its key',
+    );
   }
   if (mode === 'apply' || mode === 'verify') {
     notes.push(

@@ -2,7 +2,7 @@
  * IAM policy documents: the types, and the builders for every document the tool writes.
  * Pure: no AWS calls, no I/O.
  */
-import { STS_AUDIENCE, issuerHostPath, type Partition } from './partition.js';
+import { dnsSuffix, STS_AUDIENCE, issuerHostPath, type Partition } from './partition.js';
 
 export type StringOrList = string | string[];
 
@@ -165,8 +165,35 @@ export function hasWildcard(value: string): boolean {
 /** The S3 actions of the documents' custom policy (seed 002). */
 export const FLYTE_S3_ACTIONS = ['s3:DeleteObject*', 's3:GetObject*', 's3:ListBucket', 's3:PutObject*'] as const;
 
-/** The customer-managed policy that scopes Flyte to its bucket, in place of AmazonS3FullAccess. */
-export function bucketPolicyDocument(partition: Partition, bucket: string): PolicyDocument {
+/** What S3 asks KMS for on a reader's or writer's behalf, with SSE-KMS: decrypt to read, a data key to write. */
+export const KMS_READ_ACTIONS = ['kms:Decrypt'] as const;
+export const KMS_WRITE_ACTIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] as const;
+
+/** The region of an ARN (`arn:PARTITION:SERVICE:REGION:...`); undefined when it has none. */
+export function regionOfArn(arn: string): string | undefined {
+  const region = arn.split(':')[3];
+  return region === undefined || region === '' ? undefined : region;
+}
+
+/**
+ * Use of a KMS key through S3 only: the actions on that one key, when S3 in the key's region (which is the
+ * bucket's: S3 uses a key of its own region) asks on the caller's behalf (`kms:ViaService`).
+ */
+export function kmsViaS3Statement(partition: Partition, keyArn: string, actions: readonly string[]): PolicyStatement {
+  const region = regionOfArn(keyArn) ?? 'us-east-1';
+  return {
+    Effect: 'Allow',
+    Action: [...actions],
+    Resource: keyArn,
+    Condition: { StringEquals: { 'kms:ViaService': `s3.${region}.${dnsSuffix(partition)}` } },
+  };
+}
+
+/**
+ * The customer-managed policy that scopes Flyte to its bucket, in place of AmazonS3FullAccess; with the bucket's
+ * SSE-KMS key (a customer managed one), also the use of that key through S3.
+ */
+export function bucketPolicyDocument(partition: Partition, bucket: string, kmsKey?: string): PolicyDocument {
   return {
     Version: POLICY_VERSION,
     Statement: [
@@ -175,6 +202,7 @@ export function bucketPolicyDocument(partition: Partition, bucket: string): Poli
         Action: [...FLYTE_S3_ACTIONS],
         Resource: [`arn:${partition}:s3:::${bucket}`, `arn:${partition}:s3:::${bucket}/*`],
       },
+      ...(kmsKey !== undefined ? [kmsViaS3Statement(partition, kmsKey, KMS_WRITE_ACTIONS)] : []),
     ],
   };
 }

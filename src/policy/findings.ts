@@ -29,6 +29,8 @@ export type FindingCode =
   | 'vpc-dns-off'
   | 'bucket-missing'
   | 'bucket-other-region'
+  | 'kms-key-missing'
+  | 'kms-key-policy'
   | 'unchecked'
   // What people get wrong when they follow the documents by hand.
   | 'foreign-issuer'
@@ -91,9 +93,19 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
     severity: 'warning',
     what: "the bucket is in another region than the config's: Flyte cannot work as configured",
   },
+  'kms-key-missing': {
+    severity: 'warning',
+    what: "the bucket's SSE-KMS key does not exist: Flyte cannot read or write the bucket's objects",
+  },
+  'kms-key-policy': {
+    severity: 'warning',
+    what:
+      "the key policy of the bucket's SSE-KMS key does not let the account's IAM policies grant its use: the " +
+      "custom policy's KMS grant does nothing unless the key policy names the Flyte roles",
+  },
   unchecked: {
     severity: 'warning',
-    what: "something could not be read, so it was not checked (a role's inline policies, the VPC, the bucket)",
+    what: "something could not be read, so it was not checked (a role's inline policies, the VPC, the bucket, its key)",
   },
   'foreign-issuer': { severity: 'error', what: "a trust's condition keys name another issuer than the cluster's" },
   'other-provider': { severity: 'error', what: "a trust names another OIDC provider than the cluster's" },

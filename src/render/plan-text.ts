@@ -7,7 +7,7 @@ import type { RunResult, SectionResult } from '../engine/apply.js';
 import type { LeftoverResult } from '../engine/leftovers.js';
 import type { Facts, Leftover, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
-import type { PolicyDocument } from '../policy/document.js';
+import type { PolicyDocument, PolicyStatement } from '../policy/document.js';
 import { severityCounts } from '../policy/findings.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
 import type { Style } from './style.js';
@@ -247,7 +247,10 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
         ...labelled('tags', [tagText(step.tags, true)]),
       ];
     case 'AttachRolePolicy':
-      return [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
+      // On a policy that its section attaches (a grants policy): the role it goes to.
+      return r.kind === 'policy'
+        ? [`${style.add('+ attach to role')} ${step.roleName}`]
+        : [`${style.add('+ attach')} ${policyLabel(step.policyArn)}`];
     case 'UpdateAssumeRolePolicy':
       return [
         `${style.change('~ trust policy')}`,
@@ -392,7 +395,20 @@ export function trustSummary(doc: PolicyDocument): string[] {
 }
 
 function permissionSummary(doc: PolicyDocument): string[] {
-  return doc.Statement.map((s) => `${s.Effect} ${list(s.Action).join(', ')} on ${list(s.Resource).join(', ')}`);
+  return doc.Statement.map(
+    (s) => `${s.Effect} ${list(s.Action).join(', ')} on ${list(s.Resource).join(', ')}${conditionText(s.Condition)}`,
+  );
+}
+
+const OPERATORS: Record<string, string> = { StringEquals: '=', StringLike: 'like' };
+
+/** A statement's conditions in words (`if kms:ViaService = s3.eu-west-1.amazonaws.com`); none: empty. */
+function conditionText(condition: PolicyStatement['Condition']): string {
+  if (condition === undefined) return '';
+  const parts = Object.entries(condition).flatMap(([op, values]) =>
+    Object.entries(values).map(([key, v]) => `${key} ${OPERATORS[op] ?? op} ${list(v).join(' or ')}`),
+  );
+  return parts.length > 0 ? ` if ${parts.join(' and ')}` : '';
 }
 
 /** Changed lines with two lines of context around them. */

@@ -22,6 +22,7 @@ import {
   type PolicyDocument,
 } from '../policy/document.js';
 import { eksClusterArn, oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
+import { grantsPolicyArnOf } from './grantees.js';
 
 /** Facts every section may use; the issuer only exists when the cluster is ready. */
 export interface SectionContext {
@@ -151,6 +152,8 @@ export interface RoleSpec {
 
 export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
   const { config, facts } = ctx;
+  // Its grants policy (grants:), which the grants section attaches once the role exists.
+  const grants = grantsPolicyArnOf(config, facts, spec.name);
   return {
     kind: 'role',
     name: spec.name,
@@ -162,6 +165,7 @@ export function desiredRole(ctx: SectionContext, spec: RoleSpec): DesiredRole {
     ...(config.permissionsBoundary !== undefined ? { boundary: config.permissionsBoundary } : {}),
     tags: resourceTags(config),
     ...(spec.scopedPolicy !== undefined ? { scopedPolicy: spec.scopedPolicy } : {}),
+    ...(grants !== undefined ? { alsoAttached: [grants] } : {}),
   };
 }
 

@@ -419,6 +419,7 @@ workersRole: { allNamespaces: false, namespaces: [flytesnacks-development] }
       'globalAccess',
       'clusterVpc',
       'podIdentity',
+      'grants',
     ]);
 
     const run = await apply(['--json']);

@@ -29,8 +29,9 @@ const ATTACHMENTS = 8;
 // them, what the config names is looked up: the fraud project's extra policy (AmazonAthenaFullAccess, one GetPolicy;
 // the AWS managed policies the tool attaches itself are not looked up) and the bucket (one GetBucketLocation); and
 // one ListRoles (one page here) for the setup's roles the config no longer names, which costs no call per role:
-// none of the account's roles is such a role, so no GetRole follows.
-const LOOK_UPS = { 'iam:GetPolicy': 1, 's3:GetBucketLocation': 1 };
+// none of the account's roles is such a role, so no GetRole follows. With the facts, the bucket's default
+// encryption (one GetBucketEncryption; no KMS call, as the bucket has no KMS key).
+const LOOK_UPS = { 'iam:GetPolicy': 1, 's3:GetBucketLocation': 1, 's3:GetBucketEncryption': 1 };
 const PLAN_ON_EMPTY = {
   'sts:GetCallerIdentity': 1,
   'eks:DescribeCluster': 1,
@@ -40,6 +41,7 @@ const PLAN_ON_EMPTY = {
   'iam:GetOpenIDConnectProvider': 1,
   'iam:GetPolicy': 1 + LOOK_UPS['iam:GetPolicy'],
   's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
+  's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
 };
 
 describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
@@ -72,6 +74,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:GetOpenIDConnectProvider': 2,
       'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'],
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
+      's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
       'iam:GetPolicyVersion': 1,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
@@ -79,16 +82,17 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:CreatePolicy': 1,
     });
     expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
-    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), and the ListRoles.
-    expect(fresh.calls).toHaveLength(46);
+    // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), the ListRoles,
+    // and the bucket's encryption 1 (read beside the cluster).
+    expect(fresh.calls).toHaveLength(47);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
     expect(rerun.mutating).toEqual([]);
     expect(byOperation(rerun.calls)).toEqual({ ...PLAN_ON_EMPTY, 'iam:GetPolicyVersion': 1 });
-    // 15 before the look-ups of the extra policy and the bucket, which add 2, and the one ListRoles that looks for
-    // roles the config no longer names.
-    expect(rerun.calls).toHaveLength(18);
+    // 15 before the look-ups of the extra policy and the bucket, which add 2, the one ListRoles that looks for
+    // roles the config no longer names, and the bucket's encryption 1.
+    expect(rerun.calls).toHaveLength(19);
     expect(rerun.calls.length).toBeLessThanOrEqual(20);
   });
 });

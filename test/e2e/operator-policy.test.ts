@@ -20,17 +20,20 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { IAMClient as Iam } from '@aws-sdk/client-iam';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import {
   ACCOUNT,
   UNION_CONFIG,
   clients,
+  createBucket,
   createCluster,
   createUnionRole,
   createUserFlyteRolePolicy,
   createVpc,
 } from '../helpers/aws.js';
-import { runCli, writeConfig, type CliRun } from '../helpers/cli.js';
+import { FAKE_KEYS, runCli, writeConfig, type CliRun } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
@@ -104,14 +107,35 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
         }),
       }),
     );
-    file = writeConfig(UNION_CONFIG);
+    // The bucket, encrypted by default with a customer managed KMS key: the plan reads its encryption and key policy.
+    await createBucket(moto.url, 'acme-flyte-data');
+    const kms = new KMSClient({
+      endpoint: moto.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: FAKE_KEYS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_KEYS.AWS_SECRET_ACCESS_KEY },
+    });
+    const key = (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.Arn!;
+    await clients(moto.url).s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: 'acme-flyte-data',
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: key } }],
+        },
+      }),
+    );
+    // And a grant: its policy is made, attached, read and deleted with the operator policies alone.
+    file = writeConfig(`${UNION_CONFIG}grants:\n  - { to: fraud, bucket: acme-shared-data, prefix: features/ }\n`);
     for (const mode of MODES) {
       const r = await runCli(['permissions', '--config', file, '--for', mode], { endpoint: moto.url });
       expect(r.code, r.stderr).toBe(0);
       policies[mode] = actionsOf(JSON.parse(r.stdout) as PolicyDocument);
+      // The emulator authorizes GetBucketEncryption as s3:ListBucket (its action map has no entry for it); AWS
+      // authorizes it as s3:GetEncryptionConfiguration, which the policy holds.
+      const emulatorGap = mode === 'destroy' ? [] : ['s3:ListBucket'];
+      if (mode !== 'destroy') expect(policies[mode]).toContain('s3:GetEncryptionConfiguration');
       keys[mode] = await userWith(iam, `operator-${mode}`, {
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: policies[mode], Resource: '*' }],
+        Statement: [{ Effect: 'Allow', Action: [...policies[mode], ...emulatorGap], Resource: '*' }],
       });
     }
     keys.admin = await userWith(iam, 'admin', undefined);
@@ -137,6 +161,9 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     noDenial(r);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await attachedTo('acme-userflyterole')).toContain(`arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`);
+    expect(await attachedTo('flyte-fraud-role')).toContain(`arn:aws:iam::${ACCOUNT}:policy/flyte-fraud-role-grants`);
+    expect(r.stdout).toContain('the bucket is encrypted with the KMS key');
+    expect(r.calls.map((c) => c.operation)).toEqual(expect.arrayContaining(['GetBucketEncryption', 'GetKeyPolicy']));
   });
 
   it('verify and apply on drift: a changed policy document and trust are read, reported and mended', async () => {

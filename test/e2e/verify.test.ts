@@ -77,8 +77,8 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
     const { run, report } = await verify();
     expect(run.code).toBe(0);
     expect(report).toMatchObject({ ok: true, exitCode: 0, summary: { errors: 0, warnings: 0 } });
-    // The seven sections, global access (not in this config: skipped), the cluster VPC's DNS check, and Pod
-    // Identity (identity: irsa, skipped).
+    // The seven sections, global access (not in this config: skipped), the cluster VPC's DNS check, Pod Identity
+    // (identity: irsa, skipped) and the grants (none in this config: skipped).
     expect(report.sections.map((s) => s.verdict)).toEqual([
       'ok',
       'ok',
@@ -89,6 +89,7 @@ describe.skipIf(skip !== undefined)('verify against the emulator', () => {
       'ok',
       'skipped',
       'ok',
+      'skipped',
       'skipped',
     ]);
 

@@ -1,12 +1,13 @@
 /**
- * One helper for SDK mocks (aws-sdk-client-mock): the IAM, EKS, STS, EC2 and S3 clients mocked together, reset for
- * each test, with STS answering for a default caller and S3 for a bucket in the region. Nothing is mocked on
- * import.
+ * One helper for SDK mocks (aws-sdk-client-mock): the IAM, EKS, STS, EC2, S3 and KMS clients mocked together, reset
+ * for each test, with STS answering for a default caller and S3 for a bucket in the region (without default
+ * encryption of its own: SSE-S3). Nothing is mocked on import.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import { GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { GetBucketEncryptionCommand, GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CallRecorder, type AwsClients } from '../../src/aws/clients.js';
@@ -30,11 +31,16 @@ export function mockAws(options: { partition?: string; account?: string; region?
   const sts = mockClient(STSClient);
   const ec2 = mockClient(EC2Client);
   const s3 = mockClient(S3Client);
+  const kms = mockClient(KMSClient);
   iam.reset();
   eks.reset();
   sts.reset();
   ec2.reset();
   s3.reset();
+  kms.reset();
+  s3.on(GetBucketEncryptionCommand).resolves({
+    ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+  });
   s3.on(GetBucketLocationCommand).resolves(region === 'us-east-1' ? {} : { LocationConstraint: region as never });
   sts
     .on(GetCallerIdentityCommand)
@@ -53,9 +59,10 @@ export function mockAws(options: { partition?: string; account?: string; region?
     sts: new STSClient({ region, credentials }),
     ec2: async () => new EC2Client({ region, credentials }),
     s3: async () => new S3Client({ region, credentials }),
+    kms: async (keyRegion = region) => new KMSClient({ region: keyRegion, credentials }),
     lazy: [],
     region,
     recorder: new CallRecorder(''),
   };
-  return { iam, eks, sts, ec2, s3, clients, gateway: new AwsGateway(clients) };
+  return { iam, eks, sts, ec2, s3, kms, clients, gateway: new AwsGateway(clients) };
 }

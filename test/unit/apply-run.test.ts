@@ -142,7 +142,7 @@ describe('applyRun', () => {
       signal: new AbortController().signal,
     });
     expect(asked.map((r) => [r.kind, r.section?.id])).toEqual([['section', 'clusterRole']]);
-    expect(run.result.sections.map((s) => s.outcome)).toEqual(['declined', ...Array(9).fill('skipped')]);
+    expect(run.result.sections.map((s) => s.outcome)).toEqual(['declined', ...Array(10).fill('skipped')]);
     expect(run.permissions).toBe('skipped');
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });

@@ -212,8 +212,8 @@ projectRoles: [{ project: fraud }]
     expect(findings(p)).toEqual([]);
     const report = verifyReport(p, []);
     expect(report.ok).toBe(true);
-    // The seven sections, global access (not in this config), the cluster VPC (its VPC is not known here) and
-    // Pod Identity (identity: irsa).
+    // The seven sections, global access (not in this config), the cluster VPC (its VPC is not known here),
+    // Pod Identity (identity: irsa) and the grants (none in this config).
     expect(report.sections.map((s) => s.verdict)).toEqual([
       'ok',
       'ok',
@@ -224,6 +224,7 @@ projectRoles: [{ project: fraud }]
       'ok',
       'skipped',
       'not-checked',
+      'skipped',
       'skipped',
     ]);
   });

@@ -49,6 +49,7 @@ describe('config defaults', () => {
       },
       projectRoles: [],
       globalAccess: false,
+      grants: [],
       vpcDns: 'check',
     });
   });

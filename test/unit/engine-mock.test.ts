@@ -338,6 +338,7 @@ describe('the engine with mocked AWS', () => {
       'skipped', // globalAccess: not in the config
       'unchanged', // clusterVpc: the mocked cluster names no VPC, so there is nothing to check
       'skipped', // podIdentity: identity: irsa
+      'skipped', // grants: none
     ]);
     const failed = result.sections[1]!;
     expect(failed.error!.message).toBe('access denied: iam:CreateRole on role flyte-eks-node-role (CreateRole)');

@@ -109,7 +109,7 @@ function current(over: Partial<CurrentRole> = {}): CurrentRole {
 }
 
 describe('sections: what each wants', () => {
-  it("the seven sections in the documents' order, then global access, the cluster VPC and Pod Identity", () => {
+  it("the seven sections in the documents' order, then global access, the cluster VPC, Pod Identity and the grants", () => {
     const sections = desiredSections(CONFIG, facts());
     expect(sections.map((s) => s.def.id)).toEqual([
       'clusterRole',
@@ -122,6 +122,7 @@ describe('sections: what each wants', () => {
       'globalAccess',
       'clusterVpc',
       'podIdentity',
+      'grants',
     ]);
     const byId = Object.fromEntries(sections.map((s) => [s.def.id, s.resources]));
     expect(byId.clusterRole!.map((r) => r.kind === 'role' && r.managedPolicies)).toEqual([
@@ -189,6 +190,7 @@ describe('sections: what each wants', () => {
       'skipped', // no globalAccess in this config
       'waiting', // the VPC check needs the cluster too
       'skipped', // identity: irsa, no pod identity associations
+      'skipped', // no grants
     ]);
     expect(plan.sections[2]!.waiting!.todo).toContain(
       'aws eks create-cluster --name acme --region eu-west-1 --role-arn arn:aws:iam::111122223333:role/flyte-eks-cluster-role',
@@ -229,6 +231,7 @@ describe('sections: what each wants', () => {
       workersRole: 'create',
       projectRoles: 'create',
       globalAccess: 'skipped',
+      grants: 'skipped',
       // Offline, the VPC is not read: nothing to plan, and the section says so.
       clusterVpc: 'unchanged',
       podIdentity: 'skipped',

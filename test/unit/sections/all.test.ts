@@ -17,6 +17,7 @@ import { context, loadConfig } from './fixtures.js';
 const TURN_ON: Record<string, string> = {
   projectRoles: 'projectRoles: [{ project: fraud }]\n',
   globalAccess: 'globalAccess: { role: acme-userflyterole }\n',
+  grants: 'grants: [{ to: workers, bucket: acme-shared-data }]\n',
 };
 /** How to turn on a section whose off text is a key's default value (`identity: irsa`). */
 const TURN_ON_VALUE: Record<string, string> = {

@@ -1,0 +1,127 @@
+/**
+ * `grants:` end to end: apply makes one policy per role with grants and attaches it, verify checks both, a
+ * detached or changed one is reported and mended, the ECR repository of another account is said with the policy
+ * that account must add, and destroy removes the grants policies with the roles.
+ */
+import { DetachRolePolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ACCOUNT, clients, createBucket, createCluster, readPolicy, readRole } from '../helpers/aws.js';
+import { runCli, writeConfig } from '../helpers/cli.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
+
+const skip = motoSkipReason();
+
+const REPO = 'arn:aws:ecr:eu-west-1:444455556666:repository/team/trainer';
+const CONFIG = `
+region: eu-west-1
+cluster: acme-ml
+bucket: acme-flyte-data
+vpcDns: off
+projectRoles:
+  - project: fraud
+grants:
+  - to: workers
+    bucket: acme-shared-data
+    prefix: features/
+  - to: [workers, fraud]
+    secret: prod/fraud/db
+  - to: node
+    ecrRepository: ${REPO}
+`;
+
+const policyArn = (role: string) => `arn:aws:iam::${ACCOUNT}:policy/${role}-grants`;
+const WORKERS = policyArn('flyte-workers-role');
+const FRAUD = policyArn('flyte-fraud-role');
+const NODE = policyArn('flyte-eks-node-role');
+
+describe.skipIf(skip !== undefined)('grants against the emulator', () => {
+  let moto: Moto;
+  let file: string;
+
+  beforeAll(async () => {
+    moto = await acquireMoto();
+    file = writeConfig(CONFIG);
+  });
+  afterAll(async () => moto?.stop());
+  beforeEach(async () => {
+    await moto.reset();
+    await createCluster(moto.url, 'acme-ml');
+    await createBucket(moto.url, 'acme-flyte-data');
+  });
+
+  const cli = (args: string[]) => runCli(args, { endpoint: moto.url });
+
+  it('apply, verify, drift mended, destroy: the policies read back from IAM', async () => {
+    const dry = await cli(['--config', file, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('policy flyte-workers-role-grants');
+    expect(dry.stdout).toContain('+ attach to role flyte-workers-role');
+    // Another account's repository: the statement that account must add to its repository policy.
+    expect(dry.stdout).toContain(`"Principal":{"AWS":"arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role"}`);
+
+    // The setup without its grants first; then attaching the grants lets more in: --yes alone does not apply it.
+    const without = writeConfig(CONFIG.slice(0, CONFIG.indexOf('grants:')));
+    expect((await cli(['--config', without, '--yes', '--approve-broadening'])).code).toBe(0);
+    const refused = await cli(['--config', file, '--yes']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.mutating).toEqual([]);
+    expect((await readRole(moto.url, 'flyte-workers-role'))!.attached.some((a) => a.endsWith('-grants'))).toBe(false);
+
+    const run = await cli(['--config', file, '--yes', '--approve-broadening']);
+    expect(run.code).toBe(0);
+    const workers = await readPolicy(moto.url, WORKERS);
+    expect(workers.document.Statement).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::acme-shared-data/features/*' },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::acme-shared-data',
+        Condition: { StringLike: { 's3:prefix': 'features/*' } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Resource: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/fraud/db-??????`,
+      },
+    ]);
+    expect(workers.tags['managed-by']).toBe('flyte-aws-setup');
+    expect((await readPolicy(moto.url, FRAUD)).document.Statement).toHaveLength(1);
+    expect((await readPolicy(moto.url, NODE)).document.Statement[0]!.Resource).toBe(REPO);
+    expect((await readRole(moto.url, 'flyte-workers-role'))!.attached).toContain(WORKERS);
+    expect((await readRole(moto.url, 'flyte-fraud-role'))!.attached).toContain(FRAUD);
+    expect((await readRole(moto.url, 'flyte-eks-node-role'))!.attached).toContain(NODE);
+    // The system role has no grants.
+    expect((await readRole(moto.url, 'flyte-system-role'))!.attached.some((a) => a.endsWith('-grants'))).toBe(false);
+
+    const verify = await cli(['verify', '--config', file]);
+    expect(verify.code).toBe(0);
+    // A re-run has nothing to do.
+    const rerun = await cli(['--config', file, '--yes']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.mutating).toEqual([]);
+
+    // Detached by hand: verify says so, and the next run attaches it again.
+    await clients(moto.url).iam.send(new DetachRolePolicyCommand({ RoleName: 'flyte-fraud-role', PolicyArn: FRAUD }));
+    const drift = await cli(['verify', '--config', file]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain('policy flyte-fraud-role-grants: is not attached to the role flyte-fraud-role');
+    expect((await cli(['--config', file, '--yes', '--approve-broadening'])).code).toBe(0);
+    expect((await readRole(moto.url, 'flyte-fraud-role'))!.attached).toContain(FRAUD);
+
+    // A grant widened: a new version of that policy only.
+    const wider = writeConfig(CONFIG.replace('prefix: features/', 'prefix: features/\n    access: read-write'));
+    const widened = await cli(['--config', wider, '--yes', '--approve-broadening']);
+    expect(widened.code).toBe(0);
+    expect(widened.mutating.map((c) => c.operation)).toEqual(['CreatePolicyVersion']);
+    expect((await readPolicy(moto.url, WORKERS)).document.Statement[0]!.Action).toContain('s3:PutObject');
+
+    const destroy = await cli(['destroy', '--config', wider, '--yes']);
+    expect(destroy.code).toBe(0);
+    for (const arn of [WORKERS, FRAUD, NODE]) {
+      await expect(clients(moto.url).iam.send(new GetPolicyCommand({ PolicyArn: arn }))).rejects.toMatchObject({
+        name: expect.stringMatching(/NoSuchEntity/),
+      });
+    }
+    expect(await readRole(moto.url, 'flyte-workers-role')).toBeUndefined();
+  });
+});
