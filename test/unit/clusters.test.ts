@@ -9,6 +9,7 @@ import type { CurrentRole, DesiredRole, Facts } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 import { mockAws } from '../helpers/mock-aws.js';
+import { auditTrust } from '../../src/audit/trust.js';
 
 const BLUE = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE';
 const GREEN = 'https://oidc.eks.us-east-2.amazonaws.com/id/GREEN';
@@ -191,5 +192,38 @@ describe('several clusters', () => {
       /workersRole\.namespaces: the trust policy would be about \d+ characters with 3 clusters/,
     );
     expect(messages[0]).toMatch(/it fits with blue(, green)?: drop (green, )?red from this config/);
+  });
+
+  it("the trust audit takes each statement for its cluster's: as the tool writes it, no finding", () => {
+    const cfg = config('identity: both');
+    const all = resources(cfg, facts());
+    const workers = all.find((r): r is DesiredRole => r.kind === 'role' && r.name === 'flyte-workers-role')!;
+    const providers = new Map(
+      all.flatMap((r) =>
+        r.kind === 'oidc-provider'
+          ? [[r.arn, { kind: 'oidc-provider' as const, arn: r.arn, url: r.url, clientIds: r.clientIds, tags: {} }]]
+          : [],
+      ),
+    );
+    const cluster = (issuer: string, region: string, name: string) => ({
+      issuerHost: issuer.slice(8),
+      providerArn: `arn:aws:iam::111122223333:oidc-provider/${issuer.slice(8)}`,
+      clusterArn: `arn:aws:eks:${region}:111122223333:cluster/${name}`,
+    });
+    const blue = cluster(BLUE, 'eu-west-1', 'blue');
+    const input = {
+      section: 'workersRole' as const,
+      roleName: workers.name,
+      trust: workers.trust,
+      ...blue,
+      providers,
+      createsProvider: true,
+      rerun: 'flyte-aws-setup apply',
+    };
+    expect(auditTrust({ ...input, clusters: [blue, cluster(GREEN, 'us-east-2', 'green')] })).toEqual([]);
+    // Without the second cluster known, its statements are another cluster's.
+    const codes = auditTrust(input).map((f) => f.code);
+    expect(codes).toContain('other-provider');
+    expect(codes).toContain('pod-trust-other-cluster');
   });
 });
