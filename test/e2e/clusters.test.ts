@@ -1,0 +1,117 @@
+/**
+ * Several clusters end to end against moto: two clusters in two regions (two issuers). Apply makes a provider
+ * each and every role trusts both; a re-run writes nothing and verify passes; dropping one cluster removes its
+ * statement, a narrowing change that --yes alone applies.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
+import { ACCOUNT, createBucket, createCluster, readRole } from '../helpers/aws.js';
+import { runCli, writeConfig } from '../helpers/cli.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
+
+const skip = motoSkipReason();
+
+const BASE = `
+region: eu-west-1
+bucket: acme-flyte-data
+setup: acme
+workersRole: { allNamespaces: false }
+`;
+const BOTH = `${BASE}cluster:\n  - blue\n  - { name: green, region: us-east-2 }\n`;
+const BLUE_ONLY = `${BASE}cluster: [blue]\n`;
+
+const providerOf = (issuer: string) => `arn:aws:iam::${ACCOUNT}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
+
+function federated(trust: { Statement: { Principal?: unknown }[] }): string[] {
+  return trust.Statement.map((s) => ((s.Principal ?? {}) as { Federated?: string }).Federated ?? '?');
+}
+
+describe.skipIf(skip !== undefined)('several clusters in two regions', () => {
+  let moto: Moto;
+  let blue: string;
+  let green: string;
+  const run = (text: string, args: string[]) =>
+    runCli(
+      [
+        ...(args[0] === 'verify' ? ['verify'] : []),
+        '--config',
+        writeConfig(text),
+        ...args.filter((a) => a !== 'verify'),
+      ],
+      {
+        endpoint: moto.url,
+      },
+    );
+
+  beforeAll(async () => {
+    moto = await acquireMoto();
+    blue = await createCluster(moto.url, 'blue', 'eu-west-1');
+    green = await createCluster(moto.url, 'green', 'us-east-2');
+    await createBucket(moto.url, 'acme-flyte-data');
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
+
+  it('the two clusters have two distinct issuers, in their regions', () => {
+    expect(blue).toContain('eu-west-1');
+    expect(green).toContain('us-east-2');
+    expect(blue).not.toBe(green);
+  });
+
+  it('apply: a provider per cluster, each role trusting both with the same subjects; a re-run writes nothing; verify passes', async () => {
+    const apply = await run(BOTH, ['--yes', '--approve-broadening']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const created = apply.mutating.filter((c) => c.operation === 'CreateOpenIDConnectProvider');
+    expect(created).toHaveLength(2);
+    const iam = new IAMClient({
+      region: 'eu-west-1',
+      endpoint: moto.url,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const listed = (await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? [];
+    expect(listed.map((p) => p.Arn)).toEqual(expect.arrayContaining([providerOf(blue), providerOf(green)]));
+    for (const name of ['flyte-system-role', 'flyte-workers-role']) {
+      const role = (await readRole(moto.url, name))!;
+      expect(federated(role.trust), name).toEqual([providerOf(blue), providerOf(green)]);
+      const [a, b] = role.trust.Statement.map((s) =>
+        JSON.stringify(s.Condition).replaceAll(blue.slice(8), 'ISSUER').replaceAll(green.slice(8), 'ISSUER'),
+      );
+      expect(a, name).toBe(b);
+    }
+    iam.destroy();
+
+    const again = await run(BOTH, ['--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.mutating).toEqual([]);
+
+    const verify = await run(BOTH, ['verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it('dropping a cluster removes its statement under --yes alone (narrowing); verify passes', async () => {
+    const plan = await run(BLUE_ONLY, ['--dry-run']);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).not.toContain('lets in more');
+    const apply = await run(BLUE_ONLY, ['--yes']);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.mutating.map((c) => c.operation)).toEqual(['UpdateAssumeRolePolicy', 'UpdateAssumeRolePolicy']);
+    for (const name of ['flyte-system-role', 'flyte-workers-role']) {
+      expect(federated((await readRole(moto.url, name))!.trust), name).toEqual([providerOf(blue)]);
+    }
+    const verify = await run(BLUE_ONLY, ['verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it('adding a cluster back is a broadening change: refused under --yes alone, applied with --approve-broadening', async () => {
+    const refused = await run(BOTH, ['--yes']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.mutating).toEqual([]);
+    const apply = await run(BOTH, ['--yes', '--approve-broadening']);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(federated((await readRole(moto.url, 'flyte-workers-role'))!.trust)).toEqual([
+      providerOf(blue),
+      providerOf(green),
+    ]);
+  });
+});
