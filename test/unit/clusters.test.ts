@@ -9,6 +9,11 @@ import type { CurrentRole, DesiredRole, Facts } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
 import { mockAws } from '../helpers/mock-aws.js';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makePlan } from '../../src/engine/engine.js';
+import { handOff } from '../../src/session/hand-off.js';
 import { auditTrust } from '../../src/audit/trust.js';
 
 const BLUE = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE';
@@ -225,5 +230,44 @@ describe('several clusters', () => {
     const codes = auditTrust(input).map((f) => f.code);
     expect(codes).toContain('other-provider');
     expect(codes).toContain('pod-trust-other-cluster');
+  });
+
+  it('the hand-off: a set of files per cluster, in a sub-folder named after it; one cluster keeps the folder itself', async () => {
+    const write = async (cfg: ReturnType<typeof config>) => {
+      const plan = await makePlan(cfg, undefined, { offline: true });
+      const arns = new Map(
+        plan.sections.flatMap((s) => s.resources).flatMap((r) => (r.kind === 'role' ? [[r.name, r.arn] as const] : [])),
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'out-'));
+      const outcome = await handOff(
+        { config: cfg, facts: plan.facts, arns, sections: plan.sections, rerun: 'flyte-aws-setup' },
+        { outDir: dir },
+        undefined,
+      );
+      return { dir, outcome };
+    };
+    const one = await write(parseConfigText('region: eu-west-1\nbucket: acme-flyte-data\ncluster: blue\n'));
+    const single = readdirSync(one.dir).filter((f) => !f.startsWith('.'));
+    expect(single.length).toBeGreaterThan(0);
+    expect(single).not.toContain('blue');
+
+    const two = await write(config());
+    expect(
+      readdirSync(two.dir)
+        .filter((f) => !f.startsWith('.'))
+        .sort(),
+    ).toEqual(['blue', 'green']);
+    const files = (name: string) =>
+      readdirSync(join(two.dir, name))
+        .filter((f) => !f.startsWith('.'))
+        .sort();
+    expect(files('blue')).toEqual(single.sort());
+    expect(files('green')).toEqual(single.sort());
+    const values = single.find((f) => f.endsWith('.yaml'))!;
+    expect(readFileSync(join(two.dir, 'green', values), 'utf8')).toContain('cluster green');
+    expect(readFileSync(join(two.dir, 'blue', values), 'utf8')).toContain('cluster blue');
+    const paths = two.outcome.result!.files.map((f) => f.path);
+    const onePaths = one.outcome.result!.files.map((f) => f.path);
+    expect(paths).toEqual([...onePaths.map((f) => join('blue', f)), ...onePaths.map((f) => join('green', f))]);
   });
 });
