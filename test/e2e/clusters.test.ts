@@ -33,10 +33,10 @@ describe.skipIf(skip !== undefined)('several clusters in two regions', () => {
   const run = (text: string, args: string[]) =>
     runCli(
       [
-        ...(args[0] === 'verify' ? ['verify'] : []),
+        ...(['verify', 'destroy'].includes(args[0]!) ? [args[0]!] : []),
         '--config',
         writeConfig(text),
-        ...args.filter((a) => a !== 'verify'),
+        ...args.filter((a) => a !== 'verify' && a !== 'destroy'),
       ],
       {
         endpoint: moto.url,
@@ -113,5 +113,21 @@ describe.skipIf(skip !== undefined)('several clusters in two regions', () => {
       providerOf(blue),
       providerOf(green),
     ]);
+  });
+
+  it("destroy removes every cluster's provider and the roles", async () => {
+    const gone = await run(BOTH, ['destroy', '--yes']);
+    expect(gone.code, gone.stdout + gone.stderr).toBe(0);
+    expect(gone.mutating.filter((c) => c.operation === 'DeleteOpenIDConnectProvider')).toHaveLength(2);
+    const iam = new IAMClient({
+      region: 'eu-west-1',
+      endpoint: moto.url,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const listed = (await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? [];
+    iam.destroy();
+    expect(listed.map((p) => p.Arn)).not.toContain(providerOf(blue));
+    expect(listed.map((p) => p.Arn)).not.toContain(providerOf(green));
+    expect(await readRole(moto.url, 'flyte-workers-role')).toBeUndefined();
   });
 });
