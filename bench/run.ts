@@ -1,28 +1,39 @@
 /**
  * `npm run bench`: the built CLI against the documents' setup done with the aws CLI one command at a time
- * (bench/aws-cli-setup.sh), side by side on a local AWS emulator (moto_server), and the CLI's start-up against
- * `node -e 0`. Each measurement runs several times, ours and the comparison alternating; the table shows medians,
- * ratios and the AWS calls of each run. Not part of `npm test`: timings vary from machine to machine.
+ * (bench/aws-cli-setup.sh) and against Terraform with plain aws_iam_* resources (bench/terraform/main.tf), side by
+ * side on a local AWS emulator (moto_server) behind a proxy (bench/proxy.ts); and the CLI's start-up against
+ * `node -e 0`. Not part of `npm test`: timings vary from machine to machine.
  *
- *   npm run bench -- [--runs N] [--startup-runs N] [--latency MS] [--json FILE]
+ *   npm run bench -- [--runs N] [--startup-runs N] [--latency MS,MS] [--lag MS] [--projects N,N]
+ *                    [--unrelated-roles N] [--json FILE] [--trace FILE] [--only-ours]
  *
- * --latency MS puts a proxy between the commands and the emulator that holds each request MS milliseconds, as the
- * network to AWS would (the emulator answers in a few milliseconds, AWS in tens).
+ * The account is realistic: an EKS cluster on two subnets of a VPC with DNS support and hostnames on (the tool checks
+ * them), the bucket, the emulator's IAM warmed up after each reset (its first call loads the AWS managed policies).
+ * Every contender runs on an emptied account, the contenders alternating (the order rotates every round).
  *
- * Before each timed setup the emulator is emptied, the EKS cluster created and the emulator's IAM warmed up, the
- * same for both sides and outside the timed part.
+ * Every request goes through the proxy, which counts calls and writes the same way for all, holds each request
+ * `--latency` ms (each value in the list is one pass, default 0 and 50), answers iam:SimulatePrincipalPolicy as IAM
+ * does, and, for the consistency row, makes a new role answer NoSuchEntity for `--lag` ms after CreateRole. From its
+ * timeline it reports the sequential round trips (the longest chain of requests each starting after the one before
+ * ended) next to the floor that the plan's dependencies allow (bench/floor.ts).
+ *
+ * --trace FILE appends every recorded request (side, operation, start and end in ms) as JSON lines.
+ *
+ * Terraform runs when `terraform` is on the PATH and the AWS provider is in a filesystem mirror: the directory in
+ * FLYTE_AWS_SETUP_BENCH_TF_PLUGINS, or one of Terraform's usual plugin directories. It is initialised once, outside
+ * the timed part; each timed run is `terraform apply -auto-approve` from an empty state.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import { createCluster } from '../test/helpers/aws.js';
+import { CreateRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
+import { createBucket, createCluster, createVpc } from '../test/helpers/aws.js';
 import { BIN, FAKE_KEYS, ROOT, cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto, type Moto } from '../test/helpers/moto.js';
+import { floorOf, type Floor } from './floor.js';
+import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
 
 // The SDK's notice that its future releases need Node 22 is about the SDK, not about this benchmark.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -31,30 +42,47 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '5' },
     'startup-runs': { type: 'string', default: '20' },
-    latency: { type: 'string', default: '0' },
+    latency: { type: 'string', default: '0,50' },
+    lag: { type: 'string', default: '1000' },
+    projects: { type: 'string', default: '20,50' },
+    'unrelated-roles': { type: 'string', default: '1000' },
     json: { type: 'string' },
+    trace: { type: 'string' },
+    'only-ours': { type: 'boolean', default: false },
   },
 });
-const LATENCY = Number(args.latency);
+const numbers = (s: string) => s.split(',').filter(Boolean).map(Number);
+const LATENCIES = numbers(args.latency);
+const LAG = Number(args.lag);
+const PROJECTS = numbers(args.projects);
+const UNRELATED = Number(args['unrelated-roles']);
 const RUNS = Number(args.runs);
 const STARTUP_RUNS = Number(args['startup-runs']);
 
-const CONFIG = join(ROOT, 'examples/flyte-aws-setup.yaml');
+const EXAMPLE = join(ROOT, 'examples/flyte-aws-setup.yaml');
 const CLUSTER = 'acme-ml';
 const BUCKET = 'acme-flyte-data';
 const REGION = 'eu-west-1';
+/** The CLI's default bound on requests in flight. */
+const CONCURRENCY = 4;
+
+type Side = 'ours' | 'awsCli' | 'terraform';
 
 interface Run {
   ms: number;
   calls: number;
-  mutating: number;
+  writes: number;
+  chain: number;
 }
 
 interface Row {
   what: string;
-  ours: Run[];
-  theirs: Run[];
-  theirsName: string;
+  latency: number;
+  floor?: Floor;
+  runs: Partial<Record<Side, Run[]>>;
+  /** Where ours is compared with another of its own rows (the lag's cost, N projects against one). */
+  baseline?: string;
+  note?: string;
 }
 
 function median(xs: number[]): number {
@@ -63,154 +91,99 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function version(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+function version(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', env });
   return r.status === 0 ? `${r.stdout}${r.stderr}`.trim().split('\n')[0]! : 'not available';
 }
 
 const awsCliAvailable = spawnSync('aws', ['--version'], { stdio: 'ignore' }).status === 0;
 
-/** Run a command to its end; its wall time from spawn to exit, and the AWS calls it logged. */
-async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, callLog?: string): Promise<Run> {
-  if (callLog) writeFileSync(callLog, '');
+/** A filesystem mirror that holds the Terraform AWS provider, if any. */
+function terraformMirror(): string | undefined {
+  const has = (dir: string) => existsSync(join(dir, 'registry.terraform.io/hashicorp/aws'));
+  const fromEnv = process.env.FLYTE_AWS_SETUP_BENCH_TF_PLUGINS;
+  if (fromEnv) return has(fromEnv) ? fromEnv : undefined;
+  // Terraform's implied local mirror directories (its CLI configuration documentation, "Implied Local Mirror").
+  const dataDirs = (process.env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share').split(':');
+  const candidates = [
+    join(homedir(), '.terraform.d/plugins'),
+    join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local/share'), 'terraform/plugins'),
+    ...dataDirs.map((d) => join(d, 'terraform/plugins')),
+  ];
+  return candidates.find(has);
+}
+
+const terraformOnPath = spawnSync('terraform', ['version'], { stdio: 'ignore' }).status === 0;
+
+interface Timed {
+  ms: number;
+  stdout: string;
+}
+
+/** Run a command to its end: its wall time from spawn to exit. */
+async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Timed> {
   let stderr = '';
+  let stdout = '';
   const started = process.hrtime.bigint();
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(cmd, argv, { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('exit', (c) => resolve(c));
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}:\n${stderr}`);
-  return { ms, ...countCalls(callLog) };
+  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}:\n${stdout}\n${stderr}`);
+  return { ms, stdout };
 }
 
-const MUTATING_VERB = /^(create|attach|update|put|tag|delete|add|detach|remove)-/;
-
-/** Our call log holds JSON lines; the aws CLI script's log holds "service verb" lines. */
-function countCalls(file: string | undefined): { calls: number; mutating: number } {
-  if (!file) return { calls: 0, mutating: 0 };
-  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  const mutating = lines.filter((l) =>
-    l.startsWith('{') ? (JSON.parse(l) as { mutating: boolean }).mutating : MUTATING_VERB.test(l.split(' ')[1] ?? ''),
-  ).length;
-  return { calls: lines.length, mutating };
-}
-
-async function main(): Promise<void> {
-  if (!motoAvailable) throw new Error('moto_server is not on the PATH (pip install "moto[server]")');
-  if (!Number.isInteger(RUNS) || RUNS < 1 || !Number.isInteger(STARTUP_RUNS) || STARTUP_RUNS < 1) {
-    throw new Error('--runs and --startup-runs take a whole number from 1');
-  }
-  const home = mkdtempSync(join(tmpdir(), 'fas-bench-'));
-  const ourLog = join(home, 'ours.jsonl');
-  const theirLog = join(home, 'aws-cli.log');
-  const loadStart = loadavg()[0]!;
-  const moto = await startMoto();
-  const proxy = LATENCY > 0 ? await delayingProxy(moto.url, LATENCY) : undefined;
-  const endpoint = proxy?.url ?? moto.url;
-  try {
-    const ourEnv = cliEnv({ endpoint }, home, ourLog);
-    const awsEnv: NodeJS.ProcessEnv = {
-      ...cliEnv({ endpoint }, home, theirLog),
-      AWS_DEFAULT_REGION: REGION,
-      AWS_REGION: REGION,
-      AWS_CLI_CALL_LOG: theirLog,
-      CLUSTER,
-      BUCKET,
-    };
-    const ours = (...argv: string[]) => timed(process.execPath, [BIN, '--config', CONFIG, ...argv], ourEnv, ourLog);
-    const awsCli = (script: string) => timed('bash', [join(ROOT, 'bench', script)], awsEnv, theirLog);
-
-    const rows: Row[] = [];
-    if (awsCliAvailable) await checkSameSetup(moto, awsCli, ourEnv);
-    else console.error('the aws CLI is not on the PATH: only our side of the emulator runs is measured');
-    /** `runs` rounds of ours and the aws CLI (when there is one), the order swapped every round. */
-    const compare = async (row: Row, fresh: boolean, ourArgs: string[], script?: string) => {
-      for (let i = 0; i < RUNS; i++) {
-        const sides = script && awsCliAvailable ? (i % 2 === 0 ? ['ours', 'theirs'] : ['theirs', 'ours']) : ['ours'];
-        for (const side of sides) {
-          if (fresh) await prepare(moto);
-          if (side === 'ours') row.ours.push(await ours(...ourArgs));
-          else row.theirs.push(await awsCli(script!));
-          progress(`${row.what}: ${side} ${i + 1}/${RUNS}`);
-        }
-      }
-      rows.push(row);
-    };
-    const row = (what: string, theirsName = '-'): Row => ({ what, ours: [], theirs: [], theirsName });
-
-    await compare(
-      row('whole setup, empty account', 'aws-cli-setup.sh'),
-      true,
-      ['--yes', '--approve-broadening'],
-      'aws-cli-setup.sh',
-    );
-    // The same with every AWS call one at a time: what the concurrency gains.
-    await compare(row('whole setup, `--concurrency 1`'), true, ['--yes', '--approve-broadening', '--concurrency', '1']);
-    await prepare(moto);
-    await ours('--yes', '--approve-broadening');
-    await compare(
-      row('re-run, nothing to change', 'aws-cli-check.sh'),
-      false,
-      ['--yes', '--approve-broadening'],
-      'aws-cli-check.sh',
-    );
-    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-
-    const startup = await measureStartup(home);
-    const report = render(rows, startup, loadStart);
-    console.log(report);
-    if (args.json) {
-      writeFileSync(args.json, JSON.stringify({ machine: machine(), rows, startup }, null, 2));
-    }
-    mkdirSync(join(ROOT, '.bench'), { recursive: true });
-    writeFileSync(join(ROOT, '.bench/last-run.md'), `${report}\n`);
-  } finally {
-    await proxy?.close();
-    await moto.stop();
-    rmSync(home, { recursive: true, force: true });
-  }
-}
-
-/** A proxy to `target` that holds each request `ms` milliseconds before passing it on. */
-async function delayingProxy(target: string, ms: number): Promise<{ url: string; close(): Promise<void> }> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    const body: Buffer[] = [];
-    req.on('data', (d: Buffer) => body.push(d));
-    req.on('end', () => {
-      setTimeout(() => {
-        const out = request(
-          { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        out.on('error', (err) => res.writeHead(502).end(String(err)));
-        out.end(Buffer.concat(body));
-      }, ms);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+function summarise(ms: number, records: CallRecord[]): Run {
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    ms,
+    calls: records.length,
+    writes: records.filter((r) => r.write).length,
+    chain: longestChain(records),
   };
 }
 
 function progress(line: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`);
+  else process.stderr.write(`${line}\n`);
 }
 
-/** Empty the emulator, create the EKS cluster, and wake the emulator's IAM (its first calls after a reset are slow). */
-async function prepare(moto: Moto): Promise<void> {
-  await moto.reset();
-  await createCluster(moto.url, CLUSTER, REGION);
+/** The example config with `n` project roles (fraud's shape: three domains, the extra policy). */
+function projectsConfig(dir: string, n: number): string {
+  const base = readFileSync(EXAMPLE, 'utf8')
+    .replace(/^\$schema:.*\n/m, '')
+    .replace(/^projectRoles:[\s\S]*$/m, '');
+  const projects = Array.from(
+    { length: n },
+    (_, i) =>
+      `  - project: p${String(i + 1).padStart(2, '0')}\n    domains: [development, staging, production]\n` +
+      '    extraPolicies: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]\n',
+  );
+  const file = join(dir, `projects-${n}.yaml`);
+  writeFileSync(file, `${base}projectRoles:\n${projects.join('')}`);
+  return file;
+}
+
+interface Bench {
+  moto: Moto;
+  proxy: Proxy;
+  home: string;
+  tfDir?: string;
+}
+
+/** Empty the emulator and build the account: VPC, subnets, cluster, bucket; warm IAM up. Not through the proxy. */
+async function prepare(b: Bench, unrelatedRoles = 0): Promise<void> {
+  await b.moto.reset();
+  b.proxy.forgetRoles();
+  const vpc = await createVpc(b.moto.url, { hostnames: true, support: true }, REGION);
+  b.proxy.options.clusterVpcId = vpc.vpcId;
+  await createCluster(b.moto.url, CLUSTER, REGION, vpc.subnetIds);
+  await createBucket(b.moto.url, BUCKET, REGION);
   const iam = new IAMClient({
-    endpoint: moto.url,
+    endpoint: b.moto.url,
     region: REGION,
     credentials: { accessKeyId: FAKE_KEYS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_KEYS.AWS_SECRET_ACCESS_KEY },
   });
@@ -219,38 +192,260 @@ async function prepare(moto: Moto): Promise<void> {
     await iam.send(new ListRolesCommand({}));
     if (Date.now() - started < 20) break;
   }
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+  for (let i = 0; i < unrelatedRoles; i += 20) {
+    await Promise.all(
+      Array.from({ length: Math.min(20, unrelatedRoles - i) }, (_, j) =>
+        iam.send(new CreateRoleCommand({ RoleName: `unrelated-${i + j}`, AssumeRolePolicyDocument: trust })),
+      ),
+    );
+  }
   iam.destroy();
+  b.proxy.take();
 }
 
-/**
- * Both sides must do the same work: after the aws CLI script, flyte-aws-setup must find nothing to change; and
- * flyte-aws-setup must complete on an empty account.
- */
-async function checkSameSetup(
-  moto: Moto,
-  awsCli: (script: string) => Promise<Run>,
-  ourEnv: NodeJS.ProcessEnv,
-): Promise<void> {
-  await prepare(moto);
-  await awsCli('aws-cli-setup.sh');
-  // Not spawnSync: the delaying proxy, if any, runs in this process and must go on answering.
-  const plan = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--config', CONFIG, '--dry-run', '--json'], { env: ourEnv });
+function ourEnv(b: Bench): NodeJS.ProcessEnv {
+  return cliEnv({ endpoint: b.proxy.url }, b.home, join(b.home, 'calls.jsonl'));
+}
+
+function awsEnv(b: Bench): NodeJS.ProcessEnv {
+  return { ...ourEnv(b), AWS_DEFAULT_REGION: REGION, AWS_REGION: REGION, CLUSTER, BUCKET };
+}
+
+function terraformEnv(b: Bench): NodeJS.ProcessEnv {
+  return {
+    ...ourEnv(b),
+    TF_CLI_CONFIG_FILE: join(b.tfDir!, 'terraform.rc'),
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+    CHECKPOINT_DISABLE: '1',
+    TF_VAR_endpoint: b.proxy.url,
+    TF_VAR_region: REGION,
+    TF_VAR_cluster: CLUSTER,
+    TF_VAR_bucket: BUCKET,
+  };
+}
+
+async function side(b: Bench, which: Side, what: 'setup' | 'check', config = EXAMPLE, extra: string[] = []) {
+  b.proxy.take();
+  let t: Timed;
+  if (which === 'ours') {
+    const argv = what === 'setup' ? ['--yes', '--approve-broadening', ...extra] : [...extra];
+    t = await timed(process.execPath, [BIN, '--config', config, ...argv], ourEnv(b), b.home);
+  } else if (which === 'awsCli') {
+    const script = what === 'setup' ? 'aws-cli-setup.sh' : 'aws-cli-check.sh';
+    t = await timed('bash', [join(ROOT, 'bench', script)], awsEnv(b), b.home);
+  } else {
+    if (what === 'setup') {
+      for (const f of ['terraform.tfstate', 'terraform.tfstate.backup']) rmSync(join(b.tfDir!, f), { force: true });
+    }
+    t = await timed(
+      'terraform',
+      ['apply', '-auto-approve', '-input=false', '-lock=false', '-no-color'],
+      terraformEnv(b),
+      b.tfDir!,
+    );
+  }
+  const records = b.proxy.take();
+  if (args.trace) {
+    const lines = records.map((r) => JSON.stringify({ side: which, what, latency: b.proxy.options.latencyMs, ...r }));
+    writeFileSync(args.trace, `${lines.join('\n')}\n`, { flag: 'a' });
+  }
+  return summarise(t.ms, records);
+}
+
+/** Our plan for `config` on the account as it is (JSON), through the emulator directly: not recorded. */
+async function planOf(
+  b: Bench,
+  config: string,
+): Promise<{ sections: { id: string; status: string; resources: never[] }[] }> {
+  const env = cliEnv({ endpoint: b.moto.url }, b.home, join(b.home, 'plan-calls.jsonl'));
+  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--config', config, '--dry-run', '--json'], { env, cwd: b.home });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  const sections = (JSON.parse(plan.stdout) as { sections: { id: string; status: string }[] }).sections;
+  if (out.code !== 0) throw new Error(`the plan failed:\n${out.stderr}`);
+  return JSON.parse(out.stdout) as { sections: { id: string; status: string; resources: never[] }[] };
+}
+
+/** After another contender's setup, flyte-aws-setup must find nothing to change: both did the same work. */
+async function checkSameSetup(b: Bench, which: Side): Promise<void> {
+  await prepare(b);
+  await side(b, which, 'setup');
+  const sections = (await planOf(b, EXAMPLE)).sections;
   // Sections the example config does not use (global access) are skipped; everything else must be in place.
   const changed = sections.filter((s) => s.status !== 'unchanged' && s.status !== 'skipped');
-  if (plan.status !== 0 || changed.length > 0) {
+  if (changed.length > 0) {
     throw new Error(
-      `after aws-cli-setup.sh, flyte-aws-setup still plans changes to ${changed.map((s) => s.id).join(', ')}: ` +
-        `the two sides would not do the same setup\n${plan.stderr}`,
+      `after ${which}, flyte-aws-setup still plans changes to ${changed.map((s) => s.id).join(', ')}: ` +
+        'the two would not do the same setup',
     );
+  }
+}
+
+/** `RUNS` rounds of the sides, each on a freshly prepared account (or not), the order rotating every round. */
+async function compare(
+  row: Row,
+  sides: Side[],
+  run: (s: Side) => Promise<Run>,
+  fresh: () => Promise<void> | undefined,
+): Promise<Row> {
+  for (let i = 0; i < RUNS; i++) {
+    const order = sides.map((_, k) => sides[(k + i) % sides.length]!);
+    for (const s of order) {
+      await fresh();
+      (row.runs[s] ??= []).push(await run(s));
+      progress(`${row.what} at ${row.latency} ms: ${s} ${i + 1}/${RUNS}`);
+    }
+  }
+  return row;
+}
+
+async function pass(b: Bench, latency: number, contenders: Side[], rows: Row[]): Promise<void> {
+  b.proxy.options.latencyMs = latency;
+  b.proxy.options.lagMs = 0;
+  await prepare(b);
+  const emptyFloor = floorOf(await planOf(b, EXAMPLE));
+
+  const setup = await compare(
+    { what: 'whole setup, empty account', latency, floor: emptyFloor, runs: {} },
+    contenders,
+    (s) => side(b, s, 'setup'),
+    () => prepare(b),
+  );
+  rows.push(setup);
+
+  // The re-run: on an account set up once (by Terraform when it runs, so that its state matches).
+  await prepare(b);
+  await side(b, contenders.includes('terraform') ? 'terraform' : 'ours', 'setup');
+  const rerunFloor = floorOf(await planOf(b, EXAMPLE));
+  rows.push(
+    await compare(
+      { what: 're-run, nothing to change', latency, floor: rerunFloor, runs: {} },
+      contenders,
+      (s) => side(b, s, 'check'),
+      () => undefined,
+    ),
+  );
+
+  if (LAG > 0) {
+    b.proxy.options.lagMs = LAG;
+    rows.push(
+      await compare(
+        {
+          what: `whole setup, ${LAG} ms consistency lag`,
+          latency,
+          floor: emptyFloor,
+          runs: {},
+          baseline: setup.what,
+          note: `a new role answers NoSuchEntity for ${LAG} ms after CreateRole`,
+        },
+        ['ours'],
+        (s) => side(b, s, 'setup'),
+        () => prepare(b),
+      ),
+    );
+    b.proxy.options.lagMs = 0;
+  }
+
+  for (const n of PROJECTS) {
+    const config = projectsConfig(b.home, n);
+    await prepare(b);
+    rows.push(
+      await compare(
+        {
+          what: `whole setup, ${n} project roles`,
+          latency,
+          floor: floorOf(await planOf(b, config)),
+          runs: {},
+          baseline: setup.what,
+        },
+        ['ours'],
+        (s) => side(b, s, 'setup', config),
+        () => prepare(b),
+      ),
+    );
+  }
+
+  if (UNRELATED > 0) {
+    rows.push(
+      await compare(
+        {
+          what: `whole setup, ${UNRELATED} unrelated roles in the account`,
+          latency,
+          floor: emptyFloor,
+          runs: {},
+          baseline: setup.what,
+        },
+        ['ours'],
+        (s) => side(b, s, 'setup'),
+        () => prepare(b, UNRELATED),
+      ),
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  if (!motoAvailable) throw new Error('moto_server is not on the PATH (pip install "moto[server]")');
+  if (![RUNS, STARTUP_RUNS].every((n) => Number.isInteger(n) && n >= 1)) {
+    throw new Error('--runs and --startup-runs take a whole number from 1');
+  }
+  const home = mkdtempSync(join(tmpdir(), 'fas-bench-'));
+  const loadStart = loadavg()[0]!;
+  const moto = await startMoto();
+  const proxy = await startProxy(moto.url, { latencyMs: 0, lagMs: 0 });
+  const b: Bench = { moto, proxy, home };
+  const notes: string[] = [];
+  try {
+    const contenders: Side[] = ['ours'];
+    if (args['only-ours']) notes.push('--only-ours: the aws CLI and Terraform not run');
+    else if (awsCliAvailable) contenders.push('awsCli');
+    else notes.push('the aws CLI is not on the PATH: not compared');
+    const mirror = terraformMirror();
+    if (args['only-ours']) {
+      // measured alone
+    } else if (!terraformOnPath) notes.push('terraform is not on the PATH: not compared');
+    else if (mirror === undefined) {
+      notes.push(
+        'no filesystem mirror with the Terraform AWS provider (set FLYTE_AWS_SETUP_BENCH_TF_PLUGINS): Terraform not compared',
+      );
+    } else {
+      b.tfDir = join(home, 'terraform');
+      mkdirSync(b.tfDir);
+      copyFileSync(join(ROOT, 'bench/terraform/main.tf'), join(b.tfDir, 'main.tf'));
+      writeFileSync(
+        join(b.tfDir, 'terraform.rc'),
+        `disable_checkpoint = true\nprovider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n` +
+          '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n',
+      );
+      await timed('terraform', ['init', '-input=false', '-no-color'], terraformEnv(b), b.tfDir);
+      contenders.push('terraform');
+    }
+    for (const s of contenders) if (s !== 'ours') await checkSameSetup(b, s);
+    for (const n of notes) console.error(n);
+
+    const rows: Row[] = [];
+    for (const latency of LATENCIES) await pass(b, latency, contenders, rows);
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+
+    const startup = await measureStartup(home);
+    const report = render(rows, startup, loadStart, notes, b);
+    console.log(report);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(b), rows, startup }, null, 2));
+    mkdirSync(join(ROOT, '.bench'), { recursive: true });
+    writeFileSync(join(ROOT, '.bench/last-run.md'), `${report}\n`);
+  } finally {
+    await proxy.close();
+    await moto.stop();
+    rmSync(home, { recursive: true, force: true });
   }
 }
 
@@ -269,22 +464,21 @@ async function measureStartup(home: string): Promise<Startup[]> {
     { name: 'flyte-aws-setup --help', argv: [BIN, '--help'], runs: [] },
     {
       name: 'flyte-aws-setup --dry-run --offline',
-      argv: [BIN, '--config', CONFIG, '--dry-run', '--offline'],
+      argv: [BIN, '--config', EXAMPLE, '--dry-run', '--offline'],
       runs: [],
     },
   ];
   for (let i = -2; i < STARTUP_RUNS; i++) {
     for (const c of cases) {
-      const run = await timed(process.execPath, c.argv, env);
+      const run = await timed(process.execPath, c.argv, env, home);
       if (i >= 0) c.runs.push(run.ms);
     }
-    progress(`start-up ${Math.max(i + 1, 0)}/${STARTUP_RUNS}`);
   }
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+  progress(`start-up ${STARTUP_RUNS} runs done`);
   return cases;
 }
 
-function machine(): Record<string, string> {
+function machine(b?: Bench): Record<string, string> {
   const cpu = cpus();
   return {
     date: new Date().toISOString().slice(0, 10),
@@ -294,6 +488,7 @@ function machine(): Record<string, string> {
     node: process.version,
     moto: version('python3', ['-c', 'import moto; print(moto.__version__)']),
     'aws CLI': version('aws', ['--version']),
+    terraform: b?.tfDir ? version('terraform', ['version'], terraformEnv(b)) : 'not compared',
   };
 }
 
@@ -301,39 +496,71 @@ function ms(x: number): string {
   return x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${x.toFixed(0)} ms`;
 }
 
-function calls(runs: Run[]): string {
-  const seen = [...new Set(runs.map((r) => `${r.calls} (${r.mutating} mutating)`))];
-  return seen.join(' / ');
+/** Median, and the spread (lowest to highest). */
+function timeCell(runs: Run[] | undefined): string {
+  if (!runs || runs.length === 0) return '-';
+  const t = runs.map((r) => r.ms);
+  return `${ms(median(t))} (${ms(Math.min(...t))}–${ms(Math.max(...t))})`;
 }
 
-function render(rows: Row[], startup: Startup[], loadStart: number): string {
+function distinct(runs: Run[] | undefined, f: (r: Run) => string): string {
+  if (!runs || runs.length === 0) return '-';
+  return [...new Set(runs.map(f))].join(', ');
+}
+
+function render(rows: Row[], startup: Startup[], loadStart: number, notes: string[], b: Bench): string {
   const out: string[] = [];
   out.push('Machine:');
-  for (const [k, v] of Object.entries(machine())) out.push(`- ${k}: ${v}`);
+  for (const [k, v] of Object.entries(machine(b))) out.push(`- ${k}: ${v}`);
   out.push(`- load average (1 min): ${loadStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end`);
-  out.push('');
-  out.push(
-    `Against the emulator${LATENCY > 0 ? `, each request held ${LATENCY} ms on its way` : ''}, ${RUNS} runs each, alternating; medians:`,
-  );
-  out.push('');
-  out.push(
-    '| measurement | flyte-aws-setup | aws CLI, one call at a time | ratio | AWS calls per run, ours | aws CLI calls per run |',
-  );
-  out.push('| --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) {
-    const a = median(r.ours.map((x) => x.ms));
-    const b = r.theirs.length > 0 ? median(r.theirs.map((x) => x.ms)) : undefined;
+  for (const n of notes) out.push(`- ${n}`);
+  for (const latency of LATENCIES) {
+    out.push('');
     out.push(
-      `| ${r.what} | ${ms(a)} | ${b !== undefined ? `${ms(b)} (${r.theirsName})` : '-'} | ` +
-        `${b !== undefined ? `${(b / a).toFixed(1)}× faster` : '-'} | ${calls(r.ours)} | ${r.theirs.length > 0 ? calls(r.theirs) : '-'} |`,
+      `${latency > 0 ? `Each request held ${latency} ms on its way` : 'No latency added'}, ${RUNS} runs each, ` +
+        'alternating; median (lowest–highest):',
     );
-  }
-  out.push('');
-  out.push('Every run, in ms (ours | aws CLI):');
-  for (const r of rows) {
+    out.push('');
     out.push(
-      `- ${r.what}: ${r.ours.map((x) => x.ms.toFixed(0)).join(', ')} | ${r.theirs.map((x) => x.ms.toFixed(0)).join(', ') || '-'}`,
+      '| measurement | flyte-aws-setup | aws CLI script | Terraform | ratio (aws CLI, Terraform) | calls (writes): ours / aws CLI / Terraform | round trips: ours / aws CLI / Terraform | floor |',
     );
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    const at = rows.filter((r) => r.latency === latency);
+    for (const r of at) {
+      const ours = median((r.runs.ours ?? []).map((x) => x.ms));
+      const ratio = (s: Side) => {
+        const theirs = r.runs[s];
+        return theirs ? `${(median(theirs.map((x) => x.ms)) / ours).toFixed(1)}×` : '-';
+      };
+      let ratios = `${ratio('awsCli')}, ${ratio('terraform')}`;
+      const base = r.baseline !== undefined ? at.find((x) => x.what === r.baseline) : undefined;
+      if (base?.runs.ours) {
+        const b0 = median(base.runs.ours.map((x) => x.ms));
+        ratios = `${(ours / b0).toFixed(2)}× the setup (+${ms(ours - b0)})`;
+      }
+      const sides: Side[] = ['ours', 'awsCli', 'terraform'];
+      const calls = sides.map((s) => distinct(r.runs[s], (x) => `${x.calls} (${x.writes})`)).join(' / ');
+      const chains = sides.map((s) => distinct(r.runs[s], (x) => String(x.chain))).join(' / ');
+      const f = r.floor;
+      const oursCalls = median((r.runs.ours ?? []).map((x) => x.calls));
+      const floor = f
+        ? `${f.rounds} (${f.reads}+${f.preflight}+${f.writes})` +
+          (oursCalls / CONCURRENCY > f.rounds
+            ? `; ${Math.ceil(oursCalls / CONCURRENCY)} by calls / ${CONCURRENCY}`
+            : '')
+        : '-';
+      out.push(
+        `| ${r.what} | ${timeCell(r.runs.ours)} | ${timeCell(r.runs.awsCli)} | ${timeCell(r.runs.terraform)} | ${ratios} | ${calls} | ${chains} | ${floor} |`,
+      );
+    }
+    const withNotes = at.filter((r) => r.note);
+    for (const r of withNotes) out.push(`\n${r.what}: ${r.note}.`);
+    out.push('');
+    out.push('Every run, in ms (flyte-aws-setup | aws CLI script | Terraform):');
+    for (const r of at) {
+      const list = (s: Side) => r.runs[s]?.map((x) => x.ms.toFixed(0)).join(', ') ?? '-';
+      out.push(`- ${r.what}: ${list('ours')} | ${list('awsCli')} | ${list('terraform')}`);
+    }
   }
   out.push('');
   const base = median(startup[0]!.runs);

@@ -179,6 +179,9 @@ interface StepCall<S extends Step> {
 }
 
 /** Every kind of step and how it is performed: a new kind without an entry does not compile. */
+/** The most a page of ListRoles may hold (IAM's default is 100): an account's unrelated roles cost few pages. */
+const LIST_PAGE = 1000;
+
 const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   CreateRole: {
     resource: (s) => `role ${s.roleName}`,
@@ -501,7 +504,9 @@ export class AwsGateway {
   async rolesEndingWith(suffix: string): Promise<RoleSummary[]> {
     const found: RoleSummary[] = [];
     const site = { service: 'iam', operation: 'ListRoles', resource: `roles *${suffix}` } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })),
+    )) {
       for (const r of out.Roles ?? []) {
         if (r.RoleName?.endsWith(suffix) && r.Arn) found.push({ name: r.RoleName, arn: r.Arn, path: r.Path ?? '/' });
       }
@@ -513,7 +518,9 @@ export class AwsGateway {
   async listRoles(): Promise<RoleListing[]> {
     const found: RoleListing[] = [];
     const site = { service: 'iam', operation: 'ListRoles', resource: 'roles' } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })),
+    )) {
       for (const r of out.Roles ?? []) {
         if (!r.RoleName || !r.Arn) continue;
         found.push({
@@ -533,6 +540,14 @@ export class AwsGateway {
       this.clients.iam.send(new GetRoleCommand({ RoleName: name })),
     );
     return out?.Role?.Arn;
+  }
+
+  /**
+   * Start loading the clients loaded on demand that the run will need, so that their code is loaded while other
+   * calls are in flight instead of before their first call.
+   */
+  preload(services: readonly ('ec2' | 's3')[]): void {
+    for (const service of services) void this.clients[service]().catch(() => undefined);
   }
 
   /** Evaluate `actions` on `resourceArns` against the principal's policies (iam:SimulatePrincipalPolicy), every page. */
@@ -1026,7 +1041,9 @@ export class AwsGateway {
   async rolesTrusting(federated: string): Promise<string[]> {
     const names: string[] = [];
     const site = { service: 'iam', operation: 'ListRoles' } as const;
-    for await (const out of this.iamPages(site, (Marker) => this.clients.iam.send(new ListRolesCommand({ Marker })))) {
+    for await (const out of this.iamPages(site, (Marker) =>
+      this.clients.iam.send(new ListRolesCommand({ Marker, MaxItems: LIST_PAGE })),
+    )) {
       for (const role of out.Roles ?? []) {
         if (!role.RoleName || !role.AssumeRolePolicyDocument) continue;
         if (federatedPrincipals(decodePolicyDocument(role.AssumeRolePolicyDocument)).includes(federated)) {

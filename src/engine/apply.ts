@@ -1,15 +1,17 @@
 /**
  * Applying a plan: sections run as soon as the sections they depend on are done and checked (independent ones
- * at the same time, up to a bound), each resource's steps in order, then read back until it matches (IAM is
- * eventually consistent). The engine never prompts: it asks its host.
+ * at the same time, up to a bound), the resources of a section at the same time (up to the same bound), each
+ * resource's steps in order (its policy attachments at once), then read back until it matches (IAM is eventually
+ * consistent). A section waiting in a back-off gives up its place to others. The engine never prompts: it asks its
+ * host.
  */
 import { isCode, isTransient, originalMessage } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { SectionId } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { sectionById } from '../sections/derived.js';
-import { limiter } from '../util/concurrency.js';
-import { poll, retry } from '../util/retry.js';
+import { limiter, sleep, type Slot } from '../util/concurrency.js';
+import { poll, retry, systemClock, type Clock } from '../util/retry.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
 import { pruneLeftovers, type LeftoverResult } from './leftovers.js';
 import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
@@ -96,7 +98,12 @@ export class VerificationError extends UserError {
   }
 }
 
-const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 500 };
+/**
+ * IAM usually shows a change within a second or two: the read-backs start 200 ms apart, each pause half as long
+ * again as the one before (200, 300, 450, 675 ms...), so a lag costs little more than itself.
+ */
+const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 200 };
+const BACKOFF_FACTOR = 1.5;
 /** The longest pause between tries while waiting for IAM. */
 const MAX_DELAY_MS = 8_000;
 const CREATES = new Set<Step['op']>([
@@ -143,7 +150,7 @@ export async function applyPlan(
       const depResults = await Promise.all(deps);
       const failedDep = depResults.find((r) => ['failed', 'interrupted', 'not-run'].includes(r.outcome));
       if (failedDep !== undefined) return notRun(section, `needs ${failedDep.id}, which did not complete`);
-      return limit(() => runSection(section, state, host));
+      return limit((slot) => runSection(section, state, host, slot));
     })();
     byId.set(section.id, promise);
     // A section that throws (a host whose question fails) rejects applyPlan below; this report only needs results.
@@ -215,7 +222,55 @@ function notRun(section: SectionPlan, reason: string): SectionResult {
   };
 }
 
-async function runSection(section: SectionPlan, state: RunState, host: ApplyHost): Promise<SectionResult> {
+/**
+ * The place of a section in the bound on sections, shared by its resources in flight: given up while every one of
+ * them waits in a back-off (so that other sections can run), taken again before one goes on.
+ */
+class SectionPlace {
+  private working = 0;
+  private returning: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly slot: Slot) {}
+
+  start(): void {
+    this.working++;
+  }
+
+  /** A resource is done. The place stays held: the section gives it back when it ends. */
+  end(): void {
+    this.working--;
+  }
+
+  /** A clock whose pauses do not hold the place. */
+  clock(): Clock {
+    return { now: systemClock.now, sleep: (ms, signal) => this.pause(() => sleep(ms, signal)) };
+  }
+
+  private async pause<T>(wait: () => Promise<T>): Promise<T> {
+    this.working--;
+    if (this.working === 0 && this.returning === undefined) {
+      const woken = new Promise<void>((resolve) => (this.wake = resolve));
+      this.returning = this.slot
+        .idle(() => woken)
+        .then(() => {
+          this.returning = undefined;
+        });
+    }
+    try {
+      return await wait();
+    } finally {
+      this.working++;
+      if (this.returning !== undefined) {
+        this.wake?.();
+        this.wake = undefined;
+        await this.returning;
+      }
+    }
+  }
+}
+
+async function runSection(section: SectionPlan, state: RunState, host: ApplyHost, slot?: Slot): Promise<SectionResult> {
   const base = { id: section.id, title: section.title };
   switch (section.status) {
     case 'skipped':
@@ -240,43 +295,74 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
     return { ...base, outcome: 'declined', resources: section.resources.map((r) => resourceResult(r)) };
   }
   host.onEvent?.({ type: 'section-start', section });
-  const results: ResourceResult[] = [];
-  for (const [i, resource] of section.resources.entries()) {
-    const progress = { done: [] as Step[], arn: resource.arn };
-    try {
-      await applyResource(section.id, resource, state, host, progress);
-      results.push(resourceResult(resource, progress.done, [], progress.arn));
-    } catch (err) {
-      state.stopped = true;
-      results.push(
-        resourceResult(
-          resource,
-          progress.done,
-          resource.steps.filter((s) => !progress.done.includes(s)),
-        ),
-      );
-      for (const rest of section.resources.slice(i + 1)) results.push(resourceResult(rest));
-      if (err instanceof InterruptedError) return { ...base, outcome: 'interrupted', resources: results };
-      const e = err instanceof UserError ? err : undefined;
-      return withCause(err, {
-        ...base,
-        outcome: 'failed',
-        resources: results,
-        error: {
-          message: (err as Error).message,
-          ...(e?.hint ? { hint: e.hint } : {}),
-          ...((err as { code?: string }).code ? { code: (err as { code?: string }).code } : {}),
-          ...(e === undefined ? { stack: (err as Error).stack ?? String(err) } : {}),
-        },
-      });
-    }
+  const concurrency = state.options.concurrency ?? DEFAULT_CONCURRENCY;
+  // With one at a time (the wizard asks before each section) a section keeps its place to the end.
+  const place = slot !== undefined && concurrency > 1 ? new SectionPlace(slot) : undefined;
+  const clock = place?.clock();
+  const limit = limiter(concurrency);
+  const results: (ResourceResult | undefined)[] = section.resources.map(() => undefined);
+  let failure: { error: unknown } | undefined;
+  await Promise.all(
+    section.resources.map((resource, i) =>
+      limit(async () => {
+        // Once one failed, the ones not yet started are not started.
+        if (failure !== undefined) return;
+        const progress = { done: [] as Step[], arn: resource.arn };
+        place?.start();
+        try {
+          await applyResource(section.id, resource, state, host, progress, clock);
+          results[i] = resourceResult(resource, progress.done, [], progress.arn);
+        } catch (error) {
+          state.stopped = true;
+          failure ??= { error };
+          results[i] = resourceResult(
+            resource,
+            progress.done,
+            resource.steps.filter((s) => !progress.done.includes(s)),
+          );
+        } finally {
+          place?.end();
+        }
+      }),
+    ),
+  );
+  const all = section.resources.map((r, i) => results[i] ?? resourceResult(r));
+  if (failure !== undefined) {
+    const err = failure.error;
+    if (err instanceof InterruptedError) return { ...base, outcome: 'interrupted', resources: all };
+    const e = err instanceof UserError ? err : undefined;
+    return withCause(err, {
+      ...base,
+      outcome: 'failed',
+      resources: all,
+      error: {
+        message: (err as Error).message,
+        ...(e?.hint ? { hint: e.hint } : {}),
+        ...((err as { code?: string }).code ? { code: (err as { code?: string }).code } : {}),
+        ...(e === undefined ? { stack: (err as Error).stack ?? String(err) } : {}),
+      },
+    });
   }
-  const changed = results.filter((r) => r.action !== 'none');
+  const changed = all.filter((r) => r.action !== 'none');
   return {
     ...base,
     outcome: changed.every((r) => r.action === 'create') ? 'created' : 'updated',
-    resources: results,
+    resources: all,
   };
+}
+
+/** Steps that do not depend on each other: a role's attachments and detachments, which run at once. */
+const INDEPENDENT = new Set<Step['op']>(['AttachRolePolicy', 'DetachRolePolicy']);
+
+/** The steps in runs to do one after another; the steps of a run go at once. */
+function stepRuns(steps: Step[]): Step[][] {
+  const runs: Step[][] = [];
+  for (const step of steps) {
+    const last = runs.at(-1);
+    if (last !== undefined && INDEPENDENT.has(step.op) && INDEPENDENT.has(last[0]!.op)) last.push(step);
+    else runs.push([step]);
+  }
+  return runs;
 }
 
 async function applyResource(
@@ -285,27 +371,40 @@ async function applyResource(
   state: RunState,
   host: ApplyHost,
   progress: { done: Step[]; arn: string },
+  clock?: Clock,
 ): Promise<void> {
   if (resource.steps.length === 0) return;
   let steps = resource.steps;
   for (let round = 0; round < 2; round++) {
     let conflict: Step | undefined;
-    for (const step of steps) {
+    for (const run of stepRuns(steps)) {
       if (state.options.signal?.aborted) throw new InterruptedError();
-      host.onEvent?.({ type: 'step', section: sectionId, resource: resource.name, step });
-      try {
-        await executeStep(step, resource, state);
-      } catch (err) {
-        // Made meanwhile (a retried create whose first answer was lost, or another run at the same time), or the
-        // version limit reached by another run: read it again and plan what is left.
-        if (round === 0 && isConflict(step, err)) {
-          conflict = step;
-          break;
-        }
-        throw err;
+      const limit = limiter(state.options.concurrency ?? DEFAULT_CONCURRENCY);
+      const outcomes = await Promise.allSettled(
+        run.map((step) =>
+          limit(() => {
+            host.onEvent?.({ type: 'step', section: sectionId, resource: resource.name, step });
+            return executeStep(step, resource, state, clock);
+          }),
+        ),
+      );
+      // What was done, in the plan's order whatever order the answers came in.
+      run.forEach((step, i) => {
+        if (outcomes[i]!.status !== 'fulfilled') return;
+        progress.done.push(step);
+        if (CREATES.has(step.op)) state.created.add(createdKey(step));
+      });
+      const failed = outcomes.findIndex((o) => o.status === 'rejected');
+      if (failed === -1) continue;
+      const err = (outcomes[failed] as PromiseRejectedResult).reason;
+      // Made meanwhile (a retried create whose first answer was lost, or another run at the same time), or the
+      // version limit reached by another run: read it again and plan what is left. (A create or a new version is
+      // a run of its own.)
+      if (round === 0 && isConflict(run[failed]!, err)) {
+        conflict = run[failed];
+        break;
       }
-      progress.done.push(step);
-      if (CREATES.has(step.op)) state.created.add(createdKey(step));
+      throw err;
     }
     if (conflict === undefined) break;
     const current = await readResource(state.gateway, resource.desired, 'never');
@@ -324,7 +423,7 @@ async function applyResource(
   }
   if (state.options.signal?.aborted) throw new InterruptedError();
   host.onEvent?.({ type: 'verify', section: sectionId, resource: resource.name });
-  progress.arn = await waitUntilMatches(resource, state);
+  progress.arn = await waitUntilMatches(resource, state, clock);
 }
 
 function createdKey(step: Step): string {
@@ -362,9 +461,15 @@ const NOT_IDEMPOTENT_ATTEMPTS = 5;
  * effect, and fails otherwise: what is reported is what AWS holds. (A version that is already gone is not an
  * error: the gateway says the removal is done.)
  */
-async function executeStep(step: Step, resource: ResourcePlan, state: RunState): Promise<void> {
+async function executeStep(step: Step, resource: ResourcePlan, state: RunState, clock?: Clock): Promise<void> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
-  const backoff = { initialDelayMs, maxDelayMs: MAX_DELAY_MS, signal: state.options.signal };
+  const backoff = {
+    initialDelayMs,
+    factor: BACKOFF_FACTOR,
+    maxDelayMs: MAX_DELAY_MS,
+    signal: state.options.signal,
+    ...(clock !== undefined ? { clock } : {}),
+  };
   const send = () => state.gateway.execute(step);
   if (!NOT_IDEMPOTENT.has(step.op)) {
     try {
@@ -411,7 +516,7 @@ function mayBeEventualConsistency(step: Step, err: unknown, state: RunState): bo
 }
 
 /** Read the resource back until it matches what the config wants; its ARN as AWS reports it. */
-async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promise<string> {
+async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?: Clock): Promise<string> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const read = async () => {
     const current = await readResource(state.gateway, resource.desired, 'never');
@@ -422,8 +527,10 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState): Promis
     until: ({ current, left, blocked }) => current !== undefined && left.length === 0 && blocked === undefined,
     timeoutMs,
     initialDelayMs,
+    factor: BACKOFF_FACTOR,
     maxDelayMs: MAX_DELAY_MS,
     signal: state.options.signal,
+    ...(clock !== undefined ? { clock } : {}),
   });
   if (outcome !== 'done' || value.current === undefined) {
     throw new VerificationError(`${resource.kind} ${resource.name}`, value.left);

@@ -287,6 +287,11 @@ export async function makePlan(
     options.references && missing !== undefined && clusterRegion(missing, facts) === facts.region
       ? missing.name
       : undefined;
+  // The roles of the account, for the setup's roles the config no longer names: listed beside the plan's reads (the
+  // bound on requests in flight holds for all of them), not after.
+  const wantLeftovers = options.leftovers ?? options.only === undefined;
+  const listed = wantLeftovers ? gateway.listRoles() : undefined;
+  listed?.catch(() => undefined);
   const [current, notes, answers, regionClusters] = await Promise.all([
     readCurrent(gateway, resources, concurrency, options.audit ? 'always' : 'unowned'),
     providerNotes(gateway, config, facts, sections),
@@ -306,11 +311,11 @@ export async function makePlan(
     sections = sections.map((s) => (s.waiting !== undefined ? { ...s, waiting } : s));
   }
   const plan = buildPlan(facts, sections, current, notes);
-  // After the reads, so that the requests in flight stay within `concurrency`, and a failed read stops it.
-  if (!(options.leftovers ?? options.only === undefined)) return plan;
+  if (listed === undefined) return plan;
   const leftovers = await findLeftovers(gateway, config, facts, {
     ...(options.prune ? { prune: true } : {}),
     concurrency,
+    listed,
   });
   return { ...plan, leftovers };
 }

@@ -40,6 +40,8 @@ export async function gatherFacts(
 ): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const refs = wantCluster ? configClusters(config) : [];
+  // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
+  if (wantCluster && sectionEnabled(config, 'clusterVpc')) gateway.preload(['ec2']);
   const identityRead = gateway.callerIdentity();
   const [identity, bucketEncryption, ...clusters] = await Promise.all([
     identityRead,
@@ -56,6 +58,8 @@ export async function gatherFacts(
       i === 0 && clusterRead !== undefined ? clusterRead : describeClusterWithVpc(gateway, config, c),
     ),
   ]);
+  // The custom policy's bucket is read with the plan's first reads: S3's client loads from now, beside them.
+  if (sectionEnabled(config, 'customPolicy')) gateway.preload(['s3']);
   if (config.accountId !== undefined && identity.account !== config.accountId) {
     throw new UserError(
       `the AWS credentials are for account ${identity.account} (${identity.arn}), but the config says accountId: ${config.accountId}; nothing was done`,

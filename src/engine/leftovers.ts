@@ -5,7 +5,7 @@
  * `--prune` each is planned for removal with destroy's steps for a role, and removed after the sections.
  */
 import { isCode } from '../aws/errors.js';
-import type { AwsGateway } from '../aws/gateway.js';
+import type { AwsGateway, RoleListing } from '../aws/gateway.js';
 import { DESCRIPTION_MARK } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import type { CurrentRole, Facts, Leftover, Step } from '../model.js';
@@ -97,9 +97,9 @@ export async function findLeftovers(
   gateway: AwsGateway,
   config: Config,
   facts: Facts,
-  options: { prune?: boolean; concurrency: number },
+  options: { prune?: boolean; concurrency: number; listed?: Promise<RoleListing[]> },
 ): Promise<Leftover[]> {
-  const names = candidates(await gateway.listRoles(), config);
+  const names = candidates(await (options.listed ?? gateway.listRoles()), config);
   if (names.length === 0) return [];
   const read = await mapLimit(names, options.concurrency, (name) => gateway.getRole(name));
   // Only what carries this setup's tag: a role of another setup, or of a version before setups, is not this one's.

@@ -155,28 +155,32 @@ export async function checkPermissions(
     arn = (await gateway.roleArn(principal.name).catch(() => undefined)) ?? principal.arn;
   }
 
-  const groups = new Map<string, { resource: string; context: SimulationContext[]; actions: string[] }>();
+  // One simulation per set of condition values: IAM evaluates each of its actions on each of its resources, and
+  // only the pairs the plan needs are kept. So the calls are few (one, and one per attached policy) and go at once.
+  const groups = new Map<string, { context: SimulationContext[]; actions: Set<string>; resources: Set<string> }>();
+  const wanted = new Set<string>();
   for (const c of checks) {
-    const key = JSON.stringify([c.resource, c.context]);
-    const g = groups.get(key) ?? { resource: c.resource, context: c.context, actions: [] };
-    g.actions.push(c.action);
+    const key = JSON.stringify(c.context);
+    const g = groups.get(key) ?? { context: c.context, actions: new Set(), resources: new Set() };
+    g.actions.add(c.action);
+    g.resources.add(c.resource);
     groups.set(key, g);
+    wanted.add(JSON.stringify([c.action, c.resource, key]));
   }
   const requests = [...groups.values()].map((g) => ({
     principalArn: arn,
-    actions: [...new Set(g.actions)],
-    resourceArns: [g.resource],
+    actions: [...g.actions],
+    resourceArns: [...g.resources],
     context: g.context,
   }));
   type Answer = SimulationResult & { context: SimulationContext[] };
   const ask = async (r: (typeof requests)[number]): Promise<Answer[]> =>
-    (await gateway.simulatePrincipalPolicy(r)).map((a) => ({ ...a, context: r.context }));
+    (await gateway.simulatePrincipalPolicy(r))
+      .filter((a) => wanted.has(JSON.stringify([a.action, a.resource, JSON.stringify(r.context)])))
+      .map((a) => ({ ...a, context: r.context }));
   let results: Answer[];
   try {
-    // The first call alone: if the simulation itself is refused or unsupported, one call says so.
-    const [first, ...rest] = requests;
-    results = first === undefined ? [] : await ask(first);
-    results = [...results, ...(await mapLimit(rest, CONCURRENCY, ask)).flat()];
+    results = (await mapLimit(requests, CONCURRENCY, ask)).flat();
   } catch (err) {
     return { status: 'not-checked', reason: whyNot(err, arn) };
   }

@@ -1,17 +1,41 @@
+/** What a task run by a `limiter` holds: its place, which it can give up while it only waits. */
+export interface Slot {
+  /**
+   * Run `wait` without holding the place (a pause in a back-off), so that other tasks can run meanwhile; the place
+   * is taken again, in turn, before this resolves.
+   */
+  idle<T>(wait: () => Promise<T>): Promise<T>;
+}
+
 /** A first-in, first-out limit on how many async tasks run at once. */
-export function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+export function limiter(max: number): <T>(task: (slot: Slot) => Promise<T>) => Promise<T> {
   if (!Number.isInteger(max) || max < 1) throw new Error(`limiter: max must be a positive integer, not ${max}`);
   let running = 0;
   const queue: (() => void)[] = [];
-  const release = () => {
-    running--;
-    queue.shift()?.();
+  // A place given up goes straight to the first in the queue, so no newcomer can take it in between.
+  const acquire = async () => {
+    if (running < max) running++;
+    else await new Promise<void>((resolve) => queue.push(resolve));
   };
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= max) await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
+  const release = () => {
+    const next = queue.shift();
+    if (next !== undefined) next();
+    else running--;
+  };
+  const slot: Slot = {
+    async idle(wait) {
+      release();
+      try {
+        return await wait();
+      } finally {
+        await acquire();
+      }
+    },
+  };
+  return async <T>(task: (slot: Slot) => Promise<T>): Promise<T> => {
+    await acquire();
     try {
-      return await task();
+      return await task(slot);
     } finally {
       release();
     }

