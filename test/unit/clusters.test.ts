@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePlan } from '../../src/engine/engine.js';
 import { handOff } from '../../src/session/hand-off.js';
+import { permissionPolicy } from '../../src/permissions/policy.js';
 import { auditTrust } from '../../src/audit/trust.js';
 
 const BLUE = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE';
@@ -269,5 +270,22 @@ describe('several clusters', () => {
     const paths = two.outcome.result!.files.map((f) => f.path);
     const onePaths = one.outcome.result!.files.map((f) => f.path);
     expect(paths).toEqual([...onePaths.map((f) => join('blue', f)), ...onePaths.map((f) => join('green', f))]);
+  });
+
+  it("the operator's permissions name every cluster, each in its region", () => {
+    const text = JSON.stringify(
+      permissionPolicy(
+        config('identity: both'),
+        { partition: 'aws', accountId: '111122223333', region: 'eu-west-1' },
+        'apply',
+      ).document,
+    );
+    for (const arn of [
+      'arn:aws:eks:eu-west-1:111122223333:cluster/blue',
+      'arn:aws:eks:us-east-2:111122223333:cluster/green',
+      'arn:aws:eks:us-east-2:111122223333:podidentityassociation/green/*',
+      'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-2.amazonaws.com/id/*',
+    ])
+      expect(text).toContain(arn);
   });
 });
