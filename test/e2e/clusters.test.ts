@@ -8,6 +8,7 @@ import { IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-ia
 import { ACCOUNT, createBucket, createCluster, readRole } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
+import { startPodIdentityStandIn, type PodIdentityStandIn } from '../helpers/pod-identity-stand-in.js';
 
 const skip = motoSkipReason();
 
@@ -129,5 +130,66 @@ describe.skipIf(skip !== undefined)('several clusters in two regions', () => {
     expect(listed.map((p) => p.Arn)).not.toContain(providerOf(blue));
     expect(listed.map((p) => p.Arn)).not.toContain(providerOf(green));
     expect(await readRole(moto.url, 'flyte-workers-role')).toBeUndefined();
+  });
+});
+
+describe.skipIf(skip !== undefined)('several clusters with Pod Identity', () => {
+  let moto: Moto;
+  let stand: PodIdentityStandIn;
+  const text = `${BASE}identity: both\ncluster:\n  - blue\n  - { name: green, region: us-east-2 }\n`;
+  const run = (args: string[]) =>
+    runCli(
+      [
+        ...args.slice(0, 1).filter((a) => a === 'verify'),
+        '--config',
+        writeConfig(text),
+        ...args.filter((a) => a !== 'verify'),
+      ],
+      {
+        endpoint: stand.url,
+      },
+    );
+
+  beforeAll(async () => {
+    moto = await acquireMoto();
+    stand = await startPodIdentityStandIn(moto.url);
+    await createCluster(moto.url, 'blue', 'eu-west-1');
+    await createCluster(moto.url, 'green', 'us-east-2');
+    await createBucket(moto.url, 'acme-flyte-data');
+  });
+  afterAll(async () => {
+    await stand?.stop();
+    await moto?.stop();
+  });
+
+  it('each cluster gets the add-on and the associations in its region; a re-run writes nothing; verify passes', async () => {
+    const apply = await run(['--yes', '--approve-broadening']);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+    const of = (cluster: string, region: string) =>
+      stand
+        .associationsOf(cluster, region)
+        .map((a) => `${a.namespace}/${a.serviceAccount} ${a.roleArn.split('/').pop()}`)
+        .sort();
+    const expected = ['flyte/default flyte-workers-role', 'flyte/flyte-backend-flyte-binary flyte-system-role'];
+    expect(of('blue', 'eu-west-1')).toEqual(expected);
+    expect(of('green', 'us-east-2')).toEqual(expected);
+    expect(apply.mutating.filter((c) => c.operation === 'CreateAddon')).toHaveLength(2);
+    const workers = (await readRole(moto.url, 'flyte-workers-role'))!;
+    // IRSA and Pod Identity, a statement each per cluster.
+    expect(workers.trust.Statement).toHaveLength(4);
+
+    const again = await run(['--yes']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.mutating).toEqual([]);
+    const verify = await run(['verify']);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it("destroy removes each cluster's associations, in its region", async () => {
+    const gone = await runCli(['destroy', '--config', writeConfig(text), '--yes'], { endpoint: stand.url });
+    expect(gone.code, gone.stdout + gone.stderr).toBe(0);
+    expect(gone.mutating.filter((c) => c.operation === 'DeletePodIdentityAssociation')).toHaveLength(4);
+    expect(stand.associationsOf('blue', 'eu-west-1')).toEqual([]);
+    expect(stand.associationsOf('green', 'us-east-2')).toEqual([]);
   });
 });
