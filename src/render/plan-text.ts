@@ -15,16 +15,26 @@ import { ATTACHED_KEY, TRUST_KEY } from '../config/rules.js';
 
 const MARK = '(!)';
 
+/** A cluster as the facts have it: `NAME (STATUS)`, with its region when it is not the run's. */
+function clusterText(c: Facts['cluster']): string {
+  const where = 'region' in c && c.region !== undefined ? ` in ${c.region}` : '';
+  return c.state === 'ready'
+    ? `${c.name}${where}${c.placeholder ? '' : ` (${c.status})`}`
+    : c.state === 'missing'
+      ? `${c.name}${where} (not found)`
+      : c.state === 'not-ready'
+        ? `${c.name}${where} (${c.status})`
+        : '';
+}
+
 export function renderFacts(facts: Facts): string {
   const c = facts.cluster;
   const cluster =
-    c.state === 'ready'
-      ? `cluster ${c.name}${c.placeholder ? '' : ` (${c.status})`}`
-      : c.state === 'missing'
-        ? `cluster ${c.name} (not found)`
-        : c.state === 'not-ready'
-          ? `cluster ${c.name} (${c.status})`
-          : 'no cluster needed';
+    facts.clusters !== undefined
+      ? `clusters ${facts.clusters.map(clusterText).join(', ')}`
+      : c.state === 'not-needed'
+        ? 'no cluster needed'
+        : `cluster ${clusterText(c)}`;
   const lines = [`Account ${facts.accountId} (${facts.partition}), region ${facts.region}, ${cluster}`];
   if (facts.callerArn) lines.push(`Caller ${facts.callerArn}`);
   if (facts.offline) {

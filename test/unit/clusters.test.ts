@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { makePlan } from '../../src/engine/engine.js';
 import { handOff } from '../../src/session/hand-off.js';
 import { permissionPolicy } from '../../src/permissions/policy.js';
+import { renderFacts } from '../../src/render/plan-text.js';
 import { auditTrust } from '../../src/audit/trust.js';
 
 const BLUE = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BLUE';
@@ -287,5 +288,15 @@ describe('several clusters', () => {
       'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-2.amazonaws.com/id/*',
     ])
       expect(text).toContain(arn);
+  });
+
+  it("the plan names every cluster, with its region when it is not the run's", () => {
+    const f = facts({ state: 'not-ready', name: 'green', status: 'CREATING', region: 'us-east-2' });
+    expect(renderFacts(f).split('\n')[0]).toBe(
+      'Account 111122223333 (aws), region eu-west-1, clusters blue (ACTIVE), green in us-east-2 (CREATING)',
+    );
+    expect(renderFacts({ ...f, clusters: undefined }).split('\n')[0]).toBe(
+      'Account 111122223333 (aws), region eu-west-1, cluster blue (ACTIVE)',
+    );
   });
 });
