@@ -24,11 +24,12 @@ import { VERSION } from './version.js';
 import {
   processIo,
   type ApplyCliOptions,
-  type AwsCliOptions,
   type CliIo,
   type DestroyCliOptions,
   type HandoffCliOptions,
   type PermissionsCliOptions,
+  type ProbeCliOptions,
+  type VerifyCliOptions,
 } from './session/io.js';
 
 export type { CliIo } from './session/io.js';
@@ -119,7 +120,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           'plan, asks, applies, checks, and saves the answers as a config file.',
         `Exit codes: ${EXIT_CODES}`,
         'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
-          'commands: plan, apply, outputs, verify, destroy, permissions (flyte-aws-setup help <command>).',
+          'commands: plan, apply, outputs, verify, probe, destroy, permissions (flyte-aws-setup help <command>).',
         examples([
           ['flyte-aws-setup', 'the wizard'],
           ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
@@ -244,8 +245,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   configFlagOptions(awsOptions(program.command('verify')))
     .description(
-      'Check, without changing anything, that AWS matches the config, and audit the roles for the mistakes ' +
-        'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies).',
+      'Check, without changing anything, that AWS matches the config, audit the roles for the mistakes ' +
+        'people make by hand (condition keys of another issuer, aud, wildcards, the OIDC provider, broad policies), ' +
+        'and evaluate the policies AWS holds, identity by identity (the access matrix).',
+    )
+    .option(
+      '--as <identity>',
+      'explain one identity (NAMESPACE/SERVICEACCOUNT): which role, what is allowed or refused, and which statement decided',
     )
     .addHelpText(
       'after',
@@ -255,7 +261,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           'config or an error was found (or AWS failed), 2 bad input.',
       ),
     )
-    .action(async (opts: AwsCliOptions & ConfigFlagOptions) => {
+    .action(async (opts: VerifyCliOptions & ConfigFlagOptions) => {
       const { runVerify } = await import('./commands/verify.js');
       setExit(await runVerify(opts, io));
     });
@@ -280,6 +286,49 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (opts: DestroyCliOptions & ConfigFlagOptions) => {
       const { runDestroy } = await import('./commands/destroy.js');
       setExit(await runDestroy(opts, io));
+    });
+
+  program
+    .command('probe')
+    .description(
+      'The in-cluster check: write a short-lived Kubernetes Job per Flyte identity that runs as its service account, ' +
+        'asks STS who it is and writes, reads and deletes one object in the bucket; with --apply, run them with ' +
+        'kubectl and print a verdict per identity (including a pod that got the node role instead).',
+    )
+    .option('-c, --config <file>', 'config file (YAML or JSON)')
+    .option('--out <dir>', 'write one manifest file per identity in this directory (else all on stdout)')
+    .option('--apply', 'apply the Jobs with kubectl, wait for them, read their logs and print the verdicts')
+    .option('--image <image>', 'the aws CLI image the Jobs run (default: a pinned public.ecr.aws/aws-cli/aws-cli)')
+    .option(
+      '--timeout <seconds>',
+      'with --apply: how long to wait for the Jobs (default 300)',
+      positiveInt('--timeout', 3600),
+    )
+    .option('--offline', "no AWS call: the account and region from the config's accountId and region")
+    .option('--region <region>', "AWS region (else the config's, AWS_REGION, or the profile's)")
+    .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
+    .option(
+      '--max-attempts <n>',
+      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
+      positiveInt('--max-attempts', 20),
+    )
+    .option('--debug', 'log every AWS call and show stack traces')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .addHelpText(
+      'after',
+      helpAfter(
+        io,
+        'Exit codes: 0 the manifests written (or, with --apply, every identity ran as its role and could put, get ' +
+          'and delete), 1 an identity did not (or AWS or kubectl failed), 2 bad input.',
+        examples([
+          ['flyte-aws-setup probe --config flyte-aws-setup.yaml > probe.yaml', 'the Jobs, to apply yourself'],
+          ['flyte-aws-setup probe --config flyte-aws-setup.yaml --apply', 'run them and print the verdicts'],
+        ]),
+      ),
+    )
+    .action(async (opts: ProbeCliOptions) => {
+      const { runProbe } = await import('./commands/probe.js');
+      setExit(await runProbe(opts, io));
     });
 
   program

@@ -16,7 +16,10 @@ import {
   renderRunSummary,
   renderSectionResult,
 } from '../render/plan-text.js';
-import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand, type Output } from '../session/context.js';
+import type { AccessOutcome } from '../access/run.js';
+import type { Config } from '../config/schema.js';
+import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
 import { checkOutDir } from '../handoff/write.js';
@@ -40,6 +43,32 @@ export function exitCodeOf(result: RunResult, signalName?: string): number {
 function planExitCode(plan: Plan, opts: ApplyCliOptions): number {
   const pending = planSteps(plan).length > 0 || plan.sections.some((s) => s.status === 'waiting');
   return opts.detailedExitcode && pending ? ExitCode.ChangesPending : ExitCode.Success;
+}
+
+/**
+ * The access check after a run (src/access/run.ts, loaded here only): undefined when it could not be made, which
+ * is said on stderr and does not fail the run (the run itself checked each resource).
+ */
+async function accessAfterRun(
+  config: Config,
+  plan: Plan,
+  aws: Awaited<ReturnType<typeof openAws>>,
+  opts: ApplyCliOptions,
+  output: Output,
+): Promise<AccessOutcome | undefined> {
+  output.progress.start('Evaluating the policies of the Flyte roles');
+  try {
+    const { accessAfterApply } = await import('../access/run.js');
+    return await accessAfterApply(aws.gateway, config, plan.facts, {
+      rerun: rerunCommand(opts),
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    });
+  } catch (err) {
+    output.err(`The access check could not be made: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    output.progress.clear();
+  }
 }
 
 export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number> {
@@ -144,14 +173,33 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
         write(renderSectionResult(event.result, lineStyle, { waiting: false }));
       },
     });
-    const code = exitCodeOf(result, interrupt.signalName());
+    let code = exitCodeOf(result, interrupt.signalName());
+    // Where the run changed something and completed, what IAM now decides for each Flyte identity (loaded lazily:
+    // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
+    const access =
+      changes && result.outcome === 'complete' ? await accessAfterRun(config, plan, aws, opts, output) : undefined;
+    if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;
     if (opts.json) {
       const calls = { total: recorder.total, mutating: recorder.mutating };
-      out(JSON.stringify(resultJson(result, { exitCode: code, calls }), null, 2));
+      out(
+        JSON.stringify(
+          resultJson(result, {
+            exitCode: code,
+            calls,
+            ...(access ? { access: { report: access.report, findings: access.findings } } : {}),
+          }),
+          null,
+          2,
+        ),
+      );
     } else if (changes || result.outcome !== 'complete') {
       out('');
       out(renderRunSummary(result, style, rerunCommand(opts)));
+      if (access !== undefined && access.report.identities.length > 0) {
+        out('');
+        out(renderAccessAfterApply(access.report, access.findings, style));
+      }
     }
     for (const s of result.sections) {
       if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);

@@ -31,6 +31,11 @@ export type Scope =
   | 'bucket'
   /** The bucket's SSE-KMS key: `bucketKmsKey`, else any key of the region (the plan reads which from the bucket). */
   | 'bucketKey'
+  /**
+   * Any managed policy, AWS's or the account's: the access check evaluates the documents of every policy attached
+   * to the Flyte roles and of their boundary, which may have been attached by hand.
+   */
+  | 'anyPolicy'
   /** The OIDC provider the oidcProvider section makes. */
   | 'oidcProvider'
   /** The cluster's OIDC provider, read also when only the IRSA roles name it. */
@@ -327,17 +332,23 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetPolicy',
     actions: ['iam:GetPolicy'],
-    on: [{ scope: 'customPolicy' }, { scope: 'referencedPolicies', modes: ['apply', 'verify'] }],
+    on: [
+      { scope: 'customPolicy' },
+      { scope: 'referencedPolicies', modes: ['apply', 'verify'] },
+      { scope: 'anyPolicy', modes: ['apply', 'verify'] },
+    ],
     modes: ALL,
-    why: 'reads the custom policy, and looks up the policies the config names (extra policies, the boundary)',
+    why:
+      'reads the custom policy, looks up the policies the config names (extra policies, the boundary), and reads ' +
+      'every policy attached to the Flyte roles and their boundary for the access check',
   },
   {
     service: 'iam',
     operation: 'GetPolicyVersion',
     actions: ['iam:GetPolicyVersion'],
-    on: [{ scope: 'customPolicy' }],
+    on: [{ scope: 'customPolicy' }, { scope: 'anyPolicy', modes: ['apply', 'verify'] }],
     modes: ALL,
-    why: "reads the custom policy's document",
+    why: "reads the custom policy's document, and for the access check the documents of the Flyte roles' policies",
   },
   {
     service: 'iam',
@@ -445,9 +456,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetRolePolicy',
     actions: ['iam:GetRolePolicy'],
-    on: [{ scope: 'managedRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'existingRoles' }],
     modes: ['apply', 'verify'],
-    why: "reads an inline policy the tool did not write, to report one that grants '*' or 's3:*' on '*'",
+    why:
+      "reads an inline policy the tool did not write, to report one that grants '*' or 's3:*' on '*', and to " +
+      "evaluate it in the access check (Union's role's too)",
   },
   {
     service: 's3',
@@ -506,7 +519,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListRolePolicies',
     actions: ['iam:ListRolePolicies'],
-    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', modes: ['apply', 'destroy'] }],
+    on: [
+      { scope: 'managedRoles' },
+      { scope: 'setupRoles', modes: ['apply', 'destroy'] },
+      { scope: 'existingRoles', modes: ['apply', 'verify'] },
+    ],
     modes: ALL,
     why:
       'finds inline policies the tool did not write: a plan shows them on a role that existed before, verify on ' +

@@ -54,6 +54,7 @@ const SIDS: Record<Scope, string> = {
   referencedPolicies: 'NamedPolicies',
   bucket: 'FlyteBucket',
   bucketKey: 'FlyteBucketKey',
+  anyPolicy: 'ReadPolicyDocuments',
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
@@ -82,6 +83,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'customPolicy',
   'grantsPolicies',
   'referencedPolicies',
+  'anyPolicy',
   'bucket',
   'bucketKey',
   'cluster',
@@ -167,6 +169,11 @@ function scopes(config: Config, pf: PermissionFacts) {
     referencedPolicies: referenced,
     bucket: resources.flatMap((r) => (r.kind === 'bucket' ? [r.arn] : [])),
     bucketKey: bucketKeyArns(config, pf),
+    // Only where there are Flyte roles to check.
+    anyPolicy:
+      roles.some((r) => r.scopedPolicy !== undefined) || attachments.length > 0
+        ? [`arn:${pf.partition}:iam::aws:policy/*`, `arn:${pf.partition}:iam::${pf.accountId}:policy/*`]
+        : [],
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
     providerRead: providerUsed ? ready.map((k) => oidcProviderArn(pf.partition, pf.accountId, k.issuerUrl)) : [],
     anyProvider:
@@ -316,6 +323,12 @@ function notesFor(
       "iam:ListRoles finds the setup's roles the config no " +
         'longer names (by their description), whose tags GetRole then reads; --prune deletes only those that carry ' +
         `${SETUP_KEY}: ${config.setup}`,
+    );
+  }
+  if (arns.anyPolicy.length > 0 && mode !== 'destroy') {
+    notes.push(
+      "iam:GetPolicy and iam:GetPolicyVersion on every managed policy (AWS's and the account's): the access check " +
+        'evaluates whatever policy is attached to a Flyte role or is its boundary, which may have been attached by hand',
     );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {

@@ -50,7 +50,13 @@ export type FindingCode =
   | 'broad-policy-listed'
   | 'broad-policy-non-irsa'
   | 'extra-policy'
-  | 'inline-policy';
+  | 'inline-policy'
+  // What IAM decides, evaluating the policies AWS holds (the access check).
+  | 'access-denied'
+  | 'access-admits'
+  | 'over-grant'
+  | 'over-grant-listed'
+  | 'over-grant-non-irsa';
 
 export interface FindingRule {
   severity: Severity;
@@ -144,6 +150,28 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
     what: 'a role pods assume (IRSA) has another policy attached that the config does not list',
   },
   'inline-policy': { severity: 'warning', what: 'a role has an inline policy flyte-aws-setup did not write' },
+  'access-denied': {
+    severity: 'error',
+    what:
+      'a Flyte identity cannot do what Flyte needs, as IAM evaluates the policies: assume its role, list the ' +
+      'bucket, get, put or delete objects under the prefixes Flyte uses',
+  },
+  'access-admits': {
+    severity: 'error',
+    what: "a Flyte role's trust lets in a token it should refuse: another service account, namespace, audience or cluster",
+  },
+  'over-grant': {
+    severity: 'error',
+    what: "a role pods assume can reach beyond the Flyte bucket, as IAM evaluates its policies: any other bucket, the bucket's own policy, IAM, another service",
+  },
+  'over-grant-listed': {
+    severity: 'warning',
+    what: "such reach through a policy the config's extraPolicies attach on purpose",
+  },
+  'over-grant-non-irsa': {
+    severity: 'warning',
+    what: "such reach on Union's role, whose other policies are Union's",
+  },
 };
 
 export function severityOf(code: FindingCode): Severity {

@@ -3,6 +3,7 @@
  * `formatVersion`. schema/output.schema.json is generated from `OutputDocument` (`npm run schema`); a change of
  * shape there needs a new JSON_FORMAT_VERSION (docs/json-output.md). Types only: nothing here is loaded at run time.
  */
+import type { AccessReport } from '../access/matrix.js';
 import type { Finding as AuditFinding, LeftoverFinding } from '../audit/finding.js';
 import type { Target } from '../config/schema.js';
 import type { SectionReport } from '../audit/report.js';
@@ -74,6 +75,12 @@ export interface ResultDocument {
   /** With `--prune`: what became of each of the setup's roles the config no longer names. */
   leftovers?: LeftoverResult[];
   calls?: CallCounts;
+  /**
+   * After a run that changed something and completed: the access matrix of the roles as the run left them, and
+   * its findings (a needed access refused makes the run exit 1).
+   */
+  access?: AccessReport;
+  accessFindings?: VerifyFinding[];
 }
 
 /** A problem `verify` found: the resource, what is wrong, how to fix it. */
@@ -98,6 +105,12 @@ export interface VerifyDocument {
   sections: VerifySection[];
   /** The setup's roles the config no longer names (errors: they still grant access). */
   leftovers: VerifyLeftover[];
+  /**
+   * The access matrix: for each Flyte identity, what IAM decides (evaluating the policies AWS holds) when it
+   * assumes its role, when its neighbours try to, and for what its role can do on the bucket and beyond, each with
+   * the statements that decided; and what was not checked (not visible from the account).
+   */
+  access?: AccessReport;
 }
 
 /** A role of the setup the config no longer names, as verify reports it. */

@@ -2,7 +2,8 @@
 import type { RunResult } from '../engine/apply.js';
 import type { Plan } from '../model.js';
 import { JSON_FORMAT_VERSION } from './format-version.js';
-import type { PlanDocument, ResultDocument } from './json-types.js';
+import type { AccessReport } from '../access/matrix.js';
+import type { PlanDocument, ResultDocument, VerifyFinding } from './json-types.js';
 import { planCounts } from './plan-text.js';
 
 export { JSON_FORMAT_VERSION };
@@ -27,7 +28,11 @@ export function planJson(plan: Plan): PlanDocument {
 
 export function resultJson(
   result: RunResult,
-  extra: { exitCode: number; calls?: { total: number; mutating: number } },
+  extra: {
+    exitCode: number;
+    calls?: { total: number; mutating: number };
+    access?: { report: AccessReport; findings: VerifyFinding[] };
+  },
 ): ResultDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
@@ -38,5 +43,6 @@ export function resultJson(
     sections: result.sections,
     ...(result.leftovers ? { leftovers: result.leftovers } : {}),
     ...(extra.calls ? { calls: extra.calls } : {}),
+    ...(extra.access ? { access: extra.access.report, accessFindings: extra.access.findings } : {}),
   };
 }

@@ -1,12 +1,14 @@
 /** `verify`'s report as text: one line per section, its findings under it (what is wrong, then the fix). */
+import type { AccessReport } from '../access/matrix.js';
 import type { VerifyReport } from '../audit/report.js';
+import { renderAccess, renderIdentity } from './access-text.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import type { VerifyDocument } from './json-types.js';
 import { chartOf } from '../handoff/charts.js';
 import { renderFacts } from './plan-text.js';
 import type { Style } from './style.js';
 
-export function renderVerify(report: VerifyReport, style: Style): string {
+export function renderVerify(report: VerifyReport, style: Style, access?: AccessReport): string {
   const lines = [renderFacts(report.facts)];
   if (report.target !== undefined) {
     const chart = chartOf(report.target);
@@ -53,6 +55,7 @@ export function renderVerify(report: VerifyReport, style: Style): string {
       lines.push(`            ${style.dim('fix:')} ${f.fix}`);
     }
   }
+  if (access !== undefined && access.identities.length > 0) lines.push('', ...renderAccess(access, style));
   lines.push('');
   if (!report.ok) {
     lines.push(
@@ -68,7 +71,7 @@ export function renderVerify(report: VerifyReport, style: Style): string {
   return lines.join('\n');
 }
 
-export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocument {
+export function verifyJson(report: VerifyReport, exitCode: number, access?: AccessReport): VerifyDocument {
   return {
     formatVersion: JSON_FORMAT_VERSION,
     kind: 'verify',
@@ -79,5 +82,33 @@ export function verifyJson(report: VerifyReport, exitCode: number): VerifyDocume
     ...(report.target ? { target: report.target } : {}),
     sections: report.sections,
     leftovers: report.leftovers,
+    ...(access !== undefined ? { access } : {}),
   };
+}
+
+/** `verify --as`: one identity explained (its role, each decision and the statement that made it), its role's findings. */
+export function renderIdentityReport(
+  report: VerifyReport,
+  access: AccessReport,
+  roleName: string,
+  style: Style,
+): string {
+  const lines = [renderFacts(report.facts), ''];
+  for (const i of access.identities) lines.push(...renderIdentity(i, style));
+  const findings = report.sections.flatMap((s) => s.findings).filter((f) => f.resource === `role ${roleName}`);
+  if (findings.length > 0) {
+    lines.push('', `Findings on the role ${roleName}:`);
+    for (const f of findings) {
+      const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
+      lines.push(`    ${mark} ${f.problem}`, `            ${style.dim('fix:')} ${f.fix}`);
+    }
+  }
+  lines.push('', style.dim('Not checked (not visible from the account):'));
+  for (const n of access.notChecked) lines.push(style.dim(`  - ${n}`));
+  lines.push(
+    report.ok
+      ? style.ok('Verify passed.')
+      : style.error(`Verify failed: ${report.errors} error(s) in the setup (\`verify\` without --as lists them all).`),
+  );
+  return lines.join('\n');
 }

@@ -72,6 +72,26 @@ export interface HandoffCliOptions extends AwsCliOptions {
   flavor?: 'flyte' | 'union';
 }
 
+/** `verify`'s options: `--as NAMESPACE/SERVICEACCOUNT` explains one identity's access. */
+export interface VerifyCliOptions extends AwsCliOptions {
+  as?: string;
+  concurrency?: number;
+}
+
+/** `probe`'s options: the Jobs' manifests, or (`--apply`) their run through kubectl. */
+export interface ProbeCliOptions extends AwsCliOptions {
+  /** Write one manifest file per identity there (else all on stdout). */
+  out?: string;
+  /** Apply the Jobs with kubectl, wait, read their logs, print a verdict per identity. */
+  apply?: boolean;
+  /** The aws CLI image the Jobs run. */
+  image?: string;
+  /** Seconds to wait for the Jobs (with --apply). */
+  timeout?: number;
+  /** No AWS call: the account and region from the config. */
+  offline?: boolean;
+}
+
 export interface DestroyCliOptions extends AwsCliOptions {
   dryRun?: boolean;
   yes?: boolean;

@@ -23,6 +23,10 @@ function byOperation(calls: CallRecord[]): Record<string, number> {
 // attachments (cluster 1, node 3, system 1, workers 1, fraud 2).
 const ROLES = 5;
 const ATTACHMENTS = 8;
+// The roles of Flyte identities (system, workers, fraud), which the access check at the end of the run evaluates,
+// and the managed policies they carry (the custom policy, AmazonAthenaFullAccess).
+const FLYTE_ROLES = 3;
+const FLYTE_POLICIES = 2;
 
 // Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
 // ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists). Beside
@@ -64,18 +68,22 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // The plan's reads, the permission preflight (its simulations go at once, as many as --concurrency allows; the
     // emulator cannot answer them, so none follows and the run says so and goes on), one mutating call per resource
     // created and per attachment, then each resource read back once (the policy with its default version).
+    // Then the access check reads the three Flyte roles again with their inline policies, and the documents of their
+    // managed policies (the custom policy and the fraud project's AmazonAthenaFullAccess, each GetPolicy and
+    // GetPolicyVersion).
     expect(byOperation(fresh.calls)).toEqual({
       'iam:SimulatePrincipalPolicy': 4,
       'sts:GetCallerIdentity': 1,
       'eks:DescribeCluster': 1,
       'iam:ListRoles': 1,
-      'iam:GetRole': ROLES * 2,
-      'iam:ListAttachedRolePolicies': ROLES * 2,
+      'iam:GetRole': ROLES * 2 + FLYTE_ROLES,
+      'iam:ListAttachedRolePolicies': ROLES * 2 + FLYTE_ROLES,
+      'iam:ListRolePolicies': FLYTE_ROLES,
       'iam:GetOpenIDConnectProvider': 2,
-      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'],
+      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'] + FLYTE_POLICIES,
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
       's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
-      'iam:GetPolicyVersion': 1,
+      'iam:GetPolicyVersion': 1 + FLYTE_POLICIES,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
       'iam:CreateOpenIDConnectProvider': 1,
@@ -85,7 +93,8 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), the ListRoles,
     // the bucket's encryption 1 (read beside the cluster), and the preflight's first round of 4 instead of one call
     // alone.
-    expect(fresh.calls).toHaveLength(50);
+    // The access check adds 13.
+    expect(fresh.calls).toHaveLength(63);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);

@@ -1,6 +1,7 @@
 /**
  * Start-up: `--help` and `--version` load the entry of the built CLI and nothing of the AWS SDK, the prompt library
- * or the config parsers; the SDK loads only when a run talks to AWS. Checked by recording every module the process
+ * or the config parsers; the SDK loads only when a run talks to AWS, the IAM policy evaluator only for the access
+ * check. Checked by recording every module the process
  * loads (a Node module hook) and looking up what each built file holds in build/metafile.json. No timing here:
  * `npm run bench` measures the start-up.
  */
@@ -59,6 +60,8 @@ const HEAVY = [
   '@inquirer/prompts',
   'zod',
   'yaml',
+  // The IAM policy evaluator and its data: only `verify` and the end of an apply load them.
+  '@cloud-copilot/iam-simulate',
 ];
 
 describe('start-up of the built CLI', () => {
@@ -101,5 +104,7 @@ describe('start-up of the built CLI', () => {
     expect(packages).not.toContain('@inquirer/prompts');
     // S3 only once the plan looks the bucket up, which this run never reaches.
     expect(packages).not.toContain('@aws-sdk/client-s3');
+    // The evaluator only once the access check runs (verify, the end of an apply).
+    expect([...packages].filter((p) => p.startsWith('@cloud-copilot/'))).toEqual([]);
   });
 });

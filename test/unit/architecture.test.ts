@@ -15,6 +15,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['wizard'],
   ['session'],
   ['render'],
+  ['access'],
   ['audit', 'permissions'],
   ['engine', 'handoff', 'load'],
   ['aws', 'sections'],

@@ -63,7 +63,7 @@ describe('help, version and usage errors', () => {
     const r = await run(['verfy', '--config', 'x.yaml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown command "verfy"; did you mean "verify"\?/);
-    expect(r.stderr).toMatch(/the commands: plan, apply, permissions, outputs, verify, destroy, init /);
+    expect(r.stderr).toMatch(/the commands: plan, apply, permissions, outputs, verify, destroy, probe, init /);
     expect((await run(['bogus'])).stderr).toMatch(/unknown command "bogus"\n/);
   });
 

@@ -218,6 +218,9 @@ describe('the policy for a config', () => {
         'arn:aws:iam::aws:policy/PowerUserAccess',
         'arn:aws:iam::111122223333:policy/userflyterole',
         'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
+        // The access check reads whatever is attached to the Flyte roles, by hand or not.
+        'arn:aws:iam::aws:policy/*',
+        'arn:aws:iam::111122223333:policy/*',
       ].sort(),
     );
     expect(byAction.get('s3:GetBucketLocation')!.resources).toEqual(['arn:aws:s3:::acme-flyte-data']);

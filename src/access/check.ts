@@ -1,0 +1,395 @@
+/**
+ * The access check: for each Flyte identity, what IAM decides when it assumes its role (and when its neighbours try
+ * to), and what its role can do on the Flyte bucket and beyond, from the documents AWS holds. The result is the
+ * access matrix (identity x capability, with the statement that decided) and its findings. Pure: documents in
+ * (src/access/read.ts reads them), decisions out; heavy (the evaluator): imported lazily, only by `verify` and the
+ * end of an apply.
+ */
+import type { Config, SectionId } from '../config/schema.js';
+import type { CurrentOidcProvider, Facts } from '../model.js';
+import { serviceAccountSubject } from '../policy/document.js';
+import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
+import { eksClusterArn, issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
+import {
+  evaluateAction,
+  evaluatePodIdentityAssume,
+  evaluateWebIdentityAssume,
+  sessionContext,
+  type Decision,
+  type RolePolicies,
+} from '../policy/simulate.js';
+import type { Finding } from '../audit/finding.js';
+import { neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
+import { neighboursOf, type FlyteIdentity, type Neighbour } from './identities.js';
+import {
+  assumeText,
+  decisionText,
+  isWrong,
+  NOT_VISIBLE,
+  statementText,
+  type AccessCell,
+  type AccessDecision,
+  type AccessReport,
+  type AssumeDecision,
+  type IdentityAccess,
+} from './matrix.js';
+import type { RoleDocuments, RoleRead } from './read.js';
+
+/** What the access check works from. */
+export interface AccessInput {
+  config: Config;
+  facts: Facts;
+  identities: FlyteIdentity[];
+  roles: ReadonlyMap<string, RoleRead>;
+  /** The OIDC providers IAM holds, by ARN (undefined: it does not exist); absent: not known. */
+  providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
+}
+
+function cellFrom(d: Decision, want: 'allowed' | 'denied'): AccessDecision {
+  if (d.reason === 'invalid')
+    return { state: 'not-checked', want, statements: [], ...(d.detail ? { detail: d.detail } : {}) };
+  return {
+    state: d.allowed ? 'allowed' : 'denied',
+    want,
+    reason: d.reason,
+    statements: d.statements,
+    ...(d.detail !== undefined ? { detail: d.detail } : {}),
+  };
+}
+
+/** Another cluster's issuer in the same region: the cluster's with another ID. */
+function otherIssuer(host: string): string {
+  const i = host.lastIndexOf('/');
+  const id = host.slice(i + 1);
+  const other = /^0+$/.test(id) ? 'F'.repeat(Math.max(id.length, 32)) : '0'.repeat(Math.max(id.length, 32));
+  return `${host.slice(0, i + 1)}${other}`;
+}
+
+interface TokenSpec {
+  who: string;
+  namespace: string;
+  serviceAccount: string;
+  aud: string;
+  host: string;
+}
+
+function assume(
+  documents: RoleDocuments,
+  facts: Facts,
+  spec: TokenSpec,
+  want: 'allowed' | 'denied',
+  providers: AccessInput['providers'],
+): AssumeDecision {
+  const sub = serviceAccountSubject(spec.namespace, spec.serviceAccount);
+  const providerArn = oidcProviderArn(facts.partition, facts.accountId, `https://${spec.host}`);
+  const base = { via: 'irsa' as const, who: spec.who, sub, aud: spec.aud, issuer: spec.host };
+  const d = evaluateWebIdentityAssume(
+    documents.trust,
+    { arn: documents.arn, accountId: facts.accountId },
+    { providerArn, issuerHost: spec.host, sub, aud: spec.aud },
+  );
+  const cell = cellFrom(d, want);
+  // STS also needs the issuer's provider in IAM, with the token's audience among its client IDs.
+  if (cell.state === 'allowed' && want === 'allowed' && providers !== undefined && providers.has(providerArn)) {
+    const p = providers.get(providerArn);
+    if (p === undefined) {
+      return { ...base, ...cell, state: 'denied', detail: `the OIDC provider ${spec.host} does not exist in IAM` };
+    }
+    if (!p.clientIds.includes(spec.aud)) {
+      return {
+        ...base,
+        ...cell,
+        state: 'denied',
+        detail: `the OIDC provider ${spec.host} lacks the audience ${spec.aud}`,
+      };
+    }
+  }
+  return { ...base, ...cell };
+}
+
+/** The cluster name a Pod Identity neighbour asks from. */
+export const OTHER_CLUSTER = 'flyte-aws-setup-other-cluster';
+
+/** EKS Pod Identity assumes the role for the pod, from the cluster (`aws:SourceArn`) and its account. */
+function podIdentity(
+  documents: RoleDocuments,
+  facts: Facts,
+  who: string,
+  clusterArn: string,
+  pod: { namespace: string; serviceAccount: string },
+  want: 'allowed' | 'denied',
+): AssumeDecision {
+  const d = evaluatePodIdentityAssume(
+    documents.trust,
+    { arn: documents.arn, accountId: facts.accountId },
+    { accountId: facts.accountId, clusterArn, namespace: pod.namespace, serviceAccount: pod.serviceAccount },
+  );
+  return { via: 'pod-identity', who, cluster: clusterArn, account: facts.accountId, ...cellFrom(d, want) };
+}
+
+function neighbourToken(n: Neighbour, host: string): TokenSpec {
+  return {
+    who: n.what,
+    namespace: n.namespace,
+    serviceAccount: n.serviceAccount,
+    aud: n.aud ?? STS_AUDIENCE,
+    host: n.otherCluster ? otherIssuer(host) : host,
+  };
+}
+
+async function roleCells(
+  documents: RoleDocuments,
+  capabilities: { needed: Capability[]; beyond: Capability[] },
+  facts: Facts,
+): Promise<AccessCell[]> {
+  const role: RolePolicies = {
+    accountId: facts.accountId,
+    roleArn: documents.arn,
+    policies: documents.policies,
+    ...(documents.boundary !== undefined ? { boundary: documents.boundary } : {}),
+  };
+  const context = sessionContext(role, facts.region);
+  const cells: AccessCell[] = [];
+  const one = async (c: Capability, want: 'allowed' | 'denied') => {
+    const base = {
+      capability: c.id,
+      column: c.column,
+      label: c.label,
+      action: c.action,
+      resource: c.resource,
+      where: c.where,
+    };
+    if (documents.unreadable.length > 0) {
+      cells.push({
+        ...base,
+        state: 'not-checked',
+        want,
+        statements: [],
+        detail: `not read: ${documents.unreadable.join('; ')}`,
+      });
+      return;
+    }
+    const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context });
+    cells.push({ ...base, ...cellFrom(d, want) });
+  };
+  for (const c of capabilities.needed) await one(c, 'allowed');
+  for (const c of capabilities.beyond) await one(c, 'denied');
+  return cells;
+}
+
+/** The access matrix: each identity's assume, its neighbours', and its role's capabilities (evaluated once a role). */
+export async function checkAccess(input: AccessInput): Promise<AccessReport> {
+  const { config, facts, identities, roles, providers } = input;
+  const capabilities = { needed: neededCapabilities(config, facts), beyond: overGrantProbes(config, facts) };
+  const cluster = facts.cluster;
+  const host = cluster.state === 'ready' && !cluster.placeholder ? issuerHostPath(cluster.issuerUrl) : undefined;
+  const clusterArn =
+    cluster.state === 'ready' ? eksClusterArn(facts.partition, facts.region, facts.accountId, cluster.name) : undefined;
+  const byRole = new Map<string, AccessCell[]>();
+  const out: IdentityAccess[] = [];
+  for (const identity of identities) {
+    const base = { id: identity.id, section: identity.section, who: identity.who, roleName: identity.roleName };
+    const read = roles.get(identity.roleName);
+    if (read === undefined || read.kind === 'missing') {
+      out.push({
+        ...base,
+        assume: [],
+        neighbours: [],
+        cells: [],
+        notChecked: `the role ${identity.roleName} does not exist`,
+      });
+      continue;
+    }
+    const documents = read.documents;
+    let cells = byRole.get(identity.roleName);
+    if (cells === undefined) {
+      cells = await roleCells(documents, capabilities, facts);
+      byRole.set(identity.roleName, cells);
+    }
+    const pod = identity.pod;
+    const own: AssumeDecision[] = [];
+    const neighbours: AssumeDecision[] = [];
+    if (pod !== undefined && identity.paths.includes('irsa')) {
+      const spec = {
+        who: identity.id,
+        namespace: pod.namespace,
+        serviceAccount: pod.serviceAccount,
+        aud: STS_AUDIENCE,
+      };
+      if (host === undefined) {
+        own.push({
+          via: 'irsa',
+          who: identity.id,
+          sub: serviceAccountSubject(pod.namespace, pod.serviceAccount),
+          aud: STS_AUDIENCE,
+          issuer: '',
+          state: 'not-checked',
+          want: 'allowed',
+          statements: [],
+          detail: `the cluster ${cluster.name ?? ''} has no OIDC issuer yet`.replace('  ', ' '),
+        });
+      } else {
+        own.push(assume(documents, facts, { ...spec, host }, 'allowed', providers));
+        for (const n of neighboursOf(identity)) {
+          neighbours.push(assume(documents, facts, neighbourToken(n, host), 'denied', undefined));
+        }
+      }
+    }
+    if (pod !== undefined && identity.paths.includes('pod-identity') && clusterArn !== undefined) {
+      own.push(podIdentity(documents, facts, identity.id, clusterArn, pod, 'allowed'));
+      // The trust sees the cluster and the account, not the pod: its neighbours are another cluster's pods.
+      const other = `${clusterArn.slice(0, clusterArn.lastIndexOf('/') + 1)}${OTHER_CLUSTER}`;
+      neighbours.push(
+        podIdentity(documents, facts, `a pod of another cluster: ${OTHER_CLUSTER}`, other, pod, 'denied'),
+      );
+    }
+    out.push({
+      ...base,
+      roleArn: documents.arn,
+      assume: own,
+      neighbours,
+      cells,
+    });
+  }
+  return { identities: out, notChecked: NOT_VISIBLE };
+}
+
+interface FindingContext {
+  /** The command that applies the config, for "the next run fixes it". */
+  rerun: string;
+  /** The roles' documents, for the names of what to change. */
+  roles: ReadonlyMap<string, RoleRead>;
+  identities: FlyteIdentity[];
+}
+
+function fixFor(d: AccessDecision, roleName: string, ctx: FindingContext, action: string): string {
+  const read = ctx.roles.get(roleName);
+  const policies =
+    read?.kind === 'found'
+      ? [...read.documents.policies, ...(read.documents.boundary ? [read.documents.boundary] : [])]
+      : [];
+  const policy = (name: string) => policies.find((p) => p.name === name);
+  if (d.reason === 'boundary') {
+    return `allow ${action} in the permissions boundary ${d.detail ?? ''} (or set permissionsBoundary: in the config to one that does, and run \`${ctx.rerun}\`)`;
+  }
+  const steps = d.statements.map((s) => {
+    const p = policy(s.policy);
+    if (p?.inline !== undefined) {
+      return `the inline policy ${p.inline} (${s.statement}): review it with aws iam get-role-policy --role-name ${roleName} --policy-name ${p.inline}; to remove it: aws iam delete-role-policy --role-name ${roleName} --policy-name ${p.inline}`;
+    }
+    if (p?.arn !== undefined) {
+      return `${p.name} (${s.statement}): if the role does not need it, aws iam detach-role-policy --role-name ${roleName} --policy-arn ${p.arn}`;
+    }
+    return `${s.policy} (${s.statement})`;
+  });
+  if (d.reason === 'explicit-deny') return `remove or narrow the Deny statement: ${steps.join('; ')}`;
+  if (d.want === 'denied') return `narrow or remove what grants it: ${steps.join('; ')}`;
+  return `the next \`${ctx.rerun}\` run attaches the custom policy and fixes the trust; if it still fails, see the other findings of the role`;
+}
+
+/** Every statement that grants the reach is in a policy the findings standard calls broad already. */
+function reportedAsBroad(d: AccessDecision, roleName: string, ctx: FindingContext): boolean {
+  const read = ctx.roles.get(roleName);
+  if (read?.kind !== 'found' || d.statements.length === 0) return false;
+  return d.statements.every((s) => {
+    const p = read.documents.policies.find((q) => q.name === s.policy);
+    if (p === undefined) return false;
+    return p.arn !== undefined ? tooBroad(p.arn) !== undefined : broadGrant(p.document) !== undefined;
+  });
+}
+
+function overGrantCode(identity: FlyteIdentity, d: AccessDecision, ctx: FindingContext): FindingCode {
+  if (identity.paths.length === 0) return 'over-grant-non-irsa';
+  const read = ctx.roles.get(identity.roleName);
+  const arns = read?.kind === 'found' ? read.documents.policies : [];
+  const listed = d.statements.every((s) => {
+    const arn = arns.find((p) => p.name === s.policy)?.arn;
+    return arn !== undefined && identity.listedPolicies.includes(arn);
+  });
+  return listed && d.statements.length > 0 ? 'over-grant-listed' : 'over-grant';
+}
+
+/**
+ * The findings of the matrix, one per role and problem: a need refused (`access-denied`, naming the identities and
+ * the action), a neighbour let in (`access-admits`), an over-grant (`over-grant`; a warning when it comes from a
+ * policy the config attaches on purpose, or on Union's role), and what was not checked (`unchecked`).
+ */
+export function accessFindings(report: AccessReport, ctx: FindingContext): Finding[] {
+  const out: Finding[] = [];
+  const add = (code: FindingCode, section: SectionId, roleName: string, problem: string, fix: string) =>
+    out.push({ code, severity: severityOf(code), section, resource: `role ${roleName}`, problem, fix });
+  const byRole = new Map<string, IdentityAccess[]>();
+  for (const i of report.identities) byRole.set(i.roleName, [...(byRole.get(i.roleName) ?? []), i]);
+
+  for (const [roleName, list] of byRole) {
+    const first = list[0]!;
+    const ids = list.map((i) => i.id).join(', ');
+    const identity =
+      ctx.identities.find((i) => i.id === first.id) ?? ctx.identities.find((i) => i.roleName === roleName);
+    // Assume: per identity (each has its own token).
+    for (const i of list) {
+      for (const a of i.assume.filter(isWrong)) {
+        add(
+          'access-denied',
+          i.section,
+          roleName,
+          `${i.id} (${i.who}) cannot assume the role (${assumeText(a)}): ${decisionText(a)}`,
+          `the next \`${ctx.rerun}\` run writes the trust the config describes (see the role's trust findings)`,
+        );
+      }
+      for (const n of i.neighbours.filter(isWrong)) {
+        add(
+          'access-admits',
+          i.section,
+          roleName,
+          `its trust lets in ${n.who} (${assumeText(n)}), not only ${i.id}: ${decisionText(n)}`,
+          `the next \`${ctx.rerun}\` run writes the trust the config describes, which lets in only its service accounts`,
+        );
+      }
+    }
+    // Capabilities: per role (every identity of the role has them), one finding per action or per grant.
+    const cells = first.cells;
+    const refused = cells.filter((c) => c.want === 'allowed' && isWrong(c));
+    for (const action of [...new Set(refused.map((c) => c.action))]) {
+      const these = refused.filter((c) => c.action === action);
+      const where = these.map((c) => c.where).join(' and ');
+      add(
+        'access-denied',
+        first.section,
+        roleName,
+        `${ids} cannot ${action} ${these[0]!.column === 'list' ? 'on' : 'under'} ${where}: ${decisionText(these[0]!)}`,
+        fixFor(these[0]!, roleName, ctx, action),
+      );
+    }
+    const beyond = cells.filter((c) => c.want === 'denied' && isWrong(c));
+    const groups = new Map<string, AccessCell[]>();
+    for (const c of beyond) {
+      const key = statementText(c.statements);
+      groups.set(key, [...(groups.get(key) ?? []), c]);
+    }
+    for (const [by, these] of groups) {
+      // A broad grant the plan reports already (broad-policy: AmazonS3FullAccess, an inline "s3:*" on "*") is one
+      // finding, the same in the plan, the run and verify: the matrix shows its reach.
+      if (reportedAsBroad(these[0]!, roleName, ctx)) continue;
+      const code = identity !== undefined ? overGrantCode(identity, these[0]!, ctx) : 'over-grant';
+      add(
+        code,
+        first.section,
+        roleName,
+        `${ids} can ${these.map((c) => c.label).join(', ')}, beyond the Flyte bucket: allowed by ${by}`,
+        fixFor(these[0]!, roleName, ctx, these[0]!.action),
+      );
+    }
+    const unread = cells.find((c) => c.state === 'not-checked');
+    if (unread !== undefined) {
+      add(
+        'unchecked',
+        first.section,
+        roleName,
+        `its access was not evaluated: ${unread.detail ?? 'a document could not be evaluated'}`,
+        'allow iam:GetPolicy, iam:GetPolicyVersion, iam:ListRolePolicies and iam:GetRolePolicy on it (flyte-aws-setup permissions --for verify prints the policy)',
+      );
+    }
+  }
+  return out;
+}

@@ -1,0 +1,136 @@
+/**
+ * The access matrix as text: one line per Flyte identity, a column per thing Flyte needs (assume its role, list the
+ * bucket, get, put and delete objects), whether its neighbours are refused, and what it reaches beyond the bucket;
+ * then what was not checked. `--as` explains one identity: its role, each decision and the statement that made it.
+ */
+import {
+  assumeText,
+  decisionText,
+  isWrong,
+  type AccessCell,
+  type AccessDecision,
+  type AccessReport,
+  type IdentityAccess,
+} from '../access/matrix.js';
+import type { CapabilityColumn } from '../access/capabilities.js';
+import type { Style } from './style.js';
+
+const NEED_COLUMNS: readonly CapabilityColumn[] = ['list', 'get', 'put', 'delete'];
+
+/** A mark for decisions that should all be what the setup wants: ✓ all are, ✗ one is not, ? one was not checked. */
+function mark(decisions: readonly AccessDecision[], style: Style): string {
+  if (decisions.length === 0) return style.dim('-');
+  if (decisions.some(isWrong)) return style.error('✗');
+  if (decisions.some((d) => d.state === 'not-checked')) return style.warn('?');
+  return style.ok('✓');
+}
+
+function beyondText(cells: readonly AccessCell[], style: Style): string {
+  const beyond = cells.filter((c) => c.column === 'beyond');
+  const reached = beyond.filter(isWrong).map((c) => c.capability);
+  if (reached.length > 0) return style.error(reached.join(', '));
+  if (beyond.some((c) => c.state === 'not-checked')) return style.warn('not checked');
+  return beyond.length > 0 ? style.ok('none') : style.dim('-');
+}
+
+// eslint-disable-next-line no-control-regex
+const COLOUR = /\u001b\[[0-9;]*m/g;
+
+/** How wide a cell shows (its colour codes take no room). */
+function shown(text: string): number {
+  return text.replace(COLOUR, '').length;
+}
+
+function pad(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - shown(text)));
+}
+
+function row(i: IdentityAccess, style: Style): string[] {
+  if (i.notChecked !== undefined) return [i.id, i.roleName, style.warn(`not checked: ${i.notChecked}`)];
+  return [
+    i.id,
+    i.roleName,
+    mark(i.assume, style),
+    mark(i.neighbours, style),
+    ...NEED_COLUMNS.map((col) =>
+      mark(
+        i.cells.filter((c) => c.column === col),
+        style,
+      ),
+    ),
+    beyondText(i.cells, style),
+  ];
+}
+
+/** What the account does not show, in a line (the end of an apply; `verify` lists it in full). */
+export const NOT_VISIBLE_BRIEF =
+  'Not checked (not visible from the account): SCPs and RCPs, the bucket policy, VPC endpoint policies, and whether ' +
+  'the pods really get their role (flyte-aws-setup probe checks that in the cluster); verify lists them.';
+
+/** The matrix, as lines (for `verify`, and at the end of an apply with `brief`). */
+export function renderAccess(report: AccessReport, style: Style, brief = false): string[] {
+  const head = ['identity', 'role', 'assume', 'others', 'list', 'get', 'put', 'delete', 'beyond the bucket'];
+  const rows = report.identities.map((i) => row(i, style));
+  if (rows.length === 0) return [];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (c < r.length - 1 ? shown(r[c]!) : 0))));
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, c) => (c === cells.length - 1 ? cell : pad(cell, widths[c]!))).join('  ')}`.trimEnd();
+  return [
+    'Access, as IAM evaluates the policies AWS holds:',
+    style.dim(line(head)),
+    ...rows.map(line),
+    style.dim('  ✓ as Flyte needs (others: another service account, namespace, audience and cluster are refused);'),
+    style.dim("  ✗ not so (the role's findings above say why); ? not checked"),
+    ...(brief
+      ? [style.dim(`  ${NOT_VISIBLE_BRIEF}`)]
+      : [
+          style.dim('  Not checked (not visible from the account):'),
+          ...report.notChecked.map((n) => style.dim(`    - ${n}`)),
+        ]),
+  ];
+}
+
+function decisionLine(label: string, d: AccessDecision, style: Style): string {
+  const ok = !isWrong(d) && d.state !== 'not-checked';
+  const sign = d.state === 'not-checked' ? style.warn('?') : ok ? style.ok('✓') : style.error('✗');
+  const verdict = d.state === 'not-checked' ? 'not checked' : d.state === 'allowed' ? 'allowed' : 'refused';
+  return `  ${sign} ${label}: ${verdict} (${decisionText(d)})`;
+}
+
+/** One identity, explained (`verify --as`): its role, each decision and why. */
+export function renderIdentity(i: IdentityAccess, style: Style): string[] {
+  const lines = [style.bold(`${i.id}: ${i.who}`), `  role ${i.roleArn ?? i.roleName}`];
+  if (i.notChecked !== undefined) return [...lines, `  ${style.warn('?')} not checked: ${i.notChecked}`];
+  for (const a of i.assume) lines.push(decisionLine(`assume the role (${assumeText(a)})`, a, style));
+  if (i.assume.length === 0) {
+    lines.push(`  ${style.dim('-')} assume the role: not checked (its trust is not the tool's)`);
+  }
+  for (const n of i.neighbours) lines.push(decisionLine(`must refuse ${n.who}`, n, style));
+  lines.push('  What Flyte needs:');
+  for (const c of i.cells.filter((c) => c.want === 'allowed')) lines.push(`  ${decisionLine(c.label, c, style)}`);
+  lines.push('  What it must not reach:');
+  for (const c of i.cells.filter((c) => c.want === 'denied')) lines.push(`  ${decisionLine(c.label, c, style)}`);
+  return lines;
+}
+
+/** The access check at the end of an apply: the matrix, then each finding with its fix. */
+export function renderAccessAfterApply(
+  report: AccessReport,
+  findings: readonly { code: string; severity: 'error' | 'warning'; resource: string; problem: string; fix: string }[],
+  style: Style,
+): string {
+  const lines = renderAccess(report, style, true);
+  for (const f of findings) {
+    const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
+    lines.push(`    ${mark} ${f.resource}: ${f.problem}`, `            ${style.dim('fix:')} ${f.fix}`);
+  }
+  const refused = findings.filter((f) => f.code === 'access-denied').length;
+  if (refused > 0) {
+    lines.push(
+      style.error(
+        `The setup is applied, but Flyte cannot work with it as it is: ${refused === 1 ? 'the error' : `the ${refused} errors`} above say what it needs and is refused.`,
+      ),
+    );
+  }
+  return lines.join('\n');
+}
