@@ -395,12 +395,14 @@ export interface SectionPlan {
 /**
  * A role of this setup that the config no longer names (a project, a section or an IRSA role removed): it still
  * grants what it holds to whoever its trust lets in. Listed by every plan and by verify; `--prune` removes it.
+ * With `--prune`, an OIDC provider of this setup whose cluster the config no longer names (one dropped from a
+ * list of clusters) is one too: its name is its issuer's host and path, `trustedBy` the roles that trust it.
  */
 export interface Leftover {
-  kind: 'role';
+  kind: 'role' | 'oidc-provider';
   name: string;
   arn: string;
-  /** Whom its trust lets in, as `Type principal`. */
+  /** Whom its trust lets in, as `Type principal` (a provider: the roles that trust it, as `role NAME`). */
   trustedBy: string[];
   /** Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read). */
   holds: string[];

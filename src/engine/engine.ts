@@ -313,7 +313,7 @@ export async function makePlan(
   const plan = buildPlan(facts, sections, current, notes);
   if (listed === undefined) return plan;
   const leftovers = await findLeftovers(gateway, config, facts, {
-    ...(options.prune ? { prune: true } : {}),
+    ...(options.prune ? { prune: true, providers: true } : {}),
     concurrency,
     listed,
   });

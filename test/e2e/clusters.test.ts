@@ -104,6 +104,27 @@ describe.skipIf(skip !== undefined)('several clusters in two regions', () => {
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 
+  it("--prune removes the dropped cluster's provider once no role trusts it", async () => {
+    const listed = await run(BLUE_ONLY, ['--dry-run']);
+    expect(listed.stdout).not.toContain('OIDC provider oidc.eks.us-east-2');
+    const plan = await run(BLUE_ONLY, ['--dry-run', '--prune']);
+    expect(plan.stdout).toContain(`[-] OIDC provider ${green.slice(8)}`);
+    const pruned = await run(BLUE_ONLY, ['--yes', '--prune']);
+    expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
+    expect(pruned.mutating.map((c) => c.operation)).toEqual(['DeleteOpenIDConnectProvider']);
+    const iam = new IAMClient({
+      region: 'eu-west-1',
+      endpoint: moto.url,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const arns = ((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map(
+      (p) => p.Arn,
+    );
+    iam.destroy();
+    expect(arns).toContain(providerOf(blue));
+    expect(arns).not.toContain(providerOf(green));
+  });
+
   it('adding a cluster back is a broadening change: refused under --yes alone, applied with --approve-broadening', async () => {
     const refused = await run(BOTH, ['--yes']);
     expect(refused.code).not.toBe(0);

@@ -1,5 +1,11 @@
 /** Several clusters: the facts of each (in its region), the sections per cluster, the plan's trust and waiting. */
 import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import {
+  GetOpenIDConnectProviderCommand,
+  ListOpenIDConnectProvidersCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
+import { findLeftovers } from '../../src/engine/leftovers.js';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/load/config.js';
 import { buildPlan, desiredSections } from '../../src/engine/engine.js';
@@ -298,5 +304,84 @@ describe('several clusters', () => {
     expect(renderFacts({ ...f, clusters: undefined }).split('\n')[0]).toBe(
       'Account 111122223333 (aws), region eu-west-1, cluster blue (ACTIVE)',
     );
+  });
+});
+
+describe("--prune and a dropped cluster's OIDC provider", () => {
+  const GONE = 'https://oidc.eks.us-east-2.amazonaws.com/id/GONE';
+  const arnOf = (issuer: string) => `arn:aws:iam::111122223333:oidc-provider/${issuer.slice(8)}`;
+  const one = parseConfigText('region: eu-west-1\nbucket: acme-flyte-data\nsetup: acme\ncluster: [blue]\n');
+  const blueFacts: Facts = {
+    partition: 'aws',
+    accountId: '111122223333',
+    region: 'eu-west-1',
+    offline: false,
+    cluster: { state: 'ready', name: 'blue', status: 'ACTIVE', issuerUrl: BLUE },
+  };
+  const MINE = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'acme' };
+
+  function account(trustedBy: string[], tags: Record<string, string> = MINE) {
+    const aws = mockAws({ region: 'eu-west-1' });
+    aws.iam.on(ListOpenIDConnectProvidersCommand).resolves({
+      OpenIDConnectProviderList: [{ Arn: arnOf(BLUE) }, { Arn: arnOf(GONE) }],
+    });
+    aws.iam.on(GetOpenIDConnectProviderCommand).callsFake((input: { OpenIDConnectProviderArn: string }) => ({
+      Url: input.OpenIDConnectProviderArn.split('oidc-provider/')[1],
+      ClientIDList: ['sts.amazonaws.com'],
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    }));
+    const trust = encodeURIComponent(
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Federated: arnOf(GONE) }, Action: 'sts:AssumeRoleWithWebIdentity' },
+        ],
+      }),
+    );
+    aws.iam.on(ListRolesCommand).resolves({
+      Roles: trustedBy.map((name) => ({
+        RoleName: name,
+        Arn: `arn:aws:iam::111122223333:role/${name}`,
+        Path: '/',
+        RoleId: name,
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: trust,
+      })),
+    });
+    return aws;
+  }
+
+  it("is removed when only the config's roles trust it (their statement goes in the same run)", async () => {
+    const aws = account(['flyte-workers-role']);
+    const found = await findLeftovers(aws.gateway, one, blueFacts, { prune: true, providers: true, concurrency: 2 });
+    expect(found).toEqual([
+      expect.objectContaining({
+        kind: 'oidc-provider',
+        arn: arnOf(GONE),
+        action: 'remove',
+        steps: [{ op: 'DeleteOpenIDConnectProvider', arn: arnOf(GONE) }],
+      }),
+    ]);
+  });
+
+  it('is kept while a role the config does not name trusts it', async () => {
+    const aws = account(['someone-elses-role']);
+    const [found] = await findLeftovers(aws.gateway, one, blueFacts, { prune: true, providers: true, concurrency: 2 });
+    expect(found).toMatchObject({ kind: 'oidc-provider', action: 'blocked', steps: [] });
+    expect(found!.reason).toContain('someone-elses-role');
+  });
+
+  it("another setup's provider, a cluster not ready, or no --prune: nothing", async () => {
+    const other = account([], { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'other' });
+    expect(
+      await findLeftovers(other.gateway, one, blueFacts, { prune: true, providers: true, concurrency: 2 }),
+    ).toEqual([]);
+    const aws = account([]);
+    const waiting: Facts = { ...blueFacts, cluster: { state: 'missing', name: 'blue' } };
+    expect(await findLeftovers(aws.gateway, one, waiting, { prune: true, providers: true, concurrency: 2 })).toEqual(
+      [],
+    );
+    expect(await findLeftovers(aws.gateway, one, blueFacts, { concurrency: 2 })).toEqual([]);
+    expect(aws.iam.commandCalls(ListOpenIDConnectProvidersCommand)).toHaveLength(0);
   });
 });
