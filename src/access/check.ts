@@ -11,9 +11,12 @@ import { serviceAccountSubject } from '../policy/document.js';
 import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
 import { eksClusterArn, issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
 import {
+  EVALUATOR_MISSING,
+  EVALUATOR_PACKAGE,
   evaluateAction,
   evaluatePodIdentityAssume,
   evaluateWebIdentityAssume,
+  loadEvaluator,
   sessionContext,
   type Decision,
   type RolePolicies,
@@ -180,6 +183,22 @@ async function roleCells(
 /** The access matrix: each identity's assume, its neighbours', and its role's capabilities (evaluated once a role). */
 export async function checkAccess(input: AccessInput): Promise<AccessReport> {
   const { config, facts, identities, roles, providers } = input;
+  if (!(await loadEvaluator())) {
+    // Not made: each identity says so (and its role gets an `unchecked` finding), never a pass.
+    return {
+      identities: identities.map((i) => ({
+        id: i.id,
+        section: i.section,
+        who: i.who,
+        roleName: i.roleName,
+        assume: [],
+        neighbours: [],
+        cells: [],
+        notChecked: EVALUATOR_MISSING,
+      })),
+      notChecked: NOT_VISIBLE,
+    };
+  }
   const capabilities = { needed: neededCapabilities(config, facts), beyond: overGrantProbes(config, facts) };
   const cluster = facts.cluster;
   const host = cluster.state === 'ready' && !cluster.placeholder ? issuerHostPath(cluster.issuerUrl) : undefined;
@@ -323,6 +342,18 @@ export function accessFindings(report: AccessReport, ctx: FindingContext): Findi
 
   for (const [roleName, list] of byRole) {
     const first = list[0]!;
+    if (first.notChecked === EVALUATOR_MISSING) {
+      add(
+        'unchecked',
+        first.section,
+        roleName,
+        `what ${list.map((i) => i.id).join(', ')} can do through it was not evaluated: the IAM policy evaluator ` +
+          `${EVALUATOR_PACKAGE} is not installed (AGPL-3.0-licensed, so flyte-aws-setup does not bundle it)`,
+        `install it beside flyte-aws-setup: npm install --global ${EVALUATOR_PACKAGE} (or npx --package ` +
+          `flyte-aws-setup --package ${EVALUATOR_PACKAGE} flyte-aws-setup verify ...)`,
+      );
+      continue;
+    }
     const ids = list.map((i) => i.id).join(', ');
     const identity =
       ctx.identities.find((i) => i.id === first.id) ?? ctx.identities.find((i) => i.roleName === roleName);

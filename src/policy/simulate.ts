@@ -15,14 +15,80 @@
  * The core reports only the result, so the statements that decided are found by evaluating each policy, then each
  * statement, alone (skipped where only one can have decided).
  */
-import { runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
-import {
-  createValidatedPolicy,
-  validateIdentityPolicy,
-  validateTrustPolicy,
-  type ValidatedPolicy,
-} from '@cloud-copilot/iam-policy';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ValidatedPolicy } from '@cloud-copilot/iam-policy';
 import type { PolicyDocument, PolicyStatement } from './document.js';
+
+/**
+ * The evaluator's package. It is licensed AGPL-3.0-or-later, so it is not bundled with flyte-aws-setup (Apache-2.0)
+ * nor one of its dependencies: it is loaded from where it is installed beside the tool (globally, or in the same
+ * project or npx cache), and the access check says it was not made when it is not.
+ */
+export const EVALUATOR_PACKAGE = '@cloud-copilot/iam-simulate';
+const POLICY_PACKAGE = '@cloud-copilot/iam-policy';
+
+/** Why the access check was not made, and how to make it. */
+export const EVALUATOR_MISSING =
+  `the IAM policy evaluator ${EVALUATOR_PACKAGE} is not installed (it is AGPL-3.0-licensed, so flyte-aws-setup ` +
+  `does not bundle it); install it beside flyte-aws-setup: npm install --global ${EVALUATOR_PACKAGE}, or ` +
+  `npx --package flyte-aws-setup --package ${EVALUATOR_PACKAGE} flyte-aws-setup verify ...`;
+
+interface Library {
+  runUnsafeSimulation: typeof import('@cloud-copilot/iam-simulate').runUnsafeSimulation;
+  createValidatedPolicy: typeof import('@cloud-copilot/iam-policy').createValidatedPolicy;
+  validateIdentityPolicy: typeof import('@cloud-copilot/iam-policy').validateIdentityPolicy;
+  validateTrustPolicy: typeof import('@cloud-copilot/iam-policy').validateTrustPolicy;
+}
+
+let library: Library | undefined;
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+}
+
+/**
+ * Load the evaluator (once): true when it is there. Its policy package is the one it depends on, found from where
+ * the evaluator is (a global install does not hoist it beside the tool), so that both agree on the policy objects.
+ */
+export async function loadEvaluator(): Promise<boolean> {
+  if (library !== undefined) return true;
+  let simulate: typeof import('@cloud-copilot/iam-simulate');
+  let entry: string;
+  try {
+    // A variable, so that the bundler leaves the import to Node at run time.
+    const name: string = EVALUATOR_PACKAGE;
+    simulate = (await import(name)) as typeof import('@cloud-copilot/iam-simulate');
+    entry = createRequire(import.meta.url).resolve(EVALUATOR_PACKAGE);
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+  const main = createRequire(entry).resolve(POLICY_PACKAGE);
+  const root = main.slice(0, main.lastIndexOf(`${join('@cloud-copilot', 'iam-policy')}`) + POLICY_PACKAGE.length);
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+    exports?: { '.'?: { import?: string } };
+  };
+  const esm = manifest.exports?.['.']?.import;
+  const policy = (await import(
+    pathToFileURL(esm !== undefined ? join(root, esm) : main).href
+  )) as typeof import('@cloud-copilot/iam-policy');
+  library = {
+    runUnsafeSimulation: simulate.runUnsafeSimulation,
+    createValidatedPolicy: policy.createValidatedPolicy,
+    validateIdentityPolicy: policy.validateIdentityPolicy,
+    validateTrustPolicy: policy.validateTrustPolicy,
+  };
+  return true;
+}
+
+function lib(): Library {
+  if (library === undefined) throw new Error(`internal: ${EVALUATOR_PACKAGE} is used before loadEvaluator()`);
+  return library;
+}
 
 /**
  * The services whose actions are evaluated. The build bundles the IAM service data of these only
@@ -103,6 +169,7 @@ function validatedPolicy(p: NamedPolicy, kind: 'identity' | 'trust'): Validated 
   const key = `${kind}\0${p.name}`;
   const found = byName.get(key);
   if (found !== undefined) return found;
+  const { createValidatedPolicy, validateTrustPolicy, validateIdentityPolicy } = lib();
   const made = createValidatedPolicy(p.document, kind === 'trust' ? validateTrustPolicy : validateIdentityPolicy, {
     name: p.name,
   });
@@ -225,7 +292,9 @@ const statementPolicies = new WeakMap<PolicyStatement, Validated>();
 function statementPolicy(p: NamedPolicy, s: PolicyStatement): Validated {
   let found = statementPolicies.get(s);
   if (found === undefined) {
-    found = createValidatedPolicy(statementDocument(p.document, s), validateIdentityPolicy, { name: p.name });
+    found = lib().createValidatedPolicy(statementDocument(p.document, s), lib().validateIdentityPolicy, {
+      name: p.name,
+    });
     statementPolicies.set(s, found);
   }
   return found;
@@ -251,7 +320,7 @@ async function evaluateActionOnce(
   // asked are the access check's own (src/access/capabilities.ts).
   const run = (policies: Validated[], cap: Validated | undefined): Outcome => {
     try {
-      return runUnsafeSimulation(
+      return lib().runUnsafeSimulation(
         {
           request: {
             principal: sessionArn(role.roleArn),
@@ -322,7 +391,7 @@ function statementDocument(doc: PolicyDocument, s: PolicyStatement): PolicyDocum
 }
 
 function runTrust(trust: Validated, roleArn: string, accountId: string, request: TrustRequest): string {
-  return runUnsafeSimulation(
+  return lib().runUnsafeSimulation(
     {
       request: {
         principal: request.principal,

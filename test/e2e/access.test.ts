@@ -13,10 +13,13 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { clients, createBucket, createCluster, createVpc, readRole } from '../helpers/aws.js';
-import { runCli, writeConfig } from '../helpers/cli.js';
+import { ROOT, runCli, writeConfig } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
@@ -125,6 +128,36 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
       /flyte\/flyte-backend-flyte-binary\s+flyte-system-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+none/,
     );
     expect(shown.stdout).toContain('Not checked (not visible from the account)');
+  });
+
+  it('without the evaluator installed beside the CLI, the access check is listed as not made (a warning per role), never as passed', async () => {
+    // A copy of the built CLI where no node_modules is found: as a global install without the evaluator.
+    const dir = mkdtempSync(join(tmpdir(), 'fas-no-evaluator-'));
+    try {
+      for (const part of ['bin', 'dist', 'package.json'])
+        cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+      const bin = join(dir, 'bin/flyte-aws-setup.js');
+      const run = await runCli(['verify', '--config', configFile, '--json'], { endpoint: moto.url, bin });
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as VerifyJson;
+      expect(report.access.identities.length).toBeGreaterThan(0);
+      for (const i of report.access.identities) {
+        expect(i.cells).toEqual([]);
+        expect((i as Identity & { notChecked?: string }).notChecked).toContain('@cloud-copilot/iam-simulate');
+      }
+      const unchecked = report.sections
+        .flatMap((s) => s.findings)
+        .filter((f) => f.code === 'unchecked' && f.problem.includes('was not evaluated'));
+      expect(unchecked.map((f) => f.resource).sort()).toEqual(
+        ['role flyte-fraud-role', 'role flyte-system-role', 'role flyte-workers-role'].sort(),
+      );
+      expect(unchecked.every((f) => f.severity === 'warning')).toBe(true);
+
+      const shown = await runCli(['verify', '--config', configFile], { endpoint: moto.url, bin });
+      expect(shown.stdout).toContain('npm install --global @cloud-copilot/iam-simulate');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** A breakage made through the SDK, and its undo. */

@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Working directory; default: a fresh temporary one, removed after the run. */
   cwd?: string;
   timeoutMs?: number;
+  /** Another copy of the built CLI to run (default: the repository's bin/flyte-aws-setup.js). */
+  bin?: string;
 }
 
 /** A clean environment: no AWS settings of the machine, a HOME without ~/.aws. */
@@ -78,7 +80,7 @@ export function spawnCli(args: string[], options: RunOptions = {}): RunningCli {
   const home = mkdtempSync(join(tmpdir(), 'fas-home-'));
   const callLog = join(home, 'calls.jsonl');
   writeFileSync(callLog, '');
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
     // A fresh directory by default, so files a run writes there (the hand-off files) never land in the repository.
     cwd: options.cwd ?? home,
     env: cliEnv(options, home, callLog),

@@ -3,17 +3,23 @@
  * Identity trusts, and for a role's policies capped by its boundary, including the mistakes of the documents that
  * people copy (aud under StringLike, the us-east-1 issuer, a wildcard under StringEquals).
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bucketPolicyDocument, irsaTrustPolicy, type PolicyDocument } from '../../src/policy/document.js';
 import {
   evaluateAction,
   evaluatePodIdentityAssume,
   evaluateWebIdentityAssume,
+  loadEvaluator,
   sessionArn,
   sessionContext,
   type RolePolicies,
   type WebIdentityToken,
 } from '../../src/policy/simulate.js';
+
+// The evaluator is a devDependency here; the CLI loads it from where it is installed (src/policy/simulate.ts).
+beforeAll(async () => {
+  expect(await loadEvaluator()).toBe(true);
+});
 
 const ACCOUNT = '123456789012';
 const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
