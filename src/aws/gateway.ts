@@ -601,18 +601,21 @@ export class AwsGateway {
   }
 
   /** The node groups of a cluster and the node role each runs with. */
-  async nodegroupRoles(cluster: string): Promise<{ nodegroup: string; roleArn: string }[]> {
+  async nodegroupRoles(cluster: string, region?: string): Promise<{ nodegroup: string; roleArn: string }[]> {
     const names: string[] = [];
     const site = { service: 'eks', operation: 'ListNodegroups', resource: `cluster ${cluster}` } as const;
     const pages = this.eksPages(site, (nextToken) =>
-      this.clients.eks.send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
+      this.clients.eksIn(region).send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
     );
     for await (const out of pages) names.push(...(out.nodegroups ?? []));
     const found: { nodegroup: string; roleArn: string }[] = [];
     for (const nodegroup of names) {
       const out = await this.read(
         { service: 'eks', operation: 'DescribeNodegroup', resource: `node group ${nodegroup} of ${cluster}` },
-        () => this.clients.eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })),
+        () =>
+          this.clients
+            .eksIn(region)
+            .send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })),
       );
       if (out?.nodegroup?.nodeRole) found.push({ nodegroup, roleArn: out.nodegroup.nodeRole });
     }

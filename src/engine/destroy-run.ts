@@ -59,8 +59,32 @@ export async function readDestroyState(
     knownFacts ?? gatherFacts(gateway, config, clusterRead, { bucket: false }),
     clusterRead,
   ]);
+  // Several clusters: the others too (each in its region), for the roles they run with.
+  const otherRefs = (config.clusters ?? []).slice(1);
+  const otherInfo = await mapLimit(otherRefs, concurrency, (c) =>
+    gateway.describeCluster(c.name, c.region !== undefined && c.region !== gateway.region ? c.region : undefined),
+  );
+  const running = [
+    ...(cluster !== undefined ? [{ info: cluster, region: undefined as string | undefined }] : []),
+    ...otherRefs.flatMap((c, i) =>
+      otherInfo[i] !== undefined
+        ? [
+            {
+              info: otherInfo[i]!,
+              region: c.region !== undefined && c.region !== gateway.region ? c.region : undefined,
+            },
+          ]
+        : [],
+    ),
+  ];
   const nodegroups =
-    cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
+    config.nodeRole !== false
+      ? (
+          await mapLimit(running, concurrency, async ({ info, region }) =>
+            (await gateway.nodegroupRoles(info.name, region)).map((g) => ({ ...g, cluster: info.name })),
+          )
+        ).flat()
+      : [];
 
   const roles = await mapLimit(destroyRoles(config), concurrency, async (r): Promise<DestroyRoleState> => {
     const current = await gateway.readRole(r.name);
@@ -72,12 +96,14 @@ export async function readDestroyState(
       gateway.inlinePolicyNames(r.name),
       gateway.instanceProfileNames(r.name),
     ]);
-    if (cluster?.roleArn === current.arn) {
-      state.inUse = `the EKS cluster ${cluster.name} runs with it (its cluster role)`;
+    const runsWith = running.find(({ info }) => info.roleArn === current.arn);
+    if (runsWith !== undefined) {
+      state.inUse = `the EKS cluster ${runsWith.info.name} runs with it (its cluster role)`;
     } else {
-      const groups = nodegroups.filter((g) => g.roleArn === current.arn).map((g) => g.nodegroup);
+      const groups = nodegroups.filter((g) => g.roleArn === current.arn);
       if (groups.length > 0) {
-        state.inUse = `node group(s) ${groups.join(', ')} of the EKS cluster ${cluster!.name} run with it`;
+        const clusters = [...new Set(groups.map((g) => g.cluster))];
+        state.inUse = `node group(s) ${groups.map((g) => g.nodegroup).join(', ')} of the EKS cluster ${clusters.join(', ')} run with it`;
       }
     }
     return state;

@@ -1,8 +1,14 @@
 /** Several clusters: the facts of each (in its region), the sections per cluster, the plan's trust and waiting. */
-import { DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand } from '@aws-sdk/client-eks';
+import { readDestroyState } from '../../src/engine/destroy-run.js';
 import {
   GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
+  ListInstanceProfilesForRoleCommand,
   ListOpenIDConnectProvidersCommand,
+  ListRolePoliciesCommand,
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { findLeftovers } from '../../src/engine/leftovers.js';
@@ -14,7 +20,7 @@ import { planRole } from '../../src/engine/plan.js';
 import type { CurrentRole, DesiredRole, Facts } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ConfigError, formatProblem } from '../../src/errors.js';
-import { mockAws } from '../helpers/mock-aws.js';
+import { awsError, mockAws } from '../helpers/mock-aws.js';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -383,5 +389,52 @@ describe("--prune and a dropped cluster's OIDC provider", () => {
     );
     expect(await findLeftovers(aws.gateway, one, blueFacts, { concurrency: 2 })).toEqual([]);
     expect(aws.iam.commandCalls(ListOpenIDConnectProvidersCommand)).toHaveLength(0);
+  });
+});
+
+describe('destroy with several clusters', () => {
+  it('keeps a role a node group of another cluster (in its region) runs with', async () => {
+    const m = mockAws({ region: 'eu-west-1' });
+    const nodeRole = 'arn:aws:iam::111122223333:role/flyte-eks-node-role';
+    m.eks.on(DescribeClusterCommand).callsFake((input: { name: string }) => ({
+      cluster: {
+        name: input.name,
+        status: 'ACTIVE',
+        identity: { oidc: { issuer: input.name === 'green' ? GREEN : BLUE } },
+      },
+    }));
+    const regions: string[] = [];
+    m.eks.on(ListNodegroupsCommand).callsFake(async (input: { clusterName: string }, getClient) => {
+      regions.push(`${input.clusterName}@${await getClient().config.region()}`);
+      return { nodegroups: input.clusterName === 'green' ? ['workers'] : [] };
+    });
+    m.eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { nodeRole } });
+    m.iam.on(GetRoleCommand).callsFake((input: { RoleName: string }) => {
+      if (input.RoleName !== 'flyte-eks-node-role') throw awsError('NoSuchEntity');
+      return {
+        Role: {
+          RoleName: input.RoleName,
+          Arn: nodeRole,
+          Path: '/',
+          RoleId: 'x',
+          CreateDate: new Date(),
+          AssumeRolePolicyDocument: encodeURIComponent('{"Version":"2012-10-17","Statement":[]}'),
+          Tags: [
+            { Key: 'managed-by', Value: 'flyte-aws-setup' },
+            { Key: 'flyte-aws-setup:setup', Value: 'blue' },
+          ],
+        },
+      };
+    });
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    m.iam.on(ListInstanceProfilesForRoleCommand).resolves({ InstanceProfiles: [] });
+    m.iam.on(GetPolicyCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetOpenIDConnectProviderCommand).rejects(awsError('NoSuchEntity'));
+    const s = await readDestroyState(config('oidcProvider: false'), m.gateway);
+    expect(regions.sort()).toEqual(['blue@eu-west-1', 'green@us-east-2']);
+    expect(s.roles.find((r) => r.name === 'flyte-eks-node-role')!.inUse).toBe(
+      'node group(s) workers of the EKS cluster green run with it',
+    );
   });
 });
