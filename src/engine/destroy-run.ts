@@ -54,7 +54,9 @@ export async function readDestroyState(
   concurrency = DEFAULT_CONCURRENCY,
 ): Promise<DestroyState> {
   const clusterRead =
-    config.cluster !== undefined ? gateway.describeCluster(config.cluster) : Promise.resolve(undefined);
+    config.cluster !== undefined
+      ? gateway.describeCluster(config.cluster, config.clusters?.[0]?.region)
+      : Promise.resolve(undefined);
   const [facts, cluster] = await Promise.all([
     knownFacts ?? gatherFacts(gateway, config, clusterRead, { bucket: false }),
     clusterRead,

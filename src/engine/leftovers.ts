@@ -82,7 +82,7 @@ function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promi
   return async (arn) => {
     if (config.cluster === undefined) return undefined;
     read ??= (async () => {
-      const cluster = await gateway.describeCluster(config.cluster!);
+      const cluster = await gateway.describeCluster(config.cluster!, config.clusters?.[0]?.region);
       if (cluster === undefined) return { name: config.cluster!, nodegroups: [] };
       return {
         name: cluster.name,
