@@ -88,6 +88,16 @@ describe.skipIf(skip !== undefined)('several clusters in two regions', () => {
 
     const verify = await run(BOTH, ['verify']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    // The access check assumes each role from each cluster: through each cluster's own issuer.
+    const json = await run(BOTH, ['verify', '--json']);
+    const access = JSON.parse(json.stdout).access as {
+      identities: { id: string; assume: { issuer: string; state: string }[] }[];
+    };
+    for (const i of access.identities) {
+      expect(i.assume.map((a) => `${a.issuer} ${a.state}`).sort(), i.id).toEqual(
+        [`${blue.slice(8)} allowed`, `${green.slice(8)} allowed`].sort(),
+      );
+    }
   });
 
   it('dropping a cluster removes its statement under --yes alone (narrowing); verify passes', async () => {
