@@ -6,7 +6,7 @@
  * end of an apply.
  */
 import type { Config, SectionId } from '../config/schema.js';
-import type { CurrentOidcProvider, Facts } from '../model.js';
+import { factsClusters, type CurrentOidcProvider, type Facts } from '../model.js';
 import { serviceAccountSubject } from '../policy/document.js';
 import { broadGrant, severityOf, tooBroad, type FindingCode } from '../policy/findings.js';
 import { eksClusterArn, issuerHostPath, oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
@@ -200,10 +200,16 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
     };
   }
   const capabilities = { needed: neededCapabilities(config, facts), beyond: overGrantProbes(config, facts) };
-  const cluster = facts.cluster;
-  const host = cluster.state === 'ready' && !cluster.placeholder ? issuerHostPath(cluster.issuerUrl) : undefined;
-  const clusterArn =
-    cluster.state === 'ready' ? eksClusterArn(facts.partition, facts.region, facts.accountId, cluster.name) : undefined;
+  // Every cluster of the config: its pods assume the roles through its own issuer (IRSA) or its own ARN (Pod
+  // Identity), so each identity is checked from each cluster.
+  const clusters = factsClusters(facts).map((c) => ({
+    name: c.name ?? '',
+    host: c.state === 'ready' && !c.placeholder ? issuerHostPath(c.issuerUrl) : undefined,
+    arn:
+      c.state === 'ready'
+        ? eksClusterArn(facts.partition, c.region ?? facts.region, facts.accountId, c.name)
+        : undefined,
+  }));
   const byRole = new Map<string, AccessCell[]>();
   const out: IdentityAccess[] = [];
   for (const identity of identities) {
@@ -228,39 +234,41 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
     const pod = identity.pod;
     const own: AssumeDecision[] = [];
     const neighbours: AssumeDecision[] = [];
-    if (pod !== undefined && identity.paths.includes('irsa')) {
-      const spec = {
-        who: identity.id,
-        namespace: pod.namespace,
-        serviceAccount: pod.serviceAccount,
-        aud: STS_AUDIENCE,
-      };
-      if (host === undefined) {
-        own.push({
-          via: 'irsa',
+    for (const cluster of clusters) {
+      if (pod !== undefined && identity.paths.includes('irsa')) {
+        const spec = {
           who: identity.id,
-          sub: serviceAccountSubject(pod.namespace, pod.serviceAccount),
+          namespace: pod.namespace,
+          serviceAccount: pod.serviceAccount,
           aud: STS_AUDIENCE,
-          issuer: '',
-          state: 'not-checked',
-          want: 'allowed',
-          statements: [],
-          detail: `the cluster ${cluster.name ?? ''} has no OIDC issuer yet`.replace('  ', ' '),
-        });
-      } else {
-        own.push(assume(documents, facts, { ...spec, host }, 'allowed', providers));
-        for (const n of neighboursOf(identity)) {
-          neighbours.push(assume(documents, facts, neighbourToken(n, host), 'denied', undefined));
+        };
+        if (cluster.host === undefined) {
+          own.push({
+            via: 'irsa',
+            who: identity.id,
+            sub: serviceAccountSubject(pod.namespace, pod.serviceAccount),
+            aud: STS_AUDIENCE,
+            issuer: '',
+            state: 'not-checked',
+            want: 'allowed',
+            statements: [],
+            detail: `the cluster ${cluster.name} has no OIDC issuer yet`.replace('  ', ' '),
+          });
+        } else {
+          own.push(assume(documents, facts, { ...spec, host: cluster.host }, 'allowed', providers));
+          for (const n of neighboursOf(identity)) {
+            neighbours.push(assume(documents, facts, neighbourToken(n, cluster.host), 'denied', undefined));
+          }
         }
       }
-    }
-    if (pod !== undefined && identity.paths.includes('pod-identity') && clusterArn !== undefined) {
-      own.push(podIdentity(documents, facts, identity.id, clusterArn, pod, 'allowed'));
-      // The trust sees the cluster and the account, not the pod: its neighbours are another cluster's pods.
-      const other = `${clusterArn.slice(0, clusterArn.lastIndexOf('/') + 1)}${OTHER_CLUSTER}`;
-      neighbours.push(
-        podIdentity(documents, facts, `a pod of another cluster: ${OTHER_CLUSTER}`, other, pod, 'denied'),
-      );
+      if (pod !== undefined && identity.paths.includes('pod-identity') && cluster.arn !== undefined) {
+        own.push(podIdentity(documents, facts, identity.id, cluster.arn, pod, 'allowed'));
+        // The trust sees the cluster and the account, not the pod: its neighbours are another cluster's pods.
+        const other = `${cluster.arn.slice(0, cluster.arn.lastIndexOf('/') + 1)}${OTHER_CLUSTER}`;
+        neighbours.push(
+          podIdentity(documents, facts, `a pod of another cluster: ${OTHER_CLUSTER}`, other, pod, 'denied'),
+        );
+      }
     }
     out.push({
       ...base,

@@ -783,6 +783,7 @@ export function planPodIdentityAssociation(
         {
           op: 'CreatePodIdentityAssociation',
           clusterName: desired.cluster,
+          ...(desired.region !== undefined ? { region: desired.region } : {}),
           namespace: desired.namespace,
           serviceAccount: desired.serviceAccount,
           roleArn: desired.roleArn,
@@ -800,6 +801,7 @@ export function planPodIdentityAssociation(
     steps.push({
       op: 'UpdatePodIdentityAssociation',
       clusterName: desired.cluster,
+      ...(desired.region !== undefined ? { region: desired.region } : {}),
       associationId: current.associationId,
       roleArn: desired.roleArn,
       before: current.roleArn,
@@ -827,7 +829,15 @@ export function planAddon(desired: DesiredAddon, current: CurrentAddon | undefin
       ...base,
       arn: desired.arn,
       action: 'create',
-      steps: [{ op: 'CreateAddon', clusterName: desired.cluster, addonName: desired.name, tags: desired.tags }],
+      steps: [
+        {
+          op: 'CreateAddon',
+          clusterName: desired.cluster,
+          ...(desired.region !== undefined ? { region: desired.region } : {}),
+          addonName: desired.name,
+          tags: desired.tags,
+        },
+      ],
       notes: [
         {
           level: 'warn',
