@@ -6,7 +6,9 @@
  */
 import type { Config, Grant, Target } from '../config/schema.js';
 import type { Facts } from '../model.js';
-import { regionOfArn } from '../policy/document.js';
+import { POLICY_VERSION, regionOfArn } from '../policy/document.js';
+import { delegationStatement } from '../policy/kms.js';
+import type { NamedPolicy } from '../policy/simulate.js';
 import { secretArn } from '../policy/grants.js';
 import { bucketArn, dnsSuffix, type Partition } from '../policy/partition.js';
 import { bucketKmsKey } from '../sections/custom-policy.js';
@@ -30,6 +32,8 @@ export interface Capability {
   where: string;
   /** Request context beyond the role session's own (e.g. `kms:ViaService`). */
   context?: Record<string, string>;
+  /** The resource's own policy, for a resource used only as it allows (a KMS key). */
+  resourcePolicy?: NamedPolicy;
 }
 
 /** Where Flyte writes in its bucket, by target: what the hand-off's values point it to. */
@@ -77,6 +81,15 @@ function kmsCapabilities(
   write: boolean,
 ): Capability[] {
   const context = kmsViaS3Context(facts.partition, facts.accountId, keyArn);
+  // A key is used only as its key policy allows: the check takes it to let the account's IAM policies grant the use
+  // (the plan checks the bucket's key's real policy for that: kms-key-policy), and asks what the role's grant.
+  const keyPolicy: NamedPolicy = {
+    name: 'key policy',
+    document: {
+      Version: POLICY_VERSION,
+      Statement: [delegationStatement(facts.partition, facts.accountId, ['kms:*'])],
+    },
+  };
   const uses = [
     ['decrypt', 'kms:Decrypt', `decrypt with ${what} (through S3)`],
     ...(write ? [['generate a data key', 'kms:GenerateDataKey', `generate a data key of ${what} (through S3)`]] : []),
@@ -89,6 +102,7 @@ function kmsCapabilities(
     resource: keyArn,
     where: keyArn,
     context,
+    resourcePolicy: keyPolicy,
   }));
 }
 

@@ -173,7 +173,7 @@ async function roleCells(
       });
       return;
     }
-    const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context });
+    const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context }, c.resourcePolicy);
     cells.push({ ...base, ...cellFrom(d, want) });
   };
   for (const c of capabilities.needed) await one(c, 'allowed');
