@@ -220,7 +220,12 @@ export async function evaluateAction(
 ): Promise<Decision> {
   // Roles that hold the same documents (the custom policy, the same extra policies) get the same answer for the
   // same request, unless a document looks at who is asking: evaluated once.
-  const key = resourcePolicy === undefined ? sharedKey(role, action, resource, context) : undefined;
+  const key =
+    resourcePolicy === undefined
+      ? sharedKey(role, action, resource, context)
+      : independentOfPrincipal(resourcePolicy.document)
+        ? sharedKey(role, action, resource, context, resourcePolicy)
+        : undefined;
   const known = key !== undefined ? decisions.get(key) : undefined;
   if (known !== undefined) return known;
   const decided = await evaluateActionOnce(role, action, resource, context, resourcePolicy);
@@ -270,6 +275,7 @@ function sharedKey(
   action: string,
   resource: string,
   context: Record<string, string | string[]>,
+  resourcePolicy?: NamedPolicy,
 ): string | undefined {
   const all = [...role.policies, ...(role.boundary ? [role.boundary] : [])];
   if (!all.every((p) => independentOfPrincipal(p.document))) return undefined;
@@ -281,6 +287,7 @@ function sharedKey(
     action,
     resource,
     rest,
+    resourcePolicy ? documentId(resourcePolicy.document) : null,
   ]);
 }
 
