@@ -10,7 +10,7 @@
  * - Union's `<prefix>-userflyterole`, which task pods run as on a Union data plane (globalAccess): its trust is
  *   Union's, so only its permissions are checked.
  */
-import type { Config, SectionId } from '../config/schema.js';
+import type { Config, IdentityMode, SectionId } from '../config/schema.js';
 import { serviceAccountSubject } from '../policy/document.js';
 import { sectionEnabled } from '../sections/derived.js';
 import { projectNamespace, projectSubjects } from '../sections/project-roles.js';
@@ -45,6 +45,12 @@ export interface FlyteIdentity {
   listedPolicies: string[];
 }
 
+const PATHS: Readonly<Record<IdentityMode, CredentialPath[]>> = {
+  irsa: ['irsa'],
+  'pod-identity': ['pod-identity'],
+  both: ['irsa', 'pod-identity'],
+};
+
 /** The namespace a `*` trust is checked with: Flyte's default project's development namespace. */
 export const SAMPLE_NAMESPACE = 'flytesnacks-development';
 
@@ -56,6 +62,7 @@ function podIdentity(
   who: string,
   admitted: string[],
   listedPolicies: string[],
+  paths: CredentialPath[],
 ): FlyteIdentity {
   const any = namespace === '*';
   return {
@@ -64,7 +71,7 @@ function podIdentity(
     roleName,
     who,
     pod: { namespace: any ? SAMPLE_NAMESPACE : namespace, serviceAccount, ...(any ? { anyNamespace: true } : {}) },
-    paths: ['irsa'],
+    paths,
     admitted,
     listedPolicies,
   };
@@ -73,6 +80,8 @@ function podIdentity(
 /** Every Flyte identity of the config's target, in section order. */
 export function flyteIdentities(config: Config, userFlyteRolePolicyArn?: string): FlyteIdentity[] {
   const out: FlyteIdentity[] = [];
+  // How the roles pods assume are trusted (`identity:`): each way in is checked.
+  const paths = PATHS[config.identity];
   const s = config.systemRole;
   if (s !== false && sectionEnabled(config, 'systemRole')) {
     const admitted = backendSubjects(config, s);
@@ -84,7 +93,7 @@ export function flyteIdentities(config: Config, userFlyteRolePolicyArn?: string)
           : config.target === 'flyte-core'
             ? `flyte-core's ${sa}`
             : 'the flyte-binary backend';
-      out.push(podIdentity('systemRole', s.name, config.namespace, sa, who, admitted, s.extraPolicies));
+      out.push(podIdentity('systemRole', s.name, config.namespace, sa, who, admitted, s.extraPolicies, paths));
     }
   }
   const w = config.workersRole;
@@ -93,7 +102,7 @@ export function flyteIdentities(config: Config, userFlyteRolePolicyArn?: string)
     const namespaces = w.allNamespaces ? ['*'] : [...new Set([config.namespace, ...w.namespaces])];
     for (const ns of namespaces) {
       const who = ns === '*' ? `task pods of every namespace (checked in ${SAMPLE_NAMESPACE})` : `task pods of ${ns}`;
-      out.push(podIdentity('workersRole', w.name, ns, w.serviceAccount, who, admitted, w.extraPolicies));
+      out.push(podIdentity('workersRole', w.name, ns, w.serviceAccount, who, admitted, w.extraPolicies, paths));
     }
   }
   if (sectionEnabled(config, 'projectRoles')) {
@@ -110,6 +119,7 @@ export function flyteIdentities(config: Config, userFlyteRolePolicyArn?: string)
             `task pods of project ${p.project}, domain ${d}`,
             admitted,
             [...listed, ...p.extraPolicies],
+            paths,
           ),
         );
       }

@@ -58,6 +58,18 @@ describe('the identities, from the sections and the target', () => {
     });
   });
 
+  it('identity: each way in the config trusts is checked (IRSA, Pod Identity, or both)', () => {
+    const paths = (identity: RawConfig['identity']) =>
+      flyteIdentities(config({ identity })).map((i) => `${i.id} ${i.paths.join('+')}`);
+    expect(paths('irsa')).toContain('fraud-development/default irsa');
+    expect(paths('pod-identity')).toEqual([
+      'flyte/flyte-backend-flyte-binary pod-identity',
+      '*/default pod-identity',
+      'fraud-development/default pod-identity',
+    ]);
+    expect(paths('both')).toContain('flyte/flyte-backend-flyte-binary irsa+pod-identity');
+  });
+
   it('a workers role with a list: the Flyte namespace and each one listed', () => {
     expect(ids({ workersRole: { allNamespaces: false, namespaces: ['ml-dev', 'ml-prod'] }, projectRoles: [] })).toEqual(
       ['flyte/flyte-backend-flyte-binary', 'flyte/default', 'ml-dev/default', 'ml-prod/default'],
