@@ -17,10 +17,12 @@ export type ClusterFacts =
       placeholder?: boolean;
       /** The cluster's VPC (from DescribeCluster, or from its subnets), when known. */
       vpcId?: string;
+      /** A cluster of the config in another region than the run's. */
+      region?: string;
     }
-  | { state: 'missing'; name: string }
+  | { state: 'missing'; name: string; region?: string }
   /** It exists but has no issuer yet (CREATING), or is going away. */
-  | { state: 'not-ready'; name: string; status: string }
+  | { state: 'not-ready'; name: string; status: string; region?: string }
   /** No enabled section needs it. */
   | { state: 'not-needed'; name?: string };
 
@@ -43,9 +45,22 @@ export interface Facts {
   callerArn?: string;
   /** True for `--dry-run --offline`: the account is assumed empty, the IDs are placeholders. */
   offline: boolean;
+  /** The config's (first) cluster. */
   cluster: ClusterFacts;
+  /** Every cluster of the config, in its order, when it names more than one (the first is `cluster`). */
+  clusters?: ClusterFacts[];
   /** The config's bucket's default encryption, when it was read (not offline, nor with `bucketKmsKey`). */
   bucketEncryption?: BucketEncryption;
+}
+
+/** Every cluster the facts describe: `clusters`, else the one `cluster`. */
+export function factsClusters(facts: Pick<Facts, 'cluster' | 'clusters'>): ClusterFacts[] {
+  return facts.clusters ?? [facts.cluster];
+}
+
+/** A cluster's region: its own, else the run's. */
+export function clusterRegion(cluster: ClusterFacts, facts: Pick<Facts, 'region'>): string {
+  return ('region' in cluster ? cluster.region : undefined) ?? facts.region;
 }
 
 export type Tags = Record<string, string>;
@@ -137,6 +152,8 @@ export interface DesiredPodIdentityAssociation {
   /** The association's ARN is EKS's to choose: until it exists, `<cluster ARN>/<namespace>/<serviceAccount>`. */
   arn: string;
   cluster: string;
+  /** The cluster's region, when it is not the run's. */
+  region?: string;
   namespace: string;
   serviceAccount: string;
   roleArn: string;
@@ -151,6 +168,8 @@ export interface DesiredAddon {
   /** Until it exists, `<cluster ARN>/addon/<name>`. */
   arn: string;
   cluster: string;
+  /** The cluster's region, when it is not the run's. */
+  region?: string;
   tags: Tags;
 }
 
@@ -295,20 +314,29 @@ export type Step =
   | {
       op: 'CreatePodIdentityAssociation';
       clusterName: string;
+      /** The cluster's region, when it is not the run's. */
+      region?: string;
       namespace: string;
       serviceAccount: string;
       roleArn: string;
       tags: Tags;
     }
   /** The association's role differs from the config's: point it at the config's. */
-  | { op: 'UpdatePodIdentityAssociation'; clusterName: string; associationId: string; roleArn: string; before: string }
-  | { op: 'CreateAddon'; clusterName: string; addonName: string; tags: Tags }
+  | {
+      op: 'UpdatePodIdentityAssociation';
+      clusterName: string;
+      region?: string;
+      associationId: string;
+      roleArn: string;
+      before: string;
+    }
+  | { op: 'CreateAddon'; clusterName: string; region?: string; addonName: string; tags: Tags }
   // Removal: what the tool made (destroy, --prune), and what it attached that the config no longer names.
   | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'DeleteRole'; roleName: string }
   | { op: 'DeletePolicy'; policyArn: string }
   | { op: 'DeleteOpenIDConnectProvider'; arn: string }
-  | { op: 'DeletePodIdentityAssociation'; clusterName: string; associationId: string; name: string };
+  | { op: 'DeletePodIdentityAssociation'; clusterName: string; region?: string; associationId: string; name: string };
 
 export type StepOp = Step['op'];
 
@@ -367,12 +395,14 @@ export interface SectionPlan {
 /**
  * A role of this setup that the config no longer names (a project, a section or an IRSA role removed): it still
  * grants what it holds to whoever its trust lets in. Listed by every plan and by verify; `--prune` removes it.
+ * With `--prune`, an OIDC provider of this setup whose cluster the config no longer names (one dropped from a
+ * list of clusters) is one too: its name is its issuer's host and path, `trustedBy` the roles that trust it.
  */
 export interface Leftover {
-  kind: 'role';
+  kind: 'role' | 'oidc-provider';
   name: string;
   arn: string;
-  /** Whom its trust lets in, as `Type principal`. */
+  /** Whom its trust lets in, as `Type principal` (a provider: the roles that trust it, as `role NAME`). */
   trustedBy: string[];
   /** Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read). */
   holds: string[];

@@ -5,7 +5,14 @@
  */
 import { SETUP_KEY, TOOL_TAG_PREFIX } from '../config/rules.js';
 import { isIrsaSection } from '../sections/derived.js';
-import type { CurrentOidcProvider, Plan, ResourcePlan, Step } from '../model.js';
+import {
+  clusterRegion,
+  factsClusters,
+  type CurrentOidcProvider,
+  type Plan,
+  type ResourcePlan,
+  type Step,
+} from '../model.js';
 import { conditionEntries, federatedPrincipals, isOidcProviderArn, splitIssuerKey } from '../policy/irsa.js';
 import type { PolicyDocument } from '../policy/document.js';
 import { severityOf } from '../policy/findings.js';
@@ -193,8 +200,8 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
 /** The OIDC provider ARNs the audit needs: the cluster's, and every one an IRSA role's trust names. */
 export function referencedProviders(plan: Plan): string[] {
   const arns = new Set<string>();
-  const c = plan.facts.cluster;
-  if (c.state === 'ready') arns.add(oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl));
+  for (const c of factsClusters(plan.facts))
+    if (c.state === 'ready') arns.add(oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl));
   for (const s of plan.sections) {
     if (!isIrsaSection(s.id)) continue;
     for (const r of s.resources) {
@@ -227,7 +234,23 @@ export function auditPlan(
   options: { rerun: string; createsProvider: boolean },
 ): Finding[] {
   const out: Finding[] = [];
-  const c = plan.facts.cluster;
+  const { facts } = plan;
+  const c = facts.cluster;
+  const all = factsClusters(facts);
+  const several =
+    all.every((k) => k.state === 'ready') && all.length > 1
+      ? all.flatMap((k) =>
+          k.state === 'ready'
+            ? [
+                {
+                  issuerHost: issuerHostPath(k.issuerUrl),
+                  providerArn: oidcProviderArn(facts.partition, facts.accountId, k.issuerUrl),
+                  clusterArn: eksClusterArn(facts.partition, clusterRegion(k, facts), facts.accountId, k.name),
+                },
+              ]
+            : [],
+        )
+      : undefined;
   for (const s of plan.sections) {
     for (const r of s.resources) {
       if (r.current?.kind !== 'role') continue;
@@ -240,6 +263,7 @@ export function auditPlan(
           issuerHost: issuerHostPath(c.issuerUrl),
           providerArn: oidcProviderArn(plan.facts.partition, plan.facts.accountId, c.issuerUrl),
           clusterArn: eksClusterArn(plan.facts.partition, plan.facts.region, plan.facts.accountId, c.name),
+          ...(several !== undefined ? { clusters: several } : {}),
           providers,
           createsProvider: options.createsProvider,
           rerun: options.rerun,

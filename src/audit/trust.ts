@@ -42,6 +42,8 @@ export interface TrustAuditInput {
   providers: ReadonlyMap<string, CurrentOidcProvider | undefined>;
   /** The ARN of the cluster (what a Pod Identity statement's aws:SourceArn should name). */
   clusterArn: string;
+  /** Every cluster of the config, when it names several (the above are the first's): a statement each. */
+  clusters?: { issuerHost: string; providerArn: string; clusterArn: string }[];
   /** The config creates the cluster's provider (`oidcProvider: true`). */
   createsProvider: boolean;
   /** The command that applies the config, for "the next run fixes it". */
@@ -59,25 +61,32 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
   const resource = `role ${a.roleName}`;
   const nextRun = `the next \`${a.rerun}\` run fixes it`;
   const add = (f: Omit<Finding, 'section' | 'resource'>) => out.push({ section: a.section, resource, ...f });
-  const issuer = a.issuerHost.toLowerCase();
-
+  // Several clusters: each statement is audited against the cluster it names (else the first).
+  const clusters = a.clusters ?? [{ issuerHost: a.issuerHost, providerArn: a.providerArn, clusterArn: a.clusterArn }];
   for (const s of a.trust.Statement) {
     if (s.Effect !== 'Allow') continue;
     if (isPodIdentityStatement(s)) {
-      for (const f of auditPodIdentityStatement(s, a.clusterArn, nextRun)) add(f);
+      const bound = conditionEntries(s)
+        .filter((e) => e.key.toLowerCase() === 'aws:sourcearn')
+        .flatMap((e) => e.values);
+      const named = clusters.find((c) => bound.includes(c.clusterArn))?.clusterArn ?? a.clusterArn;
+      for (const f of auditPodIdentityStatement(s, named, nextRun)) add(f);
       continue;
     }
     const federated = statementFederated(s).filter(isOidcProviderArn);
     if (federated.length === 0) continue;
+    const cluster = clusters.find((c) => federated.includes(c.providerArn)) ?? clusters[0]!;
+    const issuerHost = cluster.issuerHost;
+    const issuer = issuerHost.toLowerCase();
 
     for (const arn of federated) {
       const host = providerHost(arn);
-      const ours = arn === a.providerArn;
+      const ours = clusters.some((c) => c.providerArn === arn);
       if (!ours) {
         add({
           code: 'other-provider',
           severity: severityOf('other-provider'),
-          problem: `its trust names the OIDC provider ${host}, not the cluster's ${a.issuerHost}${regionNote(host, a.issuerHost)}: the cluster's pods cannot assume it`,
+          problem: `its trust names the OIDC provider ${host}, not the cluster's ${issuerHost}${regionNote(host, issuerHost)}: the cluster's pods cannot assume it`,
           fix: nextRun,
         });
       }
@@ -118,9 +127,9 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
           code: 'foreign-issuer',
           severity: severityOf('foreign-issuer'),
           problem:
-            `its condition key ${e.key} is of another issuer${regionNote(split.host, a.issuerHost)}; the cluster's ` +
+            `its condition key ${e.key} is of another issuer${regionNote(split.host, issuerHost)}; the cluster's ` +
             `tokens never carry it, so the condition never holds and no pod can assume the role`,
-          fix: `${nextRun} (both keys from ${a.issuerHost})`,
+          fix: `${nextRun} (both keys from ${issuerHost})`,
         });
         foreignClaims.add(split.claim.toLowerCase());
         continue;
@@ -133,7 +142,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       add({
         code: 'aud-missing',
         severity: severityOf('aud-missing'),
-        problem: `its trust does not check the token's audience (${a.issuerHost}:aud = ${STS_AUDIENCE} under StringEquals)`,
+        problem: `its trust does not check the token's audience (${issuerHost}:aud = ${STS_AUDIENCE} under StringEquals)`,
         fix: nextRun,
       });
     }
@@ -153,7 +162,7 @@ export function auditTrust(a: TrustAuditInput): Finding[] {
       add({
         code: 'sub-missing',
         severity: severityOf('sub-missing'),
-        problem: `its trust has no ${a.issuerHost}:sub condition, so it does not limit which service accounts may assume it`,
+        problem: `its trust has no ${issuerHost}:sub condition, so it does not limit which service accounts may assume it`,
         fix: nextRun,
       });
     }

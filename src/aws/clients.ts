@@ -81,6 +81,8 @@ export interface AwsClients {
    */
   iamOnce: IAMClient;
   eks: EKSClient;
+  /** EKS in a region (a cluster of the config in another region): the run's own client for its region. */
+  eksIn(region: string | undefined): EKSClient;
   sts: STSClient;
   /**
    * EC2, loaded on first use: only the cluster VPC's DNS check needs it, and its SDK is larger than the others
@@ -281,11 +283,25 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   let s3: Promise<S3Client> | undefined;
   const kms = new Map<string, Promise<KMSClient>>();
   const lazy: { destroy(): void }[] = [];
+  const eksByRegion = new Map<string, EKSClient>();
   const clients: AwsClients = {
     sts: new STSClient(withRegion),
     iam: new IAMClient(withRegion),
     iamOnce: new IAMClient({ ...withRegion, ...retrySettings(1, profile, quota) }),
     eks: new EKSClient(withRegion),
+    eksIn: (other) => {
+      if (other === undefined || other === region) return clients.eks;
+      let client = eksByRegion.get(other);
+      if (client === undefined) {
+        client = new EKSClient({ ...withRegion, region: other });
+        checkAnswers((client as unknown as AnyClient).middlewareStack, 'eks', 'json');
+        instrument(client as unknown as AnyClient, 'eks', recorder, options.debug);
+        if (limit) bound(client as unknown as AnyClient, limit);
+        eksByRegion.set(other, client);
+        lazy.push(client);
+      }
+      return client;
+    },
     ec2: () =>
       (ec2 ??= import('./ec2.js').then(({ EC2Client }) => {
         const client = new EC2Client(withRegion);

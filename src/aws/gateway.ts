@@ -301,8 +301,8 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   CreatePodIdentityAssociation: {
     service: 'eks',
     resource: (s) => `pod identity association ${s.namespace}/${s.serviceAccount} of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(
+    send: (clients, s) =>
+      clients.eksIn(s.region).send(
         new CreatePodIdentityAssociationCommand({
           clusterName: s.clusterName,
           namespace: s.namespace,
@@ -315,8 +315,8 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   UpdatePodIdentityAssociation: {
     service: 'eks',
     resource: (s) => `pod identity association ${s.associationId} of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(
+    send: (clients, s) =>
+      clients.eksIn(s.region).send(
         new UpdatePodIdentityAssociationCommand({
           clusterName: s.clusterName,
           associationId: s.associationId,
@@ -327,14 +327,18 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   CreateAddon: {
     service: 'eks',
     resource: (s) => `add-on ${s.addonName} of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(new CreateAddonCommand({ clusterName: s.clusterName, addonName: s.addonName, tags: s.tags })),
+    send: (clients, s) =>
+      clients
+        .eksIn(s.region)
+        .send(new CreateAddonCommand({ clusterName: s.clusterName, addonName: s.addonName, tags: s.tags })),
   },
   DeletePodIdentityAssociation: {
     service: 'eks',
     resource: (s) => `pod identity association ${s.name} (${s.associationId}) of cluster ${s.clusterName}`,
-    send: ({ eks }, s) =>
-      eks.send(new DeletePodIdentityAssociationCommand({ clusterName: s.clusterName, associationId: s.associationId })),
+    send: (clients, s) =>
+      clients
+        .eksIn(s.region)
+        .send(new DeletePodIdentityAssociationCommand({ clusterName: s.clusterName, associationId: s.associationId })),
     goneIsDone: true,
   },
   DetachRolePolicy: {
@@ -423,9 +427,11 @@ export class AwsGateway {
     return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
   }
 
-  async describeCluster(name: string): Promise<ClusterInfo | undefined> {
-    const out = await this.read({ service: 'eks', operation: 'DescribeCluster', resource: `cluster ${name}` }, () =>
-      this.clients.eks.send(new DescribeClusterCommand({ name })),
+  /** A cluster of the run's region, or of `region` (a cluster of the config in another region). */
+  async describeCluster(name: string, region?: string): Promise<ClusterInfo | undefined> {
+    const resource = `cluster ${name}${region !== undefined && region !== this.region ? ` in ${region}` : ''}`;
+    const out = await this.read({ service: 'eks', operation: 'DescribeCluster', resource }, () =>
+      this.clients.eksIn(region).send(new DescribeClusterCommand({ name })),
     );
     if (out?.cluster === undefined) return undefined;
     const c = out.cluster;
@@ -595,18 +601,21 @@ export class AwsGateway {
   }
 
   /** The node groups of a cluster and the node role each runs with. */
-  async nodegroupRoles(cluster: string): Promise<{ nodegroup: string; roleArn: string }[]> {
+  async nodegroupRoles(cluster: string, region?: string): Promise<{ nodegroup: string; roleArn: string }[]> {
     const names: string[] = [];
     const site = { service: 'eks', operation: 'ListNodegroups', resource: `cluster ${cluster}` } as const;
     const pages = this.eksPages(site, (nextToken) =>
-      this.clients.eks.send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
+      this.clients.eksIn(region).send(new ListNodegroupsCommand({ clusterName: cluster, nextToken })),
     );
     for await (const out of pages) names.push(...(out.nodegroups ?? []));
     const found: { nodegroup: string; roleArn: string }[] = [];
     for (const nodegroup of names) {
       const out = await this.read(
         { service: 'eks', operation: 'DescribeNodegroup', resource: `node group ${nodegroup} of ${cluster}` },
-        () => this.clients.eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })),
+        () =>
+          this.clients
+            .eksIn(region)
+            .send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup })),
       );
       if (out?.nodegroup?.nodeRole) found.push({ nodegroup, roleArn: out.nodegroup.nodeRole });
     }
@@ -621,6 +630,7 @@ export class AwsGateway {
   async podIdentityAssociations(
     cluster: string,
     filter: { namespace?: string; serviceAccount?: string } = {},
+    region?: string,
   ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]> {
     const found: { associationId: string; namespace: string; serviceAccount: string }[] = [];
     const where = filter.namespace !== undefined ? ` ${filter.namespace}/${filter.serviceAccount ?? '*'}` : '';
@@ -631,7 +641,9 @@ export class AwsGateway {
     } as const;
     try {
       for await (const out of this.eksPages(site, (nextToken) =>
-        this.clients.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, nextToken })),
+        this.clients
+          .eksIn(region)
+          .send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, nextToken })),
       )) {
         for (const a of out.associations ?? []) {
           if (a.associationId && a.namespace && a.serviceAccount)
@@ -649,6 +661,7 @@ export class AwsGateway {
   async describePodIdentityAssociation(
     cluster: string,
     associationId: string,
+    region?: string,
   ): Promise<CurrentPodIdentityAssociation | undefined> {
     const out = await this.read(
       {
@@ -656,7 +669,10 @@ export class AwsGateway {
         operation: 'DescribePodIdentityAssociation',
         resource: `pod identity association ${associationId} of cluster ${cluster}`,
       },
-      () => this.clients.eks.send(new DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId })),
+      () =>
+        this.clients
+          .eksIn(region)
+          .send(new DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId })),
     );
     const a = out?.association;
     if (a === undefined) return undefined;
@@ -677,16 +693,19 @@ export class AwsGateway {
     cluster: string,
     namespace: string,
     serviceAccount: string,
+    region?: string,
   ): Promise<CurrentPodIdentityAssociation | undefined> {
-    const [summary] = await this.podIdentityAssociations(cluster, { namespace, serviceAccount });
-    return summary === undefined ? undefined : this.describePodIdentityAssociation(cluster, summary.associationId);
+    const [summary] = await this.podIdentityAssociations(cluster, { namespace, serviceAccount }, region);
+    return summary === undefined
+      ? undefined
+      : this.describePodIdentityAssociation(cluster, summary.associationId, region);
   }
 
   /** An add-on of the cluster (DescribeAddon); undefined when it is not installed. */
-  async readAddon(cluster: string, name: string): Promise<CurrentAddon | undefined> {
+  async readAddon(cluster: string, name: string, region?: string): Promise<CurrentAddon | undefined> {
     const out = await this.read(
       { service: 'eks', operation: 'DescribeAddon', resource: `add-on ${name} of cluster ${cluster}` },
-      () => this.clients.eks.send(new DescribeAddonCommand({ clusterName: cluster, addonName: name })),
+      () => this.clients.eksIn(region).send(new DescribeAddonCommand({ clusterName: cluster, addonName: name })),
     );
     const a = out?.addon;
     if (a === undefined) return undefined;

@@ -80,7 +80,7 @@ async function onlineFacts(config: Config, gateway: AwsGateway, notes: string[])
   };
   if (needsCluster(config) && config.cluster !== undefined) {
     try {
-      const info = await gateway.describeCluster(config.cluster);
+      const info = await gateway.describeCluster(config.cluster, config.clusters?.[0]?.region);
       if (info?.issuerUrl === undefined) {
         notes.push(`the cluster ${config.cluster} ${info === undefined ? 'does not exist yet' : `is ${info.status}`}`);
       } else {

@@ -144,6 +144,49 @@ const flyteCoreComponent = z
   })
   .meta({ description: 'A flyte-core component.', enum: [...FLYTE_CORE_COMPONENTS] });
 
+/** A cluster of several: its name (in the config's region), or its name and region. */
+const clusterEntry = z.union([
+  ruled(rules.clusterName, "An EKS cluster's name, in the config's region."),
+  z
+    .strictObject({
+      name: ruled(rules.clusterName, 'EKS cluster name.'),
+      region: ruled(rules.region, "The cluster's region (default: the config's).").optional(),
+    })
+    .describe('An EKS cluster in another region.'),
+]);
+
+/** One cluster's name, or several clusters (a list of names, or `{ name, region }`); each once (a rule says so). */
+const clusterField = z
+  .union([
+    ruled(rules.clusterName, 'EKS cluster name (needed by the OIDC provider and the roles after it).'),
+    z
+      .array(clusterEntry)
+      .min(1)
+      .describe(
+        "Several EKS clusters whose pods assume the same roles (blue/green upgrades, multi-cluster Flyte): names in the config's region, or { name, region } for a cluster in another region.",
+      ),
+  ])
+  .describe(
+    "The EKS cluster's name (needed by the OIDC provider and the roles after it), or a list of several clusters: names in the config's region, or { name, region } for one in another region.",
+  );
+
+/** A cluster of the config: its name, and its region when that is not the config's. */
+export interface ClusterRef {
+  name: string;
+  /** Absent: the config's region. */
+  region?: string;
+}
+
+export function clusterRefs(raw: RawConfig['cluster'], configRegion?: string): ClusterRef[] {
+  if (raw === undefined) return [];
+  const entries = typeof raw === 'string' ? [raw] : raw;
+  return entries.map((e) =>
+    typeof e === 'string' || e.region === undefined || e.region === configRegion
+      ? { name: typeof e === 'string' ? e : e.name }
+      : { name: e.name, region: e.region },
+  );
+}
+
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
@@ -156,10 +199,7 @@ export const configSchema = z
       rules.accountId,
       'Expected AWS account ID: nothing is done when the credentials are for another account.',
     ).optional(),
-    cluster: ruled(
-      rules.clusterName,
-      'EKS cluster name (needed by the OIDC provider and the roles after it).',
-    ).optional(),
+    cluster: clusterField.optional(),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
     bucketKmsKey: ruled(
       rules.kmsKeyArn,
@@ -312,7 +352,13 @@ export interface Config {
   region?: string;
   profile?: string;
   accountId?: string;
+  /** The (first) cluster's name: the one cluster of most configs. */
   cluster?: string;
+  /**
+   * Every cluster of the config, in its order (the first is `cluster`); empty without one. A region is given only
+   * for a cluster outside the config's region.
+   */
+  clusters: ClusterRef[];
   bucket: string;
   /** The bucket's SSE-KMS key, as the config names it (else read from the bucket while planning). */
   bucketKmsKey?: string;
@@ -364,14 +410,17 @@ export function resolveConfig(raw: RawConfig): Config {
   const customPolicy = enabled(raw.customPolicy);
   const systemRole = enabled(raw.systemRole);
   const workersRole = enabled(raw.workersRole);
+  const clusters = clusterRefs(raw.cluster, raw.region);
+  const cluster = clusters[0]?.name;
   return {
     ...(raw.region !== undefined ? { region: raw.region } : {}),
     ...(raw.profile !== undefined ? { profile: raw.profile } : {}),
     ...(raw.accountId !== undefined ? { accountId: raw.accountId } : {}),
-    ...(raw.cluster !== undefined ? { cluster: raw.cluster } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
+    clusters,
     bucket: raw.bucket,
     ...(raw.bucketKmsKey !== undefined ? { bucketKmsKey: raw.bucketKmsKey } : {}),
-    setup: raw.setup ?? raw.cluster ?? raw.bucket,
+    setup: raw.setup ?? cluster ?? raw.bucket,
     namespace: raw.namespace ?? DEFAULT_NAMES.namespace,
     target: raw.target ?? DEFAULT_TARGET,
     identity: raw.identity ?? DEFAULT_IDENTITY,

@@ -54,13 +54,39 @@ export async function readDestroyState(
   concurrency = DEFAULT_CONCURRENCY,
 ): Promise<DestroyState> {
   const clusterRead =
-    config.cluster !== undefined ? gateway.describeCluster(config.cluster) : Promise.resolve(undefined);
+    config.cluster !== undefined
+      ? gateway.describeCluster(config.cluster, config.clusters?.[0]?.region)
+      : Promise.resolve(undefined);
   const [facts, cluster] = await Promise.all([
     knownFacts ?? gatherFacts(gateway, config, clusterRead, { bucket: false }),
     clusterRead,
   ]);
+  // Several clusters: the others too (each in its region), for the roles they run with.
+  const otherRefs = (config.clusters ?? []).slice(1);
+  const otherInfo = await mapLimit(otherRefs, concurrency, (c) =>
+    gateway.describeCluster(c.name, c.region !== undefined && c.region !== gateway.region ? c.region : undefined),
+  );
+  const running = [
+    ...(cluster !== undefined ? [{ info: cluster, region: undefined as string | undefined }] : []),
+    ...otherRefs.flatMap((c, i) =>
+      otherInfo[i] !== undefined
+        ? [
+            {
+              info: otherInfo[i]!,
+              region: c.region !== undefined && c.region !== gateway.region ? c.region : undefined,
+            },
+          ]
+        : [],
+    ),
+  ];
   const nodegroups =
-    cluster !== undefined && config.nodeRole !== false ? await gateway.nodegroupRoles(cluster.name) : [];
+    config.nodeRole !== false
+      ? (
+          await mapLimit(running, concurrency, async ({ info, region }) =>
+            (await gateway.nodegroupRoles(info.name, region)).map((g) => ({ ...g, cluster: info.name })),
+          )
+        ).flat()
+      : [];
 
   const roles = await mapLimit(destroyRoles(config), concurrency, async (r): Promise<DestroyRoleState> => {
     const current = await gateway.readRole(r.name);
@@ -72,12 +98,14 @@ export async function readDestroyState(
       gateway.inlinePolicyNames(r.name),
       gateway.instanceProfileNames(r.name),
     ]);
-    if (cluster?.roleArn === current.arn) {
-      state.inUse = `the EKS cluster ${cluster.name} runs with it (its cluster role)`;
+    const runsWith = running.find(({ info }) => info.roleArn === current.arn);
+    if (runsWith !== undefined) {
+      state.inUse = `the EKS cluster ${runsWith.info.name} runs with it (its cluster role)`;
     } else {
-      const groups = nodegroups.filter((g) => g.roleArn === current.arn).map((g) => g.nodegroup);
+      const groups = nodegroups.filter((g) => g.roleArn === current.arn);
       if (groups.length > 0) {
-        state.inUse = `node group(s) ${groups.join(', ')} of the EKS cluster ${cluster!.name} run with it`;
+        const clusters = [...new Set(groups.map((g) => g.cluster))];
+        state.inUse = `node group(s) ${groups.map((g) => g.nodegroup).join(', ')} of the EKS cluster ${clusters.join(', ')} run with it`;
       }
     }
     return state;
@@ -106,25 +134,41 @@ export async function readDestroyState(
   // The roles' grants policies (grants:), read like the custom policy.
   const grantPolicies = await mapLimit(grantsPolicyNames(config), concurrency, policyState);
 
+  // Several clusters: the ones after the first, as the facts found them (each in its region).
+  const others = (facts.clusters ?? []).slice(1).filter((c) => c.state === 'ready' || c.state === 'not-ready');
+  const several = facts.clusters !== undefined;
   // Pod Identity's associations live in the cluster: gone with it, or read by namespace and service account.
+  const clustersWithAssociations = [
+    ...(cluster !== undefined ? [{ name: cluster.name, region: undefined as string | undefined }] : []),
+    ...others.map((c) => ({ name: c.name!, region: 'region' in c ? c.region : undefined })),
+  ];
   const associations =
-    cluster !== undefined && config.identity !== 'irsa'
-      ? await mapLimit(associationSpecs(config), concurrency, async (a): Promise<DestroyAssociationState> => {
-          const current = await gateway.readPodIdentityAssociation(cluster.name, a.namespace, a.serviceAccount);
-          return {
-            name: `${a.namespace}/${a.serviceAccount}`,
-            cluster: cluster.name,
-            ...(current !== undefined ? { current } : {}),
-          };
-        })
+    clustersWithAssociations.length > 0 && config.identity !== 'irsa'
+      ? await mapLimit(
+          clustersWithAssociations.flatMap((c) => associationSpecs(config).map((a) => ({ ...a, c }))),
+          concurrency,
+          async ({ c, ...a }): Promise<DestroyAssociationState> => {
+            const current = await gateway.readPodIdentityAssociation(c.name, a.namespace, a.serviceAccount, c.region);
+            return {
+              name: `${several ? `${c.name}: ` : ''}${a.namespace}/${a.serviceAccount}`,
+              cluster: c.name,
+              ...(c.region !== undefined ? { region: c.region } : {}),
+              ...(current !== undefined ? { current } : {}),
+            };
+          },
+        )
       : undefined;
+  const otherIssuers = others.flatMap((c) => (c.state === 'ready' ? [c.issuerUrl] : []));
 
   // The setup's roles the config no longer names go too; the cluster is read again only when there are some.
   const leftovers = await findLeftovers(gateway, config, facts, { prune: true, concurrency });
-  const live = await otherClusters(gateway, facts, cluster, roles, concurrency, config.setup);
+  const live = await otherClusters(gateway, facts, cluster, roles, concurrency, config.setup, otherIssuers);
   const provider = config.oidcProvider
-    ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles, live)
+    ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles, live, otherIssuers)
     : undefined;
+  const otherProviders = config.oidcProvider
+    ? await mapLimit(otherIssuers, concurrency, (issuer) => readProvider(config, gateway, facts, issuer, roles, live))
+    : [];
   return {
     facts,
     setup: config.setup,
@@ -134,6 +178,7 @@ export async function readDestroyState(
     ...(policy ? { policy } : {}),
     ...(grantPolicies.length > 0 ? { grantPolicies } : {}),
     ...(provider ? { provider } : {}),
+    ...(otherProviders.length > 0 ? { otherProviders } : {}),
     ...(associations ? { associations } : {}),
   };
 }
@@ -173,12 +218,15 @@ async function otherClusters(
   roles: DestroyRoleState[],
   concurrency: number,
   setup: string,
+  otherIssuers: string[] = [],
 ): Promise<LiveClusters> {
   const live: LiveClusters = { byProvider: new Map() };
-  const own =
-    cluster?.issuerUrl !== undefined ? oidcProviderArn(facts.partition, facts.accountId, cluster.issuerUrl) : undefined;
+  // The config's clusters' providers (several clusters: every one that still has its issuer).
+  const own = [...(cluster?.issuerUrl !== undefined ? [cluster.issuerUrl] : []), ...otherIssuers].map((issuer) =>
+    oidcProviderArn(facts.partition, facts.accountId, issuer),
+  );
   const others = irsaProviders(roles, setup).filter(
-    (r) => r.providers.length > 0 && (own === undefined || !r.providers.includes(own)),
+    (r) => r.providers.length > 0 && (own.length === 0 || !r.providers.some((p) => own.includes(p))),
   );
   if (others.length === 0) return live;
   try {
@@ -217,6 +265,7 @@ async function readProvider(
   issuerUrl: string | undefined,
   roles: DestroyRoleState[],
   live: LiveClusters,
+  otherIssuers: string[] = [],
 ): Promise<DestroyProviderState> {
   let arn: string | undefined;
   let foundBy: DestroyProviderState['foundBy'];
@@ -224,7 +273,11 @@ async function readProvider(
     arn = oidcProviderArn(facts.partition, facts.accountId, issuerUrl);
     foundBy = 'cluster';
   } else {
-    const named = [...new Set(irsaProviders(roles, config.setup).flatMap((r) => r.providers))];
+    // The other clusters' providers are theirs, not the first's.
+    const theirs = otherIssuers.map((i) => oidcProviderArn(facts.partition, facts.accountId, i));
+    const named = [...new Set(irsaProviders(roles, config.setup).flatMap((r) => r.providers))].filter(
+      (p) => !theirs.includes(p),
+    );
     if (named.length === 1) {
       arn = named[0];
       foundBy = 'trust';

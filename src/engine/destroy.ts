@@ -70,6 +70,8 @@ export interface DestroyProviderState {
 export interface DestroyAssociationState {
   name: string;
   cluster: string;
+  /** The cluster's region, when it is not the run's. */
+  region?: string;
   current?: CurrentPodIdentityAssociation;
 }
 
@@ -85,6 +87,8 @@ export interface DestroyState {
   /** The roles' grants policies (`grants:`), each deleted like the custom policy. */
   grantPolicies?: DestroyPolicyState[];
   provider?: DestroyProviderState;
+  /** Several clusters: the OIDC providers of the clusters after the first that exist (found by their issuers). */
+  otherProviders?: DestroyProviderState[];
   /** The setup's roles the config no longer names, each planned for removal (or kept, with why). */
   leftovers?: Leftover[];
   /** The pod identity associations (identity: pod-identity or both), read while the cluster exists. */
@@ -417,6 +421,17 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     ]);
     items.push(providerItem(state, state.provider, untrusting));
   }
+  // The other clusters' providers: each cluster exists (its issuer named the provider).
+  for (const other of state.otherProviders ?? []) {
+    const arn = other.arn;
+    const untrusting = new Set([
+      ...deleted,
+      ...[...trustPutBack]
+        .filter(([, t]) => arn === undefined || !federatedPrincipals(t).includes(arn))
+        .map(([n]) => n),
+    ]);
+    items.push(providerItem({ ...state, clusterExists: true }, other, untrusting));
+  }
   return { facts: state.facts, items };
 }
 
@@ -536,6 +551,7 @@ function associationItem(a: DestroyAssociationState, setup: string): DestroyItem
       {
         op: 'DeletePodIdentityAssociation',
         clusterName: a.cluster,
+        ...(a.region !== undefined ? { region: a.region } : {}),
         associationId: a.current.associationId,
         name: a.name,
       },

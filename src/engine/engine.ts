@@ -13,7 +13,17 @@ import { ConfigError } from '../errors.js';
 import { mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
 import { findLeftovers } from './leftovers.js';
-import type { CurrentResource, CurrentRole, DesiredResource, Facts, Note, Plan, SectionPlan } from '../model.js';
+import {
+  clusterRegion,
+  factsClusters,
+  type CurrentResource,
+  type CurrentRole,
+  type DesiredResource,
+  type Facts,
+  type Note,
+  type Plan,
+  type SectionPlan,
+} from '../model.js';
 import { isOwned, planResource, resourceKey } from './plan.js';
 import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
 
@@ -33,7 +43,9 @@ export interface DesiredSection {
 /** What each section wants, given the facts. Pure. */
 export function desiredSections(config: Config, facts: Facts): DesiredSection[] {
   const cluster = facts.cluster;
-  const issuerUrl = cluster.state === 'ready' ? cluster.issuerUrl : undefined;
+  // With several clusters, the sections that need one wait until every one is ready.
+  const issuerUrl =
+    cluster.state === 'ready' && factsClusters(facts).every((c) => c.state === 'ready') ? cluster.issuerUrl : undefined;
   return SECTIONS.map((def): DesiredSection => {
     const enabled = sectionEnabled(config, def);
     if (!enabled) {
@@ -51,12 +63,14 @@ export function desiredSections(config: Config, facts: Facts): DesiredSection[] 
 
 /** Why the sections that need the cluster wait, and what to do; `said`: what the region's other clusters say. */
 function waitingFor(config: Config, facts: Facts, said?: string): { reason: string; todo: string } {
-  const c = facts.cluster;
-  const name = config.cluster ?? '(none)';
+  // The first cluster that is not ready (the one cluster of most configs).
+  const c = factsClusters(facts).find((k) => k.state !== 'ready') ?? facts.cluster;
+  const name = c.name ?? config.cluster ?? '(none)';
+  const region = clusterRegion(c, facts);
   if (c.state === 'not-ready') {
     return {
       reason: `the EKS cluster ${name} is ${c.status} and has no OIDC issuer yet`,
-      todo: `wait until it is ACTIVE (aws eks wait cluster-active --name ${name} --region ${facts.region}), then run again`,
+      todo: `wait until it is ACTIVE (aws eks wait cluster-active --name ${name} --region ${region}), then run again`,
     };
   }
   const roleArn =
@@ -64,10 +78,10 @@ function waitingFor(config: Config, facts: Facts, said?: string): { reason: stri
       ? 'CLUSTER_ROLE_ARN'
       : `arn:${facts.partition}:iam::${facts.accountId}:role${config.path}${config.clusterRole.name}`;
   const create =
-    `create it with the cluster role (aws eks create-cluster --name ${name} --region ${facts.region} ` +
+    `create it with the cluster role (aws eks create-cluster --name ${name} --region ${region} ` +
     `--role-arn ${roleArn} --resources-vpc-config subnetIds=SUBNET_IDS), wait until it is ACTIVE, then run again`;
   if (said !== undefined) return { reason: said, todo: `if ${name} is a new cluster, ${create}` };
-  return { reason: `the EKS cluster ${name} does not exist yet in ${facts.region}`, todo: create };
+  return { reason: `the EKS cluster ${name} does not exist yet in ${region}`, todo: create };
 }
 
 export type CurrentState = Map<string, CurrentResource | undefined>;
@@ -133,9 +147,9 @@ export async function readResource(
     case 'bucket':
       return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
     case 'pod-identity-association':
-      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount);
+      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount, r.region);
     case 'addon':
-      return gateway.readAddon(r.cluster, r.name);
+      return gateway.readAddon(r.cluster, r.name, r.region);
   }
 }
 
@@ -267,7 +281,12 @@ export async function makePlan(
   const readAnyway = new Map<string, string>(
     resources.flatMap((r) => (r.kind === 'attachment' ? [[`role:${r.name}`, resourceKey(r)] as const] : [])),
   );
-  const missingCluster = options.references && facts.cluster.state === 'missing' ? facts.cluster.name : undefined;
+  // A cluster of the run's region not found: a typo of one the region has? (Another region's only waits.)
+  const missing = factsClusters(facts).find((c) => c.state === 'missing');
+  const missingCluster =
+    options.references && missing !== undefined && clusterRegion(missing, facts) === facts.region
+      ? missing.name
+      : undefined;
   // The roles of the account, for the setup's roles the config no longer names: listed beside the plan's reads (the
   // bound on requests in flight holds for all of them), not after.
   const wantLeftovers = options.leftovers ?? options.only === undefined;
@@ -294,7 +313,7 @@ export async function makePlan(
   const plan = buildPlan(facts, sections, current, notes);
   if (listed === undefined) return plan;
   const leftovers = await findLeftovers(gateway, config, facts, {
-    ...(options.prune ? { prune: true } : {}),
+    ...(options.prune ? { prune: true, providers: true } : {}),
     concurrency,
     listed,
   });
@@ -316,16 +335,23 @@ async function providerNotes(
   sections: DesiredSection[],
 ): Promise<Map<string, Note[]>> {
   const notes = new Map<string, Note[]>();
-  if (config.oidcProvider || config.identity === 'pod-identity' || facts.cluster.state !== 'ready') return notes;
+  if (config.oidcProvider || config.identity === 'pod-identity') return notes;
+  const clusters = factsClusters(facts);
+  if (!clusters.every((c) => c.state === 'ready')) return notes;
   const irsa = sections.filter((s) => s.resources.length > 0 && s.def.identity === 'irsa');
   if (irsa.length === 0) return notes;
-  const arn = oidcProviderArn(facts.partition, facts.accountId, facts.cluster.issuerUrl);
-  if ((await gateway.readOidcProvider(arn)) !== undefined) return notes;
+  const arns = clusters.map((c) =>
+    oidcProviderArn(facts.partition, facts.accountId, c.state === 'ready' ? c.issuerUrl : ''),
+  );
+  const found = await Promise.all(arns.map((a) => gateway.readOidcProvider(a)));
+  const absent = arns.filter((_, i) => found[i] === undefined);
+  if (absent.length === 0) return notes;
+  const arn = absent.join(', ');
   for (const s of irsa) {
     notes.set(s.def.id, [
       {
         level: 'warn',
-        message: `its trust names the OIDC provider ${arn}, which does not exist and which this config does not create (oidcProvider: false); set oidcProvider: true`,
+        message: `its trust names the OIDC provider ${arn}, which ${absent.length > 1 ? 'do' : 'does'} not exist and which this config does not create (oidcProvider: false); set oidcProvider: true`,
       },
     ]);
   }

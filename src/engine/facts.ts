@@ -1,6 +1,6 @@
 /** What the run needs to know about the account before it can build documents: who, where, which cluster. */
 import type { AwsGateway, ClusterInfo } from '../aws/gateway.js';
-import type { Config } from '../config/schema.js';
+import type { ClusterRef, Config } from '../config/schema.js';
 import { clusterSectionsOn, sectionEnabled } from '../sections/derived.js';
 import { UserError } from '../errors.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
@@ -12,8 +12,9 @@ export function needsCluster(config: Config): boolean {
 
 const GONE = new Set(['DELETING', 'FAILED']);
 
-export function clusterFacts(name: string, info: ClusterInfo | undefined): ClusterFacts {
-  if (info === undefined) return { state: 'missing', name };
+export function clusterFacts(name: string, info: ClusterInfo | undefined, region?: string): ClusterFacts {
+  const where = region !== undefined ? { region } : {};
+  if (info === undefined) return { state: 'missing', name, ...where };
   if (info.issuerUrl !== undefined && !GONE.has(info.status)) {
     return {
       state: 'ready',
@@ -21,14 +22,15 @@ export function clusterFacts(name: string, info: ClusterInfo | undefined): Clust
       status: info.status,
       issuerUrl: info.issuerUrl,
       ...(info.vpcId !== undefined ? { vpcId: info.vpcId } : {}),
+      ...where,
     };
   }
-  return { state: 'not-ready', name, status: info.status };
+  return { state: 'not-ready', name, status: info.status, ...where };
 }
 
 /**
- * Ask STS who we are and EKS about the cluster, at the same time. A caller that reads the cluster itself (destroy)
- * passes that read, so the cluster is not described twice (nor its VPC looked up).
+ * Ask STS who we are and EKS about each cluster (in its region), all at the same time. A caller that reads the
+ * (first) cluster itself (destroy) passes that read, so the cluster is not described twice (nor its VPC looked up).
  */
 export async function gatherFacts(
   gateway: AwsGateway,
@@ -37,12 +39,12 @@ export async function gatherFacts(
   options: { bucket?: boolean } = {},
 ): Promise<Facts> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
+  const refs = wantCluster ? configClusters(config) : [];
   // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
   if (wantCluster && sectionEnabled(config, 'clusterVpc')) gateway.preload(['ec2']);
   const identityRead = gateway.callerIdentity();
-  const [identity, cluster, bucketEncryption] = await Promise.all([
+  const [identity, bucketEncryption, ...clusters] = await Promise.all([
     identityRead,
-    wantCluster ? (clusterRead ?? describeClusterWithVpc(gateway, config)) : Promise.resolve(undefined),
     options.bucket !== false && readsBucketEncryption(config)
       ? identityRead.then((id) =>
           gateway.bucketEncryption(
@@ -52,6 +54,9 @@ export async function gatherFacts(
           ),
         )
       : undefined,
+    ...refs.map((c, i) =>
+      i === 0 && clusterRead !== undefined ? clusterRead : describeClusterWithVpc(gateway, config, c),
+    ),
   ]);
   // The custom policy's bucket is read with the plan's first reads: S3's client loads from now, beside them.
   if (sectionEnabled(config, 'customPolicy')) gateway.preload(['s3']);
@@ -61,17 +66,27 @@ export async function gatherFacts(
       { hint: 'use the profile of the right account (--profile), or correct accountId in the config' },
     );
   }
+  const all = refs.map((c, i) => clusterFacts(c.name, clusters[i], otherRegion(c, gateway.region)));
   return {
     partition: partitionOfArn(identity.arn) ?? partitionOfRegion(gateway.region),
     accountId: identity.account,
     region: gateway.region,
     callerArn: identity.arn,
     offline: false,
-    cluster: wantCluster
-      ? clusterFacts(config.cluster!, cluster)
-      : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
+    cluster: wantCluster ? all[0]! : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
+    ...(all.length > 1 ? { clusters: all } : {}),
     ...(bucketEncryption !== undefined ? { bucketEncryption } : {}),
   };
+}
+
+/** The config's clusters (a config made in code may give only `cluster`). */
+export function configClusters(config: Pick<Config, 'cluster' | 'clusters'>): ClusterRef[] {
+  return config.clusters ?? (config.cluster !== undefined ? [{ name: config.cluster }] : []);
+}
+
+/** A cluster's region when it is not the run's. */
+function otherRegion(c: ClusterRef, runRegion: string): string | undefined {
+  return c.region !== undefined && c.region !== runRegion ? c.region : undefined;
 }
 
 /**
@@ -86,8 +101,15 @@ export function readsBucketEncryption(config: Config): boolean {
  * DescribeCluster, and when it names subnets but no VPC (as some emulators answer) the subnets' VPC. The VPC is
  * only for a check: when the subnets cannot be read it stays unknown, and the plan says so.
  */
-async function describeClusterWithVpc(gateway: AwsGateway, config: Config): Promise<ClusterInfo | undefined> {
-  const info = await gateway.describeCluster(config.cluster!);
+async function describeClusterWithVpc(
+  gateway: AwsGateway,
+  config: Config,
+  cluster: ClusterRef,
+): Promise<ClusterInfo | undefined> {
+  const region = otherRegion(cluster, gateway.region);
+  const info = await gateway.describeCluster(cluster.name, region);
+  // The VPC check is of the run's region (the EC2 client's).
+  if (region !== undefined) return info;
   if (info?.issuerUrl === undefined || info.vpcId !== undefined || !sectionEnabled(config, 'clusterVpc')) return info;
   const vpcId = await gateway.vpcOfSubnets(info.subnetIds ?? []).catch(() => undefined);
   return vpcId !== undefined ? { ...info, vpcId } : info;
@@ -104,19 +126,26 @@ export function offlineFacts(
   const partition = partitionOfRegion(region);
   const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
+  const refs = wantCluster ? configClusters(config) : [];
+  const all = refs.map((c): ClusterFacts => {
+    const where = c.region ?? region;
+    // Several clusters have an issuer each: the placeholder names its cluster.
+    const id = refs.length > 1 ? `<oidc-id-${c.name}>` : '<oidc-id>';
+    return {
+      state: 'ready',
+      name: c.name,
+      status: 'UNKNOWN',
+      issuerUrl: `https://oidc.eks.${where}.${suffix}/id/${id}`,
+      placeholder: true,
+      ...(c.region !== undefined && c.region !== region ? { region: c.region } : {}),
+    };
+  });
   return {
     partition,
     accountId: OFFLINE_ACCOUNT,
     region,
     offline: true,
-    cluster: wantCluster
-      ? {
-          state: 'ready',
-          name: config.cluster!,
-          status: 'UNKNOWN',
-          issuerUrl: `https://oidc.eks.${region}.${suffix}/id/<oidc-id>`,
-          placeholder: true,
-        }
-      : { state: 'not-needed' },
+    cluster: all[0] ?? { state: 'not-needed' },
+    ...(all.length > 1 ? { clusters: all } : {}),
   };
 }

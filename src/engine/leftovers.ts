@@ -8,7 +8,14 @@ import { isCode } from '../aws/errors.js';
 import type { AwsGateway, RoleListing } from '../aws/gateway.js';
 import { DESCRIPTION_MARK } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
-import type { CurrentRole, Facts, Leftover, Step } from '../model.js';
+import {
+  factsClusters,
+  type CurrentOidcProvider,
+  type CurrentRole,
+  type Facts,
+  type Leftover,
+  type Step,
+} from '../model.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { configRoles } from '../sections/derived.js';
@@ -75,7 +82,7 @@ function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promi
   return async (arn) => {
     if (config.cluster === undefined) return undefined;
     read ??= (async () => {
-      const cluster = await gateway.describeCluster(config.cluster!);
+      const cluster = await gateway.describeCluster(config.cluster!, config.clusters?.[0]?.region);
       if (cluster === undefined) return { name: config.cluster!, nodegroups: [] };
       return {
         name: cluster.name,
@@ -97,10 +104,16 @@ export async function findLeftovers(
   gateway: AwsGateway,
   config: Config,
   facts: Facts,
-  options: { prune?: boolean; concurrency: number; listed?: Promise<RoleListing[]> },
+  options: {
+    prune?: boolean;
+    /** With `prune`: the setup's OIDC providers of clusters the config no longer names, too. */
+    providers?: boolean;
+    concurrency: number;
+    listed?: Promise<RoleListing[]>;
+  },
 ): Promise<Leftover[]> {
   const names = candidates(await (options.listed ?? gateway.listRoles()), config);
-  if (names.length === 0) return [];
+  if (names.length === 0 && !(options.prune && options.providers)) return [];
   const read = await mapLimit(names, options.concurrency, (name) => gateway.getRole(name));
   // Only what carries this setup's tag: a role of another setup, or of a version before setups, is not this one's.
   const mine = read.filter((r): r is CurrentRole => r !== undefined && ownership(r.tags, config.setup) === 'mine');
@@ -126,7 +139,66 @@ export async function findLeftovers(
       throw err;
     }
   });
-  return found.filter((l): l is Leftover => l !== undefined);
+  const roles = found.filter((l): l is Leftover => l !== undefined);
+  return options.prune && options.providers
+    ? [...roles, ...(await providerLeftovers(gateway, config, facts, roles, options))]
+    : roles;
+}
+
+/**
+ * With --prune: the setup's OIDC providers whose issuer is no cluster's of the config (a cluster dropped from the
+ * list). One goes when no role trusts it but the config's (whose trust no longer names it, this run) and the
+ * leftovers this run removes. Only while every cluster of the config is ready: a cluster not found has no issuer
+ * to tell its provider by, and its provider must not look left over.
+ */
+async function providerLeftovers(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  roles: Leftover[],
+  options: { concurrency: number },
+): Promise<Leftover[]> {
+  const clusters = factsClusters(facts);
+  if (facts.offline || !clusters.every((c) => c.state === 'ready')) return [];
+  const own = new Set(
+    clusters.map((c) => oidcProviderArn(facts.partition, facts.accountId, c.state === 'ready' ? c.issuerUrl : '')),
+  );
+  let arns: string[];
+  let read: (CurrentOidcProvider | undefined)[];
+  try {
+    arns = (await gateway.oidcProviderArns()).filter((a) => !own.has(a));
+    read = await mapLimit(arns, options.concurrency, (a) => gateway.readOidcProvider(a));
+  } catch (err) {
+    // The account's providers may not be listed (the apply policy of `permissions` leaves that out): none is touched.
+    if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return [];
+    throw err;
+  }
+  const mine = read.filter(
+    (p): p is CurrentOidcProvider => p !== undefined && ownership(p.tags, config.setup) === 'mine',
+  );
+  if (mine.length === 0) return [];
+  const configNames = new Set(configRoles(config).map((r) => r.name));
+  const removed = new Set(roles.filter((l) => l.action === 'remove').map((l) => l.name));
+  return mapLimit(mine, options.concurrency, async (p): Promise<Leftover> => {
+    const trusting = await gateway.rolesTrusting(p.arn);
+    const others = trusting.filter((n) => !configNames.has(n) && !removed.has(n));
+    const base = {
+      kind: 'oidc-provider' as const,
+      name: p.arn.slice(p.arn.indexOf(':oidc-provider/') + ':oidc-provider/'.length),
+      arn: p.arn,
+      trustedBy: trusting.map((n) => `role ${n}`),
+      holds: [],
+    };
+    if (others.length > 0) {
+      return {
+        ...base,
+        action: 'blocked',
+        steps: [],
+        reason: `roles the config does not name trust it (${others.join(', ')}): change or delete them first, or keep it`,
+      };
+    }
+    return { ...base, action: 'remove', steps: [{ op: 'DeleteOpenIDConnectProvider', arn: p.arn }] };
+  });
 }
 
 export interface LeftoverResult {
@@ -200,8 +272,12 @@ export async function pruneLeftovers(
         results.push({ ...base, outcome: 'interrupted', done, remaining: l.steps.slice(done.length) });
         continue;
       }
-      const { outcome } = await poll(() => gateway.getRole(l.name), { ...backoff, until: (r) => r === undefined });
-      if (outcome !== 'done') throw new Error(`role ${l.name} still shows after it was deleted`);
+      const { outcome } = await poll<CurrentRole | CurrentOidcProvider | undefined>(
+        () => (l.kind === 'oidc-provider' ? gateway.readOidcProvider(l.arn) : gateway.getRole(l.name)),
+        { ...backoff, until: (r) => r === undefined },
+      );
+      if (outcome !== 'done')
+        throw new Error(`${l.kind === 'role' ? 'role' : 'OIDC provider'} ${l.name} still shows after it was deleted`);
       results.push({ ...base, outcome: 'removed', done, remaining: [] });
     } catch (err) {
       const e = err as Error & { hint?: string; code?: string };

@@ -722,6 +722,7 @@ export function planPodIdentityAssociation(
         {
           op: 'CreatePodIdentityAssociation',
           clusterName: desired.cluster,
+          ...(desired.region !== undefined ? { region: desired.region } : {}),
           namespace: desired.namespace,
           serviceAccount: desired.serviceAccount,
           roleArn: desired.roleArn,
@@ -739,6 +740,7 @@ export function planPodIdentityAssociation(
     steps.push({
       op: 'UpdatePodIdentityAssociation',
       clusterName: desired.cluster,
+      ...(desired.region !== undefined ? { region: desired.region } : {}),
       associationId: current.associationId,
       roleArn: desired.roleArn,
       before: current.roleArn,
@@ -766,7 +768,15 @@ export function planAddon(desired: DesiredAddon, current: CurrentAddon | undefin
       ...base,
       arn: desired.arn,
       action: 'create',
-      steps: [{ op: 'CreateAddon', clusterName: desired.cluster, addonName: desired.name, tags: desired.tags }],
+      steps: [
+        {
+          op: 'CreateAddon',
+          clusterName: desired.cluster,
+          ...(desired.region !== undefined ? { region: desired.region } : {}),
+          addonName: desired.name,
+          tags: desired.tags,
+        },
+      ],
       notes: [
         {
           level: 'warn',

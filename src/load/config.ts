@@ -234,6 +234,7 @@ function mappingKeys(schema: z.ZodType | undefined): string[] {
 function allowedKeysAt(path: (string | number)[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   if (path[0] === 'projectRoles' && path.length === 2) return Object.keys(projectRoleSchema.shape);
+  if (path[0] === 'cluster' && path.length === 2) return ['name', 'region'];
   if (path.length === 1 && typeof path[0] === 'string')
     return mappingKeys(configSchema.shape[path[0] as keyof typeof configSchema.shape] as z.ZodType | undefined);
   return [];
@@ -296,6 +297,13 @@ function issueToProblems(issue: z.core.$ZodIssue, raw: unknown): Problem[] {
       });
     }
     case 'invalid_union': {
+      if (path[0] === 'cluster') {
+        const what =
+          path.length === 1
+            ? 'an EKS cluster name, or a list of them (a name, or a mapping with name, region, for each)'
+            : 'an EKS cluster name, or a mapping with name, region';
+        return [{ path, message: `must be ${what}; not ${describe(value)}` }];
+      }
       const keys = allowedKeysAt(path);
       return [
         {

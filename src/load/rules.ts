@@ -5,11 +5,50 @@
 import * as rules from '../config/rules.js';
 import { TARGETS } from '../config/schema.js';
 import type { Problem } from '../errors.js';
+import { partitionOfRegion } from '../policy/partition.js';
 import { SECTIONS } from '../sections/index.js';
 import { clusterSectionsOn, sectionRules, servesTarget } from '../sections/derived.js';
 import { partitionProblems, pathText, type ConfigRule } from '../sections/section.js';
 
 export const GENERAL_RULES: readonly ConfigRule[] = [
+  {
+    name: 'each cluster once',
+    check({ config }) {
+      const seen = new Map<string, number>();
+      return config.clusters.flatMap((c, i): Problem[] => {
+        const key = `${c.name}\n${c.region ?? ''}`;
+        const first = seen.get(key);
+        if (first === undefined) {
+          seen.set(key, i);
+          return [];
+        }
+        const where = c.region ?? config.region;
+        return [
+          {
+            path: ['cluster', i],
+            message: `names the cluster ${c.name}${where !== undefined ? ` in ${where}` : ''} again (as cluster[${first}]): give each cluster once`,
+          },
+        ];
+      });
+    },
+  },
+  {
+    name: "clusters in the config's partition",
+    check({ config }) {
+      if (config.region === undefined) return [];
+      const partition = partitionOfRegion(config.region);
+      return config.clusters.flatMap((c, i): Problem[] =>
+        c.region !== undefined && partitionOfRegion(c.region) !== partition
+          ? [
+              {
+                path: ['cluster', i, 'region'],
+                message: `is in partition ${partitionOfRegion(c.region)}, but region ${config.region} is in ${partition}: one config's clusters share a partition`,
+              },
+            ]
+          : [],
+      );
+    },
+  },
   {
     name: 'cluster given when a section needs it',
     check({ config, input }) {

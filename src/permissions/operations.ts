@@ -597,8 +597,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DeleteOpenIDConnectProvider',
     actions: ['iam:DeleteOpenIDConnectProvider'],
-    on: [{ scope: 'oidcProvider', condition: 'ownedOnly' }],
-    modes: ['destroy'],
-    why: 'deletes the OIDC provider the tool made',
+    on: [
+      { scope: 'oidcProvider', condition: 'ownedOnly', modes: ['destroy'] },
+      { scope: 'anyProvider', condition: 'setupOnly', modes: ['apply'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why: "deletes the OIDC provider the tool made (--prune: also the setup's provider of a cluster the config no longer names)",
   },
 ];

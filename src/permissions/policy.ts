@@ -6,7 +6,7 @@
 import { needsCluster } from '../engine/facts.js';
 import { desiredSections } from '../engine/engine.js';
 import { configReferences } from '../engine/references.js';
-import type { DesiredResource, Facts } from '../model.js';
+import { clusterRegion, factsClusters, type ClusterFacts, type DesiredResource, type Facts } from '../model.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import { SECTIONS } from '../sections/index.js';
@@ -115,15 +115,27 @@ function unique(values: string[]): string[] {
 /** The facts the section code plans from, with wildcards where the account is not known. */
 function planningFacts(config: Config, pf: PermissionFacts): Facts {
   const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${pf.region}.${dnsSuffix(pf.partition)}/id/*`;
+  const wanted = needsCluster(config) && config.cluster !== undefined;
+  // Several clusters: each of the others with an issuer of its region (its ID is not known here).
+  const others = wanted
+    ? config.clusters.slice(1).map((c): ClusterFacts => ({
+        state: 'ready',
+        name: c.name,
+        status: 'ACTIVE',
+        issuerUrl: `https://oidc.eks.${c.region ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`,
+        ...(c.region !== undefined && c.region !== pf.region ? { region: c.region } : {}),
+      }))
+    : [];
+  const first: ClusterFacts = wanted
+    ? { state: 'ready', name: config.cluster!, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*' }
+    : { state: 'not-needed' };
   return {
     partition: pf.partition,
     accountId: pf.accountId,
     region: pf.region,
     offline: false,
-    cluster:
-      needsCluster(config) && config.cluster !== undefined
-        ? { state: 'ready', name: config.cluster, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*' }
-        : { state: 'not-needed' },
+    cluster: first,
+    ...(others.length > 0 ? { clusters: [first, ...others] } : {}),
   };
 }
 
@@ -142,6 +154,10 @@ function scopes(config: Config, pf: PermissionFacts) {
     (s) => (s.identity === 'irsa' || s.id === 'oidcProvider') && sectionEnabled(config, s),
   );
   const c = facts.cluster;
+  // Every cluster of the config that the facts hold (ready here), each with its region.
+  const ready = factsClusters(facts).flatMap((k) =>
+    k.state === 'ready' ? [{ name: k.name, region: clusterRegion(k, facts), issuerUrl: k.issuerUrl }] : [],
+  );
   const referenced = configReferences(config, facts).flatMap((r) => (r.kind === 'policy' ? [r.arn] : []));
   const arns: Record<Scope, string[]> = {
     managedRoles: roles.map((r) => r.arn),
@@ -159,21 +175,18 @@ function scopes(config: Config, pf: PermissionFacts) {
         ? [`arn:${pf.partition}:iam::aws:policy/*`, `arn:${pf.partition}:iam::${pf.accountId}:policy/*`]
         : [],
     oidcProvider: resources.flatMap((r) => (r.kind === 'oidc-provider' ? [r.arn] : [])),
-    providerRead: c.state === 'ready' && providerUsed ? [oidcProviderArn(pf.partition, pf.accountId, c.issuerUrl)] : [],
+    providerRead: providerUsed ? ready.map((k) => oidcProviderArn(pf.partition, pf.accountId, k.issuerUrl)) : [],
     anyProvider:
       c.state === 'ready' && providerUsed ? [`arn:${pf.partition}:iam::${pf.accountId}:oidc-provider/*`] : [],
-    cluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, c.name)] : [],
-    anyCluster: c.state === 'ready' ? [eksClusterArn(pf.partition, pf.region, pf.accountId, '*')] : [],
-    podIdentityAssociations:
-      c.state === 'ready'
-        ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:podidentityassociation/${c.name}/*`]
-        : [],
-    podIdentityAddon:
-      c.state === 'ready'
-        ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:addon/${c.name}/eks-pod-identity-agent/*`]
-        : [],
-    nodegroups:
-      c.state === 'ready' ? [`arn:${pf.partition}:eks:${pf.region}:${pf.accountId}:nodegroup/${c.name}/*/*`] : [],
+    cluster: ready.map((k) => eksClusterArn(pf.partition, k.region, pf.accountId, k.name)),
+    anyCluster: unique(ready.map((k) => eksClusterArn(pf.partition, k.region, pf.accountId, '*'))),
+    podIdentityAssociations: ready.map(
+      (k) => `arn:${pf.partition}:eks:${k.region}:${pf.accountId}:podidentityassociation/${k.name}/*`,
+    ),
+    podIdentityAddon: ready.map(
+      (k) => `arn:${pf.partition}:eks:${k.region}:${pf.accountId}:addon/${k.name}/eks-pod-identity-agent/*`,
+    ),
+    nodegroups: ready.map((k) => `arn:${pf.partition}:eks:${k.region}:${pf.accountId}:nodegroup/${k.name}/*/*`),
     vpc: resources.flatMap((r) => (r.kind === 'vpc-dns' && r.fix ? [r.arn] : [])),
     vpcDescribe: sectionEnabled(config, 'clusterVpc') ? ['*'] : [],
     clusterLookup: c.state === 'ready' ? ['*'] : [],

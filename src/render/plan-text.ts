@@ -15,16 +15,26 @@ import { ATTACHED_KEY, TRUST_KEY } from '../config/rules.js';
 
 const MARK = '(!)';
 
+/** A cluster as the facts have it: `NAME (STATUS)`, with its region when it is not the run's. */
+function clusterText(c: Facts['cluster']): string {
+  const where = 'region' in c && c.region !== undefined ? ` in ${c.region}` : '';
+  return c.state === 'ready'
+    ? `${c.name}${where}${c.placeholder ? '' : ` (${c.status})`}`
+    : c.state === 'missing'
+      ? `${c.name}${where} (not found)`
+      : c.state === 'not-ready'
+        ? `${c.name}${where} (${c.status})`
+        : '';
+}
+
 export function renderFacts(facts: Facts): string {
   const c = facts.cluster;
   const cluster =
-    c.state === 'ready'
-      ? `cluster ${c.name}${c.placeholder ? '' : ` (${c.status})`}`
-      : c.state === 'missing'
-        ? `cluster ${c.name} (not found)`
-        : c.state === 'not-ready'
-          ? `cluster ${c.name} (${c.status})`
-          : 'no cluster needed';
+    facts.clusters !== undefined
+      ? `clusters ${facts.clusters.map(clusterText).join(', ')}`
+      : c.state === 'not-needed'
+        ? 'no cluster needed'
+        : `cluster ${clusterText(c)}`;
   const lines = [`Account ${facts.accountId} (${facts.partition}), region ${facts.region}, ${cluster}`];
   if (facts.callerArn) lines.push(`Caller ${facts.callerArn}`);
   if (facts.offline) {
@@ -73,16 +83,24 @@ export function renderPlan(plan: Plan, style: Style): string {
 
 /** The setup's roles the config no longer names: what each still grants, and what `--prune` does with it. */
 export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
-  const out = [style.bold('Roles of this setup that the config no longer names')];
+  const providers = leftovers.some((l) => l.kind === 'oidc-provider');
+  const out = [
+    style.bold(
+      providers
+        ? 'What this setup made that the config no longer names'
+        : 'Roles of this setup that the config no longer names',
+    ),
+  ];
   for (const l of leftovers) {
-    const head = `role ${l.name}`;
+    const head = `${l.kind === 'role' ? 'role' : 'OIDC provider'} ${l.name}`;
     if (l.action === 'remove') out.push(`   ${style.remove('[-]')} ${head}`);
     else if (l.action === 'blocked') out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('kept for now')}`);
     else out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('still grants access')}`);
     out.push(...labelled('trusts', l.trustedBy.length > 0 ? l.trustedBy : ['nobody']).map((x) => `       ${x}`));
-    out.push(
-      ...labelled('holds', l.holds.length > 0 ? l.holds.map(policyLabel) : ['nothing']).map((x) => `       ${x}`),
-    );
+    if (l.kind === 'role')
+      out.push(
+        ...labelled('holds', l.holds.length > 0 ? l.holds.map(policyLabel) : ['nothing']).map((x) => `       ${x}`),
+      );
     for (const step of l.steps) out.push(`       ${style.remove('-')} ${removalText(step)}`);
     if (l.reason !== undefined) out.push(`       ${style.warn('why:')} ${l.reason}`);
     if (l.action === 'listed') out.push(`       ${style.dim('to remove it:')} run again with --prune`);
@@ -94,7 +112,7 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
 export function renderLeftoverResults(results: LeftoverResult[], style: Style): string {
   const lines: string[] = [];
   for (const r of results) {
-    const head = `role ${r.name} (no longer in the config)`;
+    const head = `${r.arn.includes(':oidc-provider/') ? 'OIDC provider' : 'role'} ${r.name} (no longer in the config)`;
     if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
     else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
     else {
@@ -548,7 +566,9 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
     case 'interrupted': {
       const left = [
         ...result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome)).map((s) => s.title),
-        ...(result.leftovers ?? []).filter((l) => l.outcome !== 'removed').map((l) => `the removal of role ${l.name}`),
+        ...(result.leftovers ?? [])
+          .filter((l) => l.outcome !== 'removed')
+          .map((l) => `the removal of ${l.arn.includes(':oidc-provider/') ? 'OIDC provider' : 'role'} ${l.name}`),
       ];
       return style.error(
         `${result.outcome === 'failed' ? 'Setup stopped' : 'Interrupted'}: ${changed} (listed above); ` +

@@ -1,6 +1,6 @@
 /** Section 3 (seeds 001, 002): the IAM OIDC identity provider for the cluster's issuer, which IRSA needs. */
-import { STS_AUDIENCE } from '../policy/partition.js';
-import { providerArnOf, requireIssuer, resourceTags, type SectionDefinition } from './section.js';
+import { oidcProviderArn, STS_AUDIENCE } from '../policy/partition.js';
+import { readyClusters, resourceTags, type SectionDefinition } from './section.js';
 
 export const oidcProvider: SectionDefinition = {
   id: 'oidcProvider',
@@ -28,16 +28,16 @@ export const oidcProvider: SectionDefinition = {
       'in a provider that does not exist, so those sections would fail. Say no to them too, or run the wizard ' +
       'again and say yes here.',
   },
+  // One provider for each cluster's issuer (several clusters: several providers, the roles trusting each).
   desired(ctx) {
     if (!ctx.config.oidcProvider) return [];
-    return [
-      {
-        kind: 'oidc-provider',
-        url: requireIssuer(ctx),
-        arn: providerArnOf(ctx),
-        clientIds: [STS_AUDIENCE],
-        tags: resourceTags(ctx.config),
-      },
-    ];
+    const { facts } = ctx;
+    return readyClusters(ctx).map((c) => ({
+      kind: 'oidc-provider',
+      url: c.issuerUrl,
+      arn: oidcProviderArn(facts.partition, facts.accountId, c.issuerUrl),
+      clientIds: [STS_AUDIENCE],
+      tags: resourceTags(ctx.config),
+    }));
   },
 };

@@ -5,10 +5,10 @@
  * Pod Identity has no wildcard: a namespace the config does not name gets no association.
  */
 import type { Config } from '../config/schema.js';
-import type { DesiredAddon, DesiredPodIdentityAssociation, Note } from '../model.js';
+import type { DesiredAddon, DesiredPodIdentityAssociation, DesiredResource, Note } from '../model.js';
 import { eksClusterArn, roleArn } from '../policy/partition.js';
 import { projectNamespace, projectRoles } from './project-roles.js';
-import { resourceTags, type SectionContext, type SectionDefinition } from './section.js';
+import { readyClusters, resourceTags, type SectionDefinition } from './section.js';
 import { backendServiceAccounts, systemRole } from './system-role.js';
 import { workersRole } from './workers-role.js';
 
@@ -67,12 +67,6 @@ export function associationSpecs(config: Config): AssociationSpec[] {
   return [...specs.values()];
 }
 
-function clusterName(ctx: Pick<SectionContext, 'config' | 'facts'>): string {
-  const name = ctx.facts.cluster.name ?? ctx.config.cluster;
-  if (name === undefined) throw new Error('pod identity associations need the cluster, but the config names none');
-  return name;
-}
-
 export const podIdentity: SectionDefinition = {
   id: 'podIdentity',
   title: 'EKS Pod Identity associations',
@@ -106,29 +100,36 @@ export const podIdentity: SectionDefinition = {
     if (config.identity === 'irsa') return [];
     const specs = associationSpecs(config);
     if (specs.length === 0) return [];
-    const cluster = clusterName(ctx);
-    const clusterArn = eksClusterArn(facts.partition, facts.region, facts.accountId, cluster);
     const tags = resourceTags(config);
-    const addon: DesiredAddon = {
-      kind: 'addon',
-      name: POD_IDENTITY_AGENT,
-      arn: `${clusterArn}/addon/${POD_IDENTITY_AGENT}`,
-      cluster,
-      tags,
-    };
-    return [
-      addon,
-      ...specs.map((s): DesiredPodIdentityAssociation => ({
-        kind: 'pod-identity-association',
-        name: `${s.namespace}/${s.serviceAccount}`,
-        arn: `${clusterArn}/${s.namespace}/${s.serviceAccount}`,
-        cluster,
-        namespace: s.namespace,
-        serviceAccount: s.serviceAccount,
-        roleArn: roleArn(facts.partition, facts.accountId, config.path, s.role),
+    const clusters = readyClusters(ctx);
+    // Each cluster gets the add-on and the associations; with several, a name says its cluster.
+    return clusters.flatMap((c): DesiredResource[] => {
+      const clusterArn = eksClusterArn(facts.partition, c.region, facts.accountId, c.name);
+      const region = c.region !== facts.region ? { region: c.region } : {};
+      const prefix = clusters.length > 1 ? `${c.name}: ` : '';
+      const addon: DesiredAddon = {
+        kind: 'addon',
+        name: POD_IDENTITY_AGENT,
+        arn: `${clusterArn}/addon/${POD_IDENTITY_AGENT}`,
+        cluster: c.name,
+        ...region,
         tags,
-      })),
-    ];
+      };
+      return [
+        addon,
+        ...specs.map((s): DesiredPodIdentityAssociation => ({
+          kind: 'pod-identity-association',
+          name: `${prefix}${s.namespace}/${s.serviceAccount}`,
+          arn: `${clusterArn}/${s.namespace}/${s.serviceAccount}`,
+          cluster: c.name,
+          ...region,
+          namespace: s.namespace,
+          serviceAccount: s.serviceAccount,
+          roleArn: roleArn(facts.partition, facts.accountId, config.path, s.role),
+          tags,
+        })),
+      ];
+    });
   },
   notes: ({ config }) => podIdentityNotes(config),
 };

@@ -17,6 +17,7 @@ import {
   parseList,
   partitionProblems,
   estimatedTrustSize,
+  trustTooLong,
   type ConfigRule,
   type Draft,
   extraPolicyReferences,
@@ -122,6 +123,11 @@ const PROJECT_RULES: readonly ConfigRule[] = [
     check({ config, projects }) {
       return projects.flatMap((p, i): Problem[] => {
         if (p === undefined) return [];
+        if (config.clusters.length > 1) {
+          const names = config.clusters.map((c) => c.name);
+          const message = trustTooLong(config, projectSubjects(p), names, 'Use fewer domains or shorter names');
+          return message === undefined ? [] : [{ path: ['projectRoles', i, 'domains'], message }];
+        }
         const size = estimatedTrustSize(config, projectSubjects(p));
         if (size <= TRUST_POLICY_MAX) return [];
         return [

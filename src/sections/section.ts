@@ -5,7 +5,15 @@
 import type { Config, ProjectRole, RawConfig, SectionId, Target } from '../config/schema.js';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Problem } from '../errors.js';
-import type { DesiredResource, DesiredRole, Facts, Note, SectionPlan, Tags } from '../model.js';
+import {
+  clusterRegion,
+  type DesiredResource,
+  type DesiredRole,
+  type Facts,
+  type Note,
+  type SectionPlan,
+  type Tags,
+} from '../model.js';
 import {
   clustersThatFit,
   policySize,
@@ -200,13 +208,52 @@ export function serviceAccountTrust(
   });
 }
 
-/** The trust sides of the cluster the facts describe: only those the config's `identity` uses. */
-function trustSidesOf(ctx: SectionContext): TrustSides {
-  const mode = ctx.config.identity;
-  return {
-    ...(mode !== 'pod-identity' ? { irsa: { providerArn: providerArnOf(ctx), issuerUrl: requireIssuer(ctx) } } : {}),
-    ...(mode !== 'irsa' ? { pod: { accountId: ctx.facts.accountId, clusterArn: clusterArnOf(ctx) } } : {}),
-  };
+/** A cluster of the config that is ready: its name, region (the run's when not given) and OIDC issuer. */
+export interface ReadyCluster {
+  name: string;
+  region: string;
+  issuerUrl: string;
+}
+
+/**
+ * The clusters the facts describe, each ready with its issuer: the one the context names (`issuerUrl`) when the
+ * facts hold only one, else every one of them (sections that need the cluster run only when all are ready).
+ */
+export function readyClusters(ctx: SectionContext): ReadyCluster[] {
+  const { facts } = ctx;
+  if (facts.clusters === undefined) {
+    const name = facts.cluster.name ?? ctx.config.cluster;
+    if (name === undefined) throw new Error('section needs the cluster, but the config names none');
+    return [{ name, region: clusterRegion(facts.cluster, facts), issuerUrl: requireIssuer(ctx) }];
+  }
+  return facts.clusters.map((c) => {
+    if (c.state !== 'ready') throw new Error(`section needs the cluster ${c.name ?? ''}, but it is not ready`);
+    return { name: c.name, region: clusterRegion(c, facts), issuerUrl: c.issuerUrl };
+  });
+}
+
+/** The trust sides of each cluster the facts describe: only those the config's `identity` uses. */
+function trustSidesOf(ctx: SectionContext): TrustSides[] {
+  const { config, facts } = ctx;
+  const mode = config.identity;
+  return readyClusters(ctx).map((c) => ({
+    ...(mode !== 'pod-identity'
+      ? {
+          irsa: {
+            providerArn: oidcProviderArn(facts.partition, facts.accountId, c.issuerUrl),
+            issuerUrl: c.issuerUrl,
+          },
+        }
+      : {}),
+    ...(mode !== 'irsa'
+      ? {
+          pod: {
+            accountId: facts.accountId,
+            clusterArn: eksClusterArn(facts.partition, c.region, facts.accountId, c.name),
+          },
+        }
+      : {}),
+  }));
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   parseList,
   partitionProblems,
   estimatedTrustSize,
+  trustTooLong,
   type Draft,
   type SectionDefinition,
   type SectionWizardContext,
@@ -68,6 +69,11 @@ export const workersRole: SectionDefinition = {
       check({ config }) {
         if (!config.workersRole || config.workersRole.allNamespaces) return [];
         const subjects = workersSubjects(config.namespace, config.workersRole);
+        if (config.clusters.length > 1) {
+          const names = config.clusters.map((c) => c.name);
+          const message = trustTooLong(config, subjects, names, 'Trust fewer namespaces or use allNamespaces: true');
+          return message === undefined ? [] : [{ path: ['workersRole', 'namespaces'], message }];
+        }
         const size = estimatedTrustSize(config, subjects);
         if (size <= TRUST_POLICY_MAX) return [];
         return [

@@ -2,6 +2,7 @@
  * The hand-off to Flyte as every adapter runs it: the role ARNs from a plan or a run, the files written, the
  * report. `outputs` writes them from what AWS holds; `apply` and the wizard after a complete run.
  */
+import { join } from 'node:path';
 import type { Config, SectionId } from '../config/schema.js';
 import type { RunResult } from '../engine/apply.js';
 import type { Facts, Plan } from '../model.js';
@@ -91,23 +92,47 @@ export async function handOff(
     sink?.write(renderMissing(missing, sink.style));
     return { code: ExitCode.Failure, target, missing, caveats: [], next: [] };
   }
-  const files = handoffFiles(input);
-  const result = await writeHandoff(dir, files, { force: opts.force ?? false, ...writeOptions });
-  const caveats = handoffCaveats(input);
-  const next = nextSteps(input, dir, files);
-  const unchanged = result.stale.length === 0 && result.files.every((f) => f.outcome === 'unchanged');
-  if (sink?.brief && unchanged) {
-    sink.write(renderHandoffUnchanged(result, sink.style));
-  } else if (sink) {
-    const chart = chartOf(target);
-    const what = chart ? `${chart.chart} ${chart.version}` : 'Union';
-    const where = `account ${input.accountId}, region ${input.region}, for ${what}`;
-    sink.write(
-      renderHandoff({ result, where, caveats, next }, sink.style, {
-        ...(sink.columns !== undefined ? { columns: sink.columns } : {}),
-      }),
+  // Several clusters: a set of files each, in a sub-folder named after it (one cluster: the folder itself).
+  const several = req.config.clusters.length > 1 ? req.config.clusters.map((c) => c.name) : [undefined];
+  const results: WriteResult[] = [];
+  const caveats: string[] = [];
+  const next: string[] = [];
+  for (const cluster of several) {
+    const at = cluster === undefined ? dir : join(dir, cluster);
+    const one = cluster === undefined ? input : { ...input, cluster };
+    const files = handoffFiles(one);
+    const result = await writeHandoff(at, files, { force: opts.force ?? false, ...writeOptions });
+    const said = handoffCaveats(one);
+    const steps = nextSteps(one, at, files);
+    results.push(
+      cluster === undefined
+        ? result
+        : {
+            dir,
+            files: result.files.map((f) => ({ ...f, path: join(cluster, f.path) })),
+            stale: result.stale.map((f) => join(cluster, f)),
+          },
     );
+    for (const c of said) if (!caveats.includes(c)) caveats.push(c);
+    for (const n of steps) if (!next.includes(n)) next.push(n);
+    const unchanged = result.stale.length === 0 && result.files.every((f) => f.outcome === 'unchanged');
+    if (sink?.brief && unchanged) {
+      sink.write(renderHandoffUnchanged(result, sink.style));
+    } else if (sink) {
+      const chart = chartOf(target);
+      const what = chart ? `${chart.chart} ${chart.version}` : 'Union';
+      const where = `account ${input.accountId}, region ${input.region}${cluster !== undefined ? `, cluster ${cluster}` : ''}, for ${what}`;
+      sink.write(
+        renderHandoff({ result, where, caveats: said, next: steps }, sink.style, {
+          ...(sink.columns !== undefined ? { columns: sink.columns } : {}),
+        }),
+      );
+    }
   }
+  const result: WriteResult =
+    results.length === 1
+      ? results[0]!
+      : { dir, files: results.flatMap((r) => r.files), stale: results.flatMap((r) => r.stale) };
   const kept = result.files.some((f) => f.outcome === 'kept');
   return { code: kept ? ExitCode.FilesKept : ExitCode.Success, target, missing, result, caveats, next };
 }

@@ -7,7 +7,8 @@ import { didYouMean } from '../config/rules.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
 import { waitForCluster } from '../engine/cluster-wait.js';
 import { roleArn } from '../policy/partition.js';
-import { answerProblem, draftConfig } from './draft.js';
+import { clusterRefs } from '../config/schema.js';
+import { answerProblem, draftConfig, firstClusterName } from './draft.js';
 import { saveAnswers } from './finish.js';
 import { switchRegion } from './account.js';
 import { InterruptedByUser } from './prompter.js';
@@ -23,8 +24,13 @@ const ANOTHER_REGION = '\0another-region';
 
 async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   const { prompter, flags } = walk.deps;
+  // Several clusters come from a config written by hand: kept as they are (the wizard asks for one).
+  if (Array.isArray(walk.draft.cluster) && walk.draft.cluster.length > 1) {
+    const names = clusterRefs(walk.draft.cluster, walk.draft.region).map((c) => c.name);
+    return said(walk, `EKS clusters: ${names.join(', ')} (from the config)`);
+  }
   // Given as --cluster, or by the config the wizard started from.
-  const given = walk.draft.cluster;
+  const given = firstClusterName(walk.draft.cluster);
   const fromFlag = flags.cluster !== undefined && given === flags.cluster;
   const names = await listClusters(walk);
   if (names === 'another-region') return names;
@@ -173,7 +179,7 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
   const { prompter, style: s } = walk.deps;
   const facts = walk.knownFacts;
   const c = facts.cluster;
-  const name = walk.draft.cluster!;
+  const name = facts.cluster.name ?? firstClusterName(walk.draft.cluster)!;
   walk.say('');
   walk.say(s.bold(walk.rule(`The EKS cluster ${name}`)));
   if (c.state === 'not-ready') {

@@ -7,6 +7,7 @@
  */
 import { validateConfig } from '../load/config.js';
 import {
+  clusterRefs,
   configSchema,
   DEFAULT_NAMES,
   DEFAULT_TARGET,
@@ -84,7 +85,9 @@ export function draftFromConfig(c: Config): Draft {
   if (c.region !== undefined) d.region = c.region;
   if (c.profile !== undefined) d.profile = c.profile;
   if (c.accountId !== undefined) d.accountId = c.accountId;
-  if (c.cluster !== undefined) d.cluster = c.cluster;
+  if (c.clusters.length > 1)
+    d.cluster = c.clusters.map((k) => (k.region === undefined ? k.name : { name: k.name, region: k.region }));
+  else if (c.cluster !== undefined) d.cluster = c.cluster;
   if (c.bucket !== '') d.bucket = c.bucket;
   // Kept only when it is not the default (the cluster's name, else the bucket's).
   if (c.setup !== (c.cluster ?? c.bucket)) d.setup = c.setup;
@@ -213,4 +216,9 @@ export function formatTags(tags: Record<string, string> | undefined): string {
   return Object.entries(tags ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
+}
+
+/** The name of the draft's (first) cluster. */
+export function firstClusterName(cluster: RawConfig['cluster']): string | undefined {
+  return clusterRefs(cluster)[0]?.name;
 }

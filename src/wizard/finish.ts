@@ -9,7 +9,7 @@ import { ExitCode } from '../errors.js';
 import { renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
-import { draftConfig } from './draft.js';
+import { draftConfig, firstClusterName } from './draft.js';
 import { sectionIsOn } from './hooks.js';
 import { configText, DEFAULT_CONFIG_FILE, freeName, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
 import type { SectionsEnd, Walk, WizardOutcome } from './walk.js';
@@ -28,7 +28,7 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
   out(`${made[0]!.toUpperCase()}${made.slice(1)} in account ${walk.draft.accountId}, region ${walk.region}.`);
   out(`Config saved: ${file.shown}`);
   if (end === 'waiting') {
-    out(s.warn(`The sections after the node role wait for the EKS cluster ${walk.draft.cluster}.`));
+    out(s.warn(`The sections after the node role wait for the EKS cluster ${firstClusterName(walk.draft.cluster)}.`));
     out(`When it is ACTIVE, continue with:  npx flyte-aws-setup --config ${file.shown} --interactive`);
     out(`or without questions:               npx flyte-aws-setup --config ${file.shown} --yes`);
     return { exitCode: ExitCode.Incomplete, configFile: file.path, results };

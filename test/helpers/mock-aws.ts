@@ -55,6 +55,8 @@ export function mockAws(options: { partition?: string; account?: string; region?
     iam: new IAMClient({ region, credentials }),
     iamOnce: new IAMClient({ region, credentials, maxAttempts: 1 }),
     eks: new EKSClient({ region, credentials }),
+    eksIn: (other) =>
+      other === undefined || other === region ? clients.eks : new EKSClient({ region: other, credentials }),
     sts: new STSClient({ region, credentials }),
     ec2: async () => new EC2Client({ region, credentials }),
     s3: async () => new S3Client({ region, credentials }),

@@ -27,6 +27,7 @@ describe('config defaults', () => {
     const c = parseConfigText(MIN);
     expect(c).toEqual({
       cluster: 'acme',
+      clusters: [{ name: 'acme' }],
       bucket: 'acme-flyte-data',
       setup: 'acme',
       namespace: 'flyte',
@@ -97,6 +98,79 @@ describe('config defaults', () => {
     expect(messages(MIN, { region: 'mars' })).toEqual([
       '--region: must be an AWS region code such as eu-west-1 (got "mars")',
     ]);
+  });
+});
+
+describe('several clusters', () => {
+  it('a single name stays the one cluster, as before', () => {
+    const c = parseConfigText(MIN);
+    expect(c.cluster).toBe('acme');
+    expect(c.clusters).toEqual([{ name: 'acme' }]);
+  });
+
+  it("takes a list of names and { name, region }; the first names the setup; the config's region is left out", () => {
+    const c = parseConfigText(
+      'region: eu-west-1\nbucket: acme-flyte-data\ncluster:\n  - blue\n  - { name: green, region: us-east-2 }\n  - { name: west, region: eu-west-1 }\n',
+    );
+    expect(c.clusters).toEqual([{ name: 'blue' }, { name: 'green', region: 'us-east-2' }, { name: 'west' }]);
+    expect(c.cluster).toBe('blue');
+    expect(c.setup).toBe('blue');
+  });
+
+  it.each([
+    [
+      'an empty list',
+      `bucket: acme-flyte-data\ncluster: []\n`,
+      /^line 2, column 1: cluster: must not be an empty list$/,
+    ],
+    [
+      'a bad name in the list',
+      `bucket: acme-flyte-data\ncluster: [a, -b]\n`,
+      /cluster\[1\]: must start with a letter or digit/,
+    ],
+    [
+      'a bad region',
+      `bucket: acme-flyte-data\ncluster: [a, { name: b, region: mars }]\n`,
+      /cluster\[1\]\.region: must be an AWS region code/,
+    ],
+    [
+      'an unknown key',
+      `bucket: acme-flyte-data\ncluster: [a, { name: b, zone: x }]\n`,
+      /cluster\[1\]\.zone: unknown key; allowed here: name, region$/,
+    ],
+    [
+      'a number',
+      `bucket: acme-flyte-data\ncluster: 5\n`,
+      /cluster: must be an EKS cluster name, or a list of them \(a name, or a mapping with name, region, for each\); not the number 5/,
+    ],
+    [
+      'a name twice',
+      `bucket: acme-flyte-data\ncluster: [a, b, a]\n`,
+      /cluster\[2\]: names the cluster a again \(as cluster\[0\]\): give each cluster once/,
+    ],
+    [
+      "a name twice, once with the config's region",
+      `region: eu-west-1\nbucket: acme-flyte-data\ncluster: [a, { name: a, region: eu-west-1 }]\n`,
+      /cluster\[1\]: names the cluster a in eu-west-1 again \(as cluster\[0\]\)/,
+    ],
+    [
+      'a cluster in another partition',
+      `region: eu-west-1\nbucket: acme-flyte-data\ncluster: [a, { name: b, region: cn-north-1 }]\n`,
+      /cluster\[1\]\.region: is in partition aws-cn, but region eu-west-1 is in aws/,
+    ],
+  ])('refuses %s', (_what, text, expected) => {
+    const all = messages(text);
+    expect(
+      all.some((m) => expected.test(m)),
+      all.join('\n'),
+    ).toBe(true);
+  });
+
+  it('the same name in two regions is two clusters', () => {
+    const c = parseConfigText(
+      'region: eu-west-1\nbucket: acme-flyte-data\ncluster: [a, { name: a, region: us-east-2 }]\n',
+    );
+    expect(c.clusters).toEqual([{ name: 'a' }, { name: 'a', region: 'us-east-2' }]);
   });
 });
 
