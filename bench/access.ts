@@ -7,9 +7,10 @@
  *
  *   npm run bench:access -- [--projects N] [--runs N]
  *
- * Two setups: the project roles as the tool makes them (each the custom policy and the same extra policy: roles
- * that hold the same documents are evaluated once), and the worst case, where each role also has an inline policy
- * of its own (a grant to its own bucket), so that no two roles share an answer.
+ * Three setups: the project roles as the tool makes them (each the custom policy and the same extra policy: roles
+ * that hold the same documents are evaluated once), the worst case, where each role also has an inline policy of
+ * its own (a grant to its own bucket), so that no two roles share an answer, and a bucket encrypted with a customer
+ * managed KMS key with a secret granted to every project role (the key's use is asked of each role).
  */
 import { parseArgs } from 'node:util';
 import { accessFindings, checkAccess } from '../src/access/check.js';
@@ -19,6 +20,8 @@ import { resolveConfig } from '../src/config/schema.js';
 import { desiredSections } from '../src/engine/engine.js';
 import type { Facts } from '../src/model.js';
 import { bucketPolicyDocument, type PolicyDocument } from '../src/policy/document.js';
+import { grantsPolicyDocument } from '../src/policy/grants.js';
+import { grantsByRole } from '../src/sections/grantees.js';
 import { forgetSharedDecisions } from '../src/policy/simulate.js';
 
 const { values: args } = parseArgs({
@@ -29,7 +32,8 @@ const RUNS = Number(args.runs);
 const BUDGET_MS = 1000;
 
 const ACCOUNT = '123456789012';
-const config = resolveConfig({
+const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const base = {
   region: 'eu-west-1',
   cluster: 'acme-ml',
   bucket: 'acme-flyte-data',
@@ -38,7 +42,10 @@ const config = resolveConfig({
     project: `project${i}`,
     extraPolicies: ['arn:aws:iam::aws:policy/AmazonAthenaFullAccess'],
   })),
-});
+};
+const config = resolveConfig(base);
+/** The bucket encrypted with a customer managed key, and a secret granted to every project role. */
+const keyedConfig = resolveConfig({ ...base, bucketKmsKey: KEY, grants: [{ to: 'projects', secret: 'prod/db' }] });
 const facts: Facts = {
   partition: 'aws',
   accountId: ACCOUNT,
@@ -55,6 +62,8 @@ const facts: Facts = {
 // What a role holds, as the access check would read it: its trust, the custom policy, an extra policy that grants
 // other services (a Glue/Athena-like one), and a boundary that allows S3 and Athena.
 const custom = { name: 'flyte-custom-policy', document: bucketPolicyDocument('aws', config.bucket) };
+const keyedCustom = { name: 'flyte-custom-policy', document: bucketPolicyDocument('aws', config.bucket, KEY) };
+const scope = { partition: 'aws' as const, region: 'eu-west-1', accountId: ACCOUNT };
 const extra = {
   name: 'AmazonAthenaFullAccess',
   arn: 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
@@ -76,13 +85,23 @@ const boundary = {
   arn: config.permissionsBoundary!,
   document: {
     Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow' as const, Action: ['s3:*', 'athena:*', 'sts:*'], Resource: '*' }],
+    Statement: [
+      {
+        Effect: 'Allow' as const,
+        Action: ['s3:*', 'athena:*', 'sts:*', 'kms:*', 'secretsmanager:*'],
+        Resource: '*',
+      },
+    ],
   },
 };
-/** Each role's documents; `distinct`: each project role with an inline policy of its own too. */
-function roleDocuments(distinct: boolean): Map<string, RoleRead> {
+/**
+ * Each role's documents; `distinct`: each project role with an inline policy of its own too; `c` with a KMS key and
+ * grants: the custom policy with the key, and each role's grants policy.
+ */
+function roleDocuments(distinct: boolean, c = config): Map<string, RoleRead> {
   const roles = new Map<string, RoleRead>();
-  for (const s of desiredSections(config, facts)) {
+  const grants = grantsByRole(c);
+  for (const s of desiredSections(c, facts)) {
     for (const r of s.resources) {
       if (r.kind !== 'role') continue;
       const own: PolicyDocument = {
@@ -104,7 +123,10 @@ function roleDocuments(distinct: boolean): Map<string, RoleRead> {
           arn: r.arn,
           trust: r.trust,
           policies: [
-            custom,
+            c.bucketKmsKey !== undefined ? keyedCustom : custom,
+            ...(grants.has(r.name)
+              ? [{ name: `${r.name}-grants`, document: grantsPolicyDocument(scope, grants.get(r.name)!) }]
+              : []),
             ...(project ? [extra] : []),
             ...(project && distinct ? [{ name: 'inline own-data', document: own, inline: 'own-data' }] : []),
           ],
@@ -116,7 +138,6 @@ function roleDocuments(distinct: boolean): Map<string, RoleRead> {
   }
   return roles;
 }
-const identities = flyteIdentities(config);
 
 function cpuMs(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
@@ -131,18 +152,20 @@ console.log(
 console.log(
   '| ----- | ------------------------------ | ----------------------------- | ------------------ | -------- |',
 );
-for (const [what, distinct] of [
-  [`${PROJECTS} project roles as the tool makes them`, false],
-  [`${PROJECTS} project roles, each with an inline policy of its own`, true],
+for (const [what, distinct, c] of [
+  [`${PROJECTS} project roles as the tool makes them`, false, config],
+  [`${PROJECTS} project roles, each with an inline policy of its own`, true, config],
+  [`${PROJECTS} project roles, an SSE-KMS bucket and a secret granted to each`, false, keyedConfig],
 ] as const) {
-  const roles = roleDocuments(distinct);
+  const roles = roleDocuments(distinct, c);
+  const identities = flyteIdentities(c);
   const times: number[] = [];
   let cells = 0;
   let findings = 0;
   for (let run = 0; run < RUNS; run++) {
     forgetSharedDecisions();
     const start = process.cpuUsage();
-    const report = await checkAccess({ config, facts, identities, roles });
+    const report = await checkAccess({ config: c, facts, identities, roles });
     findings = accessFindings(report, { rerun: 'flyte-aws-setup --config FILE --yes', roles, identities }).length;
     times.push(cpuMs(start));
     cells = report.identities.reduce((n, i) => n + i.cells.length + i.neighbours.length + (i.assume ? 1 : 0), 0);

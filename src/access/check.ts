@@ -22,7 +22,8 @@ import {
   type RolePolicies,
 } from '../policy/simulate.js';
 import type { Finding } from '../audit/finding.js';
-import { neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
+import { grantsPolicyName } from '../sections/grantees.js';
+import { grantCapabilities, neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
 import { neighboursOf, type FlyteIdentity, type Neighbour } from './identities.js';
 import {
   assumeText,
@@ -172,7 +173,7 @@ async function roleCells(
       });
       return;
     }
-    const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context });
+    const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context }, c.resourcePolicy);
     cells.push({ ...base, ...cellFrom(d, want) });
   };
   for (const c of capabilities.needed) await one(c, 'allowed');
@@ -199,7 +200,13 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
       notChecked: NOT_VISIBLE,
     };
   }
-  const capabilities = { needed: neededCapabilities(config, facts), beyond: overGrantProbes(config, facts) };
+  const needed = neededCapabilities(config, facts);
+  const beyond = overGrantProbes(config, facts);
+  // What the config's grants give is per role: each role is asked for its own.
+  const capabilitiesOf = (roleName: string) => ({
+    needed: [...needed, ...grantCapabilities(config, facts, roleName)],
+    beyond,
+  });
   // Every cluster of the config: its pods assume the roles through its own issuer (IRSA) or its own ARN (Pod
   // Identity), so each identity is checked from each cluster.
   const clusters = factsClusters(facts).map((c) => ({
@@ -228,7 +235,7 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
     const documents = read.documents;
     let cells = byRole.get(identity.roleName);
     if (cells === undefined) {
-      cells = await roleCells(documents, capabilities, facts);
+      cells = await roleCells(documents, capabilitiesOf(identity.roleName), facts);
       byRole.set(identity.roleName, cells);
     }
     const pod = identity.pod;
@@ -289,7 +296,20 @@ interface FindingContext {
   identities: FlyteIdentity[];
 }
 
-function fixFor(d: AccessDecision, roleName: string, ctx: FindingContext, action: string): string {
+/** How a refused request reads: list on the bucket, under a prefix, with a key, on a secret or repository. */
+function preposition(c: AccessCell): string {
+  if (c.column === 'list') return 'on';
+  if (c.action.startsWith('kms:')) return 'with the key';
+  return c.where.startsWith('s3://') ? 'under' : 'on';
+}
+
+function fixFor(
+  d: AccessDecision,
+  roleName: string,
+  ctx: FindingContext,
+  action: string,
+  column?: AccessCell['column'],
+): string {
   const read = ctx.roles.get(roleName);
   const policies =
     read?.kind === 'found'
@@ -311,6 +331,9 @@ function fixFor(d: AccessDecision, roleName: string, ctx: FindingContext, action
   });
   if (d.reason === 'explicit-deny') return `remove or narrow the Deny statement: ${steps.join('; ')}`;
   if (d.want === 'denied') return `narrow or remove what grants it: ${steps.join('; ')}`;
+  if (column === 'grant') {
+    return `the next \`${ctx.rerun}\` run attaches the policy of the role's grants (${grantsPolicyName(roleName)}); if it still fails, see the other findings of the role`;
+  }
   return `the next \`${ctx.rerun}\` run attaches the custom policy and fixes the trust; if it still fails, see the other findings of the role`;
 }
 
@@ -389,15 +412,18 @@ export function accessFindings(report: AccessReport, ctx: FindingContext): Findi
     // Capabilities: per role (every identity of the role has them), one finding per action or per grant.
     const cells = first.cells;
     const refused = cells.filter((c) => c.want === 'allowed' && isWrong(c));
-    for (const action of [...new Set(refused.map((c) => c.action))]) {
-      const these = refused.filter((c) => c.action === action);
+    // One finding per action on the Flyte bucket (its key), and per action of each grant: a grant is its own.
+    const groupOf = (c: AccessCell) => (c.column === 'grant' ? `${c.action} ${c.where}` : `${c.column} ${c.action}`);
+    for (const group of [...new Set(refused.map(groupOf))]) {
+      const these = refused.filter((c) => groupOf(c) === group);
+      const { action, column } = these[0]!;
       const where = these.map((c) => c.where).join(' and ');
       add(
         'access-denied',
         first.section,
         roleName,
-        `${ids} cannot ${action} ${these[0]!.column === 'list' ? 'on' : 'under'} ${where}: ${decisionText(these[0]!)}`,
-        fixFor(these[0]!, roleName, ctx, action),
+        `${ids} cannot ${action} ${preposition(these[0]!)} ${where}${column === 'grant' ? ' (a grant of the config)' : ''}: ${decisionText(these[0]!)}`,
+        fixFor(these[0]!, roleName, ctx, action, column),
       );
     }
     const beyond = cells.filter((c) => c.want === 'denied' && isWrong(c));

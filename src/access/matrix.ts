@@ -62,7 +62,7 @@ export interface IdentityAccess {
   assume: AssumeDecision[];
   /** Tokens that must be refused. */
   neighbours: AssumeDecision[];
-  /** What Flyte needs (list, get, put, delete), then what goes beyond. */
+  /** What Flyte needs (list, get, put, delete; the bucket's KMS key; the role's grants), then what goes beyond. */
   cells: AccessCell[];
   /** Why the identity was not checked at all (its role does not exist). */
   notChecked?: string;

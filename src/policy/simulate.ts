@@ -41,6 +41,7 @@ interface Library {
   createValidatedPolicy: typeof import('@cloud-copilot/iam-policy').createValidatedPolicy;
   validateIdentityPolicy: typeof import('@cloud-copilot/iam-policy').validateIdentityPolicy;
   validateTrustPolicy: typeof import('@cloud-copilot/iam-policy').validateTrustPolicy;
+  validateResourcePolicy: typeof import('@cloud-copilot/iam-policy').validateResourcePolicy;
 }
 
 let library: Library | undefined;
@@ -81,6 +82,7 @@ export async function loadEvaluator(): Promise<boolean> {
     createValidatedPolicy: policy.createValidatedPolicy,
     validateIdentityPolicy: policy.validateIdentityPolicy,
     validateTrustPolicy: policy.validateTrustPolicy,
+    validateResourcePolicy: policy.validateResourcePolicy,
   };
   return true;
 }
@@ -163,16 +165,16 @@ type Validated = ValidatedPolicy<{ name: string }>;
 /** Documents validated once, by object: a role's policies are evaluated for many actions. */
 const validated = new WeakMap<PolicyDocument, Map<string, Validated>>();
 
-function validatedPolicy(p: NamedPolicy, kind: 'identity' | 'trust'): Validated {
+function validatedPolicy(p: NamedPolicy, kind: 'identity' | 'trust' | 'resource'): Validated {
   let byName = validated.get(p.document);
   if (byName === undefined) validated.set(p.document, (byName = new Map()));
   const key = `${kind}\0${p.name}`;
   const found = byName.get(key);
   if (found !== undefined) return found;
-  const { createValidatedPolicy, validateTrustPolicy, validateIdentityPolicy } = lib();
-  const made = createValidatedPolicy(p.document, kind === 'trust' ? validateTrustPolicy : validateIdentityPolicy, {
-    name: p.name,
-  });
+  const { createValidatedPolicy, validateTrustPolicy, validateIdentityPolicy, validateResourcePolicy } = lib();
+  const validate =
+    kind === 'trust' ? validateTrustPolicy : kind === 'resource' ? validateResourcePolicy : validateIdentityPolicy;
+  const made = createValidatedPolicy(p.document, validate, { name: p.name });
   byName.set(key, made);
   return made;
 }
@@ -206,20 +208,27 @@ export function sessionArn(roleArn: string, session = 'flyte-aws-setup-check'): 
 /**
  * Can the role do `action` on `resource`? Its policies are evaluated with its boundary, as IAM does for a role's
  * session in its own account (the resource is taken to be in the role's account: a resource of another account
- * needs its own policy to allow it too, which is not evaluated here).
+ * needs its own policy to allow it too, which is not evaluated here). `resourcePolicy`: the resource's own policy,
+ * for a resource that is used only as its policy allows (a KMS key: its key policy).
  */
 export async function evaluateAction(
   role: RolePolicies,
   action: string,
   resource: string,
   context: Record<string, string | string[]> = {},
+  resourcePolicy?: NamedPolicy,
 ): Promise<Decision> {
   // Roles that hold the same documents (the custom policy, the same extra policies) get the same answer for the
   // same request, unless a document looks at who is asking: evaluated once.
-  const key = sharedKey(role, action, resource, context);
+  const key =
+    resourcePolicy === undefined
+      ? sharedKey(role, action, resource, context)
+      : independentOfPrincipal(resourcePolicy.document)
+        ? sharedKey(role, action, resource, context, resourcePolicy)
+        : undefined;
   const known = key !== undefined ? decisions.get(key) : undefined;
   if (known !== undefined) return known;
-  const decided = await evaluateActionOnce(role, action, resource, context);
+  const decided = await evaluateActionOnce(role, action, resource, context, resourcePolicy);
   if (key !== undefined) {
     if (decisions.size >= MAX_SHARED) decisions.clear();
     decisions.set(key, decided);
@@ -266,6 +275,7 @@ function sharedKey(
   action: string,
   resource: string,
   context: Record<string, string | string[]>,
+  resourcePolicy?: NamedPolicy,
 ): string | undefined {
   const all = [...role.policies, ...(role.boundary ? [role.boundary] : [])];
   if (!all.every((p) => independentOfPrincipal(p.document))) return undefined;
@@ -277,6 +287,7 @@ function sharedKey(
     action,
     resource,
     rest,
+    resourcePolicy ? documentId(resourcePolicy.document) : null,
   ]);
 }
 
@@ -307,10 +318,12 @@ async function evaluateActionOnce(
   action: string,
   resource: string,
   context: Record<string, string | string[]>,
+  resourcePolicy?: NamedPolicy,
 ): Promise<Decision> {
   const identity = role.policies.map((p) => validatedPolicy(p, 'identity'));
+  const onResource = resourcePolicy !== undefined ? validatedPolicy(resourcePolicy, 'resource') : undefined;
   const boundary = role.boundary !== undefined ? validatedPolicy(role.boundary, 'identity') : undefined;
-  const invalid = [...identity, ...(boundary ? [boundary] : [])].flatMap((v) => {
+  const invalid = [...identity, ...(boundary ? [boundary] : []), ...(onResource ? [onResource] : [])].flatMap((v) => {
     const why = problems(v);
     return why !== undefined ? [`${v.metadata!.name}: ${why}`] : [];
   });
@@ -331,6 +344,7 @@ async function evaluateActionOnce(
           identityPolicies: policies.map((v) => ({ name: v.metadata!.name, policy: v })),
           serviceControlPolicies: [],
           resourceControlPolicies: [],
+          ...(onResource ? { resourcePolicy: onResource } : {}),
           ...(cap ? { permissionBoundaryPolicies: [{ name: cap.metadata!.name, policy: cap }] } : {}),
         },
         {},

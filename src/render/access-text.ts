@@ -1,6 +1,6 @@
 /**
  * The access matrix as text: one line per Flyte identity, a column per thing Flyte needs (assume its role, list the
- * bucket, get, put and delete objects), whether its neighbours are refused, and what it reaches beyond the bucket;
+ * bucket, get, put and delete objects, use the bucket's KMS key, what the config's grants give), whether its neighbours are refused, and what it reaches beyond the bucket;
  * then what was not checked. `--as` explains one identity: its role, each decision and the statement that made it.
  */
 import {
@@ -15,7 +15,8 @@ import {
 import type { CapabilityColumn } from '../access/capabilities.js';
 import type { Style } from './style.js';
 
-const NEED_COLUMNS: readonly CapabilityColumn[] = ['list', 'get', 'put', 'delete'];
+/** What Flyte needs, a column each: kms (the bucket's key) and grants show `-` when the config has none. */
+const NEED_COLUMNS: readonly CapabilityColumn[] = ['list', 'get', 'put', 'delete', 'kms', 'grant'];
 
 /** A mark for decisions that should all be what the setup wants: ✓ all are, ✗ one is not, ? one was not checked. */
 function mark(decisions: readonly AccessDecision[], style: Style): string {
@@ -69,7 +70,19 @@ export const NOT_VISIBLE_BRIEF =
 
 /** The matrix, as lines (for `verify`, and at the end of an apply with `brief`). */
 export function renderAccess(report: AccessReport, style: Style, brief = false): string[] {
-  const head = ['identity', 'role', 'assume', 'others', 'list', 'get', 'put', 'delete', 'beyond the bucket'];
+  const head = [
+    'identity',
+    'role',
+    'assume',
+    'others',
+    'list',
+    'get',
+    'put',
+    'delete',
+    'kms',
+    'grants',
+    'beyond the bucket',
+  ];
   const rows = report.identities.map((i) => row(i, style));
   if (rows.length === 0) return [];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (c < r.length - 1 ? shown(r[c]!) : 0))));
@@ -80,7 +93,9 @@ export function renderAccess(report: AccessReport, style: Style, brief = false):
     style.dim(line(head)),
     ...rows.map(line),
     style.dim('  ✓ as Flyte needs (others: another service account, namespace, audience and cluster are refused);'),
-    style.dim("  ✗ not so (the role's findings above say why); ? not checked"),
+    style.dim(
+      "  ✗ not so (the role's findings above say why); ? not checked; - nothing to check (no KMS key, no grants)",
+    ),
     ...(brief
       ? [style.dim(`  ${NOT_VISIBLE_BRIEF}`)]
       : [

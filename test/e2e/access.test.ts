@@ -82,7 +82,7 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     expect(apply.code).toBe(0);
     // A run that changed something ends with the access check of the roles it left.
     expect(apply.stdout).toContain('Access, as IAM evaluates the policies AWS holds:');
-    expect(apply.stdout).toMatch(/fraud-production\/default\s+flyte-fraud-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+none/);
+    expect(apply.stdout).toMatch(/fraud-production\/default\s+flyte-fraud-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+-\s+-\s+none/);
   });
   afterAll(async () => moto?.stop());
 
@@ -125,7 +125,7 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('Access, as IAM evaluates the policies AWS holds:');
     expect(shown.stdout).toMatch(
-      /flyte\/flyte-backend-flyte-binary\s+flyte-system-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+none/,
+      /flyte\/flyte-backend-flyte-binary\s+flyte-system-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+-\s+-\s+none/,
     );
     expect(shown.stdout).toContain('Not checked (not visible from the account)');
   });

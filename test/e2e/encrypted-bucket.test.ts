@@ -1,9 +1,15 @@
 /**
  * A bucket encrypted by default with SSE-KMS under a customer managed key: the plan reads the bucket's default
  * encryption and the key's policy, the custom policy grants the key's use through S3 only, verify checks it, and a
- * key policy that does not let the account's IAM policies grant its use is reported with what to add.
+ * key policy that does not let the account's IAM policies grant its use is reported with what to add. The access
+ * check asks for the key's use (decrypt, generate a data key, through S3) identity by identity.
  */
 import { CreateKeyCommand, KMSClient, PutKeyPolicyCommand } from '@aws-sdk/client-kms';
+import {
+  CreatePolicyCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  PutRolePermissionsBoundaryCommand,
+} from '@aws-sdk/client-iam';
 import { PutBucketEncryptionCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, POLICY_ARN, clients, createBucket, createCluster, readPolicy } from '../helpers/aws.js';
@@ -147,5 +153,67 @@ describe.skipIf(skip !== undefined)('a bucket encrypted with a customer managed 
     expect(run.code).toBe(0);
     expect(run.calls.filter((c) => c.operation === 'GetBucketEncryption')).toEqual([]);
     expect((await readPolicy(moto.url, POLICY_ARN)).document.Statement[1]).toEqual(kmsStatement(arn));
+  });
+
+  it('the access check asks for the key: a boundary without kms:Decrypt fails verify naming the identity and the action, and it passes once mended', async () => {
+    const arn = await encryptedBucket(moto.url);
+    const file = writeConfig(BASE);
+    expect((await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url })).code).toBe(0);
+    interface Cell {
+      column: string;
+      action: string;
+      resource: string;
+      state: string;
+    }
+    interface Report {
+      sections: { findings: { code: string; resource: string; problem: string }[] }[];
+      access: { identities: { id: string; cells: Cell[] }[] };
+    }
+    const verify = async () => {
+      const run = await runCli(['verify', '--config', file, '--json'], { endpoint: moto.url });
+      const report = JSON.parse(run.stdout) as Report;
+      return { code: run.code, report, findings: report.sections.flatMap((s) => s.findings) };
+    };
+    const fresh = await verify();
+    expect(fresh.code).toBe(0);
+    const workers = fresh.report.access.identities.find((i) => i.id === '*/default')!;
+    expect(workers.cells.filter((c) => c.column === 'kms').map((c) => [c.action, c.resource, c.state])).toEqual([
+      ['kms:Decrypt', arn, 'allowed'],
+      ['kms:GenerateDataKey', arn, 'allowed'],
+    ]);
+
+    // A boundary that allows S3 but not the key: the tasks could not read or write an object of the bucket.
+    const iam = clients(moto.url).iam;
+    const boundary = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 's3-only-boundary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
+        }),
+      }),
+    );
+    await iam.send(
+      new PutRolePermissionsBoundaryCommand({
+        RoleName: 'flyte-workers-role',
+        PermissionsBoundary: boundary.Policy!.Arn!,
+      }),
+    );
+    const broken = await verify();
+    expect(broken.code).toBe(1);
+    const denied = broken.findings.filter(
+      (f) => f.code === 'access-denied' && f.resource === 'role flyte-workers-role',
+    );
+    expect(denied.map((f) => f.problem).join('\n')).toMatch(
+      /\*\/default .*cannot kms:Decrypt with the key .*the permissions boundary s3-only-boundary does not allow it/,
+    );
+    const shown = await runCli(['verify', '--config', file], { endpoint: moto.url });
+    expect(shown.code).toBe(1);
+    expect(shown.stdout).toMatch(/\*\/default\s+flyte-workers-role\s+✓\s+✓\s+✓\s+✓\s+✓\s+✓\s+✗\s+-/);
+
+    await iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: 'flyte-workers-role' }));
+    const mended = await verify();
+    expect(mended.code).toBe(0);
+    expect(mended.findings.filter((f) => f.code === 'access-denied')).toEqual([]);
   });
 });

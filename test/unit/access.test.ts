@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { accessFindings, checkAccess, OTHER_CLUSTER } from '../../src/access/check.js';
-import { flytePrefixes, neededCapabilities, overGrantProbes } from '../../src/access/capabilities.js';
+import {
+  flytePrefixes,
+  grantCapabilities,
+  neededCapabilities,
+  overGrantProbes,
+} from '../../src/access/capabilities.js';
 import {
   findIdentity,
   flyteIdentities,
@@ -18,6 +23,8 @@ import { resolveConfig, type RawConfig } from '../../src/config/schema.js';
 import { desiredSections } from '../../src/engine/engine.js';
 import type { CurrentOidcProvider, Facts } from '../../src/model.js';
 import { bucketPolicyDocument, type PolicyDocument } from '../../src/policy/document.js';
+import { grantsPolicyDocument } from '../../src/policy/grants.js';
+import { grantsByRole } from '../../src/sections/grantees.js';
 import { SIMULATED_SERVICES } from '../../src/policy/simulate.js';
 
 const ACCOUNT = '123456789012';
@@ -142,7 +149,22 @@ describe('the capabilities, built in one place', () => {
   });
 
   it('every action asked is of a service whose IAM data the build bundles', () => {
-    const actions = [...neededCapabilities(config(), facts), ...overGrantProbes(config(), facts)].map((c) => c.action);
+    const c = config({
+      bucketKmsKey: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      grants: [
+        { to: 'workers', bucket: 'acme-features', access: 'read-write' },
+        { to: 'workers', secret: 'prod/db' },
+        { to: 'workers', ecrRepository: 'arn:aws:ecr:eu-west-1:210987654321:repository/base' },
+      ],
+    });
+    const actions = [
+      ...neededCapabilities(c, facts),
+      ...grantCapabilities(c, facts, 'flyte-workers-role'),
+      ...overGrantProbes(c, facts),
+    ].map((x) => x.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'secretsmanager:GetSecretValue', 'ecr:BatchGetImage']),
+    );
     for (const a of [...actions, 'sts:AssumeRoleWithWebIdentity', 'sts:AssumeRole', 'sts:TagSession']) {
       expect(SIMULATED_SERVICES).toContain(a.split(':')[0]);
     }
@@ -162,7 +184,10 @@ const doc = (statement: PolicyDocument['Statement']): PolicyDocument => ({
 
 function rolesOf(
   c: ReturnType<typeof config>,
-  change: (name: string, d: { trust: PolicyDocument; policies: RolePolicy[]; unreadable: string[] }) => void = () => {},
+  change: (
+    name: string,
+    d: { trust: PolicyDocument; policies: RolePolicy[]; unreadable: string[]; boundary?: RolePolicy },
+  ) => void = () => {},
 ): Map<string, RoleRead> {
   const roles = new Map<string, RoleRead>();
   for (const s of desiredSections(c, facts)) {
@@ -361,5 +386,164 @@ describe('the matrix and its findings', () => {
     const irsaOnly = await check(c, rolesOf(c), viaPods);
     expect(irsaOnly.findings[0]).toMatchObject({ code: 'access-denied', resource: 'role flyte-system-role' });
     expect(irsaOnly.findings[0]!.problem).toContain('EKS Pod Identity: sts:AssumeRole and sts:TagSession');
+  });
+});
+
+const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const OTHER_KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
+const REPOSITORY = 'arn:aws:ecr:eu-west-1:210987654321:repository/base-images';
+const GRANTS: RawConfig['grants'] = [
+  { to: 'workers', bucket: 'acme-features', prefix: 'features/', access: 'read-write', kmsKey: OTHER_KEY },
+  { to: 'fraud', secret: 'prod/db' },
+  { to: ['workers', 'fraud'], ecrRepository: REPOSITORY },
+];
+const via = { 'kms:ViaService': 's3.eu-west-1.amazonaws.com', 'kms:CallerAccount': ACCOUNT };
+
+describe("the bucket's KMS key and the config's grants, as capabilities", () => {
+  it('a customer managed key (bucketKmsKey, or read from the bucket): decrypt and generate a data key, through S3', () => {
+    const kms = (c: ReturnType<typeof config>, f: Facts) =>
+      neededCapabilities(c, f)
+        .filter((x) => x.column === 'kms')
+        .map((x) => [x.action, x.resource, x.context]);
+    const want = [
+      ['kms:Decrypt', KEY, via],
+      ['kms:GenerateDataKey', KEY, via],
+    ];
+    expect(kms(config({ bucketKmsKey: KEY }), facts)).toEqual(want);
+    expect(kms(config(), { ...facts, bucketEncryption: { kind: 'kms', keyArn: KEY } })).toEqual(want);
+    // SSE-S3, the AWS managed key, or nothing known: no KMS need.
+    expect(kms(config(), { ...facts, bucketEncryption: { kind: 's3' } })).toEqual([]);
+    expect(kms(config(), facts)).toEqual([]);
+  });
+
+  it("each grant gives the roles it names its requests: objects under the prefix, the grant's key, a secret, an image", () => {
+    const c = config({ grants: GRANTS });
+    const of = (role: string) => grantCapabilities(c, facts, role).map((x) => `${x.action} ${x.resource}`);
+    expect(of('flyte-workers-role')).toEqual([
+      's3:GetObject arn:aws:s3:::acme-features/features/flyte-aws-setup-access-check',
+      's3:PutObject arn:aws:s3:::acme-features/features/flyte-aws-setup-access-check',
+      `kms:Decrypt ${OTHER_KEY}`,
+      `kms:GenerateDataKey ${OTHER_KEY}`,
+      `ecr:BatchGetImage ${REPOSITORY}`,
+    ]);
+    const fraud = [...grantsByRole(c).keys()].find((r) => r !== 'flyte-workers-role')!;
+    expect(of(fraud)).toEqual([
+      `secretsmanager:GetSecretValue arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/db-AbC123`,
+      `ecr:BatchGetImage ${REPOSITORY}`,
+    ]);
+    expect(of('flyte-system-role')).toEqual([]);
+    // A read grant gets, and decrypts; a name prefix is checked on one secret under it.
+    const read = config({
+      grants: [
+        { to: 'workers', bucket: 'acme-features', kmsKey: OTHER_KEY },
+        { to: 'workers', secret: 'prod/*' },
+      ],
+    });
+    expect(grantCapabilities(read, facts, 'flyte-workers-role').map((x) => `${x.action} ${x.resource}`)).toEqual([
+      's3:GetObject arn:aws:s3:::acme-features/flyte-aws-setup-access-check',
+      `kms:Decrypt ${OTHER_KEY}`,
+      `secretsmanager:GetSecretValue arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/flyte-aws-setup-access-check-AbC123`,
+    ]);
+  });
+});
+
+describe("the matrix with the bucket's KMS key and the grants", () => {
+  const keyed: RolePolicy = {
+    name: 'flyte-custom-policy',
+    arn: `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`,
+    document: bucketPolicyDocument('aws', 'acme-flyte-data', KEY),
+  };
+  /** The boundary an operator might set: S3 only, so the key is refused. */
+  const s3Only: RolePolicy = {
+    name: 'acme-boundary',
+    arn: `arn:aws:iam::${ACCOUNT}:policy/acme-boundary`,
+    document: doc([{ Effect: 'Allow', Action: 's3:*', Resource: '*' }]),
+  };
+
+  it("the tool's own policy with the key: decrypt and generate a data key allowed; a boundary without kms refuses them, naming the identity and kms:Decrypt", async () => {
+    const c = config({ bucketKmsKey: KEY });
+    const ok = await check(
+      c,
+      rolesOf(c, (_, d) => (d.policies = [keyed])),
+    );
+    expect(ok.findings).toEqual([]);
+    const workers = ok.report.identities.find((i) => i.id === '*/default')!;
+    expect(workers.cells.filter((x) => x.column === 'kms').map((x) => [x.action, x.state])).toEqual([
+      ['kms:Decrypt', 'allowed'],
+      ['kms:GenerateDataKey', 'allowed'],
+    ]);
+    // The custom policy without the key (as before the bucket was encrypted): no statement allows it.
+    const unkeyed = await check(c, rolesOf(c));
+    expect(unkeyed.findings.filter((f) => f.code === 'access-denied').map((f) => f.problem)).toContainEqual(
+      expect.stringMatching(/cannot kms:Decrypt with the key .*no statement allows it/),
+    );
+
+    const bounded = await check(
+      c,
+      rolesOf(c, (name, d) => {
+        d.policies = [keyed];
+        if (name === 'flyte-workers-role') d.boundary = s3Only;
+      }),
+    );
+    const denied = bounded.findings.filter((f) => f.code === 'access-denied');
+    // One finding per action refused, on the workers role only (the others have no boundary).
+    expect(denied.map((f) => f.resource)).toEqual(['role flyte-workers-role', 'role flyte-workers-role']);
+    expect(denied[0]!.problem).toMatch(/^\*\/default .*cannot kms:Decrypt with the key /);
+    expect(denied[1]!.problem).toMatch(/^\*\/default .*cannot kms:GenerateDataKey with the key /);
+    expect(denied[0]!.problem).toContain(KEY);
+    expect(denied[0]!.fix).toContain('allow kms:Decrypt in the permissions boundary acme-boundary');
+  });
+
+  it("each grant allowed through the role's grants policy; a grant refused (a Deny, no policy) is access-denied naming the action", async () => {
+    const c = config({ grants: GRANTS });
+    const byRole = grantsByRole(c);
+    const scope = { partition: 'aws' as const, region: 'eu-west-1', accountId: ACCOUNT };
+    const withGrants = (name: string, d: { policies: RolePolicy[] }) => {
+      const g = byRole.get(name);
+      if (g !== undefined) {
+        d.policies = [
+          custom,
+          {
+            name: `${name}-grants`,
+            arn: `arn:aws:iam::${ACCOUNT}:policy/${name}-grants`,
+            document: grantsPolicyDocument(scope, g),
+          },
+        ];
+      }
+    };
+    const ok = await check(c, rolesOf(c, withGrants));
+    expect(ok.findings).toEqual([]);
+    const workers = ok.report.identities.find((i) => i.id === '*/default')!;
+    expect(workers.cells.filter((x) => x.column === 'grant').every((x) => x.state === 'allowed')).toBe(true);
+    expect(workers.cells.filter((x) => x.column === 'grant')).toHaveLength(5);
+
+    // The fraud role without its grants policy, and a Deny on the features prefix for the workers.
+    const fraudRole = [...byRole.keys()].find((r) => r !== 'flyte-workers-role')!;
+    const broken = await check(
+      c,
+      rolesOf(c, (name, d) => {
+        withGrants(name, d);
+        if (name === fraudRole) d.policies = [custom];
+        if (name === 'flyte-workers-role') {
+          d.policies.push({
+            name: 'inline no-features',
+            inline: 'no-features',
+            document: doc([{ Effect: 'Deny', Action: 's3:PutObject', Resource: 'arn:aws:s3:::acme-features/*' }]),
+          });
+        }
+      }),
+    );
+    const denied = broken.findings.filter((f) => f.code === 'access-denied').map((f) => [f.resource, f.problem, f.fix]);
+    expect(denied).toHaveLength(3);
+    expect(denied[0]![0]).toBe('role flyte-workers-role');
+    expect(denied[0]![1]).toMatch(
+      /^\*\/default .*cannot s3:PutObject under s3:\/\/acme-features\/features\/ \(a grant of the config\): refused by the Deny statement/,
+    );
+    expect(denied[1]![0]).toBe(`role ${fraudRole}`);
+    expect(denied[1]![1]).toMatch(
+      /^fraud-development\/default .*cannot secretsmanager:GetSecretValue on .*secret:prod\/db-AbC123 \(a grant of the config\): no statement allows it/,
+    );
+    expect(denied[1]![2]).toContain(`${fraudRole}-grants`);
+    expect(denied[2]![1]).toMatch(/cannot ecr:BatchGetImage on .*repository\/base-images/);
   });
 });

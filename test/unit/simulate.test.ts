@@ -423,3 +423,41 @@ describe("a role's permissions: its policies capped by its boundary", () => {
     );
   });
 });
+
+describe('a KMS key: used only as its key policy allows, through S3 as the identity policy says', () => {
+  const KEY = `arn:aws:kms:eu-west-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const role: RolePolicies = {
+    accountId: ACCOUNT,
+    roleArn: ROLE.arn,
+    policies: [{ name: 'flyte-custom-policy', document: bucketPolicyDocument('aws', 'acme-flyte-data', KEY) }],
+  };
+  const delegating = {
+    name: 'key policy',
+    document: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow' as const,
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+      ],
+    },
+  };
+  const viaS3 = { 'kms:ViaService': 's3.eu-west-1.amazonaws.com', 'kms:CallerAccount': ACCOUNT };
+
+  it('allowed through S3 when the key policy lets the account grant it; refused without it, or not through S3', async () => {
+    const allowed = await evaluateAction(role, 'kms:Decrypt', KEY, viaS3, delegating);
+    expect(allowed).toMatchObject({ allowed: true, reason: 'allow' });
+    expect(allowed.statements.map((s) => `${s.policy} ${s.statement}`)).toEqual(['flyte-custom-policy #2']);
+    // Without a key policy that names the account, IAM policies grant nothing on a key.
+    expect((await evaluateAction(role, 'kms:Decrypt', KEY, viaS3)).allowed).toBe(false);
+    // Called directly (not through S3), or through S3 of another region: the condition does not hold.
+    expect((await evaluateAction(role, 'kms:Decrypt', KEY, { 'kms:CallerAccount': ACCOUNT }, delegating)).allowed).toBe(
+      false,
+    );
+    const elsewhere = { ...viaS3, 'kms:ViaService': 's3.us-east-1.amazonaws.com' };
+    expect((await evaluateAction(role, 'kms:GenerateDataKey', KEY, elsewhere, delegating)).allowed).toBe(false);
+  });
+});
