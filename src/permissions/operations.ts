@@ -47,6 +47,8 @@ export type Scope =
   | 'providerRead'
   /** Any OIDC provider of the account: verify reads the ones the roles' trust names, destroy the tool's ones. */
   | 'anyProvider'
+  /** The account's providers listed, for `--prune` of a dropped cluster's: only when the config makes providers. */
+  | 'providerList'
   /** The EKS cluster. */
   | 'cluster'
   /** Any EKS cluster of the region: destroy, once the config's cluster is gone, looks for one its roles serve. */
@@ -555,9 +557,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListOpenIDConnectProviders',
     actions: ['iam:ListOpenIDConnectProviders'],
-    on: [{ scope: 'account' }],
-    modes: ['destroy'],
-    why: "when the cluster is gone: lists the account's providers, to name the tool's ones",
+    on: [
+      { scope: 'providerList', modes: ['apply'] },
+      { scope: 'account', modes: ['destroy'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why:
+      "lists the account's providers, to name the tool's ones: destroy when the cluster is gone, --prune for the " +
+      'provider of a cluster the config no longer names',
   },
   {
     service: 'iam',

@@ -59,6 +59,7 @@ const SIDS: Record<Scope, string> = {
   oidcProvider: 'OidcProvider',
   providerRead: 'OidcProvider',
   anyProvider: 'ReadOidcProviders',
+  providerList: 'NoResourceLevel',
   cluster: 'EksCluster',
   anyCluster: 'ReadEksClusters',
   podIdentityAssociations: 'PodIdentityAssociations',
@@ -81,6 +82,7 @@ const SCOPE_ORDER: readonly Scope[] = [
   'oidcProvider',
   'providerRead',
   'anyProvider',
+  'providerList',
   'customPolicy',
   'grantsPolicies',
   'goneGrantsPolicies',
@@ -181,6 +183,7 @@ function scopes(config: Config, pf: PermissionFacts) {
     providerRead: providerUsed ? ready.map((k) => oidcProviderArn(pf.partition, pf.accountId, k.issuerUrl)) : [],
     anyProvider:
       c.state === 'ready' && providerUsed ? [`arn:${pf.partition}:iam::${pf.accountId}:oidc-provider/*`] : [],
+    providerList: sectionEnabled(config, 'oidcProvider') ? ['*'] : [],
     cluster: ready.map((k) => eksClusterArn(pf.partition, k.region, pf.accountId, k.name)),
     anyCluster: unique(ready.map((k) => eksClusterArn(pf.partition, k.region, pf.accountId, '*'))),
     podIdentityAssociations: ready.map(

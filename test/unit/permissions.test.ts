@@ -212,12 +212,13 @@ describe('the policy for a config', () => {
           'ec2:DescribeSubnets',
           'ec2:DescribeVpcAttribute',
           'eks:ListClusters',
+          'iam:ListOpenIDConnectProviders',
           'iam:ListPolicies',
           'iam:ListRoles',
         ]);
     }
     expect(apply.notes.join('\n')).toContain(
-      'ec2:DescribeSubnets, ec2:DescribeVpcAttribute, eks:ListClusters, iam:ListPolicies and iam:ListRoles take no resource-level permissions: Resource "*"',
+      'ec2:DescribeSubnets, ec2:DescribeVpcAttribute, eks:ListClusters, iam:ListOpenIDConnectProviders, iam:ListPolicies and iam:ListRoles take no resource-level permissions: Resource "*"',
     );
   });
 
