@@ -99,6 +99,11 @@ export interface DesiredPolicy {
   tags: Tags;
   /** Roles it is attached to by its section (a grants policy, once its role exists). */
   attachTo?: string[];
+  /**
+   * The config no longer wants it (the grants policy of a role the config gives no grants): when it exists and is
+   * this setup's, it is detached from its roles and deleted, versions first; anyone else's is only reported.
+   */
+  gone?: true;
 }
 
 /**
@@ -224,7 +229,7 @@ export interface CurrentPolicy {
   tags: Tags;
   /** Read only when the document must change (to make room under the 5-version limit). */
   versions?: PolicyVersion[];
-  /** The roles it is attached to, read only for a policy its section attaches (`DesiredPolicy.attachTo`). */
+  /** The roles it is attached to, read only for a policy its section attaches or removes (`attachTo`, `gone`). */
   attachedRoles?: string[];
 }
 

@@ -122,7 +122,11 @@ function stepProblem(
     case 'DetachRolePolicy':
       return {
         code: 'policy-not-wanted',
-        problem: `has ${nameOfArn(step.policyArn)} attached, which flyte-aws-setup attached and the config no longer names`,
+        // A grants policy the config no longer gives, or a role's policy.
+        problem:
+          kind === 'policy'
+            ? `is still attached to the role ${step.roleName}, though the config gives that role no grants`
+            : `has ${nameOfArn(step.policyArn)} attached, which flyte-aws-setup attached and the config no longer names`,
       };
     case 'DeletePolicyVersion':
     case 'UntagRole':

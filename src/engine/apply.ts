@@ -501,6 +501,8 @@ async function executeStep(step: Step, resource: ResourcePlan, state: RunState, 
 }
 
 function mayBeEventualConsistency(step: Step, err: unknown, state: RunState): boolean {
+  // A policy deleted right after its detaches: IAM may not have caught up with them yet.
+  if (isCode(err, 'DeleteConflict') && step.op === 'DeletePolicy') return true;
   if (isCode(err, 'NoSuchEntity')) {
     if (step.op === 'AttachRolePolicy' && originalMessage(err).includes(step.policyArn)) {
       // The policy is what is missing: wait only for one this run created.
@@ -518,13 +520,16 @@ function mayBeEventualConsistency(step: Step, err: unknown, state: RunState): bo
 /** Read the resource back until it matches what the config wants; its ARN as AWS reports it. */
 async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?: Clock): Promise<string> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
+  // A policy the config no longer wants matches once it is gone.
+  const goes = resource.desired.kind === 'policy' && resource.desired.gone === true;
   const read = async () => {
     const current = await readResource(state.gateway, resource.desired, 'never');
     const again = planResource(resource.desired, current);
     return { current, left: again.steps, blocked: again.blocked };
   };
   const { outcome, value } = await poll(read, {
-    until: ({ current, left, blocked }) => current !== undefined && left.length === 0 && blocked === undefined,
+    until: ({ current, left, blocked }) =>
+      (goes ? current === undefined : current !== undefined) && left.length === 0 && blocked === undefined,
     timeoutMs,
     initialDelayMs,
     factor: BACKOFF_FACTOR,
@@ -532,9 +537,10 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?:
     signal: state.options.signal,
     ...(clock !== undefined ? { clock } : {}),
   });
-  if (outcome !== 'done' || value.current === undefined) {
+  if (outcome !== 'done' || (value.current === undefined && !goes)) {
     throw new VerificationError(`${resource.kind} ${resource.name}`, value.left);
   }
+  if (value.current === undefined) return resource.arn;
   return value.current.kind === 'vpc-dns' || value.current.kind === 'bucket' ? resource.arn : value.current.arn;
 }
 

@@ -136,8 +136,9 @@ export async function readResource(
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
     case 'policy': {
-      const policy = await gateway.readPolicy(r.arn, (doc) => !samePolicy(doc, r.document));
-      if (policy === undefined || r.attachTo === undefined) return policy;
+      // One to remove: all its versions (deleted before it) and what it is attached to.
+      const policy = await gateway.readPolicy(r.arn, (doc) => r.gone === true || !samePolicy(doc, r.document));
+      if (policy === undefined || (r.attachTo === undefined && r.gone === undefined)) return policy;
       return { ...policy, attachedRoles: (await gateway.policyAttachments(r.arn)).roles };
     }
     case 'attachment':
@@ -223,10 +224,13 @@ export function buildPlan(
       if (!s.enabled)
         return { ...base, status: 'skipped', resources: [], ...(s.skipReason ? { skipReason: s.skipReason } : {}) };
       if (s.waiting) return { ...base, status: 'waiting', resources: [], waiting: s.waiting };
-      const resources = s.resources.map((r) => {
-        const found = current.get(resourceKey(r));
-        return found === undefined ? planResource(r, found) : { ...planResource(r, found), current: found };
-      });
+      const resources = s.resources
+        // A policy the config wants gone that is not there: nothing to say.
+        .filter((r) => !(r.kind === 'policy' && r.gone && current.get(resourceKey(r)) === undefined))
+        .map((r) => {
+          const found = current.get(resourceKey(r));
+          return found === undefined ? planResource(r, found) : { ...planResource(r, found), current: found };
+        });
       const changed = resources.filter((r) => r.action !== 'none');
       const status = resources.some((r) => r.blocked !== undefined)
         ? 'blocked'

@@ -504,7 +504,68 @@ function versionNumber(id: string): number {
   return Number(id.replace(/^v/, '')) || 0;
 }
 
+/**
+ * A policy the config no longer wants (`gone`: the grants policy of a role without grants). This setup's is
+ * detached from every role and deleted, its other versions first: a narrowing change. One that is not there needs
+ * nothing; one of another setup, or made by hand, is never touched: the plan reports it where it still grants.
+ */
+export function planGonePolicy(desired: DesiredPolicy, current: CurrentPolicy | undefined): ResourcePlan {
+  const base = { kind: 'policy' as const, name: desired.name, arn: desired.arn, desired, notes: [], security: [] };
+  if (current === undefined) return { ...base, action: 'none', owned: false, steps: [] };
+  const setup = setupOfDesired(desired.tags);
+  const own = ownership(current.tags, setup);
+  const roles = current.attachedRoles ?? [];
+  if (own === 'other' || own === 'before') {
+    const whose =
+      own === 'other'
+        ? `it belongs to the setup "${setupOf(current.tags)}" (its tag ${SETUP_KEY}), not to this config's setup "${setup}"`
+        : 'flyte-aws-setup did not make it';
+    return {
+      ...base,
+      arn: current.arn,
+      action: 'none',
+      owned: own === 'other' && isOwned(current.tags),
+      steps: [],
+      notes: [
+        {
+          level: roles.length > 0 ? 'warn' : 'info',
+          message:
+            `the config gives its role no grants, but ${whose}: it is left alone` +
+            (roles.length > 0
+              ? ` and still grants what it holds to ${roles.join(', ')}; if nothing needs it: ` +
+                roles.map((r) => detachCommand(r, current.arn)).join('; ')
+              : ''),
+        },
+      ],
+      current,
+    };
+  }
+  const versions = (current.versions ?? [])
+    .filter((v) => !v.isDefault)
+    .sort((a, b) => versionNumber(a.id) - versionNumber(b.id));
+  return {
+    ...base,
+    arn: current.arn,
+    action: 'update',
+    owned: true,
+    steps: [
+      ...[...roles].sort().map((roleName): Step => ({ op: 'DetachRolePolicy', roleName, policyArn: current.arn })),
+      ...versions.map((v): Step => ({ op: 'DeletePolicyVersion', policyArn: current.arn, versionId: v.id })),
+      { op: 'DeletePolicy', policyArn: current.arn },
+    ],
+    notes: [
+      {
+        level: 'info',
+        message:
+          `deleted${roles.length > 0 ? ` (detached from ${roles.join(', ')} first)` : ''}: flyte-aws-setup made it ` +
+          "for this setup's grants, and the config gives its role none now",
+      },
+    ],
+  };
+}
+
 export function planPolicy(desired: DesiredPolicy, current: CurrentPolicy | undefined): ResourcePlan {
+  if (desired.gone) return planGonePolicy(desired, current);
   const base = { kind: 'policy' as const, name: desired.name, arn: desired.arn, desired };
   if (current === undefined) {
     const attach = policyAttachments(desired, []);

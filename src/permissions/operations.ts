@@ -25,6 +25,11 @@ export type Scope =
   | 'customPolicy'
   /** The grants policies (`grants:`), whose attachments a plan reads: the grants section attaches them. */
   | 'grantsPolicies'
+  /**
+   * The grants policies of the roles the config gives no grants: read, and removed by apply when they carry the
+   * tool's managed-by tag.
+   */
+  | 'goneGrantsPolicies'
   /** The managed policies the config names (extra policies, the boundary, Union's userflyterole): looked up. */
   | 'referencedPolicies'
   /** The config's S3 bucket: looked up (it exists, and in which region). */
@@ -336,6 +341,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:GetPolicy'],
     on: [
       { scope: 'customPolicy' },
+      { scope: 'goneGrantsPolicies', modes: ['apply', 'verify'] },
       { scope: 'referencedPolicies', modes: ['apply', 'verify'] },
       { scope: 'anyPolicy', modes: ['apply', 'verify'] },
     ],
@@ -348,7 +354,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'GetPolicyVersion',
     actions: ['iam:GetPolicyVersion'],
-    on: [{ scope: 'customPolicy' }, { scope: 'anyPolicy', modes: ['apply', 'verify'] }],
+    on: [
+      { scope: 'customPolicy' },
+      { scope: 'goneGrantsPolicies', modes: ['apply', 'verify'] },
+      { scope: 'anyPolicy', modes: ['apply', 'verify'] },
+    ],
     modes: ALL,
     why: "reads the custom policy's document, and for the access check the documents of the Flyte roles' policies",
   },
@@ -356,11 +366,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'ListPolicyVersions',
     actions: ['iam:ListPolicyVersions'],
-    on: [{ scope: 'customPolicy' }],
+    on: [{ scope: 'customPolicy' }, { scope: 'goneGrantsPolicies', modes: ['apply', 'verify'] }],
     modes: ALL,
     why:
       'lists the versions when the document differs, to stay under the limit of five (and destroy, to delete ' +
-      'them before the policy)',
+      'them before the policy; apply, before a grants policy the config no longer gives)',
   },
   {
     service: 'iam',
@@ -385,6 +395,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [
       { scope: 'customPolicy', modes: ['apply'] },
       { scope: 'customPolicy', condition: 'ownedOnly', modes: ['destroy'] },
+      { scope: 'goneGrantsPolicies', condition: 'ownedOnly', modes: ['apply'] },
     ],
     modes: ['apply', 'destroy'],
     why: 'deletes the oldest non-default version when five exist (and all of them before the policy)',
@@ -585,9 +596,12 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'DeletePolicy',
     actions: ['iam:DeletePolicy'],
-    on: [{ scope: 'customPolicy', condition: 'ownedOnly' }],
-    modes: ['destroy'],
-    why: 'deletes the custom policy',
+    on: [
+      { scope: 'customPolicy', condition: 'ownedOnly', modes: ['destroy'] },
+      { scope: 'goneGrantsPolicies', condition: 'ownedOnly', modes: ['apply'] },
+    ],
+    modes: ['apply', 'destroy'],
+    why: "deletes the custom policy (destroy), and a grants policy of the tool's whose role the config gives no grants (apply)",
   },
   {
     service: 'iam',
@@ -596,6 +610,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [
       { scope: 'customPolicy', modes: ['destroy'] },
       { scope: 'grantsPolicies', modes: ['apply', 'verify'] },
+      { scope: 'goneGrantsPolicies', modes: ['apply', 'verify'] },
     ],
     modes: ALL,
     why: 'finds what the custom policy is still attached to (destroy); a plan, the roles a grants policy is attached to',

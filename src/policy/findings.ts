@@ -75,7 +75,9 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'policy-not-attached': { severity: 'error', what: 'a role lacks a policy the config attaches' },
   'policy-not-wanted': {
     severity: 'error',
-    what: 'a role holds a policy the tool attached that the config no longer names (the next run detaches it)',
+    what:
+      'a role holds a policy the tool attached that the config no longer names, or the grants policy of a role the ' +
+      'config gives no grants (the next run detaches it)',
   },
   'boundary-differs': { severity: 'error', what: 'a role has another permissions boundary than the config' },
   'tags-missing': { severity: 'error', what: "a resource of the tool's lacks the config's tags" },

@@ -296,6 +296,8 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
     case 'CreatePolicy':
       return [...labelled('document', permissionSummary(step.document)), ...labelled('tags', [tagText(step.tags)])];
     case 'DeletePolicyVersion':
+      // A policy that goes: its versions are deleted before it.
+      if (r.desired.kind === 'policy' && r.desired.gone) return [`${style.remove('-')} ${removalText(step)}`];
       return [
         `${style.remove('- delete version')} ${step.versionId} (IAM keeps at most 5 versions; it is the oldest and not the default)`,
       ];
@@ -317,6 +319,9 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
     case 'CreateAddon':
       return [...labelled('cluster', [step.clusterName]), ...labelled('tags', [tagText(step.tags)])];
     case 'DetachRolePolicy':
+      // On a policy that goes (a grants policy): the role it leaves.
+      if (r.kind === 'policy') return [`${style.remove('- detach from role')} ${step.roleName}`];
+      return [`${style.remove('-')} ${removalText(step)}`];
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':

@@ -2,8 +2,9 @@
  * `grants:`: what task code commonly needs beyond the Flyte bucket (other buckets or prefixes, Secrets Manager
  * secrets, images in another account's ECR), attached to the roles that need it. Each role with grants gets one
  * customer-managed policy, `<role>-grants`, made, kept in line and deleted like the custom policy, and attached by
- * this section once the role exists. Another account's ECR repository must allow the roles itself: the plan says
- * what to add to its repository policy.
+ * this section once the role exists; the policy of a role the config no longer gives grants is detached and deleted
+ * when it is this setup's (see planGonePolicy). Another account's ECR repository must allow the roles itself: the
+ * plan says what to add to its repository policy.
  */
 import { didYouMean } from '../config/rules.js';
 import { GRANTEE_GROUPS, type Config, type Grant } from '../config/schema.js';
@@ -185,7 +186,7 @@ export const grants: SectionDefinition = {
   desired(ctx) {
     const { config, facts } = ctx;
     const scope = { partition: facts.partition, region: facts.region, accountId: facts.accountId };
-    return grantedRoles(config).map(([role, list]): DesiredPolicy => ({
+    const made: DesiredPolicy[] = grantedRoles(config).map(([role, list]): DesiredPolicy => ({
       kind: 'policy',
       name: grantsPolicyName(role),
       path: config.path,
@@ -195,6 +196,25 @@ export const grants: SectionDefinition = {
       tags: resourceTags(config),
       attachTo: [role],
     }));
+    // Narrowing the config narrows AWS: the grants policy of a role the config now gives none goes (when it is this
+    // setup's; planPolicy leaves anyone else's alone).
+    // (Without grants the section is off: desired is not asked.)
+    if (config.grants.length === 0) return [];
+    const granted = new Set(made.map((p) => p.name));
+    const gone = [...madeRoles(config)]
+      .map(grantsPolicyName)
+      .filter((name) => !granted.has(name))
+      .map((name): DesiredPolicy => ({
+        kind: 'policy',
+        name,
+        path: config.path,
+        arn: policyArn(facts.partition, facts.accountId, config.path, name),
+        description: `A grants policy the config no longer gives (grants: in the config), managed by flyte-aws-setup`,
+        document: { Version: '2012-10-17', Statement: [] },
+        tags: resourceTags(config),
+        gone: true,
+      }));
+    return [...made, ...gone];
   },
   notes: (ctx) => ecrNotes(ctx),
   wizard: {

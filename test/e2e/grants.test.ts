@@ -1,9 +1,16 @@
 /**
  * `grants:` end to end: apply makes one policy per role with grants and attaches it, verify checks both, a
  * detached or changed one is reported and mended, the ECR repository of another account is said with the policy
- * that account must add, and destroy removes the grants policies with the roles.
+ * that account must add, destroy removes the grants policies with the roles, and a role whose grants leave the
+ * config loses its grants policy on the next run (one made by hand stays).
  */
-import { DetachRolePolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DetachRolePolicyCommand,
+  GetPolicyCommand,
+} from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNT, clients, createBucket, createCluster, readPolicy, readRole } from '../helpers/aws.js';
 import { runCli, writeConfig } from '../helpers/cli.js';
@@ -56,6 +63,8 @@ describe.skipIf(skip !== undefined)('grants against the emulator', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('policy flyte-workers-role-grants');
     expect(dry.stdout).toContain('+ attach to role flyte-workers-role');
+    // The system role has no grants, and no grants policy to remove: the plan does not name one.
+    expect(dry.stdout).not.toContain('flyte-system-role-grants');
     // Another account's repository: the statement that account must add to its repository policy.
     expect(dry.stdout).toContain(`"Principal":{"AWS":"arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role"}`);
 
@@ -123,5 +132,74 @@ describe.skipIf(skip !== undefined)('grants against the emulator', () => {
       });
     }
     expect(await readRole(moto.url, 'flyte-workers-role')).toBeUndefined();
+  });
+
+  it('a role whose grants leave the config: its grants policy is detached and deleted by --yes alone; a hand-made one stays', async () => {
+    const iam = clients(moto.url).iam;
+    expect((await cli(['--config', file, '--yes', '--approve-broadening'])).code).toBe(0);
+    // A second version of the fraud role's policy: a policy is deleted only once its other versions are.
+    await iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: FRAUD,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-shared-data/x/*' }],
+        }),
+        SetAsDefault: false,
+      }),
+    );
+    // The system role has no grants; someone made a policy of its grants policy's name by hand and attached it.
+    const handMade = policyArn('flyte-system-role');
+    await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: 'flyte-system-role-grants',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::acme-shared-data/*' }],
+        }),
+      }),
+    );
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'flyte-system-role', PolicyArn: handMade }));
+
+    // The fraud role and the node lose their grants; the workers keep theirs.
+    const narrowed = writeConfig(
+      CONFIG.replace('to: [workers, fraud]', 'to: workers').replace(`  - to: node\n    ecrRepository: ${REPO}\n`, ''),
+    );
+    expect(narrowed).not.toContain('ecrRepository');
+    const dry = await cli(['--config', narrowed, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('- detach from role flyte-fraud-role');
+    expect(dry.stdout).toContain('- delete the policy');
+    expect(dry.stdout).toContain('flyte-aws-setup did not make it: it is left alone');
+
+    // Until a run removes it, verify fails: it still grants.
+    const drift = await cli(['verify', '--config', narrowed]);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toContain(
+      'policy flyte-fraud-role-grants: is still attached to the role flyte-fraud-role, though the config gives that role no grants',
+    );
+
+    // A narrowing change: --yes alone applies it.
+    const run = await cli(['--config', narrowed, '--yes']);
+    expect(run.code).toBe(0);
+    const ops = run.mutating.map((c) => c.operation);
+    expect(ops.filter((o) => o === 'DeletePolicy')).toHaveLength(2);
+    expect(ops).toContain('DeletePolicyVersion');
+    expect((await readRole(moto.url, 'flyte-fraud-role'))!.attached).not.toContain(FRAUD);
+    expect((await readRole(moto.url, 'flyte-eks-node-role'))!.attached).not.toContain(NODE);
+    for (const arn of [FRAUD, NODE]) {
+      await expect(iam.send(new GetPolicyCommand({ PolicyArn: arn }))).rejects.toMatchObject({
+        name: expect.stringMatching(/NoSuchEntity/),
+      });
+    }
+    // The workers keep theirs; the hand-made policy stays, attached.
+    expect((await readRole(moto.url, 'flyte-workers-role'))!.attached).toContain(WORKERS);
+    expect((await readPolicy(moto.url, handMade)).document.Statement).toHaveLength(1);
+    expect((await readRole(moto.url, 'flyte-system-role'))!.attached).toContain(handMade);
+
+    // Nothing left to do.
+    const rerun = await cli(['--config', narrowed, '--yes']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.mutating).toEqual([]);
   });
 });

@@ -7,6 +7,7 @@
  * "*": this proves the action lists are complete for each command, including the paths taken only on drift.
  * The scoping of those actions to the config's ARNs is asserted in test/unit/permissions.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AttachUserPolicyCommand,
@@ -199,6 +200,23 @@ describe.skipIf(skip !== undefined)('each command runs with only the actions of 
     const clean = await run('verify', ['verify', '--config', file]);
     noDenial(clean);
     expect(clean.code, clean.stdout).toBe(0);
+  });
+
+  it("a grant moved to another role: the old role's grants policy is detached and deleted with the apply policy alone", async () => {
+    const grantsOf = (role: string) => `arn:aws:iam::${ACCOUNT}:policy/${role}-grants`;
+    const moved = writeConfig(readFileSync(file, 'utf8').replace('to: fraud', 'to: workers'));
+    const r = await run('apply', ['--config', moved, '--yes', '--approve-broadening']);
+    noDenial(r);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.calls.map((c) => c.operation)).toContain('DeletePolicy');
+    expect(await attachedTo('flyte-fraud-role')).not.toContain(grantsOf('flyte-fraud-role'));
+    expect(await attachedTo('flyte-workers-role')).toContain(grantsOf('flyte-workers-role'));
+    // And back: the workers role's goes, the fraud role's is made again.
+    const back = await run('apply', ['--config', file, '--yes', '--approve-broadening']);
+    noDenial(back);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(await attachedTo('flyte-workers-role')).not.toContain(grantsOf('flyte-workers-role'));
+    expect(await attachedTo('flyte-fraud-role')).toContain(grantsOf('flyte-fraud-role'));
   });
 
   it('--prune: a project removed from the config, its role removed with the apply policy alone', async () => {

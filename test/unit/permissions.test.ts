@@ -142,6 +142,10 @@ const PROVIDER = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.ama
 const POLICY = 'arn:aws:iam::111122223333:policy/flyte/flyte-custom-policy';
 /** The fraud role's grants policy (grants:). */
 const GRANTS = 'arn:aws:iam::111122223333:policy/flyte/flyte-fraud-role-grants';
+// The grants policies of the roles the config gives no grants: removed when they are the tool's.
+const GONE = ['flyte-workers-role', 'flyte-system-role', 'flyte-eks-node-role'].map(
+  (r) => `arn:aws:iam::111122223333:policy/flyte/${r}-grants`,
+);
 const EXISTING = 'arn:aws:iam::111122223333:role/union/acme-userflyterole';
 
 function list(v: string | string[] | undefined): string[] {
@@ -181,7 +185,14 @@ describe('the policy for a config', () => {
     expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([PROVIDER]);
     expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY, GRANTS]);
     // A plan reads the roles a grants policy is attached to: only the grants policy's.
-    expect(byAction.get('iam:ListEntitiesForPolicy')!.resources).toEqual([GRANTS]);
+    expect(byAction.get('iam:ListEntitiesForPolicy')!.resources.sort()).toEqual([GRANTS, ...GONE].sort());
+    // Only those are deleted by apply, and only with the tool's tag; the custom policy and the grants policies
+    // the config gives are never deleted by apply.
+    const deletes = apply.document.Statement.filter((st) => list(st.Action).includes('iam:DeletePolicy'));
+    expect(deletes.flatMap((st) => list(st.Resource)).sort()).toEqual([...GONE].sort());
+    expect(deletes.map((st) => st.Condition)).toEqual([
+      { StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } },
+    ]);
     expect(byAction.get('eks:DescribeCluster')!.resources).toEqual([
       'arn:aws:eks:eu-west-1:111122223333:cluster/acme-ml',
     ]);
@@ -216,6 +227,7 @@ describe('the policy for a config', () => {
       [
         POLICY,
         GRANTS,
+        ...GONE,
         'arn:aws:iam::aws:policy/PowerUserAccess',
         'arn:aws:iam::111122223333:policy/userflyterole',
         'arn:aws:iam::aws:policy/AmazonAthenaFullAccess',
@@ -359,8 +371,13 @@ describe('the policy for a config', () => {
     // A role: the config's with the tool's tag, any other only with the setup's.
     const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
     expect(destroy.get('iam:DeleteRole')!.conditions).toEqual([owned, setupOnly]);
-    // Apply keeps an existing policy in line (a version deleted under the limit of five): no tag condition there.
-    expect(byAction.get('iam:DeletePolicyVersion')!.conditions).toEqual([]);
+    // Apply keeps an existing policy in line (a version deleted under the limit of five): no tag condition there;
+    // before a grants policy the config no longer gives is deleted, its versions are, with the tool's tag only.
+    const versions = apply.document.Statement.filter((st) => list(st.Action).includes('iam:DeletePolicyVersion'));
+    expect(versions.map((st) => [list(st.Resource).sort(), st.Condition])).toEqual([
+      [[POLICY, GRANTS].sort(), undefined],
+      [[...GONE].sort(), owned],
+    ]);
   });
 
   it('verify and destroy may read what they read: the versions, every document, any OIDC provider a trust names', () => {

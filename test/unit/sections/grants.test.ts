@@ -1,7 +1,7 @@
 /** The grants section: other buckets or prefixes, secrets and ECR repositories, one policy per role that has them. */
 import { describe, expect, it } from 'vitest';
 import { planDestroy, type DestroyPolicyState } from '../../../src/engine/destroy.js';
-import { desiredSections } from '../../../src/engine/engine.js';
+import { buildPlan, desiredSections } from '../../../src/engine/engine.js';
 import { planPolicy, planRole } from '../../../src/engine/plan.js';
 import type { CurrentPolicy, CurrentRole, DesiredPolicy, DesiredRole } from '../../../src/model.js';
 import { grantsPolicyDocument, secretArn } from '../../../src/policy/grants.js';
@@ -99,7 +99,12 @@ describe('grants: what the section wants', () => {
         '  - { to: workers, bucket: acme-shared, prefix: features/ }\n' +
         '  - { to: [workers, fraud], secret: prod/db }\n',
     );
-    expect(rest).toEqual([]);
+    // The other roles this config makes have no grants: their grants policy is wanted gone (removed when it is
+    // this setup's), never attached.
+    expect(rest.map((p) => p.name)).toContain('flyte-risk-role-grants');
+    expect(rest.map((p) => p.name)).not.toContain('flyte-fraud-role-grants');
+    for (const p of rest) expect(p).toMatchObject({ gone: true, tags: TOOL_TAG });
+    for (const p of rest) expect(p).not.toHaveProperty('attachTo');
     expect(workers).toMatchObject({
       kind: 'policy',
       name: 'flyte-workers-role-grants',
@@ -121,10 +126,8 @@ describe('grants: what the section wants', () => {
     const config = loadConfig(
       'projectRoles: [{ project: fraud }, { project: risk }]\ngrants: [{ to: projects, bucket: acme-shared }]\n',
     );
-    expect((grants.desired(context(config)) as DesiredPolicy[]).map((p) => p.name)).toEqual([
-      'flyte-fraud-role-grants',
-      'flyte-risk-role-grants',
-    ]);
+    const wanted = (grants.desired(context(config)) as DesiredPolicy[]).filter((p) => !p.gone);
+    expect(wanted.map((p) => p.name)).toEqual(['flyte-fraud-role-grants', 'flyte-risk-role-grants']);
     const roles = desiredSections(config, facts())
       .flatMap((s) => s.resources)
       .filter((r): r is DesiredRole => r.kind === 'role');
@@ -345,5 +348,93 @@ describe('grants: the wizard', () => {
     const draft = { bucket: 'b-1', grants: [] };
     grants.wizard!.turnOff!(draft);
     expect(draft).toEqual({ bucket: 'b-1' });
+  });
+});
+
+describe('grants: narrowing the config narrows AWS (a role that no longer has grants)', () => {
+  const RISK_GRANTS = `arn:aws:iam::${ACCOUNT}:policy/flyte-risk-role-grants`;
+  // The fraud role keeps a grant; the risk role has none any more.
+  const desired = policies(
+    'projectRoles: [{ project: fraud }, { project: risk }]\ngrants: [{ to: fraud, bucket: acme-shared }]\n',
+  ).find((p) => p.name === 'flyte-risk-role-grants')!;
+  const current = (over: Partial<CurrentPolicy>): CurrentPolicy => ({
+    kind: 'policy',
+    arn: RISK_GRANTS,
+    name: 'flyte-risk-role-grants',
+    path: '/',
+    defaultVersionId: 'v3',
+    document: grantsPolicyDocument(SCOPE, [{ bucket: 'acme-shared', access: 'read' }]),
+    tags: TOOL_TAG,
+    versions: [
+      { id: 'v3', isDefault: true },
+      { id: 'v1', isDefault: false },
+      { id: 'v2', isDefault: false },
+    ],
+    attachedRoles: ['flyte-risk-role'],
+    ...over,
+  });
+
+  it('the section wants the grants policy of a role without grants gone', () => {
+    expect(desired).toMatchObject({ kind: 'policy', arn: RISK_GRANTS, gone: true, tags: TOOL_TAG });
+  });
+
+  it('not there: nothing to do, and the plan does not name it', () => {
+    const plan = planPolicy(desired, undefined);
+    expect(plan.action).toBe('none');
+    expect(plan.steps).toEqual([]);
+    const config = loadConfig(
+      'projectRoles: [{ project: fraud }, { project: risk }]\ngrants: [{ to: fraud, bucket: acme-shared }]\n',
+    );
+    const section = buildPlan(facts(), desiredSections(config, facts()), new Map()).sections.find(
+      (s) => s.id === 'grants',
+    )!;
+    expect(section.resources.map((r) => r.name)).toEqual(['flyte-fraud-role-grants']);
+    // Once it exists, it is planned.
+    const held = new Map([[`policy:${RISK_GRANTS}`, current({})]]);
+    const again = buildPlan(facts(), desiredSections(config, facts()), held).sections.find((s) => s.id === 'grants')!;
+    expect(again.resources.map((r) => [r.name, r.action])).toEqual([
+      ['flyte-fraud-role-grants', 'create'],
+      ['flyte-risk-role-grants', 'update'],
+    ]);
+  });
+
+  it("this setup's: detached from its roles, its other versions deleted, then it; a narrowing change", () => {
+    const plan = planPolicy(desired, current({ attachedRoles: ['flyte-risk-role', 'flyte-fraud-role'] }));
+    expect(plan.action).toBe('update');
+    expect(plan.steps).toEqual([
+      { op: 'DetachRolePolicy', roleName: 'flyte-fraud-role', policyArn: RISK_GRANTS },
+      { op: 'DetachRolePolicy', roleName: 'flyte-risk-role', policyArn: RISK_GRANTS },
+      { op: 'DeletePolicyVersion', policyArn: RISK_GRANTS, versionId: 'v1' },
+      { op: 'DeletePolicyVersion', policyArn: RISK_GRANTS, versionId: 'v2' },
+      { op: 'DeletePolicy', policyArn: RISK_GRANTS },
+    ]);
+    // Nothing (!): --yes alone approves it.
+    expect(plan.security).toEqual([]);
+    expect(plan.notes.map((n) => n.message)).toEqual([expect.stringContaining('the config gives its role none now')]);
+  });
+
+  it("made before setups by the tool (managed-by only): taken as this setup's and removed", () => {
+    const plan = planPolicy(desired, current({ tags: { 'managed-by': 'flyte-aws-setup' }, versions: [] }));
+    expect(plan.steps.map((s) => s.op)).toEqual(['DetachRolePolicy', 'DeletePolicy']);
+  });
+
+  it('made by hand, or by another setup: never touched, and reported while it is attached', () => {
+    const byHand = planPolicy(desired, current({ tags: {} }));
+    expect(byHand.action).toBe('none');
+    expect(byHand.steps).toEqual([]);
+    expect(byHand.notes).toEqual([
+      {
+        level: 'warn',
+        message: expect.stringContaining(
+          `flyte-aws-setup did not make it: it is left alone and still grants what it holds to flyte-risk-role; ` +
+            `if nothing needs it: aws iam detach-role-policy --role-name flyte-risk-role --policy-arn ${RISK_GRANTS}`,
+        ),
+      },
+    ]);
+    const other = planPolicy(desired, current({ tags: { ...TOOL_TAG, 'flyte-aws-setup:setup': 'blue' } }));
+    expect(other.steps).toEqual([]);
+    expect(other.notes[0]!.message).toContain('it belongs to the setup "blue"');
+    const detachedByHand = planPolicy(desired, current({ tags: {}, attachedRoles: [] }));
+    expect(detachedByHand.notes[0]!.level).toBe('info');
   });
 });
