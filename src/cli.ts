@@ -44,16 +44,26 @@ function positiveInt(name: string, max: number) {
 
 /** The options of every command that reads a config and talks to AWS. */
 export function awsOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <file>', 'config file (YAML or JSON)')
+  return connectionOptions(
+    cmd.option('-c, --config <file>', 'config file (YAML or JSON)'),
+    '--json',
+    'write the plan or the result as JSON on stdout (progress stays on stderr)',
+  );
+}
+
+/** Where and how AWS is reached, and how the output looks; `json` (flag, description) when the command has it. */
+function connectionOptions(cmd: Command, ...json: [flag: string, description: string] | []): Command {
+  const [flag, description] = json;
+  cmd
     .option('--region <region>', "AWS region (else the config's, AWS_REGION, or the profile's)")
     .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
     .option(
       '--max-attempts <n>',
       'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
       positiveInt('--max-attempts', 20),
-    )
-    .option('--json', 'write the plan or the result as JSON on stdout (progress stays on stderr)')
+    );
+  if (flag !== undefined && description !== undefined) cmd.option(flag, description);
+  return cmd
     .option('--debug', 'log every AWS call and show stack traces')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)');
 }
@@ -188,27 +198,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     );
   });
 
-  program
-    .command('permissions')
-    .description(
-      'Print, as JSON, the least-privilege IAM policy the person or CI role running flyte-aws-setup needs for a config.',
-    )
-    .option('-c, --config <file>', 'config file (YAML or JSON)')
-    .addOption(
-      new Option('--for <command>', 'the policy for applying, for verify (reads only), or for destroy')
-        .choices(['apply', 'verify', 'destroy'])
-        .default('apply'),
-    )
-    .option('--offline', "no AWS call: the account from the config's accountId, the cluster's issuer as a wildcard")
-    .option('--region <region>', "AWS region (else the config's, AWS_REGION, or the profile's)")
-    .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
-    .option(
-      '--max-attempts <n>',
-      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
-      positiveInt('--max-attempts', 20),
-    )
-    .option('--debug', 'log every AWS call and show stack traces')
-    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+  connectionOptions(
+    program
+      .command('permissions')
+      .description(
+        'Print, as JSON, the least-privilege IAM policy the person or CI role running flyte-aws-setup needs for a config.',
+      )
+      .option('-c, --config <file>', 'config file (YAML or JSON)')
+      .addOption(
+        new Option('--for <command>', 'the policy for applying, for verify (reads only), or for destroy')
+          .choices(['apply', 'verify', 'destroy'])
+          .default('apply'),
+      )
+      .option('--offline', "no AWS call: the account from the config's accountId, the cluster's issuer as a wildcard"),
+  )
     .addHelpText(
       'after',
       helpAfter(
@@ -288,32 +291,25 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       setExit(await runDestroy(opts, io));
     });
 
-  program
-    .command('probe')
-    .description(
-      'The in-cluster check: write a short-lived Kubernetes Job per Flyte identity that runs as its service account, ' +
-        'asks STS who it is and writes, reads and deletes one object in the bucket; with --apply, run them with ' +
-        'kubectl and print a verdict per identity (including a pod that got the node role instead).',
-    )
-    .option('-c, --config <file>', 'config file (YAML or JSON)')
-    .option('--out <dir>', 'write one manifest file per identity in this directory (else all on stdout)')
-    .option('--apply', 'apply the Jobs with kubectl, wait for them, read their logs and print the verdicts')
-    .option('--image <image>', 'the aws CLI image the Jobs run (default: a pinned public.ecr.aws/aws-cli/aws-cli)')
-    .option(
-      '--timeout <seconds>',
-      'with --apply: how long to wait for the Jobs (default 300)',
-      positiveInt('--timeout', 3600),
-    )
-    .option('--offline', "no AWS call: the account and region from the config's accountId and region")
-    .option('--region <region>', "AWS region (else the config's, AWS_REGION, or the profile's)")
-    .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
-    .option(
-      '--max-attempts <n>',
-      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
-      positiveInt('--max-attempts', 20),
-    )
-    .option('--debug', 'log every AWS call and show stack traces')
-    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+  connectionOptions(
+    program
+      .command('probe')
+      .description(
+        'The in-cluster check: write a short-lived Kubernetes Job per Flyte identity that runs as its service account, ' +
+          'asks STS who it is and writes, reads and deletes one object in the bucket; with --apply, run them with ' +
+          'kubectl and print a verdict per identity (including a pod that got the node role instead).',
+      )
+      .option('-c, --config <file>', 'config file (YAML or JSON)')
+      .option('--out <dir>', 'write one manifest file per identity in this directory (else all on stdout)')
+      .option('--apply', 'apply the Jobs with kubectl, wait for them, read their logs and print the verdicts')
+      .option('--image <image>', 'the aws CLI image the Jobs run (default: a pinned public.ecr.aws/aws-cli/aws-cli)')
+      .option(
+        '--timeout <seconds>',
+        'with --apply: how long to wait for the Jobs (default 300)',
+        positiveInt('--timeout', 3600),
+      )
+      .option('--offline', "no AWS call: the account and region from the config's accountId and region"),
+  )
     .addHelpText(
       'after',
       helpAfter(
