@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { SectionResult } from '../engine/apply.js';
 import { ExitCode } from '../errors.js';
+import { renderAccessAfterApply } from '../render/access-text.js';
 import { renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
@@ -38,10 +39,39 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
     out(`(it picks up where this run stopped):  npx flyte-aws-setup --config ${file.shown} --yes`);
     return { exitCode: ExitCode.Failure, configFile: file.path, results };
   }
+  const refused = await accessCheck(walk, file.shown);
   out(`Run it again without questions (it changes nothing when AWS still matches):`);
   out(`  npx flyte-aws-setup --config ${file.shown} --yes`);
   const handoff = await handOffFiles(walk, file.shown);
-  return { exitCode: handoff, configFile: file.path, results };
+  return { exitCode: refused ? ExitCode.Failure : handoff, configFile: file.path, results };
+}
+
+/**
+ * After a complete walk that changed something, what IAM now decides for each Flyte identity, as at the end of an
+ * apply (the access check, loaded lazily: it carries the evaluator). True when a needed access is refused.
+ */
+async function accessCheck(walk: Walk, configShown: string): Promise<boolean> {
+  const { out, outStyle, progress } = walk.deps;
+  if (!walk.results.some((r) => r.resources.some((x) => x.done.length > 0))) return false;
+  progress.start('Evaluating the policies of the Flyte roles');
+  let access;
+  try {
+    const { accessAfterApply } = await import('../access/run.js');
+    access = await accessAfterApply(walk.gateway, draftConfig(walk.draft), walk.knownFacts, {
+      rerun: `npx flyte-aws-setup --config ${configShown} --yes`,
+      concurrency: 1,
+    });
+  } catch (err) {
+    progress.clear();
+    out(outStyle.warn(`The access check could not be made: ${(err as Error).message}`));
+    return false;
+  }
+  progress.clear();
+  if (access.report.identities.length === 0) return false;
+  out('');
+  out(renderAccessAfterApply(access.report, access.findings, outStyle));
+  out('');
+  return access.findings.some((f) => f.code === 'access-denied');
 }
 
 /**

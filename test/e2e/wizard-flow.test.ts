@@ -254,6 +254,11 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const summary = h.printed.join('\n');
     expect(summary).toContain('Config saved: flyte-aws-setup.yaml');
     expect(summary).toContain('npx flyte-aws-setup --config flyte-aws-setup.yaml --yes');
+    // As at the end of an apply: what IAM now decides for each Flyte identity, every need allowed.
+    expect(summary).toContain('Access, as IAM evaluates the policies AWS holds:');
+    expect(summary).toMatch(/fraud-production\/default\s+flyte-fraud-role\s+✓/);
+    // No identity's row holds a refusal (the legend below the matrix names the ✗ mark).
+    expect(summary).not.toMatch(/^\s+\S+\/\S+\s+flyte-\S+-role\s.*✗/m);
     // The hand-off files for Flyte are written with the ARNs, and the next command names them.
     expect(summary).toMatch(/Hand-off files in .*flyte-aws-setup-out/);
     expect(summary).toMatch(
