@@ -77,25 +77,28 @@ async function removalInput(
 
 /** The cluster and its node groups, read once and only when a leftover is to be removed. */
 function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promise<string | undefined> {
-  let read:
-    Promise<{ name: string; roleArn?: string; nodegroups: { nodegroup: string; roleArn: string }[] }> | undefined;
+  type Use = { name: string; roleArn?: string; nodegroups: { nodegroup: string; roleArn: string }[] };
+  // Every cluster of the config (several with a list), each read once, in its region.
+  let read: Promise<Use[]> | undefined;
   return async (arn) => {
-    if (config.cluster === undefined) return undefined;
-    read ??= (async () => {
-      const cluster = await gateway.describeCluster(config.cluster!, config.clusters?.[0]?.region);
-      if (cluster === undefined) return { name: config.cluster!, nodegroups: [] };
-      return {
-        name: cluster.name,
-        ...(cluster.roleArn !== undefined ? { roleArn: cluster.roleArn } : {}),
-        nodegroups: await gateway.nodegroupRoles(cluster.name),
-      };
-    })();
-    const c = await read;
-    if (c.roleArn === arn) return `the EKS cluster ${c.name} runs with it (its cluster role)`;
-    const groups = c.nodegroups.filter((g) => g.roleArn === arn).map((g) => g.nodegroup);
-    return groups.length > 0
-      ? `node group(s) ${groups.join(', ')} of the EKS cluster ${c.name} run with it`
-      : undefined;
+    if (config.clusters.length === 0) return undefined;
+    read ??= Promise.all(
+      config.clusters.map(async (ref): Promise<Use> => {
+        const cluster = await gateway.describeCluster(ref.name, ref.region);
+        if (cluster === undefined) return { name: ref.name, nodegroups: [] };
+        return {
+          name: cluster.name,
+          ...(cluster.roleArn !== undefined ? { roleArn: cluster.roleArn } : {}),
+          nodegroups: await gateway.nodegroupRoles(cluster.name, ref.region),
+        };
+      }),
+    );
+    for (const c of await read) {
+      if (c.roleArn === arn) return `the EKS cluster ${c.name} runs with it (its cluster role)`;
+      const groups = c.nodegroups.filter((g) => g.roleArn === arn).map((g) => g.nodegroup);
+      if (groups.length > 0) return `node group(s) ${groups.join(', ')} of the EKS cluster ${c.name} run with it`;
+    }
+    return undefined;
   };
 }
 

@@ -155,6 +155,22 @@ describe("the setup's roles the config no longer names", () => {
     expect(kept!.reason).toMatch(/^node group\(s\) ng-1 of the EKS cluster acme run with it/);
   });
 
+  it('with several clusters, a role a node group of any of them runs with is kept', async () => {
+    const two = parseConfigText('region: eu-west-1\ncluster: [acme, acme-green]\nbucket: acme-flyte-data\n');
+    const m = account();
+    m.eks.on(DescribeClusterCommand, { name: 'acme' }).resolves({ cluster: { name: 'acme', status: 'ACTIVE' } });
+    m.eks
+      .on(DescribeClusterCommand, { name: 'acme-green' })
+      .resolves({ cluster: { name: 'acme-green', status: 'ACTIVE' } });
+    m.eks.on(ListNodegroupsCommand, { clusterName: 'acme-green' }).resolves({ nodegroups: ['ng-green'] });
+    m.eks
+      .on(DescribeNodegroupCommand, { clusterName: 'acme-green' })
+      .resolves({ nodegroup: { nodeRole: `arn:aws:iam::${ACCOUNT}:role/flyte-fraud-role` } });
+    const [kept] = await findLeftovers(m.gateway, two, FACTS, { prune: true, concurrency: 4 });
+    expect(kept).toMatchObject({ action: 'blocked', steps: [] });
+    expect(kept!.reason).toMatch(/^node group\(s\) ng-green of the EKS cluster acme-green run with it/);
+  });
+
   it('the plan lists them (what they still grant), and with --prune shows the removal; the preflight checks it', async () => {
     const m = account();
     const base: Plan = { facts: FACTS, sections: [] };
