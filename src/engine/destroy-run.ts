@@ -17,6 +17,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
 import { InterruptedError } from './apply.js';
 import {
+  clusterUseOf,
   destroySteps,
   planDestroy,
   type DestroyAssociationState,
@@ -25,6 +26,7 @@ import {
   type DestroyProviderState,
   type DestroyRoleState,
   type DestroyState,
+  type RunningCluster,
 } from './destroy.js';
 import { DEFAULT_CONCURRENCY } from './engine.js';
 import { gatherFacts } from './facts.js';
@@ -79,14 +81,11 @@ export async function readDestroyState(
         : [],
     ),
   ];
-  const nodegroups =
-    config.nodeRole !== false
-      ? (
-          await mapLimit(running, concurrency, async ({ info, region }) =>
-            (await gateway.nodegroupRoles(info.name, region)).map((g) => ({ ...g, cluster: info.name })),
-          )
-        ).flat()
-      : [];
+  const clusters: RunningCluster[] = await mapLimit(running, concurrency, async ({ info, region }) => ({
+    name: info.name,
+    ...(info.roleArn !== undefined ? { roleArn: info.roleArn } : {}),
+    nodegroups: config.nodeRole !== false ? await gateway.nodegroupRoles(info.name, region) : [],
+  }));
 
   const roles = await mapLimit(destroyRoles(config), concurrency, async (r): Promise<DestroyRoleState> => {
     const current = await gateway.readRole(r.name);
@@ -98,16 +97,8 @@ export async function readDestroyState(
       gateway.inlinePolicyNames(r.name),
       gateway.instanceProfileNames(r.name),
     ]);
-    const runsWith = running.find(({ info }) => info.roleArn === current.arn);
-    if (runsWith !== undefined) {
-      state.inUse = `the EKS cluster ${runsWith.info.name} runs with it (its cluster role)`;
-    } else {
-      const groups = nodegroups.filter((g) => g.roleArn === current.arn);
-      if (groups.length > 0) {
-        const clusters = [...new Set(groups.map((g) => g.cluster))];
-        state.inUse = `node group(s) ${groups.map((g) => g.nodegroup).join(', ')} of the EKS cluster ${clusters.join(', ')} run with it`;
-      }
-    }
+    const inUse = clusterUseOf(current.arn, clusters);
+    if (inUse !== undefined) state.inUse = inUse;
     return state;
   });
 

@@ -187,6 +187,23 @@ export interface RoleRemoval {
   keepsPolicy: boolean;
 }
 
+/** The clusters of the config that exist, each with its role and the node roles of its node groups. */
+export interface RunningCluster {
+  name: string;
+  roleArn?: string;
+  nodegroups: { nodegroup: string; roleArn: string }[];
+}
+
+/** What keeps a role from being deleted because EKS runs with it: a cluster's role, or node groups' node role. */
+export function clusterUseOf(arn: string, clusters: readonly RunningCluster[]): string | undefined {
+  const cluster = clusters.find((c) => c.roleArn === arn);
+  if (cluster !== undefined) return `the EKS cluster ${cluster.name} runs with it (its cluster role)`;
+  const using = clusters.filter((c) => c.nodegroups.some((g) => g.roleArn === arn));
+  if (using.length === 0) return undefined;
+  const groups = using.flatMap((c) => c.nodegroups.filter((g) => g.roleArn === arn).map((g) => g.nodegroup));
+  return `node group(s) ${groups.join(', ')} of the EKS cluster ${using.map((c) => c.name).join(', ')} run with it`;
+}
+
 /**
  * Removing a role of the tool's: detach every policy, then delete it; or keep it for now, saying why (in use, in an
  * instance profile, inline policies the tool did not write, a trust that serves another cluster or that someone

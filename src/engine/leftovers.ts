@@ -21,7 +21,7 @@ import { oidcProviderArn } from '../policy/partition.js';
 import { configRoles } from '../sections/derived.js';
 import { mapLimit } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
-import { planRoleRemoval, type RoleRemovalInput } from './destroy.js';
+import { clusterUseOf, planRoleRemoval, type RoleRemovalInput, type RunningCluster } from './destroy.js';
 import { ownership } from './records.js';
 
 /** Whom a trust lets in, as `Type principal` (Allow statements only). */
@@ -77,13 +77,11 @@ async function removalInput(
 
 /** The cluster and its node groups, read once and only when a leftover is to be removed. */
 function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promise<string | undefined> {
-  type Use = { name: string; roleArn?: string; nodegroups: { nodegroup: string; roleArn: string }[] };
   // Every cluster of the config (several with a list), each read once, in its region.
-  let read: Promise<Use[]> | undefined;
+  let read: Promise<RunningCluster[]> | undefined;
   return async (arn) => {
-    if (config.clusters.length === 0) return undefined;
     read ??= Promise.all(
-      config.clusters.map(async (ref): Promise<Use> => {
+      config.clusters.map(async (ref): Promise<RunningCluster> => {
         const cluster = await gateway.describeCluster(ref.name, ref.region);
         if (cluster === undefined) return { name: ref.name, nodegroups: [] };
         return {
@@ -93,12 +91,7 @@ function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promi
         };
       }),
     );
-    for (const c of await read) {
-      if (c.roleArn === arn) return `the EKS cluster ${c.name} runs with it (its cluster role)`;
-      const groups = c.nodegroups.filter((g) => g.roleArn === arn).map((g) => g.nodegroup);
-      if (groups.length > 0) return `node group(s) ${groups.join(', ')} of the EKS cluster ${c.name} run with it`;
-    }
-    return undefined;
+    return clusterUseOf(arn, await read);
   };
 }
 
