@@ -2,27 +2,48 @@
  * The config file, the public contract: its schema (types, field rules, descriptions for the JSON Schema that
  * editors use) and the resolved shape the engine works from, with every default filled in.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import * as rules from './rules.js';
 
+/**
+ * The schema is built with zod's functional API (`zod/mini`): the same checks, issues and messages as its chained
+ * API, but a bundle keeps only the parts used, so reading a config loads less code at start-up. A description is
+ * registered on the schema it describes, for the JSON Schema and the config template.
+ */
+function described<T extends z.ZodMiniType>(schema: T, description: string, more: Record<string, unknown> = {}): T {
+  z.globalRegistry.add(schema, { description, ...more });
+  return schema;
+}
+
+/** A schema's description (`described`): where it is optional, the one of the schema it wraps. */
+export function descriptionOf(schema: z.ZodMiniType): string | undefined {
+  const own = z.globalRegistry.get(schema)?.description;
+  if (own !== undefined) return own;
+  return schema instanceof z.ZodMiniOptional ? descriptionOf(schema.def.innerType as z.ZodMiniType) : undefined;
+}
+
 function ruled(rule: rules.Rule, description: string) {
-  return z
-    .string()
-    .superRefine((value, ctx) => {
-      const message = rule(value);
-      if (message !== undefined) ctx.addIssue({ code: 'custom', message: `${message} (got ${JSON.stringify(value)})` });
-    })
-    .describe(description);
+  return described(
+    z.string().check(
+      z.superRefine((value, ctx) => {
+        const message = rule(value);
+        if (message !== undefined)
+          ctx.addIssue({ code: 'custom', message: `${message} (got ${JSON.stringify(value)})` });
+      }),
+    ),
+    description,
+  );
 }
 
 const roleNameField = (description: string) => ruled(rules.roleName, description);
-const policyArnList = z
-  .array(ruled(rules.policyArn, 'A managed policy ARN.'))
-  .describe('More managed policies to attach, by ARN.');
+const policyArnList = described(
+  z.array(ruled(rules.policyArn, 'A managed policy ARN.')),
+  'More managed policies to attach, by ARN.',
+);
 
 /** A section: `false` skips it, `true` or a mapping enables it. */
-function section<T extends z.ZodRawShape>(shape: T, description: string) {
-  return z.union([z.boolean(), z.strictObject(shape)]).describe(description);
+function section<T extends z.core.$ZodLooseShape>(shape: T, description: string) {
+  return described(z.union([z.boolean(), z.strictObject(shape)]), description);
 }
 
 export const DEFAULT_DOMAINS = ['development', 'staging', 'production'] as const;
@@ -46,20 +67,17 @@ export type SectionId = (typeof SECTION_IDS)[number];
 
 export const projectRoleSchema = z.strictObject({
   project: ruled(rules.dnsLabel, 'Flyte project name; its namespaces are <project>-<domain>.'),
-  domains: z
-    .array(ruled(rules.dnsLabel, 'A Flyte domain.'))
-    .min(1)
-    .optional()
-    .describe('Domains of the project (default: development, staging, production).'),
-  roleName: roleNameField('IAM role name (default flyte-<project>-role).').optional(),
-  serviceAccount: ruled(rules.serviceAccountName, 'Service account the tasks run as (default: default).').optional(),
-  extraPolicies: policyArnList.optional(),
-  userFlyteRolePolicy: z
-    .boolean()
-    .optional()
-    .describe(
-      "Union: also attach the account's customer-managed policy named userflyterole (the default task permissions of a Union data plane).",
-    ),
+  domains: described(
+    z.optional(z.array(ruled(rules.dnsLabel, 'A Flyte domain.')).check(z.minLength(1))),
+    'Domains of the project (default: development, staging, production).',
+  ),
+  roleName: z.optional(roleNameField('IAM role name (default flyte-<project>-role).')),
+  serviceAccount: z.optional(ruled(rules.serviceAccountName, 'Service account the tasks run as (default: default).')),
+  extraPolicies: z.optional(policyArnList),
+  userFlyteRolePolicy: described(
+    z.optional(z.boolean()),
+    "Union: also attach the account's customer-managed policy named userflyterole (the default task permissions of a Union data plane).",
+  ),
 });
 
 export const GRANT_ACCESS = ['read', 'read-write'] as const;
@@ -68,39 +86,42 @@ export type GrantAccess = (typeof GRANT_ACCESS)[number];
 /** Who a grant is for, beside the names of `projectRoles` projects. */
 export const GRANTEE_GROUPS = ['workers', 'projects', 'system', 'node'] as const;
 
-const grantee = z
-  .string()
-  .min(1)
-  .describe('workers, projects (every project role), system, node, or a project of projectRoles.');
+const grantee = described(
+  z.string().check(z.minLength(1)),
+  'workers, projects (every project role), system, node, or a project of projectRoles.',
+);
 
 /** One grant: more data a Flyte role's pods need, beside the Flyte bucket. One of bucket, secret, ecrRepository. */
-export const grantSchema = z
-  .strictObject({
-    to: z
-      .union([grantee, z.array(grantee).min(1)])
-      .describe(
-        'The roles that get it: workers, projects (every project role), system (the backend), node (the node role: it pulls the images pods run), or the name of a project of projectRoles; or a list of those.',
+export const grantSchema = described(
+  z.strictObject({
+    to: described(
+      z.union([grantee, z.array(grantee).check(z.minLength(1))]),
+      'The roles that get it: workers, projects (every project role), system (the backend), node (the node role: it pulls the images pods run), or the name of a project of projectRoles; or a list of those.',
+    ),
+    bucket: z.optional(ruled(rules.bucketName, 'Another S3 bucket.')),
+    prefix: z.optional(ruled(rules.s3Prefix, 'With bucket: only the objects whose keys start so (e.g. features/).')),
+    access: described(
+      z.optional(z.enum(GRANT_ACCESS)),
+      'With bucket: read (get and list, default) or read-write (also put and delete).',
+    ),
+    kmsKey: z.optional(
+      ruled(rules.kmsKeyArn, "With bucket: the ARN of the bucket's SSE-KMS key (a customer managed key)."),
+    ),
+    secret: z.optional(
+      ruled(
+        rules.secretName,
+        "A Secrets Manager secret of the config's region and account, by name, or a name prefix ending in *.",
       ),
-    bucket: ruled(rules.bucketName, 'Another S3 bucket.').optional(),
-    prefix: ruled(rules.s3Prefix, 'With bucket: only the objects whose keys start so (e.g. features/).').optional(),
-    access: z
-      .enum(GRANT_ACCESS)
-      .optional()
-      .describe('With bucket: read (get and list, default) or read-write (also put and delete).'),
-    kmsKey: ruled(
-      rules.kmsKeyArn,
-      "With bucket: the ARN of the bucket's SSE-KMS key (a customer managed key).",
-    ).optional(),
-    secret: ruled(
-      rules.secretName,
-      "A Secrets Manager secret of the config's region and account, by name, or a name prefix ending in *.",
-    ).optional(),
-    ecrRepository: ruled(
-      rules.ecrRepositoryArn,
-      "An ECR repository, by ARN (another account's: its repository policy must allow the roles; the plan prints it).",
-    ).optional(),
-  })
-  .describe('A grant: one of bucket, secret or ecrRepository, to the roles named in to.');
+    ),
+    ecrRepository: z.optional(
+      ruled(
+        rules.ecrRepositoryArn,
+        "An ECR repository, by ARN (another account's: its repository policy must allow the roles; the plan prints it).",
+      ),
+    ),
+  }),
+  'A grant: one of bucket, secret or ecrRepository, to the roles named in to.',
+);
 
 export const VPC_DNS_MODES = ['check', 'fix', 'off'] as const;
 export type VpcDnsMode = (typeof VPC_DNS_MODES)[number];
@@ -133,42 +154,43 @@ export const FLYTE_CORE_DEFAULT_ACCOUNTS: readonly FlyteCoreComponent[] = [
 ];
 
 /** A string checked by a rule, so that a wrong one is reported at its key; an enum for editors. */
-const flyteCoreComponent = z
-  .string()
-  .superRefine((value, ctx) => {
-    if (!(FLYTE_CORE_COMPONENTS as readonly string[]).includes(value))
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be one of ${FLYTE_CORE_COMPONENTS.join(', ')} (got ${JSON.stringify(value)})`,
-      });
-  })
-  .meta({ description: 'A flyte-core component.', enum: [...FLYTE_CORE_COMPONENTS] });
+const flyteCoreComponent = described(
+  z.string().check(
+    z.superRefine((value, ctx) => {
+      if (!(FLYTE_CORE_COMPONENTS as readonly string[]).includes(value))
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be one of ${FLYTE_CORE_COMPONENTS.join(', ')} (got ${JSON.stringify(value)})`,
+        });
+    }),
+  ),
+  'A flyte-core component.',
+  { enum: [...FLYTE_CORE_COMPONENTS] },
+);
 
 /** A cluster of several: its name (in the config's region), or its name and region. */
 const clusterEntry = z.union([
   ruled(rules.clusterName, "An EKS cluster's name, in the config's region."),
-  z
-    .strictObject({
+  described(
+    z.strictObject({
       name: ruled(rules.clusterName, 'EKS cluster name.'),
-      region: ruled(rules.region, "The cluster's region (default: the config's).").optional(),
-    })
-    .describe('An EKS cluster in another region.'),
+      region: z.optional(ruled(rules.region, "The cluster's region (default: the config's).")),
+    }),
+    'An EKS cluster in another region.',
+  ),
 ]);
 
 /** One cluster's name, or several clusters (a list of names, or `{ name, region }`); each once (a rule says so). */
-const clusterField = z
-  .union([
+const clusterField = described(
+  z.union([
     ruled(rules.clusterName, 'EKS cluster name (needed by the OIDC provider and the roles after it).'),
-    z
-      .array(clusterEntry)
-      .min(1)
-      .describe(
-        "Several EKS clusters whose pods assume the same roles (blue/green upgrades, multi-cluster Flyte): names in the config's region, or { name, region } for a cluster in another region.",
-      ),
-  ])
-  .describe(
-    "The EKS cluster's name (needed by the OIDC provider and the roles after it), or a list of several clusters: names in the config's region, or { name, region } for one in another region.",
-  );
+    described(
+      z.array(clusterEntry).check(z.minLength(1)),
+      "Several EKS clusters whose pods assume the same roles (blue/green upgrades, multi-cluster Flyte): names in the config's region, or { name, region } for a cluster in another region.",
+    ),
+  ]),
+  "The EKS cluster's name (needed by the OIDC provider and the roles after it), or a list of several clusters: names in the config's region, or { name, region } for one in another region.",
+);
 
 /** A cluster of the config: its name, and its region when that is not the config's. */
 export interface ClusterRef {
@@ -187,126 +209,122 @@ export function clusterRefs(raw: RawConfig['cluster'], configRegion?: string): C
   );
 }
 
-export const configSchema = z
-  .strictObject({
-    $schema: z.string().optional().describe('JSON Schema of this file, for editors.'),
-    region: ruled(rules.region, "AWS region; else AWS_REGION or the profile's region.").optional(),
-    profile: ruled(
-      rules.profileName,
-      'Named profile from ~/.aws/config; else the default credential chain.',
-    ).optional(),
-    accountId: ruled(
-      rules.accountId,
-      'Expected AWS account ID: nothing is done when the credentials are for another account.',
-    ).optional(),
-    cluster: clusterField.optional(),
+export const configSchema = described(
+  z.strictObject({
+    $schema: described(z.optional(z.string()), 'JSON Schema of this file, for editors.'),
+    region: z.optional(ruled(rules.region, "AWS region; else AWS_REGION or the profile's region.")),
+    profile: z.optional(
+      ruled(rules.profileName, 'Named profile from ~/.aws/config; else the default credential chain.'),
+    ),
+    accountId: z.optional(
+      ruled(rules.accountId, 'Expected AWS account ID: nothing is done when the credentials are for another account.'),
+    ),
+    cluster: z.optional(clusterField),
     bucket: ruled(rules.bucketName, 'S3 bucket the Flyte roles may use.'),
-    bucketKmsKey: ruled(
-      rules.kmsKeyArn,
-      "ARN of the bucket's SSE-KMS key (a customer managed key), for a bucket whose default encryption the operator cannot read; else it is read from the bucket.",
-    ).optional(),
-    setup: ruled(
-      rules.setupName,
-      "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
-    ).optional(),
-    namespace: ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).').optional(),
-    target: z
-      .enum(TARGETS)
-      .optional()
-      .describe(
-        'What the roles are for: the chart that installs Flyte (flyte-binary: Flyte 1, default; flyte-core: Flyte 1 in components; flyte2: the flyte-binary chart of Flyte 2), or a Union data plane (union). It decides which roles are made, whom they trust, and the hand-off files.',
+    bucketKmsKey: z.optional(
+      ruled(
+        rules.kmsKeyArn,
+        "ARN of the bucket's SSE-KMS key (a customer managed key), for a bucket whose default encryption the operator cannot read; else it is read from the bucket.",
       ),
-    identity: z
-      .enum(IDENTITY_MODES)
-      .optional()
-      .describe(
-        "How Flyte's pods assume their roles: irsa (the cluster's OIDC provider, default), pod-identity (EKS Pod Identity: the roles trust pods.eks.amazonaws.com and the tool makes the pod identity associations), or both (each role trusts both; the migration from IRSA).",
+    ),
+    setup: z.optional(
+      ruled(
+        rules.setupName,
+        "This setup's name, written as the tag flyte-aws-setup:setup on what the tool makes: what another setup made is never changed or deleted from here (default: the cluster's name, else the bucket's).",
       ),
-    tags: z
-      .record(z.string(), z.string())
-      .optional()
-      .describe('Tags added to everything the tool creates, beside managed-by: flyte-aws-setup.'),
-    permissionsBoundary: ruled(
-      rules.policyArn,
-      'Managed policy ARN set as the permissions boundary of every role.',
-    ).optional(),
-    path: ruled(rules.iamPath, 'IAM path for the roles and the policy (default /).').optional(),
-    clusterRole: section(
-      { name: roleNameField('Role name (default flyte-eks-cluster-role).').optional() },
-      'EKS cluster role.',
-    ).optional(),
-    nodeRole: section(
-      { name: roleNameField('Role name (default flyte-eks-node-role).').optional() },
-      'EKS node role.',
-    ).optional(),
-    oidcProvider: z
-      .boolean()
-      .optional()
-      .describe("IAM OIDC identity provider for the cluster's issuer (default true)."),
-    customPolicy: section(
-      { name: ruled(rules.policyName, 'Policy name (default flyte-custom-policy).').optional() },
-      'Customer-managed S3 policy for the bucket.',
-    ).optional(),
-    systemRole: section(
-      {
-        name: roleNameField('Role name (default flyte-system-role).').optional(),
-        serviceAccount: ruled(
-          rules.serviceAccountName,
-          'Backend service account (default flyte-backend-flyte-binary); not with target flyte-core.',
-        ).optional(),
-        serviceAccounts: z
-          .array(flyteCoreComponent)
-          .min(1)
-          .optional()
-          .describe(
+    ),
+    namespace: z.optional(ruled(rules.dnsLabel, 'Flyte control-plane namespace (default flyte).')),
+    target: described(
+      z.optional(z.enum(TARGETS)),
+      'What the roles are for: the chart that installs Flyte (flyte-binary: Flyte 1, default; flyte-core: Flyte 1 in components; flyte2: the flyte-binary chart of Flyte 2), or a Union data plane (union). It decides which roles are made, whom they trust, and the hand-off files.',
+    ),
+    identity: described(
+      z.optional(z.enum(IDENTITY_MODES)),
+      "How Flyte's pods assume their roles: irsa (the cluster's OIDC provider, default), pod-identity (EKS Pod Identity: the roles trust pods.eks.amazonaws.com and the tool makes the pod identity associations), or both (each role trusts both; the migration from IRSA).",
+    ),
+    tags: described(
+      z.optional(z.record(z.string(), z.string())),
+      'Tags added to everything the tool creates, beside managed-by: flyte-aws-setup.',
+    ),
+    permissionsBoundary: z.optional(
+      ruled(rules.policyArn, 'Managed policy ARN set as the permissions boundary of every role.'),
+    ),
+    path: z.optional(ruled(rules.iamPath, 'IAM path for the roles and the policy (default /).')),
+    clusterRole: z.optional(
+      section({ name: z.optional(roleNameField('Role name (default flyte-eks-cluster-role).')) }, 'EKS cluster role.'),
+    ),
+    nodeRole: z.optional(
+      section({ name: z.optional(roleNameField('Role name (default flyte-eks-node-role).')) }, 'EKS node role.'),
+    ),
+    oidcProvider: described(
+      z.optional(z.boolean()),
+      "IAM OIDC identity provider for the cluster's issuer (default true).",
+    ),
+    customPolicy: z.optional(
+      section(
+        { name: z.optional(ruled(rules.policyName, 'Policy name (default flyte-custom-policy).')) },
+        'Customer-managed S3 policy for the bucket.',
+      ),
+    ),
+    systemRole: z.optional(
+      section(
+        {
+          name: z.optional(roleNameField('Role name (default flyte-system-role).')),
+          serviceAccount: z.optional(
+            ruled(
+              rules.serviceAccountName,
+              'Backend service account (default flyte-backend-flyte-binary); not with target flyte-core.',
+            ),
+          ),
+          serviceAccounts: described(
+            z.optional(z.array(flyteCoreComponent).check(z.minLength(1))),
             'target flyte-core: the components whose service accounts (of the same names) assume the role (default flyteadmin, flytepropeller, datacatalog).',
           ),
-        extraPolicies: policyArnList.optional(),
-      },
-      'Flyte backend role (IRSA).',
-    ).optional(),
-    workersRole: section(
-      {
-        name: roleNameField('Role name (default flyte-workers-role).').optional(),
-        serviceAccount: ruled(
-          rules.serviceAccountName,
-          'Service account of the task pods (default default).',
-        ).optional(),
-        allNamespaces: z
-          .boolean()
-          .optional()
-          .describe('Trust the service account in every namespace (StringLike *), as the documents do (default true).'),
-        namespaces: z
-          .array(ruled(rules.dnsLabel, 'A namespace.'))
-          .optional()
-          .describe('With allNamespaces: false, namespaces trusted beside the Flyte namespace.'),
-        extraPolicies: policyArnList.optional(),
-      },
-      'Role of the task pods (IRSA).',
-    ).optional(),
-    projectRoles: z.array(projectRoleSchema).optional().describe('Roles scoped to project-domain namespaces.'),
-    globalAccess: z
-      .strictObject({
-        role: roleNameField('Name of the existing <prefix>-userflyterole role of the Union data plane.'),
-      })
-      .optional()
-      .describe(
-        'Union global access: attach the custom policy to the existing <prefix>-userflyterole role (never created, retagged or deleted).',
+          extraPolicies: z.optional(policyArnList),
+        },
+        'Flyte backend role (IRSA).',
       ),
-    grants: z
-      .array(grantSchema)
-      .optional()
-      .describe(
-        "More data the Flyte roles' pods need: other buckets or prefixes, Secrets Manager secrets, ECR repositories; each role group gets a managed policy <role>-grants.",
+    ),
+    workersRole: z.optional(
+      section(
+        {
+          name: z.optional(roleNameField('Role name (default flyte-workers-role).')),
+          serviceAccount: z.optional(
+            ruled(rules.serviceAccountName, 'Service account of the task pods (default default).'),
+          ),
+          allNamespaces: described(
+            z.optional(z.boolean()),
+            'Trust the service account in every namespace (StringLike *), as the documents do (default true).',
+          ),
+          namespaces: described(
+            z.optional(z.array(ruled(rules.dnsLabel, 'A namespace.'))),
+            'With allNamespaces: false, namespaces trusted beside the Flyte namespace.',
+          ),
+          extraPolicies: z.optional(policyArnList),
+        },
+        'Role of the task pods (IRSA).',
       ),
-    vpcDns: z
-      .enum(VPC_DNS_MODES)
-      .optional()
-      .describe(
-        "The cluster VPC's enableDnsHostnames and enableDnsSupport, without which nodes cannot register: check (report, default), fix (turn them on), off.",
+    ),
+    projectRoles: described(z.optional(z.array(projectRoleSchema)), 'Roles scoped to project-domain namespaces.'),
+    globalAccess: described(
+      z.optional(
+        z.strictObject({
+          role: roleNameField('Name of the existing <prefix>-userflyterole role of the Union data plane.'),
+        }),
       ),
-  })
-  .describe('flyte-aws-setup config: the AWS IAM pieces Flyte needs on Amazon EKS.');
+      'Union global access: attach the custom policy to the existing <prefix>-userflyterole role (never created, retagged or deleted).',
+    ),
+    grants: described(
+      z.optional(z.array(grantSchema)),
+      "More data the Flyte roles' pods need: other buckets or prefixes, Secrets Manager secrets, ECR repositories; each role group gets a managed policy <role>-grants.",
+    ),
+    vpcDns: described(
+      z.optional(z.enum(VPC_DNS_MODES)),
+      "The cluster VPC's enableDnsHostnames and enableDnsSupport, without which nodes cannot register: check (report, default), fix (turn them on), off.",
+    ),
+  }),
+  'flyte-aws-setup config: the AWS IAM pieces Flyte needs on Amazon EKS.',
+);
 
 export type RawConfig = z.infer<typeof configSchema>;
 

@@ -3,7 +3,7 @@
  * and what it does (from the schema's own descriptions), so that the file documents itself.
  */
 import { stringify } from 'yaml';
-import { configSchema, DEFAULT_NAMES } from './schema.js';
+import { configSchema, DEFAULT_NAMES, descriptionOf } from './schema.js';
 
 export interface TemplateValues {
   cluster: string;
@@ -21,8 +21,7 @@ function scalar(value: string): string {
 
 /** The schema's description of a key (an optional key's is on the schema it wraps). */
 function describe(key: keyof typeof configSchema.shape): string {
-  const schema = configSchema.shape[key] as { description?: string; unwrap?: () => { description?: string } };
-  return schema.description ?? schema.unwrap?.().description ?? '';
+  return descriptionOf(configSchema.shape[key]) ?? '';
 }
 
 /** The sections, commented out, each with its default (the documents' setup). */

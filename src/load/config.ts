@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { ConfigError, type Problem } from '../errors.js';
 import { pathText } from '../sections/section.js';
 import { configRules } from './rules.js';
@@ -208,7 +208,7 @@ function lenientParse(raw: unknown): { config: RawConfig; projects: (RawProjectR
   const input = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   for (const [key, schema] of Object.entries(configSchema.shape)) {
     if (key === 'projectRoles') continue;
-    const r = (schema as z.ZodType).safeParse(input[key]);
+    const r = (schema as z.ZodMiniType).safeParse(input[key]);
     if (r.success) out[key] = r.data;
   }
   const projects = Array.isArray(input.projectRoles)
@@ -222,12 +222,13 @@ function lenientParse(raw: unknown): { config: RawConfig; projects: (RawProjectR
 }
 
 /** The keys of the mapping a schema allows (through optional and union wrappers); none when it is no mapping. */
-function mappingKeys(schema: z.ZodType | undefined): string[] {
+function mappingKeys(schema: z.ZodMiniType | undefined): string[] {
   const def = (schema as { def?: { type?: string } } | undefined)?.def;
   if (schema === undefined || def === undefined) return [];
-  if (def.type === 'object') return Object.keys((schema as z.ZodObject).shape);
-  if (def.type === 'optional') return mappingKeys((schema as z.ZodOptional).unwrap() as z.ZodType);
-  if (def.type === 'union') return (schema as z.ZodUnion).options.flatMap((o) => mappingKeys(o as z.ZodType));
+  if (def.type === 'object') return Object.keys((schema as z.ZodMiniObject).shape);
+  if (def.type === 'optional') return mappingKeys((schema as z.ZodMiniOptional).def.innerType as z.ZodMiniType);
+  if (def.type === 'union')
+    return (schema as z.ZodMiniUnion).def.options.flatMap((o) => mappingKeys(o as z.ZodMiniType));
   return [];
 }
 
@@ -236,7 +237,7 @@ function allowedKeysAt(path: (string | number)[]): string[] {
   if (path[0] === 'projectRoles' && path.length === 2) return Object.keys(projectRoleSchema.shape);
   if (path[0] === 'cluster' && path.length === 2) return ['name', 'region'];
   if (path.length === 1 && typeof path[0] === 'string')
-    return mappingKeys(configSchema.shape[path[0] as keyof typeof configSchema.shape] as z.ZodType | undefined);
+    return mappingKeys(configSchema.shape[path[0] as keyof typeof configSchema.shape] as z.ZodMiniType | undefined);
   return [];
 }
 
