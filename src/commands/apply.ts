@@ -22,8 +22,6 @@ import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
-import { checkOutDir } from '../handoff/write.js';
-import { DEFAULT_OUT_DIR, handOffAfterRun } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
@@ -103,7 +101,9 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
   }
   const loaded = await loadConfigAt(opts);
   const config = loaded.config;
-  if (!opts.dryRun) await checkOutDir(opts.outDir ?? DEFAULT_OUT_DIR);
+  // The hand-off (with the YAML writer) is loaded only for a run that writes its files.
+  const handOff = opts.dryRun ? undefined : await import('../session/hand-off.js');
+  if (handOff) await (await import('../handoff/write.js')).checkOutDir(opts.outDir ?? handOff.DEFAULT_OUT_DIR);
   const output = await openOutput(io, opts);
   const { out, style, progress } = output;
 
@@ -205,6 +205,7 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
       else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
     }
+    const { handOffAfterRun } = handOff ?? (await import('../session/hand-off.js'));
     const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
     return code === ExitCode.Success ? handoff : code;
   } finally {
