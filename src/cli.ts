@@ -462,7 +462,10 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     stdoutUsed = true;
     return write.apply(stdout, args);
   }) as typeof write;
-  const io: CliIo = { ...rawIo, stdout, stderr: redactingStream(rawIo.stderr) };
+  // The other members as they are: copied as properties, so that `stdin` is not made until it is used.
+  const io = Object.defineProperties({}, Object.getOwnPropertyDescriptors(rawIo)) as CliIo;
+  io.stdout = stdout;
+  io.stderr = redactingStream(rawIo.stderr);
   let exitCode: number = ExitCode.Success;
   const program = buildProgram(io, (code) => {
     exitCode = code;

@@ -3,6 +3,7 @@
  * AWS holds (current resources), and the plan between them. Plain data: rendered as text or JSON elsewhere.
  */
 import type { SectionId } from './config/schema.js';
+import { ExitCode } from './errors.js';
 import type { Partition } from './policy/partition.js';
 import type { PolicyDocument } from './policy/document.js';
 import type { FindingCode, Severity } from './policy/findings.js';
@@ -429,6 +430,15 @@ export function planSteps(plan: Plan): Step[] {
     ...plan.sections.flatMap((s) => s.resources.flatMap((r) => r.steps)),
     ...(plan.leftovers ?? []).flatMap((l) => l.steps),
   ];
+}
+
+/**
+ * A printed plan's exit code: with --detailed-exitcode, whether AWS does not match the config yet (the plan has
+ * changes, or a section waits for the cluster).
+ */
+export function planExitCode(plan: Plan, detailedExitcode: boolean | undefined): number {
+  const pending = planSteps(plan).length > 0 || plan.sections.some((s) => s.status === 'waiting');
+  return detailedExitcode && pending ? ExitCode.ChangesPending : ExitCode.Success;
 }
 
 export function planSecurity(plan: Plan): string[] {

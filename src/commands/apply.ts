@@ -1,73 +1,15 @@
 /**
  * The main command: plan from a config, show it, ask (or take --yes), apply it section by section, report.
- * `--dry-run` stops after the plan; `--dry-run --offline` plans without AWS.
+ * `--dry-run` stops after the plan; `--dry-run --offline` plans without AWS, here. What talks to AWS is in
+ * ./apply-aws.ts, loaded only then.
  */
 import type { ApplyCliOptions, CliIo } from '../session/io.js';
-import { CancelledError, ExitCode, UsageError, stackWithCause } from '../errors.js';
-import { sectionErrorCause, type RunResult } from '../engine/apply.js';
-import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
-import { planSteps, type Plan } from '../model.js';
-import { planJson, resultJson } from '../render/json.js';
-import {
-  planIsQuiet,
-  renderLeftoverResults,
-  renderPlan,
-  renderQuietPlan,
-  renderRunSummary,
-  renderSectionResult,
-} from '../render/plan-text.js';
-import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand, type Output } from '../session/context.js';
-import type { AccessOutcome } from '../access/run.js';
-import type { Config } from '../config/schema.js';
-import { renderAccessAfterApply } from '../render/access-text.js';
-import { terminalHost, yesHost } from '../session/approval.js';
-import { applyRun } from '../session/apply-run.js';
-import { interruptController } from '../session/interrupt.js';
-
-export function exitCodeOf(result: RunResult, signalName?: string): number {
-  switch (result.outcome) {
-    case 'complete':
-      return ExitCode.Success;
-    case 'incomplete':
-      return ExitCode.Incomplete;
-    case 'failed':
-      return ExitCode.Failure;
-    case 'interrupted':
-      return signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
-  }
-}
-
-/** A printed plan's exit code: with --detailed-exitcode, whether AWS does not match the config yet. */
-function planExitCode(plan: Plan, opts: ApplyCliOptions): number {
-  const pending = planSteps(plan).length > 0 || plan.sections.some((s) => s.status === 'waiting');
-  return opts.detailedExitcode && pending ? ExitCode.ChangesPending : ExitCode.Success;
-}
-
-/**
- * The access check after a run (src/access/run.ts, loaded here only): undefined when it could not be made, which
- * is said on stderr and does not fail the run (the run itself checked each resource).
- */
-async function accessAfterRun(
-  config: Config,
-  plan: Plan,
-  aws: Awaited<ReturnType<typeof openAws>>,
-  opts: ApplyCliOptions,
-  output: Output,
-): Promise<AccessOutcome | undefined> {
-  output.progress.start('Evaluating the policies of the Flyte roles');
-  try {
-    const { accessAfterApply } = await import('../access/run.js');
-    return await accessAfterApply(aws.gateway, config, plan.facts, {
-      rerun: rerunCommand(opts),
-      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
-    });
-  } catch (err) {
-    output.err(`The access check could not be made: ${(err as Error).message}`);
-    return undefined;
-  } finally {
-    output.progress.clear();
-  }
-}
+import { UsageError } from '../errors.js';
+import { makePlan } from '../engine/engine.js';
+import { planExitCode } from '../model.js';
+import { planJson } from '../render/json.js';
+import { renderPlan } from '../render/plan-text.js';
+import { loadConfigAt, openOutput } from '../session/context.js';
 
 export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number> {
   if (opts.offline && !opts.dryRun) {
@@ -88,8 +30,9 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       'use flyte-aws-setup plan --detailed-exitcode (or add --dry-run)',
     );
   }
-  const terminal = io.stdin.isTTY === true && io.stderr.isTTY === true;
-  if (opts.interactive || (opts.config === undefined && terminal && !opts.yes && !opts.dryRun && !opts.json)) {
+  // Whether it runs in a terminal is asked only when that decides (the input stream is made on first use).
+  const terminal = () => io.stdin.isTTY === true && io.stderr.isTTY === true;
+  if (opts.interactive || (opts.config === undefined && !opts.yes && !opts.dryRun && !opts.json && terminal())) {
     const { runWizardCommand } = await import('./wizard.js');
     return runWizardCommand(opts, io);
   }
@@ -100,116 +43,22 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     );
   }
   const loaded = await loadConfigAt(opts);
-  const config = loaded.config;
-  // The hand-off (with the YAML writer) is loaded only for a run that writes its files.
-  const handOff = opts.dryRun ? undefined : await import('../session/hand-off.js');
-  if (handOff) await (await import('../handoff/write.js')).checkOutDir(opts.outDir ?? handOff.DEFAULT_OUT_DIR);
+  if (!opts.dryRun) {
+    // The hand-off (with the YAML writer) is loaded only for a run that writes its files.
+    const [{ checkOutDir }, { DEFAULT_OUT_DIR }] = await Promise.all([
+      import('../handoff/write.js'),
+      import('../session/hand-off.js'),
+    ]);
+    await checkOutDir(opts.outDir ?? DEFAULT_OUT_DIR);
+  }
   const output = await openOutput(io, opts);
-  const { out, style, progress } = output;
 
   if (opts.dryRun && opts.offline) {
-    const plan = await makePlan(config, undefined, { offline: true });
-    out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
-    return planExitCode(plan, opts);
+    const plan = await makePlan(loaded.config, undefined, { offline: true });
+    output.out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, output.style));
+    return planExitCode(plan, opts.detailedExitcode);
   }
 
-  const aws = await openAws(config, opts, output);
-  const interrupt = interruptController(io);
-  try {
-    progress.start('Reading the account');
-    let plan: Plan;
-    try {
-      // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
-      // reads: a missing one stops the run here, before anything is written, as bad input.
-      plan = await inConfigFile(loaded, () =>
-        makePlan(config, aws.gateway, {
-          concurrency: opts.concurrency,
-          references: true,
-          ...(opts.prune ? { prune: true } : {}),
-        }),
-      );
-    } finally {
-      progress.clear();
-    }
-    if (interrupt.signal.aborted) {
-      throw new CancelledError('Interrupted before any change; nothing was changed.', interrupt.exitCode());
-    }
-
-    if (opts.dryRun) {
-      out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
-      return planExitCode(plan, opts);
-    }
-    const changes = planSteps(plan).length > 0;
-    // Nothing to do and nothing to say: a few lines, unless --verbose.
-    const quiet = !changes && !opts.verbose && planIsQuiet(plan);
-    if (!opts.json) out(quiet ? renderQuietPlan(plan, style) : renderPlan(plan, style));
-    // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
-    if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
-    const host = opts.yes
-      ? yesHost({ approveBroadening: opts.approveBroadening === true })
-      : terminalHost(io, interrupt.signal);
-    // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
-    const write = opts.json ? output.err : output.out;
-    const lineStyle = opts.json ? output.errStyle : output.style;
-    let lines = 0;
-    const { result } = await applyRun(plan, aws.gateway, host, output, {
-      approve: 'plan',
-      preflight: opts.preflight !== false,
-      json: opts.json,
-      config: opts.config,
-      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
-      signal: interrupt.signal,
-      onEvent(event) {
-        if (event.type === 'leftovers-done') {
-          output.progress.clear();
-          write(renderLeftoverResults(event.results, lineStyle));
-          return;
-        }
-        if (event.type !== 'section-done' || !(changes || event.result.outcome === 'failed')) return;
-        output.progress.clear();
-        // A blank line between the plan and the sections' lines.
-        if (changes && !opts.json && lines++ === 0) write('');
-        // Why sections wait is said once, in the plan above (or in the JSON document).
-        write(renderSectionResult(event.result, lineStyle, { waiting: false }));
-      },
-    });
-    let code = exitCodeOf(result, interrupt.signalName());
-    // Where the run changed something and completed, what IAM now decides for each Flyte identity (loaded lazily:
-    // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
-    const access =
-      changes && result.outcome === 'complete' ? await accessAfterRun(config, plan, aws, opts, output) : undefined;
-    if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
-    const recorder = aws.clients.recorder;
-    if (opts.json) {
-      const calls = { total: recorder.total, mutating: recorder.mutating };
-      out(
-        JSON.stringify(
-          resultJson(result, {
-            exitCode: code,
-            calls,
-            ...(access ? { access: { report: access.report, findings: access.findings } } : {}),
-          }),
-          null,
-          2,
-        ),
-      );
-    } else if (changes || result.outcome !== 'complete') {
-      out('');
-      out(renderRunSummary(result, style, rerunCommand(opts)));
-      if (access !== undefined && access.report.identities.length > 0) {
-        out('');
-        out(renderAccessAfterApply(access.report, access.findings, style));
-      }
-    }
-    for (const s of result.sections) {
-      if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
-      else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
-    }
-    const { handOffAfterRun } = handOff ?? (await import('../session/hand-off.js'));
-    const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
-    return code === ExitCode.Success ? handoff : code;
-  } finally {
-    interrupt.dispose();
-    aws.close();
-  }
+  const { applyWithAws } = await import('./apply-aws.js');
+  return applyWithAws(loaded, opts, io, output);
 }

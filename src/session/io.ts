@@ -16,7 +16,10 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    // Made on first use: a terminal's input stream takes milliseconds to set up, and most runs never read it.
+    get stdin() {
+      return process.stdin;
+    },
     env: process.env,
     handleSignals: true,
   };

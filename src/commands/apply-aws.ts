@@ -1,0 +1,175 @@
+/**
+ * The main command's run against AWS (./apply.ts reads the config and makes an offline plan without loading this):
+ * read the account, plan, print it; unless --dry-run, ask (or take --yes), apply section by section, check the
+ * access, report, and write the hand-off files.
+ */
+import type { ApplyCliOptions, CliIo } from '../session/io.js';
+import { CancelledError, ExitCode, stackWithCause } from '../errors.js';
+import { sectionErrorCause, type RunResult } from '../engine/apply.js';
+import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
+import { planExitCode, planSteps, type Plan } from '../model.js';
+import { planJson, resultJson } from '../render/json.js';
+import {
+  planIsQuiet,
+  renderLeftoverResults,
+  renderPlan,
+  renderQuietPlan,
+  renderRunSummary,
+  renderSectionResult,
+} from '../render/plan-text.js';
+import { inConfigFile, openAws, rerunCommand, type Output } from '../session/context.js';
+import type { LoadedConfig } from '../load/validate.js';
+import type { AccessOutcome } from '../access/run.js';
+import type { Config } from '../config/schema.js';
+import { renderAccessAfterApply } from '../render/access-text.js';
+import { terminalHost, yesHost } from '../session/approval.js';
+import { applyRun } from '../session/apply-run.js';
+import { handOffAfterRun } from '../session/hand-off.js';
+import { interruptController } from '../session/interrupt.js';
+
+export function exitCodeOf(result: RunResult, signalName?: string): number {
+  switch (result.outcome) {
+    case 'complete':
+      return ExitCode.Success;
+    case 'incomplete':
+      return ExitCode.Incomplete;
+    case 'failed':
+      return ExitCode.Failure;
+    case 'interrupted':
+      return signalName === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
+  }
+}
+
+/**
+ * The access check after a run (src/access/run.ts, loaded here only): undefined when it could not be made, which
+ * is said on stderr and does not fail the run (the run itself checked each resource).
+ */
+async function accessAfterRun(
+  config: Config,
+  plan: Plan,
+  aws: Awaited<ReturnType<typeof openAws>>,
+  opts: ApplyCliOptions,
+  output: Output,
+): Promise<AccessOutcome | undefined> {
+  output.progress.start('Evaluating the policies of the Flyte roles');
+  try {
+    const { accessAfterApply } = await import('../access/run.js');
+    return await accessAfterApply(aws.gateway, config, plan.facts, {
+      rerun: rerunCommand(opts),
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+    });
+  } catch (err) {
+    output.err(`The access check could not be made: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    output.progress.clear();
+  }
+}
+
+export async function applyWithAws(
+  loaded: LoadedConfig,
+  opts: ApplyCliOptions,
+  io: CliIo,
+  output: Output,
+): Promise<number> {
+  const config = loaded.config;
+  const { out, style, progress } = output;
+  const aws = await openAws(config, opts, output);
+  const interrupt = interruptController(io);
+  try {
+    progress.start('Reading the account');
+    let plan: Plan;
+    try {
+      // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
+      // reads: a missing one stops the run here, before anything is written, as bad input.
+      plan = await inConfigFile(loaded, () =>
+        makePlan(config, aws.gateway, {
+          concurrency: opts.concurrency,
+          references: true,
+          ...(opts.prune ? { prune: true } : {}),
+        }),
+      );
+    } finally {
+      progress.clear();
+    }
+    if (interrupt.signal.aborted) {
+      throw new CancelledError('Interrupted before any change; nothing was changed.', interrupt.exitCode());
+    }
+
+    if (opts.dryRun) {
+      out(opts.json ? JSON.stringify(planJson(plan), null, 2) : renderPlan(plan, style));
+      return planExitCode(plan, opts.detailedExitcode);
+    }
+    const changes = planSteps(plan).length > 0;
+    // Nothing to do and nothing to say: a few lines, unless --verbose.
+    const quiet = !changes && !opts.verbose && planIsQuiet(plan);
+    if (!opts.json) out(quiet ? renderQuietPlan(plan, style) : renderPlan(plan, style));
+    // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
+    if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
+    const host = opts.yes
+      ? yesHost({ approveBroadening: opts.approveBroadening === true })
+      : terminalHost(io, interrupt.signal);
+    // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
+    const write = opts.json ? output.err : output.out;
+    const lineStyle = opts.json ? output.errStyle : output.style;
+    let lines = 0;
+    const { result } = await applyRun(plan, aws.gateway, host, output, {
+      approve: 'plan',
+      preflight: opts.preflight !== false,
+      json: opts.json,
+      config: opts.config,
+      concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+      signal: interrupt.signal,
+      onEvent(event) {
+        if (event.type === 'leftovers-done') {
+          output.progress.clear();
+          write(renderLeftoverResults(event.results, lineStyle));
+          return;
+        }
+        if (event.type !== 'section-done' || !(changes || event.result.outcome === 'failed')) return;
+        output.progress.clear();
+        // A blank line between the plan and the sections' lines.
+        if (changes && !opts.json && lines++ === 0) write('');
+        // Why sections wait is said once, in the plan above (or in the JSON document).
+        write(renderSectionResult(event.result, lineStyle, { waiting: false }));
+      },
+    });
+    let code = exitCodeOf(result, interrupt.signalName());
+    // Where the run changed something and completed, what IAM now decides for each Flyte identity (loaded lazily:
+    // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
+    const access =
+      changes && result.outcome === 'complete' ? await accessAfterRun(config, plan, aws, opts, output) : undefined;
+    if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
+    const recorder = aws.clients.recorder;
+    if (opts.json) {
+      const calls = { total: recorder.total, mutating: recorder.mutating };
+      out(
+        JSON.stringify(
+          resultJson(result, {
+            exitCode: code,
+            calls,
+            ...(access ? { access: { report: access.report, findings: access.findings } } : {}),
+          }),
+          null,
+          2,
+        ),
+      );
+    } else if (changes || result.outcome !== 'complete') {
+      out('');
+      out(renderRunSummary(result, style, rerunCommand(opts)));
+      if (access !== undefined && access.report.identities.length > 0) {
+        out('');
+        out(renderAccessAfterApply(access.report, access.findings, style));
+      }
+    }
+    for (const s of result.sections) {
+      if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
+      else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
+    }
+    const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
+    return code === ExitCode.Success ? handoff : code;
+  } finally {
+    interrupt.dispose();
+    aws.close();
+  }
+}
