@@ -19,6 +19,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const minify = !process.argv.includes('--no-minify');
 const dist = join(root, 'dist');
 
+// CommonJS dependencies (commander, yaml) call require() for Node built-ins; the ES module output gives them one
+// (below: only in the files that use it).
+const REQUIRE_BANNER =
+  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
@@ -33,10 +38,7 @@ const result = await build({
   target: 'node20.19',
   // The SDK's ES module builds (smaller after tree-shaking than its CommonJS ones).
   mainFields: ['module', 'main'],
-  // CommonJS dependencies (commander, yaml) call require() for Node built-ins; give the ES module output one.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  banner: { js: REQUIRE_BANNER },
   define: { FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version) },
   minify,
   sourcemap: 'linked',
@@ -44,8 +46,18 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [englishZodOnly()],
+  plugins: [englishZodOnly(), globalProcess(), lazyChildProcessInCommander()],
 });
+
+// Each module that makes a require() costs Node a little at start-up: a file that does not use it loses the banner
+// (its line stays, empty, so that the source map still matches).
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const path = join(root, file);
+  const code = readFileSync(path, 'utf8');
+  if (!code.startsWith(REQUIRE_BANNER)) throw new Error(`build: ${file} does not start with the require banner`);
+  const rest = code.slice(REQUIRE_BANNER.length);
+  if (!/(^|[^\w$.])require\b/.test(rest)) writeFileSync(path, rest);
+}
 
 mkdirSync(join(root, 'build'), { recursive: true });
 writeFileSync(join(root, 'build/metafile.json'), JSON.stringify(result.metafile));
@@ -106,6 +118,47 @@ function englishZodOnly() {
         loader: 'js',
         resolveDir: join(root, 'node_modules/zod/v4/locales'),
       }));
+    },
+  };
+}
+
+/**
+ * `import process from 'node:process'` (chalk's colour detection, the prompts, the SDK) makes Node build that
+ * module's exports from every property of `process`, and so make `process.stdin` (for a terminal, its input stream
+ * and the socket and child-process modules behind it): milliseconds at start-up, for a run that never reads its
+ * input. The global `process` is the same object: such imports are given it.
+ */
+function globalProcess() {
+  return {
+    name: 'global-process',
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?process$/ }, (args) =>
+        args.kind === 'import-statement' ? { path: 'process', namespace: 'global-process' } : undefined,
+      );
+      b.onLoad({ filter: /.*/, namespace: 'global-process' }, () => ({
+        // The named exports the bundled packages import (the build fails on any other, to be added here).
+        contents: 'const p = globalThis.process;\nexport default p;\nexport const { env, versions } = p;\n',
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * commander requires `node:child_process` when it loads, to run subcommands that are executables of their own, which
+ * this CLI has none of; loading it loads Node's socket modules too. It is required when first used instead.
+ */
+function lazyChildProcessInCommander() {
+  const line = "const childProcess = require('node:child_process');";
+  return {
+    name: 'lazy-child-process-in-commander',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(line)) throw new Error(`build: commander changed; ${line} is not in ${args.path}`);
+        const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+        return { contents: source.replace(line, lazy), loader: 'js' };
+      });
     },
   };
 }
