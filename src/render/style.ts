@@ -1,5 +1,8 @@
-/** Colours for human output, decided once per stream: off for NO_COLOR, --no-color, or a stream that is not a TTY. */
-import { Chalk } from 'chalk';
+/**
+ * Colours for human output, decided once per stream: off for NO_COLOR, --no-color, or a stream that is not a TTY.
+ * The eight styles are written here, as chalk writes them at its 16-colour level (test/unit/style.test.ts compares):
+ * loading chalk and its terminal detection cost more at start-up than these few lines.
+ */
 
 export interface Style {
   add(s: string): string;
@@ -19,17 +22,38 @@ export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
   return stream.isTTY === true && env.TERM !== 'dumb';
 }
 
+/** An SGR style: its opening and closing codes. */
+function sgr(open: number, close: number): (s: string) => string {
+  const on = `\u001B[${open}m`;
+  const off = `\u001B[${close}m`;
+  return (s) => {
+    if (s === '') return '';
+    // A style inside (its closing code) opens this one again after it.
+    let text = s.includes('\u001B') ? s.replaceAll(off, off + on) : s;
+    // Each line is closed and opened again, so that a terminal or pager shows it on lines cut apart.
+    if (text.includes('\n')) text = text.replace(/\r?\n/g, (lf) => `${off}${lf}${on}`);
+    return `${on}${text}${off}`;
+  };
+}
+
+const plain = (s: string): string => s;
+
 export function makeStyle(enabled: boolean): Style {
-  const c = new Chalk({ level: enabled ? 1 : 0 });
+  if (!enabled) {
+    return { add: plain, change: plain, remove: plain, warn: plain, error: plain, ok: plain, dim: plain, bold: plain };
+  }
+  const green = sgr(32, 39);
+  const yellow = sgr(33, 39);
+  const red = sgr(31, 39);
   return {
-    add: (s) => c.green(s),
-    change: (s) => c.yellow(s),
-    remove: (s) => c.red(s),
-    warn: (s) => c.yellow(s),
-    error: (s) => c.red(s),
-    ok: (s) => c.green(s),
-    dim: (s) => c.dim(s),
-    bold: (s) => c.bold(s),
+    add: green,
+    change: yellow,
+    remove: red,
+    warn: yellow,
+    error: red,
+    ok: green,
+    dim: sgr(2, 22),
+    bold: sgr(1, 22),
   };
 }
 
