@@ -24,15 +24,20 @@ export function descriptionOf(schema: z.ZodMiniType): string | undefined {
 
 function ruled(rule: rules.Rule, description: string) {
   return described(
-    z.string().check(
-      z.superRefine((value, ctx) => {
-        const message = rule(value);
-        if (message !== undefined)
-          ctx.addIssue({ code: 'custom', message: `${message} (got ${JSON.stringify(value)})` });
-      }),
-    ),
+    checkedString((value, ctx) => {
+      const message = rule(value);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', message: `${message} (got ${JSON.stringify(value)})` });
+    }),
     description,
   );
+}
+
+/**
+ * A string with a check: what `z.string().check(z.superRefine(check))` makes, made at once (without the string
+ * schema that `.check` copies), as the config's schema has dozens.
+ */
+function checkedString(check: (value: string, ctx: z.core.$RefinementCtx<string>) => void): z.ZodMiniString<string> {
+  return new z.ZodMiniString({ type: 'string', checks: [z.superRefine(check)] }) as z.ZodMiniString<string>;
 }
 
 const roleNameField = (description: string) => ruled(rules.roleName, description);
@@ -155,15 +160,13 @@ export const FLYTE_CORE_DEFAULT_ACCOUNTS: readonly FlyteCoreComponent[] = [
 
 /** A string checked by a rule, so that a wrong one is reported at its key; an enum for editors. */
 const flyteCoreComponent = described(
-  z.string().check(
-    z.superRefine((value, ctx) => {
-      if (!(FLYTE_CORE_COMPONENTS as readonly string[]).includes(value))
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be one of ${FLYTE_CORE_COMPONENTS.join(', ')} (got ${JSON.stringify(value)})`,
-        });
-    }),
-  ),
+  checkedString((value, ctx) => {
+    if (!(FLYTE_CORE_COMPONENTS as readonly string[]).includes(value))
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be one of ${FLYTE_CORE_COMPONENTS.join(', ')} (got ${JSON.stringify(value)})`,
+      });
+  }),
   'A flyte-core component.',
   { enum: [...FLYTE_CORE_COMPONENTS] },
 );
