@@ -4,7 +4,7 @@
  * policy had. Tags only: a value holds at most 256 characters of letters, digits, spaces and `_ . : / = + - @`, so a
  * long record is split over `key`, `key-2`, `key-3`... Pure.
  */
-import { deflateSync, inflateSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY, TOOL_TAG_PREFIX } from '../config/rules.js';
 import type { Tags } from '../model.js';
 import type { PolicyDocument } from '../policy/document.js';
@@ -132,15 +132,20 @@ export function decodePolicyArns(value: string, roleArn: string): string[] {
     });
 }
 
+/** zlib, loaded when first used: a plan for an empty account (offline) encodes no record. */
+const zlib = (): typeof import('node:zlib') => createRequire(import.meta.url)('node:zlib');
+
 /** A trust policy as a tag-safe value: its JSON, zlib-deflated, in base64. */
 export function encodeTrust(doc: PolicyDocument): string {
-  return deflateSync(Buffer.from(JSON.stringify(doc)), { level: 9 }).toString('base64');
+  return zlib()
+    .deflateSync(Buffer.from(JSON.stringify(doc)), { level: 9 })
+    .toString('base64');
 }
 
 /** The trust policy of `encodeTrust`'s value; undefined when the value is damaged (a tag lost or changed). */
 export function decodeTrust(value: string): PolicyDocument | undefined {
   try {
-    const doc = JSON.parse(inflateSync(Buffer.from(value, 'base64')).toString('utf8')) as unknown;
+    const doc = JSON.parse(zlib().inflateSync(Buffer.from(value, 'base64')).toString('utf8')) as unknown;
     if (typeof doc !== 'object' || doc === null || !Array.isArray((doc as PolicyDocument).Statement)) return undefined;
     return doc as PolicyDocument;
   } catch {
