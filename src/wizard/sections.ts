@@ -133,6 +133,7 @@ async function applySection(walk: Walk, def: SectionDefinition, approveByDefault
       else if (event.type === 'section-done') progress.clear();
     },
   });
+  walk.runs.push({ plan, result });
   // IAM could not answer (not allowed, or an emulator): said once, not asked again for every section.
   if (permissions === 'not-checked') walk.checkPermissions = false;
   const sectionResult = result.sections[0]!;
