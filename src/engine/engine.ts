@@ -27,8 +27,12 @@ import {
 import { isOwned, planResource, resourceKey } from './plan.js';
 import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
 
-/** Reads in flight at once: enough to overlap round trips, few enough not to trip IAM's rate limits. */
-export const DEFAULT_CONCURRENCY = 4;
+/**
+ * AWS requests in flight at once (`--concurrency`): as many as Terraform's default parallelism, so that the reads of
+ * a setup (about twenty) take two round trips and the permission preflight one, few enough that IAM's request rate
+ * limits are not reached by one run (throttled calls back off and keep their place).
+ */
+export const DEFAULT_CONCURRENCY = 10;
 
 export interface DesiredSection {
   def: SectionDefinition;
