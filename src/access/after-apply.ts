@@ -7,6 +7,7 @@
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config } from '../config/schema.js';
 import { finalState, type RunResult } from '../engine/apply.js';
+import { desiredSections } from '../engine/engine.js';
 import { resourceKey } from '../engine/plan.js';
 import type { CurrentResource, CurrentRole, Plan, ResourcePlan } from '../model.js';
 import { limiter } from '../util/concurrency.js';
@@ -31,9 +32,13 @@ function roleResources(plan: Plan, names: ReadonlySet<string>): ResourcePlan[] {
   );
 }
 
-/** The ARNs of the policies the plan writes or reads itself (the custom policy, the grants policies). */
-function planPolicyArns(plan: Plan): Set<string> {
-  return new Set(plan.sections.flatMap((s) => s.resources.filter((r) => r.kind === 'policy').map((r) => r.arn)));
+/**
+ * The ARNs of the policies the config's sections write (the custom policy, the grants policies): the run that
+ * writes one reads it back, the plan of its section reads it (also when the plan is of one section, the wizard's).
+ */
+function ownPolicyArns(config: Config, plan: Plan): Set<string> {
+  const desired = desiredSections(config, plan.facts).flatMap((s) => s.resources);
+  return new Set(desired.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])));
 }
 
 /**
@@ -60,20 +65,26 @@ function expectedPolicies(resource: ResourcePlan): string[] {
  * (AWS managed policies, the config's extra policies, a permissions boundary). `concurrency` at a time; each call
  * within the gateway's bound, beside the run's.
  */
-export function startAccessReads(gateway: AwsGateway, config: Config, plan: Plan, concurrency: number): AccessReads {
+export function startAccessReads(
+  gateway: AwsGateway,
+  config: Config,
+  plan: Plan,
+  concurrency: number,
+  /** Reads started before (by an earlier section's run): added to, not started again. */
+  reads: AccessReads = { policies: new Map(), inline: new Map() },
+): AccessReads {
   const names = new Set(flyteIdentities(config).map((i) => i.roleName));
-  const own = planPolicyArns(plan);
+  const own = ownPolicyArns(config, plan);
   const limit = limiter(concurrency);
-  const reads: AccessReads = { policies: new Map(), inline: new Map() };
   // Nobody may wait for a read (the run fails): its failure is the check's, when it waits for it.
   const started = <T>(p: Promise<T>): Promise<T> => {
     p.catch(() => undefined);
     return p;
   };
   for (const resource of roleResources(plan, names)) {
-    const current: CurrentRole | undefined = resource.current?.kind === 'role' ? resource.current : undefined;
-    if (current !== undefined && current.inline === undefined && current.inlineUnreadable === undefined) {
-      reads.inline.set(resource.name, started(limit(() => readInline(gateway, current))));
+    const role: CurrentRole | undefined = resource.current?.kind === 'role' ? resource.current : undefined;
+    if (role !== undefined && role.inline === undefined && role.inlineUnreadable === undefined) {
+      if (!reads.inline.has(role.name)) reads.inline.set(role.name, started(limit(() => readInline(gateway, role))));
     }
     for (const arn of expectedPolicies(resource)) {
       if (own.has(arn) || reads.policies.has(arn)) continue;

@@ -61,6 +61,7 @@ async function accessCheck(walk: Walk, configShown: string): Promise<boolean> {
       rerun: `npx flyte-aws-setup --config ${configShown} --yes`,
       concurrency: 1,
       runs: walk.runs,
+      reads: walk.accessReads,
     });
   } catch (err) {
     progress.clear();

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { knownFromViews, startAccessReads, type RunView } from '../../src/access/after-apply.js';
 import { roleDocuments, type RoleRead } from '../../src/access/read.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
-import { resolveConfig, type Config, type RawConfig } from '../../src/config/schema.js';
+import { resolveConfig, type Config, type RawConfig, type SectionId } from '../../src/config/schema.js';
 import { buildPlan, desiredSections, type CurrentState } from '../../src/engine/engine.js';
 import { resourceKey } from '../../src/engine/plan.js';
 import type { CurrentResource, CurrentRole, DesiredResource, Facts, Plan } from '../../src/model.js';
@@ -119,8 +119,10 @@ function run(
   config: Config,
   current: CurrentState,
   readBack: Map<string, CurrentResource | undefined> = new Map(),
+  only?: SectionId[],
 ): RunView {
-  const sections = desiredSections(config, facts).map((s) => ({
+  const planned = desiredSections(config, facts).filter((s) => only === undefined || only.includes(s.def.id));
+  const sections = planned.map((s) => ({
     ...s,
     resources: s.resources.filter((r) => IAM_KINDS.has(r.kind)),
   }));
@@ -226,6 +228,30 @@ describe('the access check after an apply, from the run’s reads', () => {
     expect(roles.get('flyte-system-role')).toEqual({ kind: 'missing' });
     // Without the reads started beside the writes, what they would have read is read at the end.
     expect(reads).toEqual([`GetPolicy ${ATHENA}`]);
+  });
+
+  it('the wizard’s sections, planned and run one at a time: the reads beside each, a role of no section read at the end', async () => {
+    const config = resolveConfig(RAW);
+    const desired = desiredOf(config);
+    const workers = roleOf(desired, 'flyte-workers-role');
+    const { gateway, reads } = standIn({
+      roles: { 'flyte-workers-role': matching(workers) as CurrentRole },
+      policies: { [ATHENA]: doc('Athena') },
+    });
+    const views = (['customPolicy', 'systemRole', 'projectRoles'] as SectionId[]).map((id) =>
+      run(config, new Map(), allMatching(desired), [id]),
+    );
+    const started = { policies: new Map(), inline: new Map() };
+    for (const view of views) startAccessReads(gateway, config, view.plan, 1, started);
+    // The custom policy is the config's own (its section's run read it back), whichever section's plan this is.
+    expect([...started.policies.keys()]).toEqual([ATHENA]);
+    await Promise.all(started.policies.values());
+    const before = reads.length;
+    const roles = await roleDocuments(gateway, knownFromViews(config, views, started), FLYTE_ROLES);
+    // The workers role's section was not run (declined, say): read as it is, with its inline policies.
+    expect(reads.slice(before)).toEqual(['GetRole flyte-workers-role', 'ListRolePolicies flyte-workers-role']);
+    expect(names(found(roles.get('flyte-workers-role')))).toEqual(['flyte-custom-policy']);
+    expect(names(found(roles.get('flyte-fraud-role')))).toEqual(['flyte-custom-policy', 'AmazonAthenaFullAccess']);
   });
 
   it('a role of no run is read at the end with its inline policies; a document that cannot be read is said', async () => {
