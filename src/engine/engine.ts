@@ -10,7 +10,7 @@ import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
-import { mapLimit } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
 import { findLeftovers } from './leftovers.js';
 import {
@@ -27,12 +27,7 @@ import {
 import { isOwned, planResource, resourceKey } from './plan.js';
 import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
 
-/**
- * AWS requests in flight at once (`--concurrency`): as many as Terraform's default parallelism, so that the reads of
- * a setup (about twenty) take two round trips and the permission preflight one, few enough that IAM's request rate
- * limits are not reached by one run (throttled calls back off and keep their place).
- */
-export const DEFAULT_CONCURRENCY = 10;
+export { DEFAULT_CONCURRENCY };
 
 export interface DesiredSection {
   def: SectionDefinition;
