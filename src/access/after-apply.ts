@@ -98,6 +98,8 @@ export function startAccessReads(
 export interface RunView {
   plan: Plan;
   final: ReadonlyMap<string, CurrentResource | undefined>;
+  /** The roles the run created (its CreateRole done). */
+  created: ReadonlySet<string>;
 }
 
 /**
@@ -107,7 +109,10 @@ export interface RunView {
 export function knownAfterApply(config: Config, runs: readonly AppliedRun[], reads?: AccessReads): KnownDocuments {
   const views = runs.flatMap(({ plan, result }): RunView[] => {
     const final = finalState(result);
-    return final === undefined ? [] : [{ plan, final }];
+    const created = result.sections.flatMap((s) =>
+      s.resources.filter((r) => r.done.some((step) => step.op === 'CreateRole')).map((r) => r.name),
+    );
+    return final === undefined ? [] : [{ plan, final, created: new Set(created) }];
   });
   return knownFromViews(config, views, reads);
 }
@@ -123,7 +128,7 @@ export function knownFromViews(config: Config, views: readonly RunView[], reads?
   const names = new Set(flyteIdentities(config).map((i) => i.roleName));
   const roles = new Map<string, CurrentRole | undefined>();
   const policies = new Map<string, Promise<PolicyAnswer>>(reads?.policies ?? []);
-  for (const { plan, final } of views) {
+  for (const { plan, final, created } of views) {
     const resources = plan.sections.flatMap((s) => s.resources);
     for (const r of resources) {
       if (!final.has(resourceKey(r.desired))) continue;
@@ -135,7 +140,7 @@ export function knownFromViews(config: Config, views: readonly RunView[], reads?
       if ((r.kind !== 'role' && r.kind !== 'attachment') || !names.has(r.name)) continue;
       if (now === undefined) roles.set(r.name, undefined);
       else if (now.kind === 'role')
-        roles.set(r.name, r.current === undefined ? { ...now, inline: [], inlineDocuments: {} } : now);
+        roles.set(r.name, created.has(r.name) ? { ...now, inline: [], inlineDocuments: {} } : now);
     }
     // The attachments of a policy its section attaches or removes, as the policy's read-back found them.
     for (const r of resources) {

@@ -128,11 +128,13 @@ function run(
   }));
   const plan: Plan = buildPlan(facts, sections, current);
   const final = new Map<string, CurrentResource | undefined>();
+  const created = new Set<string>();
   for (const r of plan.sections.flatMap((s) => s.resources)) {
     const key = resourceKey(r.desired);
     final.set(key, readBack.has(key) ? readBack.get(key) : r.current);
+    if (r.steps.some((step) => step.op === 'CreateRole')) created.add(r.name);
   }
-  return { plan, final };
+  return { plan, final, created };
 }
 
 function found(read: RoleRead | undefined) {
@@ -252,6 +254,19 @@ describe('the access check after an apply, from the run’s reads', () => {
     expect(reads.slice(before)).toEqual(['GetRole flyte-workers-role', 'ListRolePolicies flyte-workers-role']);
     expect(names(found(roles.get('flyte-workers-role')))).toEqual(['flyte-custom-policy']);
     expect(names(found(roles.get('flyte-fraud-role')))).toEqual(['flyte-custom-policy', 'AmazonAthenaFullAccess']);
+  });
+
+  it('a role the plan would create but someone else made first (its CreateRole not done) has its inline policies read', async () => {
+    const config = resolveConfig(RAW);
+    const { gateway, reads } = standIn({
+      policies: { [ATHENA]: doc('Athena') },
+      inline: { 'flyte-system-role': { theirs: doc('Theirs') } },
+    });
+    const view = run(config, new Map(), allMatching(desiredOf(config)));
+    const lost: RunView = { ...view, created: new Set([...view.created].filter((n) => n !== 'flyte-system-role')) };
+    const roles = await roleDocuments(gateway, knownFromViews(config, [lost]), FLYTE_ROLES);
+    expect(reads.filter((r) => r.startsWith('ListRolePolicies'))).toEqual(['ListRolePolicies flyte-system-role']);
+    expect(names(found(roles.get('flyte-system-role')))).toEqual(['flyte-custom-policy', 'inline theirs']);
   });
 
   it('a role of no run is read at the end with its inline policies; a document that cannot be read is said', async () => {
