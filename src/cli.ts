@@ -464,9 +464,15 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     return write.apply(stdout, args);
   }) as typeof write;
   // The other members as they are: copied as properties, so that `stdin` is not made until it is used.
-  const io = Object.defineProperties({}, Object.getOwnPropertyDescriptors(rawIo)) as CliIo;
-  io.stdout = stdout;
-  io.stderr = redactingStream(rawIo.stderr);
+  const stream = (value: CliIo['stdout']) => ({ value, writable: true, enumerable: true, configurable: true });
+  const io = Object.defineProperties(
+    {},
+    {
+      ...Object.getOwnPropertyDescriptors(rawIo),
+      stdout: stream(stdout),
+      stderr: stream(redactingStream(rawIo.stderr)),
+    },
+  ) as CliIo;
   let exitCode: number = ExitCode.Success;
   const program = buildProgram(io, (code) => {
     exitCode = code;

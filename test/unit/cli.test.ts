@@ -150,6 +150,26 @@ describe('help, version and usage errors', () => {
     expect(r.stderr).toMatch(/--offline only works with --dry-run/);
   });
 
+  it('a run that reads no input does not make the input stream (it is made on first use)', async () => {
+    const c = captureIo();
+    const { stdin, ...rest } = c.io;
+    let made = 0;
+    const io = {
+      ...rest,
+      get stdin() {
+        made++;
+        return stdin;
+      },
+    };
+    const code = await main(['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'], io);
+    expect(code).toBe(0);
+    expect(c.out()).toMatch(/Offline plan/);
+    expect(made).toBe(0);
+    // Without a config, whether it runs in a terminal decides (the wizard): then the stream is asked for.
+    expect(await main([], io)).toBe(2);
+    expect(made).toBeGreaterThan(0);
+  });
+
   it('no config and no terminal: says what to do', async () => {
     const r = await run([]);
     expect(r.code).toBe(2);
