@@ -46,7 +46,7 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [englishZodOnly(), globalProcess(), lazyChildProcessInCommander()],
+  plugins: [globalProcess(), lazyChildProcessInCommander()],
 });
 
 // Each module that makes a require() costs Node a little at start-up: a file that does not use it loses the banner
@@ -102,24 +102,6 @@ function thirdPartyLicenses(inputs) {
     parts.push(`## ${packages.join(', ')}\n\n\`\`\`\n${text}\n\`\`\`\n`);
   }
   return parts.join('\n');
-}
-
-/**
- * zod's classic API re-exports all its locales (`z.locales`, some 260 KiB minified, a third of the chunk that reads
- * the config), which a bundler cannot drop. The CLI's messages are English, the locale zod sets itself: the index of
- * the locales is replaced by one that exports English alone.
- */
-function englishZodOnly() {
-  return {
-    name: 'english-zod-only',
-    setup(b) {
-      b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({
-        contents: 'export { default as en } from "./en.js";\n',
-        loader: 'js',
-        resolveDir: join(root, 'node_modules/zod/v4/locales'),
-      }));
-    },
-  };
 }
 
 /**
