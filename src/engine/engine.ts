@@ -3,7 +3,7 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import { isCode } from '../aws/errors.js';
-import type { AwsGateway } from '../aws/gateway.js';
+import type { AssociationSummary, AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
@@ -117,22 +117,53 @@ function assumedOffline(resources: DesiredResource[]): CurrentState {
   return state;
 }
 
-/** Read what AWS holds for each desired resource, `concurrency` reads at a time. */
+/**
+ * Read what AWS holds for each desired resource, `concurrency` reads at a time. The pod identity associations of a
+ * cluster are listed once, from the start, for all of them: an empty cluster costs one call, not one per service
+ * account (only those that exist are described).
+ */
 export async function readCurrent(
   gateway: AwsGateway,
   resources: DesiredResource[],
   concurrency = DEFAULT_CONCURRENCY,
   inline: InlineRead = 'unowned',
 ): Promise<CurrentState> {
-  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline));
+  const listings = associationListings(gateway, resources);
+  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline, listings));
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
-/** What AWS holds for one desired resource; a role's inline policies are read as `inline` says. */
+/** The associations of each cluster the resources name one of, by `clusterListingKey`: one listing each, started now. */
+export type AssociationListings = Map<string, Promise<AssociationSummary[]>>;
+
+function clusterListingKey(cluster: string, region: string | undefined): string {
+  return `${region ?? ''}/${cluster}`;
+}
+
+function associationListings(gateway: AwsGateway, resources: DesiredResource[]): AssociationListings {
+  const listings: AssociationListings = new Map();
+  for (const r of resources) {
+    if (r.kind !== 'pod-identity-association') continue;
+    const key = clusterListingKey(r.cluster, r.region);
+    if (listings.has(key)) continue;
+    const listing = gateway.podIdentityAssociations(r.cluster, {}, r.region);
+    // Its failure is the reads' to report (each awaits it); one that nobody awaits is not unhandled.
+    listing.catch(() => undefined);
+    listings.set(key, listing);
+  }
+  return listings;
+}
+
+/**
+ * What AWS holds for one desired resource; a role's inline policies are read as `inline` says. An association is
+ * looked up in its cluster's listing when there is one, else by a list filtered to it (or by the ID of one the run
+ * made).
+ */
 export async function readResource(
   gateway: AwsGateway,
   r: DesiredResource,
   inline: InlineRead = 'unowned',
+  listings?: AssociationListings,
 ): Promise<CurrentResource | undefined> {
   switch (r.kind) {
     case 'role':
@@ -152,7 +183,13 @@ export async function readResource(
     case 'bucket':
       return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
     case 'pod-identity-association':
-      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount, r.region);
+      return gateway.readPodIdentityAssociation(
+        r.cluster,
+        r.namespace,
+        r.serviceAccount,
+        r.region,
+        listings?.get(clusterListingKey(r.cluster, r.region)),
+      );
     case 'addon':
       return gateway.readAddon(r.cluster, r.name, r.region);
   }

@@ -59,8 +59,8 @@ export interface PodIdentityStandIn {
 }
 
 const ACCOUNT = '123456789012';
-/** The page size ListPodIdentityAssociations uses when maxResults is not given (small, so paging is exercised). */
-const DEFAULT_PAGE = 2;
+/** The page size ListPodIdentityAssociations uses when maxResults is not given (up to 100, the reference says). */
+const DEFAULT_PAGE = 100;
 
 class ApiError extends Error {
   constructor(
@@ -141,7 +141,18 @@ function clusterExists(target: URL, req: IncomingMessage, name: string): Promise
   });
 }
 
-export async function startPodIdentityStandIn(motoUrl: string): Promise<PodIdentityStandIn> {
+export interface StandInOptions {
+  /**
+   * The most associations one ListPodIdentityAssociations page holds, whatever maxResults asks (a service may answer
+   * with fewer and a nextToken): small, to exercise paging.
+   */
+  pageLimit?: number;
+}
+
+export async function startPodIdentityStandIn(
+  motoUrl: string,
+  options: StandInOptions = {},
+): Promise<PodIdentityStandIn> {
   const target = new URL(motoUrl);
   const stand: PodIdentityStandIn = {
     url: '',
@@ -245,8 +256,11 @@ export async function startPodIdentityStandIn(motoUrl: string): Promise<PodIdent
         case 'ListPodIdentityAssociations': {
           const namespace = url.searchParams.get('namespace');
           const serviceAccount = url.searchParams.get('serviceAccount');
-          const max = Number(url.searchParams.get('maxResults') ?? DEFAULT_PAGE);
-          if (!Number.isInteger(max) || max < 1 || max > 100) throw invalid('maxResults must be between 1 and 100');
+          const asked = Number(url.searchParams.get('maxResults') ?? DEFAULT_PAGE);
+          if (!Number.isInteger(asked) || asked < 1 || asked > 100) {
+            throw invalid('maxResults must be between 1 and 100');
+          }
+          const max = Math.min(asked, options.pageLimit ?? asked);
           const all = [...byId.values()].filter(
             (a) =>
               (namespace === null || a.namespace === namespace) &&
