@@ -14,6 +14,7 @@ import {
   ListClustersCommand,
   ListNodegroupsCommand,
   ListPodIdentityAssociationsCommand,
+  TagResourceCommand,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import {
@@ -323,6 +324,11 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
           roleArn: s.roleArn,
         }),
       ),
+  },
+  TagResource: {
+    service: 'eks',
+    resource: (s) => `pod identity association ${s.name} of cluster ${s.clusterName}`,
+    send: (clients, s) => clients.eksIn(s.region).send(new TagResourceCommand({ resourceArn: s.arn, tags: s.tags })),
   },
   CreateAddon: {
     service: 'eks',

@@ -52,7 +52,8 @@ describe.skipIf(skip !== undefined)('EKS Pod Identity against the emulator and t
 
   beforeAll(async () => {
     moto = await acquireMoto();
-    stand = await startPodIdentityStandIn(moto.url);
+    // Two associations a page: the CLI reads every page of the cluster's listing.
+    stand = await startPodIdentityStandIn(moto.url, { pageLimit: 2 });
     issuer = await createCluster(moto.url, 'acme-ml');
     await createBucket(moto.url, 'acme-flyte-data');
     configFile = writeConfig(CONFIG);

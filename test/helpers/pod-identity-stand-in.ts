@@ -9,6 +9,7 @@
  * - DescribePodIdentityAssociation GET   /clusters/{name}/pod-identity-associations/{associationId}
  * - UpdatePodIdentityAssociation  POST   /clusters/{name}/pod-identity-associations/{associationId}
  * - DeletePodIdentityAssociation  DELETE /clusters/{name}/pod-identity-associations/{associationId}
+ * - TagResource                   POST   /tags/{resourceArn}  (of an association; other ARNs go to moto)
  * - DescribeAddon                 GET    /clusters/{name}/addons/{addonName}
  * - CreateAddon                   POST   /clusters/{name}/addons
  *
@@ -168,6 +169,7 @@ export async function startPodIdentityStandIn(
   async function answer(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<boolean> {
     if (serviceOf(req) !== 'eks') return false;
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (url.pathname.startsWith('/tags/') && req.method === 'POST') return tagAssociation(url, body, res);
     const path = url.pathname.split('/').map(decodeURIComponent);
     // ['', 'clusters', name, 'pod-identity-associations' | 'addons', id?]
     if (path[1] !== 'clusters' || path.length < 4) return false;
@@ -306,6 +308,28 @@ export async function startPodIdentityStandIn(
       }
       throw err;
     }
+  }
+
+  /** TagResource of an association ARN (`arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>`). */
+  function tagAssociation(url: URL, body: Buffer, res: ServerResponse): boolean {
+    const arn = decodeURIComponent(url.pathname.slice('/tags/'.length));
+    const m = /^arn:aws:eks:([^:]+):\d{12}:podidentityassociation\/([^/]+)\/([^/]+)$/.exec(arn);
+    if (m === null) return false;
+    const [, region, cluster, id] = m;
+    stand.log.push(`TagResource ${cluster}`);
+    const association = stand.associations.get(`${region}/${cluster}`)?.get(id!);
+    if (association === undefined) {
+      sendError(res, notFound(`The resource ${arn} could not be found`));
+      return true;
+    }
+    const tags = body.length > 0 ? (JSON.parse(body.toString()) as { tags?: unknown }).tags : undefined;
+    if (tags === null || typeof tags !== 'object' || Object.keys(tags).length === 0) {
+      sendError(res, invalid('tags is required'));
+      return true;
+    }
+    Object.assign(association.tags, tags as Record<string, string>);
+    send(res, 200, {});
+    return true;
   }
 
   const server = http.createServer((req, res) => {
