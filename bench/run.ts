@@ -39,6 +39,7 @@ import { createBucket, createCluster, createVpc } from '../test/helpers/aws.js';
 import { BIN, FAKE_KEYS, ROOT, cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto, type Moto } from '../test/helpers/moto.js';
 import { startPodIdentityStandIn, type PodIdentityStandIn } from '../test/helpers/pod-identity-stand-in.js';
+import { DEFAULT_CONCURRENCY } from '../src/util/concurrency.js';
 import { floorOf, type Floor } from './floor.js';
 import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
 
@@ -77,7 +78,7 @@ const REGION = 'eu-west-1';
 /** The second cluster of the two-cluster row, in a region of its own. */
 const SECOND_CLUSTER = { name: 'acme-ml-us', region: 'us-east-2' };
 /** The CLI's default bound on requests in flight. */
-const CONCURRENCY = 4;
+const CONCURRENCY = DEFAULT_CONCURRENCY;
 
 type Side = 'ours' | 'awsCli' | 'terraform';
 
