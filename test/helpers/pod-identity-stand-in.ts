@@ -310,7 +310,11 @@ export async function startPodIdentityStandIn(
     }
   }
 
-  /** TagResource of an association ARN (`arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>`). */
+  /**
+   * TagResource of an association ARN (`arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>`): an
+   * empty 200 answer; NotFoundException (404) for an association that does not exist, BadRequestException (400) for
+   * no tags or more than 50, as the reference gives them.
+   */
   function tagAssociation(url: URL, body: Buffer, res: ServerResponse): boolean {
     const arn = decodeURIComponent(url.pathname.slice('/tags/'.length));
     const m = /^arn:aws:eks:([^:]+):\d{12}:podidentityassociation\/([^/]+)\/([^/]+)$/.exec(arn);
@@ -319,16 +323,23 @@ export async function startPodIdentityStandIn(
     stand.log.push(`TagResource ${cluster}`);
     const association = stand.associations.get(`${region}/${cluster}`)?.get(id!);
     if (association === undefined) {
-      sendError(res, notFound(`The resource ${arn} could not be found`));
+      sendError(res, new ApiError(404, 'NotFoundException', `The resource ${arn} could not be found`));
       return true;
     }
     const tags = body.length > 0 ? (JSON.parse(body.toString()) as { tags?: unknown }).tags : undefined;
-    if (tags === null || typeof tags !== 'object' || Object.keys(tags).length === 0) {
-      sendError(res, invalid('tags is required'));
+    const merged = { ...association.tags, ...(tags as Record<string, string>) };
+    if (
+      tags === null ||
+      typeof tags !== 'object' ||
+      Object.keys(tags).length === 0 ||
+      Object.keys(merged).length > 50
+    ) {
+      sendError(res, new ApiError(400, 'BadRequestException', 'tags must hold 1 to 50 tags'));
       return true;
     }
-    Object.assign(association.tags, tags as Record<string, string>);
-    send(res, 200, {});
+    association.tags = merged;
+    res.writeHead(200);
+    res.end();
     return true;
   }
 
