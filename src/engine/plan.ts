@@ -63,6 +63,14 @@ const NOT_OWNED_NOTE: Note = {
     'deleted; what the tool changes on it is recorded in its flyte-aws-setup:* tags, for destroy to put back',
 };
 
+/** An association made by hand: its role before a change is not recorded, so destroy leaves it as it is then. */
+const NOT_OWNED_ASSOCIATION_NOTE: Note = {
+  level: 'info',
+  message:
+    "existed before flyte-aws-setup: it is kept in line with the config, but never tagged as the tool's or " +
+    'deleted; destroy leaves it as it is then (with the role the config names)',
+};
+
 function finding(code: FindingCode, message: string, fix?: string): Finding {
   return { code, severity: severityOf(code), message, ...(fix !== undefined ? { fix } : {}) };
 }
@@ -845,7 +853,7 @@ export function planPodIdentityAssociation(
   ];
   const notes: Note[] = [];
   if (own === 'legacy') notes.push(legacyNote(setup));
-  if (!owned) notes.push(NOT_OWNED_NOTE);
+  if (!owned) notes.push(NOT_OWNED_ASSOCIATION_NOTE);
   return {
     ...base,
     arn: current.arn,

@@ -194,6 +194,8 @@ describe('planning an association and the add-on', () => {
     expect(plan.owned).toBe(false);
     expect(plan.action).toBe('none');
     expect(plan.notes[0]!.message).toContain('existed before flyte-aws-setup');
+    // Its role before a change is not recorded: the note does not promise that destroy puts it back.
+    expect(plan.notes[0]!.message).toContain('destroy leaves it as it is then');
   });
 
   it("one made by hand with another role: tagged with this setup's name before it is pointed at the config's role", () => {
