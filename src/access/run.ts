@@ -3,15 +3,15 @@
  * read from AWS (beside what the plan read), the evaluation, the findings. Loaded lazily (it carries the evaluator).
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import { USER_FLYTE_ROLE_POLICY, type Config, type SectionId } from '../config/schema.js';
-import { makePlan } from '../engine/engine.js';
+import { USER_FLYTE_ROLE_POLICY, type Config } from '../config/schema.js';
 import type { CurrentOidcProvider, Facts, Plan } from '../model.js';
 import { policyArn } from '../policy/partition.js';
 import type { Finding } from '../audit/finding.js';
 import { accessFindings, checkAccess } from './check.js';
 import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
-import { readRoleDocuments } from './read.js';
+import { readRoleDocuments, roleDocuments, type RoleRead } from './read.js';
+import { knownAfterApply, type AccessReads, type AppliedRun } from './after-apply.js';
 
 export interface AccessOutcome {
   report: AccessReport;
@@ -32,7 +32,7 @@ export async function runAccessCheck(
   },
 ): Promise<AccessOutcome> {
   const { facts } = plan;
-  const identities = flyteIdentities(config, policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY));
+  const identities = configIdentities(config, facts);
   if (options.extra !== undefined && !identities.some((i) => i.id === options.extra!.id))
     identities.push(options.extra);
   const roles = await readRoleDocuments(
@@ -41,6 +41,20 @@ export async function runAccessCheck(
     identities.map((i) => i.roleName),
     options.concurrency,
   );
+  return evaluate(config, facts, identities, roles, options);
+}
+
+function configIdentities(config: Config, facts: Facts): FlyteIdentity[] {
+  return flyteIdentities(config, policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY));
+}
+
+async function evaluate(
+  config: Config,
+  facts: Facts,
+  identities: FlyteIdentity[],
+  roles: Map<string, RoleRead>,
+  options: { rerun: string; providers?: ReadonlyMap<string, CurrentOidcProvider | undefined> },
+): Promise<AccessOutcome> {
   const report = await checkAccess({
     config,
     facts,
@@ -52,25 +66,23 @@ export async function runAccessCheck(
 }
 
 /**
- * The access check at the end of an apply that changed something: the Flyte roles read again (with their inline
- * policies), as the run left them, and evaluated. Only the sections of the identities are read; the facts are the
- * run's.
+ * The access check at the end of an apply that changed something, on the Flyte roles as the run left them: what
+ * the runs read back and the plans read (`runs`), with the reads started beside them (`reads`: inline policies,
+ * policies the run does not write); only what neither holds is read now (a role of no run, with its inline policies
+ * and policies). The facts are the run's.
  */
 export async function accessAfterApply(
   gateway: AwsGateway,
   config: Config,
   facts: Facts,
-  options: { rerun: string; concurrency?: number },
+  options: { rerun: string; concurrency?: number; runs?: readonly AppliedRun[]; reads?: AccessReads },
 ): Promise<AccessOutcome> {
-  const sections = [...new Set(flyteIdentities(config).map((i) => i.section))] as SectionId[];
-  const plan = await makePlan(config, gateway, {
-    facts,
-    audit: true,
-    only: sections,
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-  });
-  return runAccessCheck(gateway, config, plan, {
-    rerun: options.rerun,
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-  });
+  const identities = configIdentities(config, facts);
+  const roles = await roleDocuments(
+    gateway,
+    knownAfterApply(config, options.runs ?? [], options.reads),
+    identities.map((i) => i.roleName),
+    options.concurrency,
+  );
+  return evaluate(config, facts, identities, roles, options);
 }
