@@ -369,6 +369,14 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   },
 };
 
+/** The bucket with its key's policy, or why that was not read. */
+export function bucketWithKeyPolicy(bucket: CurrentBucket, key: KeyPolicyAnswer): CurrentBucket {
+  return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
+}
+
+/** A key policy as read, or why not. */
+export type KeyPolicyAnswer = { policy: PolicyDocument } | { reason: string; missing?: boolean };
+
 /** The account and partition of the caller, for a bucket key named by its bare ID. */
 export interface BucketOwner {
   accountId: string;
@@ -984,7 +992,7 @@ export class AwsGateway {
       kmsKey !== undefined ? this.keyPolicy(kmsKey) : undefined,
     ]);
     if (bucket === undefined || key === undefined) return bucket;
-    return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
+    return bucketWithKeyPolicy(bucket, key);
   }
 
   private async bucketLocation(name: string): Promise<CurrentBucket | undefined> {
@@ -1067,7 +1075,7 @@ export class AwsGateway {
   }
 
   /** A KMS key's policy (kms:GetKeyPolicy, in the key's region). Not read: why (denied, or gone). */
-  async keyPolicy(keyArn: string): Promise<{ policy: PolicyDocument } | { reason: string; missing?: boolean }> {
+  async keyPolicy(keyArn: string): Promise<KeyPolicyAnswer> {
     const region = keyArn.split(':')[3];
     const site = { service: 'kms', operation: 'GetKeyPolicy', resource: `key ${keyArn}` } as const;
     try {

@@ -3,7 +3,7 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import { isCode } from '../aws/errors.js';
-import type { AssociationSummary, AwsGateway } from '../aws/gateway.js';
+import { bucketWithKeyPolicy, type AssociationSummary, type AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
@@ -380,9 +380,6 @@ export async function makePlan(
   return { ...plan, leftovers };
 }
 
-/** What the plan reads before the bucket's encryption is known: a policy's read looks at its document, the bucket's at its key. */
-const AFTER_ENCRYPTION = new Set<DesiredResource['kind']>(['policy', 'bucket']);
-
 interface EarlyReads {
   resources: Map<string, DesiredResource>;
   read: Promise<CurrentState>;
@@ -394,7 +391,7 @@ function startEarlyReads(
   concurrency: number,
   inline: InlineRead,
 ): EarlyReads {
-  const now = sections.flatMap((s) => s.resources).filter((r) => !AFTER_ENCRYPTION.has(r.kind));
+  const now = sections.flatMap((s) => s.resources);
   const read = readCurrent(gateway, now, concurrency, inline);
   read.catch(() => undefined);
   return { resources: new Map(now.map((r) => [resourceKey(r), r])), read };
@@ -414,8 +411,9 @@ async function settleAfter<T>(value: Promise<T>, started: (Promise<unknown> | un
 }
 
 /**
- * The current state of `resources`: what the early reads read for a resource wanted the same way (the encryption
- * changes no other), the others read now.
+ * The current state of `resources`: what the early reads found, topped up where the bucket's encryption changed
+ * what is wanted (the custom policy's document: its versions when it is to change; the bucket's key: its key
+ * policy); a resource the early reads did not cover is read now.
  */
 async function readRest(
   gateway: AwsGateway,
@@ -425,23 +423,33 @@ async function readRest(
   inline: InlineRead,
 ): Promise<CurrentState> {
   if (early === undefined) return readCurrent(gateway, resources, concurrency, inline);
-  const same = (r: DesiredResource) => {
-    const before = early.resources.get(resourceKey(r));
-    return before !== undefined && JSON.stringify(before) === JSON.stringify(r);
-  };
-  const [found, rest] = await Promise.all([
-    early.read,
-    readCurrent(
-      gateway,
-      resources.filter((r) => !same(r)),
-      concurrency,
-      inline,
-    ),
-  ]);
-  const current: CurrentState = new Map();
-  for (const r of resources) {
+  const found = await early.read;
+  const tops = await mapLimit(resources, concurrency, async (r) => {
     const key = resourceKey(r);
-    current.set(key, same(r) ? found.get(key) : rest.get(key));
+    const before = early.resources.get(key);
+    if (before !== undefined && JSON.stringify(before) === JSON.stringify(r)) return found.get(key);
+    if (before?.kind === r.kind && (r.kind === 'policy' || r.kind === 'bucket'))
+      return topUp(gateway, r, found.get(key));
+    return readResource(gateway, r, inline);
+  });
+  return new Map(resources.map((r, i) => [resourceKey(r), tops[i]]));
+}
+
+/** The rest of a policy's or the bucket's read, for what the bucket's encryption added to the config's wish. */
+async function topUp(
+  gateway: AwsGateway,
+  r: DesiredResource,
+  current: CurrentResource | undefined,
+): Promise<CurrentResource | undefined> {
+  if (r.kind === 'policy' && current?.kind === 'policy') {
+    const needsVersions = r.gone === true || !samePolicy(current.document, r.document);
+    return needsVersions && current.versions === undefined
+      ? { ...current, versions: await gateway.policyVersions(r.arn) }
+      : current;
+  }
+  if (r.kind === 'bucket' && current?.kind === 'bucket') {
+    if (r.kmsKey === undefined || !ownKey(r.kmsKey, r.accountId) || current.keyPolicy !== undefined) return current;
+    return bucketWithKeyPolicy(current, await gateway.keyPolicy(r.kmsKey));
   }
   return current;
 }
