@@ -54,6 +54,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { bucketWithKeyPolicy, type KeyPolicyAnswer } from '../model.js';
 import type {
   BucketEncryption,
   CurrentAddon,
@@ -369,13 +370,8 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   },
 };
 
-/** The bucket with its key's policy, or why that was not read. */
-export function bucketWithKeyPolicy(bucket: CurrentBucket, key: KeyPolicyAnswer): CurrentBucket {
-  return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
-}
-
-/** A key policy as read, or why not. */
-export type KeyPolicyAnswer = { policy: PolicyDocument } | { reason: string; missing?: boolean };
+// The pure part of reading a bucket's key is in ../model.ts (the engine uses it without loading the SDK).
+export { bucketWithKeyPolicy, type KeyPolicyAnswer } from '../model.js';
 
 /** The account and partition of the caller, for a bucket key named by its bare ID. */
 export interface BucketOwner {
