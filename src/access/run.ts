@@ -12,6 +12,11 @@ import { accessFindings, checkAccess } from './check.js';
 import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
 import { readRoleDocuments } from './read.js';
+import { readBucketPolicy } from './bucket-policy.js';
+import { secondOpinion, secondOpinionFindings, SECOND_OPINION_OFF } from './second-opinion.js';
+
+const concurrencyOf = (o: { concurrency?: number }) =>
+  o.concurrency !== undefined ? { concurrency: o.concurrency } : {};
 
 export interface AccessOutcome {
   report: AccessReport;
@@ -29,26 +34,40 @@ export async function runAccessCheck(
     concurrency?: number;
     /** One more identity to evaluate (`verify --as` a namespace that a `*` trust covers). */
     extra?: FlyteIdentity;
+    /** Ask IAM's simulator too (`verify`; `false`: --no-second-opinion); absent: not asked (an apply). */
+    secondOpinion?: boolean;
   },
 ): Promise<AccessOutcome> {
   const { facts } = plan;
   const identities = flyteIdentities(config, policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY));
   if (options.extra !== undefined && !identities.some((i) => i.id === options.extra!.id))
     identities.push(options.extra);
-  const roles = await readRoleDocuments(
-    gateway,
-    plan,
-    identities.map((i) => i.roleName),
-    options.concurrency,
-  );
+  const [roles, bucketPolicy] = await Promise.all([
+    readRoleDocuments(
+      gateway,
+      plan,
+      identities.map((i) => i.roleName),
+      options.concurrency,
+    ),
+    readBucketPolicy(gateway, config.bucket, facts.accountId),
+  ]);
   const report = await checkAccess({
     config,
     facts,
     identities,
     roles,
+    bucketPolicy,
     ...(options.providers ? { providers: options.providers } : {}),
   });
-  return { report, findings: accessFindings(report, { rerun: options.rerun, roles, identities }), identities };
+  const findings = accessFindings(report, { rerun: options.rerun, roles, identities });
+  if (options.secondOpinion !== undefined) {
+    report.secondOpinion = options.secondOpinion
+      ? await secondOpinion(gateway, { config, facts, identities: report.identities, roles, ...concurrencyOf(options) })
+      : SECOND_OPINION_OFF;
+    const sectionOf = (role: string) => identities.find((i) => i.roleName === role)!.section;
+    findings.push(...secondOpinionFindings(report.secondOpinion, sectionOf));
+  }
+  return { report, findings, identities };
 }
 
 /**
