@@ -70,7 +70,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // created and per attachment, then each resource read back once (the policy with its default version).
     // Then the access check reads the three Flyte roles again with their inline policies, and the documents of their
     // managed policies (the custom policy and the fraud project's AmazonAthenaFullAccess, each GetPolicy and
-    // GetPolicyVersion).
+    // GetPolicyVersion), and the bucket's own policy (one GetBucketPolicy, beside the roles: the bucket has none).
     expect(byOperation(fresh.calls)).toEqual({
       'iam:SimulatePrincipalPolicy': 4,
       'sts:GetCallerIdentity': 1,
@@ -83,6 +83,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'] + FLYTE_POLICIES,
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
       's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
+      's3:GetBucketPolicy': 1,
       'iam:GetPolicyVersion': 1 + FLYTE_POLICIES,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
@@ -93,8 +94,8 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), the ListRoles,
     // the bucket's encryption 1 (read beside the cluster), and the preflight's first round of 4 instead of one call
     // alone.
-    // The access check adds 13.
-    expect(fresh.calls).toHaveLength(63);
+    // The access check adds 14 (13, and the bucket's policy).
+    expect(fresh.calls).toHaveLength(64);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
@@ -104,5 +105,25 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // roles the config no longer names, and the bucket's encryption 1.
     expect(rerun.calls).toHaveLength(19);
     expect(rerun.calls.length).toBeLessThanOrEqual(20);
+
+    // verify: the access check reads the bucket's own policy once, and asks IAM's simulator once per Flyte role
+    // (the emulator cannot answer: the second opinion is said not made); --no-second-opinion asks it nothing.
+    const verify = await runCli(['verify', ...args], { endpoint: moto.url });
+    expect(verify.code).toBe(0);
+    // The plan's reads with every role's inline policies (ListRolePolicies), and the documents of the Flyte roles'
+    // policies (GetPolicyVersion of the custom policy and AmazonAthenaFullAccess, this one's GetPolicy too).
+    expect(byOperation(verify.calls)).toEqual({
+      ...PLAN_ON_EMPTY,
+      'iam:ListRolePolicies': ROLES,
+      'iam:GetPolicy': PLAN_ON_EMPTY['iam:GetPolicy'] + 1,
+      'iam:GetPolicyVersion': FLYTE_POLICIES,
+      's3:GetBucketPolicy': 1,
+      'iam:SimulatePrincipalPolicy': FLYTE_ROLES,
+    });
+    // 26 before the bucket's policy (1) and the second opinion (3).
+    expect(verify.calls).toHaveLength(30);
+    const alone = await runCli(['verify', ...args, '--no-second-opinion'], { endpoint: moto.url });
+    expect(byOperation(alone.calls)['iam:SimulatePrincipalPolicy']).toBeUndefined();
+    expect(alone.calls).toHaveLength(verify.calls.length - FLYTE_ROLES);
   });
 });
