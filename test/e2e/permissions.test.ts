@@ -60,7 +60,13 @@ describe.skipIf(skip !== undefined)('permissions and the preflight against the e
     const verify = JSON.parse(
       (await runCli(['permissions', '--config', file, '--for', 'verify'], { endpoint: moto.url })).stdout,
     ) as PolicyDocument;
-    for (const a of verify.Statement.flatMap((s) => list(s.Action))) expect(a).toMatch(/:(Get|List|Describe)/);
+    // Reads, and IAM's simulator on the Flyte roles (an evaluation: it changes nothing).
+    for (const a of verify.Statement.flatMap((s) => list(s.Action))) {
+      expect(a).toMatch(/:(Get|List|Describe)|^iam:SimulatePrincipalPolicy$/);
+    }
+    expect(resourcesOf(verify, 'iam:SimulatePrincipalPolicy')).toContain(
+      `arn:aws:iam::${ACCOUNT}:role/union/acme-userflyterole`,
+    );
     const destroy = JSON.parse(
       (await runCli(['permissions', '--config', file, '--for', 'destroy'], { endpoint: moto.url })).stdout,
     ) as PolicyDocument;
