@@ -2,15 +2,21 @@
  * The floor: the fewest sequential round trips the work of a plan allows, derived from the dependencies of its
  * writes. The rules (BENCHMARKS.md explains them):
  *
- * - Reading the account takes 2 rounds: who the caller is and the cluster (its issuer, its VPC) first; then every
- *   read that needs the account ID, the issuer or the VPC ID, all at once. A customer-managed policy that exists
- *   adds a third: its default version is only known from GetPolicy.
+ * - Reading the account takes 2 rounds: who the caller is and the clusters (each in its region, all at once: their
+ *   issuers, their VPCs) first; then every read that needs the account ID, an issuer or a VPC ID, all at once. A
+ *   customer-managed policy that exists adds a third: its default version is only known from GetPolicy. EKS Pod
+ *   Identity adds none: the add-on and the associations are read by the cluster's name, which the config gives
+ *   (the list of associations in the first round, each one's description in the second).
  * - A plan with writes asks IAM once whether the caller may make them (the permission preflight): 1 round.
  * - A resource's writes: the one that creates it (1 round), then its other writes, which are independent of each
  *   other (1 round: the attachments of a role go at once), then one read-back of it (1 round: its reads at once).
- *   The VPC's DNS settings are the exception: one attribute per call, the second needs the first.
+ *   The VPC's DNS settings are the exception: one attribute per call, the second needs the first. An add-on and
+ *   a pod identity association are resources like the others: created (1), read back (1; an association by the ID
+ *   its creation answered).
  * - A section starts when the sections it depends on (`dependsOn`) are written and read back; resources of one
- *   section are independent of each other.
+ *   section are independent of each other: a second cluster's OIDC provider beside the first's, each cluster's
+ *   add-on and associations beside the others'. So the Pod Identity associations come after the roles they name,
+ *   and a second cluster adds calls but no round.
  *
  * The floor ignores the bound on requests in flight (`--concurrency`): with many resources, calls / concurrency
  * round trips is a second lower bound, reported next to it.

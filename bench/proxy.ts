@@ -9,7 +9,9 @@
  * - with `lagMs`, it makes IAM eventually consistent: a role answers NoSuchEntity to reads for `lagMs` after
  *   CreateRole returned;
  * - it gives the EKS cluster's answer the VPC ID that EKS gives (`vpcId` in `resourcesVpcConfig`), which the
- *   emulator leaves out (it keeps only the subnets).
+ *   emulator leaves out (it keeps only the subnets);
+ * - it sends EKS's pod identity association and add-on operations, which the emulator lacks, to a stand-in that
+ *   answers them (test/helpers/pod-identity-stand-in.ts), and everything else to the emulator.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -29,8 +31,10 @@ export interface CallRecord {
 export interface ProxyOptions {
   latencyMs: number;
   lagMs: number;
-  /** The cluster's VPC, added to DescribeCluster's answer. */
-  clusterVpcId?: string;
+  /** Each cluster's VPC (by the cluster's name), added to DescribeCluster's answer. */
+  clusterVpcIds: Map<string, string>;
+  /** Where EKS's pod identity association and add-on operations go (the emulator has neither). */
+  podIdentityUrl?: string;
 }
 
 export interface Proxy {
@@ -59,14 +63,45 @@ function serviceOf(headers: IncomingHttpHeaders): string {
   return /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'unknown';
 }
 
-/** The operation: the query protocol's Action, the JSON protocol's target, or the REST method and path. */
-function operationOf(method: string, url: string, headers: IncomingHttpHeaders, form: URLSearchParams): string {
+/** EKS's REST operations the tool makes, by method and path (the EKS API reference). */
+const EKS_OPERATIONS: [string, RegExp, string][] = [
+  ['GET', /^\/clusters$/, 'ListClusters'],
+  ['GET', /^\/clusters\/[^/]+$/, 'DescribeCluster'],
+  ['GET', /^\/clusters\/[^/]+\/node-groups$/, 'ListNodegroups'],
+  ['GET', /^\/clusters\/[^/]+\/node-groups\/[^/]+$/, 'DescribeNodegroup'],
+  ['POST', /^\/clusters\/[^/]+\/pod-identity-associations$/, 'CreatePodIdentityAssociation'],
+  ['GET', /^\/clusters\/[^/]+\/pod-identity-associations$/, 'ListPodIdentityAssociations'],
+  ['GET', /^\/clusters\/[^/]+\/pod-identity-associations\/[^/]+$/, 'DescribePodIdentityAssociation'],
+  ['POST', /^\/clusters\/[^/]+\/pod-identity-associations\/[^/]+$/, 'UpdatePodIdentityAssociation'],
+  ['DELETE', /^\/clusters\/[^/]+\/pod-identity-associations\/[^/]+$/, 'DeletePodIdentityAssociation'],
+  ['POST', /^\/clusters\/[^/]+\/addons$/, 'CreateAddon'],
+  ['GET', /^\/clusters\/[^/]+\/addons\/[^/]+$/, 'DescribeAddon'],
+];
+
+/** The requests that go to the pod identity stand-in. */
+const POD_IDENTITY_PATH = /^\/clusters\/[^/]+\/(pod-identity-associations|addons)(\/|$)/;
+
+/**
+ * The operation: the query protocol's Action, the JSON protocol's target, EKS's operation by its path, or else the
+ * REST method and path.
+ */
+function operationOf(
+  service: string,
+  method: string,
+  url: string,
+  headers: IncomingHttpHeaders,
+  form: URLSearchParams,
+): string {
   const action = form.get('Action') ?? new URL(url, 'http://x').searchParams.get('Action');
   if (action) return action;
   const target = headers['x-amz-target'];
   if (typeof target === 'string') return target.split('.').pop()!;
-  const path = new URL(url, 'http://x').pathname.replace(/\/[^/]+$/, '/*');
-  return `${method} ${path}`;
+  const pathname = new URL(url, 'http://x').pathname;
+  if (service === 'eks') {
+    const known = EKS_OPERATIONS.find(([m, p]) => m === method && p.test(pathname));
+    if (known) return known[2];
+  }
+  return `${method} ${pathname.replace(/\/[^/]+$/, '/*')}`;
 }
 
 function isWrite(method: string, operation: string): boolean {
@@ -125,15 +160,18 @@ function noSuchRole(name: string): string {
   );
 }
 
-/** Pass on an EKS answer with `vpcId` in each cluster's `resourcesVpcConfig`. */
-function withVpcId(answer: IncomingMessage, vpcId: string, res: ServerResponse): void {
+/** Pass on an EKS answer with `vpcId` in the cluster's `resourcesVpcConfig` (the cluster's in `vpcIds`). */
+function withVpcId(answer: IncomingMessage, vpcIds: Map<string, string>, res: ServerResponse): void {
   const chunks: Buffer[] = [];
   answer.on('data', (d: Buffer) => chunks.push(d));
   answer.on('end', () => {
     let body = Buffer.concat(chunks);
     try {
-      const json = JSON.parse(body.toString('utf8')) as { cluster?: { resourcesVpcConfig?: { vpcId?: string } } };
-      if (json.cluster?.resourcesVpcConfig && json.cluster.resourcesVpcConfig.vpcId === undefined) {
+      const json = JSON.parse(body.toString('utf8')) as {
+        cluster?: { name?: string; resourcesVpcConfig?: { vpcId?: string } };
+      };
+      const vpcId = vpcIds.get(json.cluster?.name ?? '');
+      if (json.cluster?.resourcesVpcConfig && json.cluster.resourcesVpcConfig.vpcId === undefined && vpcId) {
         json.cluster.resourcesVpcConfig.vpcId = vpcId;
         body = Buffer.from(JSON.stringify(json));
       }
@@ -165,7 +203,7 @@ export async function startProxy(target: string, options: ProxyOptions): Promise
       const contentType = String(req.headers['content-type'] ?? '');
       const form = new URLSearchParams(contentType.includes('x-www-form-urlencoded') ? raw.toString('utf8') : '');
       const service = serviceOf(req.headers);
-      const operation = operationOf(method, url, req.headers, form);
+      const operation = operationOf(service, method, url, req.headers, form);
       const record: CallRecord = { service, operation, write: isWrite(method, operation), start, end: start };
       records.push(record);
       const finish = () => (record.end = now());
@@ -187,17 +225,23 @@ export async function startProxy(target: string, options: ProxyOptions): Promise
             return;
           }
         }
-        const out = request({ host: to.hostname, port: to.port, method, path: url, headers: req.headers }, (answer) => {
-          if (operation === 'CreateRole' && roleName !== null && answer.statusCode === 200) {
-            created.set(roleName, now());
-          }
-          if (service === 'eks' && method === 'GET' && options.clusterVpcId !== undefined) {
-            withVpcId(answer, options.clusterVpcId, res);
-            return;
-          }
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        });
+        const podIdentity =
+          service === 'eks' && options.podIdentityUrl !== undefined && POD_IDENTITY_PATH.test(url.split('?')[0]!);
+        const dest = podIdentity ? new URL(options.podIdentityUrl!) : to;
+        const out = request(
+          { host: dest.hostname, port: dest.port, method, path: url, headers: req.headers },
+          (answer) => {
+            if (operation === 'CreateRole' && roleName !== null && answer.statusCode === 200) {
+              created.set(roleName, now());
+            }
+            if (service === 'eks' && method === 'GET' && !podIdentity && options.clusterVpcIds.size > 0) {
+              withVpcId(answer, options.clusterVpcIds, res);
+              return;
+            }
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
         out.on('error', (err) => res.writeHead(502).end(String(err)));
         out.end(raw);
       }, options.latencyMs);

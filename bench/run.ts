@@ -5,11 +5,17 @@
  * `node -e 0`. Not part of `npm test`: timings vary from machine to machine.
  *
  *   npm run bench -- [--runs N] [--startup-runs N] [--latency MS,MS] [--lag MS] [--projects N,N]
- *                    [--unrelated-roles N] [--json FILE] [--trace FILE] [--only-ours]
+ *                    [--unrelated-roles N] [--modes pod-identity,two-clusters] [--json FILE] [--trace FILE]
+ *                    [--only-ours]
  *
  * The account is realistic: an EKS cluster on two subnets of a VPC with DNS support and hostnames on (the tool checks
  * them), the bucket, the emulator's IAM warmed up after each reset (its first call loads the AWS managed policies).
  * Every contender runs on an emptied account, the contenders alternating (the order rotates every round).
+ *
+ * --modes adds the tool's other modes as rows of its own, compared with the base setup: `pod-identity` (the example
+ * config with `identity: pod-identity`: the associations and the agent add-on, answered by the stand-in for the EKS
+ * Pod Identity API that the emulator lacks) and `two-clusters` (a second cluster, in a second region, on a VPC of its
+ * own). After each of their runs the tool's plan for the same config must find nothing left to do.
  *
  * Every request goes through the proxy, which counts calls and writes the same way for all, holds each request
  * `--latency` ms (each value in the list is one pass, default 0 and 50), answers iam:SimulatePrincipalPolicy as IAM
@@ -32,6 +38,8 @@ import { CreateRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-
 import { createBucket, createCluster, createVpc } from '../test/helpers/aws.js';
 import { BIN, FAKE_KEYS, ROOT, cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto, type Moto } from '../test/helpers/moto.js';
+import { startPodIdentityStandIn, type PodIdentityStandIn } from '../test/helpers/pod-identity-stand-in.js';
+import { DEFAULT_CONCURRENCY } from '../src/util/concurrency.js';
 import { floorOf, type Floor } from './floor.js';
 import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
 
@@ -46,6 +54,7 @@ const { values: args } = parseArgs({
     lag: { type: 'string', default: '1000' },
     projects: { type: 'string', default: '20,50' },
     'unrelated-roles': { type: 'string', default: '1000' },
+    modes: { type: 'string', default: 'pod-identity,two-clusters' },
     json: { type: 'string' },
     trace: { type: 'string' },
     'only-ours': { type: 'boolean', default: false },
@@ -56,6 +65,9 @@ const LATENCIES = numbers(args.latency);
 const LAG = Number(args.lag);
 const PROJECTS = numbers(args.projects);
 const UNRELATED = Number(args['unrelated-roles']);
+const MODE_NAMES = ['pod-identity', 'two-clusters'] as const;
+type Mode = (typeof MODE_NAMES)[number];
+const MODES = args.modes.split(',').filter(Boolean) as Mode[];
 const RUNS = Number(args.runs);
 const STARTUP_RUNS = Number(args['startup-runs']);
 
@@ -63,8 +75,10 @@ const EXAMPLE = join(ROOT, 'examples/flyte-aws-setup.yaml');
 const CLUSTER = 'acme-ml';
 const BUCKET = 'acme-flyte-data';
 const REGION = 'eu-west-1';
+/** The second cluster of the two-cluster row, in a region of its own. */
+const SECOND_CLUSTER = { name: 'acme-ml-us', region: 'us-east-2' };
 /** The CLI's default bound on requests in flight. */
-const CONCURRENCY = 4;
+const CONCURRENCY = DEFAULT_CONCURRENCY;
 
 type Side = 'ours' | 'awsCli' | 'terraform';
 
@@ -167,20 +181,48 @@ function projectsConfig(dir: string, n: number): string {
   return file;
 }
 
+/** The example config in one of the other modes. */
+function modeConfig(dir: string, mode: Mode): string {
+  const base = readFileSync(EXAMPLE, 'utf8').replace(/^\$schema:.*\n/m, '');
+  const text =
+    mode === 'pod-identity'
+      ? `${base}identity: pod-identity\n`
+      : base.replace(
+          /^cluster: .*$/m,
+          `cluster:\n  - ${CLUSTER}\n  - { name: ${SECOND_CLUSTER.name}, region: ${SECOND_CLUSTER.region} }`,
+        );
+  if (text === base) throw new Error(`the example config has no cluster line to make ${mode} of`);
+  const file = join(dir, `${mode}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
 interface Bench {
   moto: Moto;
+  /** The stand-in for EKS's Pod Identity API, in front of the emulator. */
+  stand: PodIdentityStandIn;
   proxy: Proxy;
   home: string;
   tfDir?: string;
 }
 
-/** Empty the emulator and build the account: VPC, subnets, cluster, bucket; warm IAM up. Not through the proxy. */
-async function prepare(b: Bench, unrelatedRoles = 0): Promise<void> {
+/**
+ * Empty the emulator and the stand-in and build the account: VPC, subnets, cluster (and with `secondCluster` a
+ * second VPC and cluster in their region), bucket; warm IAM up. Not through the proxy.
+ */
+async function prepare(b: Bench, unrelatedRoles = 0, secondCluster = false): Promise<void> {
   await b.moto.reset();
+  b.stand.associations.clear();
+  b.stand.addons.clear();
+  b.stand.log.length = 0;
   b.proxy.forgetRoles();
-  const vpc = await createVpc(b.moto.url, { hostnames: true, support: true }, REGION);
-  b.proxy.options.clusterVpcId = vpc.vpcId;
-  await createCluster(b.moto.url, CLUSTER, REGION, vpc.subnetIds);
+  b.proxy.options.clusterVpcIds.clear();
+  const clusters = [{ name: CLUSTER, region: REGION }, ...(secondCluster ? [SECOND_CLUSTER] : [])];
+  for (const c of clusters) {
+    const vpc = await createVpc(b.moto.url, { hostnames: true, support: true }, c.region);
+    b.proxy.options.clusterVpcIds.set(c.name, vpc.vpcId);
+    await createCluster(b.moto.url, c.name, c.region, vpc.subnetIds);
+  }
   await createBucket(b.moto.url, BUCKET, REGION);
   const iam = new IAMClient({
     endpoint: b.moto.url,
@@ -257,12 +299,12 @@ async function side(b: Bench, which: Side, what: 'setup' | 'check', config = EXA
   return summarise(t.ms, records);
 }
 
-/** Our plan for `config` on the account as it is (JSON), through the emulator directly: not recorded. */
+/** Our plan for `config` on the account as it is (JSON), through the stand-in and the emulator: not recorded. */
 async function planOf(
   b: Bench,
   config: string,
 ): Promise<{ sections: { id: string; status: string; resources: never[] }[] }> {
-  const env = cliEnv({ endpoint: b.moto.url }, b.home, join(b.home, 'plan-calls.jsonl'));
+  const env = cliEnv({ endpoint: b.stand.url }, b.home, join(b.home, 'plan-calls.jsonl'));
   const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--config', config, '--dry-run', '--json'], { env, cwd: b.home });
     let stdout = '';
@@ -276,16 +318,20 @@ async function planOf(
   return JSON.parse(out.stdout) as { sections: { id: string; status: string; resources: never[] }[] };
 }
 
+/** The sections of our plan for `config` that are neither in place nor skipped (those the config does not use). */
+async function notDone(b: Bench, config: string): Promise<string[]> {
+  const sections = (await planOf(b, config)).sections;
+  return sections.filter((s) => s.status !== 'unchanged' && s.status !== 'skipped').map((s) => s.id);
+}
+
 /** After another contender's setup, flyte-aws-setup must find nothing to change: both did the same work. */
 async function checkSameSetup(b: Bench, which: Side): Promise<void> {
   await prepare(b);
   await side(b, which, 'setup');
-  const sections = (await planOf(b, EXAMPLE)).sections;
-  // Sections the example config does not use (global access) are skipped; everything else must be in place.
-  const changed = sections.filter((s) => s.status !== 'unchanged' && s.status !== 'skipped');
+  const changed = await notDone(b, EXAMPLE);
   if (changed.length > 0) {
     throw new Error(
-      `after ${which}, flyte-aws-setup still plans changes to ${changed.map((s) => s.id).join(', ')}: ` +
+      `after ${which}, flyte-aws-setup still plans changes to ${changed.join(', ')}: ` +
         'the two would not do the same setup',
     );
   }
@@ -375,6 +421,38 @@ async function pass(b: Bench, latency: number, contenders: Side[], rows: Row[]):
     );
   }
 
+  for (const mode of MODES) {
+    const config = modeConfig(b.home, mode);
+    const fresh = () => prepare(b, 0, mode === 'two-clusters');
+    await fresh();
+    const floor = floorOf(await planOf(b, config));
+    rows.push(
+      await compare(
+        {
+          what: mode === 'pod-identity' ? 'whole setup, Pod Identity' : 'whole setup, two clusters',
+          latency,
+          floor,
+          runs: {},
+          baseline: setup.what,
+          note:
+            mode === 'pod-identity'
+              ? `identity: pod-identity, ${floor.writeCalls} writes planned (the agent add-on and the associations among them)`
+              : `a second cluster, ${SECOND_CLUSTER.name} in ${SECOND_CLUSTER.region}, ${floor.writeCalls} writes planned`,
+        },
+        ['ours'],
+        async (s) => {
+          const run = await side(b, s, 'setup', config);
+          // The run must have done the whole setup, not stopped short (a cluster it waits for, say).
+          const left = await notDone(b, config);
+          if (left.length > 0)
+            throw new Error(`after the ${mode} run, the plan still has changes to ${left.join(', ')}`);
+          return run;
+        },
+        fresh,
+      ),
+    );
+  }
+
   if (UNRELATED > 0) {
     rows.push(
       await compare(
@@ -398,11 +476,19 @@ async function main(): Promise<void> {
   if (![RUNS, STARTUP_RUNS].every((n) => Number.isInteger(n) && n >= 1)) {
     throw new Error('--runs and --startup-runs take a whole number from 1');
   }
+  const unknown = MODES.filter((m) => !MODE_NAMES.includes(m));
+  if (unknown.length > 0) throw new Error(`--modes takes ${MODE_NAMES.join(', ')} (or ''): not ${unknown.join(', ')}`);
   const home = mkdtempSync(join(tmpdir(), 'fas-bench-'));
   const loadStart = loadavg()[0]!;
   const moto = await startMoto();
-  const proxy = await startProxy(moto.url, { latencyMs: 0, lagMs: 0 });
-  const b: Bench = { moto, proxy, home };
+  const stand = await startPodIdentityStandIn(moto.url);
+  const proxy = await startProxy(moto.url, {
+    latencyMs: 0,
+    lagMs: 0,
+    clusterVpcIds: new Map(),
+    podIdentityUrl: stand.url,
+  });
+  const b: Bench = { moto, stand, proxy, home };
   const notes: string[] = [];
   try {
     const contenders: Side[] = ['ours'];
@@ -444,6 +530,7 @@ async function main(): Promise<void> {
     writeFileSync(join(ROOT, '.bench/last-run.md'), `${report}\n`);
   } finally {
     await proxy.close();
+    await stand.stop();
     await moto.stop();
     rmSync(home, { recursive: true, force: true });
   }

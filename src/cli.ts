@@ -19,6 +19,7 @@ import { checkEnvironment, wholeNumber } from './load/environment.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
 import { columnsOf, fitLine } from './render/wrap.js';
 import type { ErrorDocument } from './render/json-types.js';
+import { DEFAULT_CONCURRENCY } from './util/concurrency.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 import {
@@ -421,7 +422,7 @@ function configFlagOptions(cmd: Command): Command {
     .addOption(
       new Option('--concurrency <n>', 'AWS requests in flight at once')
         .argParser(positiveInt('--concurrency', 16))
-        .default(4),
+        .default(DEFAULT_CONCURRENCY),
     );
 }
 

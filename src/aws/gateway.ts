@@ -365,6 +365,25 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   },
 };
 
+/** The account and partition of the caller, for a bucket key named by its bare ID. */
+export interface BucketOwner {
+  accountId: string;
+  partition: string;
+}
+
+/** The policy ARN and default version a CreatePolicy or CreatePolicyVersion answered with. */
+function newDefaultVersion(step: Step, out: unknown): { arn: string; versionId: string } | undefined {
+  if (step.op === 'CreatePolicy') {
+    const p = (out as { Policy?: { Arn?: string; DefaultVersionId?: string } } | undefined)?.Policy;
+    return p?.Arn !== undefined ? { arn: p.Arn, versionId: p.DefaultVersionId ?? 'v1' } : undefined;
+  }
+  if (step.op === 'CreatePolicyVersion') {
+    const v = (out as { PolicyVersion?: { VersionId?: string } } | undefined)?.PolicyVersion;
+    return v?.VersionId !== undefined ? { arn: step.policyArn, versionId: v.VersionId } : undefined;
+  }
+  return undefined;
+}
+
 /** A step's entry (the mapped type ties each kind to its entry; indexing by a union loses that tie). */
 function stepCall<S extends Step>(step: S): StepCall<S> {
   return STEP_CALLS[step.op] as unknown as StepCall<S>;
@@ -373,8 +392,19 @@ function stepCall<S extends Step>(step: S): StepCall<S> {
 export class AwsGateway {
   constructor(readonly clients: AwsClients) {}
 
+  /**
+   * The default version each policy got from this run's CreatePolicy or CreatePolicyVersion: its read-back asks for
+   * that version's document beside GetPolicy instead of after it (one round trip, not two). GetPolicy still decides.
+   */
+  private readonly newVersions = new Map<string, string>();
+
   get region(): string {
     return this.clients.region;
+  }
+
+  private rememberVersion(step: Step, out: unknown): void {
+    const made = newDefaultVersion(step, out);
+    if (made !== undefined) this.newVersions.set(made.arn, made.versionId);
   }
 
   /** Send one command; failures become AwsCallError for `site`. */
@@ -788,16 +818,24 @@ export class AwsGateway {
    * change), the version list is read too: the planner needs it to stay under the 5-version limit.
    */
   async readPolicy(arn: string, needVersions: (doc: PolicyDocument) => boolean): Promise<CurrentPolicy | undefined> {
+    const versionOf = (versionId: string) =>
+      this.call({ service: 'iam', operation: 'GetPolicyVersion', resource: `${arn} ${versionId}` }, () =>
+        this.clients.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
+      );
+    // A version this run made is asked for beside GetPolicy; GetPolicy says whether it is still the default.
+    const expected = this.newVersions.get(arn);
+    const early = expected !== undefined ? versionOf(expected) : undefined;
+    early?.catch(() => undefined);
     const got = await this.read({ service: 'iam', operation: 'GetPolicy', resource: arn }, () =>
       this.clients.iam.send(new GetPolicyCommand({ PolicyArn: arn })),
     );
     const policy = got?.Policy;
     if (policy === undefined) return undefined;
     const versionId = policy.DefaultVersionId ?? 'v1';
-    const version = await this.call(
-      { service: 'iam', operation: 'GetPolicyVersion', resource: `${arn} ${versionId}` },
-      () => this.clients.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
-    );
+    const version =
+      early !== undefined && versionId === expected
+        ? await early.catch(() => versionOf(versionId))
+        : await versionOf(versionId);
     const document = decodePolicyDocument(version.PolicyVersion?.Document ?? '{}');
     return {
       kind: 'policy',
@@ -929,7 +967,7 @@ export class AwsGateway {
    * ARN (an alias is resolved with kms:DescribeKey, a bare key ID made an ARN in the run's region and account).
    * Whatever cannot be read or told is `unknown`, with why: the read is a check, not a step.
    */
-  async bucketEncryption(name: string, accountId: string, partition: string): Promise<BucketEncryption> {
+  async bucketEncryption(name: string, owner: BucketOwner | PromiseLike<BucketOwner>): Promise<BucketEncryption> {
     const site = { service: 's3', operation: 'GetBucketEncryption', resource: `bucket ${name}` } as const;
     let rule;
     try {
@@ -957,6 +995,7 @@ export class AwsGateway {
     if (key === undefined || key === '' || /(^|:)alias\/aws\/s3$/.test(key)) return { kind: 's3' };
     if (/^arn:[a-z-]+:kms:[^:]+:\d{12}:key\//.test(key)) return { kind: 'kms', keyArn: key };
     if (!key.startsWith('arn:') && !key.startsWith('alias/')) {
+      const { accountId, partition } = await owner;
       return { kind: 'kms', keyArn: `arn:${partition}:kms:${this.clients.region}:${accountId}:key/${key}` };
     }
     // An alias: the key behind it.
@@ -1099,7 +1138,8 @@ export class AwsGateway {
     const call = stepCall(step);
     const site: CallSite = { service: call.service ?? 'iam', operation: step.op, resource: call.resource(step) };
     try {
-      await this.call(site, () => call.send(this.clients, step));
+      const out = await this.call(site, () => call.send(this.clients, step));
+      this.rememberVersion(step, out);
     } catch (err) {
       if (call.goneIsDone && isCode(err, 'NoSuchEntity', 'ResourceNotFoundException')) return;
       throw err;

@@ -10,7 +10,7 @@ import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
-import { mapLimit } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 import { gatherFacts, offlineFacts } from './facts.js';
 import { findLeftovers } from './leftovers.js';
 import {
@@ -27,8 +27,7 @@ import {
 import { isOwned, planResource, resourceKey } from './plan.js';
 import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
 
-/** Reads in flight at once: enough to overlap round trips, few enough not to trip IAM's rate limits. */
-export const DEFAULT_CONCURRENCY = 4;
+export { DEFAULT_CONCURRENCY };
 
 export interface DesiredSection {
   def: SectionDefinition;

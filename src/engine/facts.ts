@@ -43,21 +43,25 @@ export async function gatherFacts(
   // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
   if (wantCluster && sectionEnabled(config, 'clusterVpc')) gateway.preload(['ec2']);
   const identityRead = gateway.callerIdentity();
-  const [identity, bucketEncryption, ...clusters] = await Promise.all([
-    identityRead,
+  // The bucket's encryption is asked at once: only a key named by its bare ID needs the account (from STS).
+  const owner = identityRead.then((id) => ({
+    accountId: id.account,
+    partition: partitionOfArn(id.arn) ?? partitionOfRegion(gateway.region),
+  }));
+  owner.catch(() => undefined);
+  const bucketRead =
     options.bucket !== false && readsBucketEncryption(config)
-      ? identityRead.then((id) =>
-          gateway.bucketEncryption(
-            config.bucket,
-            id.account,
-            partitionOfArn(id.arn) ?? partitionOfRegion(gateway.region),
-          ),
-        )
-      : undefined,
+      ? gateway.bucketEncryption(config.bucket, owner)
+      : undefined;
+  bucketRead?.catch(() => undefined);
+  const [identity, ...clusters] = await Promise.all([
+    identityRead,
     ...refs.map((c, i) =>
       i === 0 && clusterRead !== undefined ? clusterRead : describeClusterWithVpc(gateway, config, c),
     ),
   ]);
+  // Awaited after the caller and the clusters, so that what fails first in their answers is what is said.
+  const bucketEncryption = await bucketRead;
   // The custom policy's bucket is read with the plan's first reads: S3's client loads from now, beside them.
   if (sectionEnabled(config, 'customPolicy')) gateway.preload(['s3']);
   if (config.accountId !== undefined && identity.account !== config.accountId) {

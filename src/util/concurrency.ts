@@ -1,3 +1,10 @@
+/**
+ * AWS requests in flight at once (`--concurrency`): as many as Terraform's default parallelism, so that the reads of
+ * a setup (about twenty) take two round trips and the permission preflight one, few enough that IAM's request rate
+ * limits are not reached by one run (throttled calls back off and keep their place).
+ */
+export const DEFAULT_CONCURRENCY = 10;
+
 /** What a task run by a `limiter` holds: its place, which it can give up while it only waits. */
 export interface Slot {
   /**

@@ -106,8 +106,8 @@ describe('start-up of the built CLI', () => {
     expect(packages).toContain('@aws-sdk/client-iam');
     expect(packages).toContain('@aws-sdk/client-sts');
     expect(packages).not.toContain('@inquirer/prompts');
-    // S3 only once the plan looks the bucket up, which this run never reaches.
-    expect(packages).not.toContain('@aws-sdk/client-s3');
+    // S3 with the first calls: the bucket's encryption is asked beside STS and EKS.
+    expect(packages).toContain('@aws-sdk/client-s3');
     // The evaluator only once the access check runs (verify, the end of an apply).
     expect([...packages].filter((p) => p.startsWith('@cloud-copilot/'))).toEqual([]);
   });

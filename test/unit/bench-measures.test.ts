@@ -72,3 +72,37 @@ describe('the floor of a plan', () => {
     expect(floorOf({ sections: [{ id: 'clusterVpc', resources: [vpc] }] }).writes).toBe(2);
   });
 });
+
+describe('the floor of the other modes', () => {
+  const created = (kind: string, op: string) => ({ kind, action: 'create', steps: [{ op }] });
+  const provider = created('oidc-provider', 'CreateOpenIDConnectProvider');
+  const policy = created('policy', 'CreatePolicy');
+  const systemRole = { id: 'systemRole', resources: [role(['CreateRole', 'AttachRolePolicy'])] };
+
+  it('puts the Pod Identity associations and the add-on after the roles they name, each created and read back', () => {
+    const floor = floorOf({
+      sections: [
+        { id: 'oidcProvider', resources: [] },
+        { id: 'customPolicy', resources: [policy] },
+        systemRole,
+        {
+          id: 'podIdentity',
+          resources: [
+            created('addon', 'CreateAddon'),
+            created('pod-identity-association', 'CreatePodIdentityAssociation'),
+            created('pod-identity-association', 'CreatePodIdentityAssociation'),
+          ],
+        },
+      ],
+    });
+    // reads 2, preflight 1; the policy 1 + read-back 1; the role 1 + 1 + read-back 1; the associations 1 + read-back 1
+    expect(floor).toEqual({ rounds: 10, reads: 2, preflight: 1, writes: 7, writeCalls: 6 });
+  });
+
+  it("adds no round for a second cluster's OIDC provider, only its call", () => {
+    const one = floorOf({ sections: [{ id: 'oidcProvider', resources: [provider] }, systemRole] });
+    const two = floorOf({ sections: [{ id: 'oidcProvider', resources: [provider, provider] }, systemRole] });
+    expect(two.rounds).toBe(one.rounds);
+    expect(two.writeCalls).toBe(one.writeCalls + 1);
+  });
+});

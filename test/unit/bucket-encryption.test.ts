@@ -54,7 +54,9 @@ describe("the bucket's default encryption", () => {
   ])('%s', async (_what, keyId, expected) => {
     const m = mockAws({ account: ACCOUNT });
     m.s3.on(GetBucketEncryptionCommand).resolves(kmsRule(keyId));
-    expect(await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws')).toEqual(expected);
+    expect(await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' })).toEqual(
+      expected,
+    );
     expect(m.kms.commandCalls(DescribeKeyCommand)).toHaveLength(0);
   });
 
@@ -62,22 +64,31 @@ describe("the bucket's default encryption", () => {
     const m = mockAws({ account: ACCOUNT });
     m.s3.on(GetBucketEncryptionCommand).resolves(kmsRule('alias/flyte-data'));
     m.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY, KeyManager: 'CUSTOMER' } });
-    expect(await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws')).toEqual({ kind: 'kms', keyArn: KEY });
+    expect(await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' })).toEqual({
+      kind: 'kms',
+      keyArn: KEY,
+    });
     m.kms.on(DescribeKeyCommand).resolves({ KeyMetadata: { KeyId: KEY_ID, Arn: KEY, KeyManager: 'AWS' } });
-    expect(await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws')).toEqual({ kind: 's3' });
+    expect(await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' })).toEqual({
+      kind: 's3',
+    });
     m.kms.on(DescribeKeyCommand).rejects(awsError('AccessDeniedException'));
-    const unknown = await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws');
+    const unknown = await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' });
     expect(unknown).toMatchObject({ kind: 'unknown', reason: expect.stringContaining('alias/flyte-data') });
   });
 
   it('SSE-S3, or no configuration: nothing to grant; refused: unknown, with why', async () => {
     const m = mockAws({ account: ACCOUNT });
     // The helper's bucket: SSE-S3 (AES256).
-    expect(await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws')).toEqual({ kind: 's3' });
+    expect(await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' })).toEqual({
+      kind: 's3',
+    });
     m.s3.on(GetBucketEncryptionCommand).rejects(awsError('ServerSideEncryptionConfigurationNotFoundError'));
-    expect(await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws')).toEqual({ kind: 's3' });
+    expect(await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' })).toEqual({
+      kind: 's3',
+    });
     m.s3.on(GetBucketEncryptionCommand).rejects(awsError('AccessDenied'));
-    expect(await m.gateway.bucketEncryption('acme-flyte-data', ACCOUNT, 'aws')).toEqual({
+    expect(await m.gateway.bucketEncryption('acme-flyte-data', { accountId: ACCOUNT, partition: 'aws' })).toEqual({
       kind: 'unknown',
       reason: 's3:GetBucketEncryption is denied to the caller',
     });
