@@ -13,7 +13,7 @@ import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
 import { readRoleDocuments } from './read.js';
 import { readBucketPolicy } from './bucket-policy.js';
-import { secondOpinion, secondOpinionFindings, SECOND_OPINION_OFF } from './second-opinion.js';
+import { secondOpinion, secondOpinionFindings, settle, SECOND_OPINION_OFF } from './second-opinion.js';
 
 const concurrencyOf = (o: { concurrency?: number }) =>
   o.concurrency !== undefined ? { concurrency: o.concurrency } : {};
@@ -51,6 +51,11 @@ export async function runAccessCheck(
     ),
     readBucketPolicy(gateway, config.bucket, facts.accountId),
   ]);
+  // IAM's second opinion (verify) goes out first: its calls are answered while the matrix is evaluated.
+  const opinion =
+    options.secondOpinion === true
+      ? settle(secondOpinion(gateway, { config, facts, identities, roles, ...concurrencyOf(options) }))
+      : undefined;
   const report = await checkAccess({
     config,
     facts,
@@ -61,9 +66,9 @@ export async function runAccessCheck(
   });
   const findings = accessFindings(report, { rerun: options.rerun, roles, identities });
   if (options.secondOpinion !== undefined) {
-    report.secondOpinion = options.secondOpinion
-      ? await secondOpinion(gateway, { config, facts, identities: report.identities, roles, ...concurrencyOf(options) })
-      : SECOND_OPINION_OFF;
+    const settled = opinion !== undefined ? await opinion : { value: SECOND_OPINION_OFF };
+    if ('error' in settled) throw settled.error;
+    report.secondOpinion = settled.value;
     const sectionOf = (role: string) => identities.find((i) => i.roleName === role)!.section;
     findings.push(...secondOpinionFindings(report.secondOpinion, sectionOf));
   }

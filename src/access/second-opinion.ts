@@ -16,7 +16,8 @@ import { severityOf } from '../policy/findings.js';
 import { evaluateAction, loadEvaluator, sessionContext, type RolePolicies } from '../policy/simulate.js';
 import { mapLimit } from '../util/concurrency.js';
 import { grantCapabilities, neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
-import type { Disagreement, IdentityAccess, SecondOpinion, SecondOpinionRole } from './matrix.js';
+import type { FlyteIdentity } from './identities.js';
+import type { Disagreement, SecondOpinion, SecondOpinionRole } from './matrix.js';
 import type { RoleRead } from './read.js';
 
 /** Condition keys IAM's simulator takes as booleans (the others are given as strings, as ARNs are). */
@@ -36,6 +37,14 @@ export function whyNotMade(err: unknown): string {
   return `iam:SimulatePrincipalPolicy failed (${unreadable && status !== undefined ? `HTTP ${status}` : code})`;
 }
 
+/** A promise's outcome as a value: it never rejects. */
+export function settle<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
 function contextEntries(context: Record<string, string | string[]>): SimulationContext[] {
   return Object.entries(context).map(([key, v]) => ({
     key,
@@ -46,8 +55,7 @@ function contextEntries(context: Record<string, string | string[]>): SimulationC
 
 interface Asked {
   capability: Capability;
-  /** The evaluator's decision on the role's own documents. */
-  allowed: boolean;
+  context: Record<string, string>;
 }
 
 async function oneRole(
@@ -73,43 +81,54 @@ async function oneRole(
     ...(documents.boundary !== undefined ? { boundary: documents.boundary } : {}),
   };
   const session = sessionContext(policies, facts.region);
-  // The requests by their condition values: one simulation each.
-  const groups = new Map<string, { context: Record<string, string>; asked: Asked[] }>();
+  // The requests by their condition values: one simulation each, sent before the evaluator is asked.
+  const groups = new Map<string, Asked[]>();
   for (const c of capabilities) {
     const context = { ...session, ...c.context };
-    // The capability's own resource policy is kept only where it stands for the key policy's delegation to IAM.
-    const d = await evaluateAction(policies, c.action, c.resource, context, c.resourcePolicy);
-    if (d.reason === 'invalid') continue;
     const key = JSON.stringify(context);
-    const g = groups.get(key) ?? { context, asked: [] };
-    g.asked.push({ capability: c, allowed: d.allowed });
-    groups.set(key, g);
+    groups.set(key, [...(groups.get(key) ?? []), { capability: c, context }]);
   }
-  let answers: { asked: Asked[]; results: SimulationResult[] }[];
-  try {
-    answers = await Promise.all(
-      [...groups.values()].map(async (g) => ({
-        asked: g.asked,
-        results: await gateway.simulatePrincipalPolicy({
+  const asked = [...groups.values()];
+  // Settled at once into an answer or its error, so that a refusal arriving while the evaluator runs is not an
+  // unhandled rejection.
+  const simulations = settle(
+    Promise.all(
+      asked.map((g) =>
+        gateway.simulatePrincipalPolicy({
           principalArn: documents.arn,
-          actions: [...new Set(g.asked.map((a) => a.capability.action))],
-          resourceArns: [...new Set(g.asked.map((a) => a.capability.resource))],
-          context: contextEntries(g.context),
+          actions: [...new Set(g.map((a) => a.capability.action))],
+          resourceArns: [...new Set(g.map((a) => a.capability.resource))],
+          context: contextEntries(g[0]!.context),
         }),
-      })),
-    );
-  } catch (err) {
-    return { role: { roleName, state: 'not-made', reason: whyNotMade(err), compared: 0 }, disagreements: [] };
+      ),
+    ),
+  );
+  // Meanwhile the evaluator, on the same documents. A capability's own resource policy is kept only where it
+  // stands for the key policy's delegation to IAM (the bucket's policy is not among them).
+  const decided = new Map<Asked, boolean>();
+  for (const a of asked.flat()) {
+    const c = a.capability;
+    const d = await evaluateAction(policies, c.action, c.resource, a.context, c.resourcePolicy);
+    if (d.reason !== 'invalid') decided.set(a, d.allowed);
   }
+  const settled = await simulations;
+  if ('error' in settled) {
+    return {
+      role: { roleName, state: 'not-made', reason: whyNotMade(settled.error), compared: 0 },
+      disagreements: [],
+    };
+  }
+  const answers: SimulationResult[][] = settled.value;
   let compared = 0;
   const disagreements: Disagreement[] = [];
-  for (const { asked, results } of answers) {
-    for (const a of asked) {
+  asked.forEach((g, i) => {
+    for (const a of g) {
       const c = a.capability;
-      const r = results.find((x) => x.action === c.action && x.resource === c.resource);
-      if (r === undefined) continue;
+      const allowed = decided.get(a);
+      const r = answers[i]!.find((x) => x.action === c.action && x.resource === c.resource);
+      if (allowed === undefined || r === undefined) continue;
       compared++;
-      if ((r.decision === 'allowed') === a.allowed) continue;
+      if ((r.decision === 'allowed') === allowed) continue;
       disagreements.push({
         roleName,
         roleArn: documents.arn,
@@ -117,22 +136,25 @@ async function oneRole(
         capability: c.id,
         action: c.action,
         resource: c.resource,
-        evaluator: a.allowed ? 'allowed' : 'denied',
+        evaluator: allowed ? 'allowed' : 'denied',
         iam: r.decision,
         missingContext: r.missingContext,
       });
     }
-  }
+  });
   return { role: { roleName, state: 'made', compared }, disagreements };
 }
 
-/** Ask IAM's simulator about each Flyte role that exists, and compare. Never throws for AWS errors. */
+/**
+ * Ask IAM's simulator about each Flyte role that exists, and compare. Never throws for AWS errors. Independent of
+ * the access matrix, so that its calls go while the matrix is evaluated.
+ */
 export async function secondOpinion(
   gateway: AwsGateway,
   input: {
     config: Config;
     facts: Facts;
-    identities: readonly IdentityAccess[];
+    identities: readonly Pick<FlyteIdentity, 'id' | 'roleName'>[];
     roles: ReadonlyMap<string, RoleRead>;
     concurrency?: number;
   },
@@ -148,7 +170,7 @@ export async function secondOpinion(
   }
   const byRole = new Map<string, string[]>();
   for (const i of input.identities) {
-    if (i.notChecked !== undefined) continue;
+    if (input.roles.get(i.roleName)?.kind !== 'found') continue;
     byRole.set(i.roleName, [...(byRole.get(i.roleName) ?? []), i.id]);
   }
   if (byRole.size === 0) return { state: 'not-made', reason: 'no Flyte role exists', roles: [], disagreements: [] };

@@ -8,6 +8,7 @@ import { accessFindings, checkAccess } from '../../src/access/check.js';
 import {
   BUCKET_POLICY,
   bucketPolicyNotChecked,
+  readBucketPolicy,
   withBucketPolicy,
   type BucketPolicyRead,
 } from '../../src/access/bucket-policy.js';
@@ -21,6 +22,8 @@ import type { Facts } from '../../src/model.js';
 import { bucketPolicyDocument, type PolicyDocument } from '../../src/policy/document.js';
 import { evaluateAction, loadEvaluator, sessionArn } from '../../src/policy/simulate.js';
 import { renderAccess } from '../../src/render/access-text.js';
+import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
+import { awsError, mockAws } from '../helpers/mock-aws.js';
 import { plainStyle } from '../../src/render/style.js';
 
 const ACCOUNT = '123456789012';
@@ -246,5 +249,39 @@ describe("the bucket's policy as the resource policy of the bucket's requests", 
     expect(none.report.notChecked.join(' ')).not.toContain('bucket');
     expect(renderAccess(none.report, plainStyle, true).join('\n')).not.toContain('the bucket policy');
     expect(bucketPolicyNotChecked(undefined)[0]).toContain("whether the bucket is another account's");
+  });
+});
+
+describe("reading the bucket's policy (s3:GetBucketPolicy)", () => {
+  it("asked as the run's account's bucket; none, refused (or another account's), and a policy, each as such", async () => {
+    const m = mockAws({ account: ACCOUNT });
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'D', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: BUCKET }],
+    };
+    m.s3.on(GetBucketPolicyCommand).resolves({ Policy: JSON.stringify(policy) });
+    expect(await readBucketPolicy(m.gateway, 'acme-flyte-data', ACCOUNT)).toEqual({
+      kind: 'found',
+      bucket: 'acme-flyte-data',
+      document: policy,
+    });
+    expect(m.s3.commandCalls(GetBucketPolicyCommand)[0]!.args[0].input).toEqual({
+      Bucket: 'acme-flyte-data',
+      ExpectedBucketOwner: ACCOUNT,
+    });
+    m.s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy'));
+    expect(await readBucketPolicy(m.gateway, 'acme-flyte-data', ACCOUNT)).toEqual({
+      kind: 'none',
+      bucket: 'acme-flyte-data',
+    });
+    m.s3.on(GetBucketPolicyCommand).rejects(awsError('AccessDenied', 'Access Denied'));
+    const refused = await readBucketPolicy(m.gateway, 'acme-flyte-data', ACCOUNT);
+    expect(refused).toMatchObject({ kind: 'unread' });
+    expect((refused as { reason: string }).reason).toBe(
+      `s3:GetBucketPolicy is denied to the caller, or the bucket is not the account ${ACCOUNT}'s`,
+    );
+    // Anything else is AWS failing: not a verdict to hide.
+    m.s3.on(GetBucketPolicyCommand).rejects(awsError('InternalError', 'We encountered an internal error'));
+    await expect(readBucketPolicy(m.gateway, 'acme-flyte-data', ACCOUNT)).rejects.toThrow();
   });
 });
