@@ -14,7 +14,7 @@ import type { Finding } from '../audit/finding.js';
 import type { Facts } from '../model.js';
 import { severityOf } from '../policy/findings.js';
 import { evaluateAction, loadEvaluator, sessionContext, type RolePolicies } from '../policy/simulate.js';
-import { mapLimit } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 import { grantCapabilities, neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
 import type { FlyteIdentity } from './identities.js';
 import type { Disagreement, SecondOpinion, SecondOpinionRole } from './matrix.js';
@@ -176,7 +176,7 @@ export async function secondOpinion(
   if (byRole.size === 0) return { state: 'not-made', reason: 'no Flyte role exists', roles: [], disagreements: [] };
   // Without the bucket policy: the simulator evaluates the role's own policies only.
   const common = [...neededCapabilities(config, facts), ...overGrantProbes(config, facts)];
-  const done = await mapLimit([...byRole], input.concurrency ?? 4, ([roleName, ids]) =>
+  const done = await mapLimit([...byRole], input.concurrency ?? DEFAULT_CONCURRENCY, ([roleName, ids]) =>
     oneRole(
       gateway,
       roleName,

@@ -11,7 +11,7 @@ import { oidcProviderArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
-import { gatherFacts, offlineFacts } from './facts.js';
+import { gatherFactsEarly, offlineFacts, withBucketEncryption } from './facts.js';
 import { findLeftovers } from './leftovers.js';
 import {
   clusterRegion,
@@ -275,10 +275,18 @@ export async function makePlan(
     const sections = onlySections(desiredSections(config, facts), options.only);
     return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
   }
-  const facts = options.facts ?? (await gatherFacts(gateway, config));
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const inline: InlineRead = options.audit ? 'always' : 'unowned';
+  // The reads that do not depend on the bucket's encryption start as soon as the caller and the clusters are known.
+  const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
+  const earlyReads =
+    early !== undefined
+      ? startEarlyReads(gateway, onlySections(desiredSections(config, early.facts), options.only), concurrency, inline)
+      : undefined;
+  const facts =
+    options.facts ?? withBucketEncryption(early!.facts, await settleAfter(early!.bucketEncryption, earlyReads));
   let sections = onlySections(desiredSections(config, facts), options.only);
   const resources = sections.flatMap((s) => s.resources);
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const refs = options.references ? configReferences(config, facts) : [];
   // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
   const readAnyway = new Map<string, string>(
@@ -296,7 +304,7 @@ export async function makePlan(
   const listed = wantLeftovers ? gateway.listRoles() : undefined;
   listed?.catch(() => undefined);
   const [current, notes, answers, regionClusters] = await Promise.all([
-    readCurrent(gateway, resources, concurrency, options.audit ? 'always' : 'unowned'),
+    readRest(gateway, resources, earlyReads, concurrency, inline),
     providerNotes(gateway, config, facts, sections),
     lookUpReferences(gateway, refs, (key) => readAnyway.has(key)),
     // Only when the cluster is not found: is it a typo of one the region has? (Refused: as before, not created yet.)
@@ -321,6 +329,72 @@ export async function makePlan(
     listed,
   });
   return { ...plan, leftovers };
+}
+
+/** What the plan reads before the bucket's encryption is known: a policy's read looks at its document, the bucket's at its key. */
+const AFTER_ENCRYPTION = new Set<DesiredResource['kind']>(['policy', 'bucket']);
+
+interface EarlyReads {
+  resources: Map<string, DesiredResource>;
+  read: Promise<CurrentState>;
+}
+
+function startEarlyReads(
+  gateway: AwsGateway,
+  sections: DesiredSection[],
+  concurrency: number,
+  inline: InlineRead,
+): EarlyReads {
+  const now = sections.flatMap((s) => s.resources).filter((r) => !AFTER_ENCRYPTION.has(r.kind));
+  const read = readCurrent(gateway, now, concurrency, inline);
+  read.catch(() => undefined);
+  return { resources: new Map(now.map((r) => [resourceKey(r), r])), read };
+}
+
+/**
+ * The bucket's encryption; when it fails, the early reads are let finish first (no read is left in flight behind
+ * the error, as when a read fails).
+ */
+async function settleAfter<T>(value: Promise<T>, earlyReads: EarlyReads | undefined): Promise<T> {
+  try {
+    return await value;
+  } catch (err) {
+    await earlyReads?.read.catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The current state of `resources`: what the early reads read for a resource wanted the same way (the encryption
+ * changes no other), the others read now.
+ */
+async function readRest(
+  gateway: AwsGateway,
+  resources: DesiredResource[],
+  early: EarlyReads | undefined,
+  concurrency: number,
+  inline: InlineRead,
+): Promise<CurrentState> {
+  if (early === undefined) return readCurrent(gateway, resources, concurrency, inline);
+  const same = (r: DesiredResource) => {
+    const before = early.resources.get(resourceKey(r));
+    return before !== undefined && JSON.stringify(before) === JSON.stringify(r);
+  };
+  const [found, rest] = await Promise.all([
+    early.read,
+    readCurrent(
+      gateway,
+      resources.filter((r) => !same(r)),
+      concurrency,
+      inline,
+    ),
+  ]);
+  const current: CurrentState = new Map();
+  for (const r of resources) {
+    const key = resourceKey(r);
+    current.set(key, same(r) ? found.get(key) : rest.get(key));
+  }
+  return current;
 }
 
 function onlySections(sections: DesiredSection[], only?: readonly SectionId[]): DesiredSection[] {

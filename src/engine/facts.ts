@@ -4,7 +4,7 @@ import type { ClusterRef, Config } from '../config/schema.js';
 import { clusterSectionsOn, sectionEnabled } from '../sections/derived.js';
 import { UserError } from '../errors.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
-import type { ClusterFacts, Facts } from '../model.js';
+import type { BucketEncryption, ClusterFacts, Facts } from '../model.js';
 
 export function needsCluster(config: Config): boolean {
   return clusterSectionsOn(config).length > 0;
@@ -38,6 +38,26 @@ export async function gatherFacts(
   clusterRead?: Promise<ClusterInfo | undefined>,
   options: { bucket?: boolean } = {},
 ): Promise<Facts> {
+  const { facts, bucketEncryption } = await gatherFactsEarly(gateway, config, clusterRead, options);
+  return withBucketEncryption(facts, await bucketEncryption);
+}
+
+/** The facts with the bucket's encryption, once it is known. */
+export function withBucketEncryption(facts: Facts, bucketEncryption: BucketEncryption | undefined): Facts {
+  return bucketEncryption !== undefined ? { ...facts, bucketEncryption } : facts;
+}
+
+/**
+ * The facts as soon as the caller and the clusters are known, and the bucket's encryption (asked beside them) still
+ * coming: the plan starts reading what does not depend on it (everything but the custom policy and the bucket)
+ * without waiting for S3. Its failure is only said when it is awaited, after the caller's and the clusters'.
+ */
+export async function gatherFactsEarly(
+  gateway: AwsGateway,
+  config: Config,
+  clusterRead?: Promise<ClusterInfo | undefined>,
+  options: { bucket?: boolean } = {},
+): Promise<{ facts: Facts; bucketEncryption: Promise<BucketEncryption | undefined> }> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const refs = wantCluster ? configClusters(config) : [];
   // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
@@ -60,8 +80,6 @@ export async function gatherFacts(
       i === 0 && clusterRead !== undefined ? clusterRead : describeClusterWithVpc(gateway, config, c),
     ),
   ]);
-  // Awaited after the caller and the clusters, so that what fails first in their answers is what is said.
-  const bucketEncryption = await bucketRead;
   // The custom policy's bucket is read with the plan's first reads: S3's client loads from now, beside them.
   if (sectionEnabled(config, 'customPolicy')) gateway.preload(['s3']);
   if (config.accountId !== undefined && identity.account !== config.accountId) {
@@ -71,7 +89,7 @@ export async function gatherFacts(
     );
   }
   const all = refs.map((c, i) => clusterFacts(c.name, clusters[i], otherRegion(c, gateway.region)));
-  return {
+  const facts: Facts = {
     partition: partitionOfArn(identity.arn) ?? partitionOfRegion(gateway.region),
     accountId: identity.account,
     region: gateway.region,
@@ -79,8 +97,8 @@ export async function gatherFacts(
     offline: false,
     cluster: wantCluster ? all[0]! : { state: 'not-needed', ...(config.cluster ? { name: config.cluster } : {}) },
     ...(all.length > 1 ? { clusters: all } : {}),
-    ...(bucketEncryption !== undefined ? { bucketEncryption } : {}),
   };
+  return { facts, bucketEncryption: bucketRead ?? Promise.resolve(undefined) };
 }
 
 /** The config's clusters (a config made in code may give only `cluster`). */

@@ -8,7 +8,7 @@ import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gat
 import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
 import type { Plan, ResourcePlan, Step } from '../model.js';
 import { eksClusterArn } from '../policy/partition.js';
-import { mapLimit } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 import { AWS_OPERATIONS } from './operations.js';
 
 /** One action on one resource that a step needs, with the condition values the request will carry. */
@@ -117,8 +117,11 @@ export type PreflightOutcome =
   | { status: 'checked'; principal: string; checks: number; denied: Denial[]; uncertain: Denial[] }
   | { status: 'not-checked'; reason: string };
 
-/** Simulation calls in flight at once. */
-const CONCURRENCY = 4;
+/**
+ * Simulation calls asked at once: all of a setup's at the default bound (one round trip). The bound on requests in
+ * flight (`--concurrency`) still holds them, and once one fails no more are started.
+ */
+const CONCURRENCY = DEFAULT_CONCURRENCY;
 
 function whyNot(err: unknown, principal: string): string {
   if (isCode(err, 'AccessDenied', 'AccessDeniedException'))

@@ -65,14 +65,14 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
 
     const fresh = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(fresh.code).toBe(0);
-    // The plan's reads, the permission preflight (its simulations go at once, as many as --concurrency allows; the
-    // emulator cannot answer them, so none follows and the run says so and goes on), one mutating call per resource
+    // The plan's reads, the permission preflight (its seven simulations go at once, within the default bound of 10
+    // in flight; the emulator cannot answer them, and the run says so and goes on), one mutating call per resource
     // created and per attachment, then each resource read back once (the policy with its default version).
     // Then the access check reads the three Flyte roles again with their inline policies, and the documents of their
     // managed policies (the custom policy and the fraud project's AmazonAthenaFullAccess, each GetPolicy and
     // GetPolicyVersion), and the bucket's own policy (one GetBucketPolicy, beside the roles: the bucket has none).
     expect(byOperation(fresh.calls)).toEqual({
-      'iam:SimulatePrincipalPolicy': 4,
+      'iam:SimulatePrincipalPolicy': 7,
       'sts:GetCallerIdentity': 1,
       'eks:DescribeCluster': 1,
       'iam:ListRoles': 1,
@@ -92,10 +92,10 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     });
     expect(fresh.mutating).toHaveLength(ROLES + ATTACHMENTS + 2);
     // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), the ListRoles,
-    // the bucket's encryption 1 (read beside the cluster), and the preflight's first round of 4 instead of one call
+    // the bucket's encryption 1 (read beside the cluster), and the preflight's one round of 7 instead of one call
     // alone.
     // The access check adds 14 (13, and the bucket's policy).
-    expect(fresh.calls).toHaveLength(64);
+    expect(fresh.calls).toHaveLength(67);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);

@@ -134,4 +134,37 @@ describe('a plan of a bucket under a customer managed key', () => {
     await makePlan(config, m.gateway);
     expect(m.kms.calls()).toHaveLength(0);
   });
+
+  it('the roles are read while S3 answers; the policy and the bucket once the key is known', async () => {
+    const m = emptyAccount();
+    const order: string[] = [];
+    let roleAsked!: () => void;
+    const firstRole = new Promise<void>((resolve) => (roleAsked = resolve));
+    m.iam.on(GetRoleCommand).callsFake(async () => {
+      order.push('GetRole');
+      roleAsked();
+      throw awsError('NoSuchEntity', 'The role cannot be found.');
+    });
+    m.iam.on(GetPolicyCommand).callsFake(async () => {
+      order.push('GetPolicy');
+      throw awsError('NoSuchEntity');
+    });
+    // S3 answers only once a role has been asked for (or after a second, for the assertion to fail).
+    m.s3.on(GetBucketEncryptionCommand).callsFake(async () => {
+      await Promise.race([firstRole, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      order.push('GetBucketEncryption');
+      return kmsRule(KEY);
+    });
+    m.kms.on(GetKeyPolicyCommand).rejects(awsError('AccessDeniedException'));
+    const plan = await makePlan(config, m.gateway);
+    expect(order[0]).toBe('GetRole');
+    expect(order.indexOf('GetPolicy')).toBeGreaterThan(order.indexOf('GetBucketEncryption'));
+    // The plan is the same as when everything was read after S3: the key in the policy.
+    const policy = plan.sections.find((s) => s.id === 'customPolicy')!.resources.find((r) => r.kind === 'policy')!;
+    expect(JSON.stringify((policy.desired as DesiredPolicy).document)).toContain(KEY);
+    // Each role read once.
+    expect(m.iam.commandCalls(GetRoleCommand).length).toBe(
+      new Set(m.iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName)).size,
+    );
+  });
 });

@@ -229,8 +229,8 @@ describe('checkPermissions', () => {
       status: 'not-checked',
       reason: `iam:SimulatePrincipalPolicy is not allowed for arn:aws:iam::${ACCOUNT}:role/ops/Admin`,
     });
-    // The first four at once (the bound); the fifth is not started after the refusal.
-    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(4);
+    // All five at once (one round trip, within the default bound of 10), and none asked again after the refusal.
+    expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(5);
   });
 
   it('unsupported or failing (as in an emulator): not checked, with the error code', async () => {
