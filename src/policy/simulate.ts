@@ -209,7 +209,9 @@ export function sessionArn(roleArn: string, session = 'flyte-aws-setup-check'): 
  * Can the role do `action` on `resource`? Its policies are evaluated with its boundary, as IAM does for a role's
  * session in its own account (the resource is taken to be in the role's account: a resource of another account
  * needs its own policy to allow it too, which is not evaluated here). `resourcePolicy`: the resource's own policy,
- * for a resource that is used only as its policy allows (a KMS key: its key policy).
+ * evaluated with the role's as IAM does within an account: for a resource used only as its policy allows (a KMS
+ * key: its key policy), or one whose policy may allow or deny on its own (a bucket: its bucket policy, whose Deny
+ * refuses and whose Allow naming the role allows). The statements that decided include the resource policy's.
  */
 export async function evaluateAction(
   role: RolePolicies,
@@ -352,7 +354,7 @@ async function evaluateActionOnce(
   // The core of the evaluation, without the validating entry point's look-ups of the action's resource types and
   // context keys (ten times the cost, the same for every role): the documents are validated above, and the actions
   // asked are the access check's own (src/access/capabilities.ts).
-  // `onResource`: the resource policy to evaluate with (null: none; absent: the request's own).
+  // `on`: the resource policy to evaluate with (null: none; absent: the request's own).
   const run = (policies: Validated[], cap: Validated | undefined, on?: Validated | null): Outcome => {
     const onResource = on === null ? undefined : (on ?? resourceOf);
     try {
