@@ -113,13 +113,16 @@ export function renderAccess(report: AccessReport, style: Style, brief = false):
   ];
 }
 
-/** IAM's own simulator's opinion, in a line or two: agreed, differed (the findings say where), or not made. */
-export function secondOpinionLines(report: AccessReport, style: Style): string[] {
+/**
+ * IAM's own simulator's opinion, in a line or two (each after `indent`): agreed, differed (the findings say where),
+ * or not made.
+ */
+export function secondOpinionLines(report: AccessReport, style: Style, indent = '  '): string[] {
   const o = report.secondOpinion;
   if (o === undefined) return [];
   const what = "Second opinion (IAM's simulator, iam:SimulatePrincipalPolicy, on each role's own policies)";
-  if (o.state === 'off') return [style.dim(`  ${what}: not made, turned off (--no-second-opinion).`)];
-  if (o.state === 'not-made') return [style.warn(`  ${what}: not made: ${o.reason ?? 'unknown'}.`)];
+  if (o.state === 'off') return [`${indent}${style.dim(`${what}: not made, turned off (--no-second-opinion).`)}`];
+  if (o.state === 'not-made') return [`${indent}${style.warn(`${what}: not made: ${o.reason ?? 'unknown'}.`)}`];
   const made = o.roles.filter((r) => r.state === 'made');
   const compared = made.reduce((n, r) => n + r.compared, 0);
   const roles = `${made.length} role${made.length === 1 ? '' : 's'}`;
@@ -129,9 +132,9 @@ export function secondOpinionLines(report: AccessReport, style: Style): string[]
       : style.warn(
           `differs on ${o.disagreements.length} of ${compared} requests of ${roles} (see the second-opinion-differs warnings)`,
         );
-  const lines = [`  ${what}: ${verdict}.`];
+  const lines = [`${indent}${what}: ${verdict}.`];
   for (const r of o.roles.filter((r) => r.state === 'not-made')) {
-    lines.push(style.warn(`    not made for ${r.roleName}: ${r.reason ?? 'unknown'}`));
+    lines.push(`${indent}  ${style.warn(`not made for ${r.roleName}: ${r.reason ?? 'unknown'}`)}`);
   }
   return lines;
 }

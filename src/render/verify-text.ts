@@ -105,7 +105,7 @@ export function renderIdentityReport(
   }
   lines.push('', style.dim('Not checked (not visible from the account):'));
   for (const n of access.notChecked) lines.push(style.dim(`  - ${n}`));
-  lines.push(...secondOpinionLines(access, style).map((l) => l.replace(/^ {2}/, '')));
+  lines.push(...secondOpinionLines(access, style, ''));
   lines.push(
     report.ok
       ? style.ok('Verify passed.')
