@@ -49,17 +49,37 @@ function planRoles(plan: Plan): Map<string, CurrentRole | undefined> {
 }
 
 /** The policy documents the plan read (the custom policy), by ARN. */
-function planPolicies(plan: Plan): Map<string, PolicyDocument> {
-  const found = new Map<string, PolicyDocument>();
+function planPolicies(plan: Plan): Map<string, Promise<PolicyAnswer>> {
+  const found = new Map<string, Promise<PolicyAnswer>>();
   for (const s of plan.sections) {
-    for (const r of s.resources) if (r.current?.kind === 'policy') found.set(r.arn, r.current.document);
+    for (const r of s.resources) {
+      if (r.current?.kind === 'policy') found.set(r.arn, Promise.resolve({ document: r.current.document }));
+    }
   }
   return found;
 }
 
-type PolicyAnswer = { document: PolicyDocument } | { unreadable: string } | undefined;
+/** A managed policy's document: undefined when it does not exist. */
+export type PolicyAnswer = { document: PolicyDocument } | { unreadable: string } | undefined;
 
-async function readManaged(gateway: AwsGateway, arn: string): Promise<PolicyAnswer> {
+/** A role's inline policies, and what of them could not be read. */
+export interface InlineAnswer {
+  documents: Record<string, PolicyDocument>;
+  unreadable?: string;
+}
+
+/**
+ * What is known (or being read) before the documents are put together: the roles by name (undefined: it does not
+ * exist; a name not here is read), managed policies' documents by ARN, inline policies by role name (a role not here
+ * gets them from its own read, or they are read).
+ */
+export interface KnownDocuments {
+  roles: ReadonlyMap<string, CurrentRole | undefined>;
+  policies: ReadonlyMap<string, Promise<PolicyAnswer>>;
+  inline: ReadonlyMap<string, Promise<InlineAnswer>>;
+}
+
+export async function readManaged(gateway: AwsGateway, arn: string): Promise<PolicyAnswer> {
   try {
     const p = await gateway.readPolicy(arn, () => false);
     return p === undefined ? undefined : { document: p.document };
@@ -70,10 +90,8 @@ async function readManaged(gateway: AwsGateway, arn: string): Promise<PolicyAnsw
   }
 }
 
-async function readInline(
-  gateway: AwsGateway,
-  role: CurrentRole,
-): Promise<{ documents: Record<string, PolicyDocument>; unreadable?: string }> {
+/** The inline policies of a role: those its read holds, or read now. */
+export async function readInline(gateway: AwsGateway, role: CurrentRole): Promise<InlineAnswer> {
   if (role.inlineUnreadable !== undefined) {
     return { documents: {}, unreadable: `the inline policies of ${role.name} (${role.inlineUnreadable})` };
   }
@@ -112,21 +130,40 @@ export async function readRoleDocuments(
   concurrency = 4,
 ): Promise<Map<string, RoleRead>> {
   const roles = planRoles(plan);
-  const known = planPolicies(plan);
+  // A role of no planned section (one that waits for the cluster) is taken as missing, as the plan shows it.
+  for (const n of roleNames) if (!roles.has(n)) roles.set(n, undefined);
+  return roleDocuments(gateway, { roles, policies: planPolicies(plan), inline: new Map() }, roleNames, concurrency);
+}
+
+/**
+ * Each role's documents (or that it does not exist), for the roles named, from what is known and what is read
+ * now: the roles not known, the documents of their managed policies not known, their inline policies not known.
+ */
+export async function roleDocuments(
+  gateway: AwsGateway,
+  known: KnownDocuments,
+  roleNames: readonly string[],
+  concurrency = 4,
+): Promise<Map<string, RoleRead>> {
   const wanted = [...new Set(roleNames)];
+  const unknown = wanted.filter((n) => !known.roles.has(n));
+  const read = await mapLimit(unknown, concurrency, (n) => gateway.readRole(n));
+  const roles = new Map(known.roles);
+  unknown.forEach((n, i) => roles.set(n, read[i]));
   const present = wanted.flatMap((n) => {
     const r = roles.get(n);
     return r !== undefined ? [r] : [];
   });
   const arns = [...new Set(present.flatMap((r) => [...r.attached, ...(r.boundary ? [r.boundary] : [])]))].filter(
-    (a) => !known.has(a),
+    (a) => !known.policies.has(a),
   );
   const [answers, inline] = await Promise.all([
     mapLimit(arns, concurrency, (arn) => readManaged(gateway, arn)),
-    mapLimit(present, concurrency, (r) => readInline(gateway, r)),
+    mapLimit(present, concurrency, (r) => known.inline.get(r.name) ?? readInline(gateway, r)),
   ]);
   const policies = new Map<string, PolicyAnswer>(arns.map((a, i) => [a, answers[i]]));
-  for (const [arn, document] of known) policies.set(arn, { document });
+  const wantedKnown = new Set(present.flatMap((r) => [...r.attached, ...(r.boundary ? [r.boundary] : [])]));
+  for (const [arn, answer] of known.policies) if (wantedKnown.has(arn)) policies.set(arn, await answer);
 
   const out = new Map<string, RoleRead>();
   for (const name of wanted) {

@@ -3,16 +3,16 @@
  * read from AWS (beside what the plan read), the evaluation, the findings. Loaded lazily (it carries the evaluator).
  */
 import type { AwsGateway } from '../aws/gateway.js';
-import { USER_FLYTE_ROLE_POLICY, type Config, type SectionId } from '../config/schema.js';
-import { makePlan } from '../engine/engine.js';
+import { USER_FLYTE_ROLE_POLICY, type Config } from '../config/schema.js';
 import type { CurrentOidcProvider, Facts, Plan } from '../model.js';
 import { policyArn } from '../policy/partition.js';
 import type { Finding } from '../audit/finding.js';
 import { accessFindings, checkAccess } from './check.js';
 import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
-import { readRoleDocuments } from './read.js';
-import { readBucketPolicy } from './bucket-policy.js';
+import { readRoleDocuments, roleDocuments, type RoleRead } from './read.js';
+import { knownAfterApply, type AccessReads, type AppliedRun } from './after-apply.js';
+import { readBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
 import { secondOpinion, secondOpinionFindings, settle, SECOND_OPINION_OFF } from './second-opinion.js';
 
 const concurrencyOf = (o: { concurrency?: number }) =>
@@ -39,7 +39,7 @@ export async function runAccessCheck(
   },
 ): Promise<AccessOutcome> {
   const { facts } = plan;
-  const identities = flyteIdentities(config, policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY));
+  const identities = configIdentities(config, facts);
   if (options.extra !== undefined && !identities.some((i) => i.id === options.extra!.id))
     identities.push(options.extra);
   const [roles, bucketPolicy] = await Promise.all([
@@ -56,45 +56,65 @@ export async function runAccessCheck(
     options.secondOpinion === true
       ? settle(secondOpinion(gateway, { config, facts, identities, roles, ...concurrencyOf(options) }))
       : undefined;
+  const outcome = await evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
+  if (options.secondOpinion !== undefined) {
+    const settled = opinion !== undefined ? await opinion : { value: SECOND_OPINION_OFF };
+    if ('error' in settled) throw settled.error;
+    outcome.report.secondOpinion = settled.value;
+    const sectionOf = (role: string) => identities.find((i) => i.roleName === role)!.section;
+    outcome.findings.push(...secondOpinionFindings(settled.value, sectionOf));
+  }
+  return outcome;
+}
+
+function configIdentities(config: Config, facts: Facts): FlyteIdentity[] {
+  return flyteIdentities(config, policyArn(facts.partition, facts.accountId, '/', USER_FLYTE_ROLE_POLICY));
+}
+
+async function evaluate(
+  config: Config,
+  facts: Facts,
+  identities: FlyteIdentity[],
+  roles: Map<string, RoleRead>,
+  options: {
+    rerun: string;
+    providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
+    bucketPolicy?: BucketPolicyRead;
+  },
+): Promise<AccessOutcome> {
   const report = await checkAccess({
     config,
     facts,
     identities,
     roles,
-    bucketPolicy,
     ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.bucketPolicy ? { bucketPolicy: options.bucketPolicy } : {}),
   });
-  const findings = accessFindings(report, { rerun: options.rerun, roles, identities });
-  if (options.secondOpinion !== undefined) {
-    const settled = opinion !== undefined ? await opinion : { value: SECOND_OPINION_OFF };
-    if ('error' in settled) throw settled.error;
-    report.secondOpinion = settled.value;
-    const sectionOf = (role: string) => identities.find((i) => i.roleName === role)!.section;
-    findings.push(...secondOpinionFindings(report.secondOpinion, sectionOf));
-  }
-  return { report, findings, identities };
+  return { report, findings: accessFindings(report, { rerun: options.rerun, roles, identities }), identities };
 }
 
 /**
- * The access check at the end of an apply that changed something: the Flyte roles read again (with their inline
- * policies), as the run left them, and evaluated. Only the sections of the identities are read; the facts are the
- * run's.
+ * The access check at the end of an apply that changed something, on the Flyte roles as the run left them: what
+ * the runs read back and the plans read (`runs`), with the reads started beside them (`reads`: inline policies,
+ * policies the run does not write); only what neither holds is read now (a role of no run, with its inline policies
+ * and policies). The facts are the run's.
  */
 export async function accessAfterApply(
   gateway: AwsGateway,
   config: Config,
   facts: Facts,
-  options: { rerun: string; concurrency?: number },
+  options: { rerun: string; concurrency?: number; runs?: readonly AppliedRun[]; reads?: AccessReads },
 ): Promise<AccessOutcome> {
-  const sections = [...new Set(flyteIdentities(config).map((i) => i.section))] as SectionId[];
-  const plan = await makePlan(config, gateway, {
-    facts,
-    audit: true,
-    only: sections,
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-  });
-  return runAccessCheck(gateway, config, plan, {
-    rerun: options.rerun,
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-  });
+  const identities = configIdentities(config, facts);
+  const [roles, bucketPolicy] = await Promise.all([
+    roleDocuments(
+      gateway,
+      knownAfterApply(config, options.runs ?? [], options.reads),
+      identities.map((i) => i.roleName),
+      options.concurrency,
+    ),
+    // Started beside the writes when the run started the reads (no run writes it), else read now.
+    options.reads?.bucketPolicy ?? readBucketPolicy(gateway, config.bucket, facts.accountId),
+  ]);
+  return evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
 }

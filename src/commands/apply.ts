@@ -18,6 +18,7 @@ import {
 } from '../render/plan-text.js';
 import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand, type Output } from '../session/context.js';
 import type { AccessOutcome } from '../access/run.js';
+import { startAccessReads, type AccessReads, type AppliedRun } from '../access/after-apply.js';
 import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
@@ -51,7 +52,8 @@ function planExitCode(plan: Plan, opts: ApplyCliOptions): number {
  */
 async function accessAfterRun(
   config: Config,
-  plan: Plan,
+  run: AppliedRun,
+  reads: AccessReads | undefined,
   aws: Awaited<ReturnType<typeof openAws>>,
   opts: ApplyCliOptions,
   output: Output,
@@ -59,9 +61,11 @@ async function accessAfterRun(
   output.progress.start('Evaluating the policies of the Flyte roles');
   try {
     const { accessAfterApply } = await import('../access/run.js');
-    return await accessAfterApply(aws.gateway, config, plan.facts, {
+    return await accessAfterApply(aws.gateway, config, run.plan.facts, {
       rerun: rerunCommand(opts),
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
+      runs: [run],
+      ...(reads !== undefined ? { reads } : {}),
     });
   } catch (err) {
     output.err(`The access check could not be made: ${(err as Error).message}`);
@@ -152,6 +156,8 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     const write = opts.json ? output.err : output.out;
     const lineStyle = opts.json ? output.errStyle : output.style;
     let lines = 0;
+    // What the access check at the end reads that no write changes is read beside the writes.
+    let reads: AccessReads | undefined;
     const { result } = await applyRun(plan, aws.gateway, host, output, {
       approve: 'plan',
       preflight: opts.preflight !== false,
@@ -159,6 +165,9 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
       config: opts.config,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: interrupt.signal,
+      onStart() {
+        if (changes) reads = startAccessReads(aws.gateway, config, plan, opts.concurrency ?? DEFAULT_CONCURRENCY);
+      },
       onEvent(event) {
         if (event.type === 'leftovers-done') {
           output.progress.clear();
@@ -177,7 +186,9 @@ export async function runApply(opts: ApplyCliOptions, io: CliIo): Promise<number
     // Where the run changed something and completed, what IAM now decides for each Flyte identity (loaded lazily:
     // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
     const access =
-      changes && result.outcome === 'complete' ? await accessAfterRun(config, plan, aws, opts, output) : undefined;
+      changes && result.outcome === 'complete'
+        ? await accessAfterRun(config, { plan, result }, reads, aws, opts, output)
+        : undefined;
     if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;
     if (opts.json) {

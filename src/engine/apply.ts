@@ -14,8 +14,19 @@ import { limiter, sleep, type Slot } from '../util/concurrency.js';
 import { poll, retry, systemClock, type Clock } from '../util/retry.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
 import { pruneLeftovers, type LeftoverResult } from './leftovers.js';
-import type { Facts, Finding, Note, Plan, ResourceAction, ResourcePlan, SectionPlan, Step } from '../model.js';
-import { planResource } from './plan.js';
+import type {
+  CurrentResource,
+  CurrentRole,
+  Facts,
+  Finding,
+  Note,
+  Plan,
+  ResourceAction,
+  ResourcePlan,
+  SectionPlan,
+  Step,
+} from '../model.js';
+import { planResource, resourceKey } from './plan.js';
 import { sectionApproval, type ApprovalHost } from './approval.js';
 
 export type SectionOutcome =
@@ -121,6 +132,8 @@ interface RunState {
   /** Names and ARNs of what this run created: only those may be missing for a moment (eventual consistency). */
   created: Set<string>;
   stopped: boolean;
+  /** What AWS holds for each resource as far as the run knows: the plan's read, then the last read-back. */
+  final: Map<string, CurrentResource | undefined>;
 }
 
 export async function applyPlan(
@@ -135,6 +148,7 @@ export async function applyPlan(
     options: { ...options, consistency: options.consistency ?? DEFAULT_CONSISTENCY },
     created: new Set(),
     stopped: false,
+    final: new Map(plan.sections.flatMap((s) => s.resources.map((r) => [resourceKey(r.desired), r.current] as const))),
   };
   const limit = limiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const byId = new Map<SectionId, Promise<SectionResult>>();
@@ -171,12 +185,26 @@ export async function applyPlan(
       })
     : undefined;
   if (leftovers !== undefined) host.onEvent?.({ type: 'leftovers-done', results: leftovers });
-  return {
+  const result: RunResult = {
     outcome: runOutcome(sections, options.signal, leftovers),
     facts: plan.facts,
     sections,
     ...(leftovers !== undefined ? { leftovers } : {}),
   };
+  finals.set(result, state.final);
+  return result;
+}
+
+/** What the run left, kept beside its result (not in its JSON). */
+const finals = new WeakMap<RunResult, ReadonlyMap<string, CurrentResource | undefined>>();
+
+/**
+ * What AWS holds for each resource of the plan as the run left it, by `resourceKey`: for one the run wrote, what its
+ * last read-back returned (a role without its inline policies, which the run never writes); for the others, what
+ * the plan read. Undefined for a result this module did not make.
+ */
+export function finalState(result: RunResult): ReadonlyMap<string, CurrentResource | undefined> | undefined {
+  return finals.get(result);
 }
 
 function runOutcome(sections: SectionResult[], signal?: AbortSignal, leftovers: LeftoverResult[] = []): RunOutcome {
@@ -540,8 +568,24 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?:
   if (outcome !== 'done' || (value.current === undefined && !goes)) {
     throw new VerificationError(`${resource.kind} ${resource.name}`, value.left);
   }
+  // The read-back of a role has no inline policies: what the plan read of them stays (the run never writes them).
+  const before = state.final.get(resourceKey(resource.desired));
+  state.final.set(
+    resourceKey(resource.desired),
+    value.current?.kind === 'role' && before?.kind === 'role'
+      ? { ...inlineOf(before), ...value.current }
+      : value.current,
+  );
   if (value.current === undefined) return resource.arn;
   return value.current.kind === 'vpc-dns' || value.current.kind === 'bucket' ? resource.arn : value.current.arn;
+}
+
+function inlineOf(role: CurrentRole): Pick<CurrentRole, 'inline' | 'inlineDocuments' | 'inlineUnreadable'> {
+  return {
+    ...(role.inline !== undefined ? { inline: role.inline } : {}),
+    ...(role.inlineDocuments !== undefined ? { inlineDocuments: role.inlineDocuments } : {}),
+    ...(role.inlineUnreadable !== undefined ? { inlineUnreadable: role.inlineUnreadable } : {}),
+  };
 }
 
 /** The error a section failed with, kept beside the result (not in its JSON) for `--debug`. */

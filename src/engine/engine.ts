@@ -277,25 +277,23 @@ export async function makePlan(
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const inline: InlineRead = options.audit ? 'always' : 'unowned';
-  // The reads that do not depend on the bucket's encryption start as soon as the caller and the clusters are known.
+  // Everything that does not depend on the bucket's encryption starts as soon as the caller and the clusters are
+  // known: the reads (but the custom policy's and the bucket's), the look-ups, the roles of the account.
   const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
-  const earlyReads =
-    early !== undefined
-      ? startEarlyReads(gateway, onlySections(desiredSections(config, early.facts), options.only), concurrency, inline)
-      : undefined;
-  const facts =
-    options.facts ?? withBucketEncryption(early!.facts, await settleAfter(early!.bucketEncryption, earlyReads));
-  let sections = onlySections(desiredSections(config, facts), options.only);
-  const resources = sections.flatMap((s) => s.resources);
-  const refs = options.references ? configReferences(config, facts) : [];
+  const known = options.facts ?? early!.facts;
+  const first = onlySections(desiredSections(config, known), options.only);
+  const earlyReads = early !== undefined ? startEarlyReads(gateway, first, concurrency, inline) : undefined;
+  const refs = options.references ? configReferences(config, known) : [];
   // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
   const readAnyway = new Map<string, string>(
-    resources.flatMap((r) => (r.kind === 'attachment' ? [[`role:${r.name}`, resourceKey(r)] as const] : [])),
+    first
+      .flatMap((s) => s.resources)
+      .flatMap((r) => (r.kind === 'attachment' ? [[`role:${r.name}`, resourceKey(r)] as const] : [])),
   );
   // A cluster of the run's region not found: a typo of one the region has? (Another region's only waits.)
-  const missing = factsClusters(facts).find((c) => c.state === 'missing');
+  const missing = factsClusters(known).find((c) => c.state === 'missing');
   const missingCluster =
-    options.references && missing !== undefined && clusterRegion(missing, facts) === facts.region
+    options.references && missing !== undefined && clusterRegion(missing, known) === known.region
       ? missing.name
       : undefined;
   // The roles of the account, for the setup's roles the config no longer names: listed beside the plan's reads (the
@@ -303,12 +301,26 @@ export async function makePlan(
   const wantLeftovers = options.leftovers ?? options.only === undefined;
   const listed = wantLeftovers ? gateway.listRoles() : undefined;
   listed?.catch(() => undefined);
-  const [current, notes, answers, regionClusters] = await Promise.all([
-    readRest(gateway, resources, earlyReads, concurrency, inline),
-    providerNotes(gateway, config, facts, sections),
+  const beside = Promise.all([
+    providerNotes(gateway, config, known, first),
     lookUpReferences(gateway, refs, (key) => readAnyway.has(key)),
     // Only when the cluster is not found: is it a typo of one the region has? (Refused: as before, not created yet.)
     missingCluster !== undefined ? gateway.listClusters().catch(() => undefined) : undefined,
+  ]);
+  beside.catch(() => undefined);
+  const facts =
+    options.facts ??
+    withBucketEncryption(known, await settleAfter(early!.bucketEncryption, [earlyReads?.read, beside, listed]));
+  let sections = onlySections(desiredSections(config, facts), options.only);
+  const [current, [notes, answers, regionClusters]] = await Promise.all([
+    readRest(
+      gateway,
+      sections.flatMap((s) => s.resources),
+      earlyReads,
+      concurrency,
+      inline,
+    ),
+    beside,
   ]);
   for (const [key, resource] of readAnyway) answers.set(key, current.get(resource) !== undefined);
   const cluster = missingCluster !== undefined ? clusterNotFound(missingCluster, facts.region, regionClusters) : {};
@@ -352,14 +364,14 @@ function startEarlyReads(
 }
 
 /**
- * The bucket's encryption; when it fails, the early reads are let finish first (no read is left in flight behind
- * the error, as when a read fails).
+ * The bucket's encryption; when it fails, what was started beside it is let finish first (no read is left in flight
+ * behind the error, as when a read fails).
  */
-async function settleAfter<T>(value: Promise<T>, earlyReads: EarlyReads | undefined): Promise<T> {
+async function settleAfter<T>(value: Promise<T>, started: (Promise<unknown> | undefined)[]): Promise<T> {
   try {
     return await value;
   } catch (err) {
-    await earlyReads?.read.catch(() => undefined);
+    await Promise.allSettled(started);
     throw err;
   }
 }

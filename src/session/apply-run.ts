@@ -24,6 +24,8 @@ export interface ApplyRunOptions {
   concurrency?: number;
   signal: AbortSignal;
   consistency?: ApplyOptions['consistency'];
+  /** Called once the plan is approved, as the run starts (to start what goes beside the run). */
+  onStart?(): void;
   /** The engine's events, after the progress line has been updated for them. */
   onEvent?(event: ApplyEvent): void;
 }
@@ -58,6 +60,7 @@ export async function applyRun(
   if (changes && options.approve === 'plan' && !(await host.approve(request))) {
     throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
   }
+  options.onStart?.();
   const result = await applyPlan(
     plan,
     gateway,

@@ -60,6 +60,8 @@ async function accessCheck(walk: Walk, configShown: string): Promise<boolean> {
     access = await accessAfterApply(walk.gateway, draftConfig(walk.draft), walk.knownFacts, {
       rerun: `npx flyte-aws-setup --config ${configShown} --yes`,
       concurrency: 1,
+      runs: walk.runs,
+      reads: walk.accessReads,
     });
   } catch (err) {
     progress.clear();

@@ -3,11 +3,12 @@
  * explanation, its plan, then the shared apply path (the permission check, the wizard's question, the changes under
  * a spinner) and the checked result. A declined section is left out of the saved config.
  */
+import { startAccessReads } from '../access/after-apply.js';
 import { DEFAULT_TARGET } from '../config/schema.js';
 import { servesTarget } from '../sections/derived.js';
 import type { SectionResult } from '../engine/apply.js';
 import { makePlan } from '../engine/engine.js';
-import type { Plan } from '../model.js';
+import { planSteps, type Plan } from '../model.js';
 import { planIsQuiet, renderSectionBody, renderSectionResult, sectionStatusText } from '../render/plan-text.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import type { SectionWizardContext } from '../sections/section.js';
@@ -128,11 +129,16 @@ async function applySection(walk: Walk, def: SectionDefinition, approveByDefault
     concurrency: 1,
     signal: walk.deps.signal,
     ...(walk.deps.timing?.consistency ? { consistency: walk.deps.timing.consistency } : {}),
+    onStart: () => {
+      if (planSteps(plan).length > 0)
+        startAccessReads(walk.gateway, draftConfig(walk.draft), plan, 1, walk.accessReads);
+    },
     onEvent: (event) => {
       if (event.type === 'section-start') progress.start(`${event.section.title}: starting`);
       else if (event.type === 'section-done') progress.clear();
     },
   });
+  walk.runs.push({ plan, result });
   // IAM could not answer (not allowed, or an emulator): said once, not asked again for every section.
   if (permissions === 'not-checked') walk.checkPermissions = false;
   const sectionResult = result.sections[0]!;

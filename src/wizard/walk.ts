@@ -2,6 +2,7 @@
  * What the parts of the wizard share: its dependencies (`WizardDeps`), and the state of one walk through it (the
  * answers, the AWS session, the facts, the results so far, the saved file), with the few helpers every part uses.
  */
+import type { AccessReads, AppliedRun } from '../access/after-apply.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config } from '../config/schema.js';
 import type { ApplyOptions, SectionResult } from '../engine/apply.js';
@@ -80,6 +81,10 @@ export class Walk {
   profile?: string;
   facts?: Facts;
   readonly results: SectionResult[] = [];
+  /** Each section's plan and run, for the access check at the end (what they read back is not read again). */
+  readonly runs: AppliedRun[] = [];
+  /** The reads the access check needs that no write changes, started with each section's changes. */
+  readonly accessReads: AccessReads = { policies: new Map(), inline: new Map() };
   saved?: SavedConfig;
   /** How many section results there were when the answers were last saved. */
   savedWith = 0;

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/aws/clients.js';
-import { createCluster } from '../helpers/aws.js';
+import { DetachRolePolicyCommand } from '@aws-sdk/client-iam';
+import { clients, createCluster, POLICY_ARN } from '../helpers/aws.js';
 import { join } from 'node:path';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
@@ -24,9 +25,9 @@ function byOperation(calls: CallRecord[]): Record<string, number> {
 const ROLES = 5;
 const ATTACHMENTS = 8;
 // The roles of Flyte identities (system, workers, fraud), which the access check at the end of the run evaluates,
-// and the managed policies they carry (the custom policy, AmazonAthenaFullAccess).
+// and the managed policies they carry that the tool does not write (AmazonAthenaFullAccess).
 const FLYTE_ROLES = 3;
-const FLYTE_POLICIES = 2;
+const AWS_MANAGED_EXTRAS = 1;
 
 // Reading the account: who the caller is and the cluster's issuer, then each resource: a role is GetRole and
 // ListAttachedRolePolicies, the provider one Get, the policy GetPolicy (and GetPolicyVersion when it exists). Beside
@@ -68,23 +69,23 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // The plan's reads, the permission preflight (its seven simulations go at once, within the default bound of 10
     // in flight; the emulator cannot answer them, and the run says so and goes on), one mutating call per resource
     // created and per attachment, then each resource read back once (the policy with its default version).
-    // Then the access check reads the three Flyte roles again with their inline policies, and the documents of their
-    // managed policies (the custom policy and the fraud project's AmazonAthenaFullAccess, each GetPolicy and
-    // GetPolicyVersion), and the bucket's own policy (one GetBucketPolicy, beside the roles: the bucket has none).
+    // The access check takes the roles and the custom policy from those read-backs, and knows that the roles this run
+    // created have no inline policies (it never writes one): it reads only the document of the managed policy the
+    // run does not write (the fraud project's AmazonAthenaFullAccess, GetPolicy and GetPolicyVersion), beside the
+    // writes; and the bucket's own policy (one GetBucketPolicy, started beside the writes too: the bucket has none).
     expect(byOperation(fresh.calls)).toEqual({
       'iam:SimulatePrincipalPolicy': 7,
       'sts:GetCallerIdentity': 1,
       'eks:DescribeCluster': 1,
       'iam:ListRoles': 1,
-      'iam:GetRole': ROLES * 2 + FLYTE_ROLES,
-      'iam:ListAttachedRolePolicies': ROLES * 2 + FLYTE_ROLES,
-      'iam:ListRolePolicies': FLYTE_ROLES,
+      'iam:GetRole': ROLES * 2,
+      'iam:ListAttachedRolePolicies': ROLES * 2,
       'iam:GetOpenIDConnectProvider': 2,
-      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'] + FLYTE_POLICIES,
+      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'] + AWS_MANAGED_EXTRAS,
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
       's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
       's3:GetBucketPolicy': 1,
-      'iam:GetPolicyVersion': 1 + FLYTE_POLICIES,
+      'iam:GetPolicyVersion': 1 + AWS_MANAGED_EXTRAS,
       'iam:CreateRole': ROLES,
       'iam:AttachRolePolicy': ATTACHMENTS,
       'iam:CreateOpenIDConnectProvider': 1,
@@ -94,8 +95,8 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), the ListRoles,
     // the bucket's encryption 1 (read beside the cluster), and the preflight's one round of 7 instead of one call
     // alone.
-    // The access check adds 14 (13, and the bucket's policy).
-    expect(fresh.calls).toHaveLength(67);
+    // The access check adds 3 (it read everything again before: 13), the bucket's own policy among them.
+    expect(fresh.calls).toHaveLength(56);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
@@ -105,6 +106,32 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // roles the config no longer names, and the bucket's encryption 1.
     expect(rerun.calls).toHaveLength(19);
     expect(rerun.calls.length).toBeLessThanOrEqual(20);
+
+    // One thing changed behind the tool's back: the custom policy detached from the workers role.
+    await clients(moto.url).iam.send(
+      new DetachRolePolicyCommand({ RoleName: 'flyte-workers-role', PolicyArn: POLICY_ARN }),
+    );
+    const mend = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
+    expect(mend.code).toBe(0);
+    expect(mend.mutating.map((c) => c.operation)).toEqual(['AttachRolePolicy']);
+    // The plan's reads, one simulation, the attachment and the role read back; the access check takes the roles and
+    // the custom policy from the plan and the read-back, and reads beside the write what the plan did not: the
+    // inline policies of the three roles (they existed before the run, and are the tool's, so the plan did not list
+    // them; none has any, so no GetRolePolicy follows), AmazonAthenaFullAccess and the bucket's own policy.
+    expect(byOperation(mend.calls)).toEqual({
+      ...PLAN_ON_EMPTY,
+      'iam:SimulatePrincipalPolicy': 1,
+      'iam:AttachRolePolicy': 1,
+      'iam:GetRole': ROLES + 1,
+      'iam:ListAttachedRolePolicies': ROLES + 1,
+      'iam:ListRolePolicies': FLYTE_ROLES,
+      'iam:GetPolicy': PLAN_ON_EMPTY['iam:GetPolicy'] + AWS_MANAGED_EXTRAS,
+      'iam:GetPolicyVersion': 1 + AWS_MANAGED_EXTRAS,
+      's3:GetBucketPolicy': 1,
+    });
+    // The re-run's 19, 4 for the change (simulation, attachment, read-back), 6 for the access check (it read all
+    // three roles and both policies again after the write before: 13), the bucket's own policy among them.
+    expect(mend.calls).toHaveLength(29);
 
     // verify: the access check reads the bucket's own policy once, and asks IAM's simulator once per Flyte role
     // (the emulator cannot answer: the second opinion is said not made); --no-second-opinion asks it nothing.
@@ -116,7 +143,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       ...PLAN_ON_EMPTY,
       'iam:ListRolePolicies': ROLES,
       'iam:GetPolicy': PLAN_ON_EMPTY['iam:GetPolicy'] + 1,
-      'iam:GetPolicyVersion': FLYTE_POLICIES,
+      'iam:GetPolicyVersion': 1 + AWS_MANAGED_EXTRAS,
       's3:GetBucketPolicy': 1,
       'iam:SimulatePrincipalPolicy': FLYTE_ROLES,
     });

@@ -109,9 +109,15 @@ describe('applyRun', () => {
       preflight: true,
       signal: new AbortController().signal,
       consistency: FAST,
+      onStart: () => void log.push(`start (creates so far: ${m.iam.commandCalls(CreateRoleCommand).length})`),
     });
-    // The preflight is one round: its two calls (the role's creation, its attachment) at once, before the question.
-    expect(log).toEqual(['assert (simulations so far: 0)', 'approve plan (simulations so far: 2)']);
+    // The preflight is one round: its two calls (the role's creation, its attachment) at once, before the question;
+    // what goes beside the run starts after the yes, before the first change.
+    expect(log).toEqual([
+      'assert (simulations so far: 0)',
+      'approve plan (simulations so far: 2)',
+      'start (creates so far: 0)',
+    ]);
     expect(asked[0]).toMatchObject({ kind: 'plan', permissionChange: 'non-broadening' });
     expect(run.permissions).toBe('not-checked');
     expect(lines[0]).toMatch(/^Permissions not checked: iam:SimulatePrincipalPolicy is not allowed for /);
@@ -122,13 +128,16 @@ describe('applyRun', () => {
   it('a no to the whole plan: "Not applied", exit 1, nothing called', async () => {
     const { m, plan } = await planned();
     const { host } = recordingHost(m, false, []);
+    let started = false;
     await expect(
       applyRun(plan, m.gateway, host, captured().output, {
         approve: 'plan',
         preflight: false,
         signal: new AbortController().signal,
+        onStart: () => void (started = true),
       }),
     ).rejects.toMatchObject({ message: 'Not applied; nothing was changed.', exitCode: 1 });
+    expect(started).toBe(false);
     expect(simulations(m)).toBe(0);
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
   });

@@ -13,15 +13,17 @@ import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
+  GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   ListPolicyVersionsCommand,
+  TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../src/aws/errors.js';
 import { parseConfigText } from '../../src/load/config.js';
-import { applyPlan } from '../../src/engine/apply.js';
+import { applyPlan, finalState } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/model.js';
 import { bucketPolicyDocument, serviceTrustPolicy, type PolicyDocument } from '../../src/policy/document.js';
@@ -197,6 +199,31 @@ describe('the engine with mocked AWS', () => {
     expect(result.outcome).toBe('complete');
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+  });
+
+  it('what the run left: a written role as read back, with the inline policies the plan read of it', async () => {
+    const m = mockAws();
+    m.iam.on(GetRoleCommand).resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { owner: 'them' }));
+    const policy = 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy';
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolvesOnce({ AttachedPolicies: [] })
+      .resolves({ AttachedPolicies: [{ PolicyArn: policy }] });
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['legacy'] });
+    const legacy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:*', Resource: '*' }] };
+    m.iam.on(GetRolePolicyCommand).resolves({ PolicyDocument: encodeURIComponent(JSON.stringify(legacy)) });
+    m.iam.on(AttachRolePolicyCommand).resolves({});
+    m.iam.on(TagRoleCommand).resolves({});
+    const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
+    expect(planSteps(plan).map((s) => s.op)).toContain('AttachRolePolicy');
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('complete');
+    const role = finalState(result)!.get('role:flyte-eks-cluster-role');
+    expect(role).toMatchObject({ kind: 'role', attached: [policy], inline: ['legacy'], inlineDocuments: { legacy } });
+    // The read-back lists no inline policies: the run never writes them.
+    expect(m.iam.commandCalls(ListRolePoliciesCommand)).toHaveLength(1);
+    // Kept beside the result, not in it.
+    expect(JSON.stringify(result)).not.toContain('ec2:*');
   });
 
   it("a refusal to list a role's inline policies is a finding (not checked), not a failure", async () => {

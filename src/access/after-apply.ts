@@ -1,0 +1,166 @@
+/**
+ * What the access check at the end of an apply starts from, so that it reads little after the last write: the
+ * run's own view of what it left (each written resource as its last read-back returned it, the others as the plan
+ * read them), and the reads that do not depend on the writes, started when the apply starts. Without the evaluator:
+ * it is loaded before the apply, when the check is not yet known to run.
+ */
+import type { AwsGateway } from '../aws/gateway.js';
+import type { Config } from '../config/schema.js';
+import { finalState, type RunResult } from '../engine/apply.js';
+import { desiredSections } from '../engine/engine.js';
+import { resourceKey } from '../engine/plan.js';
+import type { CurrentResource, CurrentRole, Plan, ResourcePlan } from '../model.js';
+import { limiter } from '../util/concurrency.js';
+import { readBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
+import { flyteIdentities } from './identities.js';
+import { readInline, readManaged, type InlineAnswer, type KnownDocuments, type PolicyAnswer } from './read.js';
+
+/**
+ * The reads started beside the writes: managed policies' documents by ARN, inline policies by role name, and the
+ * bucket's own policy (no run writes it).
+ */
+export interface AccessReads {
+  policies: Map<string, Promise<PolicyAnswer>>;
+  inline: Map<string, Promise<InlineAnswer>>;
+  bucketPolicy?: Promise<BucketPolicyRead>;
+}
+
+/** A plan applied, and what the run made of it. */
+export interface AppliedRun {
+  plan: Plan;
+  result: RunResult;
+}
+
+function roleResources(plan: Plan, names: ReadonlySet<string>): ResourcePlan[] {
+  return plan.sections.flatMap((s) =>
+    s.resources.filter((r) => (r.kind === 'role' || r.kind === 'attachment') && names.has(r.name)),
+  );
+}
+
+/**
+ * The ARNs of the policies the config's sections write (the custom policy, the grants policies): the run that
+ * writes one reads it back, the plan of its section reads it (also when the plan is of one section, the wizard's).
+ */
+function ownPolicyArns(config: Config, plan: Plan): Set<string> {
+  const desired = desiredSections(config, plan.facts).flatMap((s) => s.resources);
+  return new Set(desired.flatMap((r) => (r.kind === 'policy' ? [r.arn] : [])));
+}
+
+/**
+ * The managed policies (and the boundary) a role will carry once its steps are done, as the plan says: what it has,
+ * with what the steps attach, without what they detach.
+ */
+function expectedPolicies(resource: ResourcePlan): string[] {
+  const current = resource.current?.kind === 'role' ? resource.current : undefined;
+  const attached = new Set(current?.attached ?? []);
+  let boundary = current?.boundary;
+  for (const step of resource.steps) {
+    if (step.op === 'AttachRolePolicy') attached.add(step.policyArn);
+    else if (step.op === 'DetachRolePolicy') attached.delete(step.policyArn);
+    else if (step.op === 'PutRolePermissionsBoundary') boundary = step.boundary;
+    else if (step.op === 'CreateRole' && step.boundary !== undefined) boundary = step.boundary;
+  }
+  return [...attached, ...(boundary !== undefined ? [boundary] : [])];
+}
+
+/**
+ * Start the reads the access check needs that no write of the run changes (the run never writes inline policies,
+ * nor policies that are not its own): the inline policies of the Flyte roles that exist and whose inline policies
+ * the plan did not read, and the documents of the managed policies they will carry that the run does not write
+ * (AWS managed policies, the config's extra policies, a permissions boundary). `concurrency` at a time; each call
+ * within the gateway's bound, beside the run's.
+ */
+export function startAccessReads(
+  gateway: AwsGateway,
+  config: Config,
+  plan: Plan,
+  concurrency: number,
+  /** Reads started before (by an earlier section's run): added to, not started again. */
+  reads: AccessReads = { policies: new Map(), inline: new Map() },
+): AccessReads {
+  const names = new Set(flyteIdentities(config).map((i) => i.roleName));
+  const own = ownPolicyArns(config, plan);
+  const limit = limiter(concurrency);
+  // Nobody may wait for a read (the run fails): its failure is the check's, when it waits for it.
+  const started = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return p;
+  };
+  reads.bucketPolicy ??= started(limit(() => readBucketPolicy(gateway, config.bucket, plan.facts.accountId)));
+  for (const resource of roleResources(plan, names)) {
+    const role: CurrentRole | undefined = resource.current?.kind === 'role' ? resource.current : undefined;
+    if (role !== undefined && role.inline === undefined && role.inlineUnreadable === undefined) {
+      if (!reads.inline.has(role.name)) reads.inline.set(role.name, started(limit(() => readInline(gateway, role))));
+    }
+    for (const arn of expectedPolicies(resource)) {
+      if (own.has(arn) || reads.policies.has(arn)) continue;
+      reads.policies.set(arn, started(limit(() => readManaged(gateway, arn))));
+    }
+  }
+  return reads;
+}
+
+/** What a run left of each resource of its plan, by `resourceKey` (the engine's `finalState`). */
+export interface RunView {
+  plan: Plan;
+  final: ReadonlyMap<string, CurrentResource | undefined>;
+  /** The roles the run created (its CreateRole done). */
+  created: ReadonlySet<string>;
+}
+
+/**
+ * What the runs left of the Flyte roles and of the policies they wrote or read, for the access check (see
+ * `knownFromViews`); a run whose result carries no view is left out (its roles are read by the check).
+ */
+export function knownAfterApply(config: Config, runs: readonly AppliedRun[], reads?: AccessReads): KnownDocuments {
+  const views = runs.flatMap(({ plan, result }): RunView[] => {
+    const final = finalState(result);
+    const created = result.sections.flatMap((s) =>
+      s.resources.filter((r) => r.done.some((step) => step.op === 'CreateRole')).map((r) => r.name),
+    );
+    return final === undefined ? [] : [{ plan, final, created: new Set(created) }];
+  });
+  return knownFromViews(config, views, reads);
+}
+
+/**
+ * A role as its last read-back returned it (one the run created has no inline policies: the run never writes
+ * them), or as the plan read it; a policy's document as its read-back or the plan's read returned it; a policy that
+ * a section attaches to a role (a grants policy) on the roles its own read-back lists, since that read came after
+ * the attachment, and on no role once it is gone. With the reads started beside the runs. Later runs (the wizard's
+ * sections) take precedence. A Flyte role of no run is not known: the check reads it. Pure.
+ */
+export function knownFromViews(config: Config, views: readonly RunView[], reads?: AccessReads): KnownDocuments {
+  const names = new Set(flyteIdentities(config).map((i) => i.roleName));
+  const roles = new Map<string, CurrentRole | undefined>();
+  const policies = new Map<string, Promise<PolicyAnswer>>(reads?.policies ?? []);
+  for (const { plan, final, created } of views) {
+    const resources = plan.sections.flatMap((s) => s.resources);
+    for (const r of resources) {
+      if (!final.has(resourceKey(r.desired))) continue;
+      const now = final.get(resourceKey(r.desired));
+      if (r.kind === 'policy') {
+        if (now?.kind === 'policy') policies.set(r.arn, Promise.resolve({ document: now.document }));
+        continue;
+      }
+      if ((r.kind !== 'role' && r.kind !== 'attachment') || !names.has(r.name)) continue;
+      if (now === undefined) roles.set(r.name, undefined);
+      else if (now.kind === 'role')
+        roles.set(r.name, created.has(r.name) ? { ...now, inline: [], inlineDocuments: {} } : now);
+    }
+    // The attachments of a policy its section attaches or removes, as the policy's read-back found them.
+    for (const r of resources) {
+      if (r.desired.kind !== 'policy' || (r.desired.attachTo === undefined && r.desired.gone === undefined)) continue;
+      if (!final.has(resourceKey(r.desired))) continue;
+      const now = final.get(resourceKey(r.desired));
+      if (now !== undefined && (now.kind !== 'policy' || now.attachedRoles === undefined)) continue;
+      const on = new Set(now?.attachedRoles ?? []);
+      for (const [name, role] of roles) {
+        if (role === undefined || on.has(name) === role.attached.includes(r.arn)) continue;
+        const attached = on.has(name) ? [...role.attached, r.arn] : role.attached.filter((a) => a !== r.arn);
+        roles.set(name, { ...role, attached });
+      }
+    }
+  }
+  return { roles, policies, inline: reads?.inline ?? new Map() };
+}
