@@ -18,12 +18,14 @@ import { isWrong } from '../../src/access/matrix.js';
 import type { RoleRead, RolePolicy } from '../../src/access/read.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { desiredSections } from '../../src/engine/engine.js';
-import type { Facts } from '../../src/model.js';
 import { bucketPolicyDocument, type PolicyDocument } from '../../src/policy/document.js';
 import { evaluateAction, loadEvaluator, sessionArn } from '../../src/policy/simulate.js';
 import { renderAccess } from '../../src/render/access-text.js';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
+import { startAccessReads } from '../../src/access/after-apply.js';
+import type { AwsGateway } from '../../src/aws/gateway.js';
+import type { Facts, Plan } from '../../src/model.js';
 import { plainStyle } from '../../src/render/style.js';
 
 const ACCOUNT = '123456789012';
@@ -283,5 +285,23 @@ describe("reading the bucket's policy (s3:GetBucketPolicy)", () => {
     // Anything else is AWS failing: not a verdict to hide.
     m.s3.on(GetBucketPolicyCommand).rejects(awsError('InternalError', 'We encountered an internal error'));
     await expect(readBucketPolicy(m.gateway, 'acme-flyte-data', ACCOUNT)).rejects.toThrow();
+  });
+});
+
+describe("the bucket's policy at the end of an apply", () => {
+  it("is read once, beside the writes (with the run's other reads), however many sections start them", async () => {
+    let asked = 0;
+    const gateway = {
+      async bucketPolicy(bucket: string, account: string) {
+        asked++;
+        expect([bucket, account]).toEqual(['acme-flyte-data', ACCOUNT]);
+        return { none: true as const };
+      },
+    } as unknown as AwsGateway;
+    const plan = { facts, sections: [] } as unknown as Plan;
+    const reads = startAccessReads(gateway, c, plan, 2);
+    startAccessReads(gateway, c, plan, 2, reads);
+    expect(await reads.bucketPolicy).toEqual({ kind: 'none', bucket: 'acme-flyte-data' });
+    expect(asked).toBe(1);
   });
 });
