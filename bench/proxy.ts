@@ -76,10 +76,12 @@ const EKS_OPERATIONS: [string, RegExp, string][] = [
   ['DELETE', /^\/clusters\/[^/]+\/pod-identity-associations\/[^/]+$/, 'DeletePodIdentityAssociation'],
   ['POST', /^\/clusters\/[^/]+\/addons$/, 'CreateAddon'],
   ['GET', /^\/clusters\/[^/]+\/addons\/[^/]+$/, 'DescribeAddon'],
+  ['POST', /^\/tags\/.+$/, 'TagResource'],
 ];
 
-/** The requests that go to the pod identity stand-in. */
-const POD_IDENTITY_PATH = /^\/clusters\/[^/]+\/(pod-identity-associations|addons)(\/|$)/;
+/** The requests that go to the pod identity stand-in: its operations, and tagging one of its associations. */
+const POD_IDENTITY_PATH =
+  /^\/(clusters\/[^/]+\/(pod-identity-associations|addons)(\/|$)|tags\/arn(:|%3A)[^/]*(:|%3A)eks(:|%3A).*podidentityassociation)/i;
 
 /**
  * The operation: the query protocol's Action, the JSON protocol's target, EKS's operation by its path, or else the

@@ -335,6 +335,8 @@ export type Step =
       roleArn: string;
       before: string;
     }
+  /** EKS TagResource on a pod identity association: this setup's tag on one it takes over or adopts, the config's tags. */
+  | { op: 'TagResource'; clusterName: string; region?: string; arn: string; name: string; tags: Tags }
   | { op: 'CreateAddon'; clusterName: string; region?: string; addonName: string; tags: Tags }
   // Removal: what the tool made (destroy, --prune), and what it attached that the config no longer names.
   | { op: 'DetachRolePolicy'; roleName: string; policyArn: string }

@@ -108,7 +108,8 @@ function stepProblem(
       };
     case 'TagRole':
     case 'TagPolicy':
-    case 'TagOpenIDConnectProvider': {
+    case 'TagOpenIDConnectProvider':
+    case 'TagResource': {
       const tags = differingTags(step.tags, owned);
       if (Object.keys(tags).length === 0) return undefined;
       return { code: 'tags-missing', problem: `lacks the tags ${tagText(tags)}` };

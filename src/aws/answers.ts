@@ -47,6 +47,12 @@ const REQUIRED: Record<string, [field: string, what: string]> = {
   DescribeNodegroup: ['nodegroup', 'the node group'],
 };
 
+/**
+ * The JSON operations whose answer is an empty body: EKS's TagResource answers HTTP 200 with none, as its API
+ * reference says. (Any other empty answer is not AWS's.)
+ */
+const EMPTY_ANSWERS = new Set(['TagResource']);
+
 const SERVICE_IDS: Record<string, string> = { iam: 'IAM', sts: 'STS', eks: 'EKS', ec2: 'EC2' };
 
 interface RequestLike {
@@ -116,8 +122,10 @@ export function unreadable(
     }
     return `with ${describe(text, status, contentType, 'something that is not XML')}`;
   }
-  // JSON: an object, or an error with an empty body that names itself in a header.
+  // JSON: an object, or an error with an empty body that names itself in a header, or the empty answer of an
+  // operation that answers with none.
   if (!ok && text.trim() === '' && header(headers, 'x-amzn-errortype') !== undefined) return undefined;
+  if (ok && text === '' && EMPTY_ANSWERS.has(operation)) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);

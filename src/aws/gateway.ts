@@ -14,6 +14,7 @@ import {
   ListClustersCommand,
   ListNodegroupsCommand,
   ListPodIdentityAssociationsCommand,
+  TagResourceCommand,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
 import {
@@ -326,6 +327,11 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
         }),
       ),
   },
+  TagResource: {
+    service: 'eks',
+    resource: (s) => `pod identity association ${s.name} of cluster ${s.clusterName}`,
+    send: (clients, s) => clients.eksIn(s.region).send(new TagResourceCommand({ resourceArn: s.arn, tags: s.tags })),
+  },
   CreateAddon: {
     service: 'eks',
     resource: (s) => `add-on ${s.addonName} of cluster ${s.clusterName}`,
@@ -365,6 +371,14 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
   },
 };
 
+/** The bucket with its key's policy, or why that was not read. */
+export function bucketWithKeyPolicy(bucket: CurrentBucket, key: KeyPolicyAnswer): CurrentBucket {
+  return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
+}
+
+/** A key policy as read, or why not. */
+export type KeyPolicyAnswer = { policy: PolicyDocument } | { reason: string; missing?: boolean };
+
 /** The account and partition of the caller, for a bucket key named by its bare ID. */
 export interface BucketOwner {
   accountId: string;
@@ -384,6 +398,18 @@ function newDefaultVersion(step: Step, out: unknown): { arn: string; versionId: 
   return undefined;
 }
 
+/** A pod identity association in a cluster: its ID, namespace and service account (the list does not say its role). */
+export interface AssociationSummary {
+  associationId: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+/** Where an association is remembered: its cluster (and region), namespace and service account. */
+function associationKey(cluster: string, namespace: string, serviceAccount: string, region?: string): string {
+  return `${region ?? ''}/${cluster}/${namespace}/${serviceAccount}`;
+}
+
 /** A step's entry (the mapped type ties each kind to its entry; indexing by a union loses that tie). */
 function stepCall<S extends Step>(step: S): StepCall<S> {
   return STEP_CALLS[step.op] as unknown as StepCall<S>;
@@ -398,13 +424,24 @@ export class AwsGateway {
    */
   private readonly newVersions = new Map<string, string>();
 
+  /**
+   * The ID of each association this run's CreatePodIdentityAssociation made (by cluster, namespace and service
+   * account): its read-back is one DescribePodIdentityAssociation by that ID, not a list then a describe.
+   */
+  private readonly newAssociations = new Map<string, string>();
+
   get region(): string {
     return this.clients.region;
   }
 
-  private rememberVersion(step: Step, out: unknown): void {
+  private remember(step: Step, out: unknown): void {
     const made = newDefaultVersion(step, out);
     if (made !== undefined) this.newVersions.set(made.arn, made.versionId);
+    if (step.op === 'CreatePodIdentityAssociation') {
+      const id = (out as { association?: { associationId?: string } } | undefined)?.association?.associationId;
+      const key = associationKey(step.clusterName, step.namespace, step.serviceAccount, step.region);
+      if (id !== undefined) this.newAssociations.set(key, id);
+    }
   }
 
   /** Send one command; failures become AwsCallError for `site`. */
@@ -655,16 +692,16 @@ export class AwsGateway {
   }
 
   /**
-   * The pod identity associations of a cluster (ListPodIdentityAssociations, every page), optionally of one
-   * namespace and service account: their summaries (the list does not say the role). A cluster that does not exist
-   * has none.
+   * The pod identity associations of a cluster (ListPodIdentityAssociations, every page of up to 100), optionally of
+   * one namespace and service account: their summaries (the list does not say the role). A cluster that does not
+   * exist has none.
    */
   async podIdentityAssociations(
     cluster: string,
     filter: { namespace?: string; serviceAccount?: string } = {},
     region?: string,
-  ): Promise<{ associationId: string; namespace: string; serviceAccount: string }[]> {
-    const found: { associationId: string; namespace: string; serviceAccount: string }[] = [];
+  ): Promise<AssociationSummary[]> {
+    const found: AssociationSummary[] = [];
     const where = filter.namespace !== undefined ? ` ${filter.namespace}/${filter.serviceAccount ?? '*'}` : '';
     const site = {
       service: 'eks',
@@ -675,7 +712,9 @@ export class AwsGateway {
       for await (const out of this.eksPages(site, (nextToken) =>
         this.clients
           .eksIn(region)
-          .send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, nextToken })),
+          .send(
+            new ListPodIdentityAssociationsCommand({ clusterName: cluster, ...filter, maxResults: 100, nextToken }),
+          ),
       )) {
         for (const a of out.associations ?? []) {
           if (a.associationId && a.namespace && a.serviceAccount)
@@ -720,14 +759,31 @@ export class AwsGateway {
     };
   }
 
-  /** The association of a namespace and service account (there is at most one); undefined when there is none. */
+  /**
+   * The association of a namespace and service account (there is at most one); undefined when there is none. One
+   * this run made is described by the ID its creation answered with (one call); otherwise it is looked up in
+   * `listing` (the cluster's associations, listed once for all the reads of the cluster) or by a list filtered to
+   * it, then described (only the description says its role and tags).
+   */
   async readPodIdentityAssociation(
     cluster: string,
     namespace: string,
     serviceAccount: string,
     region?: string,
+    listing?: Promise<AssociationSummary[]>,
   ): Promise<CurrentPodIdentityAssociation | undefined> {
-    const [summary] = await this.podIdentityAssociations(cluster, { namespace, serviceAccount }, region);
+    const key = associationKey(cluster, namespace, serviceAccount, region);
+    const made = this.newAssociations.get(key);
+    if (made !== undefined) {
+      const found = await this.describePodIdentityAssociation(cluster, made, region);
+      if (found !== undefined && found.namespace === namespace && found.serviceAccount === serviceAccount) return found;
+      // Gone since (deleted, perhaps made again by someone else): found by the list as any other.
+      this.newAssociations.delete(key);
+    }
+    const summaries = await (made === undefined && listing !== undefined
+      ? listing
+      : this.podIdentityAssociations(cluster, { namespace, serviceAccount }, region));
+    const summary = summaries.find((a) => a.namespace === namespace && a.serviceAccount === serviceAccount);
     return summary === undefined
       ? undefined
       : this.describePodIdentityAssociation(cluster, summary.associationId, region);
@@ -938,7 +994,7 @@ export class AwsGateway {
       kmsKey !== undefined ? this.keyPolicy(kmsKey) : undefined,
     ]);
     if (bucket === undefined || key === undefined) return bucket;
-    return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
+    return bucketWithKeyPolicy(bucket, key);
   }
 
   private async bucketLocation(name: string): Promise<CurrentBucket | undefined> {
@@ -1053,7 +1109,7 @@ export class AwsGateway {
   }
 
   /** A KMS key's policy (kms:GetKeyPolicy, in the key's region). Not read: why (denied, or gone). */
-  async keyPolicy(keyArn: string): Promise<{ policy: PolicyDocument } | { reason: string; missing?: boolean }> {
+  async keyPolicy(keyArn: string): Promise<KeyPolicyAnswer> {
     const region = keyArn.split(':')[3];
     const site = { service: 'kms', operation: 'GetKeyPolicy', resource: `key ${keyArn}` } as const;
     try {
@@ -1139,7 +1195,7 @@ export class AwsGateway {
     const site: CallSite = { service: call.service ?? 'iam', operation: step.op, resource: call.resource(step) };
     try {
       const out = await this.call(site, () => call.send(this.clients, step));
-      this.rememberVersion(step, out);
+      this.remember(step, out);
     } catch (err) {
       if (call.goneIsDone && isCode(err, 'NoSuchEntity', 'ResourceNotFoundException')) return;
       throw err;

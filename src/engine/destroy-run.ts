@@ -133,22 +133,37 @@ export async function readDestroyState(
     ...(cluster !== undefined ? [{ name: cluster.name, region: undefined as string | undefined }] : []),
     ...others.map((c) => ({ name: c.name!, region: 'region' in c ? c.region : undefined })),
   ];
-  const associations =
-    clustersWithAssociations.length > 0 && config.identity !== 'irsa'
-      ? await mapLimit(
-          clustersWithAssociations.flatMap((c) => associationSpecs(config).map((a) => ({ ...a, c }))),
-          concurrency,
-          async ({ c, ...a }): Promise<DestroyAssociationState> => {
-            const current = await gateway.readPodIdentityAssociation(c.name, a.namespace, a.serviceAccount, c.region);
-            return {
-              name: `${several ? `${c.name}: ` : ''}${a.namespace}/${a.serviceAccount}`,
-              cluster: c.name,
-              ...(c.region !== undefined ? { region: c.region } : {}),
-              ...(current !== undefined ? { current } : {}),
-            };
-          },
-        )
-      : undefined;
+  // Each cluster's associations are listed once for all of them; only those that exist are described.
+  const wantsAssociations =
+    clustersWithAssociations.length > 0 && config.identity !== 'irsa' && associationSpecs(config).length > 0;
+  const listings = wantsAssociations
+    ? clustersWithAssociations.map((c) => {
+        const listing = gateway.podIdentityAssociations(c.name, {}, c.region);
+        listing.catch(() => undefined);
+        return listing;
+      })
+    : [];
+  const associations = wantsAssociations
+    ? await mapLimit(
+        clustersWithAssociations.flatMap((c, i) => associationSpecs(config).map((a) => ({ ...a, c, i }))),
+        concurrency,
+        async ({ c, i, ...a }): Promise<DestroyAssociationState> => {
+          const current = await gateway.readPodIdentityAssociation(
+            c.name,
+            a.namespace,
+            a.serviceAccount,
+            c.region,
+            listings[i],
+          );
+          return {
+            name: `${several ? `${c.name}: ` : ''}${a.namespace}/${a.serviceAccount}`,
+            cluster: c.name,
+            ...(c.region !== undefined ? { region: c.region } : {}),
+            ...(current !== undefined ? { current } : {}),
+          };
+        },
+      )
+    : undefined;
   const otherIssuers = others.flatMap((c) => (c.state === 'ready' ? [c.issuerUrl] : []));
 
   // The setup's roles the config no longer names go too; the cluster is read again only when there are some.

@@ -3,7 +3,7 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import { isCode } from '../aws/errors.js';
-import type { AwsGateway } from '../aws/gateway.js';
+import { bucketWithKeyPolicy, type AssociationSummary, type AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
@@ -112,22 +112,53 @@ function assumedOffline(resources: DesiredResource[]): CurrentState {
   return state;
 }
 
-/** Read what AWS holds for each desired resource, `concurrency` reads at a time. */
+/**
+ * Read what AWS holds for each desired resource, `concurrency` reads at a time. The pod identity associations of a
+ * cluster are listed once, from the start, for all of them: an empty cluster costs one call, not one per service
+ * account (only those that exist are described).
+ */
 export async function readCurrent(
   gateway: AwsGateway,
   resources: DesiredResource[],
   concurrency = DEFAULT_CONCURRENCY,
   inline: InlineRead = 'unowned',
 ): Promise<CurrentState> {
-  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline));
+  const listings = associationListings(gateway, resources);
+  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline, listings));
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
-/** What AWS holds for one desired resource; a role's inline policies are read as `inline` says. */
+/** The associations of each cluster the resources name one of, by `clusterListingKey`: one listing each, started now. */
+export type AssociationListings = Map<string, Promise<AssociationSummary[]>>;
+
+function clusterListingKey(cluster: string, region: string | undefined): string {
+  return `${region ?? ''}/${cluster}`;
+}
+
+function associationListings(gateway: AwsGateway, resources: DesiredResource[]): AssociationListings {
+  const listings: AssociationListings = new Map();
+  for (const r of resources) {
+    if (r.kind !== 'pod-identity-association') continue;
+    const key = clusterListingKey(r.cluster, r.region);
+    if (listings.has(key)) continue;
+    const listing = gateway.podIdentityAssociations(r.cluster, {}, r.region);
+    // Its failure is the reads' to report (each awaits it); one that nobody awaits is not unhandled.
+    listing.catch(() => undefined);
+    listings.set(key, listing);
+  }
+  return listings;
+}
+
+/**
+ * What AWS holds for one desired resource; a role's inline policies are read as `inline` says. An association is
+ * looked up in its cluster's listing when there is one, else by a list filtered to it (or by the ID of one the run
+ * made).
+ */
 export async function readResource(
   gateway: AwsGateway,
   r: DesiredResource,
   inline: InlineRead = 'unowned',
+  listings?: AssociationListings,
 ): Promise<CurrentResource | undefined> {
   switch (r.kind) {
     case 'role':
@@ -147,7 +178,13 @@ export async function readResource(
     case 'bucket':
       return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
     case 'pod-identity-association':
-      return gateway.readPodIdentityAssociation(r.cluster, r.namespace, r.serviceAccount, r.region);
+      return gateway.readPodIdentityAssociation(
+        r.cluster,
+        r.namespace,
+        r.serviceAccount,
+        r.region,
+        listings?.get(clusterListingKey(r.cluster, r.region)),
+      );
     case 'addon':
       return gateway.readAddon(r.cluster, r.name, r.region);
   }
@@ -343,9 +380,6 @@ export async function makePlan(
   return { ...plan, leftovers };
 }
 
-/** What the plan reads before the bucket's encryption is known: a policy's read looks at its document, the bucket's at its key. */
-const AFTER_ENCRYPTION = new Set<DesiredResource['kind']>(['policy', 'bucket']);
-
 interface EarlyReads {
   resources: Map<string, DesiredResource>;
   read: Promise<CurrentState>;
@@ -357,7 +391,7 @@ function startEarlyReads(
   concurrency: number,
   inline: InlineRead,
 ): EarlyReads {
-  const now = sections.flatMap((s) => s.resources).filter((r) => !AFTER_ENCRYPTION.has(r.kind));
+  const now = sections.flatMap((s) => s.resources);
   const read = readCurrent(gateway, now, concurrency, inline);
   read.catch(() => undefined);
   return { resources: new Map(now.map((r) => [resourceKey(r), r])), read };
@@ -377,8 +411,9 @@ async function settleAfter<T>(value: Promise<T>, started: (Promise<unknown> | un
 }
 
 /**
- * The current state of `resources`: what the early reads read for a resource wanted the same way (the encryption
- * changes no other), the others read now.
+ * The current state of `resources`: what the early reads found, topped up where the bucket's encryption changed
+ * what is wanted (the custom policy's document: its versions when it is to change; the bucket's key: its key
+ * policy); a resource the early reads did not cover is read now.
  */
 async function readRest(
   gateway: AwsGateway,
@@ -388,23 +423,33 @@ async function readRest(
   inline: InlineRead,
 ): Promise<CurrentState> {
   if (early === undefined) return readCurrent(gateway, resources, concurrency, inline);
-  const same = (r: DesiredResource) => {
-    const before = early.resources.get(resourceKey(r));
-    return before !== undefined && JSON.stringify(before) === JSON.stringify(r);
-  };
-  const [found, rest] = await Promise.all([
-    early.read,
-    readCurrent(
-      gateway,
-      resources.filter((r) => !same(r)),
-      concurrency,
-      inline,
-    ),
-  ]);
-  const current: CurrentState = new Map();
-  for (const r of resources) {
+  const found = await early.read;
+  const tops = await mapLimit(resources, concurrency, async (r) => {
     const key = resourceKey(r);
-    current.set(key, same(r) ? found.get(key) : rest.get(key));
+    const before = early.resources.get(key);
+    if (before !== undefined && JSON.stringify(before) === JSON.stringify(r)) return found.get(key);
+    if (before?.kind === r.kind && (r.kind === 'policy' || r.kind === 'bucket'))
+      return topUp(gateway, r, found.get(key));
+    return readResource(gateway, r, inline);
+  });
+  return new Map(resources.map((r, i) => [resourceKey(r), tops[i]]));
+}
+
+/** The rest of a policy's or the bucket's read, for what the bucket's encryption added to the config's wish. */
+async function topUp(
+  gateway: AwsGateway,
+  r: DesiredResource,
+  current: CurrentResource | undefined,
+): Promise<CurrentResource | undefined> {
+  if (r.kind === 'policy' && current?.kind === 'policy') {
+    const needsVersions = r.gone === true || !samePolicy(current.document, r.document);
+    return needsVersions && current.versions === undefined
+      ? { ...current, versions: await gateway.policyVersions(r.arn) }
+      : current;
+  }
+  if (r.kind === 'bucket' && current?.kind === 'bucket') {
+    if (r.kmsKey === undefined || !ownKey(r.kmsKey, r.accountId) || current.keyPolicy !== undefined) return current;
+    return bucketWithKeyPolicy(current, await gateway.keyPolicy(r.kmsKey));
   }
   return current;
 }

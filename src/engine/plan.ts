@@ -63,6 +63,14 @@ const NOT_OWNED_NOTE: Note = {
     'deleted; what the tool changes on it is recorded in its flyte-aws-setup:* tags, for destroy to put back',
 };
 
+/** An association made by hand: its role before a change is not recorded, so destroy leaves it as it is then. */
+const NOT_OWNED_ASSOCIATION_NOTE: Note = {
+  level: 'info',
+  message:
+    "existed before flyte-aws-setup: it is kept in line with the config, but never tagged as the tool's or " +
+    'deleted; destroy leaves it as it is then (with the role the config names)',
+};
+
 function finding(code: FindingCode, message: string, fix?: string): Finding {
   return { code, severity: severityOf(code), message, ...(fix !== undefined ? { fix } : {}) };
 }
@@ -89,7 +97,7 @@ export function otherSetupMessage(owner: string, setup: string, otherNames: stri
 /** The plan for a resource of another setup: nothing is done to it, and the plan says whose it is. */
 function otherSetupPlan(
   base: Pick<ResourcePlan, 'kind' | 'name' | 'arn' | 'desired'>,
-  current: CurrentPolicy | CurrentOidcProvider,
+  current: CurrentPolicy | CurrentOidcProvider | CurrentPodIdentityAssociation,
   setup: string,
   otherNames: string,
 ): ResourcePlan {
@@ -765,14 +773,17 @@ function planBucketLocation(desired: DesiredBucket, current: CurrentBucket | und
 }
 
 /**
- * A pod identity association: made when missing; pointed at the config's role when it names another (someone
- * else's association too: the config says which role those pods get). Its other settings are left alone.
+ * A pod identity association: made when missing; pointed at the config's role when it names another. Whose it is
+ * decides as for roles and policies: this setup's is kept in line (one the tool made before setups is taken and
+ * tagged with the setup); one made by hand is pointed at the config's role, and tagged with the setup when it is
+ * (the config says which role those pods get); another setup's is never changed. Its other settings are left alone.
  */
 export function planPodIdentityAssociation(
   desired: DesiredPodIdentityAssociation,
   current: CurrentPodIdentityAssociation | undefined,
 ): ResourcePlan {
   const base = { kind: 'pod-identity-association' as const, name: desired.name, desired };
+  const region = desired.region !== undefined ? { region: desired.region } : {};
   if (current === undefined) {
     return {
       ...base,
@@ -783,7 +794,7 @@ export function planPodIdentityAssociation(
         {
           op: 'CreatePodIdentityAssociation',
           clusterName: desired.cluster,
-          ...(desired.region !== undefined ? { region: desired.region } : {}),
+          ...region,
           namespace: desired.namespace,
           serviceAccount: desired.serviceAccount,
           roleArn: desired.roleArn,
@@ -794,14 +805,25 @@ export function planPodIdentityAssociation(
       security: [],
     };
   }
-  const owned = isOwned(current.tags);
-  const steps: Step[] = [];
+  const setup = setupOfDesired(desired.tags);
+  const own = ownership(current.tags, setup);
+  if (own === 'other') {
+    return otherSetupPlan(
+      { ...base, arn: current.arn },
+      current,
+      setup,
+      `A service account has one association in a cluster: leave ${desired.namespace}/${desired.serviceAccount} ` +
+        'out of this config (its namespaces, projects or service accounts)',
+    );
+  }
+  const owned = own !== 'before';
+  const middle: Step[] = [];
   const security: string[] = [];
   if (current.roleArn !== desired.roleArn) {
-    steps.push({
+    middle.push({
       op: 'UpdatePodIdentityAssociation',
       clusterName: desired.cluster,
-      ...(desired.region !== undefined ? { region: desired.region } : {}),
+      ...region,
       associationId: current.associationId,
       roleArn: desired.roleArn,
       before: current.roleArn,
@@ -810,13 +832,35 @@ export function planPodIdentityAssociation(
       `hands the pods of ${desired.name} the role ${nameOfArn(desired.roleArn)} in place of ${nameOfArn(current.roleArn)}`,
     );
   }
+  // The config's tags and the setup's on the tool's own; the setup's on one made by hand that this run changes,
+  // before the change (so that another setup then leaves it alone).
+  const tags: Tags = owned ? { ...missingTags(desired.tags, current.tags) } : {};
+  if (!owned && middle.length > 0 && setupOf(current.tags) !== setup) tags[SETUP_KEY] = setup;
+  const steps: Step[] = [
+    ...(Object.keys(tags).length > 0
+      ? [
+          {
+            op: 'TagResource' as const,
+            clusterName: desired.cluster,
+            ...region,
+            arn: current.arn,
+            name: desired.name,
+            tags,
+          },
+        ]
+      : []),
+    ...middle,
+  ];
+  const notes: Note[] = [];
+  if (own === 'legacy') notes.push(legacyNote(setup));
+  if (!owned) notes.push(NOT_OWNED_ASSOCIATION_NOTE);
   return {
     ...base,
     arn: current.arn,
     action: steps.length > 0 ? 'update' : 'none',
     owned,
     steps,
-    notes: owned ? [] : [NOT_OWNED_NOTE],
+    notes,
     security,
   };
 }

@@ -197,6 +197,15 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
   },
   {
     service: 'eks',
+    operation: 'TagResource',
+    actions: ['eks:TagResource'],
+    on: [{ scope: 'podIdentityAssociations' }],
+    modes: ['apply'],
+    when: podIdentity,
+    why: "tags an association with this setup's name when it takes one over (made before setups) or adopts one",
+  },
+  {
+    service: 'eks',
     operation: 'DeletePodIdentityAssociation',
     actions: ['eks:DeletePodIdentityAssociation'],
     on: [{ scope: 'podIdentityAssociations', condition: 'ownedOnly' }],

@@ -279,6 +279,7 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
     case 'TagRole':
     case 'TagPolicy':
     case 'TagOpenIDConnectProvider':
+    case 'TagResource':
       return [`${style.change('~ tags')} ${tagText(step.tags)}`];
     case 'UntagRole':
     case 'UntagPolicy':

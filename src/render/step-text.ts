@@ -40,6 +40,8 @@ export function stepText(step: Step): string {
       return `associating ${step.namespace}/${step.serviceAccount} with ${nameOfArn(step.roleArn)}`;
     case 'UpdatePodIdentityAssociation':
       return `pointing association ${step.associationId} at ${nameOfArn(step.roleArn)}`;
+    case 'TagResource':
+      return `tagging the pod identity association ${step.name}`;
     case 'CreateAddon':
       return `installing the ${step.addonName} add-on`;
     case 'DeletePodIdentityAssociation':

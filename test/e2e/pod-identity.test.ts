@@ -29,6 +29,13 @@ projectRoles:
 `;
 
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+
+/** How many times each call of the stand-in's log was made. */
+function countsOf(log: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const call of log) counts[call] = (counts[call] ?? 0) + 1;
+  return counts;
+}
 const CLUSTER_ARN = `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/acme-ml`;
 /** namespace/serviceAccount -> the role its pods take. */
 const WANTED = {
@@ -52,7 +59,8 @@ describe.skipIf(skip !== undefined)('EKS Pod Identity against the emulator and t
 
   beforeAll(async () => {
     moto = await acquireMoto();
-    stand = await startPodIdentityStandIn(moto.url);
+    // Two associations a page: the CLI reads every page of the cluster's listing.
+    stand = await startPodIdentityStandIn(moto.url, { pageLimit: 2 });
     issuer = await createCluster(moto.url, 'acme-ml');
     await createBucket(moto.url, 'acme-flyte-data');
     configFile = writeConfig(CONFIG);
@@ -75,10 +83,20 @@ describe.skipIf(skip !== undefined)('EKS Pod Identity against the emulator and t
   });
 
   it('apply: the roles trust Pod Identity of the cluster, each service account is associated, the add-on installed', async () => {
+    const logged = stand.log.length;
     const apply = await run(['--yes', '--approve-broadening']);
     expect(apply.stderr).not.toMatch(/error/i);
     expect(apply.code).toBe(0);
     expect(held()).toEqual(WANTED);
+    // The empty cluster's associations: one listing for all five; each new one read back by its ID alone.
+    const calls = countsOf(stand.log.slice(logged));
+    expect(calls).toEqual({
+      'ListPodIdentityAssociations acme-ml': 1,
+      'CreatePodIdentityAssociation acme-ml': 5,
+      'DescribePodIdentityAssociation acme-ml': 5,
+      'DescribeAddon acme-ml': 2,
+      'CreateAddon acme-ml': 1,
+    });
     for (const a of stand.associationsOf('acme-ml')) {
       expect(a.tags['managed-by']).toBe('flyte-aws-setup');
       expect(a.associationArn).toMatch(/^arn:aws:eks:eu-west-1:123456789012:podidentityassociation\/acme-ml\/a-/);
@@ -188,7 +206,14 @@ describe.skipIf(skip !== undefined)('EKS Pod Identity against the emulator and t
         roleArn: role('other-team-role'),
       }),
     );
+    const logged = stand.log.length;
     const destroy = await runCli(['destroy', '--config', configFile, '--yes'], { endpoint: stand.url });
+    // Six associations, two a page: the cluster listed once for all of them (three pages) and its five of the config
+    // described; after the removal, listed once more to tell that none is left (one page: the one made by hand).
+    const calls = countsOf(stand.log.slice(logged));
+    expect(calls['ListPodIdentityAssociations acme-ml']).toBe(3 + 1);
+    expect(calls['DescribePodIdentityAssociation acme-ml']).toBe(5);
+    expect(calls['DeletePodIdentityAssociation acme-ml']).toBe(5);
     expect(destroy.stderr).not.toMatch(/error/i);
     expect(destroy.stdout).toContain('nothing flyte-aws-setup made for this config is left');
     expect(destroy.code).toBe(0);

@@ -9,6 +9,7 @@
  * - DescribePodIdentityAssociation GET   /clusters/{name}/pod-identity-associations/{associationId}
  * - UpdatePodIdentityAssociation  POST   /clusters/{name}/pod-identity-associations/{associationId}
  * - DeletePodIdentityAssociation  DELETE /clusters/{name}/pod-identity-associations/{associationId}
+ * - TagResource                   POST   /tags/{resourceArn}  (of an association; other ARNs go to moto)
  * - DescribeAddon                 GET    /clusters/{name}/addons/{addonName}
  * - CreateAddon                   POST   /clusters/{name}/addons
  *
@@ -59,8 +60,8 @@ export interface PodIdentityStandIn {
 }
 
 const ACCOUNT = '123456789012';
-/** The page size ListPodIdentityAssociations uses when maxResults is not given (small, so paging is exercised). */
-const DEFAULT_PAGE = 2;
+/** The page size ListPodIdentityAssociations uses when maxResults is not given (up to 100, the reference says). */
+const DEFAULT_PAGE = 100;
 
 class ApiError extends Error {
   constructor(
@@ -141,7 +142,18 @@ function clusterExists(target: URL, req: IncomingMessage, name: string): Promise
   });
 }
 
-export async function startPodIdentityStandIn(motoUrl: string): Promise<PodIdentityStandIn> {
+export interface StandInOptions {
+  /**
+   * The most associations one ListPodIdentityAssociations page holds, whatever maxResults asks (a service may answer
+   * with fewer and a nextToken): small, to exercise paging.
+   */
+  pageLimit?: number;
+}
+
+export async function startPodIdentityStandIn(
+  motoUrl: string,
+  options: StandInOptions = {},
+): Promise<PodIdentityStandIn> {
   const target = new URL(motoUrl);
   const stand: PodIdentityStandIn = {
     url: '',
@@ -157,6 +169,7 @@ export async function startPodIdentityStandIn(motoUrl: string): Promise<PodIdent
   async function answer(req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<boolean> {
     if (serviceOf(req) !== 'eks') return false;
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    if (url.pathname.startsWith('/tags/') && req.method === 'POST') return tagAssociation(url, body, res);
     const path = url.pathname.split('/').map(decodeURIComponent);
     // ['', 'clusters', name, 'pod-identity-associations' | 'addons', id?]
     if (path[1] !== 'clusters' || path.length < 4) return false;
@@ -245,8 +258,11 @@ export async function startPodIdentityStandIn(motoUrl: string): Promise<PodIdent
         case 'ListPodIdentityAssociations': {
           const namespace = url.searchParams.get('namespace');
           const serviceAccount = url.searchParams.get('serviceAccount');
-          const max = Number(url.searchParams.get('maxResults') ?? DEFAULT_PAGE);
-          if (!Number.isInteger(max) || max < 1 || max > 100) throw invalid('maxResults must be between 1 and 100');
+          const asked = Number(url.searchParams.get('maxResults') ?? DEFAULT_PAGE);
+          if (!Number.isInteger(asked) || asked < 1 || asked > 100) {
+            throw invalid('maxResults must be between 1 and 100');
+          }
+          const max = Math.min(asked, options.pageLimit ?? asked);
           const all = [...byId.values()].filter(
             (a) =>
               (namespace === null || a.namespace === namespace) &&
@@ -292,6 +308,39 @@ export async function startPodIdentityStandIn(motoUrl: string): Promise<PodIdent
       }
       throw err;
     }
+  }
+
+  /**
+   * TagResource of an association ARN (`arn:aws:eks:<region>:<account>:podidentityassociation/<cluster>/<id>`): an
+   * empty 200 answer; NotFoundException (404) for an association that does not exist, BadRequestException (400) for
+   * no tags or more than 50, as the reference gives them.
+   */
+  function tagAssociation(url: URL, body: Buffer, res: ServerResponse): boolean {
+    const arn = decodeURIComponent(url.pathname.slice('/tags/'.length));
+    const m = /^arn:aws:eks:([^:]+):\d{12}:podidentityassociation\/([^/]+)\/([^/]+)$/.exec(arn);
+    if (m === null) return false;
+    const [, region, cluster, id] = m;
+    stand.log.push(`TagResource ${cluster}`);
+    const association = stand.associations.get(`${region}/${cluster}`)?.get(id!);
+    if (association === undefined) {
+      sendError(res, new ApiError(404, 'NotFoundException', `The resource ${arn} could not be found`));
+      return true;
+    }
+    const tags = body.length > 0 ? (JSON.parse(body.toString()) as { tags?: unknown }).tags : undefined;
+    const merged = { ...association.tags, ...(tags as Record<string, string>) };
+    if (
+      tags === null ||
+      typeof tags !== 'object' ||
+      Object.keys(tags).length === 0 ||
+      Object.keys(merged).length > 50
+    ) {
+      sendError(res, new ApiError(400, 'BadRequestException', 'tags must hold 1 to 50 tags'));
+      return true;
+    }
+    association.tags = merged;
+    res.writeHead(200);
+    res.end();
+    return true;
   }
 
   const server = http.createServer((req, res) => {

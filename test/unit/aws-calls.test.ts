@@ -171,6 +171,12 @@ describe('answers that are not AWS’s', () => {
     expect(unreadable(protocol, 'GetRole', status, headers, body)).toBe(expected);
   });
 
+  it("take EKS TagResource's empty answer (HTTP 200, no body, as the API reference says), and no other's", () => {
+    expect(unreadable('json', 'TagResource', 200, {}, '')).toBeUndefined();
+    expect(unreadable('json', 'DescribePodIdentityAssociation', 200, {}, '')).toBe('with an empty answer (HTTP 200)');
+    expect(unreadable('json', 'TagResource', 502, {}, '')).toBe('with an empty answer (HTTP 502)');
+  });
+
   it('say where the answer came from, without a user or password', () => {
     expect(via('iam', {}, { AWS_ENDPOINT_URL: 'http://u:p@127.0.0.1:5000/x' })).toBe(
       'through AWS_ENDPOINT_URL=http://127.0.0.1:5000?',

@@ -5,8 +5,10 @@
 import {
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
+  ListPolicyVersionsCommand,
 } from '@aws-sdk/client-iam';
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetBucketEncryptionCommand } from '@aws-sdk/client-s3';
@@ -135,7 +137,7 @@ describe('a plan of a bucket under a customer managed key', () => {
     expect(m.kms.calls()).toHaveLength(0);
   });
 
-  it('the roles are read while S3 answers; the policy and the bucket once the key is known', async () => {
+  it('the reads go out while S3 answers; only the key policy waits for the key', async () => {
     const m = emptyAccount();
     const order: string[] = [];
     let roleAsked!: () => void;
@@ -155,16 +157,55 @@ describe('a plan of a bucket under a customer managed key', () => {
       order.push('GetBucketEncryption');
       return kmsRule(KEY);
     });
+    m.kms.on(GetKeyPolicyCommand).callsFake(async () => {
+      order.push('GetKeyPolicy');
+      throw awsError('AccessDeniedException');
+    });
+    const plan = await makePlan(config, m.gateway);
+    expect(order.indexOf('GetRole')).toBeLessThan(order.indexOf('GetBucketEncryption'));
+    expect(order.indexOf('GetPolicy')).toBeLessThan(order.indexOf('GetBucketEncryption'));
+    expect(order.indexOf('GetKeyPolicy')).toBeGreaterThan(order.indexOf('GetBucketEncryption'));
+    // The plan is the same as when everything was read after S3: the key in the policy, its key policy not read.
+    const section = plan.sections.find((s) => s.id === 'customPolicy')!;
+    const policy = section.resources.find((r) => r.kind === 'policy')!;
+    expect(JSON.stringify((policy.desired as DesiredPolicy).document)).toContain(KEY);
+    expect(section.resources.find((r) => r.kind === 'bucket')!.findings).toEqual([
+      expect.objectContaining({ code: 'unchecked', message: expect.stringContaining('kms:GetKeyPolicy is denied') }),
+    ]);
+    // Each resource read once.
+    const roles = m.iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName);
+    expect(roles.length).toBe(new Set(roles).size);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
+  });
+
+  it('a policy read before the key was known, whose document now lacks the key: its versions are read after', async () => {
+    // The policy as a run without the key would have made it.
+    const plain = emptyAccount();
+    const before = await makePlan(config, plain.gateway);
+    const document = (
+      before.sections.find((s) => s.id === 'customPolicy')!.resources.find((r) => r.kind === 'policy')!
+        .desired as DesiredPolicy
+    ).document;
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
+    const m = emptyAccount();
+    m.iam.on(GetPolicyCommand).resolves({
+      Policy: { Arn: arn, PolicyName: 'flyte-custom-policy', Path: '/', DefaultVersionId: 'v1', Tags: [] },
+    });
+    m.iam.on(GetPolicyVersionCommand).resolves({
+      PolicyVersion: {
+        VersionId: 'v1',
+        IsDefaultVersion: true,
+        Document: encodeURIComponent(JSON.stringify(document)),
+      },
+    });
+    m.iam.on(ListPolicyVersionsCommand).resolves({ Versions: [{ VersionId: 'v1', IsDefaultVersion: true }] });
+    m.s3.on(GetBucketEncryptionCommand).resolves(kmsRule(KEY));
     m.kms.on(GetKeyPolicyCommand).rejects(awsError('AccessDeniedException'));
     const plan = await makePlan(config, m.gateway);
-    expect(order[0]).toBe('GetRole');
-    expect(order.indexOf('GetPolicy')).toBeGreaterThan(order.indexOf('GetBucketEncryption'));
-    // The plan is the same as when everything was read after S3: the key in the policy.
     const policy = plan.sections.find((s) => s.id === 'customPolicy')!.resources.find((r) => r.kind === 'policy')!;
-    expect(JSON.stringify((policy.desired as DesiredPolicy).document)).toContain(KEY);
-    // Each role read once.
-    expect(m.iam.commandCalls(GetRoleCommand).length).toBe(
-      new Set(m.iam.commandCalls(GetRoleCommand).map((c) => c.args[0].input.RoleName)).size,
-    );
+    expect(policy.action).toBe('update');
+    expect(policy.steps.map((step) => step.op)).toContain('CreatePolicyVersion');
+    expect(m.iam.commandCalls(ListPolicyVersionsCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
   });
 });

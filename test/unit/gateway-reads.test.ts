@@ -1,7 +1,13 @@
 /**
  * The gateway's cheaper reads (against mocked SDK clients): a policy this run made is read back with its version
- * asked beside GetPolicy.
+ * asked beside GetPolicy; the pod identity associations of a cluster are listed once for all the plan's reads, and
+ * one this run made is read back by its ID.
  */
+import {
+  CreatePodIdentityAssociationCommand,
+  DescribePodIdentityAssociationCommand,
+  ListPodIdentityAssociationsCommand,
+} from '@aws-sdk/client-eks';
 import {
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
@@ -9,7 +15,9 @@ import {
   GetPolicyVersionCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { mockAws } from '../helpers/mock-aws.js';
+import { readCurrent } from '../../src/engine/engine.js';
+import type { DesiredPodIdentityAssociation } from '../../src/model.js';
+import { awsError, mockAws } from '../helpers/mock-aws.js';
 
 const ACCOUNT = '111122223333';
 const ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
@@ -84,5 +92,157 @@ describe('reading back a policy this run made', () => {
     slow.release();
     expect((await read)?.defaultVersionId).toBe('v2');
     expect(slow.askedBefore).toEqual([]);
+  });
+});
+
+const CLUSTER = 'acme';
+const associationArn = (id: string) => `arn:aws:eks:eu-west-1:${ACCOUNT}:podidentityassociation/${CLUSTER}/${id}`;
+const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+
+function wantedAssociation(
+  namespace: string,
+  serviceAccount: string,
+  cluster = CLUSTER,
+): DesiredPodIdentityAssociation {
+  return {
+    kind: 'pod-identity-association',
+    name: `${namespace}/${serviceAccount}`,
+    arn: `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/${cluster}/${namespace}/${serviceAccount}`,
+    cluster,
+    namespace,
+    serviceAccount,
+    roleArn: roleArn('flyte-workers-role'),
+    tags: {},
+  };
+}
+
+/** DescribePodIdentityAssociation answers for these associations (by ID), ResourceNotFound for any other. */
+function describes(m: ReturnType<typeof mockAws>, held: { id: string; namespace: string; serviceAccount: string }[]) {
+  m.eks.on(DescribePodIdentityAssociationCommand).callsFake(async (input: { associationId: string }) => {
+    const a = held.find((h) => h.id === input.associationId);
+    if (a === undefined) throw awsError('ResourceNotFoundException');
+    return {
+      association: {
+        clusterName: CLUSTER,
+        associationId: a.id,
+        associationArn: associationArn(a.id),
+        namespace: a.namespace,
+        serviceAccount: a.serviceAccount,
+        roleArn: roleArn('flyte-workers-role'),
+        tags: { 'managed-by': 'flyte-aws-setup' },
+      },
+    };
+  });
+}
+
+describe("reading a cluster's pod identity associations", () => {
+  const wanted = [
+    wantedAssociation('flyte', 'default'),
+    wantedAssociation('flyte', 'flyte-backend-flyte-binary'),
+    wantedAssociation('fraud-development', 'default'),
+  ];
+
+  it('an empty cluster: one ListPodIdentityAssociations for all of its associations, nothing described', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
+    describes(m, []);
+    const current = await readCurrent(m.gateway, wanted);
+    expect([...current.values()]).toEqual([undefined, undefined, undefined]);
+    const lists = m.eks.commandCalls(ListPodIdentityAssociationsCommand).map((c) => c.args[0].input);
+    expect(lists).toEqual([{ clusterName: CLUSTER, maxResults: 100, nextToken: undefined }]);
+    expect(m.eks.commandCalls(DescribePodIdentityAssociationCommand)).toHaveLength(0);
+  });
+
+  it('every page of the listing is read; only the associations that exist are described', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    const summary = (id: string, namespace: string, serviceAccount: string) => ({
+      clusterName: CLUSTER,
+      associationId: id,
+      associationArn: associationArn(id),
+      namespace,
+      serviceAccount,
+    });
+    m.eks
+      .on(ListPodIdentityAssociationsCommand, { nextToken: undefined })
+      .resolves({ associations: [summary('a-other', 'other-team', 'default')], nextToken: 'page-2' })
+      .on(ListPodIdentityAssociationsCommand, { nextToken: 'page-2' })
+      .resolves({ associations: [summary('a-2', 'flyte', 'flyte-backend-flyte-binary')] });
+    describes(m, [{ id: 'a-2', namespace: 'flyte', serviceAccount: 'flyte-backend-flyte-binary' }]);
+    const current = await readCurrent(m.gateway, wanted);
+    expect([...current.values()].map((c) => (c as { associationId?: string } | undefined)?.associationId)).toEqual([
+      undefined,
+      'a-2',
+      undefined,
+    ]);
+    expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand).map((c) => c.args[0].input.nextToken)).toEqual([
+      undefined,
+      'page-2',
+    ]);
+    expect(m.eks.commandCalls(DescribePodIdentityAssociationCommand).map((c) => c.args[0].input)).toEqual([
+      { clusterName: CLUSTER, associationId: 'a-2' },
+    ]);
+  });
+
+  it('two clusters: one listing each', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
+    await readCurrent(m.gateway, [...wanted, wantedAssociation('flyte', 'default', 'other')]);
+    const clusters = m.eks.commandCalls(ListPodIdentityAssociationsCommand).map((c) => c.args[0].input.clusterName);
+    expect(clusters.sort()).toEqual([CLUSTER, 'other']);
+  });
+
+  it('one this run made is read back with one DescribePodIdentityAssociation by the ID its creation answered', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.eks.on(CreatePodIdentityAssociationCommand).resolves({
+      association: { associationId: 'a-new', associationArn: associationArn('a-new'), namespace: 'flyte' },
+    });
+    m.eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
+    describes(m, [{ id: 'a-new', namespace: 'flyte', serviceAccount: 'default' }]);
+    await m.gateway.execute({
+      op: 'CreatePodIdentityAssociation',
+      clusterName: CLUSTER,
+      namespace: 'flyte',
+      serviceAccount: 'default',
+      roleArn: roleArn('flyte-workers-role'),
+      tags: {},
+    });
+    const found = await m.gateway.readPodIdentityAssociation(CLUSTER, 'flyte', 'default');
+    expect(found?.associationId).toBe('a-new');
+    expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand)).toHaveLength(0);
+    expect(m.eks.commandCalls(DescribePodIdentityAssociationCommand)).toHaveLength(1);
+    // Another service account of the cluster, which the run did not make: listed as before.
+    await m.gateway.readPodIdentityAssociation(CLUSTER, 'flyte', 'flyte-backend-flyte-binary');
+    expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        clusterName: CLUSTER,
+        namespace: 'flyte',
+        serviceAccount: 'flyte-backend-flyte-binary',
+        maxResults: 100,
+        nextToken: undefined,
+      },
+    ]);
+  });
+
+  it('one this run made that is gone since: found by the list, as any other', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.eks.on(CreatePodIdentityAssociationCommand).resolves({ association: { associationId: 'a-gone' } });
+    m.eks.on(ListPodIdentityAssociationsCommand).resolves({
+      associations: [{ associationId: 'a-again', namespace: 'flyte', serviceAccount: 'default' }],
+    });
+    describes(m, [{ id: 'a-again', namespace: 'flyte', serviceAccount: 'default' }]);
+    await m.gateway.execute({
+      op: 'CreatePodIdentityAssociation',
+      clusterName: CLUSTER,
+      namespace: 'flyte',
+      serviceAccount: 'default',
+      roleArn: roleArn('flyte-workers-role'),
+      tags: {},
+    });
+    const found = await m.gateway.readPodIdentityAssociation(CLUSTER, 'flyte', 'default');
+    expect(found?.associationId).toBe('a-again');
+    expect(m.eks.commandCalls(DescribePodIdentityAssociationCommand).map((c) => c.args[0].input.associationId)).toEqual(
+      ['a-gone', 'a-again'],
+    );
+    expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand)).toHaveLength(1);
   });
 });

@@ -265,6 +265,8 @@ describe('the policy for a config', () => {
     expect(got.get('eks:CreateAddon')!.resources).toEqual([cluster]);
     expect(got.get('eks:DescribePodIdentityAssociation')!.resources).toEqual([associations]);
     expect(got.get('eks:UpdatePodIdentityAssociation')!.resources).toEqual([associations]);
+    // Tagging: a new association (on the cluster, with its creation) and one taken over (the association's).
+    expect(got.get('eks:TagResource')!.resources.sort()).toEqual([cluster, associations]);
     expect(got.get('eks:DescribeAddon')!.resources).toEqual([
       'arn:aws:eks:eu-west-1:111122223333:addon/acme-ml/eks-pod-identity-agent/*',
     ]);

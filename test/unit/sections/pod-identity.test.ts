@@ -189,10 +189,66 @@ describe('planning an association and the add-on', () => {
     ]);
   });
 
-  it("someone else's association is kept in line but said not to be the tool's", () => {
+  it("one made by hand is kept in line but said not to be the tool's", () => {
     const plan = planPodIdentityAssociation(desired, current({ tags: {} }));
     expect(plan.owned).toBe(false);
+    expect(plan.action).toBe('none');
     expect(plan.notes[0]!.message).toContain('existed before flyte-aws-setup');
+    // Its role before a change is not recorded: the note does not promise that destroy puts it back.
+    expect(plan.notes[0]!.message).toContain('destroy leaves it as it is then');
+  });
+
+  it("one made by hand with another role: tagged with this setup's name before it is pointed at the config's role", () => {
+    const plan = planPodIdentityAssociation(desired, current({ tags: { team: 'b' }, roleArn: role('hand-made') }));
+    expect(plan.blocked).toBeUndefined();
+    expect(plan.owned).toBe(false);
+    expect(plan.steps.map((s) => s.op)).toEqual(['TagResource', 'UpdatePodIdentityAssociation']);
+    // Only the setup's tag: the tool does not call it its own (destroy keeps it).
+    expect(plan.steps[0]).toEqual({
+      op: 'TagResource',
+      clusterName: 'acme',
+      arn: current().arn,
+      name: 'flyte/flyte-backend-flyte-binary',
+      tags: { 'flyte-aws-setup:setup': 'acme' },
+    });
+  });
+
+  it("another setup's association is never changed: refused, naming its owner and how to go on", () => {
+    const theirs = current({
+      tags: { ...TOOL_TAG, 'flyte-aws-setup:setup': 'team-b' },
+      roleArn: role('team-b-workers'),
+    });
+    const plan = planPodIdentityAssociation(desired, theirs);
+    expect(plan.steps).toEqual([]);
+    expect(plan.action).toBe('none');
+    expect(plan.blocked).toContain('it belongs to the setup "team-b"');
+    expect(plan.blocked).toContain('not to this config\'s setup "acme"');
+    expect(plan.blocked).toContain('leave flyte/flyte-backend-flyte-binary out of this config');
+    expect(plan.blocked).toContain('set setup: team-b in it');
+    // The same with the right role: still another setup's, not taken over.
+    expect(planPodIdentityAssociation(desired, { ...theirs, roleArn: desired.roleArn }).blocked).toContain('team-b');
+    // A hand-made one another setup has pointed at its role carries that setup's tag alone: refused too.
+    const adopted = current({ tags: { 'flyte-aws-setup:setup': 'team-b' }, roleArn: role('team-b-workers') });
+    expect(planPodIdentityAssociation(desired, adopted).blocked).toContain('team-b');
+  });
+
+  it("one the tool made before setups: taken as this setup's and tagged with it", () => {
+    const plan = planPodIdentityAssociation(desired, current({ tags: { 'managed-by': 'flyte-aws-setup' } }));
+    expect(plan.blocked).toBeUndefined();
+    expect(plan.owned).toBe(true);
+    expect(plan.action).toBe('update');
+    expect(plan.steps).toEqual([
+      {
+        op: 'TagResource',
+        clusterName: 'acme',
+        arn: current().arn,
+        name: 'flyte/flyte-backend-flyte-binary',
+        tags: { 'flyte-aws-setup:setup': 'acme' },
+      },
+    ]);
+    expect(plan.notes[0]!.message).toContain('made by an earlier version of flyte-aws-setup');
+    // Tagged, it is this setup's: nothing more to do.
+    expect(planPodIdentityAssociation(desired, current()).steps).toEqual([]);
   });
 
   it('the agent add-on: installed when missing (said), left alone when there, warned about when unhealthy', () => {
