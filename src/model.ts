@@ -258,6 +258,14 @@ export interface CurrentBucket {
   keyPolicyUnread?: { reason: string; missing?: boolean };
 }
 
+/** A key policy as read, or why not. */
+export type KeyPolicyAnswer = { policy: PolicyDocument } | { reason: string; missing?: boolean };
+
+/** The bucket with its key's policy, or why that was not read. */
+export function bucketWithKeyPolicy(bucket: CurrentBucket, key: KeyPolicyAnswer): CurrentBucket {
+  return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
+}
+
 export interface CurrentPodIdentityAssociation {
   kind: 'pod-identity-association';
   arn: string;

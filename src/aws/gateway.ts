@@ -54,20 +54,22 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type {
-  BucketEncryption,
-  CurrentAddon,
-  CurrentBucket,
-  CurrentOidcProvider,
-  CurrentPodIdentityAssociation,
-  CurrentPolicy,
-  CurrentRole,
-  CurrentVpcDns,
-  PolicyVersion,
-  Step,
-  StepOp,
-  Tags,
-  VpcDnsAttribute,
+import {
+  bucketWithKeyPolicy,
+  type BucketEncryption,
+  type CurrentAddon,
+  type CurrentBucket,
+  type CurrentOidcProvider,
+  type CurrentPodIdentityAssociation,
+  type CurrentPolicy,
+  type CurrentRole,
+  type CurrentVpcDns,
+  type KeyPolicyAnswer,
+  type PolicyVersion,
+  type Step,
+  type StepOp,
+  type Tags,
+  type VpcDnsAttribute,
 } from '../model.js';
 import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
@@ -370,14 +372,6 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
     goneIsDone: true,
   },
 };
-
-/** The bucket with its key's policy, or why that was not read. */
-export function bucketWithKeyPolicy(bucket: CurrentBucket, key: KeyPolicyAnswer): CurrentBucket {
-  return 'policy' in key ? { ...bucket, keyPolicy: key.policy } : { ...bucket, keyPolicyUnread: key };
-}
-
-/** A key policy as read, or why not. */
-export type KeyPolicyAnswer = { policy: PolicyDocument } | { reason: string; missing?: boolean };
 
 /** The account and partition of the caller, for a bucket key named by its bare ID. */
 export interface BucketOwner {

@@ -3,7 +3,7 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import { isCode } from '../aws/errors.js';
-import { bucketWithKeyPolicy, type AssociationSummary, type AwsGateway } from '../aws/gateway.js';
+import type { AssociationSummary, AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { samePolicy } from '../policy/compare.js';
@@ -14,6 +14,7 @@ import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 import { gatherFactsEarly, offlineFacts, withBucketEncryption } from './facts.js';
 import { findLeftovers } from './leftovers.js';
 import {
+  bucketWithKeyPolicy,
   clusterRegion,
   factsClusters,
   type CurrentResource,
