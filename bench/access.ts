@@ -7,14 +7,16 @@
  *
  *   npm run bench:access -- [--projects N] [--runs N]
  *
- * Three setups: the project roles as the tool makes them (each the custom policy and the same extra policy: roles
+ * Four setups: the project roles as the tool makes them (each the custom policy and the same extra policy: roles
  * that hold the same documents are evaluated once), the worst case, where each role also has an inline policy of
- * its own (a grant to its own bucket), so that no two roles share an answer, and a bucket encrypted with a customer
- * managed KMS key with a secret granted to every project role (the key's use is asked of each role).
+ * its own (a grant to its own bucket), so that no two roles share an answer, a bucket encrypted with a customer
+ * managed KMS key with a secret granted to every project role (the key's use is asked of each role), and a bucket
+ * policy that names every role (its requests on the bucket are then evaluated role by role).
  */
 import { parseArgs } from 'node:util';
 import { accessFindings, checkAccess } from '../src/access/check.js';
 import { flyteIdentities } from '../src/access/identities.js';
+import type { BucketPolicyRead } from '../src/access/bucket-policy.js';
 import type { RoleRead } from '../src/access/read.js';
 import { resolveConfig } from '../src/config/schema.js';
 import { desiredSections } from '../src/engine/engine.js';
@@ -144,6 +146,38 @@ function cpuMs(start: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1000;
 }
 
+/**
+ * A bucket policy as people write one: TLS only, for everyone, and the Flyte roles (each named) allowed the bucket
+ * and its objects.
+ */
+function namingBucketPolicy(roles: Map<string, RoleRead>): BucketPolicyRead {
+  const arns = [...roles.values()].flatMap((r) => (r.kind === 'found' ? [r.documents.arn] : []));
+  return {
+    kind: 'found',
+    bucket: config.bucket,
+    document: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'TlsOnly',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: ['arn:aws:s3:::acme-flyte-data', 'arn:aws:s3:::acme-flyte-data/*'],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+        {
+          Sid: 'FlyteRoles',
+          Effect: 'Allow',
+          Principal: { AWS: arns },
+          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'],
+          Resource: ['arn:aws:s3:::acme-flyte-data', 'arn:aws:s3:::acme-flyte-data/*'],
+        },
+      ],
+    },
+  };
+}
+
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 let worst = 0;
 console.log(
@@ -152,12 +186,14 @@ console.log(
 console.log(
   '| ----- | ------------------------------ | ----------------------------- | ------------------ | -------- |',
 );
-for (const [what, distinct, c] of [
-  [`${PROJECTS} project roles as the tool makes them`, false, config],
-  [`${PROJECTS} project roles, each with an inline policy of its own`, true, config],
-  [`${PROJECTS} project roles, an SSE-KMS bucket and a secret granted to each`, false, keyedConfig],
+for (const [what, distinct, c, named] of [
+  [`${PROJECTS} project roles as the tool makes them`, false, config, false],
+  [`${PROJECTS} project roles, each with an inline policy of its own`, true, config, false],
+  [`${PROJECTS} project roles, an SSE-KMS bucket and a secret granted to each`, false, keyedConfig, false],
+  [`${PROJECTS} project roles, a bucket policy that names each role`, false, config, true],
 ] as const) {
   const roles = roleDocuments(distinct, c);
+  const bucketPolicy = named ? namingBucketPolicy(roles) : undefined;
   const identities = flyteIdentities(c);
   const times: number[] = [];
   let cells = 0;
@@ -165,7 +201,13 @@ for (const [what, distinct, c] of [
   for (let run = 0; run < RUNS; run++) {
     forgetSharedDecisions();
     const start = process.cpuUsage();
-    const report = await checkAccess({ config: c, facts, identities, roles });
+    const report = await checkAccess({
+      config: c,
+      facts,
+      identities,
+      roles,
+      ...(bucketPolicy ? { bucketPolicy } : {}),
+    });
     findings = accessFindings(report, { rerun: 'flyte-aws-setup --config FILE --yes', roles, identities }).length;
     times.push(cpuMs(start));
     cells = report.identities.reduce((n, i) => n + i.cells.length + i.neighbours.length + (i.assume ? 1 : 0), 0);

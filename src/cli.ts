@@ -257,6 +257,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       '--as <identity>',
       'explain one identity (NAMESPACE/SERVICEACCOUNT): which role, what is allowed or refused, and which statement decided',
     )
+    .option(
+      '--no-second-opinion',
+      "do not ask IAM's own simulator (iam:SimulatePrincipalPolicy) to check the evaluator's decisions",
+    )
     .addHelpText(
       'after',
       helpAfter(

@@ -11,13 +11,18 @@ import { desiredSections } from '../engine/engine.js';
 import { resourceKey } from '../engine/plan.js';
 import type { CurrentResource, CurrentRole, Plan, ResourcePlan } from '../model.js';
 import { limiter } from '../util/concurrency.js';
+import { readBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
 import { flyteIdentities } from './identities.js';
 import { readInline, readManaged, type InlineAnswer, type KnownDocuments, type PolicyAnswer } from './read.js';
 
-/** The reads started beside the writes: managed policies' documents by ARN, inline policies by role name. */
+/**
+ * The reads started beside the writes: managed policies' documents by ARN, inline policies by role name, and the
+ * bucket's own policy (no run writes it).
+ */
 export interface AccessReads {
   policies: Map<string, Promise<PolicyAnswer>>;
   inline: Map<string, Promise<InlineAnswer>>;
+  bucketPolicy?: Promise<BucketPolicyRead>;
 }
 
 /** A plan applied, and what the run made of it. */
@@ -81,6 +86,7 @@ export function startAccessReads(
     p.catch(() => undefined);
     return p;
   };
+  reads.bucketPolicy ??= started(limit(() => readBucketPolicy(gateway, config.bucket, plan.facts.accountId)));
   for (const resource of roleResources(plan, names)) {
     const role: CurrentRole | undefined = resource.current?.kind === 'role' ? resource.current : undefined;
     if (role !== undefined && role.inline === undefined && role.inlineUnreadable === undefined) {

@@ -38,6 +38,7 @@ import {
   type IdentityAccess,
 } from './matrix.js';
 import type { RoleDocuments, RoleRead } from './read.js';
+import { BUCKET_POLICY, bucketPolicyNotChecked, withBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
 
 /** What the access check works from. */
 export interface AccessInput {
@@ -47,6 +48,13 @@ export interface AccessInput {
   roles: ReadonlyMap<string, RoleRead>;
   /** The OIDC providers IAM holds, by ARN (undefined: it does not exist); absent: not known. */
   providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
+  /** The Flyte bucket's own policy, as read (absent: not read, listed as not checked). */
+  bucketPolicy?: BucketPolicyRead;
+}
+
+/** What was not checked: what the account never shows, and the bucket policy when it was not read. */
+function notVisible(input: AccessInput): string[] {
+  return [NOT_VISIBLE[0]!, ...bucketPolicyNotChecked(input.bucketPolicy), ...NOT_VISIBLE.slice(1)];
 }
 
 function cellFrom(d: Decision, want: 'allowed' | 'denied'): AccessDecision {
@@ -197,14 +205,18 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
         cells: [],
         notChecked: EVALUATOR_MISSING,
       })),
-      notChecked: NOT_VISIBLE,
+      notChecked: notVisible(input),
     };
   }
-  const needed = neededCapabilities(config, facts);
-  const beyond = overGrantProbes(config, facts);
+  // The requests on the bucket and its objects are evaluated with its policy, when it was read.
+  const needed = withBucketPolicy(neededCapabilities(config, facts), input.bucketPolicy, facts.partition);
+  const beyond = withBucketPolicy(overGrantProbes(config, facts), input.bucketPolicy, facts.partition);
   // What the config's grants give is per role: each role is asked for its own.
   const capabilitiesOf = (roleName: string) => ({
-    needed: [...needed, ...grantCapabilities(config, facts, roleName)],
+    needed: [
+      ...needed,
+      ...withBucketPolicy(grantCapabilities(config, facts, roleName), input.bucketPolicy, facts.partition),
+    ],
     beyond,
   });
   // Every cluster of the config: its pods assume the roles through its own issuer (IRSA) or its own ARN (Pod
@@ -285,7 +297,7 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
       cells,
     });
   }
-  return { identities: out, notChecked: NOT_VISIBLE };
+  return { identities: out, notChecked: notVisible(input) };
 }
 
 interface FindingContext {
@@ -320,6 +332,10 @@ function fixFor(
     return `allow ${action} in the permissions boundary ${d.detail ?? ''} (or set permissionsBoundary: in the config to one that does, and run \`${ctx.rerun}\`)`;
   }
   const steps = d.statements.map((s) => {
+    if (s.policy === BUCKET_POLICY && 'resource' in d) {
+      const bucket = (d as AccessCell).resource.replace(/^arn:[\w-]+:s3:::/, '').split('/')[0]!;
+      return `the bucket policy of s3://${bucket} (${s.statement}): review it with aws s3api get-bucket-policy --bucket ${bucket}`;
+    }
     const p = policy(s.policy);
     if (p?.inline !== undefined) {
       return `the inline policy ${p.inline} (${s.statement}): review it with aws iam get-role-policy --role-name ${roleName} --policy-name ${p.inline}; to remove it: aws iam delete-role-policy --role-name ${roleName} --policy-name ${p.inline}`;

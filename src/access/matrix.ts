@@ -72,12 +72,54 @@ export interface AccessReport {
   identities: IdentityAccess[];
   /** What cannot be seen from the account and was not evaluated: never a pass. */
   notChecked: string[];
+  /** IAM's own simulator asked the same of each role (`verify` only; absent at the end of an apply). */
+  secondOpinion?: SecondOpinion;
 }
 
-/** What is never evaluated, because the account does not show it. */
+/**
+ * IAM's answer (iam:SimulatePrincipalPolicy) to the requests the check makes of each role's own policies (its
+ * managed and inline policies and its boundary; the simulator does not read the bucket's policy), beside the
+ * evaluator's. `made`: every role was asked; `partial`: some could not be; `not-made`: none was (`reason` says
+ * why: the caller may not call it, the endpoint does not implement it); `off`: `--no-second-opinion`.
+ */
+export interface SecondOpinion {
+  state: 'made' | 'partial' | 'not-made' | 'off';
+  reason?: string;
+  roles: SecondOpinionRole[];
+  /** The requests where IAM and the evaluator decide otherwise (each a `second-opinion-differs` warning). */
+  disagreements: Disagreement[];
+}
+
+export interface SecondOpinionRole {
+  roleName: string;
+  state: 'made' | 'not-made';
+  reason?: string;
+  /** Requests whose answers were compared. */
+  compared: number;
+}
+
+export interface Disagreement {
+  roleName: string;
+  roleArn: string;
+  /** The identities that use the role. */
+  identities: string[];
+  capability: string;
+  action: string;
+  resource: string;
+  /** What the evaluator decided, from the documents read. */
+  evaluator: 'allowed' | 'denied';
+  /** What IAM's simulator decided: `allowed`, `explicitDeny` or `implicitDeny`. */
+  iam: string;
+  /** Condition keys IAM said it lacked a value of: its answer may then be wrong. */
+  missingContext: string[];
+}
+
+/**
+ * What is never evaluated, because the account does not show it. The bucket's own policy is evaluated when it is
+ * read (src/access/bucket-policy.ts says what is not checked about it otherwise).
+ */
 export const NOT_VISIBLE = [
   "the organization's service and resource control policies (SCPs, RCPs): they can refuse any of the above",
-  "the bucket's own policy, and whether the bucket is another account's (its policy must then allow the roles too)",
   'VPC endpoint policies on the path from the pods to S3 and STS',
   "whether the pods run with the role at all: an IRSA annotation missing from the service account, or a pod without its token, gets the node's role (flyte-aws-setup probe checks that in the cluster)",
 ];

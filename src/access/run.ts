@@ -12,6 +12,11 @@ import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
 import { readRoleDocuments, roleDocuments, type RoleRead } from './read.js';
 import { knownAfterApply, type AccessReads, type AppliedRun } from './after-apply.js';
+import { readBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
+import { secondOpinion, secondOpinionFindings, settle, SECOND_OPINION_OFF } from './second-opinion.js';
+
+const concurrencyOf = (o: { concurrency?: number }) =>
+  o.concurrency !== undefined ? { concurrency: o.concurrency } : {};
 
 export interface AccessOutcome {
   report: AccessReport;
@@ -29,19 +34,37 @@ export async function runAccessCheck(
     concurrency?: number;
     /** One more identity to evaluate (`verify --as` a namespace that a `*` trust covers). */
     extra?: FlyteIdentity;
+    /** Ask IAM's simulator too (`verify`; `false`: --no-second-opinion); absent: not asked (an apply). */
+    secondOpinion?: boolean;
   },
 ): Promise<AccessOutcome> {
   const { facts } = plan;
   const identities = configIdentities(config, facts);
   if (options.extra !== undefined && !identities.some((i) => i.id === options.extra!.id))
     identities.push(options.extra);
-  const roles = await readRoleDocuments(
-    gateway,
-    plan,
-    identities.map((i) => i.roleName),
-    options.concurrency,
-  );
-  return evaluate(config, facts, identities, roles, options);
+  const [roles, bucketPolicy] = await Promise.all([
+    readRoleDocuments(
+      gateway,
+      plan,
+      identities.map((i) => i.roleName),
+      options.concurrency,
+    ),
+    readBucketPolicy(gateway, config.bucket, facts.accountId),
+  ]);
+  // IAM's second opinion (verify) goes out first: its calls are answered while the matrix is evaluated.
+  const opinion =
+    options.secondOpinion === true
+      ? settle(secondOpinion(gateway, { config, facts, identities, roles, ...concurrencyOf(options) }))
+      : undefined;
+  const outcome = await evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
+  if (options.secondOpinion !== undefined) {
+    const settled = opinion !== undefined ? await opinion : { value: SECOND_OPINION_OFF };
+    if ('error' in settled) throw settled.error;
+    outcome.report.secondOpinion = settled.value;
+    const sectionOf = (role: string) => identities.find((i) => i.roleName === role)!.section;
+    outcome.findings.push(...secondOpinionFindings(settled.value, sectionOf));
+  }
+  return outcome;
 }
 
 function configIdentities(config: Config, facts: Facts): FlyteIdentity[] {
@@ -53,7 +76,11 @@ async function evaluate(
   facts: Facts,
   identities: FlyteIdentity[],
   roles: Map<string, RoleRead>,
-  options: { rerun: string; providers?: ReadonlyMap<string, CurrentOidcProvider | undefined> },
+  options: {
+    rerun: string;
+    providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
+    bucketPolicy?: BucketPolicyRead;
+  },
 ): Promise<AccessOutcome> {
   const report = await checkAccess({
     config,
@@ -61,6 +88,7 @@ async function evaluate(
     identities,
     roles,
     ...(options.providers ? { providers: options.providers } : {}),
+    ...(options.bucketPolicy ? { bucketPolicy: options.bucketPolicy } : {}),
   });
   return { report, findings: accessFindings(report, { rerun: options.rerun, roles, identities }), identities };
 }
@@ -78,11 +106,15 @@ export async function accessAfterApply(
   options: { rerun: string; concurrency?: number; runs?: readonly AppliedRun[]; reads?: AccessReads },
 ): Promise<AccessOutcome> {
   const identities = configIdentities(config, facts);
-  const roles = await roleDocuments(
-    gateway,
-    knownAfterApply(config, options.runs ?? [], options.reads),
-    identities.map((i) => i.roleName),
-    options.concurrency,
-  );
-  return evaluate(config, facts, identities, roles, options);
+  const [roles, bucketPolicy] = await Promise.all([
+    roleDocuments(
+      gateway,
+      knownAfterApply(config, options.runs ?? [], options.reads),
+      identities.map((i) => i.roleName),
+      options.concurrency,
+    ),
+    // Started beside the writes when the run started the reads (no run writes it), else read now.
+    options.reads?.bucketPolicy ?? readBucketPolicy(gateway, config.bucket, facts.accountId),
+  ]);
+  return evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
 }

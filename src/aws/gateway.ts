@@ -54,21 +54,22 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { bucketWithKeyPolicy, type KeyPolicyAnswer } from '../model.js';
-import type {
-  BucketEncryption,
-  CurrentAddon,
-  CurrentBucket,
-  CurrentOidcProvider,
-  CurrentPodIdentityAssociation,
-  CurrentPolicy,
-  CurrentRole,
-  CurrentVpcDns,
-  PolicyVersion,
-  Step,
-  StepOp,
-  Tags,
-  VpcDnsAttribute,
+import {
+  bucketWithKeyPolicy,
+  type BucketEncryption,
+  type CurrentAddon,
+  type CurrentBucket,
+  type CurrentOidcProvider,
+  type CurrentPodIdentityAssociation,
+  type CurrentPolicy,
+  type CurrentRole,
+  type CurrentVpcDns,
+  type KeyPolicyAnswer,
+  type PolicyVersion,
+  type Step,
+  type StepOp,
+  type Tags,
+  type VpcDnsAttribute,
 } from '../model.js';
 import { decodePolicyDocument } from '../policy/compare.js';
 import { federatedPrincipals } from '../policy/irsa.js';
@@ -131,6 +132,8 @@ export interface RoleListing extends RoleSummary {
 export interface SimulationContext {
   key: string;
   values: string[];
+  /** The key's type (default `string`): `boolean` for keys such as `aws:SecureTransport`. */
+  type?: 'string' | 'boolean';
 }
 
 export interface SimulationRequest {
@@ -369,9 +372,6 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
     goneIsDone: true,
   },
 };
-
-// The pure part of reading a bucket's key is in ../model.ts (the engine uses it without loading the SDK).
-export { bucketWithKeyPolicy, type KeyPolicyAnswer } from '../model.js';
 
 /** The account and partition of the caller, for a bucket key named by its bare ID. */
 export interface BucketOwner {
@@ -628,7 +628,7 @@ export class AwsGateway {
             ? {
                 ContextEntries: request.context.map((c) => ({
                   ContextKeyName: c.key,
-                  ContextKeyType: 'string' as const,
+                  ContextKeyType: c.type ?? ('string' as const),
                   ContextKeyValues: c.values,
                 })),
               }
@@ -1065,6 +1065,38 @@ export class AwsGateway {
           kind: 'unknown',
           reason: `the bucket's key is the alias ${key}, which could not be resolved (${originalMessage(err)})`,
         };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The bucket's own policy (s3:GetBucketPolicy), asked with the run's account as the expected owner: S3 refuses
+   * the call for another account's bucket. `none`: it has no policy. Not read: why (refused, another account's
+   * bucket, another region's endpoint, gone).
+   */
+  async bucketPolicy(
+    name: string,
+    accountId: string,
+  ): Promise<{ policy: PolicyDocument } | { none: true } | { reason: string }> {
+    const site = { service: 's3', operation: 'GetBucketPolicy', resource: `bucket ${name}` } as const;
+    try {
+      const out = await this.call(site, async () => {
+        const [s3, { GetBucketPolicyCommand }] = await Promise.all([this.clients.s3(), import('./s3.js')]);
+        return s3.send(new GetBucketPolicyCommand({ Bucket: name, ExpectedBucketOwner: accountId }));
+      });
+      if (out?.Policy === undefined || out.Policy === '') return { none: true };
+      return { policy: decodePolicyDocument(out.Policy) };
+    } catch (err) {
+      if (isCode(err, 'NoSuchBucketPolicy')) return { none: true };
+      if (isCode(err, 'NoSuchBucket')) return { reason: 'the bucket does not exist' };
+      if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
+        return {
+          reason: `s3:GetBucketPolicy is denied to the caller, or the bucket is not the account ${accountId}'s`,
+        };
+      }
+      if (isCode(err, 'PermanentRedirect', '301', 'AuthorizationHeaderMalformed')) {
+        return { reason: `the bucket is not in ${this.clients.region}` };
       }
       throw err;
     }

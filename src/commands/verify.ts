@@ -51,6 +51,7 @@ export async function runVerify(opts: VerifyCliOptions, io: CliIo): Promise<numb
         rerun,
         providers,
         concurrency: opts.concurrency,
+        secondOpinion: opts.secondOpinion !== false,
         ...(focus !== undefined ? { extra: focus } : {}),
       });
       const findings = [

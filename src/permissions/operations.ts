@@ -437,9 +437,15 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'SimulatePrincipalPolicy',
     actions: ['iam:SimulatePrincipalPolicy'],
-    on: [{ scope: 'self' }],
-    modes: ['apply'],
-    why: "the preflight: evaluates the caller's own policies for the plan's changes",
+    on: [
+      { scope: 'self', modes: ['apply'] },
+      { scope: 'podRoles', modes: ['verify'] },
+      { scope: 'existingRoles', modes: ['verify'] },
+    ],
+    modes: ['apply', 'verify'],
+    why:
+      "the preflight: evaluates the caller's own policies for the plan's changes; verify: IAM's second opinion on " +
+      "what the Flyte roles' own policies allow (refused: the second opinion is listed as not made)",
   },
   {
     service: 'iam',
@@ -501,6 +507,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     modes: ['apply', 'verify'],
     when: (config) => config.customPolicy !== false && config.bucketKmsKey === undefined,
     why: "reads the bucket's default encryption: with SSE-KMS under a customer managed key, the policy grants its use",
+  },
+  {
+    service: 's3',
+    operation: 'GetBucketPolicy',
+    actions: ['s3:GetBucketPolicy'],
+    on: [{ scope: 'bucket' }],
+    modes: ['apply', 'verify'],
+    why: "the access check (verify, and the end of an apply) evaluates the bucket's own policy with the roles' (refused: listed as not checked)",
   },
   {
     service: 'kms',

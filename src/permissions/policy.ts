@@ -351,6 +351,12 @@ function notesFor(
       `iam:SimulatePrincipalPolicy and iam:GetRole on ${SELF} (the caller itself) let the preflight check run; without them it says it could not check and goes on`,
     );
   }
+  if (mode === 'verify') {
+    notes.push(
+      "iam:SimulatePrincipalPolicy on the roles pods assume lets verify ask IAM's simulator for a second opinion on " +
+        'what they may do (it changes nothing); without it the second opinion is said not made',
+    );
+  }
   notes.push(
     config.identity === 'irsa'
       ? 'no iam:PassRole: flyte-aws-setup never hands a role to a service (it creates no cluster or node group); ' +

@@ -56,7 +56,8 @@ export type FindingCode =
   | 'access-admits'
   | 'over-grant'
   | 'over-grant-listed'
-  | 'over-grant-non-irsa';
+  | 'over-grant-non-irsa'
+  | 'second-opinion-differs';
 
 export interface FindingRule {
   severity: Severity;
@@ -173,6 +174,10 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'over-grant-non-irsa': {
     severity: 'warning',
     what: "such reach on Union's role, whose other policies are Union's",
+  },
+  'second-opinion-differs': {
+    severity: 'warning',
+    what: "IAM's own simulator (iam:SimulatePrincipalPolicy) decides a request of a role otherwise than the evaluator",
   },
 };
 

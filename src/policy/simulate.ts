@@ -209,7 +209,9 @@ export function sessionArn(roleArn: string, session = 'flyte-aws-setup-check'): 
  * Can the role do `action` on `resource`? Its policies are evaluated with its boundary, as IAM does for a role's
  * session in its own account (the resource is taken to be in the role's account: a resource of another account
  * needs its own policy to allow it too, which is not evaluated here). `resourcePolicy`: the resource's own policy,
- * for a resource that is used only as its policy allows (a KMS key: its key policy).
+ * evaluated with the role's as IAM does within an account: for a resource used only as its policy allows (a KMS
+ * key: its key policy), or one whose policy may allow or deny on its own (a bucket: its bucket policy, whose Deny
+ * refuses and whose Allow naming the role allows). The statements that decided include the resource policy's.
  */
 export async function evaluateAction(
   role: RolePolicies,
@@ -223,7 +225,7 @@ export async function evaluateAction(
   const key =
     resourcePolicy === undefined
       ? sharedKey(role, action, resource, context)
-      : independentOfPrincipal(resourcePolicy.document)
+      : independentOfPrincipal(resourcePolicy.document) && principalsAreAccounts(resourcePolicy.document)
         ? sharedKey(role, action, resource, context, resourcePolicy)
         : undefined;
   const known = key !== undefined ? decisions.get(key) : undefined;
@@ -270,6 +272,25 @@ function independentOfPrincipal(doc: PolicyDocument): boolean {
   return free;
 }
 
+/**
+ * Every statement of a resource policy names everyone or whole accounts (`*`, `arn:aws:iam::ACCOUNT:root`, an
+ * account ID): it answers every role of an account alike. One that names a role (a bucket policy's Deny to the
+ * workers role) does not, so its decisions are not shared between roles.
+ */
+function principalsAreAccounts(doc: PolicyDocument): boolean {
+  const account = (p: string) => p === '*' || /^\d{12}$/.test(p) || /^arn:[\w-]+:iam::\d{12}:root$/.test(p);
+  return doc.Statement.every((st) => {
+    const s = st as PolicyStatement & { NotPrincipal?: unknown };
+    if (s.NotPrincipal !== undefined) return false;
+    const p = s.Principal as unknown;
+    if (p === undefined || p === '*') return true;
+    if (typeof p !== 'object' || p === null) return false;
+    return Object.entries(p as Record<string, string | string[]>).every(
+      ([kind, v]) => kind === 'AWS' && (Array.isArray(v) ? v : [v]).every(account),
+    );
+  });
+}
+
 function sharedKey(
   role: RolePolicies,
   action: string,
@@ -300,13 +321,15 @@ const ALLOW_ALL: NamedPolicy = {
 /** A statement as a policy of its own (to tell which statements of a policy decided), validated once. */
 const statementPolicies = new WeakMap<PolicyStatement, Validated>();
 
-function statementPolicy(p: NamedPolicy, s: PolicyStatement): Validated {
-  let found = statementPolicies.get(s);
+const resourceStatementPolicies = new WeakMap<PolicyStatement, Validated>();
+
+function statementPolicy(p: NamedPolicy, s: PolicyStatement, kind: 'identity' | 'resource' = 'identity'): Validated {
+  const cache = kind === 'resource' ? resourceStatementPolicies : statementPolicies;
+  let found = cache.get(s);
   if (found === undefined) {
-    found = lib().createValidatedPolicy(statementDocument(p.document, s), lib().validateIdentityPolicy, {
-      name: p.name,
-    });
-    statementPolicies.set(s, found);
+    const validate = kind === 'resource' ? lib().validateResourcePolicy : lib().validateIdentityPolicy;
+    found = lib().createValidatedPolicy(statementDocument(p.document, s), validate, { name: p.name });
+    cache.set(s, found);
   }
   return found;
 }
@@ -321,9 +344,9 @@ async function evaluateActionOnce(
   resourcePolicy?: NamedPolicy,
 ): Promise<Decision> {
   const identity = role.policies.map((p) => validatedPolicy(p, 'identity'));
-  const onResource = resourcePolicy !== undefined ? validatedPolicy(resourcePolicy, 'resource') : undefined;
+  const resourceOf = resourcePolicy !== undefined ? validatedPolicy(resourcePolicy, 'resource') : undefined;
   const boundary = role.boundary !== undefined ? validatedPolicy(role.boundary, 'identity') : undefined;
-  const invalid = [...identity, ...(boundary ? [boundary] : []), ...(onResource ? [onResource] : [])].flatMap((v) => {
+  const invalid = [...identity, ...(boundary ? [boundary] : []), ...(resourceOf ? [resourceOf] : [])].flatMap((v) => {
     const why = problems(v);
     return why !== undefined ? [`${v.metadata!.name}: ${why}`] : [];
   });
@@ -331,7 +354,9 @@ async function evaluateActionOnce(
   // The core of the evaluation, without the validating entry point's look-ups of the action's resource types and
   // context keys (ten times the cost, the same for every role): the documents are validated above, and the actions
   // asked are the access check's own (src/access/capabilities.ts).
-  const run = (policies: Validated[], cap: Validated | undefined): Outcome => {
+  // `on`: the resource policy to evaluate with (null: none; absent: the request's own).
+  const run = (policies: Validated[], cap: Validated | undefined, on?: Validated | null): Outcome => {
+    const onResource = on === null ? undefined : (on ?? resourceOf);
     try {
       return lib().runUnsafeSimulation(
         {
@@ -354,30 +379,48 @@ async function evaluateActionOnce(
     }
   };
   /** The statements of `p` that give `outcome` alone (one statement of that effect: that one, without asking). */
-  const deciding = (p: NamedPolicy, effect: 'Allow' | 'Deny', ask: (v: Validated) => boolean): StatementRef[] => {
+  const deciding = (
+    p: NamedPolicy,
+    effect: 'Allow' | 'Deny',
+    ask: (v: Validated) => boolean,
+    kind: 'identity' | 'resource' = 'identity',
+  ): StatementRef[] => {
     const of = p.document.Statement.map((st, i) => ({ st, i })).filter(({ st }) => st.Effect === effect);
-    const picked = of.length === 1 ? of : of.filter(({ st }) => ask(statementPolicy(p, st)));
+    const picked = of.length === 1 ? of : of.filter(({ st }) => ask(statementPolicy(p, st, kind)));
     return picked.map(({ st, i }) => ({ policy: p.name, statement: statementLabel(i + 1, st.Sid), effect }));
   };
-  const allowing = (): StatementRef[] =>
-    role.policies.flatMap((p, k) =>
-      run([identity[k]!], undefined) === 'Allowed'
-        ? deciding(p, 'Allow', (v) => run([v], undefined) === 'Allowed')
+  // A resource policy that allows the request on its own (a same-account bucket policy naming the role): its
+  // statements decided, and each identity policy is asked without it (else every one would seem to allow).
+  const resourceAllows = resourceOf !== undefined && run([], undefined) === 'Allowed';
+  const withResource = resourceAllows ? null : resourceOf;
+  const allowing = (): StatementRef[] => [
+    ...role.policies.flatMap((p, k) =>
+      run([identity[k]!], undefined, withResource) === 'Allowed'
+        ? deciding(p, 'Allow', (v) => run([v], undefined, withResource) === 'Allowed')
         : [],
-    );
+    ),
+    ...(resourceAllows
+      ? deciding(resourcePolicy!, 'Allow', (v) => run([], undefined, v) === 'Allowed', 'resource')
+      : []),
+  ];
   try {
     const result = run(identity, boundary);
     if (result === 'Allowed') return { allowed: true, reason: 'allow', statements: allowing() };
     if (result === 'ExplicitlyDenied') {
       const allowAll = validatedPolicy(ALLOW_ALL, 'identity');
+      // Each policy alone: an identity policy or the boundary without the resource policy, and the resource
+      // policy with none of the role's (its Deny refuses whatever they allow).
       const denies = [
         ...role.policies.flatMap((p, k) =>
-          run([identity[k]!], undefined) === 'ExplicitlyDenied'
-            ? deciding(p, 'Deny', (v) => run([v], undefined) === 'ExplicitlyDenied')
+          run([identity[k]!], undefined, null) === 'ExplicitlyDenied'
+            ? deciding(p, 'Deny', (v) => run([v], undefined, null) === 'ExplicitlyDenied')
             : [],
         ),
-        ...(role.boundary !== undefined && run([allowAll], boundary) === 'ExplicitlyDenied'
-          ? deciding(role.boundary, 'Deny', (v) => run([allowAll], v) === 'ExplicitlyDenied')
+        ...(role.boundary !== undefined && run([allowAll], boundary, null) === 'ExplicitlyDenied'
+          ? deciding(role.boundary, 'Deny', (v) => run([allowAll], v, null) === 'ExplicitlyDenied')
+          : []),
+        ...(resourceOf !== undefined && run([], undefined) === 'ExplicitlyDenied'
+          ? deciding(resourcePolicy!, 'Deny', (v) => run([], undefined, v) === 'ExplicitlyDenied', 'resource')
           : []),
       ];
       return { allowed: false, reason: 'explicit-deny', statements: denies };

@@ -63,10 +63,17 @@ function row(i: IdentityAccess, style: Style): string[] {
   ];
 }
 
-/** What the account does not show, in a line (the end of an apply; `verify` lists it in full). */
-export const NOT_VISIBLE_BRIEF =
-  'Not checked (not visible from the account): SCPs and RCPs, the bucket policy, VPC endpoint policies, and whether ' +
-  'the pods really get their role (flyte-aws-setup probe checks that in the cluster); verify lists them.';
+/**
+ * What the account does not show, in a line (the end of an apply; `verify` lists it in full): the bucket policy
+ * only when it was not read.
+ */
+export function notVisibleBrief(report: AccessReport): string {
+  const bucket = report.notChecked.some((n) => n.startsWith("the bucket's own policy")) ? ' the bucket policy,' : '';
+  return (
+    `Not checked (not visible from the account): SCPs and RCPs,${bucket} VPC endpoint policies, and whether ` +
+    'the pods really get their role (flyte-aws-setup probe checks that in the cluster); verify lists them.'
+  );
+}
 
 /** The matrix, as lines (for `verify`, and at the end of an apply with `brief`). */
 export function renderAccess(report: AccessReport, style: Style, brief = false): string[] {
@@ -97,12 +104,39 @@ export function renderAccess(report: AccessReport, style: Style, brief = false):
       "  ✗ not so (the role's findings above say why); ? not checked; - nothing to check (no KMS key, no grants)",
     ),
     ...(brief
-      ? [style.dim(`  ${NOT_VISIBLE_BRIEF}`)]
+      ? [style.dim(`  ${notVisibleBrief(report)}`)]
       : [
           style.dim('  Not checked (not visible from the account):'),
           ...report.notChecked.map((n) => style.dim(`    - ${n}`)),
         ]),
+    ...secondOpinionLines(report, style),
   ];
+}
+
+/**
+ * IAM's own simulator's opinion, in a line or two (each after `indent`): agreed, differed (the findings say where),
+ * or not made.
+ */
+export function secondOpinionLines(report: AccessReport, style: Style, indent = '  '): string[] {
+  const o = report.secondOpinion;
+  if (o === undefined) return [];
+  const what = "Second opinion (IAM's simulator, iam:SimulatePrincipalPolicy, on each role's own policies)";
+  if (o.state === 'off') return [`${indent}${style.dim(`${what}: not made, turned off (--no-second-opinion).`)}`];
+  if (o.state === 'not-made') return [`${indent}${style.warn(`${what}: not made: ${o.reason ?? 'unknown'}.`)}`];
+  const made = o.roles.filter((r) => r.state === 'made');
+  const compared = made.reduce((n, r) => n + r.compared, 0);
+  const roles = `${made.length} role${made.length === 1 ? '' : 's'}`;
+  const verdict =
+    o.disagreements.length === 0
+      ? style.ok(`agrees on all ${compared} requests of ${roles}`)
+      : style.warn(
+          `differs on ${o.disagreements.length} of ${compared} requests of ${roles} (see the second-opinion-differs warnings)`,
+        );
+  const lines = [`${indent}${what}: ${verdict}.`];
+  for (const r of o.roles.filter((r) => r.state === 'not-made')) {
+    lines.push(`${indent}  ${style.warn(`not made for ${r.roleName}: ${r.reason ?? 'unknown'}`)}`);
+  }
+  return lines;
 }
 
 function decisionLine(label: string, d: AccessDecision, style: Style): string {

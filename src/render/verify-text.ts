@@ -1,7 +1,7 @@
 /** `verify`'s report as text: one line per section, its findings under it (what is wrong, then the fix). */
 import type { AccessReport } from '../access/matrix.js';
 import type { VerifyReport } from '../audit/report.js';
-import { renderAccess, renderIdentity } from './access-text.js';
+import { renderAccess, renderIdentity, secondOpinionLines } from './access-text.js';
 import { JSON_FORMAT_VERSION } from './json.js';
 import type { VerifyDocument } from './json-types.js';
 import { chartOf } from '../handoff/charts.js';
@@ -105,6 +105,7 @@ export function renderIdentityReport(
   }
   lines.push('', style.dim('Not checked (not visible from the account):'));
   for (const n of access.notChecked) lines.push(style.dim(`  - ${n}`));
+  lines.push(...secondOpinionLines(access, style, ''));
   lines.push(
     report.ok
       ? style.ok('Verify passed.')

@@ -79,6 +79,8 @@ export interface HandoffCliOptions extends AwsCliOptions {
 export interface VerifyCliOptions extends AwsCliOptions {
   as?: string;
   concurrency?: number;
+  /** Ask IAM's simulator (iam:SimulatePrincipalPolicy) too; `false`: --no-second-opinion. */
+  secondOpinion?: boolean;
 }
 
 /** `probe`'s options: the Jobs' manifests, or (`--apply`) their run through kubectl. */

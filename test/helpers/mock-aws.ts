@@ -1,13 +1,18 @@
 /**
  * One helper for SDK mocks (aws-sdk-client-mock): the IAM, EKS, STS, EC2, S3 and KMS clients mocked together, reset
  * for each test, with STS answering for a default caller and S3 for a bucket in the region (without default
- * encryption of its own: SSE-S3). Nothing is mocked on import.
+ * encryption of its own: SSE-S3, and without a bucket policy). Nothing is mocked on import.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { GetBucketEncryptionCommand, GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLocationCommand,
+  GetBucketPolicyCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CallRecorder, type AwsClients } from '../../src/aws/clients.js';
@@ -42,6 +47,8 @@ export function mockAws(options: { partition?: string; account?: string; region?
     ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
   });
   s3.on(GetBucketLocationCommand).resolves(region === 'us-east-1' ? {} : { LocationConstraint: region as never });
+  // The bucket has no policy of its own.
+  s3.on(GetBucketPolicyCommand).rejects(awsError('NoSuchBucketPolicy', 'The bucket policy does not exist'));
   sts
     .on(GetCallerIdentityCommand)
     .resolves({ Account: account, Arn: `arn:${partition}:sts::${account}:assumed-role/Admin/me`, UserId: 'AROA:me' });

@@ -328,7 +328,8 @@ describe('the policy for a config', () => {
   });
 
   it.each<[PermissionMode, RegExp]>([
-    ['verify', /^(iam:(Get|List)|eks:(Describe|List)|ec2:Describe|s3:Get|kms:(Get|Describe))/],
+    // iam:SimulatePrincipalPolicy evaluates, and changes nothing: the access check's second opinion.
+    ['verify', /^(iam:(Get|List|SimulatePrincipalPolicy$)|eks:(Describe|List)|ec2:Describe|s3:Get|kms:(Get|Describe))/],
     // destroy also puts back what it changed on what existed before: trust, default version, and its own records.
     [
       'destroy',
@@ -350,6 +351,19 @@ describe('the policy for a config', () => {
         expect(actions).toContain(a);
       }
     }
+  });
+
+  it("verify reads the bucket's policy, and asks IAM's simulator about the Flyte roles only", () => {
+    const verify = grants(permissionPolicy(FULL, FACTS, 'verify').document.Statement);
+    expect(verify.get('s3:GetBucketPolicy')!.resources).toEqual(['arn:aws:s3:::acme-flyte-data']);
+    const simulated = verify.get('iam:SimulatePrincipalPolicy')!.resources;
+    expect(simulated).toContain(EXISTING);
+    expect(simulated).toContain('arn:aws:iam::111122223333:role/flyte/flyte-system-role');
+    for (const r of simulated) expect(r).not.toMatch(/\*|cluster-role|node-role/);
+    // apply simulates only the caller's own policies (the preflight), never the roles.
+    const apply = grants(permissionPolicy(FULL, FACTS, 'apply').document.Statement);
+    expect(apply.get('iam:SimulatePrincipalPolicy')!.resources).not.toContain(EXISTING);
+    expect(apply.get('s3:GetBucketPolicy')!.resources).toEqual(['arn:aws:s3:::acme-flyte-data']);
   });
 
   it('destroy deletes only the roles the tool made; from the existing role it only detaches the custom policy', () => {
