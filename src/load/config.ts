@@ -31,7 +31,7 @@ function yamlProblem(code: string, message: string, from: string): string {
   }
 }
 
-/** A config file read with the YAML library (`readConfigFile` in ./config-file.ts reads plain ones without it). */
+/** A config file, read with the YAML library. */
 export async function loadConfigFile(file: string, overrides: ConfigOverrides = {}): Promise<LoadedConfig> {
   let text: string;
   try {

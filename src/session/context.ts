@@ -6,7 +6,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { AwsCliOptions, CliIo } from './io.js';
-import { readConfigFile } from '../load/config-file.js';
+import { loadConfigFile } from '../load/config.js';
 import { configFromFlags, type ConfigOverrides, type LoadedConfig } from '../load/validate.js';
 import type { Config } from '../config/schema.js';
 import { handoffTarget, type Flavor } from '../handoff/input.js';
@@ -74,7 +74,7 @@ export async function loadConfigAt(opts: ConfigFlags & { flavor?: Flavor }): Pro
               typeof p.path[0] === 'string' ? { ...p, path: [`--${p.path[0]}`, ...p.path.slice(1)] } : p,
             ),
         }
-      : await readConfigFile(opts.config, configOverrides(opts));
+      : await loadConfigFile(opts.config, configOverrides(opts));
   // A --flavor that contradicts the target is bad input, found before any AWS call.
   handoffTarget(loaded.config, opts.flavor);
   return loaded;
