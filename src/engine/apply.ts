@@ -110,11 +110,12 @@ export class VerificationError extends UserError {
 }
 
 /**
- * IAM usually shows a change within a second or two: the read-backs start 200 ms apart, each pause half as long
- * again as the one before (200, 300, 450, 675 ms...), so a lag costs little more than itself.
+ * IAM usually shows a change within a second or two: the read-backs start 200 ms apart, each pause a quarter longer
+ * than the one before (200, 250, 313, 391, 488 ms...), so a lag costs little more than itself (a read lands at most
+ * a quarter of the time waited after IAM caught up; with each pause half as long again, a 1 s lag cost 1.6 s).
  */
 const DEFAULT_CONSISTENCY = { timeoutMs: 60_000, initialDelayMs: 200 };
-const BACKOFF_FACTOR = 1.5;
+const BACKOFF_FACTOR = 1.25;
 /** The longest pause between tries while waiting for IAM. */
 const MAX_DELAY_MS = 8_000;
 const CREATES = new Set<Step['op']>([
