@@ -19,7 +19,6 @@ import {
   loadEvaluator,
   sessionContext,
   type Decision,
-  type RolePolicies,
 } from '../policy/simulate.js';
 import type { Finding } from '../audit/finding.js';
 import { grantsPolicyName } from '../sections/grantees.js';
@@ -37,7 +36,7 @@ import {
   type AssumeDecision,
   type IdentityAccess,
 } from './matrix.js';
-import type { RoleDocuments, RoleRead } from './read.js';
+import { rolePolicies, type RoleDocuments, type RoleRead } from './read.js';
 import { BUCKET_POLICY, bucketPolicyNotChecked, withBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
 
 /** What the access check works from. */
@@ -154,12 +153,7 @@ async function roleCells(
   capabilities: { needed: Capability[]; beyond: Capability[] },
   facts: Facts,
 ): Promise<AccessCell[]> {
-  const role: RolePolicies = {
-    accountId: facts.accountId,
-    roleArn: documents.arn,
-    policies: documents.policies,
-    ...(documents.boundary !== undefined ? { boundary: documents.boundary } : {}),
-  };
+  const role = rolePolicies(documents, facts.accountId);
   const context = sessionContext(role, facts.region);
   const cells: AccessCell[] = [];
   const one = async (c: Capability, want: 'allowed' | 'denied') => {

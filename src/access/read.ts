@@ -8,8 +8,9 @@ import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { CurrentRole, Plan } from '../model.js';
 import type { PolicyDocument } from '../policy/document.js';
+import type { RolePolicies } from '../policy/simulate.js';
 import { nameOfArn } from '../policy/partition.js';
-import { mapLimit } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 
 /** A policy of a role, as the evaluator names it in its explanations. */
 export interface RolePolicy {
@@ -29,6 +30,16 @@ export interface RoleDocuments {
   boundary?: RolePolicy;
   /** What could not be read (left out of `policies`): a decision made without it may be wrong. */
   unreadable: string[];
+}
+
+/** A role's documents as the evaluator takes them. */
+export function rolePolicies(documents: RoleDocuments, accountId: string): RolePolicies {
+  return {
+    accountId,
+    roleArn: documents.arn,
+    policies: documents.policies,
+    ...(documents.boundary !== undefined ? { boundary: documents.boundary } : {}),
+  };
 }
 
 /** What the check found for a role: its documents, or that it does not exist. */
@@ -127,7 +138,7 @@ export async function readRoleDocuments(
   gateway: AwsGateway,
   plan: Plan,
   roleNames: readonly string[],
-  concurrency = 4,
+  concurrency = DEFAULT_CONCURRENCY,
 ): Promise<Map<string, RoleRead>> {
   const roles = planRoles(plan);
   // A role of no planned section (one that waits for the cluster) is taken as missing, as the plan shows it.
@@ -143,7 +154,7 @@ export async function roleDocuments(
   gateway: AwsGateway,
   known: KnownDocuments,
   roleNames: readonly string[],
-  concurrency = 4,
+  concurrency = DEFAULT_CONCURRENCY,
 ): Promise<Map<string, RoleRead>> {
   const wanted = [...new Set(roleNames)];
   const unknown = wanted.filter((n) => !known.roles.has(n));

@@ -13,12 +13,12 @@ import type { Config } from '../config/schema.js';
 import type { Finding } from '../audit/finding.js';
 import type { Facts } from '../model.js';
 import { severityOf } from '../policy/findings.js';
-import { evaluateAction, loadEvaluator, sessionContext, type RolePolicies } from '../policy/simulate.js';
+import { evaluateAction, loadEvaluator, sessionContext } from '../policy/simulate.js';
 import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
 import { grantCapabilities, neededCapabilities, overGrantProbes, type Capability } from './capabilities.js';
 import type { FlyteIdentity } from './identities.js';
 import type { Disagreement, SecondOpinion, SecondOpinionRole } from './matrix.js';
-import type { RoleRead } from './read.js';
+import { rolePolicies, type RoleRead } from './read.js';
 
 /** Condition keys IAM's simulator takes as booleans (the others are given as strings, as ARNs are). */
 const BOOLEAN_KEYS = new Set(['aws:securetransport']);
@@ -74,12 +74,7 @@ async function oneRole(
     const reason = `not all its policies were read (${documents.unreadable.join('; ')})`;
     return { role: { roleName, state: 'not-made', reason, compared: 0 }, disagreements: [] };
   }
-  const policies: RolePolicies = {
-    accountId: facts.accountId,
-    roleArn: documents.arn,
-    policies: documents.policies,
-    ...(documents.boundary !== undefined ? { boundary: documents.boundary } : {}),
-  };
+  const policies = rolePolicies(documents, facts.accountId);
   const session = sessionContext(policies, facts.region);
   // The requests by their condition values: one simulation each, sent before the evaluator is asked.
   const groups = new Map<string, Asked[]>();
