@@ -10,21 +10,13 @@ import type { AwsGateway } from '../../src/aws/gateway.js';
 import { resolveConfig, type Config, type RawConfig, type SectionId } from '../../src/config/schema.js';
 import { buildPlan, desiredSections, type CurrentState } from '../../src/engine/engine.js';
 import { resourceKey } from '../../src/engine/plan.js';
-import type { CurrentResource, CurrentRole, DesiredResource, Facts, Plan } from '../../src/model.js';
+import type { CurrentResource, CurrentRole, DesiredResource, Plan } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
+import { ACCOUNT, facts } from '../helpers/access-fixtures.js';
 
-const ACCOUNT = '123456789012';
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
 const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/team-boundary`;
 const CUSTOM = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
-const facts: Facts = {
-  partition: 'aws',
-  accountId: ACCOUNT,
-  region: 'eu-west-1',
-  offline: false,
-  cluster: { state: 'ready', name: 'acme-ml', status: 'ACTIVE', issuerUrl: ISSUER },
-};
 const RAW: RawConfig = {
   region: 'eu-west-1',
   cluster: 'acme-ml',

@@ -18,36 +18,19 @@ import { isWrong } from '../../src/access/matrix.js';
 import type { RoleRead, RolePolicy } from '../../src/access/read.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { desiredSections } from '../../src/engine/engine.js';
-import { bucketPolicyDocument, type PolicyDocument } from '../../src/policy/document.js';
+import type { PolicyDocument } from '../../src/policy/document.js';
 import { evaluateAction, loadEvaluator, sessionArn } from '../../src/policy/simulate.js';
 import { renderAccess } from '../../src/render/access-text.js';
 import { GetBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
 import { startAccessReads } from '../../src/access/after-apply.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
-import type { Facts, Plan } from '../../src/model.js';
+import type { Plan } from '../../src/model.js';
 import { plainStyle } from '../../src/render/style.js';
+import { ACCOUNT, facts, custom, doc } from '../helpers/access-fixtures.js';
 
-const ACCOUNT = '123456789012';
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
 const BUCKET = 'arn:aws:s3:::acme-flyte-data';
 const c = resolveConfig({ region: 'eu-west-1', cluster: 'acme-ml', bucket: 'acme-flyte-data' });
-const facts: Facts = {
-  partition: 'aws',
-  accountId: ACCOUNT,
-  region: 'eu-west-1',
-  offline: false,
-  cluster: { state: 'ready', name: 'acme-ml', status: 'ACTIVE', issuerUrl: ISSUER },
-};
-const custom: RolePolicy = {
-  name: 'flyte-custom-policy',
-  arn: `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`,
-  document: bucketPolicyDocument('aws', 'acme-flyte-data'),
-};
-const doc = (statement: PolicyDocument['Statement']): PolicyDocument => ({
-  Version: '2012-10-17',
-  Statement: statement,
-});
 
 /** The roles as the sections write them, with `policies` instead of the custom policy where given. */
 function roles(policies: Record<string, RolePolicy[]> = {}): Map<string, RoleRead> {

@@ -7,36 +7,17 @@
 import { describe, expect, it } from 'vitest';
 import { checkAccess } from '../../src/access/check.js';
 import { flyteIdentities } from '../../src/access/identities.js';
-import type { RoleRead, RolePolicy } from '../../src/access/read.js';
+import type { RoleRead } from '../../src/access/read.js';
 import { secondOpinion, secondOpinionFindings, SECOND_OPINION_OFF } from '../../src/access/second-opinion.js';
 import type { AwsGateway, SimulationRequest, SimulationResult } from '../../src/aws/gateway.js';
 import { resolveConfig } from '../../src/config/schema.js';
 import { desiredSections } from '../../src/engine/engine.js';
-import type { Facts } from '../../src/model.js';
-import { bucketPolicyDocument } from '../../src/policy/document.js';
 import { renderAccess } from '../../src/render/access-text.js';
 import { plainStyle } from '../../src/render/style.js';
 import { awsError } from '../helpers/mock-aws.js';
+import { ACCOUNT, facts, custom } from '../helpers/access-fixtures.js';
 
-const ACCOUNT = '123456789012';
 const c = resolveConfig({ region: 'eu-west-1', cluster: 'acme-ml', bucket: 'acme-flyte-data' });
-const facts: Facts = {
-  partition: 'aws',
-  accountId: ACCOUNT,
-  region: 'eu-west-1',
-  offline: false,
-  cluster: {
-    state: 'ready',
-    name: 'acme-ml',
-    status: 'ACTIVE',
-    issuerUrl: 'https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF',
-  },
-};
-const custom: RolePolicy = {
-  name: 'flyte-custom-policy',
-  arn: `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`,
-  document: bucketPolicyDocument('aws', 'acme-flyte-data'),
-};
 
 function roles(): Map<string, RoleRead> {
   const out = new Map<string, RoleRead>();

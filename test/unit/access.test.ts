@@ -26,9 +26,8 @@ import { bucketPolicyDocument, type PolicyDocument } from '../../src/policy/docu
 import { grantsPolicyDocument } from '../../src/policy/grants.js';
 import { grantsByRole } from '../../src/sections/grantees.js';
 import { SIMULATED_SERVICES } from '../../src/policy/simulate.js';
+import { ACCOUNT, ISSUER, facts, custom, doc } from '../helpers/access-fixtures.js';
 
-const ACCOUNT = '123456789012';
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
 const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER.slice(8)}`;
 const RAW: RawConfig = {
   region: 'eu-west-1',
@@ -37,13 +36,6 @@ const RAW: RawConfig = {
   projectRoles: [{ project: 'fraud', domains: ['development'] }],
 };
 const config = (over: Partial<RawConfig> = {}) => resolveConfig({ ...RAW, ...over });
-const facts: Facts = {
-  partition: 'aws',
-  accountId: ACCOUNT,
-  region: 'eu-west-1',
-  offline: false,
-  cluster: { state: 'ready', name: 'acme-ml', status: 'ACTIVE', issuerUrl: ISSUER },
-};
 const ids = (over: Partial<RawConfig> = {}) => flyteIdentities(config(over)).map((i) => i.id);
 
 describe('the identities, from the sections and the target', () => {
@@ -172,15 +164,6 @@ describe('the capabilities, built in one place', () => {
 });
 
 // The documents of each role, as the sections write them, with changes.
-const custom: RolePolicy = {
-  name: 'flyte-custom-policy',
-  arn: `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`,
-  document: bucketPolicyDocument('aws', 'acme-flyte-data'),
-};
-const doc = (statement: PolicyDocument['Statement']): PolicyDocument => ({
-  Version: '2012-10-17',
-  Statement: statement,
-});
 
 function rolesOf(
   c: ReturnType<typeof config>,
