@@ -7,7 +7,7 @@
  * did to it).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export type Fault =
   | 'throttle'
@@ -252,12 +252,8 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
       else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.stop = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenOnLoopback(server);
+  proxy.url = listening.url;
+  proxy.stop = listening.stop;
   return proxy;
 }

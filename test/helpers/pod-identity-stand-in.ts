@@ -19,8 +19,8 @@
  * exists when moto's DescribeCluster finds it (in the region the request is signed for).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { listenOnLoopback } from './loopback.js';
 
 export interface StoredAssociation {
   associationArn: string;
@@ -356,12 +356,8 @@ export async function startPodIdentityStandIn(
       );
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  stand.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  stand.stop = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenOnLoopback(server);
+  stand.url = listening.url;
+  stand.stop = listening.stop;
   return stand;
 }

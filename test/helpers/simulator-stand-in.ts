@@ -13,7 +13,7 @@
  * - errors: NoSuchEntity (404) for a policy source that does not exist.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 
 export type SimulatedDecision = 'allowed' | 'explicitDeny' | 'implicitDeny';
 
@@ -108,12 +108,8 @@ export async function startSimulatorStandIn(target: string): Promise<SimulatorSt
       upstream.end(body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standIn.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  standIn.stop = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenOnLoopback(server);
+  standIn.url = listening.url;
+  standIn.stop = listening.stop;
   return standIn;
 }
