@@ -1030,12 +1030,8 @@ export class AwsGateway {
       )?.ApplyServerSideEncryptionByDefault;
     } catch (err) {
       if (isCode(err, 'ServerSideEncryptionConfigurationNotFoundError', 'NoSuchBucket')) return { kind: 's3' };
-      if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
-        return { kind: 'unknown', reason: 's3:GetBucketEncryption is denied to the caller' };
-      }
-      if (isCode(err, 'PermanentRedirect', '301', 'AuthorizationHeaderMalformed')) {
-        return { kind: 'unknown', reason: `the bucket is not in ${this.clients.region}` };
-      }
+      const reason = this.bucketUnreadable(err, 's3:GetBucketEncryption is denied to the caller');
+      if (reason !== undefined) return { kind: 'unknown', reason };
       throw err;
     }
     const algorithm = rule?.SSEAlgorithm;
@@ -1090,16 +1086,26 @@ export class AwsGateway {
     } catch (err) {
       if (isCode(err, 'NoSuchBucketPolicy')) return { none: true };
       if (isCode(err, 'NoSuchBucket')) return { reason: 'the bucket does not exist' };
-      if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) {
-        return {
-          reason: `s3:GetBucketPolicy is denied to the caller, or the bucket is not the account ${accountId}'s`,
-        };
-      }
-      if (isCode(err, 'PermanentRedirect', '301', 'AuthorizationHeaderMalformed')) {
-        return { reason: `the bucket is not in ${this.clients.region}` };
-      }
+      const reason = this.bucketUnreadable(
+        err,
+        `s3:GetBucketPolicy is denied to the caller, or the bucket is not the account ${accountId}'s`,
+      );
+      if (reason !== undefined) return { reason };
       throw err;
     }
+  }
+
+  /**
+   * Why a read of the bucket's settings could not be made, for a check to report instead of failing: refused
+   * (`denied` says by what), or asked of the run's region for another region's bucket (S3 redirects); undefined for
+   * any other error.
+   */
+  private bucketUnreadable(err: unknown, denied: string): string | undefined {
+    if (isCode(err, 'AccessDenied', 'AllAccessDisabled', '403', 'Forbidden')) return denied;
+    if (isCode(err, 'PermanentRedirect', '301', 'AuthorizationHeaderMalformed')) {
+      return `the bucket is not in ${this.clients.region}`;
+    }
+    return undefined;
   }
 
   /** A KMS key's policy (kms:GetKeyPolicy, in the key's region). Not read: why (denied, or gone). */
