@@ -315,8 +315,8 @@ export async function makePlan(
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const inline: InlineRead = options.audit ? 'always' : 'unowned';
-  // Everything that does not depend on the bucket's encryption starts as soon as the caller and the clusters are
-  // known: the reads (but the custom policy's and the bucket's), the look-ups, the roles of the account.
+  // The reads, the look-ups and the roles of the account start as soon as the caller and the clusters are known;
+  // once the bucket's encryption is known, only what its key adds is read (`readRest`).
   const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
   const known = options.facts ?? early!.facts;
   const first = onlySections(desiredSections(config, known), options.only);

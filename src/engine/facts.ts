@@ -49,8 +49,8 @@ export function withBucketEncryption(facts: Facts, bucketEncryption: BucketEncry
 
 /**
  * The facts as soon as the caller and the clusters are known, and the bucket's encryption (asked beside them) still
- * coming: the plan starts reading what does not depend on it (everything but the custom policy and the bucket)
- * without waiting for S3. Its failure is only said when it is awaited, after the caller's and the clusters'.
+ * coming: the plan starts its reads without waiting for S3, and reads what the bucket's key adds once it is known.
+ * Its failure is only said when it is awaited, after the caller's and the clusters'.
  */
 export async function gatherFactsEarly(
   gateway: AwsGateway,
