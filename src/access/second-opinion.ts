@@ -7,7 +7,7 @@
  * pairs the check asks are kept), a few at a time. Where the caller may not call it, or the endpoint does not
  * implement it (an emulator), the second opinion is not made, and says so: never agreement.
  */
-import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
+import { failedCall, isCode, NOT_IMPLEMENTED } from '../aws/errors.js';
 import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gateway.js';
 import type { Config } from '../config/schema.js';
 import type { Finding } from '../audit/finding.js';
@@ -27,14 +27,8 @@ const BOOLEAN_KEYS = new Set(['aws:securetransport']);
 export function whyNotMade(err: unknown): string {
   if (isCode(err, 'AccessDenied', 'AccessDeniedException'))
     return 'iam:SimulatePrincipalPolicy is not allowed to the caller';
-  if (isCode(err, 'InvalidAction', 'NotImplemented', 'UnknownOperationException'))
-    return 'this endpoint does not implement iam:SimulatePrincipalPolicy';
-  const code = err instanceof AwsCallError ? err.code : errorCode(err);
-  const cause = (err instanceof AwsCallError ? err.cause : err) as { $metadata?: { httpStatusCode?: number } };
-  const status = cause?.$metadata?.httpStatusCode;
-  // An emulator's error page has no code of its own: its HTTP status says more.
-  const unreadable = code === 'Error' || code === 'UnreadableAnswer';
-  return `iam:SimulatePrincipalPolicy failed (${unreadable && status !== undefined ? `HTTP ${status}` : code})`;
+  if (isCode(err, ...NOT_IMPLEMENTED)) return 'this endpoint does not implement iam:SimulatePrincipalPolicy';
+  return failedCall('iam:SimulatePrincipalPolicy', err);
 }
 
 /** A promise's outcome as a value: it never rejects. */

@@ -295,6 +295,21 @@ export function isCode(err: unknown, ...codes: string[]): boolean {
   return codes.includes(code);
 }
 
+/** Error codes of an endpoint that does not implement the operation asked (as an emulator may answer). */
+export const NOT_IMPLEMENTED = ['InvalidAction', 'NotImplemented', 'UnknownOperationException'];
+
+/**
+ * `OPERATION failed (CODE)`: an answer that is not AWS's (an emulator's error page) has no code of its own, so its
+ * HTTP status is said instead.
+ */
+export function failedCall(operation: string, err: unknown): string {
+  const code = err instanceof AwsCallError ? err.code : errorCode(err);
+  const cause = (err instanceof AwsCallError ? err.cause : err) as { $metadata?: { httpStatusCode?: number } };
+  const status = cause?.$metadata?.httpStatusCode;
+  const unreadable = code === 'Error' || code === 'UnreadableAnswer';
+  return `${operation} failed (${unreadable && status !== undefined ? `HTTP ${status}` : code})`;
+}
+
 /** The message AWS itself gave (not this tool's wording of it). */
 export function originalMessage(err: unknown): string {
   const source = err instanceof AwsCallError && err.cause !== undefined ? err.cause : err;

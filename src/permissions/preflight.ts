@@ -5,7 +5,7 @@
  * the outcome says why and the run goes on (the real calls still report what is missing).
  */
 import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gateway.js';
-import { AwsCallError, errorCode, isCode } from '../aws/errors.js';
+import { failedCall, isCode, NOT_IMPLEMENTED } from '../aws/errors.js';
 import type { Plan, ResourcePlan, Step } from '../model.js';
 import { eksClusterArn } from '../policy/partition.js';
 import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
@@ -127,14 +127,8 @@ function whyNot(err: unknown, principal: string): string {
   if (isCode(err, 'AccessDenied', 'AccessDeniedException'))
     return `iam:SimulatePrincipalPolicy is not allowed for ${principal}`;
   if (isCode(err, 'NoSuchEntity')) return `IAM does not know ${principal}`;
-  if (isCode(err, 'InvalidAction', 'NotImplemented', 'UnknownOperationException'))
-    return 'this endpoint does not support iam:SimulatePrincipalPolicy';
-  const code = err instanceof AwsCallError ? err.code : errorCode(err);
-  const cause = (err instanceof AwsCallError ? err.cause : err) as { $metadata?: { httpStatusCode?: number } };
-  const status = cause?.$metadata?.httpStatusCode;
-  // An answer that is not AWS's (an emulator's error page) has no code of its own: its HTTP status says more.
-  const unreadable = code === 'Error' || code === 'UnreadableAnswer';
-  return `iam:SimulatePrincipalPolicy failed (${unreadable && status !== undefined ? `HTTP ${status}` : code})`;
+  if (isCode(err, ...NOT_IMPLEMENTED)) return 'this endpoint does not support iam:SimulatePrincipalPolicy';
+  return failedCall('iam:SimulatePrincipalPolicy', err);
 }
 
 /** Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not. */
