@@ -1,7 +1,7 @@
 /**
- * 2. Which EKS cluster: one of the region's, or the name of one not created yet. And, before the first section that
- * needs the clusters, a cluster that is not there (or not ACTIVE) yet: how to create it (the first), then wait for
- * it or stop.
+ * 2. Which EKS cluster: one of the region's, or the name of one not created yet; then, when the region has others,
+ * which of them take the same roles too (none by default). And, before the first section that needs the clusters, a
+ * cluster that is not there (or not ACTIVE) yet: how to create it (the first), then wait for it or stop.
  */
 import { isCode } from '../aws/errors.js';
 import { didYouMean } from '../config/rules.js';
@@ -26,7 +26,7 @@ const ANOTHER_REGION = '\0another-region';
 
 async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   const { prompter, flags } = walk.deps;
-  // Several clusters come from a config written by hand: kept as they are (the wizard asks for one).
+  // Several clusters from the config the wizard started from: kept as they are (not asked again).
   if (Array.isArray(walk.draft.cluster) && walk.draft.cluster.length > 1) {
     const names = clusterRefs(walk.draft.cluster, walk.draft.region).map((c) => c.name);
     return said(walk, `EKS clusters: ${names.join(', ')} (from the config)`);
@@ -69,8 +69,25 @@ async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
     choices,
     default: given ?? names[0]!,
   });
-  walk.draft.cluster = picked === NOT_YET ? await futureNameNotListed(walk, given, names) : picked;
+  const first = picked === NOT_YET ? await futureNameNotListed(walk, given, names) : picked;
+  walk.draft.cluster = await withOthers(walk, first, names);
   return 'picked';
+}
+
+/**
+ * The same roles assumed from other clusters of the region too (blue/green upgrades, Flyte on several clusters):
+ * the cluster chosen, and those picked from the region's others (none by default), as the config writes them.
+ */
+async function withOthers(walk: Walk, first: string, names: string[]): Promise<string | string[]> {
+  const others = names.filter((n) => n !== first);
+  if (others.length === 0) return first;
+  const list = (picked: string[]) => [first, ...others.filter((n) => picked.includes(n))];
+  const picked = await walk.deps.prompter.checkbox({
+    message: `Other clusters of ${walk.region} whose pods take the same roles (blue/green upgrades; none by default)`,
+    choices: others.map((n) => ({ name: n, value: n })),
+    validate: (values) => answerProblem({ ...walk.draft, cluster: list(values) }, ['cluster']),
+  });
+  return picked.length === 0 ? first : list(picked);
 }
 
 function said(walk: Walk, line: string): 'picked' {
@@ -144,7 +161,9 @@ async function notFound(walk: Walk, given: string, names: string[]): Promise<'pi
     default: guess ?? ANOTHER_REGION,
   });
   if (picked === ANOTHER_REGION) return 'another-region';
-  walk.draft.cluster = picked === NOT_YET ? given : picked;
+  const first = picked === NOT_YET ? given : picked;
+  // A name given with --cluster stays the one cluster; one from the config was asked again, as without it.
+  walk.draft.cluster = walk.deps.flags.cluster !== undefined ? first : await withOthers(walk, first, names);
   return 'picked';
 }
 
