@@ -83,7 +83,7 @@ async function withOthers(walk: Walk, first: string, names: string[]): Promise<s
   if (others.length === 0) return first;
   const list = (picked: string[]) => [first, ...others.filter((n) => picked.includes(n))];
   const picked = await walk.deps.prompter.checkbox({
-    message: `Other clusters of ${walk.region} whose pods take the same roles (blue/green upgrades; none by default)`,
+    message: `Other clusters of ${walk.region} whose pods assume the same roles (none by default)`,
     choices: others.map((n) => ({ name: n, value: n })),
     validate: (values) => answerProblem({ ...walk.draft, cluster: list(values) }, ['cluster']),
   });

@@ -667,7 +667,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       { select: /EKS cluster for Flyte/, pick: /^Not created yet/ },
       { input: /Name of the EKS cluster you will create/, answer: 'later-ml' },
       // The region's other cluster is not one of Flyte's: none (the default).
-      { checkbox: /^Other clusters of eu-west-1 whose pods take the same roles/, answer: ENTER },
+      { checkbox: /^Other clusters of eu-west-1 whose pods assume the same roles/, answer: ENTER },
       ...START.slice(2),
       ...FIRST_FIVE.slice(0, 2),
       { select: /Wait for the cluster/, answer: ENTER },
@@ -708,7 +708,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const h = harness([
       START[0]!,
       { select: /EKS cluster for Flyte/, answer: 'acme-blue' },
-      { checkbox: /^Other clusters of eu-west-1 whose pods take the same roles/, answer: ['acme-green'] },
+      { checkbox: /^Other clusters of eu-west-1 whose pods assume the same roles/, answer: ['acme-green'] },
       ...START.slice(2),
       ...FIRST_FIVE,
       ...NO_PROJECT,

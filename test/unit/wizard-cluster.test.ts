@@ -26,7 +26,7 @@ import { runWizard } from '../../src/wizard/wizard.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
 import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prompter.js';
 
-const OTHERS = /^Other clusters of eu-west-1 whose pods take the same roles/;
+const OTHERS = /^Other clusters of eu-west-1 whose pods assume the same roles/;
 const GREEN_ISSUER = ISSUER.replace('ABCDEF0123456789', '0123456789ABCDEF');
 
 const dirs: string[] = [];
