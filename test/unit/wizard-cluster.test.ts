@@ -129,6 +129,20 @@ describe('other clusters of the region', () => {
     );
     expect(walk.draft.cluster).toEqual(['acme-blue', 'other-team']);
   });
+
+  it('from a config whose cluster the region does not have: picked again from the list, then asked', async () => {
+    const config = parseConfigText('region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme-gren\n');
+    const { walk, said } = await choose(
+      REGION,
+      [
+        { select: /^EKS cluster for Flyte/, answer: ENTER },
+        { checkbox: OTHERS, answer: ['acme-blue'] },
+      ],
+      { start: { config, file: 'flyte-aws-setup.yaml' } },
+    );
+    expect(said.join('\n')).toContain('Did you mean acme-green?');
+    expect(walk.draft.cluster).toEqual(['acme-green', 'acme-blue']);
+  });
 });
 
 describe('not asked', () => {
