@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
+/** Unit files run with modules of their own (the other unit files share theirs). */
+const OWN_MODULES = ['test/unit/progress.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -13,12 +16,26 @@ export default defineConfig({
     reporters: ['default'],
     // The SDK's notice about its future Node 22 requirement is not for this package's tests.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    // `vitest run --project unit` (npm run test:unit) or `--project e2e` (npm run test:e2e); both by default.
+    // `vitest run --project 'unit*'` (npm run test:unit) or `--project e2e` (npm run test:e2e); all by default.
     projects: [
       {
         extends: true,
         // Every test file outside test/e2e: no emulator, no build.
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: ['test/e2e/**', '**/node_modules/**'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', '**/node_modules/**', ...OWN_MODULES],
+          // The files share their worker's modules instead of importing the source and the SDK again each (most of
+          // their time); test/helpers/unit-setup.ts gives back what a file stubs.
+          isolate: false,
+          setupFiles: ['test/helpers/unit-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        // The unit files that need modules of their own: ora reads the environment (CI, colours) once, when it is
+        // loaded, and these tests set it first.
+        test: { name: 'unit-own-modules', include: OWN_MODULES },
       },
       {
         extends: true,

@@ -27,6 +27,14 @@ export function awsError(name: string, message = name): Error {
   return err;
 }
 
+/** The clients' stubs made so far: every instance of each client class answers from them until they are restored. */
+const stubbed: { restore(): void }[] = [];
+
+/** Give the SDK clients back their own `send` (after a test file: the next one may talk to a server). */
+export function restoreAwsMocks(): void {
+  for (const mock of stubbed.splice(0)) mock.restore();
+}
+
 export function mockAws(options: { partition?: string; account?: string; region?: string } = {}) {
   const partition = options.partition ?? 'aws';
   const account = options.account ?? '111122223333';
@@ -37,6 +45,7 @@ export function mockAws(options: { partition?: string; account?: string; region?
   const ec2 = mockClient(EC2Client);
   const s3 = mockClient(S3Client);
   const kms = mockClient(KMSClient);
+  stubbed.push(iam, eks, sts, ec2, s3, kms);
   iam.reset();
   eks.reset();
   sts.reset();
