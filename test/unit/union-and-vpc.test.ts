@@ -214,6 +214,7 @@ describe('the cluster VPC', () => {
     name: 'vpc-0abc',
     arn: 'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0abc',
     region: 'eu-west-1',
+    clusters: ['acme'],
     fix,
   });
   const off = { kind: 'vpc-dns' as const, vpcId: 'vpc-0abc', enableDnsSupport: false, enableDnsHostnames: false };
@@ -235,8 +236,8 @@ describe('the cluster VPC', () => {
   it('fix: one ModifyVpcAttribute per attribute, DNS support first (hostnames need it)', () => {
     const plan = planVpcDns(desired(true), off);
     expect(plan.steps).toEqual([
-      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', attribute: 'enableDnsSupport' },
-      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', attribute: 'enableDnsHostnames' },
+      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', region: 'eu-west-1', attribute: 'enableDnsSupport' },
+      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', region: 'eu-west-1', attribute: 'enableDnsHostnames' },
     ]);
     expect(plan.findings).toBeUndefined();
     expect(plan.security).toEqual([]);
@@ -304,7 +305,7 @@ describe('the engine with mocked AWS', () => {
     });
     const vpc = plan.sections.find((s) => s.id === 'clusterVpc')!;
     expect(vpc.resources[0]!.steps).toEqual([
-      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', attribute: 'enableDnsHostnames' },
+      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', region: 'eu-west-1', attribute: 'enableDnsHostnames' },
     ]);
 
     const result = await applyPlan(plan, m.gateway, {}, FAST);

@@ -219,4 +219,33 @@ describe("the sections' own words", () => {
     expect(said).toEqual(['The VPC vpc-1 has enableDnsHostnames off: nodes cannot register with the cluster.']);
     expect(draft.vpcDns).toBe('fix');
   });
+
+  it('the cluster VPC: every VPC is looked at, each that is off said with its region, one question for all', async () => {
+    const vpc = byId('clusterVpc');
+    const resource = (vpcId: string, region: string, support: boolean, hostnames: boolean) => ({
+      name: vpcId,
+      desired: { kind: 'vpc-dns', name: vpcId, region },
+      current: { kind: 'vpc-dns', vpcId, enableDnsSupport: support, enableDnsHostnames: hostnames },
+    });
+    const plan = {
+      resources: [
+        resource('vpc-1', 'eu-west-1', true, true),
+        resource('vpc-2', 'eu-west-1', true, false),
+        resource('vpc-3', 'us-east-2', false, false),
+      ],
+    } as unknown as SectionPlan;
+    const draft = documents();
+    const { ctx, said, prompter } = context(
+      draft,
+      [{ confirm: /^Turn enableDnsSupport and enableDnsHostnames on in these 2 VPCs now\?$/, answer: false }],
+      { plan: async () => plan },
+    );
+    await vpc.wizard!.ask!(ctx);
+    prompter.expectDone();
+    expect(said).toEqual([
+      'The VPC vpc-2 (eu-west-1) has enableDnsHostnames off: nodes cannot register with the cluster.',
+      'The VPC vpc-3 (us-east-2) has enableDnsSupport and enableDnsHostnames off: nodes cannot register with the cluster.',
+    ]);
+    expect(draft.vpcDns).toBeUndefined();
+  });
 });
