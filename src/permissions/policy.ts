@@ -120,13 +120,14 @@ function unique(values: string[]): string[] {
 function planningFacts(config: Config, pf: PermissionFacts): Facts {
   const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${pf.region}.${dnsSuffix(pf.partition)}/id/*`;
   const wanted = needsCluster(config) && config.cluster !== undefined;
-  // Several clusters: each of the others with an issuer of its region (its ID is not known here).
+  // Several clusters: each of the others with an issuer and a VPC of its region (their IDs are not known here).
   const others = wanted
     ? config.clusters.slice(1).map((c): ClusterFacts => ({
         state: 'ready',
         name: c.name,
         status: 'ACTIVE',
         issuerUrl: `https://oidc.eks.${c.region ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`,
+        vpcId: '*',
         ...(c.region !== undefined && c.region !== pf.region ? { region: c.region } : {}),
       }))
     : [];
@@ -338,7 +339,9 @@ function notesFor(
     );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
-    notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");
+    notes.push(
+      "a cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the cluster's region",
+    );
   }
   if (arns.existingRoles.length > 0 && pf.existingRoleArns === undefined) {
     notes.push('the existing role of globalAccess was not read, so its ARN assumes the path /');

@@ -302,6 +302,21 @@ describe('several clusters', () => {
       expect(text).toContain(arn);
   });
 
+  it("with vpcDns: fix, the operator may turn DNS on in every cluster's VPC, each in its region", () => {
+    const p = permissionPolicy(
+      config('vpcDns: fix'),
+      { partition: 'aws', accountId: '111122223333', region: 'eu-west-1', vpcId: 'vpc-blue' },
+      'apply',
+    );
+    const modify = p.document.Statement.filter((s) => [s.Action].flat().includes('ec2:ModifyVpcAttribute'));
+    // The first cluster's VPC was read; the other's is not known here: every VPC of its region.
+    expect(modify.flatMap((s) => [s.Resource].flat())).toEqual([
+      'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-blue',
+      'arn:aws:ec2:us-east-2:111122223333:vpc/*',
+    ]);
+    expect(p.notes.join('\n')).toMatch(/ModifyVpcAttribute is scoped to every VPC of the cluster's region/);
+  });
+
   it("the plan names every cluster, with its region when it is not the run's", () => {
     const f = facts({ state: 'not-ready', name: 'green', status: 'CREATING', region: 'us-east-2' });
     expect(renderFacts(f).split('\n')[0]).toBe(
