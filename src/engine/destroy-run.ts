@@ -7,7 +7,7 @@ import { isCode } from '../aws/errors.js';
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { configRoles, isIrsaSection } from '../sections/derived.js';
-import { grantsPolicyNames } from '../sections/grants.js';
+import { grantsPoliciesLeftBehind, grantsPolicyNames } from '../sections/grants.js';
 import { associationSpecs } from '../sections/pod-identity.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
@@ -122,8 +122,14 @@ export async function readDestroyState(
     return state;
   };
   const policy = config.customPolicy !== false ? await policyState(config.customPolicy.name) : undefined;
-  // The roles' grants policies (grants:), read like the custom policy.
-  const grantPolicies = await mapLimit(grantsPolicyNames(config), concurrency, policyState);
+  // The roles' grants policies (grants:), read like the custom policy; and those a config without grants still
+  // finds attached to its roles (the grants section's leftBehind).
+  const attachedTo = (name: string) => roles.find((r) => r.name === name)?.current?.attached;
+  const grantNames = new Set([
+    ...grantsPolicyNames(config),
+    ...grantsPoliciesLeftBehind({ config, facts }, attachedTo).map((p) => p.name),
+  ]);
+  const grantPolicies = await mapLimit([...grantNames], concurrency, policyState);
 
   // Several clusters: the ones after the first, as the facts found them (each in its region).
   const others = (facts.clusters ?? []).slice(1).filter((c) => c.state === 'ready' || c.state === 'not-ready');

@@ -350,7 +350,7 @@ export async function makePlan(
     options.facts ??
     withBucketEncryption(known, await settleAfter(early!.bucketEncryption, [earlyReads?.read, beside, listed]));
   let sections = onlySections(desiredSections(config, facts), options.only);
-  const [current, [notes, answers, regionClusters]] = await Promise.all([
+  let [current, [notes, answers, regionClusters]] = await Promise.all([
     readRest(
       gateway,
       sections.flatMap((s) => s.resources),
@@ -361,6 +361,7 @@ export async function makePlan(
     beside,
   ]);
   for (const [key, resource] of readAnyway) answers.set(key, current.get(resource) !== undefined);
+  [sections, current] = await withLeftBehind(gateway, config, facts, sections, current, concurrency, inline);
   const cluster = missingCluster !== undefined ? clusterNotFound(missingCluster, facts.region, regionClusters) : {};
   const problems = [
     ...(cluster.problem !== undefined ? [cluster.problem] : []),
@@ -379,6 +380,38 @@ export async function makePlan(
     listed,
   });
   return { ...plan, leftovers };
+}
+
+/**
+ * The sections that are off but left something of theirs on the config's roles (SectionDefinition.leftBehind): each
+ * is planned to take it away, what it left read first (one more round of reads, only when something is found). A
+ * section that needs the clusters waits for them, as it would if it were on.
+ */
+async function withLeftBehind(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  sections: DesiredSection[],
+  current: CurrentState,
+  concurrency: number,
+  inline: InlineRead,
+): Promise<[DesiredSection[], CurrentState]> {
+  const ready = factsClusters(facts).every((c) => c.state === 'ready');
+  const attached = (role: string): readonly string[] | undefined => {
+    const found = current.get(`role:${role}`);
+    return found?.kind === 'role' ? found.attached : undefined;
+  };
+  const left = sections.map((s) =>
+    !s.enabled && s.def.leftBehind !== undefined && (ready || !s.def.needsCluster)
+      ? s.def.leftBehind({ config, facts }, attached)
+      : [],
+  );
+  if (left.every((l) => l.length === 0)) return [sections, current];
+  const read = await readCurrent(gateway, left.flat(), concurrency, inline);
+  return [
+    sections.map((s, i) => (left[i]!.length === 0 ? s : { def: s.def, enabled: true, resources: left[i]! })),
+    new Map([...current, ...read]),
+  ];
 }
 
 interface EarlyReads {

@@ -186,7 +186,8 @@ export const grants: SectionDefinition = {
   desired(ctx) {
     const { config, facts } = ctx;
     const scope = { partition: facts.partition, region: facts.region, accountId: facts.accountId };
-    const made: DesiredPolicy[] = grantedRoles(config).map(([role, list]): DesiredPolicy => ({
+    const granted = grantedRoles(config);
+    const made = granted.map(([role, list]): DesiredPolicy => ({
       kind: 'policy',
       name: grantsPolicyName(role),
       path: config.path,
@@ -197,25 +198,15 @@ export const grants: SectionDefinition = {
       attachTo: [role],
     }));
     // Narrowing the config narrows AWS: the grants policy of a role the config now gives none goes (when it is this
-    // setup's; planPolicy leaves anyone else's alone).
-    // (Without grants the section is off: desired is not asked.)
+    // setup's; planPolicy leaves anyone else's alone). (Without grants the section is off: see leftBehind.)
     if (config.grants.length === 0) return [];
-    const granted = new Set(made.map((p) => p.name));
-    const gone = [...madeRoles(config)]
-      .map(grantsPolicyName)
-      .filter((name) => !granted.has(name))
-      .map((name): DesiredPolicy => ({
-        kind: 'policy',
-        name,
-        path: config.path,
-        arn: policyArn(facts.partition, facts.accountId, config.path, name),
-        description: `A grants policy the config no longer gives (grants: in the config), managed by flyte-aws-setup`,
-        document: { Version: '2012-10-17', Statement: [] },
-        tags: resourceTags(config),
-        gone: true,
-      }));
+    const given = new Set(granted.map(([role]) => role));
+    const gone = [...madeRoles(config)].filter((role) => !given.has(role)).map((role) => gonePolicy(ctx, role));
     return [...made, ...gone];
   },
+  // With the last grant removed the section is off, yet the grants policies it made are still attached: those the
+  // reads found on the config's roles go, as they would with grants left for other roles.
+  leftBehind: (ctx, attached) => grantsPoliciesLeftBehind(ctx, attached),
   notes: (ctx) => ecrNotes(ctx),
   wizard: {
     offer: async (ctx) => {
@@ -231,6 +222,37 @@ export const grants: SectionDefinition = {
     },
   },
 };
+
+/**
+ * The grants policies still attached to the roles a config makes (`attached`: a role's policies, as read), each
+ * wanted gone: a config without grants removes them on its next run, and destroy deletes them.
+ */
+export function grantsPoliciesLeftBehind(
+  ctx: Pick<SectionContext, 'config' | 'facts'>,
+  attached: (role: string) => readonly string[] | undefined,
+): DesiredPolicy[] {
+  const { config, facts } = ctx;
+  return [...madeRoles(config)]
+    .filter((role) =>
+      attached(role)?.includes(policyArn(facts.partition, facts.accountId, config.path, grantsPolicyName(role))),
+    )
+    .map((role) => gonePolicy(ctx, role));
+}
+
+/** The grants policy of a role the config gives no grants: wanted gone (planGonePolicy removes only the setup's). */
+function gonePolicy({ config, facts }: Pick<SectionContext, 'config' | 'facts'>, role: string): DesiredPolicy {
+  const name = grantsPolicyName(role);
+  return {
+    kind: 'policy',
+    name,
+    path: config.path,
+    arn: policyArn(facts.partition, facts.accountId, config.path, name),
+    description: `A grants policy the config no longer gives (grants: in the config), managed by flyte-aws-setup`,
+    document: { Version: '2012-10-17', Statement: [] },
+    tags: resourceTags(config),
+    gone: true,
+  };
+}
 
 /**
  * For each ECR repository of another account: the repository policy statement that account must add, since this

@@ -113,6 +113,13 @@ export interface SectionDefinition {
   references?(ctx: Pick<SectionContext, 'config' | 'facts'>): Reference[];
   /** The resources the config wants; [] when the section is disabled. */
   desired(ctx: SectionContext): DesiredResource[];
+  /**
+   * What the section made that the config no longer asks for at all, found in what the plan read of the other
+   * sections' roles (`attached`: the policies attached to a role the config makes; undefined when it was not read
+   * or does not exist). Asked only while the section is off: the plan then takes these away (read first, like any
+   * resource), so a config that drops the section narrows AWS as one that narrows it does. Pure.
+   */
+  leftBehind?(ctx: SectionContext, attached: (role: string) => readonly string[] | undefined): DesiredResource[];
   /** What the plan should say about the section beside its resources (pure, from the config and the facts). */
   notes?(ctx: SectionContext): Note[];
   /** Why it is skipped, when that is not simply `<id>: false`. */

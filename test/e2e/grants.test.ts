@@ -202,4 +202,53 @@ describe.skipIf(skip !== undefined)('grants against the emulator', () => {
     expect(rerun.code).toBe(0);
     expect(rerun.mutating).toEqual([]);
   });
+
+  it('the last grant removed: the grants policies still go, by --yes alone; a config that never had grants reads none', async () => {
+    expect((await cli(['--config', file, '--yes', '--approve-broadening'])).code).toBe(0);
+    const none = writeConfig(CONFIG.slice(0, CONFIG.indexOf('grants:')));
+    expect(none).not.toContain('grants');
+
+    const dry = await cli(['--config', none, '--dry-run']);
+    expect(dry.code).toBe(0);
+    for (const role of ['flyte-workers-role', 'flyte-fraud-role', 'flyte-eks-node-role']) {
+      expect(dry.stdout).toContain(`- detach from role ${role}`);
+    }
+    expect(dry.stdout).not.toContain('skipped (no grants in the config)');
+    const verify = await cli(['verify', '--config', none]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(
+      'policy flyte-workers-role-grants: is still attached to the role flyte-workers-role',
+    );
+
+    const run = await cli(['--config', none, '--yes']);
+    expect(run.code).toBe(0);
+    expect(run.mutating.filter((c) => c.operation === 'DeletePolicy')).toHaveLength(3);
+    for (const [role, arn] of [
+      ['flyte-workers-role', WORKERS],
+      ['flyte-fraud-role', FRAUD],
+      ['flyte-eks-node-role', NODE],
+    ] as const) {
+      expect((await readRole(moto.url, role))!.attached).not.toContain(arn);
+    }
+
+    // Gone: the section looks up nothing more (the roles' attachments, read anyway, show no grants policy): the one
+    // GetPolicy is the custom policy's.
+    const rerun = await cli(['--config', none, '--yes']);
+    expect(rerun.code).toBe(0);
+    expect(rerun.mutating).toEqual([]);
+    expect(rerun.calls.filter((c) => c.operation === 'GetPolicy')).toHaveLength(1);
+  });
+
+  it('destroy by a config without grants deletes the grants policies it finds on its roles', async () => {
+    expect((await cli(['--config', file, '--yes', '--approve-broadening'])).code).toBe(0);
+    const none = writeConfig(CONFIG.slice(0, CONFIG.indexOf('grants:')));
+    const destroy = await cli(['destroy', '--config', none, '--yes']);
+    expect(destroy.code).toBe(0);
+    const iam = clients(moto.url).iam;
+    for (const arn of [WORKERS, FRAUD, NODE]) {
+      await expect(iam.send(new GetPolicyCommand({ PolicyArn: arn }))).rejects.toMatchObject({
+        name: expect.stringMatching(/NoSuchEntity/),
+      });
+    }
+  });
 });

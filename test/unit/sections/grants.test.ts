@@ -169,6 +169,24 @@ describe('grants: what the section wants', () => {
     expect(grants.desired(context(loadConfig()))).toEqual([]);
     expect(grants.off).toBe('no grants');
   });
+
+  it('turned off, with a grants policy still attached to a role the config makes: only that one is wanted gone', () => {
+    const ctx = context(loadConfig('projectRoles: [{ project: fraud }]\n'));
+    const attached = new Map<string, string[]>([
+      ['flyte-workers-role', [WORKERS_GRANTS, 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']],
+      // Another role's grants policy on this role, and a role the config does not make: neither is this section's.
+      ['flyte-fraud-role', [WORKERS_GRANTS]],
+      ['someone-elses-role', [`arn:aws:iam::${ACCOUNT}:policy/someone-elses-role-grants`]],
+    ]);
+    const left = grants.leftBehind!(ctx, (role) => attached.get(role)) as DesiredPolicy[];
+    expect(left).toEqual([
+      expect.objectContaining({ kind: 'policy', arn: WORKERS_GRANTS, gone: true, name: 'flyte-workers-role-grants' }),
+    ]);
+    expect(left[0]!.attachTo).toBeUndefined();
+    // Nothing attached (or the roles not read): nothing to take away.
+    expect(grants.leftBehind!(ctx, () => undefined)).toEqual([]);
+    expect(grants.leftBehind!(ctx, () => [])).toEqual([]);
+  });
 });
 
 describe('grants: the config checks name the key', () => {
