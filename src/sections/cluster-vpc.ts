@@ -142,7 +142,7 @@ export const clusterVpc: SectionDefinition = {
  */
 async function offerVpcDnsFix(ctx: SectionWizardContext): Promise<void> {
   if ((ctx.draft.vpcDns ?? 'check') !== 'check') return;
-  const plan = await ctx.reading("Reading the cluster VPCs' DNS settings", () => ctx.plan());
+  const plan = await ctx.reading("Reading the cluster VPC's DNS settings", () => ctx.plan());
   const off = plan.resources.flatMap((r) => {
     const missing = r.current?.kind === 'vpc-dns' && r.current.unreadable === undefined ? vpcDnsMissing(r.current) : [];
     return missing.length > 0 ? [{ r, missing }] : [];
