@@ -118,7 +118,10 @@ function unique(values: string[]): string[] {
 
 /** The facts the section code plans from, with wildcards where the account is not known. */
 function planningFacts(config: Config, pf: PermissionFacts): Facts {
-  const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${pf.region}.${dnsSuffix(pf.partition)}/id/*`;
+  // The first cluster may be in another region than the run's too.
+  const firstRegion = config.clusters?.[0]?.region;
+  const firstElsewhere = firstRegion !== undefined && firstRegion !== pf.region ? { region: firstRegion } : {};
+  const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${firstRegion ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`;
   const wanted = needsCluster(config) && config.cluster !== undefined;
   // Several clusters: each of the others with an issuer and a VPC of its region (their IDs are not known here).
   const others = wanted
@@ -132,7 +135,7 @@ function planningFacts(config: Config, pf: PermissionFacts): Facts {
       }))
     : [];
   const first: ClusterFacts = wanted
-    ? { state: 'ready', name: config.cluster!, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*' }
+    ? { state: 'ready', name: config.cluster!, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*', ...firstElsewhere }
     : { state: 'not-needed' };
   return {
     partition: pf.partition,
