@@ -10,6 +10,8 @@ import type { ClusterFacts } from '../model.js';
 
 export interface WaitForClusterOptions {
   signal?: AbortSignal;
+  /** The cluster's region, when it is not the gateway's. */
+  region?: string;
   /** Give up after this long. */
   timeoutMs?: number;
   /** The first pause between reads; it doubles up to `maxDelayMs`. */
@@ -33,14 +35,14 @@ export async function waitForCluster(
   if (options.signal?.aborted) return { state: 'aborted' };
   const started = Date.now();
   const read = async (): Promise<ClusterFacts> => {
-    const info = await gateway.describeCluster(name);
+    const info = await gateway.describeCluster(name, options.region);
     options.onStatus?.(info?.status, Date.now() - started);
     if (info !== undefined && (info.status === 'FAILED' || info.status === 'DELETING')) {
       throw new UserError(`the EKS cluster ${name} is ${info.status}: it will not become ACTIVE`, {
         hint: 'look at the cluster in the EKS console; create it again if needed, then continue from the saved config',
       });
     }
-    return clusterFacts(name, info);
+    return clusterFacts(name, info, options.region);
   };
   const { outcome, value: facts } = await poll(read, {
     until: (facts) => facts.state === 'ready',

@@ -1,12 +1,14 @@
 /**
- * 2. Which EKS cluster: one of the region's, or the name of one not created yet. And, before the first section that
- * needs it, a cluster that is not there (or not ACTIVE) yet: how to create it, then wait for it or stop.
+ * 2. Which EKS cluster: one of the region's, or the name of one not created yet; then, when the region has others,
+ * which of them take the same roles too (none by default). And, before the first section that needs the clusters, a
+ * cluster that is not there (or not ACTIVE) yet: how to create it (the first), then wait for it or stop.
  */
 import { isCode } from '../aws/errors.js';
 import { didYouMean } from '../config/rules.js';
 import { CancelledError, ExitCode, UserError } from '../errors.js';
 import { waitForCluster } from '../engine/cluster-wait.js';
 import { roleArn } from '../policy/partition.js';
+import { clusterRegion, factsClusters } from '../model.js';
 import { clusterRefs } from '../config/schema.js';
 import { answerProblem, draftConfig, firstClusterName } from './draft.js';
 import { saveAnswers } from './finish.js';
@@ -24,7 +26,7 @@ const ANOTHER_REGION = '\0another-region';
 
 async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   const { prompter, flags } = walk.deps;
-  // Several clusters come from a config written by hand: kept as they are (the wizard asks for one).
+  // Several clusters from the config the wizard started from: kept as they are (not asked again).
   if (Array.isArray(walk.draft.cluster) && walk.draft.cluster.length > 1) {
     const names = clusterRefs(walk.draft.cluster, walk.draft.region).map((c) => c.name);
     return said(walk, `EKS clusters: ${names.join(', ')} (from the config)`);
@@ -67,8 +69,25 @@ async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
     choices,
     default: given ?? names[0]!,
   });
-  walk.draft.cluster = picked === NOT_YET ? await futureNameNotListed(walk, given, names) : picked;
+  const first = picked === NOT_YET ? await futureNameNotListed(walk, given, names) : picked;
+  walk.draft.cluster = await withOthers(walk, first, names);
   return 'picked';
+}
+
+/**
+ * The same roles assumed from other clusters of the region too (blue/green upgrades, Flyte on several clusters):
+ * the cluster chosen, and those picked from the region's others (none by default), as the config writes them.
+ */
+async function withOthers(walk: Walk, first: string, names: string[]): Promise<string | string[]> {
+  const others = names.filter((n) => n !== first);
+  if (others.length === 0) return first;
+  const list = (picked: string[]) => [first, ...others.filter((n) => picked.includes(n))];
+  const picked = await walk.deps.prompter.checkbox({
+    message: `Other clusters of ${walk.region} whose pods assume the same roles (none by default)`,
+    choices: others.map((n) => ({ name: n, value: n })),
+    validate: (values) => answerProblem({ ...walk.draft, cluster: list(values) }, ['cluster']),
+  });
+  return picked.length === 0 ? first : list(picked);
 }
 
 function said(walk: Walk, line: string): 'picked' {
@@ -142,7 +161,9 @@ async function notFound(walk: Walk, given: string, names: string[]): Promise<'pi
     default: guess ?? ANOTHER_REGION,
   });
   if (picked === ANOTHER_REGION) return 'another-region';
-  walk.draft.cluster = picked === NOT_YET ? given : picked;
+  const first = picked === NOT_YET ? given : picked;
+  // A name given with --cluster stays the one cluster; one from the config was asked again, as without it.
+  walk.draft.cluster = walk.deps.flags.cluster !== undefined ? first : await withOthers(walk, first, names);
   return 'picked';
 }
 
@@ -171,19 +192,35 @@ async function futureNameNotListed(walk: Walk, def: string | undefined, names: s
   return existing ? guess : name;
 }
 
+/** Whether every cluster of the facts is ready: the sections that need the clusters wait for each. */
+export function clustersReady(walk: Walk): boolean {
+  return factsClusters(walk.knownFacts).every((c) => c.state === 'ready');
+}
+
 /**
- * The cluster does not exist (or is not ACTIVE) yet, and the next section needs it. The answers are saved; then it
- * waits until the cluster is ready (true), or stops here for later (false).
+ * A cluster does not exist (or is not ACTIVE) yet, and the next section needs it: the first such cluster. For the
+ * first cluster (the one that may be still to create), how to create it; for another one, its state. The answers
+ * are saved; then it waits until that cluster is ready (true), or stops here for later (false).
  */
 export async function waitForTheCluster(walk: Walk): Promise<boolean> {
   const { prompter, style: s } = walk.deps;
   const facts = walk.knownFacts;
-  const c = facts.cluster;
-  const name = facts.cluster.name ?? firstClusterName(walk.draft.cluster)!;
+  const all = factsClusters(facts);
+  // The first cluster that is not ready (the one cluster of most configs).
+  const notReady = all.findIndex((k) => k.state !== 'ready');
+  const index = notReady < 0 ? 0 : notReady;
+  const c = all[index]!;
+  const name = c.name ?? firstClusterName(walk.draft.cluster)!;
+  const region = clusterRegion(c, facts);
   walk.say('');
   walk.say(s.bold(walk.rule(`The EKS cluster ${name}`)));
   if (c.state === 'not-ready') {
     walk.say(`The cluster is ${c.status} and has no OIDC issuer yet; the next sections need it.`);
+  } else if (index > 0) {
+    walk.say(
+      `It does not exist in ${region}, and the next sections need the OIDC issuer of every cluster chosen. ` +
+        'Wait for it, or stop here and take it out of the saved config.',
+    );
   } else {
     const config = draftConfig(walk.draft);
     const clusterRole = config.clusterRole
@@ -193,12 +230,12 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
       ? roleArn(facts.partition, facts.accountId, config.path, config.nodeRole.name)
       : 'NODE_ROLE_ARN';
     walk.say(
-      `It does not exist yet in ${walk.region}, and the next sections need its OIDC issuer. Create it with the ` +
+      `It does not exist yet in ${region}, and the next sections need its OIDC issuer. Create it with the ` +
         'cluster role (put your VPC subnets in), for example:',
     );
     walk.say('');
     walk.say(
-      `  aws eks create-cluster --name ${name} --region ${walk.region} --role-arn ${clusterRole} ` +
+      `  aws eks create-cluster --name ${name} --region ${region} --role-arn ${clusterRole} ` +
         '--resources-vpc-config subnetIds=SUBNET_ID_1,SUBNET_ID_2',
     );
     walk.say('');
@@ -225,6 +262,7 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
   try {
     wait = await waitForCluster(walk.gateway, name, {
       ...walk.deps.timing?.clusterWait,
+      ...(region !== facts.region ? { region } : {}),
       signal: walk.deps.signal,
       onStatus: (status) =>
         progress.update(
@@ -237,6 +275,13 @@ export async function waitForTheCluster(walk: Walk): Promise<boolean> {
   }
   if (wait.state === 'aborted') throw new InterruptedByUser();
   walk.say(s.ok(`✓ The EKS cluster ${name} is ready; its OIDC issuer is ${wait.cluster.issuerUrl}`));
-  walk.facts = { ...facts, cluster: wait.cluster };
+  // Every cluster's facts, and the first one's (`cluster`), with the one waited for now ready.
+  walk.facts = {
+    ...facts,
+    ...(index === 0 ? { cluster: wait.cluster } : {}),
+    ...(facts.clusters !== undefined
+      ? { clusters: facts.clusters.map((k, i) => (i === index ? wait.cluster : k)) }
+      : {}),
+  };
   return true;
 }

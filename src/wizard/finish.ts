@@ -10,6 +10,7 @@ import { renderAccessAfterApply } from '../render/access-text.js';
 import { renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
+import { factsClusters } from '../model.js';
 import { draftConfig, firstClusterName } from './draft.js';
 import { sectionIsOn } from './hooks.js';
 import { configText, DEFAULT_CONFIG_FILE, freeName, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
@@ -29,7 +30,7 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
   out(`${made[0]!.toUpperCase()}${made.slice(1)} in account ${walk.draft.accountId}, region ${walk.region}.`);
   out(`Config saved: ${file.shown}`);
   if (end === 'waiting') {
-    out(s.warn(`The sections after the node role wait for the EKS cluster ${firstClusterName(walk.draft.cluster)}.`));
+    out(s.warn(`The sections after the node role wait for the EKS cluster ${waitedFor(walk)}.`));
     out(`When it is ACTIVE, continue with:  npx flyte-aws-setup --config ${file.shown} --interactive`);
     out(`or without questions:               npx flyte-aws-setup --config ${file.shown} --yes`);
     return { exitCode: ExitCode.Incomplete, configFile: file.path, results };
@@ -44,6 +45,12 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
   out(`  npx flyte-aws-setup --config ${file.shown} --yes`);
   const handoff = await handOffFiles(walk, file.shown);
   return { exitCode: refused ? ExitCode.Failure : handoff, configFile: file.path, results };
+}
+
+/** The cluster the walk stopped to wait for: the first that is not ready (the one cluster of most walks). */
+function waitedFor(walk: Walk): string | undefined {
+  const waiting = walk.facts && factsClusters(walk.facts).find((c) => c.state !== 'ready');
+  return waiting?.name ?? firstClusterName(walk.draft.cluster);
 }
 
 /**

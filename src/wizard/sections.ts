@@ -15,7 +15,7 @@ import type { SectionWizardContext } from '../sections/section.js';
 import { applyRun } from '../session/apply-run.js';
 import type { Output } from '../session/context.js';
 import { wizardApprovalHost } from './approval.js';
-import { waitForTheCluster } from './cluster.js';
+import { clustersReady, waitForTheCluster } from './cluster.js';
 import { answerProblem, draftConfig } from './draft.js';
 import { sectionIsOn, turnSectionOff, turnSectionOn } from './hooks.js';
 import { InterruptedByUser } from './prompter.js';
@@ -29,7 +29,8 @@ export async function walkSections(walk: Walk): Promise<SectionsEnd> {
     // A section the answers leave out altogether (Pod Identity's associations with IRSA) is not shown either.
     if (def.wizard?.shown !== undefined && !def.wizard.shown(walk.draft)) continue;
     await def.wizard?.before?.(sectionContext(walk, def));
-    if (def.needsCluster && walk.knownFacts.cluster.state !== 'ready' && sectionIsOn(def, walk.draft)) {
+    // With several clusters, each one in turn (the engine plans these sections only when all are ready).
+    while (def.needsCluster && !clustersReady(walk) && sectionIsOn(def, walk.draft)) {
       if (!(await waitForTheCluster(walk))) return 'waiting';
     }
     heading(walk, index, def);

@@ -669,6 +669,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       START[0]!,
       { select: /EKS cluster for Flyte/, pick: /^Not created yet/ },
       { input: /Name of the EKS cluster you will create/, answer: 'later-ml' },
+      // The region's other cluster is not one of Flyte's: none (the default).
+      { checkbox: /^Other clusters of eu-west-1 whose pods assume the same roles/, answer: ENTER },
       ...START.slice(2),
       ...FIRST_FIVE.slice(0, 2),
       { select: /Wait for the cluster/, answer: ENTER },
@@ -700,6 +702,40 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     // Saved before the wait, saved again at the end without asking (one save question only).
     expect(h.prompter.asked.filter((a) => /Save the config/.test(a.message))).toHaveLength(1);
     expect(await stepsLeft(join(cwd, 'flyte-aws-setup.yaml'))).toBe(0);
+  });
+
+  it('two clusters of the region (blue/green): each role trusts both, the saved config lists both', async () => {
+    const blue = (await flyteCluster('acme-blue')).replace('https://', '');
+    const green = (await flyteCluster('acme-green')).replace('https://', '');
+    await flyteCluster('other-team');
+    const h = harness([
+      START[0]!,
+      { select: /EKS cluster for Flyte/, answer: 'acme-blue' },
+      { checkbox: /^Other clusters of eu-west-1 whose pods assume the same roles/, answer: ['acme-green'] },
+      ...START.slice(2),
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    expect(h.prompter.asked[2]!.choices).toEqual(['acme-green', 'other-team']);
+    // An OIDC provider per cluster, and a statement per cluster in each role's trust.
+    const oidc = outcome.results.find((r) => r.id === 'oidcProvider')!;
+    expect(oidc.resources.map((r) => r.name).sort()).toEqual([blue, green].sort());
+    for (const role of ['flyte-system-role', 'flyte-workers-role']) {
+      const trust = (await readRole(moto.url, role))!.trust;
+      expect(trust.Statement.map((st) => Object.keys(st.Condition!.StringEquals!)[0])).toEqual([
+        `${blue}:aud`,
+        `${green}:aud`,
+      ]);
+    }
+    const file = join(cwd, 'flyte-aws-setup.yaml');
+    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({ cluster: ['acme-blue', 'acme-green'] });
+    expect(await stepsLeft(file)).toBe(0);
   });
 
   it('stop and continue later from the saved config: exit 3, then the wizard again from that file', async () => {

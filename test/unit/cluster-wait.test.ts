@@ -62,6 +62,18 @@ describe('waitForCluster', () => {
     expect(m.eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
   });
 
+  it("a cluster of another region: its facts say that region (a config's cluster of several)", async () => {
+    const m = mockAws();
+    m.eks
+      .on(DescribeClusterCommand, { name: 'acme-us' })
+      .resolves({ cluster: { name: 'acme-us', status: 'ACTIVE', identity: { oidc: { issuer: ISSUER } } } });
+    const result = await waitForCluster(m.gateway, 'acme-us', { ...FAST, region: 'us-east-2' });
+    expect(result).toEqual({
+      state: 'ready',
+      cluster: { state: 'ready', name: 'acme-us', status: 'ACTIVE', issuerUrl: ISSUER, region: 'us-east-2' },
+    });
+  });
+
   it('a cluster that failed will not become ACTIVE: says so', async () => {
     const m = mockAws();
     m.eks.on(DescribeClusterCommand).resolves({ cluster: { name: 'acme', status: 'FAILED' } });
