@@ -149,7 +149,11 @@ async function offerVpcDnsFix(ctx: SectionWizardContext): Promise<void> {
   });
   if (off.length === 0) return;
   for (const { r, missing } of off) {
-    const where = off.length > 1 && r.desired.kind === 'vpc-dns' ? ` (${r.desired.region})` : '';
+    // Several: each says which clusters sit on it, and where.
+    const where =
+      off.length > 1 && r.desired.kind === 'vpc-dns'
+        ? ` of ${r.desired.clusters.join(' and ')} (${r.desired.region})`
+        : '';
     ctx.say(
       ctx.style.warn(
         `The VPC ${r.name}${where} has ${missing.join(' and ')} off: nodes cannot register with the cluster.`,

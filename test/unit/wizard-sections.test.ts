@@ -220,18 +220,18 @@ describe("the sections' own words", () => {
     expect(draft.vpcDns).toBe('fix');
   });
 
-  it('the cluster VPC: every VPC is looked at, each that is off said with its region, one question for all', async () => {
+  it('the cluster VPC: every VPC is looked at, each that is off said with its clusters and region, one question for all', async () => {
     const vpc = byId('clusterVpc');
-    const resource = (vpcId: string, region: string, support: boolean, hostnames: boolean) => ({
+    const resource = (vpcId: string, clusters: string[], region: string, support: boolean, hostnames: boolean) => ({
       name: vpcId,
-      desired: { kind: 'vpc-dns', name: vpcId, region },
+      desired: { kind: 'vpc-dns', name: vpcId, region, clusters },
       current: { kind: 'vpc-dns', vpcId, enableDnsSupport: support, enableDnsHostnames: hostnames },
     });
     const plan = {
       resources: [
-        resource('vpc-1', 'eu-west-1', true, true),
-        resource('vpc-2', 'eu-west-1', true, false),
-        resource('vpc-3', 'us-east-2', false, false),
+        resource('vpc-1', ['blue'], 'eu-west-1', true, true),
+        resource('vpc-2', ['green', 'green-next'], 'eu-west-1', true, false),
+        resource('vpc-3', ['east'], 'us-east-2', false, false),
       ],
     } as unknown as SectionPlan;
     const draft = documents();
@@ -243,8 +243,8 @@ describe("the sections' own words", () => {
     await vpc.wizard!.ask!(ctx);
     prompter.expectDone();
     expect(said).toEqual([
-      'The VPC vpc-2 (eu-west-1) has enableDnsHostnames off: nodes cannot register with the cluster.',
-      'The VPC vpc-3 (us-east-2) has enableDnsSupport and enableDnsHostnames off: nodes cannot register with the cluster.',
+      'The VPC vpc-2 of green and green-next (eu-west-1) has enableDnsHostnames off: nodes cannot register with the cluster.',
+      'The VPC vpc-3 of east (us-east-2) has enableDnsSupport and enableDnsHostnames off: nodes cannot register with the cluster.',
     ]);
     expect(draft.vpcDns).toBeUndefined();
   });
