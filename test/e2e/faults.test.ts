@@ -8,6 +8,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isMutatingOperation } from '../../src/aws/clients.js';
 import { clients, createBucket, createCluster } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
 import {
@@ -247,7 +248,9 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   });
 
   async function interruptMidway(signal: NodeJS.Signals): Promise<CliRun> {
+    // The writes are held, one at a time: the signal comes while one is in flight.
     proxy.delayMs = 150;
+    proxy.delayOnly = (call) => isMutatingOperation(call.operation);
     const running = spawnCli(['--config', configFile, '--yes', '--approve-broadening', '--concurrency', '1'], {
       endpoint: proxy.url,
     });
@@ -258,6 +261,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     running.child.kill(signal);
     const run = await running.done;
     proxy.delayMs = 0;
+    delete proxy.delayOnly;
     return run;
   }
 

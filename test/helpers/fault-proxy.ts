@@ -52,6 +52,8 @@ export interface FaultProxy {
   log: (ProxyCall & { fault?: Fault })[];
   /** Milliseconds to hold each answer (to make a run slow enough to interrupt it). */
   delayMs: number;
+  /** Which calls `delayMs` holds (default: all). */
+  delayOnly?: (call: ProxyCall) => boolean;
   rules: FaultRule[];
   /** Forget the log, the counts and the rules (between tests). */
   reset(): void;
@@ -187,6 +189,7 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
       proxy.log.length = 0;
       proxy.rules.length = 0;
       proxy.delayMs = 0;
+      delete proxy.delayOnly;
       counts.clear();
       used.clear();
     },
@@ -248,7 +251,7 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
         upstream.on('error', () => req.socket.destroy());
         upstream.end(body);
       };
-      if (proxy.delayMs > 0) setTimeout(answer, proxy.delayMs);
+      if (proxy.delayMs > 0 && (proxy.delayOnly?.(call) ?? true)) setTimeout(answer, proxy.delayMs);
       else answer();
     });
   });
