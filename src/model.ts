@@ -120,13 +120,19 @@ export interface DesiredAttachment {
   policyArns: string[];
 }
 
-/** The DNS attributes of the cluster's VPC: both must be on for nodes to register (seed 004). */
+/**
+ * The DNS attributes of a cluster's VPC: both must be on for nodes to register (seed 004). One per VPC of the
+ * config's clusters (clusters that share a VPC share it).
+ */
 export interface DesiredVpcDns {
   kind: 'vpc-dns';
   /** The VPC ID. */
   name: string;
   arn: string;
+  /** The VPC's region: its cluster's. */
   region: string;
+  /** The clusters on it, in the config's order. */
+  clusters: string[];
   /** `vpcDns: fix`: turn what is off on; else only report it. */
   fix: boolean;
 }
@@ -323,8 +329,8 @@ export type Step =
   | { op: 'UntagPolicy'; policyArn: string; keys: string[] }
   /** destroy: the default version a policy that existed before the tool had again. */
   | { op: 'SetDefaultPolicyVersion'; policyArn: string; versionId: string; before: string }
-  /** One attribute per call, as the EC2 API requires; always turns it on. */
-  | { op: 'ModifyVpcAttribute'; vpcId: string; attribute: VpcDnsAttribute }
+  /** One attribute per call, as the EC2 API requires; always turns it on. `region`: the VPC's (its cluster's). */
+  | { op: 'ModifyVpcAttribute'; vpcId: string; region: string; attribute: VpcDnsAttribute }
   | {
       op: 'CreatePodIdentityAssociation';
       clusterName: string;

@@ -58,7 +58,8 @@ export function verifyReport(
       verdict,
       findings: own,
       ...(s.skipReason ? { skipReason: s.skipReason } : {}),
-      ...(verdict === 'not-checked' && s.notes[0] ? { note: s.notes[0].message } : {}),
+      // Every note: with several clusters, one per cluster whose VPC is not known.
+      ...(verdict === 'not-checked' && s.notes.length > 0 ? { note: s.notes.map((n) => n.message).join('; ') } : {}),
     };
   });
   const { errors, warnings } = countBySeverity([...findings, ...leftovers]);

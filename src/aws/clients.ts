@@ -85,10 +85,10 @@ export interface AwsClients {
   eksIn(region: string | undefined): EKSClient;
   sts: STSClient;
   /**
-   * EC2, loaded on first use: only the cluster VPC's DNS check needs it, and its SDK is larger than the others
-   * together.
+   * EC2 in a region (default the run's), loaded on first use: only the cluster VPCs' DNS check needs it (a cluster
+   * of the config in another region has its VPC there), and its SDK is larger than the others together.
    */
-  ec2(): Promise<EC2Client>;
+  ec2(region?: string): Promise<EC2Client>;
   /** S3, loaded on first use: only the look-up of the config's bucket needs it. */
   s3(): Promise<S3Client>;
   /**
@@ -279,7 +279,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   };
   const withRegion = { ...common, region, credentials };
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
-  let ec2: Promise<EC2Client> | undefined;
+  const ec2 = new Map<string, Promise<EC2Client>>();
   let s3: Promise<S3Client> | undefined;
   const kms = new Map<string, Promise<KMSClient>>();
   const lazy: { destroy(): void }[] = [];
@@ -302,15 +302,21 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       }
       return client;
     },
-    ec2: () =>
-      (ec2 ??= import('./ec2.js').then(({ EC2Client }) => {
-        const client = new EC2Client(withRegion);
-        checkAnswers((client as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
-        instrument(client as unknown as AnyClient, 'ec2', recorder, options.debug);
-        if (limit) bound(client as unknown as AnyClient, limit);
-        lazy.push(client);
-        return client;
-      })),
+    ec2: (vpcRegion = region) => {
+      let client = ec2.get(vpcRegion);
+      if (client === undefined) {
+        client = import('./ec2.js').then(({ EC2Client }) => {
+          const c = new EC2Client({ ...withRegion, region: vpcRegion });
+          checkAnswers((c as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
+          instrument(c as unknown as AnyClient, 'ec2', recorder, options.debug);
+          if (limit) bound(c as unknown as AnyClient, limit);
+          lazy.push(c);
+          return c;
+        });
+        ec2.set(vpcRegion, client);
+      }
+      return client;
+    },
     s3: () =>
       (s3 ??= import('./s3.js').then(({ S3Client }) => {
         const client = new S3Client(withRegion);

@@ -292,7 +292,7 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
     service: 'ec2',
     resource: (s) => `${s.vpcId} ${s.attribute}`,
     send: async (clients, s) => {
-      const [ec2, { ModifyVpcAttributeCommand }] = await Promise.all([clients.ec2(), import('./ec2.js')]);
+      const [ec2, { ModifyVpcAttributeCommand }] = await Promise.all([clients.ec2(s.region), import('./ec2.js')]);
       return ec2.send(
         new ModifyVpcAttributeCommand({
           VpcId: s.vpcId,
@@ -490,9 +490,14 @@ export class AwsGateway {
     return { account: out.Account ?? '', arn: out.Arn ?? '', userId: out.UserId ?? '' };
   }
 
+  /** ` in <region>` for a region that is not the run's, for what a call is about. */
+  private inOther(region: string | undefined): string {
+    return region !== undefined && region !== this.region ? ` in ${region}` : '';
+  }
+
   /** A cluster of the run's region, or of `region` (a cluster of the config in another region). */
   async describeCluster(name: string, region?: string): Promise<ClusterInfo | undefined> {
-    const resource = `cluster ${name}${region !== undefined && region !== this.region ? ` in ${region}` : ''}`;
+    const resource = `cluster ${name}${this.inOther(region)}`;
     const out = await this.read({ service: 'eks', operation: 'DescribeCluster', resource }, () =>
       this.clients.eksIn(region).send(new DescribeClusterCommand({ name })),
     );
@@ -509,27 +514,44 @@ export class AwsGateway {
     };
   }
 
-  /** The VPC of subnets (a cluster's, when DescribeCluster gives no VPC ID). */
-  async vpcOfSubnets(subnetIds: string[]): Promise<string | undefined> {
+  /**
+   * The VPC of subnets (a cluster's, when DescribeCluster gives no VPC ID), in the run's region or in `region` (a
+   * cluster of the config in another region).
+   */
+  async vpcOfSubnets(subnetIds: string[], region?: string): Promise<string | undefined> {
     if (subnetIds.length === 0) return undefined;
     const out = await this.call(
-      { service: 'ec2', operation: 'DescribeSubnets', resource: `subnets ${subnetIds.join(', ')}` },
+      {
+        service: 'ec2',
+        operation: 'DescribeSubnets',
+        resource: `subnets ${subnetIds.join(', ')}${this.inOther(region)}`,
+      },
       async () => {
-        const [ec2, { DescribeSubnetsCommand }] = await Promise.all([this.clients.ec2(), import('./ec2.js')]);
+        const [ec2, { DescribeSubnetsCommand }] = await Promise.all([this.clients.ec2(region), import('./ec2.js')]);
         return ec2.send(new DescribeSubnetsCommand({ SubnetIds: subnetIds }));
       },
     );
     return out.Subnets?.find((s) => s.VpcId !== undefined)?.VpcId;
   }
 
-  /** The VPC's DNS attributes (two calls: the API reads one attribute at a time); undefined when it does not exist. */
-  async readVpcDns(vpcId: string): Promise<CurrentVpcDns | undefined> {
+  /**
+   * The VPC's DNS attributes (two calls: the API reads one attribute at a time), in the run's region or in `region`;
+   * undefined when it does not exist.
+   */
+  async readVpcDns(vpcId: string, region?: string): Promise<CurrentVpcDns | undefined> {
     const read = async (attribute: VpcDnsAttribute): Promise<boolean | undefined> => {
       try {
         const out = await this.call(
-          { service: 'ec2', operation: 'DescribeVpcAttribute', resource: `${vpcId} ${attribute}` },
+          {
+            service: 'ec2',
+            operation: 'DescribeVpcAttribute',
+            resource: `${vpcId} ${attribute}${this.inOther(region)}`,
+          },
           async () => {
-            const [ec2, { DescribeVpcAttributeCommand }] = await Promise.all([this.clients.ec2(), import('./ec2.js')]);
+            const [ec2, { DescribeVpcAttributeCommand }] = await Promise.all([
+              this.clients.ec2(region),
+              import('./ec2.js'),
+            ]);
             return ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: attribute }));
           },
         );

@@ -87,7 +87,9 @@ async function onlineFacts(config: Config, gateway: AwsGateway, notes: string[])
         facts.issuerUrl = info.issuerUrl;
         const vpcId =
           info.vpcId ??
-          (sectionEnabled(config, 'clusterVpc') ? await gateway.vpcOfSubnets(info.subnetIds ?? []) : undefined);
+          (sectionEnabled(config, 'clusterVpc')
+            ? await gateway.vpcOfSubnets(info.subnetIds ?? [], config.clusters?.[0]?.region)
+            : undefined);
         if (vpcId !== undefined) facts.vpcId = vpcId;
       }
     } catch (err) {

@@ -323,7 +323,7 @@ export const configSchema = described(
     ),
     vpcDns: described(
       z.optional(z.enum(VPC_DNS_MODES)),
-      "The cluster VPC's enableDnsHostnames and enableDnsSupport, without which nodes cannot register: check (report, default), fix (turn them on), off.",
+      "The enableDnsHostnames and enableDnsSupport of every cluster's VPC (in its region), without which nodes cannot register: check (report, default), fix (turn them on), off.",
     ),
   }),
   'flyte-aws-setup config: the AWS IAM pieces Flyte needs on Amazon EKS.',

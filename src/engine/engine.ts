@@ -175,7 +175,7 @@ export async function readResource(
     case 'attachment':
       return gateway.readRole(r.name);
     case 'vpc-dns':
-      return gateway.readVpcDns(r.name);
+      return gateway.readVpcDns(r.name, r.region);
     case 'bucket':
       return gateway.readBucket(r.name, r.kmsKey !== undefined && ownKey(r.kmsKey, r.accountId) ? r.kmsKey : undefined);
     case 'pod-identity-association':

@@ -60,7 +60,8 @@ export async function gatherFactsEarly(
 ): Promise<{ facts: Facts; bucketEncryption: Promise<BucketEncryption | undefined> }> {
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const refs = wantCluster ? configClusters(config) : [];
-  // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer.
+  // The VPC's DNS check reads EC2: its client (the largest) loads while STS and EKS answer (the run's region's; a
+  // cluster in another region gets its own client from the same loaded code).
   if (wantCluster && sectionEnabled(config, 'clusterVpc')) gateway.preload(['ec2']);
   const identityRead = gateway.callerIdentity();
   // The bucket's encryption is asked at once: only a key named by its bare ID needs the account (from STS).
@@ -130,10 +131,9 @@ async function describeClusterWithVpc(
 ): Promise<ClusterInfo | undefined> {
   const region = otherRegion(cluster, gateway.region);
   const info = await gateway.describeCluster(cluster.name, region);
-  // The VPC check is of the run's region (the EC2 client's).
-  if (region !== undefined) return info;
   if (info?.issuerUrl === undefined || info.vpcId !== undefined || !sectionEnabled(config, 'clusterVpc')) return info;
-  const vpcId = await gateway.vpcOfSubnets(info.subnetIds ?? []).catch(() => undefined);
+  // The subnets are the cluster's region's (EC2 in that region).
+  const vpcId = await gateway.vpcOfSubnets(info.subnetIds ?? [], region).catch(() => undefined);
   return vpcId !== undefined ? { ...info, vpcId } : info;
 }
 

@@ -708,7 +708,12 @@ export function planVpcDns(desired: DesiredVpcDns, current: CurrentVpcDns | unde
   const base = { kind: 'vpc-dns' as const, name: desired.name, arn: desired.arn, desired, owned: false, notes: [] };
   const missing = current === undefined ? [] : vpcDnsMissing(current);
   if (desired.fix && current !== undefined && current.unreadable === undefined) {
-    const steps: Step[] = missing.map((attribute) => ({ op: 'ModifyVpcAttribute', vpcId: desired.name, attribute }));
+    const steps: Step[] = missing.map((attribute) => ({
+      op: 'ModifyVpcAttribute',
+      vpcId: desired.name,
+      region: desired.region,
+      attribute,
+    }));
     return { ...base, action: steps.length > 0 ? 'update' : 'none', steps, security: [] };
   }
   const findings = vpcDnsFindings(desired.name, desired.region, current);

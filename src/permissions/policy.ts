@@ -118,20 +118,24 @@ function unique(values: string[]): string[] {
 
 /** The facts the section code plans from, with wildcards where the account is not known. */
 function planningFacts(config: Config, pf: PermissionFacts): Facts {
-  const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${pf.region}.${dnsSuffix(pf.partition)}/id/*`;
+  // The first cluster may be in another region than the run's too.
+  const firstRegion = config.clusters?.[0]?.region;
+  const firstElsewhere = firstRegion !== undefined && firstRegion !== pf.region ? { region: firstRegion } : {};
+  const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${firstRegion ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`;
   const wanted = needsCluster(config) && config.cluster !== undefined;
-  // Several clusters: each of the others with an issuer of its region (its ID is not known here).
+  // Several clusters: each of the others with an issuer and a VPC of its region (their IDs are not known here).
   const others = wanted
     ? config.clusters.slice(1).map((c): ClusterFacts => ({
         state: 'ready',
         name: c.name,
         status: 'ACTIVE',
         issuerUrl: `https://oidc.eks.${c.region ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`,
+        vpcId: '*',
         ...(c.region !== undefined && c.region !== pf.region ? { region: c.region } : {}),
       }))
     : [];
   const first: ClusterFacts = wanted
-    ? { state: 'ready', name: config.cluster!, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*' }
+    ? { state: 'ready', name: config.cluster!, status: 'ACTIVE', issuerUrl, vpcId: pf.vpcId ?? '*', ...firstElsewhere }
     : { state: 'not-needed' };
   return {
     partition: pf.partition,
@@ -338,7 +342,9 @@ function notesFor(
     );
   }
   if (mode === 'apply' && arns.vpc.some((a) => a.endsWith('/*'))) {
-    notes.push("the cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region");
+    notes.push(
+      "a cluster's VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the cluster's region",
+    );
   }
   if (arns.existingRoles.length > 0 && pf.existingRoleArns === undefined) {
     notes.push('the existing role of globalAccess was not read, so its ARN assumes the path /');

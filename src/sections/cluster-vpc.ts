@@ -1,9 +1,17 @@
 /**
- * The cluster's VPC (seed 004): without `enableDnsHostnames` (and `enableDnsSupport`, which it needs) nodes
- * cannot register with the cluster. `vpcDns: check` reports what is off with the command that fixes it;
- * `vpcDns: fix` turns it on, one attribute per call.
+ * The clusters' VPCs (seed 004): without `enableDnsHostnames` (and `enableDnsSupport`, which it needs) nodes
+ * cannot register with a cluster. Every cluster of the config has its VPC checked, in the cluster's region (one
+ * resource per VPC). `vpcDns: check` reports what is off with the command that fixes it; `vpcDns: fix` turns it on,
+ * one attribute per call.
  */
-import type { CurrentVpcDns, Finding, VpcDnsAttribute } from '../model.js';
+import {
+  clusterRegion,
+  factsClusters,
+  type CurrentVpcDns,
+  type DesiredVpcDns,
+  type Finding,
+  type VpcDnsAttribute,
+} from '../model.js';
 import { severityOf } from '../policy/findings.js';
 import { vpcArn } from '../policy/partition.js';
 import type { SectionDefinition, SectionWizardContext } from './section.js';
@@ -85,22 +93,31 @@ export const clusterVpc: SectionDefinition = {
     ask: offerVpcDnsFix,
   },
   desired({ config, facts }) {
-    const c = facts.cluster;
-    if (config.vpcDns === 'off' || c.state !== 'ready' || c.placeholder || c.vpcId === undefined) return [];
-    return [
-      {
-        kind: 'vpc-dns',
-        name: c.vpcId,
-        arn: vpcArn(facts.partition, facts.region, facts.accountId, c.vpcId),
-        region: facts.region,
-        fix: config.vpcDns === 'fix',
-      },
-    ];
+    if (config.vpcDns === 'off') return [];
+    // One per VPC: clusters that share one (in one region) share its resource.
+    const byArn = new Map<string, DesiredVpcDns>();
+    for (const c of factsClusters(facts)) {
+      if (c.state !== 'ready' || c.placeholder || c.vpcId === undefined) continue;
+      const region = clusterRegion(c, facts);
+      const arn = vpcArn(facts.partition, region, facts.accountId, c.vpcId);
+      const known = byArn.get(arn);
+      if (known !== undefined) known.clusters.push(c.name);
+      else
+        byArn.set(arn, {
+          kind: 'vpc-dns',
+          name: c.vpcId,
+          arn,
+          region,
+          clusters: [c.name],
+          fix: config.vpcDns === 'fix',
+        });
+    }
+    return [...byArn.values()];
   },
   notes({ facts }) {
-    const c = facts.cluster;
-    if (c.state !== 'ready') return [];
-    if (facts.offline || c.placeholder) {
+    const ready = factsClusters(facts).flatMap((c) => (c.state === 'ready' ? [c] : []));
+    if (ready.length === 0) return [];
+    if (facts.offline || ready.some((c) => c.placeholder)) {
       return [
         {
           level: 'info',
@@ -109,30 +126,45 @@ export const clusterVpc: SectionDefinition = {
         },
       ];
     }
-    if (c.vpcId === undefined) {
-      return [
-        {
-          level: 'info',
-          message: `the VPC of the cluster ${c.name} is not known (it names no VPC, and none through its subnets); its DNS settings are not checked`,
-        },
-      ];
-    }
-    return [];
+    return ready
+      .filter((c) => c.vpcId === undefined)
+      .map((c) => ({
+        level: 'info',
+        message: `the VPC of the cluster ${c.name} is not known (it names no VPC, and none through its subnets); its DNS settings are not checked`,
+      }));
   },
   skipReason: (config) => (config.vpcDns === 'off' ? 'vpcDns: off' : 'no section needs the cluster'),
 };
 
 /**
- * The wizard reports the VPC's DNS settings by default (vpcDns: check), and turns them on only when the user agrees
- * here, which the saved config records as vpcDns: fix.
+ * The wizard reports the VPCs' DNS settings by default (vpcDns: check), and turns them on only when the user agrees
+ * here, which the saved config records as vpcDns: fix. Every cluster's VPC is looked at; one question covers them.
  */
 async function offerVpcDnsFix(ctx: SectionWizardContext): Promise<void> {
   if ((ctx.draft.vpcDns ?? 'check') !== 'check') return;
   const plan = await ctx.reading("Reading the cluster VPC's DNS settings", () => ctx.plan());
-  const r = plan.resources[0];
-  const off = r?.current?.kind === 'vpc-dns' && r.current.unreadable === undefined ? vpcDnsMissing(r.current) : [];
+  const off = plan.resources.flatMap((r) => {
+    const missing = r.current?.kind === 'vpc-dns' && r.current.unreadable === undefined ? vpcDnsMissing(r.current) : [];
+    return missing.length > 0 ? [{ r, missing }] : [];
+  });
   if (off.length === 0) return;
-  ctx.say(ctx.style.warn(`The VPC ${r!.name} has ${off.join(' and ')} off: nodes cannot register with the cluster.`));
-  const fix = await ctx.prompter.confirm({ message: `Turn ${off.join(' and ')} on now?`, default: true });
+  for (const { r, missing } of off) {
+    // Several: each says which clusters sit on it, and where.
+    const where =
+      off.length > 1 && r.desired.kind === 'vpc-dns'
+        ? ` of ${r.desired.clusters.join(' and ')} (${r.desired.region})`
+        : '';
+    ctx.say(
+      ctx.style.warn(
+        `The VPC ${r.name}${where} has ${missing.join(' and ')} off: nodes cannot register with the cluster.`,
+      ),
+    );
+  }
+  const all = VPC_DNS_ATTRIBUTES.filter((a) => off.some((o) => o.missing.includes(a)));
+  const message =
+    off.length === 1
+      ? `Turn ${all.join(' and ')} on now?`
+      : `Turn ${all.join(' and ')} on in these ${off.length} VPCs now?`;
+  const fix = await ctx.prompter.confirm({ message, default: true });
   if (fix) ctx.draft.vpcDns = 'fix';
 }

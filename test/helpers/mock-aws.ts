@@ -74,7 +74,7 @@ export function mockAws(options: { partition?: string; account?: string; region?
     eksIn: (other) =>
       other === undefined || other === region ? clients.eks : new EKSClient({ region: other, credentials }),
     sts: new STSClient({ region, credentials }),
-    ec2: async () => new EC2Client({ region, credentials }),
+    ec2: async (vpcRegion = region) => new EC2Client({ region: vpcRegion, credentials }),
     s3: async () => new S3Client({ region, credentials }),
     kms: async (keyRegion = region) => new KMSClient({ region: keyRegion, credentials }),
     lazy: [],

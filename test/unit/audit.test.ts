@@ -326,3 +326,22 @@ projectRoles: [{ project: fraud }]
     expect(found[0]!.fix).toContain('aws eks create-cluster --name acme');
   });
 });
+
+describe('a section with nothing to read', () => {
+  it('says every note of it: with several clusters, each whose VPC is not known', () => {
+    const notes = ['blue', 'green'].map((name) => ({
+      level: 'info' as const,
+      message: `the VPC of the cluster ${name} is not known; its DNS settings are not checked`,
+    }));
+    const plan = {
+      facts: {} as Facts,
+      sections: [{ id: 'clusterVpc', title: 'Cluster VPC DNS', status: 'unchanged', resources: [], notes }],
+    } as unknown as Parameters<typeof verifyReport>[0];
+    expect(verifyReport(plan, []).sections[0]).toMatchObject({
+      verdict: 'not-checked',
+      note:
+        'the VPC of the cluster blue is not known; its DNS settings are not checked; ' +
+        'the VPC of the cluster green is not known; its DNS settings are not checked',
+    });
+  });
+});

@@ -302,6 +302,39 @@ describe('several clusters', () => {
       expect(text).toContain(arn);
   });
 
+  it("with vpcDns: fix, the operator may turn DNS on in every cluster's VPC, each in its region", () => {
+    const p = permissionPolicy(
+      config('vpcDns: fix'),
+      { partition: 'aws', accountId: '111122223333', region: 'eu-west-1', vpcId: 'vpc-blue' },
+      'apply',
+    );
+    const modify = p.document.Statement.filter((s) => [s.Action].flat().includes('ec2:ModifyVpcAttribute'));
+    // The first cluster's VPC was read; the other's is not known here: every VPC of its region.
+    expect(modify.flatMap((s) => [s.Resource].flat())).toEqual([
+      'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-blue',
+      'arn:aws:ec2:us-east-2:111122223333:vpc/*',
+    ]);
+    expect(p.notes.join('\n')).toMatch(/ModifyVpcAttribute is scoped to every VPC of the cluster's region/);
+  });
+
+  it('a first cluster in another region than the run: its ARNs, issuer and VPC in its region', () => {
+    const east = parseConfigText(
+      'region: eu-west-1\nbucket: acme-flyte-data\nsetup: acme\nvpcDns: fix\ncluster:\n  - { name: east, region: us-east-2 }\n',
+    );
+    const p = permissionPolicy(
+      east,
+      { partition: 'aws', accountId: '111122223333', region: 'eu-west-1', vpcId: 'vpc-east' },
+      'apply',
+    );
+    const resourcesOf = (action: string) =>
+      p.document.Statement.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat());
+    expect(resourcesOf('ec2:ModifyVpcAttribute')).toEqual(['arn:aws:ec2:us-east-2:111122223333:vpc/vpc-east']);
+    expect(resourcesOf('eks:DescribeCluster')).toEqual(['arn:aws:eks:us-east-2:111122223333:cluster/east']);
+    expect(resourcesOf('iam:CreateOpenIDConnectProvider')).toEqual([
+      'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-2.amazonaws.com/id/*',
+    ]);
+  });
+
   it("the plan names every cluster, with its region when it is not the run's", () => {
     const f = facts({ state: 'not-ready', name: 'green', status: 'CREATING', region: 'us-east-2' });
     expect(renderFacts(f).split('\n')[0]).toBe(

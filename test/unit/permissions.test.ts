@@ -437,7 +437,7 @@ describe('what is not known is scoped with a wildcard, and said', () => {
     expect(notes).toMatch(
       /OIDC issuer is not known, so the provider is scoped to oidc.eks.eu-west-1.amazonaws.com\/id\/\*/,
     );
-    expect(notes).toMatch(/VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the region/);
+    expect(notes).toMatch(/VPC is not known, so ec2:ModifyVpcAttribute is scoped to every VPC of the cluster's region/);
     expect(notes).toMatch(/its ARN assumes the path \//);
   });
 

@@ -214,6 +214,7 @@ describe('the cluster VPC', () => {
     name: 'vpc-0abc',
     arn: 'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0abc',
     region: 'eu-west-1',
+    clusters: ['acme'],
     fix,
   });
   const off = { kind: 'vpc-dns' as const, vpcId: 'vpc-0abc', enableDnsSupport: false, enableDnsHostnames: false };
@@ -235,8 +236,8 @@ describe('the cluster VPC', () => {
   it('fix: one ModifyVpcAttribute per attribute, DNS support first (hostnames need it)', () => {
     const plan = planVpcDns(desired(true), off);
     expect(plan.steps).toEqual([
-      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', attribute: 'enableDnsSupport' },
-      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', attribute: 'enableDnsHostnames' },
+      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', region: 'eu-west-1', attribute: 'enableDnsSupport' },
+      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', region: 'eu-west-1', attribute: 'enableDnsHostnames' },
     ]);
     expect(plan.findings).toBeUndefined();
     expect(plan.security).toEqual([]);
@@ -304,7 +305,7 @@ describe('the engine with mocked AWS', () => {
     });
     const vpc = plan.sections.find((s) => s.id === 'clusterVpc')!;
     expect(vpc.resources[0]!.steps).toEqual([
-      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', attribute: 'enableDnsHostnames' },
+      { op: 'ModifyVpcAttribute', vpcId: 'vpc-0abc', region: 'eu-west-1', attribute: 'enableDnsHostnames' },
     ]);
 
     const result = await applyPlan(plan, m.gateway, {}, FAST);
@@ -333,6 +334,72 @@ describe('the engine with mocked AWS', () => {
     const vpc = plan.sections.find((s) => s.id === 'clusterVpc')!.resources[0]!;
     expect(vpc.steps).toEqual([]);
     expect(vpc.findings![0]!.message).toMatch(/VPC vpc-gone was not found/);
+  });
+
+  it("a cluster in another region: its subnets, its VPC's attributes and the fix through EC2 of that region", async () => {
+    const m = mockAws();
+    account(m);
+    const subnets: Record<string, string> = { acme: 'subnet-west', east: 'subnet-east' };
+    m.eks.on(DescribeClusterCommand).callsFake((input: { name: string }) => ({
+      cluster: {
+        name: input.name,
+        status: 'ACTIVE',
+        identity: { oidc: { issuer: ISSUER.replace('ABC', input.name.toUpperCase()) } },
+        resourcesVpcConfig: { subnetIds: [subnets[input.name]!] },
+      },
+    }));
+    m.ec2.on(DescribeSubnetsCommand).callsFake((input: { SubnetIds: string[] }) => ({
+      Subnets: [
+        { SubnetId: input.SubnetIds[0], VpcId: input.SubnetIds[0] === 'subnet-east' ? 'vpc-east' : 'vpc-west' },
+      ],
+    }));
+    m.ec2.on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsSupport' }).resolves({
+      EnableDnsSupport: { Value: true },
+    });
+    // DNS hostnames off in the east VPC until it is turned on.
+    const on = new Set(['vpc-west']);
+    m.ec2
+      .on(DescribeVpcAttributeCommand, { Attribute: 'enableDnsHostnames' })
+      .callsFake((input: { VpcId: string }) => ({ EnableDnsHostnames: { Value: on.has(input.VpcId) } }));
+    m.ec2.on(ModifyVpcAttributeCommand).callsFake((input: { VpcId: string }) => {
+      on.add(input.VpcId);
+      return {};
+    });
+    const two = VPC_ONLY.replace('cluster: acme\n', 'cluster:\n  - acme\n  - { name: east, region: us-east-2 }\n');
+
+    const plan = await makePlan(parseConfigText(two), m.gateway);
+    const vpcs = plan.sections.find((s) => s.id === 'clusterVpc')!.resources;
+    expect(vpcs.map((r) => [r.name, r.arn, r.steps])).toEqual([
+      ['vpc-west', 'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-west', []],
+      [
+        'vpc-east',
+        'arn:aws:ec2:us-east-2:111122223333:vpc/vpc-east',
+        [{ op: 'ModifyVpcAttribute', vpcId: 'vpc-east', region: 'us-east-2', attribute: 'enableDnsHostnames' }],
+      ],
+    ]);
+    await applyPlan(plan, m.gateway, {}, FAST);
+    /** What each EC2 call was about, with the region of the client that sent it. */
+    const sent = async (calls: { args: [{ input: object }]; thisValue: unknown }[]) =>
+      Promise.all(
+        calls.map(async (c) => ({
+          region: await (c.thisValue as { config: { region: () => Promise<string> } }).config.region(),
+          input: c.args[0].input,
+        })),
+      );
+    expect(await sent(m.ec2.commandCalls(DescribeSubnetsCommand))).toEqual(
+      expect.arrayContaining([
+        { region: 'eu-west-1', input: { SubnetIds: ['subnet-west'] } },
+        { region: 'us-east-2', input: { SubnetIds: ['subnet-east'] } },
+      ]),
+    );
+    // Read while planning, and again after the change: each VPC only in its own region.
+    const attributes = await sent(m.ec2.commandCalls(DescribeVpcAttributeCommand));
+    expect(new Set(attributes.map((a) => `${(a.input as { VpcId: string }).VpcId} ${a.region}`))).toEqual(
+      new Set(['vpc-east us-east-2', 'vpc-west eu-west-1']),
+    );
+    expect(await sent(m.ec2.commandCalls(ModifyVpcAttributeCommand))).toEqual([
+      { region: 'us-east-2', input: { VpcId: 'vpc-east', EnableDnsHostnames: { Value: true } } },
+    ]);
   });
 
   /** The custom policy exists as the config wants it; roles live in a small fake IAM. */

@@ -219,4 +219,33 @@ describe("the sections' own words", () => {
     expect(said).toEqual(['The VPC vpc-1 has enableDnsHostnames off: nodes cannot register with the cluster.']);
     expect(draft.vpcDns).toBe('fix');
   });
+
+  it('the cluster VPC: every VPC is looked at, each that is off said with its clusters and region, one question for all', async () => {
+    const vpc = byId('clusterVpc');
+    const resource = (vpcId: string, clusters: string[], region: string, support: boolean, hostnames: boolean) => ({
+      name: vpcId,
+      desired: { kind: 'vpc-dns', name: vpcId, region, clusters },
+      current: { kind: 'vpc-dns', vpcId, enableDnsSupport: support, enableDnsHostnames: hostnames },
+    });
+    const plan = {
+      resources: [
+        resource('vpc-1', ['blue'], 'eu-west-1', true, true),
+        resource('vpc-2', ['green', 'green-next'], 'eu-west-1', true, false),
+        resource('vpc-3', ['east'], 'us-east-2', false, false),
+      ],
+    } as unknown as SectionPlan;
+    const draft = documents();
+    const { ctx, said, prompter } = context(
+      draft,
+      [{ confirm: /^Turn enableDnsSupport and enableDnsHostnames on in these 2 VPCs now\?$/, answer: false }],
+      { plan: async () => plan },
+    );
+    await vpc.wizard!.ask!(ctx);
+    prompter.expectDone();
+    expect(said).toEqual([
+      'The VPC vpc-2 of green and green-next (eu-west-1) has enableDnsHostnames off: nodes cannot register with the cluster.',
+      'The VPC vpc-3 of east (us-east-2) has enableDnsSupport and enableDnsHostnames off: nodes cannot register with the cluster.',
+    ]);
+    expect(draft.vpcDns).toBeUndefined();
+  });
 });

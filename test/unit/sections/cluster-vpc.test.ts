@@ -1,6 +1,6 @@
 /** The cluster VPC's DNS settings: checked (default) or fixed when a section needs the cluster, or left alone. */
 import { describe, expect, it } from 'vitest';
-import type { CurrentVpcDns } from '../../../src/model.js';
+import type { ClusterFacts, CurrentVpcDns } from '../../../src/model.js';
 import {
   VPC_DNS_ATTRIBUTES,
   clusterVpc,
@@ -9,7 +9,7 @@ import {
   vpcDnsMissing,
 } from '../../../src/sections/cluster-vpc.js';
 import { sectionEnabled } from '../../../src/sections/derived.js';
-import { ACCOUNT, AWS, PARTITION_CASES, context, loadConfig } from './fixtures.js';
+import { ACCOUNT, AWS, PARTITION_CASES, context, facts, loadConfig } from './fixtures.js';
 
 /** Every section that needs the cluster turned off: the cluster and node roles only. */
 const ROLES_ONLY = 'oidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n';
@@ -71,6 +71,7 @@ describe('clusterVpc: what it wants', () => {
         name: VPC,
         arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/${VPC}`,
         region: 'eu-west-1',
+        clusters: ['acme'],
         fix: true,
       },
     ]);
@@ -80,6 +81,7 @@ describe('clusterVpc: what it wants', () => {
         name: VPC,
         arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/${VPC}`,
         region: 'eu-west-1',
+        clusters: ['acme'],
         fix: false,
       },
     ]);
@@ -110,6 +112,89 @@ describe('clusterVpc: what it wants', () => {
     ]) {
       expect(clusterVpc.desired(context(loadConfig('vpcDns: fix\n'), { cluster }))).toEqual([]);
     }
+  });
+});
+
+describe('clusterVpc: several clusters', () => {
+  /** A ready cluster, in another region than the run's (eu-west-1) when `region` is given. */
+  const ready = (name: string, vpcId?: string, region?: string): ClusterFacts => ({
+    state: 'ready',
+    name,
+    status: 'ACTIVE',
+    issuerUrl: `https://oidc.eks.${region ?? 'eu-west-1'}.amazonaws.com/id/${name.toUpperCase()}`,
+    ...(vpcId !== undefined ? { vpcId } : {}),
+    ...(region !== undefined ? { region } : {}),
+  });
+  /** The context of a run in eu-west-1 whose facts hold these clusters (the first is `cluster`). */
+  const several = (yaml: string, clusters: ClusterFacts[]) => {
+    const config = loadConfig(yaml, 'bucket: acme-flyte-data\n');
+    return { config, facts: { ...facts(), cluster: clusters[0]!, clusters } };
+  };
+  const LIST = 'cluster:\n  - blue\n  - green\n';
+  const TWO_REGIONS = 'cluster:\n  - blue\n  - { name: east, region: us-east-2 }\n';
+
+  it('two clusters on one VPC: one resource, naming both clusters', () => {
+    const ctx = several(`${LIST}vpcDns: fix\n`, [ready('blue', 'vpc-1'), ready('green', 'vpc-1')]);
+    expect(clusterVpc.desired(ctx)).toEqual([
+      {
+        kind: 'vpc-dns',
+        name: 'vpc-1',
+        arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/vpc-1`,
+        region: 'eu-west-1',
+        clusters: ['blue', 'green'],
+        fix: true,
+      },
+    ]);
+    expect(clusterVpc.notes!(ctx)).toEqual([]);
+  });
+
+  it('two clusters on two VPCs: one resource each, in the order of the config', () => {
+    const ctx = several(LIST, [ready('blue', 'vpc-1'), ready('green', 'vpc-2')]);
+    expect(clusterVpc.desired(ctx)).toEqual([
+      expect.objectContaining({ name: 'vpc-1', clusters: ['blue'], fix: false }),
+      expect.objectContaining({ name: 'vpc-2', clusters: ['green'], fix: false }),
+    ]);
+  });
+
+  it("two regions: each VPC in its cluster's region, in its ARN, its region and its fix command", () => {
+    const ctx = several(TWO_REGIONS, [ready('blue', 'vpc-1'), ready('east', 'vpc-9', 'us-east-2')]);
+    const resources = clusterVpc.desired(ctx);
+    expect(resources).toEqual([
+      expect.objectContaining({ arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/vpc-1`, region: 'eu-west-1' }),
+      expect.objectContaining({ arn: `arn:aws:ec2:us-east-2:${ACCOUNT}:vpc/vpc-9`, region: 'us-east-2' }),
+    ]);
+    const east = resources[1]!;
+    expect(east.kind === 'vpc-dns' && vpcDnsFindings(east.name, east.region, undefined)[0]!.message).toBe(
+      "the cluster's VPC vpc-9 was not found in us-east-2; its DNS settings cannot be checked",
+    );
+  });
+
+  it('a cluster whose VPC is not known: the others are checked, and a note names it', () => {
+    const ctx = several(TWO_REGIONS, [ready('blue'), ready('east', 'vpc-9', 'us-east-2')]);
+    expect(clusterVpc.desired(ctx)).toEqual([expect.objectContaining({ name: 'vpc-9', clusters: ['east'] })]);
+    expect(clusterVpc.notes!(ctx)).toEqual([
+      {
+        level: 'info',
+        message:
+          'the VPC of the cluster blue is not known (it names no VPC, and none through its subnets); its DNS settings are not checked',
+      },
+    ]);
+    const neither = several(LIST, [ready('blue'), ready('green')]);
+    expect(clusterVpc.desired(neither)).toEqual([]);
+    expect(clusterVpc.notes!(neither).map((n) => n.message)).toEqual([
+      expect.stringMatching(/^the VPC of the cluster blue is not known/),
+      expect.stringMatching(/^the VPC of the cluster green is not known/),
+    ]);
+  });
+
+  it('only ready clusters count; off wants none', () => {
+    const missing: ClusterFacts = { state: 'missing', name: 'green' };
+    const ctx = several(LIST, [ready('blue', 'vpc-1'), missing]);
+    expect(clusterVpc.desired(ctx)).toEqual([expect.objectContaining({ name: 'vpc-1', clusters: ['blue'] })]);
+    expect(clusterVpc.notes!(ctx)).toEqual([]);
+    expect(
+      clusterVpc.desired(several(`${LIST}vpcDns: off\n`, [ready('blue', 'vpc-1'), ready('green', 'vpc-2')])),
+    ).toEqual([]);
   });
 });
 
