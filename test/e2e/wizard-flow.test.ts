@@ -67,9 +67,11 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
   let cwd: string;
   let host: string;
 
+  const savedEnv = { ...process.env };
+
   beforeAll(async () => {
     moto = await acquireMoto();
-    // The SDK in this process talks to the emulator, with fake keys and no machine settings.
+    // The SDK in this process talks to the emulator, with fake keys and no machine settings (put back after).
     for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) delete process.env[key];
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: moto.url,
@@ -80,7 +82,10 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
   });
-  afterAll(async () => moto?.stop());
+  afterAll(async () => {
+    process.env = savedEnv;
+    await moto?.stop();
+  });
   beforeEach(async () => {
     await moto.reset();
     // The bucket the answers name (the plan looks it up, and warns when it is not there).
