@@ -54,6 +54,8 @@ export default defineConfig({
           // Shared modules here too (the helpers and the SDK, loaded once per worker); each file has its emulator
           // emptied when it acquires it, and puts back what it changes in the environment.
           isolate: false,
+          // The built CLI, which runs in the test's process (test/helpers/cli.ts), is loaded by Node as it is.
+          server: { deps: { external: [/\/dist\//] } },
           // Builds the CLI and keeps one moto_server per worker for the whole run (test/helpers/emulator.ts).
           globalSetup: ['test/helpers/e2e-global-setup.ts'],
           setupFiles: ['test/helpers/e2e-setup.ts'],

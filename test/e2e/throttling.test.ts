@@ -75,7 +75,9 @@ describe.skipIf(skip !== undefined)('under IAM throttling', () => {
         '--max-attempts',
         String(attempts),
       ],
-      { endpoint: moto.url, env: { AWS_ENDPOINT_URL_IAM: iamUrl } },
+      // A process of its own: it ends only once the calls in flight when the run stopped have ended, so their
+      // attempts are all counted below.
+      { endpoint: moto.url, env: { AWS_ENDPOINT_URL_IAM: iamUrl }, process: true },
     );
     const seen = JSON.stringify({ calls: run.calls, iam: iam.stats, stderr: run.stderr });
     expect(run.code, seen).toBe(1);
