@@ -139,7 +139,9 @@ export function renderSectionBody(section: SectionPlan, style: Style, show: { wa
   }
   for (const note of section.notes)
     out.push(`   ${note.level === 'warn' ? style.warn('warning:') : style.dim('note:')} ${note.message}`);
-  for (const r of section.resources) out.push(...renderResource(r, style).map((l) => `   ${l}`));
+  // Several VPCs (several clusters): each says whose it is, and where.
+  const vpcs = section.resources.filter((r) => r.kind === 'vpc-dns').length;
+  for (const r of section.resources) out.push(...renderResource(r, style, vpcs > 1).map((l) => `   ${l}`));
   return out;
 }
 
@@ -232,9 +234,10 @@ const KIND_NAMES: Record<ResourcePlan['kind'], string> = {
   addon: 'EKS add-on',
 };
 
-function renderResource(r: ResourcePlan, style: Style): string[] {
+function renderResource(r: ResourcePlan, style: Style, whose = false): string[] {
   const out: string[] = [];
-  const head = `${KIND_NAMES[r.kind]} ${r.name}`;
+  const of = whose && r.desired.kind === 'vpc-dns' ? ` (${r.desired.clusters.join(', ')}, in ${r.desired.region})` : '';
+  const head = `${KIND_NAMES[r.kind]} ${r.name}${of}`;
   if (r.blocked !== undefined) out.push(`${style.error('[!]')} ${head}`, `    ${style.error(r.blocked)}`);
   else if (r.findings !== undefined && r.findings.length > 0) {
     const error = r.findings.some((f) => f.severity === 'error');

@@ -86,7 +86,9 @@ describe.skipIf(skip !== undefined)("every cluster's VPC, in its region", () => 
     expect(ops.filter((o) => o === 'DescribeVpcAttribute')).toHaveLength(4);
 
     const text = await run(CONFIG('check'), ['--dry-run']);
-    expect(text.stdout).toContain(`[!] VPC ${east}`);
+    // Two VPCs: each names its clusters and its region.
+    expect(text.stdout).toContain(`[!] VPC ${east} (east, in us-east-2)`);
+    expect(text.stdout).toContain(`[=] VPC ${west} (blue, blue-next, in eu-west-1) up to date`);
     expect(text.stdout).toContain(`fix: aws ec2 modify-vpc-attribute --region us-east-2 --vpc-id ${east}`);
   });
 
