@@ -101,6 +101,8 @@ export interface AwsClients {
   region: string;
   profile?: string;
   recorder: CallRecorder;
+  /** The run's retry quota, shared by its clients (closed by `destroyAwsClients`). */
+  quota?: RetryQuota;
 }
 
 interface MiddlewareContext {
@@ -342,6 +344,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     region,
     ...(profile !== undefined ? { profile } : {}),
     recorder,
+    quota,
     lazy,
   };
   sts.destroy();
@@ -359,6 +362,8 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
 }
 
 export function destroyAwsClients(clients: AwsClients): void {
+  // What is still in flight (a read beside the one that failed, between its attempts) is not tried again.
+  clients.quota?.close();
   clients.sts.destroy();
   clients.iam.destroy();
   clients.iamOnce.destroy();

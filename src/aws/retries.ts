@@ -69,8 +69,16 @@ class Token implements StandardRetryToken {
 /** What the clients of one run share: the retry quota. */
 export class RetryQuota {
   private capacity = QUOTA;
+  private closed = false;
+  /**
+   * No retry from now on: the run has ended (its clients are destroyed), so a call still in flight, which nothing
+   * waits for any more, fails at its next error instead of keeping the process alive through its pauses.
+   */
+  close(): void {
+    this.closed = true;
+  }
   take(cost: number): boolean {
-    if (this.capacity < cost) return false;
+    if (this.closed || this.capacity < cost) return false;
     this.capacity -= cost;
     return true;
   }

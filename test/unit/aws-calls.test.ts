@@ -95,6 +95,15 @@ describe('the retry strategy of every client', () => {
     expect((await attemptsFor(b, failing)).attempts).toBe(2);
   });
 
+  it('a closed quota (the run has ended) gives no retry, whatever is left of it', async () => {
+    const quota = new RetryQuota();
+    const strategy = new CallRetryStrategy({ maxAttempts: 10, quota, random: () => 0 });
+    const throttled = info('THROTTLING', { $metadata: { httpStatusCode: 400 } });
+    expect((await attemptsFor(strategy, throttled)).attempts).toBe(10);
+    quota.close();
+    expect((await attemptsFor(strategy, throttled)).attempts).toBe(1);
+  });
+
   it('tells an endpoint that is not there from a connection dropped on the way', () => {
     expect(isUnreachable(dropped())).toBe(false);
     expect(isUnreachable({ code: 'EAI_AGAIN' })).toBe(true);
