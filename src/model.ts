@@ -365,6 +365,8 @@ export type StepOp = Step['op'];
 export interface Note {
   level: 'info' | 'warn';
   message: string;
+  /** It says that part of the section could not be checked (verify says it beside a section that otherwise matches). */
+  unchecked?: boolean;
 }
 
 export type ResourceAction = 'create' | 'update' | 'none';

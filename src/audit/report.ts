@@ -1,6 +1,6 @@
 /** `verify`'s report: the findings per section, in the documents' order, and the verdict. Pure. */
 import type { SectionId, Target } from '../config/schema.js';
-import type { Facts, Plan } from '../model.js';
+import type { Facts, Note, Plan } from '../model.js';
 import { countBySeverity, type Finding, type LeftoverFinding } from './finding.js';
 
 /** `not-checked`: on, but with nothing to read (the cluster's VPC is not known); its note says why. */
@@ -13,7 +13,7 @@ export interface SectionReport {
   findings: Finding[];
   /** Why a skipped section is skipped, when it is not simply `<id>: false`. */
   skipReason?: string;
-  /** Why a section was not checked. */
+  /** Why a section was not checked, or which part of it was not. */
   note?: string;
 }
 
@@ -58,10 +58,15 @@ export function verifyReport(
       verdict,
       findings: own,
       ...(s.skipReason ? { skipReason: s.skipReason } : {}),
-      // Every note: with several clusters, one per cluster whose VPC is not known.
-      ...(verdict === 'not-checked' && s.notes.length > 0 ? { note: s.notes.map((n) => n.message).join('; ') } : {}),
+      // Every note of a section not checked; of one checked, those that say what of it was not (with several
+      // clusters, one per cluster whose VPC is not known).
+      ...noteOf(verdict === 'not-checked' ? s.notes : verdict === 'skipped' ? [] : s.notes.filter((n) => n.unchecked)),
     };
   });
   const { errors, warnings } = countBySeverity([...findings, ...leftovers]);
   return { facts: plan.facts, ...(target ? { target } : {}), sections, leftovers, errors, warnings, ok: errors === 0 };
+}
+
+function noteOf(notes: readonly Note[]): { note?: string } {
+  return notes.length > 0 ? { note: notes.map((n) => n.message).join('; ') } : {};
 }

@@ -22,6 +22,8 @@ export function renderVerify(report: VerifyReport, style: Style, access?: Access
     switch (s.verdict) {
       case 'ok':
         lines.push(`${style.ok('✓')} ${s.title}: ${style.dim('matches the config')}`);
+        // What of it could not be checked (a cluster whose VPC is not known).
+        if (s.note !== undefined) lines.push(`    ${style.dim(`not checked: ${s.note}`)}`);
         break;
       case 'not-checked':
         lines.push(`${style.dim('-')} ${s.title}: ${style.dim(s.note ?? 'not checked')}`);
@@ -38,6 +40,7 @@ export function renderVerify(report: VerifyReport, style: Style, access?: Access
           .filter(Boolean)
           .join(', ');
         lines.push(`${s.verdict === 'problems' ? style.error('✗') : style.warn('!')} ${s.title}: ${counts}`);
+        if (s.note !== undefined) lines.push(`    ${style.dim(`not checked: ${s.note}`)}`);
       }
     }
     for (const f of s.findings) {

@@ -131,6 +131,7 @@ export const clusterVpc: SectionDefinition = {
       .map((c) => ({
         level: 'info',
         message: `the VPC of the cluster ${c.name} is not known (it names no VPC, and none through its subnets); its DNS settings are not checked`,
+        unchecked: true,
       }));
   },
   skipReason: (config) => (config.vpcDns === 'off' ? 'vpcDns: off' : 'no section needs the cluster'),

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { auditPlan, driftFindings, referencedProviders } from '../../src/audit/audit.js';
 import type { Finding } from '../../src/audit/finding.js';
 import { verifyReport } from '../../src/audit/report.js';
+import { renderVerify } from '../../src/render/verify-text.js';
+import { plainStyle } from '../../src/render/style.js';
 import { auditTrust, type TrustAuditInput } from '../../src/audit/trust.js';
 import { parseConfigText } from '../../src/load/config.js';
 import { buildPlan, desiredSections, type CurrentState } from '../../src/engine/engine.js';
@@ -343,5 +345,37 @@ describe('a section with nothing to read', () => {
         'the VPC of the cluster blue is not known; its DNS settings are not checked; ' +
         'the VPC of the cluster green is not known; its DNS settings are not checked',
     });
+  });
+
+  it('a section checked in part: the part not checked is said beside it, and only that note', () => {
+    const notes = [
+      { level: 'info' as const, message: 'the VPC of the cluster blue is not known', unchecked: true },
+      { level: 'info' as const, message: 'something else worth saying in the plan' },
+    ];
+    const facts = {
+      accountId: '111122223333',
+      partition: 'aws',
+      region: 'eu-west-1',
+      cluster: { state: 'not-needed' },
+    };
+    const plan = {
+      facts: facts as Facts,
+      sections: [
+        {
+          id: 'clusterVpc',
+          title: 'Cluster VPC DNS',
+          status: 'unchanged',
+          resources: [{ kind: 'vpc-dns', name: 'vpc-9', action: 'none', steps: [], security: [], notes: [] }],
+          notes,
+        },
+      ],
+    } as unknown as Parameters<typeof verifyReport>[0];
+    const report = verifyReport(plan, []);
+    expect(report.sections[0]).toMatchObject({ verdict: 'ok', note: 'the VPC of the cluster blue is not known' });
+    const text = renderVerify(report, plainStyle);
+    expect(text).toContain(
+      '✓ Cluster VPC DNS: matches the config\n    not checked: the VPC of the cluster blue is not known',
+    );
+    expect(text).not.toContain('something else');
   });
 });
