@@ -281,9 +281,27 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   };
   const withRegion = { ...common, region, credentials };
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
-  const ec2 = new Map<string, Promise<EC2Client>>();
   let s3: Promise<S3Client> | undefined;
-  const kms = new Map<string, Promise<KMSClient>>();
+  /**
+   * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to
+   * the requests in flight, destroyed with the others.
+   */
+  const perRegion = <C extends { destroy(): void }>(make: (region: string) => Promise<[C, string]>) => {
+    const made = new Map<string, Promise<C>>();
+    return (wanted: string = region): Promise<C> => {
+      let client = made.get(wanted);
+      if (client === undefined) {
+        client = make(wanted).then(([c, service]) => {
+          instrument(c as unknown as AnyClient, service, recorder, options.debug);
+          if (limit) bound(c as unknown as AnyClient, limit);
+          lazy.push(c);
+          return c;
+        });
+        made.set(wanted, client);
+      }
+      return client;
+    };
+  };
   const lazy: { destroy(): void }[] = [];
   const eksByRegion = new Map<string, EKSClient>();
   const clients: AwsClients = {
@@ -304,21 +322,12 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       }
       return client;
     },
-    ec2: (vpcRegion = region) => {
-      let client = ec2.get(vpcRegion);
-      if (client === undefined) {
-        client = import('./ec2.js').then(({ EC2Client }) => {
-          const c = new EC2Client({ ...withRegion, region: vpcRegion });
-          checkAnswers((c as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
-          instrument(c as unknown as AnyClient, 'ec2', recorder, options.debug);
-          if (limit) bound(c as unknown as AnyClient, limit);
-          lazy.push(c);
-          return c;
-        });
-        ec2.set(vpcRegion, client);
-      }
-      return client;
-    },
+    ec2: perRegion(async (r) => {
+      const { EC2Client } = await import('./ec2.js');
+      const client = new EC2Client({ ...withRegion, region: r });
+      checkAnswers((client as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
+      return [client, 'ec2'];
+    }),
     s3: () =>
       (s3 ??= import('./s3.js').then(({ S3Client }) => {
         const client = new S3Client(withRegion);
@@ -327,20 +336,10 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         lazy.push(client);
         return client;
       })),
-    kms: (keyRegion = region) => {
-      let client = kms.get(keyRegion);
-      if (client === undefined) {
-        client = import('./kms.js').then(({ KMSClient }) => {
-          const c = new KMSClient({ ...withRegion, region: keyRegion });
-          instrument(c as unknown as AnyClient, 'kms', recorder, options.debug);
-          if (limit) bound(c as unknown as AnyClient, limit);
-          lazy.push(c);
-          return c;
-        });
-        kms.set(keyRegion, client);
-      }
-      return client;
-    },
+    kms: perRegion(async (r) => {
+      const { KMSClient } = await import('./kms.js');
+      return [new KMSClient({ ...withRegion, region: r }), 'kms'];
+    }),
     region,
     ...(profile !== undefined ? { profile } : {}),
     recorder,

@@ -30,24 +30,14 @@ import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { AwsCallError } from '../../src/aws/errors.js';
 import { FAKE_KEYS, runCli } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
-import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prompter.js';
+import { ENTER, scriptedPrompter, walkStart, type ScriptStep } from '../helpers/script-prompter.js';
 
 const skip = motoSkipReason();
 
 const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
 
 /** Pressing Enter at every question but the bucket (which has no default). */
-const START: ScriptStep[] = [
-  { select: /Set up Flyte in this account and region/, answer: ENTER },
-  { select: /EKS cluster for Flyte/, answer: ENTER },
-  { select: /Which will install Flyte/, answer: ENTER },
-  { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
-  { input: /S3 bucket/, answer: 'acme-flyte-data' },
-  { input: /namespace/, answer: ENTER },
-  { confirm: /Use these names/, answer: ENTER },
-  { input: /^Tags/, answer: ENTER },
-  { input: /Permissions boundary/, answer: ENTER },
-];
+const START: ScriptStep[] = walkStart();
 
 const FIRST_FIVE: ScriptStep[] = [
   { confirm: /Create the EKS cluster role\?/, answer: ENTER },

@@ -27,6 +27,24 @@ export type ScriptStep =
   /** Ctrl-C at this question, whatever its kind. */
   | { interrupt: RegExp };
 
+/**
+ * The wizard's first answers, all defaults (the bucket named acme-flyte-data), up to its first section; `cluster`:
+ * the answers to the cluster's question(s), the region's first cluster by default.
+ */
+export function walkStart(cluster: ScriptStep[] = [{ select: /EKS cluster for Flyte/, answer: ENTER }]): ScriptStep[] {
+  return [
+    { select: /Set up Flyte in this account and region/, answer: ENTER },
+    ...cluster,
+    { select: /Which will install Flyte/, answer: ENTER },
+    { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
+    { input: /S3 bucket/, answer: 'acme-flyte-data' },
+    { input: /namespace/, answer: ENTER },
+    { confirm: /Use these names/, answer: ENTER },
+    { input: /^Tags/, answer: ENTER },
+    { input: /Permissions boundary/, answer: ENTER },
+  ];
+}
+
 export interface Asked {
   kind: 'input' | 'confirm' | 'select' | 'checkbox';
   message: string;

@@ -29,7 +29,7 @@ import { runWizard, type WizardDeps } from '../../src/wizard/wizard.js';
 import { writeConfig } from '../helpers/cli.js';
 import { captureIo } from '../helpers/in-process.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
-import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prompter.js';
+import { scriptedPrompter, walkStart, type ScriptStep } from '../helpers/script-prompter.js';
 
 const ACCOUNT = '111122223333';
 /** The cluster role alone: the wizard's first section, and a whole plan for `apply`. */
@@ -179,18 +179,7 @@ describe('the preflight in both adapters', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fas-apply-run-'));
     dirs.push(cwd);
     const said: string[] = [];
-    const prompter = scriptedPrompter([
-      { select: /Set up Flyte in this account and region/, answer: ENTER },
-      { select: /EKS cluster for Flyte/, answer: ENTER },
-      { select: /Which will install Flyte/, answer: ENTER },
-      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
-      { input: /S3 bucket/, answer: 'acme-flyte-data' },
-      { input: /namespace/, answer: ENTER },
-      { confirm: /Use these names/, answer: ENTER },
-      { input: /^Tags/, answer: ENTER },
-      { input: /Permissions boundary/, answer: ENTER },
-      ...script,
-    ]);
+    const prompter = scriptedPrompter([...walkStart(), ...script]);
     const { output } = captured();
     const run = runWizard({
       prompter,

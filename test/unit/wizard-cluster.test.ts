@@ -24,7 +24,7 @@ import { configText } from '../../src/wizard/save.js';
 import { Walk, type WizardDeps } from '../../src/wizard/walk.js';
 import { runWizard } from '../../src/wizard/wizard.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
-import { ENTER, scriptedPrompter, type ScriptStep } from '../helpers/script-prompter.js';
+import { ENTER, scriptedPrompter, walkStart, type ScriptStep } from '../helpers/script-prompter.js';
 
 const OTHERS = /^Other clusters of eu-west-1 whose pods assume the same roles/;
 const GREEN_ISSUER = ISSUER.replace('ABCDEF0123456789', '0123456789ABCDEF');
@@ -203,15 +203,7 @@ async function walkToTheWait(m: ReturnType<typeof mockAws>, pick: ScriptStep[], 
   } = deps(
     m,
     [
-      { select: /Set up Flyte in this account and region/, answer: ENTER },
-      ...pick,
-      { select: /Which will install Flyte/, answer: ENTER },
-      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
-      { input: /S3 bucket/, answer: 'acme-flyte-data' },
-      { input: /namespace/, answer: ENTER },
-      { confirm: /Use these names/, answer: ENTER },
-      { input: /^Tags/, answer: ENTER },
-      { input: /Permissions boundary/, answer: ENTER },
+      ...walkStart(pick),
       // The roles that need no cluster are left out: the point is the wait.
       { confirm: /Create the EKS cluster role\?/, answer: false },
       { confirm: /Create the EKS node role\?/, answer: false },
