@@ -21,6 +21,7 @@ import { inConfigFile, openAws, rerunCommand, type Output } from '../session/con
 import type { LoadedConfig } from '../load/validate.js';
 import type { AccessOutcome } from '../access/run.js';
 import { startAccessReads, type AccessReads, type AppliedRun } from '../access/after-apply.js';
+import { loadEvaluator } from '../policy/simulate.js';
 import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
@@ -127,7 +128,10 @@ export async function applyWithAws(
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       signal: interrupt.signal,
       onStart() {
-        if (changes) reads = startAccessReads(aws.gateway, config, plan, opts.concurrency ?? DEFAULT_CONCURRENCY);
+        if (!changes) return;
+        reads = startAccessReads(aws.gateway, config, plan, opts.concurrency ?? DEFAULT_CONCURRENCY);
+        // The evaluator (the most code the check loads) loads while the writes wait on AWS, not after the last.
+        loadEvaluator().catch(() => undefined);
       },
       onEvent(event) {
         if (event.type === 'leftovers-done') {
