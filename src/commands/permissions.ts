@@ -1,6 +1,6 @@
 /**
  * `flyte-aws-setup permissions`: the least-privilege policy for the operator of a config, as JSON on stdout.
- * With credentials it reads who and where (STS), the cluster's OIDC issuer and VPC (EKS, EC2) and the real ARN of
+ * With credentials it reads who and where (STS), every cluster's OIDC issuer and VPC (EKS, EC2) and the real ARN of
  * an existing global-access role, so every ARN is exact; `--offline` makes no call and scopes what it cannot know
  * with a wildcard, saying so on stderr.
  */
@@ -79,22 +79,12 @@ async function onlineFacts(config: Config, gateway: AwsGateway, notes: string[])
     region: gateway.region,
   };
   if (needsCluster(config) && config.cluster !== undefined) {
-    try {
-      const info = await gateway.describeCluster(config.cluster, config.clusters?.[0]?.region);
-      if (info?.issuerUrl === undefined) {
-        notes.push(`the cluster ${config.cluster} ${info === undefined ? 'does not exist yet' : `is ${info.status}`}`);
-      } else {
-        facts.issuerUrl = info.issuerUrl;
-        const vpcId =
-          info.vpcId ??
-          (sectionEnabled(config, 'clusterVpc')
-            ? await gateway.vpcOfSubnets(info.subnetIds ?? [], config.clusters?.[0]?.region)
-            : undefined);
-        if (vpcId !== undefined) facts.vpcId = vpcId;
-      }
-    } catch (err) {
-      notes.push(`could not read the cluster ${config.cluster}: ${(err as Error).message}`);
-    }
+    // Every cluster of the config, each in its region, at once.
+    const [first, ...others] = await Promise.all(
+      config.clusters.map((ref) => readCluster(config, gateway, ref.name, ref.region, notes)),
+    );
+    Object.assign(facts, first);
+    if (others.length > 0) facts.otherClusters = others;
   }
   if (config.globalAccess !== false) {
     const name = config.globalAccess.role;
@@ -107,4 +97,28 @@ async function onlineFacts(config: Config, gateway: AwsGateway, notes: string[])
     }
   }
   return facts;
+}
+
+/** A cluster's OIDC issuer and VPC (through its subnets when DescribeCluster names none), as far as they are known. */
+async function readCluster(
+  config: Config,
+  gateway: AwsGateway,
+  name: string,
+  region: string | undefined,
+  notes: string[],
+): Promise<{ issuerUrl?: string; vpcId?: string }> {
+  try {
+    const info = await gateway.describeCluster(name, region);
+    if (info?.issuerUrl === undefined) {
+      notes.push(`the cluster ${name} ${info === undefined ? 'does not exist yet' : `is ${info.status}`}`);
+      return {};
+    }
+    const vpcId =
+      info.vpcId ??
+      (sectionEnabled(config, 'clusterVpc') ? await gateway.vpcOfSubnets(info.subnetIds ?? [], region) : undefined);
+    return { issuerUrl: info.issuerUrl, ...(vpcId !== undefined ? { vpcId } : {}) };
+  } catch (err) {
+    notes.push(`could not read the cluster ${name}: ${(err as Error).message}`);
+    return {};
+  }
 }

@@ -31,6 +31,8 @@ export interface PermissionFacts {
   issuerUrl?: string;
   /** The cluster's VPC; unknown: `vpc/*` (only `vpcDns: fix` needs it). */
   vpcId?: string;
+  /** What was read of the config's other clusters (after the first), in its order; unknown: as for the first. */
+  otherClusters?: { issuerUrl?: string; vpcId?: string }[];
   /** Real ARNs (with their paths) of existing roles that get attachments; unknown: at path `/`. */
   existingRoleArns?: Record<string, string>;
 }
@@ -123,14 +125,16 @@ function planningFacts(config: Config, pf: PermissionFacts): Facts {
   const firstElsewhere = firstRegion !== undefined && firstRegion !== pf.region ? { region: firstRegion } : {};
   const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${firstRegion ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`;
   const wanted = needsCluster(config) && config.cluster !== undefined;
-  // Several clusters: each of the others with an issuer and a VPC of its region (their IDs are not known here).
+  // Several clusters: each of the others with its issuer and VPC as read, else any of its region.
   const others = wanted
-    ? config.clusters.slice(1).map((c): ClusterFacts => ({
+    ? config.clusters.slice(1).map((c, i): ClusterFacts => ({
         state: 'ready',
         name: c.name,
         status: 'ACTIVE',
-        issuerUrl: `https://oidc.eks.${c.region ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`,
-        vpcId: '*',
+        issuerUrl:
+          pf.otherClusters?.[i]?.issuerUrl ??
+          `https://oidc.eks.${c.region ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`,
+        vpcId: pf.otherClusters?.[i]?.vpcId ?? '*',
         ...(c.region !== undefined && c.region !== pf.region ? { region: c.region } : {}),
       }))
     : [];
@@ -309,9 +313,13 @@ function notesFor(
   notes.push(
     `for account ${pf.accountId} (${pf.partition}), region ${pf.region}, --for ${mode}: ${actions.size} action(s) in ${document.Statement.length} statement(s)`,
   );
-  if (facts.cluster.state === 'ready' && pf.issuerUrl === undefined && arns.providerRead.length > 0) {
+  const unpinned = [...new Set(arns.providerRead.filter((a) => a.endsWith('/id/*')))];
+  if (facts.cluster.state === 'ready' && unpinned.length > 0) {
+    const scoped = unpinned.map((a) => a.split(':oidc-provider/')[1]).join(', ');
     notes.push(
-      `the cluster's OIDC issuer is not known, so the provider is scoped to ${arns.providerRead[0]!.split(':oidc-provider/')[1]} (any EKS issuer of the region); run with credentials that may read the cluster to pin it`,
+      unpinned.length === arns.providerRead.length && unpinned.length === 1
+        ? `the cluster's OIDC issuer is not known, so the provider is scoped to ${scoped} (any EKS issuer of the region); run with credentials that may read the cluster to pin it`
+        : `the OIDC issuer of a cluster is not known, so its provider is scoped to ${scoped} (any EKS issuer of its region); run with credentials that may read the clusters to pin it`,
     );
   }
   const anyResource = document.Statement.filter((s) => s.Resource === '*').flatMap((s) =>

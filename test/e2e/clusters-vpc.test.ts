@@ -112,6 +112,24 @@ describe.skipIf(skip !== undefined)("every cluster's VPC, in its region", () => 
     ]);
   });
 
+  it("the operator's policy names every cluster's VPC and OIDC provider, each read in its region", async () => {
+    const r = await runCli(['permissions', '--config', writeConfig(CONFIG('fix'))], { endpoint: moto.url });
+    expect(r.code, r.stderr).toBe(0);
+    const statements = (JSON.parse(r.stdout) as { Statement: { Action: string | string[]; Resource: unknown }[] })
+      .Statement;
+    const resourcesOf = (action: string) =>
+      statements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat() as string[]);
+    expect(resourcesOf('ec2:ModifyVpcAttribute').sort()).toEqual(
+      [`arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/${west}`, `arn:aws:ec2:us-east-2:${ACCOUNT}:vpc/${east}`].sort(),
+    );
+    const providers = resourcesOf('iam:CreateOpenIDConnectProvider');
+    // Each cluster's issuer as EKS gives it (the emulator gives clusters of one region the same one).
+    expect(providers.filter((a) => a.endsWith('/id/*'))).toEqual([]);
+    for (const region of ['eu-west-1', 'us-east-2'])
+      expect(providers.some((a) => a.includes(`:oidc-provider/oidc.eks.${region}.`))).toBe(true);
+    expect(r.stderr).not.toMatch(/is not known/);
+  });
+
   it('vpcDns: fix turns DNS hostnames on in the VPC of the other region, then verify passes', async () => {
     const plan = await run(CONFIG('fix'), ['--dry-run', '--json']);
     expect(vpcResources(plan.stdout).flatMap((r) => r.steps)).toEqual([

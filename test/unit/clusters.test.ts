@@ -317,6 +317,35 @@ describe('several clusters', () => {
     expect(p.notes.join('\n')).toMatch(/ModifyVpcAttribute is scoped to every VPC of the cluster's region/);
   });
 
+  it('the other clusters as read: their providers and VPCs pinned, and no note of an unknown issuer', () => {
+    const pf = {
+      partition: 'aws' as const,
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      issuerUrl: BLUE,
+      vpcId: 'vpc-blue',
+    };
+    const unknown = permissionPolicy(config('vpcDns: fix'), pf, 'apply');
+    expect(unknown.notes.join('\n')).toMatch(
+      /the OIDC issuer of a cluster is not known, so its provider is scoped to oidc\.eks\.us-east-2\.amazonaws\.com\/id\/\*/,
+    );
+    const p = permissionPolicy(
+      config('vpcDns: fix'),
+      { ...pf, otherClusters: [{ issuerUrl: GREEN, vpcId: 'vpc-green' }] },
+      'apply',
+    );
+    const resourcesOf = (action: string) =>
+      p.document.Statement.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat());
+    expect(resourcesOf('ec2:ModifyVpcAttribute')).toEqual([
+      'arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-blue',
+      'arn:aws:ec2:us-east-2:111122223333:vpc/vpc-green',
+    ]);
+    expect(resourcesOf('iam:CreateOpenIDConnectProvider')).toContain(
+      'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-east-2.amazonaws.com/id/GREEN',
+    );
+    expect(p.notes.join('\n')).not.toMatch(/is not known/);
+  });
+
   it('a first cluster in another region than the run: its ARNs, issuer and VPC in its region', () => {
     const east = parseConfigText(
       'region: eu-west-1\nbucket: acme-flyte-data\nsetup: acme\nvpcDns: fix\ncluster:\n  - { name: east, region: us-east-2 }\n',
