@@ -6,10 +6,9 @@
  */
 import type { AwsGateway } from '../aws/gateway.js';
 import type { CliIo, PermissionsCliOptions } from '../session/io.js';
-import type { Config } from '../config/schema.js';
-import { sectionEnabled } from '../sections/derived.js';
+import type { ClusterRef, Config } from '../config/schema.js';
 import { ExitCode, UsageError, UserError } from '../errors.js';
-import { needsCluster } from '../engine/facts.js';
+import { describeClusterWithVpc, needsCluster } from '../engine/facts.js';
 import { permissionPolicy, type PermissionFacts } from '../permissions/policy.js';
 import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
 import { loadConfig, openAws, openOutput } from '../session/context.js';
@@ -81,7 +80,7 @@ async function onlineFacts(config: Config, gateway: AwsGateway, notes: string[])
   if (needsCluster(config) && config.cluster !== undefined) {
     // Every cluster of the config, each in its region, at once.
     const [first, ...others] = await Promise.all(
-      config.clusters.map((ref) => readCluster(config, gateway, ref.name, ref.region, notes)),
+      config.clusters.map((ref) => readCluster(config, gateway, ref, notes)),
     );
     Object.assign(facts, first);
     if (others.length > 0) facts.otherClusters = others;
@@ -99,26 +98,22 @@ async function onlineFacts(config: Config, gateway: AwsGateway, notes: string[])
   return facts;
 }
 
-/** A cluster's OIDC issuer and VPC (through its subnets when DescribeCluster names none), as far as they are known. */
+/** A cluster's OIDC issuer and VPC, as far as they are known (the plan's own read of a cluster). */
 async function readCluster(
   config: Config,
   gateway: AwsGateway,
-  name: string,
-  region: string | undefined,
+  ref: ClusterRef,
   notes: string[],
 ): Promise<{ issuerUrl?: string; vpcId?: string }> {
   try {
-    const info = await gateway.describeCluster(name, region);
+    const info = await describeClusterWithVpc(gateway, config, ref);
     if (info?.issuerUrl === undefined) {
-      notes.push(`the cluster ${name} ${info === undefined ? 'does not exist yet' : `is ${info.status}`}`);
+      notes.push(`the cluster ${ref.name} ${info === undefined ? 'does not exist yet' : `is ${info.status}`}`);
       return {};
     }
-    const vpcId =
-      info.vpcId ??
-      (sectionEnabled(config, 'clusterVpc') ? await gateway.vpcOfSubnets(info.subnetIds ?? [], region) : undefined);
-    return { issuerUrl: info.issuerUrl, ...(vpcId !== undefined ? { vpcId } : {}) };
+    return { issuerUrl: info.issuerUrl, ...(info.vpcId !== undefined ? { vpcId: info.vpcId } : {}) };
   } catch (err) {
-    notes.push(`could not read the cluster ${name}: ${(err as Error).message}`);
+    notes.push(`could not read the cluster ${ref.name}: ${(err as Error).message}`);
     return {};
   }
 }

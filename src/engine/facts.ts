@@ -124,7 +124,7 @@ export function readsBucketEncryption(config: Config): boolean {
  * DescribeCluster, and when it names subnets but no VPC (as some emulators answer) the subnets' VPC. The VPC is
  * only for a check: when the subnets cannot be read it stays unknown, and the plan says so.
  */
-async function describeClusterWithVpc(
+export async function describeClusterWithVpc(
   gateway: AwsGateway,
   config: Config,
   cluster: ClusterRef,
