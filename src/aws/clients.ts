@@ -281,7 +281,6 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   };
   const withRegion = { ...common, region, credentials };
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
-  let s3: Promise<S3Client> | undefined;
   /**
    * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to
    * the requests in flight, destroyed with the others.
@@ -328,14 +327,11 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       checkAnswers((client as unknown as AnyClient).middlewareStack, 'ec2', 'xml');
       return [client, 'ec2'];
     }),
-    s3: () =>
-      (s3 ??= import('./s3.js').then(({ S3Client }) => {
-        const client = new S3Client(withRegion);
-        instrument(client as unknown as AnyClient, 's3', recorder, options.debug);
-        if (limit) bound(client as unknown as AnyClient, limit);
-        lazy.push(client);
-        return client;
-      })),
+    // Only in the run's region.
+    s3: perRegion(async (r) => {
+      const { S3Client } = await import('./s3.js');
+      return [new S3Client({ ...withRegion, region: r }), 's3'];
+    }),
     kms: perRegion(async (r) => {
       const { KMSClient } = await import('./kms.js');
       return [new KMSClient({ ...withRegion, region: r }), 'kms'];
