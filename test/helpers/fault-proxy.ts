@@ -7,7 +7,7 @@
  * did to it).
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback.js';
+import { bodyServer, listenOnLoopback } from './loopback.js';
 
 export type Fault =
   | 'throttle'
@@ -196,64 +196,59 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
     stop: async () => {},
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const { service, operation: op } = callOf(req, body.toString());
-      const opIndex = (counts.get(op) ?? 0) + 1;
-      counts.set(op, opIndex);
-      const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
-      const call: ProxyCall = { service, operation: op, index: proxy.log.length + 1, opIndex, attempt };
-      const rule = proxy.rules.find((r) => r.when(call) && (r.times === undefined || (used.get(r) ?? 0) < r.times));
-      if (rule) used.set(rule, (used.get(rule) ?? 0) + 1);
-      proxy.log.push({ ...call, ...(rule ? { fault: rule.fault } : {}) });
+  const server = bodyServer((req, res, body) => {
+    const { service, operation: op } = callOf(req, body.toString());
+    const opIndex = (counts.get(op) ?? 0) + 1;
+    counts.set(op, opIndex);
+    const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
+    const call: ProxyCall = { service, operation: op, index: proxy.log.length + 1, opIndex, attempt };
+    const rule = proxy.rules.find((r) => r.when(call) && (r.times === undefined || (used.get(r) ?? 0) < r.times));
+    if (rule) used.set(rule, (used.get(rule) ?? 0) + 1);
+    proxy.log.push({ ...call, ...(rule ? { fault: rule.fault } : {}) });
 
-      const answer = () => {
-        if (rule?.fault === 'drop-before') {
-          req.socket.destroy();
-          return;
-        }
-        // These reach AWS first.
-        const after: Fault[] = ['drop-after', 'server-error-after', 'garbled'];
-        if (rule && !after.includes(rule.fault)) {
-          sendError(res, service, rule.fault, op);
-          return;
-        }
-        const upstream = http.request(
-          { host: targetUrl.hostname, port: targetUrl.port, path: req.url, method: req.method, headers: req.headers },
-          (up) => {
-            const parts: Buffer[] = [];
-            up.on('data', (d: Buffer) => parts.push(d));
-            up.on('end', () => {
-              // The call reached AWS and did its work; the caller never hears back.
-              if (rule?.fault === 'drop-after') {
-                req.socket.destroy();
-                return;
-              }
-              if (rule?.fault === 'server-error-after') {
-                sendError(res, service, rule.fault, op);
-                return;
-              }
-              const answer = Buffer.concat(parts);
-              if (rule?.fault === 'garbled') {
-                const { 'content-length': _length, ...headers } = up.headers;
-                res.writeHead(up.statusCode ?? 502, headers);
-                res.end(answer.subarray(0, Math.floor(answer.length / 2)));
-                return;
-              }
-              res.writeHead(up.statusCode ?? 502, up.headers);
-              res.end(answer);
-            });
-          },
-        );
-        upstream.on('error', () => req.socket.destroy());
-        upstream.end(body);
-      };
-      if (proxy.delayMs > 0 && (proxy.delayOnly?.(call) ?? true)) setTimeout(answer, proxy.delayMs);
-      else answer();
-    });
+    const answer = () => {
+      if (rule?.fault === 'drop-before') {
+        req.socket.destroy();
+        return;
+      }
+      // These reach AWS first.
+      const after: Fault[] = ['drop-after', 'server-error-after', 'garbled'];
+      if (rule && !after.includes(rule.fault)) {
+        sendError(res, service, rule.fault, op);
+        return;
+      }
+      const upstream = http.request(
+        { host: targetUrl.hostname, port: targetUrl.port, path: req.url, method: req.method, headers: req.headers },
+        (up) => {
+          const parts: Buffer[] = [];
+          up.on('data', (d: Buffer) => parts.push(d));
+          up.on('end', () => {
+            // The call reached AWS and did its work; the caller never hears back.
+            if (rule?.fault === 'drop-after') {
+              req.socket.destroy();
+              return;
+            }
+            if (rule?.fault === 'server-error-after') {
+              sendError(res, service, rule.fault, op);
+              return;
+            }
+            const answer = Buffer.concat(parts);
+            if (rule?.fault === 'garbled') {
+              const { 'content-length': _length, ...headers } = up.headers;
+              res.writeHead(up.statusCode ?? 502, headers);
+              res.end(answer.subarray(0, Math.floor(answer.length / 2)));
+              return;
+            }
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.end(answer);
+          });
+        },
+      );
+      upstream.on('error', () => req.socket.destroy());
+      upstream.end(body);
+    };
+    if (proxy.delayMs > 0 && (proxy.delayOnly?.(call) ?? true)) setTimeout(answer, proxy.delayMs);
+    else answer();
   });
   const listening = await listenOnLoopback(server);
   proxy.url = listening.url;

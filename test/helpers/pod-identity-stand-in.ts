@@ -20,7 +20,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { listenOnLoopback } from './loopback.js';
+import { bodyServer, forward, listenOnLoopback } from './loopback.js';
 
 export interface StoredAssociation {
   associationArn: string;
@@ -106,18 +106,6 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
 function checkRole(roleArn: string): void {
   if (!ROLE_ARN.test(roleArn)) throw invalid(`Role ARN ${roleArn} is not a valid IAM role ARN`);
-}
-
-function forward(target: URL, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
-  const upstream = http.request(
-    { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-    (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    },
-  );
-  upstream.on('error', () => req.socket.destroy());
-  upstream.end(body);
 }
 
 /** Whether moto has the cluster (DescribeCluster, signed for the same region: moto reads the region from it). */
@@ -343,18 +331,13 @@ export async function startPodIdentityStandIn(
     return true;
   }
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      answer(req, body, res).then(
-        (answered) => {
-          if (!answered) forward(target, req, body, res);
-        },
-        (err: unknown) => send(res, 500, { message: String(err) }, { 'x-amzn-errortype': 'ServerException' }),
-      );
-    });
+  const server = bodyServer((req, res, body) => {
+    answer(req, body, res).then(
+      (answered) => {
+        if (!answered) forward(target, req, body, res);
+      },
+      (err: unknown) => send(res, 500, { message: String(err) }, { 'x-amzn-errortype': 'ServerException' }),
+    );
   });
   const listening = await listenOnLoopback(server);
   stand.url = listening.url;

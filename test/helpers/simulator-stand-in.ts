@@ -12,8 +12,7 @@
  *   MissingContextValues), IsTruncated, Marker;
  * - errors: NoSuchEntity (404) for a policy source that does not exist.
  */
-import http from 'node:http';
-import { listenOnLoopback } from './loopback.js';
+import { bodyServer, forward, listenOnLoopback } from './loopback.js';
 
 export type SimulatedDecision = 'allowed' | 'explicitDeny' | 'implicitDeny';
 
@@ -54,59 +53,46 @@ export async function startSimulatorStandIn(target: string): Promise<SimulatorSt
     operations: [],
     stop: async () => {},
   };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (d: Buffer) => chunks.push(d));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const params = new URLSearchParams(body.toString());
-      const action = params.get('Action');
-      standIn.operations.push(action ?? `${req.method} ${(req.url ?? '/').split('?')[0]}`);
-      const decide = standIn.decide;
-      if (action === 'SimulatePrincipalPolicy' && decide !== undefined) {
-        const call: SimulatorCall = {
-          policySourceArn: params.get('PolicySourceArn') ?? '',
-          actions: members(params, 'ActionNames'),
-          resources: members(params, 'ResourceArns'),
-          context: [],
-        };
-        for (let n = 1; params.has(`ContextEntries.member.${n}.ContextKeyName`); n++) {
-          const p = `ContextEntries.member.${n}`;
-          call.context.push({
-            key: params.get(`${p}.ContextKeyName`)!,
-            type: params.get(`${p}.ContextKeyType`) ?? '',
-            values: members(params, `${p}.ContextKeyValues`),
-          });
-        }
-        standIn.calls.push(call);
-        const results = call.actions.flatMap((a) =>
-          (call.resources.length > 0 ? call.resources : ['*']).map(
-            (r) =>
-              `<member><EvalActionName>${escape(a)}</EvalActionName><EvalResourceName>${escape(r)}</EvalResourceName>` +
-              `<EvalDecision>${decide(call.policySourceArn, a, r)}</EvalDecision><MatchedStatements/>` +
-              '<MissingContextValues/></member>',
-          ),
-        );
-        res.writeHead(200, { 'content-type': 'text/xml' });
-        res.end(
-          '<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">' +
-            `<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>${results.join('')}` +
-            '</EvaluationResults></SimulatePrincipalPolicyResult>' +
-            '<ResponseMetadata><RequestId>simulator-stand-in</RequestId></ResponseMetadata>' +
-            '</SimulatePrincipalPolicyResponse>',
-        );
-        return;
+  const server = bodyServer((req, res, body) => {
+    const params = new URLSearchParams(body.toString());
+    const action = params.get('Action');
+    standIn.operations.push(action ?? `${req.method} ${(req.url ?? '/').split('?')[0]}`);
+    const decide = standIn.decide;
+    if (action === 'SimulatePrincipalPolicy' && decide !== undefined) {
+      const call: SimulatorCall = {
+        policySourceArn: params.get('PolicySourceArn') ?? '',
+        actions: members(params, 'ActionNames'),
+        resources: members(params, 'ResourceArns'),
+        context: [],
+      };
+      for (let n = 1; params.has(`ContextEntries.member.${n}.ContextKeyName`); n++) {
+        const p = `ContextEntries.member.${n}`;
+        call.context.push({
+          key: params.get(`${p}.ContextKeyName`)!,
+          type: params.get(`${p}.ContextKeyType`) ?? '',
+          values: members(params, `${p}.ContextKeyValues`),
+        });
       }
-      const upstream = http.request(
-        { host: targetUrl.hostname, port: targetUrl.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, up.headers);
-          up.pipe(res);
-        },
+      standIn.calls.push(call);
+      const results = call.actions.flatMap((a) =>
+        (call.resources.length > 0 ? call.resources : ['*']).map(
+          (r) =>
+            `<member><EvalActionName>${escape(a)}</EvalActionName><EvalResourceName>${escape(r)}</EvalResourceName>` +
+            `<EvalDecision>${decide(call.policySourceArn, a, r)}</EvalDecision><MatchedStatements/>` +
+            '<MissingContextValues/></member>',
+        ),
       );
-      upstream.on('error', () => req.socket.destroy());
-      upstream.end(body);
-    });
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(
+        '<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">' +
+          `<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>${results.join('')}` +
+          '</EvaluationResults></SimulatePrincipalPolicyResult>' +
+          '<ResponseMetadata><RequestId>simulator-stand-in</RequestId></ResponseMetadata>' +
+          '</SimulatePrincipalPolicyResponse>',
+      );
+      return;
+    }
+    forward(targetUrl, req, body, res);
   });
   const listening = await listenOnLoopback(server);
   standIn.url = listening.url;
