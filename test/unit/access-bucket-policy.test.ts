@@ -15,9 +15,7 @@ import {
 import { neededCapabilities, overGrantProbes } from '../../src/access/capabilities.js';
 import { flyteIdentities } from '../../src/access/identities.js';
 import { isWrong } from '../../src/access/matrix.js';
-import type { RoleRead, RolePolicy } from '../../src/access/read.js';
-import { resolveConfig } from '../../src/config/schema.js';
-import { desiredSections } from '../../src/engine/engine.js';
+import type { RoleRead } from '../../src/access/read.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { evaluateAction, loadEvaluator, sessionArn } from '../../src/policy/simulate.js';
 import { renderAccess } from '../../src/render/access-text.js';
@@ -27,25 +25,9 @@ import { startAccessReads } from '../../src/access/after-apply.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import type { Plan } from '../../src/model.js';
 import { plainStyle } from '../../src/render/style.js';
-import { ACCOUNT, facts, custom, doc } from '../helpers/access-fixtures.js';
+import { ACCOUNT, config as c, facts, doc, roleReads } from '../helpers/access-fixtures.js';
 
 const BUCKET = 'arn:aws:s3:::acme-flyte-data';
-const c = resolveConfig({ region: 'eu-west-1', cluster: 'acme-ml', bucket: 'acme-flyte-data' });
-
-/** The roles as the sections write them, with `policies` instead of the custom policy where given. */
-function roles(policies: Record<string, RolePolicy[]> = {}): Map<string, RoleRead> {
-  const out = new Map<string, RoleRead>();
-  for (const s of desiredSections(c, facts)) {
-    for (const r of s.resources) {
-      if (r.kind !== 'role') continue;
-      out.set(r.name, {
-        kind: 'found',
-        documents: { name: r.name, arn: r.arn, trust: r.trust, policies: policies[r.name] ?? [custom], unreadable: [] },
-      });
-    }
-  }
-  return out;
-}
 
 const arnOf = (rs: Map<string, RoleRead>, name: string) => {
   const r = rs.get(name)!;
@@ -103,7 +85,7 @@ describe("the bucket's policy as the resource policy of the bucket's requests", 
   });
 
   it('a Deny of s3:PutObject to the workers role: its puts are refused by that statement, access-denied naming the identity and the action; the other roles are not touched', async () => {
-    const rs = roles();
+    const rs = roleReads();
     const workers = arnOf(rs, 'flyte-workers-role');
     const { report, findings } = await check(
       rs,
@@ -152,7 +134,7 @@ describe("the bucket's policy as the resource policy of the bucket's requests", 
 
   it('a Deny to everyone with no exception: every role is refused, each named', async () => {
     const { findings } = await check(
-      roles(),
+      roleReads(),
       found([{ Sid: 'NoDeletes', Effect: 'Deny', Principal: '*', Action: 's3:DeleteObject', Resource: `${BUCKET}/*` }]),
     );
     expect(findings.map((f) => f.resource).sort()).toEqual(['role flyte-system-role', 'role flyte-workers-role']);
@@ -160,7 +142,7 @@ describe("the bucket's policy as the resource policy of the bucket's requests", 
   });
 
   it('a same-account Allow in the bucket policy alone allows (the role has no policy of its own); what it does not allow is refused', async () => {
-    const rs = roles({ 'flyte-workers-role': [] });
+    const rs = roleReads({ 'flyte-workers-role': [] });
     const workers = arnOf(rs, 'flyte-workers-role');
     const { report, findings } = await check(
       rs,
@@ -209,7 +191,7 @@ describe("the bucket's policy as the resource policy of the bucket's requests", 
   });
 
   it("an Allow of s3:PutBucketPolicy to a role in the bucket policy is an over-grant, by the bucket policy's statement", async () => {
-    const rs = roles();
+    const rs = roleReads();
     const backend = arnOf(rs, 'flyte-system-role');
     const { findings } = await check(
       rs,
@@ -225,12 +207,12 @@ describe("the bucket's policy as the resource policy of the bucket's requests", 
       bucket: 'acme-flyte-data',
       reason: 's3:GetBucketPolicy is denied to the caller',
     };
-    const { report } = await check(roles(), unread);
+    const { report } = await check(roleReads(), unread);
     expect(report.notChecked[1]).toContain(
       "the bucket's own policy (not read: s3:GetBucketPolicy is denied to the caller)",
     );
     expect(renderAccess(report, plainStyle, true).join('\n')).toContain('the bucket policy,');
-    const none = await check(roles(), { kind: 'none', bucket: 'acme-flyte-data' });
+    const none = await check(roleReads(), { kind: 'none', bucket: 'acme-flyte-data' });
     expect(none.report.notChecked.join(' ')).not.toContain('bucket');
     expect(renderAccess(none.report, plainStyle, true).join('\n')).not.toContain('the bucket policy');
     expect(bucketPolicyNotChecked(undefined)[0]).toContain("whether the bucket is another account's");

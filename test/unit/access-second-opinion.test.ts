@@ -7,31 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { checkAccess } from '../../src/access/check.js';
 import { flyteIdentities } from '../../src/access/identities.js';
-import type { RoleRead } from '../../src/access/read.js';
 import { secondOpinion, secondOpinionFindings, SECOND_OPINION_OFF } from '../../src/access/second-opinion.js';
 import type { AwsGateway, SimulationRequest, SimulationResult } from '../../src/aws/gateway.js';
-import { resolveConfig } from '../../src/config/schema.js';
-import { desiredSections } from '../../src/engine/engine.js';
 import { renderAccess } from '../../src/render/access-text.js';
 import { plainStyle } from '../../src/render/style.js';
 import { awsError } from '../helpers/mock-aws.js';
-import { ACCOUNT, facts, custom } from '../helpers/access-fixtures.js';
-
-const c = resolveConfig({ region: 'eu-west-1', cluster: 'acme-ml', bucket: 'acme-flyte-data' });
-
-function roles(): Map<string, RoleRead> {
-  const out = new Map<string, RoleRead>();
-  for (const s of desiredSections(c, facts)) {
-    for (const r of s.resources) {
-      if (r.kind !== 'role') continue;
-      out.set(r.name, {
-        kind: 'found',
-        documents: { name: r.name, arn: r.arn, trust: r.trust, policies: [custom], unreadable: [] },
-      });
-    }
-  }
-  return out;
-}
+import { ACCOUNT, config as c, facts, roleReads } from '../helpers/access-fixtures.js';
 
 /**
  * A stand-in for IAM's simulator: each action on each resource of a call, decided by `decide` (the test's table),
@@ -66,7 +47,7 @@ function asIamWould(_principal: string, action: string, resource: string): strin
 }
 
 async function opinion(decide: Parameters<typeof simulator>[0]) {
-  const rs = roles();
+  const rs = roleReads();
   const identities = flyteIdentities(c);
   const report = await checkAccess({ config: c, facts, identities, roles: rs });
   const sim = simulator(decide);
