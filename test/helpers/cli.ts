@@ -83,11 +83,25 @@ function readCalls(file: string): CallRecord[] {
   }
 }
 
-/** Start the CLI and return at once, to watch it or signal it while it runs. */
-export function spawnCli(args: string[], options: RunOptions = {}): RunningCli {
+/** A fresh HOME for one run, with the file its AWS calls are logged to; `end` reads them and removes it all. */
+function runHome(): { home: string; callLog: string; end(): CallRecord[] } {
   const home = mkdtempSync(join(tmpdir(), 'fas-home-'));
   const callLog = join(home, 'calls.jsonl');
   writeFileSync(callLog, '');
+  return {
+    home,
+    callLog,
+    end() {
+      const calls = readCalls(callLog);
+      rmSync(home, { recursive: true, force: true });
+      return calls;
+    },
+  };
+}
+
+/** Start the CLI and return at once, to watch it or signal it while it runs. */
+export function spawnCli(args: string[], options: RunOptions = {}): RunningCli {
+  const { home, callLog, end } = runHome();
   const child = spawn(process.execPath, [options.bin ?? BIN, ...args], {
     // A fresh directory by default, so files a run writes there (the hand-off files) never land in the repository.
     cwd: options.cwd ?? home,
@@ -104,8 +118,7 @@ export function spawnCli(args: string[], options: RunOptions = {}): RunningCli {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const calls = readCalls(callLog);
-      rmSync(home, { recursive: true, force: true });
+      const calls = end();
       resolvePromise({ code, signal, stdout, stderr, calls, mutating: calls.filter((c) => c.mutating) });
     });
   });
@@ -147,9 +160,7 @@ async function runNow(args: string[], options: RunOptions): Promise<CliRun> {
   // Loaded by Node itself, as a user's Node loads it (vitest.config.ts leaves dist/ to Node).
   built ??= (import(pathToFileURL(join(ROOT, 'dist/cli.js')).href) as Promise<{ main: Main }>).then((m) => m.main);
   const main = await built;
-  const home = mkdtempSync(join(tmpdir(), 'fas-home-'));
-  const callLog = join(home, 'calls.jsonl');
-  writeFileSync(callLog, '');
+  const { home, callLog, end } = runHome();
   let stdout = '';
   let stderr = '';
   const out = new PassThrough();
@@ -175,8 +186,7 @@ async function runNow(args: string[], options: RunOptions): Promise<CliRun> {
     process.chdir(saved.cwd);
     process.env = saved.env;
   }
-  const calls = readCalls(callLog);
-  rmSync(home, { recursive: true, force: true });
+  const calls = end();
   return { code, signal: null, stdout, stderr, calls, mutating: calls.filter((c) => c.mutating) };
 }
 
