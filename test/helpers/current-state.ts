@@ -16,19 +16,31 @@ export function currentAsWanted(
 ): Map<string, CurrentResource> {
   const current = new Map<string, CurrentResource>();
   for (const r of resources) {
-    if (r.kind === 'role') {
-      const extra = options.extraAttached?.(r.name) ?? [];
-      current.set(resourceKey(r), {
+    const found = asWanted(r, options);
+    if (found !== undefined) current.set(resourceKey(r), found);
+  }
+  return current;
+}
+
+/**
+ * One desired resource as AWS holds it after a run: a role with its boundary and the policies attached to it (its
+ * own, the ones another section attaches, `extraAttached`), a policy with its roles; undefined for the other kinds.
+ */
+export function asWanted(r: DesiredResource, options: AsWantedOptions = {}): CurrentResource | undefined {
+  switch (r.kind) {
+    case 'role':
+      return {
         kind: 'role',
         name: r.name,
         arn: r.arn,
         path: r.path,
         trust: r.trust,
-        attached: [...r.managedPolicies, ...extra],
+        attached: [...r.managedPolicies, ...(r.alsoAttached ?? []), ...(options.extraAttached?.(r.name) ?? [])],
+        ...(r.boundary !== undefined ? { boundary: r.boundary } : {}),
         tags: r.tags,
-      });
-    } else if (r.kind === 'policy') {
-      current.set(resourceKey(r), {
+      };
+    case 'policy':
+      return {
         kind: 'policy',
         arn: r.arn,
         name: r.name,
@@ -36,18 +48,13 @@ export function currentAsWanted(
         defaultVersionId: 'v1',
         document: r.document,
         tags: r.tags,
-      });
-    } else if (r.kind === 'oidc-provider') {
-      current.set(resourceKey(r), {
-        kind: 'oidc-provider',
-        arn: r.arn,
-        url: r.url,
-        clientIds: r.clientIds,
-        tags: r.tags,
-      });
-    } else if (r.kind === 'bucket' && options.bucket !== false) {
-      current.set(resourceKey(r), { kind: 'bucket', name: r.name, region: r.region });
-    }
+        ...(r.attachTo !== undefined ? { attachedRoles: r.attachTo } : {}),
+      };
+    case 'oidc-provider':
+      return { kind: 'oidc-provider', arn: r.arn, url: r.url, clientIds: r.clientIds, tags: r.tags };
+    case 'bucket':
+      return options.bucket !== false ? { kind: 'bucket', name: r.name, region: r.region } : undefined;
+    default:
+      return undefined;
   }
-  return current;
 }

@@ -13,6 +13,7 @@ import { resourceKey } from '../../src/engine/plan.js';
 import type { CurrentResource, CurrentRole, DesiredResource, Plan } from '../../src/model.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { ACCOUNT, facts } from '../helpers/access-fixtures.js';
+import { asWanted } from '../helpers/current-state.js';
 
 const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
 const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/team-boundary`;
@@ -76,34 +77,11 @@ function allMatching(desired: DesiredResource[]): Map<string, CurrentResource | 
   return new Map(desired.flatMap((r) => (IAM_KINDS.has(r.kind) ? [[resourceKey(r), matching(r)] as const] : [])));
 }
 
-/** What AWS holds for a desired role or policy once it matches the config. */
+/** What AWS holds for a desired role or policy once it matches the config (a role's fields as `over` says). */
 function matching(r: DesiredResource, over: Partial<CurrentRole> = {}): CurrentResource {
-  if (r.kind === 'role') {
-    return {
-      kind: 'role',
-      name: r.name,
-      arn: r.arn,
-      path: r.path,
-      trust: r.trust,
-      attached: [...r.managedPolicies, ...(r.alsoAttached ?? [])],
-      ...(r.boundary !== undefined ? { boundary: r.boundary } : {}),
-      tags: r.tags,
-      ...over,
-    };
-  }
-  if (r.kind === 'policy') {
-    return {
-      kind: 'policy',
-      arn: r.arn,
-      name: r.name,
-      path: r.path,
-      defaultVersionId: 'v1',
-      document: r.document,
-      tags: r.tags,
-      ...(r.attachTo !== undefined ? { attachedRoles: r.attachTo } : {}),
-    };
-  }
-  throw new Error(`no current state for ${r.kind} here`);
+  const found = IAM_KINDS.has(r.kind) ? asWanted(r) : undefined;
+  if (found === undefined) throw new Error(`no current state for ${r.kind} here`);
+  return found.kind === 'role' ? { ...found, ...over } : found;
 }
 
 /** The plan of `config` against `current`, and the run's view of it: `written` as read back, the rest as read. */
