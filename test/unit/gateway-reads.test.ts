@@ -191,14 +191,9 @@ describe("reading a cluster's pod identity associations", () => {
     expect(clusters.sort()).toEqual([CLUSTER, 'other']);
   });
 
-  it('one this run made is read back with one DescribePodIdentityAssociation by the ID its creation answered', async () => {
-    const m = mockAws({ account: ACCOUNT });
-    m.eks.on(CreatePodIdentityAssociationCommand).resolves({
-      association: { associationId: 'a-new', associationArn: associationArn('a-new'), namespace: 'flyte' },
-    });
-    m.eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
-    describes(m, [{ id: 'a-new', namespace: 'flyte', serviceAccount: 'default' }]);
-    await m.gateway.execute({
+  /** The run creates the association of flyte/default (the workers' role) in the cluster. */
+  const createWorkersAssociation = (m: ReturnType<typeof mockAws>) =>
+    m.gateway.execute({
       op: 'CreatePodIdentityAssociation',
       clusterName: CLUSTER,
       namespace: 'flyte',
@@ -206,6 +201,15 @@ describe("reading a cluster's pod identity associations", () => {
       roleArn: roleArn('flyte-workers-role'),
       tags: {},
     });
+
+  it('one this run made is read back with one DescribePodIdentityAssociation by the ID its creation answered', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.eks.on(CreatePodIdentityAssociationCommand).resolves({
+      association: { associationId: 'a-new', associationArn: associationArn('a-new'), namespace: 'flyte' },
+    });
+    m.eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
+    describes(m, [{ id: 'a-new', namespace: 'flyte', serviceAccount: 'default' }]);
+    await createWorkersAssociation(m);
     const found = await m.gateway.readPodIdentityAssociation(CLUSTER, 'flyte', 'default');
     expect(found?.associationId).toBe('a-new');
     expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand)).toHaveLength(0);
@@ -230,14 +234,7 @@ describe("reading a cluster's pod identity associations", () => {
       associations: [{ associationId: 'a-again', namespace: 'flyte', serviceAccount: 'default' }],
     });
     describes(m, [{ id: 'a-again', namespace: 'flyte', serviceAccount: 'default' }]);
-    await m.gateway.execute({
-      op: 'CreatePodIdentityAssociation',
-      clusterName: CLUSTER,
-      namespace: 'flyte',
-      serviceAccount: 'default',
-      roleArn: roleArn('flyte-workers-role'),
-      tags: {},
-    });
+    await createWorkersAssociation(m);
     const found = await m.gateway.readPodIdentityAssociation(CLUSTER, 'flyte', 'default');
     expect(found?.associationId).toBe('a-again');
     expect(m.eks.commandCalls(DescribePodIdentityAssociationCommand).map((c) => c.args[0].input.associationId)).toEqual(
