@@ -46,7 +46,7 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
-  plugins: [globalProcess(), lazyChildProcessInCommander()],
+  plugins: [globalProcess(), lazyChildProcessInCommander(), staticSchemaKeys()],
 });
 
 // Each module that makes a require() costs Node a little at start-up: a file that does not use it loses the banner
@@ -141,6 +141,41 @@ function lazyChildProcessInCommander() {
         const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
         return { contents: source.replace(line, lazy), loader: 'js' };
       });
+    },
+  };
+}
+
+/**
+ * Each AWS SDK client describes every shape of its service in one module (`schemas/schemas_0.js`), and the build
+ * keeps all of them, for the few commands the tool sends: EC2's is 550 KiB of the 1.4 MiB an apply loaded. The
+ * shapes are plain arrays and objects, but their objects name their keys through the module's string constants
+ * (`{ [_xN]: "item" }`), and a computed key could run code, so esbuild cannot drop any of them. Here each such key
+ * becomes the string its constant holds (`{ "xmlName": "item" }`): the same objects, and the unused shapes go.
+ */
+function staticSchemaKeys() {
+  return {
+    name: 'static-schema-keys',
+    setup(b) {
+      b.onLoad(
+        { filter: /[\\/]@aws-sdk[\\/]client-[a-z0-9-]+[\\/]dist-es[\\/]schemas[\\/]schemas_\d+\.js$/ },
+        (args) => {
+          const source = readFileSync(args.path, 'utf8');
+          const strings = new Map();
+          for (const m of source.matchAll(/^const (_\w+) = ("[^"\\\n]*");$/gm)) strings.set(m[1], m[2]);
+          // `{ "__proto__": x }` would set the prototype where `{ ["__proto__"]: x }` makes a property: never rewritten.
+          strings.delete('__proto__');
+          for (const [name, value] of strings) if (value === '"__proto__"') strings.delete(name);
+          let keys = 0;
+          const contents = source.replace(/([{,]\s*)\[(_\w+)\]:/g, (all, before, name) => {
+            const value = strings.get(name);
+            if (value === undefined) return all;
+            keys++;
+            return `${before}${value}:`;
+          });
+          if (keys === 0) throw new Error(`build: the SDK's schemas changed shape; no key rewritten in ${args.path}`);
+          return { contents, loader: 'js' };
+        },
+      );
     },
   };
 }

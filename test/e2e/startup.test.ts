@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
 
 interface Metafile {
-  outputs: Record<string, { inputs: Record<string, unknown> }>;
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
   inputs: Record<string, unknown>;
 }
 
@@ -72,6 +72,30 @@ describe('start-up of the built CLI', () => {
   it('the IAM policy evaluator (AGPL-3.0) is not bundled: it is loaded from where it is installed', () => {
     const all = new Set(Object.keys(meta.inputs).filter((i) => i.includes('node_modules/@cloud-copilot/')));
     expect([...all]).toEqual([]);
+  });
+
+  it("each AWS SDK client keeps in the bundle only the shapes of the tool's commands, not its whole service's", () => {
+    const kept = new Map<string, number>();
+    for (const output of Object.values(meta.outputs)) {
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+        const m = /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\/dist-es\/schemas\/schemas_0\.js$/.exec(input);
+        if (m) kept.set(m[1]!, (kept.get(m[1]!) ?? 0) + bytesInOutput);
+      }
+    }
+    expect([...kept.keys()].sort()).toEqual([
+      'client-ec2',
+      'client-eks',
+      'client-iam',
+      'client-kms',
+      'client-s3',
+      'client-sts',
+    ]);
+    // EC2 describes about 3,400 shapes in 1.3 MB and S3 about 600 in 137 kB; the tool sends a few of their commands.
+    // Without the build's rewrite of the shapes' keys the bundle kept all of them: 548 kB and 66 kB.
+    expect(kept.get('client-ec2')).toBeLessThan(20_000);
+    expect(kept.get('client-s3')).toBeLessThan(20_000);
+    const total = [...kept.values()].reduce((n, b) => n + b, 0);
+    expect(total).toBeLessThan(100_000);
   });
 
   it.each([['--version'], ['--help']])('%s loads the entry and no heavy package', (flag) => {
