@@ -21,7 +21,7 @@ import { inConfigFile, openAws, rerunCommand, type Output } from '../session/con
 import type { LoadedConfig } from '../load/validate.js';
 import type { AccessOutcome } from '../access/run.js';
 import { startAccessReads, type AccessReads, type AppliedRun } from '../access/after-apply.js';
-import { loadEvaluator } from '../policy/simulate.js';
+import { warmEvaluator } from '../policy/simulate.js';
 import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
@@ -130,8 +130,9 @@ export async function applyWithAws(
       onStart() {
         if (!changes) return;
         reads = startAccessReads(aws.gateway, config, plan, opts.concurrency ?? DEFAULT_CONCURRENCY);
-        // The evaluator (the most code the check loads) loads while the writes wait on AWS, not after the last.
-        loadEvaluator().catch(() => undefined);
+        // The evaluator (the most code the check loads) loads and warms up while the writes wait on AWS, not after
+        // the last.
+        warmEvaluator().catch(() => undefined);
       },
       onEvent(event) {
         if (event.type === 'leftovers-done') {

@@ -506,6 +506,68 @@ function evaluateTrustRequest(
   return { allowed: false, reason: 'no-allow', statements: [] };
 }
 
+/**
+ * Load the evaluator and run a few evaluations of the kinds the access check makes, on throwaway documents: the
+ * check's first evaluations then find the services' data loaded and the evaluator's code compiled. Called while a
+ * run's writes wait on AWS; each evaluation waits for the event loop to be free first, so that none delays the
+ * handling of an answer. Nothing is remembered of the answers.
+ */
+export async function warmEvaluator(): Promise<void> {
+  if (!(await loadEvaluator())) return;
+  const account = '000000000000';
+  const role: RolePolicies = {
+    accountId: account,
+    roleArn: `arn:aws:iam::${account}:role/warm-up`,
+    policies: [
+      {
+        name: 'warm-up',
+        document: {
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::warm-up' },
+            { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::warm-up/*' },
+          ],
+        },
+      },
+    ],
+    boundary: { name: 'warm-up-boundary', document: ALLOW_ALL.document },
+  };
+  const requests: [string, string][] = [
+    ['s3:ListBucket', 'arn:aws:s3:::warm-up'],
+    ['s3:PutObject', 'arn:aws:s3:::warm-up/k'],
+    ['s3:DeleteObject', 'arn:aws:s3:::warm-up/k'],
+    ['kms:Decrypt', `arn:aws:kms:us-east-1:${account}:key/warm-up`],
+    ['iam:PassRole', `arn:aws:iam::${account}:role/warm-up`],
+  ];
+  const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  for (const [action, resource] of requests) {
+    await idle();
+    await evaluateActionOnce(role, action, resource, sessionContext(role, 'us-east-1'));
+  }
+  await idle();
+  const provider = `arn:aws:iam::${account}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/WARMUP`;
+  evaluateWebIdentityAssume(
+    {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: provider },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { 'oidc.eks.us-east-1.amazonaws.com/id/WARMUP:aud': 'sts.amazonaws.com' } },
+        },
+      ],
+    },
+    { arn: role.roleArn, accountId: account },
+    {
+      providerArn: provider,
+      issuerHost: 'oidc.eks.us-east-1.amazonaws.com/id/WARMUP',
+      sub: 'system:serviceaccount:flyte:flyte',
+      aud: 'sts.amazonaws.com',
+    },
+  );
+}
+
 /** Can a pod with this token assume the role (`sts:AssumeRoleWithWebIdentity`, IRSA)? */
 export function evaluateWebIdentityAssume(
   trust: PolicyDocument,

@@ -14,6 +14,7 @@ import {
   sessionContext,
   type RolePolicies,
   type WebIdentityToken,
+  warmEvaluator,
 } from '../../src/policy/simulate.js';
 
 // The evaluator is a devDependency here; the CLI loads it from where it is installed (src/policy/simulate.ts).
@@ -459,5 +460,32 @@ describe('a KMS key: used only as its key policy allows, through S3 as the ident
     );
     const elsewhere = { ...viaS3, 'kms:ViaService': 's3.us-east-1.amazonaws.com' };
     expect((await evaluateAction(role, 'kms:GenerateDataKey', KEY, elsewhere, delegating)).allowed).toBe(false);
+  });
+});
+
+describe('warming the evaluator up while the writes wait', () => {
+  it('loads it and changes no answer: a role with a warm-up-like policy is still decided on its own documents', async () => {
+    const role: RolePolicies = {
+      accountId: ACCOUNT,
+      roleArn: ROLE.arn,
+      policies: [
+        {
+          name: 'list-only',
+          document: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::warm-up' }],
+          },
+        },
+      ],
+    };
+    const ask = () =>
+      Promise.all([
+        evaluateAction(role, 's3:ListBucket', 'arn:aws:s3:::warm-up', sessionContext(role)),
+        evaluateAction(role, 's3:PutObject', 'arn:aws:s3:::warm-up/k', sessionContext(role)),
+      ]);
+    const before = await ask();
+    await warmEvaluator();
+    expect(await ask()).toEqual(before);
+    expect(before.map((d) => d.allowed)).toEqual([true, false]);
   });
 });
