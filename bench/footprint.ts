@@ -18,6 +18,7 @@ import { createCluster } from '../test/helpers/aws.js';
 import { importedPackages } from '../test/helpers/bundle.js';
 import { cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto } from '../test/helpers/moto.js';
+import { withoutMachineCa } from './node-env.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     for (const v of variants) install(v, work);
 
     const config = join(ROOT, 'examples/flyte-aws-setup.yaml');
-    const offline = cliEnv({}, work, join(work, 'calls.jsonl'));
+    const offline = withoutMachineCa(cliEnv({}, work, join(work, 'calls.jsonl')));
     const cases = [
       { name: 'node -e 0 (for scale)', argv: ['-e', '0'], env: offline, plain: true },
       { name: '--version', argv: ['--version'], env: offline },
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
     try {
       if (moto) {
         await createCluster(moto.url, 'acme-ml');
-        const env = cliEnv({ endpoint: moto.url }, work, join(work, 'calls.jsonl'));
+        const env = withoutMachineCa(cliEnv({ endpoint: moto.url }, work, join(work, 'calls.jsonl')));
         const argv = ['--config', config, '--yes', '--approve-broadening'];
         await time([variants[0]!.install!.bin, ...argv], env);
         cases.push({ name: 're-run against the emulator', argv, env });

@@ -41,6 +41,7 @@ import { motoAvailable, startMoto, type Moto } from '../test/helpers/moto.js';
 import { startPodIdentityStandIn, type PodIdentityStandIn } from '../test/helpers/pod-identity-stand-in.js';
 import { DEFAULT_CONCURRENCY } from '../src/util/concurrency.js';
 import { floorOf, type Floor } from './floor.js';
+import { MACHINE_CA, withoutMachineCa } from './node-env.js';
 import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
 
 // The SDK's notice that its future releases need Node 22 is about the SDK, not about this benchmark.
@@ -247,19 +248,6 @@ async function prepare(b: Bench, unrelatedRoles = 0, secondCluster = false): Pro
   }
   iam.destroy();
   b.proxy.take();
-}
-
-/**
- * A machine-wide NODE_EXTRA_CA_CERTS makes every Node process read and parse that bundle as it starts: on a machine
- * that sets it for all, about 37 ms of a 60 ms `node -e 0`. Users seldom have one, and the emulator is plain HTTP, so
- * the timed runs leave it out; start-up is measured with it too (`withMachineCa`), for comparison.
- */
-const MACHINE_CA = process.env.NODE_EXTRA_CA_CERTS;
-
-function withoutMachineCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const copy = { ...env };
-  delete copy.NODE_EXTRA_CA_CERTS;
-  return copy;
 }
 
 function ourEnv(b: Bench): NodeJS.ProcessEnv {
