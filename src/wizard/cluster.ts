@@ -1,6 +1,6 @@
 /**
  * 2. Which EKS cluster: one of the region's, or the name of one not created yet; then, when the region has others,
- * which of them take the same roles too (none by default). And, before the first section that needs the clusters, a
+ * which of them take the same roles too (none by default). Or several typed as a list, some in other regions. And, before the first section that needs the clusters, a
  * cluster that is not there (or not ACTIVE) yet: how to create it (the first), then wait for it or stop.
  */
 import { isCode } from '../aws/errors.js';
@@ -23,6 +23,7 @@ export async function chooseCluster(walk: Walk): Promise<void> {
 
 const NOT_YET = '\0not-created-yet';
 const ANOTHER_REGION = '\0another-region';
+const TYPED = '\0typed-list';
 
 async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   const { prompter, flags } = walk.deps;
@@ -64,11 +65,16 @@ async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   }
   const choices = names.map((n) => ({ name: n, value: n }));
   choices.push({ name: 'Not created yet (only the cluster and node roles can be done now)', value: NOT_YET });
+  choices.push({ name: 'Several clusters, some in other regions (typed next)', value: TYPED });
   const picked = await prompter.select({
     message: `EKS cluster for Flyte (in ${walk.region})`,
     choices,
     default: given ?? names[0]!,
   });
+  if (picked === TYPED) {
+    walk.draft.cluster = await typedClusters(walk, given ?? names[0]!);
+    return 'picked';
+  }
   const first = picked === NOT_YET ? await futureNameNotListed(walk, given, names) : picked;
   walk.draft.cluster = await withOthers(walk, first, names);
   return 'picked';
@@ -88,6 +94,40 @@ async function withOthers(walk: Walk, first: string, names: string[]): Promise<s
     validate: (values) => answerProblem({ ...walk.draft, cluster: list(values) }, ['cluster']),
   });
   return picked.length === 0 ? first : list(picked);
+}
+
+/**
+ * Several clusters typed as one list, some of them in other regions: `NAME` for a cluster of the wizard's region,
+ * `NAME@REGION` for one of another region, the first the one that names the setup. Saved as the config writes them
+ * (`{ name, region }` for another region's); checked as the config's list is. A cluster that does not exist (yet) in
+ * its region is waited for, or taken out, before the sections that need it, as from a config file.
+ */
+async function typedClusters(walk: Walk, first: string): Promise<NonNullable<Walk['draft']['cluster']>> {
+  const entries = (text: string) => {
+    const list = text
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '')
+      .map((e) => {
+        const at = e.lastIndexOf('@');
+        if (at < 0) return e;
+        const [name, region] = [e.slice(0, at).trim(), e.slice(at + 1).trim()];
+        return region === walk.region ? name : { name, region };
+      });
+    return list.length === 1 && typeof list[0] === 'string' ? list[0] : list;
+  };
+  const answer = await walk.deps.prompter.input({
+    message:
+      `EKS clusters whose pods assume the same roles, separated by commas: NAME for one of ${walk.region}, ` +
+      'NAME@REGION for one of another region; the first names the setup',
+    default: first,
+    validate: (v) => {
+      const list = entries(v);
+      if (Array.isArray(list) && list.length === 0) return 'name at least one cluster';
+      return answerProblem({ ...walk.draft, cluster: list }, ['cluster']);
+    },
+  });
+  return entries(answer);
 }
 
 function said(walk: Walk, line: string): 'picked' {

@@ -733,6 +733,40 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(await stepsLeft(file)).toBe(0);
   });
 
+  it('a cluster of another region, typed: its OIDC provider made in its region, every role trusts both', async () => {
+    const blue = (await flyteCluster('acme-blue')).replace('https://', '');
+    const us = (await flyteCluster('acme-us', 'us-east-2')).replace('https://', '');
+    const h = harness([
+      START[0]!,
+      { select: /EKS cluster for Flyte/, pick: /^Several clusters, some in other regions/ },
+      { input: /^EKS clusters whose pods assume the same roles/, answer: 'acme-blue, acme-us@us-east-2' },
+      ...START.slice(2),
+      ...FIRST_FIVE,
+      ...NO_PROJECT,
+      { select: /The workers role trusts/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+    ]);
+    const outcome = await h.run();
+    h.prompter.expectDone();
+    expect(outcome.exitCode).toBe(0);
+    expect(us).toContain('oidc.eks.us-east-2.');
+    const oidc = outcome.results.find((r) => r.id === 'oidcProvider')!;
+    expect(oidc.resources.map((r) => r.name).sort()).toEqual([blue, us].sort());
+    for (const role of ['flyte-system-role', 'flyte-workers-role']) {
+      const trust = (await readRole(moto.url, role))!.trust;
+      expect(trust.Statement.map((st) => Object.keys(st.Condition!.StringEquals!)[0])).toEqual([
+        `${blue}:aud`,
+        `${us}:aud`,
+      ]);
+    }
+    const file = join(cwd, 'flyte-aws-setup.yaml');
+    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({
+      cluster: ['acme-blue', { name: 'acme-us', region: 'us-east-2' }],
+    });
+    expect(await stepsLeft(file)).toBe(0);
+  });
+
   it('stop and continue later from the saved config: exit 3, then the wizard again from that file', async () => {
     // No cluster at all in the region: the wizard asks for the name of the one to create, without a list.
     const first = harness([

@@ -145,6 +145,52 @@ describe('other clusters of the region', () => {
   });
 });
 
+describe('several clusters typed, some in other regions', () => {
+  const TYPED = /^EKS clusters whose pods assume the same roles, separated by commas/;
+
+  it("NAME@REGION is saved as { name, region }, a name of the wizard's region as a name; it reads back the same", async () => {
+    const { walk, asked, saved } = await choose(REGION, [
+      { select: /^EKS cluster for Flyte/, pick: /^Several clusters, some in other regions/ },
+      { input: TYPED, answer: 'acme-blue, acme-us@us-east-2, acme-green@eu-west-1' },
+    ]);
+    expect(asked[1]!.default).toBe('acme-blue');
+    expect(walk.draft.cluster).toEqual(['acme-blue', { name: 'acme-us', region: 'us-east-2' }, 'acme-green']);
+    const config = parseConfigText(saved);
+    expect(config.clusters).toEqual([
+      { name: 'acme-blue' },
+      { name: 'acme-us', region: 'us-east-2' },
+      { name: 'acme-green' },
+    ]);
+    expect(config.setup).toBe('acme-blue');
+    expect(config).toEqual(draftConfig(walk.draft));
+  });
+
+  it('checked as the config is: a wrong region, a cluster twice and an empty list are refused with the reason', async () => {
+    const { walk } = await choose(REGION, [
+      { select: /^EKS cluster for Flyte/, pick: /^Several clusters/ },
+      {
+        input: TYPED,
+        rejected: [
+          { answer: 'acme-blue, acme-us@US East 2', error: /region/ },
+          { answer: 'acme-blue, acme-blue', error: /acme-blue/ },
+          { answer: ' , ', error: /^name at least one cluster$/ },
+        ],
+        answer: 'acme-us@us-east-2',
+      },
+    ]);
+    // One cluster, of another region: a list of one, as the config writes it.
+    expect(walk.draft.cluster).toEqual([{ name: 'acme-us', region: 'us-east-2' }]);
+  });
+
+  it('Enter keeps the one cluster offered', async () => {
+    const { walk } = await choose(REGION, [
+      { select: /^EKS cluster for Flyte/, pick: /^Several clusters/ },
+      { input: TYPED, answer: ENTER },
+    ]);
+    expect(walk.draft.cluster).toBe('acme-blue');
+  });
+});
+
 describe('not asked', () => {
   it('when the region has no other cluster', async () => {
     const { walk } = await choose(['acme-ml'], [{ select: /^EKS cluster for Flyte/, answer: ENTER }]);
