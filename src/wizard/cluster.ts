@@ -1,7 +1,8 @@
 /**
  * 2. Which EKS cluster: one of the region's, or the name of one not created yet; then, when the region has others,
- * which of them take the same roles too (none by default). Or several typed as a list, some in other regions. And, before the first section that needs the clusters, a
- * cluster that is not there (or not ACTIVE) yet: how to create it (the first), then wait for it or stop.
+ * which of them take the same roles too (none by default). Or several typed as a list, some in other regions. And,
+ * before the first section that needs the clusters, a cluster that is not there (or not ACTIVE) yet: how to create
+ * it (the first), then wait for it or stop.
  */
 import { isCode } from '../aws/errors.js';
 import { didYouMean } from '../config/rules.js';
