@@ -699,14 +699,14 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(await stepsLeft(join(cwd, 'flyte-aws-setup.yaml'))).toBe(0);
   });
 
-  it('two clusters of the region (blue/green): each role trusts both, the saved config lists both', async () => {
-    const blue = (await flyteCluster('acme-blue')).replace('https://', '');
-    const green = (await flyteCluster('acme-green')).replace('https://', '');
-    await flyteCluster('other-team');
+  /**
+   * A walk that sets up two clusters, chosen by `clusterSteps` (no project): an OIDC provider per cluster, a
+   * statement per cluster (`hosts`, in order) in each role's trust, and `saved` as the saved config's `cluster`.
+   */
+  async function twoClusters(clusterSteps: ScriptStep[], hosts: [string, string], saved: unknown) {
     const h = harness([
       START[0]!,
-      { select: /EKS cluster for Flyte/, answer: 'acme-blue' },
-      { checkbox: /^Other clusters of eu-west-1 whose pods assume the same roles/, answer: ['acme-green'] },
+      ...clusterSteps,
       ...START.slice(2),
       ...FIRST_FIVE,
       ...NO_PROJECT,
@@ -717,54 +717,47 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const outcome = await h.run();
     h.prompter.expectDone();
     expect(outcome.exitCode).toBe(0);
-    expect(h.prompter.asked[2]!.choices).toEqual(['acme-green', 'other-team']);
-    // An OIDC provider per cluster, and a statement per cluster in each role's trust.
     const oidc = outcome.results.find((r) => r.id === 'oidcProvider')!;
-    expect(oidc.resources.map((r) => r.name).sort()).toEqual([blue, green].sort());
+    expect(oidc.resources.map((r) => r.name).sort()).toEqual([...hosts].sort());
     for (const role of ['flyte-system-role', 'flyte-workers-role']) {
       const trust = (await readRole(moto.url, role))!.trust;
-      expect(trust.Statement.map((st) => Object.keys(st.Condition!.StringEquals!)[0])).toEqual([
-        `${blue}:aud`,
-        `${green}:aud`,
-      ]);
+      expect(trust.Statement.map((st) => Object.keys(st.Condition!.StringEquals!)[0])).toEqual(
+        hosts.map((host) => `${host}:aud`),
+      );
     }
     const file = join(cwd, 'flyte-aws-setup.yaml');
-    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({ cluster: ['acme-blue', 'acme-green'] });
+    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({ cluster: saved });
     expect(await stepsLeft(file)).toBe(0);
+    return h;
+  }
+
+  it('two clusters of the region (blue/green): each role trusts both, the saved config lists both', async () => {
+    const blue = (await flyteCluster('acme-blue')).replace('https://', '');
+    const green = (await flyteCluster('acme-green')).replace('https://', '');
+    await flyteCluster('other-team');
+    const h = await twoClusters(
+      [
+        { select: /EKS cluster for Flyte/, answer: 'acme-blue' },
+        { checkbox: /^Other clusters of eu-west-1 whose pods assume the same roles/, answer: ['acme-green'] },
+      ],
+      [blue, green],
+      ['acme-blue', 'acme-green'],
+    );
+    expect(h.prompter.asked[2]!.choices).toEqual(['acme-green', 'other-team']);
   });
 
   it('a cluster of another region, typed: its OIDC provider made in its region, every role trusts both', async () => {
     const blue = (await flyteCluster('acme-blue')).replace('https://', '');
     const us = (await flyteCluster('acme-us', 'us-east-2')).replace('https://', '');
-    const h = harness([
-      START[0]!,
-      { select: /EKS cluster for Flyte/, pick: /^Several clusters, some in other regions/ },
-      { input: /^EKS clusters whose pods assume the same roles/, answer: 'acme-blue, acme-us@us-east-2' },
-      ...START.slice(2),
-      ...FIRST_FIVE,
-      ...NO_PROJECT,
-      { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
-      { input: /Save the config as/, answer: ENTER },
-    ]);
-    const outcome = await h.run();
-    h.prompter.expectDone();
-    expect(outcome.exitCode).toBe(0);
     expect(us).toContain('oidc.eks.us-east-2.');
-    const oidc = outcome.results.find((r) => r.id === 'oidcProvider')!;
-    expect(oidc.resources.map((r) => r.name).sort()).toEqual([blue, us].sort());
-    for (const role of ['flyte-system-role', 'flyte-workers-role']) {
-      const trust = (await readRole(moto.url, role))!.trust;
-      expect(trust.Statement.map((st) => Object.keys(st.Condition!.StringEquals!)[0])).toEqual([
-        `${blue}:aud`,
-        `${us}:aud`,
-      ]);
-    }
-    const file = join(cwd, 'flyte-aws-setup.yaml');
-    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({
-      cluster: ['acme-blue', { name: 'acme-us', region: 'us-east-2' }],
-    });
-    expect(await stepsLeft(file)).toBe(0);
+    await twoClusters(
+      [
+        { select: /EKS cluster for Flyte/, pick: /^Several clusters, some in other regions/ },
+        { input: /^EKS clusters whose pods assume the same roles/, answer: 'acme-blue, acme-us@us-east-2' },
+      ],
+      [blue, us],
+      ['acme-blue', { name: 'acme-us', region: 'us-east-2' }],
+    );
   });
 
   it('stop and continue later from the saved config: exit 3, then the wizard again from that file', async () => {
