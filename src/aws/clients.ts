@@ -103,6 +103,8 @@ export interface AwsClients {
   recorder: CallRecorder;
   /** The run's retry quota, shared by its clients (closed by `destroyAwsClients`). */
   quota?: RetryQuota;
+  /** Set by `destroyAwsClients`: a call still waiting for its place when the run ends is not sent. */
+  ended?: { value: boolean };
 }
 
 interface MiddlewareContext {
@@ -140,14 +142,26 @@ function instrument(client: AnyClient, service: string, recorder: CallRecorder, 
 
 /**
  * Calls wait for a place before anything else (so the recorder counts what is sent). The initialize step wraps the
- * SDK's retry middleware: a call keeps its place until its last attempt is done.
+ * SDK's retry middleware: a call keeps its place until its last attempt is done. One that gets its place after the
+ * run ended (`ended`, set by `destroyAwsClients`) is not sent: it fails at once.
  */
-function bound(client: AnyClient, limit: ReturnType<typeof limiter>): void {
-  client.middlewareStack.add((next) => (args) => limit(() => next(args)), {
-    step: 'initialize',
-    priority: 'high',
-    name: 'flyteAwsSetupInFlightLimit',
-  });
+function bound(client: AnyClient, limit: ReturnType<typeof limiter>, ended: { value: boolean }): void {
+  client.middlewareStack.add(
+    (next) => (args) => limit(() => (ended.value ? Promise.reject(new RunEnded()) : next(args))),
+    {
+      step: 'initialize',
+      priority: 'high',
+      name: 'flyteAwsSetupInFlightLimit',
+    },
+  );
+}
+
+/** A call not sent because the run that made it has ended. */
+export class RunEnded extends Error {
+  constructor() {
+    super('not sent: the run has ended');
+    this.name = 'RunEnded';
+  }
 }
 
 /** Seconds an AWS request may take before it fails (and is retried like a dropped connection). */
@@ -281,6 +295,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   };
   const withRegion = { ...common, region, credentials };
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
+  const ended = { value: false };
   /**
    * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to
    * the requests in flight, destroyed with the others.
@@ -292,7 +307,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       if (client === undefined) {
         client = make(wanted).then(([c, service]) => {
           instrument(c as unknown as AnyClient, service, recorder, options.debug);
-          if (limit) bound(c as unknown as AnyClient, limit);
+          if (limit) bound(c as unknown as AnyClient, limit, ended);
           lazy.push(c);
           return c;
         });
@@ -315,7 +330,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         client = new EKSClient({ ...withRegion, region: other });
         checkAnswers((client as unknown as AnyClient).middlewareStack, 'eks', 'json');
         instrument(client as unknown as AnyClient, 'eks', recorder, options.debug);
-        if (limit) bound(client as unknown as AnyClient, limit);
+        if (limit) bound(client as unknown as AnyClient, limit, ended);
         eksByRegion.set(other, client);
         lazy.push(client);
       }
@@ -340,6 +355,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ...(profile !== undefined ? { profile } : {}),
     recorder,
     quota,
+    ended,
     lazy,
   };
   sts.destroy();
@@ -351,14 +367,16 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   ] as const) {
     checkAnswers((client as unknown as AnyClient).middlewareStack, service, service === 'eks' ? 'json' : 'xml');
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
-    if (limit) bound(client as unknown as AnyClient, limit);
+    if (limit) bound(client as unknown as AnyClient, limit, ended);
   }
   return clients;
 }
 
 export function destroyAwsClients(clients: AwsClients): void {
-  // What is still in flight (a read beside the one that failed, between its attempts) is not tried again.
+  // What is still in flight (a read beside the one that failed, between its attempts) is not tried again, and what
+  // still waits for its place is not sent.
   clients.quota?.close();
+  if (clients.ended) clients.ended.value = true;
   clients.sts.destroy();
   clients.iam.destroy();
   clients.iamOnce.destroy();

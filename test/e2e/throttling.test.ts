@@ -86,11 +86,14 @@ describe.skipIf(skip !== undefined)('under IAM throttling', () => {
     expect(run.mutating).toEqual([]);
 
     const iamCalls = run.calls.filter((c) => c.service === 'iam').length;
-    // Every call tried exactly --max-attempts times, never more.
-    expect(iam.stats.requests, seen).toBe(iamCalls * attempts);
-    // Never more requests in flight than --concurrency.
-    expect(iam.stats.maxInFlight, seen).toBeGreaterThan(1);
+    // No call tried more than --max-attempts times; the one that stopped the run tried that many (the message says
+    // so). A call still in its first attempt when the run stopped is not tried again: the run's retries end with it.
+    expect(iam.stats.requests, seen).toBeLessThanOrEqual(iamCalls * attempts);
+    expect(iam.stats.requests, seen).toBeGreaterThanOrEqual(attempts);
+    // Never more requests in flight than --concurrency. A call keeps its place while it sleeps between attempts,
+    // so with 2 places the other's requests often go one at a time; with 4 they overlap beyond 2.
     expect(iam.stats.maxInFlight, seen).toBeLessThanOrEqual(concurrency);
+    if (concurrency > 2) expect(iam.stats.maxInFlight, seen).toBeGreaterThan(2);
     // Once a read has failed no new one starts: fewer calls than the 13 reads of the whole plan (5 roles with
     // their attached policies, the provider, the policy). Beside the reads in flight, the look-up of the extra
     // policy the config names (AmazonAthenaFullAccess) and the ListRoles for the setup's roles the config no longer

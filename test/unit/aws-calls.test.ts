@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { RetryErrorInfo, RetryErrorType } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { checkAnswers, unreadable, via } from '../../src/aws/answers.js';
-import { resolveMaxAttempts } from '../../src/aws/clients.js';
+import { createAwsClients, destroyAwsClients, resolveMaxAttempts, RunEnded } from '../../src/aws/clients.js';
 import { toAwsError } from '../../src/aws/errors.js';
 import { CallRetryStrategy, DEFAULT_MAX_ATTEMPTS, isUnreachable, RetryQuota } from '../../src/aws/retries.js';
 
@@ -260,5 +261,51 @@ describe('answers that are not AWS’s', () => {
       return eks.send(new DescribeClusterCommand({ name: 'c' }));
     });
     expect(empty.error?.what).toBe('without the cluster');
+  });
+});
+
+describe('a run that ends', () => {
+  it('sends no call still waiting for its place: it fails at once, and nothing reaches AWS', async () => {
+    let seen = 0;
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const server = createServer((req, res) => {
+      seen++;
+      req.resume();
+      void held.then(() =>
+        res
+          .writeHead(200, { 'content-type': 'text/xml' })
+          .end(
+            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
+              '<Arn>arn:aws:iam::123456789012:user/a</Arn><UserId>AIDA</UserId><Account>123456789012</Account>' +
+              '</GetCallerIdentityResult></GetCallerIdentityResponse>',
+          ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const keys = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE'] as const;
+    const before = keys.map((k) => process.env[k]);
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+    });
+    delete process.env.AWS_PROFILE;
+    try {
+      const clients = await createAwsClients({ region: 'eu-west-1', maxInFlight: 1, maxAttempts: 1 });
+      const first = clients.sts.send(new GetCallerIdentityCommand({}));
+      // One place: the second waits for it.
+      const second = clients.iam.send(new GetRoleCommand({ RoleName: 'flyte-workers-role' }));
+      while (seen === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      destroyAwsClients(clients);
+      answer();
+      await first.catch(() => undefined);
+      await expect(second).rejects.toBeInstanceOf(RunEnded);
+      expect(seen).toBe(1);
+      expect(clients.recorder.total).toBe(1);
+    } finally {
+      keys.forEach((k, i) => (before[i] === undefined ? delete process.env[k] : (process.env[k] = before[i])));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
