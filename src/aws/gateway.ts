@@ -828,15 +828,24 @@ export class AwsGateway {
     return names;
   }
 
-  /** A role and its attached policies (its inline policies are another read: `inlinePolicyNames`). */
-  async readRole(name: string): Promise<CurrentRole | undefined> {
-    const [role, attached] = await Promise.all([
-      this.getRole(name),
+  /**
+   * A role and its attached policies (its inline policies are another read: `inlinePolicyNames`): GetRole and
+   * ListAttachedRolePolicies at once, or with `attachedOnceFound` the list only once GetRole found the role. The
+   * plan reads so: a role not made yet costs one call instead of two, and one that exists waits a round trip for
+   * its list, which a plan's reads wait for anyway when the custom policy exists (its document is read after it).
+   * A read-back, of a role just written, asks both at once.
+   */
+  async readRole(name: string, options: { attachedOnceFound?: boolean } = {}): Promise<CurrentRole | undefined> {
+    const attachedOrNone = () =>
       this.attachedPolicies(name).catch((err: unknown) => {
         if (isCode(err, 'NoSuchEntity')) return undefined;
         throw err;
-      }),
-    ]);
+      });
+    if (options.attachedOnceFound) {
+      const role = await this.getRole(name);
+      return role === undefined ? undefined : { ...role, attached: (await attachedOrNone()) ?? [] };
+    }
+    const [role, attached] = await Promise.all([this.getRole(name), attachedOrNone()]);
     return role === undefined ? undefined : { ...role, attached: attached ?? [] };
   }
 

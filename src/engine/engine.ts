@@ -116,7 +116,8 @@ function assumedOffline(resources: DesiredResource[]): CurrentState {
 /**
  * Read what AWS holds for each desired resource, `concurrency` reads at a time. The pod identity associations of a
  * cluster are listed once, from the start, for all of them: an empty cluster costs one call, not one per service
- * account (only those that exist are described).
+ * account (only those that exist are described). A role's attachments are listed only once the role is found: a
+ * first setup does not list those of roles it is about to make.
  */
 export async function readCurrent(
   gateway: AwsGateway,
@@ -125,7 +126,7 @@ export async function readCurrent(
   inline: InlineRead = 'unowned',
 ): Promise<CurrentState> {
   const listings = associationListings(gateway, resources);
-  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline, listings));
+  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline, listings, true));
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
@@ -153,17 +154,18 @@ function associationListings(gateway: AwsGateway, resources: DesiredResource[]):
 /**
  * What AWS holds for one desired resource; a role's inline policies are read as `inline` says. An association is
  * looked up in its cluster's listing when there is one, else by a list filtered to it (or by the ID of one the run
- * made).
+ * made). `attachedOnceFound`: a role's attachments are listed only once GetRole found it (`AwsGateway.readRole`).
  */
 export async function readResource(
   gateway: AwsGateway,
   r: DesiredResource,
   inline: InlineRead = 'unowned',
   listings?: AssociationListings,
+  attachedOnceFound = false,
 ): Promise<CurrentResource | undefined> {
   switch (r.kind) {
     case 'role':
-      return readRole(gateway, r.name, inline);
+      return readRole(gateway, r.name, inline, attachedOnceFound);
     case 'oidc-provider':
       return gateway.readOidcProvider(r.arn);
     case 'policy': {
@@ -200,9 +202,14 @@ function ownKey(keyArn: string, accountId: string | undefined): boolean {
  * A role and, as `inline` says, its inline policies: with `always` read beside the role, with `unowned` after it
  * (one more call, only when its tags say it is not the tool's).
  */
-async function readRole(gateway: AwsGateway, name: string, inline: InlineRead): Promise<CurrentRole | undefined> {
+async function readRole(
+  gateway: AwsGateway,
+  name: string,
+  inline: InlineRead,
+  attachedOnceFound: boolean,
+): Promise<CurrentRole | undefined> {
   const [role, listed] = await Promise.all([
-    gateway.readRole(name),
+    gateway.readRole(name, { attachedOnceFound }),
     inline === 'always' ? readInline(gateway, name) : undefined,
   ]);
   if (role === undefined) return undefined;
