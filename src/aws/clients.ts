@@ -101,10 +101,11 @@ export interface AwsClients {
   region: string;
   profile?: string;
   recorder: CallRecorder;
-  /** The run's retry quota, shared by its clients (closed by `destroyAwsClients`). */
+  /**
+   * The run's retry quota, shared by its clients; closed by `destroyAwsClients`, when the run ends: no retry, and a
+   * call still waiting for its place is not sent.
+   */
   quota?: RetryQuota;
-  /** Set by `destroyAwsClients`: a call still waiting for its place when the run ends is not sent. */
-  ended?: { value: boolean };
 }
 
 interface MiddlewareContext {
@@ -143,11 +144,11 @@ function instrument(client: AnyClient, service: string, recorder: CallRecorder, 
 /**
  * Calls wait for a place before anything else (so the recorder counts what is sent). The initialize step wraps the
  * SDK's retry middleware: a call keeps its place until its last attempt is done. One that gets its place after the
- * run ended (`ended`, set by `destroyAwsClients`) is not sent: it fails at once.
+ * run ended (its quota closed by `destroyAwsClients`) is not sent: it fails at once.
  */
-function bound(client: AnyClient, limit: ReturnType<typeof limiter>, ended: { value: boolean }): void {
+function bound(client: AnyClient, limit: ReturnType<typeof limiter>, quota: RetryQuota): void {
   client.middlewareStack.add(
-    (next) => (args) => limit(() => (ended.value ? Promise.reject(new RunEnded()) : next(args))),
+    (next) => (args) => limit(() => (quota.closed ? Promise.reject(new RunEnded()) : next(args))),
     {
       step: 'initialize',
       priority: 'high',
@@ -295,7 +296,6 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   };
   const withRegion = { ...common, region, credentials };
   const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
-  const ended = { value: false };
   /**
    * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to
    * the requests in flight, destroyed with the others.
@@ -307,7 +307,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       if (client === undefined) {
         client = make(wanted).then(([c, service]) => {
           instrument(c as unknown as AnyClient, service, recorder, options.debug);
-          if (limit) bound(c as unknown as AnyClient, limit, ended);
+          if (limit) bound(c as unknown as AnyClient, limit, quota);
           lazy.push(c);
           return c;
         });
@@ -330,7 +330,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         client = new EKSClient({ ...withRegion, region: other });
         checkAnswers((client as unknown as AnyClient).middlewareStack, 'eks', 'json');
         instrument(client as unknown as AnyClient, 'eks', recorder, options.debug);
-        if (limit) bound(client as unknown as AnyClient, limit, ended);
+        if (limit) bound(client as unknown as AnyClient, limit, quota);
         eksByRegion.set(other, client);
         lazy.push(client);
       }
@@ -355,7 +355,6 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     ...(profile !== undefined ? { profile } : {}),
     recorder,
     quota,
-    ended,
     lazy,
   };
   sts.destroy();
@@ -367,7 +366,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   ] as const) {
     checkAnswers((client as unknown as AnyClient).middlewareStack, service, service === 'eks' ? 'json' : 'xml');
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
-    if (limit) bound(client as unknown as AnyClient, limit, ended);
+    if (limit) bound(client as unknown as AnyClient, limit, quota);
   }
   return clients;
 }
@@ -376,7 +375,6 @@ export function destroyAwsClients(clients: AwsClients): void {
   // What is still in flight (a read beside the one that failed, between its attempts) is not tried again, and what
   // still waits for its place is not sent.
   clients.quota?.close();
-  if (clients.ended) clients.ended.value = true;
   clients.sts.destroy();
   clients.iam.destroy();
   clients.iamOnce.destroy();

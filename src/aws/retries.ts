@@ -66,19 +66,23 @@ class Token implements StandardRetryToken {
   }
 }
 
-/** What the clients of one run share: the retry quota. */
+/** What the clients of one run share: the retry quota, closed when the run ends. */
 export class RetryQuota {
   private capacity = QUOTA;
-  private closed = false;
+  private ended = false;
   /**
    * No retry from now on: the run has ended (its clients are destroyed), so a call still in flight, which nothing
-   * waits for any more, fails at its next error instead of keeping the process alive through its pauses.
+   * waits for any more, fails at its next error instead of keeping the process alive through its pauses; and a call
+   * still waiting for its place is not sent (src/aws/clients.ts).
    */
   close(): void {
-    this.closed = true;
+    this.ended = true;
+  }
+  get closed(): boolean {
+    return this.ended;
   }
   take(cost: number): boolean {
-    if (this.closed || this.capacity < cost) return false;
+    if (this.ended || this.capacity < cost) return false;
     this.capacity -= cost;
     return true;
   }
