@@ -3,7 +3,7 @@ import type { AwsGateway, ClusterInfo } from '../aws/gateway.js';
 import type { ClusterRef, Config } from '../config/schema.js';
 import { clusterSectionsOn, sectionEnabled } from '../sections/derived.js';
 import { UserError } from '../errors.js';
-import { partitionOfArn, partitionOfRegion } from '../policy/partition.js';
+import { eksIssuerUrl, partitionOfArn, partitionOfRegion } from '../policy/partition.js';
 import type { BucketEncryption, ClusterFacts, Facts } from '../model.js';
 
 export function needsCluster(config: Config): boolean {
@@ -146,7 +146,6 @@ export function offlineFacts(
 ): Facts {
   const region = config.region ?? envRegion ?? '<region>';
   const partition = partitionOfRegion(region);
-  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   const wantCluster = needsCluster(config) && config.cluster !== undefined;
   const refs = wantCluster ? configClusters(config) : [];
   const all = refs.map((c): ClusterFacts => {
@@ -157,7 +156,7 @@ export function offlineFacts(
       state: 'ready',
       name: c.name,
       status: 'UNKNOWN',
-      issuerUrl: `https://oidc.eks.${where}.${suffix}/id/${id}`,
+      issuerUrl: eksIssuerUrl(partition, where, id),
       placeholder: true,
       ...(c.region !== undefined && c.region !== region ? { region: c.region } : {}),
     };

@@ -19,7 +19,7 @@ import {
   type PolicyDocument,
   type PolicyStatement,
 } from '../policy/document.js';
-import { dnsSuffix, eksClusterArn, oidcProviderArn, type Partition } from '../policy/partition.js';
+import { eksClusterArn, eksIssuerUrl, oidcProviderArn, type Partition } from '../policy/partition.js';
 import { AWS_OPERATIONS, type ConditionKind, type PermissionMode, type Scope } from './operations.js';
 
 /** What the generator knows about the account; the unknowns are scoped with a wildcard and said so. */
@@ -123,7 +123,7 @@ function planningFacts(config: Config, pf: PermissionFacts): Facts {
   // The first cluster may be in another region than the run's too.
   const firstRegion = config.clusters?.[0]?.region;
   const firstElsewhere = firstRegion !== undefined && firstRegion !== pf.region ? { region: firstRegion } : {};
-  const issuerUrl = pf.issuerUrl ?? `https://oidc.eks.${firstRegion ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`;
+  const issuerUrl = pf.issuerUrl ?? eksIssuerUrl(pf.partition, firstRegion ?? pf.region, '*');
   const wanted = needsCluster(config) && config.cluster !== undefined;
   // Several clusters: each of the others with its issuer and VPC as read, else any of its region.
   const others = wanted
@@ -131,9 +131,7 @@ function planningFacts(config: Config, pf: PermissionFacts): Facts {
         state: 'ready',
         name: c.name,
         status: 'ACTIVE',
-        issuerUrl:
-          pf.otherClusters?.[i]?.issuerUrl ??
-          `https://oidc.eks.${c.region ?? pf.region}.${dnsSuffix(pf.partition)}/id/*`,
+        issuerUrl: pf.otherClusters?.[i]?.issuerUrl ?? eksIssuerUrl(pf.partition, c.region ?? pf.region, '*'),
         vpcId: pf.otherClusters?.[i]?.vpcId ?? '*',
         ...(c.region !== undefined && c.region !== pf.region ? { region: c.region } : {}),
       }))

@@ -80,3 +80,8 @@ export function bucketArn(partition: Partition, bucket: string): string {
 export function dnsSuffix(partition: Partition): string {
   return partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
 }
+
+/** An EKS cluster's OIDC issuer URL in `region`, with `id` (a real one, a placeholder, or `*`). */
+export function eksIssuerUrl(partition: Partition, region: string, id: string): string {
+  return `https://oidc.eks.${region}.${dnsSuffix(partition)}/id/${id}`;
+}

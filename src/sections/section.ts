@@ -21,7 +21,14 @@ import {
   TRUST_POLICY_MAX,
   type PolicyDocument,
 } from '../policy/document.js';
-import { eksClusterArn, oidcProviderArn, partitionOfRegion, policyArn, roleArn } from '../policy/partition.js';
+import {
+  eksClusterArn,
+  eksIssuerUrl,
+  oidcProviderArn,
+  partitionOfRegion,
+  policyArn,
+  roleArn,
+} from '../policy/partition.js';
 import { grantsPolicyArnOf } from './grantees.js';
 
 /** Facts every section may use; the issuer only exists when the cluster is ready. */
@@ -311,8 +318,7 @@ export function extraPolicyArns(extraPolicies: string[], path: ConfigPath): [str
 export function trustSizeContext(config: Config): Required<TrustSides> {
   const region = config.region ?? 'ap-southeast-5';
   const partition = partitionOfRegion(config.region);
-  const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
-  const issuerUrl = `https://oidc.eks.${region}.${suffix}/id/${'0'.repeat(32)}`;
+  const issuerUrl = eksIssuerUrl(partition, region, '0'.repeat(32));
   const accountId = '000000000000';
   return {
     irsa: { issuerUrl, providerArn: `arn:${partition}:iam::${accountId}:oidc-provider/${issuerUrl.slice(8)}` },
