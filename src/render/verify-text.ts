@@ -22,8 +22,6 @@ export function renderVerify(report: VerifyReport, style: Style, access?: Access
     switch (s.verdict) {
       case 'ok':
         lines.push(`${style.ok('✓')} ${s.title}: ${style.dim('matches the config')}`);
-        // What of it could not be checked (a cluster whose VPC is not known).
-        if (s.note !== undefined) lines.push(`    ${style.dim(`not checked: ${s.note}`)}`);
         break;
       case 'not-checked':
         lines.push(`${style.dim('-')} ${s.title}: ${style.dim(s.note ?? 'not checked')}`);
@@ -40,9 +38,10 @@ export function renderVerify(report: VerifyReport, style: Style, access?: Access
           .filter(Boolean)
           .join(', ');
         lines.push(`${s.verdict === 'problems' ? style.error('✗') : style.warn('!')} ${s.title}: ${counts}`);
-        if (s.note !== undefined) lines.push(`    ${style.dim(`not checked: ${s.note}`)}`);
       }
     }
+    // Of a section checked, what could not be (a cluster whose VPC is not known); a section not checked says it above.
+    if (s.note !== undefined && s.verdict !== 'not-checked') lines.push(`    ${style.dim(`not checked: ${s.note}`)}`);
     for (const f of s.findings) {
       const mark = f.severity === 'error' ? style.error('error  ') : style.warn('warning');
       lines.push(`    ${mark} ${f.resource}: ${f.problem}`);

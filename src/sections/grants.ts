@@ -206,7 +206,7 @@ export const grants: SectionDefinition = {
   },
   // With the last grant removed the section is off, yet the grants policies it made are still attached: those the
   // reads found on the config's roles go, as they would with grants left for other roles.
-  leftBehind: (ctx, attached) => grantsPoliciesLeftBehind(ctx, attached),
+  leftBehind: grantsPoliciesLeftBehind,
   notes: (ctx) => ecrNotes(ctx),
   wizard: {
     offer: async (ctx) => {
