@@ -232,6 +232,13 @@ function emptyAccount(listed: string[]) {
   return m;
 }
 
+/** After the wait: both clusters' OIDC providers are planned, and no section is left waiting for a cluster. */
+function expectProviderForEach(text: string): void {
+  expect(text).toContain(ISSUER.replace('https://', ''));
+  expect(text).toContain(GREEN_ISSUER.replace('https://', ''));
+  expect(text).not.toMatch(/waiting for the cluster/);
+}
+
 const active = (name: string, issuer: string) => ({
   cluster: { name, status: 'ACTIVE' as const, identity: { oidc: { issuer } } },
 });
@@ -292,10 +299,7 @@ describe('a walk with two clusters, one not ACTIVE yet', () => {
     expect(text).toContain('The EKS cluster acme-green');
     expect(text).not.toContain('create-cluster');
     expect(text).toContain(`✓ The EKS cluster acme-green is ready; its OIDC issuer is ${GREEN_ISSUER}`);
-    // Both clusters' providers are planned, not a section waiting for the cluster.
-    expect(text).toContain(ISSUER.replace('https://', ''));
-    expect(text).toContain(GREEN_ISSUER.replace('https://', ''));
-    expect(text).not.toMatch(/waiting for the cluster/);
+    expectProviderForEach(text);
     // Saved before the wait: the list, as the config writes it.
     expect(saved.clusters).toEqual([{ name: 'acme-blue' }, { name: 'acme-green' }]);
   });
@@ -319,9 +323,7 @@ describe('a walk with two clusters, one not ACTIVE yet', () => {
     expect(exitCode).toBe(130);
     expect(text).toContain('aws eks create-cluster --name acme-green --region eu-west-1');
     expect(text).toContain(`✓ The EKS cluster acme-green is ready; its OIDC issuer is ${GREEN_ISSUER}`);
-    expect(text).toContain(ISSUER.replace('https://', ''));
-    expect(text).toContain(GREEN_ISSUER.replace('https://', ''));
-    expect(text).not.toMatch(/waiting for the cluster/);
+    expectProviderForEach(text);
     expect(saved.clusters).toEqual([{ name: 'acme-green' }, { name: 'acme-blue' }]);
   });
 
