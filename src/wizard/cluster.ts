@@ -1,8 +1,9 @@
 /**
  * 2. Which EKS cluster: one of the region's, or the name of one not created yet; then, when the region has others,
- * which of them take the same roles too (none by default). Or several typed as a list, some in other regions. And,
- * before the first section that needs the clusters, a cluster that is not there (or not ACTIVE) yet: how to create
- * it (the first), then wait for it or stop.
+ * which of them take the same roles too (none by default). Or several typed as a list, some in other regions (the
+ * name question takes one too, where the region lists none to choose from). And, before the first section that
+ * needs the clusters, a cluster that is not there (or not ACTIVE) yet: how to create it (the first), then wait for
+ * it or stop.
  */
 import { isCode } from '../aws/errors.js';
 import { didYouMean } from '../config/rules.js';
@@ -41,10 +42,11 @@ async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
   if (names === undefined) {
     // Listing is a convenience (eks:ListClusters): without it, the name is asked.
     if (fromFlag) return said(walk, `EKS cluster: ${given} (--cluster)`);
-    walk.draft.cluster = await futureName(
+    walk.draft.cluster = await clusterList(
       walk,
-      given,
-      'EKS cluster name (an existing one, or the one you will create)',
+      `EKS cluster name (an existing one, or the one you will create); several: separated by commas, ` +
+        `NAME@REGION for one of another region than ${walk.region}`,
+      given ?? 'flyte',
     );
     return 'picked';
   }
@@ -61,7 +63,11 @@ async function pickCluster(walk: Walk): Promise<'picked' | 'another-region'> {
       `There is no EKS cluster in ${walk.region} yet. The cluster and node roles can be made now; the wizard then ` +
         'shows how to create the cluster with them, and can wait for it.',
     );
-    walk.draft.cluster = await futureName(walk, given);
+    walk.draft.cluster = await clusterList(
+      walk,
+      'Name of the EKS cluster you will create; several: separated by commas, NAME@REGION for one of another region',
+      given ?? 'flyte',
+    );
     return 'picked';
   }
   const choices = names.map((n) => ({ name: n, value: n }));
@@ -104,6 +110,19 @@ async function withOthers(walk: Walk, first: string, names: string[]): Promise<s
  * its region is waited for, or taken out, before the sections that need it, as from a config file.
  */
 async function typedClusters(walk: Walk, first: string): Promise<NonNullable<Walk['draft']['cluster']>> {
+  return clusterList(
+    walk,
+    `EKS clusters whose pods assume the same roles, separated by commas: NAME for one of ${walk.region}, ` +
+      'NAME@REGION for one of another region; the first names the setup',
+    first,
+  );
+}
+
+/**
+ * A cluster list typed: `NAME` for a cluster of the wizard's region, `NAME@REGION` for one of another region,
+ * separated by commas. One name is saved as a name, several as the config's list; checked as the config's list is.
+ */
+async function clusterList(walk: Walk, message: string, def: string): Promise<NonNullable<Walk['draft']['cluster']>> {
   const entries = (text: string) => {
     const list = text
       .split(',')
@@ -118,10 +137,8 @@ async function typedClusters(walk: Walk, first: string): Promise<NonNullable<Wal
     return list.length === 1 && typeof list[0] === 'string' ? list[0] : list;
   };
   const answer = await walk.deps.prompter.input({
-    message:
-      `EKS clusters whose pods assume the same roles, separated by commas: NAME for one of ${walk.region}, ` +
-      'NAME@REGION for one of another region; the first names the setup',
-    default: first,
+    message,
+    default: def,
     validate: (v) => {
       const list = entries(v);
       if (Array.isArray(list) && list.length === 0) return 'name at least one cluster';

@@ -189,6 +189,51 @@ describe('several clusters typed, some in other regions', () => {
     ]);
     expect(walk.draft.cluster).toBe('acme-blue');
   });
+
+  it('where the region has no cluster yet: the name question takes a list too', async () => {
+    const { walk, said, saved } = await choose(
+      [],
+      [
+        {
+          input: /^Name of the EKS cluster you will create; several: separated by commas/,
+          answer: 'acme-ml, acme-us@us-east-2',
+        },
+      ],
+    );
+    expect(said.join('\n')).toMatch(/There is no EKS cluster in eu-west-1 yet/);
+    expect(walk.draft.cluster).toEqual(['acme-ml', { name: 'acme-us', region: 'us-east-2' }]);
+    expect(parseConfigText(saved).clusters).toEqual([{ name: 'acme-ml' }, { name: 'acme-us', region: 'us-east-2' }]);
+  });
+
+  it('where the clusters cannot be listed: the name question takes a list, checked as the config is', async () => {
+    const m = mockAws();
+    m.eks.on(ListClustersCommand).rejects(awsError('AccessDeniedException', 'not allowed: eks:ListClusters'));
+    const {
+      deps: d,
+      said,
+      prompter,
+    } = deps(m, [
+      {
+        input: /^EKS cluster name \(an existing one, or the one you will create\); several:/,
+        rejected: [{ answer: 'acme-ml, acme-ml', error: /acme-ml/ }],
+        answer: 'acme-ml, acme-us@us-east-2',
+      },
+    ]);
+    const walk = new Walk(d);
+    walk.session = { gateway: m.gateway, close: () => {} };
+    walk.region = walk.draft.region = 'eu-west-1';
+    walk.draft.bucket = 'acme-flyte-data';
+    await chooseCluster(walk);
+    prompter.expectDone();
+    expect(said.join('\n')).toMatch(/The EKS clusters cannot be listed/);
+    expect(walk.draft.cluster).toEqual(['acme-ml', { name: 'acme-us', region: 'us-east-2' }]);
+  });
+
+  it('where the region has no cluster yet, one name (Enter: flyte) stays one name', async () => {
+    const { walk, saved } = await choose([], [{ input: /^Name of the EKS cluster you will create/, answer: ENTER }]);
+    expect(walk.draft.cluster).toBe('flyte');
+    expect(saved).toMatch(/^cluster: flyte$/m);
+  });
 });
 
 describe('not asked', () => {
