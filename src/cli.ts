@@ -60,7 +60,7 @@ function connectionOptions(cmd: Command, ...json: [flag: string, description: st
     .option('--profile <name>', "AWS named profile (else the config's, or the default credential chain)")
     .option(
       '--max-attempts <n>',
-      'attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, or 10)',
+      "attempts per AWS call, with backoff (else AWS_MAX_ATTEMPTS, the profile's max_attempts, or 10)",
       positiveInt('--max-attempts', 20),
     );
   if (flag !== undefined && description !== undefined) cmd.option(flag, description);
@@ -131,7 +131,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
           'plan, asks, applies, checks, and saves the answers as a config file.',
         `Exit codes: ${EXIT_CODES}`,
         'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
-          'commands: plan, apply, outputs, verify, probe, destroy, permissions (flyte-aws-setup help <command>).',
+          'commands: plan, apply, outputs, verify, probe, destroy, permissions, init (flyte-aws-setup help <command>).',
         examples([
           ['flyte-aws-setup', 'the wizard'],
           ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
@@ -288,7 +288,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         io,
         'Exit codes: 0 done (nothing the tool made for the config is left), or the plan printed; 1 something stays ' +
           '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined; ' +
-          '2 bad input; 130 interrupted.',
+          '2 bad input; 130 interrupted (143 on SIGTERM).',
       ),
     )
     .action(async (opts: DestroyCliOptions & ConfigFlagOptions) => {
@@ -310,7 +310,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--image <image>', 'the aws CLI image the Jobs run (default: a pinned public.ecr.aws/aws-cli/aws-cli)')
       .option(
         '--timeout <seconds>',
-        'with --apply: how long to wait for the Jobs (default 300)',
+        'with --apply: how long to wait for the Jobs (default: 300)',
         positiveInt('--timeout', 3600),
       )
       .option('--offline', "no AWS call: the account and region from the config's accountId and region"),
@@ -339,7 +339,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--bucket <name>', 'S3 bucket for Flyte')
     .option('--region <region>', 'AWS region')
     .option('--profile <name>', 'AWS named profile')
-    .option('--namespace <name>', 'Flyte namespace (default flyte)')
+    .option('--namespace <name>', 'Flyte namespace (default: flyte)')
     .addOption(
       new Option('--out <file>', 'the config file to write')
         .argParser(nonEmpty('--out'))
@@ -365,8 +365,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 const EXIT_CODES =
   '0 done (or plan printed), 1 AWS or runtime failure, 2 bad input, 3 incomplete (waiting for the ' +
   'EKS cluster), 4 done but a hand-off file was kept (it differs; --force replaces it), ' +
-  `${ExitCode.ApprovalNeeded} not applied:\nchanges that broaden access need --approve-broadening with --yes, ` +
-  `${ExitCode.ChangesPending} changes pending (a plan with --detailed-exitcode), 130 interrupted.`;
+  `${ExitCode.ApprovalNeeded} not applied: changes that broaden access need --approve-broadening with --yes, ` +
+  `${ExitCode.ChangesPending} changes pending (a plan with --detailed-exitcode), 130 interrupted (143 on SIGTERM).`;
 
 /**
  * The help's text after the options: paragraphs (each one line here) and blocks of lines, fitted to the width of

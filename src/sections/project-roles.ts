@@ -167,6 +167,7 @@ export const projectRoles: SectionDefinition = {
   dependsOn: ['oidcProvider', 'customPolicy'],
   enabled: (config) => config.projectRoles.length > 0,
   off: 'no projectRoles',
+  skipReason: () => 'no projectRoles in the config',
   roles: ({ projects, input }) =>
     firstEntries(projects).map(([p, i]): RoleClaim => ({
       name: p.roleName,

@@ -36,6 +36,23 @@ describe('help, version and usage errors', () => {
     }
     // The text flows to the width of the help (80 columns here): it may go on at any space.
     expect(r.stdout).toMatch(/Exit codes: 0 .* 1 .* 2\s+bad\s+input,\s+3\s+incomplete/s);
+    // Every code, each word apart from the next (a line break in the text must not glue two words together).
+    expect(r.stdout).toMatch(/5\s+not\s+applied:\s+changes\s+that\s+broaden/);
+    expect(r.stdout).toMatch(/130\s+interrupted\s+\(143\s+on\s+SIGTERM\)/);
+  });
+
+  it('--help names every other command', async () => {
+    const r = await run(['--help']);
+    const others = /Other\s+commands:\s+([^(]*)\(/
+      .exec(r.stdout)?.[1]
+      ?.split(/,\s+/)
+      .map((c) => c.trim());
+    const listed = (await run(['help'])).stdout.split('Commands:')[1] ?? '';
+    const commands = [...listed.matchAll(/^ {2}([a-z]+)(?: \[[^\]]*\])* {2,}/gm)]
+      .map((m) => m[1])
+      .filter((c) => c !== 'help');
+    expect(commands.length).toBeGreaterThan(6);
+    expect(others?.sort()).toEqual(commands.sort());
   });
 
   it('an unknown option is bad input (exit 2)', async () => {
