@@ -204,6 +204,8 @@ export interface CurrentRole {
   attached: string[];
   boundary?: string;
   tags: Tags;
+  /** Its description, as GetRole gives it (none: undefined). */
+  description?: string;
   /** Names of its inline policies, when they were read (a role that is not the tool's, or for verify). */
   inline?: string[];
   /** The inline policies' documents, by name, when they were read with the names. */
@@ -315,6 +317,8 @@ export type Step =
     }
   | { op: 'UpdateAssumeRolePolicy'; roleName: string; trust: PolicyDocument; before: PolicyDocument }
   | { op: 'PutRolePermissionsBoundary'; roleName: string; boundary: string; before?: string }
+  /** The description of a role that existed before the tool: the tool's mark on adopting it, the old one back after. */
+  | { op: 'UpdateRole'; roleName: string; description: string; before: string }
   | { op: 'AttachRolePolicy'; roleName: string; policyArn: string }
   | { op: 'TagRole'; roleName: string; tags: Tags }
   /** Removes tags of the tool's own records (one grown shorter, or all of them when destroy puts a role back). */
@@ -430,8 +434,13 @@ export interface Leftover {
   trustedBy: string[];
   /** Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read). */
   holds: string[];
-  /** listed: only shown (no --prune); remove: --prune removes it (`steps`); blocked: it must stay for now (`reason`). */
-  action: 'listed' | 'remove' | 'blocked';
+  /**
+   * listed: only shown (no --prune); remove: --prune removes it (`steps`); restore: --prune puts back a role this
+   * setup adopted (`steps`), which stays; blocked: it must stay for now (`reason`).
+   */
+  action: 'listed' | 'remove' | 'restore' | 'blocked';
+  /** It existed before the tool, and this setup adopted it: it is put back as it was, never deleted. */
+  adopted?: true;
   steps: Step[];
   reason?: string;
 }

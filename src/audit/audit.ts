@@ -129,6 +129,8 @@ function stepProblem(
             ? `is still attached to the role ${step.roleName}, though the config gives that role no grants`
             : `has ${nameOfArn(step.policyArn)} attached, which flyte-aws-setup attached and the config no longer names`,
       };
+    // The tool's mark on a role it adopted (bookkeeping: the next apply adds it).
+    case 'UpdateRole':
     case 'DeletePolicyVersion':
     case 'UntagRole':
     case 'UntagPolicy':
@@ -286,9 +288,12 @@ export function leftoverFindings(plan: Plan, rerun: string): LeftoverFinding[] {
     severity: 'error' as const,
     resource: `role ${l.name}`,
     problem:
-      `is this setup's (made by flyte-aws-setup), but the config no longer names it; it still lets in ` +
+      `is this setup's (${l.adopted ? 'it existed before flyte-aws-setup, which adopted it' : 'made by flyte-aws-setup'}), ` +
+      'but the config no longer names it; it still lets in ' +
       `${l.trustedBy.length > 0 ? l.trustedBy.join(', ') : 'nobody'}, and holds ` +
       `${l.holds.length > 0 ? l.holds.map(nameOfArn).join(', ') : 'nothing'}`,
-    fix: `\`${rerun} --prune\` removes it (see it first with --dry-run --prune); or name it in the config again`,
+    fix:
+      `\`${rerun} --prune\` ${l.adopted ? 'puts it back as it was (it is not deleted)' : 'removes it'} ` +
+      '(see it first with --dry-run --prune); or name it in the config again',
   }));
 }

@@ -50,6 +50,7 @@ import {
   TagRoleCommand,
   UntagPolicyCommand,
   UntagRoleCommand,
+  UpdateRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type Tag,
 } from '@aws-sdk/client-iam';
@@ -211,6 +212,10 @@ const STEP_CALLS: { [K in StepOp]: StepCall<StepOf<K>> } = {
     resource: (s) => `role ${s.roleName}`,
     send: ({ iam }, s) =>
       iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: s.roleName, PermissionsBoundary: s.boundary })),
+  },
+  UpdateRole: {
+    resource: (s) => `role ${s.roleName}`,
+    send: ({ iam }, s) => iam.send(new UpdateRoleCommand({ RoleName: s.roleName, Description: s.description })),
   },
   AttachRolePolicy: {
     resource: (s) => `role ${s.roleName} (${s.policyArn})`,
@@ -866,6 +871,7 @@ export class AwsGateway {
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),
       tags: fromTagList(role.Tags),
+      ...(role.Description !== undefined ? { description: role.Description } : {}),
     };
   }
 

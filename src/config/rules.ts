@@ -170,6 +170,12 @@ export const SETUP_KEY = 'flyte-aws-setup:setup';
 export const ATTACHED_KEY = 'flyte-aws-setup:attached';
 /** The trust a role had before the tool first changed it: JSON, zlib-deflated, base64 (`-2`, `-3`... when long). */
 export const TRUST_KEY = 'flyte-aws-setup:trust';
+/**
+ * The description a role that existed before the tool had when the tool adopted it: the tool's mark is added to the
+ * description of a role it adopts (`markedDescription`), so that ListRoles finds it when the config no longer names
+ * it; destroy and --prune put the description back.
+ */
+export const DESCRIPTION_KEY = 'flyte-aws-setup:description';
 /** The default version a policy had before the tool first changed its document. */
 export const DEFAULT_VERSION_KEY = 'flyte-aws-setup:default-version';
 /**

@@ -212,7 +212,7 @@ function runOutcome(sections: SectionResult[], signal?: AbortSignal, leftovers: 
   if (signal?.aborted) return 'interrupted';
   if (sections.some((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome))) return 'failed';
   // A leftover --prune could not remove still grants access: the run is not done.
-  if (leftovers.some((l) => l.outcome !== 'removed')) return 'failed';
+  if (leftovers.some((l) => l.outcome !== 'removed' && l.outcome !== 'restored')) return 'failed';
   if (sections.some((s) => s.outcome === 'waiting' || s.outcome === 'declined')) return 'incomplete';
   return 'complete';
 }

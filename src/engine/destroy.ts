@@ -6,7 +6,7 @@
  * is never deleted, and a role that now serves another cluster is kept. Pure: the state comes in.
  */
 import type { PolicyAttachments } from '../aws/gateway.js';
-import { DEFAULT_VERSION_KEY, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
+import { DEFAULT_VERSION_KEY, DESCRIPTION_KEY, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
 import type { SectionId } from '../config/schema.js';
 import type {
   CurrentOidcProvider,
@@ -23,7 +23,16 @@ import { POD_IDENTITY_PRINCIPAL, type PolicyDocument } from '../policy/document.
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { ec2ServicePrincipal, eksServicePrincipal, nameOfArn, type Partition } from '../policy/partition.js';
 import { recordedAttachments } from './plan.js';
-import { decodeTrust, ownership, readRecord, recordKeys, setupOf, toolRecordKeys, type Ownership } from './records.js';
+import {
+  decodeDescription,
+  decodeTrust,
+  ownership,
+  readRecord,
+  recordKeys,
+  setupOf,
+  toolRecordKeys,
+  type Ownership,
+} from './records.js';
 
 export interface DestroyRoleState {
   section: SectionId;
@@ -267,11 +276,12 @@ export function planRoleRemoval(r: RoleRemovalInput, partition: Partition, ownPo
 }
 
 /**
- * A role that existed before the tool: what the tool changed on it is put back by its records (the trust it had, the
- * policies it attached, its own tags). The tool's own policy is detached in any case (it is deleted). When the trust
- * record cannot be read, the trust the tool wrote stays: the role is kept for now, with the commands that fix it.
+ * A role that existed before the tool: what the tool changed on it is put back by its records (the trust it had, its
+ * description, the policies it attached, its own tags). The tool's own policy is detached in any case (it is
+ * deleted). When the trust record cannot be read, the trust the tool wrote stays: the role is kept for now, with the
+ * commands that fix it. (Also for --prune, of a role this setup adopted that the config no longer names.)
  */
-function restoreRole(
+export function restoreRole(
   name: string,
   role: CurrentRole,
   ownPolicies: readonly string[],
@@ -309,6 +319,19 @@ function restoreRole(
   if (original !== undefined && !samePolicy(original, role.trust)) {
     steps.push({ op: 'UpdateAssumeRolePolicy', roleName: name, trust: original, before: role.trust });
     notes.unshift(`its trust is put back as it was before flyte-aws-setup changed it (recorded in ${TRUST_KEY})`);
+  }
+  const described = readRecord(role.tags, DESCRIPTION_KEY);
+  const description = described !== undefined ? decodeDescription(described) : undefined;
+  if (description !== undefined && description !== (role.description ?? '')) {
+    steps.push({ op: 'UpdateRole', roleName: name, description, before: role.description ?? '' });
+    notes.push(
+      `its description is put back as it was before flyte-aws-setup adopted it (recorded in ${DESCRIPTION_KEY})`,
+    );
+  } else if (described !== undefined && description === undefined) {
+    notes.push(
+      `the record of its description before flyte-aws-setup adopted it (its ${DESCRIPTION_KEY} tags) cannot be read: ` +
+        `its description stays as it is (aws iam update-role --role-name ${name} --description ... sets it)`,
+    );
   }
   steps.push(...detaches);
   if (keys.length > 0) {
@@ -360,6 +383,16 @@ export function planDestroy(state: DestroyState): DestroyPlan {
     if (l.action === 'remove') {
       deleted.add(l.name);
       items.push({ ...base, action: 'delete', notes: [LEFTOVER] });
+    } else if (l.action === 'restore') {
+      // A role this setup adopted: put back as it was; a trust put back that does not name the provider no longer
+      // keeps it.
+      for (const step of l.steps) if (step.op === 'UpdateAssumeRolePolicy') trustPutBack.set(l.name, step.trust);
+      items.push({
+        ...base,
+        action: 'restore',
+        notes: [LEFTOVER],
+        ...(l.reason !== undefined ? { reason: l.reason } : {}),
+      });
     } else {
       if (ownPolicy !== undefined && l.holds.includes(ownPolicy)) policyKeptBy.push(l.name);
       keepGrants(l.name, l.holds);
@@ -656,6 +689,7 @@ const PHASE: Partial<Record<Step['op'], number>> = {
   DeletePodIdentityAssociation: -1,
   DetachRolePolicy: 0,
   UpdateAssumeRolePolicy: 0.5,
+  UpdateRole: 0.5,
   SetDefaultPolicyVersion: 0.5,
   DeletePolicyVersion: 1,
   DeletePolicy: 2,
@@ -667,7 +701,14 @@ const PHASE: Partial<Record<Step['op'], number>> = {
 
 /** Every step of a destroy plan, in the order to run them. */
 export function destroySteps(plan: DestroyPlan): Step[] {
-  const steps = plan.items.flatMap((i) => i.steps);
+  return inDestroyOrder(plan.items.flatMap((i) => i.steps));
+}
+
+/**
+ * Steps in the order destroy runs them: what the tool attached is detached before a trust is put back (the old
+ * trust never gets the tool's policies), deletions in reverse order of creation, the records last.
+ */
+export function inDestroyOrder(steps: Step[]): Step[] {
   return steps
     .map((s, i) => ({ s, i }))
     .sort((a, b) => (PHASE[a.s.op] ?? 9) - (PHASE[b.s.op] ?? 9) || a.i - b.i)

@@ -1,8 +1,10 @@
 /**
  * The setup's roles that the config no longer names (a project, a section or an IRSA role removed): found by one
- * paged ListRoles, whose descriptions say which roles the tool made (`DESCRIPTION_MARK`), then GetRole for those
- * candidates only (their tags say whose setup they are); an account's other roles cost no call of their own. With
- * `--prune` each is planned for removal with destroy's steps for a role, and removed after the sections.
+ * paged ListRoles, whose descriptions say which roles the tool made or adopted (`DESCRIPTION_MARK`), then GetRole
+ * for those candidates only (their tags say whose setup they are); an account's other roles cost no call of their
+ * own. With `--prune` each is planned with destroy's steps for a role, and carried out after the sections: one the
+ * tool made is removed; one that existed before and that this setup adopted is put back as it was (its trust, its
+ * description, the policies the tool attached detached, the tool's tags removed), and stays.
  */
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway, RoleListing } from '../aws/gateway.js';
@@ -21,8 +23,15 @@ import { oidcProviderArn } from '../policy/partition.js';
 import { configRoles } from '../sections/derived.js';
 import { mapLimit } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
-import { clusterUseOf, planRoleRemoval, type RoleRemovalInput, type RunningCluster } from './destroy.js';
-import { ownership } from './records.js';
+import {
+  clusterUseOf,
+  inDestroyOrder,
+  planRoleRemoval,
+  restoreRole,
+  type RoleRemovalInput,
+  type RunningCluster,
+} from './destroy.js';
+import { ownership, setupOf, toolRecordKeys } from './records.js';
 
 /** Whom a trust lets in, as `Type principal` (Allow statements only). */
 export function trustedPrincipals(role: Pick<CurrentRole, 'trust'>): string[] {
@@ -95,6 +104,27 @@ function clusterUse(gateway: AwsGateway, config: Config): (arn: string) => Promi
   };
 }
 
+const ADOPTED_REASON =
+  'it existed before flyte-aws-setup, which adopted it for this setup: it is put back as it was, not deleted';
+
+/**
+ * A role this setup adopted that the config no longer names: still holding what the tool gave it. With `prune`, the
+ * steps that put it back (destroy's); when its trust record cannot be read, it is kept for now, saying why.
+ */
+function adoptedLeftover(
+  base: Pick<Leftover, 'kind' | 'name' | 'arn' | 'trustedBy'>,
+  role: CurrentRole,
+  prune: boolean,
+): Leftover {
+  const held = { ...base, holds: [...role.attached], adopted: true as const };
+  if (!prune) return { ...held, action: 'listed', steps: [], reason: ADOPTED_REASON };
+  const restored = restoreRole(role.name, role, []);
+  if (restored.action === 'blocked') {
+    return { ...held, action: 'blocked', steps: [], reason: restored.reason ?? ADOPTED_REASON };
+  }
+  return { ...held, action: 'restore', steps: inDestroyOrder(restored.steps), reason: ADOPTED_REASON };
+}
+
 /** The setup's roles the config no longer names; with `prune`, each with the steps that remove it. */
 export async function findLeftovers(
   gateway: AwsGateway,
@@ -112,29 +142,39 @@ export async function findLeftovers(
   if (names.length === 0 && !(options.prune && options.providers)) return [];
   const read = await mapLimit(names, options.concurrency, (name) => gateway.getRole(name));
   // Only what carries this setup's tag: a role of another setup, or of a version before setups, is not this one's.
+  // One that existed before the tool (no managed-by) and carries it was adopted by this setup.
   const mine = read.filter((r): r is CurrentRole => r !== undefined && ownership(r.tags, config.setup) === 'mine');
+  const adopted = read.filter(
+    (r): r is CurrentRole =>
+      r !== undefined && ownership(r.tags, config.setup) === 'before' && setupOf(r.tags) === config.setup,
+  );
   const inUse = clusterUse(gateway, config);
-  const found = await mapLimit(mine, options.concurrency, async (role): Promise<Leftover | undefined> => {
-    try {
-      const attached = await gateway.attachedPolicies(role.name);
-      const current = { ...role, attached };
-      const base = { kind: 'role' as const, name: role.name, arn: role.arn, trustedBy: trustedPrincipals(role) };
-      if (!options.prune) return { ...base, holds: attached, action: 'listed', steps: [] };
-      const input = await removalInput(gateway, current, facts, inUse);
-      const removal = planRoleRemoval(input, facts.partition);
-      return {
-        ...base,
-        holds: [...attached, ...input.inlinePolicies.map((p) => `inline ${p}`)],
-        action: removal.action === 'delete' ? 'remove' : 'blocked',
-        steps: removal.steps,
-        ...(removal.reason !== undefined ? { reason: removal.reason } : {}),
-      };
-    } catch (err) {
-      // Deleted meanwhile: not left over any more.
-      if (isCode(err, 'NoSuchEntity')) return undefined;
-      throw err;
-    }
-  });
+  const found = await mapLimit(
+    [...mine, ...adopted],
+    options.concurrency,
+    async (role): Promise<Leftover | undefined> => {
+      try {
+        const attached = await gateway.attachedPolicies(role.name);
+        const current = { ...role, attached };
+        const base = { kind: 'role' as const, name: role.name, arn: role.arn, trustedBy: trustedPrincipals(role) };
+        if (adopted.includes(role)) return adoptedLeftover(base, current, options.prune === true);
+        if (!options.prune) return { ...base, holds: attached, action: 'listed', steps: [] };
+        const input = await removalInput(gateway, current, facts, inUse);
+        const removal = planRoleRemoval(input, facts.partition);
+        return {
+          ...base,
+          holds: [...attached, ...input.inlinePolicies.map((p) => `inline ${p}`)],
+          action: removal.action === 'delete' ? 'remove' : 'blocked',
+          steps: removal.steps,
+          ...(removal.reason !== undefined ? { reason: removal.reason } : {}),
+        };
+      } catch (err) {
+        // Deleted meanwhile: not left over any more.
+        if (isCode(err, 'NoSuchEntity')) return undefined;
+        throw err;
+      }
+    },
+  );
   const roles = found.filter((l): l is Leftover => l !== undefined);
   return options.prune && options.providers
     ? [...roles, ...(await providerLeftovers(gateway, config, facts, roles, options))]
@@ -177,7 +217,16 @@ async function providerLeftovers(
   const removed = new Set(roles.filter((l) => l.action === 'remove').map((l) => l.name));
   return mapLimit(mine, options.concurrency, async (p): Promise<Leftover> => {
     const trusting = await gateway.rolesTrusting(p.arn);
-    const others = trusting.filter((n) => !configNames.has(n) && !removed.has(n));
+    // A role put back this run trusts the provider no more when the trust it gets back does not name it.
+    const putBack = new Set(
+      roles
+        .filter((l) => l.action === 'restore')
+        .filter((l) =>
+          l.steps.some((s) => s.op === 'UpdateAssumeRolePolicy' && !federatedPrincipals(s.trust).includes(p.arn)),
+        )
+        .map((l) => l.name),
+    );
+    const others = trusting.filter((n) => !configNames.has(n) && !removed.has(n) && !putBack.has(n));
     const base = {
       kind: 'oidc-provider' as const,
       name: p.arn.slice(p.arn.indexOf(':oidc-provider/') + ':oidc-provider/'.length),
@@ -200,7 +249,7 @@ async function providerLeftovers(
 export interface LeftoverResult {
   name: string;
   arn: string;
-  outcome: 'removed' | 'kept' | 'failed' | 'interrupted' | 'not-run';
+  outcome: 'removed' | 'restored' | 'kept' | 'failed' | 'interrupted' | 'not-run';
   done: Step[];
   remaining: Step[];
   /** Why it was kept, or why it was not run. */
@@ -220,7 +269,8 @@ const MAX_DELAY_MS = 8_000;
 /**
  * Remove the leftovers the plan marks for removal, one after another, with destroy's steps (detach, delete; a
  * delete IAM refuses because it has not caught up with the detaches is retried), then read each back until it is
- * gone. A failure stops the rest.
+ * gone; put back those it marks to restore (a role this setup adopted), then read each back until it holds none of
+ * the tool's records. A failure stops the rest.
  */
 export async function pruneLeftovers(
   leftovers: Leftover[],
@@ -233,7 +283,7 @@ export async function pruneLeftovers(
   let stopped: string | undefined;
   for (const l of leftovers) {
     const base = { name: l.name, arn: l.arn };
-    if (l.action !== 'remove') {
+    if (l.action !== 'remove' && l.action !== 'restore') {
       results.push({
         ...base,
         outcome: l.action === 'blocked' ? 'kept' : 'not-run',
@@ -266,6 +316,17 @@ export async function pruneLeftovers(
       }
       if (done.length < l.steps.length) {
         results.push({ ...base, outcome: 'interrupted', done, remaining: l.steps.slice(done.length) });
+        continue;
+      }
+      if (l.action === 'restore') {
+        // Put back: the role stays, without the tool's records (the last step removes them).
+        const { outcome } = await poll(() => gateway.getRole(l.name), {
+          ...backoff,
+          until: (r) => r !== undefined && toolRecordKeys(r.tags).length === 0,
+        });
+        if (outcome !== 'done')
+          throw new Error(`role ${l.name} still shows flyte-aws-setup's records after it was put back`);
+        results.push({ ...base, outcome: 'restored', done, remaining: [] });
         continue;
       }
       const { outcome } = await poll<CurrentRole | CurrentOidcProvider | undefined>(

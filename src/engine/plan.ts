@@ -2,7 +2,15 @@
  * The planner: pure functions from what the config wants and what AWS holds to the fewest mutating calls that
  * make them match. No I/O; `current` undefined means the resource does not exist.
  */
-import { ATTACHED_KEY, DEFAULT_VERSION_KEY, MAX_TAGS, SETUP_KEY, TRUST_KEY } from '../config/rules.js';
+import {
+  ATTACHED_KEY,
+  DEFAULT_VERSION_KEY,
+  DESCRIPTION_KEY,
+  DESCRIPTION_MARK,
+  MAX_TAGS,
+  SETUP_KEY,
+  TRUST_KEY,
+} from '../config/rules.js';
 import { broadeningReasons, permissionsAdded } from '../policy/broadening.js';
 import { samePolicy } from '../policy/compare.js';
 import { isPodIdentityStatement, policySize, TRUST_POLICY_MAX, type PolicyDocument } from '../policy/document.js';
@@ -37,9 +45,11 @@ import type {
 } from '../model.js';
 import {
   decodePolicyArns,
+  encodeDescription,
   encodePolicyArns,
   encodeTrust,
   isOwned,
+  markedDescription,
   ownership,
   readRecord,
   recordChange,
@@ -395,6 +405,25 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   if (recordsTrust) Object.assign(pre, recordTags(TRUST_KEY, encodeTrust(current.trust)));
   const changes = middle.length > 0 || Object.keys(pre).length > 0;
   if (adopting && changes) pre[SETUP_KEY] = setup;
+  // A role this setup adopts (or adopted before the mark) carries the tool's mark at the end of its description, its
+  // own description recorded first: ListRoles finds it by the mark once the config no longer names it, and destroy
+  // or --prune puts it back.
+  const marks =
+    !owned &&
+    (setupOf(current.tags) === setup || (adopting && changes)) &&
+    !(current.description ?? '').endsWith(DESCRIPTION_MARK);
+  if (marks) {
+    if (readRecord(current.tags, DESCRIPTION_KEY) === undefined) {
+      Object.assign(pre, recordTags(DESCRIPTION_KEY, encodeDescription(current.description)));
+    }
+    if (setupOf(current.tags) !== setup) pre[SETUP_KEY] = setup;
+    middle.unshift({
+      op: 'UpdateRole',
+      roleName: desired.name,
+      description: markedDescription(current.description),
+      before: current.description ?? '',
+    });
+  }
   const afterPre = { ...current.tags, ...pre };
   const post = recordChange(afterPre, ATTACHED_KEY, after);
   const most = tagCount(current.tags, pre);
@@ -412,6 +441,14 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
       notes.push({
         level: 'info',
         message: `its trust before this change is recorded in its ${TRUST_KEY} tags; destroy puts it back`,
+      });
+    }
+    if (marks) {
+      notes.push({
+        level: 'info',
+        message:
+          "its description gets flyte-aws-setup's mark, by which the role is found when the config no longer names " +
+          `it (its own is recorded in its ${DESCRIPTION_KEY} tags; destroy and --prune put it back)`,
       });
     }
     if (adopting && steps.length > 0) security.push(...adoptionReasons(desired, current, beyond));

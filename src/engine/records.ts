@@ -5,7 +5,7 @@
  * long record is split over `key`, `key-2`, `key-3`... Pure.
  */
 import { createRequire } from 'node:module';
-import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY, TOOL_TAG_PREFIX } from '../config/rules.js';
+import { DESCRIPTION_MARK, MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY, TOOL_TAG_PREFIX } from '../config/rules.js';
 import type { Tags } from '../model.js';
 import type { PolicyDocument } from '../policy/document.js';
 
@@ -130,6 +130,43 @@ export function decodePolicyArns(value: string, roleArn: string): string[] {
       if (e.startsWith('aws:')) return `arn:${role.partition}:iam::aws:policy/${unescape(e.slice(4))}`;
       return `arn:${role.partition}:iam::${role.account}:policy/${unescape(e)}`;
     });
+}
+
+// A description in a tag value: what a tag value cannot hold, and `=`, is written `=XX` (hex; a description holds
+// Latin-1 characters only). `=` alone stands for no description.
+
+const PLAIN_TEXT = /[A-Za-z0-9 _./+@-]/;
+const NO_DESCRIPTION = '=';
+
+/** A role's description as a tag-safe value (undefined or empty: `=`). */
+export function encodeDescription(description: string | undefined): string {
+  if (description === undefined || description === '') return NO_DESCRIPTION;
+  return [...description]
+    .map((c) => (PLAIN_TEXT.test(c) ? c : `=${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
+    .join('');
+}
+
+/** The description of `encodeDescription`'s value ('' for none); undefined when the value is damaged. */
+export function decodeDescription(value: string): string | undefined {
+  if (value === NO_DESCRIPTION) return '';
+  if (!/^(?:[A-Za-z0-9 _./+@-]|=[0-9a-f]{2})*$/.test(value)) return undefined;
+  return value.replace(/=([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** IAM's limit on a role's description. */
+const DESCRIPTION_MAX = 1000;
+
+/**
+ * The description of a role the tool adopts: its own with the tool's mark at the end (ListRoles gives descriptions,
+ * not tags: the mark is how the role is found once the config no longer names it). A description too long for the
+ * mark is shortened; the whole of it is in the role's record.
+ */
+export function markedDescription(description: string | undefined): string {
+  const own = (description ?? '').trim();
+  if (own === '') return `Adopted for Flyte, ${DESCRIPTION_MARK}`;
+  const mark = `; adopted for Flyte, ${DESCRIPTION_MARK}`;
+  const room = DESCRIPTION_MAX - mark.length;
+  return `${own.length > room ? `${own.slice(0, room - 3)}...` : own}${mark}`;
 }
 
 /** zlib, loaded when first used: a plan for an empty account (offline) encodes no record. */

@@ -267,9 +267,21 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'UpdateAssumeRolePolicy',
     actions: ['iam:UpdateAssumeRolePolicy'],
-    on: [{ scope: 'managedRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] }],
     modes: ['apply', 'destroy'],
-    why: "brings a role's trust back in line (destroy: puts back the trust a role that existed before the tool had)",
+    why:
+      "brings a role's trust back in line (destroy and --prune: puts back the trust a role that existed before the " +
+      'tool had)',
+  },
+  {
+    service: 'iam',
+    operation: 'UpdateRole',
+    actions: ['iam:UpdateRole'],
+    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] }],
+    modes: ['apply', 'destroy'],
+    why:
+      "adds the tool's mark to the description of a role it adopts (one that existed before it), so that it is found " +
+      'once the config no longer names it; destroy and --prune put the old description back',
   },
   {
     service: 'iam',
@@ -303,9 +315,11 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'iam',
     operation: 'UntagRole',
     actions: ['iam:UntagRole'],
-    on: [{ scope: 'managedRoles' }],
+    on: [{ scope: 'managedRoles' }, { scope: 'setupRoles', condition: 'setupOnly', modes: ['apply', 'destroy'] }],
     modes: ['apply', 'destroy'],
-    why: "removes a record's tags it no longer needs (destroy: all of them, from a role that existed before the tool)",
+    why:
+      "removes a record's tags it no longer needs (destroy and --prune: all of them, from a role that existed before " +
+      'the tool)',
   },
   {
     service: 'iam',

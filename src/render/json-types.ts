@@ -44,6 +44,8 @@ export interface PlanSummary {
   leftovers: number;
   /** Of those, the ones `--prune` removes. */
   remove: number;
+  /** Of those, the ones this setup adopted that `--prune` puts back as they were (they stay). */
+  restore: number;
 }
 
 /** A resource of the plan: what it is, what the run does (its AWS calls), and why. */

@@ -11,7 +11,7 @@ import type { PolicyDocument, PolicyStatement } from '../policy/document.js';
 import { severityCounts } from '../policy/findings.js';
 import { isAwsManagedPolicy, issuerHostPath, nameOfArn } from '../policy/partition.js';
 import type { Style } from './style.js';
-import { ATTACHED_KEY, TRUST_KEY } from '../config/rules.js';
+import { ATTACHED_KEY, DESCRIPTION_KEY, TRUST_KEY } from '../config/rules.js';
 
 const MARK = '(!)';
 
@@ -94,6 +94,8 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
   for (const l of leftovers) {
     const head = `${l.kind === 'role' ? 'role' : 'OIDC provider'} ${l.name}`;
     if (l.action === 'remove') out.push(`   ${style.remove('[-]')} ${head}`);
+    else if (l.action === 'restore')
+      out.push(`   ${style.change('[~]')} ${head}  ${style.change('put back as it was')}`);
     else if (l.action === 'blocked') out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('kept for now')}`);
     else out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('still grants access')}`);
     out.push(...labelled('trusts', l.trustedBy.length > 0 ? l.trustedBy : ['nobody']).map((x) => `       ${x}`));
@@ -103,7 +105,11 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
       );
     for (const step of l.steps) out.push(`       ${style.remove('-')} ${removalText(step)}`);
     if (l.reason !== undefined) out.push(`       ${style.warn('why:')} ${l.reason}`);
-    if (l.action === 'listed') out.push(`       ${style.dim('to remove it:')} run again with --prune`);
+    if (l.action === 'listed') {
+      // A role this setup adopted is put back, not removed.
+      const what = l.adopted ? 'to put it back:' : 'to remove it:';
+      out.push(`       ${style.dim(what)} run again with --prune`);
+    }
   }
   return out;
 }
@@ -114,6 +120,7 @@ export function renderLeftoverResults(results: LeftoverResult[], style: Style): 
   for (const r of results) {
     const head = `${r.arn.includes(':oidc-provider/') ? 'OIDC provider' : 'role'} ${r.name} (no longer in the config)`;
     if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
+    else if (r.outcome === 'restored') lines.push(`${style.ok('✓')} ${head}: put back as it was before it was adopted`);
     else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
     else {
       const did = r.done.map(removalText);
@@ -151,6 +158,7 @@ export function planCounts(plan: Plan): PlanSummary {
   return {
     leftovers: leftovers.length,
     remove: leftovers.filter((l) => l.action === 'remove').length,
+    restore: leftovers.filter((l) => l.action === 'restore').length,
     create: resources.filter((r) => r.action === 'create').length,
     update: resources.filter((r) => r.action === 'update').length,
     unchanged: resources.filter(
@@ -164,16 +172,23 @@ export function planCounts(plan: Plan): PlanSummary {
 }
 
 /** Lines under the summary for what the run will not do: blocked sections, findings left as they are, leftovers. */
-function attentionLines(plan: Plan, n: { blocked: number; leftovers: number; remove: number }, style: Style): string {
+function attentionLines(
+  plan: Plan,
+  n: { blocked: number; leftovers: number; remove: number; restore: number },
+  style: Style,
+): string {
   const lines: string[] = [];
-  const kept = n.leftovers - n.remove;
-  if (kept > 0)
+  const kept = n.leftovers - n.remove - n.restore;
+  if (kept > 0) {
+    const adopted = (plan.leftovers ?? []).some((l) => l.adopted && l.action === 'listed');
+    const prune = adopted ? '--prune removes them (puts back those it adopted)' : '--prune removes them';
     lines.push(
       style.warn(
         `${kept} role(s) of this setup that the config no longer names still grant access (listed above)` +
-          (n.remove === 0 ? '; --prune removes them.' : '; --prune cannot remove them yet (see why).'),
+          (n.remove + n.restore === 0 ? `; ${prune}.` : '; --prune cannot remove them yet (see why).'),
       ),
     );
+  }
   if (n.blocked > 0)
     lines.push(style.error(`${n.blocked} section(s) cannot be done as configured (marked "cannot be done" above).`));
   const findings = plan.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
@@ -189,9 +204,11 @@ function attentionLines(plan: Plan, n: { blocked: number; leftovers: number; rem
 
 /**
  * A plan with nothing to do and nothing to say: every section up to date (or off), no finding, no warning, none
- * blocked or waiting for the cluster. A run of it can say so in a few lines.
+ * blocked or waiting for the cluster, and no role of the setup that the config no longer names (each still grants
+ * access: it is shown). A run of it can say so in a few lines.
  */
 export function planIsQuiet(plan: Plan): boolean {
+  if ((plan.leftovers ?? []).length > 0) return false;
   return plan.sections.every(
     (s) =>
       (s.status === 'unchanged' || s.status === 'skipped') &&
@@ -210,12 +227,13 @@ export function renderQuietPlan(plan: Plan, style: Style): string {
 
 export function renderPlanSummary(plan: Plan, style: Style): string {
   const n = planCounts(plan);
-  if (n.create === 0 && n.update === 0 && n.remove === 0) {
+  if (n.create === 0 && n.update === 0 && n.remove === 0 && n.restore === 0) {
     const waiting = n.waiting > 0 ? `; ${n.waiting} section(s) wait for the cluster` : '';
     return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(plan, n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
   if (n.remove > 0) parts.push(`${n.remove} role(s) to remove (--prune)`);
+  if (n.restore > 0) parts.push(`${n.restore} adopted role(s) to put back (--prune)`);
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
   if (n.security > 0)
@@ -279,6 +297,8 @@ function renderStep(step: Step, r: ResourcePlan, style: Style): string[] {
       ];
     case 'PutRolePermissionsBoundary':
       return [`${style.change('~ permissions boundary')} ${step.before ?? '(none)'} -> ${step.boundary}`];
+    case 'UpdateRole':
+      return [`${style.change('~ description')} ${JSON.stringify(step.before)} -> ${JSON.stringify(step.description)}`];
     case 'TagRole':
     case 'TagPolicy':
     case 'TagOpenIDConnectProvider':
@@ -351,6 +371,8 @@ export function removalText(step: Step): string {
       return `delete the pod identity association ${step.name} (${step.associationId})`;
     case 'UpdateAssumeRolePolicy':
       return 'put back the trust it had before flyte-aws-setup changed it';
+    case 'UpdateRole':
+      return `put back the description it had before flyte-aws-setup adopted it (${JSON.stringify(step.description)})`;
     case 'SetDefaultPolicyVersion':
       return `make ${step.versionId} the default version again (now ${step.before})`;
     case 'UntagRole':
@@ -376,12 +398,14 @@ function recordKeysIn(tags: Record<string, string>, key: string): string[] {
  */
 function tagText(tags: Record<string, string>, created = false): string {
   const trust = recordKeysIn(tags, TRUST_KEY);
+  const described = recordKeysIn(tags, DESCRIPTION_KEY);
   const attached = created ? recordKeysIn(tags, ATTACHED_KEY) : [];
   return [
     ...Object.entries(tags)
-      .filter(([k]) => !trust.includes(k) && !attached.includes(k))
+      .filter(([k]) => !trust.includes(k) && !attached.includes(k) && !described.includes(k))
       .map(([k, v]) => `${k}=${v}`),
     ...(attached.length > 0 ? [`${attached.join(', ')}=(the policies it attaches, below)`] : []),
+    ...(described.length > 0 ? [`${described.join(', ')}=(its description now)`] : []),
     ...(trust.length > 0 ? [`${trust.join(', ')}=(its trust now, compressed)`] : []),
   ].join(', ');
 }
@@ -543,10 +567,17 @@ export function resourceCountText(n: { created: number; changed: number }): stri
 }
 
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
-  const removed = (result.leftovers ?? []).filter((l) => l.outcome === 'removed').length;
+  const count = (outcome: LeftoverResult['outcome']) =>
+    (result.leftovers ?? []).filter((l) => l.outcome === outcome).length;
+  const [removed, restored] = [count('removed'), count('restored')];
   const resources = resourceCountText(resourceCounts(result.sections));
-  const roles = `${removed} role${removed === 1 ? '' : 's'} the config no longer names removed`;
-  const changed = removed === 0 ? resources : resources === 'nothing changed' ? roles : `${resources}, ${roles}`;
+  const roles = [
+    ...(removed > 0 ? [`${removed} role${removed === 1 ? '' : 's'} the config no longer names removed`] : []),
+    ...(restored > 0
+      ? [`${restored} adopted role${restored === 1 ? '' : 's'} the config no longer names put back`]
+      : []),
+  ].join(', ');
+  const changed = roles === '' ? resources : resources === 'nothing changed' ? roles : `${resources}, ${roles}`;
   // What is left as it is, counted by the findings standard's severities (as verify will count it).
   const findings = result.sections.flatMap((s) => s.resources.flatMap((r) => r.findings ?? []));
   const left = severityCounts(findings);
@@ -576,7 +607,7 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
       const left = [
         ...result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome)).map((s) => s.title),
         ...(result.leftovers ?? [])
-          .filter((l) => l.outcome !== 'removed')
+          .filter((l) => l.outcome !== 'removed' && l.outcome !== 'restored')
           .map((l) => `the removal of ${l.arn.includes(':oidc-provider/') ? 'OIDC provider' : 'role'} ${l.name}`),
       ];
       return style.error(

@@ -10,6 +10,8 @@ export function stepText(step: Step): string {
       return `updating the trust policy of ${step.roleName}`;
     case 'PutRolePermissionsBoundary':
       return `setting the permissions boundary of ${step.roleName}`;
+    case 'UpdateRole':
+      return `setting the description of ${step.roleName}`;
     case 'AttachRolePolicy':
       return `attaching ${nameOfArn(step.policyArn)} to ${step.roleName}`;
     case 'TagRole':

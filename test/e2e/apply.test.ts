@@ -341,12 +341,15 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
     const run = await apply();
     expect(run.code).toBe(0);
     const role = await readRole(moto.url, 'flyte-eks-cluster-role');
-    // No managed-by: only the setup and the record of what the tool attached, before it attached it.
+    // No managed-by: only the setup and the records of what the tool attached and of the description it had (none),
+    // before it attached and marked it.
     expect(role!.tags).toEqual({
       owner: 'platform',
       'flyte-aws-setup:setup': 'acme-ml',
       'flyte-aws-setup:attached': 'aws:AmazonEKSClusterPolicy',
+      'flyte-aws-setup:description': '=',
     });
+    expect(role!.description).toBe('Adopted for Flyte, managed by flyte-aws-setup');
     expect(role!.attached).toEqual(['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy']);
     expect(run.mutating.filter((c) => c.operation === 'TagRole')).toHaveLength(1);
   });

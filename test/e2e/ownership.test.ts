@@ -141,8 +141,11 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
     );
     expect(verify.stdout).not.toContain('AWS matches the config');
 
-    // A run without --prune leaves it.
-    expect((await cli(CONFIG, '--yes')).mutating).toEqual([]);
+    // A run without --prune leaves it, and names it (the rest of the plan has nothing to say: the leftover is shown).
+    const left = await cli(CONFIG, '--yes');
+    expect(left.mutating).toEqual([]);
+    expect(left.stdout).toContain('[!] role flyte-fraud-role  still grants access');
+    expect(left.stdout).toContain('still grant access (listed above); --prune removes them.');
     expect(await readRole(moto.url, 'flyte-fraud-role')).toBeDefined();
 
     const dry = await cli(CONFIG, '--dry-run', '--prune');
@@ -158,6 +161,46 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
     expect(await readRole(moto.url, 'flyte-fraud-role')).toBeUndefined();
     const again = await runCli(['verify', '--config', writeConfig(CONFIG)], { endpoint: moto.url });
     expect(again.code).toBe(0);
+  });
+
+  it('an adopted role the config no longer names: listed, verify fails, --prune puts it back as it was', async () => {
+    const { iam } = clients(moto.url);
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'flyte-fraud-role',
+        AssumeRolePolicyDocument: JSON.stringify(EC2_TRUST),
+        Description: 'Made by hand',
+        Tags: [{ Key: 'owner', Value: 'platform' }],
+      }),
+    );
+    await iam.send(new AttachRolePolicyCommand({ RoleName: 'flyte-fraud-role', PolicyArn: S3_READ }));
+    const before = await readRole(moto.url, 'flyte-fraud-role');
+    const withFraud = `${CONFIG}projectRoles: [{ project: fraud, extraPolicies: [${ATHENA}] }]\n`;
+    expect((await cli(withFraud, '--yes')).code).toBe(0);
+    const adopted = await readRole(moto.url, 'flyte-fraud-role');
+    expect(adopted!.attached).toEqual([ATHENA, POLICY_ARN, S3_READ].sort());
+    expect(adopted!.description).toBe('Made by hand; adopted for Flyte, managed by flyte-aws-setup');
+
+    const plan = await cli(CONFIG, '--dry-run');
+    expect(plan.stdout).toContain('[!] role flyte-fraud-role  still grants access');
+    expect(plan.stdout).toContain('to put it back: run again with --prune');
+    const verify = await runCli(['verify', '--config', writeConfig(CONFIG)], { endpoint: moto.url });
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toContain(
+      "role flyte-fraud-role: is this setup's (it existed before flyte-aws-setup, which adopted it)",
+    );
+
+    const dry = await cli(CONFIG, '--dry-run', '--prune');
+    expect(dry.stdout).toContain('[~] role flyte-fraud-role  put back as it was');
+    expect(dry.stdout).not.toContain('delete the role');
+    const run = await cli(CONFIG, '--yes', '--prune');
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('✓ role flyte-fraud-role (no longer in the config): put back as it was');
+    expect(run.mutating.map((c) => c.operation)).not.toContain('DeleteRole');
+    // Exactly what was there before: its trust, description, policies and tags.
+    expect(await readRole(moto.url, 'flyte-fraud-role')).toEqual(before);
+    const again = await runCli(['verify', '--config', writeConfig(CONFIG)], { endpoint: moto.url });
+    expect(again.code, again.stdout).toBe(0);
   });
 
   it("destroy removes the setup's roles the config no longer names too", async () => {
@@ -176,6 +219,7 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
       new CreateRoleCommand({
         RoleName: 'flyte-system-role',
         AssumeRolePolicyDocument: JSON.stringify(EC2_TRUST),
+        Description: 'Platform: CI runners',
         Tags: [{ Key: 'owner', Value: 'platform' }],
       }),
     );
@@ -210,6 +254,8 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
     const applied = await readRole(moto.url, 'flyte-system-role');
     expect(applied!.attached).toEqual([S3_READ, POLICY_ARN].sort());
     expect(applied!.tags['managed-by']).toBeUndefined();
+    // Marked, so that it is found once the config no longer names it; its own description recorded.
+    expect(applied!.description).toBe('Platform: CI runners; adopted for Flyte, managed by flyte-aws-setup');
     expect((await readPolicy(moto.url, POLICY_ARN)).policy.DefaultVersionId).toBe('v3');
 
     const dry = await destroy(CONFIG, '--dry-run');

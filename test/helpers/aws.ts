@@ -82,6 +82,7 @@ export interface RoleState {
   attached: string[];
   boundary?: string;
   tags: Record<string, string>;
+  description?: string;
 }
 
 export async function readRole(endpoint: string, name: string): Promise<RoleState | undefined> {
@@ -98,6 +99,7 @@ export async function readRole(endpoint: string, name: string): Promise<RoleStat
         ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
         : {}),
       tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+      ...(role.Description !== undefined ? { description: role.Description } : {}),
     };
   } catch (err) {
     if ((err as Error).name === 'NoSuchEntityException' || (err as Error).name === 'NoSuchEntity') return undefined;

@@ -29,7 +29,8 @@ import {
   type DestroyState,
 } from '../../src/engine/destroy.js';
 import { applyDestroy, readDestroyState } from '../../src/engine/destroy-run.js';
-import { encodeTrust, recordTags } from '../../src/engine/records.js';
+import { encodeDescription, encodeTrust, recordTags } from '../../src/engine/records.js';
+import { DESCRIPTION_MARK } from '../../src/config/rules.js';
 import { parseConfigText } from '../../src/load/config.js';
 import type { CurrentRole, Facts, Step } from '../../src/model.js';
 import { serviceTrustPolicy } from '../../src/policy/document.js';
@@ -244,6 +245,45 @@ describe('planning destroy', () => {
     expect(order.indexOf('UpdateAssumeRolePolicy')).toBeGreaterThan(order.lastIndexOf('DetachRolePolicy'));
     expect(order.at(-1)).toBe('UntagRole');
     expect(destroyCounts(plan).restore).toBe(1);
+  });
+
+  it('a role this setup adopted gets back its description too, before its records go', () => {
+    const tags = {
+      'flyte-aws-setup:setup': 'acme',
+      'flyte-aws-setup:description': encodeDescription('CI deploys'),
+    };
+    const s = state();
+    const adopted = {
+      ...role('flyte-system-role', [], tags),
+      description: `CI deploys; adopted for Flyte, ${DESCRIPTION_MARK}`,
+    };
+    s.roles[1] = roleState('systemRole', adopted);
+    const plan = planDestroy(s);
+    const system = plan.items.find((i) => i.name === 'flyte-system-role')!;
+    expect(system.action).toBe('restore');
+    expect(system.steps).toEqual([
+      { op: 'UpdateRole', roleName: 'flyte-system-role', description: 'CI deploys', before: adopted.description },
+      {
+        op: 'UntagRole',
+        roleName: 'flyte-system-role',
+        keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'],
+      },
+    ]);
+    const order = destroySteps(plan).map((x) => x.op);
+    expect(order.indexOf('UpdateRole')).toBeLessThan(order.indexOf('UntagRole'));
+    // A leftover this setup adopted is put back with the others, not deleted.
+    const leftover = {
+      kind: 'role' as const,
+      name: 'fraud-hand-made',
+      arn: `arn:aws:iam::${ACCOUNT}:role/fraud-hand-made`,
+      trustedBy: [],
+      holds: [],
+      action: 'restore' as const,
+      adopted: true as const,
+      steps: [{ op: 'UntagRole' as const, roleName: 'fraud-hand-made', keys: ['flyte-aws-setup:setup'] }],
+    };
+    const withLeftover = planDestroy({ ...state(), leftovers: [leftover] });
+    expect(withLeftover.items.find((i) => i.name === 'fraud-hand-made')).toMatchObject({ action: 'restore' });
   });
 
   it('a role that existed before, its trust put back without the provider, no longer keeps the provider', () => {

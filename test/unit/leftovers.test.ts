@@ -20,8 +20,10 @@ import { desiredSections } from '../../src/engine/engine.js';
 import { findLeftovers, pruneLeftovers } from '../../src/engine/leftovers.js';
 import { parseConfigText } from '../../src/load/config.js';
 import { planSteps, type Facts, type Plan } from '../../src/model.js';
+import { encodeDescription, encodePolicyArns, encodeTrust } from '../../src/engine/records.js';
 import { planChecks } from '../../src/permissions/preflight.js';
-import { renderPlan } from '../../src/render/plan-text.js';
+import { serviceTrustPolicy } from '../../src/policy/document.js';
+import { renderLeftoverResults, renderPlan } from '../../src/render/plan-text.js';
 import { plainStyle } from '../../src/render/style.js';
 import { renderVerify } from '../../src/render/verify-text.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
@@ -240,5 +242,102 @@ describe("the setup's roles the config no longer names", () => {
       .flatMap((r) => (r.kind === 'role' ? [r] : []));
     expect(roles.length).toBeGreaterThan(4);
     for (const r of roles) expect(r.description.endsWith(DESCRIPTION_MARK), r.name).toBe(true);
+  });
+});
+
+describe('a role this setup adopted that the config no longer names', () => {
+  // A role made by hand before the tool (it trusted EC2, held AmazonS3ReadOnlyAccess), which a setup adopted: its
+  // trust, description and the policies it attached recorded, its description marked.
+  const READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+  const EC2 = serviceTrustPolicy('ec2.amazonaws.com');
+  const adoptedTags = () => ({
+    owner: 'platform',
+    'flyte-aws-setup:setup': 'acme',
+    'flyte-aws-setup:attached': encodePolicyArns([POLICY, ATHENA], `arn:aws:iam::${ACCOUNT}:role/fraud-hand-made`),
+    'flyte-aws-setup:trust': encodeTrust(EC2),
+    'flyte-aws-setup:description': encodeDescription('Made by hand: for EC2'),
+  });
+
+  function adoptedAccount(tags: Record<string, string> = adoptedTags()) {
+    const m = mockAws();
+    const description = `Made by hand: for EC2; adopted for Flyte, ${DESCRIPTION_MARK}`;
+    m.iam.on(ListRolesCommand).resolves({ Roles: [listed('fraud-hand-made', description)], IsTruncated: false });
+    const role = got('fraud-hand-made', tags);
+    m.iam.on(GetRoleCommand).resolves({ Role: { ...role.Role, Description: description } });
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: POLICY }, { PolicyArn: ATHENA }, { PolicyArn: READ_ONLY }] });
+    return m;
+  }
+
+  it('is found by its mark and listed as adopted: put back, never deleted', async () => {
+    const found = await findLeftovers(adoptedAccount().gateway, CONFIG, FACTS, { concurrency: 4 });
+    expect(found).toEqual([
+      expect.objectContaining({ name: 'fraud-hand-made', action: 'listed', adopted: true, steps: [] }),
+    ]);
+    const text = renderPlan({ facts: FACTS, sections: [], leftovers: found }, plainStyle);
+    expect(text).toContain('to put it back: run again with --prune');
+    expect(text).toMatch(/why: it existed before flyte-aws-setup, which adopted it for this setup/);
+    const [finding] = leftoverFindings({ facts: FACTS, sections: [], leftovers: found }, 'flyte-aws-setup --yes');
+    expect(finding!.problem).toMatch(/it existed before flyte-aws-setup, which adopted it/);
+    expect(finding!.fix).toMatch(/--prune` puts it back as it was \(it is not deleted\)/);
+  });
+
+  it('--prune puts back its trust and description, detaches what the tool attached, removes the records', async () => {
+    const [l] = await findLeftovers(adoptedAccount().gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    expect(l).toMatchObject({ action: 'restore', adopted: true });
+    // What the tool attached goes first: the trust put back never gets the tool's policies; the records last.
+    expect(l!.steps.map((s) => s.op)).toEqual([
+      'DetachRolePolicy',
+      'DetachRolePolicy',
+      'UpdateAssumeRolePolicy',
+      'UpdateRole',
+      'UntagRole',
+    ]);
+    expect(l!.steps).toContainEqual(expect.objectContaining({ op: 'UpdateAssumeRolePolicy', trust: EC2 }));
+    expect(l!.steps).toContainEqual(
+      expect.objectContaining({ op: 'UpdateRole', description: 'Made by hand: for EC2' }),
+    );
+    // What it held before the tool stays; nothing deletes it.
+    expect(l!.steps).not.toContainEqual(expect.objectContaining({ policyArn: READ_ONLY }));
+    expect(l!.steps.some((s) => s.op === 'DeleteRole')).toBe(false);
+    expect(l!.steps.at(-1)).toEqual({
+      op: 'UntagRole',
+      roleName: 'fraud-hand-made',
+      keys: [
+        'flyte-aws-setup:attached',
+        'flyte-aws-setup:description',
+        'flyte-aws-setup:setup',
+        'flyte-aws-setup:trust',
+      ],
+    });
+    const text = renderPlan({ facts: FACTS, sections: [], leftovers: [l!] }, plainStyle);
+    expect(text).toContain('[~] role fraud-hand-made  put back as it was');
+  });
+
+  it("another setup adopted it, or nobody did: not this setup's, no call beyond its GetRole", async () => {
+    const other = adoptedAccount({ ...adoptedTags(), 'flyte-aws-setup:setup': 'other' });
+    expect(await findLeftovers(other.gateway, CONFIG, FACTS, { concurrency: 4 })).toEqual([]);
+    expect(other.iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(0);
+  });
+
+  it('its trust record cannot be read: kept for now, saying why', async () => {
+    const damaged = adoptedAccount({ ...adoptedTags(), 'flyte-aws-setup:trust': 'not-a-record' });
+    const [l] = await findLeftovers(damaged.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    expect(l).toMatchObject({ action: 'blocked', adopted: true, steps: [] });
+    expect(l!.reason).toMatch(/cannot be read/);
+  });
+
+  it('pruned: the steps run, then it is read back until the records are gone; it is put back, not removed', async () => {
+    const m = adoptedAccount();
+    const [l] = await findLeftovers(m.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    m.iam
+      .on(GetRoleCommand)
+      .resolves({ Role: { ...listed('fraud-hand-made'), Tags: [{ Key: 'owner', Value: 'platform' }] } });
+    const [result] = await pruneLeftovers([l!], m.gateway, { consistency: { timeoutMs: 1000, initialDelayMs: 1 } });
+    expect(result).toMatchObject({ outcome: 'restored', remaining: [] });
+    expect(m.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(DetachRolePolicyCommand)).toHaveLength(2);
+    expect(renderLeftoverResults([result!], plainStyle)).toMatch(/fraud-hand-made .*: put back as it was/);
   });
 });

@@ -176,7 +176,20 @@ describe('the policy for a config', () => {
     ).flatMap((o) => o.actions);
     for (const action of wanted) expect(byAction.has(action), action).toBe(true);
     expect(byAction.get('iam:CreateRole')!.resources.sort()).toEqual([...ROLES].sort());
-    expect(byAction.get('iam:UpdateAssumeRolePolicy')!.resources.sort()).toEqual([...ROLES].sort());
+    // Any role too, only with the setup's tag: --prune puts back a role this setup adopted that the config no longer
+    // names (its trust, its description, the tool's records).
+    expect(byAction.get('iam:UpdateAssumeRolePolicy')!.resources.sort()).toEqual(
+      [...ROLES, 'arn:aws:iam::111122223333:role/*'].sort(),
+    );
+    for (const action of ['iam:UpdateAssumeRolePolicy', 'iam:UpdateRole', 'iam:UntagRole']) {
+      const anyRole = apply.document.Statement.filter(
+        (st) => list(st.Action).includes(action) && list(st.Resource).includes('arn:aws:iam::111122223333:role/*'),
+      );
+      expect(
+        anyRole.map((st) => st.Condition),
+        action,
+      ).toEqual([{ StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': expect.any(String) } }]);
+    }
     // Any role: the setup's roles the config no longer names are found among the account's.
     expect(byAction.get('iam:GetRole')!.resources.sort()).toEqual(
       [...ROLES, EXISTING, SELF, 'arn:aws:iam::111122223333:role/*'].sort(),
@@ -330,10 +343,11 @@ describe('the policy for a config', () => {
   it.each<[PermissionMode, RegExp]>([
     // iam:SimulatePrincipalPolicy evaluates, and changes nothing: the access check's second opinion.
     ['verify', /^(iam:(Get|List|SimulatePrincipalPolicy$)|eks:(Describe|List)|ec2:Describe|s3:Get|kms:(Get|Describe))/],
-    // destroy also puts back what it changed on what existed before: trust, default version, and its own records.
+    // destroy also puts back what it changed on what existed before: trust, description, default version, and its
+    // own records.
     [
       'destroy',
-      /^(iam:(Get|List|Delete|Detach|Untag|UpdateAssumeRolePolicy|SetDefaultPolicyVersion)|eks:(Describe|List))/,
+      /^(iam:(Get|List|Delete|Detach|Untag|UpdateAssumeRolePolicy|UpdateRole$|SetDefaultPolicyVersion)|eks:(Describe|List))/,
     ],
   ])('--for %s holds only what that command does', (mode, allowed) => {
     const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];
@@ -476,6 +490,8 @@ describe('what is not known is scoped with a wildcard, and said', () => {
       'iam:TagRole',
       'iam:UntagRole',
       'iam:UpdateAssumeRolePolicy',
+      // The mark on the description of a role it adopts.
+      'iam:UpdateRole',
     ]);
     expect(grants(p.document.Statement).get('iam:CreateRole')!.resources).toEqual([
       'arn:aws:iam::111122223333:role/flyte-eks-cluster-role',

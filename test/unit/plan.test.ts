@@ -13,6 +13,9 @@ import {
   encodeTrust,
   readRecord,
   recordTags,
+  decodeDescription,
+  encodeDescription,
+  markedDescription,
 } from '../../src/engine/records.js';
 
 const CONFIG = parseConfigText(`
@@ -601,13 +604,23 @@ describe('a role or policy that existed before the tool: what it changes is reco
   };
 
   it('its trust before the first change is recorded (compressed) with the setup, before the trust changes', () => {
-    const before = current({ tags: { owner: 'platform' }, trust: IRSA, attached: [] });
+    const before = current({ tags: { owner: 'platform' }, trust: IRSA, attached: [], description: 'Platform: CI' });
     const p = planRole(role(), before);
-    expect(p.steps.map((s) => s.op)).toEqual(['TagRole', 'UpdateAssumeRolePolicy', 'AttachRolePolicy']);
+    expect(p.steps.map((s) => s.op)).toEqual(['TagRole', 'UpdateRole', 'UpdateAssumeRolePolicy', 'AttachRolePolicy']);
     const tags = (p.steps[0] as { tags: Record<string, string> }).tags;
     expect(tags['flyte-aws-setup:setup']).toBe('acme');
     expect(tags['flyte-aws-setup:attached']).toBe('aws:AmazonEKSClusterPolicy');
     expect(decodeTrust(readRecord(tags, 'flyte-aws-setup:trust')!)).toEqual(IRSA);
+    // Its description gets the tool's mark (ListRoles finds it by it once the config no longer names it), its own
+    // recorded first.
+    expect(tags['flyte-aws-setup:description']).toBe('Platform=3a CI');
+    expect(p.steps[1]).toEqual({
+      op: 'UpdateRole',
+      roleName: 'r',
+      description: 'Platform: CI; adopted for Flyte, managed by flyte-aws-setup',
+      before: 'Platform: CI',
+    });
+    expect(p.security.join('\n')).not.toMatch(/description/);
     // Never tagged managed-by, nor with the config's tags.
     expect(tags['managed-by']).toBeUndefined();
     expect(tags.team).toBeUndefined();
@@ -619,7 +632,8 @@ describe('a role or policy that existed before the tool: what it changes is reco
 
     // Once recorded, a later change keeps the first record: it is the trust from before the tool.
     const recordedTags = { owner: 'platform', ...tags };
-    const again = planRole(role(), current({ tags: recordedTags, trust: IRSA }));
+    const marked = (p.steps[1] as { description: string }).description;
+    const again = planRole(role(), current({ tags: recordedTags, trust: IRSA, description: marked }));
     expect(again.steps.map((s) => s.op)).toEqual(['UpdateAssumeRolePolicy']);
   });
 
@@ -689,6 +703,49 @@ describe('records on tags', () => {
     const tags = recordTags('flyte-aws-setup:trust', encodeTrust(doc));
     expect(decodeTrust(readRecord(tags, 'flyte-aws-setup:trust')!)).toEqual(doc);
     expect(decodeTrust('AAAA')).toBeUndefined();
+  });
+
+  it('a description survives the round trip in a tag value; none is a record too; a damaged one is undefined', () => {
+    const text = 'Team: ML (prod) = 100% "fine", café';
+    const value = encodeDescription(text);
+    // Only what a tag value may hold (letters, digits, spaces and _ . : / = + - @).
+    expect(value).toMatch(/^[A-Za-z0-9 _.:/=+@-]+$/);
+    expect(decodeDescription(value)).toBe(text);
+    expect(encodeDescription(undefined)).toBe('=');
+    expect(encodeDescription('')).toBe('=');
+    expect(decodeDescription('=')).toBe('');
+    expect(decodeDescription('bad=zz')).toBeUndefined();
+  });
+
+  it("an adopted role's description ends with the tool's mark, within IAM's 1,000 characters", () => {
+    expect(markedDescription('CI deploys')).toBe('CI deploys; adopted for Flyte, managed by flyte-aws-setup');
+    expect(markedDescription(undefined)).toBe('Adopted for Flyte, managed by flyte-aws-setup');
+    const long = markedDescription('x'.repeat(1000));
+    expect(long.length).toBeLessThanOrEqual(1000);
+    expect(long.endsWith('managed by flyte-aws-setup')).toBe(true);
+    expect(long).toMatch(/^x+\.\.\.; adopted/);
+  });
+
+  it('a role adopted before the mark gets it, its description recorded; a marked one needs nothing', () => {
+    const adopted = { owner: 'platform', 'flyte-aws-setup:setup': 'acme' };
+    const p = planRole(role(), current({ tags: adopted, description: 'CI deploys' }));
+    expect(p.steps).toEqual([
+      { op: 'TagRole', roleName: 'r', tags: { 'flyte-aws-setup:description': 'CI deploys' } },
+      {
+        op: 'UpdateRole',
+        roleName: 'r',
+        description: 'CI deploys; adopted for Flyte, managed by flyte-aws-setup',
+        before: 'CI deploys',
+      },
+    ]);
+    expect(p.security).toEqual([]);
+    const marked = current({
+      tags: { ...adopted, 'flyte-aws-setup:description': 'CI deploys' },
+      description: 'CI deploys; adopted for Flyte, managed by flyte-aws-setup',
+    });
+    expect(planRole(role(), marked).steps).toEqual([]);
+    // Never on a role the tool made, nor on one no setup adopted.
+    expect(planRole(role(), current({ tags: { owner: 'platform' }, description: 'CI' })).steps).toEqual([]);
   });
 
   it('a long record is split over key, key-2, key-3, each at most 256 characters', () => {
