@@ -23,6 +23,7 @@ import { DEFAULT_CONCURRENCY } from './util/concurrency.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
 import { VERSION } from './version.js';
 import {
+  DEFAULT_OUT_DIR,
   processIo,
   type ApplyCliOptions,
   type CliIo,
@@ -82,7 +83,7 @@ export function handoffOptions(cmd: Command): Command {
     .addOption(
       new Option('--out-dir <dir>', 'directory for the hand-off files (created if missing)')
         .argParser(nonEmpty('--out-dir'))
-        .default('./flyte-aws-setup-out/'),
+        .default(DEFAULT_OUT_DIR),
     )
     .option('--force', 'replace hand-off files that differ from what would be written')
     .addOption(

@@ -36,7 +36,7 @@ export async function runDestroy(opts: DestroyCliOptions, io: CliIo): Promise<nu
   const config = await loadConfig(opts);
   const output = await openOutput(io, opts);
   const aws = await openAws(config, opts, output);
-  const interrupt = interruptController(io);
+  const interrupt = interruptController(io, 'destroy');
   try {
     const plan = await readPlan(config, aws, output);
     if (interrupt.signal.aborted) {

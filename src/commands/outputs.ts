@@ -6,10 +6,11 @@ import type { CliIo, HandoffCliOptions } from '../session/io.js';
 import { makePlan } from '../engine/engine.js';
 import { planSteps, type Plan } from '../model.js';
 import { checkOutDir } from '../handoff/write.js';
-import { loadConfig, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { loadConfig, openAws, openOutput, rerunCommand, type RerunOptions } from '../session/context.js';
 import { DEFAULT_OUT_DIR, handOff, handoffJson, roleArnsFromPlan } from '../session/hand-off.js';
 
-export async function runOutputs(opts: HandoffCliOptions, io: CliIo): Promise<number> {
+/** `opts`: the hand-off's options, and those that take the place of the config's (`--cluster`...). */
+export async function runOutputs(opts: HandoffCliOptions & RerunOptions, io: CliIo): Promise<number> {
   const config = await loadConfig(opts);
   await checkOutDir(opts.outDir ?? DEFAULT_OUT_DIR);
   const output = await openOutput(io, opts);
@@ -28,7 +29,7 @@ export async function runOutputs(opts: HandoffCliOptions, io: CliIo): Promise<nu
       output.err(
         output.errStyle.warn(
           `warning: AWS differs from the config (${drift} change(s) to make); the files use the ARNs AWS holds ` +
-            `now. See the plan with ${rerun.replace(' --yes', ' --dry-run')}`,
+            `now. See the plan with ${rerunCommand(opts, { dryRun: true })}`,
         ),
       );
     }

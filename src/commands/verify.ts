@@ -13,7 +13,7 @@ import { findIdentity, flyteIdentities, type FlyteIdentity } from '../access/ide
 import type { Config } from '../config/schema.js';
 import { renderIdentityReport, renderVerify, verifyJson } from '../render/verify-text.js';
 import { mapLimit } from '../util/concurrency.js';
-import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand } from '../session/context.js';
+import { inConfigFile, loadConfigAt, openAws, openOutput, rerunCommand, type ConfigFlags } from '../session/context.js';
 
 /** The identity `--as` names, or a usage error that lists the config's identities. */
 function resolveIdentity(config: Config, as: string): FlyteIdentity {
@@ -26,7 +26,8 @@ function resolveIdentity(config: Config, as: string): FlyteIdentity {
   );
 }
 
-export async function runVerify(opts: VerifyCliOptions, io: CliIo): Promise<number> {
+/** `opts`: verify's options, and those that take the place of the config's (`--cluster`...). */
+export async function runVerify(opts: VerifyCliOptions & ConfigFlags, io: CliIo): Promise<number> {
   const loaded = await loadConfigAt(opts);
   const config = loaded.config;
   // `--as` names one identity: known before anything is read.

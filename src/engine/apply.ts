@@ -85,7 +85,11 @@ export interface ApplyHost {
 export interface ApplyOptions {
   /** Sections in flight at once (1 for the wizard, which asks before each). */
   concurrency?: number;
-  /** Stop before the next AWS call when aborted; the call in flight completes. */
+  /**
+   * Stop before the next AWS call when aborted; the calls in flight complete. A resource this run has just created
+   * is first given the rest of its steps (a role its policies), so that none is left half made: the next run would
+   * see its attachments as broadening access.
+   */
   signal?: AbortSignal;
   /** How long to wait for IAM to show a change (eventual consistency), and the first pause between reads. */
   consistency?: { timeoutMs: number; initialDelayMs: number };
@@ -331,12 +335,14 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
   const limit = limiter(concurrency);
   const results: (ResourceResult | undefined)[] = section.resources.map(() => undefined);
   let failure: { error: unknown } | undefined;
+  /** What has every step done but was not read back, as the run was interrupted. */
+  const unchecked: string[] = [];
   await Promise.all(
     section.resources.map((resource, i) =>
       limit(async () => {
         // Once one failed, the ones not yet started are not started.
         if (failure !== undefined) return;
-        const progress = { done: [] as Step[], arn: resource.arn };
+        const progress: Progress = { done: [], arn: resource.arn };
         place?.start();
         try {
           await applyResource(section.id, resource, state, host, progress, clock);
@@ -349,6 +355,7 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
             progress.done,
             resource.steps.filter((s) => !progress.done.includes(s)),
           );
+          if (progress.unchecked) unchecked.push(`${resource.kind} ${resource.name}`);
         } finally {
           place?.end();
         }
@@ -358,7 +365,20 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
   const all = section.resources.map((r, i) => results[i] ?? resourceResult(r));
   if (failure !== undefined) {
     const err = failure.error;
-    if (err instanceof InterruptedError) return { ...base, outcome: 'interrupted', resources: all };
+    if (err instanceof InterruptedError) {
+      return {
+        ...base,
+        outcome: 'interrupted',
+        resources: all,
+        ...(unchecked.length > 0
+          ? {
+              reason:
+                `${unchecked.join(', ')}: every step done, but not read back after the interrupt; the next run ` +
+                `checks ${unchecked.length === 1 ? 'it' : 'them'}`,
+            }
+          : {}),
+      };
+    }
     const e = err instanceof UserError ? err : undefined;
     return withCause(err, {
       ...base,
@@ -394,26 +414,40 @@ function stepRuns(steps: Step[]): Step[][] {
   return runs;
 }
 
+/** What a resource's run has done so far, for the result when it stops. */
+interface Progress {
+  done: Step[];
+  arn: string;
+  /** Every step done, but not read back: the run was interrupted. */
+  unchecked?: boolean;
+}
+
 async function applyResource(
   sectionId: SectionId,
   resource: ResourcePlan,
   state: RunState,
   host: ApplyHost,
-  progress: { done: Step[]; arn: string },
+  progress: Progress,
   clock?: Clock,
 ): Promise<void> {
   if (resource.steps.length === 0) return;
   let steps = resource.steps;
+  // Once this run has created the resource, an interrupt no longer stops it before its other steps (a role's policy
+  // attachments): left without them, the next run would have to attach them to a role that exists, which broadens
+  // access (the plan marks it (!)), and the same command would no longer finish the job.
+  let created = false;
   for (let round = 0; round < 2; round++) {
     let conflict: Step | undefined;
     for (const run of stepRuns(steps)) {
-      if (state.options.signal?.aborted) throw new InterruptedError();
+      if (!created && state.options.signal?.aborted) throw new InterruptedError();
       const limit = limiter(state.options.concurrency ?? DEFAULT_CONCURRENCY);
+      // Finishing what it created, a step waits for IAM to show it (or retries) whatever the signal.
+      const signal = created ? undefined : state.options.signal;
       const outcomes = await Promise.allSettled(
         run.map((step) =>
           limit(() => {
             host.onEvent?.({ type: 'step', section: sectionId, resource: resource.name, step });
-            return executeStep(step, resource, state, clock);
+            return executeStep(step, resource, state, signal, clock);
           }),
         ),
       );
@@ -421,7 +455,10 @@ async function applyResource(
       run.forEach((step, i) => {
         if (outcomes[i]!.status !== 'fulfilled') return;
         progress.done.push(step);
-        if (CREATES.has(step.op)) state.created.add(createdKey(step));
+        if (CREATES.has(step.op)) {
+          state.created.add(createdKey(step));
+          created = true;
+        }
       });
       const failed = outcomes.findIndex((o) => o.status === 'rejected');
       if (failed === -1) continue;
@@ -450,7 +487,11 @@ async function applyResource(
     }
     steps = again.steps;
   }
-  if (state.options.signal?.aborted) throw new InterruptedError();
+  // Interrupted: the read-back is left to the next run (its plan reads the resource anyway).
+  if (state.options.signal?.aborted) {
+    progress.unchecked = true;
+    throw new InterruptedError();
+  }
   host.onEvent?.({ type: 'verify', section: sectionId, resource: resource.name });
   progress.arn = await waitUntilMatches(resource, state, clock);
 }
@@ -490,13 +531,19 @@ const NOT_IDEMPOTENT_ATTEMPTS = 5;
  * effect, and fails otherwise: what is reported is what AWS holds. (A version that is already gone is not an
  * error: the gateway says the removal is done.)
  */
-async function executeStep(step: Step, resource: ResourcePlan, state: RunState, clock?: Clock): Promise<void> {
+async function executeStep(
+  step: Step,
+  resource: ResourcePlan,
+  state: RunState,
+  signal: AbortSignal | undefined,
+  clock?: Clock,
+): Promise<void> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
   const backoff = {
     initialDelayMs,
     factor: BACKOFF_FACTOR,
     maxDelayMs: MAX_DELAY_MS,
-    signal: state.options.signal,
+    signal,
     ...(clock !== undefined ? { clock } : {}),
   };
   const send = () => state.gateway.execute(step);

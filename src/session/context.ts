@@ -5,7 +5,7 @@
  */
 import type { AwsClients } from '../aws/clients.js';
 import type { AwsGateway } from '../aws/gateway.js';
-import type { AwsCliOptions, CliIo } from './io.js';
+import { DEFAULT_OUT_DIR, type AwsCliOptions, type CliIo } from './io.js';
 import { loadConfigFile } from '../load/config.js';
 import { configFromFlags, type ConfigOverrides, type LoadedConfig } from '../load/validate.js';
 import type { Config } from '../config/schema.js';
@@ -126,13 +126,59 @@ export async function openAws(
   return { clients, gateway: new AwsGateway(clients), close: () => destroyAwsClients(clients) };
 }
 
-/** The command that runs this config again without prompts (what the output tells the user to run). */
-export function rerunCommand(opts: { config?: string; region?: string; profile?: string }): string {
-  const parts = ['flyte-aws-setup', '--config', opts.config ?? 'FILE'];
-  if (opts.region) parts.push('--region', opts.region);
-  if (opts.profile) parts.push('--profile', opts.profile);
+/** The options of a run that decide what it does, which the command that runs it again repeats. */
+export interface RerunOptions extends ConfigFlags {
+  concurrency?: number;
+  approveBroadening?: boolean;
+  prune?: boolean;
+  /** `false`: --no-preflight. */
+  preflight?: boolean;
+  outDir?: string;
+  force?: boolean;
+  flavor?: Flavor;
+}
+
+/**
+ * The command that runs this config again without prompts (what the output tells the user to run): the main
+ * command with --yes and every option of this run that decides what it does (where AWS is, the values that take
+ * the place of the config's, --approve-broadening, --prune, the hand-off's), not those that decide only how the
+ * output looks (--json, --debug, --no-color, --verbose). Values are quoted for a POSIX shell where they need it.
+ * `dryRun`: the command that shows the plan instead (--dry-run, without the options that only an apply takes).
+ */
+export function rerunCommand(opts: RerunOptions, { dryRun = false }: { dryRun?: boolean } = {}): string {
+  const parts = ['flyte-aws-setup'];
+  const add = (flag: string, value?: string | number) => {
+    if (value !== undefined) parts.push(flag, shellWord(String(value)));
+  };
+  // Without a file, the flags are the config (--bucket, and --cluster).
+  if (opts.config !== undefined) add('--config', opts.config);
+  else if (opts.bucket === undefined) parts.push('--config', 'FILE');
+  add('--region', opts.region);
+  add('--profile', opts.profile);
+  add('--cluster', opts.cluster);
+  add('--bucket', opts.bucket);
+  add('--namespace', opts.namespace);
+  add('--max-attempts', opts.maxAttempts);
+  if (opts.concurrency !== undefined && opts.concurrency !== DEFAULT_CONCURRENCY)
+    add('--concurrency', opts.concurrency);
+  if (opts.prune) parts.push('--prune');
+  if (dryRun) {
+    parts.push('--dry-run');
+    return parts.join(' ');
+  }
+  if (opts.preflight === false) parts.push('--no-preflight');
+  if (opts.outDir !== undefined && opts.outDir !== DEFAULT_OUT_DIR) add('--out-dir', opts.outDir);
+  add('--flavor', opts.flavor);
+  if (opts.force) parts.push('--force');
   parts.push('--yes');
+  if (opts.approveBroadening) parts.push('--approve-broadening');
   return parts.join(' ');
+}
+
+/** A word as a POSIX shell reads it back: as it is when it holds nothing the shell treats specially, else quoted. */
+export function shellWord(value: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 /** A change that needs a yes, and no terminal to ask: refused (bad input), saying what to pass instead. */

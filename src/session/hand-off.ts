@@ -16,10 +16,10 @@ import { JSON_FORMAT_VERSION } from '../render/json.js';
 import type { HandoffDocument } from '../render/json-types.js';
 import { renderHandoff, renderHandoffUnchanged, renderMissing } from '../render/handoff-text.js';
 import type { Style } from '../render/style.js';
-import { rerunCommand, type Output } from './context.js';
-import type { HandoffCliOptions } from './io.js';
+import { rerunCommand, type Output, type RerunOptions } from './context.js';
+import { DEFAULT_OUT_DIR, type HandoffCliOptions } from './io.js';
 
-export const DEFAULT_OUT_DIR = './flyte-aws-setup-out/';
+export { DEFAULT_OUT_DIR } from './io.js';
 
 /** Role name -> ARN, for the roles the plan found in AWS. */
 export function roleArnsFromPlan(plan: Plan): Map<string, string> {
@@ -167,7 +167,7 @@ export function handoffJson(outcome: HandoffOutcome, drift: number): HandoffDocu
 export async function handOffAfterRun(
   config: Config,
   result: RunResult,
-  opts: HandoffCliOptions,
+  opts: HandoffCliOptions & RerunOptions,
   output: Output,
   brief = false,
 ): Promise<number> {

@@ -1,6 +1,6 @@
 /**
- * Ctrl-C and SIGTERM while AWS is being changed: the first one asks the engine to stop after the call in flight
- * (it then reports what was done); a second Ctrl-C quits at once.
+ * Ctrl-C and SIGTERM while AWS is being changed: the first one asks the engine to stop after the calls in flight,
+ * once a role it has just created has its policies (it then reports what was done); a second Ctrl-C quits at once.
  */
 import type { CliIo } from './io.js';
 import { ExitCode } from '../errors.js';
@@ -12,7 +12,17 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function interruptController(io: CliIo): Interrupt {
+/**
+ * What the first Ctrl-C (or SIGTERM) stops after: while applying, a role the run has just created gets the rest of
+ * its steps first (its policies), so that the same command finishes the job; `destroy` stops after the call in
+ * flight.
+ */
+const STOPPING = {
+  apply: 'stopping after the AWS calls in flight, once a role just created has its policies',
+  destroy: 'stopping after the AWS call in flight',
+} as const;
+
+export function interruptController(io: CliIo, run: keyof typeof STOPPING = 'apply'): Interrupt {
   const controller = new AbortController();
   let received: string | undefined;
   const onExternal = () => {
@@ -32,7 +42,7 @@ export function interruptController(io: CliIo): Interrupt {
         }
         received = name;
         io.stderr.write(
-          `\n${name === 'SIGINT' ? 'Ctrl-C' : name}: stopping after the AWS call in flight (Ctrl-C again to quit at once)...\n`,
+          `\n${name === 'SIGINT' ? 'Ctrl-C' : name}: ${STOPPING[run]} (Ctrl-C again to quit at once)...\n`,
         );
         controller.abort();
       };

@@ -68,6 +68,9 @@ export interface PermissionsCliOptions {
   offline?: boolean;
 }
 
+/** Where the hand-off files go without --out-dir. */
+export const DEFAULT_OUT_DIR = './flyte-aws-setup-out/';
+
 /** Options of the commands that write the hand-off files (`outputs`, and the main command after a run). */
 export interface HandoffCliOptions extends AwsCliOptions {
   outDir?: string;

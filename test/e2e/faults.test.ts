@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { CreatePolicyVersionCommand } from '@aws-sdk/client-iam';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isMutatingOperation } from '../../src/aws/clients.js';
-import { clients, createBucket, createCluster } from '../helpers/aws.js';
+import { clients, createBucket, createCluster, readRole } from '../helpers/aws.js';
 import { FAKE_KEYS, runCli, spawnCli, writeConfig, type CliRun } from '../helpers/cli.js';
 import {
   everyNth,
@@ -274,7 +274,7 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
       const run = await interruptMidway(signal);
       expect(run.code).toBe(code);
       const out = run.stdout + run.stderr;
-      expect(out).toContain('stopping after the AWS call in flight');
+      expect(out).toContain('stopping after the AWS calls in flight, once a role just created has its policies');
       expect(out).toMatch(/Interrupted: (\d+ resources? (created|changed)|nothing changed)/);
       expect(run.mutating.length).toBeGreaterThan(0);
       // Far fewer than a whole run's 14 changes.
@@ -285,6 +285,44 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
       expect(await iamSnapshot(moto.url)).toEqual(clean);
     },
   );
+
+  it('SIGINT while a CreateRole is in flight, with --yes alone: the role gets its policies, and the printed command finishes the job', async () => {
+    // The tester's setup: no change that broadens access (the workers role in its own namespace), so --yes alone
+    // applies it; the options that replace the config's and tune the run must be in the command printed.
+    const narrow = writeConfig(`${CONFIG}workersRole: { allNamespaces: false }\n`);
+    proxy.delayMs = 500;
+    proxy.delayOnly = (call) => call.operation === 'CreateRole';
+    const args = ['--config', narrow, '--cluster', 'acme-ml', '--yes', '--concurrency', '1', '--max-attempts', '3'];
+    const running = spawnCli(args, { endpoint: proxy.url });
+    const deadline = Date.now() + 20_000;
+    while (!proxy.log.some((c) => c.operation === 'CreateRole') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    running.child.kill('SIGINT');
+    const run = await running.done;
+    proxy.delayMs = 0;
+    delete proxy.delayOnly;
+    expect(run.code).toBe(130);
+    const ops = run.mutating.map((c) => c.operation);
+    // The role whose creation was in flight has its policy; nothing else was begun.
+    expect(ops).toEqual(['CreateRole', 'AttachRolePolicy']);
+    expect((await readRole(moto.url, 'flyte-eks-cluster-role'))!.attached).toEqual([
+      'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy',
+    ]);
+    const out = run.stdout + run.stderr;
+    expect(out).toContain('role flyte-eks-cluster-role: done CreateRole, AttachRolePolicy; still to do nothing');
+    const printed = /it picks up where this run stopped: (flyte-aws-setup .*)$/m.exec(run.stdout)?.[1];
+    expect(printed).toBe(`flyte-aws-setup --config ${narrow} --cluster acme-ml --max-attempts 3 --concurrency 1 --yes`);
+
+    // The command printed (its words have nothing a shell would change), as the user would run it.
+    const again = await runCli(printed!.split(' ').slice(1), { endpoint: proxy.url });
+    expect(again.stdout + again.stderr).not.toContain('broaden');
+    expect(again.code).toBe(0);
+    // The rest of a whole run's 14 changes, nothing twice.
+    expect(run.mutating.length + again.mutating.length).toBe(14);
+    const after = await runCli(args, { endpoint: moto.url });
+    expect(after.code).toBe(0);
+    expect(after.mutating).toEqual([]);
+  });
 
   it('two runs at once: both end well, the end state is right, nothing is duplicated', async () => {
     proxy.delayMs = 20;

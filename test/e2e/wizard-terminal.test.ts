@@ -158,7 +158,7 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     t.keys('C-c');
     expect(await t.exitCode()).toBe(130);
     const end = t.screen();
-    expect(end).toContain('Ctrl-C: stopping after the AWS call in flight');
+    expect(end).toContain('Ctrl-C: stopping after the AWS calls in flight');
     expect(end).toContain('Before the interrupt, these changes were made in AWS:');
     expect(end).toContain(`✓ EKS cluster role: created  arn:aws:iam::${ACCOUNT}:role/flyte-eks-cluster-role`);
     expect(end).toContain('The config saved earlier is complete: flyte-aws-setup.yaml');

@@ -373,6 +373,67 @@ describe('the engine with mocked AWS', () => {
     expect(m.iam.commandCalls(CreateOpenIDConnectProviderCommand)).toHaveLength(0);
   });
 
+  it('an interrupt right after a CreateRole: that role still gets its policies (even waiting for IAM), then the run stops', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const interrupt = new AbortController();
+    // The interrupt comes while CreateRole is in flight; AWS then makes the role.
+    m.iam.on(CreateRoleCommand).callsFake(() => {
+      interrupt.abort();
+      return {};
+    });
+    // IAM does not show the new role at once: the first attachment is refused, and tried again.
+    m.iam.on(AttachRolePolicyCommand).rejectsOnce(awsError('NoSuchEntity')).resolves({});
+    m.iam.on(CreatePolicyCommand).resolves({});
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\nclusterRole: false\noidcProvider: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    const plan = await makePlan(config, m.gateway);
+    const reads = m.iam.commandCalls(GetRoleCommand).length;
+    const result = await applyPlan(plan, m.gateway, {}, { ...FAST, concurrency: 1, signal: interrupt.signal });
+
+    expect(result.outcome).toBe('interrupted');
+    // The node role has each of its three policies (one attachment tried twice).
+    const attached = m.iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input.PolicyArn);
+    expect(new Set(attached)).toEqual(
+      new Set([
+        'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+        'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+        'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+      ]),
+    );
+    expect(attached).toHaveLength(4);
+    const node = result.sections.find((s) => s.id === 'nodeRole')!;
+    expect(node.outcome).toBe('interrupted');
+    expect(node.resources[0]!.done.map((s) => s.op)).toEqual([
+      'CreateRole',
+      'AttachRolePolicy',
+      'AttachRolePolicy',
+      'AttachRolePolicy',
+    ]);
+    expect(node.resources[0]!.remaining).toEqual([]);
+    // Not read back, and said so.
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(reads);
+    expect(node.reason).toBe(
+      'role flyte-eks-node-role: every step done, but not read back after the interrupt; the next run checks it',
+    );
+    // Then it stops as before: what was not begun is not begun.
+    expect(m.iam.commandCalls(CreatePolicyCommand)).toHaveLength(0);
+    expect(result.sections.find((s) => s.id === 'customPolicy')!.outcome).toBe('not-run');
+  });
+
+  it('an interrupt before a resource is created still stops it before its first call', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const interrupt = new AbortController();
+    interrupt.abort();
+    const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, { ...FAST, signal: interrupt.signal });
+    expect(result.outcome).toBe('interrupted');
+    expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(0);
+  });
+
   it('a changed custom policy at the 5-version limit: delete the oldest non-default, then a new default', async () => {
     const m = mockAws();
     const arn = 'arn:aws:iam::111122223333:policy/flyte-custom-policy';
