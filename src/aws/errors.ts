@@ -2,6 +2,7 @@
  * AWS errors as messages a user can act on: the operation, the resource, and for a refusal the IAM action the
  * caller lacks. Error messages from AWS never carry credentials; nothing here prints request headers.
  */
+import { regionTypo } from '../config/rules.js';
 import { UserError } from '../errors.js';
 import type { UnreadableAnswerError } from './answers.js';
 import { profileSetting, profileSource, type ProfileSource } from './profiles.js';
@@ -117,8 +118,12 @@ export function toAwsError(err: unknown, site: CallSite, context: CallContext = 
     // The HTTP handler's own wording names its package; say what happened.
     const timeout = /exceeded the configured (\d+) ms requestTimeout/.exec(message);
     const what = timeout ? `no answer within ${Number(timeout[1]) / 1000} s` : message || code;
+    const typo = context.region !== undefined ? regionTypo(context.region) : undefined;
     return new AwsCallError(`could not reach AWS for ${action}${where}: ${what}`, code, site, {
       hint:
+        (typo !== undefined
+          ? `is ${context.region} a typo of ${typo}? (--region, or region: in the config); else `
+          : '') +
         `check the network (and AWS_ENDPOINT_URL, if set)` +
         (context.region !== undefined
           ? `, and that ${site.service.toUpperCase()} is offered in ${context.region} (--region)`

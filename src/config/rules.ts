@@ -50,6 +50,31 @@ export const region: Rule = (v) =>
     ? undefined
     : 'must be an AWS region code such as eu-west-1';
 
+/** The words of region codes before their number (eu-west-1, ap-southeast-5, mx-central-1). */
+const REGION_DIRECTIONS = [
+  'north',
+  'south',
+  'east',
+  'west',
+  'central',
+  'northeast',
+  'northwest',
+  'southeast',
+  'southwest',
+];
+
+/**
+ * A region code that is one typo away from a real one (eu-wset-1: eu-west-1), for a hint when its endpoints cannot be
+ * reached; undefined when its words are those of region codes (or it is not close to one). Not a check: AWS may open
+ * regions with other words.
+ */
+export function regionTypo(v: string): string | undefined {
+  const m = /^(.+)-([a-z]+)-(\d{1,2})$/.exec(v);
+  if (m === null || REGION_DIRECTIONS.includes(m[2]!)) return undefined;
+  const word = didYouMean(m[2]!, REGION_DIRECTIONS);
+  return word !== undefined ? `${m[1]}-${word}-${m[3]}` : undefined;
+}
+
 /** EKS cluster names. */
 export const clusterName: Rule = (v) => {
   if (v.length < 1 || v.length > 100) return `must be 1 to 100 characters, not ${v.length}`;

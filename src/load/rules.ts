@@ -58,7 +58,7 @@ export const GENERAL_RULES: readonly ConfigRule[] = [
         {
           path: ['cluster'],
           message:
-            `is required by ${need.map((s) => s.id).join(', ')} (give the EKS cluster name, or turn those off: ` +
+            `is required by ${need.map((s) => s.title).join(', ')} (give the EKS cluster name, or turn those off: ` +
             `${need.map((s) => s.off).join(', ')})`,
         },
       ];

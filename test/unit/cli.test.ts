@@ -144,7 +144,7 @@ describe('help, version and usage errors', () => {
     const noCluster = await run(['plan', '--bucket', 'acme-flyte-data', '--offline']);
     expect(noCluster.code).toBe(2);
     expect(noCluster.stderr).toMatch(/the command line is not valid/);
-    expect(noCluster.stderr).toMatch(/--cluster: is required by oidcProvider/);
+    expect(noCluster.stderr).toMatch(/--cluster: is required by OIDC identity provider/);
   });
 
   it("flags of other tools get a hint to this tool's", async () => {

@@ -278,7 +278,7 @@ describe('bad config: every problem at once, with key path and position', () => 
     [
       'a missing cluster',
       'bucket: acme-flyte-data\n',
-      /cluster: is required by oidcProvider, customPolicy, systemRole, workersRole.*turn those off: oidcProvider: false, .*vpcDns: off\)/,
+      /cluster: is required by OIDC identity provider, S3 policy for the Flyte bucket, Flyte backend role, Flyte workers role, Cluster VPC DNS \(.*turn those off: oidcProvider: false, .*vpcDns: off\)/,
     ],
     ['an accountId that is not 12 digits', `${MIN}accountId: "1234"\n`, /accountId: must be a 12-digit AWS account ID/],
     [

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { credentialsError, isTransient, toAwsError } from '../../src/aws/errors.js';
+import { regionTypo } from '../../src/config/rules.js';
 import { profileNames, profileSetting, profileSource } from '../../src/aws/profiles.js';
 import { parseConfigText } from '../../src/load/config.js';
 import { applyPlan } from '../../src/engine/apply.js';
@@ -75,6 +76,22 @@ describe('hints name the profile to sign in with and the region to check', () =>
     );
     expect(e.message).toMatch(/could not reach AWS for eks:DescribeCluster in region xx-east-9/);
     expect(e.hint).toMatch(/EKS is offered in xx-east-9 \(--region\)/);
+    expect(e.hint).not.toMatch(/typo/);
+  });
+
+  it('a region one typo away from a region code: the hint names it', () => {
+    const e = toAwsError(
+      Object.assign(new Error('getaddrinfo ENOTFOUND eks.eu-wset-1.amazonaws.com'), { code: 'ENOTFOUND' }),
+      { service: 'eks', operation: 'DescribeCluster' },
+      { region: 'eu-wset-1' },
+    );
+    expect(e.hint).toMatch(/^is eu-wset-1 a typo of eu-west-1\? \(--region, or region: in the config\); else check/);
+    expect(regionTypo('ap-sotheast-2')).toBe('ap-southeast-2');
+    expect(regionTypo('us-gov-wets-1')).toBe('us-gov-west-1');
+    // Region codes as they are, and words not close to a region's: no guess.
+    for (const r of ['eu-west-1', 'mx-central-1', 'us-gov-east-1', 'cn-northwest-1', 'xx-wibble-9']) {
+      expect(regionTypo(r), r).toBeUndefined();
+    }
   });
 });
 

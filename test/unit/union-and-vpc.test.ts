@@ -127,7 +127,7 @@ describe('config: globalAccess, vpcDns, userFlyteRolePolicy', () => {
     [
       'vpcDns: fix without a cluster',
       'bucket: acme-flyte-data\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: fix\n',
-      /cluster: is required by clusterVpc/,
+      /cluster: is required by Cluster VPC DNS \(.*vpcDns: off\)/,
     ],
   ])('%s', (_name, text, expected) => {
     expect(messages(text)).toMatch(expected);
