@@ -58,7 +58,8 @@ async function accessAfterRun(
   try {
     const { accessAfterApply } = await import('../access/run.js');
     return await accessAfterApply(aws.gateway, config, run.plan.facts, {
-      rerun: rerunCommand(opts),
+      // A fix hint runs a plan the user has not seen: it does not carry this run's approval of broadening.
+      rerun: rerunCommand({ ...opts, approveBroadening: false }),
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       runs: [run],
       ...(reads !== undefined ? { reads } : {}),

@@ -349,7 +349,11 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
           results[i] = resourceResult(resource, progress.done, [], progress.arn);
         } catch (error) {
           state.stopped = true;
-          failure ??= { error };
+          // A real error (a role finishing what it was made with after an interrupt, whose attachment was refused)
+          // is reported over the interrupt another resource stopped at.
+          const prior = failure as { error: unknown } | undefined;
+          if (prior === undefined || (prior.error instanceof InterruptedError && !(error instanceof InterruptedError)))
+            failure = { error };
           results[i] = resourceResult(
             resource,
             progress.done,

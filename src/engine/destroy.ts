@@ -322,7 +322,8 @@ export function restoreRole(
   }
   const described = readRecord(role.tags, DESCRIPTION_KEY);
   const description = described !== undefined ? decodeDescription(described) : undefined;
-  if (description !== undefined && description !== (role.description ?? '')) {
+  const putBack = description !== undefined && description !== (role.description ?? '');
+  if (putBack) {
     steps.push({ op: 'UpdateRole', roleName: name, description, before: role.description ?? '' });
     notes.push(
       `its description is put back as it was before flyte-aws-setup adopted it (recorded in ${DESCRIPTION_KEY})`,
@@ -334,10 +335,14 @@ export function restoreRole(
     );
   }
   steps.push(...detaches);
-  if (keys.length > 0) {
-    steps.push({ op: 'UntagRole', roleName: name, keys });
-    notes.push(`flyte-aws-setup's records on it are removed (${keys.join(', ')})`);
-  }
+  // The mark in its description is how the role is found once the config no longer names it: it goes after the other
+  // records (a run that stops before finds the role again and finishes), and the setup's tag and the description's
+  // record after it (a role named again reads them as before).
+  const last = putBack ? keys.filter((k) => k === SETUP_KEY || recordKeys(role.tags, DESCRIPTION_KEY).includes(k)) : [];
+  const first = keys.filter((k) => !last.includes(k));
+  if (first.length > 0) steps.push({ op: 'UntagRole', roleName: name, keys: first });
+  if (last.length > 0) steps.push({ op: 'UntagRole', roleName: name, keys: last });
+  if (keys.length > 0) notes.push(`flyte-aws-setup's records on it are removed (${keys.join(', ')})`);
   const restores = steps.some((x) => x.op !== 'DetachRolePolicy');
   return {
     action: restores ? 'restore' : detaches.length > 0 ? 'detach' : 'keep',
@@ -355,7 +360,7 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   // A leftover that goes loses the custom policy with it: it is not an attachment outside the config.
   const configRoles = new Set([
     ...state.roles.map((r) => r.name),
-    ...leftovers.filter((l) => l.action === 'remove').map((l) => l.name),
+    ...leftovers.filter((l) => l.action === 'remove' || l.action === 'restore').map((l) => l.name),
   ]);
   const items: DestroyItem[] = [];
   const deleted = new Set<string>();
@@ -689,7 +694,6 @@ const PHASE: Partial<Record<Step['op'], number>> = {
   DeletePodIdentityAssociation: -1,
   DetachRolePolicy: 0,
   UpdateAssumeRolePolicy: 0.5,
-  UpdateRole: 0.5,
   SetDefaultPolicyVersion: 0.5,
   DeletePolicyVersion: 1,
   DeletePolicy: 2,
@@ -697,7 +701,15 @@ const PHASE: Partial<Record<Step['op'], number>> = {
   DeleteOpenIDConnectProvider: 4,
   UntagRole: 5,
   UntagPolicy: 5,
+  // The description of a role put back (its mark gone), after the other records; the setup's tag last (phaseOf).
+  UpdateRole: 5.5,
 };
+
+/** The phase of a step: the removal of a role's setup tag comes after the description put back. */
+function phaseOf(step: Step): number {
+  if (step.op === 'UntagRole' && step.keys.includes(SETUP_KEY)) return 6;
+  return PHASE[step.op] ?? 9;
+}
 
 /** Every step of a destroy plan, in the order to run them. */
 export function destroySteps(plan: DestroyPlan): Step[] {
@@ -711,7 +723,7 @@ export function destroySteps(plan: DestroyPlan): Step[] {
 export function inDestroyOrder(steps: Step[]): Step[] {
   return steps
     .map((s, i) => ({ s, i }))
-    .sort((a, b) => (PHASE[a.s.op] ?? 9) - (PHASE[b.s.op] ?? 9) || a.i - b.i)
+    .sort((a, b) => phaseOf(a.s) - phaseOf(b.s) || a.i - b.i)
     .map(({ s }) => s);
 }
 

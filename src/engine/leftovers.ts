@@ -19,7 +19,8 @@ import {
   type Step,
 } from '../model.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
-import { oidcProviderArn } from '../policy/partition.js';
+import { isAwsManagedPolicy, nameOfArn, oidcProviderArn } from '../policy/partition.js';
+import { grantsPolicyName } from '../sections/grantees.js';
 import { configRoles } from '../sections/derived.js';
 import { mapLimit } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
@@ -109,16 +110,31 @@ const ADOPTED_REASON =
 
 /**
  * A role this setup adopted that the config no longer names: still holding what the tool gave it. With `prune`, the
- * steps that put it back (destroy's); when its trust record cannot be read, it is kept for now, saying why.
+ * steps that put it back (destroy's: what the tool attached is detached, its grants policy too, which the grants
+ * section attached without a record on the role); when its trust record cannot be read, it is kept for now, saying why.
  */
-function adoptedLeftover(
+async function adoptedLeftover(
+  gateway: AwsGateway,
+  setup: string,
   base: Pick<Leftover, 'kind' | 'name' | 'arn' | 'trustedBy'>,
   role: CurrentRole,
   prune: boolean,
-): Leftover {
+): Promise<Leftover> {
   const held = { ...base, holds: [...role.attached], adopted: true as const };
   if (!prune) return { ...held, action: 'listed', steps: [], reason: ADOPTED_REASON };
-  const restored = restoreRole(role.name, role, []);
+  // Its grants policy, when it is this setup's (read only when one of that name is attached).
+  const grants = role.attached.filter((a) => nameOfArn(a) === grantsPolicyName(role.name) && !isAwsManagedPolicy(a));
+  const own = await Promise.all(
+    grants.map(async (arn) => {
+      const policy = await gateway.readPolicy(arn, () => false);
+      return policy !== undefined && ownership(policy.tags, setup) === 'mine' ? arn : undefined;
+    }),
+  );
+  const restored = restoreRole(
+    role.name,
+    role,
+    own.filter((a): a is string => a !== undefined),
+  );
   if (restored.action === 'blocked') {
     return { ...held, action: 'blocked', steps: [], reason: restored.reason ?? ADOPTED_REASON };
   }
@@ -157,7 +173,9 @@ export async function findLeftovers(
         const attached = await gateway.attachedPolicies(role.name);
         const current = { ...role, attached };
         const base = { kind: 'role' as const, name: role.name, arn: role.arn, trustedBy: trustedPrincipals(role) };
-        if (adopted.includes(role)) return adoptedLeftover(base, current, options.prune === true);
+        if (adopted.includes(role)) {
+          return await adoptedLeftover(gateway, config.setup, base, current, options.prune === true);
+        }
         if (!options.prune) return { ...base, holds: attached, action: 'listed', steps: [] };
         const input = await removalInput(gateway, current, facts, inUse);
         const removal = planRoleRemoval(input, facts.partition);

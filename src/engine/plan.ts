@@ -408,14 +408,26 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   // A role this setup adopts (or adopted before the mark) carries the tool's mark at the end of its description, its
   // own description recorded first: ListRoles finds it by the mark once the config no longer names it, and destroy
   // or --prune puts it back.
-  const marks =
+  const unmarked =
     !owned &&
     (setupOf(current.tags) === setup || (adopting && changes)) &&
     !(current.description ?? '').endsWith(DESCRIPTION_MARK);
+  const described =
+    readRecord(current.tags, DESCRIPTION_KEY) === undefined
+      ? recordTags(DESCRIPTION_KEY, encodeDescription(current.description))
+      : {};
+  // No room for the record under IAM's limit: the role is used without the mark, saying what that costs.
+  const marks = unmarked && tagCount(current.tags, { ...pre, ...described, [SETUP_KEY]: setup }) <= MAX_TAGS;
+  if (unmarked && !marks) {
+    notes.push({
+      level: 'warn',
+      message:
+        `its description cannot get flyte-aws-setup's mark: the record of its own would not fit under IAM's limit of ` +
+        `${MAX_TAGS} tags; once the config no longer names it, no plan finds it (free some of its tags, and run again)`,
+    });
+  }
   if (marks) {
-    if (readRecord(current.tags, DESCRIPTION_KEY) === undefined) {
-      Object.assign(pre, recordTags(DESCRIPTION_KEY, encodeDescription(current.description)));
-    }
+    Object.assign(pre, described);
     if (setupOf(current.tags) !== setup) pre[SETUP_KEY] = setup;
     middle.unshift({
       op: 'UpdateRole',

@@ -132,8 +132,8 @@ export function decodePolicyArns(value: string, roleArn: string): string[] {
     });
 }
 
-// A description in a tag value: what a tag value cannot hold, and `=`, is written `=XX` (hex; a description holds
-// Latin-1 characters only). `=` alone stands for no description.
+// A description in a tag value: what a tag value cannot hold, and `=`, is written as its UTF-8 bytes, `=XX` each
+// (hex). `=` alone stands for no description.
 
 const PLAIN_TEXT = /[A-Za-z0-9 _./+@-]/;
 const NO_DESCRIPTION = '=';
@@ -142,7 +142,9 @@ const NO_DESCRIPTION = '=';
 export function encodeDescription(description: string | undefined): string {
   if (description === undefined || description === '') return NO_DESCRIPTION;
   return [...description]
-    .map((c) => (PLAIN_TEXT.test(c) ? c : `=${c.charCodeAt(0).toString(16).padStart(2, '0')}`))
+    .map((c) =>
+      PLAIN_TEXT.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `=${b.toString(16).padStart(2, '0')}`).join(''),
+    )
     .join('');
 }
 
@@ -150,7 +152,7 @@ export function encodeDescription(description: string | undefined): string {
 export function decodeDescription(value: string): string | undefined {
   if (value === NO_DESCRIPTION) return '';
   if (!/^(?:[A-Za-z0-9 _./+@-]|=[0-9a-f]{2})*$/.test(value)) return undefined;
-  return value.replace(/=([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return value.replace(/(?:=[0-9a-f]{2})+/g, (run) => Buffer.from(run.replaceAll('=', ''), 'hex').toString('utf8'));
 }
 
 /** IAM's limit on a role's description. */

@@ -277,13 +277,20 @@ describe('planning destroy', () => {
       name: 'fraud-hand-made',
       arn: `arn:aws:iam::${ACCOUNT}:role/fraud-hand-made`,
       trustedBy: [],
-      holds: [],
+      holds: [POLICY],
       action: 'restore' as const,
       adopted: true as const,
-      steps: [{ op: 'UntagRole' as const, roleName: 'fraud-hand-made', keys: ['flyte-aws-setup:setup'] }],
+      steps: [
+        { op: 'DetachRolePolicy' as const, roleName: 'fraud-hand-made', policyArn: POLICY },
+        { op: 'UntagRole' as const, roleName: 'fraud-hand-made', keys: ['flyte-aws-setup:setup'] },
+      ],
     };
-    const withLeftover = planDestroy({ ...state(), leftovers: [leftover] });
+    const base = state();
+    base.policy!.attachments.roles.push('fraud-hand-made');
+    const withLeftover = planDestroy({ ...base, leftovers: [leftover] });
     expect(withLeftover.items.find((i) => i.name === 'fraud-hand-made')).toMatchObject({ action: 'restore' });
+    // It loses the custom policy in the same run: the policy is not kept as attached outside the config.
+    expect(withLeftover.items.find((i) => i.kind === 'policy')).toMatchObject({ action: 'delete' });
   });
 
   it('a role that existed before, its trust put back without the provider, no longer keeps the provider', () => {

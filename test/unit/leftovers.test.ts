@@ -6,6 +6,8 @@ import { DescribeClusterCommand, DescribeNodegroupCommand, ListNodegroupsCommand
 import {
   DeleteRoleCommand,
   DetachRolePolicyCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
@@ -70,6 +72,7 @@ function got(name: string, tags: Record<string, string>) {
 }
 
 const MINE = { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'acme' };
+const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 /** An account with 1,000 unrelated roles, the config's own roles, and four roles the tool made that it does not name. */
 function account() {
@@ -286,11 +289,13 @@ describe('a role this setup adopted that the config no longer names', () => {
   it('--prune puts back its trust and description, detaches what the tool attached, removes the records', async () => {
     const [l] = await findLeftovers(adoptedAccount().gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
     expect(l).toMatchObject({ action: 'restore', adopted: true });
-    // What the tool attached goes first: the trust put back never gets the tool's policies; the records last.
+    // What the tool attached goes first: the trust put back never gets the tool's policies. Then the records, the
+    // mark in its description (by which a run that stops before finds it again) after them, its setup's tag last.
     expect(l!.steps.map((s) => s.op)).toEqual([
       'DetachRolePolicy',
       'DetachRolePolicy',
       'UpdateAssumeRolePolicy',
+      'UntagRole',
       'UpdateRole',
       'UntagRole',
     ]);
@@ -301,18 +306,41 @@ describe('a role this setup adopted that the config no longer names', () => {
     // What it held before the tool stays; nothing deletes it.
     expect(l!.steps).not.toContainEqual(expect.objectContaining({ policyArn: READ_ONLY }));
     expect(l!.steps.some((s) => s.op === 'DeleteRole')).toBe(false);
+    expect(l!.steps[3]).toEqual({
+      op: 'UntagRole',
+      roleName: 'fraud-hand-made',
+      keys: ['flyte-aws-setup:attached', 'flyte-aws-setup:trust'],
+    });
     expect(l!.steps.at(-1)).toEqual({
       op: 'UntagRole',
       roleName: 'fraud-hand-made',
-      keys: [
-        'flyte-aws-setup:attached',
-        'flyte-aws-setup:description',
-        'flyte-aws-setup:setup',
-        'flyte-aws-setup:trust',
-      ],
+      keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'],
     });
     const text = renderPlan({ facts: FACTS, sections: [], leftovers: [l!] }, plainStyle);
     expect(text).toContain('[~] role fraud-hand-made  put back as it was');
+  });
+
+  it("--prune detaches its grants policy too (attached by the grants section, without a record), when it is the setup's", async () => {
+    const GRANTS = `arn:aws:iam::${ACCOUNT}:policy/fraud-hand-made-grants`;
+    const m = adoptedAccount();
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: POLICY }, { PolicyArn: ATHENA }, { PolicyArn: GRANTS }] });
+    m.iam.on(GetPolicyCommand, { PolicyArn: GRANTS }).resolves({
+      Policy: { Arn: GRANTS, PolicyName: 'fraud-hand-made-grants', DefaultVersionId: 'v1', Tags: toTags(MINE) },
+    });
+    m.iam
+      .on(GetPolicyVersionCommand)
+      .resolves({ PolicyVersion: { Document: '{"Version":"2012-10-17","Statement":[]}' } });
+    const [l] = await findLeftovers(m.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    expect(l!.steps).toContainEqual({ op: 'DetachRolePolicy', roleName: 'fraud-hand-made', policyArn: GRANTS });
+
+    // One of that name that is not the setup's stays.
+    m.iam.on(GetPolicyCommand, { PolicyArn: GRANTS }).resolves({
+      Policy: { Arn: GRANTS, PolicyName: 'fraud-hand-made-grants', DefaultVersionId: 'v1', Tags: [] },
+    });
+    const [kept] = await findLeftovers(m.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    expect(kept!.steps).not.toContainEqual(expect.objectContaining({ policyArn: GRANTS }));
   });
 
   it("another setup adopted it, or nobody did: not this setup's, no call beyond its GetRole", async () => {

@@ -715,6 +715,8 @@ describe('records on tags', () => {
     expect(encodeDescription('')).toBe('=');
     expect(decodeDescription('=')).toBe('');
     expect(decodeDescription('bad=zz')).toBeUndefined();
+    // Whatever a description holds comes back as it was (as UTF-8 bytes where a tag value cannot hold it).
+    expect(decodeDescription(encodeDescription('5 € & ü'))).toBe('5 € & ü');
   });
 
   it("an adopted role's description ends with the tool's mark, within IAM's 1,000 characters", () => {
@@ -744,6 +746,12 @@ describe('records on tags', () => {
       description: 'CI deploys; adopted for Flyte, managed by flyte-aws-setup',
     });
     expect(planRole(role(), marked).steps).toEqual([]);
+    // No room for the record under the 50-tag limit: used without the mark, saying so; not blocked.
+    const crowded = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`team-${i}`, 'x']));
+    const full = planRole(role(), current({ tags: { ...crowded, ...adopted }, description: 'CI deploys' }));
+    expect(full.blocked).toBeUndefined();
+    expect(full.steps).toEqual([]);
+    expect(full.notes.map((n) => n.message).join('\n')).toMatch(/cannot get flyte-aws-setup's mark/);
     // Never on a role the tool made, nor on one no setup adopted.
     expect(planRole(role(), current({ tags: { owner: 'platform' }, description: 'CI' })).steps).toEqual([]);
   });
