@@ -159,6 +159,9 @@ export async function applyWithAws(
     if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;
     if (opts.json) {
+      // The hand-off first (its lines go to stderr): the document's exit code is the run's, a kept file's 4 included.
+      const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
+      if (code === ExitCode.Success) code = handoff;
       const calls = { total: recorder.total, mutating: recorder.mutating };
       out(
         JSON.stringify(
@@ -183,6 +186,7 @@ export async function applyWithAws(
       if (s.error?.stack) output.err(`internal error in ${s.id}: ${s.error.stack}`);
       else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
     }
+    if (opts.json) return code;
     const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
     return code === ExitCode.Success ? handoff : code;
   } finally {

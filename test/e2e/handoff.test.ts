@@ -120,6 +120,11 @@ describe.skipIf(skip !== undefined)('hand-off files against the emulator', () =>
     expect(kept.code).toBe(4);
     expect(kept.stdout).toMatch(/KEPT\s+\S*flyte-binary-values\.yaml\s+differs from what flyte-aws-setup would write/);
     expect(readFileSync(join(dir, 'flyte-binary-values.yaml'), 'utf8')).toBe('# mine\n');
+    // A run with --json says the same exit code in its document as the process exits with.
+    const run = await cli(['--config', configFile, '--yes', '--approve-broadening', '--out-dir', dir, '--json']);
+    expect(run.code).toBe(4);
+    expect(JSON.parse(run.stdout)).toMatchObject({ kind: 'result', outcome: 'complete', exitCode: 4 });
+    expect(run.stderr).toMatch(/KEPT\s+\S*flyte-binary-values\.yaml/);
 
     const forced = await cli(['outputs', '--config', configFile, '--out-dir', dir, '--force']);
     expect(forced.code).toBe(0);
