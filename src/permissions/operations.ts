@@ -327,12 +327,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['iam:GetOpenIDConnectProvider'],
     on: [
       { scope: 'providerRead', modes: ['apply'] },
-      { scope: 'anyProvider', modes: ['verify', 'destroy'] },
+      // --prune (apply) reads the account's other providers, for the setup's of a cluster the config no longer names.
+      { scope: 'anyProvider', modes: ['verify', 'destroy', 'apply'] },
     ],
     modes: ALL,
     why:
       "reads the cluster's OIDC provider (verify: also every provider a role's trust names; destroy, once the " +
-      "cluster is gone: the tool's providers)",
+      "cluster is gone: the tool's providers; --prune: the account's others, to find the setup's of a cluster the " +
+      'config no longer names)',
   },
   {
     service: 'iam',

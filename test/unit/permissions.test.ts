@@ -196,6 +196,10 @@ describe('the policy for a config', () => {
     );
     expect(byAction.get('iam:AttachRolePolicy')!.resources.sort()).toEqual([...ROLES, EXISTING].sort());
     expect(byAction.get('iam:CreateOpenIDConnectProvider')!.resources).toEqual([PROVIDER]);
+    // --prune reads the account's other providers (the setup's of a cluster the config no longer names): any.
+    expect(byAction.get('iam:GetOpenIDConnectProvider')!.resources).toContain(
+      'arn:aws:iam::111122223333:oidc-provider/*',
+    );
     expect(byAction.get('iam:CreatePolicyVersion')!.resources).toEqual([POLICY, GRANTS]);
     // A plan reads the roles a grants policy is attached to: only the grants policy's.
     expect(byAction.get('iam:ListEntitiesForPolicy')!.resources.sort()).toEqual([GRANTS, ...GONE].sort());
