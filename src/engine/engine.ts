@@ -25,7 +25,7 @@ import {
   type Plan,
   type SectionPlan,
 } from '../model.js';
-import { isOwned, planResource, resourceKey } from './plan.js';
+import { dropsIrsa, isOwned, planResource, resourceKey } from './plan.js';
 import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
 
 export { DEFAULT_CONCURRENCY };
@@ -257,7 +257,7 @@ export function buildPlan(
   current: CurrentState,
   extraNotes: Map<string, Note[]> = new Map(),
 ): Plan {
-  return {
+  return holdIrsaWithoutAssociations({
     facts,
     sections: sections.map((s): SectionPlan => {
       const base = {
@@ -284,6 +284,30 @@ export function buildPlan(
             ? 'create'
             : 'update';
       return { ...base, status, resources };
+    }),
+  });
+}
+
+/**
+ * The pod identity associations cannot be made (their section is blocked): a role whose trust would lose IRSA for
+ * Pod Identity keeps it, blocked, so that its pods are never left with neither. Pure.
+ */
+function holdIrsaWithoutAssociations(plan: Plan): Plan {
+  if (plan.sections.find((s) => s.id === 'podIdentity')?.status !== 'blocked') return plan;
+  const reason =
+    'its trust would lose IRSA for Pod Identity, but the pod identity associations cannot be made (see EKS Pod ' +
+    'Identity associations): its pods would have neither, so it stays as it is until they can';
+  return {
+    ...plan,
+    sections: plan.sections.map((s) => {
+      const resources = s.resources.map((r) =>
+        r.kind === 'role' &&
+        r.blocked === undefined &&
+        r.steps.some((x) => x.op === 'UpdateAssumeRolePolicy' && dropsIrsa(x.before, x.trust))
+          ? { ...r, steps: [], action: 'none' as const, blocked: reason }
+          : r,
+      );
+      return resources.some((r, i) => r !== s.resources[i]) ? { ...s, status: 'blocked' as const, resources } : s;
     }),
   };
 }

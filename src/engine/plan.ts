@@ -338,6 +338,15 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
   const middle: Step[] = [];
   if (trustChanges) {
     middle.push({ op: 'UpdateAssumeRolePolicy', roleName: desired.name, trust: desired.trust, before: current.trust });
+    if (dropsIrsa(current.trust, desired.trust) && desired.trust.Statement.some(isPodIdentityStatement)) {
+      notes.push({
+        level: 'warn',
+        message:
+          'its IRSA trust goes in this run, for Pod Identity: pods that still use IRSA (before Flyte is upgraded with ' +
+          'the new Helm values) cannot assume it until then; to switch without that gap, apply identity: both first, ' +
+          'upgrade Flyte, then identity: pod-identity',
+      });
+    }
     security.push(...broadeningReasons(current.trust, desired.trust).map((r) => `trust: ${r}`));
     if (!adopting && beyond.length > 0) {
       security.push(
@@ -475,6 +484,13 @@ export function planRole(desired: DesiredRole, current: CurrentRole | undefined)
     security,
     ...withFindings(findings),
   };
+}
+
+/** Whether `after` lets in none of the OIDC providers (IRSA) that `before` trusts. */
+export function dropsIrsa(before: PolicyDocument, after: PolicyDocument): boolean {
+  const providers = (doc: PolicyDocument) => federatedPrincipals(doc).filter(isOidcProviderArn);
+  const kept = new Set(providers(after));
+  return providers(before).some((p) => !kept.has(p)) && kept.size === 0;
 }
 
 function withFindings(findings: Finding[]): { findings?: Finding[] } {

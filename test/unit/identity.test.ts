@@ -4,7 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { auditTrust } from '../../src/audit/trust.js';
-import type { DesiredRole } from '../../src/model.js';
+import type { CurrentResource, CurrentRole, DesiredResource, DesiredRole } from '../../src/model.js';
+import { buildPlan, type DesiredSection } from '../../src/engine/engine.js';
+import { dropsIrsa, planRole, resourceKey } from '../../src/engine/plan.js';
+import { sectionById } from '../../src/sections/derived.js';
 import { broadeningReasons } from '../../src/policy/broadening.js';
 import {
   clustersThatFit,
@@ -290,5 +293,67 @@ describe("the roles' descriptions say how pods assume them", () => {
     ['identity: both\n', 'Flyte backend (IRSA, Pod Identity), managed by flyte-aws-setup'],
   ])('%j', (yaml, description) => {
     expect(roleOf(yaml).description).toBe(description);
+  });
+});
+
+describe('irsa to pod-identity on roles that exist', () => {
+  const current = (trust: PolicyDocument): CurrentRole => ({
+    kind: 'role',
+    name: 'flyte-system-role',
+    arn: `arn:aws:iam::${ACCOUNT}:role/flyte-system-role`,
+    path: '/',
+    trust,
+    attached: [],
+    tags: { 'managed-by': 'flyte-aws-setup', 'flyte-aws-setup:setup': 'acme' },
+  });
+
+  it("the plan warns that the role's IRSA trust goes before Flyte is upgraded; through both, it does not", () => {
+    const irsa = roleOf('');
+    const plan = planRole(roleOf('identity: pod-identity\n'), current(irsa.trust));
+    expect(plan.notes.map((n) => `${n.level} ${n.message}`).join('\n')).toMatch(
+      /^warn its IRSA trust goes in this run, for Pod Identity: .*apply identity: both first/m,
+    );
+    const both = planRole(roleOf('identity: both\n'), current(irsa.trust));
+    expect(both.notes.map((n) => n.message).join('\n')).not.toMatch(/IRSA trust goes/);
+    expect(dropsIrsa(irsa.trust, roleOf('identity: both\n').trust)).toBe(false);
+  });
+
+  it('when the associations cannot be made, a role whose trust would lose IRSA is held, blocked, saying why', () => {
+    const ctx = context(loadConfig('identity: pod-identity\n'));
+    const systemDesired = systemRole.desired(ctx)[0] as DesiredRole;
+    const association = {
+      kind: 'pod-identity-association',
+      name: 'flyte/flyte-backend-flyte-binary',
+      arn: `${CLUSTER_ARN}/flyte/flyte-backend-flyte-binary`,
+      cluster: 'acme',
+      namespace: 'flyte',
+      serviceAccount: 'flyte-backend-flyte-binary',
+      roleArn: systemDesired.arn,
+      tags: systemDesired.tags,
+    } satisfies DesiredResource;
+    const sections: DesiredSection[] = [
+      { def: systemRole, enabled: true, resources: [systemDesired] },
+      { def: sectionById('podIdentity'), enabled: true, resources: [association] },
+    ];
+    // Another setup's association for the same service account: the section cannot be done.
+    const others = {
+      ...association,
+      associationId: 'a-1',
+      tags: { ...association.tags, 'flyte-aws-setup:setup': 'other' },
+    };
+    const state = new Map<string, CurrentResource | undefined>([
+      [resourceKey(systemDesired), current(roleOf('').trust)],
+      [resourceKey(association), others],
+    ]);
+    const plan = buildPlan(ctx.facts, sections, state);
+    expect(plan.sections.find((s) => s.id === 'podIdentity')!.status).toBe('blocked');
+    const system = plan.sections.find((s) => s.id === 'systemRole')!;
+    expect(system.status).toBe('blocked');
+    expect(system.resources[0]!.steps).toEqual([]);
+    expect(system.resources[0]!.blocked).toMatch(/would lose IRSA for Pod Identity, but the pod identity associations/);
+
+    // The associations can be made: the role's trust changes as planned.
+    const free = buildPlan(ctx.facts, sections, new Map([[resourceKey(systemDesired), current(roleOf('').trust)]]));
+    expect(free.sections.find((s) => s.id === 'systemRole')!.status).toBe('update');
   });
 });
