@@ -33,7 +33,7 @@ function principals(s: PolicyStatement): string[] {
 
 function conditions(s: PolicyStatement): Condition[] {
   return Object.entries(s.Condition ?? {}).flatMap(([op, block]) =>
-    Object.entries(block).map(([key, values]) => ({ op, key: key.toLowerCase(), values: list(values) })),
+    Object.entries(block).map(([key, values]) => ({ op, key: key.toLowerCase(), values: list(values).map(String) })),
   );
 }
 
@@ -55,25 +55,50 @@ function grants(doc: PolicyDocument): { allow: Grant[]; denyText: string[] } {
   return { allow, denyText };
 }
 
-/** Is every value the `narrow` condition lets through also let through by `wide`? */
+/** The operators whose values this check weighs; any other is only as strict as an identical condition. */
+const WEIGHED_OPERATORS = new Set(['StringEquals', 'StringLike']);
+
+/**
+ * Does a value of the `wide` condition let through every request a value of the `narrow` one does? StringLike
+ * values are patterns (`patternCovers`); a StringEquals value is a literal, which as a pattern matches at least
+ * itself. A value with a policy variable (`${...}`) is left to `patternCovers`' equality when the operators differ.
+ */
+function valueCovers(wideOp: string, wide: string, narrowOp: string, narrow: string): boolean {
+  if (wideOp === 'StringLike') return patternCovers(wide, narrow);
+  // StringEquals lets through `wide` only: so must `narrow`, a literal (or a pattern without a wildcard).
+  if (wide !== narrow) return false;
+  if (narrowOp === wideOp) return true;
+  return !hasWildcard(narrow) && !narrow.includes('${');
+}
+
+/**
+ * Is every request the `narrow` condition lets through also let through by `wide`? Both are on one key; a
+ * condition's values are ORed, so each value of `narrow` must be covered by a value of `wide`. Sound, not complete.
+ */
 function conditionCovers(wide: Condition, narrow: Condition): boolean {
   if (wide.key !== narrow.key) return false;
-  const isEq = (op: string) => op === 'StringEquals';
-  const isLike = (op: string) => op === 'StringLike';
-  if (!(isEq(wide.op) || isLike(wide.op)) || !(isEq(narrow.op) || isLike(narrow.op))) {
-    // Operators this check does not understand: only an identical condition is known to be as strict.
-    return wide.op === narrow.op && [...wide.values].sort().join('\n') === [...narrow.values].sort().join('\n');
+  const same = (c: Condition) => [...new Set(c.values)].sort().join('\n');
+  if (wide.op === narrow.op && same(wide) === same(narrow)) return true;
+  // Operators this check does not understand (negations, IfExists, set operators, ...): only an identical
+  // condition is known to be as strict. A condition with no value is left to IAM.
+  if (!WEIGHED_OPERATORS.has(wide.op) || !WEIGHED_OPERATORS.has(narrow.op) || narrow.values.length === 0) {
+    return false;
   }
-  return narrow.values.every((v) => {
-    const exact = isEq(narrow.op) || !hasWildcard(v);
-    return wide.values.some((w) => (isLike(wide.op) ? patternCovers(w, v) : w === v && exact));
-  });
+  return narrow.values.every((v) => wide.values.some((w) => valueCovers(wide.op, w, narrow.op, v)));
+}
+
+/**
+ * Are the `narrow` conditions at least as strict as the `wide` ones? Conditions are ANDed: every condition of
+ * `wide` must be implied by one of `narrow`'s (extra conditions of `narrow` only narrow it further).
+ */
+function conditionsCovered(narrow: readonly Condition[], wide: readonly Condition[]): boolean {
+  return wide.every((wc) => narrow.some((nc) => conditionCovers(wc, nc)));
 }
 
 /** Is `narrow` at most as permissive as `wide`? Every condition of `wide` must be met by one of `narrow`'s. */
 function grantCovered(narrow: Grant, wide: Grant): boolean {
   if (narrow.principal !== wide.principal || narrow.action !== wide.action) return false;
-  return wide.conditions.every((wc) => narrow.conditions.some((nc) => conditionCovers(wc, nc)));
+  return conditionsCovered(narrow.conditions, wide.conditions);
 }
 
 /** What is broad about a trust on its own: wildcards, open principals, a federated principal with no condition. */
@@ -155,22 +180,38 @@ export function broadeningReasons(before: PolicyDocument | undefined, after: Pol
 }
 
 /**
- * Does the IAM pattern `wide` match everything the pattern `narrow` matches? `*` in `wide` may absorb a wildcard
- * of `narrow`; `?` in `wide` matches one ordinary character only. Sound, not complete: "no" may be a false alarm.
+ * Does the IAM pattern `wide` match everything the pattern `narrow` matches? In both, `*` matches any run of
+ * characters and `?` any one. A `*` of `wide` may absorb any part of `narrow`, wildcards included; a `?` of
+ * `wide` matches one character of `narrow`, an ordinary one or a `?`; any other character only itself. Sound, not
+ * complete: "no" may be a false alarm, "yes" never lets more in. A `narrow` with a policy variable (`${...}`, whose
+ * value is known only to IAM) is covered only by itself or by a `wide` of nothing but `*`.
  */
 export function patternCovers(wide: string, narrow: string): boolean {
   if (wide === narrow) return true;
-  const escaped = wide
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '[^*?]');
-  return new RegExp(`^${escaped}$`, 's').test(narrow);
+  if (narrow.includes('${')) return /^\*+$/.test(wide);
+  // covered[j]: does the part of `wide` read so far match the whole of narrow.slice(0, j)?
+  let covered: boolean[] = Array.from({ length: narrow.length + 1 }, (_, j) => j === 0);
+  for (let i = 0; i < wide.length; i++) {
+    const w = wide[i]!;
+    const next: boolean[] = new Array<boolean>(narrow.length + 1).fill(false);
+    for (let j = 0; j <= narrow.length; j++) {
+      if (w === '*') {
+        // The `*` matches nothing more, or one more character of `narrow` (whatever it is).
+        next[j] = covered[j]! || (j > 0 && next[j - 1]!);
+      } else if (j > 0) {
+        const n = narrow[j - 1]!;
+        next[j] = covered[j - 1]! && (w === '?' ? n !== '*' : n === w);
+      }
+    }
+    covered = next;
+  }
+  return covered[narrow.length]!;
 }
 
 interface Permission {
   action: string;
   resource: string;
-  condition: string;
+  conditions: Condition[];
 }
 
 function permissions(doc: PolicyDocument): { allow: Permission[]; other: string[] } {
@@ -181,15 +222,19 @@ function permissions(doc: PolicyDocument): { allow: Permission[]; other: string[
       other.push(JSON.stringify(s));
       continue;
     }
-    const condition = JSON.stringify(s.Condition ?? {});
+    const conds = conditions(s);
     for (const action of list(s.Action).map((x) => x.toLowerCase())) {
-      for (const resource of list(s.Resource)) allow.push({ action, resource, condition });
+      for (const resource of list(s.Resource)) allow.push({ action, resource, conditions: conds });
     }
   }
   return { allow, other };
 }
 
-/** What a new version of a permissions policy allows that the old one did not (empty: nothing). */
+/**
+ * What a new version of a permissions policy allows that the old one did not (empty: nothing). A permission is
+ * not new when one of the old policy covers its action and resource (wildcards weighed) under conditions no stricter
+ * than its own: the same, fewer, or wider (a StringEquals or StringLike value list that covers its values).
+ */
 export function permissionsAdded(before: PolicyDocument, after: PolicyDocument): string[] {
   const b = permissions(before);
   const a = permissions(after);
@@ -199,7 +244,7 @@ export function permissionsAdded(before: PolicyDocument, after: PolicyDocument):
         (o) =>
           patternCovers(o.action, p.action) &&
           patternCovers(o.resource, p.resource) &&
-          (o.condition === '{}' || o.condition === p.condition),
+          conditionsCovered(p.conditions, o.conditions),
       ),
   );
   const reasons: string[] = [];

@@ -203,6 +203,48 @@ describe.skipIf(skip !== undefined)('grants against the emulator', () => {
     expect(rerun.mutating).toEqual([]);
   });
 
+  it("a grant's prefix narrowed and the other grants removed: --yes alone applies it all", async () => {
+    expect((await cli(['--config', file, '--yes', '--approve-broadening'])).code).toBe(0);
+    // The tester's case: features/ narrowed to features/public/, the secret and ECR grants removed.
+    const narrowed = writeConfig(
+      CONFIG.slice(0, CONFIG.indexOf('grants:')) +
+        'grants:\n  - to: workers\n    bucket: acme-shared-data\n    prefix: features/public/\n',
+    );
+    const dry = await cli(['--config', narrowed, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).not.toContain('(!)');
+
+    const run = await cli(['--config', narrowed, '--yes']);
+    expect(run.code).toBe(0);
+    const ops = run.mutating.map((c) => c.operation);
+    expect(ops).toContain('CreatePolicyVersion');
+    expect(ops.filter((o) => o === 'DeletePolicy')).toHaveLength(2);
+    expect((await readPolicy(moto.url, WORKERS)).document.Statement).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::acme-shared-data/features/public/*' },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::acme-shared-data',
+        Condition: { StringLike: { 's3:prefix': 'features/public/*' } },
+      },
+    ]);
+    for (const arn of [FRAUD, NODE]) {
+      await expect(clients(moto.url).iam.send(new GetPolicyCommand({ PolicyArn: arn }))).rejects.toMatchObject({
+        name: expect.stringMatching(/NoSuchEntity/),
+      });
+    }
+
+    // Widened back to features/: that lets more in, and --yes alone changes nothing.
+    const widened = writeConfig(
+      CONFIG.slice(0, CONFIG.indexOf('grants:')) +
+        'grants:\n  - to: workers\n    bucket: acme-shared-data\n    prefix: features/\n',
+    );
+    const refused = await cli(['--config', widened, '--yes']);
+    expect(refused.code).toBe(5);
+    expect(refused.stdout + refused.stderr).toContain('allows s3:getobject, s3:listbucket on');
+    expect(refused.mutating).toEqual([]);
+  });
+
   it('the last grant removed: the grants policies still go, by --yes alone; a config that never had grants reads none', async () => {
     expect((await cli(['--config', file, '--yes', '--approve-broadening'])).code).toBe(0);
     const none = writeConfig(CONFIG.slice(0, CONFIG.indexOf('grants:')));

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { planDestroy, type DestroyPolicyState } from '../../../src/engine/destroy.js';
 import { buildPlan, desiredSections } from '../../../src/engine/engine.js';
 import { planPolicy, planRole } from '../../../src/engine/plan.js';
-import type { CurrentPolicy, CurrentRole, DesiredPolicy, DesiredRole } from '../../../src/model.js';
+import {
+  planSecurity,
+  type CurrentPolicy,
+  type CurrentRole,
+  type DesiredPolicy,
+  type DesiredRole,
+} from '../../../src/model.js';
 import { grantsPolicyDocument, secretArn } from '../../../src/policy/grants.js';
 import { grants } from '../../../src/sections/grants.js';
 import { ACCOUNT, AWS, PARTITION_CASES, TOOL_TAG, context, facts, loadConfig, loaderProblems } from './fixtures.js';
@@ -280,6 +286,37 @@ describe('grants: planned, verified and destroyed like the custom policy', () =>
     expect(planPolicy(desired!, current({ attachedRoles: [] })).steps.map((s) => s.op)).toEqual(['AttachRolePolicy']);
     const [wider] = policies('grants: [{ to: workers, bucket: acme-shared, access: read-write }]\n');
     expect(planPolicy(wider!, current({})).steps.map((s) => s.op)).toEqual(['CreatePolicyVersion']);
+  });
+
+  it("a grant's prefix narrowed, its other grants removed: a new version that lets nothing more in; widened back, it does", () => {
+    // The tester's case, through the plan: the workers' grants policy as applied, then the config narrowed.
+    const before = `grants:
+  - to: workers
+    bucket: acme-shared-data
+    prefix: features/
+  - to: workers
+    secret: prod/fraud/db
+`;
+    const after = 'grants: [{ to: workers, bucket: acme-shared-data, prefix: features/public/ }]\n';
+    const [applied] = policies(before);
+    const held = (doc: DesiredPolicy) => new Map([[`policy:${WORKERS_GRANTS}`, current({ document: doc.document })]]);
+    // Only the grants policy is held: the roles are to be made, which the plan marks for reasons of their own.
+    const plan = (yaml: string, doc: DesiredPolicy) =>
+      planSecurity(buildPlan(facts(), desiredSections(loadConfig(yaml), facts()), held(doc))).filter((m) =>
+        m.startsWith('flyte-workers-role-grants:'),
+      );
+    const narrowed = buildPlan(facts(), desiredSections(loadConfig(after), facts()), held(applied!));
+    const resource = narrowed.sections.flatMap((s) => s.resources).find((r) => r.arn === WORKERS_GRANTS)!;
+    expect(resource.steps.map((s) => s.op)).toEqual(['CreatePolicyVersion']);
+    expect(resource.security).toEqual([]);
+    expect(plan(after, applied!)).toEqual([]);
+
+    const [narrow] = policies(after);
+    expect(plan(before, narrow!)).toEqual([
+      'flyte-workers-role-grants: allows s3:getobject, s3:listbucket, secretsmanager:describesecret, ' +
+        'secretsmanager:getsecretvalue on arn:aws:s3:::acme-shared-data/features/*, arn:aws:s3:::acme-shared-data, ' +
+        `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:prod/fraud/db-??????`,
+    ]);
   });
 
   it('the role it is attached to does not report it as a policy the config does not list', () => {
