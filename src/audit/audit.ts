@@ -138,8 +138,15 @@ function stepProblem(
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
-    case 'DeletePodIdentityAssociation':
       return undefined;
+    // An association of this setup's that the config no longer wants (the plan deletes it).
+    case 'DeletePodIdentityAssociation':
+      return {
+        code: 'association-not-wanted',
+        problem:
+          'is this setup\'s (made by flyte-aws-setup), but the config no longer names its namespace and service ' +
+          'account: its pods still get the role it names',
+      };
   }
 }
 
@@ -196,7 +203,9 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
           fix:
             p.code === 'missing'
               ? `the next \`${rerun}\` run creates it`
-              : `the next \`${rerun}\` run fixes it${r.security.length > 0 ? ' (a security-relevant change: see it first with --dry-run)' : ''}`,
+              : r.desired.kind === 'pod-identity-association' && r.desired.foundBy === 'audit'
+                ? `\`${rerun} --prune\` deletes it (with identity: irsa, a run looks for the setup's associations only with --prune, or while a role still trusts Pod Identity)`
+                : `the next \`${rerun}\` run fixes it${r.security.length > 0 ? ' (a security-relevant change: see it first with --dry-run)' : ''}`,
         });
       }
     }
