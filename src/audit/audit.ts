@@ -144,7 +144,7 @@ function stepProblem(
       return {
         code: 'association-not-wanted',
         problem:
-          'is this setup\'s (made by flyte-aws-setup), but the config no longer names its namespace and service ' +
+          "is this setup's (made by flyte-aws-setup), but the config no longer names its namespace and service " +
           'account: its pods still get the role it names',
       };
   }

@@ -174,24 +174,28 @@ export async function readDestroyState(
       )
     : [];
   const named = new Set(specs.map((a) => `${a.namespace}/${a.serviceAccount}`));
-  const unwanted = await mapLimit(clustersWithAssociations.map((c, i) => ({ c, i })), concurrency, async ({ c, i }) => {
-    const others = (await listings[i]!).filter((a) => !named.has(`${a.namespace}/${a.serviceAccount}`));
-    const read = await mapLimit(others, concurrency, (a) =>
-      gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
-    );
-    return read.flatMap((current): DestroyAssociationState[] =>
-      current !== undefined && ownership(current.tags, config.setup) === 'mine'
-        ? [
-            {
-              name: associationName(c, current.namespace, current.serviceAccount),
-              cluster: c.name,
-              ...(c.region !== undefined ? { region: c.region } : {}),
-              current,
-            },
-          ]
-        : [],
-    );
-  });
+  const unwanted = await mapLimit(
+    clustersWithAssociations.map((c, i) => ({ c, i })),
+    concurrency,
+    async ({ c, i }) => {
+      const others = (await listings[i]!).filter((a) => !named.has(`${a.namespace}/${a.serviceAccount}`));
+      const read = await mapLimit(others, concurrency, (a) =>
+        gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
+      );
+      return read.flatMap((current): DestroyAssociationState[] =>
+        current !== undefined && ownership(current.tags, config.setup) === 'mine'
+          ? [
+              {
+                name: associationName(c, current.namespace, current.serviceAccount),
+                cluster: c.name,
+                ...(c.region !== undefined ? { region: c.region } : {}),
+                current,
+              },
+            ]
+          : [],
+      );
+    },
+  );
   const associations = wantsAssociations ? [...wanted, ...unwanted.flat()] : undefined;
   const otherIssuers = others.flatMap((c) => (c.state === 'ready' ? [c.issuerUrl] : []));
 

@@ -337,8 +337,7 @@ export async function makePlan(
   const first = onlySections(desiredSections(config, known), options.only);
   // Each cluster's pod identity associations, listed once: for the config's, and for those it no longer wants.
   const listings: AssociationListings = new Map();
-  const earlyReads =
-    early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings) : undefined;
+  const earlyReads = early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings) : undefined;
   const refs = options.references ? configReferences(config, known) : [];
   // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
   const readAnyway = new Map<string, string>(
@@ -489,7 +488,9 @@ async function withAssociationsLeftBehind(
       throw err;
     }
     const taken = new Set(
-      wanted.filter((r) => r.cluster === c.name && r.region === region).map((r) => `${r.namespace}/${r.serviceAccount}`),
+      wanted
+        .filter((r) => r.cluster === c.name && r.region === region)
+        .map((r) => `${r.namespace}/${r.serviceAccount}`),
     );
     const others = summaries.filter((a) => !taken.has(`${a.namespace}/${a.serviceAccount}`));
     const described = await mapLimit(others, options.concurrency, (a) =>

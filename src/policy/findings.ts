@@ -92,7 +92,7 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'association-not-wanted': {
     severity: 'error',
     what:
-      "a pod identity association hands a role to a namespace and service account the config does not name (the " +
+      'a pod identity association hands a role to a namespace and service account the config does not name (the ' +
       "setup's own: the next run deletes it; anyone else's: left alone)",
   },
   blocked: { severity: 'error', what: 'the config cannot be carried out for a resource (the plan says why)' },
