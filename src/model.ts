@@ -177,8 +177,6 @@ export interface DesiredPodIdentityAssociation {
    * `arn`, `namespace`, `serviceAccount` and `roleArn` are the association's own.
    */
   gone?: true;
-  /** Found only because the run looked for it (verify, --prune): a plain run under `identity: irsa` does not. */
-  foundBy?: 'audit';
 }
 
 /** An EKS add-on the setup needs on the cluster (the Pod Identity Agent); made when missing, never removed. */

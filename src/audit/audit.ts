@@ -203,9 +203,7 @@ export function driftFindings(plan: Plan, rerun: string): Finding[] {
           fix:
             p.code === 'missing'
               ? `the next \`${rerun}\` run creates it`
-              : r.desired.kind === 'pod-identity-association' && r.desired.foundBy === 'audit'
-                ? `\`${rerun} --prune\` deletes it (with identity: irsa, a run looks for the setup's associations only with --prune, or while a role still trusts Pod Identity)`
-                : `the next \`${rerun}\` run fixes it${r.security.length > 0 ? ' (a security-relevant change: see it first with --dry-run)' : ''}`,
+              : `the next \`${rerun}\` run fixes it${r.security.length > 0 ? ' (a security-relevant change: see it first with --dry-run)' : ''}`,
         });
       }
     }

@@ -10,6 +10,7 @@ import { configRoles, isIrsaSection } from '../sections/derived.js';
 import { grantsPoliciesLeftBehind, grantsPolicyNames } from '../sections/grants.js';
 import { associationSpecs } from '../sections/pod-identity.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { isPodIdentityStatement } from '../policy/document.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { DEFAULT_VERSION_KEY } from '../config/rules.js';
 import { UserError } from '../errors.js';
@@ -141,8 +142,11 @@ export async function readDestroyState(
   ];
   // Each cluster's associations are listed once for all of them; only those that exist are described. Those the
   // config no longer wants (all of them with identity: irsa) are described too, and this setup's go as well.
+  // With identity: irsa, only while a role of the config still trusts EKS Pod Identity (a setup that never used it
+  // makes no call for them, and needs no EKS permission for them).
   const specs = config.identity !== 'irsa' ? associationSpecs(config) : [];
-  const wantsAssociations = clustersWithAssociations.length > 0;
+  const podTrusted = roles.some((r) => r.current?.trust.Statement.some(isPodIdentityStatement) === true);
+  const wantsAssociations = clustersWithAssociations.length > 0 && (config.identity !== 'irsa' || podTrusted);
   const listings = wantsAssociations
     ? clustersWithAssociations.map((c) => {
         const listing = gateway.podIdentityAssociations(c.name, {}, c.region);
@@ -178,7 +182,9 @@ export async function readDestroyState(
     clustersWithAssociations.map((c, i) => ({ c, i })),
     concurrency,
     async ({ c, i }) => {
-      const others = (await listings[i]!).filter((a) => !named.has(`${a.namespace}/${a.serviceAccount}`));
+      const others = (listings[i] === undefined ? [] : await listings[i]).filter(
+        (a) => !named.has(`${a.namespace}/${a.serviceAccount}`),
+      );
       const read = await mapLimit(others, concurrency, (a) =>
         gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
       );

@@ -381,7 +381,6 @@ export async function makePlan(
   for (const [key, resource] of readAnyway) answers.set(key, current.get(resource) !== undefined);
   [sections, current] = await withLeftBehind(gateway, config, facts, sections, current, concurrency, inline);
   [sections, current] = await withAssociationsLeftBehind(gateway, config, facts, sections, current, listings, {
-    lookAnyway: options.audit === true || options.prune === true,
     concurrency,
   });
   const cluster = missingCluster !== undefined ? clusterNotFound(missingCluster, facts.region, regionClusters) : {};
@@ -443,9 +442,9 @@ async function withLeftBehind(
  * those pods are reported. Each cluster's listing is the one the section's reads made (no call of its own); only
  * the associations the config does not want are described (none on a cluster that holds only the config's).
  *
- * With `identity: irsa` (the section off) the clusters are listed only when something says associations may be
- * left: a role the plan read still trusts EKS Pod Identity (the run that switches to IRSA), or the run looks for
- * them anyway (`lookAnyway`: verify, `--prune`); a refusal to list them then is a note, not a failure.
+ * With `identity: irsa` (the section off) the clusters are listed only when a role the plan read still trusts EKS
+ * Pod Identity (the run that switches to IRSA, and verify before it): a setup that never used Pod Identity makes no
+ * call for them, and needs no EKS permission for them. A refusal to list them then is a note, not a failure.
  */
 async function withAssociationsLeftBehind(
   gateway: AwsGateway,
@@ -454,7 +453,7 @@ async function withAssociationsLeftBehind(
   sections: DesiredSection[],
   current: CurrentState,
   listings: AssociationListings,
-  options: { lookAnyway: boolean; concurrency: number },
+  options: { concurrency: number },
 ): Promise<[DesiredSection[], CurrentState]> {
   const at = sections.findIndex((s) => s.def.id === 'podIdentity');
   const section = sections[at];
@@ -465,7 +464,7 @@ async function withAssociationsLeftBehind(
     (r) => r?.kind === 'role' && r.trust.Statement.some(isPodIdentityStatement),
   );
   const optional = !section.enabled && config.identity === 'irsa';
-  if (optional && !podTrusted && !options.lookAnyway) return [sections, current];
+  if (optional && !podTrusted) return [sections, current];
   const wanted = section.enabled
     ? section.resources.filter(
         (r): r is DesiredPodIdentityAssociation => r.kind === 'pod-identity-association' && r.gone !== true,
@@ -504,13 +503,7 @@ async function withAssociationsLeftBehind(
     configRoles(config).map((r) => roleArn(facts.partition, facts.accountId, config.path, r.name)),
   );
   const several = clusters.length > 1;
-  const left = associationsLeftBehind(
-    config,
-    found.flat(),
-    roleArns,
-    several,
-    optional && !podTrusted ? 'audit' : undefined,
-  );
+  const left = associationsLeftBehind(config, found.flat(), roleArns, several);
   if (left.length === 0 && refused.length === 0) return [sections, current];
   const byArn = new Map(found.flat().map((f) => [f.current.arn, f.current]));
   const read: CurrentState = new Map(left.map((r) => [resourceKey(r), byArn.get(r.arn)]));

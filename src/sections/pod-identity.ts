@@ -159,7 +159,6 @@ export function associationsLeftBehind(
   found: readonly FoundAssociation[],
   configRoleArns: ReadonlySet<string>,
   several: boolean,
-  foundBy?: 'audit',
 ): DesiredPodIdentityAssociation[] {
   const tags = resourceTags(config);
   const mine = (t: Record<string, string>) => t[MANAGED_BY_KEY] === MANAGED_BY_VALUE && t[SETUP_KEY] === config.setup;
@@ -176,7 +175,6 @@ export function associationsLeftBehind(
       roleArn: f.current.roleArn,
       tags,
       gone: true,
-      ...(foundBy !== undefined ? { foundBy } : {}),
     }));
 }
 

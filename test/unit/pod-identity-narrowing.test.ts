@@ -210,25 +210,20 @@ describe('the plan of a run, against a mocked account', () => {
     ]);
   });
 
-  it('irsa, and no role trusts Pod Identity: no call of its own (verify and --prune still look)', async () => {
+  it('irsa, and no role trusts Pod Identity (a setup that never used it): no call for them, in a run or verify', async () => {
     const m = account([association('a-1', 'flyte', 'flyte-workers-role')], false);
     const plan = await makePlan(loadConfig(CONFIG), m.gateway);
-    expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand)).toHaveLength(0);
     expect(plan.sections.find((s) => s.id === 'podIdentity')!.status).toBe('skipped');
-    const audited = await makePlan(loadConfig(CONFIG), m.gateway, { audit: true });
-    const f = driftFindings(audited, 'flyte-aws-setup --config c.yaml --yes').find(
-      (x) => x.code === 'association-not-wanted',
-    )!;
-    expect(f.fix).toContain('--prune');
-    const pruned = await makePlan(loadConfig(CONFIG), m.gateway, { prune: true });
-    expect(deletes(planSteps(pruned))).toHaveLength(1);
+    await makePlan(loadConfig(CONFIG), m.gateway, { audit: true, prune: true });
+    expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand)).toHaveLength(0);
   });
 
-  it('irsa: a refusal to list the associations is a note, not a failure', async () => {
-    const m = account([], false);
+  it('irsa: a refusal to list the associations is a note that they were not checked, not a failure', async () => {
+    const m = account([], true);
     m.eks.on(ListPodIdentityAssociationsCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
     const plan = await makePlan(loadConfig(CONFIG), m.gateway, { audit: true });
     const section = plan.sections.find((s) => s.id === 'podIdentity')!;
+    expect(section.notes[0]).toMatchObject({ level: 'warn', unchecked: true });
     expect(section.notes[0]!.message).toContain('could not be listed');
   });
 });
@@ -237,7 +232,7 @@ describe('destroy', () => {
   it("removes every association of the setup in the config's clusters, also with identity: irsa", async () => {
     const m = account(
       [association('a-1', 'flyte', 'flyte-workers-role'), association('a-2', 'web', 'web-role', {})],
-      false,
+      true,
     );
     const plan = planDestroy(await readDestroyState(loadConfig(CONFIG), m.gateway));
     expect(deletes(destroySteps(plan))).toEqual([
