@@ -170,6 +170,13 @@ export interface DesiredPodIdentityAssociation {
   serviceAccount: string;
   roleArn: string;
   tags: Tags;
+  /**
+   * The config no longer wants it (its namespace and service account are named by no role of the config, or
+   * `identity: irsa`): found in the cluster's listing, not asked for. This setup's is deleted (a narrowing change);
+   * anyone else's is only reported, where it hands a role of the config to pods the config does not name.
+   * `arn`, `namespace`, `serviceAccount` and `roleArn` are the association's own.
+   */
+  gone?: true;
 }
 
 /** An EKS add-on the setup needs on the cluster (the Pod Identity Agent); made when missing, never removed. */

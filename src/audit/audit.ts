@@ -138,8 +138,15 @@ function stepProblem(
     case 'DeleteRole':
     case 'DeletePolicy':
     case 'DeleteOpenIDConnectProvider':
-    case 'DeletePodIdentityAssociation':
       return undefined;
+    // An association of this setup's that the config no longer wants (the plan deletes it).
+    case 'DeletePodIdentityAssociation':
+      return {
+        code: 'association-not-wanted',
+        problem:
+          "is this setup's (made by flyte-aws-setup), but the config no longer names its namespace and service " +
+          'account: its pods still get the role it names',
+      };
   }
 }
 

@@ -600,8 +600,10 @@ function mayBeEventualConsistency(step: Step, err: unknown, state: RunState): bo
 /** Read the resource back until it matches what the config wants; its ARN as AWS reports it. */
 async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?: Clock): Promise<string> {
   const { timeoutMs, initialDelayMs } = state.options.consistency;
-  // A policy the config no longer wants matches once it is gone.
-  const goes = resource.desired.kind === 'policy' && resource.desired.gone === true;
+  // A policy or a pod identity association the config no longer wants matches once it is gone.
+  const goes =
+    (resource.desired.kind === 'policy' || resource.desired.kind === 'pod-identity-association') &&
+    resource.desired.gone === true;
   const read = async () => {
     const current = await readResource(state.gateway, resource.desired, 'never');
     const again = planResource(resource.desired, current);

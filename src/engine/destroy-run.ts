@@ -10,6 +10,7 @@ import { configRoles, isIrsaSection } from '../sections/derived.js';
 import { grantsPoliciesLeftBehind, grantsPolicyNames } from '../sections/grants.js';
 import { associationSpecs } from '../sections/pod-identity.js';
 import { federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
+import { isPodIdentityStatement } from '../policy/document.js';
 import { oidcProviderArn, policyArn } from '../policy/partition.js';
 import { DEFAULT_VERSION_KEY } from '../config/rules.js';
 import { UserError } from '../errors.js';
@@ -139,9 +140,13 @@ export async function readDestroyState(
     ...(cluster !== undefined ? [{ name: cluster.name, region: undefined as string | undefined }] : []),
     ...others.map((c) => ({ name: c.name!, region: 'region' in c ? c.region : undefined })),
   ];
-  // Each cluster's associations are listed once for all of them; only those that exist are described.
-  const wantsAssociations =
-    clustersWithAssociations.length > 0 && config.identity !== 'irsa' && associationSpecs(config).length > 0;
+  // Each cluster's associations are listed once for all of them; only those that exist are described. Those the
+  // config no longer wants (all of them with identity: irsa) are described too, and this setup's go as well.
+  // With identity: irsa, only while a role of the config still trusts EKS Pod Identity (a setup that never used it
+  // makes no call for them, and needs no EKS permission for them).
+  const specs = config.identity !== 'irsa' ? associationSpecs(config) : [];
+  const podTrusted = roles.some((r) => r.current?.trust.Statement.some(isPodIdentityStatement) === true);
+  const wantsAssociations = clustersWithAssociations.length > 0 && (config.identity !== 'irsa' || podTrusted);
   const listings = wantsAssociations
     ? clustersWithAssociations.map((c) => {
         const listing = gateway.podIdentityAssociations(c.name, {}, c.region);
@@ -149,9 +154,11 @@ export async function readDestroyState(
         return listing;
       })
     : [];
-  const associations = wantsAssociations
+  const associationName = (c: { name: string }, namespace: string, serviceAccount: string) =>
+    `${several ? `${c.name}: ` : ''}${namespace}/${serviceAccount}`;
+  const wanted = wantsAssociations
     ? await mapLimit(
-        clustersWithAssociations.flatMap((c, i) => associationSpecs(config).map((a) => ({ ...a, c, i }))),
+        clustersWithAssociations.flatMap((c, i) => specs.map((a) => ({ ...a, c, i }))),
         concurrency,
         async ({ c, i, ...a }): Promise<DestroyAssociationState> => {
           const current = await gateway.readPodIdentityAssociation(
@@ -162,14 +169,40 @@ export async function readDestroyState(
             listings[i],
           );
           return {
-            name: `${several ? `${c.name}: ` : ''}${a.namespace}/${a.serviceAccount}`,
+            name: associationName(c, a.namespace, a.serviceAccount),
             cluster: c.name,
             ...(c.region !== undefined ? { region: c.region } : {}),
             ...(current !== undefined ? { current } : {}),
           };
         },
       )
-    : undefined;
+    : [];
+  const named = new Set(specs.map((a) => `${a.namespace}/${a.serviceAccount}`));
+  const unwanted = await mapLimit(
+    clustersWithAssociations.map((c, i) => ({ c, i })),
+    concurrency,
+    async ({ c, i }) => {
+      const others = (listings[i] === undefined ? [] : await listings[i]).filter(
+        (a) => !named.has(`${a.namespace}/${a.serviceAccount}`),
+      );
+      const read = await mapLimit(others, concurrency, (a) =>
+        gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
+      );
+      return read.flatMap((current): DestroyAssociationState[] =>
+        current !== undefined && ownership(current.tags, config.setup) === 'mine'
+          ? [
+              {
+                name: associationName(c, current.namespace, current.serviceAccount),
+                cluster: c.name,
+                ...(c.region !== undefined ? { region: c.region } : {}),
+                current,
+              },
+            ]
+          : [],
+      );
+    },
+  );
+  const associations = wantsAssociations ? [...wanted, ...unwanted.flat()] : undefined;
   const otherIssuers = others.flatMap((c) => (c.state === 'ready' ? [c.issuerUrl] : []));
 
   // The setup's roles the config no longer names go too; the cluster is read again only when there are some.

@@ -5,9 +5,11 @@
 import { isCode } from '../aws/errors.js';
 import type { AssociationSummary, AwsGateway } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
-import { sectionEnabled, sectionSkipReason } from '../sections/derived.js';
+import { configRoles, sectionEnabled, sectionSkipReason } from '../sections/derived.js';
+import { associationsLeftBehind, type FoundAssociation } from '../sections/pod-identity.js';
+import { isPodIdentityStatement } from '../policy/document.js';
 import { samePolicy } from '../policy/compare.js';
-import { oidcProviderArn } from '../policy/partition.js';
+import { oidcProviderArn, roleArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
@@ -17,8 +19,10 @@ import {
   bucketWithKeyPolicy,
   clusterRegion,
   factsClusters,
+  type CurrentPodIdentityAssociation,
   type CurrentResource,
   type CurrentRole,
+  type DesiredPodIdentityAssociation,
   type DesiredResource,
   type Facts,
   type Note,
@@ -124,8 +128,9 @@ export async function readCurrent(
   resources: DesiredResource[],
   concurrency = DEFAULT_CONCURRENCY,
   inline: InlineRead = 'unowned',
+  listings: AssociationListings = new Map(),
 ): Promise<CurrentState> {
-  const listings = associationListings(gateway, resources);
+  associationListings(gateway, resources, listings);
   const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline, listings, true));
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
@@ -137,10 +142,13 @@ function clusterListingKey(cluster: string, region: string | undefined): string 
   return `${region ?? ''}/${cluster}`;
 }
 
-function associationListings(gateway: AwsGateway, resources: DesiredResource[]): AssociationListings {
-  const listings: AssociationListings = new Map();
+function associationListings(
+  gateway: AwsGateway,
+  resources: DesiredResource[],
+  listings: AssociationListings = new Map(),
+): AssociationListings {
   for (const r of resources) {
-    if (r.kind !== 'pod-identity-association') continue;
+    if (r.kind !== 'pod-identity-association' || r.gone) continue;
     const key = clusterListingKey(r.cluster, r.region);
     if (listings.has(key)) continue;
     const listing = gateway.podIdentityAssociations(r.cluster, {}, r.region);
@@ -351,7 +359,9 @@ export async function makePlan(
   const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
   const known = options.facts ?? early!.facts;
   const first = onlySections(desiredSections(config, known), options.only);
-  const earlyReads = early !== undefined ? startEarlyReads(gateway, first, concurrency, inline) : undefined;
+  // Each cluster's pod identity associations, listed once: for the config's, and for those it no longer wants.
+  const listings: AssociationListings = new Map();
+  const earlyReads = early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings) : undefined;
   const refs = options.references ? configReferences(config, known) : [];
   // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
   const readAnyway = new Map<string, string>(
@@ -388,11 +398,15 @@ export async function makePlan(
       earlyReads,
       concurrency,
       inline,
+      listings,
     ),
     beside,
   ]);
   for (const [key, resource] of readAnyway) answers.set(key, current.get(resource) !== undefined);
   [sections, current] = await withLeftBehind(gateway, config, facts, sections, current, concurrency, inline);
+  [sections, current] = await withAssociationsLeftBehind(gateway, config, facts, sections, current, listings, {
+    concurrency,
+  });
   const cluster = missingCluster !== undefined ? clusterNotFound(missingCluster, facts.region, regionClusters) : {};
   const problems = [
     ...(cluster.problem !== undefined ? [cluster.problem] : []),
@@ -445,6 +459,91 @@ async function withLeftBehind(
   ];
 }
 
+/**
+ * The pod identity associations of the config's clusters that the config no longer wants (their namespace and
+ * service account named by no role of the config, or `identity: irsa`): this setup's are planned for deletion in
+ * the podIdentity section (a narrowing change, under `--yes` alone), anyone else's that hand a role of the config to
+ * those pods are reported. Each cluster's listing is the one the section's reads made (no call of its own); only
+ * the associations the config does not want are described (none on a cluster that holds only the config's).
+ *
+ * With `identity: irsa` (the section off) the clusters are listed only when a role the plan read still trusts EKS
+ * Pod Identity (the run that switches to IRSA, and verify before it): a setup that never used Pod Identity makes no
+ * call for them, and needs no EKS permission for them. A refusal to list them then is a note, not a failure.
+ */
+async function withAssociationsLeftBehind(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  sections: DesiredSection[],
+  current: CurrentState,
+  listings: AssociationListings,
+  options: { concurrency: number },
+): Promise<[DesiredSection[], CurrentState]> {
+  const at = sections.findIndex((s) => s.def.id === 'podIdentity');
+  const section = sections[at];
+  const clusters = factsClusters(facts);
+  if (section === undefined || section.waiting !== undefined || facts.offline) return [sections, current];
+  if (!clusters.every((c) => c.state === 'ready') || config.cluster === undefined) return [sections, current];
+  const podTrusted = [...current.values()].some(
+    (r) => r?.kind === 'role' && r.trust.Statement.some(isPodIdentityStatement),
+  );
+  const optional = !section.enabled && config.identity === 'irsa';
+  if (optional && !podTrusted) return [sections, current];
+  const wanted = section.enabled
+    ? section.resources.filter(
+        (r): r is DesiredPodIdentityAssociation => r.kind === 'pod-identity-association' && r.gone !== true,
+      )
+    : [];
+  const refused: string[] = [];
+  const found = await mapLimit(clusters, options.concurrency, async (c): Promise<FoundAssociation[]> => {
+    if (c.state !== 'ready') return [];
+    const where = clusterRegion(c, facts);
+    const region = where !== facts.region ? where : undefined;
+    const key = clusterListingKey(c.name, region);
+    let summaries: AssociationSummary[];
+    try {
+      summaries = await (listings.get(key) ?? gateway.podIdentityAssociations(c.name, {}, region));
+    } catch (err) {
+      if (optional && isCode(err, 'AccessDenied', 'AccessDeniedException')) {
+        refused.push(`${c.name} (${(err as Error).message})`);
+        return [];
+      }
+      throw err;
+    }
+    const taken = new Set(
+      wanted
+        .filter((r) => r.cluster === c.name && r.region === region)
+        .map((r) => `${r.namespace}/${r.serviceAccount}`),
+    );
+    const others = summaries.filter((a) => !taken.has(`${a.namespace}/${a.serviceAccount}`));
+    const described = await mapLimit(others, options.concurrency, (a) =>
+      gateway.describePodIdentityAssociation(c.name, a.associationId, region),
+    );
+    return described
+      .filter((a): a is CurrentPodIdentityAssociation => a !== undefined)
+      .map((a) => ({ cluster: c.name, ...(region !== undefined ? { region } : {}), current: a }));
+  });
+  const roleArns = new Set(
+    configRoles(config).map((r) => roleArn(facts.partition, facts.accountId, config.path, r.name)),
+  );
+  const several = clusters.length > 1;
+  const left = associationsLeftBehind(config, found.flat(), roleArns, several);
+  if (left.length === 0 && refused.length === 0) return [sections, current];
+  const byArn = new Map(found.flat().map((f) => [f.current.arn, f.current]));
+  const read: CurrentState = new Map(left.map((r) => [resourceKey(r), byArn.get(r.arn)]));
+  const notes: Note[] = refused.map((c) => ({
+    level: 'warn',
+    unchecked: true,
+    message:
+      `the pod identity associations of the cluster ${c} could not be listed: whether this setup left any (from ` +
+      'identity: pod-identity or both) was not checked',
+  }));
+  const next: DesiredSection = section.enabled
+    ? { ...section, resources: [...section.resources, ...left] }
+    : { def: section.def, enabled: true, resources: left, ...(notes.length > 0 ? { notes } : {}) };
+  return [sections.map((s, i) => (i === at ? next : s)), new Map([...current, ...read])];
+}
+
 interface EarlyReads {
   resources: Map<string, DesiredResource>;
   read: Promise<CurrentState>;
@@ -455,9 +554,10 @@ function startEarlyReads(
   sections: DesiredSection[],
   concurrency: number,
   inline: InlineRead,
+  listings?: AssociationListings,
 ): EarlyReads {
   const now = sections.flatMap((s) => s.resources);
-  const read = readCurrent(gateway, now, concurrency, inline);
+  const read = readCurrent(gateway, now, concurrency, inline, listings);
   read.catch(() => undefined);
   return { resources: new Map(now.map((r) => [resourceKey(r), r])), read };
 }
@@ -486,8 +586,9 @@ async function readRest(
   early: EarlyReads | undefined,
   concurrency: number,
   inline: InlineRead,
+  listings?: AssociationListings,
 ): Promise<CurrentState> {
-  if (early === undefined) return readCurrent(gateway, resources, concurrency, inline);
+  if (early === undefined) return readCurrent(gateway, resources, concurrency, inline, listings);
   const found = await early.read;
   const tops = await mapLimit(resources, concurrency, async (r) => {
     const key = resourceKey(r);

@@ -852,6 +852,7 @@ export function planPodIdentityAssociation(
   desired: DesiredPodIdentityAssociation,
   current: CurrentPodIdentityAssociation | undefined,
 ): ResourcePlan {
+  if (desired.gone) return planGoneAssociation(desired, current);
   const base = { kind: 'pod-identity-association' as const, name: desired.name, desired };
   const region = desired.region !== undefined ? { region: desired.region } : {};
   if (current === undefined) {
@@ -932,6 +933,73 @@ export function planPodIdentityAssociation(
     steps,
     notes,
     security,
+  };
+}
+
+/**
+ * An association the config no longer wants (`gone`: its namespace and service account are no longer named, or
+ * `identity: irsa`). This setup's (managed-by and its setup tag) is deleted: a narrowing change, as a policy the
+ * tool attached that the config no longer names is detached. Anyone else's is never touched: reported (it hands a
+ * role of the config to pods the config does not name), with the command that deletes it.
+ */
+export function planGoneAssociation(
+  desired: DesiredPodIdentityAssociation,
+  current: CurrentPodIdentityAssociation | undefined,
+): ResourcePlan {
+  const base = { kind: 'pod-identity-association' as const, name: desired.name, desired, security: [] };
+  if (current === undefined) return { ...base, arn: desired.arn, action: 'none', owned: false, steps: [], notes: [] };
+  const setup = setupOfDesired(desired.tags);
+  const own = ownership(current.tags, setup);
+  const role = nameOfArn(current.roleArn);
+  const pods = `${current.namespace}/${current.serviceAccount}`;
+  if (own !== 'mine') {
+    const whose =
+      own === 'other'
+        ? `it belongs to the setup "${setupOf(current.tags)}" (its tag ${SETUP_KEY})`
+        : own === 'legacy'
+          ? 'it carries no setup tag (made by an earlier version of flyte-aws-setup, for a config that may not be this one)'
+          : 'flyte-aws-setup did not make it';
+    return {
+      ...base,
+      arn: current.arn,
+      action: 'none',
+      owned: own !== 'before' && isOwned(current.tags),
+      steps: [],
+      notes: [],
+      findings: [
+        finding(
+          'association-not-wanted',
+          `hands the pods of ${pods} the role ${role}, but the config does not name ${pods}; ${whose}, so it is left alone`,
+          `if those pods should not have the role: aws eks delete-pod-identity-association --cluster-name ${desired.cluster} ` +
+            `--association-id ${current.associationId}${desired.region !== undefined ? ` --region ${desired.region}` : ''}`,
+        ),
+      ],
+      current,
+    };
+  }
+  return {
+    ...base,
+    arn: current.arn,
+    action: 'update',
+    owned: true,
+    steps: [
+      {
+        op: 'DeletePodIdentityAssociation',
+        clusterName: desired.cluster,
+        ...(desired.region !== undefined ? { region: desired.region } : {}),
+        associationId: current.associationId,
+        name: desired.name,
+      },
+    ],
+    notes: [
+      {
+        level: 'info',
+        message:
+          `deleted: flyte-aws-setup made it for this setup, and the config no longer gives the pods of ${pods} the ` +
+          `role ${role}`,
+      },
+    ],
+    current,
   };
 }
 

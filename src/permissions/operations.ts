@@ -159,8 +159,9 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['eks:ListPodIdentityAssociations'],
     on: [{ scope: 'cluster' }],
     modes: ALL,
-    when: podIdentity,
-    why: 'finds the pod identity association of each namespace and service account',
+    // Also with identity: irsa: the associations a setup left from pod-identity or both are looked for (verify,
+    // --prune, destroy, and the run that switches to IRSA).
+    why: 'finds the pod identity association of each namespace and service account, and those the config no longer wants',
   },
   {
     service: 'eks',
@@ -168,7 +169,6 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     actions: ['eks:DescribePodIdentityAssociation'],
     on: [{ scope: 'podIdentityAssociations' }],
     modes: ALL,
-    when: podIdentity,
     why: "reads an association's role and tags",
   },
   {
@@ -209,9 +209,8 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'DeletePodIdentityAssociation',
     actions: ['eks:DeletePodIdentityAssociation'],
     on: [{ scope: 'podIdentityAssociations', condition: 'ownedOnly' }],
-    modes: ['destroy'],
-    when: podIdentity,
-    why: "deletes the tool's own associations",
+    modes: ['apply', 'destroy'],
+    why: "deletes the tool's own associations (apply: those the config no longer wants)",
   },
   {
     service: 'eks',

@@ -22,6 +22,7 @@ export type FindingCode =
   | 'document-differs'
   | 'audience-missing'
   | 'association-role-differs'
+  | 'association-not-wanted'
   | 'blocked'
   // A role of the setup that the config no longer names: it still grants what it holds.
   | 'leftover'
@@ -87,6 +88,12 @@ export const FINDINGS: Readonly<Record<FindingCode, FindingRule>> = {
   'association-role-differs': {
     severity: 'error',
     what: 'a pod identity association hands its pods another role than the config says',
+  },
+  'association-not-wanted': {
+    severity: 'error',
+    what:
+      'a pod identity association hands a role to a namespace and service account the config does not name (the ' +
+      "setup's own: the next run deletes it; anyone else's: left alone)",
   },
   blocked: { severity: 'error', what: 'the config cannot be carried out for a resource (the plan says why)' },
   leftover: {

@@ -4,8 +4,15 @@
  * namespace, the task pods' in each known project-domain namespace), and the Pod Identity Agent add-on they need.
  * Pod Identity has no wildcard: a namespace the config does not name gets no association.
  */
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE, SETUP_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
-import type { DesiredAddon, DesiredPodIdentityAssociation, DesiredResource, Note } from '../model.js';
+import type {
+  CurrentPodIdentityAssociation,
+  DesiredAddon,
+  DesiredPodIdentityAssociation,
+  DesiredResource,
+  Note,
+} from '../model.js';
 import { eksClusterArn, roleArn } from '../policy/partition.js';
 import { projectNamespace, projectRoles } from './project-roles.js';
 import { readyClusters, resourceTags, type SectionDefinition } from './section.js';
@@ -133,6 +140,43 @@ export const podIdentity: SectionDefinition = {
   },
   notes: ({ config }) => podIdentityNotes(config),
 };
+
+/** An association found in one of the config's clusters (its region, when it is not the run's). */
+export interface FoundAssociation {
+  cluster: string;
+  region?: string;
+  current: CurrentPodIdentityAssociation;
+}
+
+/**
+ * Of the associations found in the config's clusters that the config does not want (their namespace and service
+ * account are named by no role of the config, or `identity: irsa`), those to plan as gone: this setup's own
+ * (managed-by and its setup tag), which the plan deletes; and anyone else's that hands a role of the config
+ * (`configRoleArns`) to those pods, which the plan only reports. Others are not the config's business. Pure.
+ */
+export function associationsLeftBehind(
+  config: Config,
+  found: readonly FoundAssociation[],
+  configRoleArns: ReadonlySet<string>,
+  several: boolean,
+): DesiredPodIdentityAssociation[] {
+  const tags = resourceTags(config);
+  const mine = (t: Record<string, string>) => t[MANAGED_BY_KEY] === MANAGED_BY_VALUE && t[SETUP_KEY] === config.setup;
+  return found
+    .filter((f) => mine(f.current.tags) || configRoleArns.has(f.current.roleArn))
+    .map((f) => ({
+      kind: 'pod-identity-association',
+      name: `${several ? `${f.cluster}: ` : ''}${f.current.namespace}/${f.current.serviceAccount}`,
+      arn: f.current.arn,
+      cluster: f.cluster,
+      ...(f.region !== undefined ? { region: f.region } : {}),
+      namespace: f.current.namespace,
+      serviceAccount: f.current.serviceAccount,
+      roleArn: f.current.roleArn,
+      tags,
+      gone: true,
+    }));
+}
 
 /** What the plan says plainly: Pod Identity reaches only the namespaces listed. */
 export function podIdentityNotes(config: Config): Note[] {

@@ -208,11 +208,12 @@ describe.skipIf(skip !== undefined)('EKS Pod Identity against the emulator and t
     );
     const logged = stand.log.length;
     const destroy = await runCli(['destroy', '--config', configFile, '--yes'], { endpoint: stand.url });
-    // Six associations, two a page: the cluster listed once for all of them (three pages) and its five of the config
-    // described; after the removal, listed once more to tell that none is left (one page: the one made by hand).
+    // Six associations, two a page: the cluster listed once for all of them (three pages), its five of the config
+    // described and the one made by hand too (whose is it?); after the removal, listed once more to tell that none is
+    // left (one page: the one made by hand, described again).
     const calls = countsOf(stand.log.slice(logged));
     expect(calls['ListPodIdentityAssociations acme-ml']).toBe(3 + 1);
-    expect(calls['DescribePodIdentityAssociation acme-ml']).toBe(5);
+    expect(calls['DescribePodIdentityAssociation acme-ml']).toBe(5 + 1 + 1);
     expect(calls['DeletePodIdentityAssociation acme-ml']).toBe(5);
     expect(destroy.stderr).not.toMatch(/error/i);
     expect(destroy.stdout).toContain('nothing flyte-aws-setup made for this config is left');

@@ -4,7 +4,7 @@
  * encryption of its own: SSE-S3, and without a bucket policy). Nothing is mocked on import.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { EKSClient, DescribeClusterCommand, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import {
@@ -63,6 +63,8 @@ export function mockAws(options: { partition?: string; account?: string; region?
     .resolves({ Account: account, Arn: `arn:${partition}:sts::${account}:assumed-role/Admin/me`, UserId: 'AROA:me' });
   // No role of the account lists as the tool's until a test says so (every plan looks for the setup's leftovers).
   iam.on(ListRolesCommand).resolves({ Roles: [] });
+  // A cluster has no pod identity association until a test says so (destroy and verify look for the setup's).
+  eks.on(ListPodIdentityAssociationsCommand).resolves({ associations: [] });
   eks.on(DescribeClusterCommand).resolves({
     cluster: { name: 'acme', status: 'ACTIVE', identity: { oidc: { issuer: ISSUER.replace('eu-west-1', region) } } },
   });

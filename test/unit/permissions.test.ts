@@ -348,10 +348,10 @@ describe('the policy for a config', () => {
     // iam:SimulatePrincipalPolicy evaluates, and changes nothing: the access check's second opinion.
     ['verify', /^(iam:(Get|List|SimulatePrincipalPolicy$)|eks:(Describe|List)|ec2:Describe|s3:Get|kms:(Get|Describe))/],
     // destroy also puts back what it changed on what existed before: trust, description, default version, and its
-    // own records.
+    // own records; and deletes the setup's pod identity associations (also those left from identity: pod-identity).
     [
       'destroy',
-      /^(iam:(Get|List|Delete|Detach|Untag|UpdateAssumeRolePolicy|UpdateRole$|SetDefaultPolicyVersion)|eks:(Describe|List))/,
+      /^(iam:(Get|List|Delete|Detach|Untag|UpdateAssumeRolePolicy|UpdateRole$|SetDefaultPolicyVersion)|eks:(Describe|List|DeletePodIdentityAssociation$))/,
     ],
   ])('--for %s holds only what that command does', (mode, allowed) => {
     const actions = [...grants(permissionPolicy(FULL, FACTS, mode).document.Statement).keys()];
