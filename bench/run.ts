@@ -178,7 +178,8 @@ function projectsConfig(dir: string, n: number): string {
       '    extraPolicies: [arn:aws:iam::aws:policy/AmazonAthenaFullAccess]\n',
   );
   const file = join(dir, `projects-${n}.yaml`);
-  writeFileSync(file, `${base}projectRoles:\n${projects.join('')}`);
+  // None: the key left out (an empty `projectRoles:` is null, which the config refuses).
+  writeFileSync(file, n === 0 ? base : `${base}projectRoles:\n${projects.join('')}`);
   return file;
 }
 
@@ -632,7 +633,7 @@ function render(rows: Row[], startup: Startup[], loadStart: number, notes: strin
       const base = r.baseline !== undefined ? at.find((x) => x.what === r.baseline) : undefined;
       if (base?.runs.ours) {
         const b0 = median(base.runs.ours.map((x) => x.ms));
-        ratios = `${(ours / b0).toFixed(2)}× the setup (+${ms(ours - b0)})`;
+        ratios = `${(ours / b0).toFixed(2)}× the setup (${ours >= b0 ? '+' : '-'}${ms(Math.abs(ours - b0))})`;
       }
       const sides: Side[] = ['ours', 'awsCli', 'terraform'];
       const calls = sides.map((s) => distinct(r.runs[s], (x) => `${x.calls} (${x.writes})`)).join(' / ');
