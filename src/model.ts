@@ -434,12 +434,23 @@ export interface SectionPlan {
  * list of clusters) is one too: its name is its issuer's host and path, `trustedBy` the roles that trust it.
  */
 export interface Leftover {
-  kind: 'role' | 'oidc-provider';
+  /**
+   * role: a role of the setup's; oidc-provider: the setup's provider of a cluster the config no longer names;
+   * pod-identity-association: the setup's association in a cluster the config no longer names (`name` is
+   * `CLUSTER: NAMESPACE/SERVICE-ACCOUNT`).
+   */
+  kind: 'role' | 'oidc-provider' | 'pod-identity-association';
   name: string;
   arn: string;
-  /** Whom its trust lets in, as `Type principal` (a provider: the roles that trust it, as `role NAME`). */
+  /**
+   * Whom its trust lets in, as `Type principal` (a provider: the roles that trust it, as `role NAME`; an
+   * association: its service account and cluster).
+   */
   trustedBy: string[];
-  /** Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read). */
+  /**
+   * Its managed policies (ARNs) and inline policies (`inline NAME`, when they were read); an association: the ARN
+   * of the role it hands out.
+   */
   holds: string[];
   /**
    * listed: only shown (no --prune); remove: --prune removes it (`steps`); restore: --prune puts back a role this

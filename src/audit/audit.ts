@@ -9,6 +9,7 @@ import {
   clusterRegion,
   factsClusters,
   type CurrentOidcProvider,
+  type Leftover,
   type Plan,
   type ResourcePlan,
   type Step,
@@ -290,7 +291,25 @@ export function auditPlan(
 
 /** The setup's roles the config no longer names: errors, because they still grant what they hold. */
 export function leftoverFindings(plan: Plan, rerun: string): LeftoverFinding[] {
-  return (plan.leftovers ?? []).map((l) => ({
+  return (plan.leftovers ?? []).map((l) =>
+    l.kind === 'pod-identity-association'
+      ? {
+          code: 'leftover' as const,
+          severity: 'error' as const,
+          resource: `pod identity association ${l.name}`,
+          problem:
+            "is this setup's (made by flyte-aws-setup), in a cluster the config no longer names; it still hands " +
+            `${l.holds.map(nameOfArn).join(', ')} to the ${l.trustedBy.join(', ')}`,
+          fix:
+            `\`${rerun} --prune\` removes it (see it first with --dry-run --prune); or name the cluster in the ` +
+            'config again',
+        }
+      : roleLeftoverFinding(l, rerun),
+  );
+}
+
+function roleLeftoverFinding(l: Leftover, rerun: string): LeftoverFinding {
+  return {
     code: 'leftover' as const,
     severity: 'error' as const,
     resource: `role ${l.name}`,
@@ -302,5 +321,5 @@ export function leftoverFindings(plan: Plan, rerun: string): LeftoverFinding[] {
     fix:
       `\`${rerun} --prune\` ${l.adopted ? 'puts it back as it was (it is not deleted)' : 'removes it'} ` +
       '(see it first with --dry-run --prune); or name it in the config again',
-  }));
+  };
 }

@@ -206,7 +206,13 @@ export async function readDestroyState(
   const otherIssuers = others.flatMap((c) => (c.state === 'ready' ? [c.issuerUrl] : []));
 
   // The setup's roles the config no longer names go too; the cluster is read again only when there are some.
-  const leftovers = await findLeftovers(gateway, config, facts, { prune: true, concurrency });
+  // And the setup's pod identity associations on clusters the config no longer names (those the roles' Pod Identity
+  // trust still names): the roles they hand out go.
+  const leftovers = await findLeftovers(gateway, config, facts, {
+    prune: true,
+    concurrency,
+    trusts: roles.filter((r) => r.adopted !== true).map((r) => r.current),
+  });
   const live = await otherClusters(gateway, facts, cluster, roles, concurrency, config.setup, otherIssuers);
   const provider = config.oidcProvider
     ? await readProvider(config, gateway, facts, cluster?.issuerUrl, roles, live, otherIssuers)

@@ -135,6 +135,7 @@ export interface DestroyPlan {
 
 const EXISTED_BEFORE = 'it existed before flyte-aws-setup (no managed-by tag), so it is never deleted';
 const LEFTOVER = 'a role of this setup that the config no longer names (a project, a section or a role taken out)';
+const DROPPED_CLUSTER = "this setup's, in a cluster the config no longer names (its roles' trust still names it)";
 const UNION_ROLE = "it is Union's role that globalAccess only attaches the custom policy to, so it is never deleted";
 
 function otherSetup(tags: Record<string, string>): string {
@@ -360,7 +361,9 @@ export function planDestroy(state: DestroyState): DestroyPlan {
   // A leftover that goes loses the custom policy with it: it is not an attachment outside the config.
   const configRoles = new Set([
     ...state.roles.map((r) => r.name),
-    ...leftovers.filter((l) => l.action === 'remove' || l.action === 'restore').map((l) => l.name),
+    ...leftovers
+      .filter((l) => l.kind === 'role' && (l.action === 'remove' || l.action === 'restore'))
+      .map((l) => l.name),
   ]);
   const items: DestroyItem[] = [];
   const deleted = new Set<string>();
@@ -381,9 +384,23 @@ export function planDestroy(state: DestroyState): DestroyPlan {
 
   // The associations first: they name the roles (EKS keeps an association whose role is gone, useless).
   for (const a of state.associations ?? []) items.push(associationItem(a, state.setup));
+  // Those of clusters the config no longer names, too.
+  for (const l of leftovers) {
+    if (l.kind !== 'pod-identity-association') continue;
+    items.push({
+      section: 'podIdentity',
+      kind: 'pod-identity-association',
+      name: l.name,
+      arn: l.arn,
+      action: 'delete',
+      steps: l.steps,
+      notes: [DROPPED_CLUSTER],
+    });
+  }
 
   // The setup's roles the config no longer names go first: they were made last, or are of no section any more.
   for (const l of leftovers) {
+    if (l.kind !== 'role') continue;
     const base = { kind: 'role' as const, name: l.name, arn: l.arn, steps: l.steps };
     if (l.action === 'remove') {
       deleted.add(l.name);

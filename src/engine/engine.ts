@@ -419,10 +419,14 @@ export async function makePlan(
   }
   const plan = buildPlan(facts, sections, current, notes);
   if (listed === undefined) return plan;
+  // The config's roles as read: a cluster their Pod Identity trust names that the config does not is looked at for
+  // the setup's associations (no call when they name only the config's clusters).
+  const trusts = [...current.values()].flatMap((r) => (r?.kind === 'role' ? [r] : []));
   const leftovers = await findLeftovers(gateway, config, facts, {
     ...(options.prune ? { prune: true, providers: true } : {}),
     concurrency,
     listed,
+    trusts,
   });
   return { ...plan, leftovers };
 }

@@ -8,16 +8,18 @@
  */
 import { isCode } from '../aws/errors.js';
 import type { AwsGateway, RoleListing } from '../aws/gateway.js';
-import { DESCRIPTION_MARK } from '../config/rules.js';
+import { DESCRIPTION_MARK, TRUST_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import {
   factsClusters,
   type CurrentOidcProvider,
+  type CurrentPodIdentityAssociation,
   type CurrentRole,
   type Facts,
   type Leftover,
   type Step,
 } from '../model.js';
+import { isPodIdentityStatement, type PolicyDocument } from '../policy/document.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { isAwsManagedPolicy, nameOfArn, oidcProviderArn } from '../policy/partition.js';
 import { grantsPolicyName } from '../sections/grantees.js';
@@ -32,7 +34,7 @@ import {
   type RoleRemovalInput,
   type RunningCluster,
 } from './destroy.js';
-import { ownership, setupOf, toolRecordKeys } from './records.js';
+import { decodeTrust, ownership, readRecord, setupOf, toolRecordKeys } from './records.js';
 
 /** Whom a trust lets in, as `Type principal` (Allow statements only). */
 export function trustedPrincipals(role: Pick<CurrentRole, 'trust'>): string[] {
@@ -152,10 +154,17 @@ export async function findLeftovers(
     providers?: boolean;
     concurrency: number;
     listed?: Promise<RoleListing[]>;
+    /**
+     * The config's roles as the run read them: the clusters their Pod Identity statements name that the config
+     * does not (a cluster dropped from the list) are looked at for the setup's pod identity associations. Without
+     * it, none are looked for.
+     */
+    trusts?: readonly (CurrentRole | undefined)[];
   },
 ): Promise<Leftover[]> {
   const names = candidates(await (options.listed ?? gateway.listRoles()), config);
-  if (names.length === 0 && !(options.prune && options.providers)) return [];
+  const trusted = options.trusts !== undefined ? droppedClusters(config, facts, options.trusts) : [];
+  if (names.length === 0 && trusted.length === 0 && !(options.prune && options.providers)) return [];
   const read = await mapLimit(names, options.concurrency, (name) => gateway.getRole(name));
   // Only what carries this setup's tag: a role of another setup, or of a version before setups, is not this one's.
   // One that existed before the tool (no managed-by) and carries it was adopted by this setup.
@@ -194,9 +203,130 @@ export async function findLeftovers(
     },
   );
   const roles = found.filter((l): l is Leftover => l !== undefined);
+  // The clusters named by the leftover roles' trusts too (a role of the dropped cluster only, say).
+  const associations =
+    options.trusts !== undefined
+      ? await associationLeftovers(
+          gateway,
+          config,
+          droppedClusters(config, facts, [...options.trusts, ...mine, ...adopted]),
+          options.prune === true,
+          options.concurrency,
+        )
+      : [];
   return options.prune && options.providers
-    ? [...roles, ...(await providerLeftovers(gateway, config, facts, roles, options))]
-    : roles;
+    ? [...roles, ...associations, ...(await providerLeftovers(gateway, config, facts, roles, options))]
+    : [...roles, ...associations];
+}
+
+/** A cluster the config does not name; `region` only when it is not the run's. */
+export interface DroppedCluster {
+  name: string;
+  region?: string;
+}
+
+/** The clusters of the run's account and partition that a trust's Pod Identity statements bound it to (aws:SourceArn). */
+export function podIdentityClusters(trust: PolicyDocument, facts: Pick<Facts, 'partition' | 'accountId'>) {
+  const out: { name: string; region: string }[] = [];
+  for (const s of trust.Statement) {
+    if (s.Effect !== 'Allow' || !isPodIdentityStatement(s)) continue;
+    for (const condition of Object.values(s.Condition ?? {})) {
+      for (const [key, values] of Object.entries(condition)) {
+        if (key.toLowerCase() !== 'aws:sourcearn') continue;
+        for (const arn of asList(values as string | string[])) {
+          // One cluster by its ARN: a wildcard names none in particular (the tool never writes one).
+          const m = /^arn:([\w-]+):eks:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(arn);
+          if (m === null || m[1] !== facts.partition || m[3] !== facts.accountId) continue;
+          out.push({ region: m[2]!, name: m[4]! });
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The clusters the config no longer names that this setup's roles still let Pod Identity in from: each Pod
+ * Identity statement of a role's trust names its cluster (aws:SourceArn), and a cluster dropped from the config
+ * stays in the trusts until the run that narrows them. Only the roles of this setup (made by the tool, or adopted:
+ * not one that only carries another setup's tag, or none, such as Union's role); of an adopted role, not a cluster
+ * its trust named before the tool changed it (its record). Pure: no call, so a run whose roles name only the
+ * config's clusters costs nothing more.
+ */
+export function droppedClusters(
+  config: Config,
+  facts: Facts,
+  roles: readonly (CurrentRole | undefined)[],
+): DroppedCluster[] {
+  if (facts.offline || facts.accountId === undefined) return [];
+  const key = (name: string, region: string) => `${region}/${name}`;
+  const named = new Set(config.clusters.map((c) => key(c.name, c.region ?? facts.region)));
+  const found = new Map<string, DroppedCluster>();
+  for (const role of roles) {
+    if (role === undefined) continue;
+    const own = ownership(role.tags, config.setup);
+    if (own === 'other' || (own === 'before' && setupOf(role.tags) !== config.setup)) continue;
+    const recorded = readRecord(role.tags, TRUST_KEY);
+    const before = recorded !== undefined ? decodeTrust(recorded) : undefined;
+    const earlier = new Set(
+      before !== undefined ? podIdentityClusters(before, facts).map((c) => key(c.name, c.region)) : [],
+    );
+    for (const c of podIdentityClusters(role.trust, facts)) {
+      const k = key(c.name, c.region);
+      if (named.has(k) || earlier.has(k) || found.has(k)) continue;
+      found.set(k, { name: c.name, ...(c.region !== facts.region ? { region: c.region } : {}) });
+    }
+  }
+  return [...found.values()].sort((a, b) => key(a.name, a.region ?? '').localeCompare(key(b.name, b.region ?? '')));
+}
+
+/**
+ * The pod identity associations this setup made (managed-by and its setup tag) on the clusters the config no
+ * longer names: each cluster's associations listed once, then described (their tags say whose they are). A cluster
+ * that is gone has none. With `prune`, each is planned for deletion.
+ */
+async function associationLeftovers(
+  gateway: AwsGateway,
+  config: Config,
+  clusters: DroppedCluster[],
+  prune: boolean,
+  concurrency: number,
+): Promise<Leftover[]> {
+  if (clusters.length === 0) return [];
+  const found = await mapLimit(clusters, concurrency, async (c) => {
+    const summaries = await gateway.podIdentityAssociations(c.name, {}, c.region);
+    const read = await mapLimit(summaries, concurrency, (a) =>
+      gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
+    );
+    return read
+      .filter((a): a is CurrentPodIdentityAssociation => a !== undefined && ownership(a.tags, config.setup) === 'mine')
+      .map((a) => ({ cluster: c, current: a }));
+  });
+  return found.flat().map(({ cluster, current }): Leftover => {
+    const name = `${cluster.name}: ${current.namespace}/${current.serviceAccount}`;
+    const where = `${cluster.name}${cluster.region !== undefined ? ` (${cluster.region})` : ''}`;
+    const base = {
+      kind: 'pod-identity-association' as const,
+      name,
+      arn: current.arn,
+      trustedBy: [`service account ${current.namespace}/${current.serviceAccount} of the cluster ${where}`],
+      holds: [current.roleArn],
+    };
+    if (!prune) return { ...base, action: 'listed', steps: [] };
+    return {
+      ...base,
+      action: 'remove',
+      steps: [
+        {
+          op: 'DeletePodIdentityAssociation',
+          clusterName: cluster.name,
+          ...(cluster.region !== undefined ? { region: cluster.region } : {}),
+          associationId: current.associationId,
+          name,
+        },
+      ],
+    };
+  });
 }
 
 /**
@@ -262,6 +392,25 @@ async function providerLeftovers(
     }
     return { ...base, action: 'remove', steps: [{ op: 'DeleteOpenIDConnectProvider', arn: p.arn }] };
   });
+}
+
+/** How a leftover of each kind is named to the reader. */
+export const LEFTOVER_KIND: Record<Leftover['kind'], string> = {
+  role: 'role',
+  'oidc-provider': 'OIDC provider',
+  'pod-identity-association': 'pod identity association',
+};
+
+/** A removed leftover, read again: undefined once it is gone. */
+function readBack(
+  gateway: AwsGateway,
+  l: Leftover,
+): Promise<CurrentRole | CurrentOidcProvider | CurrentPodIdentityAssociation | undefined> {
+  if (l.kind === 'oidc-provider') return gateway.readOidcProvider(l.arn);
+  if (l.kind === 'role') return gateway.getRole(l.name);
+  const step = l.steps.find((s) => s.op === 'DeletePodIdentityAssociation');
+  if (step?.op !== 'DeletePodIdentityAssociation') return Promise.resolve(undefined);
+  return gateway.describePodIdentityAssociation(step.clusterName, step.associationId, step.region);
 }
 
 export interface LeftoverResult {
@@ -347,12 +496,11 @@ export async function pruneLeftovers(
         results.push({ ...base, outcome: 'restored', done, remaining: [] });
         continue;
       }
-      const { outcome } = await poll<CurrentRole | CurrentOidcProvider | undefined>(
-        () => (l.kind === 'oidc-provider' ? gateway.readOidcProvider(l.arn) : gateway.getRole(l.name)),
+      const { outcome } = await poll<CurrentRole | CurrentOidcProvider | CurrentPodIdentityAssociation | undefined>(
+        () => readBack(gateway, l),
         { ...backoff, until: (r) => r === undefined },
       );
-      if (outcome !== 'done')
-        throw new Error(`${l.kind === 'role' ? 'role' : 'OIDC provider'} ${l.name} still shows after it was deleted`);
+      if (outcome !== 'done') throw new Error(`${LEFTOVER_KIND[l.kind]} ${l.name} still shows after it was deleted`);
       results.push({ ...base, outcome: 'removed', done, remaining: [] });
     } catch (err) {
       const e = err as Error & { hint?: string; code?: string };

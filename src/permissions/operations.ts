@@ -57,6 +57,16 @@ export type Scope =
   | 'podRoles'
   /** The cluster's pod identity associations (identity: pod-identity or both). */
   | 'podIdentityAssociations'
+  /**
+   * Any EKS cluster of the account: one the config no longer names that the setup's roles still let Pod Identity in
+   * from (their trust names it), whose associations are listed.
+   */
+  | 'droppedClusters'
+  /**
+   * Any pod identity association of the account: the setup's in a cluster the config no longer names, read, and
+   * removed by `--prune` and destroy (only what carries the setup's tag).
+   */
+  | 'setupAssociations'
   /** The cluster's Pod Identity Agent add-on. */
   | 'podIdentityAddon'
   /** The cluster's node groups (destroy keeps a node role a node group runs with). */
@@ -157,19 +167,21 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'eks',
     operation: 'ListPodIdentityAssociations',
     actions: ['eks:ListPodIdentityAssociations'],
-    on: [{ scope: 'cluster' }],
+    on: [{ scope: 'cluster' }, { scope: 'droppedClusters' }],
     modes: ALL,
     // Also with identity: irsa: the associations a setup left from pod-identity or both are looked for (verify,
     // --prune, destroy, and the run that switches to IRSA).
-    why: 'finds the pod identity association of each namespace and service account, and those the config no longer wants',
+    why:
+      'finds the pod identity association of each namespace and service account, and those the config no longer ' +
+      "wants (also in a cluster the config no longer names that the setup's roles still trust)",
   },
   {
     service: 'eks',
     operation: 'DescribePodIdentityAssociation',
     actions: ['eks:DescribePodIdentityAssociation'],
-    on: [{ scope: 'podIdentityAssociations' }],
+    on: [{ scope: 'podIdentityAssociations' }, { scope: 'setupAssociations' }],
     modes: ALL,
-    why: "reads an association's role and tags",
+    why: "reads an association's role and tags (also in a cluster the config no longer names)",
   },
   {
     service: 'eks',
@@ -208,9 +220,14 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     service: 'eks',
     operation: 'DeletePodIdentityAssociation',
     actions: ['eks:DeletePodIdentityAssociation'],
-    on: [{ scope: 'podIdentityAssociations', condition: 'ownedOnly' }],
+    on: [
+      { scope: 'podIdentityAssociations', condition: 'ownedOnly' },
+      { scope: 'setupAssociations', condition: 'setupOnly' },
+    ],
     modes: ['apply', 'destroy'],
-    why: "deletes the tool's own associations (apply: those the config no longer wants)",
+    why:
+      "deletes the tool's own associations (apply: those the config no longer wants; --prune and destroy: the " +
+      "setup's in a cluster the config no longer names)",
   },
   {
     service: 'eks',

@@ -65,6 +65,8 @@ const SIDS: Record<Scope, string> = {
   cluster: 'EksCluster',
   anyCluster: 'ReadEksClusters',
   podIdentityAssociations: 'PodIdentityAssociations',
+  droppedClusters: 'DroppedEksClusters',
+  setupAssociations: 'SetupPodIdentityAssociations',
   podIdentityAddon: 'PodIdentityAgent',
   nodegroups: 'EksNodegroups',
   vpc: 'ClusterVpc',
@@ -95,6 +97,8 @@ const SCOPE_ORDER: readonly Scope[] = [
   'cluster',
   'anyCluster',
   'podIdentityAssociations',
+  'droppedClusters',
+  'setupAssociations',
   'podIdentityAddon',
   'nodegroups',
   'vpc',
@@ -195,6 +199,9 @@ function scopes(config: Config, pf: PermissionFacts) {
     podIdentityAssociations: ready.map(
       (k) => `arn:${pf.partition}:eks:${k.region}:${pf.accountId}:podidentityassociation/${k.name}/*`,
     ),
+    // A cluster dropped from the config may be in any region: only its name in a role's trust says which.
+    droppedClusters: ready.length > 0 ? [eksClusterArn(pf.partition, '*', pf.accountId, '*')] : [],
+    setupAssociations: ready.length > 0 ? [`arn:${pf.partition}:eks:*:${pf.accountId}:podidentityassociation/*/*`] : [],
     podIdentityAddon: ready.map(
       (k) => `arn:${pf.partition}:eks:${k.region}:${pf.accountId}:addon/${k.name}/eks-pod-identity-agent/*`,
     ),

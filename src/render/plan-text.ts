@@ -83,22 +83,26 @@ export function renderPlan(plan: Plan, style: Style): string {
 
 /** The setup's roles the config no longer names: what each still grants, and what `--prune` does with it. */
 export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
-  const providers = leftovers.some((l) => l.kind === 'oidc-provider');
+  const others = leftovers.some((l) => l.kind !== 'role');
   const out = [
     style.bold(
-      providers
+      others
         ? 'What this setup made that the config no longer names'
         : 'Roles of this setup that the config no longer names',
     ),
   ];
   for (const l of leftovers) {
-    const head = `${l.kind === 'role' ? 'role' : 'OIDC provider'} ${l.name}`;
+    const head = `${LEFTOVER_KINDS[l.kind]} ${l.name}`;
     if (l.action === 'remove') out.push(`   ${style.remove('[-]')} ${head}`);
     else if (l.action === 'restore')
       out.push(`   ${style.change('[~]')} ${head}  ${style.change('put back as it was')}`);
     else if (l.action === 'blocked') out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('kept for now')}`);
     else out.push(`   ${style.warn('[!]')} ${head}  ${style.warn('still grants access')}`);
-    out.push(...labelled('trusts', l.trustedBy.length > 0 ? l.trustedBy : ['nobody']).map((x) => `       ${x}`));
+    if (l.kind === 'pod-identity-association') {
+      // It hands its role to the pods of a service account, in a cluster the config no longer names.
+      out.push(...labelled('for', l.trustedBy).map((x) => `       ${x}`));
+      out.push(...labelled('role', l.holds.map(nameOfArn)).map((x) => `       ${x}`));
+    } else out.push(...labelled('trusts', l.trustedBy.length > 0 ? l.trustedBy : ['nobody']).map((x) => `       ${x}`));
     if (l.kind === 'role')
       out.push(
         ...labelled('holds', l.holds.length > 0 ? l.holds.map(policyLabel) : ['nothing']).map((x) => `       ${x}`),
@@ -114,11 +118,24 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
   return out;
 }
 
+const LEFTOVER_KINDS: Record<Leftover['kind'], string> = {
+  role: 'role',
+  'oidc-provider': 'OIDC provider',
+  'pod-identity-association': 'pod identity association',
+};
+
+/** A leftover's kind, by its ARN. */
+function leftoverKind(arn: string): Leftover['kind'] {
+  if (arn.includes(':oidc-provider/')) return 'oidc-provider';
+  if (arn.includes(':podidentityassociation/')) return 'pod-identity-association';
+  return 'role';
+}
+
 /** What --prune did with each leftover, one line each. */
 export function renderLeftoverResults(results: LeftoverResult[], style: Style): string {
   const lines: string[] = [];
   for (const r of results) {
-    const head = `${r.arn.includes(':oidc-provider/') ? 'OIDC provider' : 'role'} ${r.name} (no longer in the config)`;
+    const head = `${LEFTOVER_KINDS[leftoverKind(r.arn)]} ${r.name} (no longer in the config)`;
     if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
     else if (r.outcome === 'restored') lines.push(`${style.ok('✓')} ${head}: put back as it was before it was adopted`);
     else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
@@ -182,9 +199,10 @@ function attentionLines(
   if (kept > 0) {
     const adopted = (plan.leftovers ?? []).some((l) => l.adopted && l.action === 'listed');
     const prune = adopted ? '--prune removes them (puts back those it adopted)' : '--prune removes them';
+    const what = (plan.leftovers ?? []).every((l) => l.kind === 'role') ? 'role(s)' : 'resource(s)';
     lines.push(
       style.warn(
-        `${kept} role(s) of this setup that the config no longer names still grant access (listed above)` +
+        `${kept} ${what} of this setup that the config no longer names still grant access (listed above)` +
           (n.remove + n.restore === 0 ? `; ${prune}.` : '; --prune cannot remove them yet (see why).'),
       ),
     );

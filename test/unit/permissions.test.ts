@@ -278,9 +278,12 @@ describe('the policy for a config', () => {
     const cluster = 'arn:aws:eks:eu-west-1:111122223333:cluster/acme-ml';
     const associations = 'arn:aws:eks:eu-west-1:111122223333:podidentityassociation/acme-ml/*';
     expect(got.get('eks:CreatePodIdentityAssociation')!.resources).toEqual([cluster]);
-    expect(got.get('eks:ListPodIdentityAssociations')!.resources).toEqual([cluster]);
+    // And those of a cluster the config no longer names (any of the account's: only the roles' trust names it).
+    const dropped = 'arn:aws:eks:*:111122223333:cluster/*';
+    const setupAssociations = 'arn:aws:eks:*:111122223333:podidentityassociation/*/*';
+    expect(got.get('eks:ListPodIdentityAssociations')!.resources).toEqual([cluster, dropped]);
     expect(got.get('eks:CreateAddon')!.resources).toEqual([cluster]);
-    expect(got.get('eks:DescribePodIdentityAssociation')!.resources).toEqual([associations]);
+    expect(got.get('eks:DescribePodIdentityAssociation')!.resources).toEqual([associations, setupAssociations]);
     expect(got.get('eks:UpdatePodIdentityAssociation')!.resources).toEqual([associations]);
     // Tagging: a new association (on the cluster, with its creation) and one taken over (the association's).
     expect(got.get('eks:TagResource')!.resources.sort()).toEqual([cluster, associations]);
@@ -298,10 +301,20 @@ describe('the policy for a config', () => {
     expect(policy.notes.join('\n')).toContain('iam:PassRole only on the roles pods assume');
     // destroy deletes only the tool's own associations.
     const destroy = grants(permissionPolicy(config, FACTS, 'destroy').document.Statement);
-    expect(destroy.get('eks:DeletePodIdentityAssociation')).toEqual({
-      resources: [associations],
-      conditions: [{ StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } }],
+    // --prune and destroy: this setup's in a cluster the config no longer names, and only those.
+    const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
+    expect(got.get('eks:DeletePodIdentityAssociation')).toEqual({
+      resources: [associations, setupAssociations],
+      conditions: [{ StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } }, setupOnly],
     });
+    expect(destroy.get('eks:DeletePodIdentityAssociation')).toEqual({
+      resources: [associations, setupAssociations],
+      conditions: [{ StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } }, setupOnly],
+    });
+    // verify reads them, and deletes nothing.
+    const verify = grants(permissionPolicy(config, FACTS, 'verify').document.Statement);
+    expect(verify.get('eks:ListPodIdentityAssociations')!.resources).toEqual([cluster, dropped]);
+    expect(verify.has('eks:DeletePodIdentityAssociation')).toBe(false);
     // With IRSA none of it.
     expect(byAction.has('eks:CreatePodIdentityAssociation')).toBe(false);
   });
