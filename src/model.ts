@@ -479,10 +479,14 @@ export function planSteps(plan: Plan): Step[] {
 
 /**
  * A printed plan's exit code: with --detailed-exitcode, whether AWS does not match the config yet (the plan has
- * changes, or a section waits for the cluster).
+ * changes, a section waits for the cluster, or something of the setup's that the config no longer names is left,
+ * which `--prune` would take away and verify fails on).
  */
 export function planExitCode(plan: Plan, detailedExitcode: boolean | undefined): number {
-  const pending = planSteps(plan).length > 0 || plan.sections.some((s) => s.status === 'waiting');
+  const pending =
+    planSteps(plan).length > 0 ||
+    plan.sections.some((s) => s.status === 'waiting') ||
+    (plan.leftovers ?? []).length > 0;
   return detailedExitcode && pending ? ExitCode.ChangesPending : ExitCode.Success;
 }
 

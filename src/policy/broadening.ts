@@ -172,9 +172,9 @@ export function broadeningReasons(before: PolicyDocument | undefined, after: Pol
     );
     // A wildcard already named as a new subject needs no second line.
     reasons.push(...features.filter((f) => !named.some((v) => hasWildcard(v) && f.endsWith(v))));
-  } else {
-    reasons.push(...features);
   }
+  // Nothing the old trust did not let in: a wildcard of the new one within the old one's (`*:*` to `*:default`, a
+  // drift mended) narrows, whatever it lets in on its own (which the trust audit reports).
   if (b.denyText.some((d) => !a.denyText.includes(d))) reasons.push('removes a Deny statement');
   return [...new Set(reasons)];
 }

@@ -128,6 +128,8 @@ describe.skipIf(skip !== undefined)('ownership against the emulator', () => {
 
     const plan = await cli(CONFIG, '--dry-run');
     expect(plan.code).toBe(0);
+    // A drift gate sees it: AWS does not match the config while the role is left.
+    expect((await cli(CONFIG, '--dry-run', '--detailed-exitcode')).code).toBe(6);
     expect(plan.stdout).toContain('Roles of this setup that the config no longer names');
     expect(plan.stdout).toContain('[!] role flyte-fraud-role  still grants access');
     expect(plan.stdout).toContain('to remove it: run again with --prune');

@@ -295,6 +295,20 @@ describe('broadening: which changes are security-relevant', () => {
       trust('StringLike', 'system:serviceaccount:*:default'),
       null,
     ],
+    [
+      // A drift mended: the wider wildcard goes, the config's narrower one stays (it is broad on its own, which the
+      // trust audit reports, but it lets in nothing the role did not let in).
+      'narrowing *:* to *:default',
+      trust('StringLike', 'system:serviceaccount:*:*'),
+      trust('StringLike', 'system:serviceaccount:*:default'),
+      null,
+    ],
+    [
+      'widening *:default to *:*',
+      trust('StringLike', 'system:serviceaccount:*:default'),
+      trust('StringLike', 'system:serviceaccount:*:*'),
+      /lets in more: system:serviceaccount:\*:\* \(wildcard\)/,
+    ],
   ])('%s', (_name, before, after, expected) => {
     const reasons = broadeningReasons(before, after);
     if (expected === null) expect(reasons).toEqual([]);
