@@ -162,7 +162,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       helpAfter(
         io,
         `Exit codes: 0 the plan printed, 1 AWS failure, 2 bad input; with --detailed-exitcode, ` +
-          `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster).`,
+          `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster, or lists roles the ` +
+          'config no longer names).',
       ),
     )
     .action(async (opts: ApplyCliOptions) => {

@@ -1,6 +1,7 @@
 /**
  * The wizard's approval host: before each section with changes, "Create the X?" or "Apply these changes to the
- * X?", Enter for yes; a change marked (!) is explained first. Ctrl-C at the question is raised from the run.
+ * X?", Enter for yes; a change marked (!) is explained first, and Enter declines it (a yes is typed). Ctrl-C at the
+ * question is raised from the run.
  */
 import type { ApprovalHost } from '../engine/approval.js';
 import type { SectionPlan } from '../model.js';
@@ -38,7 +39,8 @@ export function wizardApprovalHost(ctx: WizardApprovalContext): ApprovalHost {
             : section.status === 'create'
               ? `Create the ${inSentence(section.title)}?`
               : `Apply these changes to the ${inSentence(section.title)}?`,
-        default: ctx.approveByDefault ?? true,
+        // A change that broadens access needs a yes typed: Enter declines it.
+        default: req.permissionChange === 'broadening' ? false : (ctx.approveByDefault ?? true),
       });
     },
   };

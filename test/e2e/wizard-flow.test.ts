@@ -182,13 +182,18 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       },
       { confirm: /Add another project/, answer: ENTER },
       { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
       { confirm: /Create the project-domain roles\?/, answer: ENTER },
       { input: /Save the config as/, answer: ENTER },
     ]);
     const outcome = await h.run();
     h.prompter.expectDone();
     expect(outcome.exitCode).toBe(0);
+    // The workers role trusts every namespace's default service account, which broadens access: Enter would have
+    // declined it (a yes is typed); the others are created on Enter.
+    const defaults = (m: RegExp) => h.prompter.asked.find((a) => a.kind === 'confirm' && m.test(a.message))!.default;
+    expect(defaults(/Create the Flyte workers role\?/)).toBe(false);
+    expect(defaults(/Create the Flyte backend role\?/)).toBe(true);
     // The seven sections, then the cluster VPC's DNS check: the emulator's cluster names no VPC, so nothing to do.
     // Global access is not offered: there is no <prefix>-userflyterole role.
     expect(outcome.results.map((r) => r.outcome)).toEqual([...Array(7).fill('created'), 'unchanged']);
@@ -285,7 +290,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { select: /The workers role trusts/, pick: /^The Flyte namespace and a list/ },
         { input: /^Namespaces whose task pods use the workers role/, answer: 'ml-development, fraud-development' },
         { confirm: /^Keep fraud-development in the workers role's list anyway\?/, answer: ENTER },
-        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { confirm: /Create the Flyte workers role\?/, answer: true },
         { confirm: /Create the project-domain roles\?/, answer: ENTER },
         {
           input: /Save the config as/,
@@ -350,9 +355,9 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE,
       ...NO_PROJECT,
       { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
       { select: /Attach the bucket policy to every Union task/, pick: /^Yes, to acme-userflyterole/ },
-      { confirm: /Apply these changes to the Union global access\?/, answer: ENTER },
+      { confirm: /Apply these changes to the Union global access\?/, answer: true },
       { confirm: /Turn enableDnsHostnames on now\?/, answer: ENTER },
       { confirm: /Apply these changes to the cluster VPC DNS\?/, answer: ENTER },
       { input: /Save the config as/, answer: ENTER },
@@ -382,7 +387,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE,
       ...NO_PROJECT,
       { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
       { input: /Save the config as/, answer: ENTER },
       { confirm: /flyte-binary-values\.yaml differs from what would be written now\. Replace it\?/, answer: ENTER },
     ]);
@@ -597,7 +602,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE.slice(2),
       ...NO_PROJECT,
       { select: /The workers role trusts/, pick: /Only the Flyte namespace/ },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
       { input: /Save the config as/, answer: ENTER },
       { confirm: /flyte-aws-setup\.yaml exists\. Replace it\?/, answer: ENTER },
       { input: /Save the config as/, answer: ENTER },
@@ -680,7 +685,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE.slice(2),
       ...NO_PROJECT,
       { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
     ]);
     const outcome = await h.run();
     h.prompter.expectDone();
@@ -711,7 +716,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE,
       ...NO_PROJECT,
       { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
       { input: /Save the config as/, answer: ENTER },
     ]);
     const outcome = await h.run();
@@ -795,7 +800,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         ...FIRST_FIVE.slice(2),
         ...NO_PROJECT,
         { select: /The workers role trusts/, answer: ENTER },
-        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { confirm: /Create the Flyte workers role\?/, answer: true },
         { input: /Save the config as/, answer: ENTER },
         { confirm: /is the config this wizard started from\. Replace it/, answer: ENTER },
       ],
@@ -846,7 +851,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
         { confirm: /Keep these project roles\?/, answer: ENTER },
         { confirm: /Add another project\?/, answer: ENTER },
         { select: /The workers role trusts/, answer: ENTER },
-        { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+        { confirm: /Create the Flyte workers role\?/, answer: true },
         { confirm: /Create the project-domain roles\?/, answer: ENTER },
         { input: /Save the config as/, answer: ENTER },
         { confirm: /mine\.yaml is the config this wizard started from\. Replace it/, answer: ENTER },
@@ -888,7 +893,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       { input: /Extra managed policy ARNs/, answer: missing },
       { confirm: /Add another project/, answer: ENTER },
       { select: /The workers role trusts/, answer: ENTER },
-      { confirm: /Create the Flyte workers role\?/, answer: ENTER },
+      { confirm: /Create the Flyte workers role\?/, answer: true },
       { confirm: /Create the project-domain roles\?/, answer: ENTER },
       { input: /Save the config as/, answer: ENTER },
     ]);
@@ -1011,7 +1016,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE,
       ...NO_PROJECT,
       { select: /trusts/, answer: ENTER },
-      { confirm: /workers/, answer: ENTER },
+      { confirm: /workers/, answer: true },
       { input: /Save/, answer: ENTER },
     ]);
     expect((await first.run()).exitCode).toBe(0);
@@ -1067,7 +1072,7 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
       ...FIRST_FIVE,
       ...NO_PROJECT,
       { select: /trusts/, answer: ENTER },
-      { confirm: /workers/, answer: ENTER },
+      { confirm: /workers/, answer: true },
       { input: /Save/, answer: ENTER },
     ]);
     expect((await h.run()).exitCode).toBe(0);

@@ -72,7 +72,8 @@ describe.skipIf(skip !== undefined)('the wizard in a terminal', () => {
     await t.answer(/^\? Add another project\?/);
     await t.waitFor(/Suggested: every namespace/);
     await t.answer(/^\? The workers role trusts/);
-    await t.answer(/^\? Create the Flyte workers role\?/);
+    // A change that broadens access (every namespace's default service account): Enter would decline it.
+    await t.answer(/^\? Create the Flyte workers role\? \(y\/N\)/, 'y');
     await t.answer(/^\? Create the project-domain roles\?/);
     await t.answer(/^\? Save the config as/);
     await t.waitFor(/^Config saved: flyte-aws-setup\.yaml/);

@@ -121,7 +121,8 @@ describe.skipIf(skip !== undefined)('the wizard in narrow terminals', () => {
     t.keys('Enter');
     await t.answer(/^\? Namespaces whose task pods use the workers role/, 'ml-development, fraud-staging');
     await t.answer(/^\? Keep fraud-staging in the workers role's list anyway\?/);
-    await t.answer(/^\? Create the Flyte workers role\?/);
+    // A list of namespaces: nothing that broadens access, so Enter says yes.
+    await t.answer(/^\? Create the Flyte workers role\? \(Y\/n\)/);
     await t.answer(/^\? Create the project-domain roles\?/);
     await t.answer(/^\? Save the config as/);
     await t.waitFor(/^Config saved: flyte-aws-setup\.yaml/);
