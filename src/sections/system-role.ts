@@ -43,8 +43,9 @@ export const systemRole: SectionDefinition = {
   title: 'Flyte backend role',
   explain:
     'The Flyte backend runs as Kubernetes service accounts in the Flyte namespace: one for flyte-binary and Flyte 2 ' +
-    '(whose task pods run as it too), one per component for flyte-core. This role trusts only those, through the OIDC ' +
-    "provider, and carries the bucket policy. The Helm chart creates them and annotates them with this role's ARN.",
+    '(whose task pods run as it too), one per component for flyte-core. This role trusts only those (with IRSA ' +
+    'through the OIDC provider, the Helm chart annotating them with its ARN; with EKS Pod Identity through their ' +
+    'associations), and carries the bucket policy.',
   needsCluster: true,
   identity: 'irsa',
   targets: ['flyte-binary', 'flyte-core', 'flyte2'],

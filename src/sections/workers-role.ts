@@ -121,13 +121,22 @@ async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
   const ns = draft.namespace ?? DEFAULT_NAMES.namespace;
   const ownRole = projectRoleNamespaces(draft);
   const listed = workers.allNamespaces === false ? (workers.namespaces ?? []) : [];
+  // EKS Pod Identity has no wildcard: an association per namespace, so with it alone the namespaces are listed.
+  const podOnly = draft.identity === 'pod-identity';
 
   say('');
   say('Which namespaces may use the workers role? Its trust names the `default` service account of:');
-  say(
-    '  - every namespace (`*:default`), as the Flyte guide does: a new Flyte project works at once, but the ' +
-      "default service account of any namespace in the cluster, Flyte's or not, can take the role too;",
-  );
+  if (podOnly) {
+    say(
+      '  - every namespace is not offered: EKS Pod Identity has no wildcard, each namespace needs an association ' +
+        '(identity: both keeps an IRSA wildcard meanwhile);',
+    );
+  } else {
+    say(
+      '  - every namespace (`*:default`), as the Flyte guide does: a new Flyte project works at once, but the ' +
+        "default service account of any namespace in the cluster, Flyte's or not, can take the role too;",
+    );
+  }
   say(
     '  - a list of namespaces: only those; each new project must then be added and this setup run again, or ' +
       "the project's tasks get no S3 access.",
@@ -141,7 +150,14 @@ async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
   }
 
   const choices: { name: string; value: TrustChoice }[] = [
-    { name: `Every namespace (*:default), as the Flyte guide does   ${s.warn('(!) broad')}`, value: 'all' },
+    ...(podOnly
+      ? []
+      : [
+          {
+            name: `Every namespace (*:default), as the Flyte guide does   ${s.warn('(!) broad')}`,
+            value: 'all' as const,
+          },
+        ]),
     {
       name:
         listed.length > 0
@@ -151,9 +167,18 @@ async function askWorkersTrust(ctx: SectionWizardContext): Promise<void> {
     },
     { name: `Only the Flyte namespace (${ns}:default)`, value: 'flyte' },
   ];
-  const current: TrustChoice = workers.allNamespaces !== false ? 'all' : listed.length === 0 ? 'flyte' : 'listed';
+  const current: TrustChoice =
+    workers.allNamespaces !== false && !podOnly
+      ? 'all'
+      : listed.length === 0
+        ? podOnly
+          ? 'listed'
+          : 'flyte'
+        : 'listed';
 
-  if (current === 'all') {
+  if (podOnly) {
+    say(s.dim("Suggested: the Flyte namespace and your projects' <project>-<domain> namespaces."));
+  } else if (current === 'all') {
     const bounded =
       (workers.extraPolicies ?? []).length === 0 && draft.customPolicy !== false
         ? ' The role reaches only the Flyte bucket, which bounds the risk.'

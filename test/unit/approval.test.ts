@@ -198,7 +198,8 @@ describe("the wizard's host", () => {
       '(!) marks a security-relevant change: it lets more principals in, or grants more. Here it is the namespace choice made above.',
     );
     prompter.expectDone();
-    expect(prompter.asked.map((a) => a.default)).toEqual([true, true]);
+    // A change that broadens access is asked with No as the default: a yes is typed.
+    expect(prompter.asked.map((a) => a.default)).toEqual([true, false]);
   });
 
   it('a section that exists is updated: "Apply these changes to the ..."; Ctrl-C is raised', async () => {

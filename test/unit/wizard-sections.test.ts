@@ -134,6 +134,20 @@ describe("the sections' own words", () => {
     expect(draft.workersRole).toMatchObject({ allNamespaces: false, namespaces: ['team-a', 'fraud-staging'] });
   });
 
+  it('with Pod Identity alone, every namespace is not offered (no wildcard): the list is the default', async () => {
+    const workers = byId('workersRole');
+    const draft: Draft = { ...documents(), identity: 'pod-identity' };
+    const { ctx, said, prompter } = context(draft, [
+      { select: /The workers role trusts/, answer: ENTER },
+      { input: /^Namespaces whose task pods use the workers role/, answer: 'ml-team' },
+    ]);
+    await workers.wizard!.ask!(ctx);
+    prompter.expectDone();
+    expect(prompter.asked[0]!.choices!.some((c) => /Every namespace/.test(c))).toBe(false);
+    expect(said.join('\n')).toMatch(/EKS Pod Identity has no wildcard/);
+    expect(draft.workersRole).toMatchObject({ allNamespaces: false, namespaces: ['ml-team'] });
+  });
+
   it("the workers role's list, emptied by leaving out the project roles' namespaces, asks the choice again", async () => {
     const workers = byId('workersRole');
     const draft: Draft = { ...documents(), projectRoles: [{ project: 'fraud', domains: ['development'] }] };
