@@ -6,13 +6,14 @@
 import { DEFAULT_IDENTITY, IDENTITY_MODES, type IdentityMode } from '../config/schema.js';
 import type { Draft } from './draft.js';
 import type { Choice, Prompter } from './prompter.js';
+import { wrap } from './text.js';
 
 /** The lines said before the question: the trade-off, in short. */
-export const IDENTITY_INTRO = [
-  "Flyte's pods get their AWS roles through IRSA (the cluster's OIDC provider, as the Flyte guides do) or EKS Pod",
-  'Identity (what AWS recommends where its agent runs). Pod Identity has no wildcard: each namespace gets an',
-  'association, so a Flyte project added later needs its namespaces in the config and this setup run again.',
-] as const;
+/** Said before the question, as one paragraph fitted to the terminal. */
+export const IDENTITY_INTRO =
+  "Flyte's pods get their AWS roles through IRSA (the cluster's OIDC provider, as the Flyte guides do) or EKS Pod " +
+  'Identity (what AWS recommends where its agent runs). Pod Identity has no wildcard: each namespace gets an ' +
+  'association, so a Flyte project added later needs its namespaces in the config and this setup run again.';
 
 export const IDENTITY_CHOICES: Record<IdentityMode, Omit<Choice<IdentityMode>, 'value'>> = {
   irsa: {
@@ -38,6 +39,8 @@ export const IDENTITY_CHOICES: Record<IdentityMode, Omit<Choice<IdentityMode>, '
 export interface IdentityQuestionContext {
   prompter: Prompter;
   say(line?: string): void;
+  /** A paragraph as lines of the terminal's width (else 80 columns). */
+  wrap?(text: string): string[];
   /** Changed in place: `identity`, absent for the default. */
   draft: Draft;
 }
@@ -46,7 +49,7 @@ export interface IdentityQuestionContext {
 export async function askIdentity(ctx: IdentityQuestionContext): Promise<IdentityMode> {
   const current = ctx.draft.identity ?? DEFAULT_IDENTITY;
   ctx.say('');
-  for (const line of IDENTITY_INTRO) ctx.say(line);
+  for (const line of (ctx.wrap ?? wrap)(IDENTITY_INTRO)) ctx.say(line);
   const identity = await ctx.prompter.select<IdentityMode>({
     message: "How do Flyte's pods get their AWS roles?",
     choices: IDENTITY_MODES.map((m) => ({ ...IDENTITY_CHOICES[m], value: m })),

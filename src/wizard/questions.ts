@@ -19,6 +19,8 @@ export interface QuestionContext {
   flags: { bucket?: string; namespace?: string };
   /** A heading's rule at the terminal's width. */
   rule(title: string): string;
+  /** A paragraph as lines of the terminal's width. */
+  wrap?(text: string): string[];
 }
 
 function subheading(ctx: QuestionContext, title: string): void {

@@ -6,12 +6,13 @@
 import { DEFAULT_TARGET, TARGETS, type Target } from '../config/schema.js';
 import { draftForTarget, type Draft } from './draft.js';
 import type { Choice, Prompter } from './prompter.js';
+import { wrap } from './text.js';
 
 /** The two lines said before the question: what differs between the targets. */
-export const TARGET_INTRO = [
-  'Flyte 1 installs with the flyte-binary chart (one backend pod) or flyte-core (a pod per component); Flyte 2',
-  "with flyte-binary v2 (task pods in one namespace, as the backend's service account). Union brings its own backend.",
-] as const;
+/** Said before the question, as one paragraph fitted to the terminal. */
+export const TARGET_INTRO =
+  'Flyte 1 installs with the flyte-binary chart (one backend pod) or flyte-core (a pod per component); Flyte 2 ' +
+  "with flyte-binary v2 (task pods in one namespace, as the backend's service account). Union brings its own backend.";
 
 export const TARGET_CHOICES: Record<Target, Omit<Choice<Target>, 'value'>> = {
   'flyte-binary': {
@@ -40,6 +41,8 @@ export const TARGET_CHOICES: Record<Target, Omit<Choice<Target>, 'value'>> = {
 export interface TargetQuestionContext {
   prompter: Prompter;
   say(line?: string): void;
+  /** A paragraph as lines of the terminal's width (else 80 columns). */
+  wrap?(text: string): string[];
   /** Changed in place: the target, and the sections that come and go with it. */
   draft: Draft;
 }
@@ -51,7 +54,7 @@ export interface TargetQuestionContext {
 export async function askTarget(ctx: TargetQuestionContext): Promise<Target> {
   const current = ctx.draft.target ?? DEFAULT_TARGET;
   ctx.say('');
-  for (const line of TARGET_INTRO) ctx.say(line);
+  for (const line of (ctx.wrap ?? wrap)(TARGET_INTRO)) ctx.say(line);
   const target = await ctx.prompter.select<Target>({
     message: 'Which will install Flyte?',
     choices: TARGETS.map((t) => ({ ...TARGET_CHOICES[t], value: t })),

@@ -15,7 +15,7 @@ import { defaultDraft, draftFromConfig, type Draft } from './draft.js';
 import { InterruptedByUser, type Prompter } from './prompter.js';
 import type { QuestionContext } from './questions.js';
 import type { SavedConfig } from './save.js';
-import { rule } from './text.js';
+import { rule, wrap } from './text.js';
 
 export interface WizardFlags {
   region?: string;
@@ -149,6 +149,7 @@ export class Walk {
       draft: this.draft,
       flags: this.deps.flags,
       rule: (title) => this.rule(title),
+      wrap: (text) => wrap(text, this.columns),
     };
   }
 

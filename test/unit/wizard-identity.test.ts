@@ -9,6 +9,7 @@ import { oidcProvider } from '../../src/sections/oidc-provider.js';
 import { draftConfig, draftFromConfig, type Draft } from '../../src/wizard/draft.js';
 import { askIdentity, IDENTITY_INTRO } from '../../src/wizard/identity.js';
 import { configText } from '../../src/wizard/save.js';
+import { wrap } from '../../src/wizard/text.js';
 import { ENTER, scriptedPrompter } from '../helpers/script-prompter.js';
 
 const MIN = 'cluster: acme\nbucket: acme-flyte-data\n';
@@ -30,7 +31,8 @@ describe("the wizard's identity question", () => {
     const draft = start();
     const { identity, said, asked } = await ask(draft, ENTER);
     expect(identity).toBe('irsa');
-    expect(said.filter((l) => l !== '')).toEqual([...IDENTITY_INTRO]);
+    expect(said.filter((l) => l !== '')).toEqual(wrap(IDENTITY_INTRO, 80));
+    expect(said.every((l) => l.length <= 80)).toBe(true);
     expect(said.join(' ')).toContain('Pod Identity has no wildcard');
     expect(said.join(' ')).toContain('this setup run again');
     expect(asked.choices).toEqual([

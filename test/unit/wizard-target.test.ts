@@ -8,6 +8,7 @@ import { parseConfigText } from '../../src/load/config.js';
 import { draftConfig, draftForTarget, draftFromConfig, type Draft } from '../../src/wizard/draft.js';
 import { configText } from '../../src/wizard/save.js';
 import { askTarget, TARGET_INTRO } from '../../src/wizard/target.js';
+import { wrap } from '../../src/wizard/text.js';
 import { ENTER, scriptedPrompter } from '../helpers/script-prompter.js';
 
 const MIN = 'cluster: acme\nbucket: acme-flyte-data\n';
@@ -25,12 +26,13 @@ async function ask(draft: Draft, answer: unknown) {
 }
 
 describe('the question', () => {
-  it('explains the difference in two lines, offers the four targets, and defaults to flyte-binary', async () => {
+  it('explains the difference in a paragraph fitted to 80 columns, offers the four targets, defaults to flyte-binary', async () => {
     const draft = start();
     const { target, said, asked } = await ask(draft, ENTER);
     expect(target).toBe('flyte-binary');
-    expect(said.filter((l) => l !== '')).toEqual([...TARGET_INTRO]);
-    expect(TARGET_INTRO).toHaveLength(2);
+    expect(said.filter((l) => l !== '')).toEqual(wrap(TARGET_INTRO, 80));
+    expect(said.every((l) => l.length <= 80)).toBe(true);
+    expect(said.join(' ').replace(/\s+/g, ' ').trim()).toBe(TARGET_INTRO);
     expect(asked.choices).toEqual([
       'flyte-binary v1.16.8 (Flyte 1, the documents)',
       'flyte-core v1.16.8 (Flyte 1, a pod per component)',
