@@ -33,6 +33,13 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
     out(s.warn(`The sections after the node role wait for the EKS cluster ${waitedFor(walk)}.`));
     out(`When it is ACTIVE, continue with:  npx flyte-aws-setup --config ${file.shown} --interactive`);
     out(`or without questions:               npx flyte-aws-setup --config ${file.shown} --yes`);
+    // The questions not reached hold their defaults, which may broaden access (the workers role's every namespace).
+    out(
+      s.dim(
+        '(--dry-run shows the plan first; a change it marks (!) also needs --approve-broadening, as the questions ' +
+          'not reached yet hold their defaults)',
+      ),
+    );
     return { exitCode: ExitCode.Incomplete, configFile: file.path, results };
   }
   if (end === 'failed') {

@@ -782,6 +782,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(first.printed.join('\n')).toContain(
       'When it is ACTIVE, continue with:  npx flyte-aws-setup --config flyte-aws-setup.yaml --interactive',
     );
+    // Without questions, the defaults of the questions not reached may broaden access: said with the command.
+    expect(first.printed.join('\n')).toMatch(/a change it marks \(!\) also needs --approve-broadening/);
 
     await flyteCluster('later-ml');
     const { config } = await loadConfigFile(file);
