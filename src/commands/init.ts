@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configTemplate } from '../config/template.js';
-import { ExitCode, UsageError, UserError } from '../errors.js';
+import { ConfigError, ExitCode, UsageError, UserError } from '../errors.js';
 import { writeAtomic } from '../handoff/write.js';
 import { parseConfigText } from '../load/config.js';
 import type { CliIo } from '../session/io.js';
@@ -20,6 +20,9 @@ export interface InitCliOptions {
   force?: boolean;
 }
 
+/** The config keys init's flags give. */
+const FLAGS = new Set(['cluster', 'bucket', 'region', 'profile', 'namespace']);
+
 export async function runInit(opts: InitCliOptions, io: CliIo): Promise<number> {
   if (opts.cluster === undefined || opts.bucket === undefined) {
     throw new UsageError(
@@ -29,8 +32,20 @@ export async function runInit(opts: InitCliOptions, io: CliIo): Promise<number> 
   }
   if (!/\.ya?ml$/i.test(opts.out)) throw new UsageError(`--out ${opts.out}: the name must end in .yaml or .yml`);
   const text = configTemplate({ ...opts, cluster: opts.cluster, bucket: opts.bucket }, opts.out);
-  // The values are checked as a config, with the file's name in the messages.
-  parseConfigText(text, opts.out);
+  // The values are checked as a config, before anything is written: a problem is the flag's that gave the value (the
+  // file it would be in does not exist).
+  try {
+    parseConfigText(text, opts.out);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(
+      err.problems.map((p) => {
+        const key = p.path[0];
+        const flag = typeof key === 'string' && FLAGS.has(key) ? `--${key}` : undefined;
+        return flag !== undefined ? { path: [flag, ...p.path.slice(1)], message: p.message } : p;
+      }),
+    );
+  }
   const path = resolve(opts.out);
   if (existsSync(path) && !opts.force) {
     throw new UsageError(`${opts.out} exists; it is not replaced`, 'pass --force to replace it, or --out another name');

@@ -30,6 +30,14 @@ describe('init', () => {
     expect(config).toEqual(parseConfigText('cluster: acme-ml\nbucket: acme-flyte-data\nregion: eu-west-1\n'));
   });
 
+  it("a bad value is the flag's problem, with no line of a file that was not written", async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fas-init-')), 'flyte-aws-setup.yaml');
+    const r = await runMain(['init', '--cluster', 'bad name', '--bucket', 'acme-flyte-data', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: the command line is not valid \(1 problem\):\n {2}- --cluster: must start with/);
+    expect(r.stderr).not.toMatch(/line \d/);
+  });
+
   it('documents every key it leaves out, and each commented default is the real default', () => {
     const text = configTemplate(VALUES, 'f.yaml');
     const base = parseConfigText(text);
