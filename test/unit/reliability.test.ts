@@ -182,7 +182,7 @@ describe('where a profile’s credentials come from, and the hint when they fail
     const e = credentialsError(providerError(message), site, { profile });
     expect(e.message).toContain(message);
     expect(e.hint).toContain(hint);
-    if (profile !== 'sso' && profile !== 'role') expect(e.hint).not.toMatch(/sso/);
+    if (profile !== 'sso' && profile !== 'role') expect(e.hint).not.toMatch(/aws sso login/);
   });
 });
 
