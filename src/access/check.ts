@@ -49,6 +49,8 @@ export interface AccessInput {
   providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
   /** The Flyte bucket's own policy, as read (absent: not read, listed as not checked). */
   bucketPolicy?: BucketPolicyRead;
+  /** `verify --as`: the identity whose token is also tried on the other Flyte roles' trusts. */
+  focus?: string;
 }
 
 /** What was not checked: what the account never shows, and the bucket policy when it was not read. */
@@ -289,9 +291,41 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
       assume: own,
       neighbours,
       cells,
+      ...(identity.id === input.focus ? { alsoAssumes: otherRolesLettingIn(identity, roles, clusters, facts) } : {}),
     });
   }
   return { identities: out, notChecked: notVisible(input) };
+}
+
+/**
+ * The other Flyte roles whose trust lets `identity`'s pods in through IRSA (a `*:default` workers role lets in a
+ * project's pods too): its token, from each cluster, against each of their trusts.
+ */
+function otherRolesLettingIn(
+  identity: FlyteIdentity,
+  roles: AccessInput['roles'],
+  clusters: { host?: string | undefined }[],
+  facts: Facts,
+): (AssumeDecision & { roleName: string })[] {
+  const pod = identity.pod;
+  if (pod === undefined || !identity.paths.includes('irsa')) return [];
+  const out: (AssumeDecision & { roleName: string })[] = [];
+  for (const [roleName, read] of roles) {
+    if (roleName === identity.roleName || read.kind === 'missing') continue;
+    for (const cluster of clusters) {
+      if (cluster.host === undefined) continue;
+      const spec = {
+        who: identity.id,
+        namespace: pod.namespace,
+        serviceAccount: pod.serviceAccount,
+        aud: STS_AUDIENCE,
+        host: cluster.host,
+      };
+      const d = assume(read.documents, facts, spec, 'denied', undefined);
+      if (d.state === 'allowed') out.push({ ...d, roleName });
+    }
+  }
+  return out;
 }
 
 interface FindingContext {

@@ -64,6 +64,11 @@ export interface IdentityAccess {
   neighbours: AssumeDecision[];
   /** What Flyte needs (list, get, put, delete; the bucket's KMS key; the role's grants), then what goes beyond. */
   cells: AccessCell[];
+  /**
+   * `verify --as` only: the other Flyte roles whose trust lets this identity's pods in too (IRSA: the trust names
+   * them; with Pod Identity the association, not the trust, says which role a pod gets).
+   */
+  alsoAssumes?: (AssumeDecision & { roleName: string })[];
   /** Why the identity was not checked at all (its role does not exist). */
   notChecked?: string;
 }

@@ -56,7 +56,11 @@ export async function runAccessCheck(
     options.secondOpinion === true
       ? settle(secondOpinion(gateway, { config, facts, identities, roles, ...concurrencyOf(options) }))
       : undefined;
-  const outcome = await evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
+  const outcome = await evaluate(config, facts, identities, roles, {
+    ...options,
+    bucketPolicy,
+    ...(options.extra !== undefined ? { focus: options.extra.id } : {}),
+  });
   if (options.secondOpinion !== undefined) {
     const settled = opinion !== undefined ? await opinion : { value: SECOND_OPINION_OFF };
     if ('error' in settled) throw settled.error;
@@ -80,9 +84,11 @@ async function evaluate(
     rerun: string;
     providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
     bucketPolicy?: BucketPolicyRead;
+    focus?: string;
   },
 ): Promise<AccessOutcome> {
   const report = await checkAccess({
+    ...(options.focus !== undefined ? { focus: options.focus } : {}),
     config,
     facts,
     identities,

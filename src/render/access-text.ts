@@ -155,6 +155,12 @@ export function renderIdentity(i: IdentityAccess, style: Style): string[] {
     lines.push(`  ${style.dim('-')} assume the role: not checked (its trust is not the tool's)`);
   }
   for (const n of i.neighbours) lines.push(decisionLine(`must refuse ${n.who}`, n, style));
+  for (const a of i.alsoAssumes ?? []) {
+    lines.push(
+      `  ${style.warn('!')} may also assume ${a.roleName}: its trust lets these pods in too (${decisionText(a)}), ` +
+        'and they get what it grants',
+    );
+  }
   lines.push('  What Flyte needs:');
   for (const c of i.cells.filter((c) => c.want === 'allowed')) lines.push(`  ${decisionLine(c.label, c, style)}`);
   lines.push('  What it must not reach:');

@@ -18,6 +18,8 @@ import {
   type FlyteIdentity,
 } from '../../src/access/identities.js';
 import { isWrong } from '../../src/access/matrix.js';
+import { renderIdentity } from '../../src/render/access-text.js';
+import { plainStyle } from '../../src/render/style.js';
 import type { RoleRead, RolePolicy } from '../../src/access/read.js';
 import { resolveConfig, type RawConfig } from '../../src/config/schema.js';
 import { desiredSections } from '../../src/engine/engine.js';
@@ -211,6 +213,28 @@ describe('the matrix and its findings', () => {
       expect([...i.assume, ...i.neighbours, ...i.cells].filter(isWrong)).toEqual([]);
       expect(i.cells).toHaveLength(13);
     }
+  });
+
+  it("verify --as: the other roles whose trust lets the pods in too (the workers role's *:default a project's)", async () => {
+    const c = config();
+    const roles = rolesOf(c);
+    const identities = flyteIdentities(c);
+    const report = await checkAccess({ config: c, facts, identities, roles, focus: 'fraud-development/default' });
+    const fraud = report.identities.find((i) => i.id === 'fraud-development/default')!;
+    expect(fraud.alsoAssumes?.map((a) => a.roleName)).toEqual(['flyte-workers-role']);
+    expect(renderIdentity(fraud, plainStyle).join('\n')).toMatch(
+      /! may also assume flyte-workers-role: its trust lets these pods in too/,
+    );
+    // The backend's pods are let in by no other role; nothing is said of the identities not asked about.
+    const backend = await checkAccess({
+      config: c,
+      facts,
+      identities,
+      roles,
+      focus: 'flyte/flyte-backend-flyte-binary',
+    });
+    expect(backend.identities.find((i) => i.id === 'flyte/flyte-backend-flyte-binary')!.alsoAssumes).toEqual([]);
+    expect(backend.identities.find((i) => i.id === 'fraud-development/default')!.alsoAssumes).toBeUndefined();
   });
 
   it('a trust that lets in every service account of the namespace: access-admits, naming who got in', async () => {
