@@ -156,12 +156,19 @@ export async function runProbe(opts: ProbeCliOptions, io: CliIo, kubectl?: Kubec
   output.progress.start(`Running ${targets.length} probe Job(s) in the cluster`);
   let verdicts: ProbeVerdict[];
   try {
-    verdicts = await Promise.all(
+    // Every Job is tried, whatever another's fate: each identity gets its line, in the manifests' order.
+    const settled = await Promise.allSettled(
       manifests.map(async (m) => {
         const log = await runJob(run, m.target, m.text, timeoutMs, 2000);
         return probeVerdict(m.target, log, nodeRoles);
       }),
     );
+    verdicts = settled.map((s, i): ProbeVerdict => {
+      if (s.status === 'fulfilled') return s.value;
+      const reason = s.reason as Error;
+      if (!(reason instanceof UserError)) throw reason;
+      return { id: manifests[i]!.target.id, kind: 'no-verdict', ok: false, message: `not run: ${reason.message}` };
+    });
   } finally {
     output.progress.clear();
   }

@@ -299,6 +299,35 @@ describe('the command', () => {
     expect(calls).toMatch(/^delete job fas-probe-default-\w+ -n fraud-development --ignore-not-found --wait=true$/m);
   });
 
+  it('--apply where kubectl cannot apply a Job: every identity gets its line, in order, and the run fails', async () => {
+    const dir = mkdtempSync(join(home, 'kubectl-'));
+    const kubectl = join(dir, 'kubectl');
+    writeFileSync(
+      kubectl,
+      [
+        '#!/bin/sh',
+        'case "$1" in',
+        '  version) echo "Client Version: v1.33.0";;',
+        '  apply) echo "error: the server could not be reached" >&2; exit 1;;',
+        'esac',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(kubectl, 0o755);
+    const r = await runMain(['probe', '--config', configFile, '--offline', '--apply'], {
+      PATH: `${dir}:${process.env.PATH}`,
+    });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.map((l) => l.split(':')[0])).toEqual([
+      '✗ flyte/flyte-backend-flyte-binary',
+      '✗ flytesnacks-development/default',
+      '✗ fraud-development/default',
+    ]);
+    for (const l of lines)
+      expect(l).toMatch(/not run: kubectl apply of the Job for \S+ failed: error: the server could not be reached$/);
+  });
+
   it('--apply without a working kubectl says so', async () => {
     const r = await runMain(['probe', '--config', configFile, '--offline', '--apply'], { PATH: join(home, 'none') });
     expect(r.code).toBe(1);
