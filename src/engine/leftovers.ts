@@ -203,9 +203,12 @@ export async function findLeftovers(
     },
   );
   const roles = found.filter((l): l is Leftover => l !== undefined);
-  // The clusters named by the leftover roles' trusts too (a role of the dropped cluster only, say).
+  // The clusters named by the leftover roles' trusts too (a role of the dropped cluster only, say). Only while every
+  // cluster of the config is there and ready: a cluster not found (another region given by mistake, say) must not
+  // make the config's own cluster look dropped.
+  const ready = factsClusters(facts).every((c) => c.state === 'ready');
   const associations =
-    options.trusts !== undefined
+    options.trusts !== undefined && ready
       ? await associationLeftovers(
           gateway,
           config,
@@ -214,9 +217,10 @@ export async function findLeftovers(
           options.concurrency,
         )
       : [];
+  // The associations go first: a role they name (the only way to find them) is still there if their removal fails.
   return options.prune && options.providers
-    ? [...roles, ...associations, ...(await providerLeftovers(gateway, config, facts, roles, options))]
-    : [...roles, ...associations];
+    ? [...associations, ...roles, ...(await providerLeftovers(gateway, config, facts, roles, options))]
+    : [...associations, ...roles];
 }
 
 /** A cluster the config does not name; `region` only when it is not the run's. */
@@ -261,6 +265,8 @@ export function droppedClusters(
   if (facts.offline || facts.accountId === undefined) return [];
   const key = (name: string, region: string) => `${region}/${name}`;
   const named = new Set(config.clusters.map((c) => key(c.name, c.region ?? facts.region)));
+  // A cluster the config names without a region is its region's wherever the run is: never taken for a dropped one.
+  const implied = new Set(config.clusters.filter((c) => c.region === undefined).map((c) => c.name));
   const found = new Map<string, DroppedCluster>();
   for (const role of roles) {
     if (role === undefined) continue;
@@ -273,7 +279,7 @@ export function droppedClusters(
     );
     for (const c of podIdentityClusters(role.trust, facts)) {
       const k = key(c.name, c.region);
-      if (named.has(k) || earlier.has(k) || found.has(k)) continue;
+      if (named.has(k) || implied.has(c.name) || earlier.has(k) || found.has(k)) continue;
       found.set(k, { name: c.name, ...(c.region !== facts.region ? { region: c.region } : {}) });
     }
   }
@@ -294,7 +300,15 @@ async function associationLeftovers(
 ): Promise<Leftover[]> {
   if (clusters.length === 0) return [];
   const found = await mapLimit(clusters, concurrency, async (c) => {
-    const summaries = await gateway.podIdentityAssociations(c.name, {}, c.region);
+    let summaries;
+    try {
+      summaries = await gateway.podIdentityAssociations(c.name, {}, c.region);
+    } catch (err) {
+      // The cluster is gone (its associations with it), or may not be listed (a region turned off, a policy from
+      // before): nothing found there; the run goes on.
+      if (isCode(err, 'ResourceNotFoundException', 'AccessDenied', 'AccessDeniedException')) return [];
+      throw err;
+    }
     const read = await mapLimit(summaries, concurrency, (a) =>
       gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
     );

@@ -221,7 +221,7 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     operation: 'DeletePodIdentityAssociation',
     actions: ['eks:DeletePodIdentityAssociation'],
     on: [
-      { scope: 'podIdentityAssociations', condition: 'ownedOnly' },
+      { scope: 'podIdentityAssociations', condition: 'setupOnly' },
       { scope: 'setupAssociations', condition: 'setupOnly' },
     ],
     modes: ['apply', 'destroy'],

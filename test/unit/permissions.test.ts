@@ -299,17 +299,17 @@ describe('the policy for a config', () => {
       { StringEquals: { 'iam:PassedToService': 'pods.eks.amazonaws.com' } },
     ]);
     expect(policy.notes.join('\n')).toContain('iam:PassRole only on the roles pods assume');
-    // destroy deletes only the tool's own associations.
+    // apply and destroy delete only this setup's associations (another setup's carry managed-by too).
     const destroy = grants(permissionPolicy(config, FACTS, 'destroy').document.Statement);
     // --prune and destroy: this setup's in a cluster the config no longer names, and only those.
     const setupOnly = { StringEquals: { 'aws:ResourceTag/flyte-aws-setup:setup': 'acme-ml' } };
     expect(got.get('eks:DeletePodIdentityAssociation')).toEqual({
       resources: [associations, setupAssociations],
-      conditions: [{ StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } }, setupOnly],
+      conditions: [setupOnly, setupOnly],
     });
     expect(destroy.get('eks:DeletePodIdentityAssociation')).toEqual({
       resources: [associations, setupAssociations],
-      conditions: [{ StringEquals: { 'aws:ResourceTag/managed-by': 'flyte-aws-setup' } }, setupOnly],
+      conditions: [setupOnly, setupOnly],
     });
     // verify reads them, and deletes nothing.
     const verify = grants(permissionPolicy(config, FACTS, 'verify').document.Statement);

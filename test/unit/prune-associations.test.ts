@@ -6,6 +6,7 @@
  */
 import {
   DeletePodIdentityAssociationCommand,
+  DescribeClusterCommand,
   DescribePodIdentityAssociationCommand,
   ListNodegroupsCommand,
   ListPodIdentityAssociationsCommand,
@@ -243,9 +244,10 @@ describe('a cluster dropped from the config: its associations of this setup', ()
       { name: 'flyte-old-role', trust: trust(DROPPED), tags: TOOL_TAG },
     ]);
     const plan = await makePlan(CONFIG, m.gateway, { prune: true });
+    // The association first: the role that names its cluster (the only way to find it) goes after it.
     expect(plan.leftovers!.map((l) => [l.kind, l.name, l.action])).toEqual([
-      ['role', 'flyte-old-role', 'remove'],
       ['pod-identity-association', 'acme-us: flyte/default', 'remove'],
+      ['role', 'flyte-old-role', 'remove'],
     ]);
   });
 
@@ -258,6 +260,29 @@ describe('a cluster dropped from the config: its associations of this setup', ()
     expect(
       m.eks.commandCalls(DescribePodIdentityAssociationCommand).filter((c) => c.args[0].input.clusterName !== 'acme'),
     ).toEqual([]);
+  });
+
+  it("the config's cluster not found (a run in another region, say): none is looked for, none deleted", async () => {
+    // The cluster is acme of eu-central-1 (a leftover role's trust names it); the run looks in eu-west-1.
+    const wanted = { id: 'a-1', cluster: 'acme', namespace: 'flyte', roleName: 'flyte-workers-role', tags: TOOL_TAG };
+    const m = account(
+      [clusterArn('acme', 'eu-central-1')],
+      [wanted],
+      [{ name: 'flyte-old-role', trust: trust(clusterArn('acme', 'eu-central-1')), tags: TOOL_TAG }],
+    );
+    m.eks.on(DescribeClusterCommand, { name: 'acme' }).rejects(awsError('ResourceNotFoundException'));
+    const plan = await makePlan(CONFIG, m.gateway, { prune: true });
+    expect(plan.leftovers!.filter((l) => l.kind === 'pod-identity-association')).toEqual([]);
+    expect(listedOn(m)).toEqual([]);
+  });
+
+  it('a dropped cluster whose associations may not be listed: nothing found there, and the run goes on', async () => {
+    const m = account([clusterArn('acme'), DROPPED], ON_DROPPED);
+    m.eks
+      .on(ListPodIdentityAssociationsCommand, { clusterName: 'acme-us' })
+      .rejects(awsError('AccessDeniedException', 'not allowed'));
+    const plan = await makePlan(CONFIG, m.gateway, { prune: true });
+    expect(plan.leftovers!.filter((l) => l.kind === 'pod-identity-association')).toEqual([]);
   });
 
   it('a cluster that is gone has none; the dropped cluster is listed once', async () => {
@@ -334,6 +359,11 @@ describe('which clusters are looked at (pure)', () => {
         current(trust(`arn:aws:eks:us-east-2:999999999999:cluster/x`, clusterArn('*')), TOOL_TAG),
       ]),
     ).toEqual([]);
+  });
+
+  it('a cluster the config names without a region is never taken for a dropped one, whatever region a trust names', () => {
+    const roles = [current(trust(clusterArn('acme', 'us-west-2'), DROPPED), TOOL_TAG)];
+    expect(droppedClusters(CONFIG, facts, roles)).toEqual([{ name: 'acme-us', region: 'us-east-2' }]);
   });
 
   it('of a role this setup adopted: not a cluster its trust named before the tool changed it', () => {
