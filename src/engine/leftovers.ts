@@ -487,7 +487,10 @@ export async function pruneLeftovers(
     const done: Step[] = [];
     try {
       for (const step of l.steps) {
-        if (options.signal?.aborted) break;
+        // A role put back whose description is back (the tool's mark gone) loses its last records too, interrupted
+        // or not: without the mark no later run finds it to finish.
+        const finishing = l.action === 'restore' && done.some((d) => d.op === 'UpdateRole');
+        if (options.signal?.aborted && !finishing) break;
         options.onStep?.(l.name, step);
         await retry(() => gateway.execute(step), {
           ...backoff,

@@ -584,16 +584,29 @@ export function resourceCountText(n: { created: number; changed: number }): stri
   return 'nothing changed';
 }
 
+/** What --prune was doing with a leftover: removing it, or putting back a role that existed before (no deletion). */
+function leftoverWork(l: LeftoverResult): string {
+  if (l.arn.includes(':oidc-provider/')) return 'the removal of OIDC provider';
+  if (l.arn.includes(':podidentityassociation/')) return 'the removal of pod identity association';
+  const deletes = [...l.done, ...l.remaining].some((s) => s.op === 'DeleteRole');
+  return deletes || l.done.length + l.remaining.length === 0 ? 'the removal of role' : 'the put-back of role';
+}
+
 export function renderRunSummary(result: RunResult, style: Style, rerun: string): string {
   const count = (outcome: LeftoverResult['outcome']) =>
     (result.leftovers ?? []).filter((l) => l.outcome === outcome).length;
   const [removed, restored] = [count('removed'), count('restored')];
   const resources = resourceCountText(resourceCounts(result.sections));
+  // Steps done on what the config no longer names, short of removing or putting it back (a run stopped part-way).
+  const partly = (result.leftovers ?? [])
+    .filter((l) => l.outcome !== 'removed' && l.outcome !== 'restored')
+    .reduce((n, l) => n + l.done.length, 0);
   const roles = [
     ...(removed > 0 ? [`${removed} role${removed === 1 ? '' : 's'} the config no longer names removed`] : []),
     ...(restored > 0
       ? [`${restored} adopted role${restored === 1 ? '' : 's'} the config no longer names put back`]
       : []),
+    ...(partly > 0 ? [`${partly} change${partly === 1 ? '' : 's'} to what the config no longer names`] : []),
   ].join(', ');
   const changed = roles === '' ? resources : resources === 'nothing changed' ? roles : `${resources}, ${roles}`;
   // What is left as it is, counted by the findings standard's severities (as verify will count it).
@@ -626,7 +639,7 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
         ...result.sections.filter((s) => ['failed', 'interrupted', 'not-run'].includes(s.outcome)).map((s) => s.title),
         ...(result.leftovers ?? [])
           .filter((l) => l.outcome !== 'removed' && l.outcome !== 'restored')
-          .map((l) => `the removal of ${l.arn.includes(':oidc-provider/') ? 'OIDC provider' : 'role'} ${l.name}`),
+          .map((l) => `${leftoverWork(l)} ${l.name}`),
       ];
       return style.error(
         `${result.outcome === 'failed' ? 'Setup stopped' : 'Interrupted'}: ${changed} (listed above); ` +

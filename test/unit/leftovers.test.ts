@@ -13,6 +13,7 @@ import {
   ListInstanceProfilesForRoleCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
+  UntagRoleCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { leftoverFindings } from '../../src/audit/audit.js';
@@ -25,7 +26,7 @@ import { planSteps, type Facts, type Plan } from '../../src/model.js';
 import { encodeDescription, encodePolicyArns, encodeTrust } from '../../src/engine/records.js';
 import { planChecks } from '../../src/permissions/preflight.js';
 import { serviceTrustPolicy } from '../../src/policy/document.js';
-import { renderLeftoverResults, renderPlan } from '../../src/render/plan-text.js';
+import { renderLeftoverResults, renderPlan, renderRunSummary } from '../../src/render/plan-text.js';
 import { plainStyle } from '../../src/render/style.js';
 import { renderVerify } from '../../src/render/verify-text.js';
 import { awsError, ISSUER, mockAws } from '../helpers/mock-aws.js';
@@ -318,6 +319,43 @@ describe('a role this setup adopted that the config no longer names', () => {
     });
     const text = renderPlan({ facts: FACTS, sections: [], leftovers: [l!] }, plainStyle);
     expect(text).toContain('[~] role fraud-hand-made  put back as it was');
+  });
+
+  it('interrupted once its description is back: its last records go too (no later run would find it)', async () => {
+    const m = adoptedAccount();
+    const [l] = await findLeftovers(m.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    const stop = new AbortController();
+    const [result] = await pruneLeftovers([l!], m.gateway, {
+      signal: stop.signal,
+      consistency: { timeoutMs: 50, initialDelayMs: 1 },
+      onStep: (_role, step) => {
+        if (step.op === 'UpdateRole') stop.abort();
+      },
+    });
+    expect(result!.remaining).toEqual([]);
+    expect(m.iam.commandCalls(UntagRoleCommand).map((c) => c.args[0].input.TagKeys)).toContainEqual([
+      'flyte-aws-setup:description',
+      'flyte-aws-setup:setup',
+    ]);
+
+    // Interrupted before it: it stops there, and the summary counts what was done and says what is left.
+    const early = new AbortController();
+    const m2 = adoptedAccount();
+    const [l2] = await findLeftovers(m2.gateway, CONFIG, FACTS, { prune: true, concurrency: 4 });
+    const [cut] = await pruneLeftovers([l2!], m2.gateway, {
+      signal: early.signal,
+      onStep: (_role, step) => {
+        if (step.op === 'UpdateAssumeRolePolicy') early.abort();
+      },
+    });
+    expect(cut).toMatchObject({ outcome: 'interrupted' });
+    const summary = renderRunSummary(
+      { outcome: 'interrupted', facts: FACTS, sections: [], leftovers: [cut!] },
+      plainStyle,
+      'flyte-aws-setup --config c.yaml --yes --prune',
+    );
+    expect(summary).toMatch(/^Interrupted: 3 changes to what the config no longer names \(listed above\)/);
+    expect(summary).toContain('not done: the put-back of role fraud-hand-made');
   });
 
   it("--prune detaches its grants policy too (attached by the grants section, without a record), when it is the setup's", async () => {
