@@ -409,16 +409,27 @@ export async function applyDestroy(
   const steps = destroySteps(plan);
   const done: Step[] = [];
   const blocked = plan.items.some((i) => i.action === 'blocked');
+  // Roles whose description is back (the tool's mark gone): their last records go even after an interrupt, as no
+  // later run would find them without the mark.
+  const putBack = new Set<string>();
   try {
+    let stopped = false;
     for (const step of steps) {
-      if (options.signal?.aborted) throw new InterruptedError();
+      const finishing = step.op === 'UntagRole' && putBack.has(step.roleName);
+      if (options.signal?.aborted && !finishing) {
+        stopped = true;
+        continue;
+      }
       options.onStep?.(step);
       await retry(() => gateway.execute(step), {
         ...backoff,
+        ...(finishing ? { signal: undefined } : {}),
         shouldRetry: (err) => isCode(err, 'DeleteConflict') && done.some((d) => d.op === 'DetachRolePolicy'),
       });
       done.push(step);
+      if (step.op === 'UpdateRole') putBack.add(step.roleName);
     }
+    if (stopped) throw new InterruptedError();
     // Read back until IAM shows every removal.
     const { outcome, value: left } = await poll(async () => destroySteps(await reread()), {
       ...backoff,

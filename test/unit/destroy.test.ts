@@ -544,6 +544,59 @@ describe('running destroy against IAM that answers like AWS', () => {
     expect(m.iam.commandCalls(DeletePolicyCommand)).toHaveLength(2);
   });
 
+  it('interrupted once an adopted role has its description back: its last records go too, nothing else', async () => {
+    const m = mockAws();
+    const plan: DestroyPlan = {
+      facts: FACTS,
+      items: [
+        {
+          kind: 'role',
+          name: 'a-role',
+          arn: `arn:aws:iam::${ACCOUNT}:role/a-role`,
+          action: 'restore',
+          notes: [],
+          steps: [
+            { op: 'UntagRole', roleName: 'a-role', keys: ['flyte-aws-setup:attached'] },
+            { op: 'UpdateRole', roleName: 'a-role', description: 'CI', before: 'CI; adopted for Flyte' },
+            { op: 'UntagRole', roleName: 'a-role', keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'] },
+          ],
+        },
+        {
+          kind: 'role',
+          name: 'c-role',
+          arn: `arn:aws:iam::${ACCOUNT}:role/c-role`,
+          action: 'restore',
+          notes: [],
+          steps: [
+            { op: 'UntagRole', roleName: 'c-role', keys: ['flyte-aws-setup:attached'] },
+            { op: 'UpdateRole', roleName: 'c-role', description: 'web', before: 'web; adopted for Flyte' },
+            { op: 'UntagRole', roleName: 'c-role', keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'] },
+          ],
+        },
+      ],
+    };
+    const stop = new AbortController();
+    const result = await applyDestroy(plan, emptyPlan, m.gateway, {
+      ...FAST,
+      signal: stop.signal,
+      onStep: (step) => {
+        if (step.op === 'UpdateRole') stop.abort();
+      },
+    });
+    // a-role, whose description is back, loses its last records; c-role, not begun, is left as it was.
+    expect(result.outcome).toBe('interrupted');
+    expect(result.done.map((s) => `${s.op} ${'roleName' in s ? s.roleName : ''}`)).toEqual([
+      'UntagRole a-role',
+      'UntagRole c-role',
+      'UpdateRole a-role',
+      'UntagRole a-role',
+    ]);
+    expect(result.remaining.map((s) => `${s.op} ${'roleName' in s ? s.roleName : ''}`)).toEqual([
+      'UpdateRole c-role',
+      'UntagRole c-role',
+    ]);
+  });
+
   it('stops at a refusal that is not about timing, and says what was done and what is left', async () => {
     const m = mockAws();
     m.iam.on(DetachRolePolicyCommand).resolves({});
