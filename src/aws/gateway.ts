@@ -904,7 +904,11 @@ export class AwsGateway {
    * The policy and its default version's document. When `needVersions(document)` says so (the document is to
    * change), the version list is read too: the planner needs it to stay under the 5-version limit.
    */
-  async readPolicy(arn: string, needVersions: (doc: PolicyDocument) => boolean): Promise<CurrentPolicy | undefined> {
+  async readPolicy(
+    arn: string,
+    needVersions: (doc: PolicyDocument) => boolean,
+    again = false,
+  ): Promise<CurrentPolicy | undefined> {
     const versionOf = (versionId: string) =>
       this.call({ service: 'iam', operation: 'GetPolicyVersion', resource: `${arn} ${versionId}` }, () =>
         this.clients.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
@@ -919,10 +923,17 @@ export class AwsGateway {
     const policy = got?.Policy;
     if (policy === undefined) return undefined;
     const versionId = policy.DefaultVersionId ?? 'v1';
-    const version =
-      early !== undefined && versionId === expected
-        ? await early.catch(() => versionOf(versionId))
-        : await versionOf(versionId);
+    let version;
+    try {
+      version =
+        early !== undefined && versionId === expected
+          ? await early.catch(() => versionOf(versionId))
+          : await versionOf(versionId);
+    } catch (err) {
+      // Deleted between the two reads (another run's destroy), or its default changed: read it again, once.
+      if (again || !isCode(err, 'NoSuchEntity')) throw err;
+      return this.readPolicy(arn, needVersions, true);
+    }
     const document = decodePolicyDocument(version.PolicyVersion?.Document ?? '{}');
     return {
       kind: 'policy',

@@ -135,6 +135,33 @@ function describes(m: ReturnType<typeof mockAws>, held: { id: string; namespace:
   });
 }
 
+describe('a policy deleted between its two reads (another run at the same time)', () => {
+  const ARN = 'arn:aws:iam::111122223333:policy/flyte-custom-policy';
+  it('is read again: gone, it is undefined, not an error', async () => {
+    const m = mockAws();
+    m.iam
+      .on(GetPolicyCommand)
+      .resolvesOnce({ Policy: { Arn: ARN, PolicyName: 'flyte-custom-policy', DefaultVersionId: 'v1' } })
+      .rejects(awsError('NoSuchEntity', 'Policy does not exist'));
+    m.iam.on(GetPolicyVersionCommand).rejects(awsError('NoSuchEntity', 'Policy version does not exist'));
+    expect(await m.gateway.readPolicy(ARN, () => false)).toBeUndefined();
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(2);
+  });
+
+  it('its default changed meanwhile: the new default is read', async () => {
+    const m = mockAws();
+    m.iam
+      .on(GetPolicyCommand)
+      .resolvesOnce({ Policy: { Arn: ARN, PolicyName: 'flyte-custom-policy', DefaultVersionId: 'v1' } })
+      .resolves({ Policy: { Arn: ARN, PolicyName: 'flyte-custom-policy', DefaultVersionId: 'v2' } });
+    m.iam.on(GetPolicyVersionCommand, { VersionId: 'v1' }).rejects(awsError('NoSuchEntity', 'gone'));
+    m.iam
+      .on(GetPolicyVersionCommand, { VersionId: 'v2' })
+      .resolves({ PolicyVersion: { Document: encodeURIComponent('{"Version":"2012-10-17","Statement":[]}') } });
+    expect(await m.gateway.readPolicy(ARN, () => false)).toMatchObject({ defaultVersionId: 'v2' });
+  });
+});
+
 describe("reading a cluster's pod identity associations", () => {
   const wanted = [
     wantedAssociation('flyte', 'default'),
