@@ -463,6 +463,13 @@ export interface Leftover {
   reason?: string;
 }
 
+/** How a leftover of each kind is named to the reader. */
+export const LEFTOVER_KIND: Readonly<Record<Leftover['kind'], string>> = {
+  role: 'role',
+  'oidc-provider': 'OIDC provider',
+  'pod-identity-association': 'pod identity association',
+};
+
 export interface Plan {
   facts: Facts;
   sections: SectionPlan[];

@@ -12,6 +12,7 @@ import { DESCRIPTION_MARK, TRUST_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import {
   factsClusters,
+  LEFTOVER_KIND,
   type CurrentOidcProvider,
   type CurrentPodIdentityAssociation,
   type CurrentRole,
@@ -407,13 +408,6 @@ async function providerLeftovers(
     return { ...base, action: 'remove', steps: [{ op: 'DeleteOpenIDConnectProvider', arn: p.arn }] };
   });
 }
-
-/** How a leftover of each kind is named to the reader. */
-export const LEFTOVER_KIND: Record<Leftover['kind'], string> = {
-  role: 'role',
-  'oidc-provider': 'OIDC provider',
-  'pod-identity-association': 'pod identity association',
-};
 
 /** A removed leftover, read again: undefined once it is gone. */
 function readBack(

@@ -5,7 +5,15 @@
 import type { PlanSummary } from './json-types.js';
 import type { RunResult, SectionResult } from '../engine/apply.js';
 import type { LeftoverResult } from '../engine/leftovers.js';
-import type { Facts, Leftover, Plan, ResourcePlan, SectionPlan, Step } from '../model.js';
+import {
+  LEFTOVER_KIND,
+  type Facts,
+  type Leftover,
+  type Plan,
+  type ResourcePlan,
+  type SectionPlan,
+  type Step,
+} from '../model.js';
 import { policyDiff, type DiffLine } from '../policy/compare.js';
 import type { PolicyDocument, PolicyStatement } from '../policy/document.js';
 import { severityCounts } from '../policy/findings.js';
@@ -92,7 +100,7 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
     ),
   ];
   for (const l of leftovers) {
-    const head = `${LEFTOVER_KINDS[l.kind]} ${l.name}`;
+    const head = `${LEFTOVER_KIND[l.kind]} ${l.name}`;
     if (l.action === 'remove') out.push(`   ${style.remove('[-]')} ${head}`);
     else if (l.action === 'restore')
       out.push(`   ${style.change('[~]')} ${head}  ${style.change('put back as it was')}`);
@@ -118,12 +126,6 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
   return out;
 }
 
-const LEFTOVER_KINDS: Record<Leftover['kind'], string> = {
-  role: 'role',
-  'oidc-provider': 'OIDC provider',
-  'pod-identity-association': 'pod identity association',
-};
-
 /** A leftover's kind, by its ARN. */
 function leftoverKind(arn: string): Leftover['kind'] {
   if (arn.includes(':oidc-provider/')) return 'oidc-provider';
@@ -135,7 +137,7 @@ function leftoverKind(arn: string): Leftover['kind'] {
 export function renderLeftoverResults(results: LeftoverResult[], style: Style): string {
   const lines: string[] = [];
   for (const r of results) {
-    const head = `${LEFTOVER_KINDS[leftoverKind(r.arn)]} ${r.name} (no longer in the config)`;
+    const head = `${LEFTOVER_KIND[leftoverKind(r.arn)]} ${r.name} (no longer in the config)`;
     if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
     else if (r.outcome === 'restored') lines.push(`${style.ok('✓')} ${head}: put back as it was before it was adopted`);
     else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
@@ -586,8 +588,8 @@ export function resourceCountText(n: { created: number; changed: number }): stri
 
 /** What --prune was doing with a leftover: removing it, or putting back a role that existed before (no deletion). */
 function leftoverWork(l: LeftoverResult): string {
-  if (l.arn.includes(':oidc-provider/')) return 'the removal of OIDC provider';
-  if (l.arn.includes(':podidentityassociation/')) return 'the removal of pod identity association';
+  const kind = leftoverKind(l.arn);
+  if (kind !== 'role') return `the removal of ${LEFTOVER_KIND[kind]}`;
   const deletes = [...l.done, ...l.remaining].some((s) => s.op === 'DeleteRole');
   return deletes || l.done.length + l.remaining.length === 0 ? 'the removal of role' : 'the put-back of role';
 }
