@@ -20,6 +20,7 @@ import { InterruptedError } from './apply.js';
 import {
   clusterUseOf,
   destroySteps,
+  finishesPutBack,
   planDestroy,
   type DestroyAssociationState,
   type DestroyPlan,
@@ -409,13 +410,10 @@ export async function applyDestroy(
   const steps = destroySteps(plan);
   const done: Step[] = [];
   const blocked = plan.items.some((i) => i.action === 'blocked');
-  // Roles whose description is back (the tool's mark gone): their last records go even after an interrupt, as no
-  // later run would find them without the mark.
-  const putBack = new Set<string>();
   try {
     let stopped = false;
     for (const step of steps) {
-      const finishing = step.op === 'UntagRole' && putBack.has(step.roleName);
+      const finishing = finishesPutBack(step, done);
       if (options.signal?.aborted && !finishing) {
         stopped = true;
         continue;
@@ -427,7 +425,6 @@ export async function applyDestroy(
         shouldRetry: (err) => isCode(err, 'DeleteConflict') && done.some((d) => d.op === 'DetachRolePolicy'),
       });
       done.push(step);
-      if (step.op === 'UpdateRole') putBack.add(step.roleName);
     }
     if (stopped) throw new InterruptedError();
     // Read back until IAM shows every removal.

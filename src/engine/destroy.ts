@@ -734,6 +734,14 @@ export function destroySteps(plan: DestroyPlan): Step[] {
 }
 
 /**
+ * Whether `step` finishes the put-back of a role whose description is already back (`done` holds its UpdateRole):
+ * it runs even after an interrupt, as no later run finds that role once the tool's mark has left its description.
+ */
+export function finishesPutBack(step: Step, done: readonly Step[]): boolean {
+  return step.op === 'UntagRole' && done.some((d) => d.op === 'UpdateRole' && d.roleName === step.roleName);
+}
+
+/**
  * Steps in the order destroy runs them: what the tool attached is detached before a trust is put back (the old
  * trust never gets the tool's policies), deletions in reverse order of creation, the records last.
  */

@@ -29,6 +29,7 @@ import { mapLimit } from '../util/concurrency.js';
 import { poll, retry } from '../util/retry.js';
 import {
   clusterUseOf,
+  finishesPutBack,
   inDestroyOrder,
   planRoleRemoval,
   restoreRole,
@@ -481,13 +482,12 @@ export async function pruneLeftovers(
     const done: Step[] = [];
     try {
       for (const step of l.steps) {
-        // A role put back whose description is back (the tool's mark gone) loses its last records too, interrupted
-        // or not: without the mark no later run finds it to finish.
-        const finishing = l.action === 'restore' && done.some((d) => d.op === 'UpdateRole');
+        const finishing = finishesPutBack(step, done);
         if (options.signal?.aborted && !finishing) break;
         options.onStep?.(l.name, step);
         await retry(() => gateway.execute(step), {
           ...backoff,
+          ...(finishing ? { signal: undefined } : {}),
           shouldRetry: (err) => isCode(err, 'DeleteConflict') && done.some((d) => d.op === 'DetachRolePolicy'),
         });
         done.push(step);
