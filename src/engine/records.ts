@@ -86,12 +86,17 @@ export function toolRecordKeys(tags: Tags): string[] {
 
 const PLAIN = /[A-Za-z0-9_./+@-]/;
 
-function escape(text: string): string {
-  return [...text].map((c) => (PLAIN.test(c) ? c : `=${c.charCodeAt(0).toString(16).padStart(2, '0')}`)).join('');
+/** `text` with each character `plain` does not match written as its UTF-8 bytes, `=XX` each (hex). */
+function escape(text: string, plain = PLAIN): string {
+  return [...text]
+    .map((c) =>
+      plain.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `=${b.toString(16).padStart(2, '0')}`).join(''),
+    )
+    .join('');
 }
 
 function unescape(text: string): string {
-  return text.replace(/=([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return text.replace(/(?:=[0-9a-f]{2})+/g, (run) => Buffer.from(run.replaceAll('=', ''), 'hex').toString('utf8'));
 }
 
 /** The partition and account of an IAM ARN. */
@@ -141,18 +146,14 @@ const NO_DESCRIPTION = '=';
 /** A role's description as a tag-safe value (undefined or empty: `=`). */
 export function encodeDescription(description: string | undefined): string {
   if (description === undefined || description === '') return NO_DESCRIPTION;
-  return [...description]
-    .map((c) =>
-      PLAIN_TEXT.test(c) ? c : [...Buffer.from(c, 'utf8')].map((b) => `=${b.toString(16).padStart(2, '0')}`).join(''),
-    )
-    .join('');
+  return escape(description, PLAIN_TEXT);
 }
 
 /** The description of `encodeDescription`'s value ('' for none); undefined when the value is damaged. */
 export function decodeDescription(value: string): string | undefined {
   if (value === NO_DESCRIPTION) return '';
   if (!/^(?:[A-Za-z0-9 _./+@-]|=[0-9a-f]{2})*$/.test(value)) return undefined;
-  return value.replace(/(?:=[0-9a-f]{2})+/g, (run) => Buffer.from(run.replaceAll('=', ''), 'hex').toString('utf8'));
+  return unescape(value);
 }
 
 /** IAM's limit on a role's description. */
