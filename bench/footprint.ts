@@ -104,7 +104,7 @@ function install(variant: Variant, work: string): void {
     ms,
     ...tree(modules),
     packages,
-    bin: join(modules, 'flyte-aws-setup/bin/flyte-aws-setup.js'),
+    bin: join(modules, 'flyte-aws-setup/bin/flyte-aws-setup.cjs'),
     // With an empty cache, what npm put in it is what it fetched (the tarballs, and the registry's metadata).
     ...(args.cold ? { downloaded: tree(join(work, `${variant.name}-cache`)).bytes } : {}),
   };

@@ -12,7 +12,7 @@
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -59,14 +59,53 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   if (!/(^|[^\w$.])require\b/.test(rest)) writeFileSync(path, rest);
 }
 
+// The start-up file (src/front.ts): CommonJS, which Node loads faster than an ES module, with every command's help
+// page written in, taken from the CLI just built. It prints `--version` and the help without loading dist/cli.js.
+const { helpPages } = await import(pathToFileURL(join(dist, 'cli.js')).href);
+const front = await build({
+  absWorkingDir: root,
+  entryPoints: { front: 'src/front.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20.19',
+  define: {
+    FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version),
+    FLYTE_AWS_SETUP_HELP_PAGES: JSON.stringify(helpPages()),
+  },
+  // The CLI stays the ES module it is, imported when the command line is not answered here.
+  plugins: [
+    { name: 'cli-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\.js$/ }, () => ({ external: true })) },
+  ],
+  minify,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+});
+if (Object.keys(front.metafile.inputs).some((i) => i.includes('node_modules/'))) {
+  throw new Error('build: dist/front.cjs must not bundle a package (it is loaded on every run)');
+}
+// In the metafile, the CLI it imports is the built file it is (external only to that build).
+for (const output of Object.values(front.metafile.outputs)) {
+  output.imports = output.imports.map((i) =>
+    i.path === './cli.js' ? { ...i, path: 'dist/cli.js', external: false } : i,
+  );
+}
+Object.assign(result.metafile.inputs, front.metafile.inputs);
+Object.assign(result.metafile.outputs, front.metafile.outputs);
+
 mkdirSync(join(root, 'build'), { recursive: true });
 writeFileSync(join(root, 'build/metafile.json'), JSON.stringify(result.metafile));
 writeFileSync(join(dist, 'THIRD-PARTY-LICENSES.md'), thirdPartyLicenses(Object.keys(result.metafile.inputs)));
 
-const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.js'));
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => /\.c?js$/.test(f));
 const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
 console.log(
-  `built dist/cli.js and ${outputs.length - 1} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
+  `built dist/front.cjs, dist/cli.js and ${outputs.length - 2} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
 );
 
 /** The bundled packages, each with its license text; packages with the same text share one copy. */

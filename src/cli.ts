@@ -2,7 +2,7 @@
  * The command line: parses options, loads the command it names (lazily: `--help` and `--version` load neither
  * the AWS SDK nor the prompts), and turns errors into messages and exit codes. `main` never calls process.exit.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import {
   BroadeningNotApprovedError,
   CancelledError,
@@ -17,7 +17,8 @@ import type { InitCliOptions } from './commands/init.js';
 import { didYouMean } from './config/rules.js';
 import { checkEnvironment, wholeNumber } from './load/environment.js';
 import { JSON_FORMAT_VERSION } from './render/format-version.js';
-import { columnsOf, fitLine } from './render/wrap.js';
+import { MIN_WIDTH_TO_WRAP, formatHelp, type HelpBlock, type HelpPage } from './render/help.js';
+import { DEFAULT_COLUMNS, columnsOf } from './render/wrap.js';
 import type { ErrorDocument } from './render/json-types.js';
 import { DEFAULT_CONCURRENCY } from './util/concurrency.js';
 import { redactingStream, secretsFromEnv } from './util/secrets.js';
@@ -109,8 +110,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       getOutHelpWidth: () => columnsOf(io.stdout),
       getErrHelpWidth: () => columnsOf(io.stderr),
     })
-    // The descriptions of the options wrap beside them down to narrow terminals (commander's default stops at 40).
-    .configureHelp({ minWidthToWrap: 20 })
+    // The descriptions of the options wrap beside them down to narrow terminals (commander's default stops at 40);
+    // commander's layout, with the text after the lists, is src/render/help.ts's (the start-up file prints it too).
+    .configureHelp(helpAfter())
     .exitOverride()
     // Subcommands (each in src/commands/<name>.ts, imported only when it runs) have their own options, so the
     // main command's options must come before a subcommand's name.
@@ -124,23 +126,6 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       `with --dry-run: exit ${ExitCode.ChangesPending} when AWS does not match the config yet`,
     )
     .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
-    .addHelpText(
-      'after',
-      helpAfter(
-        io,
-        'Without --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the ' +
-          'plan, asks, applies, checks, and saves the answers as a config file.',
-        `Exit codes: ${EXIT_CODES}`,
-        'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
-          'commands: plan, apply, outputs, verify, probe, destroy, permissions, init (flyte-aws-setup help <command>).',
-        examples([
-          ['flyte-aws-setup', 'the wizard'],
-          ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
-          ['flyte-aws-setup apply --config flyte-aws-setup.yaml --yes', 'apply it'],
-          ['flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data'],
-        ]),
-      ),
-    )
     // A word that is no command reaches the main command as an argument: say that it is no command.
     .allowExcessArguments()
     .action(async (opts: ApplyCliOptions, command: Command) => {
@@ -157,10 +142,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       '--detailed-exitcode',
       `exit ${ExitCode.ChangesPending} when AWS does not match the config yet (0 when it does)`,
     )
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         `Exit codes: 0 the plan printed, 1 AWS failure, 2 bad input; with --detailed-exitcode, ` +
           `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster, or lists roles the ` +
           'config no longer names).',
@@ -174,7 +157,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   applyOptions(handoffOptions(awsOptions(program.command('apply'))))
     .description('Plan, ask (or take --yes), apply section by section, check, then write the hand-off files.')
     .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
-    .addHelpText('after', helpAfter(io, `Exit codes: ${EXIT_CODES}`))
+    .configureHelp(helpAfter(`Exit codes: ${EXIT_CODES}`))
     .action(async (opts: ApplyCliOptions) => {
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply({ ...opts, dryRun: false }, io));
@@ -215,10 +198,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       )
       .option('--offline', "no AWS call: the account from the config's accountId, the cluster's issuer as a wildcard"),
   )
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         'The policy document goes to stdout; what to know about it (wildcards and why) to stderr.',
         examples([
           ['flyte-aws-setup permissions --config flyte-aws-setup.yaml > operator-policy.json'],
@@ -236,10 +217,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       'Write the hand-off files for Flyte (Helm values, cluster resource attributes, ServiceAccounts) with the ' +
         'role ARNs read from AWS. Changes nothing in AWS.',
     )
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         'Exit codes: 0 written (or unchanged), 1 the roles do not exist yet (or AWS failed), 2 bad input, 4 a file ' +
           'differs from what would be written and was kept (--force replaces it).',
       ),
@@ -263,10 +242,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       '--no-second-opinion',
       "do not ask IAM's own simulator (iam:SimulatePrincipalPolicy) to check the evaluator's decisions",
     )
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         'Exit codes: 0 AWS matches the config and no error was found (warnings allowed), 1 AWS differs from the ' +
           'config or an error was found (or AWS failed), 2 bad input.',
       ),
@@ -284,10 +261,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .option('--dry-run', 'print the removal plan and change nothing')
     .option('-y, --yes', 'remove without asking (needed when there is no terminal)')
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         'Exit codes: 0 done (nothing the tool made for the config is left), or the plan printed; 1 something stays ' +
           '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined; ' +
           '2 bad input; 130 interrupted (143 on SIGTERM).',
@@ -317,10 +292,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       )
       .option('--offline', "no AWS call: the account and region from the config's accountId and region"),
   )
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         'Exit codes: 0 the manifests written (or, with --apply, every identity ran as its role and could put, get ' +
           'and delete), 1 an identity did not (or AWS or kubectl failed), 2 bad input.',
         examples([
@@ -348,10 +321,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         .default('flyte-aws-setup.yaml'),
     )
     .option('--force', 'replace the file if it exists')
-    .addHelpText(
-      'after',
+    .configureHelp(
       helpAfter(
-        io,
         examples([['flyte-aws-setup init --cluster acme-ml --bucket acme-flyte-data --region eu-west-1']], 'Example:'),
       ),
     )
@@ -361,6 +332,22 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     });
 
   program.helpCommand('help [command]', 'show the help of a command');
+  // The main command's text last: a subcommand takes its parent's help configuration when it is made.
+  program.configureHelp(
+    helpAfter(
+      'Without --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the ' +
+        'plan, asks, applies, checks, and saves the answers as a config file.',
+      `Exit codes: ${EXIT_CODES}`,
+      'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
+        'commands: plan, apply, outputs, verify, probe, destroy, permissions, init (flyte-aws-setup help <command>).',
+      examples([
+        ['flyte-aws-setup', 'the wizard'],
+        ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
+        ['flyte-aws-setup apply --config flyte-aws-setup.yaml --yes', 'apply it'],
+        ['flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data'],
+      ]),
+    ),
+  );
   return program;
 }
 
@@ -370,32 +357,58 @@ const EXIT_CODES =
   `${ExitCode.ApprovalNeeded} not applied: changes that broaden access need --approve-broadening with --yes, ` +
   `${ExitCode.ChangesPending} changes pending (a plan with --detailed-exitcode), 130 interrupted (143 on SIGTERM).`;
 
-/**
- * The help's text after the options: paragraphs (each one line here) and blocks of lines, fitted to the width of
- * the terminal the help is written to when it is written (80 columns when it is not a terminal).
- */
-function helpAfter(io: CliIo, ...blocks: (string | ((width: number) => string[]))[]): () => string {
-  return () => {
-    const width = columnsOf(io.stdout);
-    const text = blocks.map((b) => (typeof b === 'string' ? fitLine(b, width) : b(width)).join('\n'));
-    return `\n${text.join('\n\n')}\n`;
-  };
+/** The help configuration of a command: commander's, laid out by `formatHelp`, with `blocks` after the lists. */
+function helpAfter(...blocks: HelpBlock[]): Partial<Help> {
+  return {
+    minWidthToWrap: MIN_WIDTH_TO_WRAP,
+    formatHelp: (cmd, helper) => formatHelp(helpPage(cmd, helper), helper.helpWidth ?? DEFAULT_COLUMNS),
+    after: blocks,
+  } as Partial<Help>;
+}
+
+/** Example commands, each with what it does. */
+function examples(list: [command: string, comment?: string][], title = 'Examples:'): HelpBlock {
+  return { title, examples: list };
+}
+
+/** What the help of `cmd` shows, as commander's own `formatHelp` gathers it, and the text after the lists. */
+export function helpPage(cmd: Command, helper: Help): HelpPage {
+  const lists: HelpPage['lists'] = [
+    {
+      heading: 'Arguments:',
+      items: helper.visibleArguments(cmd).map((a) => [helper.argumentTerm(a), helper.argumentDescription(a)]),
+    },
+  ];
+  const options = helper.groupItems(
+    [...cmd.options],
+    helper.visibleOptions(cmd),
+    (o) => o.helpGroupHeading ?? 'Options:',
+  );
+  for (const [heading, list] of options) {
+    lists.push({ heading, items: list.map((o) => [helper.optionTerm(o), helper.optionDescription(o)]) });
+  }
+  const commands = helper.groupItems(
+    [...cmd.commands],
+    helper.visibleCommands(cmd),
+    (c) => c.helpGroup() || 'Commands:',
+  );
+  for (const [heading, list] of commands) {
+    lists.push({ heading, items: list.map((c) => [helper.subcommandTerm(c), helper.subcommandDescription(c)]) });
+  }
+  const after = (helper as Help & { after?: HelpBlock[] }).after ?? [];
+  return { usage: helper.commandUsage(cmd), description: helper.commandDescription(cmd), lists, after };
 }
 
 /**
- * Example commands with what they do: in a column beside them when every line fits, else each comment on a line of
- * its own above its command (a long command goes on with ` \`).
+ * Every command's help page, by the command's name ('' for the main command): what the build writes into the
+ * start-up file, which prints `--help` without loading this module.
  */
-function examples(list: [command: string, comment?: string][], title = 'Examples:'): (width: number) => string[] {
-  return (width) => {
-    const column = Math.max(...list.map(([c, comment]) => (comment ? c.length : 0))) + 4;
-    const beside = list.map(([c, comment]) => (comment ? `  ${c.padEnd(column)}# ${comment}` : `  ${c}`));
-    if (beside.every((l) => l.length <= width)) return [title, ...beside];
-    return [
-      title,
-      ...list.flatMap(([c, comment]) => [...(comment ? [`  # ${comment}`] : []), ...fitLine(`  ${c}`, width)]),
-    ];
-  };
+export function helpPages(): Record<string, HelpPage> {
+  const program = buildProgram(processIo(), () => {});
+  const pages: Record<string, HelpPage> = {};
+  for (const cmd of [program, ...program.commands])
+    pages[cmd === program ? '' : cmd.name()] = helpPage(cmd, cmd.createHelp());
+  return pages;
 }
 
 /** The options of a run that applies (the main command, and \`apply\`). */

@@ -136,7 +136,7 @@ describe.skipIf(skip !== undefined)('the access check against the emulator', () 
     try {
       for (const part of ['bin', 'dist', 'package.json'])
         cpSync(join(ROOT, part), join(dir, part), { recursive: true });
-      const bin = join(dir, 'bin/flyte-aws-setup.js');
+      const bin = join(dir, 'bin/flyte-aws-setup.cjs');
       const run = await runCli(['verify', '--config', configFile, '--json'], { endpoint: moto.url, bin });
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as VerifyJson;

@@ -1,6 +1,6 @@
 /**
- * Start-up: `--help` and `--version` load the entry of the built CLI and nothing of the AWS SDK, the prompt library
- * or the config parsers; the SDK loads only when a run talks to AWS, the IAM policy evaluator only for the access
+ * Start-up: `--help` and `--version` load the start-up file (dist/front.cjs) and nothing else of the built CLI, not
+ * even commander; the SDK loads only when a run talks to AWS, the IAM policy evaluator only for the access
  * check. Checked by recording every module the process
  * loads (a Node module hook) and looking up what each built file holds in build/metafile.json. No timing here:
  * `npm run bench` measures the start-up.
@@ -98,12 +98,22 @@ describe('start-up of the built CLI', () => {
     expect(total).toBeLessThan(100_000);
   });
 
-  it.each([['--version'], ['--help']])('%s loads the entry and no heavy package', (flag) => {
-    const { run, files, built, packages } = loaded([flag]);
-    expect(run.status).toBe(0);
-    expect(files[0]).toBe('bin/flyte-aws-setup.js');
-    expect(built).toContain('dist/cli.js');
-    expect(built.some((f) => f.startsWith('dist/chunks/apply-'))).toBe(false);
+  it.each(['--version', '--help', 'plan --help', 'help destroy'])(
+    '%s loads the start-up file alone: not the CLI, no package',
+    (line) => {
+      const { run, files, built, packages } = loaded(line.split(' '));
+      expect(run.status).toBe(0);
+      expect(run.stdout).not.toBe('');
+      expect(files[0]).toBe('bin/flyte-aws-setup.cjs');
+      expect([...new Set(built)]).toEqual(['dist/front.cjs']);
+      expect([...packages]).toEqual([]);
+    },
+  );
+
+  it('a command line the start-up file does not answer goes to the CLI, which loads commander', () => {
+    const { run, built, packages } = loaded(['help', 'nosuchcommand']);
+    expect(run.status).toBe(2);
+    expect(built.slice(0, 2)).toEqual(['dist/front.cjs', 'dist/cli.js']);
     expect([...packages]).toEqual(['commander']);
   });
 

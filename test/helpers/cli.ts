@@ -12,7 +12,7 @@ import type { CallRecord } from '../../src/aws/clients.js';
 import type { CliIo } from '../../src/session/io.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const BIN = join(ROOT, 'bin/flyte-aws-setup.js');
+export const BIN = join(ROOT, 'bin/flyte-aws-setup.cjs');
 
 /** Fake credentials the tests give the CLI; no output may ever show them. */
 export const FAKE_KEYS = {
@@ -37,7 +37,7 @@ export interface RunOptions {
   /** Working directory; default: a fresh temporary one, removed after the run. */
   cwd?: string;
   timeoutMs?: number;
-  /** Another copy of the built CLI to run (default: the repository's bin/flyte-aws-setup.js); always a process. */
+  /** Another copy of the built CLI to run (default: the repository's bin/flyte-aws-setup.cjs); always a process. */
   bin?: string;
   /** Run it as a child process even where it could run in the test's process. */
   process?: boolean;
@@ -143,7 +143,7 @@ let built: Promise<Main> | undefined;
 let turn: Promise<unknown> = Promise.resolve();
 
 /**
- * The built CLI (dist/cli.js, what bin/flyte-aws-setup.js runs) in this process, as a child would run it: the
+ * The built CLI (dist/cli.js, what bin/flyte-aws-setup.cjs runs) in this process, as a child would run it: the
  * environment of `cliEnv` is the process's for the run (the SDK reads it there), the working directory is the run's,
  * stdin holds `input`, and everything written to the process's stdout and stderr during the run (a warning of Node's,
  * anything not written through the CLI's streams) is the run's output too. What differs from a child process is only

@@ -10,6 +10,7 @@ import { ROOT } from '../helpers/cli.js';
 
 /** Top to bottom. A room is a folder of src/, or a file at its root. */
 export const LAYERS: readonly (readonly string[])[] = [
+  ['front.ts'],
   ['cli.ts'],
   ['commands'],
   ['wizard'],

@@ -1,0 +1,52 @@
+/**
+ * The start-up file: built on its own into dist/front.cjs, which bin/flyte-aws-setup.cjs runs. It prints the version
+ * and every command's help from the pages the build wrote into it (`helpPages` in cli.ts, laid out by the same
+ * `formatHelp`), without loading the CLI: commander and the definitions of every command's options take longer to
+ * load and build than Node takes to start. Any other command line goes to the CLI (dist/cli.js), unchanged.
+ */
+import { formatHelp, type HelpPage } from './render/help.js';
+import { columnsOf } from './render/wrap.js';
+
+/** Set by the build (scripts/build.mjs): every command's help page, by its name ('' for the main command). */
+declare const FLYTE_AWS_SETUP_HELP_PAGES: Record<string, HelpPage>;
+/** Set by the build: the package version. */
+declare const FLYTE_AWS_SETUP_VERSION: string;
+
+/** What the start-up file knows: the version, and every command's help page by its name ('' for the main one). */
+export interface Answers {
+  version: string;
+  pages: Readonly<Record<string, HelpPage>>;
+}
+
+/**
+ * What the CLI prints on stdout (and exits 0 after) for `argv` when it asks for the version or a command's help:
+ * `--version`, `-V`, `--help`, `-h`, `help`, `help COMMAND`, `COMMAND --help`, `COMMAND -h`. Undefined for every
+ * other command line, which the CLI itself answers.
+ */
+export function quickAnswer(argv: readonly string[], { version, pages }: Answers, width: number): string | undefined {
+  const page = (name: string | undefined) =>
+    name !== undefined && Object.hasOwn(pages, name) ? formatHelp(pages[name]!, width) : undefined;
+  const [first, second] = argv;
+  if (argv.length === 1) {
+    if (first === '--version' || first === '-V') return `${version}\n`;
+    if (first === '--help' || first === '-h' || first === 'help') return page('');
+  }
+  if (argv.length === 2 && first !== '' && second !== '') {
+    if (first === 'help') return page(second);
+    if (second === '--help' || second === '-h') return page(first);
+  }
+  return undefined;
+}
+
+/** Run the command line: answered here, or by the CLI. */
+export function run(argv: string[]): void {
+  const answers = { version: FLYTE_AWS_SETUP_VERSION, pages: FLYTE_AWS_SETUP_HELP_PAGES };
+  const answer = quickAnswer(argv, answers, columnsOf(process.stdout));
+  if (answer !== undefined) {
+    process.stdout.write(answer);
+    return;
+  }
+  void import('./cli.js').then(async ({ main }) => {
+    process.exitCode = await main(argv);
+  });
+}
