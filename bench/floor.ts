@@ -18,8 +18,8 @@
  *   add-on and associations beside the others'. So the Pod Identity associations come after the roles they name,
  *   and a second cluster adds calls but no round.
  *
- * The floor ignores the bound on requests in flight (`--concurrency`): with many resources, calls / concurrency
- * round trips is a second lower bound, reported next to it.
+ * The floor ignores the bound on requests in flight (`--concurrency`, per service): with many resources, the busiest
+ * service's calls / concurrency round trips is a second lower bound, reported next to it.
  */
 import { SECTIONS } from '../src/sections/index.js';
 

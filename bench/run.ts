@@ -86,6 +86,8 @@ type Side = 'ours' | 'awsCli' | 'terraform';
 interface Run {
   ms: number;
   calls: number;
+  /** The calls to the service that had the most (the bound on requests in flight is per service). */
+  busiest: number;
   writes: number;
   chain: number;
 }
@@ -152,10 +154,17 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, cwd: s
   return { ms, stdout };
 }
 
+function countBy(keys: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return counts;
+}
+
 function summarise(ms: number, records: CallRecord[]): Run {
   return {
     ms,
     calls: records.length,
+    busiest: Math.max(0, ...countBy(records.map((r) => r.service)).values()),
     writes: records.filter((r) => r.write).length,
     chain: longestChain(records),
   };
@@ -639,7 +648,8 @@ function render(rows: Row[], startup: Startup[], loadStart: number, notes: strin
       const calls = sides.map((s) => distinct(r.runs[s], (x) => `${x.calls} (${x.writes})`)).join(' / ');
       const chains = sides.map((s) => distinct(r.runs[s], (x) => String(x.chain))).join(' / ');
       const f = r.floor;
-      const oursCalls = median((r.runs.ours ?? []).map((x) => x.calls));
+      // The bound on requests in flight is per service: the busiest one's calls / the bound is a second floor.
+      const oursCalls = median((r.runs.ours ?? []).map((x) => x.busiest));
       const floor = f
         ? `${f.rounds} (${f.reads}+${f.preflight}+${f.writes})` +
           (oursCalls / CONCURRENCY > f.rounds

@@ -428,14 +428,14 @@ interface ConfigFlagOptions {
   concurrency?: number;
 }
 
-/** Values that take the place of the config's, and how many AWS requests are in flight at once. */
+/** Values that take the place of the config's, and how many AWS requests are in flight at once (per service). */
 function configFlagOptions(cmd: Command): Command {
   return cmd
     .option('--cluster <name>', "EKS cluster name (else the config's)")
     .option('--bucket <name>', "S3 bucket for Flyte (else the config's)")
     .option('--namespace <name>', "Flyte namespace (else the config's, or flyte)")
     .addOption(
-      new Option('--concurrency <n>', 'AWS requests in flight at once')
+      new Option('--concurrency <n>', 'AWS requests in flight at once, per service (IAM, EKS, EC2...)')
         .argParser(positiveInt('--concurrency', 16))
         .default(DEFAULT_CONCURRENCY),
     );

@@ -32,7 +32,8 @@ export interface AwsOptions {
    */
   maxAttempts?: number;
   /**
-   * AWS requests in flight at once, over all clients; more wait their turn. A call keeps its place through its
+   * AWS requests in flight at once to each service (IAM's clients share one bound, EKS's theirs...); more wait
+   * their turn. A call keeps its place through its
    * retries and their backoff, so throttling slows the run down instead of adding requests. Absent: no bound.
    */
   maxInFlight?: number;
@@ -295,7 +296,19 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     return c;
   };
   const withRegion = { ...common, region, credentials };
-  const limit = options.maxInFlight !== undefined ? limiter(options.maxInFlight) : undefined;
+  // One limit per service: AWS limits each service's request rate on its own, and an EC2 or S3 read waiting behind
+  // IAM's would only lengthen the run.
+  const limits = new Map<string, ReturnType<typeof limiter>>();
+  const limit = (service: string) => {
+    if (options.maxInFlight === undefined) return undefined;
+    let l = limits.get(service);
+    if (l === undefined) limits.set(service, (l = limiter(options.maxInFlight)));
+    return l;
+  };
+  const bind = (client: AnyClient, service: string) => {
+    const l = limit(service);
+    if (l) bound(client, l, quota);
+  };
   /**
    * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to
    * the requests in flight, destroyed with the others.
@@ -307,7 +320,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       if (client === undefined) {
         client = make(wanted).then(([c, service]) => {
           instrument(c as unknown as AnyClient, service, recorder, options.debug);
-          if (limit) bound(c as unknown as AnyClient, limit, quota);
+          bind(c as unknown as AnyClient, service);
           lazy.push(c);
           return c;
         });
@@ -330,7 +343,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         client = new EKSClient({ ...withRegion, region: other });
         checkAnswers((client as unknown as AnyClient).middlewareStack, 'eks', 'json');
         instrument(client as unknown as AnyClient, 'eks', recorder, options.debug);
-        if (limit) bound(client as unknown as AnyClient, limit, quota);
+        bind(client as unknown as AnyClient, 'eks');
         eksByRegion.set(other, client);
         lazy.push(client);
       }
@@ -366,7 +379,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   ] as const) {
     checkAnswers((client as unknown as AnyClient).middlewareStack, service, service === 'eks' ? 'json' : 'xml');
     instrument(client as unknown as AnyClient, service, recorder, options.debug);
-    if (limit) bound(client as unknown as AnyClient, limit, quota);
+    bind(client as unknown as AnyClient, service);
   }
   return clients;
 }

@@ -265,7 +265,7 @@ describe('answers that are not AWS’s', () => {
 });
 
 describe('a run that ends', () => {
-  it('sends no call still waiting for its place: it fails at once, and nothing reaches AWS', async () => {
+  it('sends no call still waiting for its place (one place per service): it fails at once, and nothing reaches AWS', async () => {
     let seen = 0;
     let answer!: () => void;
     const held = new Promise<void>((resolve) => (answer = resolve));
@@ -293,16 +293,20 @@ describe('a run that ends', () => {
     delete process.env.AWS_PROFILE;
     try {
       const clients = await createAwsClients({ region: 'eu-west-1', maxInFlight: 1, maxAttempts: 1 });
-      const first = clients.sts.send(new GetCallerIdentityCommand({}));
-      // One place: the second waits for it.
-      const second = clients.iam.send(new GetRoleCommand({ RoleName: 'flyte-workers-role' }));
-      while (seen === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const first = clients.iam.send(new GetRoleCommand({ RoleName: 'flyte-backend-role' }));
+      // One place per service: a second IAM call (iamOnce is IAM too) waits for it...
+      const second = clients.iamOnce.send(new GetRoleCommand({ RoleName: 'flyte-workers-role' })).catch((e) => e);
+      // ...and a call to another service, which has a place of its own, does not.
+      const other = clients.sts.send(new GetCallerIdentityCommand({}));
+      while (seen < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 20));
       destroyAwsClients(clients);
       answer();
       await first.catch(() => undefined);
-      await expect(second).rejects.toBeInstanceOf(RunEnded);
-      expect(seen).toBe(1);
-      expect(clients.recorder.total).toBe(1);
+      await other.catch(() => undefined);
+      expect(await second).toBeInstanceOf(RunEnded);
+      expect(seen).toBe(2);
+      expect(clients.recorder.total).toBe(2);
     } finally {
       keys.forEach((k, i) => (before[i] === undefined ? delete process.env[k] : (process.env[k] = before[i])));
       await new Promise<void>((resolve) => server.close(() => resolve()));
