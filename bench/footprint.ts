@@ -74,6 +74,8 @@ function unbundledPackage(work: string): string {
     },
   );
   cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+  // The start-up file the bin runs is the build's (the help pages are written into it), whatever loads after it.
+  cpSync(join(ROOT, 'dist/front.cjs'), join(dir, 'dist/front.cjs'));
   cpSync(join(ROOT, 'schema'), join(dir, 'schema'), { recursive: true });
   cpSync(join(ROOT, 'README.md'), join(dir, 'README.md'));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & {
