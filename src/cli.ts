@@ -112,7 +112,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     })
     // The descriptions of the options wrap beside them down to narrow terminals (commander's default stops at 40);
     // commander's layout, with the text after the lists, is src/render/help.ts's (the start-up file prints it too).
-    .configureHelp(helpAfter())
+    .configureHelp(helpConfig())
     .exitOverride()
     // Subcommands (each in src/commands/<name>.ts, imported only when it runs) have their own options, so the
     // main command's options must come before a subcommand's name.
@@ -143,7 +143,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       `exit ${ExitCode.ChangesPending} when AWS does not match the config yet (0 when it does)`,
     )
     .configureHelp(
-      helpAfter(
+      helpConfig(
         `Exit codes: 0 the plan printed, 1 AWS failure, 2 bad input; with --detailed-exitcode, ` +
           `${ExitCode.ChangesPending} the plan printed and it has changes (or waits for the cluster, or lists roles the ` +
           'config no longer names).',
@@ -157,7 +157,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   applyOptions(handoffOptions(awsOptions(program.command('apply'))))
     .description('Plan, ask (or take --yes), apply section by section, check, then write the hand-off files.')
     .option('-i, --interactive', 'the wizard, starting from --config FILE (without --config: the wizard from scratch)')
-    .configureHelp(helpAfter(`Exit codes: ${EXIT_CODES}`))
+    .configureHelp(helpConfig(`Exit codes: ${EXIT_CODES}`))
     .action(async (opts: ApplyCliOptions) => {
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply({ ...opts, dryRun: false }, io));
@@ -199,7 +199,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--offline', "no AWS call: the account from the config's accountId, the cluster's issuer as a wildcard"),
   )
     .configureHelp(
-      helpAfter(
+      helpConfig(
         'The policy document goes to stdout; what to know about it (wildcards and why) to stderr.',
         examples([
           ['flyte-aws-setup permissions --config flyte-aws-setup.yaml > operator-policy.json'],
@@ -218,7 +218,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         'role ARNs read from AWS. Changes nothing in AWS.',
     )
     .configureHelp(
-      helpAfter(
+      helpConfig(
         'Exit codes: 0 written (or unchanged), 1 the roles do not exist yet (or AWS failed), 2 bad input, 4 a file ' +
           'differs from what would be written and was kept (--force replaces it).',
       ),
@@ -243,7 +243,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       "do not ask IAM's own simulator (iam:SimulatePrincipalPolicy) to check the evaluator's decisions",
     )
     .configureHelp(
-      helpAfter(
+      helpConfig(
         'Exit codes: 0 AWS matches the config and no error was found (warnings allowed), 1 AWS differs from the ' +
           'config or an error was found (or AWS failed), 2 bad input.',
       ),
@@ -262,7 +262,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--dry-run', 'print the removal plan and change nothing')
     .option('-y, --yes', 'remove without asking (needed when there is no terminal)')
     .configureHelp(
-      helpAfter(
+      helpConfig(
         'Exit codes: 0 done (nothing the tool made for the config is left), or the plan printed; 1 something stays ' +
           '(attached elsewhere, in use by the cluster: the plan says what to do), an AWS failure, or declined; ' +
           '2 bad input; 130 interrupted (143 on SIGTERM).',
@@ -293,7 +293,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--offline', "no AWS call: the account and region from the config's accountId and region"),
   )
     .configureHelp(
-      helpAfter(
+      helpConfig(
         'Exit codes: 0 the manifests written (or, with --apply, every identity ran as its role and could put, get ' +
           'and delete), 1 an identity did not (or AWS or kubectl failed), 2 bad input.',
         examples([
@@ -322,7 +322,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .option('--force', 'replace the file if it exists')
     .configureHelp(
-      helpAfter(
+      helpConfig(
         examples([['flyte-aws-setup init --cluster acme-ml --bucket acme-flyte-data --region eu-west-1']], 'Example:'),
       ),
     )
@@ -334,7 +334,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program.helpCommand('help [command]', 'show the help of a command');
   // The main command's text last: a subcommand takes its parent's help configuration when it is made.
   program.configureHelp(
-    helpAfter(
+    helpConfig(
       'Without --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the ' +
         'plan, asks, applies, checks, and saves the answers as a config file.',
       `Exit codes: ${EXIT_CODES}`,
@@ -358,7 +358,7 @@ const EXIT_CODES =
   `${ExitCode.ChangesPending} changes pending (a plan with --detailed-exitcode), 130 interrupted (143 on SIGTERM).`;
 
 /** The help configuration of a command: commander's, laid out by `formatHelp`, with `blocks` after the lists. */
-function helpAfter(...blocks: HelpBlock[]): Partial<Help> {
+function helpConfig(...blocks: HelpBlock[]): Partial<Help> {
   return {
     minWidthToWrap: MIN_WIDTH_TO_WRAP,
     formatHelp: (cmd, helper) => formatHelp(helpPage(cmd, helper), helper.helpWidth ?? DEFAULT_COLUMNS),
