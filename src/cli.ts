@@ -435,7 +435,7 @@ function configFlagOptions(cmd: Command): Command {
     .option('--bucket <name>', "S3 bucket for Flyte (else the config's)")
     .option('--namespace <name>', "Flyte namespace (else the config's, or flyte)")
     .addOption(
-      new Option('--concurrency <n>', 'AWS requests in flight at once, per service (IAM, EKS, EC2...)')
+      new Option('--concurrency <n>', 'AWS requests in flight at once, per service and region (IAM, EKS, EC2...)')
         .argParser(positiveInt('--concurrency', 16))
         .default(DEFAULT_CONCURRENCY),
     );

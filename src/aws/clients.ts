@@ -32,9 +32,9 @@ export interface AwsOptions {
    */
   maxAttempts?: number;
   /**
-   * AWS requests in flight at once to each service (IAM's clients share one bound, EKS's theirs...); more wait
-   * their turn. A call keeps its place through its
-   * retries and their backoff, so throttling slows the run down instead of adding requests. Absent: no bound.
+   * AWS requests in flight at once to each service, in each region for the regional ones (IAM's two clients share
+   * one bound); more wait their turn. A call keeps its place through its retries and their backoff, so throttling
+   * slows the run down instead of adding requests. Absent: no bound.
    */
   maxInFlight?: number;
   /** Receives one line per call for `--debug`. Never given credentials. */
@@ -296,18 +296,16 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
     return c;
   };
   const withRegion = { ...common, region, credentials };
-  // One limit per service: AWS limits each service's request rate on its own, and an EC2 or S3 read waiting behind
-  // IAM's would only lengthen the run.
+  // One limit per service, and per region for the regional ones (EKS, EC2, S3, KMS; IAM is global, STS here the
+  // run's region): AWS limits each service's request rate on its own, in each region, and an EC2 or S3 read waiting
+  // behind IAM's would only lengthen the run.
   const limits = new Map<string, ReturnType<typeof limiter>>();
-  const limit = (service: string) => {
-    if (options.maxInFlight === undefined) return undefined;
-    let l = limits.get(service);
-    if (l === undefined) limits.set(service, (l = limiter(options.maxInFlight)));
-    return l;
-  };
-  const bind = (client: AnyClient, service: string) => {
-    const l = limit(service);
-    if (l) bound(client, l, quota);
+  const bind = (client: AnyClient, service: string, where: string = region) => {
+    if (options.maxInFlight === undefined) return;
+    const key = service === 'iam' ? service : `${service}:${where}`;
+    let l = limits.get(key);
+    if (l === undefined) limits.set(key, (l = limiter(options.maxInFlight)));
+    bound(client, l, quota);
   };
   /**
    * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to
@@ -320,7 +318,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
       if (client === undefined) {
         client = make(wanted).then(([c, service]) => {
           instrument(c as unknown as AnyClient, service, recorder, options.debug);
-          bind(c as unknown as AnyClient, service);
+          bind(c as unknown as AnyClient, service, wanted);
           lazy.push(c);
           return c;
         });
@@ -343,7 +341,7 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
         client = new EKSClient({ ...withRegion, region: other });
         checkAnswers((client as unknown as AnyClient).middlewareStack, 'eks', 'json');
         instrument(client as unknown as AnyClient, 'eks', recorder, options.debug);
-        bind(client as unknown as AnyClient, 'eks');
+        bind(client as unknown as AnyClient, 'eks', other);
         eksByRegion.set(other, client);
         lazy.push(client);
       }

@@ -12,7 +12,7 @@ import { samePolicy } from '../policy/compare.js';
 import { oidcProviderArn, roleArn } from '../policy/partition.js';
 import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
-import { DEFAULT_CONCURRENCY, mapLimit } from '../util/concurrency.js';
+import { DEFAULT_CONCURRENCY, mapLimit, mapLimitBy } from '../util/concurrency.js';
 import { gatherFactsEarly, offlineFacts, withBucketEncryption } from './facts.js';
 import { findLeftovers } from './leftovers.js';
 import {
@@ -117,8 +117,24 @@ function assumedOffline(resources: DesiredResource[]): CurrentState {
   return state;
 }
 
+/** The AWS service a resource is read from: each has its own bound on requests in flight. */
+function serviceOf(r: DesiredResource): string {
+  switch (r.kind) {
+    case 'vpc-dns':
+      return 'ec2';
+    case 'bucket':
+      return 's3';
+    case 'pod-identity-association':
+    case 'addon':
+      return 'eks';
+    default:
+      return 'iam';
+  }
+}
+
 /**
- * Read what AWS holds for each desired resource, `concurrency` reads at a time. The pod identity associations of a
+ * Read what AWS holds for each desired resource, `concurrency` reads at a time of each service (the VPC's and the
+ * bucket's do not wait behind the roles' when there are many). The pod identity associations of a
  * cluster are listed once, from the start, for all of them: an empty cluster costs one call, not one per service
  * account (only those that exist are described). A role's attachments are listed only once the role is found: a
  * first setup does not list those of roles it is about to make.
@@ -131,7 +147,9 @@ export async function readCurrent(
   listings: AssociationListings = new Map(),
 ): Promise<CurrentState> {
   associationListings(gateway, resources, listings);
-  const found = await mapLimit(resources, concurrency, (r) => readResource(gateway, r, inline, listings, true));
+  const found = await mapLimitBy(resources, serviceOf, concurrency, (r) =>
+    readResource(gateway, r, inline, listings, true),
+  );
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
@@ -594,7 +612,7 @@ async function readRest(
 ): Promise<CurrentState> {
   if (early === undefined) return readCurrent(gateway, resources, concurrency, inline, listings);
   const found = await early.read;
-  const tops = await mapLimit(resources, concurrency, async (r) => {
+  const tops = await mapLimitBy(resources, serviceOf, concurrency, async (r) => {
     const key = resourceKey(r);
     const before = early.resources.get(key);
     if (before !== undefined && JSON.stringify(before) === JSON.stringify(r)) return found.get(key);

@@ -2,8 +2,8 @@
  * AWS requests in flight at once to each service (`--concurrency`): as many as Terraform's default parallelism, so
  * that the reads of a setup (about twenty) take two round trips and the permission preflight one, few enough that
  * IAM's request rate limits are not reached by one run (throttled calls back off and keep their place). Each service
- * has a bound of its own, as AWS limits each service's request rate on its own: the VPC's reads (EC2) and the
- * bucket's (S3) do not wait behind IAM's.
+ * has a bound of its own (in each region, for the regional ones), as AWS limits each service's request rate on its
+ * own: the VPC's reads (EC2) and the bucket's (S3) do not wait behind IAM's.
  */
 export const DEFAULT_CONCURRENCY = 10;
 
@@ -57,11 +57,31 @@ export function limiter(max: number): <T>(task: (slot: Slot) => Promise<T>) => P
  * thrown.
  */
 export async function mapLimit<T, R>(items: readonly T[], max: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const limit = limiter(max);
+  return mapLimitBy(items, () => '', max, fn);
+}
+
+/**
+ * `mapLimit` with a bound for each group of items (`groupOf`): at most `max` of each group at once, the groups side
+ * by side (the reads of each AWS service, as each has its own bound on requests in flight). Once one fails, no new
+ * one of any group starts.
+ */
+export async function mapLimitBy<T, R>(
+  items: readonly T[],
+  groupOf: (item: T) => string,
+  max: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const limits = new Map<string, ReturnType<typeof limiter>>();
+  const limitOf = (item: T) => {
+    const group = groupOf(item);
+    let limit = limits.get(group);
+    if (limit === undefined) limits.set(group, (limit = limiter(max)));
+    return limit;
+  };
   let failed: { error: unknown } | undefined;
   const settled = await Promise.allSettled(
     items.map((item) =>
-      limit(async () => {
+      limitOf(item)(async () => {
         if (failed) throw failed.error;
         try {
           return await fn(item);

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
+import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import type { RetryErrorInfo, RetryErrorType } from '@smithy/types';
 import { describe, expect, it } from 'vitest';
 import { checkAnswers, unreadable, via } from '../../src/aws/answers.js';
@@ -265,7 +267,7 @@ describe('answers that are not AWS’s', () => {
 });
 
 describe('a run that ends', () => {
-  it('sends no call still waiting for its place (one place per service): it fails at once, and nothing reaches AWS', async () => {
+  it('sends no call still waiting for its place (one place per service and region): it fails at once, and nothing reaches AWS', async () => {
     let seen = 0;
     let answer!: () => void;
     const held = new Promise<void>((resolve) => (answer = resolve));
@@ -293,20 +295,41 @@ describe('a run that ends', () => {
     delete process.env.AWS_PROFILE;
     try {
       const clients = await createAwsClients({ region: 'eu-west-1', maxInFlight: 1, maxAttempts: 1 });
-      const first = clients.iam.send(new GetRoleCommand({ RoleName: 'flyte-backend-role' }));
-      // One place per service: a second IAM call (iamOnce is IAM too) waits for it...
-      const second = clients.iamOnce.send(new GetRoleCommand({ RoleName: 'flyte-workers-role' })).catch((e) => e);
-      // ...and a call to another service, which has a place of its own, does not.
-      const other = clients.sts.send(new GetCallerIdentityCommand({}));
-      while (seen < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      const s3 = await clients.s3();
+      const [ec2, ec2There] = await Promise.all([clients.ec2(), clients.ec2('us-east-2')]);
+      const cluster = (name: string) => new DescribeClusterCommand({ name });
+      const settled = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      const sent = [
+        settled(clients.iam.send(new GetRoleCommand({ RoleName: 'flyte-backend-role' }))),
+        // Another service, with a place of its own.
+        settled(clients.sts.send(new GetCallerIdentityCommand({}))),
+        settled(clients.eks.send(cluster('here'))),
+        // The same service in another region: a place of its own there.
+        settled(clients.eksIn('us-east-2').send(cluster('there'))),
+        // The clients made on first use: the same.
+        settled(s3.send(new ListBucketsCommand({}))),
+        settled(ec2.send(new DescribeVpcsCommand({}))),
+        settled(ec2There.send(new DescribeVpcsCommand({}))),
+      ];
+      // One place per service and region: a second call of each waits for the first (iamOnce is IAM too).
+      const waiting = [
+        settled(clients.iamOnce.send(new GetRoleCommand({ RoleName: 'flyte-workers-role' }))),
+        settled(clients.eks.send(cluster('here-too'))),
+        settled(s3.send(new ListBucketsCommand({}))),
+        settled(ec2There.send(new DescribeVpcsCommand({}))),
+      ];
+      while (seen < sent.length) await new Promise((resolve) => setTimeout(resolve, 5));
       await new Promise((resolve) => setTimeout(resolve, 20));
       destroyAwsClients(clients);
       answer();
-      await first.catch(() => undefined);
-      await other.catch(() => undefined);
-      expect(await second).toBeInstanceOf(RunEnded);
-      expect(seen).toBe(2);
-      expect(clients.recorder.total).toBe(2);
+      await Promise.all(sent);
+      for (const w of waiting) expect(await w).toBeInstanceOf(RunEnded);
+      expect(seen).toBe(sent.length);
+      expect(clients.recorder.total).toBe(sent.length);
     } finally {
       keys.forEach((k, i) => (before[i] === undefined ? delete process.env[k] : (process.env[k] = before[i])));
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,6 @@
 /** The concurrency helpers the engine and the AWS clients use to bound what is in flight. */
 import { describe, expect, it } from 'vitest';
-import { limiter, mapLimit } from '../../src/util/concurrency.js';
+import { limiter, mapLimit, mapLimitBy } from '../../src/util/concurrency.js';
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 1));
 
@@ -115,5 +115,47 @@ describe('mapLimit', () => {
     await expect(run).rejects.toThrow('refused');
     // Item 2 was in flight when item 1 failed: it has finished by the time the error comes out.
     expect(finished).toEqual([2]);
+  });
+});
+
+describe('mapLimitBy', () => {
+  it('bounds each group on its own: a group does not wait behind another', async () => {
+    const started: string[] = [];
+    const done: string[] = [];
+    const run = mapLimitBy(
+      ['iam1', 'iam2', 'iam3', 'ec2'],
+      (x) => x.replace(/\d$/, ''),
+      1,
+      async (x) => {
+        started.push(x);
+        await tick();
+        done.push(x);
+        return x.toUpperCase();
+      },
+    );
+    // At first, one of each group: the EC2 item starts beside the first IAM one, not after the three.
+    await Promise.resolve();
+    expect(started).toEqual(['iam1', 'ec2']);
+    expect(await run).toEqual(['IAM1', 'IAM2', 'IAM3', 'EC2']);
+    expect(done.indexOf('ec2')).toBeLessThan(done.indexOf('iam2'));
+  });
+
+  it('once one fails, no new one of any group starts', async () => {
+    const started: string[] = [];
+    const run = mapLimitBy(
+      ['a1', 'b1', 'a2', 'b2'],
+      (x) => x[0]!,
+      1,
+      async (x) => {
+        started.push(x);
+        if (x === 'a1') throw new Error('refused');
+        await new Promise((r) => setTimeout(r, 20));
+        return x;
+      },
+    );
+    await expect(run).rejects.toThrow('refused');
+    await new Promise((r) => setTimeout(r, 30));
+    // b1 had started beside a1 and finished; a2 and b2 never started.
+    expect(started).toEqual(['a1', 'b1']);
   });
 });

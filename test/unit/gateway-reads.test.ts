@@ -16,7 +16,9 @@ import {
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { readCurrent } from '../../src/engine/engine.js';
-import type { DesiredPodIdentityAssociation } from '../../src/model.js';
+import type { DesiredPodIdentityAssociation, DesiredResource } from '../../src/model.js';
+import type { AwsGateway } from '../../src/aws/gateway.js';
+import type { PolicyDocument } from '../../src/policy/document.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
 
 const ACCOUNT = '111122223333';
@@ -268,5 +270,49 @@ describe("reading a cluster's pod identity associations", () => {
       ['a-gone', 'a-again'],
     );
     expect(m.eks.commandCalls(ListPodIdentityAssociationsCommand)).toHaveLength(1);
+  });
+});
+
+describe('the reads of each service side by side', () => {
+  it("the VPC's read does not wait behind the roles' when there are more roles than reads at a time", async () => {
+    const events: string[] = [];
+    const gate = (what: string) =>
+      new Promise<undefined>((resolve) => {
+        events.push(`start ${what}`);
+        setTimeout(() => {
+          events.push(`end ${what}`);
+          resolve(undefined);
+        }, 5);
+      });
+    const gateway = {
+      readRole: (name: string) => gate(name),
+      readVpcDns: () => gate('vpc'),
+    } as unknown as AwsGateway;
+    const roles = Array.from({ length: 12 }, (_, i): DesiredResource => {
+      const name = `role-${i}`;
+      return {
+        kind: 'role',
+        name,
+        path: '/',
+        arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+        description: '',
+        trust: DOC as PolicyDocument,
+        managedPolicies: [],
+        tags: {},
+      };
+    });
+    const vpc: DesiredResource = {
+      kind: 'vpc-dns',
+      name: 'vpc-1',
+      arn: `arn:aws:ec2:eu-west-1:${ACCOUNT}:vpc/vpc-1`,
+      region: 'eu-west-1',
+      clusters: ['acme-ml'],
+      fix: false,
+    };
+    const current = await readCurrent(gateway, [...roles, vpc], 10);
+    expect(current.size).toBe(13);
+    // Ten roles at a time, and the VPC beside the first ten, not after one of them ended.
+    expect(events.indexOf('start vpc')).toBeLessThan(events.findIndex((e) => e.startsWith('end')));
+    expect(events.slice(0, 11).filter((e) => e.startsWith('start role'))).toHaveLength(10);
   });
 });
