@@ -46,7 +46,17 @@ export function run(argv: string[]): void {
     process.stdout.write(answer);
     return;
   }
-  void import('./cli.js').then(async ({ main }) => {
-    process.exitCode = await main(argv);
-  });
+  void import('./cli.js').then(
+    async ({ main }) => {
+      process.exitCode = await main(argv);
+    },
+    (err: unknown) => {
+      // A broken install (dist/cli.js or a chunk missing): a message, not a stack of Node's module loader.
+      process.stderr.write(
+        `error: flyte-aws-setup could not load its command line: ${(err as Error)?.message ?? String(err)}\n` +
+          '  install it again (npm install flyte-aws-setup, or npx flyte-aws-setup@latest)\n',
+      );
+      process.exitCode = 1;
+    },
+  );
 }

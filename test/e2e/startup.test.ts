@@ -110,6 +110,40 @@ describe('start-up of the built CLI', () => {
     },
   );
 
+  it('the start-up file prints what the built CLI itself prints, for every command line it answers', () => {
+    // The CLI's own `main`, as bin/flyte-aws-setup.cjs would run it without the start-up file.
+    const direct = join(home, 'direct.mjs');
+    writeFileSync(
+      direct,
+      `const { main } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/cli.js')).href)});\n` +
+        'process.exitCode = await main(process.argv.slice(2));\n',
+    );
+    const env = cliEnv({}, home, join(home, 'calls.jsonl'));
+    const commands = ['plan', 'apply', 'outputs', 'verify', 'destroy', 'permissions', 'probe', 'init'];
+    const lines = [
+      ['--version'],
+      ['-V'],
+      ['--help'],
+      ['-h'],
+      ['help'],
+      ...commands.flatMap((c) => [
+        [c, '--help'],
+        ['help', c],
+      ]),
+    ];
+    for (const argv of lines) {
+      const quick = spawnSync(process.execPath, [BIN, ...argv], { cwd: ROOT, encoding: 'utf8', env });
+      const cli = spawnSync(process.execPath, [direct, ...argv], { cwd: ROOT, encoding: 'utf8', env });
+      expect(cli.status, argv.join(' ')).toBe(0);
+      expect(cli.stdout.length).toBeGreaterThan(0);
+      expect({ status: quick.status, stdout: quick.stdout, stderr: quick.stderr }, argv.join(' ')).toEqual({
+        status: cli.status,
+        stdout: cli.stdout,
+        stderr: cli.stderr,
+      });
+    }
+  });
+
   it('a command line the start-up file does not answer goes to the CLI, which loads commander', () => {
     const { run, built, packages } = loaded(['help', 'nosuchcommand']);
     expect(run.status).toBe(2);

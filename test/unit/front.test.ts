@@ -2,14 +2,16 @@
  * The start-up file (src/front.ts) answers `--version` and the help from the pages the build writes into it: what
  * it prints must be what the CLI prints, byte for byte, at every width, and it must answer nothing else.
  */
+import { Help, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { helpPages, main } from '../../src/cli.js';
+import { buildProgram, helpPage, helpPages, main } from '../../src/cli.js';
 import { quickAnswer } from '../../src/front.js';
 import { formatHelp } from '../../src/render/help.js';
 import { VERSION } from '../../src/version.js';
 import { captureIo } from '../helpers/in-process.js';
 
-const answers = { version: VERSION, pages: helpPages() };
+// As the build writes them into the start-up file: through JSON.
+const answers = { version: VERSION, pages: JSON.parse(JSON.stringify(helpPages())) as ReturnType<typeof helpPages> };
 const COMMANDS = Object.keys(answers.pages).filter((name) => name !== '');
 
 /** The CLI itself (commander), on a terminal `width` columns wide (0: not a terminal). */
@@ -61,6 +63,19 @@ describe('the start-up file', () => {
   ])('leaves %j to the CLI', (argv) => {
     expect(quickAnswer(argv, answers, 80)).toBeUndefined();
   });
+
+  it.each([20, 33, 40, 60, 80, 132, 200])(
+    "lays out every command's lists as commander's own formatHelp does, at width %i",
+    (width) => {
+      const program = buildProgram(captureIo().io, () => {});
+      for (const cmd of [program, ...program.commands] as Command[]) {
+        const helper = cmd.createHelp();
+        helper.prepareContext({ helpWidth: width, outputHasColors: false });
+        const commanders = Help.prototype.formatHelp.call(helper, cmd, helper);
+        expect(formatHelp({ ...helpPage(cmd, helper), after: [] }, width), cmd.name()).toBe(commanders);
+      }
+    },
+  );
 
   it("lays out a page as commander does: terms in one column, descriptions wrapped beside them, then what's after", () => {
     const page = {
