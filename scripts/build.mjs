@@ -1,7 +1,9 @@
 // Builds the published CLI with esbuild: src/cli.ts and everything it imports, the dependencies included, into
-// dist/cli.js and the chunks it imports lazily (the commands, the AWS SDK, the prompts), minified, with source maps.
-// The package then has no runtime dependencies: `npx flyte-aws-setup` fetches one small tarball, and the AWS SDK
-// version is the one tested here, whatever the registry holds later.
+// dist/cli.js and the chunks it imports lazily (the commands, the AWS SDK, the prompts), minified, with source maps;
+// then the start-up file dist/front.cjs (src/front.ts, with every command's help page taken from that CLI), which the
+// bin runs: it answers `--help` and `--version` itself and imports dist/cli.js for anything else. The package then
+// has no runtime dependencies: `npx flyte-aws-setup` fetches one small tarball, and the AWS SDK version is the one
+// tested here, whatever the registry holds later.
 //
 //   node scripts/build.mjs            build dist/
 //   node scripts/build.mjs --no-minify  readable output, for looking into the bundle
@@ -25,27 +27,31 @@ const REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 rmSync(dist, { recursive: true, force: true });
-const result = await build({
+// What both builds (the CLI, the start-up file) share.
+const common = {
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts' },
   outdir: 'dist',
   bundle: true,
-  // Code splitting keeps `await import()` lazy: `--help` and `--version` load dist/cli.js and nothing of the SDK.
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  format: 'esm',
   platform: 'node',
   target: 'node20.19',
-  // The SDK's ES module builds (smaller after tree-shaking than its CommonJS ones).
-  mainFields: ['module', 'main'],
-  banner: { js: REQUIRE_BANNER },
-  define: { FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version) },
   minify,
   sourcemap: 'linked',
   sourcesContent: false,
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
+};
+const result = await build({
+  ...common,
+  entryPoints: { cli: 'src/cli.ts' },
+  // Code splitting keeps `await import()` lazy: a run loads the chunks of its command, a dry run nothing of the SDK.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  format: 'esm',
+  // The SDK's ES module builds (smaller after tree-shaking than its CommonJS ones).
+  mainFields: ['module', 'main'],
+  banner: { js: REQUIRE_BANNER },
+  define: { FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version) },
   plugins: [globalProcess(), lazyChildProcessInCommander(), staticSchemaKeys()],
 });
 
@@ -63,14 +69,10 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
 // page written in, taken from the CLI just built. It prints `--version` and the help without loading dist/cli.js.
 const { helpPages } = await import(pathToFileURL(join(dist, 'cli.js')).href);
 const front = await build({
-  absWorkingDir: root,
+  ...common,
   entryPoints: { front: 'src/front.ts' },
-  outdir: 'dist',
   outExtension: { '.js': '.cjs' },
-  bundle: true,
   format: 'cjs',
-  platform: 'node',
-  target: 'node20.19',
   define: {
     FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version),
     FLYTE_AWS_SETUP_HELP_PAGES: JSON.stringify(helpPages()),
@@ -79,12 +81,6 @@ const front = await build({
   plugins: [
     { name: 'cli-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\.js$/ }, () => ({ external: true })) },
   ],
-  minify,
-  sourcemap: 'linked',
-  sourcesContent: false,
-  legalComments: 'none',
-  metafile: true,
-  logLevel: 'warning',
 });
 if (Object.keys(front.metafile.inputs).some((i) => i.includes('node_modules/'))) {
   throw new Error('build: dist/front.cjs must not bundle a package (it is loaded on every run)');

@@ -12,6 +12,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
+import { answeredLines } from '../helpers/help-lines.js';
 
 interface Metafile {
   outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
@@ -120,17 +121,7 @@ describe('start-up of the built CLI', () => {
     );
     const env = cliEnv({}, home, join(home, 'calls.jsonl'));
     const commands = ['plan', 'apply', 'outputs', 'verify', 'destroy', 'permissions', 'probe', 'init'];
-    const lines = [
-      ['--version'],
-      ['-V'],
-      ['--help'],
-      ['-h'],
-      ['help'],
-      ...commands.flatMap((c) => [
-        [c, '--help'],
-        ['help', c],
-      ]),
-    ];
+    const lines = answeredLines(commands);
     for (const argv of lines) {
       const quick = spawnSync(process.execPath, [BIN, ...argv], { cwd: ROOT, encoding: 'utf8', env });
       const cli = spawnSync(process.execPath, [direct, ...argv], { cwd: ROOT, encoding: 'utf8', env });

@@ -8,6 +8,7 @@ import { buildProgram, helpPage, helpPages, main } from '../../src/cli.js';
 import { quickAnswer } from '../../src/front.js';
 import { formatHelp } from '../../src/render/help.js';
 import { VERSION } from '../../src/version.js';
+import { answeredLines } from '../helpers/help-lines.js';
 import { captureIo } from '../helpers/in-process.js';
 
 // As the build writes them into the start-up file: through JSON.
@@ -27,18 +28,7 @@ describe('the start-up file', () => {
     expect(COMMANDS.sort()).toEqual(['apply', 'destroy', 'init', 'outputs', 'permissions', 'plan', 'probe', 'verify']);
   });
 
-  const lines = [
-    ['--version'],
-    ['-V'],
-    ['--help'],
-    ['-h'],
-    ['help'],
-    ...COMMANDS.flatMap((c) => [
-      [c, '--help'],
-      [c, '-h'],
-      ['help', c],
-    ]),
-  ];
+  const lines = answeredLines(COMMANDS);
   it.each([0, 20, 33, 40, 60, 80, 100, 132, 200])('prints what the CLI prints, at width %i', async (width) => {
     for (const argv of lines) {
       const ran = await cli(argv, width);
