@@ -32,7 +32,7 @@ import {
 } from './destroy.js';
 import { DEFAULT_CONCURRENCY } from './engine.js';
 import { gatherFacts } from './facts.js';
-import { findLeftovers } from './leftovers.js';
+import { describeAssociations, findLeftovers } from './leftovers.js';
 import type { Facts, Step, Tags } from '../model.js';
 import { ownership } from './records.js';
 
@@ -183,14 +183,10 @@ export async function readDestroyState(
     clustersWithAssociations.map((c, i) => ({ c, i })),
     concurrency,
     async ({ c, i }) => {
-      const others = (listings[i] === undefined ? [] : await listings[i]).filter(
-        (a) => !named.has(`${a.namespace}/${a.serviceAccount}`),
-      );
-      const read = await mapLimit(others, concurrency, (a) =>
-        gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
-      );
+      const summaries = listings[i] === undefined ? [] : await listings[i];
+      const read = await describeAssociations(gateway, c.name, c.region, summaries, concurrency, named);
       return read.flatMap((current): DestroyAssociationState[] =>
-        current !== undefined && ownership(current.tags, config.setup) === 'mine'
+        ownership(current.tags, config.setup) === 'mine'
           ? [
               {
                 name: associationName(c, current.namespace, current.serviceAccount),

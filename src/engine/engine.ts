@@ -14,12 +14,11 @@ import { SECTIONS, type SectionDefinition } from '../sections/index.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CONCURRENCY, mapLimit, mapLimitBy } from '../util/concurrency.js';
 import { gatherFactsEarly, offlineFacts, withBucketEncryption } from './facts.js';
-import { findLeftovers } from './leftovers.js';
+import { describeAssociations, findLeftovers } from './leftovers.js';
 import {
   bucketWithKeyPolicy,
   clusterRegion,
   factsClusters,
-  type CurrentPodIdentityAssociation,
   type CurrentResource,
   type CurrentRole,
   type DesiredPodIdentityAssociation,
@@ -537,13 +536,8 @@ async function withAssociationsLeftBehind(
         .filter((r) => r.cluster === c.name && r.region === region)
         .map((r) => `${r.namespace}/${r.serviceAccount}`),
     );
-    const others = summaries.filter((a) => !taken.has(`${a.namespace}/${a.serviceAccount}`));
-    const described = await mapLimit(others, options.concurrency, (a) =>
-      gateway.describePodIdentityAssociation(c.name, a.associationId, region),
-    );
-    return described
-      .filter((a): a is CurrentPodIdentityAssociation => a !== undefined)
-      .map((a) => ({ cluster: c.name, ...(region !== undefined ? { region } : {}), current: a }));
+    const described = await describeAssociations(gateway, c.name, region, summaries, options.concurrency, taken);
+    return described.map((a) => ({ cluster: c.name, ...(region !== undefined ? { region } : {}), current: a }));
   });
   const roleArns = new Set(
     configRoles(config).map((r) => roleArn(facts.partition, facts.accountId, config.path, r.name)),

@@ -7,7 +7,7 @@
  * description, the policies the tool attached detached, the tool's tags removed), and stays.
  */
 import { isCode } from '../aws/errors.js';
-import type { AwsGateway, RoleListing } from '../aws/gateway.js';
+import type { AssociationSummary, AwsGateway, RoleListing } from '../aws/gateway.js';
 import { DESCRIPTION_MARK, TRUST_KEY } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import {
@@ -289,6 +289,26 @@ export function droppedClusters(
 }
 
 /**
+ * The associations of a cluster's listing, described (only the description says their role and tags), but those of
+ * the namespaces and service accounts (`NAMESPACE/SERVICEACCOUNT`) in `except`; one gone since the listing is left
+ * out. `concurrency` at a time.
+ */
+export async function describeAssociations(
+  gateway: AwsGateway,
+  cluster: string,
+  region: string | undefined,
+  summaries: readonly AssociationSummary[],
+  concurrency: number,
+  except: ReadonlySet<string> = new Set(),
+): Promise<CurrentPodIdentityAssociation[]> {
+  const others = summaries.filter((a) => !except.has(`${a.namespace}/${a.serviceAccount}`));
+  const read = await mapLimit(others, concurrency, (a) =>
+    gateway.describePodIdentityAssociation(cluster, a.associationId, region),
+  );
+  return read.filter((a): a is CurrentPodIdentityAssociation => a !== undefined);
+}
+
+/**
  * The pod identity associations this setup made (managed-by and its setup tag) on the clusters the config no
  * longer names: each cluster's associations listed once, then described (their tags say whose they are). A cluster
  * that is gone has none. With `prune`, each is planned for deletion.
@@ -311,12 +331,8 @@ async function associationLeftovers(
       if (isCode(err, 'ResourceNotFoundException', 'AccessDenied', 'AccessDeniedException')) return [];
       throw err;
     }
-    const read = await mapLimit(summaries, concurrency, (a) =>
-      gateway.describePodIdentityAssociation(c.name, a.associationId, c.region),
-    );
-    return read
-      .filter((a): a is CurrentPodIdentityAssociation => a !== undefined && ownership(a.tags, config.setup) === 'mine')
-      .map((a) => ({ cluster: c, current: a }));
+    const read = await describeAssociations(gateway, c.name, c.region, summaries, concurrency);
+    return read.filter((a) => ownership(a.tags, config.setup) === 'mine').map((a) => ({ cluster: c, current: a }));
   });
   return found.flat().map(({ cluster, current }): Leftover => {
     const name = `${cluster.name}: ${current.namespace}/${current.serviceAccount}`;
