@@ -1,9 +1,10 @@
 /**
  * AWS requests in flight at once to each service (`--concurrency`): as many as Terraform's default parallelism, so
- * that the reads of a setup (about twenty) take two round trips and the permission preflight one, few enough that
- * IAM's request rate limits are not reached by one run (throttled calls back off and keep their place). Each service
- * has a bound of its own (in each region, for the regional ones), as AWS limits each service's request rate on its
- * own: the VPC's reads (EC2) and the bucket's (S3) do not wait behind IAM's.
+ * that the reads of the documents' setup (IAM's ten or fewer, beside the VPC's and the bucket's) take one round trip
+ * and the permission preflight one, few enough that IAM's request rate limits are not reached by one run (throttled
+ * calls back off and keep their place). Each service has a bound of its own (in each region, for the regional ones),
+ * as AWS limits each service's request rate on its own: the VPC's reads (EC2) and the bucket's (S3) do not wait
+ * behind IAM's.
  */
 export const DEFAULT_CONCURRENCY = 10;
 
