@@ -3,7 +3,7 @@
  * (pure). The CLI and the wizard both call `makePlan`, then `applyPlan`.
  */
 import { isCode } from '../aws/errors.js';
-import type { AssociationSummary, AwsGateway } from '../aws/gateway.js';
+import type { AssociationSummary, AwsGateway, RoleListing } from '../aws/gateway.js';
 import type { Config, SectionId } from '../config/schema.js';
 import { configRoles, sectionEnabled, sectionSkipReason } from '../sections/derived.js';
 import { associationsLeftBehind, type FoundAssociation } from '../sections/pod-identity.js';
@@ -144,12 +144,36 @@ export async function readCurrent(
   concurrency = DEFAULT_CONCURRENCY,
   inline: InlineRead = 'unowned',
   listings: AssociationListings = new Map(),
+  listed?: ListedRoles,
 ): Promise<CurrentState> {
   associationListings(gateway, resources, listings);
-  const found = await mapLimitBy(resources, serviceOf, concurrency, (r) =>
-    readResource(gateway, r, inline, listings, true),
+  const found = await mapLimitBy(resources, serviceOf, concurrency, async (r) =>
+    r.kind === 'role' && listed?.lacks(r.name) ? undefined : readResource(gateway, r, inline, listings, true),
   );
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
+}
+
+/** The account's roles as a complete ListRoles gave them (`listedRoles`). */
+export interface ListedRoles {
+  /** The listing is complete and holds no role of that name. */
+  lacks(name: string): boolean;
+}
+
+/**
+ * The account's roles once every page of ListRoles is in: a plan's role read that starts after that makes no GetRole
+ * for a role the listing lacks, so that with many roles to read, those queued behind the first ones (the roles a
+ * first setup is about to make) cost no call. Until the listing is complete, or when it failed, every role is read.
+ * IAM's role names are unique regardless of case, so the names are compared so. A role made by someone else after
+ * the listing is planned as missing, as one made after its GetRole would be: its CreateRole answers
+ * EntityAlreadyExists, and the run reads it again (`isConflict` in apply.ts).
+ */
+export function listedRoles(listing: Promise<readonly RoleListing[]>): ListedRoles {
+  let names: Set<string> | undefined;
+  listing.then(
+    (roles) => void (names = new Set(roles.map((r) => r.name.toLowerCase()))),
+    () => undefined,
+  );
+  return { lacks: (name) => names !== undefined && !names.has(name.toLowerCase()) };
 }
 
 /** The associations of each cluster the resources name one of, by `clusterListingKey`: one listing each, started now. */
@@ -378,7 +402,15 @@ export async function makePlan(
   const first = onlySections(desiredSections(config, known), options.only);
   // Each cluster's pod identity associations, listed once: for the config's, and for those it no longer wants.
   const listings: AssociationListings = new Map();
-  const earlyReads = early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings) : undefined;
+  // The roles of the account, for the setup's roles the config no longer names: listed before the plan's reads, at
+  // the head of IAM's queue, so that the role reads queued behind the first ones skip the roles it lacks; the bound
+  // on requests in flight holds for all of them.
+  const wantLeftovers = options.leftovers ?? options.only === undefined;
+  const listed = wantLeftovers ? gateway.listRoles() : undefined;
+  listed?.catch(() => undefined);
+  const index = listed !== undefined ? listedRoles(listed) : undefined;
+  const earlyReads =
+    early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings, index) : undefined;
   const refs = options.references ? configReferences(config, known) : [];
   // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
   const readAnyway = new Map<string, string>(
@@ -392,11 +424,6 @@ export async function makePlan(
     options.references && missing !== undefined && clusterRegion(missing, known) === known.region
       ? missing.name
       : undefined;
-  // The roles of the account, for the setup's roles the config no longer names: listed beside the plan's reads (the
-  // bound on requests in flight holds for all of them), not after.
-  const wantLeftovers = options.leftovers ?? options.only === undefined;
-  const listed = wantLeftovers ? gateway.listRoles() : undefined;
-  listed?.catch(() => undefined);
   const beside = Promise.all([
     providerNotes(gateway, config, known, first),
     lookUpReferences(gateway, refs, (key) => readAnyway.has(key)),
@@ -571,9 +598,10 @@ function startEarlyReads(
   concurrency: number,
   inline: InlineRead,
   listings?: AssociationListings,
+  listed?: ListedRoles,
 ): EarlyReads {
   const now = sections.flatMap((s) => s.resources);
-  const read = readCurrent(gateway, now, concurrency, inline, listings);
+  const read = readCurrent(gateway, now, concurrency, inline, listings, listed);
   read.catch(() => undefined);
   return { resources: new Map(now.map((r) => [resourceKey(r), r])), read };
 }

@@ -15,7 +15,8 @@ import {
   GetPolicyVersionCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
-import { readCurrent } from '../../src/engine/engine.js';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../../src/config/rules.js';
+import { listedRoles, readCurrent } from '../../src/engine/engine.js';
 import type { DesiredPodIdentityAssociation, DesiredResource } from '../../src/model.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
@@ -24,6 +25,19 @@ import { awsError, mockAws } from '../helpers/mock-aws.js';
 const ACCOUNT = '111122223333';
 const ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
 const DOC = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] };
+
+function desiredRole(name: string): DesiredResource {
+  return {
+    kind: 'role',
+    name,
+    path: '/',
+    arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    description: '',
+    trust: DOC as PolicyDocument,
+    managedPolicies: [],
+    tags: {},
+  };
+}
 
 function versionAnswer(id: string) {
   return {
@@ -288,19 +302,7 @@ describe('the reads of each service side by side', () => {
       readRole: (name: string) => gate(name),
       readVpcDns: () => gate('vpc'),
     } as unknown as AwsGateway;
-    const roles = Array.from({ length: 12 }, (_, i): DesiredResource => {
-      const name = `role-${i}`;
-      return {
-        kind: 'role',
-        name,
-        path: '/',
-        arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
-        description: '',
-        trust: DOC as PolicyDocument,
-        managedPolicies: [],
-        tags: {},
-      };
-    });
+    const roles = Array.from({ length: 12 }, (_, i) => desiredRole(`role-${i}`));
     const vpc: DesiredResource = {
       kind: 'vpc-dns',
       name: 'vpc-1',
@@ -314,5 +316,65 @@ describe('the reads of each service side by side', () => {
     // Ten roles at a time, and the VPC beside the first ten, not after one of them ended.
     expect(events.indexOf('start vpc')).toBeLessThan(events.findIndex((e) => e.startsWith('end')));
     expect(events.slice(0, 11).filter((e) => e.startsWith('start role'))).toHaveLength(10);
+  });
+});
+
+describe("the plan's role reads and the account's listing of roles", () => {
+  /** A gateway whose GetRole takes 5 ms and finds the roles in `exist` (the tool's); each role asked is recorded. */
+  function rolesGateway(exist: string[]) {
+    const asked: string[] = [];
+    const gateway = {
+      readRole: (name: string) => {
+        asked.push(name);
+        return new Promise((resolve) =>
+          setTimeout(
+            () =>
+              resolve(
+                exist.includes(name)
+                  ? { kind: 'role', name, attached: [], tags: { [MANAGED_BY_KEY]: MANAGED_BY_VALUE } }
+                  : undefined,
+              ),
+            5,
+          ),
+        );
+      },
+    } as unknown as AwsGateway;
+    return { gateway, asked };
+  }
+  const after = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
+  const listing = (names: string[]) =>
+    names.map((name) => ({ name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}`, path: '/' }));
+
+  it('a role read that starts once the listing is complete makes no GetRole for a role it lacks', async () => {
+    const roles = Array.from({ length: 25 }, (_, i) => desiredRole(`role-${i}`));
+    // The account holds role-3 and role-20 (the latter as ROLE-20: IAM's names are unique regardless of case).
+    const { gateway, asked } = rolesGateway(['role-3', 'role-20']);
+    const current = await readCurrent(
+      gateway,
+      roles,
+      10,
+      'unowned',
+      new Map(),
+      listedRoles(after(1, listing(['role-3', 'ROLE-20', 'other']))),
+    );
+    expect(current.size).toBe(25);
+    // The first ten started before the listing was in (1 ms, a GetRole 5 ms); of the rest, only the role it holds.
+    expect(asked).toEqual([...Array.from({ length: 10 }, (_, i) => `role-${i}`), 'role-20']);
+    expect(current.get('role:role-3')).toBeDefined();
+    expect(current.get('role:role-20')).toBeDefined();
+    expect([...current.values()].filter((r) => r === undefined)).toHaveLength(23);
+  });
+
+  it('every role is read while the listing is not complete, or when it failed', async () => {
+    const roles = Array.from({ length: 15 }, (_, i) => desiredRole(`role-${i}`));
+    const never = () => new Promise<never>(() => undefined);
+    const refused = () => Promise.reject(new Error('AccessDenied'));
+    for (const listing of [never, refused]) {
+      const pending = listing();
+      pending.catch(() => undefined);
+      const { gateway, asked } = rolesGateway([]);
+      await readCurrent(gateway, roles, 10, 'unowned', new Map(), listedRoles(pending));
+      expect(asked).toHaveLength(15);
+    }
   });
 });
