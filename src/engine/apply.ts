@@ -19,6 +19,7 @@ import type {
   CurrentRole,
   Facts,
   Finding,
+  Leftover,
   Note,
   Plan,
   ResourceAction,
@@ -159,6 +160,21 @@ export async function applyPlan(
   const byId = new Map<SectionId, Promise<SectionResult>>();
   const emitter = orderedEmitter(plan.sections.length, (result) => host.onEvent?.({ type: 'section-done', result }));
 
+  // --prune: the setup's pod identity associations in clusters the config no longer names go first. The sections
+  // may narrow the roles' trusts, which are the only way a later run finds that cluster: a run stopped between the
+  // two must not have narrowed them first. The roles and OIDC providers the config no longer names go after the
+  // sections, which never need them.
+  const all = plan.leftovers ?? [];
+  const pruned = all.some((l) => l.action !== 'listed');
+  const pruneOptions = {
+    ...(options.signal ? { signal: options.signal } : {}),
+    consistency: state.options.consistency,
+    onStep: (name: string, step: Step) => host.onEvent?.({ type: 'leftover-step', role: name, step }),
+  };
+  const goFirst = (l: Leftover) => l.kind === 'pod-identity-association' && l.action === 'remove';
+  const early = all.some(goFirst) ? await pruneLeftovers(all.filter(goFirst), gateway, pruneOptions) : [];
+  const earlyFailed = early.find((r) => r.outcome !== 'removed');
+
   const waitsFor = sectionOrder(plan.sections);
   const start = (section: SectionPlan, index: number): Promise<SectionResult> => {
     const started = byId.get(section.id);
@@ -170,6 +186,8 @@ export async function applyPlan(
     const promise = (async (): Promise<SectionResult> => {
       // Only a section with changes needs what it depends on.
       if (section.status !== 'create' && section.status !== 'update') return runSection(section, state, host);
+      if (earlyFailed !== undefined)
+        return notRun(section, `waits for the removal of ${earlyFailed.name}, which did not complete`);
       const depResults = await Promise.all(deps);
       const failedDep = depResults.find((r) => ['failed', 'interrupted', 'not-run'].includes(r.outcome));
       if (failedDep !== undefined) {
@@ -194,15 +212,13 @@ export async function applyPlan(
   plan.sections.forEach(start);
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
-  // --prune: the roles the config no longer names go after the sections, which never need them.
-  const pruned = (plan.leftovers ?? []).some((l) => l.action !== 'listed');
-  const leftovers = pruned
-    ? await pruneLeftovers(plan.leftovers!, gateway, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        consistency: state.options.consistency,
-        onStep: (role, step) => host.onEvent?.({ type: 'leftover-step', role, step }),
-      })
-    : undefined;
+  const rest = all.filter((l) => !goFirst(l));
+  const late = !pruned
+    ? []
+    : earlyFailed !== undefined
+      ? rest.map((l) => notPruned(l, `waits for the removal of ${earlyFailed.name}, which did not complete`))
+      : await pruneLeftovers(rest, gateway, pruneOptions);
+  const leftovers = pruned ? [...early, ...late] : undefined;
   if (leftovers !== undefined) host.onEvent?.({ type: 'leftovers-done', results: leftovers });
   const result: RunResult = {
     outcome: runOutcome(sections, options.signal, leftovers),
@@ -256,6 +272,19 @@ function resourceResult(r: ResourcePlan, done: Step[] = [], remaining: Step[] = 
     notes: r.notes,
     ...(r.findings !== undefined ? { findings: r.findings } : {}),
     ...(r.blocked !== undefined ? { blocked: r.blocked } : {}),
+  };
+}
+
+/** A leftover this run did not get to remove. */
+function notPruned(l: Leftover, reason: string): LeftoverResult {
+  const removes = l.action === 'remove' || l.action === 'restore';
+  return {
+    name: l.name,
+    arn: l.arn,
+    outcome: l.action === 'blocked' ? 'kept' : 'not-run',
+    done: [],
+    remaining: removes ? l.steps : [],
+    ...(removes ? { reason } : l.reason ? { reason: l.reason } : {}),
   };
 }
 

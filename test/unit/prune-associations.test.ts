@@ -18,12 +18,14 @@ import {
   ListOpenIDConnectProvidersCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
+  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { leftoverFindings } from '../../src/audit/audit.js';
 import { DESCRIPTION_MARK, TRUST_KEY } from '../../src/config/rules.js';
 import { destroySteps, planDestroy } from '../../src/engine/destroy.js';
 import { readDestroyState } from '../../src/engine/destroy-run.js';
+import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { droppedClusters, pruneLeftovers } from '../../src/engine/leftovers.js';
 import { encodeTrust } from '../../src/engine/records.js';
@@ -87,11 +89,11 @@ function account(
     ...extraRoles.map((r) => [r.name, { trust: r.trust, tags: r.tags }] as const),
   ]);
   m.iam.on(ListRolesCommand).resolves({
-    Roles: extraRoles.map((r) => ({
-      RoleName: r.name,
-      Arn: role(r.name),
+    Roles: [...roles.keys()].map((name) => ({
+      RoleName: name,
+      Arn: role(name),
       Path: '/',
-      RoleId: r.name,
+      RoleId: name,
       CreateDate: new Date(),
       Description: `Flyte, ${DESCRIPTION_MARK}`,
     })),
@@ -236,6 +238,24 @@ describe('a cluster dropped from the config: its associations of this setup', ()
     expect(renderLeftoverResults(results, plainStyle)).toContain(
       '✓ pod identity association acme-us: flyte/default (no longer in the config): removed',
     );
+  });
+
+  it('with --prune: before the sections narrow the trusts; one that cannot go leaves them, and the rest, as they were', async () => {
+    const m = account([clusterArn('acme'), DROPPED], ON_DROPPED);
+    m.eks.on(DeletePodIdentityAssociationCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
+    m.iam.on(UpdateAssumeRolePolicyCommand).resolves({});
+    const plan = await makePlan(CONFIG, m.gateway, { prune: true });
+    expect(planSteps(plan).filter((s) => s.op === 'UpdateAssumeRolePolicy')).toHaveLength(2);
+    const result = await applyPlan(plan, m.gateway, {}, { consistency: { timeoutMs: 1000, initialDelayMs: 1 } });
+    expect(result.outcome).toBe('failed');
+    expect(result.leftovers!.map((l) => [l.name, l.outcome])).toEqual([['acme-us: flyte/default', 'failed']]);
+    // The trusts still name acme-us, so the next run finds the association again.
+    expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
+    for (const id of ['systemRole', 'workersRole']) {
+      const section = result.sections.find((s) => s.id === id)!;
+      expect(section.outcome).toBe('not-run');
+      expect(section.reason).toContain('waits for the removal of acme-us: flyte/default');
+    }
   });
 
   it("after the config's roles, with the setup's roles the config no longer names (their trust names it too)", async () => {
