@@ -175,14 +175,10 @@ export async function applyPlan(
   const early = all.some(goFirst) ? await pruneLeftovers(all.filter(goFirst), gateway, pruneOptions) : [];
   const earlyFailed = early.find((r) => r.outcome !== 'removed');
 
-  const waitsFor = sectionOrder(plan.sections);
-  const start = (section: SectionPlan, index: number): Promise<SectionResult> => {
-    const started = byId.get(section.id);
-    if (started !== undefined) return started;
-    const deps = (waitsFor.get(section.id) ?? []).map((d) => {
-      const at = plan.sections.findIndex((s) => s.id === d);
-      return start(plan.sections[at]!, at);
-    });
+  plan.sections.forEach((section, index) => {
+    const deps = sectionById(section.id)
+      .dependsOn.map((d) => byId.get(d))
+      .filter((p): p is Promise<SectionResult> => p !== undefined);
     const promise = (async (): Promise<SectionResult> => {
       // Only a section with changes needs what it depends on.
       if (section.status !== 'create' && section.status !== 'update') return runSection(section, state, host);
@@ -190,15 +186,7 @@ export async function applyPlan(
         return notRun(section, `waits for the removal of ${earlyFailed.name}, which did not complete`);
       const depResults = await Promise.all(deps);
       const failedDep = depResults.find((r) => ['failed', 'interrupted', 'not-run'].includes(r.outcome));
-      if (failedDep !== undefined) {
-        const first = !sectionById(section.id).dependsOn.includes(failedDep.id);
-        return notRun(
-          section,
-          first
-            ? `waits for ${failedDep.id} to take away what it left first, which did not complete`
-            : `needs ${failedDep.id}, which did not complete`,
-        );
-      }
+      if (failedDep !== undefined) return notRun(section, `needs ${failedDep.id}, which did not complete`);
       return limit((slot) => runSection(section, state, host, slot));
     })();
     byId.set(section.id, promise);
@@ -207,9 +195,7 @@ export async function applyPlan(
       (r) => emitter(index, r),
       () => {},
     );
-    return promise;
-  };
-  plan.sections.forEach(start);
+  });
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
   const rest = all.filter((l) => !goFirst(l));
@@ -564,38 +550,6 @@ function isConflict(step: Step, err: unknown): boolean {
   // EKS says a duplicate association or add-on is in use.
   if (CREATES.has(step.op) && isCode(err, 'EntityAlreadyExists', 'ResourceInUseException')) return true;
   return step.op === 'CreatePolicyVersion' && isCode(err, 'LimitExceeded');
-}
-
-/** The steps that take something away. */
-const REMOVALS = new Set<Step['op']>([
-  'DetachRolePolicy',
-  'DeleteRole',
-  'DeletePolicy',
-  'DeletePolicyVersion',
-  'DeleteOpenIDConnectProvider',
-  'DeletePodIdentityAssociation',
-]);
-
-/**
- * The sections each section of the plan waits for. As a rule, those it depends on (the roles before the
- * associations that name them). A section whose changes only take away what it left (it is off: the grants policies
- * after the last grant, the pod identity associations after a switch to `identity: irsa`) is the other way round:
- * it waits for nothing, and the sections it depends on wait for it, as a teardown goes. Then a run stopped half-way
- * has not narrowed the roles' trusts before the associations that only those trusts lead to are gone: the next run
- * still finds them (it lists the clusters' associations while a role trusts EKS Pod Identity).
- */
-function sectionOrder(sections: readonly SectionPlan[]): Map<SectionId, SectionId[]> {
-  const planned = new Set(sections.map((s) => s.id));
-  const removesOnly = (s: SectionPlan) =>
-    (s.status === 'create' || s.status === 'update') &&
-    s.resources.every((r) => r.steps.every((step) => REMOVALS.has(step.op)));
-  const order = new Map<SectionId, SectionId[]>(
-    sections.map((s) => [s.id, removesOnly(s) ? [] : sectionById(s.id).dependsOn.filter((d) => planned.has(d))]),
-  );
-  for (const s of sections.filter(removesOnly)) {
-    for (const d of sectionById(s.id).dependsOn) order.get(d)?.push(s.id);
-  }
-  return order;
 }
 
 /** Steps the SDK must not retry on its own: a retry after a lost answer would do the work twice. */

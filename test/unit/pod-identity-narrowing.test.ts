@@ -4,7 +4,6 @@
  * anyone else's is only reported, verify fails on them, and destroy removes all of the setup's.
  */
 import {
-  DeletePodIdentityAssociationCommand,
   DescribePodIdentityAssociationCommand,
   ListClustersCommand,
   ListPodIdentityAssociationsCommand,
@@ -15,11 +14,9 @@ import {
   ListInstanceProfilesForRoleCommand,
   ListOpenIDConnectProvidersCommand,
   ListRolePoliciesCommand,
-  UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import { driftFindings } from '../../src/audit/audit.js';
-import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { planGoneAssociation } from '../../src/engine/plan.js';
 import { destroySteps, planDestroy } from '../../src/engine/destroy.js';
@@ -211,20 +208,6 @@ describe('the plan of a run, against a mocked account', () => {
     expect(deletes(planSteps(plan))).toEqual([
       { op: 'DeletePodIdentityAssociation', clusterName: 'acme', associationId: 'a-1', name: 'flyte/default' },
     ]);
-  });
-
-  it('identity switched to irsa: the associations go before the trusts, which stay while one cannot go', async () => {
-    const m = account([association('a-1', 'flyte', 'flyte-workers-role')], true);
-    m.eks.on(DeletePodIdentityAssociationCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
-    m.iam.on(UpdateAssumeRolePolicyCommand).resolves({});
-    const plan = await makePlan(loadConfig(`${CONFIG}oidcProvider: false\n`), m.gateway);
-    expect(planSteps(plan).map((s) => s.op)).toEqual(expect.arrayContaining(['UpdateAssumeRolePolicy']));
-    const result = await applyPlan(plan, m.gateway, {}, { consistency: { timeoutMs: 1_000, initialDelayMs: 1 } });
-    // The roles' trusts, the only way a later run finds the association, are left as they were.
-    expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
-    const outcome = Object.fromEntries(result.sections.map((s) => [s.id, s.outcome]));
-    expect(outcome).toMatchObject({ podIdentity: 'failed', systemRole: 'not-run', workersRole: 'not-run' });
-    expect(result.sections.find((s) => s.id === 'workersRole')!.reason).toContain('waits for podIdentity');
   });
 
   it('irsa, and no role trusts Pod Identity (a setup that never used it): no call for them, in a run or verify', async () => {
