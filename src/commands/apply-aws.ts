@@ -93,6 +93,8 @@ export async function applyWithAws(
           concurrency: opts.concurrency,
           references: true,
           ...(opts.prune ? { prune: true } : {}),
+          // A run that applies takes a role ListRoles does not list as missing; a dry run asks GetRole, as verify.
+          ...(opts.dryRun ? {} : { trustRoleListing: true }),
         }),
       );
     } finally {
@@ -138,6 +140,7 @@ export async function applyWithAws(
       onEvent(event) {
         if (event.type === 'leftovers-done') {
           output.progress.clear();
+          if (!opts.json && lines++ === 0) write('');
           write(renderLeftoverResults(event.results, lineStyle));
           return;
         }

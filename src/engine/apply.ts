@@ -12,6 +12,7 @@ import { UserError } from '../errors.js';
 import { sectionById } from '../sections/derived.js';
 import { limiter, sleep, type Slot } from '../util/concurrency.js';
 import { poll, retry, systemClock, type Clock } from '../util/retry.js';
+import { LEFTOVER_KIND } from '../model.js';
 import { DEFAULT_CONCURRENCY, readResource } from './engine.js';
 import { pruneLeftovers, type LeftoverResult } from './leftovers.js';
 import type {
@@ -75,6 +76,7 @@ export type ApplyEvent =
   | { type: 'verify'; section: SectionId; resource: string }
   | { type: 'section-done'; result: SectionResult }
   | { type: 'leftover-step'; role: string; step: Step }
+  /** Leftovers removed (--prune): the pod identity associations before the sections, the rest after them. */
   | { type: 'leftovers-done'; results: LeftoverResult[] };
 
 export interface ApplyHost {
@@ -173,7 +175,13 @@ export async function applyPlan(
   };
   const goFirst = (l: Leftover) => l.kind === 'pod-identity-association' && l.action === 'remove';
   const early = all.some(goFirst) ? await pruneLeftovers(all.filter(goFirst), gateway, pruneOptions) : [];
-  const earlyFailed = early.find((r) => r.outcome !== 'removed');
+  if (early.length > 0) host.onEvent?.({ type: 'leftovers-done', results: early });
+  const failed = early.find((r) => r.outcome !== 'removed');
+  // After an interrupt the sections and the other leftovers say so themselves (interrupted), not that they wait.
+  const held =
+    failed !== undefined && !options.signal?.aborted
+      ? `waits for the removal of the ${LEFTOVER_KIND[leftoverOf(all, failed).kind]} ${failed.name}, which did not complete`
+      : undefined;
 
   plan.sections.forEach((section, index) => {
     const deps = sectionById(section.id)
@@ -182,8 +190,7 @@ export async function applyPlan(
     const promise = (async (): Promise<SectionResult> => {
       // Only a section with changes needs what it depends on.
       if (section.status !== 'create' && section.status !== 'update') return runSection(section, state, host);
-      if (earlyFailed !== undefined)
-        return notRun(section, `waits for the removal of ${earlyFailed.name}, which did not complete`);
+      if (held !== undefined) return notRun(section, held);
       const depResults = await Promise.all(deps);
       const failedDep = depResults.find((r) => ['failed', 'interrupted', 'not-run'].includes(r.outcome));
       if (failedDep !== undefined) return notRun(section, `needs ${failedDep.id}, which did not complete`);
@@ -201,11 +208,11 @@ export async function applyPlan(
   const rest = all.filter((l) => !goFirst(l));
   const late = !pruned
     ? []
-    : earlyFailed !== undefined
-      ? rest.map((l) => notPruned(l, `waits for the removal of ${earlyFailed.name}, which did not complete`))
+    : held !== undefined
+      ? rest.map((l) => notPruned(l, held))
       : await pruneLeftovers(rest, gateway, pruneOptions);
+  if (late.length > 0) host.onEvent?.({ type: 'leftovers-done', results: late });
   const leftovers = pruned ? [...early, ...late] : undefined;
-  if (leftovers !== undefined) host.onEvent?.({ type: 'leftovers-done', results: leftovers });
   const result: RunResult = {
     outcome: runOutcome(sections, options.signal, leftovers),
     facts: plan.facts,
@@ -259,6 +266,11 @@ function resourceResult(r: ResourcePlan, done: Step[] = [], remaining: Step[] = 
     ...(r.findings !== undefined ? { findings: r.findings } : {}),
     ...(r.blocked !== undefined ? { blocked: r.blocked } : {}),
   };
+}
+
+/** The leftover a result is about. */
+function leftoverOf(leftovers: readonly Leftover[], result: LeftoverResult): Leftover {
+  return leftovers.find((l) => l.arn === result.arn && l.name === result.name)!;
 }
 
 /** A leftover this run did not get to remove. */

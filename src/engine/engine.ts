@@ -163,8 +163,9 @@ export interface ListedRoles {
  * The account's roles once every page of ListRoles is in: a plan's role read that starts after that makes no GetRole
  * for a role the listing lacks, so that with many roles to read, those queued behind the first ones (the roles a
  * first setup is about to make) cost no call. Until the listing is complete, or when it failed, every role is read.
- * IAM's role names are unique regardless of case, so the names are compared so. A role made by someone else after
- * the listing is planned as missing, as one made after its GetRole would be: its CreateRole answers
+ * IAM's role names are unique regardless of case, so the names are compared so. Only for a run that applies
+ * (`MakePlanOptions.trustRoleListing`): a role made after the listing, or one ListRoles does not show yet (IAM is
+ * eventually consistent), is planned as missing, as one made after its GetRole would be; its CreateRole answers
  * EntityAlreadyExists, and the run reads it again (`isConflict` in apply.ts).
  */
 export function listedRoles(listing: Promise<readonly RoleListing[]>): ListedRoles {
@@ -380,6 +381,13 @@ export interface MakePlanOptions {
   prune?: boolean;
   /** Look for those roles (default: yes, unless only some sections are planned). */
   leftovers?: boolean;
+  /**
+   * Take a role that the account's complete ListRoles (started first, for those roles) does not list as missing,
+   * without its GetRole (`listedRoles`): for a run that applies the plan, where a role made meanwhile answers its
+   * CreateRole with EntityAlreadyExists and is read again. Not for verify or a dry run, whose answer must not depend
+   * on how soon ListRoles shows a role made moments before (as after an apply).
+   */
+  trustRoleListing?: boolean;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -403,12 +411,12 @@ export async function makePlan(
   // Each cluster's pod identity associations, listed once: for the config's, and for those it no longer wants.
   const listings: AssociationListings = new Map();
   // The roles of the account, for the setup's roles the config no longer names: listed before the plan's reads, at
-  // the head of IAM's queue, so that the role reads queued behind the first ones skip the roles it lacks; the bound
-  // on requests in flight holds for all of them.
+  // the head of IAM's queue (with `trustRoleListing`, the role reads queued behind the first ones skip the roles it
+  // lacks); the bound on requests in flight holds for all of them.
   const wantLeftovers = options.leftovers ?? options.only === undefined;
   const listed = wantLeftovers ? gateway.listRoles() : undefined;
   listed?.catch(() => undefined);
-  const index = listed !== undefined ? listedRoles(listed) : undefined;
+  const index = listed !== undefined && options.trustRoleListing ? listedRoles(listed) : undefined;
   const earlyReads =
     early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings, index) : undefined;
   const refs = options.references ? configReferences(config, known) : [];

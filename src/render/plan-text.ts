@@ -148,6 +148,7 @@ export function renderLeftoverResults(results: LeftoverResult[], style: Style): 
           (did.length > 0 ? ` (done: ${did.join(', ')})` : ''),
       );
       if (r.error) lines.push(`    ${style.error(r.error.message)}${r.error.hint ? `\n    ${r.error.hint}` : ''}`);
+      else if (r.reason !== undefined) lines.push(`    ${style.dim(r.reason)}`);
     }
   }
   return lines.join('\n');

@@ -179,6 +179,30 @@ describe('the engine with mocked AWS', () => {
     ]);
   });
 
+  it('a run that applies skips the GetRole of roles ListRoles lacks once it answered; a dry run and verify do not', async () => {
+    const projects = Array.from({ length: 20 }, (_, i) => `  - project: p${i}\n    domains: [development]`).join('\n');
+    const config = parseConfigText(
+      `bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nprojectRoles:\n${projects}\n`,
+    );
+    const roles = 24; // the cluster, node, backend and workers roles, and 20 project roles
+    const getRoles = async (options: Parameters<typeof makePlan>[2]) => {
+      const m = mockAws();
+      emptyAccount(m);
+      // Each GetRole takes 5 ms; the account's roles (none of these) are listed at once.
+      m.iam
+        .on(GetRoleCommand)
+        .callsFake(() => new Promise((_, reject) => setTimeout(() => reject(awsError('NoSuchEntity')), 5)));
+      m.iam.on(ListRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+      const plan = await makePlan(config, m.gateway, options);
+      expect(planSteps(plan).filter((s) => s.op === 'CreateRole')).toHaveLength(roles);
+      return m.iam.commandCalls(GetRoleCommand).length;
+    };
+    // Those sent before the listing was in (at most the reads in flight) are sent; the rest are not.
+    expect(await getRoles({ trustRoleListing: true })).toBeLessThanOrEqual(10);
+    expect(await getRoles({})).toBe(roles);
+    expect(await getRoles({ audit: true })).toBe(roles);
+  });
+
   it('a create whose role now exists (a lost answer, another run) is read again and finished, not an error', async () => {
     const m = mockAws();
     m.iam

@@ -12,6 +12,7 @@ import {
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
 import {
+  DeleteRoleCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
   ListInstanceProfilesForRoleCommand,
@@ -241,21 +242,45 @@ describe('a cluster dropped from the config: its associations of this setup', ()
   });
 
   it('with --prune: before the sections narrow the trusts; one that cannot go leaves them, and the rest, as they were', async () => {
-    const m = account([clusterArn('acme'), DROPPED], ON_DROPPED);
+    // A leftover role of the setup besides: pruned after the sections, so not at all here.
+    const m = account([clusterArn('acme'), DROPPED], ON_DROPPED, [
+      { name: 'flyte-old-role', trust: trust(DROPPED), tags: TOOL_TAG },
+    ]);
     m.eks.on(DeletePodIdentityAssociationCommand).rejects(awsError('AccessDeniedException', 'not allowed'));
     m.iam.on(UpdateAssumeRolePolicyCommand).resolves({});
     const plan = await makePlan(CONFIG, m.gateway, { prune: true });
     expect(planSteps(plan).filter((s) => s.op === 'UpdateAssumeRolePolicy')).toHaveLength(2);
-    const result = await applyPlan(plan, m.gateway, {}, { consistency: { timeoutMs: 1000, initialDelayMs: 1 } });
+    expect(plan.leftovers!.map((l) => [l.name, l.action])).toEqual([
+      ['acme-us: flyte/default', 'remove'],
+      ['flyte-old-role', 'remove'],
+    ]);
+    const events: string[] = [];
+    const result = await applyPlan(
+      plan,
+      m.gateway,
+      { onEvent: (e) => events.push(e.type === 'leftovers-done' ? `leftovers ${e.results.length}` : e.type) },
+      { consistency: { timeoutMs: 1000, initialDelayMs: 1 } },
+    );
     expect(result.outcome).toBe('failed');
-    expect(result.leftovers!.map((l) => [l.name, l.outcome])).toEqual([['acme-us: flyte/default', 'failed']]);
-    // The trusts still name acme-us, so the next run finds the association again.
+    const held = 'waits for the removal of the pod identity association acme-us: flyte/default, which did not complete';
+    expect(result.leftovers!.map((l) => [l.name, l.outcome, l.reason])).toEqual([
+      ['acme-us: flyte/default', 'failed', undefined],
+      ['flyte-old-role', 'not-run', held],
+    ]);
+    // The trusts still name acme-us, so the next run finds the association again; the leftover role is untouched.
     expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
     for (const id of ['systemRole', 'workersRole']) {
       const section = result.sections.find((s) => s.id === id)!;
       expect(section.outcome).toBe('not-run');
-      expect(section.reason).toContain('waits for the removal of acme-us: flyte/default');
+      expect(section.reason).toBe(held);
     }
+    // The failed removal is reported first, before the sections it held; the leftover held, after them.
+    expect(events.filter((e) => e.startsWith('leftovers') || e === 'section-done')[0]).toBe('leftovers 1');
+    expect(events.at(-1)).toBe('leftovers 1');
+    const text = renderLeftoverResults(result.leftovers!, plainStyle);
+    expect(text).toContain('✗ pod identity association acme-us: flyte/default (no longer in the config): not done');
+    expect(text).toContain(`✗ role flyte-old-role (no longer in the config): not run\n    ${held}`);
   });
 
   it("after the config's roles, with the setup's roles the config no longer names (their trust names it too)", async () => {
