@@ -5,12 +5,14 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { SectionResult } from '../engine/apply.js';
+import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
+import { findLeftovers } from '../engine/leftovers.js';
 import { ExitCode } from '../errors.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
-import { renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
+import { renderLeftovers, renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
-import { factsClusters } from '../model.js';
+import { factsClusters, type Leftover } from '../model.js';
 import { draftConfig, firstClusterName } from './draft.js';
 import { sectionIsOn } from './hooks.js';
 import { configText, DEFAULT_CONFIG_FILE, freeName, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
@@ -48,6 +50,7 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
     return { exitCode: ExitCode.Failure, configFile: file.path, results };
   }
   const refused = await accessCheck(walk, file.shown);
+  await leftoversAfterWalk(walk, file.shown);
   out(`Run it again without questions (it changes nothing when AWS still matches):`);
   out(`  npx flyte-aws-setup --config ${file.shown} --yes`);
   const handoff = await handOffFiles(walk, file.shown);
@@ -88,6 +91,40 @@ async function accessCheck(walk: Walk, configShown: string): Promise<boolean> {
   out(renderAccessAfterApply(access.report, access.findings, outStyle));
   out('');
   return access.findings.some((f) => f.code === 'access-denied');
+}
+
+/**
+ * After a complete walk, the setup's roles the config no longer names (a project taken out under `--interactive`):
+ * the walk plans one section at a time, which does not look for them, so they are looked for here as every plan
+ * looks for them (one ListRoles; a GetRole for each role with the tool's mark that the config does not name), and
+ * listed with the command that removes them.
+ */
+async function leftoversAfterWalk(walk: Walk, configShown: string): Promise<void> {
+  const { out, outStyle: s, progress } = walk.deps;
+  progress.start("Looking for the setup's roles the config no longer names");
+  let left: Leftover[];
+  try {
+    left = await findLeftovers(walk.gateway, draftConfig(walk.draft), walk.knownFacts, {
+      concurrency: DEFAULT_CONCURRENCY,
+    });
+  } catch (err) {
+    progress.clear();
+    out(s.warn(`The setup's roles the config no longer names could not be looked for: ${(err as Error).message}`));
+    return;
+  }
+  progress.clear();
+  if (left.length === 0) return;
+  out('');
+  for (const line of renderLeftovers(left, s)) out(line);
+  const adopted = left.some((l) => l.adopted) ? ' (and puts back those it adopted)' : '';
+  out(
+    s.warn(
+      `${left.length} role(s) of this setup that the config no longer names still grant access; --prune removes ` +
+        `them${adopted}:`,
+    ),
+  );
+  out(`  npx flyte-aws-setup --config ${configShown} --yes --prune   (--dry-run --prune shows the plan first)`);
+  out('');
 }
 
 /**
