@@ -177,7 +177,8 @@ export async function applyPlan(
   const early = all.some(goFirst) ? await pruneLeftovers(all.filter(goFirst), gateway, pruneOptions) : [];
   if (early.length > 0) host.onEvent?.({ type: 'leftovers-done', results: early });
   const failed = early.find((r) => r.outcome !== 'removed');
-  // After an interrupt the sections and the other leftovers say so themselves (interrupted), not that they wait.
+  // After an interrupt the sections say the run stopped before them, and the other leftovers that they were
+  // interrupted, not that they wait.
   const held =
     failed !== undefined && !options.signal?.aborted
       ? `waits for the removal of the ${LEFTOVER_KIND[leftoverOf(all, failed).kind]} ${failed.name}, which did not complete`

@@ -458,6 +458,9 @@ export interface PruneOptions {
 const DEFAULT_CONSISTENCY = { timeoutMs: 30_000, initialDelayMs: 500 };
 const MAX_DELAY_MS = 8_000;
 
+/** Why a leftover whose steps were all done is reported interrupted. */
+const NOT_READ_BACK = 'done, but not read back as the run was interrupted; the next run reads it';
+
 /**
  * Remove the leftovers the plan marks for removal, one after another, with destroy's steps (detach, delete; a
  * delete IAM refuses because it has not caught up with the detaches is retried), then read each back until it is
@@ -512,12 +515,22 @@ export async function pruneLeftovers(
         results.push({ ...base, outcome: 'interrupted', done, remaining: l.steps.slice(done.length) });
         continue;
       }
+      // Every step done, then interrupted: not read back (the next run's plan reads it), and not said to have failed.
+      const unchecked = { ...base, outcome: 'interrupted' as const, done, remaining: [], reason: NOT_READ_BACK };
+      if (options.signal?.aborted) {
+        results.push(unchecked);
+        continue;
+      }
       if (l.action === 'restore') {
         // Put back: the role stays, without the tool's records (the last step removes them).
         const { outcome } = await poll(() => gateway.getRole(l.name), {
           ...backoff,
           until: (r) => r !== undefined && toolRecordKeys(r.tags).length === 0,
         });
+        if (outcome === 'aborted') {
+          results.push(unchecked);
+          continue;
+        }
         if (outcome !== 'done')
           throw new Error(`role ${l.name} still shows flyte-aws-setup's records after it was put back`);
         results.push({ ...base, outcome: 'restored', done, remaining: [] });
@@ -527,6 +540,10 @@ export async function pruneLeftovers(
         () => readBack(gateway, l),
         { ...backoff, until: (r) => r === undefined },
       );
+      if (outcome === 'aborted') {
+        results.push(unchecked);
+        continue;
+      }
       if (outcome !== 'done') throw new Error(`${LEFTOVER_KIND[l.kind]} ${l.name} still shows after it was deleted`);
       results.push({ ...base, outcome: 'removed', done, remaining: [] });
     } catch (err) {

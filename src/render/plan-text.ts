@@ -141,14 +141,15 @@ export function renderLeftoverResults(results: LeftoverResult[], style: Style): 
     if (r.outcome === 'removed') lines.push(`${style.ok('✓')} ${head}: removed`);
     else if (r.outcome === 'restored') lines.push(`${style.ok('✓')} ${head}: put back as it was before it was adopted`);
     else if (r.outcome === 'kept') lines.push(`${style.warn('!')} ${head}: kept for now (see why in the plan)`);
+    else if (r.outcome === 'interrupted' && r.remaining.length === 0 && r.done.length > 0)
+      lines.push(`${style.warn('!')} ${head}: ${r.done.map(removalText).join(', ')}; not read back (interrupted)`);
     else {
       const did = r.done.map(removalText);
-      lines.push(
-        `${style.error('✗')} ${head}: ${r.outcome === 'not-run' ? 'not run' : 'not done'}` +
-          (did.length > 0 ? ` (done: ${did.join(', ')})` : ''),
-      );
+      const state =
+        r.outcome === 'not-run' ? 'not run' : r.outcome === 'interrupted' ? 'not done (interrupted)' : 'not done';
+      lines.push(`${style.error('✗')} ${head}: ${state}` + (did.length > 0 ? ` (done: ${did.join(', ')})` : ''));
       if (r.error) lines.push(`    ${style.error(r.error.message)}${r.error.hint ? `\n    ${r.error.hint}` : ''}`);
-      else if (r.reason !== undefined) lines.push(`    ${style.dim(r.reason)}`);
+      else if (r.reason !== undefined && r.reason !== 'interrupted') lines.push(`    ${style.dim(r.reason)}`);
     }
   }
   return lines.join('\n');

@@ -283,6 +283,50 @@ describe('a cluster dropped from the config: its associations of this setup', ()
     expect(text).toContain(`✗ role flyte-old-role (no longer in the config): not run\n    ${held}`);
   });
 
+  it('with --prune, interrupted during the early removal: no section starts, and the removal is not called failed', async () => {
+    const m = account([clusterArn('acme'), DROPPED], ON_DROPPED, [
+      { name: 'flyte-old-role', trust: trust(DROPPED), tags: TOOL_TAG },
+    ]);
+    m.iam.on(UpdateAssumeRolePolicyCommand).resolves({});
+    const plan = await makePlan(CONFIG, m.gateway, { prune: true });
+    const described = m.eks.commandCalls(DescribePodIdentityAssociationCommand).length;
+    const interrupt = new AbortController();
+    // Ctrl-C while the delete is in flight: it completes, and nothing more is asked of AWS.
+    m.eks.on(DeletePodIdentityAssociationCommand).callsFake(() => {
+      interrupt.abort();
+      return {};
+    });
+    const result = await applyPlan(
+      plan,
+      m.gateway,
+      {},
+      { signal: interrupt.signal, consistency: { timeoutMs: 1000, initialDelayMs: 1 } },
+    );
+    expect(result.outcome).toBe('interrupted');
+    expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(DeleteRoleCommand)).toHaveLength(0);
+    // Not read back after the interrupt: the next run's plan reads it.
+    expect(m.eks.commandCalls(DescribePodIdentityAssociationCommand)).toHaveLength(described);
+    const [association, role] = result.leftovers!;
+    expect(association).toMatchObject({ outcome: 'interrupted', remaining: [] });
+    expect(association!.done.map((d) => d.op)).toEqual(['DeletePodIdentityAssociation']);
+    expect(association!.error).toBeUndefined();
+    expect(role).toMatchObject({ name: 'flyte-old-role', outcome: 'interrupted', done: [] });
+    for (const id of ['systemRole', 'workersRole']) {
+      expect(result.sections.find((s) => s.id === id)).toMatchObject({
+        outcome: 'not-run',
+        reason: 'the run stopped before this section',
+      });
+    }
+    const text = renderLeftoverResults(result.leftovers!, plainStyle);
+    expect(text).toContain(
+      '! pod identity association acme-us: flyte/default (no longer in the config): delete the pod identity ' +
+        'association acme-us: flyte/default',
+    );
+    expect(text).toContain('not read back (interrupted)');
+    expect(text).toContain('✗ role flyte-old-role (no longer in the config): not done (interrupted)');
+  });
+
   it("after the config's roles, with the setup's roles the config no longer names (their trust names it too)", async () => {
     // The config's roles no longer trust acme-us (narrowed already); a leftover role does.
     const m = account([clusterArn('acme')], ON_DROPPED, [
