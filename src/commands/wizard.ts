@@ -39,6 +39,8 @@ export async function runWizardCommand(opts: ApplyCliOptions, io: CliIo): Promis
     ['--dry-run', opts.dryRun],
     ['--offline', opts.offline],
     ['--json', opts.json],
+    // The walk removes nothing the config no longer names; it lists those roles at its end, with the command.
+    ['--prune', opts.prune],
   ] as const) {
     if (on) {
       throw new UsageError(

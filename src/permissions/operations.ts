@@ -486,9 +486,9 @@ export const AWS_OPERATIONS: readonly AwsOperation[] = [
     on: [{ scope: 'account' }],
     modes: ['apply', 'verify', 'destroy'],
     why:
-      "every plan, verify and destroy: find the setup's roles the config no longer names, by the tool's description (one " +
-      'paged call); destroy: every role whose trust names the OIDC provider before deleting it (and the wizard ' +
-      'looks for <prefix>-userflyterole roles)',
+      "every plan, verify, destroy and the end of a wizard walk: find the setup's roles the config no longer names, " +
+      "by the tool's description (one paged call); destroy: every role whose trust names the OIDC provider before " +
+      'deleting it (and the wizard looks for <prefix>-userflyterole roles)',
   },
   {
     service: 'eks',

@@ -12,7 +12,7 @@ import { renderAccessAfterApply } from '../render/access-text.js';
 import { renderLeftovers, renderSectionResult, resourceCountText, resourceCounts } from '../render/plan-text.js';
 import { sectionById } from '../sections/derived.js';
 import { handOff, roleArnsFromResult } from '../session/hand-off.js';
-import { factsClusters, type Leftover } from '../model.js';
+import { factsClusters } from '../model.js';
 import { draftConfig, firstClusterName } from './draft.js';
 import { sectionIsOn } from './hooks.js';
 import { configText, DEFAULT_CONFIG_FILE, freeName, saveConfigAs, writeFileAtomic, type SavedConfig } from './save.js';
@@ -50,6 +50,8 @@ export async function finish(walk: Walk, end: SectionsEnd): Promise<WizardOutcom
     return { exitCode: ExitCode.Failure, configFile: file.path, results };
   }
   const refused = await accessCheck(walk, file.shown);
+  // Ctrl-C during the check: the walk ends as interrupted (its config is saved and complete).
+  walk.checkpoint();
   await leftoversAfterWalk(walk, file.shown);
   out(`Run it again without questions (it changes nothing when AWS still matches):`);
   out(`  npx flyte-aws-setup --config ${file.shown} --yes`);
@@ -96,23 +98,23 @@ async function accessCheck(walk: Walk, configShown: string): Promise<boolean> {
 /**
  * After a complete walk, the setup's roles the config no longer names (a project taken out under `--interactive`):
  * the walk plans one section at a time, which does not look for them, so they are looked for here as every plan
- * looks for them (one ListRoles; a GetRole for each role with the tool's mark that the config does not name), and
- * listed with the command that removes them.
+ * looks for them (ListRoles, a page per 1,000 roles; GetRole for each role with the tool's mark that the config does
+ * not name, and the attachments of those that are this setup's), and listed with the command that removes them.
+ * Ctrl-C meanwhile ends the walk as interrupted (`withSpinner`).
  */
 async function leftoversAfterWalk(walk: Walk, configShown: string): Promise<void> {
-  const { out, outStyle: s, progress } = walk.deps;
-  progress.start("Looking for the setup's roles the config no longer names");
-  let left: Leftover[];
-  try {
-    left = await findLeftovers(walk.gateway, draftConfig(walk.draft), walk.knownFacts, {
+  const { out, outStyle: s } = walk.deps;
+  const left = await walk.withSpinner("Looking for the setup's roles the config no longer names", () =>
+    findLeftovers(walk.gateway, draftConfig(walk.draft), walk.knownFacts, {
       concurrency: DEFAULT_CONCURRENCY,
-    });
-  } catch (err) {
-    progress.clear();
-    out(s.warn(`The setup's roles the config no longer names could not be looked for: ${(err as Error).message}`));
+    }).catch((err: unknown) => err as Error & { hint?: string }),
+  );
+  if (left instanceof Error) {
+    out(s.warn(`The setup's roles the config no longer names could not be looked for: ${left.message}`));
+    if (left.hint !== undefined) out(`  ${left.hint}`);
+    out(`  once it may, npx flyte-aws-setup --config ${configShown} --dry-run lists them`);
     return;
   }
-  progress.clear();
   if (left.length === 0) return;
   out('');
   for (const line of renderLeftovers(left, s)) out(line);

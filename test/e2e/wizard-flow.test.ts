@@ -885,33 +885,33 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
 
   it('a project taken out under --interactive: its role is listed at the end, with the command that removes it', async () => {
     await flyteCluster('acme-ml');
-    const base =
-      'region: eu-west-1\ncluster: acme-ml\nbucket: acme-flyte-data\nworkersRole: { allNamespaces: false }\n';
-    const before = join(cwd, 'before.yaml');
-    writeFileSync(before, `${base}projectRoles: [{ project: fraud, domains: [development] }]\n`);
-    const made = await runCli(['--config', before, '--yes', '--approve-broadening'], { endpoint: moto.url });
-    expect(made.code, made.stdout + made.stderr).toBe(0);
     const file = join(cwd, 'mine.yaml');
-    writeFileSync(file, `${base}projectRoles: []\n`);
-    const { config } = await loadConfigFile(file);
-    const h = harness(
-      [
-        { select: /Set up Flyte in this account and region/, answer: ENTER },
-        { select: /EKS cluster for Flyte/, answer: ENTER },
-        { select: /Which will install Flyte/, answer: ENTER },
-        { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
-        { input: /S3 bucket/, answer: ENTER },
-        { input: /namespace/, answer: ENTER },
-        { confirm: /^Use these names for the roles and the policy\?/, answer: ENTER },
-        { input: /^Tags/, answer: ENTER },
-        { input: /Permissions boundary/, answer: ENTER },
-        ...NO_PROJECT,
-        { select: /The workers role trusts/, answer: ENTER },
-        { input: /Save the config as/, answer: ENTER },
-        { confirm: /mine\.yaml is the config this wizard started from\. Replace it/, answer: ENTER },
-      ],
-      { start: { config, file: 'mine.yaml' } },
+    writeFileSync(
+      file,
+      'region: eu-west-1\ncluster: acme-ml\nbucket: acme-flyte-data\nworkersRole: { allNamespaces: false }\n' +
+        'projectRoles: [{ project: fraud, domains: [development] }]\n',
     );
+    const made = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
+    expect(made.code, made.stdout + made.stderr).toBe(0);
+    const script = (projects: ScriptStep[]): ScriptStep[] => [
+      { select: /Set up Flyte in this account and region/, answer: ENTER },
+      { select: /EKS cluster for Flyte/, answer: ENTER },
+      { select: /Which will install Flyte/, answer: ENTER },
+      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
+      { input: /S3 bucket/, answer: ENTER },
+      { input: /namespace/, answer: ENTER },
+      { confirm: /^Use these names for the roles and the policy\?/, answer: ENTER },
+      { input: /^Tags/, answer: ENTER },
+      { input: /Permissions boundary/, answer: ENTER },
+      ...projects,
+      { select: /The workers role trusts/, answer: ENTER },
+      { input: /Save the config as/, answer: ENTER },
+      { confirm: /mine\.yaml is the config this wizard started from\. Replace it/, answer: ENTER },
+    ];
+    // The project is taken out at its question.
+    const h = harness(script([{ confirm: /Keep these project roles\?/, answer: false }, ...NO_PROJECT]), {
+      start: { config: (await loadConfigFile(file)).config, file: 'mine.yaml' },
+    });
     const outcome = await h.run();
     h.prompter.expectDone();
     expect(outcome.exitCode).toBe(0);
@@ -921,6 +921,23 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(printed).toContain('npx flyte-aws-setup --config mine.yaml --yes --prune');
     // Listed, not removed: --prune does that.
     expect(await readRole(moto.url, 'flyte-fraud-role')).toBeDefined();
+
+    // Ctrl-C while it looks for them: the walk ends as interrupted (exit 130), before the hand-off files.
+    rmSync(join(cwd, 'flyte-aws-setup-out'), { recursive: true, force: true });
+    let stop = () => {};
+    const again = harness(script(NO_PROJECT), {
+      start: { config: (await loadConfigFile(file)).config, file: 'mine.yaml' },
+      onProgress: (text) => {
+        if (text.startsWith("Looking for the setup's roles")) stop();
+      },
+    });
+    stop = () => again.controller.abort();
+    const interrupted = await again.run();
+    again.prompter.expectDone();
+    expect(interrupted.exitCode).toBe(130);
+    expect(again.printed.join('\n')).not.toContain('flyte-fraud-role');
+    expect(existsSync(join(cwd, 'flyte-aws-setup-out'))).toBe(false);
+
     const pruned = await runCli(['--config', file, '--yes', '--prune'], { endpoint: moto.url });
     expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
     expect(await readRole(moto.url, 'flyte-fraud-role')).toBeUndefined();

@@ -283,6 +283,10 @@ describe('the command line around the wizard', () => {
     const c = io(true);
     expect(await main(['--interactive', '--dry-run'], c.io)).toBe(2);
     expect(c.err()).toContain('--interactive does not go with --dry-run');
+    const p = io(true);
+    expect(await main(['--interactive', '--prune'], p.io)).toBe(2);
+    expect(p.err()).toContain('--interactive does not go with --prune');
+    expect(p.err()).toContain('for a run without questions use --config FILE --prune');
   });
 
   it('a bad flag is refused with the config rule, before any AWS call', async () => {
