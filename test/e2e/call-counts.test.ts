@@ -9,7 +9,7 @@ import type { CallRecord } from '../../src/aws/clients.js';
 import { DetachRolePolicyCommand } from '@aws-sdk/client-iam';
 import { clients, createCluster, POLICY_ARN } from '../helpers/aws.js';
 import { join } from 'node:path';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCli, writeConfig } from '../helpers/cli.js';
 import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 
 const skip = motoSkipReason();
@@ -154,5 +154,24 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     const alone = await runCli(['verify', ...args, '--no-second-opinion'], { endpoint: moto.url });
     expect(byOperation(alone.calls)['iam:SimulatePrincipalPolicy']).toBeUndefined();
     expect(alone.calls).toHaveLength(verify.calls.length - FLYTE_ROLES);
+  });
+
+  it('more roles than reads in flight: a run that applies skips those ListRoles lacks; a dry run reads each', async () => {
+    await moto.reset();
+    await createCluster(moto.url, 'acme-ml');
+    const projects = Array.from({ length: 20 }, (_, i) => `  - { project: p${i}, domains: [development] }`);
+    const file = writeConfig(
+      `region: eu-west-1\ncluster: acme-ml\nbucket: acme-flyte-data\nprojectRoles:\n${projects.join('\n')}\n`,
+    );
+    const roles = 24; // the cluster, node, backend and workers roles, and 20 project roles
+    const getRoles = (calls: CallRecord[]) => calls.filter((c) => c.operation === 'GetRole').length;
+    const dry = await runCli(['--config', file, '--dry-run'], { endpoint: moto.url });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(getRoles(dry.calls)).toBe(roles);
+    const apply = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
+    expect(apply.code, apply.stderr).toBe(0);
+    // The plan's reads come before the first write: only those sent before ListRoles answered (about ten).
+    const firstWrite = apply.calls.findIndex((c) => c.mutating);
+    expect(getRoles(apply.calls.slice(0, firstWrite))).toBeLessThan(roles);
   });
 });
