@@ -107,11 +107,12 @@ async function leftoversAfterWalk(walk: Walk, configShown: string): Promise<void
   const left = await walk.withSpinner("Looking for the setup's roles the config no longer names", () =>
     findLeftovers(walk.gateway, draftConfig(walk.draft), walk.knownFacts, {
       concurrency: DEFAULT_CONCURRENCY,
-    }).catch((err: unknown) => err as Error & { hint?: string }),
+    }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
   );
   if (left instanceof Error) {
+    const { hint } = left as Error & { hint?: string };
     out(s.warn(`The setup's roles the config no longer names could not be looked for: ${left.message}`));
-    if (left.hint !== undefined) out(`  ${left.hint}`);
+    if (hint !== undefined) out(`  ${hint}`);
     out(`  once it may, npx flyte-aws-setup --config ${configShown} --dry-run lists them`);
     return;
   }

@@ -938,6 +938,25 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     expect(again.printed.join('\n')).not.toContain('flyte-fraud-role');
     expect(existsSync(join(cwd, 'flyte-aws-setup-out'))).toBe(false);
 
+    // ListRoles refused: a warning with the error's hint, and the walk's outcome is unchanged.
+    const refusedListing = harness(script(NO_PROJECT), {
+      start: { config: (await loadConfigFile(file)).config, file: 'mine.yaml' },
+      async connect(region, profile) {
+        const clients = await createAwsClients({ region, ...(profile !== undefined ? { profile } : {}) });
+        const gateway = new AwsGateway(clients);
+        gateway.listRoles = () =>
+          Promise.reject(Object.assign(new Error('access denied: iam:ListRoles'), { hint: 'grant iam:ListRoles' }));
+        return { gateway, close: () => destroyAwsClients(clients) };
+      },
+    });
+    expect((await refusedListing.run()).exitCode).toBe(0);
+    const warned = refusedListing.printed.join('\n');
+    expect(warned).toContain(
+      "The setup's roles the config no longer names could not be looked for: access denied: iam:ListRoles",
+    );
+    expect(warned).toContain('  grant iam:ListRoles');
+    expect(warned).toContain('npx flyte-aws-setup --config mine.yaml --dry-run lists them');
+
     const pruned = await runCli(['--config', file, '--yes', '--prune'], { endpoint: moto.url });
     expect(pruned.code, pruned.stdout + pruned.stderr).toBe(0);
     expect(await readRole(moto.url, 'flyte-fraud-role')).toBeUndefined();
