@@ -531,6 +531,17 @@ async function applyResource(
         { hint: 'run again: the plan then shows what would change on it, for you to look at first' },
       );
     }
+    // Made meanwhile, and this setup's (or there all along, and not shown to the plan: IAM is eventually consistent):
+    // what the approved create would have done is done (its attachments), but a change that lets in more than it
+    // now does (a trust narrowed by hand, say) was never shown as such, so it is not done unasked.
+    const widens = again.security.filter((m) => !m.startsWith('attaches ') && !resource.security.includes(m));
+    if (CREATES.has(conflict.op) && current !== undefined && again.steps.length > 0 && widens.length > 0) {
+      throw new UserError(
+        `${resource.kind} ${resource.name} was there when this run went to make it, and making it as the config ` +
+          `says would let in more than it does now (${widens.join('; ')}), so it was not changed`,
+        { hint: 'run again: the plan then shows the change, marked (!), for you to look at first' },
+      );
+    }
     steps = again.steps;
   }
   // Interrupted: the read-back is left to the next run (its plan reads the resource anyway).

@@ -225,6 +225,29 @@ describe('the engine with mocked AWS', () => {
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
   });
 
+  it("a create whose role is there, this setup's, with a trust that lets in less: not widened unasked", async () => {
+    const m = mockAws();
+    // Not there for the plan; there, with another trust, when the run goes to make it.
+    m.iam
+      .on(GetRoleCommand)
+      .rejectsOnce(awsError('NoSuchEntity'))
+      .resolves(clusterRoleAnswer(serviceTrustPolicy('ec2.amazonaws.com'), MADE));
+    m.iam
+      .on(ListAttachedRolePoliciesCommand)
+      .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
+    m.iam.on(CreateRoleCommand).rejects(awsError('EntityAlreadyExists'));
+    m.iam.on(UpdateAssumeRolePolicyCommand).resolves({});
+    const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
+    expect(planSteps(plan)[0]!.op).toBe('CreateRole');
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('failed');
+    expect(m.iam.commandCalls(UpdateAssumeRolePolicyCommand)).toHaveLength(0);
+    const error = result.sections.find((s) => s.id === 'clusterRole')!.error!;
+    expect(error.message).toContain('was there when this run went to make it');
+    expect(error.message).toContain('trust: ');
+    expect(error.hint).toContain('marked (!)');
+  });
+
   it('what the run left: a written role as read back, with the inline policies the plan read of it', async () => {
     const m = mockAws();
     m.iam.on(GetRoleCommand).resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), { owner: 'them' }));
