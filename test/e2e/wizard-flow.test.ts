@@ -894,15 +894,8 @@ describe.skipIf(skip !== undefined)('the wizard against the emulator', () => {
     const made = await runCli(['--config', file, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(made.code, made.stdout + made.stderr).toBe(0);
     const script = (projects: ScriptStep[]): ScriptStep[] => [
-      { select: /Set up Flyte in this account and region/, answer: ENTER },
-      { select: /EKS cluster for Flyte/, answer: ENTER },
-      { select: /Which will install Flyte/, answer: ENTER },
-      { select: /How do Flyte's pods get their AWS roles/, answer: ENTER },
-      { input: /S3 bucket/, answer: ENTER },
-      { input: /namespace/, answer: ENTER },
-      { confirm: /^Use these names for the roles and the policy\?/, answer: ENTER },
-      { input: /^Tags/, answer: ENTER },
-      { input: /Permissions boundary/, answer: ENTER },
+      // The config's answers (its bucket is the one walkStart types).
+      ...walkStart(),
       ...projects,
       { select: /The workers role trusts/, answer: ENTER },
       { input: /Save the config as/, answer: ENTER },
