@@ -254,7 +254,10 @@ export function renderPlanSummary(plan: Plan, style: Style): string {
     return `Everything is up to date (${n.unchanged} resource(s) checked)${waiting}.${attentionLines(plan, n, style)}`;
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
-  if (n.remove > 0) parts.push(`${n.remove} role(s) to remove (--prune)`);
+  if (n.remove > 0) {
+    const roles = (plan.leftovers ?? []).every((l) => l.action !== 'remove' || l.kind === 'role');
+    parts.push(`${n.remove} ${roles ? 'role(s)' : 'resource(s)'} to remove (--prune)`);
+  }
   if (n.restore > 0) parts.push(`${n.restore} adopted role(s) to put back (--prune)`);
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
   let line = `Plan: ${parts.join(', ')}.`;
@@ -605,8 +608,12 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
   const partly = (result.leftovers ?? [])
     .filter((l) => l.outcome !== 'removed' && l.outcome !== 'restored')
     .reduce((n, l) => n + l.done.length, 0);
+  // Roles, or with a dropped cluster's provider and associations among them, resources.
+  const what = (result.leftovers ?? []).every((l) => l.outcome !== 'removed' || leftoverKind(l.arn) === 'role')
+    ? 'role'
+    : 'resource';
   const roles = [
-    ...(removed > 0 ? [`${removed} role${removed === 1 ? '' : 's'} the config no longer names removed`] : []),
+    ...(removed > 0 ? [`${removed} ${what}${removed === 1 ? '' : 's'} the config no longer names removed`] : []),
     ...(restored > 0
       ? [`${restored} adopted role${restored === 1 ? '' : 's'} the config no longer names put back`]
       : []),

@@ -110,6 +110,9 @@ describe.skipIf(skip !== undefined)(
       expect(pruned.stdout).toContain(
         'pod identity association green: flyte/default (no longer in the config): removed',
       );
+      // Two associations and a provider: resources, not roles.
+      expect(pruned.stdout).toContain('3 resource(s) to remove (--prune)');
+      expect(pruned.stdout).toContain('3 resources the config no longer names removed');
       expect(held(stand, 'green', 'us-east-2')).toEqual(['web/default']);
       expect(held(stand, 'blue', 'eu-west-1')).toEqual(['flyte/default', 'flyte/flyte-backend-flyte-binary']);
 
