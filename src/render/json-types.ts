@@ -40,7 +40,7 @@ export interface PlanSummary {
   blocked: number;
   /** Problems found and left as they are. */
   findings: number;
-  /** The setup's roles the config no longer names. */
+  /** The setup's roles the config no longer names (and a dropped cluster's OIDC provider and associations). */
   leftovers: number;
   /** Of those, the ones `--prune` removes. */
   remove: number;
@@ -62,7 +62,10 @@ export interface PlanDocument {
   facts: Facts;
   summary: PlanSummary;
   sections: PlanSection[];
-  /** The setup's roles the config no longer names, and what `--prune` does with each. */
+  /**
+   * The setup's roles the config no longer names (and, with several clusters, a dropped cluster's pod identity
+   * associations, and with `--prune` its OIDC provider), and what `--prune` does with each.
+   */
   leftovers: Leftover[];
 }
 
@@ -74,7 +77,7 @@ export interface ResultDocument {
   exitCode: number;
   facts: Facts;
   sections: SectionResult[];
-  /** With `--prune`: what became of each of the setup's roles the config no longer names. */
+  /** With `--prune`: what became of each of the setup's roles (and resources) the config no longer names. */
   leftovers?: LeftoverResult[];
   calls?: CallCounts;
   /**
@@ -105,7 +108,10 @@ export interface VerifyDocument {
   /** The config's target: the roles and trusts checked are the ones it needs. */
   target?: Target;
   sections: VerifySection[];
-  /** The setup's roles the config no longer names (errors: they still grant access). */
+  /**
+   * The setup's roles the config no longer names, and a dropped cluster's pod identity associations (errors: they
+   * still grant access).
+   */
   leftovers: VerifyLeftover[];
   /**
    * The access matrix: for each Flyte identity, what IAM decides (evaluating the policies AWS holds) when it
