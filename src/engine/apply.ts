@@ -181,7 +181,7 @@ export async function applyPlan(
   // interrupted, not that they wait.
   const held =
     failed !== undefined && !options.signal?.aborted
-      ? `waits for the removal of the ${LEFTOVER_KIND[leftoverOf(all, failed).kind]} ${failed.name}, which did not complete`
+      ? `waits for the removal of the ${LEFTOVER_KIND['pod-identity-association']} ${failed.name}, which did not complete`
       : undefined;
 
   plan.sections.forEach((section, index) => {
@@ -207,11 +207,9 @@ export async function applyPlan(
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
   const rest = all.filter((l) => !goFirst(l));
-  const late = !pruned
-    ? []
-    : held !== undefined
-      ? rest.map((l) => notPruned(l, held))
-      : await pruneLeftovers(rest, gateway, pruneOptions);
+  const late = pruned
+    ? await pruneLeftovers(rest, gateway, { ...pruneOptions, ...(held !== undefined ? { held } : {}) })
+    : [];
   if (late.length > 0) host.onEvent?.({ type: 'leftovers-done', results: late });
   const leftovers = pruned ? [...early, ...late] : undefined;
   const result: RunResult = {
@@ -266,24 +264,6 @@ function resourceResult(r: ResourcePlan, done: Step[] = [], remaining: Step[] = 
     notes: r.notes,
     ...(r.findings !== undefined ? { findings: r.findings } : {}),
     ...(r.blocked !== undefined ? { blocked: r.blocked } : {}),
-  };
-}
-
-/** The leftover a result is about. */
-function leftoverOf(leftovers: readonly Leftover[], result: LeftoverResult): Leftover {
-  return leftovers.find((l) => l.arn === result.arn && l.name === result.name)!;
-}
-
-/** A leftover this run did not get to remove. */
-function notPruned(l: Leftover, reason: string): LeftoverResult {
-  const removes = l.action === 'remove' || l.action === 'restore';
-  return {
-    name: l.name,
-    arn: l.arn,
-    outcome: l.action === 'blocked' ? 'kept' : 'not-run',
-    done: [],
-    remaining: removes ? l.steps : [],
-    ...(removes ? { reason } : l.reason ? { reason: l.reason } : {}),
   };
 }
 

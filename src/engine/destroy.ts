@@ -22,7 +22,7 @@ import { samePolicy } from '../policy/compare.js';
 import { POD_IDENTITY_PRINCIPAL, type PolicyDocument } from '../policy/document.js';
 import { asList, federatedPrincipals, isOidcProviderArn } from '../policy/irsa.js';
 import { ec2ServicePrincipal, eksServicePrincipal, nameOfArn, type Partition } from '../policy/partition.js';
-import { recordedAttachments } from './plan.js';
+import { deleteAssociationStep, recordedAttachments } from './plan.js';
 import {
   decodeDescription,
   decodeTrust,
@@ -619,15 +619,7 @@ function associationItem(a: DestroyAssociationState, setup: string): DestroyItem
   return {
     ...withArn,
     action: 'delete',
-    steps: [
-      {
-        op: 'DeletePodIdentityAssociation',
-        clusterName: a.cluster,
-        ...(a.region !== undefined ? { region: a.region } : {}),
-        associationId: a.current.associationId,
-        name: a.name,
-      },
-    ],
+    steps: [deleteAssociationStep(a.cluster, a.region, a.current.associationId, a.name)],
   };
 }
 

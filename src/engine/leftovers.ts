@@ -36,6 +36,7 @@ import {
   type RoleRemovalInput,
   type RunningCluster,
 } from './destroy.js';
+import { deleteAssociationStep } from './plan.js';
 import { decodeTrust, ownership, readRecord, setupOf, toolRecordKeys } from './records.js';
 
 /** Whom a trust lets in, as `Type principal` (Allow statements only). */
@@ -348,15 +349,7 @@ async function associationLeftovers(
     return {
       ...base,
       action: 'remove',
-      steps: [
-        {
-          op: 'DeletePodIdentityAssociation',
-          clusterName: cluster.name,
-          ...(cluster.region !== undefined ? { region: cluster.region } : {}),
-          associationId: current.associationId,
-          name,
-        },
-      ],
+      steps: [deleteAssociationStep(cluster.name, cluster.region, current.associationId, name)],
     };
   });
 }
@@ -453,6 +446,8 @@ export interface PruneOptions {
   signal?: AbortSignal;
   onStep?(role: string, step: Step): void;
   consistency?: { timeoutMs: number; initialDelayMs: number };
+  /** Why none is to be removed (what had to go first did not): each is reported not run, with this reason. */
+  held?: string;
 }
 
 const DEFAULT_CONSISTENCY = { timeoutMs: 30_000, initialDelayMs: 500 };
@@ -475,7 +470,7 @@ export async function pruneLeftovers(
   const { timeoutMs, initialDelayMs } = options.consistency ?? DEFAULT_CONSISTENCY;
   const backoff = { timeoutMs, initialDelayMs, maxDelayMs: MAX_DELAY_MS, signal: options.signal };
   const results: LeftoverResult[] = [];
-  let stopped: string | undefined;
+  let stopped = options.held;
   for (const l of leftovers) {
     const base = { name: l.name, arn: l.arn };
     if (l.action !== 'remove' && l.action !== 'restore') {

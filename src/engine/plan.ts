@@ -936,6 +936,22 @@ export function planPodIdentityAssociation(
   };
 }
 
+/** The step that deletes a pod identity association of `cluster` (in `region` when it is not the run's). */
+export function deleteAssociationStep(
+  cluster: string,
+  region: string | undefined,
+  associationId: string,
+  name: string,
+): Step {
+  return {
+    op: 'DeletePodIdentityAssociation',
+    clusterName: cluster,
+    ...(region !== undefined ? { region } : {}),
+    associationId,
+    name,
+  };
+}
+
 /**
  * An association the config no longer wants (`gone`: its namespace and service account are no longer named, or
  * `identity: irsa`). This setup's (managed-by and its setup tag) is deleted: a narrowing change, as a policy the
@@ -982,15 +998,7 @@ export function planGoneAssociation(
     arn: current.arn,
     action: 'update',
     owned: true,
-    steps: [
-      {
-        op: 'DeletePodIdentityAssociation',
-        clusterName: desired.cluster,
-        ...(desired.region !== undefined ? { region: desired.region } : {}),
-        associationId: current.associationId,
-        name: desired.name,
-      },
-    ],
+    steps: [deleteAssociationStep(desired.cluster, desired.region, current.associationId, desired.name)],
     notes: [
       {
         level: 'info',
