@@ -21,7 +21,7 @@ import { addSecrets } from '../util/secrets.js';
 import { checkAnswers } from './answers.js';
 import { profileNames, profileSetting } from './profiles.js';
 import { CallRetryStrategy, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_DELAY_MS, RetryQuota } from './retries.js';
-import { limiter } from '../util/concurrency.js';
+import { limiterPerKey, type limiter } from '../util/concurrency.js';
 
 export interface AwsOptions {
   region?: string;
@@ -299,13 +299,9 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   // One limit per service, and per region for the regional ones (EKS, EC2, S3, KMS; IAM is global, STS here the
   // run's region): AWS limits each service's request rate on its own, in each region, and an EC2 or S3 read waiting
   // behind IAM's would only lengthen the run.
-  const limits = new Map<string, ReturnType<typeof limiter>>();
+  const limitOf = options.maxInFlight !== undefined ? limiterPerKey(options.maxInFlight) : undefined;
   const bind = (client: AnyClient, service: string, where: string = region) => {
-    if (options.maxInFlight === undefined) return;
-    const key = service === 'iam' ? service : `${service}:${where}`;
-    let l = limits.get(key);
-    if (l === undefined) limits.set(key, (l = limiter(options.maxInFlight)));
-    bound(client, l, quota);
+    if (limitOf !== undefined) bound(client, limitOf(service === 'iam' ? service : `${service}:${where}`), quota);
   };
   /**
    * A client of an SDK loaded on first use, one per region (default the run's), each made once: counted, bound to

@@ -52,6 +52,16 @@ export function limiter(max: number): <T>(task: (slot: Slot) => Promise<T>) => P
   };
 }
 
+/** A `limiter(max)` for each key, made on first use: each service's (or group's) bound of its own. */
+export function limiterPerKey(max: number): (key: string) => ReturnType<typeof limiter> {
+  const limits = new Map<string, ReturnType<typeof limiter>>();
+  return (key) => {
+    let limit = limits.get(key);
+    if (limit === undefined) limits.set(key, (limit = limiter(max)));
+    return limit;
+  };
+}
+
 /**
  * `fn` over `items`, at most `max` at once; results keep the order of `items`. Once one fails, no new one starts,
  * and the ones already started are let finish (nothing goes on behind the caller's back), then the first error is
@@ -72,17 +82,11 @@ export async function mapLimitBy<T, R>(
   max: number,
   fn: (item: T) => Promise<R>,
 ): Promise<R[]> {
-  const limits = new Map<string, ReturnType<typeof limiter>>();
-  const limitOf = (item: T) => {
-    const group = groupOf(item);
-    let limit = limits.get(group);
-    if (limit === undefined) limits.set(group, (limit = limiter(max)));
-    return limit;
-  };
+  const limitOf = limiterPerKey(max);
   let failed: { error: unknown } | undefined;
   const settled = await Promise.allSettled(
     items.map((item) =>
-      limitOf(item)(async () => {
+      limitOf(groupOf(item))(async () => {
         if (failed) throw failed.error;
         try {
           return await fn(item);
