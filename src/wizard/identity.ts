@@ -8,8 +8,7 @@ import type { Draft } from './draft.js';
 import type { Choice, Prompter } from './prompter.js';
 import { wrap } from './text.js';
 
-/** The lines said before the question: the trade-off, in short. */
-/** Said before the question, as one paragraph fitted to the terminal. */
+/** Said before the question, the trade-off in short: one paragraph, fitted to the terminal. */
 export const IDENTITY_INTRO =
   "Flyte's pods get their AWS roles through IRSA (the cluster's OIDC provider, as the Flyte guides do) or EKS Pod " +
   'Identity (what AWS recommends where its agent runs). Pod Identity has no wildcard: each namespace gets an ' +

@@ -8,8 +8,7 @@ import { draftForTarget, type Draft } from './draft.js';
 import type { Choice, Prompter } from './prompter.js';
 import { wrap } from './text.js';
 
-/** The two lines said before the question: what differs between the targets. */
-/** Said before the question, as one paragraph fitted to the terminal. */
+/** Said before the question, what differs between the targets: one paragraph, fitted to the terminal. */
 export const TARGET_INTRO =
   'Flyte 1 installs with the flyte-binary chart (one backend pod) or flyte-core (a pod per component); Flyte 2 ' +
   "with flyte-binary v2 (task pods in one namespace, as the backend's service account). Union brings its own backend.";
