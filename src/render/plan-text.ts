@@ -126,6 +126,14 @@ export function renderLeftovers(leftovers: Leftover[], style: Style): string[] {
   return out;
 }
 
+/**
+ * What leftovers of these kinds are called together: roles; or, with a dropped cluster's provider or associations
+ * among them, resources.
+ */
+function leftoverNoun(kinds: readonly Leftover['kind'][]): 'role' | 'resource' {
+  return kinds.every((k) => k === 'role') ? 'role' : 'resource';
+}
+
 /** A leftover's kind, by its ARN. */
 function leftoverKind(arn: string): Leftover['kind'] {
   if (arn.includes(':oidc-provider/')) return 'oidc-provider';
@@ -203,7 +211,7 @@ function attentionLines(
   if (kept > 0) {
     const adopted = (plan.leftovers ?? []).some((l) => l.adopted && l.action === 'listed');
     const prune = adopted ? '--prune removes them (puts back those it adopted)' : '--prune removes them';
-    const what = (plan.leftovers ?? []).every((l) => l.kind === 'role') ? 'role(s)' : 'resource(s)';
+    const what = `${leftoverNoun((plan.leftovers ?? []).map((l) => l.kind))}(s)`;
     lines.push(
       style.warn(
         `${kept} ${what} of this setup that the config no longer names still grant access (listed above)` +
@@ -255,8 +263,8 @@ export function renderPlanSummary(plan: Plan, style: Style): string {
   }
   const parts = [`${n.create} to create`, `${n.update} to change`, `${n.unchanged} up to date`];
   if (n.remove > 0) {
-    const roles = (plan.leftovers ?? []).every((l) => l.action !== 'remove' || l.kind === 'role');
-    parts.push(`${n.remove} ${roles ? 'role(s)' : 'resource(s)'} to remove (--prune)`);
+    const removed = (plan.leftovers ?? []).filter((l) => l.action === 'remove').map((l) => l.kind);
+    parts.push(`${n.remove} ${leftoverNoun(removed)}(s) to remove (--prune)`);
   }
   if (n.restore > 0) parts.push(`${n.restore} adopted role(s) to put back (--prune)`);
   if (n.waiting > 0) parts.push(`${n.waiting} section(s) waiting for the cluster`);
@@ -608,10 +616,9 @@ export function renderRunSummary(result: RunResult, style: Style, rerun: string)
   const partly = (result.leftovers ?? [])
     .filter((l) => l.outcome !== 'removed' && l.outcome !== 'restored')
     .reduce((n, l) => n + l.done.length, 0);
-  // Roles, or with a dropped cluster's provider and associations among them, resources.
-  const what = (result.leftovers ?? []).every((l) => l.outcome !== 'removed' || leftoverKind(l.arn) === 'role')
-    ? 'role'
-    : 'resource';
+  const what = leftoverNoun(
+    (result.leftovers ?? []).filter((l) => l.outcome === 'removed').map((l) => leftoverKind(l.arn)),
+  );
   const roles = [
     ...(removed > 0 ? [`${removed} ${what}${removed === 1 ? '' : 's'} the config no longer names removed`] : []),
     ...(restored > 0
