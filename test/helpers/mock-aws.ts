@@ -27,6 +27,21 @@ export function awsError(name: string, message = name): Error {
   return err;
 }
 
+/** GetRole's answer for the role `name` of `account`: its trust URL-encoded, as IAM gives it, and its tags. */
+export function roleAnswer(name: string, trust: unknown, tags: Record<string, string> = {}, account = '111122223333') {
+  return {
+    Role: {
+      RoleName: name,
+      Arn: `arn:aws:iam::${account}:role/${name}`,
+      Path: '/',
+      RoleId: 'x',
+      CreateDate: new Date(),
+      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    },
+  };
+}
+
 /** The clients' stubs made so far: every instance of each client class answers from them until they are restored. */
 const stubbed: { restore(): void }[] = [];
 

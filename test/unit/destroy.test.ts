@@ -544,36 +544,25 @@ describe('running destroy against IAM that answers like AWS', () => {
     expect(m.iam.commandCalls(DeletePolicyCommand)).toHaveLength(2);
   });
 
+  /** An adopted role put back: its records untagged, its description back, then its last records untagged. */
+  const putBack = (name: string, description: string): DestroyPlan['items'][number] => ({
+    kind: 'role',
+    name,
+    arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    action: 'restore',
+    notes: [],
+    steps: [
+      { op: 'UntagRole', roleName: name, keys: ['flyte-aws-setup:attached'] },
+      { op: 'UpdateRole', roleName: name, description, before: `${description}; adopted for Flyte` },
+      { op: 'UntagRole', roleName: name, keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'] },
+    ],
+  });
+
   it('interrupted once an adopted role has its description back: its last records go too, nothing else', async () => {
     const m = mockAws();
     const plan: DestroyPlan = {
       facts: FACTS,
-      items: [
-        {
-          kind: 'role',
-          name: 'a-role',
-          arn: `arn:aws:iam::${ACCOUNT}:role/a-role`,
-          action: 'restore',
-          notes: [],
-          steps: [
-            { op: 'UntagRole', roleName: 'a-role', keys: ['flyte-aws-setup:attached'] },
-            { op: 'UpdateRole', roleName: 'a-role', description: 'CI', before: 'CI; adopted for Flyte' },
-            { op: 'UntagRole', roleName: 'a-role', keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'] },
-          ],
-        },
-        {
-          kind: 'role',
-          name: 'c-role',
-          arn: `arn:aws:iam::${ACCOUNT}:role/c-role`,
-          action: 'restore',
-          notes: [],
-          steps: [
-            { op: 'UntagRole', roleName: 'c-role', keys: ['flyte-aws-setup:attached'] },
-            { op: 'UpdateRole', roleName: 'c-role', description: 'web', before: 'web; adopted for Flyte' },
-            { op: 'UntagRole', roleName: 'c-role', keys: ['flyte-aws-setup:description', 'flyte-aws-setup:setup'] },
-          ],
-        },
-      ],
+      items: [putBack('a-role', 'CI'), putBack('c-role', 'web')],
     };
     const stop = new AbortController();
     const result = await applyDestroy(plan, emptyPlan, m.gateway, {

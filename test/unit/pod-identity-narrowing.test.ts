@@ -28,7 +28,7 @@ import {
   type DesiredPodIdentityAssociation,
 } from '../../src/model.js';
 import { associationsLeftBehind } from '../../src/sections/pod-identity.js';
-import { awsError, mockAws } from '../helpers/mock-aws.js';
+import { awsError, mockAws, roleAnswer } from '../helpers/mock-aws.js';
 import { ACCOUNT, loadConfig, TOOL_TAG } from './sections/fixtures.js';
 
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -126,17 +126,7 @@ function account(associations: CurrentPodIdentityAssociation[], podTrust: boolea
           Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/x' },
           Action: 'sts:AssumeRoleWithWebIdentity',
         };
-    return {
-      Role: {
-        RoleName: input.RoleName,
-        Arn: role(input.RoleName),
-        Path: '/',
-        RoleId: 'x',
-        CreateDate: new Date(),
-        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [statement] })),
-        Tags: Object.entries(MINE).map(([Key, Value]) => ({ Key, Value })),
-      },
-    };
+    return roleAnswer(input.RoleName, { Version: '2012-10-17', Statement: [statement] }, MINE, ACCOUNT);
   });
   m.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
   m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });

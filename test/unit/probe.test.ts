@@ -123,28 +123,27 @@ describe('the Jobs', () => {
   });
 });
 
+/** A stand-in command at `path`: a shell script of `lines`, executable. */
+function standIn(path: string, lines: string[]): void {
+  writeFileSync(path, ['#!/bin/sh', ...lines, ''].join('\n'));
+  chmodSync(path, 0o755);
+}
+
 /** Run the Job's script with a stand-in `aws` that answers as `answers` says. */
 function runScript(answers: { caller?: string; deny?: ('put' | 'get' | 'delete')[] }): string {
   const dir = mkdtempSync(join(home, 'aws-'));
-  const aws = join(dir, 'aws');
-  writeFileSync(
-    aws,
-    [
-      '#!/bin/sh',
-      'case "$1 $2" in',
-      answers.caller !== undefined
-        ? `  "sts get-caller-identity") echo '${answers.caller}';;`
-        : `  "sts get-caller-identity") echo 'Unable to locate credentials. You can configure credentials by running "aws configure".' >&2; exit 255;;`,
-      ...(['put', 'get', 'delete'] as const).map((s) =>
-        answers.deny?.includes(s)
-          ? `  "s3api ${s}-object") echo 'An error occurred (AccessDenied) when calling the ${s} operation: Access Denied' >&2; exit 254;;`
-          : `  "s3api ${s}-object") echo '{}';;`,
-      ),
-      'esac',
-      '',
-    ].join('\n'),
-  );
-  chmodSync(aws, 0o755);
+  standIn(join(dir, 'aws'), [
+    'case "$1 $2" in',
+    answers.caller !== undefined
+      ? `  "sts get-caller-identity") echo '${answers.caller}';;`
+      : `  "sts get-caller-identity") echo 'Unable to locate credentials. You can configure credentials by running "aws configure".' >&2; exit 255;;`,
+    ...(['put', 'get', 'delete'] as const).map((s) =>
+      answers.deny?.includes(s)
+        ? `  "s3api ${s}-object") echo 'An error occurred (AccessDenied) when calling the ${s} operation: Access Denied' >&2; exit 254;;`
+        : `  "s3api ${s}-object") echo '{}';;`,
+    ),
+    'esac',
+  ]);
   const tmp = join(dir, 'tmp');
   mkdirSync(tmp);
   const run = spawnSync('/bin/sh', ['-c', PROBE_SCRIPT.replaceAll('/tmp/', `${tmp}/`)], {
@@ -265,24 +264,17 @@ describe('the command', () => {
       line('flytesnacks-development.default', 'flyte-eks-node-role'),
     );
     // fraud-development: no log (the Job never ran).
-    const kubectl = join(dir, 'kubectl');
-    writeFileSync(
-      kubectl,
-      [
-        '#!/bin/sh',
-        `echo "$*" >> ${dir}/calls`,
-        'ns=""; prev=""; for a in "$@"; do [ "$prev" = "-n" ] && ns="$a"; prev="$a"; done',
-        'case "$1" in',
-        '  version) echo "Client Version: v1.33.0";;',
-        `  apply) cat > ${dir}/applied-$$.yaml;;`,
-        '  delete) ;;',
-        '  get) printf "1,";;',
-        `  logs) if [ -f ${logs}/$ns.log ]; then cat ${logs}/$ns.log; else echo "no logs" >&2; exit 1; fi;;`,
-        'esac',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(kubectl, 0o755);
+    standIn(join(dir, 'kubectl'), [
+      `echo "$*" >> ${dir}/calls`,
+      'ns=""; prev=""; for a in "$@"; do [ "$prev" = "-n" ] && ns="$a"; prev="$a"; done',
+      'case "$1" in',
+      '  version) echo "Client Version: v1.33.0";;',
+      `  apply) cat > ${dir}/applied-$$.yaml;;`,
+      '  delete) ;;',
+      '  get) printf "1,";;',
+      `  logs) if [ -f ${logs}/$ns.log ]; then cat ${logs}/$ns.log; else echo "no logs" >&2; exit 1; fi;;`,
+      'esac',
+    ]);
     const r = await runMain(['probe', '--config', configFile, '--offline', '--apply'], {
       PATH: `${dir}:${process.env.PATH}`,
     });
@@ -301,19 +293,12 @@ describe('the command', () => {
 
   it('--apply where kubectl cannot apply a Job: every identity gets its line, in order, and the run fails', async () => {
     const dir = mkdtempSync(join(home, 'kubectl-'));
-    const kubectl = join(dir, 'kubectl');
-    writeFileSync(
-      kubectl,
-      [
-        '#!/bin/sh',
-        'case "$1" in',
-        '  version) echo "Client Version: v1.33.0";;',
-        '  apply) echo "error: the server could not be reached" >&2; exit 1;;',
-        'esac',
-        '',
-      ].join('\n'),
-    );
-    chmodSync(kubectl, 0o755);
+    standIn(join(dir, 'kubectl'), [
+      'case "$1" in',
+      '  version) echo "Client Version: v1.33.0";;',
+      '  apply) echo "error: the server could not be reached" >&2; exit 1;;',
+      'esac',
+    ]);
     const r = await runMain(['probe', '--config', configFile, '--offline', '--apply'], {
       PATH: `${dir}:${process.env.PATH}`,
     });

@@ -30,17 +30,16 @@ import { applyPlan } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { droppedClusters, pruneLeftovers } from '../../src/engine/leftovers.js';
 import { encodeTrust } from '../../src/engine/records.js';
-import { planSteps, type CurrentRole, type Facts } from '../../src/model.js';
+import { planSteps, type CurrentRole } from '../../src/model.js';
 import { planChecks } from '../../src/permissions/preflight.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
 import { renderLeftoverResults, renderPlan } from '../../src/render/plan-text.js';
 import { plainStyle } from '../../src/render/style.js';
-import { awsError, mockAws } from '../helpers/mock-aws.js';
-import { ACCOUNT, loadConfig, TOOL_TAG } from './sections/fixtures.js';
+import { awsError, mockAws, roleAnswer } from '../helpers/mock-aws.js';
+import { ACCOUNT, facts as accountFacts, loadConfig, TOOL_TAG } from './sections/fixtures.js';
 
 const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const clusterArn = (name: string, region = 'eu-west-1') => `arn:aws:eks:${region}:${ACCOUNT}:cluster/${name}`;
-const toTags = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
 function podStatement(cluster: string) {
   return {
@@ -102,17 +101,7 @@ function account(
   m.iam.on(GetRoleCommand).callsFake((input: { RoleName: string }) => {
     const r = roles.get(input.RoleName);
     if (r === undefined) throw awsError('NoSuchEntity');
-    return {
-      Role: {
-        RoleName: input.RoleName,
-        Arn: role(input.RoleName),
-        Path: '/',
-        RoleId: 'x',
-        CreateDate: new Date(),
-        AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(r.trust)),
-        Tags: toTags(r.tags),
-      },
-    };
+    return roleAnswer(input.RoleName, r.trust, r.tags, ACCOUNT);
   });
   m.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
   m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
@@ -409,18 +398,7 @@ describe('a cluster dropped from the config: its associations of this setup', ()
 });
 
 describe('which clusters are looked at (pure)', () => {
-  const facts: Facts = {
-    partition: 'aws',
-    accountId: ACCOUNT,
-    region: 'eu-west-1',
-    offline: false,
-    cluster: {
-      state: 'ready',
-      name: 'acme',
-      status: 'ACTIVE',
-      issuerUrl: 'https://oidc.eks.eu-west-1.amazonaws.com/id/X',
-    },
-  };
+  const facts = accountFacts();
   const current = (t: PolicyDocument, tags: Record<string, string>): CurrentRole => ({
     kind: 'role',
     name: 'r',
