@@ -76,6 +76,11 @@ function unbundledPackage(work: string): string {
   cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
   // The start-up file the bin runs is the build's (the help pages are written into it), whatever loads after it.
   cpSync(join(ROOT, 'dist/front.cjs'), join(dir, 'dist/front.cjs'));
+  // It requires the CLI as the built file it is; here the CLI is tsc's ES modules.
+  writeFileSync(
+    join(dir, 'dist/cli.cjs'),
+    "module.exports = { main: (argv) => import('./cli.js').then((cli) => cli.main(argv)) };\n",
+  );
   cpSync(join(ROOT, 'schema'), join(dir, 'schema'), { recursive: true });
   cpSync(join(ROOT, 'README.md'), join(dir, 'README.md'));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & {

@@ -1,7 +1,7 @@
 // Builds the published CLI with esbuild: src/cli.ts and everything it imports, the dependencies included, into
-// dist/cli.js and the chunks it imports lazily (the commands, the AWS SDK, the prompts), minified, with source maps;
+// dist/cli.cjs and the chunks it loads lazily (the commands, the AWS SDK, the prompts), minified, with source maps;
 // then the start-up file dist/front.cjs (src/front.ts, with every command's help page taken from that CLI), which the
-// bin runs: it answers `--help` and `--version` itself and imports dist/cli.js for anything else. The package then
+// bin runs: it answers `--help` and `--version` itself and loads dist/cli.cjs for anything else. The package then
 // has no runtime dependencies: `npx flyte-aws-setup` fetches one small tarball, and the AWS SDK version is the one
 // tested here, whatever the registry holds later.
 //
@@ -11,20 +11,17 @@
 // Beside the code it writes dist/THIRD-PARTY-LICENSES.md (the licenses of the bundled packages, which their
 // licenses ask to keep with copies) and build/metafile.json (which inputs went into which output file; the tests
 // read it to check what `--help` loads; it is not published).
-import { build } from 'esbuild';
+import { build, transformSync } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const minify = !process.argv.includes('--no-minify');
 const dist = join(root, 'dist');
-
-// CommonJS dependencies (commander, yaml) call require() for Node built-ins; the ES module output gives them one
-// (below: only in the files that use it).
-const REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 rmSync(dist, { recursive: true, force: true });
 // What both builds (the CLI, the start-up file) share.
@@ -50,24 +47,32 @@ const result = await build({
   format: 'esm',
   // The SDK's ES module builds (smaller after tree-shaking than its CommonJS ones).
   mainFields: ['module', 'main'],
-  banner: { js: REQUIRE_BANNER },
   define: { FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version) },
   plugins: [globalProcess(), lazyChildProcessInCommander(), staticSchemaKeys()],
 });
 
-// Each module that makes a require() costs Node a little at start-up: a file that does not use it loses the banner
-// (its line stays, empty, so that the source map still matches).
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) {
-  const path = join(root, file);
-  const code = readFileSync(path, 'utf8');
-  if (!code.startsWith(REQUIRE_BANNER)) throw new Error(`build: ${file} does not start with the require banner`);
-  const rest = code.slice(REQUIRE_BANNER.length);
-  if (!/(^|[^\w$.])require\b/.test(rest)) writeFileSync(path, rest);
-}
+// esbuild splits code into chunks only as ES modules; each becomes the CommonJS file Node loads instead (see
+// toCommonJs), and the metafile names those.
+const renamed = (file) => file.replace(/\.js(\.map)?$/, '.cjs$1');
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) toCommonJs(file);
+result.metafile.outputs = Object.fromEntries(
+  Object.entries(result.metafile.outputs).map(([file, output]) => [
+    renamed(file),
+    { ...output, imports: output.imports.map((i) => (i.external ? i : { ...i, path: renamed(i.path) })) },
+  ]),
+);
+// What the compile cache of a run keys its entries on (src/util/compile-cache.ts): these files, byte for byte.
+const cjsFiles = Object.keys(result.metafile.outputs)
+  .filter((f) => f.endsWith('.cjs'))
+  .sort();
+const buildId = cjsFiles
+  .reduce((hash, f) => hash.update(f).update(readFileSync(join(root, f))), createHash('sha256'))
+  .digest('hex')
+  .slice(0, 16);
 
 // The start-up file (src/front.ts): CommonJS, which Node loads faster than an ES module, with every command's help
-// page written in, taken from the CLI just built. It prints `--version` and the help without loading dist/cli.js.
-const { helpPages } = await import(pathToFileURL(join(dist, 'cli.js')).href);
+// page written in, taken from the CLI just built. It prints `--version` and the help without loading dist/cli.cjs.
+const { helpPages } = createRequire(import.meta.url)(join(dist, 'cli.cjs'));
 const front = await build({
   ...common,
   entryPoints: { front: 'src/front.ts' },
@@ -76,10 +81,11 @@ const front = await build({
   define: {
     FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version),
     FLYTE_AWS_SETUP_HELP_PAGES: JSON.stringify(helpPages()),
+    FLYTE_AWS_SETUP_BUILD: JSON.stringify(buildId),
   },
-  // The CLI stays the ES module it is, imported when the command line is not answered here.
+  // The CLI stays the file it is, required when the command line is not answered here.
   plugins: [
-    { name: 'cli-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\.js$/ }, () => ({ external: true })) },
+    { name: 'cli-external', setup: (b) => b.onResolve({ filter: /^\.\/cli\.cjs$/ }, () => ({ external: true })) },
   ],
 });
 if (Object.keys(front.metafile.inputs).some((i) => i.includes('node_modules/'))) {
@@ -88,7 +94,7 @@ if (Object.keys(front.metafile.inputs).some((i) => i.includes('node_modules/')))
 // In the metafile, the CLI it imports is the built file it is (external only to that build).
 for (const output of Object.values(front.metafile.outputs)) {
   output.imports = output.imports.map((i) =>
-    i.path === './cli.js' ? { ...i, path: 'dist/cli.js', external: false } : i,
+    i.path === './cli.cjs' ? { ...i, path: 'dist/cli.cjs', external: false } : i,
   );
 }
 Object.assign(result.metafile.inputs, front.metafile.inputs);
@@ -98,11 +104,56 @@ mkdirSync(join(root, 'build'), { recursive: true });
 writeFileSync(join(root, 'build/metafile.json'), JSON.stringify(result.metafile));
 writeFileSync(join(dist, 'THIRD-PARTY-LICENSES.md'), thirdPartyLicenses(Object.keys(result.metafile.inputs)));
 
-const outputs = Object.entries(result.metafile.outputs).filter(([f]) => /\.c?js$/.test(f));
-const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
+const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'));
+const bytes = outputs.reduce((n, f) => n + readFileSync(join(root, f)).length, 0);
 console.log(
-  `built dist/front.cjs, dist/cli.js and ${outputs.length - 2} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
+  `built dist/front.cjs, dist/cli.cjs and ${outputs.length - 2} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
 );
+
+/**
+ * dist/FILE.js, an ES module of the build, becomes dist/FILE.cjs, the same code as a CommonJS module, with its
+ * source map. Node 20 keeps no compiled code between runs and lets a program hand V8 a code cache only for code that
+ * is not an ES module: as CommonJS files, the CLI's files load through the cache of src/util/compile-cache.ts (and through
+ * Node's own from 22.1), and without the ES module loader's resolving and linking, which an offline dry run spent
+ * about a third of its time on. Imports of the other files become require() calls, dynamic ones of a file or a Node
+ * module too (lazy as before); a dynamic import of anything else (the IAM policy evaluator, which is an ES module
+ * installed beside the tool) stays one. `import.meta.url` becomes the file's URL, made when first asked for.
+ */
+function toCommonJs(file) {
+  const path = join(root, file);
+  const map = readFileSync(`${path}.map`, 'utf8');
+  const code = readFileSync(path, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+  // The source map in the file itself is the one esbuild's transform maps the new code through, to the sources.
+  const input = `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}\n`;
+  const out = transformSync(input, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.19',
+    minify,
+    legalComments: 'none',
+    sourcemap: 'external',
+    sourcefile: basename(file),
+    define: { 'import.meta.url': '__importMeta.url' },
+    banner: code.includes('import.meta')
+      ? 'var __importMeta={get url(){return require("node:url").pathToFileURL(__filename).href}};'
+      : '',
+    logLevel: 'warning',
+  });
+  // In minified code a dynamic import can share a line with anything: the columns after one on its line are off in
+  // the source map by the few characters the rewrite adds.
+  const cjs = out.code
+    .replace(/\bimport\("(\.\.?\/[^"]+|node:[\w/]+)"\)/g, (_, spec) => `Promise.resolve().then(()=>require("${spec}"))`)
+    .replace(/\brequire\("(\.\.?\/[^"]+)\.js"\)/g, 'require("$1.cjs")');
+  const left = /\b(?:import\(|require\()"\.\.?\/[^"]+\.js"\)|\bimport\s*\{|\bexport\s*\{/.exec(cjs);
+  if (left) throw new Error(`build: ${file}: "${left[0]}" is left after the change to CommonJS`);
+  const target = renamed(file);
+  writeFileSync(join(root, target), `${cjs}//# sourceMappingURL=${basename(target)}.map\n`);
+  const newMap = JSON.parse(out.map);
+  newMap.file = basename(target);
+  writeFileSync(join(root, `${target}.map`), JSON.stringify(newMap));
+  rmSync(path);
+  rmSync(`${path}.map`);
+}
 
 /** The bundled packages, each with its license text; packages with the same text share one copy. */
 function thirdPartyLicenses(inputs) {

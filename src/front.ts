@@ -2,8 +2,10 @@
  * The start-up file: built on its own into dist/front.cjs, which bin/flyte-aws-setup.cjs runs. It prints the version
  * and every command's help from the pages the build wrote into it (`helpPages` in cli.ts, laid out by the same
  * `formatHelp`), without loading the CLI: commander and the definitions of every command's options take longer to
- * load and build than Node takes to start. Any other command line goes to the CLI (dist/cli.js), unchanged.
+ * load and build than Node takes to start. Any other command line goes to the CLI (dist/cli.cjs), unchanged, loaded
+ * through the code cache of src/util/compile-cache.ts.
  */
+import { compileCacheDir, installCompileCache } from './util/compile-cache.js';
 import { formatHelp, type HelpPage } from './render/help.js';
 import { columnsOf } from './render/wrap.js';
 
@@ -11,6 +13,8 @@ import { columnsOf } from './render/wrap.js';
 declare const FLYTE_AWS_SETUP_HELP_PAGES: Record<string, HelpPage>;
 /** Set by the build: the package version. */
 declare const FLYTE_AWS_SETUP_VERSION: string;
+/** Set by the build: a hash of the built CLI's files, which its code cache is kept under. */
+declare const FLYTE_AWS_SETUP_BUILD: string;
 
 /** What the start-up file knows: the version, and every command's help page by its name ('' for the main one). */
 export interface Answers {
@@ -46,17 +50,22 @@ export function run(argv: string[]): void {
     process.stdout.write(answer);
     return;
   }
-  void import('./cli.js').then(
-    async ({ main }) => {
-      process.exitCode = await main(argv);
-    },
-    (err: unknown) => {
-      // A broken install (dist/cli.js or a chunk missing): a message, not a stack of Node's module loader.
-      process.stderr.write(
-        `error: flyte-aws-setup could not load its command line: ${(err as Error)?.message ?? String(err)}\n` +
-          '  install it again (npm install flyte-aws-setup, or npx flyte-aws-setup@latest)\n',
-      );
-      process.exitCode = 1;
-    },
-  );
+  const cacheDir = compileCacheDir(FLYTE_AWS_SETUP_BUILD);
+  if (cacheDir !== undefined) installCompileCache(__dirname, cacheDir);
+  // Required, not imported: the built CLI is CommonJS (scripts/build.mjs), the start-up file beside it.
+  void Promise.resolve()
+    .then(() => require('./cli.cjs') as typeof import('./cli.js'))
+    .then(
+      async ({ main }) => {
+        process.exitCode = await main(argv);
+      },
+      (err: unknown) => {
+        // A broken install (dist/cli.cjs or a chunk missing): a message, not a stack of Node's module loader.
+        process.stderr.write(
+          `error: flyte-aws-setup could not load its command line: ${(err as Error)?.message ?? String(err)}\n` +
+            '  install it again (npm install flyte-aws-setup, or npx flyte-aws-setup@latest)\n',
+        );
+        process.exitCode = 1;
+      },
+    );
 }

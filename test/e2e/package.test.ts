@@ -54,8 +54,8 @@ describe('the published package', () => {
     );
     expect(files).toContain('examples/flyte-aws-setup.yaml');
     expect(files).toContain('examples/union-flyte-aws-setup.yaml');
-    const built = Object.keys(meta.outputs).filter((f) => f.endsWith('.js'));
-    expect(built).toContain('dist/cli.js');
+    const built = Object.keys(meta.outputs).filter((f) => f.endsWith('.cjs'));
+    expect(built).toContain('dist/cli.cjs');
     for (const f of built) expect(files).toContain(f);
     expect(files.filter((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('build/'))).toEqual([]);
   });

@@ -113,11 +113,11 @@ describe('start-up of the built CLI', () => {
 
   it('the start-up file prints what the built CLI itself prints, for every command line it answers', () => {
     // The CLI's own `main`, as bin/flyte-aws-setup.cjs would run it without the start-up file.
-    const direct = join(home, 'direct.mjs');
+    const direct = join(home, 'direct.cjs');
     writeFileSync(
       direct,
-      `const { main } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/cli.js')).href)});\n` +
-        'process.exitCode = await main(process.argv.slice(2));\n',
+      `const { main } = require(${JSON.stringify(join(ROOT, 'dist/cli.cjs'))});\n` +
+        'main(process.argv.slice(2)).then((code) => { process.exitCode = code; });\n',
     );
     const env = cliEnv({}, home, join(home, 'calls.jsonl'));
     const commands = ['plan', 'apply', 'outputs', 'verify', 'destroy', 'permissions', 'probe', 'init'];
@@ -138,7 +138,7 @@ describe('start-up of the built CLI', () => {
   it('a command line the start-up file does not answer goes to the CLI, which loads commander', () => {
     const { run, built, packages } = loaded(['help', 'nosuchcommand']);
     expect(run.status).toBe(2);
-    expect(built.slice(0, 2)).toEqual(['dist/front.cjs', 'dist/cli.js']);
+    expect(built.slice(0, 2)).toEqual(['dist/front.cjs', 'dist/cli.cjs']);
     expect([...packages]).toEqual(['commander']);
   });
 

@@ -6,13 +6,25 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import { pathToFileURL } from 'node:url';
 import type { CallRecord } from '../../src/aws/clients.js';
 import type { CliIo } from '../../src/session/io.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
+/** Node's own require, for the built CLI (CommonJS). */
+const requireBuilt = createRequire(import.meta.url);
 export const BIN = join(ROOT, 'bin/flyte-aws-setup.cjs');
+/** The cache directory of this process's CLI runs (see cliEnv): made when first asked for, removed at exit. */
+let cacheHome: string | undefined;
+function testCacheHome(): string {
+  if (cacheHome === undefined) {
+    const made = mkdtempSync(join(tmpdir(), 'fas-cache-'));
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    cacheHome = made;
+  }
+  return cacheHome;
+}
 
 /** Fake credentials the tests give the CLI; no output may ever show them. */
 export const FAKE_KEYS = {
@@ -49,6 +61,9 @@ export function cliEnv(options: RunOptions, home: string, callLog: string): Node
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_') && k !== 'CI') env[k] = v;
   Object.assign(env, {
     HOME: home,
+    // One code cache (src/util/compile-cache.ts) for the runs of this process, outside their homes, as a user's runs share
+    // theirs: a run starts as a user's second run does, and writes nothing into the home it is given.
+    XDG_CACHE_HOME: testCacheHome(),
     AWS_CONFIG_FILE: join(home, 'aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
@@ -143,7 +158,7 @@ let built: Promise<Main> | undefined;
 let turn: Promise<unknown> = Promise.resolve();
 
 /**
- * The built CLI (dist/cli.js, what bin/flyte-aws-setup.cjs runs) in this process, as a child would run it: the
+ * The built CLI (dist/cli.cjs, what bin/flyte-aws-setup.cjs runs) in this process, as a child would run it: the
  * environment of `cliEnv` is the process's for the run (the SDK reads it there), the working directory is the run's,
  * stdin holds `input`, and everything written to the process's stdout and stderr during the run (a warning of Node's,
  * anything not written through the CLI's streams) is the run's output too. What differs from a child process is only
@@ -157,8 +172,8 @@ function runInProcess(args: string[], options: RunOptions): Promise<CliRun> {
 }
 
 async function runNow(args: string[], options: RunOptions): Promise<CliRun> {
-  // Loaded by Node itself, as a user's Node loads it (vitest.config.ts leaves dist/ to Node).
-  built ??= (import(pathToFileURL(join(ROOT, 'dist/cli.js')).href) as Promise<{ main: Main }>).then((m) => m.main);
+  // Loaded by Node itself, as the start-up file loads it (vitest.config.ts leaves dist/ to Node).
+  built ??= Promise.resolve().then(() => (requireBuilt(join(ROOT, 'dist/cli.cjs')) as { main: Main }).main);
   const main = await built;
   const { home, callLog, end } = runHome();
   let stdout = '';

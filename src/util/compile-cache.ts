@@ -1,0 +1,120 @@
+/**
+ * A code cache for the built CLI's own files (dist/cli.cjs and its chunks), so that a run after the first does not
+ * compile them again. Node 20 keeps no compiled code between runs, and Node's own compile cache (22.1 and later)
+ * keeps only what is compiled as a file loads; most of a run's compiling comes later, as each function first runs
+ * (the YAML parser, the schema, the SDK's request path). Here each file is compiled with the V8 code cache written
+ * by the first run that loaded it, and that cache is written as the run exits, so it holds the functions the run
+ * used: an offline dry run takes about 55 ms instead of 85.
+ *
+ * What it keeps, and where:
+ * - one file of V8 data per built file, in `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME`,
+ *   else `~/.cache`; `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named for
+ *   the build (a hash of the built files, which V8 does not check: it checks only the source's length), the Node
+ *   version and the architecture. V8 refuses data of another V8 or other flags; the file is then compiled as without
+ *   a cache, and its data written again.
+ * - Off with `node --enable-source-maps`, whose stack traces need Node to compile the files itself.
+ * - When a build first writes its directory, the directories of other builds for the same Node are removed.
+ * - Nothing is written when every file loaded had its data; a directory that cannot be made or written is no cache.
+ *   `NODE_DISABLE_COMPILE_CACHE=1` (Node's own switch for its cache) turns this one off too.
+ *
+ * The v8-compile-cache package does the like for every module, keyed by path in a shared temporary directory, with
+ * data made before the code ran; this is the part of it the CLI needs, keyed by content, in the user's own directory.
+ */
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { homedir } from 'node:os';
+import { basename, dirname, join, sep } from 'node:path';
+import { Script } from 'node:vm';
+
+/** The directory the tool keeps its caches in; undefined when there is no home to keep them in. */
+export function cacheHome(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: () => string): string | undefined {
+  try {
+    if (platform === 'win32') return join(env.LOCALAPPDATA || join(home(), 'AppData', 'Local'), 'flyte-aws-setup');
+    if (platform === 'darwin') return join(home(), 'Library', 'Caches', 'flyte-aws-setup');
+    return join(env.XDG_CACHE_HOME || join(home(), '.cache'), 'flyte-aws-setup');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where the code cache of this build, on this Node, is kept; undefined when it is turned off, has no place, or
+ * source maps are on (`node --enable-source-maps`: Node maps the stack traces of the files it compiles itself).
+ */
+export function compileCacheDir(
+  build: string,
+  env: NodeJS.ProcessEnv = process.env,
+  sourceMaps = process.sourceMapsEnabled,
+): string | undefined {
+  if (env.NODE_DISABLE_COMPILE_CACHE || sourceMaps) return undefined;
+  const home = cacheHome(env, process.platform, homedir);
+  return home === undefined ? undefined : join(home, 'code', `${build}-${process.version}-${process.arch}`);
+}
+
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
+
+type Compile = (this: Module, content: string, filename: string, ...rest: unknown[]) => unknown;
+interface Internals {
+  prototype: { _compile: Compile };
+  wrap(code: string): string;
+  _resolveFilename(request: string, parent: Module, isMain: boolean, options?: { paths?: string[] }): string;
+  _cache: Record<string, Module>;
+}
+
+/**
+ * Compile the files in `root` (a directory, as the CommonJS loader names them) with the cache in `dir`, and write the
+ * data of those compiled without it when the process exits. Other files load as they always do.
+ */
+export function installCompileCache(root: string, dir: string): void {
+  const internals = Module as unknown as Internals;
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  const compile = internals.prototype._compile;
+  /** Files compiled without data: their data is written at exit. */
+  const fresh = new Map<string, Script>();
+  internals.prototype._compile = function (this: Module, content, filename, ...rest) {
+    // A file with a dynamic import() (the one that loads the IAM policy evaluator) is left to Node: code that V8
+    // compiles for a program can import only through Node's experimental API (a warning on Node 20).
+    if (!filename.startsWith(prefix) || DYNAMIC_IMPORT.test(content))
+      return compile.call(this, content, filename, ...rest);
+    const file = join(dir, `${basename(filename)}.v8`);
+    let cachedData: Buffer | undefined;
+    try {
+      cachedData = readFileSync(file);
+    } catch {
+      // Not cached yet (or not readable): compiled as without a cache.
+    }
+    const script = new Script(internals.wrap(content), { filename, cachedData });
+    if (cachedData === undefined || script.cachedDataRejected === true) fresh.set(file, script);
+    const module = this;
+    const require = Object.assign((id: string) => module.require(id), {
+      resolve: (request: string, options?: { paths?: string[] }) =>
+        internals._resolveFilename(request, module, false, options),
+      cache: internals._cache,
+    });
+    const wrapper = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
+    return wrapper.call(module.exports, module.exports, require, module, filename, dirname(filename));
+  };
+  process.once('exit', () => writeCache(dir, fresh));
+}
+
+/** Write each script's data, and on a build's first write remove the data of other builds for this Node. */
+function writeCache(dir: string, fresh: Map<string, Script>): void {
+  if (fresh.size === 0) return;
+  try {
+    const made = mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined;
+    for (const [file, script] of fresh) {
+      const temporary = `${file}.${process.pid}.tmp`;
+      writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+      // Whole or not at all, also when two runs write at once.
+      renameSync(temporary, file);
+    }
+    if (made) {
+      const others = readdirSync(dirname(dir)).filter(
+        (d) => d !== basename(dir) && d.endsWith(`-${process.version}-${process.arch}`),
+      );
+      for (const other of others) rmSync(join(dirname(dir), other), { recursive: true, force: true });
+    }
+  } catch {
+    // A cache that cannot be written is no cache: the next run compiles as this one did.
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The code cache of the built CLI (src/util/compile-cache.ts), through the bin as a user runs it: what the first run
+ * writes, that a later run reads it and writes nothing, that data V8 refuses is written again, that the output is the
+ * same with and without it, and that it can be turned off. No timing here: `npm run bench` measures the start-up.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
+import { readMetafile } from '../helpers/bundle.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fas-compile-cache-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const DRY_RUN = ['--config', join(ROOT, 'examples/flyte-aws-setup.yaml'), '--dry-run', '--offline'];
+/** The built CLI's files (what the cache may hold data for). */
+const BUILT = new Set(
+  Object.keys(readMetafile().outputs)
+    .filter((f) => f.endsWith('.cjs') && f !== 'dist/front.cjs')
+    .map((f) => basename(f)),
+);
+
+function run(cacheHome: string, env: Record<string, string> = {}) {
+  const home = mkdtempSync(join(work, 'home-'));
+  const ran = spawnSync(process.execPath, [BIN, ...DRY_RUN], {
+    cwd: home,
+    encoding: 'utf8',
+    env: cliEnv({ env: { XDG_CACHE_HOME: cacheHome, ...env } }, home, join(home, 'calls.jsonl')),
+  });
+  expect(ran.stderr).toBe('');
+  expect(ran.status).toBe(0);
+  return ran.stdout;
+}
+
+/** The cache's directories (one per build and Node), each with its files and their modification times. */
+function cached(cacheHome: string): Map<string, Map<string, number>> {
+  const root = join(cacheHome, 'flyte-aws-setup', 'code');
+  const dirs = new Map<string, Map<string, number>>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return dirs;
+  }
+  for (const dir of names) {
+    const files = new Map<string, number>();
+    for (const f of readdirSync(join(root, dir))) files.set(f, statSync(join(root, dir, f)).mtimeMs);
+    dirs.set(dir, files);
+  }
+  return dirs;
+}
+
+describe('the code cache of the built CLI', () => {
+  it('the first run writes data for each built file it loaded; a later run reads it and writes nothing', () => {
+    const cacheHome = join(work, 'first');
+    const plain = run(join(work, 'off'), { NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(run(cacheHome)).toBe(plain);
+    const dirs = cached(cacheHome);
+    expect([...dirs.keys()]).toEqual([expect.stringMatching(new RegExp(`-${process.version}-${process.arch}$`))]);
+    const [files] = [...dirs.values()];
+    expect(files!.has('cli.cjs.v8')).toBe(true);
+    for (const f of files!.keys()) expect(BUILT).toContain(f.replace(/\.v8$/, ''));
+    // An offline dry run loads the config's and the plan's files, not the AWS SDK's: not all of them.
+    expect(files!.size).toBeGreaterThan(5);
+    expect(files!.size).toBeLessThan(BUILT.size);
+
+    expect(run(cacheHome)).toBe(plain);
+    expect(cached(cacheHome)).toEqual(dirs);
+  });
+
+  it('data V8 refuses (another build, a damaged file) is compiled without and written again', () => {
+    const cacheHome = join(work, 'damaged');
+    const plain = run(cacheHome);
+    const [dir, files] = [...cached(cacheHome)][0]!;
+    const file = join(cacheHome, 'flyte-aws-setup', 'code', dir, 'cli.cjs.v8');
+    writeFileSync(file, 'not V8 data');
+    const before = statSync(file).size;
+    expect(run(cacheHome)).toBe(plain);
+    const after = cached(cacheHome).get(dir)!;
+    expect(statSync(file).size).not.toBe(before);
+    expect(statSync(file).size).toBeGreaterThan(1000);
+    // The others were read as they were.
+    for (const [f, mtime] of files) if (f !== 'cli.cjs.v8') expect(after.get(f)).toBe(mtime);
+  });
+
+  it("a build's first write removes the data of other builds for the same Node, and keeps other Nodes'", () => {
+    const cacheHome = join(work, 'builds');
+    const root = join(cacheHome, 'flyte-aws-setup', 'code');
+    const older = `0000000000000000-${process.version}-${process.arch}`;
+    const otherNode = `0000000000000000-v0.0.0-${process.arch}`;
+    for (const d of [older, otherNode]) {
+      mkdirSync(join(root, d), { recursive: true });
+      writeFileSync(join(root, d, 'cli.cjs.v8'), 'old');
+    }
+    run(cacheHome);
+    const dirs = [...cached(cacheHome).keys()].sort();
+    expect(dirs).toHaveLength(2);
+    expect(dirs).toContain(otherNode);
+    expect(dirs).not.toContain(older);
+  });
+
+  it('NODE_DISABLE_COMPILE_CACHE turns it off; a cache that cannot be written is no cache', () => {
+    const off = join(work, 'disabled');
+    run(off, { NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(cached(off).size).toBe(0);
+
+    // Where the cache directory would be, a file: nothing can be made under it, and the run is as without.
+    const blocked = join(work, 'blocked');
+    writeFileSync(blocked, '');
+    run(blocked);
+    expect(statSync(blocked).isFile()).toBe(true);
+  });
+});

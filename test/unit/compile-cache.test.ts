@@ -1,0 +1,37 @@
+/** Where the built CLI keeps its code cache (src/util/compile-cache.ts); what it writes is tested end to end. */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cacheHome, compileCacheDir } from '../../src/util/compile-cache.js';
+
+const home = () => '/home/ada';
+
+describe('the code cache directory', () => {
+  it("is the user's cache directory of each platform", () => {
+    expect(cacheHome({}, 'linux', home)).toBe(join('/home/ada', '.cache', 'flyte-aws-setup'));
+    expect(cacheHome({ XDG_CACHE_HOME: '/var/cache/ada' }, 'linux', home)).toBe(
+      join('/var/cache/ada', 'flyte-aws-setup'),
+    );
+    // An empty XDG_CACHE_HOME is as if unset (the XDG base directory specification).
+    expect(cacheHome({ XDG_CACHE_HOME: '' }, 'linux', home)).toBe(join('/home/ada', '.cache', 'flyte-aws-setup'));
+    expect(cacheHome({}, 'darwin', home)).toBe(join('/home/ada', 'Library', 'Caches', 'flyte-aws-setup'));
+    expect(cacheHome({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32', home)).toBe(
+      join('C:\\Users\\ada\\AppData\\Local', 'flyte-aws-setup'),
+    );
+  });
+
+  it('is none without a home, with NODE_DISABLE_COMPILE_CACHE set, or with source maps on', () => {
+    const homeless = () => {
+      throw new Error('no home');
+    };
+    expect(cacheHome({}, 'linux', homeless)).toBeUndefined();
+    expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c', NODE_DISABLE_COMPILE_CACHE: '1' }, false)).toBeUndefined();
+    // node --enable-source-maps: Node compiles the files itself, to map their stack traces.
+    expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c' }, true)).toBeUndefined();
+  });
+
+  it('is named for the build, the Node version and the architecture', () => {
+    expect(compileCacheDir('0123456789abcdef', { XDG_CACHE_HOME: '/c' }, false)).toBe(
+      join('/c', 'flyte-aws-setup', 'code', `0123456789abcdef-${process.version}-${process.arch}`),
+    );
+  });
+});
