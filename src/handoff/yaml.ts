@@ -5,9 +5,33 @@
  */
 import { Document, isScalar, parse, visit } from 'yaml';
 
+/**
+ * Strings that neither YAML 1.1 nor 1.2 reads as anything but themselves, known without parsing them: a letter first
+ * (numbers, dates, `.inf`, `~` and YAML's indicators start otherwise), then letters, digits and `_ . / @ + = : -`, a
+ * `:` not last (`name:` is a mapping), not a word that is a boolean or null in either version (compared ignoring
+ * case, which takes in more words than YAML does: those are parsed), and not an exponent (`e1`). The hand-off's names and ARNs are such strings.
+ */
+const PLAIN = /^[A-Za-z][\w./@+=:-]*$/;
+const BOOLEAN_OR_NULL = /^(?:y|n|yes|no|true|false|on|off|null)$/i;
+/** An exponent alone: the `yaml` package's YAML 1.1 reads `e1` as a float. */
+const EXPONENT = /^[eE][-+_\d]/;
+/** What parsing said of each string parsed (the hand-off writes many a string more than once). */
+const parsed = new Map<string, boolean>();
+
 /** Whether a YAML 1.1 or 1.2 reader would read the plain string as anything but itself (a boolean, a number, null...). */
 export function misread(value: string): boolean {
   if (value.includes('\n')) return false; // written as a block scalar, which is always a string
+  if (PLAIN.test(value) && !value.endsWith(':') && !BOOLEAN_OR_NULL.test(value) && !EXPONENT.test(value)) return false;
+  let answer = parsed.get(value);
+  if (answer === undefined) {
+    answer = misreadWhenParsed(value);
+    parsed.set(value, answer);
+  }
+  return answer;
+}
+
+/** What `misread` says, by parsing the string as YAML 1.1 and as 1.2, whatever it is. */
+export function misreadWhenParsed(value: string): boolean {
   for (const version of ['1.1', '1.2'] as const) {
     try {
       if (parse(value, { version }) !== value) return true;

@@ -12,6 +12,7 @@ import { handoffInput, handoffTarget } from '../../src/handoff/input.js';
 import { CHARTS } from '../../src/handoff/charts.js';
 import type { Target } from '../../src/config/schema.js';
 import { checkOutDir, MANIFEST_FILE, writeHandoff } from '../../src/handoff/write.js';
+import { misread, misreadWhenParsed } from '../../src/handoff/yaml.js';
 import { CancelledError, UsageError } from '../../src/errors.js';
 
 const FACTS: Facts = {
@@ -215,6 +216,30 @@ describe('names YAML 1.1 reads as something else are quoted', () => {
     );
     expect(docs.map((d) => d.metadata.name)).toEqual(['flyte-backend-flyte-binary', 'n', 'n']);
     expect(read11(file(out, 'workers-service-account.yaml')).metadata.name).toBe('on');
+  });
+
+  it('a string is taken for a plain one without parsing only where parsing says the same', () => {
+    // Strings of the characters the shortcut knows, and of those that send a string to the parser, of every length
+    // up to 5, drawn with a fixed seed; with the words of YAML 1.1 and 1.2 and names and ARNs of the hand-off.
+    const alphabet = 'aAeEnNoOyYsSfFtTlLuUx019_./@+=:- #~.\'"[]{},&*!|>%`?';
+    let seed = 17;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const drawn = Array.from({ length: 4000 }, () =>
+      Array.from({ length: 1 + Math.floor(next() * 5) }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''),
+    );
+    const words = ['y', 'Y', 'yes', 'Yes', 'YES', 'yEs', 'n', 'NO', 'on', 'On', 'OFF', 'true', 'False', 'null', 'Null'];
+    const names = [
+      'flyte-system-role',
+      'arn:aws:iam::123456789012:role/flyte-workers',
+      'a:',
+      'e10',
+      'E+3',
+      'x:1',
+      'a::b',
+    ];
+    for (const value of [...drawn, ...words, ...names, '.inf', '.NaN', '0x1f', '1:20', '2001-12-14', '<<', '=', '~']) {
+      expect(misread(value), JSON.stringify(value)).toBe(misreadWhenParsed(value));
+    }
   });
 
   it('inside the cluster resource template text', () => {
