@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 
-// Node >= 22.1 can cache the compiled code between runs (a no-op on Node 20).
+// Node >= 22.1 can keep the code it compiles between runs (a no-op on Node 20): the start-up file, and the IAM policy
+// evaluator where it is installed. The CLI's own files have a cache of their own (src/util/compile-cache.ts).
 require('node:module').enableCompileCache?.();
 
 // A reader that stops early (`| head`) closes the pipe: not an error of this command. Stop writing to it and let

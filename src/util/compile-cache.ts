@@ -13,14 +13,15 @@
  *   version and the architecture. V8 refuses data of another V8 or other flags; the file is then compiled as without
  *   a cache, and its data written again.
  * - Off with `node --enable-source-maps`, whose stack traces need Node to compile the files itself.
- * - When a build first writes its directory, the directories of other builds for the same Node are removed.
+ * - When a build first writes its directory, the directories of other builds for the same Node that no run has
+ *   written for a week are removed.
  * - Nothing is written when every file loaded had its data; a directory that cannot be made or written is no cache.
  *   `NODE_DISABLE_COMPILE_CACHE=1` (Node's own switch for its cache) turns this one off too.
  *
  * The v8-compile-cache package does the like for every module, keyed by path in a shared temporary directory, with
  * data made before the code ran; this is the part of it the CLI needs, keyed by content, in the user's own directory.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
@@ -97,7 +98,14 @@ export function installCompileCache(root: string, dir: string): void {
   process.once('exit', () => writeCache(dir, fresh));
 }
 
-/** Write each script's data, and on a build's first write remove the data of other builds for this Node. */
+/** How long the data of another build is kept, unwritten, once a new build writes its own: a week. */
+export const OTHER_BUILDS_KEPT_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Write each script's data. On a build's first write, the data of other builds for this Node that no run has written
+ * for a week goes: an older version's, after an upgrade. Two versions used by turns (a global install and an `npx` of
+ * another) each keep theirs.
+ */
 function writeCache(dir: string, fresh: Map<string, Script>): void {
   if (fresh.size === 0) return;
   try {
@@ -109,10 +117,13 @@ function writeCache(dir: string, fresh: Map<string, Script>): void {
       renameSync(temporary, file);
     }
     if (made) {
-      const others = readdirSync(dirname(dir)).filter(
-        (d) => d !== basename(dir) && d.endsWith(`-${process.version}-${process.arch}`),
-      );
-      for (const other of others) rmSync(join(dirname(dir), other), { recursive: true, force: true });
+      const parent = dirname(dir);
+      const stale = Date.now() - OTHER_BUILDS_KEPT_MS;
+      for (const other of readdirSync(parent)) {
+        if (other === basename(dir) || !other.endsWith(`-${process.version}-${process.arch}`)) continue;
+        if (statSync(join(parent, other)).mtimeMs < stale)
+          rmSync(join(parent, other), { recursive: true, force: true });
+      }
     }
   } catch {
     // A cache that cannot be written is no cache: the next run compiles as this one did.

@@ -4,12 +4,13 @@
  * same with and without it, and that it can be turned off. No timing here: `npm run bench` measures the start-up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
 import { readMetafile } from '../helpers/bundle.js';
+import { OTHER_BUILDS_KEPT_MS } from '../../src/util/compile-cache.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fas-compile-cache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -85,18 +86,22 @@ describe('the code cache of the built CLI', () => {
     for (const [f, mtime] of files) if (f !== 'cli.cjs.v8') expect(after.get(f)).toBe(mtime);
   });
 
-  it("a build's first write removes the data of other builds for the same Node, and keeps other Nodes'", () => {
+  it("a build's first write removes other builds' data for the same Node unwritten for a week, and keeps the rest", () => {
     const cacheHome = join(work, 'builds');
     const root = join(cacheHome, 'flyte-aws-setup', 'code');
     const older = `0000000000000000-${process.version}-${process.arch}`;
-    const otherNode = `0000000000000000-v0.0.0-${process.arch}`;
-    for (const d of [older, otherNode]) {
+    const recent = `1111111111111111-${process.version}-${process.arch}`;
+    const otherNode = `2222222222222222-v0.0.0-${process.arch}`;
+    const eightDaysAgo = (Date.now() - OTHER_BUILDS_KEPT_MS - 24 * 3600 * 1000) / 1000;
+    for (const d of [older, recent, otherNode]) {
       mkdirSync(join(root, d), { recursive: true });
       writeFileSync(join(root, d, 'cli.cjs.v8'), 'old');
+      if (d !== recent) utimesSync(join(root, d), eightDaysAgo, eightDaysAgo);
     }
     run(cacheHome);
     const dirs = [...cached(cacheHome).keys()].sort();
-    expect(dirs).toHaveLength(2);
+    expect(dirs).toHaveLength(3);
+    expect(dirs).toContain(recent);
     expect(dirs).toContain(otherNode);
     expect(dirs).not.toContain(older);
   });
