@@ -80,7 +80,8 @@ const front = await build({
   format: 'cjs',
   define: {
     FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version),
-    FLYTE_AWS_SETUP_HELP_PAGES: JSON.stringify(helpPages()),
+    // As JSON text (a string), which the start-up file parses only to print a page.
+    FLYTE_AWS_SETUP_HELP_PAGES: JSON.stringify(JSON.stringify(helpPages())),
     FLYTE_AWS_SETUP_BUILD: JSON.stringify(buildId),
   },
   // The CLI stays the file it is, required when the command line is not answered here.

@@ -9,8 +9,8 @@ import { compileCacheDir, installCompileCache } from './util/compile-cache.js';
 import { formatHelp, type HelpPage } from './render/help.js';
 import { columnsOf } from './render/wrap.js';
 
-/** Set by the build (scripts/build.mjs): every command's help page, by its name ('' for the main command). */
-declare const FLYTE_AWS_SETUP_HELP_PAGES: Record<string, HelpPage>;
+/** Set by the build (scripts/build.mjs): every command's help page, by its name ('' for the main command), as JSON. */
+declare const FLYTE_AWS_SETUP_HELP_PAGES: string;
 /** Set by the build: the package version. */
 declare const FLYTE_AWS_SETUP_VERSION: string;
 /** Set by the build: a hash of the built CLI's files, which its code cache is kept under. */
@@ -44,7 +44,14 @@ export function quickAnswer(argv: readonly string[], { version, pages }: Answers
 
 /** Run the command line: answered here, or by the CLI. */
 export function run(argv: string[]): void {
-  const answers = { version: FLYTE_AWS_SETUP_VERSION, pages: FLYTE_AWS_SETUP_HELP_PAGES };
+  // The pages are JSON text, read only when one is printed: a command line that goes to the CLI does not build them.
+  let pages: Record<string, HelpPage> | undefined;
+  const answers = {
+    version: FLYTE_AWS_SETUP_VERSION,
+    get pages() {
+      return (pages ??= JSON.parse(FLYTE_AWS_SETUP_HELP_PAGES) as Record<string, HelpPage>);
+    },
+  };
   const answer = quickAnswer(argv, answers, columnsOf(process.stdout));
   if (answer !== undefined) {
     process.stdout.write(answer);

@@ -52,8 +52,6 @@ export function compileCacheDir(
   return home === undefined ? undefined : join(home, 'code', `${build}-${process.version}-${process.arch}`);
 }
 
-const DYNAMIC_IMPORT = /\bimport\s*\(/;
-
 type Compile = (this: Module, content: string, filename: string, ...rest: unknown[]) => unknown;
 interface Internals {
   prototype: { _compile: Compile };
@@ -75,7 +73,7 @@ export function installCompileCache(root: string, dir: string): void {
   internals.prototype._compile = function (this: Module, content, filename, ...rest) {
     // A file with a dynamic import() (the one that loads the IAM policy evaluator) is left to Node: code that V8
     // compiles for a program can import only through Node's experimental API (a warning on Node 20).
-    if (!filename.startsWith(prefix) || DYNAMIC_IMPORT.test(content))
+    if (!filename.startsWith(prefix) || content.includes('import('))
       return compile.call(this, content, filename, ...rest);
     const file = join(dir, `${basename(filename)}.v8`);
     let cachedData: Buffer | undefined;
