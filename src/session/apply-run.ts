@@ -24,7 +24,10 @@ export interface ApplyRunOptions {
   concurrency?: number;
   signal: AbortSignal;
   consistency?: ApplyOptions['consistency'];
-  /** Called once the plan is approved, as the run starts (to start what goes beside the run). */
+  /**
+   * Called once the plan is approved and the run has sent its first writes (to start what goes beside the run), at
+   * the latest as it ends.
+   */
   onStart?(): void;
   /** The engine's events, after the progress line has been updated for them. */
   onEvent?(event: ApplyEvent): void;
@@ -60,7 +63,16 @@ export async function applyRun(
   if (changes && options.approve === 'plan' && !(await host.approve(request))) {
     throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
   }
-  options.onStart?.();
+  // What goes beside the run (the access check's reads, loading its evaluator) starts once the first writes are on
+  // their way, which applyPlan sends before it first waits for anything (unless --prune's removals go first): it then
+  // neither queues before them nor holds up sending them. It has started by the time the run ends, whatever happens.
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    options.onStart?.();
+  };
+  const soon = setImmediate(start);
   const result = await applyPlan(
     plan,
     gateway,
@@ -78,7 +90,10 @@ export async function applyRun(
       signal: options.signal,
       ...(options.consistency ? { consistency: options.consistency } : {}),
     },
-  );
+  ).finally(() => {
+    clearImmediate(soon);
+    start();
+  });
   output.progress.clear();
   return { result, permissions };
 }

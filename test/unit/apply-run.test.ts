@@ -15,7 +15,7 @@ import { ListClustersCommand } from '@aws-sdk/client-eks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli.js';
 import type { ApprovalHost, ApprovalRequest } from '../../src/engine/approval.js';
 import { makePlan } from '../../src/engine/engine.js';
@@ -112,17 +112,38 @@ describe('applyRun', () => {
       onStart: () => void log.push(`start (creates so far: ${m.iam.commandCalls(CreateRoleCommand).length})`),
     });
     // The preflight is one round: its two calls (the role's creation, its attachment) at once, before the question;
-    // what goes beside the run starts after the yes, before the first change.
+    // what goes beside the run starts after the yes, once the first change is sent, not before it.
     expect(log).toEqual([
       'assert (simulations so far: 0)',
       'approve plan (simulations so far: 2)',
-      'start (creates so far: 0)',
+      'start (creates so far: 1)',
     ]);
     expect(asked[0]).toMatchObject({ kind: 'plan', permissionChange: 'non-broadening' });
     expect(run.permissions).toBe('not-checked');
     expect(lines[0]).toMatch(/^Permissions not checked: iam:SimulatePrincipalPolicy is not allowed for /);
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
     expect(run.result.sections[0]!.id).toBe('clusterRole');
+  });
+
+  it('what goes beside the run has started, once, by the time the run ends, even if it ends first', async () => {
+    const { m, plan } = await planned();
+    const log: string[] = [];
+    const { host } = recordingHost(m, true, log);
+    // The turn of the event loop that would start it never comes: the run's end starts it.
+    vi.useFakeTimers({ toFake: ['setImmediate', 'clearImmediate'] });
+    try {
+      await applyRun(plan, m.gateway, host, captured().output, {
+        approve: 'plan',
+        preflight: false,
+        signal: new AbortController().signal,
+        consistency: FAST,
+        onStart: () => void log.push(`start (creates so far: ${m.iam.commandCalls(CreateRoleCommand).length})`),
+      });
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(log.filter((l) => l.startsWith('start'))).toEqual(['start (creates so far: 1)']);
+    expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
   });
 
   it('a no to the whole plan: "Not applied", exit 1, nothing called', async () => {
