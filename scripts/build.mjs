@@ -45,22 +45,16 @@ const result = await build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   format: 'esm',
+  // Named for the CommonJS files they become (toCommonJs), so that their imports name those.
+  outExtension: { '.js': '.cjs' },
   // The SDK's ES module builds (smaller after tree-shaking than its CommonJS ones).
   mainFields: ['module', 'main'],
   define: { FLYTE_AWS_SETUP_VERSION: JSON.stringify(pkg.version) },
   plugins: [globalProcess(), lazyChildProcessInCommander(), staticSchemaKeys()],
 });
 
-// esbuild splits code into chunks only as ES modules; each becomes the CommonJS file Node loads instead (see
-// toCommonJs), and the metafile names those.
-const renamed = (file) => file.replace(/\.js(\.map)?$/, '.cjs$1');
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'))) toCommonJs(file);
-result.metafile.outputs = Object.fromEntries(
-  Object.entries(result.metafile.outputs).map(([file, output]) => [
-    renamed(file),
-    { ...output, imports: output.imports.map((i) => (i.external ? i : { ...i, path: renamed(i.path) })) },
-  ]),
-);
+// esbuild splits code into chunks only as ES modules; each becomes the CommonJS module Node loads (toCommonJs).
+for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) toCommonJs(file);
 // What the compile cache of a run keys its entries on (src/util/compile-cache.ts): these files, byte for byte.
 const cjsFiles = Object.keys(result.metafile.outputs)
   .filter((f) => f.endsWith('.cjs'))
@@ -112,18 +106,25 @@ console.log(
 );
 
 /**
- * dist/FILE.js, an ES module of the build, becomes dist/FILE.cjs, the same code as a CommonJS module, with its
- * source map. Node 20 keeps no compiled code between runs and lets a program hand V8 a code cache only for code that
- * is not an ES module: as CommonJS files, the CLI's files load through the cache of src/util/compile-cache.ts (and through
- * Node's own from 22.1), and without the ES module loader's resolving and linking, which an offline dry run spent
- * about a third of its time on. Imports of the other files become require() calls, dynamic ones of a file or a Node
- * module too (lazy as before); a dynamic import of anything else (the IAM policy evaluator, which is an ES module
- * installed beside the tool) stays one. `import.meta.url` becomes the file's URL, made when first asked for.
+ * dist/FILE.cjs, written by esbuild as an ES module, becomes the same code as a CommonJS module, with its source
+ * map. Node 20 keeps no compiled code between runs and lets a program hand V8 a code cache only for code that is not
+ * an ES module: as CommonJS files, the CLI's files load through the cache of src/util/compile-cache.ts, and without
+ * the ES module loader's resolving and linking, which an offline dry run spent about a third of its time on.
+ * - Static imports of the other files become require() calls, and so do dynamic imports (of a file, or of a Node
+ *   module), which stay lazy. A file whose dynamic import names what it imports only when it runs (the IAM policy
+ *   evaluator's loader: an ES module installed beside the tool, which require() cannot load on every Node) keeps its
+ *   dynamic imports; it must have no other.
+ * - `"use strict"` first: an ES module is strict, and the code was written and minified as such.
+ * - `import.meta.url` becomes the file's URL, made when first asked for.
  */
 function toCommonJs(file) {
   const path = join(root, file);
   const map = readFileSync(`${path}.map`, 'utf8');
   const code = readFileSync(path, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
+  const computed = /\bimport\((?!")/.test(code);
+  if (computed && /\bimport\("/.test(code)) {
+    throw new Error(`build: ${file} imports a computed name and a file: those would stay ES module imports`);
+  }
   // The source map in the file itself is the one esbuild's transform maps the new code through, to the sources.
   const input = `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}\n`;
   const out = transformSync(input, {
@@ -134,26 +135,17 @@ function toCommonJs(file) {
     legalComments: 'none',
     sourcemap: 'external',
     sourcefile: basename(file),
+    supported: computed ? {} : { 'dynamic-import': false },
     define: { 'import.meta.url': '__importMeta.url' },
-    banner: code.includes('import.meta')
-      ? 'var __importMeta={get url(){return require("node:url").pathToFileURL(__filename).href}};'
-      : '',
+    banner:
+      '"use strict";' +
+      (code.includes('import.meta')
+        ? 'var __importMeta={get url(){return require("node:url").pathToFileURL(__filename).href}};'
+        : ''),
     logLevel: 'warning',
   });
-  // In minified code a dynamic import can share a line with anything: the columns after one on its line are off in
-  // the source map by the few characters the rewrite adds.
-  const cjs = out.code
-    .replace(/\bimport\("(\.\.?\/[^"]+|node:[\w/]+)"\)/g, (_, spec) => `Promise.resolve().then(()=>require("${spec}"))`)
-    .replace(/\brequire\("(\.\.?\/[^"]+)\.js"\)/g, 'require("$1.cjs")');
-  const left = /\b(?:import\(|require\()"\.\.?\/[^"]+\.js"\)|\bimport\s*\{|\bexport\s*\{/.exec(cjs);
-  if (left) throw new Error(`build: ${file}: "${left[0]}" is left after the change to CommonJS`);
-  const target = renamed(file);
-  writeFileSync(join(root, target), `${cjs}//# sourceMappingURL=${basename(target)}.map\n`);
-  const newMap = JSON.parse(out.map);
-  newMap.file = basename(target);
-  writeFileSync(join(root, `${target}.map`), JSON.stringify(newMap));
-  rmSync(path);
-  rmSync(`${path}.map`);
+  writeFileSync(path, `${out.code}//# sourceMappingURL=${basename(file)}.map\n`);
+  writeFileSync(`${path}.map`, JSON.stringify({ ...JSON.parse(out.map), file: basename(file) }));
 }
 
 /** The bundled packages, each with its license text; packages with the same text share one copy. */
