@@ -27,12 +27,13 @@ export interface Answers {
  * `--version`, `-V`, `--help`, `-h`, `help`, `help COMMAND`, `COMMAND --help`, `COMMAND -h`. Undefined for every
  * other command line, which the CLI itself answers.
  */
-export function quickAnswer(argv: readonly string[], { version, pages }: Answers, width: number): string | undefined {
+export function quickAnswer(argv: readonly string[], answers: Answers, width: number): string | undefined {
+  // `answers.pages` is read only for a page to print (the start-up file parses them then).
   const page = (name: string | undefined) =>
-    name !== undefined && Object.hasOwn(pages, name) ? formatHelp(pages[name]!, width) : undefined;
+    name !== undefined && Object.hasOwn(answers.pages, name) ? formatHelp(answers.pages[name]!, width) : undefined;
   const [first, second] = argv;
   if (argv.length === 1) {
-    if (first === '--version' || first === '-V') return `${version}\n`;
+    if (first === '--version' || first === '-V') return `${answers.version}\n`;
     if (first === '--help' || first === '-h' || first === 'help') return page('');
   }
   if (argv.length === 2 && first !== '' && second !== '') {

@@ -54,6 +54,18 @@ describe('the start-up file', () => {
     expect(quickAnswer(argv, answers, 80)).toBeUndefined();
   });
 
+  it('reads the help pages only to print one (the start-up file parses them then)', () => {
+    const unread = {
+      version: VERSION,
+      get pages(): typeof answers.pages {
+        throw new Error('the pages were read');
+      },
+    };
+    expect(quickAnswer(['--config', 'x.yaml', '--dry-run'], unread, 80)).toBeUndefined();
+    expect(quickAnswer(['--version'], unread, 80)).toBe(`${VERSION}\n`);
+    expect(() => quickAnswer(['--help'], unread, 80)).toThrow('the pages were read');
+  });
+
   it.each([20, 33, 40, 60, 80, 132, 200])(
     "lays out every command's lists as commander's own formatHelp does, at width %i",
     (width) => {
