@@ -1,27 +1,31 @@
 /**
  * A code cache for the built CLI's own files (dist/cli.cjs and its chunks), so that a run after the first does not
  * compile them again. Node 20 keeps no compiled code between runs, and Node's own compile cache (22.1 and later)
- * keeps only what is compiled as a file loads; most of a run's compiling comes later, as each function first runs
- * (the YAML parser, the schema, the SDK's request path). Here each file is compiled with the V8 code cache written
- * by the first run that loaded it, and that cache is written as the run exits, so it holds the functions the run
- * used: an offline dry run takes about 55 ms instead of 85.
+ * keeps a file's code as it is compiled when the file loads; most of a run's compiling comes later, as each function
+ * first runs (the YAML parser, the schema, the SDK's request path). Here each file is compiled with the V8 code cache
+ * written by the first run that loaded it, and that cache is written as the run exits, so it holds the functions the
+ * run used: an offline dry run takes about 55 ms instead of 85.
  *
  * What it keeps, and where:
- * - one file of V8 data per built file, in `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME`,
- *   else `~/.cache`; `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named for
- *   the build (a hash of the built files, which V8 does not check: it checks only the source's length), the Node
+ * - one file of V8 data per built file, in `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME`
+ *   where it is set; else `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named
+ *   for the build (a hash of the built files, which V8 does not check: it checks only the source's length), the Node
  *   version and the architecture. V8 refuses data of another V8 or other flags; the file is then compiled as without
  *   a cache, and its data written again.
- * - Off with `node --enable-source-maps`, whose stack traces need Node to compile the files itself.
- * - When a build first writes its directory, the directories of other builds for the same Node that no run has
- *   written for a week are removed.
+ * - The data decides what code runs, so a directory is used only if it is the user's alone (on POSIX: owned by the
+ *   user running the tool, writable by no one else); made by the tool, it is. Else, and under `sudo` with the user's
+ *   home, nothing is read or written.
+ * - A run that uses a directory marks it (its modification time) once a day. When a build first writes its directory,
+ *   the tool's directories no run has marked or written for a week are removed: an older version's, or an older
+ *   Node's. Two versions, or two Nodes, used by turns each keep theirs.
  * - Nothing is written when every file loaded had its data; a directory that cannot be made or written is no cache.
- *   `NODE_DISABLE_COMPILE_CACHE=1` (Node's own switch for its cache) turns this one off too.
+ *   `NODE_DISABLE_COMPILE_CACHE` (Node's own switch for its cache), set to anything, turns this one off too.
+ * - Off with `node --enable-source-maps`, whose stack traces need Node to compile the files itself.
  *
  * The v8-compile-cache package does the like for every module, keyed by path in a shared temporary directory, with
  * data made before the code ran; this is the part of it the CLI needs, keyed by content, in the user's own directory.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
@@ -30,9 +34,10 @@ import { Script } from 'node:vm';
 /** The directory the tool keeps its caches in; undefined when there is no home to keep them in. */
 export function cacheHome(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, home: () => string): string | undefined {
   try {
+    if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'flyte-aws-setup');
     if (platform === 'win32') return join(env.LOCALAPPDATA || join(home(), 'AppData', 'Local'), 'flyte-aws-setup');
     if (platform === 'darwin') return join(home(), 'Library', 'Caches', 'flyte-aws-setup');
-    return join(env.XDG_CACHE_HOME || join(home(), '.cache'), 'flyte-aws-setup');
+    return join(home(), '.cache', 'flyte-aws-setup');
   } catch {
     return undefined;
   }
@@ -65,6 +70,16 @@ interface Internals {
  * data of those compiled without it when the process exits. Other files load as they always do.
  */
 export function installCompileCache(root: string, dir: string): void {
+  const state = ownState(dir);
+  if (state === 'not ours') return;
+  if (state !== 'missing' && Date.now() - state.mtimeMs > DAY_MS) {
+    try {
+      const now = new Date();
+      utimesSync(dir, now, now);
+    } catch {
+      // Not marked: at worst removed after a week by another build's first write, and written again.
+    }
+  }
   const internals = Module as unknown as Internals;
   const prefix = root.endsWith(sep) ? root : root + sep;
   const compile = internals.prototype._compile;
@@ -96,13 +111,29 @@ export function installCompileCache(root: string, dir: string): void {
   process.once('exit', () => writeCache(dir, fresh));
 }
 
-/** How long the data of another build is kept, unwritten, once a new build writes its own: a week. */
-export const OTHER_BUILDS_KEPT_MS = 7 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+/** How long another build's data, neither written nor marked as used, is kept once a new build writes its own. */
+export const OTHER_BUILDS_KEPT_MS = 7 * DAY_MS;
+/** The name of a directory of this cache: a build's hash, the Node version, the architecture. */
+const CACHE_DIR_NAME = /^[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+$/;
+
+/** The directory's state: missing, not the user's alone (POSIX), or the user's, with its modification time. */
+function ownState(dir: string): 'missing' | 'not ours' | { mtimeMs: number } {
+  let stats;
+  try {
+    stats = statSync(dir);
+  } catch {
+    return 'missing';
+  }
+  if (!stats.isDirectory()) return 'not ours';
+  // On Windows the user's own profile directory; elsewhere owned by the user and writable by no one else.
+  const alone = process.getuid === undefined || (stats.uid === process.getuid() && (stats.mode & 0o022) === 0);
+  return alone ? { mtimeMs: stats.mtimeMs } : 'not ours';
+}
 
 /**
- * Write each script's data. On a build's first write, the data of other builds for this Node that no run has written
- * for a week goes: an older version's, after an upgrade. Two versions used by turns (a global install and an `npx` of
- * another) each keep theirs.
+ * Write each script's data. On a build's first write, the tool's other directories that no run has written or marked
+ * for a week are removed.
  */
 function writeCache(dir: string, fresh: Map<string, Script>): void {
   if (fresh.size === 0) return;
@@ -118,9 +149,11 @@ function writeCache(dir: string, fresh: Map<string, Script>): void {
       const parent = dirname(dir);
       const stale = Date.now() - OTHER_BUILDS_KEPT_MS;
       for (const other of readdirSync(parent)) {
-        if (other === basename(dir) || !other.endsWith(`-${process.version}-${process.arch}`)) continue;
-        if (statSync(join(parent, other)).mtimeMs < stale)
+        if (other === basename(dir) || !CACHE_DIR_NAME.test(other)) continue;
+        const state = ownState(join(parent, other));
+        if (typeof state === 'object' && state.mtimeMs < stale) {
           rmSync(join(parent, other), { recursive: true, force: true });
+        }
       }
     }
   } catch {

@@ -4,7 +4,17 @@
  * same with and without it, and that it can be turned off. No timing here: `npm run bench` measures the start-up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,25 +96,61 @@ describe('the code cache of the built CLI', () => {
     for (const [f, mtime] of files) if (f !== 'cli.cjs.v8') expect(after.get(f)).toBe(mtime);
   });
 
-  it("a build's first write removes other builds' data for the same Node unwritten for a week, and keeps the rest", () => {
+  it("a build's first write removes the cache's directories unused for a week, of any build or Node, and keeps the rest", () => {
     const cacheHome = join(work, 'builds');
     const root = join(cacheHome, 'flyte-aws-setup', 'code');
     const older = `0000000000000000-${process.version}-${process.arch}`;
     const recent = `1111111111111111-${process.version}-${process.arch}`;
-    const otherNode = `2222222222222222-v0.0.0-${process.arch}`;
+    const olderNode = `2222222222222222-v0.0.0-${process.arch}`;
+    const recentNode = `3333333333333333-v0.0.1-${process.arch}`;
+    // Not a directory of the cache: never removed.
+    const unknown = 'notes';
     const eightDaysAgo = (Date.now() - OTHER_BUILDS_KEPT_MS - 24 * 3600 * 1000) / 1000;
-    for (const d of [older, recent, otherNode]) {
-      mkdirSync(join(root, d), { recursive: true });
+    for (const d of [older, recent, olderNode, recentNode, unknown]) {
+      mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
       writeFileSync(join(root, d, 'cli.cjs.v8'), 'old');
-      if (d !== recent) utimesSync(join(root, d), eightDaysAgo, eightDaysAgo);
+      if (d !== recent && d !== recentNode) utimesSync(join(root, d), eightDaysAgo, eightDaysAgo);
     }
     run(cacheHome);
     const dirs = [...cached(cacheHome).keys()].sort();
-    expect(dirs).toHaveLength(3);
-    expect(dirs).toContain(recent);
-    expect(dirs).toContain(otherNode);
+    expect(dirs).toHaveLength(4);
+    expect(dirs).toEqual(expect.arrayContaining([recent, recentNode, unknown]));
     expect(dirs).not.toContain(older);
+    expect(dirs).not.toContain(olderNode);
   });
+
+  it('a run marks the directory it uses, once a day, so that another build does not remove it', () => {
+    const cacheHome = join(work, 'marked');
+    run(cacheHome);
+    const [dir] = [...cached(cacheHome).keys()];
+    const path = join(cacheHome, 'flyte-aws-setup', 'code', dir!);
+    const twoDaysAgo = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
+    utimesSync(path, twoDaysAgo, twoDaysAgo);
+    run(cacheHome);
+    expect(Date.now() - statSync(path).mtimeMs).toBeLessThan(3600 * 1000);
+    // Within the day: not marked again.
+    const hourAgo = (Date.now() - 3600 * 1000) / 1000;
+    utimesSync(path, hourAgo, hourAgo);
+    run(cacheHome);
+    expect(Math.round(statSync(path).mtimeMs / 1000)).toBe(Math.round(hourAgo));
+  });
+
+  // Windows has no POSIX modes: there the directory is in the user's own profile.
+  it.skipIf(process.platform === 'win32')(
+    "a directory others can write to is not used: its data could be anyone's (POSIX modes)",
+    () => {
+      const cacheHome = join(work, 'shared');
+      run(cacheHome);
+      const [dir] = [...cached(cacheHome).keys()];
+      const path = join(cacheHome, 'flyte-aws-setup', 'code', dir!);
+      for (const f of readdirSync(path)) writeFileSync(join(path, f), 'planted');
+      chmodSync(path, 0o777);
+      const plain = run(join(work, 'shared-off'), { NODE_DISABLE_COMPILE_CACHE: '1' });
+      expect(run(cacheHome)).toBe(plain);
+      // Neither read (V8 would have refused the data, and the run written it again) nor written.
+      for (const f of readdirSync(path)) expect(readFileSync(join(path, f), 'utf8')).toBe('planted');
+    },
+  );
 
   it('NODE_DISABLE_COMPILE_CACHE turns it off; a cache that cannot be written is no cache', () => {
     const off = join(work, 'disabled');

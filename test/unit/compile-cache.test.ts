@@ -6,7 +6,7 @@ import { cacheHome, compileCacheDir } from '../../src/util/compile-cache.js';
 const home = () => '/home/ada';
 
 describe('the code cache directory', () => {
-  it("is the user's cache directory of each platform", () => {
+  it("is the user's cache directory of each platform, or XDG_CACHE_HOME where it is set", () => {
     expect(cacheHome({}, 'linux', home)).toBe(join('/home/ada', '.cache', 'flyte-aws-setup'));
     expect(cacheHome({ XDG_CACHE_HOME: '/var/cache/ada' }, 'linux', home)).toBe(
       join('/var/cache/ada', 'flyte-aws-setup'),
@@ -14,6 +14,13 @@ describe('the code cache directory', () => {
     // An empty XDG_CACHE_HOME is as if unset (the XDG base directory specification).
     expect(cacheHome({ XDG_CACHE_HOME: '' }, 'linux', home)).toBe(join('/home/ada', '.cache', 'flyte-aws-setup'));
     expect(cacheHome({}, 'darwin', home)).toBe(join('/home/ada', 'Library', 'Caches', 'flyte-aws-setup'));
+    // Set, it is the place on every platform.
+    expect(cacheHome({ XDG_CACHE_HOME: '/var/cache/ada' }, 'darwin', home)).toBe(
+      join('/var/cache/ada', 'flyte-aws-setup'),
+    );
+    expect(cacheHome({ XDG_CACHE_HOME: 'D:\\cache', LOCALAPPDATA: 'C:\\x' }, 'win32', home)).toBe(
+      join('D:\\cache', 'flyte-aws-setup'),
+    );
     expect(cacheHome({ LOCALAPPDATA: 'C:\\Users\\ada\\AppData\\Local' }, 'win32', home)).toBe(
       join('C:\\Users\\ada\\AppData\\Local', 'flyte-aws-setup'),
     );
