@@ -25,8 +25,8 @@ export interface ApplyRunOptions {
   signal: AbortSignal;
   consistency?: ApplyOptions['consistency'];
   /**
-   * Called once the plan is approved and the run has sent its first writes (to start what goes beside the run), at
-   * the latest as it ends.
+   * Called once the plan is approved, on the turn of the event loop after the run starts (in a run approved as a
+   * whole, once its first writes are sent), to start what goes beside the run; not if the run has ended by then.
    */
   onStart?(): void;
   /** The engine's events, after the progress line has been updated for them. */
@@ -63,16 +63,17 @@ export async function applyRun(
   if (changes && options.approve === 'plan' && !(await host.approve(request))) {
     throw new CancelledError('Not applied; nothing was changed.', ExitCode.Failure);
   }
-  // What goes beside the run (the access check's reads, loading its evaluator) starts once the first writes are on
-  // their way, which applyPlan sends before it first waits for anything (unless --prune's removals go first): it then
-  // neither queues before them nor holds up sending them. It has started by the time the run ends, whatever happens.
-  let started = false;
-  const start = () => {
-    if (started) return;
-    started = true;
-    options.onStart?.();
-  };
-  const soon = setImmediate(start);
+  // What goes beside the run (the access check's reads, loading its evaluator) starts on the next turn of the event
+  // loop, once applyPlan has started: in a run approved as a whole its first writes are then on their way (it sends
+  // them before it first waits, unless --prune's removals go first), and it neither queues before them nor holds up
+  // sending them. Not once the run has ended: nothing is sent after it.
+  const soon = setImmediate(() => {
+    try {
+      options.onStart?.();
+    } catch {
+      // What goes beside the run is not the run: without it, the access check reads what it needs itself.
+    }
+  });
   const result = await applyPlan(
     plan,
     gateway,
@@ -90,10 +91,7 @@ export async function applyRun(
       signal: options.signal,
       ...(options.consistency ? { consistency: options.consistency } : {}),
     },
-  ).finally(() => {
-    clearImmediate(soon);
-    start();
-  });
+  ).finally(() => clearImmediate(soon));
   output.progress.clear();
   return { result, permissions };
 }

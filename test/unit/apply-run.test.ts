@@ -125,11 +125,11 @@ describe('applyRun', () => {
     expect(run.result.sections[0]!.id).toBe('clusterRole');
   });
 
-  it('what goes beside the run has started, once, by the time the run ends, even if it ends first', async () => {
+  it('what goes beside the run does not start once the run has ended: nothing is sent after it', async () => {
     const { m, plan } = await planned();
     const log: string[] = [];
     const { host } = recordingHost(m, true, log);
-    // The turn of the event loop that would start it never comes: the run's end starts it.
+    // The turn of the event loop that would start it comes only after the run has ended.
     vi.useFakeTimers({ toFake: ['setImmediate', 'clearImmediate'] });
     try {
       await applyRun(plan, m.gateway, host, captured().output, {
@@ -137,13 +137,36 @@ describe('applyRun', () => {
         preflight: false,
         signal: new AbortController().signal,
         consistency: FAST,
-        onStart: () => void log.push(`start (creates so far: ${m.iam.commandCalls(CreateRoleCommand).length})`),
+        onStart: () => void log.push('start'),
       });
+      vi.runAllTicks();
+      vi.runOnlyPendingTimers();
     } finally {
       vi.useRealTimers();
     }
-    expect(log.filter((l) => l.startsWith('start'))).toEqual(['start (creates so far: 1)']);
+    expect(log.filter((l) => l === 'start')).toEqual([]);
     expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
+  });
+
+  it('a failure of what goes beside the run is not the run', async () => {
+    const { m, plan } = await planned();
+    const { host } = recordingHost(m, true, []);
+    let called = 0;
+    const run = await applyRun(plan, m.gateway, host, captured().output, {
+      approve: 'plan',
+      preflight: false,
+      signal: new AbortController().signal,
+      consistency: FAST,
+      onStart: () => {
+        called++;
+        throw new Error('beside the run');
+      },
+    });
+    // The run went on and ended as it would have (its sections' results know nothing of the failure).
+    expect(called).toBe(1);
+    expect(m.iam.commandCalls(CreateRoleCommand)).toHaveLength(1);
+    expect(run.result.sections[0]!.id).toBe('clusterRole');
+    expect(JSON.stringify(run.result)).not.toContain('beside the run');
   });
 
   it('a no to the whole plan: "Not applied", exit 1, nothing called', async () => {
