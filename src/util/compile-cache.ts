@@ -7,19 +7,21 @@
  * run used: an offline dry run takes about 55 ms instead of 85.
  *
  * What it keeps, and where:
- * - one file of V8 data per built file, in `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME`
+ * - one file of V8 data per built file a run loads (but the one with a dynamic import(), the IAM policy evaluator's
+ *   loader, which Node compiles), in `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME`
  *   where it is set; else `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named
  *   for the build (a hash of the built files, which V8 does not check: it checks only the source's length), the Node
  *   version and the architecture. V8 refuses data of another V8 or other flags; the file is then compiled as without
  *   a cache, and its data written again.
  * - The data decides what code runs, so a directory is used only if it is the user's alone (on POSIX: owned by the
- *   user running the tool, writable by no one else); made by the tool, it is. Else, and under `sudo` with the user's
- *   home, nothing is read or written.
- * - A run that uses a directory marks it (its modification time) once a day. When a build first writes its directory,
- *   the tool's directories no run has marked or written for a week are removed: an older version's, or an older
- *   Node's. Two versions, or two Nodes, used by turns each keep theirs.
+ *   user running the tool, writable by no one else; on Windows it is not checked); made by the tool, it is. Else, and
+ *   under `sudo`, nothing is read or written.
+ * - A run that uses a directory marks it (its modification time) at most once a day. When a directory is first made
+ *   (a new version, a new Node), the tool's directories no run has marked or written for a week are removed: those
+ *   of a version or a Node no longer used for about that long. Two versions, or two Nodes, used by turns keep theirs.
  * - Nothing is written when every file loaded had its data; a directory that cannot be made or written is no cache.
- *   `NODE_DISABLE_COMPILE_CACHE` (Node's own switch for its cache), set to anything, turns this one off too.
+ *   `NODE_DISABLE_COMPILE_CACHE` (Node's own switch for its cache, `=1`), set to anything but empty, turns this one
+ *   off too.
  * - Off with `node --enable-source-maps`, whose stack traces need Node to compile the files itself.
  *
  * The v8-compile-cache package does the like for every module, keyed by path in a shared temporary directory, with
@@ -51,8 +53,12 @@ export function compileCacheDir(
   build: string,
   env: NodeJS.ProcessEnv = process.env,
   sourceMaps = process.sourceMapsEnabled,
+  uid = process.getuid?.(),
 ): string | undefined {
   if (env.NODE_DISABLE_COMPILE_CACHE || sourceMaps) return undefined;
+  // Under sudo, root's data in the user's cache directory would be of no use to the user's own runs, and the user's
+  // data is not root's to trust.
+  if (uid === 0 && env.SUDO_UID !== undefined) return undefined;
   const home = cacheHome(env, process.platform, homedir);
   return home === undefined ? undefined : join(home, 'code', `${build}-${process.version}-${process.arch}`);
 }
@@ -126,7 +132,7 @@ function ownState(dir: string): 'missing' | 'not ours' | { mtimeMs: number } {
     return 'missing';
   }
   if (!stats.isDirectory()) return 'not ours';
-  // On Windows the user's own profile directory; elsewhere owned by the user and writable by no one else.
+  // POSIX: owned by the user and writable by no one else. Windows has no such modes, and is not checked.
   const alone = process.getuid === undefined || (stats.uid === process.getuid() && (stats.mode & 0o022) === 0);
   return alone ? { mtimeMs: stats.mtimeMs } : 'not ours';
 }

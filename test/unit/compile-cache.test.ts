@@ -26,7 +26,7 @@ describe('the code cache directory', () => {
     );
   });
 
-  it('is none without a home, with NODE_DISABLE_COMPILE_CACHE set, or with source maps on', () => {
+  it('is none without a home, with NODE_DISABLE_COMPILE_CACHE set, with source maps on, or under sudo', () => {
     const homeless = () => {
       throw new Error('no home');
     };
@@ -34,6 +34,10 @@ describe('the code cache directory', () => {
     expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c', NODE_DISABLE_COMPILE_CACHE: '1' }, false)).toBeUndefined();
     // node --enable-source-maps: Node compiles the files itself, to map their stack traces.
     expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c' }, true)).toBeUndefined();
+    // Root under sudo: neither the user's data to trust nor root's to leave in the user's directory.
+    expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c', SUDO_UID: '1000' }, false, 0)).toBeUndefined();
+    expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c' }, false, 0)).toBeDefined();
+    expect(compileCacheDir('abc', { XDG_CACHE_HOME: '/c', SUDO_UID: '1000' }, false, 1000)).toBeDefined();
   });
 
   it('is named for the build, the Node version and the architecture', () => {
