@@ -54,7 +54,11 @@ const result = await build({
 });
 
 // esbuild splits code into chunks only as ES modules; each becomes the CommonJS module Node loads (toCommonJs).
-for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) toCommonJs(file);
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (!file.endsWith('.cjs')) continue;
+  toCommonJs(file);
+  output.bytes = readFileSync(join(root, file)).length;
+}
 // What the compile cache of a run keys its entries on (src/util/compile-cache.ts): these files, byte for byte.
 const cjsFiles = Object.keys(result.metafile.outputs)
   .filter((f) => f.endsWith('.cjs'))
@@ -99,8 +103,8 @@ mkdirSync(join(root, 'build'), { recursive: true });
 writeFileSync(join(root, 'build/metafile.json'), JSON.stringify(result.metafile));
 writeFileSync(join(dist, 'THIRD-PARTY-LICENSES.md'), thirdPartyLicenses(Object.keys(result.metafile.inputs)));
 
-const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'));
-const bytes = outputs.reduce((n, f) => n + readFileSync(join(root, f)).length, 0);
+const outputs = Object.entries(result.metafile.outputs).filter(([f]) => f.endsWith('.cjs'));
+const bytes = outputs.reduce((n, [, o]) => n + o.bytes, 0);
 console.log(
   `built dist/front.cjs, dist/cli.cjs and ${outputs.length - 2} chunks, ${(bytes / 1024).toFixed(0)} KiB${minify ? ' (minified)' : ''}`,
 );
