@@ -20,6 +20,7 @@
  *   (a new version, a new Node), the tool's directories no run has marked or written for a week are removed: those
  *   of a version or a Node no longer used for about that long. Two versions, or two Nodes, used by turns keep theirs.
  * - Nothing is written when every file loaded had its data; a directory that cannot be made or written is no cache.
+ *   A run that writes removes the temporary files of runs killed while writing, once they are an hour old.
  *   `NODE_DISABLE_COMPILE_CACHE` (Node's own switch for its cache, `=1`), set to anything but empty, turns this one
  *   off too.
  * - Off with `node --enable-source-maps`, whose stack traces need Node to compile the files itself.
@@ -147,9 +148,20 @@ function writeCache(dir: string, fresh: Map<string, Script>): void {
     const made = mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined;
     for (const [file, script] of fresh) {
       const temporary = `${file}.${process.pid}.tmp`;
-      writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
-      // Whole or not at all, also when two runs write at once.
-      renameSync(temporary, file);
+      try {
+        writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+        // Whole or not at all, also when two runs write at once.
+        renameSync(temporary, file);
+      } catch (err) {
+        rmSync(temporary, { force: true });
+        throw err;
+      }
+    }
+    // A run killed between writing and renaming leaves its temporary file: removed once it is an hour old.
+    const hourAgo = Date.now() - 3600 * 1000;
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith('.tmp') && statSync(join(dir, name)).mtimeMs < hourAgo)
+        rmSync(join(dir, name), { force: true });
     }
     if (made) {
       const parent = dirname(dir);

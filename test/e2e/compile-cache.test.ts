@@ -96,6 +96,26 @@ describe('the code cache of the built CLI', () => {
     for (const [f, mtime] of files) if (f !== 'cli.cjs.v8') expect(after.get(f)).toBe(mtime);
   });
 
+  it('a run that writes removes the temporary files of runs killed while writing, once they are an hour old', () => {
+    const cacheHome = join(work, 'temporary');
+    run(cacheHome);
+    const [dir] = [...cached(cacheHome).keys()];
+    const path = join(cacheHome, 'flyte-aws-setup', 'code', dir!);
+    const old = join(path, 'cli.cjs.v8.12345.tmp');
+    const recent = join(path, 'cli.cjs.v8.12346.tmp');
+    writeFileSync(old, 'half');
+    writeFileSync(recent, 'half');
+    const twoHoursAgo = (Date.now() - 2 * 3600 * 1000) / 1000;
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    // Data V8 refuses makes the run write.
+    writeFileSync(join(path, 'cli.cjs.v8'), 'not V8 data');
+    run(cacheHome);
+    const left = readdirSync(path);
+    expect(left).not.toContain('cli.cjs.v8.12345.tmp');
+    expect(left).toContain('cli.cjs.v8.12346.tmp');
+    expect(left.filter((f) => f.endsWith('.tmp'))).toEqual(['cli.cjs.v8.12346.tmp']);
+  });
+
   it("a build's first write removes the cache's directories unused for a week, of any build or Node, and keeps the rest", () => {
     const cacheHome = join(work, 'builds');
     const root = join(cacheHome, 'flyte-aws-setup', 'code');
