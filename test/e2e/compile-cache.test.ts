@@ -45,9 +45,12 @@ function run(cacheHome: string, env: Record<string, string> = {}) {
   return ran.stdout;
 }
 
+/** Where the cache keeps its directories, under a cache home. */
+const codeRoot = (cacheHome: string) => join(cacheHome, 'flyte-aws-setup', 'code');
+
 /** The cache's directories (one per build and Node), each with its files and their modification times. */
 function cached(cacheHome: string): Map<string, Map<string, number>> {
-  const root = join(cacheHome, 'flyte-aws-setup', 'code');
+  const root = codeRoot(cacheHome);
   const dirs = new Map<string, Map<string, number>>();
   let names: string[] = [];
   try {
@@ -61,6 +64,13 @@ function cached(cacheHome: string): Map<string, Map<string, number>> {
     dirs.set(dir, files);
   }
   return dirs;
+}
+
+/** The path of the one directory the cache has under `cacheHome` (this build's, on this Node). */
+function onlyDir(cacheHome: string): string {
+  const dirs = [...cached(cacheHome).keys()];
+  expect(dirs).toHaveLength(1);
+  return join(codeRoot(cacheHome), dirs[0]!);
 }
 
 describe('the code cache of the built CLI', () => {
@@ -85,7 +95,7 @@ describe('the code cache of the built CLI', () => {
     const cacheHome = join(work, 'damaged');
     const plain = run(cacheHome);
     const [dir, files] = [...cached(cacheHome)][0]!;
-    const file = join(cacheHome, 'flyte-aws-setup', 'code', dir, 'cli.cjs.v8');
+    const file = join(codeRoot(cacheHome), dir, 'cli.cjs.v8');
     writeFileSync(file, 'not V8 data');
     const before = statSync(file).size;
     expect(run(cacheHome)).toBe(plain);
@@ -99,8 +109,7 @@ describe('the code cache of the built CLI', () => {
   it('a run that writes removes the temporary files of runs killed while writing, once they are an hour old', () => {
     const cacheHome = join(work, 'temporary');
     run(cacheHome);
-    const [dir] = [...cached(cacheHome).keys()];
-    const path = join(cacheHome, 'flyte-aws-setup', 'code', dir!);
+    const path = onlyDir(cacheHome);
     const old = join(path, 'cli.cjs.v8.12345.tmp');
     const recent = join(path, 'cli.cjs.v8.12346.tmp');
     writeFileSync(old, 'half');
@@ -118,7 +127,7 @@ describe('the code cache of the built CLI', () => {
 
   it("a build's first write removes the cache's directories unused for a week, of any build or Node, and keeps the rest", () => {
     const cacheHome = join(work, 'builds');
-    const root = join(cacheHome, 'flyte-aws-setup', 'code');
+    const root = codeRoot(cacheHome);
     const older = `0000000000000000-${process.version}-${process.arch}`;
     const recent = `1111111111111111-${process.version}-${process.arch}`;
     const olderNode = `2222222222222222-v0.0.0-${process.arch}`;
@@ -142,8 +151,7 @@ describe('the code cache of the built CLI', () => {
   it('a run marks the directory it uses, once a day, so that another build does not remove it', () => {
     const cacheHome = join(work, 'marked');
     run(cacheHome);
-    const [dir] = [...cached(cacheHome).keys()];
-    const path = join(cacheHome, 'flyte-aws-setup', 'code', dir!);
+    const path = onlyDir(cacheHome);
     const twoDaysAgo = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
     utimesSync(path, twoDaysAgo, twoDaysAgo);
     run(cacheHome);
@@ -155,14 +163,13 @@ describe('the code cache of the built CLI', () => {
     expect(Math.round(statSync(path).mtimeMs / 1000)).toBe(Math.round(hourAgo));
   });
 
-  // Windows has no POSIX modes: there the directory is in the user's own profile.
+  // Windows has no POSIX modes, and the tool does not check a directory's owner there.
   it.skipIf(process.platform === 'win32')(
     "a directory others can write to is not used: its data could be anyone's (POSIX modes)",
     () => {
       const cacheHome = join(work, 'shared');
       run(cacheHome);
-      const [dir] = [...cached(cacheHome).keys()];
-      const path = join(cacheHome, 'flyte-aws-setup', 'code', dir!);
+      const path = onlyDir(cacheHome);
       for (const f of readdirSync(path)) writeFileSync(join(path, f), 'planted');
       chmodSync(path, 0o777);
       const plain = run(join(work, 'shared-off'), { NODE_DISABLE_COMPILE_CACHE: '1' });
