@@ -6,14 +6,7 @@
 // (src/util/compile-cache.ts).
 require('node:module').enableCompileCache?.();
 
-// A reader that stops early (`| head`) closes the pipe: not an error of this command. Stop writing to it and let
-// the run finish, rather than crash in the middle of a change.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-  });
-}
-
 // CommonJS, which Node loads faster than an ES module: `--version` and the help are answered in dist/front.cjs,
-// everything else by the CLI it loads.
+// everything else by the CLI it loads. Both write through src/util/std-output.ts, which also keeps a reader that
+// stops early (`| head`) from crashing a run in the middle of a change.
 require('../dist/front.cjs').run(process.argv.slice(2));

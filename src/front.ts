@@ -8,6 +8,7 @@
 import { compileCacheDir, installCompileCache } from './util/compile-cache.js';
 import { formatHelp, type HelpPage } from './render/help.js';
 import { columnsOf } from './render/wrap.js';
+import { guardStdStreams, stdOutput } from './util/std-output.js';
 
 /** Set by the build (scripts/build.mjs): every command's help page, by its name ('' for the main command), as JSON. */
 declare const FLYTE_AWS_SETUP_HELP_PAGES: string;
@@ -45,6 +46,7 @@ export function quickAnswer(argv: readonly string[], answers: Answers, width: nu
 
 /** Run the command line: answered here, or by the CLI. */
 export function run(argv: string[]): void {
+  guardStdStreams();
   // The pages are JSON text, read only when one is printed: a command line that goes to the CLI does not build them.
   let pages: Record<string, HelpPage> | undefined;
   const answers = {
@@ -53,9 +55,10 @@ export function run(argv: string[]): void {
       return (pages ??= JSON.parse(FLYTE_AWS_SETUP_HELP_PAGES) as Record<string, HelpPage>);
     },
   };
-  const answer = quickAnswer(argv, answers, columnsOf(process.stdout));
+  const stdout = stdOutput('stdout');
+  const answer = quickAnswer(argv, answers, columnsOf(stdout));
   if (answer !== undefined) {
-    process.stdout.write(answer);
+    stdout.write(answer);
     return;
   }
   const cacheDir = compileCacheDir(FLYTE_AWS_SETUP_BUILD);

@@ -2,6 +2,8 @@
  * What every command adapter is handed: the process's streams and environment (`CliIo`), and the options each
  * command takes, as commander parses them.
  */
+import { stdOutput } from '../util/std-output.js';
+
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
@@ -14,8 +16,9 @@ export interface CliIo {
 
 export function processIo(): CliIo {
   return {
-    stdout: process.stdout,
-    stderr: process.stderr,
+    // Written to directly where that is what Node's stream would do (src/util/std-output.ts).
+    stdout: stdOutput('stdout'),
+    stderr: stdOutput('stderr'),
     // Made on first use: a terminal's input stream takes milliseconds to set up, and most runs never read it.
     get stdin() {
       return process.stdin;

@@ -6,7 +6,7 @@
  * `npm run bench` measures the start-up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -169,5 +169,39 @@ describe('start-up of the built CLI', () => {
     expect(packages).toContain('@aws-sdk/client-s3');
     // The evaluator only once the access check runs (verify, the end of an apply).
     expect([...packages].filter((p) => p.startsWith('@cloud-copilot/'))).toEqual([]);
+  });
+  describe('where the output goes (written straight to a file or a pipe: src/util/std-output.ts)', () => {
+    const args = ['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'];
+    const env = () => cliEnv({}, home, join(home, 'calls.jsonl'));
+
+    it('a file gets what a pipe gets', () => {
+      const piped = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: env() });
+      expect(piped.status).toBe(0);
+      expect(piped.stdout).toContain('Offline plan');
+      const file = join(home, 'plan.txt');
+      const fd = openSync(file, 'w');
+      const toFile = spawnSync(process.execPath, [BIN, ...args], {
+        cwd: ROOT,
+        stdio: ['ignore', fd, 'pipe'],
+        env: env(),
+      });
+      closeSync(fd);
+      expect(toFile.status).toBe(0);
+      expect(readFileSync(file, 'utf8')).toBe(piped.stdout);
+    });
+
+    it.each([
+      ['--dry-run --offline', args],
+      ['--help', ['--help']],
+    ])('a reader that has gone (%s | true) ends the writing, not the run', (_, line) => {
+      // The reader exits before the CLI starts writing: every write meets a closed pipe.
+      const quoted = line.map((a) => `'${a}'`).join(' ');
+      const run = spawnSync(
+        'sh',
+        ['-c', `{ sleep 0.3; "${process.execPath}" "${BIN}" ${quoted}; echo "status=$?" >&2; } | true`],
+        { cwd: ROOT, encoding: 'utf8', env: env() },
+      );
+      expect(run.stderr).toBe('status=0\n');
+    });
   });
 });

@@ -1,0 +1,121 @@
+/**
+ * The process's stdout and stderr, as the CLI writes to them.
+ *
+ * - `guardStdStreams()`: Node's own streams (process.stdout and process.stderr) stop writing, instead of crashing
+ *   the run, once their reader has gone (`| head` closes the pipe: not an error of this command, and a change in AWS
+ *   must not stop half-way for it).
+ * - `stdOutput(fd)`: what the CLI writes its output through. Where the output goes to a file, a pipe or a socket (CI,
+ *   scripts, `| jq`), it is written with `fs.writeSync`, as Node's stream for it would write it (synchronously, on
+ *   these platforms). Making Node's stream loads Node's stream and socket modules: about 4 ms of an offline dry run,
+ *   for two streams it writes a few lines to. A terminal, anything else, and every platform but Linux and macOS get
+ *   Node's stream itself (colours, columns, the spinner and the prompts need a terminal's).
+ */
+import { fstatSync, writeSync as fsWriteSync } from 'node:fs';
+
+export type StdName = 'stdout' | 'stderr';
+export type StdOutput = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+const GONE = new Set(['EPIPE', 'ERR_STREAM_DESTROYED']);
+
+function guard(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (!GONE.has(err.code ?? '')) throw err;
+  });
+  return stream;
+}
+
+/**
+ * Make process.stdout and process.stderr stop writing quietly once their reader has gone, whoever makes them (this
+ * CLI, or Node for a warning): each is guarded as Node makes it, on first use, rather than made here to be guarded.
+ * Run once, first thing.
+ */
+export function guardStdStreams(): void {
+  for (const name of ['stdout', 'stderr'] as const) {
+    const descriptor = Object.getOwnPropertyDescriptor(process, name);
+    const get = descriptor?.get;
+    if (get === undefined || descriptor?.configurable !== true) {
+      guard(process[name]);
+      continue;
+    }
+    let stream: NodeJS.WriteStream | undefined;
+    Object.defineProperty(process, name, {
+      ...descriptor,
+      get: () => (stream ??= guard(get.call(process) as NodeJS.WriteStream)),
+    });
+  }
+}
+
+/** Whether `fd` is a file, a pipe or a socket: where `fs.writeSync` writes as Node's stream would. */
+function writableDirectly(fd: number): boolean {
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return false;
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFile() || stat.isFIFO() || stat.isSocket();
+  } catch {
+    // Closed, or not to be looked at: Node's stream knows what to do with it.
+    return false;
+  }
+}
+
+/**
+ * What the CLI writes fd 1 (`stdout`) or 2 (`stderr`) through: Node's stream (process.stdout, process.stderr), or
+ * where the descriptor is a file, a pipe or a socket, `fdOutput` for it.
+ */
+export function stdOutput(name: StdName): StdOutput {
+  const fd = name === 'stdout' ? 1 : 2;
+  // Node's stream for the descriptor, made on first use (process.stdout and process.stderr are made once, and kept).
+  return writableDirectly(fd) ? fdOutput(fd, () => process[name]) : process[name];
+}
+
+/**
+ * A stream whose `write` goes straight to the file descriptor `fd`, with `fs.writeSync`. Any other member, and every
+ * write after the descriptor refused one (a non-blocking pipe that is full), goes to `nodeStream()`, in order. A
+ * reader that has gone (EPIPE) ends the writing, quietly, as Node's guarded stream does. `writeSync` is there for
+ * the tests.
+ */
+export function fdOutput(
+  fd: number,
+  nodeStream: () => NodeJS.WritableStream,
+  writeSync: typeof fsWriteSync = fsWriteSync,
+): StdOutput {
+  const toNode = (...args: unknown[]): boolean => {
+    const stream = nodeStream();
+    return (stream.write as (...a: unknown[]) => boolean).apply(stream, args);
+  };
+  let handedOver = false;
+  let gone = false;
+  const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
+    const cb = typeof encoding === 'function' ? encoding : callback;
+    if (handedOver) return toNode(chunk, ...[encoding, callback].filter((a) => a !== undefined));
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : (chunk as Uint8Array);
+    let done = 0;
+    try {
+      while (!gone && done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code === 'EPIPE') {
+        gone = true;
+      } else {
+        // EAGAIN (a non-blocking pipe that is full), or anything else: Node's stream takes it from here, in order.
+        handedOver = true;
+        return toNode(bytes.subarray(done), cb);
+      }
+    }
+    if (typeof cb === 'function') process.nextTick(cb as () => void);
+    return true;
+  };
+  return new Proxy({} as StdOutput, {
+    get(_, prop) {
+      if (prop === 'write') return write;
+      // A file, a pipe or a socket: no terminal, no width (Node's stream for one has neither).
+      if (prop === 'isTTY' || prop === 'columns') return undefined;
+      const target = nodeStream();
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+    has: (_, prop) => prop === 'write' || prop === 'isTTY' || prop === 'columns' || prop in nodeStream(),
+  });
+}
