@@ -95,7 +95,20 @@ export function handoffOptions(cmd: Command): Command {
     );
 }
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+/** The commands, in the order of the help. */
+export const COMMANDS = ['plan', 'apply', 'permissions', 'outputs', 'verify', 'destroy', 'probe', 'init'] as const;
+
+/**
+ * Whether parsing `argv` needs the commands: when a word of it may name one (or ask for the help that lists them).
+ * Without them the main command alone is built: commander takes about a millisecond to build the commands and
+ * their options, and most runs are the main command's.
+ */
+export function needsCommands(argv: readonly string[]): boolean {
+  return argv.some((a) => (COMMANDS as readonly string[]).includes(a) || a === 'help' || a === '--help' || a === '-h');
+}
+
+/** The CLI: the main command, and (unless `withCommands` is false) every other command. */
+export function buildProgram(io: CliIo, setExit: (code: number) => void, withCommands = true): Command {
   const program = new Command('flyte-aws-setup')
     .description(
       'Create and check the AWS IAM pieces Flyte needs on Amazon EKS: cluster and node roles, the OIDC provider, ' +
@@ -129,11 +142,32 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     // A word that is no command reaches the main command as an argument: say that it is no command.
     .allowExcessArguments()
     .action(async (opts: ApplyCliOptions, command: Command) => {
-      if (command.args.length > 0) throw unknownCommand(command.args[0]!, program);
+      if (command.args.length > 0) throw unknownCommand(command.args[0]!);
       const { runApply } = await import('./commands/apply.js');
       setExit(await runApply(opts, io));
     });
+  if (withCommands) addCommands(program, io, setExit);
+  // The main command's text last: a subcommand takes its parent's help configuration when it is made.
+  program.configureHelp(
+    helpConfig(
+      'Without --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the ' +
+        'plan, asks, applies, checks, and saves the answers as a config file.',
+      `Exit codes: ${EXIT_CODES}`,
+      'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
+        'commands: plan, apply, outputs, verify, probe, destroy, permissions, init (flyte-aws-setup help <command>).',
+      examples([
+        ['flyte-aws-setup', 'the wizard'],
+        ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
+        ['flyte-aws-setup apply --config flyte-aws-setup.yaml --yes', 'apply it'],
+        ['flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data'],
+      ]),
+    ),
+  );
+  return program;
+}
 
+/** The commands other than the main one: each in src/commands/<name>.ts, imported only when it runs. */
+function addCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
   configFlagOptions(awsOptions(program.command('plan')))
     .description('Print the plan: what would be created, changed or left alone. Changes nothing (= --dry-run).')
     .option('--offline', 'plan for an empty account, without AWS credentials')
@@ -332,23 +366,6 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     });
 
   program.helpCommand('help [command]', 'show the help of a command');
-  // The main command's text last: a subcommand takes its parent's help configuration when it is made.
-  program.configureHelp(
-    helpConfig(
-      'Without --config, in a terminal, it is a wizard: it walks through each section, explains it, shows the ' +
-        'plan, asks, applies, checks, and saves the answers as a config file.',
-      `Exit codes: ${EXIT_CODES}`,
-      'After a complete run the hand-off files for Flyte are written to --out-dir (see `outputs --help`). Other ' +
-        'commands: plan, apply, outputs, verify, probe, destroy, permissions, init (flyte-aws-setup help <command>).',
-      examples([
-        ['flyte-aws-setup', 'the wizard'],
-        ['flyte-aws-setup plan --config flyte-aws-setup.yaml', 'show the plan'],
-        ['flyte-aws-setup apply --config flyte-aws-setup.yaml --yes', 'apply it'],
-        ['flyte-aws-setup plan --offline --cluster acme-ml --bucket acme-flyte-data'],
-      ]),
-    ),
-  );
-  return program;
 }
 
 const EXIT_CODES =
@@ -462,8 +479,8 @@ function foreignFlag(argv: string[]): UsageError | undefined {
   return undefined;
 }
 
-function unknownCommand(word: string, program: Command): UsageError {
-  const names = program.commands.map((c) => c.name());
+function unknownCommand(word: string): UsageError {
+  const names = [...COMMANDS];
   const guess = didYouMean(word, names);
   return new UsageError(
     `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''}`,
@@ -493,9 +510,13 @@ export async function main(argv: string[], rawIo: CliIo = processIo()): Promise<
     },
   ) as CliIo;
   let exitCode: number = ExitCode.Success;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    needsCommands(argv),
+  );
   // Whether the command that runs was given --json (as parsed: not a value of another option, not a command that
   // has no --json).
   let json = false;

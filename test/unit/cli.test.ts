@@ -1,7 +1,7 @@
 /** The CLI in-process: `main(argv, io)` with captured output. No AWS: these runs must not need it. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli.js';
+import { COMMANDS, buildProgram, main, needsCommands } from '../../src/cli.js';
 import { JSON_FORMAT_VERSION } from '../../src/render/format-version.js';
 import { configJsonSchema } from '../../src/config/schema.js';
 import { ROOT, writeConfig } from '../helpers/cli.js';
@@ -82,6 +82,39 @@ describe('help, version and usage errors', () => {
     expect(r.stderr).toMatch(/unknown command "verfy"; did you mean "verify"\?/);
     expect(r.stderr).toMatch(/the commands: plan, apply, permissions, outputs, verify, destroy, probe, init /);
     expect((await run(['bogus'])).stderr).toMatch(/unknown command "bogus"\n/);
+  });
+
+  it('the list of commands is the one the CLI builds, in its order', () => {
+    expect(buildProgram(captureIo().io, () => {}).commands.map((c) => c.name())).toEqual([...COMMANDS]);
+  });
+
+  it('a command line that cannot name a command is parsed by the main command alone, built without the others', () => {
+    for (const argv of [
+      ['--config', 'x.yaml', '--dry-run', '--offline'],
+      ['--config', 'x.yaml', '--yes', '--out-dir', 'out'],
+      ['verfy'],
+      [],
+    ]) {
+      expect(needsCommands(argv), argv.join(' ')).toBe(false);
+    }
+    for (const argv of [
+      ['verify'],
+      ['--config', 'x.yaml', 'plan'],
+      ['help', 'verify'],
+      ['--dry-run', '--help'],
+      ['-h'],
+    ]) {
+      expect(needsCommands(argv), argv.join(' ')).toBe(true);
+    }
+    expect(buildProgram(captureIo().io, () => {}, false).commands).toEqual([]);
+  });
+
+  it('an option meant for a command, before the main command, is still the main command’s error', async () => {
+    // Built without the commands, the main command still refuses what it does not know, and points to the help.
+    const r = await run(['--config', 'x.yaml', '--as', 'flyte/flyte-binary']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--as'/);
+    expect(r.stderr).toMatch(/flyte-aws-setup --help/);
   });
 
   it('the environment variables that stand for flags are checked like them', async () => {
