@@ -15,13 +15,27 @@ import { build, transformSync } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const minify = !process.argv.includes('--no-minify');
 const dist = join(root, 'dist');
+
+/**
+ * Files that are loaded together, made one file: Node spends about a quarter of a millisecond on each file it loads
+ * (resolving, reading it and its code cache, compiling), and an offline dry run loaded 22.
+ * - `file`: the built file that holds them (written over, if it is one of them).
+ * - `roots`: what the pack is for: built files, or the sources whose lazily loaded chunk is meant (by their entry
+ *   point). The pack holds them and every chunk they load when they load (their static imports), less what an
+ *   earlier pack holds and any file with a computed `import()` (which the code cache leaves out).
+ */
+const PACKS = [
+  // The CLI, and the main command's code (the run of a config, a dry run, `plan`): every command line that is not
+  // `--help` or `--version` loads the CLI, and nearly every command reads and checks a config as the main one does.
+  { file: 'dist/cli.cjs', roots: ['dist/cli.cjs', 'src/commands/apply.ts'] },
+];
 
 rmSync(dist, { recursive: true, force: true });
 // What both builds (the CLI, the start-up file) share.
@@ -59,6 +73,8 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
   toCommonJs(file);
   output.bytes = readFileSync(join(root, file)).length;
 }
+// dist/cli.cjs with the chunks every run of it loads (PACKS).
+for (const pack of PACKS) await packChunks(result.metafile, pack);
 // What the compile cache of a run keys its entries on (src/util/compile-cache.ts): these files, byte for byte.
 const cjsFiles = Object.keys(result.metafile.outputs)
   .filter((f) => f.endsWith('.cjs'))
@@ -99,6 +115,12 @@ for (const output of Object.values(front.metafile.outputs)) {
 Object.assign(result.metafile.inputs, front.metafile.inputs);
 Object.assign(result.metafile.outputs, front.metafile.outputs);
 
+// ASCII only (esbuild escapes the rest, but not in a regular expression): Node reads a file that has any other
+// character into a string of two bytes a character, twice the size to read, compile and keep.
+for (const f of Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.cjs'))) {
+  const at = readFileSync(join(root, f), 'utf8').search(/[^\x00-\x7f]/);
+  if (at >= 0) throw new Error(`build: ${f} has a character that is not ASCII at ${at}: escape it in the source`);
+}
 mkdirSync(join(root, 'build'), { recursive: true });
 writeFileSync(join(root, 'build/metafile.json'), JSON.stringify(result.metafile));
 writeFileSync(join(dist, 'THIRD-PARTY-LICENSES.md'), thirdPartyLicenses(Object.keys(result.metafile.inputs)));
@@ -150,6 +172,121 @@ function toCommonJs(file) {
   });
   writeFileSync(path, `${out.code}//# sourceMappingURL=${basename(file)}.map\n`);
   writeFileSync(`${path}.map`, JSON.stringify({ ...JSON.parse(out.map), file: basename(file) }));
+}
+
+/**
+ * Bundle a pack's chunks into its file, with esbuild again: each chunk becomes a module of the file, run when it is
+ * first required, as Node would run its file; their source maps are followed through to the sources. A chunk that a
+ * file outside the pack requires keeps its place as a one-line file that hands over the pack's module (one instance
+ * of each module, whoever requires it); the others go. The metafile is updated to match.
+ */
+async function packChunks(metafile, { file, roots }) {
+  const outputs = metafile.outputs;
+  const byEntry = new Map(Object.entries(outputs).flatMap(([f, o]) => (o.entryPoint ? [[o.entryPoint, f]] : [])));
+  const packed = new Set(Object.keys(outputs).filter((f) => outputs[f].packedInto !== undefined));
+  const members = new Set();
+  const todo = roots.map((r) => byEntry.get(r) ?? r);
+  while (todo.length > 0) {
+    const f = todo.pop();
+    if (members.has(f) || packed.has(f)) continue;
+    if (outputs[f] === undefined) throw new Error(`build: pack ${file}: ${f} is not a built file`);
+    if (readFileSync(join(root, f), 'utf8').includes('import(')) continue;
+    members.add(f);
+    for (const i of outputs[f].imports) if (i.kind === 'import-statement' && !i.external) todo.push(i.path);
+  }
+  if (!members.has(file)) throw new Error(`build: pack ${file} must hold its own file`);
+  const abs = (f) => join(root, f);
+  const dir = dirname(abs(file));
+  const asRequired = (target) => {
+    const rel = relative(dir, abs(target)).split(sep).join('/');
+    return rel.startsWith('.') ? rel : `./${rel}`;
+  };
+  const others = [...members].filter((f) => f !== file);
+  // The entry: the pack's file itself, and a way for the files outside it to reach its modules.
+  const entry = [
+    `module.exports = require(${JSON.stringify(asRequired(file))});`,
+    'const packed = {',
+    ...others.map((f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(asRequired(f))}),`),
+    '};',
+    "Object.defineProperty(module.exports, '__packed', { value: (name) => packed[name]() });",
+  ].join('\n');
+  const tmp = `${abs(file)}.pack.cjs`;
+  const out = await build({
+    stdin: { contents: entry, resolveDir: dir, sourcefile: 'pack.cjs', loader: 'js' },
+    absWorkingDir: root,
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    target: 'node20.19',
+    format: 'cjs',
+    minify,
+    sourcemap: 'external',
+    sourcesContent: false,
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'pack-members',
+        setup(b) {
+          // A built file outside the pack stays a file, required where it is.
+          b.onResolve({ filter: /^\.\.?\/.*\.cjs$/ }, (args) => {
+            const target = relative(root, join(args.resolveDir, args.path)).split(sep).join('/');
+            return members.has(target) ? undefined : { path: asRequired(target), external: true };
+          });
+        },
+      },
+    ],
+  });
+  const code = readFileSync(tmp, 'utf8');
+  if (code.includes('import(')) throw new Error(`build: pack ${file} holds an import(), which the code cache skips`);
+  // Required by a file outside the pack: a file that hands over the pack's module.
+  const requiredFromOutside = new Set(
+    Object.entries(outputs)
+      .filter(([f]) => f.endsWith('.cjs') && !members.has(f))
+      .flatMap(([, o]) => o.imports.map((i) => i.path)),
+  );
+  const inputs = {};
+  for (const f of members) {
+    Object.assign(inputs, outputs[f].inputs);
+    rmSync(`${abs(f)}.map`, { force: true });
+    rmSync(abs(f));
+    delete outputs[`${f}.map`];
+    if (f === file) continue;
+    if (requiredFromOutside.has(f)) {
+      const stub = `"use strict";module.exports=require(${JSON.stringify(
+        relative(dirname(abs(f)), abs(file))
+          .split(sep)
+          .join('/')
+          .replace(/^(?!\.)/, './'),
+      )}).__packed(${JSON.stringify(f)});\n`;
+      writeFileSync(abs(f), stub);
+      outputs[f] = {
+        imports: [{ path: file, kind: 'require-call' }],
+        exports: [],
+        inputs: {},
+        bytes: stub.length,
+        packedInto: file,
+      };
+    } else {
+      outputs[f] = undefined;
+      delete outputs[f];
+    }
+  }
+  const map = JSON.parse(readFileSync(`${tmp}.map`, 'utf8'));
+  writeFileSync(
+    abs(file),
+    code.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${basename(file)}.map\n`),
+  );
+  writeFileSync(`${abs(file)}.map`, JSON.stringify({ ...map, file: basename(file) }));
+  rmSync(tmp);
+  rmSync(`${tmp}.map`);
+  const imports = Object.values(out.metafile.outputs)[0].imports.map((i) => ({
+    path: i.external && i.path.startsWith('.') ? relative(root, join(dir, i.path)).split(sep).join('/') : i.path,
+    kind: i.kind,
+    ...(i.external && !i.path.startsWith('.') ? { external: true } : {}),
+  }));
+  outputs[file] = { ...outputs[file], imports, inputs, bytes: readFileSync(abs(file)).length };
 }
 
 /** The bundled packages, each with its license text; packages with the same text share one copy. */

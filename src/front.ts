@@ -62,7 +62,9 @@ export function run(argv: string[]): void {
     return;
   }
   const cacheDir = compileCacheDir(FLYTE_AWS_SETUP_BUILD);
-  if (cacheDir !== undefined) installCompileCache(__dirname, cacheDir);
+  // Runs that do not talk to AWS run other functions of the CLI's files: data of their own (src/util/compile-cache.ts).
+  if (cacheDir !== undefined)
+    installCompileCache(__dirname, cacheDir, argv.includes('--offline') ? 'offline' : undefined);
   // Required, not imported: the built CLI is CommonJS (scripts/build.mjs), the start-up file beside it.
   void Promise.resolve()
     .then(() => require('./cli.cjs') as typeof import('./cli.js'))

@@ -139,7 +139,8 @@ function labelled(text: string): number | undefined {
 
 function hangingIndent(text: string, lead: number, label: number | undefined): number {
   // A bullet, a number, a mark (✓ done, ✗ failed, … waiting, ! attention, (!) security): under the text after it.
-  const bullet = /^([-•*✓✔✗…!]|\d+\.|\(!\)) /.exec(text);
+  // The marks are escaped (• ✓ ✔ ✗ …): the built files stay ASCII, which Node reads into strings of half the size.
+  const bullet = /^([-\u2022*\u2713\u2714\u2717\u2026!]|\d+\.|\(!\)) /.exec(text);
   if (bullet) return lead + bullet[0].length;
   if (label !== undefined) return lead + label;
   return lead === 0 ? 0 : lead + 2;

@@ -25,7 +25,10 @@ import { OTHER_BUILDS_KEPT_MS } from '../../src/util/compile-cache.js';
 const work = mkdtempSync(join(tmpdir(), 'fas-compile-cache-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const DRY_RUN = ['--config', join(ROOT, 'examples/flyte-aws-setup.yaml'), '--dry-run', '--offline'];
+const CONFIG = join(ROOT, 'examples/flyte-aws-setup.yaml');
+const DRY_RUN = ['--config', CONFIG, '--dry-run', '--offline'];
+/** The data an offline run keeps for the CLI (runs that do not talk to AWS keep theirs apart). */
+const DATA = 'cli.cjs.offline.v8';
 /** The built CLI's files (what the cache may hold data for). */
 const BUILT = new Set(
   Object.keys(readMetafile().outputs)
@@ -33,6 +36,16 @@ const BUILT = new Set(
     .map((f) => basename(f)),
 );
 
+function spawn(cacheHome: string, env: Record<string, string>, args: string[]) {
+  const home = mkdtempSync(join(work, 'home-'));
+  return spawnSync(process.execPath, [BIN, ...args], {
+    cwd: home,
+    encoding: 'utf8',
+    env: cliEnv({ env: { XDG_CACHE_HOME: cacheHome, ...env } }, home, join(home, 'calls.jsonl')),
+  });
+}
+
+/** An offline dry run: its output. */
 function run(cacheHome: string, env: Record<string, string> = {}) {
   const home = mkdtempSync(join(work, 'home-'));
   const ran = spawnSync(process.execPath, [BIN, ...DRY_RUN], {
@@ -81,21 +94,50 @@ describe('the code cache of the built CLI', () => {
     const dirs = cached(cacheHome);
     expect([...dirs.keys()]).toEqual([expect.stringMatching(new RegExp(`-${process.version}-${process.arch}$`))]);
     const [files] = [...dirs.values()];
-    expect(files!.has('cli.cjs.v8')).toBe(true);
-    for (const f of files!.keys()) expect(BUILT).toContain(f.replace(/\.v8$/, ''));
-    // An offline dry run loads the config's and the plan's files, not the AWS SDK's: not all of them.
-    expect(files!.size).toBeGreaterThan(5);
-    expect(files!.size).toBeLessThan(BUILT.size);
+    // An offline dry run loads one built file besides the start-up file: the CLI, with the chunks packed into it.
+    expect([...files!.keys()]).toEqual([DATA]);
 
     expect(run(cacheHome)).toBe(plain);
     expect(cached(cacheHome)).toEqual(dirs);
+  });
+
+  it('a run that talks to AWS keeps its data apart from an offline run’s, each read by its own kind', () => {
+    const cacheHome = join(work, 'kinds');
+    // Nothing listens on port 9: the run loads the SDK, fails at its first call, and writes its data as it exits.
+    const online = () =>
+      spawn(
+        cacheHome,
+        {
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+          AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+          AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+        },
+        ['--config', CONFIG, '--dry-run', '--max-attempts', '1'],
+      );
+    expect(online().stderr).toContain('could not reach AWS');
+    const afterOnline = [...cached(cacheHome).values()][0]!;
+    expect(afterOnline.has('cli.cjs.v8')).toBe(true);
+    expect(afterOnline.has(DATA)).toBe(false);
+    // The SDK's files, which only such a run loads.
+    expect(afterOnline.size).toBeGreaterThan(5);
+    for (const f of afterOnline.keys()) expect(BUILT).toContain(f.replace(/\.v8$/, ''));
+
+    run(cacheHome);
+    const afterOffline = [...cached(cacheHome).values()][0]!;
+    expect([...afterOffline.keys()].sort()).toEqual([...afterOnline.keys(), DATA].sort());
+    for (const [f, mtime] of afterOnline) expect(afterOffline.get(f)).toBe(mtime);
+
+    // Each kind reads its own: neither writes again.
+    online();
+    run(cacheHome);
+    expect([...cached(cacheHome).values()][0]).toEqual(afterOffline);
   });
 
   it('data V8 refuses (another build, a damaged file) is compiled without and written again', () => {
     const cacheHome = join(work, 'damaged');
     const plain = run(cacheHome);
     const [dir, files] = [...cached(cacheHome)][0]!;
-    const file = join(codeRoot(cacheHome), dir, 'cli.cjs.v8');
+    const file = join(codeRoot(cacheHome), dir, DATA);
     writeFileSync(file, 'not V8 data');
     const before = statSync(file).size;
     expect(run(cacheHome)).toBe(plain);
@@ -103,26 +145,26 @@ describe('the code cache of the built CLI', () => {
     expect(statSync(file).size).not.toBe(before);
     expect(statSync(file).size).toBeGreaterThan(1000);
     // The others were read as they were.
-    for (const [f, mtime] of files) if (f !== 'cli.cjs.v8') expect(after.get(f)).toBe(mtime);
+    for (const [f, mtime] of files) if (f !== DATA) expect(after.get(f)).toBe(mtime);
   });
 
   it('a run that writes removes the temporary files of runs killed while writing, once they are an hour old', () => {
     const cacheHome = join(work, 'temporary');
     run(cacheHome);
     const path = onlyDir(cacheHome);
-    const old = join(path, 'cli.cjs.v8.12345.tmp');
-    const recent = join(path, 'cli.cjs.v8.12346.tmp');
+    const old = join(path, `${DATA}.12345.tmp`);
+    const recent = join(path, `${DATA}.12346.tmp`);
     writeFileSync(old, 'half');
     writeFileSync(recent, 'half');
     const twoHoursAgo = (Date.now() - 2 * 3600 * 1000) / 1000;
     utimesSync(old, twoHoursAgo, twoHoursAgo);
     // Data V8 refuses makes the run write.
-    writeFileSync(join(path, 'cli.cjs.v8'), 'not V8 data');
+    writeFileSync(join(path, DATA), 'not V8 data');
     run(cacheHome);
     const left = readdirSync(path);
-    expect(left).not.toContain('cli.cjs.v8.12345.tmp');
-    expect(left).toContain('cli.cjs.v8.12346.tmp');
-    expect(left.filter((f) => f.endsWith('.tmp'))).toEqual(['cli.cjs.v8.12346.tmp']);
+    expect(left).not.toContain(`${DATA}.12345.tmp`);
+    expect(left).toContain(`${DATA}.12346.tmp`);
+    expect(left.filter((f) => f.endsWith('.tmp'))).toEqual([`${DATA}.12346.tmp`]);
   });
 
   it("a build's first write removes the cache's directories unused for a week, of any build or Node, and keeps the rest", () => {
@@ -137,7 +179,7 @@ describe('the code cache of the built CLI', () => {
     const eightDaysAgo = (Date.now() - OTHER_BUILDS_KEPT_MS - 24 * 3600 * 1000) / 1000;
     for (const d of [older, recent, olderNode, recentNode, unknown]) {
       mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
-      writeFileSync(join(root, d, 'cli.cjs.v8'), 'old');
+      writeFileSync(join(root, d, DATA), 'old');
       if (d !== recent && d !== recentNode) utimesSync(join(root, d), eightDaysAgo, eightDaysAgo);
     }
     run(cacheHome);
