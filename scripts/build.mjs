@@ -35,6 +35,22 @@ const PACKS = [
   // The CLI, and the main command's code (the run of a config, a dry run, `plan`): every command line that is not
   // `--help` or `--version` loads the CLI, and nearly every command reads and checks a config as the main one does.
   { file: 'dist/cli.cjs', roots: ['dist/cli.cjs', 'src/commands/apply.ts'] },
+  // A run that talks to AWS: the AWS layer, the clients and what a run loads on its way (the preflight, the access
+  // check, the hand-off). The credential providers, KMS and the commands other than the main one stay files of their own.
+  {
+    file: 'src/commands/apply-aws.ts',
+    roots: [
+      'src/commands/apply-aws.ts',
+      'src/aws/clients.ts',
+      'src/aws/gateway.ts',
+      'src/aws/s3.ts',
+      'src/aws/ec2.ts',
+      'src/session/preflight.ts',
+      'src/session/hand-off.ts',
+      'src/handoff/write.ts',
+      'src/access/run.ts',
+    ],
+  },
 ];
 
 rmSync(dist, { recursive: true, force: true });
@@ -180,9 +196,11 @@ function toCommonJs(file) {
  * file outside the pack requires keeps its place as a one-line file that hands over the pack's module (one instance
  * of each module, whoever requires it); the others go. The metafile is updated to match.
  */
-async function packChunks(metafile, { file, roots }) {
+async function packChunks(metafile, pack) {
   const outputs = metafile.outputs;
   const byEntry = new Map(Object.entries(outputs).flatMap(([f, o]) => (o.entryPoint ? [[o.entryPoint, f]] : [])));
+  const file = byEntry.get(pack.file) ?? pack.file;
+  const roots = pack.roots;
   const packed = new Set(Object.keys(outputs).filter((f) => outputs[f].packedInto !== undefined));
   const members = new Set();
   const todo = roots.map((r) => byEntry.get(r) ?? r);
@@ -229,11 +247,19 @@ async function packChunks(metafile, { file, roots }) {
       {
         name: 'pack-members',
         setup(b) {
-          // A built file outside the pack stays a file, required where it is.
+          // A built file outside the pack stays a file, required where it is; a chunk of an earlier pack is taken
+          // from that pack's file, without its one-line file.
           b.onResolve({ filter: /^\.\.?\/.*\.cjs$/ }, (args) => {
             const target = relative(root, join(args.resolveDir, args.path)).split(sep).join('/');
-            return members.has(target) ? undefined : { path: asRequired(target), external: true };
+            if (members.has(target)) return undefined;
+            if (outputs[target]?.packedInto !== undefined) return { path: target, namespace: 'packed-elsewhere' };
+            return { path: asRequired(target), external: true };
           });
+          b.onLoad({ filter: /.*/, namespace: 'packed-elsewhere' }, (args) => ({
+            contents: `module.exports = require(${JSON.stringify(asRequired(outputs[args.path].packedInto))}).__packed(${JSON.stringify(args.path)});`,
+            resolveDir: dir,
+            loader: 'js',
+          }));
         },
       },
     ],
@@ -281,11 +307,13 @@ async function packChunks(metafile, { file, roots }) {
   writeFileSync(`${abs(file)}.map`, JSON.stringify({ ...map, file: basename(file) }));
   rmSync(tmp);
   rmSync(`${tmp}.map`);
-  const imports = Object.values(out.metafile.outputs)[0].imports.map((i) => ({
-    path: i.external && i.path.startsWith('.') ? relative(root, join(dir, i.path)).split(sep).join('/') : i.path,
-    kind: i.kind,
-    ...(i.external && !i.path.startsWith('.') ? { external: true } : {}),
-  }));
+  const imports = Object.entries(out.metafile.outputs)
+    .find(([f]) => f.endsWith('.cjs'))[1]
+    .imports.map((i) => ({
+      path: i.external && i.path.startsWith('.') ? relative(root, join(dir, i.path)).split(sep).join('/') : i.path,
+      kind: i.kind,
+      ...(i.external && !i.path.startsWith('.') ? { external: true } : {}),
+    }));
   outputs[file] = { ...outputs[file], imports, inputs, bytes: readFileSync(abs(file)).length };
 }
 
