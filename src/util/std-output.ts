@@ -4,11 +4,13 @@
  * - `guardStdStreams()`: Node's own streams (process.stdout and process.stderr) stop writing, instead of crashing
  *   the run, once their reader has gone (`| head` closes the pipe: not an error of this command, and a change in AWS
  *   must not stop half-way for it).
- * - `stdOutput(fd)`: what the CLI writes its output through. Where the output goes to a file, a pipe or a socket (CI,
- *   scripts, `| jq`), it is written with `fs.writeSync`, as Node's stream for it would write it (synchronously, on
- *   these platforms). Making Node's stream loads Node's stream and socket modules: about 4 ms of an offline dry run,
- *   for two streams it writes a few lines to. A terminal, anything else, and every platform but Linux and macOS get
- *   Node's stream itself (colours, columns, the spinner and the prompts need a terminal's).
+ * - `stdOutput(fd)`: what the CLI writes its output through. Making Node's stream for a pipe or a socket loads
+ *   Node's stream and socket modules: about 4 ms of an offline dry run, for a few lines. So output is written with
+ *   `fs.writeSync` where that cannot keep the run waiting: to a file; and on Linux, to a pipe or a socket (CI,
+ *   scripts, `| jq`) for its first 16 KiB, less than either holds, so that a reader that does not read cannot stop
+ *   the run (Node's stream queues what the reader has not taken; a write to a full pipe would wait for it). Beyond
+ *   that, to a terminal, and on other platforms, Node's stream writes (colours, columns, the spinner and the prompts
+ *   need a terminal's).
  */
 import { fstatSync, writeSync as fsWriteSync } from 'node:fs';
 
@@ -45,37 +47,46 @@ export function guardStdStreams(): void {
   }
 }
 
-/** Whether `fd` is a file, a pipe or a socket: where `fs.writeSync` writes as Node's stream would. */
-function writableDirectly(fd: number): boolean {
-  if (process.platform !== 'linux' && process.platform !== 'darwin') return false;
+/** What a pipe or a Unix socket holds at the least, on Linux (64 KiB and about 200 KiB): what is written straight. */
+export const PIPE_BYTES = 16 * 1024;
+
+/**
+ * How many bytes in all may be written straight to `fd`: a file's writes never wait (as many as come); a pipe's or a
+ * socket's, on Linux, as many as it surely holds; anything else none (Node's stream for it).
+ */
+function directBytes(fd: number): number {
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return 0;
   try {
     const stat = fstatSync(fd);
-    return stat.isFile() || stat.isFIFO() || stat.isSocket();
+    if (stat.isFile()) return Infinity;
+    return process.platform === 'linux' && (stat.isFIFO() || stat.isSocket()) ? PIPE_BYTES : 0;
   } catch {
     // Closed, or not to be looked at: Node's stream knows what to do with it.
-    return false;
+    return 0;
   }
 }
 
 /**
- * What the CLI writes fd 1 (`stdout`) or 2 (`stderr`) through: Node's stream (process.stdout, process.stderr), or
- * where the descriptor is a file, a pipe or a socket, `fdOutput` for it.
+ * What the CLI writes fd 1 (`stdout`) or 2 (`stderr`) through: `fdOutput` for it where writes may go straight to
+ * it, else Node's stream (process.stdout, process.stderr).
  */
 export function stdOutput(name: StdName): StdOutput {
   const fd = name === 'stdout' ? 1 : 2;
+  const limit = directBytes(fd);
   // Node's stream for the descriptor, made on first use (process.stdout and process.stderr are made once, and kept).
-  return writableDirectly(fd) ? fdOutput(fd, () => process[name]) : process[name];
+  return limit > 0 ? fdOutput(fd, () => process[name], limit) : process[name];
 }
 
 /**
- * A stream whose `write` goes straight to the file descriptor `fd`, with `fs.writeSync`. Any other member, and every
- * write after the descriptor refused one (a non-blocking pipe that is full), goes to `nodeStream()`, in order. A
- * reader that has gone (EPIPE) ends the writing, quietly, as Node's guarded stream does. `writeSync` is there for
- * the tests.
+ * A stream whose `write` goes straight to the file descriptor `fd`, with `fs.writeSync`, for its first `limit`
+ * bytes in all. Any other member, a write that would go past the limit and every write after it, and every write
+ * after the descriptor refused one (a non-blocking pipe that is full), go to `nodeStream()`, in order. A reader that
+ * has gone (EPIPE) ends the writing, quietly, as Node's guarded stream does. `writeSync` is there for the tests.
  */
 export function fdOutput(
   fd: number,
   nodeStream: () => NodeJS.WritableStream,
+  limit = Infinity,
   writeSync: typeof fsWriteSync = fsWriteSync,
 ): StdOutput {
   const toNode = (...args: unknown[]): boolean => {
@@ -84,6 +95,7 @@ export function fdOutput(
   };
   let handedOver = false;
   let gone = false;
+  let written = 0;
   const write = (chunk: unknown, encoding?: unknown, callback?: unknown): boolean => {
     const cb = typeof encoding === 'function' ? encoding : callback;
     if (handedOver) return toNode(chunk, ...[encoding, callback].filter((a) => a !== undefined));
@@ -91,6 +103,11 @@ export function fdOutput(
       typeof chunk === 'string'
         ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
         : (chunk as Uint8Array);
+    if (!gone && written + bytes.length > limit) {
+      handedOver = true;
+      return toNode(bytes, cb);
+    }
+    written += bytes.length;
     let done = 0;
     try {
       while (!gone && done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);

@@ -13,6 +13,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
 import { answeredLines } from '../helpers/help-lines.js';
+import { PIPE_BYTES } from '../../src/util/std-output.js';
 
 interface Metafile {
   outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
@@ -175,13 +176,23 @@ describe('start-up of the built CLI', () => {
     const args = ['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'];
     const env = () => cliEnv({}, home, join(home, 'calls.jsonl'));
 
-    it('a file gets what a pipe gets', () => {
-      const piped = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: env() });
+    it('a file gets what a pipe gets, past what is written straight to a pipe too', () => {
+      // 30 project roles: a JSON plan larger than the 16 KiB written straight to a pipe; the rest goes through
+      // Node's stream. A file takes it all straight.
+      const config = join(home, 'many.yaml');
+      writeFileSync(
+        config,
+        `${readFileSync(join(ROOT, 'examples/flyte-aws-setup.yaml'), 'utf8')}` +
+          Array.from({ length: 30 }, (_, i) => `  - { project: p${i}, domains: [development] }\n`).join(''),
+      );
+      const big = ['--config', config, '--dry-run', '--offline', '--json'];
+      const piped = spawnSync(process.execPath, [BIN, ...big], { cwd: ROOT, encoding: 'utf8', env: env() });
       expect(piped.status).toBe(0);
-      expect(piped.stdout).toContain('Offline plan');
+      expect(piped.stdout.length).toBeGreaterThan(PIPE_BYTES);
+      expect(JSON.parse(piped.stdout)).toMatchObject({ kind: 'plan' });
       const file = join(home, 'plan.txt');
       const fd = openSync(file, 'w');
-      const toFile = spawnSync(process.execPath, [BIN, ...args], {
+      const toFile = spawnSync(process.execPath, [BIN, ...big], {
         cwd: ROOT,
         stdio: ['ignore', fd, 'pipe'],
         env: env(),

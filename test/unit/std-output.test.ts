@@ -4,10 +4,11 @@
  * a reader that has gone ends the writing quietly, through either.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fdOutput } from '../../src/util/std-output.js';
 import { ROOT } from '../helpers/cli.js';
@@ -55,7 +56,7 @@ describe('fdOutput', () => {
 
   it('writes what a descriptor takes in parts until all is written', () => {
     const fake = fakeWrites(3);
-    const out = fdOutput(1, unused, fake.writeSync);
+    const out = fdOutput(1, unused, Infinity, fake.writeSync);
     out.write('a line of eighteen\n');
     out.write('ünïcode\n');
     expect(fake.text()).toBe('a line of eighteen\nünïcode\n');
@@ -65,7 +66,7 @@ describe('fdOutput', () => {
     const fake = fakeWrites(4, { after: 6, code: 'EAGAIN' });
     const node = new PassThrough();
     let made = 0;
-    const out = fdOutput(1, () => (made++, node), fake.writeSync);
+    const out = fdOutput(1, () => (made++, node), Infinity, fake.writeSync);
     out.write('first line\n');
     out.write('second line\n');
     expect(fake.text()).toBe('first ');
@@ -77,9 +78,23 @@ describe('fdOutput', () => {
     expect(made).toBeGreaterThan(0);
   });
 
+  it('writes its first bytes straight, up to its limit, and the rest through Node’s stream, in order', () => {
+    const fake = fakeWrites(100);
+    const node = new PassThrough();
+    let made = 0;
+    const out = fdOutput(1, () => (made++, node), 12, fake.writeSync);
+    out.write('0123456789');
+    expect(made).toBe(0);
+    // Past the limit: this write and every later one, however small, go to Node's stream.
+    out.write('abc');
+    out.write('d');
+    expect(fake.text()).toBe('0123456789');
+    expect(node.read()?.toString()).toBe('abcd');
+  });
+
   it('stops writing, quietly, once the reader has gone (EPIPE)', () => {
     const fake = fakeWrites(100, { after: 3, code: 'EPIPE' });
-    const out = fdOutput(1, unused, fake.writeSync);
+    const out = fdOutput(1, unused, Infinity, fake.writeSync);
     expect(() => out.write('abcdef')).not.toThrow();
     const calls = fake.calls();
     expect(out.write('more\n')).toBe(true);
@@ -96,6 +111,38 @@ describe('fdOutput', () => {
     node.end();
     node.resume();
     return new Promise<void>((resolve) => setImmediate(() => (expect(ended).toBe(true), resolve())));
+  });
+});
+
+describe('stdOutput', () => {
+  it('a reader that does not read does not stop the run: past what a pipe holds, Node’s stream queues the rest', () => {
+    // 200 kB into a pipe whose reader sleeps 1.5 s: written straight, the write would wait for it. Plain Node, not
+    // tsx, which makes the process's stdout itself (and so the pipe non-blocking) before the code runs.
+    const script = join(dir, 'big-write.cjs');
+    const bundled = buildSync({
+      stdin: {
+        contents:
+          `import { stdOutput } from ${JSON.stringify(join(ROOT, 'src/util/std-output.ts'))};\n` +
+          "const out = stdOutput('stdout');\n" +
+          'const t0 = performance.now();\n' +
+          "out.write('x'.repeat(200000));\n" +
+          'process.stderr.write(`wrote after ${Math.round(performance.now() - t0)} ms\\n`);\n',
+        resolveDir: ROOT,
+        loader: 'ts',
+      },
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      write: false,
+    });
+    writeFileSync(script, bundled.outputFiles[0]!.text);
+    const run = spawnSync('sh', ['-c', `"${process.execPath}" "${script}" | (sleep 1.5; wc -c)`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    expect(run.stdout.trim()).toBe('200000');
+    const ms = Number(/wrote after (\d+) ms/.exec(run.stderr)?.[1]);
+    expect(ms).toBeLessThan(500);
   });
 });
 
