@@ -104,7 +104,10 @@ export const COMMANDS = ['plan', 'apply', 'permissions', 'outputs', 'verify', 'd
  * their options, and most runs are the main command's.
  */
 export function needsCommands(argv: readonly string[]): boolean {
-  return argv.some((a) => (COMMANDS as readonly string[]).includes(a) || a === 'help' || a === '--help' || a === '-h');
+  // `-h` may come in a cluster of short flags (`-yh` is `-y -h`).
+  return argv.some(
+    (a) => (COMMANDS as readonly string[]).includes(a) || a === 'help' || a === '--help' || /^-[^-]*h/.test(a),
+  );
 }
 
 /** The CLI: the main command, and (unless `withCommands` is false) every other command. */

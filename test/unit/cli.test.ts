@@ -103,10 +103,19 @@ describe('help, version and usage errors', () => {
       ['help', 'verify'],
       ['--dry-run', '--help'],
       ['-h'],
+      ['-yh'],
+      ['-hi'],
     ]) {
       expect(needsCommands(argv), argv.join(' ')).toBe(true);
     }
     expect(buildProgram(captureIo().io, () => {}, false).commands).toEqual([]);
+  });
+
+  it('the help asked in a cluster of short flags lists the commands, as --help does', async () => {
+    const clustered = await run(['-yh']);
+    expect(clustered.code).toBe(0);
+    expect(clustered.stdout).toContain('Commands:');
+    expect(clustered.stdout).toBe((await run(['-y', '--help'])).stdout);
   });
 
   it('an option meant for a command, before the main command, is still the main command’s error', async () => {
