@@ -220,13 +220,16 @@ async function packChunks(metafile, pack) {
     return rel.startsWith('.') ? rel : `./${rel}`;
   };
   const others = [...members].filter((f) => f !== file);
-  // The entry: the pack's file itself, and a way for the files outside it to reach its modules.
+  // The entry: the pack's file itself, and a way for the files outside it to reach its modules, there before the
+  // file runs (a file it requires as it loads may require one of them) and after.
   const entry = [
-    `module.exports = require(${JSON.stringify(asRequired(file))});`,
     'const packed = {',
     ...others.map((f) => `  ${JSON.stringify(f)}: () => require(${JSON.stringify(asRequired(f))}),`),
     '};',
-    "Object.defineProperty(module.exports, '__packed', { value: (name) => packed[name]() });",
+    'const handOver = (name) => packed[name]();',
+    "Object.defineProperty(module.exports, '__packed', { value: handOver });",
+    `module.exports = require(${JSON.stringify(asRequired(file))});`,
+    "Object.defineProperty(module.exports, '__packed', { value: handOver });",
   ].join('\n');
   const tmp = `${abs(file)}.pack.cjs`;
   const out = await build({
@@ -300,9 +303,10 @@ async function packChunks(metafile, pack) {
     }
   }
   const map = JSON.parse(readFileSync(`${tmp}.map`, 'utf8'));
+  // esbuild's external map is not named in the code: the file names it, as the others do.
   writeFileSync(
     abs(file),
-    code.replace(/\/\/# sourceMappingURL=\S+\s*$/, `//# sourceMappingURL=${basename(file)}.map\n`),
+    `${code.replace(/\n?\/\/# sourceMappingURL=\S+\s*$/, '').trimEnd()}\n//# sourceMappingURL=${basename(file)}.map\n`,
   );
   writeFileSync(`${abs(file)}.map`, JSON.stringify({ ...map, file: basename(file) }));
   rmSync(tmp);

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMetafile } from '../helpers/bundle.js';
-import { ROOT } from '../helpers/cli.js';
+import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
 
 interface Output {
   imports: { path: string; kind: string; external?: boolean }[];
@@ -34,6 +34,52 @@ describe('the packs of the built CLI', () => {
       }
     }
     expect(missing).toEqual([]);
+  });
+
+  it('each source is in one built file: no module is in two packs, or in a pack and a file of its own', () => {
+    const meta = readMetafile() as unknown as { outputs: Record<string, { inputs?: Record<string, unknown> }> };
+    const where = new Map<string, string[]>();
+    // The start-up file is built on its own, with copies of the few modules it needs (scripts/build.mjs).
+    for (const f of built.filter((b) => b !== 'dist/front.cjs')) {
+      for (const input of Object.keys(meta.outputs[f]!.inputs ?? {}))
+        where.set(input, [...(where.get(input) ?? []), f]);
+    }
+    expect([...where].filter(([, files]) => files.length > 1)).toEqual([]);
+    // The packs hold what their chunks held (the one-line files hold nothing).
+    for (const f of handedOver) expect(Object.keys(meta.outputs[f]!.inputs ?? {})).toEqual([]);
+    expect(where.get('src/cli.ts')).toEqual(['dist/cli.cjs']);
+    expect(where.get('src/load/config.ts')).toEqual(['dist/cli.cjs']);
+    expect(where.get('src/aws/gateway.ts')?.[0]).toMatch(/^dist\/chunks\/apply-aws-\w+\.cjs$/);
+  });
+
+  it('a stack trace under node --enable-source-maps names the sources, in a pack too', () => {
+    // Nothing listens on port 9: the first call fails, and --debug prints the stack.
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--enable-source-maps',
+        BIN,
+        '--config',
+        'examples/flyte-aws-setup.yaml',
+        '--dry-run',
+        '--max-attempts',
+        '1',
+        '--debug',
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: {
+          ...cliEnv({}, ROOT, '/dev/null'),
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+          AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+          AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+        },
+      },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/at .*src\/aws\/gateway\.ts:\d+:\d+/);
+    expect(run.stderr).not.toMatch(/at .*dist\/.*\.cjs:\d+/);
   });
 
   it('a chunk required through its one-line file is the pack’s module itself, not a second copy', () => {
