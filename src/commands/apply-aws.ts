@@ -26,7 +26,7 @@ import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
-import { handOffAfterRun } from '../session/hand-off.js';
+import { handOffAfterRun, prepareHandoff } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
@@ -136,6 +136,15 @@ export async function applyWithAws(
         // The evaluator (the most code the check loads) loads and warms up while the writes wait on AWS, not after
         // the last.
         warmEvaluator().catch(() => undefined);
+        // The hand-off files too, from the plan's ARNs, on a turn of their own: the end of a complete run takes them
+        // when it read back the same (else it makes them again).
+        setImmediate(() => {
+          try {
+            prepareHandoff(config, plan, opts);
+          } catch {
+            // Made at the end instead, where an error is reported.
+          }
+        });
       },
       onEvent(event) {
         if (event.type === 'leftovers-done') {

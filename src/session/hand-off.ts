@@ -7,9 +7,9 @@ import type { Config, SectionId } from '../config/schema.js';
 import type { RunResult } from '../engine/apply.js';
 import type { Facts, Plan } from '../model.js';
 import { ExitCode } from '../errors.js';
-import { handoffCaveats, handoffFiles, nextSteps } from '../handoff/files.js';
+import { handoffCaveats, handoffFiles, nextSteps, type HandoffFile } from '../handoff/files.js';
 import { chartOf } from '../handoff/charts.js';
-import { handoffInput, handoffTarget, type MissingRole } from '../handoff/input.js';
+import { handoffInput, handoffTarget, type HandoffInput, type MissingRole } from '../handoff/input.js';
 import type { Target } from '../config/schema.js';
 import { writeHandoff, type WriteOptions, type WriteResult } from '../handoff/write.js';
 import { JSON_FORMAT_VERSION } from '../render/json.js';
@@ -28,6 +28,47 @@ export function roleArnsFromPlan(plan: Plan): Map<string, string> {
     for (const r of s.resources) if (r.kind === 'role' && r.action !== 'create') arns.set(r.name, r.arn);
   }
   return arns;
+}
+
+/**
+ * Hand-off files worked out before they are written, by their input (as JSON): `prepareHandoff` makes them while a
+ * run's writes wait on AWS; `handOff` takes them when its input is the same, and makes them itself otherwise.
+ */
+const prepared = new Map<string, HandoffFile[]>();
+
+/** The files for one cluster's input: those prepared for the same input, or made now. */
+function filesFor(input: HandoffInput): HandoffFile[] {
+  const key = JSON.stringify(input);
+  const files = prepared.get(key);
+  prepared.delete(key);
+  return files ?? handoffFiles(input);
+}
+
+/**
+ * Make the hand-off files a complete run of `plan` will write, from the ARNs the plan gives its roles: rendering
+ * them (the Helm values, the attributes, their YAML) takes milliseconds that an apply would otherwise spend after its
+ * last answer from AWS. What the run reads back decides: when it gives other ARNs, or another run's, the files are
+ * made again from those. Files prepared before and not taken are dropped.
+ */
+export function prepareHandoff(config: Config, plan: Plan, opts: Pick<HandoffCliOptions, 'flavor'>): void {
+  prepared.clear();
+  const arns = new Map<string, string>();
+  for (const s of plan.sections) for (const r of s.resources) if (r.kind === 'role') arns.set(r.name, r.arn);
+  const target = handoffTarget(config, opts.flavor);
+  const { input, missing } = handoffInput(config, plan.facts, arns, target, () => '');
+  if (missing.length > 0) return;
+  for (const { input: one } of clusterInputs(config, input)) prepared.set(JSON.stringify(one), handoffFiles(one));
+}
+
+/** How many clusters' files are prepared and not yet taken (for the tests). */
+export function preparedHandoffs(): number {
+  return prepared.size;
+}
+
+/** Several clusters: a set of files each, in a sub-folder named after it (one cluster: the folder itself). */
+function clusterInputs(config: Config, input: HandoffInput): { cluster?: string; input: HandoffInput }[] {
+  if (config.clusters.length <= 1) return [{ input }];
+  return config.clusters.map((c) => ({ cluster: c.name, input: { ...input, cluster: c.name } }));
 }
 
 /** Role name -> ARN, for the roles a run left in place (as read back after the changes). */
@@ -92,15 +133,12 @@ export async function handOff(
     sink?.write(renderMissing(missing, sink.style));
     return { code: ExitCode.Failure, target, missing, caveats: [], next: [] };
   }
-  // Several clusters: a set of files each, in a sub-folder named after it (one cluster: the folder itself).
-  const several = req.config.clusters.length > 1 ? req.config.clusters.map((c) => c.name) : [undefined];
   const results: WriteResult[] = [];
   const caveats: string[] = [];
   const next: string[] = [];
-  for (const cluster of several) {
+  for (const { cluster, input: one } of clusterInputs(req.config, input)) {
     const at = cluster === undefined ? dir : join(dir, cluster);
-    const one = cluster === undefined ? input : { ...input, cluster };
-    const files = handoffFiles(one);
+    const files = filesFor(one);
     const result = await writeHandoff(at, files, { force: opts.force ?? false, ...writeOptions });
     const said = handoffCaveats(one);
     const steps = nextSteps(one, at, files);
