@@ -26,7 +26,7 @@ import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
-import { handOffAfterRun, prepareHandoff } from '../session/hand-off.js';
+import { handOffAfterRun, prepareHandoff, type PreparedHandoff } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
@@ -123,6 +123,9 @@ export async function applyWithAws(
     let lines = 0;
     // What the access check at the end reads that no write changes is read beside the writes.
     let reads: AccessReads | undefined;
+    // The hand-off files, made while the writes wait (prepareHandoff); not once the run has ended.
+    let prepared: PreparedHandoff | undefined;
+    let ended = false;
     const { result } = await applyRun(plan, aws.gateway, host, output, {
       approve: 'plan',
       preflight: opts.preflight !== false,
@@ -136,11 +139,12 @@ export async function applyWithAws(
         // The evaluator (the most code the check loads) loads and warms up while the writes wait on AWS, not after
         // the last.
         warmEvaluator().catch(() => undefined);
-        // The hand-off files too, from the plan's ARNs, on a turn of their own: the end of a complete run takes them
-        // when it read back the same (else it makes them again).
+        // The hand-off files too, from the plan's ARNs, on a turn of their own (the reads above go out first), unless
+        // the run has ended by then: the end of a complete run takes them when it read back the same.
         setImmediate(() => {
+          if (ended || interrupt.signal.aborted) return;
           try {
-            prepareHandoff(config, plan, opts);
+            prepared = prepareHandoff(config, plan, opts);
           } catch {
             // Made at the end instead, where an error is reported.
           }
@@ -161,6 +165,7 @@ export async function applyWithAws(
         write(renderSectionResult(event.result, lineStyle, { waiting: false }));
       },
     });
+    ended = true;
     let code = exitCodeOf(result, interrupt.signalName());
     // Where the run changed something and completed, what IAM now decides for each Flyte identity (loaded lazily:
     // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
@@ -172,7 +177,14 @@ export async function applyWithAws(
     const recorder = aws.clients.recorder;
     if (opts.json) {
       // The hand-off first (its lines go to stderr): the document's exit code is the run's, a kept file's 4 included.
-      const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
+      const handoff = await handOffAfterRun(
+        config,
+        result,
+        opts,
+        output,
+        quiet && result.outcome === 'complete',
+        prepared,
+      );
       if (code === ExitCode.Success) code = handoff;
       const calls = { total: recorder.total, mutating: recorder.mutating };
       out(
@@ -199,7 +211,14 @@ export async function applyWithAws(
       else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
     }
     if (opts.json) return code;
-    const handoff = await handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete');
+    const handoff = await handOffAfterRun(
+      config,
+      result,
+      opts,
+      output,
+      quiet && result.outcome === 'complete',
+      prepared,
+    );
     return code === ExitCode.Success ? handoff : code;
   } finally {
     interrupt.dispose();

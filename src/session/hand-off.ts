@@ -31,38 +31,34 @@ export function roleArnsFromPlan(plan: Plan): Map<string, string> {
 }
 
 /**
- * Hand-off files worked out before they are written, by their input (as JSON): `prepareHandoff` makes them while a
- * run's writes wait on AWS; `handOff` takes them when its input is the same, and makes them itself otherwise.
+ * Hand-off files made before they are written, by their input (as JSON): `prepareHandoff` makes them while a run's
+ * writes wait on AWS; `handOff` takes them for the same input, and makes its own for any other.
  */
-const prepared = new Map<string, HandoffFile[]>();
+export type PreparedHandoff = Map<string, HandoffFile[]>;
 
-/** The files for one cluster's input: those prepared for the same input, or made now. */
-function filesFor(input: HandoffInput): HandoffFile[] {
+/** The files for one cluster's input: those prepared for the same input (taken out), or made now. */
+function filesFor(input: HandoffInput, prepared: PreparedHandoff | undefined): HandoffFile[] {
   const key = JSON.stringify(input);
-  const files = prepared.get(key);
-  prepared.delete(key);
+  const files = prepared?.get(key);
+  prepared?.delete(key);
   return files ?? handoffFiles(input);
 }
 
 /**
  * Make the hand-off files a complete run of `plan` will write, from the ARNs the plan gives its roles: rendering
  * them (the Helm values, the attributes, their YAML) takes milliseconds that an apply would otherwise spend after its
- * last answer from AWS. What the run reads back decides: when it gives other ARNs, or another run's, the files are
- * made again from those. Files prepared before and not taken are dropped.
+ * last answer from AWS. What the run reads back decides: when it gives other ARNs, the files are made again from
+ * those.
  */
-export function prepareHandoff(config: Config, plan: Plan, opts: Pick<HandoffCliOptions, 'flavor'>): void {
-  prepared.clear();
+export function prepareHandoff(config: Config, plan: Plan, opts: Pick<HandoffCliOptions, 'flavor'>): PreparedHandoff {
+  const prepared: PreparedHandoff = new Map();
   const arns = new Map<string, string>();
   for (const s of plan.sections) for (const r of s.resources) if (r.kind === 'role') arns.set(r.name, r.arn);
   const target = handoffTarget(config, opts.flavor);
   const { input, missing } = handoffInput(config, plan.facts, arns, target, () => '');
-  if (missing.length > 0) return;
+  if (missing.length > 0) return prepared;
   for (const { input: one } of clusterInputs(config, input)) prepared.set(JSON.stringify(one), handoffFiles(one));
-}
-
-/** How many clusters' files are prepared and not yet taken (for the tests). */
-export function preparedHandoffs(): number {
-  return prepared.size;
+  return prepared;
 }
 
 /** Several clusters: a set of files each, in a sub-folder named after it (one cluster: the folder itself). */
@@ -94,6 +90,8 @@ export interface HandoffRequest {
   arns: ReadonlyMap<string, string>;
   sections: { id: SectionId; waiting?: { reason: string } }[];
   rerun: string;
+  /** Files made ahead (`prepareHandoff`): those of the same input are taken instead of made again. */
+  prepared?: PreparedHandoff;
 }
 
 export interface HandoffOutcome {
@@ -138,7 +136,7 @@ export async function handOff(
   const next: string[] = [];
   for (const { cluster, input: one } of clusterInputs(req.config, input)) {
     const at = cluster === undefined ? dir : join(dir, cluster);
-    const files = filesFor(one);
+    const files = filesFor(one, req.prepared);
     const result = await writeHandoff(at, files, { force: opts.force ?? false, ...writeOptions });
     const said = handoffCaveats(one);
     const steps = nextSteps(one, at, files);
@@ -208,6 +206,7 @@ export async function handOffAfterRun(
   opts: HandoffCliOptions & RerunOptions,
   output: Output,
   brief = false,
+  prepared?: PreparedHandoff,
 ): Promise<number> {
   const sink = {
     ...(opts.json ? { write: output.err, style: output.errStyle } : { write: output.out, style: output.style }),
@@ -231,6 +230,7 @@ export async function handOffAfterRun(
       arns: roleArnsFromResult(result),
       sections: result.sections,
       rerun: rerunCommand(opts),
+      ...(prepared !== undefined ? { prepared } : {}),
     },
     opts,
     sink,

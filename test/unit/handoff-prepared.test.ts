@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { makePlan } from '../../src/engine/engine.js';
 import { parseConfigText } from '../../src/load/config.js';
 import type { Config } from '../../src/config/schema.js';
-import { handOff, prepareHandoff, preparedHandoffs } from '../../src/session/hand-off.js';
+import { handOff, prepareHandoff, type PreparedHandoff } from '../../src/session/hand-off.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -31,7 +31,11 @@ function tree(dir: string, at = ''): Record<string, string> {
 }
 
 /** The hand-off of `config`'s offline plan, with the roles' ARNs `arnOf` gives; the files written. */
-async function write(config: Config, arnOf: (name: string, arn: string) => string = (_, arn) => arn) {
+async function write(
+  config: Config,
+  arnOf: (name: string, arn: string) => string = (_, arn) => arn,
+  prepared?: PreparedHandoff,
+) {
   const plan = await makePlan(config, undefined, { offline: true });
   const arns = new Map(
     plan.sections
@@ -41,7 +45,14 @@ async function write(config: Config, arnOf: (name: string, arn: string) => strin
   const dir = mkdtempSync(join(tmpdir(), 'fas-prepared-'));
   dirs.push(dir);
   const outcome = await handOff(
-    { config, facts: plan.facts, arns, sections: plan.sections, rerun: 'flyte-aws-setup' },
+    {
+      config,
+      facts: plan.facts,
+      arns,
+      sections: plan.sections,
+      rerun: 'flyte-aws-setup',
+      ...(prepared ? { prepared } : {}),
+    },
     { outDir: dir },
     undefined,
   );
@@ -57,10 +68,11 @@ describe('prepared hand-off files', () => {
     '%s: taken by the run that reads back what the plan said, and the same files written',
     async (_, config, sets) => {
       const plain = await write(config);
-      prepareHandoff(config, await makePlan(config, undefined, { offline: true }), {});
-      expect(preparedHandoffs()).toBe(sets);
-      expect(await write(config)).toEqual(plain);
-      expect(preparedHandoffs()).toBe(0);
+      const prepared = prepareHandoff(config, await makePlan(config, undefined, { offline: true }), {});
+      expect(prepared.size).toBe(sets);
+      expect(await write(config, undefined, prepared)).toEqual(plain);
+      // Taken: each set is used once.
+      expect(prepared.size).toBe(0);
     },
   );
 
@@ -68,13 +80,10 @@ describe('prepared hand-off files', () => {
     const moved = (name: string, arn: string) =>
       name === 'flyte-system-role' ? arn.replace(':role/', ':role/moved/') : arn;
     const plain = await write(ONE, moved);
-    prepareHandoff(ONE, await makePlan(ONE, undefined, { offline: true }), {});
-    const written = await write(ONE, moved);
+    const prepared = prepareHandoff(ONE, await makePlan(ONE, undefined, { offline: true }), {});
+    const written = await write(ONE, moved, prepared);
     expect(written).toEqual(plain);
     expect(Object.values(written).join('\n')).toContain(':role/moved/flyte-system-role');
-    // Still there, for a run that reads back what the plan said; the next preparation drops it.
-    expect(preparedHandoffs()).toBe(1);
-    prepareHandoff(TWO, await makePlan(TWO, undefined, { offline: true }), {});
-    expect(preparedHandoffs()).toBe(2);
+    expect(prepared.size).toBe(1);
   });
 });
