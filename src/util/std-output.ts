@@ -7,8 +7,8 @@
  * - `stdOutput(fd)`: what the CLI writes its output through. Making Node's stream for a pipe or a socket loads
  *   Node's stream and socket modules: about 4 ms of an offline dry run, for a few lines. So output is written with
  *   `fs.writeSync` where that cannot keep the run waiting: to a file; and on Linux, to a pipe or a socket (CI,
- *   scripts, `| jq`) for its first 16 KiB, less than either holds, so that a reader that does not read cannot stop
- *   the run (Node's stream queues what the reader has not taken; a write to a full pipe would wait for it). Beyond
+ *   scripts, `| jq`) for its first 8 KiB, well under what either holds, so that a reader that does not read cannot
+ *   stop the run (Node's stream queues what the reader has not taken; a write to a full pipe would wait for it). Beyond
  *   that, to a terminal, and on other platforms, Node's stream writes (colours, columns, the spinner and the prompts
  *   need a terminal's).
  */
@@ -47,22 +47,32 @@ export function guardStdStreams(): void {
   }
 }
 
-/** What a pipe or a Unix socket holds at the least, on Linux (64 KiB and about 200 KiB): what is written straight. */
-export const PIPE_BYTES = 16 * 1024;
+/**
+ * What is written straight to a pipe or a Unix socket, in all: well under what either holds with Linux's defaults,
+ * so that a reader that does not read cannot keep a write waiting (a pipe holds 64 KiB; a socket about 208 KiB, less
+ * some 800 bytes for each write, which `SOCKET_WRITE_BYTES` stands for).
+ */
+export const PIPE_BYTES = 8 * 1024;
+/** What each write to a socket is counted as, on top of its bytes. */
+export const SOCKET_WRITE_BYTES = 1024;
 
 /**
- * How many bytes in all may be written straight to `fd`: a file's writes never wait (as many as come); a pipe's or a
- * socket's, on Linux, as many as it surely holds; anything else none (Node's stream for it).
+ * What may be written straight to `fd`: in bytes, and what each write counts for on top. A file's writes never wait
+ * (as many as come); a pipe's or a socket's, on Linux, as many as it surely holds; anything else none (Node's stream
+ * for it).
  */
-function directBytes(fd: number): number {
-  if (process.platform !== 'linux' && process.platform !== 'darwin') return 0;
+function directBytes(fd: number): { limit: number; perWrite: number } {
+  const none = { limit: 0, perWrite: 0 };
+  if (process.platform !== 'linux' && process.platform !== 'darwin') return none;
   try {
     const stat = fstatSync(fd);
-    if (stat.isFile()) return Infinity;
-    return process.platform === 'linux' && (stat.isFIFO() || stat.isSocket()) ? PIPE_BYTES : 0;
+    if (stat.isFile()) return { limit: Infinity, perWrite: 0 };
+    if (process.platform !== 'linux') return none;
+    if (stat.isFIFO()) return { limit: PIPE_BYTES, perWrite: 0 };
+    return stat.isSocket() ? { limit: PIPE_BYTES, perWrite: SOCKET_WRITE_BYTES } : none;
   } catch {
     // Closed, or not to be looked at: Node's stream knows what to do with it.
-    return 0;
+    return none;
   }
 }
 
@@ -72,14 +82,14 @@ function directBytes(fd: number): number {
  */
 export function stdOutput(name: StdName): StdOutput {
   const fd = name === 'stdout' ? 1 : 2;
-  const limit = directBytes(fd);
+  const { limit, perWrite } = directBytes(fd);
   // Node's stream for the descriptor, made on first use (process.stdout and process.stderr are made once, and kept).
-  return limit > 0 ? fdOutput(fd, () => process[name], limit) : process[name];
+  return limit > 0 ? fdOutput(fd, () => process[name], limit, fsWriteSync, perWrite) : process[name];
 }
 
 /**
  * A stream whose `write` goes straight to the file descriptor `fd`, with `fs.writeSync`, for its first `limit`
- * bytes in all. Any other member, a write that would go past the limit and every write after it, and every write
+ * bytes in all (each write counted as `perWrite` more). Any other member, a write that would go past the limit and every write after it, and every write
  * after the descriptor refused one (a non-blocking pipe that is full), go to `nodeStream()`, in order. A reader that
  * has gone (EPIPE) ends the writing, quietly, as Node's guarded stream does. `writeSync` is there for the tests.
  */
@@ -88,6 +98,7 @@ export function fdOutput(
   nodeStream: () => NodeJS.WritableStream,
   limit = Infinity,
   writeSync: typeof fsWriteSync = fsWriteSync,
+  perWrite = 0,
 ): StdOutput {
   const toNode = (...args: unknown[]): boolean => {
     const stream = nodeStream();
@@ -103,11 +114,11 @@ export function fdOutput(
       typeof chunk === 'string'
         ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
         : (chunk as Uint8Array);
-    if (!gone && written + bytes.length > limit) {
+    if (!gone && written + bytes.length + perWrite > limit) {
       handedOver = true;
       return toNode(bytes, cb);
     }
-    written += bytes.length;
+    written += bytes.length + perWrite;
     let done = 0;
     try {
       while (!gone && done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);

@@ -177,7 +177,7 @@ describe('start-up of the built CLI', () => {
     const env = () => cliEnv({}, home, join(home, 'calls.jsonl'));
 
     it('a file gets what a pipe gets, past what is written straight to a pipe too', () => {
-      // 30 project roles: a JSON plan larger than the 16 KiB written straight to a pipe; the rest goes through
+      // 30 project roles: a JSON plan larger than the 8 KiB written straight to a pipe; the rest goes through
       // Node's stream. A file takes it all straight.
       const config = join(home, 'many.yaml');
       writeFileSync(

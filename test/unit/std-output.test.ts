@@ -92,6 +92,18 @@ describe('fdOutput', () => {
     expect(node.read()?.toString()).toBe('abcd');
   });
 
+  it('counts each write as more than its bytes where the descriptor keeps some for each (a socket)', () => {
+    const fake = fakeWrites(100);
+    const node = new PassThrough();
+    const out = fdOutput(1, () => node, 20, fake.writeSync, 5);
+    out.write('abcdef');
+    out.write('gh');
+    // 6 + 5 and 2 + 5 are in; 1 + 5 more would pass 20.
+    out.write('i');
+    expect(fake.text()).toBe('abcdefgh');
+    expect(node.read()?.toString()).toBe('i');
+  });
+
   it('stops writing, quietly, once the reader has gone (EPIPE)', () => {
     const fake = fakeWrites(100, { after: 3, code: 'EPIPE' });
     const out = fdOutput(1, unused, Infinity, fake.writeSync);
