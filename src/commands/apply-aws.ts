@@ -175,16 +175,12 @@ export async function applyWithAws(
         : undefined;
     if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;
+    // The hand-off files of a complete run (a brief report when it changed nothing), with those made while it ran.
+    const handOff = () =>
+      handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete', prepared);
     if (opts.json) {
       // The hand-off first (its lines go to stderr): the document's exit code is the run's, a kept file's 4 included.
-      const handoff = await handOffAfterRun(
-        config,
-        result,
-        opts,
-        output,
-        quiet && result.outcome === 'complete',
-        prepared,
-      );
+      const handoff = await handOff();
       if (code === ExitCode.Success) code = handoff;
       const calls = { total: recorder.total, mutating: recorder.mutating };
       out(
@@ -211,14 +207,7 @@ export async function applyWithAws(
       else if (s.error && opts.debug) output.err(`${s.id}: ${stackWithCause(sectionErrorCause(s))}`);
     }
     if (opts.json) return code;
-    const handoff = await handOffAfterRun(
-      config,
-      result,
-      opts,
-      output,
-      quiet && result.outcome === 'complete',
-      prepared,
-    );
+    const handoff = await handOff();
     return code === ExitCode.Success ? handoff : code;
   } finally {
     interrupt.dispose();
