@@ -1,6 +1,6 @@
 // Builds the published CLI with esbuild: src/cli.ts and everything it imports, the dependencies included, into
-// dist/cli.cjs and the chunks it loads lazily (the commands, the AWS SDK, the prompts), minified, with source maps;
-// then the start-up file dist/front.cjs (src/front.ts, with every command's help page taken from that CLI), which the
+// dist/cli.cjs and the chunks it loads lazily (the commands, the AWS SDK, the prompts), minified, with source maps,
+// the chunks that load together packed into one file (PACKS); then the start-up file dist/front.cjs (src/front.ts, with every command's help page taken from that CLI), which the
 // bin runs: it answers `--help` and `--version` itself and loads dist/cli.cjs for anything else. The package then
 // has no runtime dependencies: `npx flyte-aws-setup` fetches one small tarball, and the AWS SDK version is the one
 // tested here, whatever the registry holds later.
@@ -36,7 +36,8 @@ const PACKS = [
   // `--help` or `--version` loads the CLI, and nearly every command reads and checks a config as the main one does.
   { file: 'dist/cli.cjs', roots: ['dist/cli.cjs', 'src/commands/apply.ts'] },
   // A run that talks to AWS: the AWS layer, the clients and what a run loads on its way (the preflight, the access
-  // check, the hand-off). The credential providers, KMS and the commands other than the main one stay files of their own.
+  // check, the hand-off). The credential providers, KMS and the commands other than the main one stay files of their
+  // own.
   {
     file: 'src/commands/apply-aws.ts',
     roots: [
@@ -259,7 +260,9 @@ async function packChunks(metafile, pack) {
             return { path: asRequired(target), external: true };
           });
           b.onLoad({ filter: /.*/, namespace: 'packed-elsewhere' }, (args) => ({
-            contents: `module.exports = require(${JSON.stringify(asRequired(outputs[args.path].packedInto))}).__packed(${JSON.stringify(args.path)});`,
+            contents:
+              `module.exports = require(${JSON.stringify(asRequired(outputs[args.path].packedInto))})` +
+              `.__packed(${JSON.stringify(args.path)});`,
             resolveDir: dir,
             loader: 'js',
           }));

@@ -6,11 +6,11 @@
  *   must not stop half-way for it).
  * - `stdOutput(fd)`: what the CLI writes its output through. Making Node's stream for a pipe or a socket loads
  *   Node's stream and socket modules: about 4 ms of an offline dry run, for a few lines. So output is written with
- *   `fs.writeSync` where that cannot keep the run waiting: to a file; and on Linux, to a pipe or a socket (CI,
- *   scripts, `| jq`) for its first 8 KiB, well under what either holds, so that a reader that does not read cannot
- *   stop the run (Node's stream queues what the reader has not taken; a write to a full pipe would wait for it). Beyond
- *   that, to a terminal, and on other platforms, Node's stream writes (colours, columns, the spinner and the prompts
- *   need a terminal's).
+ *   `fs.writeSync` where that cannot keep the run waiting: to a file (on Linux and macOS); and on Linux, to a pipe or
+ *   a socket (CI, scripts, `| jq`) for its first 8 KiB, well under what either holds, so that a reader that does not
+ *   read cannot stop the run (Node's stream queues what the reader has not taken; a write to a full pipe would wait
+ *   for it). Beyond that, to a terminal, and on other platforms, Node's stream writes (colours, columns, the spinner
+ *   and the prompts need a terminal's).
  */
 import { fstatSync, writeSync as fsWriteSync } from 'node:fs';
 
@@ -88,10 +88,11 @@ export function stdOutput(name: StdName): StdOutput {
 }
 
 /**
- * A stream whose `write` goes straight to the file descriptor `fd`, with `fs.writeSync`, for its first `limit`
- * bytes in all (each write counted as `perWrite` more). Any other member, a write that would go past the limit and every write after it, and every write
- * after the descriptor refused one (a non-blocking pipe that is full), go to `nodeStream()`, in order. A reader that
- * has gone (EPIPE) ends the writing, quietly, as Node's guarded stream does. `writeSync` is there for the tests.
+ * A stream whose `write` goes straight to the file descriptor `fd`, with `fs.writeSync`, for its first `limit` bytes
+ * in all (each write counted as `perWrite` more). Any other member, a write that would go past the limit, and every
+ * write after it or after the descriptor refused one (a non-blocking pipe that is full), go to `nodeStream()`, in
+ * order. A reader that has gone (EPIPE) ends the writing, quietly, as Node's guarded stream does. `writeSync` is
+ * there for the tests.
  */
 export function fdOutput(
   fd: number,
