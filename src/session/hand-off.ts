@@ -21,11 +21,12 @@ import { DEFAULT_OUT_DIR, type HandoffCliOptions } from './io.js';
 
 export { DEFAULT_OUT_DIR } from './io.js';
 
-/** Role name -> ARN, for the roles the plan found in AWS. */
-export function roleArnsFromPlan(plan: Plan): Map<string, string> {
+/** Role name -> ARN, for the roles the plan found in AWS (and, `withCreated`, those it is to create). */
+export function roleArnsFromPlan(plan: Plan, withCreated = false): Map<string, string> {
   const arns = new Map<string, string>();
   for (const s of plan.sections) {
-    for (const r of s.resources) if (r.kind === 'role' && r.action !== 'create') arns.set(r.name, r.arn);
+    for (const r of s.resources)
+      if (r.kind === 'role' && (withCreated || r.action !== 'create')) arns.set(r.name, r.arn);
   }
   return arns;
 }
@@ -52,10 +53,8 @@ function filesFor(input: HandoffInput, prepared: PreparedHandoff | undefined): H
  */
 export function prepareHandoff(config: Config, plan: Plan, opts: Pick<HandoffCliOptions, 'flavor'>): PreparedHandoff {
   const prepared: PreparedHandoff = new Map();
-  const arns = new Map<string, string>();
-  for (const s of plan.sections) for (const r of s.resources) if (r.kind === 'role') arns.set(r.name, r.arn);
   const target = handoffTarget(config, opts.flavor);
-  const { input, missing } = handoffInput(config, plan.facts, arns, target, () => '');
+  const { input, missing } = handoffInput(config, plan.facts, roleArnsFromPlan(plan, true), target, () => '');
   if (missing.length > 0) return prepared;
   for (const { input: one } of clusterInputs(config, input)) prepared.set(JSON.stringify(one), handoffFiles(one));
   return prepared;
