@@ -216,10 +216,17 @@ async function packChunks(metafile, pack) {
   if (!members.has(file)) throw new Error(`build: pack ${file} must hold its own file`);
   const abs = (f) => join(root, f);
   const dir = dirname(abs(file));
-  const asRequired = (target) => {
-    const rel = relative(dir, abs(target)).split(sep).join('/');
+  /** A built file's path as the metafile names it (`dist/chunks/x.cjs`), from its absolute path. */
+  const built = (path) => relative(root, path).split(sep).join('/');
+  /** How a file in `from` requires the built file `target`. */
+  const requirePath = (from, target) => {
+    const rel = relative(from, abs(target)).split(sep).join('/');
     return rel.startsWith('.') ? rel : `./${rel}`;
   };
+  const asRequired = (target) => requirePath(dir, target);
+  /** The code that hands over the module of the packed chunk `name`, from the pack `packFile`, to a file in `from`. */
+  const handOver = (from, packFile, name) =>
+    `module.exports = require(${JSON.stringify(requirePath(from, packFile))}).__packed(${JSON.stringify(name)});`;
   const others = [...members].filter((f) => f !== file);
   // The entry: the pack's file itself, and a way for the files outside it to reach its modules, there before the
   // file runs (a file it requires as it loads may require one of them) and after.
@@ -254,15 +261,13 @@ async function packChunks(metafile, pack) {
           // A built file outside the pack stays a file, required where it is; a chunk of an earlier pack is taken
           // from that pack's file, without its one-line file.
           b.onResolve({ filter: /^\.\.?\/.*\.cjs$/ }, (args) => {
-            const target = relative(root, join(args.resolveDir, args.path)).split(sep).join('/');
+            const target = built(join(args.resolveDir, args.path));
             if (members.has(target)) return undefined;
             if (outputs[target]?.packedInto !== undefined) return { path: target, namespace: 'packed-elsewhere' };
             return { path: asRequired(target), external: true };
           });
           b.onLoad({ filter: /.*/, namespace: 'packed-elsewhere' }, (args) => ({
-            contents:
-              `module.exports = require(${JSON.stringify(asRequired(outputs[args.path].packedInto))})` +
-              `.__packed(${JSON.stringify(args.path)});`,
+            contents: handOver(dir, outputs[args.path].packedInto, args.path),
             resolveDir: dir,
             loader: 'js',
           }));
@@ -286,12 +291,7 @@ async function packChunks(metafile, pack) {
     delete outputs[`${f}.map`];
     if (f === file) continue;
     if (requiredFromOutside.has(f)) {
-      const stub = `"use strict";module.exports=require(${JSON.stringify(
-        relative(dirname(abs(f)), abs(file))
-          .split(sep)
-          .join('/')
-          .replace(/^(?!\.)/, './'),
-      )}).__packed(${JSON.stringify(f)});\n`;
+      const stub = `"use strict";${handOver(dirname(abs(f)), file, f)}\n`;
       writeFileSync(abs(f), stub);
       outputs[f] = {
         imports: [{ path: file, kind: 'require-call' }],
@@ -301,7 +301,6 @@ async function packChunks(metafile, pack) {
         packedInto: file,
       };
     } else {
-      outputs[f] = undefined;
       delete outputs[f];
     }
   }
@@ -317,7 +316,7 @@ async function packChunks(metafile, pack) {
   const imports = Object.entries(out.metafile.outputs)
     .find(([f]) => f.endsWith('.cjs'))[1]
     .imports.map((i) => ({
-      path: i.external && i.path.startsWith('.') ? relative(root, join(dir, i.path)).split(sep).join('/') : i.path,
+      path: i.external && i.path.startsWith('.') ? built(join(dir, i.path)) : i.path,
       kind: i.kind,
       ...(i.external && !i.path.startsWith('.') ? { external: true } : {}),
     }));
