@@ -6,7 +6,7 @@
 import type { ApplyCliOptions, CliIo } from '../session/io.js';
 import { CancelledError, ExitCode, stackWithCause } from '../errors.js';
 import { sectionErrorCause, type RunResult } from '../engine/apply.js';
-import { DEFAULT_CONCURRENCY, makePlan } from '../engine/engine.js';
+import { DEFAULT_CONCURRENCY, firstSetupPlan, makePlan } from '../engine/engine.js';
 import { planExitCode, planSteps, type Plan } from '../model.js';
 import { planJson, resultJson } from '../render/json.js';
 import {
@@ -26,8 +26,10 @@ import type { Config } from '../config/schema.js';
 import { renderAccessAfterApply } from '../render/access-text.js';
 import { terminalHost, yesHost } from '../session/approval.js';
 import { applyRun } from '../session/apply-run.js';
+import { planApproval } from '../engine/approval.js';
 import { handOffAfterRun, prepareHandoff, type PreparedHandoff } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
+import { askPermissionsAhead, type PermissionsAhead } from '../permissions/preflight.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
   switch (result.outcome) {
@@ -83,8 +85,16 @@ export async function applyWithAws(
   const aws = await openAws(config, opts, output);
   const interrupt = interruptController(io);
   try {
+    const host = opts.yes
+      ? yesHost({ approveBroadening: opts.approveBroadening === true })
+      : terminalHost(io, interrupt.signal);
     progress.start('Reading the account');
     let plan: Plan;
+    // A first setup's permissions, asked beside the plan's reads instead of after them (one round trip less), when
+    // the account's roles show that the config makes a role (the run then has changes, and its preflight runs), and
+    // the host would not refuse such a plan before its preflight (no terminal to ask, broadening not approved).
+    let permissionsAhead: Promise<PermissionsAhead> | undefined;
+    const askAhead = !opts.dryRun && opts.preflight !== false;
     try {
       // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
       // reads: a missing one stops the run here, before anything is written, as bad input.
@@ -95,6 +105,22 @@ export async function applyWithAws(
           ...(opts.prune ? { prune: true } : {}),
           // A run that applies takes a role ListRoles does not list as missing; a dry run asks GetRole, as verify.
           ...(opts.dryRun ? {} : { trustRoleListing: true }),
+          ...(askAhead
+            ? {
+                whenListed(facts, lacking) {
+                  if (lacking.length === 0) return;
+                  const first = firstSetupPlan(config, facts);
+                  try {
+                    host.assertCanAsk?.(planApproval(first));
+                  } catch {
+                    return;
+                  }
+                  permissionsAhead = askPermissionsAhead(first, aws.gateway);
+                  // Awaited by the preflight; a run that stops before it (a problem in the config) leaves it be.
+                  permissionsAhead.catch(() => undefined);
+                },
+              }
+            : {}),
         }),
       );
     } finally {
@@ -114,9 +140,6 @@ export async function applyWithAws(
     if (!opts.json) out(quiet ? renderQuietPlan(plan, style) : renderPlan(plan, style));
     // With --json, stdout keeps the result alone: the plan to say yes (or no) to goes to stderr.
     if (changes && !opts.yes && opts.json) output.err(renderPlan(plan, output.errStyle));
-    const host = opts.yes
-      ? yesHost({ approveBroadening: opts.approveBroadening === true })
-      : terminalHost(io, interrupt.signal);
     // In JSON mode stdout holds only the JSON: the per-section lines are progress, on stderr.
     const write = opts.json ? output.err : output.out;
     const lineStyle = opts.json ? output.errStyle : output.style;
@@ -129,6 +152,7 @@ export async function applyWithAws(
     const { result } = await applyRun(plan, aws.gateway, host, output, {
       approve: 'plan',
       preflight: opts.preflight !== false,
+      ...(permissionsAhead !== undefined ? { permissionsAhead } : {}),
       json: opts.json,
       config: opts.config,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,

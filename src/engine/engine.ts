@@ -96,6 +96,16 @@ export type CurrentState = Map<string, CurrentResource | undefined>;
 export type InlineRead = 'always' | 'unowned' | 'never';
 
 /**
+ * The plan a first setup of `config` makes in the account of `facts`: as offline, nothing of it there yet (the
+ * roles that only get attachments there, with nothing attached). Pure. What its changes need is asked of IAM beside
+ * the plan's reads (`MakePlanOptions.whenListed`).
+ */
+export function firstSetupPlan(config: Config, facts: Facts): Plan {
+  const sections = desiredSections(config, facts);
+  return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
+}
+
+/**
  * An offline plan assumes an empty account, except for what the config says exists already: the roles that only
  * get attachments (global access) are taken to be there, with nothing attached.
  */
@@ -388,6 +398,12 @@ export interface MakePlanOptions {
    * on how soon ListRoles shows a role made moments before (as after an apply).
    */
   trustRoleListing?: boolean;
+  /**
+   * Called once the caller and the clusters are known and the account's roles are listed (complete), with the
+   * facts and the names of the config's roles the listing lacks: the plan's reads are on their way by then. Not
+   * called when the roles are not listed (`leftovers: false`) or the listing failed.
+   */
+  whenListed?(facts: Facts, lacking: string[]): void;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -405,20 +421,35 @@ export async function makePlan(
   const inline: InlineRead = options.audit ? 'always' : 'unowned';
   // The reads, the look-ups and the roles of the account start as soon as the caller and the clusters are known;
   // once the bucket's encryption is known, only what its key adds is read (`readRest`).
+  // The roles of the account, for the setup's roles the config no longer names: listed at once, beside the caller and
+  // the clusters (ListRoles needs neither), so that the listing is in when the plan's reads start (with
+  // `trustRoleListing`, they then make no GetRole for a role it lacks: a first setup reads none of its roles).
+  const wantLeftovers = options.leftovers ?? options.only === undefined;
+  const listed = wantLeftovers ? gateway.listRoles() : undefined;
+  listed?.catch(() => undefined);
+  const index = listed !== undefined && options.trustRoleListing ? listedRoles(listed) : undefined;
   const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
   const known = options.facts ?? early!.facts;
   const first = onlySections(desiredSections(config, known), options.only);
   // Each cluster's pod identity associations, listed once: for the config's, and for those it no longer wants.
   const listings: AssociationListings = new Map();
-  // The roles of the account, for the setup's roles the config no longer names: listed before the plan's reads, at
-  // the head of IAM's queue (with `trustRoleListing`, the role reads queued behind the first ones skip the roles it
-  // lacks); the bound on requests in flight holds for all of them.
-  const wantLeftovers = options.leftovers ?? options.only === undefined;
-  const listed = wantLeftovers ? gateway.listRoles() : undefined;
-  listed?.catch(() => undefined);
-  const index = listed !== undefined && options.trustRoleListing ? listedRoles(listed) : undefined;
   const earlyReads =
     early !== undefined ? startEarlyReads(gateway, first, concurrency, inline, listings, index) : undefined;
+  if (options.whenListed !== undefined && listed !== undefined) {
+    const { whenListed } = options;
+    const roles = first.flatMap((s) => s.resources).flatMap((r) => (r.kind === 'role' ? [r.name] : []));
+    listed.then(
+      (listing) => {
+        const names = new Set(listing.map((r) => r.name.toLowerCase()));
+        try {
+          whenListed(known, [...new Set(roles.filter((n) => !names.has(n.toLowerCase())))]);
+        } catch {
+          // What the caller starts beside the plan is not the plan.
+        }
+      },
+      () => undefined,
+    );
+  }
   const refs = options.references ? configReferences(config, known) : [];
   // Union's role is read by the plan itself when its section is planned: the plan's read answers for it.
   const readAnyway = new Map<string, string>(

@@ -117,6 +117,17 @@ export type PreflightOutcome =
   | { status: 'checked'; principal: string; checks: number; denied: Denial[]; uncertain: Denial[] }
   | { status: 'not-checked'; reason: string };
 
+/** IAM's answer for one action on one resource, with the condition values it was given. */
+type Answer = SimulationResult & { context: SimulationContext[] };
+
+/**
+ * What IAM answered before the plan was made (`askPermissionsAhead`), by action, resource and condition values; or
+ * why it could not (then the preflight could not either: it is not asked again, as a failed preflight is not).
+ */
+export type PermissionsAhead =
+  | { status: 'answered'; principal: string; answers: ReadonlyMap<string, Answer> }
+  | { status: 'not-checked'; reason: string };
+
 /**
  * Simulation calls asked at once: all of a setup's at the default bound (one round trip). The bound on requests in
  * flight (`--concurrency`) still holds them, and once one fails no more are started.
@@ -131,56 +142,107 @@ function whyNot(err: unknown, principal: string): string {
   return failedCall('iam:SimulatePrincipalPolicy', err);
 }
 
-/** Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not. */
-export async function checkPermissions(
-  plan: Plan,
+function answerKey(action: string, resource: string, context: readonly SimulationContext[]): string {
+  return JSON.stringify([action, resource, JSON.stringify(context)]);
+}
+
+/** The ARN whose policies IAM evaluates for the caller, or why there is none. */
+async function simulatedArn(
   gateway: AwsGateway,
-  callerArn = plan.facts.callerArn,
-): Promise<PreflightOutcome> {
-  const checks = planChecks(plan);
-  if (callerArn === undefined) return { status: 'not-checked', reason: 'the caller is not known' };
+  callerArn: string | undefined,
+): Promise<{ arn: string } | { reason: string }> {
+  if (callerArn === undefined) return { reason: 'the caller is not known' };
   const principal = principalOf(callerArn);
   if (principal.kind === 'root') {
-    return { status: 'not-checked', reason: "running as the account's root user, whom IAM policies do not limit" };
+    return { reason: "running as the account's root user, whom IAM policies do not limit" };
   }
-  if (principal.kind === 'other') {
-    return { status: 'not-checked', reason: `IAM cannot simulate the policies of ${principal.arn}` };
-  }
-  let arn = principal.arn;
-  if (principal.kind === 'role') {
-    // The session ARN has no path; the role's own ARN has. Without iam:GetRole on it, try the ARN at /.
-    arn = (await gateway.roleArn(principal.name).catch(() => undefined)) ?? principal.arn;
-  }
+  if (principal.kind === 'other') return { reason: `IAM cannot simulate the policies of ${principal.arn}` };
+  if (principal.kind === 'user') return { arn: principal.arn };
+  // The session ARN has no path; the role's own ARN has. Without iam:GetRole on it, try the ARN at /.
+  return { arn: (await gateway.roleArn(principal.name).catch(() => undefined)) ?? principal.arn };
+}
 
-  // One simulation per set of condition values: IAM evaluates each of its actions on each of its resources, and
-  // only the pairs the plan needs are kept. So the calls are few (one, and one per attached policy) and go at once.
+/**
+ * IAM's answers for `checks`, by `answerKey`. One simulation per set of condition values: IAM evaluates each of its
+ * actions on each of its resources, and every pair it answers is kept (a later plan may need one the checks did not
+ * name). So the calls are few (one, and one per attached policy) and go at once. Throws what the first failed call
+ * threw.
+ */
+async function simulate(
+  gateway: AwsGateway,
+  principalArn: string,
+  checks: readonly PermissionCheck[],
+): Promise<Map<string, Answer>> {
   const groups = new Map<string, { context: SimulationContext[]; actions: Set<string>; resources: Set<string> }>();
-  const wanted = new Set<string>();
   for (const c of checks) {
     const key = JSON.stringify(c.context);
     const g = groups.get(key) ?? { context: c.context, actions: new Set(), resources: new Set() };
     g.actions.add(c.action);
     g.resources.add(c.resource);
     groups.set(key, g);
-    wanted.add(JSON.stringify([c.action, c.resource, key]));
   }
   const requests = [...groups.values()].map((g) => ({
-    principalArn: arn,
+    principalArn,
     actions: [...g.actions],
     resourceArns: [...g.resources],
     context: g.context,
   }));
-  type Answer = SimulationResult & { context: SimulationContext[] };
   const ask = async (r: (typeof requests)[number]): Promise<Answer[]> =>
-    (await gateway.simulatePrincipalPolicy(r))
-      .filter((a) => wanted.has(JSON.stringify([a.action, a.resource, JSON.stringify(r.context)])))
-      .map((a) => ({ ...a, context: r.context }));
-  let results: Answer[];
+    (await gateway.simulatePrincipalPolicy(r)).map((a) => ({ ...a, context: r.context }));
+  const answers = (await mapLimit(requests, CONCURRENCY, ask)).flat();
+  return new Map(answers.map((a) => [answerKey(a.action, a.resource, a.context), a]));
+}
+
+/**
+ * Ask IAM about the changes of `plan` before the plan the run applies is made: for a first setup, while the
+ * plan's reads are in flight, with the plan such a setup makes (`firstSetupPlan`). `checkPermissions` takes the
+ * answers for the checks they cover and asks only the rest. Never throws for AWS errors.
+ */
+export async function askPermissionsAhead(plan: Plan, gateway: AwsGateway): Promise<PermissionsAhead> {
+  const who = await simulatedArn(gateway, plan.facts.callerArn);
+  if ('reason' in who) return { status: 'not-checked', reason: who.reason };
   try {
-    results = (await mapLimit(requests, CONCURRENCY, ask)).flat();
+    return { status: 'answered', principal: who.arn, answers: await simulate(gateway, who.arn, planChecks(plan)) };
   } catch (err) {
-    return { status: 'not-checked', reason: whyNot(err, arn) };
+    return { status: 'not-checked', reason: whyNot(err, who.arn) };
   }
+}
+
+/**
+ * Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not.
+ * With `ahead` (asked for the same caller before the plan was made), only what its answers do not cover is asked;
+ * where it could not ask, that is the outcome.
+ */
+export async function checkPermissions(
+  plan: Plan,
+  gateway: AwsGateway,
+  callerArn = plan.facts.callerArn,
+  ahead?: Promise<PermissionsAhead>,
+): Promise<PreflightOutcome> {
+  const checks = planChecks(plan);
+  const before = await ahead;
+  if (before?.status === 'not-checked') return { status: 'not-checked', reason: before.reason };
+  let arn: string;
+  let known: ReadonlyMap<string, Answer> = new Map();
+  if (before?.status === 'answered') {
+    arn = before.principal;
+    known = before.answers;
+  } else {
+    const who = await simulatedArn(gateway, callerArn);
+    if ('reason' in who) return { status: 'not-checked', reason: who.reason };
+    arn = who.arn;
+  }
+  const key = (c: PermissionCheck) => answerKey(c.action, c.resource, c.context);
+  const rest = checks.filter((c) => !known.has(key(c)));
+  let asked: ReadonlyMap<string, Answer> = new Map();
+  if (rest.length > 0) {
+    try {
+      asked = await simulate(gateway, arn, rest);
+    } catch (err) {
+      return { status: 'not-checked', reason: whyNot(err, arn) };
+    }
+  }
+  const results = checks.flatMap((c) => known.get(key(c)) ?? asked.get(key(c)) ?? []);
   const refused = results
     .filter((r) => r.decision !== 'allowed')
     .map((r) => ({

@@ -9,6 +9,7 @@ import { planApproval, type ApprovalHost } from '../engine/approval.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { CancelledError, ExitCode } from '../errors.js';
 import type { Plan } from '../model.js';
+import type { PermissionsAhead } from '../permissions/preflight.js';
 import { stepText } from '../render/step-text.js';
 import type { Output } from './context.js';
 
@@ -17,6 +18,8 @@ export interface ApplyRunOptions {
   approve: 'plan' | 'section';
   /** Check the plan's changes against the caller's permissions first (`--no-preflight` turns it off). */
   preflight: boolean;
+  /** What IAM answered before the plan was made (`askPermissionsAhead`): the preflight asks only the rest. */
+  permissionsAhead?: Promise<PermissionsAhead>;
   /** The preflight's line on stderr, to keep stdout for the JSON. */
   json?: boolean;
   /** The config file, for the command the preflight's hint names. */

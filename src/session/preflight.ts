@@ -5,7 +5,7 @@
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Plan } from '../model.js';
 import { UserError } from '../errors.js';
-import { checkPermissions, type Denial } from '../permissions/preflight.js';
+import { checkPermissions, type Denial, type PermissionsAhead } from '../permissions/preflight.js';
 import type { Output } from './context.js';
 
 function denialText(d: Denial): string {
@@ -22,14 +22,14 @@ export async function preflight(
   plan: Plan,
   gateway: AwsGateway,
   output: Output,
-  options: { json?: boolean; config?: string },
+  options: { json?: boolean; config?: string; permissionsAhead?: Promise<PermissionsAhead> },
 ): Promise<'checked' | 'not-checked'> {
   const write = options.json ? output.err : output.out;
   const style = options.json ? output.errStyle : output.style;
   output.progress.start('Checking permissions (iam:SimulatePrincipalPolicy)');
   let outcome: Awaited<ReturnType<typeof checkPermissions>>;
   try {
-    outcome = await checkPermissions(plan, gateway);
+    outcome = await checkPermissions(plan, gateway, undefined, options.permissionsAhead);
   } finally {
     output.progress.clear();
   }

@@ -128,9 +128,10 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
       /^error: AWS answered (sts:GetCallerIdentity|eks:DescribeCluster on cluster acme-ml) with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
     ],
     [
-      'a sign-in page for the roles read while planning',
-      { fault: 'html-200', when: operation('GetRole') },
-      /^error: AWS answered iam:GetRole on role flyte-[\w-]+ with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
+      // A first setup reads none of its roles (the listing, asked beside the caller, lacks them): the listing is it.
+      "a sign-in page for the account's roles listed while planning",
+      { fault: 'html-200', when: operation('ListRoles') },
+      /^error: AWS answered iam:ListRoles on roles with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
     ],
   ])('%s: a plain error, nothing written', async (_name, rule, message) => {
     useRules(rule);

@@ -49,8 +49,16 @@ describe('the floor of a plan', () => {
         },
       ],
     });
-    // reads 2, preflight 1; provider or policy 1 + read-back 1; then the project role 1 + 1 + read-back 1
-    expect(floor).toEqual({ rounds: 8, reads: 2, preflight: 1, writes: 5, writeCalls: 8 });
+    // reads 2, the preflight beside the second (roles to make); provider or policy 1 + read-back 1; then the project
+    // role 1 + 1 + read-back 1
+    expect(floor).toEqual({ rounds: 7, reads: 2, preflight: 0, writes: 5, writeCalls: 8 });
+  });
+
+  it('gives the preflight a round of its own when the plan makes no role (the first round shows no change)', () => {
+    const floor = floorOf({
+      sections: [{ id: 'clusterRole', resources: [role(['AttachRolePolicy'], 'update')] }],
+    });
+    expect(floor).toEqual({ rounds: 5, reads: 2, preflight: 1, writes: 2, writeCalls: 1 });
   });
 
   it('has no preflight and a third read round on an account where the policy exists and nothing changes', () => {
@@ -95,8 +103,9 @@ describe('the floor of the other modes', () => {
         },
       ],
     });
-    // reads 2, preflight 1; the policy 1 + read-back 1; the role 1 + 1 + read-back 1; the associations 1 + read-back 1
-    expect(floor).toEqual({ rounds: 10, reads: 2, preflight: 1, writes: 7, writeCalls: 6 });
+    // reads 2, the preflight beside the second; the policy 1 + read-back 1; the role 1 + 1 + read-back 1; the
+    // associations 1 + read-back 1
+    expect(floor).toEqual({ rounds: 9, reads: 2, preflight: 0, writes: 7, writeCalls: 6 });
   });
 
   it("adds no round for a second cluster's OIDC provider, only its call", () => {

@@ -4,11 +4,14 @@
  */
 import {
   AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
   GetOpenIDConnectProviderCommand,
   GetPolicyCommand,
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
   SimulatePrincipalPolicyCommand,
   type SimulatePrincipalPolicyCommandInput,
 } from '@aws-sdk/client-iam';
@@ -16,9 +19,15 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli.js';
 import { parseConfigText } from '../../src/load/config.js';
-import { makePlan } from '../../src/engine/engine.js';
+import { firstSetupPlan, makePlan } from '../../src/engine/engine.js';
 import { planSteps } from '../../src/model.js';
-import { checkPermissions, planChecks, principalOf } from '../../src/permissions/preflight.js';
+import {
+  askPermissionsAhead,
+  checkPermissions,
+  planChecks,
+  principalOf,
+  type PermissionsAhead,
+} from '../../src/permissions/preflight.js';
 import { writeConfig } from '../helpers/cli.js';
 import { captureIo } from '../helpers/in-process.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
@@ -259,6 +268,158 @@ describe('checkPermissions', () => {
     const outcome = await checkPermissions(plan, m.gateway, `arn:aws:iam::${ACCOUNT}:root`);
     expect(outcome).toMatchObject({ status: 'not-checked', reason: expect.stringMatching(/root user/) });
     expect(m.iam.commandCalls(SimulatePrincipalPolicyCommand)).toHaveLength(0);
+  });
+});
+
+describe('the preflight asked ahead, for the plan of a first setup', () => {
+  const simulated = (m: ReturnType<typeof mockAws>) =>
+    m.iam.commandCalls(SimulatePrincipalPolicyCommand).map((c) => c.args[0].input);
+  const pairs = (inputs: SimulatePrincipalPolicyCommandInput[]) =>
+    inputs.flatMap((i) => (i.ActionNames ?? []).flatMap((a) => (i.ResourceArns ?? []).map((r) => `${a} ${r}`)));
+
+  it('covers the plan of an empty account: the preflight then asks IAM nothing more, and keeps its verdicts', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    m.iam
+      .on(SimulatePrincipalPolicyCommand)
+      .callsFake(
+        simulator((action, resource) =>
+          action === 'iam:TagRole' && resource.endsWith('/flyte-eks-node-role') ? 'implicitDeny' : 'allowed',
+        ),
+      );
+    const ahead = await askPermissionsAhead(firstSetupPlan(ROLES_ONLY, plan.facts), m.gateway);
+    expect(ahead).toMatchObject({ status: 'answered', principal: `arn:aws:iam::${ACCOUNT}:role/Admin` });
+    const asked = simulated(m).length;
+    expect(asked).toBe(5);
+    const outcome = await checkPermissions(plan, m.gateway, undefined, Promise.resolve(ahead));
+    expect(simulated(m)).toHaveLength(asked);
+    expect(outcome).toMatchObject({ status: 'checked', checks: planChecks(plan).length, uncertain: [] });
+    if (outcome.status !== 'checked') return;
+    expect(outcome.denied.map((d) => `${d.action} ${d.resource.split('/').pop()}`)).toEqual([
+      'iam:TagRole flyte-eks-node-role',
+    ]);
+  });
+
+  it('asks only what its answers do not cover (a change a first setup does not make), as the same principal', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    // The node role is there, with another trust: the plan updates it, which a first setup never does.
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-eks-node-role' }).resolves({
+      Role: {
+        RoleName: 'flyte-eks-node-role',
+        Path: '/',
+        Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`,
+        RoleId: 'x',
+        CreateDate: new Date(),
+        Description: 'EKS node role, managed by flyte-aws-setup',
+        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+        AssumeRolePolicyDocument: encodeURIComponent(
+          JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          }),
+        ),
+      },
+    });
+    m.iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-node-role' }).resolves({ AttachedPolicies: [] });
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    expect(planSteps(plan).map((s) => s.op)).toContain('UpdateAssumeRolePolicy');
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    const ahead = await askPermissionsAhead(firstSetupPlan(ROLES_ONLY, plan.facts), m.gateway);
+    const before = simulated(m).length;
+    // The principal was read once (its path), ahead: not again.
+    const principalReads = m.iam.commandCalls(GetRoleCommand, { RoleName: 'Admin' }).length;
+    const outcome = await checkPermissions(plan, m.gateway, undefined, Promise.resolve(ahead));
+    expect(outcome).toMatchObject({ status: 'checked', checks: planChecks(plan).length, denied: [] });
+    const after = simulated(m).slice(before);
+    expect(pairs(after)).toEqual([`iam:UpdateAssumeRolePolicy arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`]);
+    expect(new Set(after.map((i) => i.PolicySourceArn))).toEqual(new Set([`arn:aws:iam::${ACCOUNT}:role/Admin`]));
+    expect(m.iam.commandCalls(GetRoleCommand, { RoleName: 'Admin' })).toHaveLength(principalReads);
+  });
+
+  it('could not ask: the preflight says so and asks nothing again', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const plan = await makePlan(ROLES_ONLY, m.gateway);
+    m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('AccessDenied', 'not authorized'));
+    const ahead: PermissionsAhead = await askPermissionsAhead(firstSetupPlan(ROLES_ONLY, plan.facts), m.gateway);
+    expect(ahead).toEqual({
+      status: 'not-checked',
+      reason: `iam:SimulatePrincipalPolicy is not allowed for arn:aws:iam::${ACCOUNT}:role/Admin`,
+    });
+    const asked = simulated(m).length;
+    expect(await checkPermissions(plan, m.gateway, undefined, Promise.resolve(ahead))).toEqual(ahead);
+    expect(simulated(m)).toHaveLength(asked);
+  });
+
+  it('the apply command asks it while the plan is read, when ListRoles lacks a role of the config', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    m.iam.on(CreateRoleCommand).rejects(awsError('AccessDenied', 'stop here'));
+    m.iam.on(CreateOpenIDConnectProviderCommand).rejects(awsError('AccessDenied', 'stop here'));
+    // The plan's read of the OIDC provider answers late: the simulations are asked before it answers.
+    let askedBeforeTheRead: number | undefined;
+    m.iam.on(GetOpenIDConnectProviderCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      askedBeforeTheRead ??= simulated(m).length;
+      throw awsError('NoSuchEntity');
+    });
+    const file = writeConfig(
+      'region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: off\n',
+    );
+    const c = captureIo();
+    await main(['--config', file, '--yes', '--approve-broadening'], c.io);
+    expect(c.out()).toMatch(/Permissions checked for arn:aws:iam::111122223333:role\/Admin: all \d+ action\(s\)/);
+    // One round of simulations, for the plan of a first setup, not a second one for the plan.
+    expect(askedBeforeTheRead).toBe(5);
+    expect(simulated(m)).toHaveLength(5);
+    // ListRoles had answered before the plan's role reads started: none of the roles to make was read.
+    expect(m.iam.commandCalls(GetRoleCommand).filter((c) => c.args[0].input.RoleName !== 'Admin')).toHaveLength(0);
+
+    // ListRoles lists both roles (the tool's, from an older config): nothing is asked ahead (a run with nothing to
+    // change asks IAM nothing); the preflight asks once the plan is read, for what it changes.
+    const again = mockAws();
+    emptyAccount(again);
+    const names = ['flyte-eks-cluster-role', 'flyte-eks-node-role'];
+    const role = (name: string) => ({
+      RoleName: name,
+      Path: '/',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+      RoleId: 'x',
+      CreateDate: new Date(),
+      Description: 'managed by flyte-aws-setup',
+      Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [] })),
+    });
+    again.iam.on(ListRolesCommand).resolves({ Roles: names.map(role) });
+    for (const name of names) again.iam.on(GetRoleCommand, { RoleName: name }).resolves({ Role: role(name) });
+    again.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    again.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    // Refused: the run stops after its preflight, before any change.
+    again.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'implicitDeny'));
+    const refused = captureIo();
+    expect(await main(['--config', file, '--yes', '--approve-broadening'], refused.io)).toBe(1);
+    expect(refused.err()).toMatch(/iam:UpdateAssumeRolePolicy on arn:aws:iam::111122223333:role\/flyte-eks-node-role/);
+    const order = again.iam.calls().map((c) => c.args[0].constructor.name);
+    expect(order.filter((o) => o === 'SimulatePrincipalPolicyCommand').length).toBeGreaterThan(0);
+    expect(order.indexOf('SimulatePrincipalPolicyCommand')).toBeGreaterThan(
+      order.lastIndexOf('ListAttachedRolePoliciesCommand'),
+    );
+  });
+
+  it('--yes without --approve-broadening, for a plan that broadens access: nothing is asked ahead', async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    const file = writeConfig('region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme\nvpcDns: off\n');
+    const c = captureIo();
+    const code = await main(['--config', file, '--yes'], c.io);
+    expect(c.err()).toMatch(/broaden/i);
+    expect(code).not.toBe(0);
+    expect(simulated(m)).toHaveLength(0);
   });
 });
 
