@@ -184,7 +184,8 @@ export async function applyPlan(
       ? `waits for the removal of the ${LEFTOVER_KIND['pod-identity-association']} ${failed.name}, which did not complete`
       : undefined;
 
-  plan.sections.forEach((section, index) => {
+  for (const section of startOrder(plan.sections)) {
+    const index = plan.sections.indexOf(section);
     const deps = sectionById(section.id)
       .dependsOn.map((d) => byId.get(d))
       .filter((p): p is Promise<SectionResult> => p !== undefined);
@@ -203,7 +204,7 @@ export async function applyPlan(
       (r) => emitter(index, r),
       () => {},
     );
-  });
+  }
 
   const sections = await Promise.all(plan.sections.map((s) => byId.get(s.id)!));
   const rest = all.filter((l) => !goFirst(l));
@@ -220,6 +221,33 @@ export async function applyPlan(
   };
   finals.set(result, state.final);
   return result;
+}
+
+/**
+ * The sections in the order they start: those that more of the plan's sections with changes wait for (directly or
+ * through another) first, the others in the plan's order. A section has more sections waiting for it than any
+ * section with changes that depends on it, so each still starts after what it needs. Where requests queue (the bound
+ * on requests in flight, a service that answers them in turn), the writes that others wait for go first.
+ */
+export function startOrder(sections: readonly SectionPlan[]): SectionPlan[] {
+  const ids = new Set(sections.map((s) => s.id));
+  const waitedFor = new Map<SectionId, number>();
+  const changes = (s: SectionPlan) => s.status === 'create' || s.status === 'update';
+  const needs = (id: SectionId, seen = new Set<SectionId>()): Set<SectionId> => {
+    for (const d of sectionById(id).dependsOn) {
+      if (seen.has(d)) continue;
+      seen.add(d);
+      needs(d, seen);
+    }
+    return seen;
+  };
+  for (const s of sections.filter(changes)) {
+    for (const d of needs(s.id)) if (ids.has(d)) waitedFor.set(d, (waitedFor.get(d) ?? 0) + 1);
+  }
+  return sections
+    .map((s, i) => ({ s, i, n: waitedFor.get(s.id) ?? 0 }))
+    .sort((a, b) => b.n - a.n || a.i - b.i)
+    .map(({ s }) => s);
 }
 
 /** What the run left, kept beside its result (not in its JSON). */

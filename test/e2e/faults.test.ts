@@ -228,23 +228,26 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
   });
 
   it('AccessDenied on one operation: stops there, names the action and resource, lists what was done and what is left; a re-run finishes', async () => {
-    useRules({ fault: 'access-denied', when: operation('CreatePolicy') });
+    // One at a time: the OIDC provider and the policy first (the roles wait for them), then the cluster role.
+    useRules({ fault: 'access-denied', when: operation('CreateRole') });
     const run = await through(['--concurrency', '1']);
     expect(run.code).toBe(1);
     const out = run.stdout + run.stderr;
-    expect(out).toContain('access denied: iam:CreatePolicy on policy flyte-custom-policy');
-    expect(out).toContain('needs the IAM permission iam:CreatePolicy');
-    expect(out).toMatch(/✓ EKS cluster role: created/);
-    expect(out).toMatch(/policy flyte-custom-policy: done nothing; still to do CreatePolicy/);
+    expect(out).toContain('access denied: iam:CreateRole on role flyte-eks-cluster-role');
+    expect(out).toContain('needs the IAM permission iam:CreateRole');
+    expect(out).toMatch(/✓ S3 policy for the Flyte bucket: created/);
+    expect(out).toMatch(/✓ OIDC identity provider: created/);
+    expect(out).toMatch(/role flyte-eks-cluster-role: done nothing; still to do CreateRole, AttachRolePolicy/);
     expect(out).toMatch(/Flyte backend role: not run/);
     expect(out).toMatch(
-      /Setup stopped: \d+ resources? created.* \(listed above\); not done: S3 policy for the Flyte bucket, Flyte backend role, Flyte workers role, Project-domain roles/s,
+      /Setup stopped: 2 resources created \(listed above\); not done: EKS cluster role, EKS node role, Flyte backend role, Flyte workers role, Project-domain roles/,
     );
 
     useRules();
     const rerun = await through([]);
     expect(rerun.code).toBe(0);
-    expect(rerun.mutating.filter((c) => c.operation === 'CreateRole').map((c) => c.operation)).toHaveLength(3);
+    expect(rerun.mutating.filter((c) => c.operation === 'CreateRole')).toHaveLength(5);
+    expect(rerun.mutating.map((c) => c.operation)).not.toContain('CreatePolicy');
     expect(await iamSnapshot(moto.url)).toEqual(clean);
   });
 
@@ -304,8 +307,9 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     delete proxy.delayOnly;
     expect(run.code).toBe(130);
     const ops = run.mutating.map((c) => c.operation);
-    // The role whose creation was in flight has its policy; nothing else was begun.
-    expect(ops).toEqual(['CreateRole', 'AttachRolePolicy']);
+    // One at a time: the OIDC provider and the policy first (the roles wait for them), then the cluster role. The
+    // role whose creation was in flight has its policy; nothing else was begun.
+    expect(ops).toEqual(['CreateOpenIDConnectProvider', 'CreatePolicy', 'CreateRole', 'AttachRolePolicy']);
     expect((await readRole(moto.url, 'flyte-eks-cluster-role'))!.attached).toEqual([
       'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy',
     ]);

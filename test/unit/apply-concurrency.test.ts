@@ -11,10 +11,11 @@ import {
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
 import type { AwsGateway } from '../../src/aws/gateway.js';
-import { applyPlan } from '../../src/engine/apply.js';
+import { applyPlan, startOrder } from '../../src/engine/apply.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { parseConfigText } from '../../src/load/config.js';
 import type { CurrentResource, Plan, Step } from '../../src/model.js';
+import { SECTIONS } from '../../src/sections/index.js';
 import { currentAsWanted } from '../helpers/current-state.js';
 import { awsError, mockAws } from '../helpers/mock-aws.js';
 
@@ -126,6 +127,34 @@ describe('resources of a section are applied at once, within the bound', () => {
     expect(projects.outcome).toBe('failed');
     expect(projects.resources.map((r) => r.done.length)).toEqual([0, 0, 0]);
     expect(s.started.filter((x) => x.op === 'CreateRole' && /churn|ads/.test(x.roleName))).toHaveLength(0);
+  });
+});
+
+describe('what the other sections wait for starts first', () => {
+  it('the policy and the OIDC provider before the cluster and node roles; a section after all it needs', async () => {
+    // A section that only a section without changes waits for (the node role, for grants) keeps its place.
+    const bare = await planFor('bucket: acme-flyte-data\ncluster: acme\nsystemRole: false\nworkersRole: false\n');
+    expect(startOrder(bare.sections).map((x) => x.id)).toEqual(bare.sections.map((x) => x.id));
+
+    const plan = await planFor(PROJECTS);
+    const order = startOrder(plan.sections).map((x) => x.id);
+    expect(order.slice(0, 2).sort()).toEqual(['customPolicy', 'oidcProvider']);
+    // The plan's order otherwise (nothing with changes waits for them): the cluster role before the node role.
+    expect(order.slice(2, 4)).toEqual(['clusterRole', 'nodeRole']);
+    for (const [i, id] of order.entries()) {
+      for (const d of SECTIONS.find((x) => x.id === id)!.dependsOn) {
+        if (order.includes(d)) expect(order.indexOf(d), `${d} before ${id}`).toBeLessThan(i);
+      }
+    }
+    // With one place, the first writes are the policy's and the provider's.
+    const s = standIn(plan);
+    expect((await applyPlan(plan, s.gateway, {}, { ...FAST, concurrency: 1 })).outcome).toBe('complete');
+    expect(
+      s.started
+        .slice(0, 2)
+        .map((x) => x.op)
+        .sort(),
+    ).toEqual(['CreateOpenIDConnectProvider', 'CreatePolicy']);
   });
 });
 

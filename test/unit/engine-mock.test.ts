@@ -395,7 +395,8 @@ describe('the engine with mocked AWS', () => {
       .on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-cluster-role' })
       .rejectsOnce(awsError('NoSuchEntity'))
       .resolves({ AttachedPolicies: [{ PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSClusterPolicy' }] });
-    const config = parseConfigText('bucket: acme-flyte-data\ncluster: acme\n');
+    // No role waits for the provider and the policy: the sections start in the plan's order.
+    const config = parseConfigText('bucket: acme-flyte-data\ncluster: acme\nsystemRole: false\nworkersRole: false\n');
     m.iam.on(CreateOpenIDConnectProviderCommand).resolves({});
     m.iam.on(CreatePolicyCommand).resolves({});
     const plan = await makePlan(config, m.gateway);
@@ -406,8 +407,8 @@ describe('the engine with mocked AWS', () => {
       'failed',
       'not-run',
       'not-run',
-      'not-run',
-      'not-run',
+      'skipped', // systemRole: false
+      'skipped', // workersRole: false
       'skipped', // projectRoles: none in the config
       'skipped', // globalAccess: not in the config
       'unchanged', // clusterVpc: the mocked cluster names no VPC, so there is nothing to check
