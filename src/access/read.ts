@@ -92,8 +92,8 @@ export interface KnownDocuments {
 
 export async function readManaged(gateway: AwsGateway, arn: string): Promise<PolicyAnswer> {
   try {
-    const p = await gateway.readPolicy(arn, () => false);
-    return p === undefined ? undefined : { document: p.document };
+    const document = await gateway.policyDocument(arn);
+    return document === undefined ? undefined : { document };
   } catch (err) {
     if (isCode(err, ...REFUSED))
       return { unreadable: `the policy ${arn} (iam:GetPolicy or iam:GetPolicyVersion denied)` };

@@ -424,6 +424,12 @@ export class AwsGateway {
   private readonly newVersions = new Map<string, string>();
 
   /**
+   * The default version of each managed policy this run looked up (`policyExists`: the policies the config names),
+   * so that its document is read in one call (`policyDocument`).
+   */
+  private readonly seenDefaults = new Map<string, string>();
+
+  /**
    * The ID of each association this run's CreatePodIdentityAssociation made (by cluster, namespace and service
    * account): its read-back is one DescribePodIdentityAssociation by that ID, not a list then a describe.
    */
@@ -947,6 +953,25 @@ export class AwsGateway {
     };
   }
 
+  /**
+   * A managed policy's document as it is now (undefined: no such policy). Where this run looked the policy up
+   * (`policyExists`), one GetPolicyVersion of the default version it saw, whose answer says whether that is still
+   * the default; else, or when it is no longer, GetPolicy then its default version (`readPolicy`).
+   */
+  async policyDocument(arn: string): Promise<PolicyDocument | undefined> {
+    const seen = this.seenDefaults.get(arn);
+    if (seen !== undefined) {
+      const out = await this.read({ service: 'iam', operation: 'GetPolicyVersion', resource: `${arn} ${seen}` }, () =>
+        this.clients.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: seen })),
+      );
+      const version = out?.PolicyVersion;
+      if (version?.IsDefaultVersion === true && version.Document !== undefined) {
+        return decodePolicyDocument(version.Document);
+      }
+    }
+    return (await this.readPolicy(arn, () => false))?.document;
+  }
+
   async policyVersions(arn: string): Promise<PolicyVersion[]> {
     const versions: PolicyVersion[] = [];
     const site = { service: 'iam', operation: 'ListPolicyVersions', resource: arn } as const;
@@ -996,6 +1021,7 @@ export class AwsGateway {
       const out = await this.read({ service: 'iam', operation: 'GetPolicy', resource: arn }, () =>
         this.clients.iam.send(new GetPolicyCommand({ PolicyArn: arn })),
       );
+      if (out?.Policy?.DefaultVersionId !== undefined) this.seenDefaults.set(arn, out.Policy.DefaultVersionId);
       return out?.Policy !== undefined;
     } catch (err) {
       if (isCode(err, 'AccessDenied', 'AccessDeniedException')) return undefined;

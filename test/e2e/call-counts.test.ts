@@ -72,8 +72,9 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // created and per attachment, then each resource read back once (the policy with its default version).
     // The access check takes the roles and the custom policy from those read-backs, and knows that the roles this run
     // created have no inline policies (it never writes one): it reads only the document of the managed policy the
-    // run does not write (the fraud project's AmazonAthenaFullAccess, GetPolicy and GetPolicyVersion), beside the
-    // writes; and the bucket's own policy (one GetBucketPolicy, started beside the writes too: the bucket has none).
+    // run does not write (the fraud project's AmazonAthenaFullAccess: one GetPolicyVersion of the default version the
+    // plan's look-up saw, which says it still is), beside the writes; and the bucket's own policy (one
+    // GetBucketPolicy, started beside the writes too: the bucket has none).
     // ListRoles is asked beside the caller and the cluster: a role read of the plan that starts once it has answered
     // makes no GetRole for a role it lacks, so a first setup normally reads none of its roles (one that started
     // before the answer was in is read: at most one GetRole each). The roles are read back once each.
@@ -90,7 +91,7 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:ListRoles': 1,
       'iam:ListAttachedRolePolicies': ROLES,
       'iam:GetOpenIDConnectProvider': 2,
-      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'] + AWS_MANAGED_EXTRAS,
+      'iam:GetPolicy': 2 + LOOK_UPS['iam:GetPolicy'],
       's3:GetBucketLocation': LOOK_UPS['s3:GetBucketLocation'],
       's3:GetBucketEncryption': LOOK_UPS['s3:GetBucketEncryption'],
       's3:GetBucketPolicy': 1,
@@ -104,10 +105,10 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // 43 before the look-ups, which add 2 (and no round trip: they are read with the plan's reads), the ListRoles,
     // the bucket's encryption 1 (read beside the cluster), and the preflight's one round of 7 instead of one call
     // alone.
-    // The access check adds 3 (it read everything again before: 13), the bucket's own policy among them. The
+    // The access check adds 2 (it read everything again before: 13), the bucket's own policy among them. The
     // attachments of roles not made yet are not listed: 5 fewer (56 before); nor the roles themselves, once
     // ListRoles has answered: 5 fewer again.
-    expect(fresh.calls).toHaveLength(46 + planned);
+    expect(fresh.calls).toHaveLength(45 + planned);
 
     const rerun = await runCli([...args, '--yes', '--approve-broadening'], { endpoint: moto.url });
     expect(rerun.code).toBe(0);
@@ -128,7 +129,8 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
     // The plan's reads, one simulation, the attachment and the role read back; the access check takes the roles and
     // the custom policy from the plan and the read-back, and reads beside the write what the plan did not: the
     // inline policies of the three roles (they existed before the run, and are the tool's, so the plan did not list
-    // them; none has any, so no GetRolePolicy follows), AmazonAthenaFullAccess and the bucket's own policy.
+    // them; none has any, so no GetRolePolicy follows), AmazonAthenaFullAccess (its default version, which the
+    // plan's look-up saw) and the bucket's own policy.
     expect(byOperation(mend.calls)).toEqual({
       ...PLAN_ON_SETUP,
       'iam:SimulatePrincipalPolicy': 1,
@@ -136,30 +138,30 @@ describe.skipIf(skip !== undefined)('AWS calls of the whole setup', () => {
       'iam:GetRole': ROLES + 1,
       'iam:ListAttachedRolePolicies': ROLES + 1,
       'iam:ListRolePolicies': FLYTE_ROLES,
-      'iam:GetPolicy': PLAN_ON_SETUP['iam:GetPolicy'] + AWS_MANAGED_EXTRAS,
       'iam:GetPolicyVersion': 1 + AWS_MANAGED_EXTRAS,
       's3:GetBucketPolicy': 1,
     });
-    // The re-run's 19, 4 for the change (simulation, attachment, read-back), 6 for the access check (it read all
-    // three roles and both policies again after the write before: 13), the bucket's own policy among them.
-    expect(mend.calls).toHaveLength(29);
+    // The re-run's 19, 4 for the change (simulation, attachment, read-back), 5 for the access check (it read all
+    // three roles and both policies again after the write before: 13), the bucket's own policy among them; the
+    // document of AmazonAthenaFullAccess is one GetPolicyVersion of the default version the plan's look-up saw.
+    expect(mend.calls).toHaveLength(28);
 
     // verify: the access check reads the bucket's own policy once, and asks IAM's simulator once per Flyte role
     // (the emulator cannot answer: the second opinion is said not made); --no-second-opinion asks it nothing.
     const verify = await runCli(['verify', ...args], { endpoint: moto.url });
     expect(verify.code).toBe(0);
     // The plan's reads with every role's inline policies (ListRolePolicies), and the documents of the Flyte roles'
-    // policies (GetPolicyVersion of the custom policy and AmazonAthenaFullAccess, this one's GetPolicy too).
+    // policies (GetPolicyVersion of the custom policy and of AmazonAthenaFullAccess, whose default version the
+    // plan's look-up saw).
     expect(byOperation(verify.calls)).toEqual({
       ...PLAN_ON_SETUP,
       'iam:ListRolePolicies': ROLES,
-      'iam:GetPolicy': PLAN_ON_SETUP['iam:GetPolicy'] + 1,
       'iam:GetPolicyVersion': 1 + AWS_MANAGED_EXTRAS,
       's3:GetBucketPolicy': 1,
       'iam:SimulatePrincipalPolicy': FLYTE_ROLES,
     });
-    // 26 before the bucket's policy (1) and the second opinion (3).
-    expect(verify.calls).toHaveLength(30);
+    // 25 before the bucket's policy (1) and the second opinion (3).
+    expect(verify.calls).toHaveLength(29);
     const alone = await runCli(['verify', ...args, '--no-second-opinion'], { endpoint: moto.url });
     expect(byOperation(alone.calls)['iam:SimulatePrincipalPolicy']).toBeUndefined();
     expect(alone.calls).toHaveLength(verify.calls.length - FLYTE_ROLES);

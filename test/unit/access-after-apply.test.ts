@@ -44,11 +44,9 @@ function standIn(held: {
       reads.push(`GetRole ${name}`);
       return held.roles?.[name];
     },
-    async readPolicy(arn: string) {
-      reads.push(`GetPolicy ${arn}`);
-      const document = held.policies?.[arn];
-      if (document === undefined) return undefined;
-      return { kind: 'policy', arn, name: arn, path: '/', defaultVersionId: 'v1', document, tags: {} };
+    async policyDocument(arn: string) {
+      reads.push(`policy ${arn}`);
+      return held.policies?.[arn];
     },
     async inlinePolicyNames(role: string) {
       reads.push(`ListRolePolicies ${role}`);
@@ -128,7 +126,7 @@ describe('the access check after an apply, from the run’s reads', () => {
 
     const roles = await roleDocuments(gateway, knownFromViews(config, [view], started), FLYTE_ROLES);
     expect(reads.slice(before)).toEqual([]);
-    expect(reads.sort()).toEqual([`GetPolicy ${ATHENA}`, `GetPolicy ${BOUNDARY}`].sort());
+    expect(reads.sort()).toEqual([`policy ${ATHENA}`, `policy ${BOUNDARY}`].sort());
     const fraud = found(roles.get('flyte-fraud-role'));
     expect(names(fraud)).toEqual(['flyte-custom-policy', 'AmazonAthenaFullAccess']);
     // The custom policy's document is the one read back, the AWS managed one the one read beside the writes.
@@ -199,7 +197,7 @@ describe('the access check after an apply, from the run’s reads', () => {
     expect(names(found(roles.get('flyte-workers-role')))).toEqual(['flyte-custom-policy', grants.name]);
     expect(roles.get('flyte-system-role')).toEqual({ kind: 'missing' });
     // Without the reads started beside the writes, what they would have read is read at the end.
-    expect(reads).toEqual([`GetPolicy ${ATHENA}`]);
+    expect(reads).toEqual([`policy ${ATHENA}`]);
   });
 
   it('the wizard’s sections, planned and run one at a time: the reads beside each, a role of no section read at the end', async () => {
@@ -250,8 +248,8 @@ describe('the access check after an apply, from the run’s reads', () => {
     const roles = await roleDocuments(gateway, knownFromViews(config, []), ['flyte-fraud-role']);
     expect(reads).toEqual([
       'GetRole flyte-fraud-role',
-      `GetPolicy ${CUSTOM}`,
-      `GetPolicy ${ATHENA}`,
+      `policy ${CUSTOM}`,
+      `policy ${ATHENA}`,
       'ListRolePolicies flyte-fraud-role',
     ]);
     expect(found(roles.get('flyte-fraud-role')).unreadable).toEqual([`the policy ${ATHENA} (it does not exist)`]);

@@ -111,6 +111,53 @@ describe('reading back a policy this run made', () => {
   });
 });
 
+describe('the document of a policy the config names, for the access check', () => {
+  const ATHENA = 'arn:aws:iam::aws:policy/AmazonAthenaFullAccess';
+  const version = (id: string, isDefault: boolean) => ({
+    PolicyVersion: { VersionId: id, IsDefaultVersion: isDefault, Document: encodeURIComponent(JSON.stringify(DOC)) },
+  });
+
+  it('looked up by the plan: one GetPolicyVersion of the default it saw, which says it still is', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.iam
+      .on(GetPolicyCommand)
+      .resolves({ Policy: { Arn: ATHENA, PolicyName: 'AmazonAthenaFullAccess', DefaultVersionId: 'v9' } });
+    m.iam.on(GetPolicyVersionCommand, { PolicyArn: ATHENA, VersionId: 'v9' }).resolves(version('v9', true));
+    expect(await m.gateway.policyExists(ATHENA)).toBe(true);
+    expect(await m.gateway.policyDocument(ATHENA)).toEqual(DOC);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(GetPolicyVersionCommand)).toHaveLength(1);
+  });
+
+  it('its default changed since: GetPolicy, then the new default', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.iam
+      .on(GetPolicyCommand)
+      .resolvesOnce({ Policy: { Arn: ATHENA, DefaultVersionId: 'v9' } })
+      .resolves({
+        Policy: { Arn: ATHENA, DefaultVersionId: 'v10' },
+      });
+    m.iam.on(GetPolicyVersionCommand, { PolicyArn: ATHENA, VersionId: 'v9' }).resolves(version('v9', false));
+    m.iam.on(GetPolicyVersionCommand, { PolicyArn: ATHENA, VersionId: 'v10' }).resolves(version('v10', true));
+    await m.gateway.policyExists(ATHENA);
+    expect(await m.gateway.policyDocument(ATHENA)).toEqual(DOC);
+    expect(m.iam.commandCalls(GetPolicyVersionCommand).map((c) => c.args[0].input.VersionId)).toEqual(['v9', 'v10']);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(2);
+  });
+
+  it('not looked up by this run: GetPolicy, then its default version; gone, undefined', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.iam
+      .on(GetPolicyCommand)
+      .resolvesOnce({ Policy: { Arn: ATHENA, DefaultVersionId: 'v9' } })
+      .rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetPolicyVersionCommand).resolves(version('v9', true));
+    expect(await m.gateway.policyDocument(ATHENA)).toEqual(DOC);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
+    expect(await m.gateway.policyDocument(ATHENA)).toBeUndefined();
+  });
+});
+
 const CLUSTER = 'acme';
 const associationArn = (id: string) => `arn:aws:eks:eu-west-1:${ACCOUNT}:podidentityassociation/${CLUSTER}/${id}`;
 const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
