@@ -118,6 +118,9 @@ export async function applyWithAws(
                   permissionsAhead = askPermissionsAhead(first, aws.gateway);
                   // Awaited by the preflight; a run that stops before it (a problem in the config) leaves it be.
                   permissionsAhead.catch(() => undefined);
+                  // The run will change something, so the access check will run at its end: its evaluator (the
+                  // most code it loads) loads while the plan's reads are answered, not while the writes are.
+                  warmEvaluator().catch(() => undefined);
                 },
               }
             : {}),

@@ -509,10 +509,18 @@ function evaluateTrustRequest(
 /**
  * Load the evaluator and run a few evaluations of the kinds the access check makes, on throwaway documents: the
  * check's first evaluations then find the services' data loaded and the evaluator's code compiled. Called while a
- * run's writes wait on AWS; each evaluation waits for the event loop to be free first, so that none delays the
- * handling of an answer. Nothing is remembered of the answers.
+ * run waits on AWS; each evaluation waits for the event loop to be free first, so that none delays the handling of
+ * an answer. Nothing is remembered of the answers; called again, it does nothing more.
  */
-export async function warmEvaluator(): Promise<void> {
+export function warmEvaluator(): Promise<void> {
+  warming ??= warmUp();
+  return warming;
+}
+
+/** The warm-up, once per process. */
+let warming: Promise<void> | undefined;
+
+async function warmUp(): Promise<void> {
   if (!(await loadEvaluator())) return;
   const account = '000000000000';
   const role: RolePolicies = {
