@@ -196,7 +196,9 @@ export async function roleDocuments(
       }
       return { name: nameOfArn(arn), document: answer.document, arn };
     };
-    const attached = role.attached.flatMap((arn) => managed(arn) ?? []);
+    // In the order of their ARNs, not in the order IAM lists them (which varies with the order they were attached
+    // in): the same documents give the same report, whatever the listing.
+    const attached = [...role.attached].sort().flatMap((arn) => managed(arn) ?? []);
     const own = inline[present.indexOf(role)]!;
     if (own.unreadable !== undefined) unreadable.push(own.unreadable);
     const inlinePolicies = Object.entries(own.documents).map(([n, document]): RolePolicy => ({

@@ -419,8 +419,6 @@ export async function makePlan(
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const inline: InlineRead = options.audit ? 'always' : 'unowned';
-  // The reads, the look-ups and the roles of the account start as soon as the caller and the clusters are known;
-  // once the bucket's encryption is known, only what its key adds is read (`readRest`).
   // The roles of the account, for the setup's roles the config no longer names: listed at once, beside the caller and
   // the clusters (ListRoles needs neither), so that the listing is in when the plan's reads start (with
   // `trustRoleListing`, they then make no GetRole for a role it lacks: a first setup reads none of its roles).
@@ -428,6 +426,8 @@ export async function makePlan(
   const listed = wantLeftovers ? gateway.listRoles() : undefined;
   listed?.catch(() => undefined);
   const index = listed !== undefined && options.trustRoleListing ? listedRoles(listed) : undefined;
+  // The reads and the look-ups start as soon as the caller and the clusters are known; once the bucket's encryption
+  // is known, only what its key adds is read (`readRest`).
   const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
   const known = options.facts ?? early!.facts;
   const first = onlySections(desiredSections(config, known), options.only);
