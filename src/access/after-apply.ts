@@ -109,18 +109,59 @@ export interface RunView {
 }
 
 /**
- * What the runs left of the Flyte roles and of the policies they wrote or read, for the access check (see
- * `knownFromViews`); a run whose result carries no view is left out (its roles are read by the check).
+ * What a complete run of `plan` will have left, as the plan expects it: each resource with steps as the config wants
+ * it (a role with the policies its section and the others attach, and its boundary; a policy with its document), the
+ * others as the plan read them; the roles it makes, made. Pure. The access check worked out from it while the writes
+ * wait on AWS is taken at the end only if the run left the same documents (`accessAhead` in ./run.ts).
  */
-export function knownAfterApply(config: Config, runs: readonly AppliedRun[], reads?: AccessReads): KnownDocuments {
-  const views = runs.flatMap(({ plan, result }): RunView[] => {
+export function expectedRunView(plan: Plan): RunView {
+  const final = new Map<string, CurrentResource | undefined>();
+  const created = new Set<string>();
+  for (const r of plan.sections.flatMap((s) => s.resources)) {
+    const key = resourceKey(r.desired);
+    if (r.steps.length === 0) {
+      final.set(key, r.current);
+      continue;
+    }
+    if (r.steps.some((step) => step.op === 'CreateRole')) created.add(r.name);
+    const d = r.desired;
+    if (d.kind === 'role') {
+      final.set(key, {
+        kind: 'role',
+        name: d.name,
+        arn: d.arn,
+        path: d.path,
+        trust: d.trust,
+        attached: [...d.managedPolicies, ...(d.alsoAttached ?? [])],
+        ...(d.boundary !== undefined ? { boundary: d.boundary } : {}),
+        tags: d.tags,
+      });
+    } else if (d.kind === 'policy' && d.gone !== true && d.attachTo === undefined) {
+      final.set(key, {
+        kind: 'policy',
+        arn: d.arn,
+        name: d.name,
+        path: d.path,
+        defaultVersionId: '',
+        document: d.document,
+        tags: d.tags,
+      });
+    }
+    // Anything else (attachments to a role of another's, a policy that attaches itself or goes): not expected here,
+    // so the check reads or takes it as the run leaves it.
+  }
+  return { plan, final, created };
+}
+
+/** Each run's view of what it left; a run whose result carries none is left out. */
+export function runViews(runs: readonly AppliedRun[]): RunView[] {
+  return runs.flatMap(({ plan, result }): RunView[] => {
     const final = finalState(result);
     const created = result.sections.flatMap((s) =>
       s.resources.filter((r) => r.done.some((step) => step.op === 'CreateRole')).map((r) => r.name),
     );
     return final === undefined ? [] : [{ plan, final, created: new Set(created) }];
   });
-  return knownFromViews(config, views, reads);
 }
 
 /**

@@ -11,7 +11,14 @@ import { accessFindings, checkAccess } from './check.js';
 import type { AccessReport } from './matrix.js';
 import { flyteIdentities, type FlyteIdentity } from './identities.js';
 import { readRoleDocuments, roleDocuments, type RoleRead } from './read.js';
-import { knownAfterApply, type AccessReads, type AppliedRun } from './after-apply.js';
+import {
+  expectedRunView,
+  knownFromViews,
+  runViews,
+  type AccessReads,
+  type AppliedRun,
+  type RunView,
+} from './after-apply.js';
 import { readBucketPolicy, type BucketPolicyRead } from './bucket-policy.js';
 import { secondOpinion, secondOpinionFindings, settle, SECOND_OPINION_OFF } from './second-opinion.js';
 
@@ -100,6 +107,47 @@ async function evaluate(
 }
 
 /**
+ * The access check worked out ahead, while a run's writes wait on AWS, for the Flyte roles as its plan expects them
+ * (`expectedRunView`), and the roles' documents it was worked out for (as JSON): `accessAfterApply` takes it only
+ * when the run left the same.
+ */
+export interface AccessAhead {
+  roles: string;
+  outcome: AccessOutcome;
+}
+
+/**
+ * Work out the access check ahead (see `AccessAhead`), once the reads started beside the writes (`reads`) are in;
+ * undefined where the plan does not know every Flyte role (the check reads those at the end) or it fails. Makes no
+ * AWS call of its own.
+ */
+export async function accessAhead(
+  config: Config,
+  plan: Plan,
+  options: { rerun: string; reads: AccessReads },
+): Promise<AccessAhead | undefined> {
+  try {
+    const identities = configIdentities(config, plan.facts);
+    const known = knownFromViews(config, [expectedRunView(plan)], options.reads);
+    const names = identities.map((i) => i.roleName);
+    if (!names.every((n) => known.roles.has(n)) || options.reads.bucketPolicy === undefined) return undefined;
+    const roles = await roleDocuments(NO_CALLS, known, names);
+    const bucketPolicy = await options.reads.bucketPolicy;
+    const outcome = await evaluate(config, plan.facts, identities, roles, { ...options, bucketPolicy });
+    return { roles: JSON.stringify([...roles]), outcome };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A gateway for work that must not call AWS: any call is an error. */
+const NO_CALLS = new Proxy({} as AwsGateway, {
+  get(_target, name) {
+    return () => Promise.reject(new Error(`internal: the access check ahead called ${String(name)}`));
+  },
+});
+
+/**
  * The access check at the end of an apply that changed something, on the Flyte roles as the run left them: what
  * the runs read back and the plans read (`runs`), with the reads started beside them (`reads`: inline policies,
  * policies the run does not write); only what neither holds is read now (a role of no run, with its inline policies
@@ -109,18 +157,45 @@ export async function accessAfterApply(
   gateway: AwsGateway,
   config: Config,
   facts: Facts,
-  options: { rerun: string; concurrency?: number; runs?: readonly AppliedRun[]; reads?: AccessReads },
+  options: {
+    rerun: string;
+    concurrency?: number;
+    runs?: readonly AppliedRun[];
+    reads?: AccessReads;
+    /** The check worked out ahead (`accessAhead`): taken when the roles' documents are the same. */
+    ahead?: Promise<AccessAhead | undefined>;
+  },
+): Promise<AccessOutcome> {
+  return accessFromViews(gateway, config, facts, runViews(options.runs ?? []), options);
+}
+
+/** `accessAfterApply`, from the runs' views of what they left. */
+export async function accessFromViews(
+  gateway: AwsGateway,
+  config: Config,
+  facts: Facts,
+  views: readonly RunView[],
+  options: {
+    rerun: string;
+    concurrency?: number;
+    reads?: AccessReads;
+    ahead?: Promise<AccessAhead | undefined>;
+  },
 ): Promise<AccessOutcome> {
   const identities = configIdentities(config, facts);
   const [roles, bucketPolicy] = await Promise.all([
     roleDocuments(
       gateway,
-      knownAfterApply(config, options.runs ?? [], options.reads),
+      knownFromViews(config, views, options.reads),
       identities.map((i) => i.roleName),
       options.concurrency,
     ),
     // Started beside the writes when the run started the reads (no run writes it), else read now.
     options.reads?.bucketPolicy ?? readBucketPolicy(gateway, config.bucket, facts.accountId),
   ]);
+  // Worked out ahead from the same reads (the bucket's policy among them), for the same documents: the same outcome.
+  const before = await options.ahead;
+  if (before !== undefined && options.reads?.bucketPolicy !== undefined && before.roles === JSON.stringify([...roles]))
+    return before.outcome;
   return evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
 }

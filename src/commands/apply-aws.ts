@@ -19,7 +19,7 @@ import {
 } from '../render/plan-text.js';
 import { inConfigFile, openAws, rerunCommand, type Output } from '../session/context.js';
 import type { LoadedConfig } from '../load/validate.js';
-import type { AccessOutcome } from '../access/run.js';
+import type { AccessAhead, AccessOutcome } from '../access/run.js';
 import { startAccessReads, type AccessReads, type AppliedRun } from '../access/after-apply.js';
 import { warmEvaluator } from '../policy/simulate.js';
 import type { Config } from '../config/schema.js';
@@ -44,6 +44,11 @@ export function exitCodeOf(result: RunResult, signalName?: string): number {
   }
 }
 
+/** The command a finding's fix names: a plan the user has not seen does not carry this run's approval of broadening. */
+function accessRerun(opts: ApplyCliOptions): string {
+  return rerunCommand({ ...opts, approveBroadening: false });
+}
+
 /**
  * The access check after a run (src/access/run.ts, loaded here only): undefined when it could not be made, which
  * is said on stderr and does not fail the run (the run itself checked each resource).
@@ -51,7 +56,7 @@ export function exitCodeOf(result: RunResult, signalName?: string): number {
 async function accessAfterRun(
   config: Config,
   run: AppliedRun,
-  reads: AccessReads | undefined,
+  beside: { reads?: AccessReads; ahead?: Promise<AccessAhead | undefined> },
   aws: Awaited<ReturnType<typeof openAws>>,
   opts: ApplyCliOptions,
   output: Output,
@@ -60,11 +65,10 @@ async function accessAfterRun(
   try {
     const { accessAfterApply } = await import('../access/run.js');
     return await accessAfterApply(aws.gateway, config, run.plan.facts, {
-      // A fix hint runs a plan the user has not seen: it does not carry this run's approval of broadening.
-      rerun: rerunCommand({ ...opts, approveBroadening: false }),
+      rerun: accessRerun(opts),
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,
       runs: [run],
-      ...(reads !== undefined ? { reads } : {}),
+      ...beside,
     });
   } catch (err) {
     output.err(`The access check could not be made: ${(err as Error).message}`);
@@ -149,6 +153,9 @@ export async function applyWithAws(
     let lines = 0;
     // What the access check at the end reads that no write changes is read beside the writes.
     let reads: AccessReads | undefined;
+    // The access check worked out from them and the plan, for the roles as the plan expects them, while the writes
+    // wait on AWS: the end takes it if the run left the same documents.
+    let ahead: Promise<AccessAhead | undefined> | undefined;
     // The hand-off files, made while the writes wait (prepareHandoff); not once the run has ended.
     let prepared: PreparedHandoff | undefined;
     let ended = false;
@@ -163,6 +170,11 @@ export async function applyWithAws(
       onStart() {
         if (!changes) return;
         reads = startAccessReads(aws.gateway, config, plan, opts.concurrency ?? DEFAULT_CONCURRENCY);
+        const started = reads;
+        ahead = import('../access/run.js').then((m) =>
+          m.accessAhead(config, plan, { rerun: accessRerun(opts), reads: started }),
+        );
+        ahead.catch(() => undefined);
         // The evaluator (the most code the check loads) loads and warms up while the writes wait on AWS, not after
         // the last.
         warmEvaluator().catch(() => undefined);
@@ -198,7 +210,14 @@ export async function applyWithAws(
     // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
     const access =
       changes && result.outcome === 'complete'
-        ? await accessAfterRun(config, { plan, result }, reads, aws, opts, output)
+        ? await accessAfterRun(
+            config,
+            { plan, result },
+            { ...(reads !== undefined ? { reads } : {}), ...(ahead !== undefined ? { ahead } : {}) },
+            aws,
+            opts,
+            output,
+          )
         : undefined;
     if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;

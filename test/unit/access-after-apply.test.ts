@@ -4,7 +4,8 @@
  * the end. Plans are built by the engine's pure planner; the gateway is a stand-in that counts its reads.
  */
 import { describe, expect, it } from 'vitest';
-import { knownFromViews, startAccessReads, type RunView } from '../../src/access/after-apply.js';
+import { expectedRunView, knownFromViews, startAccessReads, type RunView } from '../../src/access/after-apply.js';
+import { accessAhead, accessFromViews } from '../../src/access/run.js';
 import { roleDocuments, type RoleRead } from '../../src/access/read.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import { resolveConfig, type Config, type RawConfig, type SectionId } from '../../src/config/schema.js';
@@ -253,5 +254,59 @@ describe('the access check after an apply, from the run’s reads', () => {
       'ListRolePolicies flyte-fraud-role',
     ]);
     expect(found(roles.get('flyte-fraud-role')).unreadable).toEqual([`the policy ${ATHENA} (it does not exist)`]);
+  });
+});
+
+describe('the access check worked out ahead, for the roles as the plan expects them', () => {
+  it('a run that leaves what the config wants leaves the documents the plan expected', async () => {
+    const config = resolveConfig({ ...RAW, permissionsBoundary: BOUNDARY });
+    const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena'), [BOUNDARY]: doc('Boundary') } });
+    const view = run(config, new Map(), allMatching(desiredOf(config)));
+    const started = startAccessReads(gateway, config, view.plan, 4);
+    const documents = async (v: RunView) =>
+      JSON.stringify([...(await roleDocuments(gateway, knownFromViews(config, [v], started), FLYTE_ROLES))]);
+    const expected = expectedRunView(view.plan);
+    expect(expected.created).toEqual(view.created);
+    expect(await documents(expected)).toBe(await documents(view));
+
+    // A run that left the fraud role with a policy more than the config wants: not what the plan expected.
+    const desired = desiredOf(config);
+    const fraud = roleOf(desired, 'flyte-fraud-role');
+    const other = run(
+      config,
+      new Map(),
+      new Map([
+        ...allMatching(desired),
+        [resourceKey(fraud), matching(fraud, { attached: [...fraud.managedPolicies, ATHENA, CUSTOM] })],
+      ]),
+    );
+    expect(await documents(other)).not.toBe(await documents(expected));
+  });
+
+  it('accessAfterApply takes it where the run left the same documents, and works the check out again where not', async () => {
+    const config = resolveConfig(RAW);
+    const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });
+    const desired = desiredOf(config);
+    const view = run(config, new Map(), allMatching(desired));
+    const reads = startAccessReads(gateway, config, view.plan, 4);
+    reads.bucketPolicy = Promise.resolve({ kind: 'none', bucket: 'acme-flyte-data' });
+    const ahead = accessAhead(config, view.plan, { rerun: 'flyte-aws-setup --yes', reads });
+    const made = await ahead;
+    expect(made).toBeDefined();
+    // The run's own view stands in for the engine's (what finalState gives for a complete run).
+    const rerun = 'flyte-aws-setup --yes';
+    const same = await accessFromViews(gateway, config, facts, [view], { rerun, reads, ahead });
+    expect(same).toBe(made!.outcome);
+
+    const fraud = roleOf(desired, 'flyte-fraud-role');
+    const changed = run(
+      config,
+      new Map(),
+      new Map([...allMatching(desired), [resourceKey(fraud), matching(fraud, { attached: [CUSTOM] })]]),
+    );
+    const again = await accessFromViews(gateway, config, facts, [changed], { rerun, reads, ahead });
+    expect(again).not.toBe(made!.outcome);
+    // Worked out for the roles as the run left them: the fraud role without Athena's policy.
+    expect(JSON.stringify(again.report)).not.toBe(JSON.stringify(made!.outcome.report));
   });
 });
