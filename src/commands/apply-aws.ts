@@ -88,6 +88,8 @@ export async function applyWithAws(
   const { out, style, progress } = output;
   const aws = await openAws(config, opts, output);
   const interrupt = interruptController(io);
+  // Once the run has ended without completing (or the command has), the access check is not worked out ahead.
+  const aheadNotWanted = new AbortController();
   try {
     const host = opts.yes
       ? yesHost({ approveBroadening: opts.approveBroadening === true })
@@ -96,9 +98,10 @@ export async function applyWithAws(
     let plan: Plan;
     // A first setup's permissions, asked beside the plan's reads instead of after them (one round trip less), when
     // the account's roles show that the config makes a role (the run then has changes, and its preflight runs), and
-    // the host would not refuse such a plan before its preflight (no terminal to ask, broadening not approved).
+    // the host refuses no plan before its preflight: a terminal to ask on, or --yes with --approve-broadening (with
+    // --yes alone, a plan that broadens access is refused first, and the plan is not known yet).
     let permissionsAhead: Promise<PermissionsAhead> | undefined;
-    const askAhead = !opts.dryRun && opts.preflight !== false;
+    const askAhead = !opts.dryRun && opts.preflight !== false && (!opts.yes || opts.approveBroadening === true);
     try {
       // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
       // reads: a missing one stops the run here, before anything is written, as bad input.
@@ -111,15 +114,16 @@ export async function applyWithAws(
           ...(opts.dryRun ? {} : { trustRoleListing: true }),
           ...(askAhead
             ? {
-                whenListed(facts, lacking) {
+                whenListed(facts, lacking, listing) {
                   if (lacking.length === 0) return;
                   const first = firstSetupPlan(config, facts);
                   try {
+                    // No terminal to ask on: refused before the preflight, whatever the plan.
                     host.assertCanAsk?.(planApproval(first));
                   } catch {
                     return;
                   }
-                  permissionsAhead = askPermissionsAhead(first, aws.gateway);
+                  permissionsAhead = askPermissionsAhead(first, aws.gateway, listing);
                   // Awaited by the preflight; a run that stops before it (a problem in the config) leaves it be.
                   permissionsAhead.catch(() => undefined);
                   // The run will change something, so the access check will run at its end: its evaluator (the
@@ -172,7 +176,7 @@ export async function applyWithAws(
         reads = startAccessReads(aws.gateway, config, plan, opts.concurrency ?? DEFAULT_CONCURRENCY);
         const started = reads;
         ahead = import('../access/run.js').then((m) =>
-          m.accessAhead(config, plan, { rerun: accessRerun(opts), reads: started }),
+          m.accessAhead(config, plan, { rerun: accessRerun(opts), reads: started, signal: aheadNotWanted.signal }),
         );
         ahead.catch(() => undefined);
         // The evaluator (the most code the check loads) loads and warms up while the writes wait on AWS, not after
@@ -205,6 +209,7 @@ export async function applyWithAws(
       },
     });
     ended = true;
+    if (result.outcome !== 'complete') aheadNotWanted.abort();
     let code = exitCodeOf(result, interrupt.signalName());
     // Where the run changed something and completed, what IAM now decides for each Flyte identity (loaded lazily:
     // it carries the evaluator). A needed access refused fails the run: the setup cannot serve Flyte as it is.
@@ -256,6 +261,7 @@ export async function applyWithAws(
     const handoff = await handOff();
     return code === ExitCode.Success ? handoff : code;
   } finally {
+    aheadNotWanted.abort();
     interrupt.dispose();
     aws.close();
   }

@@ -400,10 +400,11 @@ export interface MakePlanOptions {
   trustRoleListing?: boolean;
   /**
    * Called once the caller and the clusters are known and the account's roles are listed (complete), with the
-   * facts and the names of the config's roles the listing lacks: the plan's reads are on their way by then. Not
-   * called when the roles are not listed (`leftovers: false`) or the listing failed.
+   * facts, the names of the config's roles the listing lacks and the listing: the plan's reads are on their way by
+   * then. Not called when the roles are not listed (`leftovers: false`), the listing failed, or the plan is made
+   * (or failed) by then.
    */
-  whenListed?(facts: Facts, lacking: string[]): void;
+  whenListed?(facts: Facts, lacking: string[], listing: readonly RoleListing[]): void;
 }
 
 /** Facts, desired state, current state and plan, for a config. `gateway` may be omitted only offline. */
@@ -417,18 +418,39 @@ export async function makePlan(
     const sections = onlySections(desiredSections(config, facts), options.only);
     return buildPlan(facts, sections, assumedOffline(sections.flatMap((s) => s.resources)));
   }
+  // Once the plan is made (or failed), what `whenListed` would start is not started.
+  const ended = { value: false };
+  try {
+    return await planOnline(config, gateway, options, ended);
+  } finally {
+    ended.value = true;
+  }
+}
+
+async function planOnline(
+  config: Config,
+  gateway: AwsGateway,
+  options: MakePlanOptions,
+  ended: { value: boolean },
+): Promise<Plan> {
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const inline: InlineRead = options.audit ? 'always' : 'unowned';
   // The roles of the account, for the setup's roles the config no longer names: listed at once, beside the caller and
   // the clusters (ListRoles needs neither), so that the listing is in when the plan's reads start (with
-  // `trustRoleListing`, they then make no GetRole for a role it lacks: a first setup reads none of its roles).
+  // `trustRoleListing`, they then make no GetRole for a role it lacks: a first setup reads none of its roles). Where
+  // the config names its account, only once the credentials are known to be of that account.
   const wantLeftovers = options.leftovers ?? options.only === undefined;
-  const listed = wantLeftovers ? gateway.listRoles() : undefined;
-  listed?.catch(() => undefined);
-  const index = listed !== undefined && options.trustRoleListing ? listedRoles(listed) : undefined;
+  const listing = () => {
+    const started = gateway.listRoles();
+    started.catch(() => undefined);
+    return started;
+  };
+  let listed = wantLeftovers && config.accountId === undefined ? listing() : undefined;
   // The reads and the look-ups start as soon as the caller and the clusters are known; once the bucket's encryption
   // is known, only what its key adds is read (`readRest`).
   const early = options.facts === undefined ? await gatherFactsEarly(gateway, config) : undefined;
+  if (wantLeftovers && listed === undefined) listed = listing();
+  const index = listed !== undefined && options.trustRoleListing ? listedRoles(listed) : undefined;
   const known = options.facts ?? early!.facts;
   const first = onlySections(desiredSections(config, known), options.only);
   // Each cluster's pod identity associations, listed once: for the config's, and for those it no longer wants.
@@ -439,10 +461,11 @@ export async function makePlan(
     const { whenListed } = options;
     const roles = first.flatMap((s) => s.resources).flatMap((r) => (r.kind === 'role' ? [r.name] : []));
     listed.then(
-      (listing) => {
-        const names = new Set(listing.map((r) => r.name.toLowerCase()));
+      (all) => {
+        if (ended.value) return;
+        const names = new Set(all.map((r) => r.name.toLowerCase()));
         try {
-          whenListed(known, [...new Set(roles.filter((n) => !names.has(n.toLowerCase())))]);
+          whenListed(known, [...new Set(roles.filter((n) => !names.has(n.toLowerCase())))], all);
         } catch {
           // What the caller starts beside the plan is not the plan.
         }

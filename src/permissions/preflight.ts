@@ -124,9 +124,10 @@ type Answer = SimulationResult & { context: SimulationContext[] };
  * What IAM answered before the plan was made (`askPermissionsAhead`), by action, resource and condition values; or
  * why it could not (then the preflight could not either: it is not asked again, as a failed preflight is not).
  */
-export type PermissionsAhead =
+export type PermissionsAhead = { caller: string | undefined } & (
   | { status: 'answered'; principal: string; answers: ReadonlyMap<string, Answer> }
-  | { status: 'not-checked'; reason: string };
+  | { status: 'not-checked'; reason: string }
+);
 
 /**
  * Simulation calls asked at once: all of a setup's at the default bound (one round trip). The bound on requests in
@@ -146,10 +147,14 @@ function answerKey(action: string, resource: string, context: readonly Simulatio
   return JSON.stringify([action, resource, JSON.stringify(context)]);
 }
 
-/** The ARN whose policies IAM evaluates for the caller, or why there is none. */
+/**
+ * The ARN whose policies IAM evaluates for the caller, or why there is none. A role session's role is looked up in
+ * `roles` (the account's roles, as ListRoles gave them) when given, else read.
+ */
 async function simulatedArn(
   gateway: AwsGateway,
   callerArn: string | undefined,
+  roles?: readonly { name: string; arn: string }[],
 ): Promise<{ arn: string } | { reason: string }> {
   if (callerArn === undefined) return { reason: 'the caller is not known' };
   const principal = principalOf(callerArn);
@@ -159,6 +164,8 @@ async function simulatedArn(
   if (principal.kind === 'other') return { reason: `IAM cannot simulate the policies of ${principal.arn}` };
   if (principal.kind === 'user') return { arn: principal.arn };
   // The session ARN has no path; the role's own ARN has. Without iam:GetRole on it, try the ARN at /.
+  const listed = roles?.find((r) => r.name.toLowerCase() === principal.name.toLowerCase());
+  if (listed !== undefined) return { arn: listed.arn };
   return { arn: (await gateway.roleArn(principal.name).catch(() => undefined)) ?? principal.arn };
 }
 
@@ -196,22 +203,29 @@ async function simulate(
 /**
  * Ask IAM about the changes of `plan` before the plan the run applies is made: for a first setup, while the
  * plan's reads are in flight, with the plan such a setup makes (`firstSetupPlan`). `checkPermissions` takes the
- * answers for the checks they cover and asks only the rest. Never throws for AWS errors.
+ * answers for the checks they cover and asks only the rest. `roles`: the account's roles as listed, where a role
+ * session's role is found without reading it. Never throws for AWS errors.
  */
-export async function askPermissionsAhead(plan: Plan, gateway: AwsGateway): Promise<PermissionsAhead> {
-  const who = await simulatedArn(gateway, plan.facts.callerArn);
-  if ('reason' in who) return { status: 'not-checked', reason: who.reason };
+export async function askPermissionsAhead(
+  plan: Plan,
+  gateway: AwsGateway,
+  roles?: readonly { name: string; arn: string }[],
+): Promise<PermissionsAhead> {
+  const caller = plan.facts.callerArn;
+  const who = await simulatedArn(gateway, caller, roles);
+  if ('reason' in who) return { caller, status: 'not-checked', reason: who.reason };
   try {
-    return { status: 'answered', principal: who.arn, answers: await simulate(gateway, who.arn, planChecks(plan)) };
+    const answers = await simulate(gateway, who.arn, planChecks(plan));
+    return { caller, status: 'answered', principal: who.arn, answers };
   } catch (err) {
-    return { status: 'not-checked', reason: whyNot(err, who.arn) };
+    return { caller, status: 'not-checked', reason: whyNot(err, who.arn) };
   }
 }
 
 /**
  * Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not.
- * With `ahead` (asked for the same caller before the plan was made), only what its answers do not cover is asked;
- * where it could not ask, that is the outcome.
+ * With `ahead` (asked before the plan was made), only what its answers do not cover is asked; where it could not
+ * ask, that is the outcome. Answers asked for another caller are not taken.
  */
 export async function checkPermissions(
   plan: Plan,
@@ -220,7 +234,8 @@ export async function checkPermissions(
   ahead?: Promise<PermissionsAhead>,
 ): Promise<PreflightOutcome> {
   const checks = planChecks(plan);
-  const before = await ahead;
+  const asked = await ahead;
+  const before = asked?.caller === callerArn ? asked : undefined;
   if (before?.status === 'not-checked') return { status: 'not-checked', reason: before.reason };
   let arn: string;
   let known: ReadonlyMap<string, Answer> = new Map();
@@ -234,15 +249,15 @@ export async function checkPermissions(
   }
   const key = (c: PermissionCheck) => answerKey(c.action, c.resource, c.context);
   const rest = checks.filter((c) => !known.has(key(c)));
-  let asked: ReadonlyMap<string, Answer> = new Map();
+  let now: ReadonlyMap<string, Answer> = new Map();
   if (rest.length > 0) {
     try {
-      asked = await simulate(gateway, arn, rest);
+      now = await simulate(gateway, arn, rest);
     } catch (err) {
       return { status: 'not-checked', reason: whyNot(err, arn) };
     }
   }
-  const results = checks.flatMap((c) => known.get(key(c)) ?? asked.get(key(c)) ?? []);
+  const results = checks.flatMap((c) => known.get(key(c)) ?? now.get(key(c)) ?? []);
   const refused = results
     .filter((r) => r.decision !== 'allowed')
     .map((r) => ({

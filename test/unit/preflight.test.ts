@@ -345,13 +345,22 @@ describe('the preflight asked ahead, for the plan of a first setup', () => {
     const plan = await makePlan(ROLES_ONLY, m.gateway);
     m.iam.on(SimulatePrincipalPolicyCommand).rejects(awsError('AccessDenied', 'not authorized'));
     const ahead: PermissionsAhead = await askPermissionsAhead(firstSetupPlan(ROLES_ONLY, plan.facts), m.gateway);
-    expect(ahead).toEqual({
+    const notChecked = {
       status: 'not-checked',
       reason: `iam:SimulatePrincipalPolicy is not allowed for arn:aws:iam::${ACCOUNT}:role/Admin`,
-    });
+    };
+    expect(ahead).toMatchObject(notChecked);
     const asked = simulated(m).length;
-    expect(await checkPermissions(plan, m.gateway, undefined, Promise.resolve(ahead))).toEqual(ahead);
+    expect(await checkPermissions(plan, m.gateway, undefined, Promise.resolve(ahead))).toEqual(notChecked);
     expect(simulated(m)).toHaveLength(asked);
+    // Asked for another caller (credentials changed since): not taken; asked again, as that caller.
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    const other = `arn:aws:iam::${ACCOUNT}:user/alice`;
+    expect(await checkPermissions(plan, m.gateway, other, Promise.resolve(ahead))).toMatchObject({
+      status: 'checked',
+      principal: other,
+    });
+    expect(simulated(m).length).toBeGreaterThan(asked);
   });
 
   it('the apply command asks it while the plan is read, when ListRoles lacks a role of the config', async () => {
@@ -420,6 +429,65 @@ describe('the preflight asked ahead, for the plan of a first setup', () => {
     expect(c.err()).toMatch(/broaden/i);
     expect(code).not.toBe(0);
     expect(simulated(m)).toHaveLength(0);
+  });
+
+  it('--yes without --approve-broadening: nothing is asked ahead, also where a first setup would not broaden', async () => {
+    // The cluster role is to be made (not broadening); the node role is there, trusting Lambda: trusting EC2 instead
+    // lets another principal in. The plan of a first setup does not broaden; the run's plan does, and is refused.
+    const m = mockAws();
+    emptyAccount(m);
+    const node = {
+      RoleName: 'flyte-eks-node-role',
+      Path: '/',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`,
+      RoleId: 'x',
+      CreateDate: new Date(),
+      Description: 'managed by flyte-aws-setup',
+      Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+      AssumeRolePolicyDocument: encodeURIComponent(
+        JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      ),
+    };
+    m.iam.on(ListRolesCommand).resolves({ Roles: [node] });
+    m.iam.on(GetRoleCommand, { RoleName: 'flyte-eks-node-role' }).resolves({ Role: node });
+    m.iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-node-role' }).resolves({ AttachedPolicies: [] });
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    const file = writeConfig(
+      'region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: off\n',
+    );
+    const c = captureIo();
+    const code = await main(['--config', file, '--yes'], c.io);
+    expect(c.err()).toMatch(/broaden/i);
+    expect(code).not.toBe(0);
+    expect(simulated(m)).toHaveLength(0);
+    expect(m.iam.commandCalls(GetRoleCommand, { RoleName: 'Admin' })).toHaveLength(0);
+  });
+
+  it("a role session's role is found in the account's listing, not read", async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    const admin = {
+      RoleName: 'Admin',
+      Path: '/ops/',
+      Arn: `arn:aws:iam::${ACCOUNT}:role/ops/Admin`,
+      RoleId: 'x',
+      CreateDate: new Date(),
+    };
+    m.iam.on(ListRolesCommand).resolves({ Roles: [admin] });
+    m.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'allowed'));
+    m.iam.on(CreateRoleCommand).rejects(awsError('AccessDenied', 'stop here'));
+    const file = writeConfig(
+      'region: eu-west-1\nbucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\nvpcDns: off\n',
+    );
+    const c = captureIo();
+    await main(['--config', file, '--yes', '--approve-broadening'], c.io);
+    expect(c.out()).toContain(`Permissions checked for arn:aws:iam::${ACCOUNT}:role/ops/Admin`);
+    expect(new Set(simulated(m).map((i) => i.PolicySourceArn))).toEqual(new Set([admin.Arn]));
+    expect(m.iam.commandCalls(GetRoleCommand, { RoleName: 'Admin' })).toHaveLength(0);
   });
 });
 
