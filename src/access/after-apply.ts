@@ -47,10 +47,10 @@ function ownPolicyArns(config: Config, plan: Plan): Set<string> {
 }
 
 /**
- * The managed policies (and the boundary) a role will carry once its steps are done, as the plan says: what it has,
+ * The managed policies and the boundary a role will carry once its steps are done, as the plan says: what it has,
  * with what the steps attach, without what they detach.
  */
-function expectedPolicies(resource: ResourcePlan): string[] {
+function expectedAttachments(resource: ResourcePlan): { attached: string[]; boundary?: string } {
   const current = resource.current?.kind === 'role' ? resource.current : undefined;
   const attached = new Set(current?.attached ?? []);
   let boundary = current?.boundary;
@@ -60,6 +60,12 @@ function expectedPolicies(resource: ResourcePlan): string[] {
     else if (step.op === 'PutRolePermissionsBoundary') boundary = step.boundary;
     else if (step.op === 'CreateRole' && step.boundary !== undefined) boundary = step.boundary;
   }
+  return { attached: [...attached], ...(boundary !== undefined ? { boundary } : {}) };
+}
+
+/** `expectedAttachments` as one list, the boundary last. */
+function expectedPolicies(resource: ResourcePlan): string[] {
+  const { attached, boundary } = expectedAttachments(resource);
   return [...attached, ...(boundary !== undefined ? [boundary] : [])];
 }
 
@@ -109,46 +115,52 @@ export interface RunView {
 }
 
 /**
- * What a complete run of `plan` will have left, as the plan expects it: each resource with steps as the config wants
- * it (a role with the policies its section and the others attach, and its boundary; a policy with its document), the
- * others as the plan read them; the roles it makes, made. Pure. The access check worked out from it while the writes
- * wait on AWS is taken at the end only if the run left the same documents (`accessAhead` in ./run.ts).
+ * What a complete run of `plan` will have left, as the plan expects it: each role with steps with the trust the
+ * config wants and the policies and boundary it had, with what its steps attach and set, without what they detach;
+ * each policy with steps with the document the config wants (and the roles its section attaches it to), or gone;
+ * the others as the plan read them; the roles it makes, made. Pure. The access check worked out from it while the
+ * writes wait on AWS is taken at the end only if the run left the same documents (`accessAhead` in ./run.ts).
  */
 export function expectedRunView(plan: Plan): RunView {
   const final = new Map<string, CurrentResource | undefined>();
   const created = new Set<string>();
   for (const r of plan.sections.flatMap((s) => s.resources)) {
     const key = resourceKey(r.desired);
+    const d = r.desired;
     if (r.steps.length === 0) {
       final.set(key, r.current);
-      continue;
-    }
-    if (r.steps.some((step) => step.op === 'CreateRole')) created.add(r.name);
-    const d = r.desired;
-    if (d.kind === 'role') {
-      final.set(key, {
+    } else if (d.kind === 'role' || (d.kind === 'attachment' && r.current?.kind === 'role')) {
+      if (r.steps.some((step) => step.op === 'CreateRole')) created.add(r.name);
+      const base = r.current?.kind === 'role' ? r.current : undefined;
+      const { attached, boundary } = expectedAttachments(r);
+      const role: CurrentRole = {
         kind: 'role',
-        name: d.name,
-        arn: d.arn,
-        path: d.path,
-        trust: d.trust,
-        attached: [...d.managedPolicies, ...(d.alsoAttached ?? [])],
-        ...(d.boundary !== undefined ? { boundary: d.boundary } : {}),
-        tags: d.tags,
-      });
-    } else if (d.kind === 'policy' && d.gone !== true && d.attachTo === undefined) {
-      final.set(key, {
-        kind: 'policy',
-        arn: d.arn,
-        name: d.name,
-        path: d.path,
-        defaultVersionId: '',
-        document: d.document,
-        tags: d.tags,
-      });
+        name: r.name,
+        arn: d.kind === 'role' ? d.arn : (base?.arn ?? r.arn),
+        path: d.kind === 'role' ? d.path : (base?.path ?? '/'),
+        trust: d.kind === 'role' ? d.trust : (base?.trust ?? { Version: '2012-10-17', Statement: [] }),
+        attached,
+        tags: d.kind === 'role' ? d.tags : (base?.tags ?? {}),
+      };
+      final.set(key, boundary !== undefined ? { ...role, boundary } : role);
+    } else if (d.kind === 'policy') {
+      final.set(
+        key,
+        d.gone === true
+          ? undefined
+          : {
+              kind: 'policy',
+              arn: d.arn,
+              name: d.name,
+              path: d.path,
+              defaultVersionId: '',
+              document: d.document,
+              tags: d.tags,
+              ...(d.attachTo !== undefined ? { attachedRoles: d.attachTo } : {}),
+            },
+      );
     }
-    // Anything else (attachments to a role of another's, a policy that attaches itself or goes): not expected here,
-    // so the check reads or takes it as the run leaves it.
+    // Anything else is not a document the check reads.
   }
   return { plan, final, created };
 }

@@ -108,42 +108,50 @@ async function evaluate(
 
 /**
  * The access check worked out ahead, while a run's writes wait on AWS, for the Flyte roles as its plan expects them
- * (`expectedRunView`), and the roles' documents it was worked out for (as JSON): `accessAfterApply` takes it only
- * when the run left the same.
+ * (`expectedRunView`): the roles' documents it is worked out for (as JSON, taken before the evaluation), and its
+ * outcome (undefined where it failed or was not wanted any more). `accessAfterApply` takes it only when the run
+ * left the same documents.
  */
 export interface AccessAhead {
   roles: string;
-  outcome: AccessOutcome;
+  outcome: Promise<AccessOutcome | undefined>;
 }
 
 /**
  * Work out the access check ahead (see `AccessAhead`), once the reads started beside the writes (`reads`) are in;
- * undefined where the plan does not know every Flyte role (the check reads those at the end) or it fails. Makes no
- * AWS call of its own.
+ * undefined where the plan does not know every Flyte role (the check reads those at the end). Makes no AWS call of
+ * its own; evaluates nothing once `signal` is aborted (the run did not complete).
  */
 export async function accessAhead(
   config: Config,
   plan: Plan,
-  options: { rerun: string; reads: AccessReads },
+  options: { rerun: string; reads: AccessReads; signal?: AbortSignal },
 ): Promise<AccessAhead | undefined> {
+  const { reads } = options;
+  const identities = configIdentities(config, plan.facts);
+  const known = knownFromViews(config, [expectedRunView(plan)], reads);
+  const names = identities.map((i) => i.roleName);
+  if (!names.every((n) => known.roles.has(n)) || reads.bucketPolicy === undefined) return undefined;
+  let roles: Map<string, RoleRead>;
   try {
-    const identities = configIdentities(config, plan.facts);
-    const known = knownFromViews(config, [expectedRunView(plan)], options.reads);
-    const names = identities.map((i) => i.roleName);
-    if (!names.every((n) => known.roles.has(n)) || options.reads.bucketPolicy === undefined) return undefined;
-    const roles = await roleDocuments(NO_CALLS, known, names);
-    const bucketPolicy = await options.reads.bucketPolicy;
-    const outcome = await evaluate(config, plan.facts, identities, roles, { ...options, bucketPolicy });
-    return { roles: JSON.stringify([...roles]), outcome };
+    roles = await roleDocuments(NO_CALLS, known, names);
   } catch {
     return undefined;
   }
+  const documents = JSON.stringify([...roles]);
+  const outcome = (async () => {
+    const bucketPolicy = await reads.bucketPolicy;
+    if (options.signal?.aborted) return undefined;
+    return evaluate(config, plan.facts, identities, roles, { rerun: options.rerun, bucketPolicy });
+  })().catch(() => undefined);
+  return { roles: documents, outcome };
 }
 
-/** A gateway for work that must not call AWS: any call is an error. */
+/** A gateway for work that must not call AWS: any call fails. (Not a thenable: `then` is not one of its calls.) */
 const NO_CALLS = new Proxy({} as AwsGateway, {
   get(_target, name) {
-    return () => Promise.reject(new Error(`internal: the access check ahead called ${String(name)}`));
+    if (typeof name !== 'string' || name === 'then') return undefined;
+    return () => Promise.reject(new Error(`internal: the access check ahead called ${name}`));
   },
 });
 
@@ -195,7 +203,13 @@ export async function accessFromViews(
   ]);
   // Worked out ahead from the same reads (the bucket's policy among them), for the same documents: the same outcome.
   const before = await options.ahead;
-  if (before !== undefined && options.reads?.bucketPolicy !== undefined && before.roles === JSON.stringify([...roles]))
-    return before.outcome;
+  if (
+    before !== undefined &&
+    options.reads?.bucketPolicy !== undefined &&
+    before.roles === JSON.stringify([...roles])
+  ) {
+    const outcome = await before.outcome;
+    if (outcome !== undefined) return outcome;
+  }
   return evaluate(config, facts, identities, roles, { ...options, bucketPolicy });
 }

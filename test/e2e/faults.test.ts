@@ -144,6 +144,18 @@ describe.skipIf(skip !== undefined)('faults on the way to AWS', () => {
     expect(run.mutating).toEqual([]);
   });
 
+  it('a sign-in page for the roles a dry run reads (each of them): a plain error', async () => {
+    useRules({ fault: 'html-200', when: operation('GetRole') });
+    const run = await through(['--dry-run']);
+    const out = run.stdout + run.stderr;
+    expect(run.code, out).toBe(1);
+    expect(run.stderr).toMatch(
+      /^error: AWS answered iam:GetRole on role flyte-[\w-]+ with an HTML page \(HTTP 200, "Sign in to continue"\)/m,
+    );
+    expect(out).not.toMatch(/Deserialization|internal error|\n\s+at /);
+    expect(run.mutating).toEqual([]);
+  });
+
   it('garbled answers to writes that took effect: read back, reported done, same end state', async () => {
     // Every answer to these writes is cut off, those of the SDK's retries too: only reading back tells.
     useRules(
