@@ -93,8 +93,8 @@ function lib(): Library {
 }
 
 /**
- * The services whose actions are evaluated. The build bundles the IAM service data of these only
- * (scripts/build.mjs reads this list): an action of another service fails to evaluate in the built CLI.
+ * The services whose actions the access check evaluates (a test holds the check's actions to these). The evaluator
+ * and its IAM service data are not bundled (see `EVALUATOR_PACKAGE`): they are used as installed.
  */
 export const SIMULATED_SERVICES = ['s3', 'sts', 'iam', 'kms', 'secretsmanager', 'ecr', 'sqs'] as const;
 
