@@ -29,6 +29,8 @@ export interface AccessOutcome {
   report: AccessReport;
   findings: Finding[];
   identities: FlyteIdentity[];
+  /** Worked out while the writes waited (`accessAhead`), for documents the run then left. */
+  ahead?: true;
 }
 
 export async function runAccessCheck(
@@ -142,7 +144,8 @@ export async function accessAhead(
   const outcome = (async () => {
     const bucketPolicy = await reads.bucketPolicy;
     if (options.signal?.aborted) return undefined;
-    return evaluate(config, plan.facts, identities, roles, { rerun: options.rerun, bucketPolicy });
+    const made = await evaluate(config, plan.facts, identities, roles, { rerun: options.rerun, bucketPolicy });
+    return { ...made, ahead: true as const };
   })().catch(() => undefined);
   return { roles: documents, outcome };
 }

@@ -227,8 +227,28 @@ export async function applyWithAws(
     if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;
     // The hand-off files of a complete run (a brief report when it changed nothing), with those made while it ran.
-    const handOff = () =>
-      handOffAfterRun(config, result, opts, output, quiet && result.outcome === 'complete', prepared);
+    // --debug: whether the work done while the writes waited was taken (each is made again when it was not).
+    const debug = (line: string) => {
+      if (opts.debug) output.progress.log(output.errStyle.dim(line));
+    };
+    if (access !== undefined)
+      debug(`access check: ${access.ahead ? 'worked out while the writes waited' : 'worked out at the end'}`);
+    const preparedFiles = prepared?.size ?? 0;
+    const handOff = async () => {
+      const code = await handOffAfterRun(
+        config,
+        result,
+        opts,
+        output,
+        quiet && result.outcome === 'complete',
+        prepared,
+      );
+      if (preparedFiles > 0) {
+        const taken = preparedFiles - (prepared?.size ?? 0);
+        debug(`hand-off files: those of ${taken} of ${preparedFiles} cluster(s) made while the writes waited`);
+      }
+      return code;
+    };
     if (opts.json) {
       // The hand-off first (its lines go to stderr): the document's exit code is the run's, a kept file's 4 included.
       const handoff = await handOff();

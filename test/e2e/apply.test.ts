@@ -176,6 +176,15 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
     expect(second.stdout).toContain('Everything is up to date');
   });
 
+  it('a first setup works out the access check and the hand-off files while its writes wait (--debug says so)', async () => {
+    // Worked out for the roles as the plan expects them, and taken only if the run left the same: here it did.
+    const run = await apply(['--debug']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('access check: worked out while the writes waited');
+    expect(run.stderr).toContain('hand-off files: those of 1 of 1 cluster(s) made while the writes waited');
+    expect(run.stdout).toContain('Access, as IAM evaluates the policies AWS holds:');
+  });
+
   it('a run with nothing to do says so in a few lines; --verbose shows the plan, the files and the next steps', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'fas-quiet-'));
     // The bucket the config names: without it the run warns, and a warning is never quiet.
