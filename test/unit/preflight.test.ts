@@ -60,6 +60,22 @@ function simulator(decide: (action: string, resource: string) => string, missing
   });
 }
 
+/** A role of the tool's (its mark and tag) trusting `service` (nobody when absent), as GetRole and ListRoles give it. */
+function ownedRole(name: string, service?: string) {
+  const statements =
+    service === undefined ? [] : [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }];
+  return {
+    RoleName: name,
+    Path: '/',
+    Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
+    RoleId: 'x',
+    CreateDate: new Date(),
+    Description: 'managed by flyte-aws-setup',
+    Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
+    AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: statements })),
+  };
+}
+
 describe('the caller whose policies are simulated', () => {
   it.each([
     [
@@ -305,23 +321,9 @@ describe('the preflight asked ahead, for the plan of a first setup', () => {
     const m = mockAws();
     emptyAccount(m);
     // The node role is there, with another trust: the plan updates it, which a first setup never does.
-    m.iam.on(GetRoleCommand, { RoleName: 'flyte-eks-node-role' }).resolves({
-      Role: {
-        RoleName: 'flyte-eks-node-role',
-        Path: '/',
-        Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`,
-        RoleId: 'x',
-        CreateDate: new Date(),
-        Description: 'EKS node role, managed by flyte-aws-setup',
-        Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-        AssumeRolePolicyDocument: encodeURIComponent(
-          JSON.stringify({
-            Version: '2012-10-17',
-            Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-          }),
-        ),
-      },
-    });
+    m.iam
+      .on(GetRoleCommand, { RoleName: 'flyte-eks-node-role' })
+      .resolves({ Role: ownedRole('flyte-eks-node-role', 'lambda.amazonaws.com') });
     m.iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-node-role' }).resolves({ AttachedPolicies: [] });
     m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     const plan = await makePlan(ROLES_ONLY, m.gateway);
@@ -393,18 +395,8 @@ describe('the preflight asked ahead, for the plan of a first setup', () => {
     const again = mockAws();
     emptyAccount(again);
     const names = ['flyte-eks-cluster-role', 'flyte-eks-node-role'];
-    const role = (name: string) => ({
-      RoleName: name,
-      Path: '/',
-      Arn: `arn:aws:iam::${ACCOUNT}:role/${name}`,
-      RoleId: 'x',
-      CreateDate: new Date(),
-      Description: 'managed by flyte-aws-setup',
-      Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-      AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify({ Version: '2012-10-17', Statement: [] })),
-    });
-    again.iam.on(ListRolesCommand).resolves({ Roles: names.map(role) });
-    for (const name of names) again.iam.on(GetRoleCommand, { RoleName: name }).resolves({ Role: role(name) });
+    again.iam.on(ListRolesCommand).resolves({ Roles: names.map((n) => ownedRole(n)) });
+    for (const name of names) again.iam.on(GetRoleCommand, { RoleName: name }).resolves({ Role: ownedRole(name) });
     again.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     again.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     // Refused: the run stops after its preflight, before any change.
@@ -436,21 +428,7 @@ describe('the preflight asked ahead, for the plan of a first setup', () => {
     // lets another principal in. The plan of a first setup does not broaden; the run's plan does, and is refused.
     const m = mockAws();
     emptyAccount(m);
-    const node = {
-      RoleName: 'flyte-eks-node-role',
-      Path: '/',
-      Arn: `arn:aws:iam::${ACCOUNT}:role/flyte-eks-node-role`,
-      RoleId: 'x',
-      CreateDate: new Date(),
-      Description: 'managed by flyte-aws-setup',
-      Tags: [{ Key: 'managed-by', Value: 'flyte-aws-setup' }],
-      AssumeRolePolicyDocument: encodeURIComponent(
-        JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        }),
-      ),
-    };
+    const node = ownedRole('flyte-eks-node-role', 'lambda.amazonaws.com');
     m.iam.on(ListRolesCommand).resolves({ Roles: [node] });
     m.iam.on(GetRoleCommand, { RoleName: 'flyte-eks-node-role' }).resolves({ Role: node });
     m.iam.on(ListAttachedRolePoliciesCommand, { RoleName: 'flyte-eks-node-role' }).resolves({ AttachedPolicies: [] });
