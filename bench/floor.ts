@@ -8,10 +8,10 @@
  *   Identity adds none: the add-on and the associations are read by the cluster's name, which the config gives
  *   (the list of associations in the first round, each one's description in the second).
  * - A plan with writes asks IAM once whether the caller may make them (the permission preflight): 1 round, after
- *   the reads; none of its own when the plan makes a role: the account's roles, listed in the first round (ListRoles
- *   needs neither the caller nor a cluster), then lack it, and the preflight of the plan a first setup makes is
- *   asked beside the second round's reads. (Asked beside the reads always, it would cost every run that changes
- *   nothing its calls.)
+ *   the reads; none of its own when the plan makes a role and changes nothing that exists: the account's roles,
+ *   listed in the first round (ListRoles needs neither the caller nor a cluster), then lack it, and the preflight of
+ *   the plan a first setup makes is asked beside the second round's reads and covers it. (Asked beside the reads
+ *   always, it would cost every run that changes nothing its calls.)
  * - A resource's writes: the one that creates it (1 round), then its other writes, which are independent of each
  *   other (1 round: the attachments of a role go at once), then one read-back of it (1 round: its reads at once).
  *   The VPC's DNS settings are the exception: one attribute per call, the second needs the first. An add-on and
@@ -71,7 +71,11 @@ export function floorOf(plan: PlanJson): Floor {
   );
   const reads = policyExists ? 3 : 2;
   const writeCalls = plan.sections.reduce((n, s) => n + s.resources.reduce((m, r) => m + r.steps.length, 0), 0);
-  const makesRole = plan.sections.some((s) => s.resources.some((r) => r.steps.some((st) => st.op === 'CreateRole')));
-  const preflight = writeCalls > 0 && !makesRole ? 1 : 0;
+  // Beside the reads only when the plan is a first setup's: it makes a role, and changes nothing that exists.
+  const resources = plan.sections.flatMap((s) => s.resources).filter((r) => r.steps.length > 0);
+  const firstSetup =
+    resources.some((r) => r.steps.some((st) => st.op === 'CreateRole')) &&
+    resources.every((r) => r.action === 'create');
+  const preflight = writeCalls > 0 && !firstSetup ? 1 : 0;
   return { rounds: reads + preflight + writes, reads, preflight, writes, writeCalls };
 }

@@ -115,11 +115,12 @@ export interface RunView {
 }
 
 /**
- * What a complete run of `plan` will have left, as the plan expects it: each role with steps with the trust the
- * config wants and the policies and boundary it had, with what its steps attach and set, without what they detach;
- * each policy with steps with the document the config wants (and the roles its section attaches it to), or gone;
- * the others as the plan read them; the roles it makes, made. Pure. The access check worked out from it while the
- * writes wait on AWS is taken at the end only if the run left the same documents (`accessAhead` in ./run.ts).
+ * What a complete run of `plan` will have left, as the plan expects it: each role with steps with the trust its
+ * steps write (else the one it has), the policies and boundary it had with what its steps attach and set, without
+ * what they detach, and the inline policies the plan read; each policy with steps with the document the config wants
+ * (and the roles its section attaches it to besides those it was on), or gone; the others as the plan read them; the
+ * roles it makes, made. Pure. The access check worked out from it while the writes wait on AWS is taken at the end
+ * only if the run left the same documents (`accessAhead` in ./run.ts).
  */
 export function expectedRunView(plan: Plan): RunView {
   const final = new Map<string, CurrentResource | undefined>();
@@ -133,14 +134,23 @@ export function expectedRunView(plan: Plan): RunView {
       if (r.steps.some((step) => step.op === 'CreateRole')) created.add(r.name);
       const base = r.current?.kind === 'role' ? r.current : undefined;
       const { attached, boundary } = expectedAttachments(r);
+      // The trust the steps write, else the one it has; its inline policies as the plan read them (a run never
+      // writes one).
+      const trusted = r.steps.some((step) => step.op === 'CreateRole' || step.op === 'UpdateAssumeRolePolicy');
       const role: CurrentRole = {
         kind: 'role',
         name: r.name,
         arn: d.kind === 'role' ? d.arn : (base?.arn ?? r.arn),
         path: d.kind === 'role' ? d.path : (base?.path ?? '/'),
-        trust: d.kind === 'role' ? d.trust : (base?.trust ?? { Version: '2012-10-17', Statement: [] }),
+        trust:
+          d.kind === 'role' && (trusted || base === undefined)
+            ? d.trust
+            : (base?.trust ?? { Version: '2012-10-17', Statement: [] }),
         attached,
         tags: d.kind === 'role' ? d.tags : (base?.tags ?? {}),
+        ...(base?.inline !== undefined ? { inline: base.inline } : {}),
+        ...(base?.inlineDocuments !== undefined ? { inlineDocuments: base.inlineDocuments } : {}),
+        ...(base?.inlineUnreadable !== undefined ? { inlineUnreadable: base.inlineUnreadable } : {}),
       };
       final.set(key, boundary !== undefined ? { ...role, boundary } : role);
     } else if (d.kind === 'policy') {
@@ -156,7 +166,17 @@ export function expectedRunView(plan: Plan): RunView {
               defaultVersionId: '',
               document: d.document,
               tags: d.tags,
-              ...(d.attachTo !== undefined ? { attachedRoles: d.attachTo } : {}),
+              // Attached to the roles its section attaches it to, and still to those it was on (none is detached).
+              ...(d.attachTo !== undefined
+                ? {
+                    attachedRoles: [
+                      ...new Set([
+                        ...(r.current?.kind === 'policy' ? (r.current.attachedRoles ?? []) : []),
+                        ...d.attachTo,
+                      ]),
+                    ],
+                  }
+                : {}),
             },
       );
     }

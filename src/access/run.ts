@@ -130,12 +130,13 @@ export async function accessAhead(
   options: { rerun: string; reads: AccessReads; signal?: AbortSignal },
 ): Promise<AccessAhead | undefined> {
   const { reads } = options;
-  const identities = configIdentities(config, plan.facts);
-  const known = knownFromViews(config, [expectedRunView(plan)], reads);
-  const names = identities.map((i) => i.roleName);
-  if (!names.every((n) => known.roles.has(n)) || reads.bucketPolicy === undefined) return undefined;
+  let identities: FlyteIdentity[];
   let roles: Map<string, RoleRead>;
   try {
+    identities = configIdentities(config, plan.facts);
+    const known = knownFromViews(config, [expectedRunView(plan)], reads);
+    const names = identities.map((i) => i.roleName);
+    if (!names.every((n) => known.roles.has(n)) || reads.bucketPolicy === undefined) return undefined;
     roles = await roleDocuments(NO_CALLS, known, names);
   } catch {
     return undefined;
@@ -205,7 +206,8 @@ export async function accessFromViews(
     options.reads?.bucketPolicy ?? readBucketPolicy(gateway, config.bucket, facts.accountId),
   ]);
   // Worked out ahead from the same reads (the bucket's policy among them), for the same documents: the same outcome.
-  const before = await options.ahead;
+  // Not worked out ahead (or that failed): worked out now.
+  const before = await options.ahead?.catch(() => undefined);
   if (
     before !== undefined &&
     options.reads?.bucketPolicy !== undefined &&

@@ -112,10 +112,15 @@ export async function applyWithAws(
           ...(opts.prune ? { prune: true } : {}),
           // A run that applies takes a role ListRoles does not list as missing; a dry run asks GetRole, as verify.
           ...(opts.dryRun ? {} : { trustRoleListing: true }),
-          ...(askAhead
-            ? {
+          ...(opts.dryRun
+            ? {}
+            : {
                 whenListed(facts, lacking, listing) {
                   if (lacking.length === 0) return;
+                  // The run will change something, so the access check will run at its end: its evaluator (the
+                  // most code it loads) loads while the plan's reads are answered, not while the writes are.
+                  warmEvaluator().catch(() => undefined);
+                  if (!askAhead) return;
                   const first = firstSetupPlan(config, facts);
                   try {
                     // No terminal to ask on: refused before the preflight, whatever the plan.
@@ -126,12 +131,8 @@ export async function applyWithAws(
                   permissionsAhead = askPermissionsAhead(first, aws.gateway, listing);
                   // Awaited by the preflight; a run that stops before it (a problem in the config) leaves it be.
                   permissionsAhead.catch(() => undefined);
-                  // The run will change something, so the access check will run at its end: its evaluator (the
-                  // most code it loads) loads while the plan's reads are answered, not while the writes are.
-                  warmEvaluator().catch(() => undefined);
                 },
-              }
-            : {}),
+              }),
         }),
       );
     } finally {
@@ -243,10 +244,13 @@ export async function applyWithAws(
         quiet && result.outcome === 'complete',
         prepared,
       );
-      if (preparedFiles > 0) {
-        const taken = preparedFiles - (prepared?.size ?? 0);
-        debug(`hand-off files: those of ${taken} of ${preparedFiles} cluster(s) made while the writes waited`);
-      }
+      const taken = preparedFiles - (prepared?.size ?? 0);
+      if (changes)
+        debug(
+          preparedFiles > 0
+            ? `hand-off files: made while the writes waited for ${preparedFiles} cluster(s), taken for ${taken}`
+            : 'hand-off files: not made while the writes waited',
+        );
       return code;
     };
     if (opts.json) {

@@ -181,7 +181,7 @@ describe.skipIf(skip !== undefined)('apply against the emulator', () => {
     const run = await apply(['--debug']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toContain('access check: worked out while the writes waited');
-    expect(run.stderr).toContain('hand-off files: those of 1 of 1 cluster(s) made while the writes waited');
+    expect(run.stderr).toContain('hand-off files: made while the writes waited for 1 cluster(s), taken for 1');
     expect(run.stdout).toContain('Access, as IAM evaluates the policies AWS holds:');
   });
 

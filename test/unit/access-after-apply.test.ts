@@ -283,6 +283,40 @@ describe('the access check worked out ahead, for the roles as the plan expects t
     expect(await documents(other)).not.toBe(await documents(expected));
   });
 
+  it('a role that exists keeps the policies others attached, with what the run attaches', async () => {
+    const config = resolveConfig(RAW);
+    const OTHER = `arn:aws:iam::${ACCOUNT}:policy/team-extra`;
+    const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena'), [OTHER]: doc('Other') } });
+    const desired = desiredOf(config);
+    const fraud = roleOf(desired, 'flyte-fraud-role');
+    const custom = fraud.managedPolicies.filter((a) => a !== ATHENA);
+    // The fraud role is the tool's and there, with someone's policy on it and without Athena's, which the run attaches.
+    const current: CurrentState = new Map([
+      ...allMatching(desired),
+      [resourceKey(fraud), matching(fraud, { attached: [...custom, OTHER], inline: [], inlineDocuments: {} })],
+    ]);
+    const view = run(
+      config,
+      current,
+      new Map([
+        [
+          resourceKey(fraud),
+          matching(fraud, { attached: [ATHENA, ...custom, OTHER], inline: [], inlineDocuments: {} }),
+        ],
+      ]),
+    );
+    // Athena's policy attached, and the record of what the tool attached retagged: no new trust.
+    expect(view.plan.sections.flatMap((x) => x.resources).flatMap((r) => r.steps.map((st) => st.op))).toEqual([
+      'TagRole',
+      'AttachRolePolicy',
+    ]);
+    const started = startAccessReads(gateway, config, view.plan, 4);
+    const documents = async (v: RunView) =>
+      JSON.stringify([...(await roleDocuments(gateway, knownFromViews(config, [v], started), FLYTE_ROLES))]);
+    expect(await documents(expectedRunView(view.plan))).toBe(await documents(view));
+    expect(await documents(view)).toContain('team-extra');
+  });
+
   it('accessAfterApply takes it where the run left the same documents, and works the check out again where not', async () => {
     const config = resolveConfig(RAW);
     const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });

@@ -59,6 +59,14 @@ describe('the floor of a plan', () => {
       sections: [{ id: 'clusterRole', resources: [role(['AttachRolePolicy'], 'update')] }],
     });
     expect(floor).toEqual({ rounds: 5, reads: 2, preflight: 1, writes: 2, writeCalls: 1 });
+    // Making a role and changing one that exists: the change is asked after the reads.
+    const both = floorOf({
+      sections: [
+        { id: 'clusterRole', resources: [role(['CreateRole'])] },
+        { id: 'nodeRole', resources: [role(['AttachRolePolicy'], 'update')] },
+      ],
+    });
+    expect(both.preflight).toBe(1);
   });
 
   it('has no preflight and a third read round on an account where the policy exists and nothing changes', () => {

@@ -13,10 +13,13 @@ import {
   CreatePolicyVersionCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  ListRolesCommand,
 } from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../../src/config/rules.js';
-import { listedRoles, readCurrent } from '../../src/engine/engine.js';
+import { listedRoles, makePlan, readCurrent } from '../../src/engine/engine.js';
+import { parseConfigText } from '../../src/load/config.js';
 import type { DesiredPodIdentityAssociation, DesiredResource } from '../../src/model.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
@@ -423,5 +426,33 @@ describe("the plan's role reads and the account's listing of roles", () => {
       await readCurrent(gateway, roles, 10, 'unowned', new Map(), listedRoles(pending));
       expect(asked).toHaveLength(15);
     }
+  });
+});
+
+describe("the account's roles are listed with the first calls", () => {
+  /** A mocked account whose caller and listing record the order they were asked in. */
+  function account() {
+    const m = mockAws({ account: ACCOUNT });
+    const asked: string[] = [];
+    m.sts.on(GetCallerIdentityCommand).callsFake(() => {
+      asked.push('GetCallerIdentity');
+      return { Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/ci`, UserId: 'AIDA' };
+    });
+    m.iam.on(ListRolesCommand).callsFake(() => {
+      asked.push('ListRoles');
+      return { Roles: [] };
+    });
+    return { m, asked };
+  }
+
+  it("beside the caller and the cluster; with the config's accountId, once the account is confirmed", async () => {
+    const free = account();
+    await makePlan(parseConfigText('bucket: acme-flyte-data\ncluster: acme\n'), free.m.gateway);
+    expect(free.asked).toEqual(['ListRoles', 'GetCallerIdentity']);
+
+    const pinned = account();
+    const config = parseConfigText(`bucket: acme-flyte-data\ncluster: acme\naccountId: '${ACCOUNT}'\n`);
+    await makePlan(config, pinned.m.gateway);
+    expect(pinned.asked).toEqual(['GetCallerIdentity', 'ListRoles']);
   });
 });
