@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectedRunView, knownFromViews, startAccessReads, type RunView } from '../../src/access/after-apply.js';
 import { accessAhead, accessFromViews } from '../../src/access/run.js';
+import type { BucketPolicyRead } from '../../src/access/bucket-policy.js';
 import { roleDocuments, type RoleRead } from '../../src/access/read.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import { resolveConfig, type Config, type RawConfig, type SectionId } from '../../src/config/schema.js';
@@ -315,6 +316,23 @@ describe('the access check worked out ahead, for the roles as the plan expects t
       JSON.stringify([...(await roleDocuments(gateway, knownFromViews(config, [v], started), FLYTE_ROLES))]);
     expect(await documents(expectedRunView(view.plan))).toBe(await documents(view));
     expect(await documents(view)).toContain('team-extra');
+  });
+
+  it('not wanted any more (the run did not complete): nothing evaluated; the end works the check out itself', async () => {
+    const config = resolveConfig(RAW);
+    const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });
+    const view = run(config, new Map(), allMatching(desiredOf(config)));
+    const reads = startAccessReads(gateway, config, view.plan, 4);
+    let answer!: (read: BucketPolicyRead) => void;
+    reads.bucketPolicy = new Promise((resolve) => (answer = resolve));
+    const notWanted = new AbortController();
+    const ahead = accessAhead(config, view.plan, { rerun: 'r', reads, signal: notWanted.signal });
+    notWanted.abort();
+    answer({ kind: 'none', bucket: 'acme-flyte-data' });
+    expect(await (await ahead)?.outcome).toBeUndefined();
+    const outcome = await accessFromViews(gateway, config, facts, [view], { rerun: 'r', reads, ahead });
+    expect(outcome.ahead).toBeUndefined();
+    expect(outcome.report.identities.length).toBeGreaterThan(0);
   });
 
   it('accessAfterApply takes it where the run left the same documents, and works the check out again where not', async () => {

@@ -13,6 +13,7 @@ import {
   CreatePolicyVersionCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
+  GetRoleCommand,
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -454,5 +455,49 @@ describe("the account's roles are listed with the first calls", () => {
     const config = parseConfigText(`bucket: acme-flyte-data\ncluster: acme\naccountId: '${ACCOUNT}'\n`);
     await makePlan(config, pinned.m.gateway);
     expect(pinned.asked).toEqual(['GetCallerIdentity', 'ListRoles']);
+  });
+});
+
+describe('what the plan starts once the roles are listed', () => {
+  it('is not started when the plan has failed by then', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    let answer!: () => void;
+    const listing = new Promise<void>((resolve) => (answer = resolve));
+    m.iam.on(ListRolesCommand).callsFake(async () => {
+      await listing;
+      return { Roles: [] };
+    });
+    // The listing answers late; a role read (made, as the listing is not in) is refused: the plan fails first.
+    m.iam.on(GetRoleCommand).rejects(awsError('AccessDenied', 'not authorized to perform iam:GetRole'));
+    const called: string[][] = [];
+    const config = parseConfigText(
+      'bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+    );
+    const plan = makePlan(config, m.gateway, {
+      trustRoleListing: true,
+      whenListed: (_facts, lacking) => called.push(lacking),
+    });
+    await expect(plan).rejects.toThrow(/iam:GetRole/);
+    answer();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(m.iam.commandCalls(ListRolesCommand)).toHaveLength(1);
+    expect(called).toEqual([]);
+  });
+
+  it('is started with the roles of the config the listing lacks', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.iam.on(ListRolesCommand).resolves({
+      Roles: [{ RoleName: 'FLYTE-EKS-NODE-ROLE', Path: '/', Arn: 'x', RoleId: 'x', CreateDate: new Date() }],
+    });
+    const called: string[][] = [];
+    await makePlan(
+      parseConfigText(
+        'bucket: acme-flyte-data\ncluster: acme\noidcProvider: false\ncustomPolicy: false\nsystemRole: false\nworkersRole: false\n',
+      ),
+      m.gateway,
+      { whenListed: (_facts, lacking) => called.push(lacking) },
+    );
+    // IAM's role names are unique whatever their case: the node role is listed.
+    expect(called).toEqual([['flyte-eks-cluster-role']]);
   });
 });
