@@ -30,6 +30,7 @@ import { planApproval } from '../engine/approval.js';
 import { handOffAfterRun, prepareHandoff, type PreparedHandoff } from '../session/hand-off.js';
 import { interruptController } from '../session/interrupt.js';
 import { askPermissionsAhead, type PermissionsAhead } from '../permissions/preflight.js';
+import type { RoleListing } from '../aws/gateway.js';
 
 export function exitCodeOf(result: RunResult, signalName?: string): number {
   switch (result.outcome) {
@@ -101,6 +102,8 @@ export async function applyWithAws(
     // the host refuses no plan before its preflight: a terminal to ask on, or --yes with --approve-broadening (with
     // --yes alone, a plan that broadens access is refused first, and the plan is not known yet).
     let permissionsAhead: Promise<PermissionsAhead> | undefined;
+    // The account's roles as the plan listed them: the preflight finds a role session's role there, without a read.
+    let listed: readonly RoleListing[] | undefined;
     const askAhead = !opts.dryRun && opts.preflight !== false && (!opts.yes || opts.approveBroadening === true);
     try {
       // What the config names (extra policies, the boundary, Union's role, the cluster) is looked up with the plan's
@@ -116,6 +119,7 @@ export async function applyWithAws(
             ? {}
             : {
                 whenListed(facts, lacking, listing) {
+                  listed = listing;
                   if (lacking.length === 0) return;
                   // The run will change something, so the access check will run at its end: its evaluator (the
                   // most code it loads) loads while the plan's reads are answered, not while the writes are.
@@ -168,6 +172,7 @@ export async function applyWithAws(
       approve: 'plan',
       preflight: opts.preflight !== false,
       ...(permissionsAhead !== undefined ? { permissionsAhead } : {}),
+      ...(listed !== undefined ? { roles: listed } : {}),
       json: opts.json,
       config: opts.config,
       concurrency: opts.concurrency ?? DEFAULT_CONCURRENCY,

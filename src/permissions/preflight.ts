@@ -225,13 +225,15 @@ export async function askPermissionsAhead(
 /**
  * Check the plan's changes against the caller's policies. Never throws for AWS errors: it says why it could not.
  * With `ahead` (asked before the plan was made), only what its answers do not cover is asked; where it could not
- * ask, that is the outcome. Answers asked for another caller are not taken.
+ * ask, that is the outcome. Answers asked for another caller are not taken. `roles`: the account's roles as listed,
+ * where a role session's role is found without reading it (the check is then one round trip).
  */
 export async function checkPermissions(
   plan: Plan,
   gateway: AwsGateway,
   callerArn = plan.facts.callerArn,
   ahead?: Promise<PermissionsAhead>,
+  roles?: readonly { name: string; arn: string }[],
 ): Promise<PreflightOutcome> {
   const checks = planChecks(plan);
   const asked = await ahead;
@@ -243,7 +245,7 @@ export async function checkPermissions(
     arn = before.principal;
     known = before.answers;
   } else {
-    const who = await simulatedArn(gateway, callerArn);
+    const who = await simulatedArn(gateway, callerArn, roles);
     if ('reason' in who) return { status: 'not-checked', reason: who.reason };
     arn = who.arn;
   }

@@ -20,6 +20,8 @@ export interface ApplyRunOptions {
   preflight: boolean;
   /** What IAM answered before the plan was made (`askPermissionsAhead`): the preflight asks only the rest. */
   permissionsAhead?: Promise<PermissionsAhead>;
+  /** The account's roles as the plan listed them: the preflight finds a role session's role there. */
+  roles?: readonly { name: string; arn: string }[];
   /** The preflight's line on stderr, to keep stdout for the JSON. */
   json?: boolean;
   /** The config file, for the command the preflight's hint names. */

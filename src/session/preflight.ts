@@ -22,14 +22,20 @@ export async function preflight(
   plan: Plan,
   gateway: AwsGateway,
   output: Output,
-  options: { json?: boolean; config?: string; permissionsAhead?: Promise<PermissionsAhead> },
+  options: {
+    json?: boolean;
+    config?: string;
+    permissionsAhead?: Promise<PermissionsAhead>;
+    /** The account's roles as the plan listed them. */
+    roles?: readonly { name: string; arn: string }[];
+  },
 ): Promise<'checked' | 'not-checked'> {
   const write = options.json ? output.err : output.out;
   const style = options.json ? output.errStyle : output.style;
   output.progress.start('Checking permissions (iam:SimulatePrincipalPolicy)');
   let outcome: Awaited<ReturnType<typeof checkPermissions>>;
   try {
-    outcome = await checkPermissions(plan, gateway, undefined, options.permissionsAhead);
+    outcome = await checkPermissions(plan, gateway, undefined, options.permissionsAhead, options.roles);
   } finally {
     output.progress.clear();
   }

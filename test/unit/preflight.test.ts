@@ -466,6 +466,21 @@ describe('the preflight asked ahead, for the plan of a first setup', () => {
     expect(c.out()).toContain(`Permissions checked for arn:aws:iam::${ACCOUNT}:role/ops/Admin`);
     expect(new Set(simulated(m).map((i) => i.PolicySourceArn))).toEqual(new Set([admin.Arn]));
     expect(m.iam.commandCalls(GetRoleCommand, { RoleName: 'Admin' })).toHaveLength(0);
+
+    // The roles are there (nothing asked ahead), with a trust to change: the preflight after the reads finds the
+    // role in the plan's listing too.
+    const mend = mockAws();
+    emptyAccount(mend);
+    const roles = ['flyte-eks-cluster-role', 'flyte-eks-node-role'].map((n) => ownedRole(n));
+    mend.iam.on(ListRolesCommand).resolves({ Roles: [admin, ...roles] });
+    for (const r of roles) mend.iam.on(GetRoleCommand, { RoleName: r.RoleName }).resolves({ Role: r });
+    mend.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    mend.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    mend.iam.on(SimulatePrincipalPolicyCommand).callsFake(simulator(() => 'implicitDeny'));
+    const refused = captureIo();
+    expect(await main(['--config', file, '--yes', '--approve-broadening'], refused.io)).toBe(1);
+    expect(refused.err()).toContain(`${admin.Arn} lacks`);
+    expect(mend.iam.commandCalls(GetRoleCommand, { RoleName: 'Admin' })).toHaveLength(0);
   });
 });
 
