@@ -141,7 +141,7 @@ export async function accessAhead(
   } catch {
     return undefined;
   }
-  const documents = JSON.stringify([...roles]);
+  const documents = documentsKey(roles);
   const outcome = (async () => {
     const bucketPolicy = await reads.bucketPolicy;
     if (options.signal?.aborted) return undefined;
@@ -149,6 +149,11 @@ export async function accessAhead(
     return { ...made, ahead: true as const };
   })().catch(() => undefined);
   return { roles: documents, outcome };
+}
+
+/** The roles' documents an access check is worked out for, as one string: equal for the same documents. */
+function documentsKey(roles: ReadonlyMap<string, RoleRead>): string {
+  return JSON.stringify([...roles]);
 }
 
 /** A gateway for work that must not call AWS: any call fails. (Not a thenable: `then` is not one of its calls.) */
@@ -208,11 +213,7 @@ export async function accessFromViews(
   // Worked out ahead from the same reads (the bucket's policy among them), for the same documents: the same outcome.
   // Not worked out ahead (or that failed): worked out now.
   const before = await options.ahead?.catch(() => undefined);
-  if (
-    before !== undefined &&
-    options.reads?.bucketPolicy !== undefined &&
-    before.roles === JSON.stringify([...roles])
-  ) {
+  if (before !== undefined && options.reads?.bucketPolicy !== undefined && before.roles === documentsKey(roles)) {
     const outcome = await before.outcome;
     if (outcome !== undefined) return outcome;
   }

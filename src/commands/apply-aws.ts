@@ -17,7 +17,7 @@ import {
   renderRunSummary,
   renderSectionResult,
 } from '../render/plan-text.js';
-import { inConfigFile, openAws, rerunCommand, type Output } from '../session/context.js';
+import { debugLines, inConfigFile, openAws, rerunCommand, type Output } from '../session/context.js';
 import type { LoadedConfig } from '../load/validate.js';
 import type { AccessAhead, AccessOutcome } from '../access/run.js';
 import { startAccessReads, type AccessReads, type AppliedRun } from '../access/after-apply.js';
@@ -232,14 +232,12 @@ export async function applyWithAws(
         : undefined;
     if (access?.findings.some((f) => f.code === 'access-denied') && code === ExitCode.Success) code = ExitCode.Failure;
     const recorder = aws.clients.recorder;
-    // The hand-off files of a complete run (a brief report when it changed nothing), with those made while it ran.
     // --debug: whether the work done while the writes waited was taken (each is made again when it was not).
-    const debug = (line: string) => {
-      if (opts.debug) output.progress.log(output.errStyle.dim(line));
-    };
+    const debug = debugLines(opts, output);
     if (access !== undefined)
-      debug(`access check: ${access.ahead ? 'worked out while the writes waited' : 'worked out at the end'}`);
+      debug?.(`access check: ${access.ahead ? 'worked out while the writes waited' : 'worked out at the end'}`);
     const preparedFiles = prepared?.size ?? 0;
+    // The hand-off files of a complete run (a brief report when it changed nothing), with those made while it ran.
     const handOff = async () => {
       const code = await handOffAfterRun(
         config,
@@ -251,7 +249,7 @@ export async function applyWithAws(
       );
       const taken = preparedFiles - (prepared?.size ?? 0);
       if (changes)
-        debug(
+        debug?.(
           preparedFiles > 0
             ? `hand-off files: made while the writes waited for ${preparedFiles} cluster(s), taken for ${taken}`
             : 'hand-off files: not made while the writes waited',

@@ -7,7 +7,7 @@ import { createAwsClients, destroyAwsClients } from '../aws/clients.js';
 import { AwsGateway } from '../aws/gateway.js';
 import { defaultRegion, profileNames } from '../aws/profiles.js';
 import type { ApplyCliOptions, CliIo } from '../session/io.js';
-import { configOverrides, openOutput } from '../session/context.js';
+import { configOverrides, debugLines, openOutput } from '../session/context.js';
 import { interruptController } from '../session/interrupt.js';
 import { loadConfigFile } from '../load/config.js';
 import { columnsOf, fitText } from '../render/wrap.js';
@@ -64,7 +64,7 @@ export async function runWizardCommand(opts: ApplyCliOptions, io: CliIo): Promis
   // Every line fits the terminal: the conversation's on stderr, the summary's on stdout.
   const errColumns = () => columnsOf(io.stderr);
   const outColumns = () => (io.stdout.isTTY === true ? columnsOf(io.stdout) : errColumns());
-  const debug = opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
+  const debug = debugLines(opts, output);
   const interrupt = interruptController(io);
   try {
     const outcome = await runWizard({

@@ -179,12 +179,18 @@ export interface ListedRoles {
  * EntityAlreadyExists, and the run reads it again (`isConflict` in apply.ts).
  */
 export function listedRoles(listing: Promise<readonly RoleListing[]>): ListedRoles {
-  let names: Set<string> | undefined;
+  let lacks: ((name: string) => boolean) | undefined;
   listing.then(
-    (roles) => void (names = new Set(roles.map((r) => r.name.toLowerCase()))),
+    (roles) => void (lacks = lackedBy(roles)),
     () => undefined,
   );
-  return { lacks: (name) => names !== undefined && !names.has(name.toLowerCase()) };
+  return { lacks: (name) => lacks?.(name) === true };
+}
+
+/** Whether a complete listing of the account's roles lacks a role (IAM's role names are unique regardless of case). */
+function lackedBy(roles: readonly RoleListing[]): (name: string) => boolean {
+  const names = new Set(roles.map((r) => r.name.toLowerCase()));
+  return (name) => !names.has(name.toLowerCase());
 }
 
 /** The associations of each cluster the resources name one of, by `clusterListingKey`: one listing each, started now. */
@@ -463,9 +469,8 @@ async function planOnline(
     listed.then(
       (all) => {
         if (ended.value) return;
-        const names = new Set(all.map((r) => r.name.toLowerCase()));
         try {
-          whenListed(known, [...new Set(roles.filter((n) => !names.has(n.toLowerCase())))], all);
+          whenListed(known, [...new Set(roles.filter(lackedBy(all)))], all);
         } catch {
           // What the caller starts beside the plan is not the plan.
         }

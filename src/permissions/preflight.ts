@@ -4,7 +4,7 @@
  * into the user or role whose policies IAM evaluates. When the simulation itself is denied, unsupported or fails,
  * the outcome says why and the run goes on (the real calls still report what is missing).
  */
-import type { AwsGateway, SimulationContext, SimulationResult } from '../aws/gateway.js';
+import type { AwsGateway, RoleListing, SimulationContext, SimulationResult } from '../aws/gateway.js';
 import { failedCall, isCode, NOT_IMPLEMENTED } from '../aws/errors.js';
 import type { Plan, ResourcePlan, Step } from '../model.js';
 import { eksClusterArn } from '../policy/partition.js';
@@ -117,6 +117,9 @@ export type PreflightOutcome =
   | { status: 'checked'; principal: string; checks: number; denied: Denial[]; uncertain: Denial[] }
   | { status: 'not-checked'; reason: string };
 
+/** The account's roles as ListRoles gave them (their ARNs, with the path a role session's ARN lacks). */
+export type AccountRoles = readonly Pick<RoleListing, 'name' | 'arn'>[];
+
 /** IAM's answer for one action on one resource, with the condition values it was given. */
 type Answer = SimulationResult & { context: SimulationContext[] };
 
@@ -154,7 +157,7 @@ function answerKey(action: string, resource: string, context: readonly Simulatio
 async function simulatedArn(
   gateway: AwsGateway,
   callerArn: string | undefined,
-  roles?: readonly { name: string; arn: string }[],
+  roles?: AccountRoles,
 ): Promise<{ arn: string } | { reason: string }> {
   if (callerArn === undefined) return { reason: 'the caller is not known' };
   const principal = principalOf(callerArn);
@@ -209,7 +212,7 @@ async function simulate(
 export async function askPermissionsAhead(
   plan: Plan,
   gateway: AwsGateway,
-  roles?: readonly { name: string; arn: string }[],
+  roles?: AccountRoles,
 ): Promise<PermissionsAhead> {
   const caller = plan.facts.callerArn;
   const who = await simulatedArn(gateway, caller, roles);
@@ -233,7 +236,7 @@ export async function checkPermissions(
   gateway: AwsGateway,
   callerArn = plan.facts.callerArn,
   ahead?: Promise<PermissionsAhead>,
-  roles?: readonly { name: string; arn: string }[],
+  roles?: AccountRoles,
 ): Promise<PreflightOutcome> {
   const checks = planChecks(plan);
   const asked = await ahead;

@@ -9,7 +9,7 @@ import { planApproval, type ApprovalHost } from '../engine/approval.js';
 import { DEFAULT_CONCURRENCY } from '../engine/engine.js';
 import { CancelledError, ExitCode } from '../errors.js';
 import type { Plan } from '../model.js';
-import type { PermissionsAhead } from '../permissions/preflight.js';
+import type { AccountRoles, PermissionsAhead } from '../permissions/preflight.js';
 import { stepText } from '../render/step-text.js';
 import type { Output } from './context.js';
 
@@ -21,7 +21,7 @@ export interface ApplyRunOptions {
   /** What IAM answered before the plan was made (`askPermissionsAhead`): the preflight asks only the rest. */
   permissionsAhead?: Promise<PermissionsAhead>;
   /** The account's roles as the plan listed them: the preflight finds a role session's role there. */
-  roles?: readonly { name: string; arn: string }[];
+  roles?: AccountRoles;
   /** The preflight's line on stderr, to keep stdout for the JSON. */
   json?: boolean;
   /** The config file, for the command the preflight's hint names. */

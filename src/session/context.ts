@@ -100,6 +100,11 @@ export interface AwsContext {
   close(): void;
 }
 
+/** Where `--debug` lines go (dim, on stderr, above the progress line); undefined without `--debug`. */
+export function debugLines(opts: { debug?: boolean }, output: Output): ((line: string) => void) | undefined {
+  return opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
+}
+
 /**
  * The SDK clients for the config's region and profile, with `--debug` call lines, `--max-attempts`, and at most
  * `--concurrency` requests in flight.
@@ -115,7 +120,7 @@ export async function openAws(
     import('../aws/clients.js'),
     import('../aws/gateway.js'),
   ]);
-  const debug = opts.debug ? (line: string) => output.progress.log(output.errStyle.dim(line)) : undefined;
+  const debug = debugLines(opts, output);
   const clients = await createAwsClients({
     ...(config.region !== undefined ? { region: config.region } : {}),
     ...(config.profile !== undefined ? { profile: config.profile } : {}),

@@ -5,7 +5,7 @@
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Plan } from '../model.js';
 import { UserError } from '../errors.js';
-import { checkPermissions, type Denial, type PermissionsAhead } from '../permissions/preflight.js';
+import { checkPermissions, type AccountRoles, type Denial, type PermissionsAhead } from '../permissions/preflight.js';
 import type { Output } from './context.js';
 
 function denialText(d: Denial): string {
@@ -27,7 +27,7 @@ export async function preflight(
     config?: string;
     permissionsAhead?: Promise<PermissionsAhead>;
     /** The account's roles as the plan listed them. */
-    roles?: readonly { name: string; arn: string }[];
+    roles?: AccountRoles;
   },
 ): Promise<'checked' | 'not-checked'> {
   const write = options.json ? output.err : output.out;
