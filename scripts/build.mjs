@@ -154,9 +154,9 @@ console.log(
  * an ES module: as CommonJS files, the CLI's files load through the cache of src/util/compile-cache.ts, and without
  * the ES module loader's resolving and linking, which an offline dry run spent about a third of its time on.
  * - Static imports of the other files become require() calls, and so do dynamic imports (of a file, or of a Node
- *   module), which stay lazy. A file whose dynamic import names what it imports only when it runs (the IAM policy
- *   evaluator's loader: an ES module installed beside the tool, which require() cannot load on every Node) keeps its
- *   dynamic imports; it must have no other.
+ *   module), which stay lazy. A file whose dynamic import names what it imports only when it runs (an ES module
+ *   that require() cannot load on every Node) would keep its dynamic imports, and must then have no other; none
+ *   does (the IAM policy evaluator is loaded with require(), from its CommonJS build).
  * - `"use strict"` first: an ES module is strict, and the code was written and minified as such.
  * - `import.meta.url` becomes the file's URL, made when first asked for.
  */
