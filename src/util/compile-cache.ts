@@ -7,11 +7,12 @@
  * run used: an offline dry run takes about 46 ms instead of 83.
  *
  * What it keeps, and where:
- * - one file of V8 data per built file a run loads (but any with a dynamic import(), which Node compiles), in `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME`
- *   where it is set; else `~/.cache`, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named
- *   for the build (a hash of the built files, which V8 does not check: it checks only the source's length), the Node
- *   version and the architecture. V8 refuses data of another V8 or other flags; the file is then compiled as without
- *   a cache, and its data written again.
+ * - one file of V8 data per built file a run loads (but any with a dynamic import(), which Node compiles), in
+ *   `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME` where it is set; else `~/.cache`,
+ *   `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named for the build (a hash of the
+ *   built files, which V8 does not check: it checks only the source's length), the Node version, the architecture
+ *   and, when a run has any, a hash of its Node options. V8 refuses data of another V8 or other flags; the file is
+ *   then compiled as without a cache, and its data written again.
  * - The data decides what code runs, so a directory is used only if it is the user's alone (on POSIX: owned by the
  *   user running the tool, writable by no one else; on Windows it is not checked); made by the tool, it is. Else, and
  *   under `sudo`, nothing is read or written.
@@ -51,19 +52,36 @@ export function cacheHome(env: NodeJS.ProcessEnv, platform: NodeJS.Platform, hom
 /**
  * Where the code cache of this build, on this Node, is kept; undefined when it is turned off, has no place, or
  * source maps are on (`node --enable-source-maps`: Node maps the stack traces of the files it compiles itself).
+ * Runs with Node options (on its command line or in `NODE_OPTIONS`) keep theirs apart: V8 refuses data written
+ * under other flags (`--max-old-space-size`, often set in CI, is one), and runs with and without them by turns would
+ * each compile everything and write their data over the other's.
  */
 export function compileCacheDir(
   build: string,
   env: NodeJS.ProcessEnv = process.env,
   sourceMaps = process.sourceMapsEnabled,
   uid = process.getuid?.(),
+  execArgv: readonly string[] = process.execArgv,
 ): string | undefined {
   if (env.NODE_DISABLE_COMPILE_CACHE || sourceMaps) return undefined;
   // Under sudo, root's data in the user's cache directory would be of no use to the user's own runs, and the user's
   // data is not root's to trust.
   if (uid === 0 && env.SUDO_UID !== undefined) return undefined;
   const home = cacheHome(env, process.platform, homedir);
-  return home === undefined ? undefined : join(home, 'code', `${build}-${process.version}-${process.arch}`);
+  if (home === undefined) return undefined;
+  const options = [...execArgv, env.NODE_OPTIONS?.trim() ?? ''].filter((o) => o !== '');
+  const flags = options.length > 0 ? `-${fnv1a(options.join('\0'))}` : '';
+  return join(home, 'code', `${build}-${process.version}-${process.arch}${flags}`);
+}
+
+/** A short hash of a text (FNV-1a, 32 bits, as 8 hex digits): a name, not a check (node:crypto is not loaded for it). */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }
 
 type Compile = (this: Module, content: string, filename: string, ...rest: unknown[]) => unknown;
@@ -125,8 +143,8 @@ export function installCompileCache(root: string, dir: string, variant?: string)
 const DAY_MS = 24 * 3600 * 1000;
 /** How long another build's data, neither written nor marked as used, is kept once a new build writes its own. */
 export const OTHER_BUILDS_KEPT_MS = 7 * DAY_MS;
-/** The name of a directory of this cache: a build's hash, the Node version, the architecture. */
-const CACHE_DIR_NAME = /^[0-9a-f]{16}-v\d+\.\d+\.\d+-\w+$/;
+/** The name of a directory of this cache: a build's hash, the Node version, the architecture (and the options' hash). */
+const CACHE_DIR_NAME = /^[0-9a-f]{16}-v\d+\.\d+\.\d+-[a-z0-9_]+(-[0-9a-f]{8})?$/;
 
 /** The directory's state: missing, not the user's alone (POSIX), or the user's, with its modification time. */
 function ownState(dir: string): 'missing' | 'not ours' | { mtimeMs: number } {

@@ -92,7 +92,10 @@ describe('the code cache of the built CLI', () => {
     const plain = run(join(work, 'off'), { NODE_DISABLE_COMPILE_CACHE: '1' });
     expect(run(cacheHome)).toBe(plain);
     const dirs = cached(cacheHome);
-    expect([...dirs.keys()]).toEqual([expect.stringMatching(new RegExp(`-${process.version}-${process.arch}$`))]);
+    // (A hash of the Node options last, when the tests run with any.)
+    expect([...dirs.keys()]).toEqual([
+      expect.stringMatching(new RegExp(`-${process.version}-${process.arch}(-[0-9a-f]{8})?$`)),
+    ]);
     const [files] = [...dirs.values()];
     // An offline dry run loads one built file besides the start-up file: the CLI, with the chunks packed into it.
     expect([...files!.keys()]).toEqual([DATA]);
@@ -174,10 +177,12 @@ describe('the code cache of the built CLI', () => {
     const recent = `1111111111111111-${process.version}-${process.arch}`;
     const olderNode = `2222222222222222-v0.0.0-${process.arch}`;
     const recentNode = `3333333333333333-v0.0.1-${process.arch}`;
+    // Runs with Node options keep their data apart (a hash of the options last).
+    const olderFlags = `4444444444444444-${process.version}-${process.arch}-0badf00d`;
     // Not a directory of the cache: never removed.
     const unknown = 'notes';
     const eightDaysAgo = (Date.now() - OTHER_BUILDS_KEPT_MS - 24 * 3600 * 1000) / 1000;
-    for (const d of [older, recent, olderNode, recentNode, unknown]) {
+    for (const d of [older, recent, olderNode, recentNode, olderFlags, unknown]) {
       mkdirSync(join(root, d), { recursive: true, mode: 0o700 });
       writeFileSync(join(root, d, DATA), 'old');
       if (d !== recent && d !== recentNode) utimesSync(join(root, d), eightDaysAgo, eightDaysAgo);
@@ -188,6 +193,7 @@ describe('the code cache of the built CLI', () => {
     expect(dirs).toEqual(expect.arrayContaining([recent, recentNode, unknown]));
     expect(dirs).not.toContain(older);
     expect(dirs).not.toContain(olderNode);
+    expect(dirs).not.toContain(olderFlags);
   });
 
   it('a run marks the directory it uses, once a day, so that another build does not remove it', () => {

@@ -41,8 +41,26 @@ describe('the code cache directory', () => {
   });
 
   it('is named for the build, the Node version and the architecture', () => {
-    expect(compileCacheDir('0123456789abcdef', { XDG_CACHE_HOME: '/c' }, false)).toBe(
+    expect(compileCacheDir('0123456789abcdef', { XDG_CACHE_HOME: '/c' }, false, undefined, [])).toBe(
       join('/c', 'flyte-aws-setup', 'code', `0123456789abcdef-${process.version}-${process.arch}`),
     );
+  });
+
+  it('keeps the data of runs with Node options apart, by the options (V8 refuses data written under other flags)', () => {
+    const dir = (env: NodeJS.ProcessEnv, argv: string[]) =>
+      compileCacheDir('0123456789abcdef', { XDG_CACHE_HOME: '/c', ...env }, false, undefined, argv);
+    const plain = dir({}, []);
+    const ci = dir({ NODE_OPTIONS: '--max-old-space-size=4096' }, []);
+    const argv = dir({}, ['--max-old-space-size=4096']);
+    const other = dir({ NODE_OPTIONS: '--max-old-space-size=8192' }, []);
+    expect(ci).toMatch(
+      new RegExp(`0123456789abcdef-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]{8}$`),
+    );
+    expect(new Set([plain, ci, other]).size).toBe(3);
+    // The same flags, on the command line or in NODE_OPTIONS.
+    expect(argv).toBe(ci);
+    // The same options, the same directory; blank NODE_OPTIONS is none.
+    expect(dir({ NODE_OPTIONS: '--max-old-space-size=4096' }, [])).toBe(ci);
+    expect(dir({ NODE_OPTIONS: '  ' }, [])).toBe(plain);
   });
 });
