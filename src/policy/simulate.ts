@@ -513,7 +513,9 @@ let warming: Promise<void> | undefined;
 
 async function warmUp(): Promise<void> {
   const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
-  // The loading holds the thread (about 35 ms) at once: what the caller started goes out first.
+  // The loading holds the thread (about 35 ms) at once: what the caller started goes out first. Two turns of the
+  // event loop: a call that needs a new connection is written only once the connection is made, on the next turn.
+  await idle();
   await idle();
   if (!(await loadEvaluator())) return;
   const account = '000000000000';
