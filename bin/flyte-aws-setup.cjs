@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 
-// Node >= 22.1 can keep the code it compiles between runs (a no-op on Node 20): the start-up file, the file that loads
-// the IAM policy evaluator, and the evaluator where it is installed. The CLI's other files have a cache of their own
-// (src/util/compile-cache.ts).
+// Node >= 22.1 can keep the code it compiles between runs (a no-op on Node 20): the start-up file, and the IAM policy
+// evaluator where it is installed. The CLI's other files have a cache of their own (src/util/compile-cache.ts).
 require('node:module').enableCompileCache?.();
 
 // CommonJS, which Node loads faster than an ES module: `--version` and the help are answered in dist/front.cjs,

@@ -170,6 +170,23 @@ describe('the code cache of the built CLI', () => {
     expect(left.filter((f) => f.endsWith('.tmp'))).toEqual([`${DATA}.12346.tmp`]);
   });
 
+  it('runs with Node options keep their data in a directory of their own, which their later runs read', () => {
+    const cacheHome = join(work, 'options');
+    // Whatever options the tests themselves run with: none, then one that V8 counts among its flags.
+    const plain = run(cacheHome, { NODE_OPTIONS: '' });
+    const options = { NODE_OPTIONS: '--max-old-space-size=2048' };
+    expect(run(cacheHome, options)).toBe(plain);
+    const dirs = cached(cacheHome);
+    expect(dirs.size).toBe(2);
+    const flagged = [...dirs.keys()].find((d) => /-[0-9a-f]{8}$/.test(d));
+    expect(flagged).toBeDefined();
+    expect(dirs.get(flagged!)!.has(DATA)).toBe(true);
+    // A later run with the same options reads its data and writes nothing; so does one without.
+    run(cacheHome, options);
+    run(cacheHome, { NODE_OPTIONS: '' });
+    expect(cached(cacheHome)).toEqual(dirs);
+  });
+
   it("a build's first write removes the cache's directories unused for a week, of any build or Node, and keeps the rest", () => {
     const cacheHome = join(work, 'builds');
     const root = codeRoot(cacheHome);
