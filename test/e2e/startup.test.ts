@@ -10,8 +10,10 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, cliEnv } from '../helpers/cli.js';
+import { createBucket, createCluster } from '../helpers/aws.js';
+import { acquireMoto, motoSkipReason, type Moto } from '../helpers/emulator.js';
 import { answeredLines } from '../helpers/help-lines.js';
 import { PIPE_BYTES } from '../../src/util/std-output.js';
 
@@ -154,7 +156,7 @@ describe('start-up of the built CLI', () => {
 
   it('a run that calls AWS loads the SDK (the recording sees lazily loaded chunks)', () => {
     // Nothing listens on port 9: the first call fails at once, after the SDK has loaded.
-    const { run, packages } = loaded(
+    const { run, packages, files } = loaded(
       ['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--max-attempts', '1'],
       {
         AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
@@ -169,8 +171,10 @@ describe('start-up of the built CLI', () => {
     expect(packages).not.toContain('@inquirer/prompts');
     // S3 with the first calls: the bucket's encryption is asked beside STS and EKS.
     expect(packages).toContain('@aws-sdk/client-s3');
-    // The evaluator only once the access check runs (verify, the end of an apply).
+    // The evaluator only once the access check runs (verify, the end of an apply): not bundled, not loaded.
     expect([...packages].filter((p) => p.startsWith('@cloud-copilot/'))).toEqual([]);
+    expect(run.stderr).not.toContain('iam-simulate');
+    expect(evaluatorFiles(files)).toEqual([]);
   });
   describe('where the output goes (written straight to a file or a pipe: src/util/std-output.ts)', () => {
     const args = ['--config', 'examples/flyte-aws-setup.yaml', '--dry-run', '--offline'];
@@ -215,5 +219,41 @@ describe('start-up of the built CLI', () => {
       );
       expect(run.stderr).toBe('status=0\n');
     });
+  });
+});
+
+/** The files of the IAM policy evaluator's packages (installed beside the tool, not bundled) that a run loaded. */
+function evaluatorFiles(files: string[]): string[] {
+  return files.filter((f) => f.includes('node_modules/@cloud-copilot/'));
+}
+
+const motoSkip = motoSkipReason();
+
+describe.skipIf(motoSkip !== undefined)('when the IAM policy evaluator loads (against the emulator)', () => {
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await acquireMoto();
+    await createCluster(moto.url, 'acme-ml');
+    await createBucket(moto.url, 'acme-flyte-data');
+  });
+  afterAll(async () => moto?.stop());
+
+  const apply = () =>
+    loaded(['--config', 'examples/flyte-aws-setup.yaml', '--yes', '--approve-broadening', '--out-dir', home], {
+      AWS_ENDPOINT_URL: moto.url,
+      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+    });
+
+  it('a run that changes something loads it, from its CommonJS build; a run with nothing to change does not', () => {
+    const first = apply();
+    expect(first.run.status).toBe(0);
+    const used = evaluatorFiles(first.files);
+    expect(used.some((f) => f.includes('@cloud-copilot/iam-simulate/dist/cjs/'))).toBe(true);
+    expect(used.some((f) => f.includes('@cloud-copilot/iam-policy/dist/cjs/'))).toBe(true);
+    expect(used.filter((f) => f.includes('/dist/esm/'))).toEqual([]);
+    const again = apply();
+    expect(again.run.status).toBe(0);
+    expect(evaluatorFiles(again.files)).toEqual([]);
   });
 });

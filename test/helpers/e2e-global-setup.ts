@@ -70,6 +70,9 @@ export default async function setup(project: TestProject) {
       },
     );
   });
+  // Idle connections stay open: a file that first asks for its emulator after Node's default 5 s (its earlier tests
+  // run first) would otherwise meet the server closing the connection its fetch reuses ("other side closed").
+  broker.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => broker.listen(0, '127.0.0.1', resolve));
   project.provide('e2eBroker', `http://127.0.0.1:${(broker.address() as AddressInfo).port}`);
 
