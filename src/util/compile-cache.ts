@@ -11,7 +11,7 @@
  *   `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME` where it is set; else `~/.cache`,
  *   `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named for the build (a hash of the
  *   built files, which V8 does not check: it checks only the source's length), the Node version, the architecture
- *   and, when a run has any, a hash of its Node options. V8 refuses data of another V8 or other flags; the file is
+ *   and, when a run has any, a hash of its Node options (but those that load a file first). V8 refuses data of another V8 or other flags; the file is
  *   then compiled as without a cache, and its data written again.
  * - The data decides what code runs, so a directory is used only if it is the user's alone (on POSIX: owned by the
  *   user running the tool, writable by no one else; on Windows it is not checked); made by the tool, it is. Else, and
@@ -69,9 +69,27 @@ export function compileCacheDir(
   if (uid === 0 && env.SUDO_UID !== undefined) return undefined;
   const home = cacheHome(env, process.platform, homedir);
   if (home === undefined) return undefined;
-  const options = [...execArgv, env.NODE_OPTIONS?.trim() ?? ''].filter((o) => o !== '');
+  const options = flagOptions([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)]);
   const flags = options.length > 0 ? `-${fnv1a(options.join('\0'))}` : '';
   return join(home, 'code', `${build}-${process.version}-${process.arch}${flags}`);
+}
+
+/** Node's options that load a file first: they do not change V8's flags, and their paths may change on every run. */
+const LOADING = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader']);
+
+/**
+ * The options that may set V8's flags, without those that load a file (and their paths): a preload at a temporary
+ * path (a debugger's, a tracer's) would otherwise make a directory of its own on every run.
+ */
+function flagOptions(options: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < options.length; i++) {
+    const o = options[i]!;
+    if (o === '') continue;
+    if (LOADING.has(o)) i++;
+    else if (!LOADING.has(o.split('=', 1)[0]!)) kept.push(o);
+  }
+  return kept;
 }
 
 /** A short hash of a text (FNV-1a, 32 bits, as 8 hex digits): a name, not a check (node:crypto is not loaded for it). */

@@ -59,6 +59,11 @@ describe('the code cache directory', () => {
     expect(new Set([plain, ci, other]).size).toBe(3);
     // The same flags, on the command line or in NODE_OPTIONS.
     expect(argv).toBe(ci);
+    // A file loaded first (a debugger's, a tracer's preload, often at a temporary path) changes no flag of V8's.
+    expect(dir({ NODE_OPTIONS: '--require /tmp/a1/preload.cjs' }, ['--import=/tmp/b2/hook.mjs', '-r', 'x.cjs'])).toBe(
+      plain,
+    );
+    expect(dir({ NODE_OPTIONS: ' --require /tmp/a1/p.cjs  --max-old-space-size=4096 ' }, [])).toBe(ci);
     // The same options, the same directory; blank NODE_OPTIONS is none.
     expect(dir({ NODE_OPTIONS: '--max-old-space-size=4096' }, [])).toBe(ci);
     expect(dir({ NODE_OPTIONS: '  ' }, [])).toBe(plain);
