@@ -29,7 +29,7 @@ const dist = join(root, 'dist');
  * - `file`: the built file that holds them (written over, if it is one of them).
  * - `roots`: what the pack is for: built files, or the sources whose lazily loaded chunk is meant (by their entry
  *   point). The pack holds them and every chunk they load when they load (their static imports), less what an
- *   earlier pack holds and any file with a computed `import()` (which the code cache leaves out).
+ *   earlier pack holds.
  */
 const PACKS = [
   // The CLI, and the main command's code (the run of a config, a dry run, `plan`): every command line that is not
@@ -154,9 +154,9 @@ console.log(
  * an ES module: as CommonJS files, the CLI's files load through the cache of src/util/compile-cache.ts, and without
  * the ES module loader's resolving and linking, which an offline dry run spent about a third of its time on.
  * - Static imports of the other files become require() calls, and so do dynamic imports (of a file, or of a Node
- *   module), which stay lazy. A file whose dynamic import names what it imports only when it runs (an ES module
- *   that require() cannot load on every Node) would keep its dynamic imports, and must then have no other; none
- *   does (the IAM policy evaluator is loaded with require(), from its CommonJS build).
+ *   module), which stay lazy. An import() of a name known only when the code runs would stay an ES module import,
+ *   which the code cache cannot give V8: the build refuses it (a package installed beside the tool is loaded with
+ *   require(), from its CommonJS build, as the IAM policy evaluator is).
  * - `"use strict"` first: an ES module is strict, and the code was written and minified as such.
  * - `import.meta.url` becomes the file's URL, made when first asked for.
  */
@@ -164,9 +164,8 @@ function toCommonJs(file) {
   const path = join(root, file);
   const map = readFileSync(`${path}.map`, 'utf8');
   const code = readFileSync(path, 'utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n');
-  const computed = /\bimport\((?!")/.test(code);
-  if (computed && /\bimport\("/.test(code)) {
-    throw new Error(`build: ${file} imports a computed name and a file: those would stay ES module imports`);
+  if (/\bimport\((?!")/.test(code)) {
+    throw new Error(`build: ${file} imports a name computed when it runs: it would stay an ES module import`);
   }
   // The source map in the file itself is the one esbuild's transform maps the new code through, to the sources.
   const input = `${code}//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}\n`;
@@ -178,7 +177,7 @@ function toCommonJs(file) {
     legalComments: 'none',
     sourcemap: 'external',
     sourcefile: basename(file),
-    supported: computed ? {} : { 'dynamic-import': false },
+    supported: { 'dynamic-import': false },
     define: { 'import.meta.url': '__importMeta.url' },
     banner:
       '"use strict";' +
@@ -209,7 +208,6 @@ async function packChunks(metafile, pack) {
     const f = todo.pop();
     if (members.has(f) || packed.has(f)) continue;
     if (outputs[f] === undefined) throw new Error(`build: pack ${file}: ${f} is not a built file`);
-    if (readFileSync(join(root, f), 'utf8').includes('import(')) continue;
     members.add(f);
     for (const i of outputs[f].imports) if (i.kind === 'import-statement' && !i.external) todo.push(i.path);
   }
@@ -276,7 +274,8 @@ async function packChunks(metafile, pack) {
     ],
   });
   const code = readFileSync(tmp, 'utf8');
-  if (code.includes('import(')) throw new Error(`build: pack ${file} holds an import(), which the code cache skips`);
+  if (code.includes('import('))
+    throw new Error(`build: pack ${file} holds an import(), which the code cache cannot run`);
   // Required by a file outside the pack: a file that hands over the pack's module.
   const requiredFromOutside = new Set(
     Object.entries(outputs)

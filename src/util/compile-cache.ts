@@ -7,12 +7,13 @@
  * run used: an offline dry run takes about 46 ms instead of 83.
  *
  * What it keeps, and where:
- * - one file of V8 data per built file a run loads (but any with a dynamic import(), which Node compiles), in
- *   `flyte-aws-setup/code/` of the user's cache directory (`$XDG_CACHE_HOME` where it is set; else `~/.cache`,
- *   `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on Windows), in a directory named for the build (a hash of the
- *   built files, which V8 does not check: it checks only the source's length), the Node version, the architecture
- *   and, when a run has any, a hash of its Node options (but those that load a file first). V8 refuses data of another V8 or other flags; the file is
- *   then compiled as without a cache, and its data written again.
+ * - one file of V8 data per built file a run loads (the build leaves no import() in them: code that V8 compiles for
+ *   a program can import only through Node's experimental API, a warning on Node 20), in `flyte-aws-setup/code/` of
+ *   the user's cache directory (`$XDG_CACHE_HOME` where it is set; else `~/.cache`, `~/Library/Caches` on macOS,
+ *   `%LOCALAPPDATA%` on Windows), in a directory named for the build (a hash of the built files, which V8 does not
+ *   check: it checks only the source's length), the Node version, the architecture and, when a run has any, a hash
+ *   of its Node options (but those that load a file first). V8 refuses data of another V8 or other flags; the file
+ *   is then compiled as without a cache, and its data written again.
  * - The data decides what code runs, so a directory is used only if it is the user's alone (on POSIX: owned by the
  *   user running the tool, writable by no one else; on Windows it is not checked); made by the tool, it is. Else, and
  *   under `sudo`, nothing is read or written.
@@ -133,10 +134,7 @@ export function installCompileCache(root: string, dir: string, variant?: string)
   /** Files compiled without data: their data is written at exit. */
   const fresh = new Map<string, Script>();
   internals.prototype._compile = function (this: Module, content, filename, ...rest) {
-    // A file with a dynamic import() (the build makes none) is left to Node: code that V8 compiles for a program can
-    // import only through Node's experimental API (a warning on Node 20).
-    if (!filename.startsWith(prefix) || content.includes('import('))
-      return compile.call(this, content, filename, ...rest);
+    if (!filename.startsWith(prefix)) return compile.call(this, content, filename, ...rest);
     const file = join(dir, `${basename(filename)}${variant === undefined ? '' : `.${variant}`}.v8`);
     let cachedData: Buffer | undefined;
     try {
