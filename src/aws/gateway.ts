@@ -52,6 +52,8 @@ import {
   UntagRoleCommand,
   UpdateRoleCommand,
   UpdateAssumeRolePolicyCommand,
+  type Policy,
+  type Role,
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
@@ -161,6 +163,34 @@ function fromTagList(tags: Tag[] | undefined): Tags {
   const out: Tags = {};
   for (const t of tags ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
   return out;
+}
+
+/** A role as IAM describes it (GetRole's or CreateRole's answer), without its policies. */
+function currentRole(role: Role, name: string): CurrentRole {
+  return {
+    kind: 'role',
+    name: role.RoleName ?? name,
+    arn: role.Arn ?? '',
+    path: role.Path ?? '/',
+    trust: decodePolicyDocument(role.AssumeRolePolicyDocument ?? '{}'),
+    attached: [],
+    ...(role.PermissionsBoundary?.PermissionsBoundaryArn
+      ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
+      : {}),
+    tags: fromTagList(role.Tags),
+    ...(role.Description !== undefined ? { description: role.Description } : {}),
+  };
+}
+
+/** Whether CreateRole's answer describes all that its request set (else the role is read back with GetRole). */
+function answerHolds(step: Extract<Step, { op: 'CreateRole' }>, role: Role): boolean {
+  return (
+    role.Arn !== undefined &&
+    role.AssumeRolePolicyDocument !== undefined &&
+    (Object.keys(step.tags).length === 0 || (role.Tags?.length ?? 0) > 0) &&
+    (step.boundary === undefined || role.PermissionsBoundary?.PermissionsBoundaryArn !== undefined) &&
+    (!step.description || role.Description !== undefined)
+  );
 }
 
 function json(doc: PolicyDocument): string {
@@ -439,7 +469,43 @@ export class AwsGateway {
     return this.clients.region;
   }
 
+  /**
+   * Each role this run's CreateRole made, as IAM's answer to it describes the role (its trust, tags, boundary and
+   * description, as the request set them): the role's read-back is then its attachments alone
+   * (ListAttachedRolePolicies, whose answer also shows that IAM serves the role), not GetRole beside them. Taken by
+   * the role's first read; forgotten before any other change to the role. An answer that lacks what the request set
+   * is not kept: that role is read back with GetRole.
+   */
+  private readonly newRoles = new Map<string, CurrentRole>();
+
+  /**
+   * Each policy this run's CreatePolicy made, as IAM's answer to it describes the policy (its name, path, tags and
+   * default version): the read-back is then GetPolicyVersion of that version alone, whose answer says whether it is
+   * still the default. Taken by the policy's first read; forgotten before any other change to the policy.
+   */
+  private readonly newPolicies = new Map<string, { policy: Policy; versionId: string }>();
+
+  /** What this run remembers of a role or a policy is forgotten before a step changes it (attachments aside). */
+  private forget(step: Step): void {
+    if (step.op === 'AttachRolePolicy' || step.op === 'DetachRolePolicy') return;
+    if ('roleName' in step) this.newRoles.delete(step.roleName);
+    if ('policyArn' in step) this.newPolicies.delete(step.policyArn);
+  }
+
   private remember(step: Step, out: unknown): void {
+    if (step.op === 'CreateRole') {
+      const role = (out as { Role?: Role } | undefined)?.Role;
+      if (role !== undefined && answerHolds(step, role))
+        this.newRoles.set(step.roleName, currentRole(role, step.roleName));
+    }
+    if (step.op === 'CreatePolicy') {
+      const policy = (out as { Policy?: Policy } | undefined)?.Policy;
+      // Tags asked for and not in the answer: read back with GetPolicy.
+      const tagged = Object.keys(step.tags).length === 0 || (policy?.Tags?.length ?? 0) > 0;
+      if (policy?.Arn !== undefined && policy.DefaultVersionId !== undefined && tagged) {
+        this.newPolicies.set(policy.Arn, { policy, versionId: policy.DefaultVersionId });
+      }
+    }
     const made = newDefaultVersion(step, out);
     if (made !== undefined) this.newVersions.set(made.arn, made.versionId);
     if (step.op === 'CreatePodIdentityAssociation') {
@@ -852,6 +918,13 @@ export class AwsGateway {
         if (isCode(err, 'NoSuchEntity')) return undefined;
         throw err;
       });
+    const made = this.newRoles.get(name);
+    if (made !== undefined) {
+      this.newRoles.delete(name);
+      // Not served yet (IAM is eventually consistent): read as any other role.
+      const attached = await attachedOrNone();
+      if (attached !== undefined) return { ...made, attached };
+    }
     if (options.attachedOnceFound) {
       const role = await this.getRole(name);
       return role === undefined ? undefined : { ...role, attached: (await attachedOrNone()) ?? [] };
@@ -864,21 +937,7 @@ export class AwsGateway {
   async getRole(name: string): Promise<CurrentRole | undefined> {
     const site = { service: 'iam', operation: 'GetRole', resource: `role ${name}` } as const;
     const got = await this.read(site, () => this.clients.iam.send(new GetRoleCommand({ RoleName: name })));
-    const role = got?.Role;
-    if (role === undefined) return undefined;
-    return {
-      kind: 'role',
-      name: role.RoleName ?? name,
-      arn: role.Arn ?? '',
-      path: role.Path ?? '/',
-      trust: decodePolicyDocument(role.AssumeRolePolicyDocument ?? '{}'),
-      attached: [],
-      ...(role.PermissionsBoundary?.PermissionsBoundaryArn
-        ? { boundary: role.PermissionsBoundary.PermissionsBoundaryArn }
-        : {}),
-      tags: fromTagList(role.Tags),
-      ...(role.Description !== undefined ? { description: role.Description } : {}),
-    };
+    return got?.Role === undefined ? undefined : currentRole(got.Role, name);
   }
 
   async attachedPolicies(roleName: string): Promise<string[]> {
@@ -919,6 +978,25 @@ export class AwsGateway {
       this.call({ service: 'iam', operation: 'GetPolicyVersion', resource: `${arn} ${versionId}` }, () =>
         this.clients.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
       );
+    const made = this.newPolicies.get(arn);
+    if (made !== undefined) {
+      this.newPolicies.delete(arn);
+      // Its version still the default: the policy is as made. Else (not served yet, or changed): read it whole.
+      const version = (await versionOf(made.versionId).catch(() => undefined))?.PolicyVersion;
+      if (version?.IsDefaultVersion === true && version.Document !== undefined) {
+        const document = decodePolicyDocument(version.Document);
+        return {
+          kind: 'policy',
+          arn,
+          name: made.policy.PolicyName ?? '',
+          path: made.policy.Path ?? '/',
+          defaultVersionId: made.versionId,
+          document,
+          tags: fromTagList(made.policy.Tags),
+          ...(needVersions(document) ? { versions: await this.policyVersions(arn) } : {}),
+        };
+      }
+    }
     // A version this run made is asked for beside GetPolicy; GetPolicy says whether it is still the default.
     const expected = this.newVersions.get(arn);
     const early = expected !== undefined ? versionOf(expected) : undefined;
@@ -1267,6 +1345,7 @@ export class AwsGateway {
   async execute(step: Step): Promise<void> {
     const call = stepCall(step);
     const site: CallSite = { service: call.service ?? 'iam', operation: step.op, resource: call.resource(step) };
+    this.forget(step);
     try {
       const out = await this.call(site, () => call.send(this.clients, step));
       this.remember(step, out);

@@ -1,6 +1,7 @@
 /**
- * The gateway's cheaper reads (against mocked SDK clients): a policy this run made is read back with its version
- * asked beside GetPolicy; the pod identity associations of a cluster are listed once for all the plan's reads, and
+ * The gateway's cheaper reads (against mocked SDK clients): a role this run made is read back by its attachments
+ * alone, and a policy this run made by its version alone (their creation's answer describes the rest); a policy
+ * version this run made is asked for beside GetPolicy; the pod identity associations of a cluster are listed once for all the plan's reads, and
  * one this run made is read back by its ID.
  */
 import {
@@ -9,22 +10,27 @@ import {
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
 import {
+  AttachRolePolicyCommand,
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
+  CreateRoleCommand,
   GetPolicyCommand,
   GetPolicyVersionCommand,
   GetRoleCommand,
+  ListAttachedRolePoliciesCommand,
   ListRolesCommand,
+  TagPolicyCommand,
+  TagRoleCommand,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../../src/config/rules.js';
 import { listedRoles, makePlan, readCurrent } from '../../src/engine/engine.js';
 import { parseConfigText } from '../../src/load/config.js';
-import type { DesiredPodIdentityAssociation, DesiredResource } from '../../src/model.js';
+import type { DesiredPodIdentityAssociation, DesiredResource, Step } from '../../src/model.js';
 import type { AwsGateway } from '../../src/aws/gateway.js';
 import type { PolicyDocument } from '../../src/policy/document.js';
-import { awsError, mockAws } from '../helpers/mock-aws.js';
+import { awsError, mockAws, roleAnswer } from '../helpers/mock-aws.js';
 
 const ACCOUNT = '111122223333';
 const ARN = `arn:aws:iam::${ACCOUNT}:policy/flyte-custom-policy`;
@@ -67,27 +73,193 @@ function slowGetPolicy(m: ReturnType<typeof mockAws>, defaultVersionId: string) 
   return { release, askedBefore };
 }
 
+const ROLE = 'flyte-system-role';
+const TAGS = { [MANAGED_BY_KEY]: MANAGED_BY_VALUE };
+const CREATE_ROLE: Step = {
+  op: 'CreateRole',
+  roleName: ROLE,
+  path: '/',
+  trust: DOC as PolicyDocument,
+  description: 'Flyte backend',
+  tags: TAGS,
+};
+const ATTACHED = { AttachedPolicies: [{ PolicyArn: ARN, PolicyName: 'flyte-custom-policy' }] };
+
+/** CreateRole answers as IAM does: the role as made (its trust URL-encoded), `without` some of what was asked. */
+function createRoleAnswers(m: ReturnType<typeof mockAws>, without: ('Tags' | 'Description')[] = []) {
+  const { Role } = roleAnswer(ROLE, DOC, TAGS, ACCOUNT);
+  const made: Record<string, unknown> = { ...Role, Description: 'Flyte backend' };
+  for (const key of without) delete made[key];
+  m.iam.on(CreateRoleCommand).resolves({ Role: made as never });
+}
+
+describe('reading back a role this run made', () => {
+  it("its attachments alone: CreateRole's answer gives its trust, tags and description", async () => {
+    const m = mockAws({ account: ACCOUNT });
+    createRoleAnswers(m);
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
+    await m.gateway.execute(CREATE_ROLE);
+    await m.gateway.execute({ op: 'AttachRolePolicy', roleName: ROLE, policyArn: ARN });
+    const role = await m.gateway.readRole(ROLE);
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(1);
+    expect(role).toMatchObject({ name: ROLE, trust: DOC, tags: TAGS, description: 'Flyte backend', attached: [ARN] });
+  });
+
+  it('with GetRole when the answer lacks what the request set, or once another change is made to the role', async () => {
+    for (const without of [['Tags'], ['Description']] as const) {
+      const m = mockAws({ account: ACCOUNT });
+      createRoleAnswers(m, [...without]);
+      m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, TAGS, ACCOUNT));
+      m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
+      await m.gateway.execute(CREATE_ROLE);
+      await m.gateway.readRole(ROLE);
+      expect(m.iam.commandCalls(GetRoleCommand), without[0]).toHaveLength(1);
+    }
+    const m = mockAws({ account: ACCOUNT });
+    createRoleAnswers(m);
+    m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, { ...TAGS, team: 'ml' }, ACCOUNT));
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
+    await m.gateway.execute(CREATE_ROLE);
+    m.iam.on(TagRoleCommand).resolves({});
+    await m.gateway.execute({ op: 'TagRole', roleName: ROLE, tags: { team: 'ml' } });
+    expect((await m.gateway.readRole(ROLE))?.tags).toEqual({ ...TAGS, team: 'ml' });
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
+  });
+
+  it('once: a later read of the role is a GetRole', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    createRoleAnswers(m);
+    m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, TAGS, ACCOUNT));
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
+    await m.gateway.execute(CREATE_ROLE);
+    await m.gateway.readRole(ROLE);
+    await m.gateway.readRole(ROLE);
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
+  });
+
+  it('not served yet (its attachments answer NoSuchEntity): read as any other role, so still missing', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    createRoleAnswers(m);
+    m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+    await m.gateway.execute(CREATE_ROLE);
+    expect(await m.gateway.readRole(ROLE)).toBeUndefined();
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
+  });
+});
+
 describe('reading back a policy this run made', () => {
-  it('asks for the version CreatePolicy made beside GetPolicy, not after it', async () => {
+  it("its default version alone: CreatePolicy's answer gives its name, path and tags", async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.iam.on(CreatePolicyCommand).resolves({
+      Policy: {
+        Arn: ARN,
+        PolicyName: 'flyte-custom-policy',
+        Path: '/flyte/',
+        DefaultVersionId: 'v1',
+        Tags: [{ Key: 'a', Value: 'b' }],
+      },
+    });
+    m.iam.on(GetPolicyVersionCommand).resolves(versionAnswer('v1'));
+    await m.gateway.execute({
+      op: 'CreatePolicy',
+      name: 'flyte-custom-policy',
+      path: '/flyte/',
+      document: DOC as PolicyDocument,
+      description: 'd',
+      tags: { a: 'b' },
+    });
+    const policy = await m.gateway.readPolicy(ARN, () => false);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(0);
+    expect(policy).toMatchObject({
+      name: 'flyte-custom-policy',
+      path: '/flyte/',
+      defaultVersionId: 'v1',
+      document: DOC,
+      tags: { a: 'b' },
+    });
+  });
+
+  it('with GetPolicy when that version is no longer the default, the answer lacks the tags, or it was tagged since', async () => {
+    const made = { Arn: ARN, PolicyName: 'flyte-custom-policy', Path: '/', DefaultVersionId: 'v1' };
+    const create = {
+      op: 'CreatePolicy',
+      name: 'flyte-custom-policy',
+      path: '/',
+      document: DOC as PolicyDocument,
+      description: 'd',
+    } as const;
+    const cases: {
+      name: string;
+      answer: typeof made;
+      tags: Record<string, string>;
+      notDefault: boolean;
+      tag: boolean;
+    }[] = [
+      { name: 'not the default', answer: made, tags: {}, notDefault: true, tag: false },
+      { name: 'no tags in the answer', answer: made, tags: { a: 'b' }, notDefault: false, tag: false },
+      { name: 'tagged since', answer: made, tags: {}, notDefault: false, tag: true },
+    ];
+    for (const c of cases) {
+      const m = mockAws({ account: ACCOUNT });
+      m.iam.on(CreatePolicyCommand).resolves({ Policy: c.answer });
+      m.iam.on(TagPolicyCommand).resolves({});
+      m.iam.on(GetPolicyCommand).resolves({ Policy: { ...made, DefaultVersionId: c.notDefault ? 'v2' : 'v1' } });
+      m.iam.on(GetPolicyVersionCommand).callsFake(async (input: { VersionId: string }) => ({
+        PolicyVersion: {
+          ...versionAnswer(input.VersionId).PolicyVersion,
+          IsDefaultVersion: !c.notDefault || input.VersionId === 'v2',
+        },
+      }));
+      await m.gateway.execute({ ...create, tags: c.tags });
+      if (c.tag) await m.gateway.execute({ op: 'TagPolicy', policyArn: ARN, tags: { x: 'y' } });
+      const policy = await m.gateway.readPolicy(ARN, () => false);
+      expect(m.iam.commandCalls(GetPolicyCommand), c.name).toHaveLength(1);
+      expect(policy?.defaultVersionId, c.name).toBe(c.notDefault ? 'v2' : 'v1');
+    }
+  });
+
+  it('asks for the version CreatePolicyVersion made beside GetPolicy, not after it', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    m.iam.on(CreatePolicyVersionCommand).resolves({ PolicyVersion: { VersionId: 'v2' } });
+    await m.gateway.execute({ op: 'CreatePolicyVersion', policyArn: ARN, document: DOC } as never);
+    const slow = slowGetPolicy(m, 'v2');
+    const read = m.gateway.readPolicy(ARN, () => false);
+    await new Promise((r) => setTimeout(r, 20));
+    slow.release();
+    const policy = await read;
+    expect(slow.askedBefore).toEqual(['v2']);
+    expect(policy?.defaultVersionId).toBe('v2');
+    expect(policy?.document).toEqual(DOC);
+    expect(m.iam.commandCalls(GetPolicyVersionCommand)).toHaveLength(1);
+  });
+
+  it('a second read of a policy it made asks GetPolicy, with the version it made beside it', async () => {
     const m = mockAws({ account: ACCOUNT });
     m.iam.on(CreatePolicyCommand).resolves({ Policy: { Arn: ARN, DefaultVersionId: 'v1' } });
     await m.gateway.execute({
       op: 'CreatePolicy',
       name: 'flyte-custom-policy',
       path: '/',
-      document: DOC,
+      document: DOC as PolicyDocument,
       description: 'd',
       tags: {},
-    } as never);
+    });
     const slow = slowGetPolicy(m, 'v1');
+    // The read-back: the version alone.
+    await m.gateway.readPolicy(ARN, () => false);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(0);
     const read = m.gateway.readPolicy(ARN, () => false);
     await new Promise((r) => setTimeout(r, 20));
     slow.release();
     const policy = await read;
-    expect(slow.askedBefore).toEqual(['v1']);
+    expect(slow.askedBefore).toEqual(['v1', 'v1']);
     expect(policy?.defaultVersionId).toBe('v1');
     expect(policy?.document).toEqual(DOC);
-    expect(m.iam.commandCalls(GetPolicyVersionCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
+    expect(m.iam.commandCalls(GetPolicyVersionCommand)).toHaveLength(2);
   });
 
   it('reads the version GetPolicy names when another has become the default meanwhile', async () => {
