@@ -495,14 +495,24 @@ export class AwsGateway {
   private remember(step: Step, out: unknown): void {
     if (step.op === 'CreateRole') {
       const role = (out as { Role?: Role } | undefined)?.Role;
-      if (role !== undefined && answerHolds(step, role))
-        this.newRoles.set(step.roleName, currentRole(role, step.roleName));
+      try {
+        if (role !== undefined && answerHolds(step, role)) {
+          this.newRoles.set(step.roleName, currentRole(role, step.roleName));
+        }
+      } catch {
+        // A trust in the answer that does not parse: the role is read back with GetRole, which says so.
+      }
     }
     if (step.op === 'CreatePolicy') {
       const policy = (out as { Policy?: Policy } | undefined)?.Policy;
       // Tags asked for and not in the answer: read back with GetPolicy.
       const tagged = Object.keys(step.tags).length === 0 || (policy?.Tags?.length ?? 0) > 0;
-      if (policy?.Arn !== undefined && policy.DefaultVersionId !== undefined && tagged) {
+      if (
+        policy?.Arn !== undefined &&
+        policy.PolicyName !== undefined &&
+        policy.DefaultVersionId !== undefined &&
+        tagged
+      ) {
         this.newPolicies.set(policy.Arn, { policy, versionId: policy.DefaultVersionId });
       }
     }

@@ -128,6 +128,19 @@ describe('reading back a role this run made', () => {
     expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
   });
 
+  it('an answer whose trust does not parse: the create is done, and the role is read back with GetRole', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    const { Role } = roleAnswer(ROLE, DOC, TAGS, ACCOUNT);
+    m.iam
+      .on(CreateRoleCommand)
+      .resolves({ Role: { ...Role, Description: 'Flyte backend', AssumeRolePolicyDocument: '%7Bnot' } });
+    m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, TAGS, ACCOUNT));
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
+    await m.gateway.execute(CREATE_ROLE);
+    expect((await m.gateway.readRole(ROLE))?.trust).toEqual(DOC);
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
+  });
+
   it('once: a later read of the role is a GetRole', async () => {
     const m = mockAws({ account: ACCOUNT });
     createRoleAnswers(m);
@@ -238,7 +251,9 @@ describe('reading back a policy this run made', () => {
 
   it('a second read of a policy it made asks GetPolicy, with the version it made beside it', async () => {
     const m = mockAws({ account: ACCOUNT });
-    m.iam.on(CreatePolicyCommand).resolves({ Policy: { Arn: ARN, DefaultVersionId: 'v1' } });
+    m.iam.on(CreatePolicyCommand).resolves({
+      Policy: { Arn: ARN, PolicyName: 'flyte-custom-policy', DefaultVersionId: 'v1' },
+    });
     await m.gateway.execute({
       op: 'CreatePolicy',
       name: 'flyte-custom-policy',
