@@ -473,15 +473,16 @@ export class AwsGateway {
    * Each role this run's CreateRole made, as IAM's answer to it describes the role (its trust, tags, boundary and
    * description, as the request set them): the role's read-back is then its attachments alone
    * (ListAttachedRolePolicies, whose answer also shows that IAM serves the role), not GetRole beside them. Taken by
-   * the role's first read; forgotten before any other change to the role. An answer that lacks what the request set
-   * is not kept: that role is read back with GetRole.
+   * the first read that finds the role; kept while IAM does not serve it yet; forgotten before any other change to
+   * the role, and once the role's apply ends (`forgetMade`). An answer that lacks what the request set is not kept:
+   * that role is read back with GetRole.
    */
   private readonly newRoles = new Map<string, CurrentRole>();
 
   /**
    * Each policy this run's CreatePolicy made, as IAM's answer to it describes the policy (its name, path, tags and
    * default version): the read-back is then GetPolicyVersion of that version alone, whose answer says whether it is
-   * still the default. Taken by the policy's first read; forgotten before any other change to the policy.
+   * still the default. Kept, and forgotten, as `newRoles` are.
    */
   private readonly newPolicies = new Map<string, { policy: Policy; versionId: string }>();
 
@@ -490,6 +491,16 @@ export class AwsGateway {
     if (step.op === 'AttachRolePolicy' || step.op === 'DetachRolePolicy') return;
     if ('roleName' in step) this.newRoles.delete(step.roleName);
     if ('policyArn' in step) this.newPolicies.delete(step.policyArn);
+    if (step.op === 'CreatePolicy') {
+      for (const [arn, made] of this.newPolicies)
+        if (made.policy.PolicyName === step.name) this.newPolicies.delete(arn);
+    }
+  }
+
+  /** Forget what CreateRole or CreatePolicy answered for a resource whose apply has ended (read back or not). */
+  forgetMade(resource: { kind: 'role'; name: string } | { kind: 'policy'; arn: string }): void {
+    if (resource.kind === 'role') this.newRoles.delete(resource.name);
+    else this.newPolicies.delete(resource.arn);
   }
 
   private remember(step: Step, out: unknown): void {
@@ -930,10 +941,11 @@ export class AwsGateway {
       });
     const made = this.newRoles.get(name);
     if (made !== undefined) {
-      this.newRoles.delete(name);
-      // Not served yet (IAM is eventually consistent): read as any other role.
       const attached = await attachedOrNone();
-      if (attached !== undefined) return { ...made, attached };
+      // Not served yet (IAM is eventually consistent): missing for now, and the answer kept for the next read.
+      if (attached === undefined) return undefined;
+      this.newRoles.delete(name);
+      return { ...made, attached };
     }
     if (options.attachedOnceFound) {
       const role = await this.getRole(name);
@@ -990,9 +1002,16 @@ export class AwsGateway {
       );
     const made = this.newPolicies.get(arn);
     if (made !== undefined) {
+      let answer;
+      try {
+        answer = await versionOf(made.versionId);
+      } catch (err) {
+        // Not served yet (IAM is eventually consistent): missing for now, and the answer kept for the next read.
+        if (isCode(err, 'NoSuchEntity')) return undefined;
+      }
       this.newPolicies.delete(arn);
-      // Its version still the default: the policy is as made. Else (not served yet, or changed): read it whole.
-      const version = (await versionOf(made.versionId).catch(() => undefined))?.PolicyVersion;
+      // Its version still the default: the policy is as made. Else (changed, or the read failed): read it whole.
+      const version = answer?.PolicyVersion;
       if (version?.IsDefaultVersion === true && version.Document !== undefined) {
         const document = decodePolicyDocument(version.Document);
         return {

@@ -411,6 +411,12 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
           );
           if (progress.unchecked) unchecked.push(`${resource.kind} ${resource.name}`);
         } finally {
+          // What CreateRole or CreatePolicy answered serves this resource's read-back only.
+          if (resource.kind === 'role' || resource.kind === 'policy') {
+            state.gateway.forgetMade(
+              resource.kind === 'role' ? { kind: 'role', name: resource.name } : { kind: 'policy', arn: resource.arn },
+            );
+          }
           place?.end();
         }
       }),

@@ -71,6 +71,8 @@ function standIn(plan: Plan, visible: (role: string) => boolean = () => true): S
       await tick();
       return find((c) => c.kind === 'oidc-provider' && c.arn === arn);
     },
+    // It keeps no answer of a create to forget.
+    forgetMade() {},
   };
   return { gateway: gateway as unknown as AwsGateway, peak, started };
 }

@@ -352,6 +352,35 @@ describe('the engine with mocked AWS', () => {
     expect(m.iam.commandCalls(AttachRolePolicyCommand)).toHaveLength(2);
   });
 
+  it("what CreateRole answered serves that role's read-back only: after a failed attachment, a later read asks GetRole", async () => {
+    const m = mockAws();
+    emptyAccount(m);
+    // CreateRole answers with the role as made: its trust, tags and description as asked.
+    m.iam.on(CreateRoleCommand).callsFake(async (input: Record<string, unknown>) => ({
+      Role: {
+        RoleName: input.RoleName,
+        Arn: `arn:aws:iam::111122223333:role/${String(input.RoleName)}`,
+        Path: input.Path,
+        RoleId: 'x',
+        CreateDate: new Date(),
+        AssumeRolePolicyDocument: encodeURIComponent(String(input.AssumeRolePolicyDocument)),
+        Description: input.Description,
+        Tags: input.Tags,
+      },
+    }));
+    m.iam
+      .on(AttachRolePolicyCommand)
+      .rejects(awsError('AccessDenied', 'not authorized to perform iam:AttachRolePolicy'));
+    const plan = await makePlan(CLUSTER_ROLE_ONLY, m.gateway);
+    const result = await applyPlan(plan, m.gateway, {}, FAST);
+    expect(result.outcome).toBe('failed');
+    m.iam.on(GetRoleCommand).resolves(clusterRoleAnswer(serviceTrustPolicy('eks.amazonaws.com'), MADE));
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    const before = m.iam.commandCalls(GetRoleCommand).length;
+    expect(await m.gateway.readRole('flyte-eks-cluster-role')).toMatchObject({ tags: MADE });
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(before + 1);
+  });
+
   it('NoSuchEntity for a policy ARN the run did not create is reported at once, not waited for', async () => {
     const m = mockAws();
     emptyAccount(m);

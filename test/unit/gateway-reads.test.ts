@@ -152,13 +152,25 @@ describe('reading back a role this run made', () => {
     expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
   });
 
-  it('not served yet (its attachments answer NoSuchEntity): read as any other role, so still missing', async () => {
+  it('not served yet (its attachments answer NoSuchEntity): missing for now, and the answer kept for the next read', async () => {
     const m = mockAws({ account: ACCOUNT });
     createRoleAnswers(m);
-    m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
-    m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(ListAttachedRolePoliciesCommand).rejectsOnce(awsError('NoSuchEntity')).resolves(ATTACHED);
     await m.gateway.execute(CREATE_ROLE);
     expect(await m.gateway.readRole(ROLE)).toBeUndefined();
+    expect((await m.gateway.readRole(ROLE))?.attached).toEqual([ARN]);
+    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(0);
+    expect(m.iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(2);
+  });
+
+  it("forgotten once the role's apply has ended: a later read is a GetRole", async () => {
+    const m = mockAws({ account: ACCOUNT });
+    createRoleAnswers(m);
+    m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, TAGS, ACCOUNT));
+    m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
+    await m.gateway.execute(CREATE_ROLE);
+    m.gateway.forgetMade({ kind: 'role', name: ROLE });
+    await m.gateway.readRole(ROLE);
     expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
   });
 });
@@ -232,6 +244,32 @@ describe('reading back a policy this run made', () => {
       expect(m.iam.commandCalls(GetPolicyCommand), c.name).toHaveLength(1);
       expect(policy?.defaultVersionId, c.name).toBe(c.notDefault ? 'v2' : 'v1');
     }
+  });
+
+  it('not served yet (its version answers NoSuchEntity): missing for now, the answer kept; another CreatePolicy of its name forgets it', async () => {
+    const m = mockAws({ account: ACCOUNT });
+    const made = { Arn: ARN, PolicyName: 'flyte-custom-policy', Path: '/', DefaultVersionId: 'v1' };
+    m.iam.on(CreatePolicyCommand).resolves({ Policy: made });
+    m.iam.on(GetPolicyCommand).resolves({ Policy: made });
+    m.iam.on(GetPolicyVersionCommand).rejectsOnce(awsError('NoSuchEntity')).resolves(versionAnswer('v1'));
+    const create: Step = {
+      op: 'CreatePolicy',
+      name: 'flyte-custom-policy',
+      path: '/',
+      document: DOC as PolicyDocument,
+      description: 'd',
+      tags: {},
+    };
+    await m.gateway.execute(create);
+    expect(await m.gateway.readPolicy(ARN, () => false)).toBeUndefined();
+    expect((await m.gateway.readPolicy(ARN, () => false))?.document).toEqual(DOC);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(0);
+    // Made again under its name (one made meanwhile answers EntityAlreadyExists): what the first answered is not used.
+    await m.gateway.execute(create);
+    m.iam.on(CreatePolicyCommand).rejects(awsError('EntityAlreadyExists'));
+    await expect(m.gateway.execute(create)).rejects.toThrow();
+    await m.gateway.readPolicy(ARN, () => false);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
   });
 
   it('asks for the version CreatePolicyVersion made beside GetPolicy, not after it', async () => {
