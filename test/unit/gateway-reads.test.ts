@@ -73,6 +73,15 @@ function slowGetPolicy(m: ReturnType<typeof mockAws>, defaultVersionId: string) 
   return { release, askedBefore };
 }
 
+/** A readPolicy whose GetPolicy answers (naming `defaultVersionId`) only after 20 ms: the policy, and what was asked before. */
+async function readWhileGetPolicyWaits(m: ReturnType<typeof mockAws>, defaultVersionId: string) {
+  const slow = slowGetPolicy(m, defaultVersionId);
+  const read = m.gateway.readPolicy(ARN, () => false);
+  await new Promise((r) => setTimeout(r, 20));
+  slow.release();
+  return { policy: await read, askedBefore: slow.askedBefore };
+}
+
 const ROLE = 'flyte-system-role';
 const TAGS = { [MANAGED_BY_KEY]: MANAGED_BY_VALUE };
 const CREATE_ROLE: Step = {
@@ -82,6 +91,14 @@ const CREATE_ROLE: Step = {
   trust: DOC as PolicyDocument,
   description: 'Flyte backend',
   tags: TAGS,
+};
+const CREATE_POLICY: Step = {
+  op: 'CreatePolicy',
+  name: 'flyte-custom-policy',
+  path: '/',
+  document: DOC as PolicyDocument,
+  description: 'd',
+  tags: {},
 };
 const ATTACHED = { AttachedPolicies: [{ PolicyArn: ARN, PolicyName: 'flyte-custom-policy' }] };
 
@@ -141,17 +158,6 @@ describe('reading back a role this run made', () => {
     expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
   });
 
-  it('once: a later read of the role is a GetRole', async () => {
-    const m = mockAws({ account: ACCOUNT });
-    createRoleAnswers(m);
-    m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, TAGS, ACCOUNT));
-    m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
-    await m.gateway.execute(CREATE_ROLE);
-    await m.gateway.readRole(ROLE);
-    await m.gateway.readRole(ROLE);
-    expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
-  });
-
   it('not served yet (its attachments answer NoSuchEntity): missing for now, and the answer kept for the next read', async () => {
     const m = mockAws({ account: ACCOUNT });
     createRoleAnswers(m);
@@ -163,14 +169,20 @@ describe('reading back a role this run made', () => {
     expect(m.iam.commandCalls(ListAttachedRolePoliciesCommand)).toHaveLength(2);
   });
 
-  it("forgotten once the role's apply has ended: a later read is a GetRole", async () => {
+  it.each([
+    { when: 'once it was read', before: (m: ReturnType<typeof mockAws>) => m.gateway.readRole(ROLE) },
+    {
+      when: "once the role's apply has ended",
+      before: async (m: ReturnType<typeof mockAws>) => m.gateway.forgetMade({ kind: 'role', name: ROLE }),
+    },
+  ])('forgotten $when: a later read is a GetRole', async ({ before }) => {
     const m = mockAws({ account: ACCOUNT });
     createRoleAnswers(m);
     m.iam.on(GetRoleCommand).resolves(roleAnswer(ROLE, DOC, TAGS, ACCOUNT));
     m.iam.on(ListAttachedRolePoliciesCommand).resolves(ATTACHED);
     await m.gateway.execute(CREATE_ROLE);
-    m.gateway.forgetMade({ kind: 'role', name: ROLE });
-    await m.gateway.readRole(ROLE);
+    await before(m);
+    expect((await m.gateway.readRole(ROLE))?.attached).toEqual([ARN]);
     expect(m.iam.commandCalls(GetRoleCommand)).toHaveLength(1);
   });
 });
@@ -188,14 +200,7 @@ describe('reading back a policy this run made', () => {
       },
     });
     m.iam.on(GetPolicyVersionCommand).resolves(versionAnswer('v1'));
-    await m.gateway.execute({
-      op: 'CreatePolicy',
-      name: 'flyte-custom-policy',
-      path: '/flyte/',
-      document: DOC as PolicyDocument,
-      description: 'd',
-      tags: { a: 'b' },
-    });
+    await m.gateway.execute({ ...CREATE_POLICY, path: '/flyte/', tags: { a: 'b' } } as Step);
     const policy = await m.gateway.readPolicy(ARN, () => false);
     expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(0);
     expect(policy).toMatchObject({
@@ -209,13 +214,7 @@ describe('reading back a policy this run made', () => {
 
   it('with GetPolicy when that version is no longer the default, the answer lacks the tags, or it was tagged since', async () => {
     const made = { Arn: ARN, PolicyName: 'flyte-custom-policy', Path: '/', DefaultVersionId: 'v1' };
-    const create = {
-      op: 'CreatePolicy',
-      name: 'flyte-custom-policy',
-      path: '/',
-      document: DOC as PolicyDocument,
-      description: 'd',
-    } as const;
+    const create = CREATE_POLICY;
     const cases: {
       name: string;
       answer: typeof made;
@@ -238,7 +237,7 @@ describe('reading back a policy this run made', () => {
           IsDefaultVersion: !c.notDefault || input.VersionId === 'v2',
         },
       }));
-      await m.gateway.execute({ ...create, tags: c.tags });
+      await m.gateway.execute({ ...create, tags: c.tags } as Step);
       if (c.tag) await m.gateway.execute({ op: 'TagPolicy', policyArn: ARN, tags: { x: 'y' } });
       const policy = await m.gateway.readPolicy(ARN, () => false);
       expect(m.iam.commandCalls(GetPolicyCommand), c.name).toHaveLength(1);
@@ -252,14 +251,7 @@ describe('reading back a policy this run made', () => {
     m.iam.on(CreatePolicyCommand).resolves({ Policy: made });
     m.iam.on(GetPolicyCommand).resolves({ Policy: made });
     m.iam.on(GetPolicyVersionCommand).rejectsOnce(awsError('NoSuchEntity')).resolves(versionAnswer('v1'));
-    const create: Step = {
-      op: 'CreatePolicy',
-      name: 'flyte-custom-policy',
-      path: '/',
-      document: DOC as PolicyDocument,
-      description: 'd',
-      tags: {},
-    };
+    const create = CREATE_POLICY;
     await m.gateway.execute(create);
     expect(await m.gateway.readPolicy(ARN, () => false)).toBeUndefined();
     expect((await m.gateway.readPolicy(ARN, () => false))?.document).toEqual(DOC);
@@ -272,71 +264,47 @@ describe('reading back a policy this run made', () => {
     expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
   });
 
-  it('asks for the version CreatePolicyVersion made beside GetPolicy, not after it', async () => {
-    const m = mockAws({ account: ACCOUNT });
-    m.iam.on(CreatePolicyVersionCommand).resolves({ PolicyVersion: { VersionId: 'v2' } });
-    await m.gateway.execute({ op: 'CreatePolicyVersion', policyArn: ARN, document: DOC } as never);
-    const slow = slowGetPolicy(m, 'v2');
-    const read = m.gateway.readPolicy(ARN, () => false);
-    await new Promise((r) => setTimeout(r, 20));
-    slow.release();
-    const policy = await read;
-    expect(slow.askedBefore).toEqual(['v2']);
-    expect(policy?.defaultVersionId).toBe('v2');
-    expect(policy?.document).toEqual(DOC);
-    expect(m.iam.commandCalls(GetPolicyVersionCommand)).toHaveLength(1);
-  });
-
   it('a second read of a policy it made asks GetPolicy, with the version it made beside it', async () => {
     const m = mockAws({ account: ACCOUNT });
     m.iam.on(CreatePolicyCommand).resolves({
       Policy: { Arn: ARN, PolicyName: 'flyte-custom-policy', DefaultVersionId: 'v1' },
     });
-    await m.gateway.execute({
-      op: 'CreatePolicy',
-      name: 'flyte-custom-policy',
-      path: '/',
-      document: DOC as PolicyDocument,
-      description: 'd',
-      tags: {},
-    });
-    const slow = slowGetPolicy(m, 'v1');
+    await m.gateway.execute(CREATE_POLICY);
     // The read-back: the version alone.
+    m.iam.on(GetPolicyVersionCommand).resolves(versionAnswer('v1'));
     await m.gateway.readPolicy(ARN, () => false);
     expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(0);
-    const read = m.gateway.readPolicy(ARN, () => false);
-    await new Promise((r) => setTimeout(r, 20));
-    slow.release();
-    const policy = await read;
-    expect(slow.askedBefore).toEqual(['v1', 'v1']);
+    const { policy, askedBefore } = await readWhileGetPolicyWaits(m, 'v1');
+    expect(askedBefore).toEqual(['v1']);
     expect(policy?.defaultVersionId).toBe('v1');
     expect(policy?.document).toEqual(DOC);
     expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
     expect(m.iam.commandCalls(GetPolicyVersionCommand)).toHaveLength(2);
   });
 
-  it('reads the version GetPolicy names when another has become the default meanwhile', async () => {
-    const m = mockAws({ account: ACCOUNT });
-    m.iam.on(CreatePolicyVersionCommand).resolves({ PolicyVersion: { VersionId: 'v3' } });
-    await m.gateway.execute({ op: 'CreatePolicyVersion', policyArn: ARN, document: DOC } as never);
-    const slow = slowGetPolicy(m, 'v4');
-    const read = m.gateway.readPolicy(ARN, () => false);
-    await new Promise((r) => setTimeout(r, 20));
-    slow.release();
-    const policy = await read;
-    expect(slow.askedBefore).toEqual(['v3']);
-    expect(policy?.defaultVersionId).toBe('v4');
-    expect(m.iam.commandCalls(GetPolicyVersionCommand).map((c) => c.args[0].input.VersionId)).toEqual(['v3', 'v4']);
-  });
+  it.each([
+    { made: 'v2', default: 'v2', asked: ['v2'] },
+    // Another has become the default meanwhile: the version GetPolicy names is read.
+    { made: 'v3', default: 'v4', asked: ['v3', 'v4'] },
+  ])(
+    'asks for the version CreatePolicyVersion made ($made) beside GetPolicy, not after it (default $default)',
+    async (c) => {
+      const m = mockAws({ account: ACCOUNT });
+      m.iam.on(CreatePolicyVersionCommand).resolves({ PolicyVersion: { VersionId: c.made } });
+      await m.gateway.execute({ op: 'CreatePolicyVersion', policyArn: ARN, document: DOC } as never);
+      const { policy, askedBefore } = await readWhileGetPolicyWaits(m, c.default);
+      expect(askedBefore).toEqual([c.made]);
+      expect(policy?.defaultVersionId).toBe(c.default);
+      expect(policy?.document).toEqual(DOC);
+      expect(m.iam.commandCalls(GetPolicyVersionCommand).map((v) => v.args[0].input.VersionId)).toEqual(c.asked);
+    },
+  );
 
   it('a policy the run did not make: GetPolicy, then its default version', async () => {
     const m = mockAws({ account: ACCOUNT });
-    const slow = slowGetPolicy(m, 'v2');
-    const read = m.gateway.readPolicy(ARN, () => false);
-    await new Promise((r) => setTimeout(r, 20));
-    slow.release();
-    expect((await read)?.defaultVersionId).toBe('v2');
-    expect(slow.askedBefore).toEqual([]);
+    const { policy, askedBefore } = await readWhileGetPolicyWaits(m, 'v2');
+    expect(policy?.defaultVersionId).toBe('v2');
+    expect(askedBefore).toEqual([]);
   });
 });
 
