@@ -6,7 +6,7 @@
  */
 import type { AwsGateway } from '../aws/gateway.js';
 import type { Config } from '../config/schema.js';
-import { finalState, type RunResult } from '../engine/apply.js';
+import { finalState, inlineOf, type RunResult } from '../engine/apply.js';
 import { desiredSections } from '../engine/engine.js';
 import { resourceKey } from '../engine/plan.js';
 import type { CurrentResource, CurrentRole, Plan, ResourcePlan } from '../model.js';
@@ -148,9 +148,7 @@ export function expectedRunView(plan: Plan): RunView {
             : (base?.trust ?? { Version: '2012-10-17', Statement: [] }),
         attached,
         tags: d.kind === 'role' ? d.tags : (base?.tags ?? {}),
-        ...(base?.inline !== undefined ? { inline: base.inline } : {}),
-        ...(base?.inlineDocuments !== undefined ? { inlineDocuments: base.inlineDocuments } : {}),
-        ...(base?.inlineUnreadable !== undefined ? { inlineUnreadable: base.inlineUnreadable } : {}),
+        ...(base !== undefined ? inlineOf(base) : {}),
       };
       final.set(key, boundary !== undefined ? { ...role, boundary } : role);
     } else if (d.kind === 'policy') {

@@ -497,10 +497,13 @@ export class AwsGateway {
     }
   }
 
-  /** Forget what CreateRole or CreatePolicy answered for a resource whose apply has ended (read back or not). */
-  forgetMade(resource: { kind: 'role'; name: string } | { kind: 'policy'; arn: string }): void {
+  /**
+   * Forget what CreateRole or CreatePolicy answered for a resource whose apply has ended (read back or not): a role
+   * by its name, a policy by its ARN; nothing for any other kind.
+   */
+  forgetMade(resource: { kind: string; name: string; arn: string }): void {
     if (resource.kind === 'role') this.newRoles.delete(resource.name);
-    else this.newPolicies.delete(resource.arn);
+    else if (resource.kind === 'policy') this.newPolicies.delete(resource.arn);
   }
 
   private remember(step: Step, out: unknown): void {
@@ -1013,17 +1016,7 @@ export class AwsGateway {
       // Its version still the default: the policy is as made. Else (changed, or the read failed): read it whole.
       const version = answer?.PolicyVersion;
       if (version?.IsDefaultVersion === true && version.Document !== undefined) {
-        const document = decodePolicyDocument(version.Document);
-        return {
-          kind: 'policy',
-          arn,
-          name: made.policy.PolicyName ?? '',
-          path: made.policy.Path ?? '/',
-          defaultVersionId: made.versionId,
-          document,
-          tags: fromTagList(made.policy.Tags),
-          ...(needVersions(document) ? { versions: await this.policyVersions(arn) } : {}),
-        };
+        return this.currentPolicy(arn, made.policy, made.versionId, version.Document, needVersions);
       }
     }
     // A version this run made is asked for beside GetPolicy; GetPolicy says whether it is still the default.
@@ -1047,7 +1040,18 @@ export class AwsGateway {
       if (again || !isCode(err, 'NoSuchEntity')) throw err;
       return this.readPolicy(arn, needVersions, true);
     }
-    const document = decodePolicyDocument(version.PolicyVersion?.Document ?? '{}');
+    return this.currentPolicy(arn, policy, versionId, version.PolicyVersion?.Document ?? '{}', needVersions);
+  }
+
+  /** A policy as IAM describes it (GetPolicy's or CreatePolicy's answer), with its default version's document. */
+  private async currentPolicy(
+    arn: string,
+    policy: Policy,
+    versionId: string,
+    rawDocument: string,
+    needVersions: (doc: PolicyDocument) => boolean,
+  ): Promise<CurrentPolicy> {
+    const document = decodePolicyDocument(rawDocument);
     return {
       kind: 'policy',
       arn,

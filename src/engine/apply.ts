@@ -412,11 +412,7 @@ async function runSection(section: SectionPlan, state: RunState, host: ApplyHost
           if (progress.unchecked) unchecked.push(`${resource.kind} ${resource.name}`);
         } finally {
           // What CreateRole or CreatePolicy answered serves this resource's read-back only.
-          if (resource.kind === 'role' || resource.kind === 'policy') {
-            state.gateway.forgetMade(
-              resource.kind === 'role' ? { kind: 'role', name: resource.name } : { kind: 'policy', arn: resource.arn },
-            );
-          }
+          state.gateway.forgetMade(resource);
           place?.end();
         }
       }),
@@ -701,7 +697,8 @@ async function waitUntilMatches(resource: ResourcePlan, state: RunState, clock?:
   return value.current.kind === 'vpc-dns' || value.current.kind === 'bucket' ? resource.arn : value.current.arn;
 }
 
-function inlineOf(role: CurrentRole): Pick<CurrentRole, 'inline' | 'inlineDocuments' | 'inlineUnreadable'> {
+/** A role's inline policies as read (their names, documents, or why they could not be read), where there are any. */
+export function inlineOf(role: CurrentRole): Pick<CurrentRole, 'inline' | 'inlineDocuments' | 'inlineUnreadable'> {
   return {
     ...(role.inline !== undefined ? { inline: role.inline } : {}),
     ...(role.inlineDocuments !== undefined ? { inlineDocuments: role.inlineDocuments } : {}),

@@ -173,7 +173,8 @@ describe('reading back a role this run made', () => {
     { when: 'once it was read', before: (m: ReturnType<typeof mockAws>) => m.gateway.readRole(ROLE) },
     {
       when: "once the role's apply has ended",
-      before: async (m: ReturnType<typeof mockAws>) => m.gateway.forgetMade({ kind: 'role', name: ROLE }),
+      before: async (m: ReturnType<typeof mockAws>) =>
+        m.gateway.forgetMade({ kind: 'role', name: ROLE, arn: `arn:aws:iam::${ACCOUNT}:role/${ROLE}` }),
     },
   ])('forgotten $when: a later read is a GetRole', async ({ before }) => {
     const m = mockAws({ account: ACCOUNT });
@@ -261,6 +262,18 @@ describe('reading back a policy this run made', () => {
     m.iam.on(CreatePolicyCommand).rejects(awsError('EntityAlreadyExists'));
     await expect(m.gateway.execute(create)).rejects.toThrow();
     await m.gateway.readPolicy(ARN, () => false);
+    expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
+  });
+
+  it("forgotten once the policy's apply has ended: a later read is a GetPolicy", async () => {
+    const m = mockAws({ account: ACCOUNT });
+    const made = { Arn: ARN, PolicyName: 'flyte-custom-policy', Path: '/', DefaultVersionId: 'v1' };
+    m.iam.on(CreatePolicyCommand).resolves({ Policy: made });
+    m.iam.on(GetPolicyCommand).resolves({ Policy: made });
+    m.iam.on(GetPolicyVersionCommand).resolves(versionAnswer('v1'));
+    await m.gateway.execute(CREATE_POLICY);
+    m.gateway.forgetMade({ kind: 'policy', name: 'flyte-custom-policy', arn: ARN });
+    expect((await m.gateway.readPolicy(ARN, () => false))?.document).toEqual(DOC);
     expect(m.iam.commandCalls(GetPolicyCommand)).toHaveLength(1);
   });
 
