@@ -11,7 +11,10 @@
  * - it gives the EKS cluster's answer the VPC ID that EKS gives (`vpcId` in `resourcesVpcConfig`), which the
  *   emulator leaves out (it keeps only the subnets);
  * - it sends EKS's pod identity association and add-on operations, which the emulator lacks, to a stand-in that
- *   answers them (test/helpers/pod-identity-stand-in.ts), and everything else to the emulator.
+ *   answers them (test/helpers/pod-identity-stand-in.ts), and everything else to the emulator;
+ * - it keeps each contender's connections open between requests, as AWS's endpoints do: the emulator's server closes
+ *   every connection after one answer (`Connection: close`), a header of that hop alone, which a proxy does not pass
+ *   on (RFC 9110, section 7.6.1). Passed on, it made every request of every contender open a new connection.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -162,6 +165,20 @@ function noSuchRole(name: string): string {
   );
 }
 
+/** Headers that belong to one connection, not to the message: a proxy does not pass them on (RFC 9110, 7.6.1). */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/** The headers of a message to pass on: without those of the hop it came over (and those its Connection names). */
+export function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const named = String(headers.connection ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  const out = { ...headers };
+  for (const h of [...HOP_BY_HOP, ...named]) delete out[h];
+  return out;
+}
+
 /** Pass on an EKS answer with `vpcId` in the cluster's `resourcesVpcConfig` (the cluster's in `vpcIds`). */
 function withVpcId(answer: IncomingMessage, vpcIds: Map<string, string>, res: ServerResponse): void {
   const chunks: Buffer[] = [];
@@ -180,8 +197,7 @@ function withVpcId(answer: IncomingMessage, vpcIds: Map<string, string>, res: Se
     } catch {
       // Not JSON: passed on as it is.
     }
-    const headers = { ...answer.headers, 'content-length': String(body.length) };
-    delete headers['transfer-encoding'];
+    const headers = { ...endToEnd(answer.headers), 'content-length': String(body.length) };
     res.writeHead(answer.statusCode ?? 502, headers).end(body);
   });
 }
@@ -231,7 +247,7 @@ export async function startProxy(target: string, options: ProxyOptions): Promise
           service === 'eks' && options.podIdentityUrl !== undefined && POD_IDENTITY_PATH.test(url.split('?')[0]!);
         const dest = podIdentity ? new URL(options.podIdentityUrl!) : to;
         const out = request(
-          { host: dest.hostname, port: dest.port, method, path: url, headers: req.headers },
+          { host: dest.hostname, port: dest.port, method, path: url, headers: endToEnd(req.headers) },
           (answer) => {
             if (operation === 'CreateRole' && roleName !== null && answer.statusCode === 200) {
               created.set(roleName, now());
@@ -240,7 +256,7 @@ export async function startProxy(target: string, options: ProxyOptions): Promise
               withVpcId(answer, options.clusterVpcIds, res);
               return;
             }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
             answer.pipe(res);
           },
         );

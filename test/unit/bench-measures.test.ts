@@ -1,6 +1,8 @@
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { floorOf } from '../../bench/floor.js';
-import { longestChain, type CallRecord } from '../../bench/proxy.js';
+import { endToEnd, longestChain, startProxy, type CallRecord } from '../../bench/proxy.js';
 
 const call = (start: number, end: number): CallRecord => ({
   service: 'iam',
@@ -121,5 +123,54 @@ describe('the floor of the other modes', () => {
     const two = floorOf({ sections: [{ id: 'oidcProvider', resources: [provider, provider] }, systemRole] });
     expect(two.rounds).toBe(one.rounds);
     expect(two.writeCalls).toBe(one.writeCalls + 1);
+  });
+});
+
+describe("the benchmark's proxy", () => {
+  it('drops the headers of a hop, and those its Connection header names', () => {
+    expect(
+      endToEnd({
+        connection: 'close, x-hop',
+        'keep-alive': 'timeout=5',
+        'x-hop': '1',
+        'transfer-encoding': 'chunked',
+        'x-amzn-requestid': 'r',
+      }),
+    ).toEqual({ 'x-amzn-requestid': 'r' });
+  });
+
+  it('keeps a client connection open where the emulator closes each one after its answer', async () => {
+    const upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(200, { connection: 'close', 'x-amzn-requestid': 'r' }).end('<ok/>'));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const proxy = await startProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
+      latencyMs: 0,
+      lagMs: 0,
+      clusterVpcIds: new Map(),
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = () =>
+      new Promise<{ reused: boolean; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${proxy.url}/`, { method: 'POST', agent }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ reused: req.reusedSocket, headers: res.headers, body }));
+        });
+        req.on('error', reject);
+        req.end('Action=GetRole&RoleName=x');
+      });
+    try {
+      const first = await ask();
+      const second = await ask();
+      expect(first).toMatchObject({ reused: false, body: '<ok/>', headers: { 'x-amzn-requestid': 'r' } });
+      expect(first.headers.connection).toBe('keep-alive');
+      expect(second).toMatchObject({ reused: true, body: '<ok/>' });
+    } finally {
+      agent.destroy();
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
   });
 });
