@@ -255,6 +255,9 @@ export async function createAwsClients(options: AwsOptions, recorder = new CallR
   const given = options.region ?? envDefault;
   const common = {
     requestHandler: requestHandlerOptions(),
+    // Each client's middleware is added when it is made, before its first call, and no call passes options of its
+    // own: the SDK builds a command's chain of middleware once per kind of command, not again for every call.
+    cacheMiddleware: true,
     ...(given !== undefined ? { region: given } : {}),
     ...(options.profile !== undefined ? { profile: options.profile } : {}),
     ...retrySettings(maxAttempts, profile, quota),

@@ -4,7 +4,7 @@
  * plain error.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import type { RetryErrorInfo, RetryErrorType } from '@smithy/types';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkAnswers, unreadable, via } from '../../src/aws/answers.js';
 import { createAwsClients, destroyAwsClients, resolveMaxAttempts, RunEnded } from '../../src/aws/clients.js';
 import { toAwsError } from '../../src/aws/errors.js';
@@ -274,26 +274,9 @@ describe('a run that ends', () => {
     const server = createServer((req, res) => {
       seen++;
       req.resume();
-      void held.then(() =>
-        res
-          .writeHead(200, { 'content-type': 'text/xml' })
-          .end(
-            '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
-              '<Arn>arn:aws:iam::123456789012:user/a</Arn><UserId>AIDA</UserId><Account>123456789012</Account>' +
-              '</GetCallerIdentityResult></GetCallerIdentityResponse>',
-          ),
-      );
+      void held.then(() => res.writeHead(200, { 'content-type': 'text/xml' }).end(CALLER));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const keys = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE'] as const;
-    const before = keys.map((k) => process.env[k]);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
-      AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
-    });
-    delete process.env.AWS_PROFILE;
-    try {
+    await withEndpoint(server, async () => {
       const clients = await createAwsClients({ region: 'eu-west-1', maxInFlight: 1, maxAttempts: 1 });
       const s3 = await clients.s3();
       const [ec2, ec2There] = await Promise.all([clients.ec2(), clients.ec2('us-east-2')]);
@@ -330,9 +313,56 @@ describe('a run that ends', () => {
       for (const w of waiting) expect(await w).toBeInstanceOf(RunEnded);
       expect(seen).toBe(sent.length);
       expect(clients.recorder.total).toBe(sent.length);
-    } finally {
-      keys.forEach((k, i) => (before[i] === undefined ? delete process.env[k] : (process.env[k] = before[i])));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   });
 });
+
+describe("the clients' middleware", () => {
+  it('is put together once per kind of call, and still counts every call', async () => {
+    let seen = 0;
+    const server = createServer((req, res) => {
+      seen++;
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/xml' }).end(CALLER);
+    });
+    await withEndpoint(server, async () => {
+      const clients = await createAwsClients({ region: 'eu-west-1', maxInFlight: 1, maxAttempts: 1 });
+      const built = vi.spyOn(GetCallerIdentityCommand.prototype, 'resolveMiddleware');
+      try {
+        for (let i = 0; i < 3; i++) {
+          expect((await clients.sts.send(new GetCallerIdentityCommand({}))).Account).toBe('123456789012');
+        }
+        expect(built).toHaveBeenCalledTimes(1);
+        expect(seen).toBe(3);
+        expect(clients.recorder.total).toBe(3);
+      } finally {
+        built.mockRestore();
+        destroyAwsClients(clients);
+      }
+    });
+  });
+});
+
+const CALLER =
+  '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>' +
+  '<Arn>arn:aws:iam::123456789012:user/a</Arn><UserId>AIDA</UserId><Account>123456789012</Account>' +
+  '</GetCallerIdentityResult></GetCallerIdentityResponse>';
+
+/** Run `fn` with the clients' environment pointing at `server` (fake keys, no profile), then put it back. */
+async function withEndpoint(server: Server, fn: () => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const keys = ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE'] as const;
+  const before = keys.map((k) => process.env[k]);
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKE0001',
+    AWS_SECRET_ACCESS_KEY: 'fakeSecretKeyDoNotPrint/0123456789abcdef',
+  });
+  delete process.env.AWS_PROFILE;
+  try {
+    await fn();
+  } finally {
+    keys.forEach((k, i) => (before[i] === undefined ? delete process.env[k] : (process.env[k] = before[i])));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
