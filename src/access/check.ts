@@ -51,6 +51,12 @@ export interface AccessInput {
   bucketPolicy?: BucketPolicyRead;
   /** `verify --as`: the identity whose token is also tried on the other Flyte roles' trusts. */
   focus?: string;
+  /**
+   * Awaited before each evaluation (a capability of a role) and each identity's trusts: the check worked out while a
+   * run's writes wait on AWS gives the event loop a turn there, so that an answer that came in is handled (and the
+   * run's next request sent) without waiting for the whole check. Absent: evaluated without a pause.
+   */
+  pause?: () => Promise<void>;
 }
 
 /** What was not checked: what the account never shows, and the bucket policy when it was not read. */
@@ -154,6 +160,7 @@ async function roleCells(
   documents: RoleDocuments,
   capabilities: { needed: Capability[]; beyond: Capability[] },
   facts: Facts,
+  pause?: () => Promise<void>,
 ): Promise<AccessCell[]> {
   const role = rolePolicies(documents, facts.accountId);
   const context = sessionContext(role, facts.region);
@@ -177,6 +184,7 @@ async function roleCells(
       });
       return;
     }
+    await pause?.();
     const d = await evaluateAction(role, c.action, c.resource, { ...context, ...c.context }, c.resourcePolicy);
     cells.push({ ...base, ...cellFrom(d, want) });
   };
@@ -243,9 +251,10 @@ export async function checkAccess(input: AccessInput): Promise<AccessReport> {
     const documents = read.documents;
     let cells = byRole.get(identity.roleName);
     if (cells === undefined) {
-      cells = await roleCells(documents, capabilitiesOf(identity.roleName), facts);
+      cells = await roleCells(documents, capabilitiesOf(identity.roleName), facts, input.pause);
       byRole.set(identity.roleName, cells);
     }
+    await input.pause?.();
     const pod = identity.pod;
     const own: AssumeDecision[] = [];
     const neighbours: AssumeDecision[] = [];

@@ -94,10 +94,12 @@ async function evaluate(
     providers?: ReadonlyMap<string, CurrentOidcProvider | undefined>;
     bucketPolicy?: BucketPolicyRead;
     focus?: string;
+    pause?: () => Promise<void>;
   },
 ): Promise<AccessOutcome> {
   const report = await checkAccess({
     ...(options.focus !== undefined ? { focus: options.focus } : {}),
+    ...(options.pause !== undefined ? { pause: options.pause } : {}),
     config,
     facts,
     identities,
@@ -145,11 +147,19 @@ export async function accessAhead(
   const outcome = (async () => {
     const bucketPolicy = await reads.bucketPolicy;
     if (options.signal?.aborted) return undefined;
-    const made = await evaluate(config, plan.facts, identities, roles, { rerun: options.rerun, bucketPolicy });
+    // The writes' answers come in meanwhile: each is handled when it comes, between two evaluations.
+    const made = await evaluate(config, plan.facts, identities, roles, {
+      rerun: options.rerun,
+      bucketPolicy,
+      pause: turn,
+    });
     return { ...made, ahead: true as const };
   })().catch(() => undefined);
   return { roles: documents, outcome };
 }
+
+/** A turn of the event loop: what came in meanwhile (an AWS answer) is handled first. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The roles' documents an access check is worked out for, as one string: equal for the same documents. */
 function documentsKey(roles: ReadonlyMap<string, RoleRead>): string {
