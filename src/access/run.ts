@@ -124,7 +124,7 @@ export interface AccessAhead {
 /**
  * Work out the access check ahead (see `AccessAhead`), once the reads started beside the writes (`reads`) are in;
  * undefined where the plan does not know every Flyte role (the check reads those at the end). Makes no AWS call of
- * its own; evaluates nothing once `signal` is aborted (the run did not complete).
+ * its own; evaluates nothing more once `signal` is aborted (the run did not complete).
  */
 export async function accessAhead(
   config: Config,
@@ -147,12 +147,13 @@ export async function accessAhead(
   const outcome = (async () => {
     const bucketPolicy = await reads.bucketPolicy;
     if (options.signal?.aborted) return undefined;
-    // The writes' answers come in meanwhile: each is handled when it comes, between two evaluations.
-    const made = await evaluate(config, plan.facts, identities, roles, {
-      rerun: options.rerun,
-      bucketPolicy,
-      pause: turn,
-    });
+    // The writes' answers come in meanwhile: each is handled when it comes, between two evaluations. Once the run
+    // has ended without completing, the next pause ends the evaluation (no outcome).
+    const pause = async () => {
+      await turn();
+      if (options.signal?.aborted) throw new Error('the access check is not wanted any more');
+    };
+    const made = await evaluate(config, plan.facts, identities, roles, { rerun: options.rerun, bucketPolicy, pause });
     return { ...made, ahead: true as const };
   })().catch(() => undefined);
   return { roles: documents, outcome };

@@ -359,6 +359,25 @@ describe('the access check worked out ahead, for the roles as the plan expects t
     expect(turns).toBeGreaterThanOrEqual(evaluations);
   });
 
+  it('stops between two evaluations once it is not wanted any more: no outcome', async () => {
+    const config = resolveConfig(RAW);
+    const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });
+    const view = run(config, new Map(), allMatching(desiredOf(config)));
+    const reads = startAccessReads(gateway, config, view.plan, 4);
+    reads.bucketPolicy = Promise.resolve({ kind: 'none', bucket: 'acme-flyte-data' });
+    const notWanted = new AbortController();
+    const ahead = await accessAhead(config, view.plan, { rerun: 'r', reads, signal: notWanted.signal });
+    let turns = 0;
+    const count = () => {
+      // Aborted a few evaluations in: the rest are not made.
+      if (++turns === 3) notWanted.abort();
+      if (turns < 1000) setImmediate(count);
+    };
+    setImmediate(count);
+    expect(await ahead?.outcome).toBeUndefined();
+    expect(turns).toBeLessThan(10);
+  });
+
   it('accessAfterApply takes it where the run left the same documents, and works the check out again where not', async () => {
     const config = resolveConfig(RAW);
     const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });
