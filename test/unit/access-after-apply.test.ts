@@ -335,13 +335,18 @@ describe('the access check worked out ahead, for the roles as the plan expects t
     expect(outcome.report.identities.length).toBeGreaterThan(0);
   });
 
-  it("gives the event loop a turn before each evaluation, so that the writes' answers are handled as they come", async () => {
+  /** The check worked out ahead for a run that leaves what the config wants, its bucket policy read (none). */
+  const workedOutAhead = (signal?: AbortSignal) => {
     const config = resolveConfig(RAW);
     const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });
     const view = run(config, new Map(), allMatching(desiredOf(config)));
     const reads = startAccessReads(gateway, config, view.plan, 4);
     reads.bucketPolicy = Promise.resolve({ kind: 'none', bucket: 'acme-flyte-data' });
-    const ahead = await accessAhead(config, view.plan, { rerun: 'r', reads });
+    return accessAhead(config, view.plan, { rerun: 'r', reads, ...(signal ? { signal } : {}) });
+  };
+
+  it("gives the event loop a turn before each evaluation, so that the writes' answers are handled as they come", async () => {
+    const ahead = await workedOutAhead();
     // Turns of the event loop while it is worked out (what an AWS answer coming in would get).
     let turns = 0;
     let done = false;
@@ -360,13 +365,8 @@ describe('the access check worked out ahead, for the roles as the plan expects t
   });
 
   it('stops between two evaluations once it is not wanted any more: no outcome', async () => {
-    const config = resolveConfig(RAW);
-    const { gateway } = standIn({ policies: { [ATHENA]: doc('Athena') } });
-    const view = run(config, new Map(), allMatching(desiredOf(config)));
-    const reads = startAccessReads(gateway, config, view.plan, 4);
-    reads.bucketPolicy = Promise.resolve({ kind: 'none', bucket: 'acme-flyte-data' });
     const notWanted = new AbortController();
-    const ahead = await accessAhead(config, view.plan, { rerun: 'r', reads, signal: notWanted.signal });
+    const ahead = await workedOutAhead(notWanted.signal);
     let turns = 0;
     const count = () => {
       // Aborted a few evaluations in: the rest are not made.
