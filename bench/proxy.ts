@@ -165,7 +165,10 @@ function noSuchRole(name: string): string {
   );
 }
 
-/** Headers that belong to one connection, not to the message: a proxy does not pass them on (RFC 9110, 7.6.1). */
+/**
+ * Headers that belong to one connection, not to the message: a proxy does not pass them on (RFC 9110 7.6.1; RFC 2616
+ * 13.5.1 named `trailer` among them).
+ */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 /** The headers of a message to pass on: without those of the hop it came over (and those its Connection names). */

@@ -147,8 +147,8 @@ export async function accessAhead(
   const outcome = (async () => {
     const bucketPolicy = await reads.bucketPolicy;
     if (options.signal?.aborted) return undefined;
-    // The writes' answers come in meanwhile: each is handled when it comes, between two evaluations. Once the run
-    // has ended without completing, the next pause ends the evaluation (no outcome).
+    // The writes' answers come in meanwhile: each is handled when it comes, between two evaluations. Once it is not
+    // wanted any more (the run ended without completing, or the command ended), the next pause ends it (no outcome).
     const pause = async () => {
       await turn();
       if (options.signal?.aborted) throw new Error('the access check is not wanted any more');
