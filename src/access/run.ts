@@ -6,6 +6,7 @@ import type { AwsGateway } from '../aws/gateway.js';
 import { USER_FLYTE_ROLE_POLICY, type Config } from '../config/schema.js';
 import type { CurrentOidcProvider, Facts, Plan } from '../model.js';
 import { policyArn } from '../policy/partition.js';
+import { nextTurn } from '../util/concurrency.js';
 import type { Finding } from '../audit/finding.js';
 import { accessFindings, checkAccess } from './check.js';
 import type { AccessReport } from './matrix.js';
@@ -150,7 +151,7 @@ export async function accessAhead(
     // The writes' answers come in meanwhile: each is handled when it comes, between two evaluations. Once it is not
     // wanted any more (the run ended without completing, or the command ended), the next pause ends it (no outcome).
     const pause = async () => {
-      await turn();
+      await nextTurn();
       if (options.signal?.aborted) throw new Error('the access check is not wanted any more');
     };
     const made = await evaluate(config, plan.facts, identities, roles, { rerun: options.rerun, bucketPolicy, pause });
@@ -158,9 +159,6 @@ export async function accessAhead(
   })().catch(() => undefined);
   return { roles: documents, outcome };
 }
-
-/** A turn of the event loop: what came in meanwhile (an AWS answer) is handled first. */
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The roles' documents an access check is worked out for, as one string: equal for the same documents. */
 function documentsKey(roles: ReadonlyMap<string, RoleRead>): string {

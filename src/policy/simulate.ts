@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import type { ValidatedPolicy } from '@cloud-copilot/iam-policy';
 import type { PolicyDocument, PolicyStatement } from './document.js';
+import { nextTurn } from '../util/concurrency.js';
 
 /**
  * The evaluator's package. It is licensed AGPL-3.0-or-later, so it is not bundled with flyte-aws-setup (Apache-2.0)
@@ -512,11 +513,10 @@ export function warmEvaluator(): Promise<void> {
 let warming: Promise<void> | undefined;
 
 async function warmUp(): Promise<void> {
-  const idle = () => new Promise<void>((resolve) => setImmediate(resolve));
   // The loading holds the thread (about 35 ms) at once: what the caller started goes out first. Two turns of the
   // event loop: a call that needs a new connection is written only once the connection is made, on the next turn.
-  await idle();
-  await idle();
+  await nextTurn();
+  await nextTurn();
   if (!(await loadEvaluator())) return;
   const account = '000000000000';
   const role: RolePolicies = {
@@ -544,10 +544,10 @@ async function warmUp(): Promise<void> {
     ['iam:PassRole', `arn:aws:iam::${account}:role/warm-up`],
   ];
   for (const [action, resource] of requests) {
-    await idle();
+    await nextTurn();
     await evaluateActionOnce(role, action, resource, sessionContext(role, 'us-east-1'));
   }
-  await idle();
+  await nextTurn();
   const provider = `arn:aws:iam::${account}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/WARMUP`;
   evaluateWebIdentityAssume(
     {

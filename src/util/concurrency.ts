@@ -101,6 +101,11 @@ export async function mapLimitBy<T, R>(
   return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
+/** A turn of the event loop: what came in meanwhile (an AWS answer, a connection made) is handled first. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
