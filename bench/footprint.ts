@@ -152,9 +152,7 @@ async function main(): Promise<void> {
     for (const v of variants) install(v, work);
 
     const config = join(ROOT, 'examples/flyte-aws-setup.yaml');
-    // The tests' environment, without their call log (no user's run writes one).
-    const offline = withoutMachineCa(cliEnv({}, work, join(work, 'calls.jsonl')));
-    delete offline.FLYTE_AWS_SETUP_CALL_LOG;
+    const offline = withoutMachineCa(cliEnv({}, work));
     const cases = [
       { name: 'node -e 0 (for scale)', argv: ['-e', '0'], env: offline, plain: true },
       { name: '--version', argv: ['--version'], env: offline },
@@ -166,8 +164,7 @@ async function main(): Promise<void> {
     try {
       if (moto) {
         await createCluster(moto.url, 'acme-ml');
-        const env = withoutMachineCa(cliEnv({ endpoint: moto.url }, work, join(work, 'calls.jsonl')));
-        delete env.FLYTE_AWS_SETUP_CALL_LOG;
+        const env = withoutMachineCa(cliEnv({ endpoint: moto.url }, work));
         const argv = ['--config', config, '--yes', '--approve-broadening'];
         await time([variants[0]!.install!.bin, ...argv], env);
         cases.push({ name: 're-run against the emulator', argv, env });

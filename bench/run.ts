@@ -260,14 +260,9 @@ async function prepare(b: Bench, unrelatedRoles = 0, secondCluster = false): Pro
   b.proxy.take();
 }
 
-/**
- * The environment of a timed run: the tests' (the proxy, fake keys, a home of its own) without the call log they
- * read, which would have the tool append each call to a file, as no user's run does (the proxy counts the calls).
- */
+/** The environment of a timed run: the tests' (the proxy, fake keys, a home of its own), without a call log. */
 function ourEnv(b: Bench): NodeJS.ProcessEnv {
-  const env = withoutMachineCa(cliEnv({ endpoint: b.proxy.url }, b.home, join(b.home, 'calls.jsonl')));
-  delete env.FLYTE_AWS_SETUP_CALL_LOG;
-  return env;
+  return withoutMachineCa(cliEnv({ endpoint: b.proxy.url }, b.home));
 }
 
 function awsEnv(b: Bench): NodeJS.ProcessEnv {

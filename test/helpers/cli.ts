@@ -55,8 +55,11 @@ export interface RunOptions {
   process?: boolean;
 }
 
-/** A clean environment: no AWS settings of the machine, a HOME without ~/.aws. */
-export function cliEnv(options: RunOptions, home: string, callLog: string): NodeJS.ProcessEnv {
+/**
+ * A clean environment: no AWS settings of the machine, a HOME without ~/.aws; with `callLog`, the file the CLI
+ * appends each AWS call to (the tests read it; a timed run of the benchmark has none, as no user's run does).
+ */
+export function cliEnv(options: RunOptions, home: string, callLog?: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_') && k !== 'CI') env[k] = v;
   Object.assign(env, {
@@ -67,9 +70,10 @@ export function cliEnv(options: RunOptions, home: string, callLog: string): Node
     AWS_CONFIG_FILE: join(home, 'aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'aws-credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
-    FLYTE_AWS_SETUP_CALL_LOG: callLog,
     NO_COLOR: '1',
   });
+  if (callLog !== undefined) env.FLYTE_AWS_SETUP_CALL_LOG = callLog;
+  else delete env.FLYTE_AWS_SETUP_CALL_LOG;
   if (options.endpoint) Object.assign(env, { AWS_ENDPOINT_URL: options.endpoint, ...FAKE_KEYS });
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
