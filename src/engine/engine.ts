@@ -29,7 +29,13 @@ import {
   type SectionPlan,
 } from '../model.js';
 import { dropsIrsa, isOwned, planResource, resourceKey } from './plan.js';
-import { clusterNotFound, configReferences, lookUpReferences, referenceProblems } from './references.js';
+import {
+  attachingRoles,
+  clusterNotFound,
+  configReferences,
+  lookUpReferences,
+  referenceProblems,
+} from './references.js';
 
 export { DEFAULT_CONCURRENCY };
 
@@ -155,11 +161,15 @@ export async function readCurrent(
   inline: InlineRead = 'unowned',
   listings: AssociationListings = new Map(),
   listed?: ListedRoles,
+  answered?: (key: string, found: CurrentResource | undefined) => void,
 ): Promise<CurrentState> {
   associationListings(gateway, resources, listings);
-  const found = await mapLimitBy(resources, serviceOf, concurrency, async (r) =>
-    r.kind === 'role' && listed?.lacks(r.name) ? undefined : readResource(gateway, r, inline, listings, true),
-  );
+  const found = await mapLimitBy(resources, serviceOf, concurrency, async (r) => {
+    const one =
+      r.kind === 'role' && listed?.lacks(r.name) ? undefined : await readResource(gateway, r, inline, listings, true);
+    answered?.(resourceKey(r), one);
+    return one;
+  });
   return new Map(resources.map((r, i) => [resourceKey(r), found[i]]));
 }
 
@@ -491,18 +501,34 @@ async function planOnline(
     options.references && missing !== undefined && clusterRegion(missing, known) === known.region
       ? missing.name
       : undefined;
+  // A policy the config names that a role of the config attaches is proven by that role's read, when it finds it
+  // attached (a re-run looks none of them up); else it is looked up. Not for verify: its access check reads such a
+  // policy's document, whose default version the look-up tells.
+  const attaching: ReturnType<typeof attachingRoles> =
+    earlyReads !== undefined && !options.audit
+      ? attachingRoles(
+          refs,
+          first.flatMap((s) => s.resources),
+        )
+      : new Map();
   const beside = Promise.all([
     providerNotes(gateway, config, known, first),
-    lookUpReferences(gateway, refs, (key) => readAnyway.has(key)),
+    lookUpReferences(gateway, refs, (key) => readAnyway.has(key) || attaching.has(key)),
     // Only when the cluster is not found: is it a typo of one the region has? (Refused: as before, not created yet.)
     missingCluster !== undefined ? gateway.listClusters().catch(() => undefined) : undefined,
+    Promise.all(
+      [...attaching].map(async ([key, { arn, roles }]) => {
+        const proven = await attachedToARole(arn, roles, listed, earlyReads!);
+        return [key, proven === false ? await gateway.policyExists(arn) : proven] as const;
+      }),
+    ),
   ]);
   beside.catch(() => undefined);
   const facts =
     options.facts ??
     withBucketEncryption(known, await settleAfter(early!.bucketEncryption, [earlyReads?.read, beside, listed]));
   let sections = onlySections(desiredSections(config, facts), options.only);
-  let [current, [notes, answers, regionClusters]] = await Promise.all([
+  let [current, [notes, answers, regionClusters, attached]] = await Promise.all([
     readRest(
       gateway,
       sections.flatMap((s) => s.resources),
@@ -514,6 +540,7 @@ async function planOnline(
     beside,
   ]);
   for (const [key, resource] of readAnyway) answers.set(key, current.get(resource) !== undefined);
+  for (const [key, found] of attached) answers.set(key, found);
   [sections, current] = await withLeftBehind(gateway, config, facts, sections, current, concurrency, inline);
   [sections, current] = await withAssociationsLeftBehind(gateway, config, facts, sections, current, listings, {
     concurrency,
@@ -657,6 +684,8 @@ async function withAssociationsLeftBehind(
 interface EarlyReads {
   resources: Map<string, DesiredResource>;
   read: Promise<CurrentState>;
+  /** Each role's read, by resource key, settled as soon as it is done (never, when the reads fail first). */
+  roles: Map<string, Promise<CurrentResource | undefined>>;
 }
 
 function startEarlyReads(
@@ -668,9 +697,56 @@ function startEarlyReads(
   listed?: ListedRoles,
 ): EarlyReads {
   const now = sections.flatMap((s) => s.resources);
-  const read = readCurrent(gateway, now, concurrency, inline, listings, listed);
+  const settle = new Map<string, (found: CurrentResource | undefined) => void>();
+  const roles = new Map(
+    now
+      .filter((r) => r.kind === 'role')
+      .map((r) => [
+        resourceKey(r),
+        new Promise<CurrentResource | undefined>((done) => settle.set(resourceKey(r), done)),
+      ]),
+  );
+  const read = readCurrent(gateway, now, concurrency, inline, listings, listed, (key, found) =>
+    settle.get(key)?.(found),
+  );
   read.catch(() => undefined);
-  return { resources: new Map(now.map((r) => [resourceKey(r), r])), read };
+  return { resources: new Map(now.map((r) => [resourceKey(r), r])), read, roles };
+}
+
+/**
+ * Whether a role of `roles` holds the policy `arn` attached, which proves it exists (IAM refuses to delete a policy
+ * that is still attached), from the plan's early reads: `true` as soon as one such role's read finds it attached;
+ * `false` (to be looked up) as soon as the account's complete listing lacks all of them, or once their reads are done
+ * without finding it; `undefined` when the reads failed (the plan fails: nothing more is asked). Decided by the
+ * listing where it is in first, so a first setup looks the policy up as early as before; a re-run finds it attached.
+ */
+function attachedToARole(
+  arn: string,
+  roles: readonly string[],
+  listed: Promise<readonly RoleListing[]> | undefined,
+  early: EarlyReads,
+): Promise<boolean | undefined> {
+  return new Promise((resolve) => {
+    listed?.then(
+      (all) => {
+        if (roles.every(lackedBy(all))) resolve(false);
+      },
+      () => undefined,
+    );
+    early.read.catch(() => resolve(undefined));
+    let left = roles.length;
+    for (const name of roles) {
+      const read = early.roles.get(`role:${name}`);
+      if (read === undefined) {
+        resolve(false);
+        continue;
+      }
+      void read.then((found) => {
+        if (found?.kind === 'role' && found.attached.includes(arn)) resolve(true);
+        else if (--left === 0) resolve(false);
+      });
+    }
+  });
 }
 
 /**

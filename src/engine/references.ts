@@ -9,7 +9,7 @@ import type { AwsGateway, ManagedPolicySummary } from '../aws/gateway.js';
 import { didYouMean } from '../config/rules.js';
 import type { Config } from '../config/schema.js';
 import type { Problem } from '../errors.js';
-import type { Facts } from '../model.js';
+import type { DesiredResource, Facts } from '../model.js';
 import { isAwsManagedPolicy, nameOfArn } from '../policy/partition.js';
 import { sectionEnabled } from '../sections/derived.js';
 import { SECTIONS } from '../sections/index.js';
@@ -53,6 +53,24 @@ export async function lookUpReferences(
     ),
   );
   return new Map(answers);
+}
+
+/**
+ * The policies the config names that roles of `resources` attach, by key, with those roles: once one of them is read
+ * with the policy attached, the policy exists (IAM refuses to delete a policy that is still attached), and it needs
+ * no look-up of its own. Pure.
+ */
+export function attachingRoles(
+  refs: readonly Reference[],
+  resources: readonly DesiredResource[],
+): Map<string, { arn: string; roles: string[] }> {
+  const out = new Map<string, { arn: string; roles: string[] }>();
+  for (const ref of refs) {
+    if (ref.kind !== 'policy' || out.has(referenceKey(ref))) continue;
+    const roles = resources.flatMap((r) => (r.kind === 'role' && r.managedPolicies.includes(ref.arn) ? [r.name] : []));
+    if (roles.length > 0) out.set(referenceKey(ref), { arn: ref.arn, roles });
+  }
+  return out;
 }
 
 /**

@@ -11,15 +11,18 @@ import {
   GetRoleCommand,
   ListAttachedRolePoliciesCommand,
   ListPoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import { describe, expect, it } from 'vitest';
+import { MANAGED_BY_KEY, MANAGED_BY_VALUE } from '../../src/config/rules.js';
 import { makePlan } from '../../src/engine/engine.js';
 import { clusterNotFound, configReferences, missingReference } from '../../src/engine/references.js';
 import { ConfigError } from '../../src/errors.js';
 import { loadConfigFile, parseConfigText } from '../../src/load/config.js';
 import { writeConfig } from '../helpers/cli.js';
 import type { Facts } from '../../src/model.js';
-import { awsError, mockAws } from '../helpers/mock-aws.js';
+import { awsError, mockAws, roleAnswer } from '../helpers/mock-aws.js';
 
 const ACCOUNT = '111122223333';
 const FACTS: Facts = {
@@ -257,5 +260,109 @@ workersRole: { extraPolicies: [${ATHENA}] }
     expect(before.sections.find((s) => s.status === 'waiting')!.waiting!.reason).toBe(
       'the EKS cluster acme does not exist yet in eu-west-1',
     );
+  });
+});
+
+describe("a policy the config's roles hold attached", () => {
+  // The system role carries Athena and the typo; the workers role Athena.
+  const CONFIG = parseConfigText(`
+bucket: acme-flyte-data
+cluster: acme
+vpcDns: off
+systemRole: { extraPolicies: [${ATHENA}, arn:aws:iam::aws:policy/AmazonAthenaFullAcess] }
+workersRole: { extraPolicies: [${ATHENA}] }
+`);
+  const ROLES = ['flyte-system-role', 'flyte-workers-role'];
+
+  /**
+   * An account holding `roles` (listed, the tool's, with `attached` attached to each) and the policies `existing`; what is
+   * asked and answered is logged in order. A role's reads answer after `delay` ms.
+   */
+  function account(roles: string[], attached: string[], existing: string[], delay = 0) {
+    const m = mockAws({ account: ACCOUNT });
+    const log: string[] = [];
+    const later = () => new Promise((resolve) => setTimeout(resolve, delay));
+    m.iam.on(ListRolesCommand).resolves({
+      Roles: roles.map((RoleName) => ({
+        RoleName,
+        Path: '/',
+        Arn: `x/${RoleName}`,
+        RoleId: 'x',
+        CreateDate: new Date(),
+      })),
+    });
+    m.iam.on(GetRoleCommand).callsFake(async (input: { RoleName: string }) => {
+      await later();
+      log.push(`GetRole ${input.RoleName}`);
+      if (!roles.includes(input.RoleName)) throw awsError('NoSuchEntity');
+      return roleAnswer(
+        input.RoleName,
+        { Version: '2012-10-17', Statement: [] },
+        { [MANAGED_BY_KEY]: MANAGED_BY_VALUE },
+        ACCOUNT,
+      );
+    });
+    m.iam.on(ListAttachedRolePoliciesCommand).callsFake(async (input: { RoleName: string }) => {
+      await later();
+      log.push(`ListAttachedRolePolicies ${input.RoleName}`);
+      return { AttachedPolicies: attached.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })) };
+    });
+    m.iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    m.iam.on(GetOpenIDConnectProviderCommand).rejects(awsError('NoSuchEntity'));
+    m.iam.on(GetPolicyCommand).callsFake((input: { PolicyArn: string }) => {
+      log.push(`GetPolicy ${input.PolicyArn}`);
+      if (existing.includes(input.PolicyArn)) return { Policy: { Arn: input.PolicyArn, DefaultVersionId: 'v1' } };
+      throw awsError('NoSuchEntity');
+    });
+    m.iam.on(ListPoliciesCommand).resolves({
+      Policies: AWS_POLICIES.map((p) => ({ PolicyName: p.name, Arn: p.arn })),
+      IsTruncated: false,
+    });
+    return { m, log };
+  }
+  const lookedUp = (log: string[]) => log.filter((l) => l.startsWith('GetPolicy arn:aws:iam::aws:'));
+
+  it("is proven by the role's attachments, not looked up; one a role lacks is looked up once they are read", async () => {
+    const { m, log } = account(ROLES, [ATHENA], [ATHENA]);
+    const err = await makePlan(CONFIG, m.gateway, { references: true, trustRoleListing: true }).catch((e) => e);
+    // The typo is not attached to the system role, so it is looked up, and is still a ConfigError at its key.
+    expect((err as ConfigError).problems.map((p) => p.path)).toEqual([['systemRole', 'extraPolicies', 1]]);
+    expect(lookedUp(log)).toEqual(['GetPolicy arn:aws:iam::aws:policy/AmazonAthenaFullAcess']);
+    expect(log.indexOf('GetPolicy arn:aws:iam::aws:policy/AmazonAthenaFullAcess')).toBeGreaterThan(
+      log.indexOf('ListAttachedRolePolicies flyte-system-role'),
+    );
+
+    // Both attached: nothing looked up, the plan is made.
+    const both = account(ROLES, [ATHENA, 'arn:aws:iam::aws:policy/AmazonAthenaFullAcess'], [ATHENA]);
+    await makePlan(CONFIG, both.m.gateway, { references: true, trustRoleListing: true });
+    expect(lookedUp(both.log)).toEqual([]);
+  });
+
+  it('roles the listing lacks (a first setup): looked up at once, without waiting for any role read', async () => {
+    const { m, log } = account([], [], [ATHENA, 'arn:aws:iam::aws:policy/AmazonAthenaFullAcess'], 20);
+    // A dry run reads every role (GetRole, 20 ms each): the look-ups do not wait for those reads.
+    await makePlan(CONFIG, m.gateway, { references: true });
+    expect(lookedUp(log)).toHaveLength(2);
+    const firstRoleRead = log.findIndex((l) => l.startsWith('GetRole'));
+    expect(log.slice(0, firstRoleRead).filter((l) => l.startsWith('GetPolicy arn:aws:iam::aws:'))).toHaveLength(2);
+  });
+
+  it('verify looks every one up (its access check needs the default version GetPolicy tells)', async () => {
+    const { m, log } = account(ROLES, [ATHENA, 'arn:aws:iam::aws:policy/AmazonAthenaFullAcess'], [ATHENA]);
+    const err = await makePlan(CONFIG, m.gateway, { references: true, audit: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(lookedUp(log).sort()).toEqual(
+      [`GetPolicy ${ATHENA}`, 'GetPolicy arn:aws:iam::aws:policy/AmazonAthenaFullAcess'].sort(),
+    );
+  });
+
+  it('when the role reads fail, the plan fails and nothing is looked up after them', async () => {
+    const { m, log } = account(ROLES, [], [ATHENA], 5);
+    m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('AccessDenied', 'not authorized'));
+    await expect(makePlan(CONFIG, m.gateway, { references: true, trustRoleListing: true })).rejects.toThrow(
+      /iam:ListAttachedRolePolicies/,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lookedUp(log)).toEqual([]);
   });
 });
