@@ -160,8 +160,8 @@ describe('a cluster that is not found', () => {
   });
 });
 
-describe('the look-ups of a plan, against mocked AWS', () => {
-  const CONFIG = parseConfigText(`
+/** The system role carries Athena and a typo of it; the workers role Athena. */
+const CONFIG = parseConfigText(`
 bucket: acme-flyte-data
 cluster: acme
 vpcDns: off
@@ -169,6 +169,7 @@ systemRole: { extraPolicies: [${ATHENA}, arn:aws:iam::aws:policy/AmazonAthenaFul
 workersRole: { extraPolicies: [${ATHENA}] }
 `);
 
+describe('the look-ups of a plan, against mocked AWS', () => {
   function account(m: ReturnType<typeof mockAws>, existing: string[]) {
     m.iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity'));
     m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('NoSuchEntity'));
@@ -264,14 +265,6 @@ workersRole: { extraPolicies: [${ATHENA}] }
 });
 
 describe("a policy the config's roles hold attached", () => {
-  // The system role carries Athena and the typo; the workers role Athena.
-  const CONFIG = parseConfigText(`
-bucket: acme-flyte-data
-cluster: acme
-vpcDns: off
-systemRole: { extraPolicies: [${ATHENA}, arn:aws:iam::aws:policy/AmazonAthenaFullAcess] }
-workersRole: { extraPolicies: [${ATHENA}] }
-`);
   const ROLES = ['flyte-system-role', 'flyte-workers-role'];
 
   /**
