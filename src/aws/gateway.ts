@@ -454,8 +454,8 @@ export class AwsGateway {
   private readonly newVersions = new Map<string, string>();
 
   /**
-   * The default version of each managed policy this run looked up (`policyExists`: the policies the config names),
-   * so that its document is read in one call (`policyDocument`).
+   * The default version of each managed policy this run looked up (`policyExists`: the policies the config names,
+   * but for those a role's attachments proved), so that its document is read in one call (`policyDocument`).
    */
   private readonly seenDefaults = new Map<string, string>();
 

@@ -399,8 +399,9 @@ export interface MakePlanOptions {
   /** Read every role's inline policies (verify), not only those of roles that are not the tool's. */
   audit?: boolean;
   /**
-   * Look up what the config names (extra policies, the boundary, Union's role and policy) and a cluster that is
-   * not found, beside the plan's reads: a missing one (or a likely typo of a cluster name) throws a ConfigError.
+   * Look up what the config names (extra policies, the boundary, Union's role and policy; a policy a role of the
+   * config is read holding is proven by that, see `attachedToARole`) and a cluster that is not found, beside the
+   * plan's reads: a missing one (or a likely typo of a cluster name) throws a ConfigError.
    */
   references?: boolean;
   /** Plan the removal of the setup's roles the config no longer names (`--prune`); without it they are listed. */
@@ -502,8 +503,9 @@ async function planOnline(
       ? missing.name
       : undefined;
   // A policy the config names that a role of the config attaches is proven by that role's read, when it finds it
-  // attached (a re-run looks none of them up); else it is looked up. Not for verify: its access check reads such a
-  // policy's document, whose default version the look-up tells.
+  // attached (a re-run looks none of them up); else it is looked up, once the listing or the role's read shows it is
+  // not attached (not after the plan has failed). Not for verify: its access check reads such a policy's document,
+  // whose default version the look-up tells.
   const attaching: ReturnType<typeof attachingRoles> =
     earlyReads !== undefined && !options.audit
       ? attachingRoles(
@@ -519,7 +521,7 @@ async function planOnline(
     Promise.all(
       [...attaching].map(async ([key, { arn, roles }]) => {
         const proven = await attachedToARole(arn, roles, listed, earlyReads!);
-        return [key, proven === false ? await gateway.policyExists(arn) : proven] as const;
+        return [key, proven === false && !ended.value ? await gateway.policyExists(arn) : proven] as const;
       }),
     ),
   ]);
@@ -717,8 +719,11 @@ function startEarlyReads(
  * Whether a role of `roles` holds the policy `arn` attached, which proves it exists (IAM refuses to delete a policy
  * that is still attached), from the plan's early reads: `true` as soon as one such role's read finds it attached;
  * `false` (to be looked up) as soon as the account's complete listing lacks all of them, or once their reads are done
- * without finding it; `undefined` when the reads failed (the plan fails: nothing more is asked). Decided by the
- * listing where it is in first, so a first setup looks the policy up as early as before; a re-run finds it attached.
+ * without finding it; `undefined` when the reads failed (the plan fails). A first setup whose listing is in when the
+ * reads start (the usual case: it is asked with the caller and the cluster) is decided at once; one whose listing
+ * comes later waits for it or for the role's GetRole, a round trip at most. A role that is there without the policy
+ * (the config has just added it) waits for its read: the look-up then costs a round trip more, in a run that attaches
+ * it. A re-run finds it attached, and makes no look-up.
  */
 function attachedToARole(
   arn: string,

@@ -1,9 +1,9 @@
 /**
- * What the config names that must exist already (the extra policies, the permissions boundary, Union's role and
- * its userflyterole policy), looked up while planning, before anything is written, each distinct one once; and a
- * cluster that is not found, against the region's other clusters. A missing reference is bad input: a ConfigError
- * naming the key, with a did-you-mean among AWS managed policies. So is a cluster name that is a likely typo of one
- * the region has.
+ * What the config names that must exist already (the extra policies, the permissions boundary, Union's role and its
+ * userflyterole policy), looked up while planning, before anything is written, each distinct one once (a policy the
+ * plan reads attached to a role of the config is proven by that: `attachingRoles`); and a cluster that is not found,
+ * against the region's other clusters. A missing reference is bad input: a ConfigError naming the key, with a
+ * did-you-mean among AWS managed policies. So is a cluster name that is a likely typo of one the region has.
  */
 import type { AwsGateway, ManagedPolicySummary } from '../aws/gateway.js';
 import { didYouMean } from '../config/rules.js';

@@ -349,6 +349,23 @@ describe("a policy the config's roles hold attached", () => {
     );
   });
 
+  it('when the plan fails first (another look-up fails), nothing is looked up once the roles are read', async () => {
+    const { m, log } = account(ROLES, [], [ATHENA], 30);
+    const boundary = `arn:aws:iam::${ACCOUNT}:policy/boundary`;
+    m.iam.on(GetPolicyCommand, { PolicyArn: boundary }).rejects(awsError('InvalidInput', 'the ARN is not valid'));
+    const config = parseConfigText(
+      `bucket: acme-flyte-data\ncluster: acme\nvpcDns: off\npermissionsBoundary: ${boundary}\n` +
+        `workersRole: { extraPolicies: [${ATHENA}] }\n`,
+    );
+    await expect(makePlan(config, m.gateway, { references: true, trustRoleListing: true })).rejects.toThrow(
+      /not valid/,
+    );
+    // The workers role's reads end (without Athena attached) after the plan has failed.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(log.filter((l) => l.startsWith('ListAttachedRolePolicies flyte-workers-role'))).toHaveLength(1);
+    expect(lookedUp(log)).toEqual([]);
+  });
+
   it('when the role reads fail, the plan fails and nothing is looked up after them', async () => {
     const { m, log } = account(ROLES, [], [ATHENA], 5);
     m.iam.on(ListAttachedRolePoliciesCommand).rejects(awsError('AccessDenied', 'not authorized'));
