@@ -139,6 +139,51 @@ describe("the benchmark's proxy", () => {
     ).toEqual({ 'x-amzn-requestid': 'r' });
   });
 
+  it("passes on a request's end-to-end headers and whole body, not the headers of the client's hop", async () => {
+    let received: { headers: IncomingHttpHeaders; body: string } | undefined;
+    const upstream = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        received = { headers: req.headers, body };
+        res.writeHead(200).end('<ok/>');
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const proxy = await startProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
+      latencyMs: 0,
+      lagMs: 0,
+      clusterVpcIds: new Map(),
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // Sent in two chunks, without a length: the client's hop frames it (Transfer-Encoding: chunked).
+        const req = httpRequest(
+          `${proxy.url}/`,
+          {
+            method: 'POST',
+            headers: { connection: 'keep-alive, x-hop', 'keep-alive': 'timeout=5', 'x-hop': '1', 'x-amz-target': 't' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+          },
+        );
+        req.on('error', reject);
+        req.write('Action=GetRole&');
+        req.end('RoleName=x');
+      });
+      expect(received?.body).toBe('Action=GetRole&RoleName=x');
+      expect(received?.headers['x-amz-target']).toBe('t');
+      expect(received?.headers['x-hop']).toBeUndefined();
+      expect(received?.headers['keep-alive']).toBeUndefined();
+      expect(received?.headers.connection ?? '').not.toContain('x-hop');
+    } finally {
+      await proxy.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
+
   it('keeps a client connection open where the emulator closes each one after its answer', async () => {
     const upstream = createServer((req, res) => {
       req.resume();
