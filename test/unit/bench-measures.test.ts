@@ -1,8 +1,24 @@
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { floorOf } from '../../bench/floor.js';
 import { endToEnd, longestChain, startProxy, type CallRecord } from '../../bench/proxy.js';
+
+/** Run `fn` with the benchmark's proxy (no latency, no lag) in front of `upstream`, then close both. */
+async function throughProxy(upstream: Server, fn: (proxyUrl: string) => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const proxy = await startProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
+    latencyMs: 0,
+    lagMs: 0,
+    clusterVpcIds: new Map(),
+  });
+  try {
+    await fn(proxy.url);
+  } finally {
+    await proxy.close();
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  }
+}
 
 const call = (start: number, end: number): CallRecord => ({
   service: 'iam',
@@ -149,17 +165,11 @@ describe("the benchmark's proxy", () => {
         res.writeHead(200).end('<ok/>');
       });
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const proxy = await startProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
-      latencyMs: 0,
-      lagMs: 0,
-      clusterVpcIds: new Map(),
-    });
-    try {
+    await throughProxy(upstream, async (proxyUrl) => {
       await new Promise<void>((resolve, reject) => {
         // Sent in two chunks, without a length: the client's hop frames it (Transfer-Encoding: chunked).
         const req = httpRequest(
-          `${proxy.url}/`,
+          `${proxyUrl}/`,
           {
             method: 'POST',
             headers: { connection: 'keep-alive, x-hop', 'keep-alive': 'timeout=5', 'x-hop': '1', 'x-amz-target': 't' },
@@ -178,10 +188,7 @@ describe("the benchmark's proxy", () => {
       expect(received?.headers['x-hop']).toBeUndefined();
       expect(received?.headers['keep-alive']).toBeUndefined();
       expect(received?.headers.connection ?? '').not.toContain('x-hop');
-    } finally {
-      await proxy.close();
-      await new Promise<void>((resolve) => upstream.close(() => resolve()));
-    }
+    });
   });
 
   it('keeps a client connection open where the emulator closes each one after its answer', async () => {
@@ -189,33 +196,27 @@ describe("the benchmark's proxy", () => {
       req.resume();
       req.on('end', () => res.writeHead(200, { connection: 'close', 'x-amzn-requestid': 'r' }).end('<ok/>'));
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const proxy = await startProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, {
-      latencyMs: 0,
-      lagMs: 0,
-      clusterVpcIds: new Map(),
-    });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const ask = () =>
-      new Promise<{ reused: boolean; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
-        const req = httpRequest(`${proxy.url}/`, { method: 'POST', agent }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => (body += d.toString()));
-          res.on('end', () => resolve({ reused: req.reusedSocket, headers: res.headers, body }));
+    await throughProxy(upstream, async (proxyUrl) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const ask = () =>
+        new Promise<{ reused: boolean; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+          const req = httpRequest(`${proxyUrl}/`, { method: 'POST', agent }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ reused: req.reusedSocket, headers: res.headers, body }));
+          });
+          req.on('error', reject);
+          req.end('Action=GetRole&RoleName=x');
         });
-        req.on('error', reject);
-        req.end('Action=GetRole&RoleName=x');
-      });
-    try {
-      const first = await ask();
-      const second = await ask();
-      expect(first).toMatchObject({ reused: false, body: '<ok/>', headers: { 'x-amzn-requestid': 'r' } });
-      expect(first.headers.connection).toBe('keep-alive');
-      expect(second).toMatchObject({ reused: true, body: '<ok/>' });
-    } finally {
-      agent.destroy();
-      await proxy.close();
-      await new Promise<void>((resolve) => upstream.close(() => resolve()));
-    }
+      try {
+        const first = await ask();
+        const second = await ask();
+        expect(first).toMatchObject({ reused: false, body: '<ok/>', headers: { 'x-amzn-requestid': 'r' } });
+        expect(first.headers.connection).toBe('keep-alive');
+        expect(second).toMatchObject({ reused: true, body: '<ok/>' });
+      } finally {
+        agent.destroy();
+      }
+    });
   });
 });
