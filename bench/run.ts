@@ -25,6 +25,9 @@
  *
  * --trace FILE appends every recorded request (side, operation, start and end in ms) as JSON lines.
  *
+ * Beside each run's wall time it reports, where Linux's /proc is there, the CPU time of the contender's processes and
+ * of the emulator during the run (bench/cpu.ts): whether a run worked or waited.
+ *
  * Terraform runs when `terraform` is on the PATH and the AWS provider is in a filesystem mirror: the directory in
  * FLYTE_AWS_SETUP_BENCH_TF_PLUGINS, or one of Terraform's usual plugin directories. It is initialised once, outside
  * the timed part; each timed run is `terraform apply -auto-approve` from an empty state.
@@ -40,6 +43,7 @@ import { BIN, FAKE_KEYS, ROOT, cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto, type Moto } from '../test/helpers/moto.js';
 import { startPodIdentityStandIn, type PodIdentityStandIn } from '../test/helpers/pod-identity-stand-in.js';
 import { DEFAULT_CONCURRENCY } from '../src/util/concurrency.js';
+import { childrenCpuMs, processCpuMs } from './cpu.js';
 import { floorOf, type Floor } from './floor.js';
 import { MACHINE_CA, withoutMachineCa } from './node-env.js';
 import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
@@ -85,6 +89,9 @@ type Side = 'ours' | 'awsCli' | 'terraform';
 
 interface Run {
   ms: number;
+  /** CPU time of the contender's processes, and of the emulator during the run (ms; Linux only, bench/cpu.ts). */
+  cpu?: number;
+  emulatorCpu?: number;
   calls: number;
   /** The calls to the service that had the most (the bound on requests in flight is per service). */
   busiest: number;
@@ -134,13 +141,16 @@ const terraformOnPath = spawnSync('terraform', ['version'], { stdio: 'ignore' })
 
 interface Timed {
   ms: number;
+  /** CPU time of the command and the children it waited for (undefined without /proc). */
+  cpuMs?: number;
   stdout: string;
 }
 
-/** Run a command to its end: its wall time from spawn to exit. */
+/** Run a command to its end: its wall time from spawn to exit, and its CPU time. */
 async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Timed> {
   let stderr = '';
   let stdout = '';
+  const cpuBefore = childrenCpuMs();
   const started = process.hrtime.bigint();
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(cmd, argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -150,8 +160,9 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, cwd: s
     child.on('exit', (c) => resolve(c));
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpuAfter = childrenCpuMs();
   if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}:\n${stdout}\n${stderr}`);
-  return { ms, stdout };
+  return { ms, stdout, ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMs: cpuAfter - cpuBefore } : {}) };
 }
 
 function countBy(keys: string[]): Map<string, number> {
@@ -160,9 +171,11 @@ function countBy(keys: string[]): Map<string, number> {
   return counts;
 }
 
-function summarise(ms: number, records: CallRecord[]): Run {
+function summarise(t: Timed, emulatorCpu: number | undefined, records: CallRecord[]): Run {
   return {
-    ms,
+    ms: t.ms,
+    ...(t.cpuMs !== undefined ? { cpu: t.cpuMs } : {}),
+    ...(emulatorCpu !== undefined ? { emulatorCpu } : {}),
     calls: records.length,
     busiest: Math.max(0, ...countBy(records.map((r) => r.service)).values()),
     writes: records.filter((r) => r.write).length,
@@ -285,6 +298,7 @@ function terraformEnv(b: Bench): NodeJS.ProcessEnv {
 
 async function side(b: Bench, which: Side, what: 'setup' | 'check', config = EXAMPLE, extra: string[] = []) {
   b.proxy.take();
+  const emulatorBefore = processCpuMs(b.moto.pid);
   let t: Timed;
   if (which === 'ours') {
     const argv = what === 'setup' ? ['--yes', '--approve-broadening', ...extra] : [...extra];
@@ -304,11 +318,14 @@ async function side(b: Bench, which: Side, what: 'setup' | 'check', config = EXA
     );
   }
   const records = b.proxy.take();
+  const emulatorAfter = processCpuMs(b.moto.pid);
+  const emulatorCpu =
+    emulatorBefore !== undefined && emulatorAfter !== undefined ? emulatorAfter - emulatorBefore : undefined;
   if (args.trace) {
     const lines = records.map((r) => JSON.stringify({ side: which, what, latency: b.proxy.options.latencyMs, ...r }));
     writeFileSync(args.trace, `${lines.join('\n')}\n`, { flag: 'a' });
   }
-  return summarise(t.ms, records);
+  return summarise(t, emulatorCpu, records);
 }
 
 /** Our plan for `config` on the account as it is (JSON), through the stand-in and the emulator: not recorded. */
@@ -610,6 +627,36 @@ function timeCell(runs: Run[] | undefined): string {
   return `${ms(median(t))} (${ms(Math.min(...t))}–${ms(Math.max(...t))})`;
 }
 
+/** The median of a CPU measure over the runs, or '-' where it was not measured. */
+function cpuCell(runs: Run[] | undefined, f: (r: Run) => number | undefined): string {
+  const t = (runs ?? []).map(f).filter((x): x is number => x !== undefined);
+  return t.length === 0 ? '-' : ms(median(t));
+}
+
+/**
+ * CPU time beside the wall time: each contender's processes, and the emulator while it answered them. A run whose
+ * CPU time is close to its wall time worked; one far below waited (on the emulator, on added latency).
+ */
+function cpuTable(at: Row[]): string[] {
+  if (!at.some((r) => Object.values(r.runs).some((runs) => runs?.some((x) => x.cpu !== undefined)))) {
+    return ['CPU time: not measured (it is read from /proc, which this system lacks).'];
+  }
+  const out = [
+    "CPU time (user and system, all threads), median: what each contender's processes used, and what the emulator " +
+      'used while it answered that contender:',
+    '',
+    '| measurement | flyte-aws-setup | aws CLI script | Terraform | emulator: ours / aws CLI / Terraform |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const sides: Side[] = ['ours', 'awsCli', 'terraform'];
+  for (const r of at) {
+    const own = sides.map((s) => cpuCell(r.runs[s], (x) => x.cpu));
+    const emulator = sides.map((s) => cpuCell(r.runs[s], (x) => x.emulatorCpu)).join(' / ');
+    out.push(`| ${r.what} | ${own.join(' | ')} | ${emulator} |`);
+  }
+  return out;
+}
+
 function distinct(runs: Run[] | undefined, f: (r: Run) => string): string {
   if (!runs || runs.length === 0) return '-';
   return [...new Set(runs.map(f))].join(', ');
@@ -663,6 +710,8 @@ function render(rows: Row[], startup: Startup[], loadStart: number, notes: strin
     }
     const withNotes = at.filter((r) => r.note);
     for (const r of withNotes) out.push(`\n${r.what}: ${r.note}.`);
+    out.push('');
+    out.push(...cpuTable(at));
     out.push('');
     out.push('Every run, in ms (flyte-aws-setup | aws CLI script | Terraform):');
     for (const r of at) {

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 export interface Moto {
   url: string;
   port: number;
+  /** The server's process, where this handle started it (the bench reads its CPU time). */
+  pid?: number;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -123,6 +125,7 @@ export async function startMoto(options: StartOptions = {}): Promise<Moto> {
     return {
       url,
       port,
+      ...(child.pid !== undefined ? { pid: child.pid } : {}),
       reset: () => resetMoto(url),
       stop: () =>
         new Promise<void>((resolve) => {

@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { childrenCpuMs, parseStat, processCpuMs } from '../../bench/cpu.js';
 import { floorOf } from '../../bench/floor.js';
 import { endToEnd, longestChain, startProxy, type CallRecord } from '../../bench/proxy.js';
 
@@ -219,4 +222,34 @@ describe("the benchmark's proxy", () => {
       }
     });
   });
+});
+
+describe('CPU time, as /proc counts it', () => {
+  it('takes the four counters after the command name, which may hold spaces and parentheses', () => {
+    // proc(5): pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime cutime
+    // cstime priority ...
+    const line = '4242 (moto (srv) x) S 1 4242 4242 0 -1 4194560 900 0 0 0 123 45 67 89 20 0 3 0 500 1000 200\n';
+    expect(parseStat(line)).toEqual({ utime: 123, stime: 45, cutime: 67, cstime: 89 });
+    expect(() => parseStat('4242 moto S 1')).toThrow(/not a \/proc stat line/);
+    expect(() => parseStat('4242 (moto) S 1 2 3')).toThrow(/field 14/);
+  });
+
+  // /proc is Linux's: elsewhere the bench reports CPU time as not measured, and there is nothing to read here.
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    "counts an ended child's CPU time once it is waited for, and a running process's own",
+    () => {
+      const before = childrenCpuMs()!;
+      const burn = 'const t = process.cpuUsage(); while (process.cpuUsage(t).user < 150_000) {}';
+      expect(spawnSync(process.execPath, ['-e', burn]).status).toBe(0);
+      expect(childrenCpuMs()! - before).toBeGreaterThanOrEqual(120);
+
+      const own = processCpuMs(process.pid)!;
+      const t = process.cpuUsage();
+      while (process.cpuUsage(t).user < 60_000) {
+        // computing, for the counter to see
+      }
+      expect(processCpuMs(process.pid)! - own).toBeGreaterThanOrEqual(40);
+      expect(processCpuMs(undefined)).toBeUndefined();
+    },
+  );
 });
