@@ -59,12 +59,14 @@ function read(pid: number | 'self'): StatTimes | undefined {
 
 /** CPU milliseconds of the bench's ended and waited-for children so far; undefined without /proc. */
 export function childrenCpuMs(): number | undefined {
+  const hz = ticks(); // first, so that the getconf it may run is not counted in the reading
   const t = read('self');
-  return t === undefined ? undefined : ((t.cutime + t.cstime) * 1000) / ticks();
+  return t === undefined ? undefined : ((t.cutime + t.cstime) * 1000) / hz;
 }
 
 /** CPU milliseconds a running process has used so far, all its threads; undefined when it cannot be read. */
 export function processCpuMs(pid: number | undefined): number | undefined {
+  const hz = ticks();
   const t = pid === undefined ? undefined : read(pid);
-  return t === undefined ? undefined : ((t.utime + t.stime) * 1000) / ticks();
+  return t === undefined ? undefined : ((t.utime + t.stime) * 1000) / hz;
 }

@@ -90,8 +90,8 @@ type Side = 'ours' | 'awsCli' | 'terraform';
 interface Run {
   ms: number;
   /** CPU time of the contender's processes, and of the emulator during the run (ms; Linux only, bench/cpu.ts). */
-  cpu?: number;
-  emulatorCpu?: number;
+  cpu?: number | undefined;
+  emulatorCpu?: number | undefined;
   calls: number;
   /** The calls to the service that had the most (the bound on requests in flight is per service). */
   busiest: number;
@@ -142,7 +142,7 @@ const terraformOnPath = spawnSync('terraform', ['version'], { stdio: 'ignore' })
 interface Timed {
   ms: number;
   /** CPU time of the command and the children it waited for (undefined without /proc). */
-  cpuMs?: number;
+  cpu?: number | undefined;
   stdout: string;
 }
 
@@ -162,7 +162,8 @@ async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, cwd: s
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   const cpuAfter = childrenCpuMs();
   if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}:\n${stdout}\n${stderr}`);
-  return { ms, stdout, ...(cpuBefore !== undefined && cpuAfter !== undefined ? { cpuMs: cpuAfter - cpuBefore } : {}) };
+  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
+  return { ms, cpu, stdout };
 }
 
 function countBy(keys: string[]): Map<string, number> {
@@ -174,8 +175,8 @@ function countBy(keys: string[]): Map<string, number> {
 function summarise(t: Timed, emulatorCpu: number | undefined, records: CallRecord[]): Run {
   return {
     ms: t.ms,
-    ...(t.cpuMs !== undefined ? { cpu: t.cpuMs } : {}),
-    ...(emulatorCpu !== undefined ? { emulatorCpu } : {}),
+    cpu: t.cpu,
+    emulatorCpu,
     calls: records.length,
     busiest: Math.max(0, ...countBy(records.map((r) => r.service)).values()),
     writes: records.filter((r) => r.write).length,

@@ -125,7 +125,7 @@ export async function startMoto(options: StartOptions = {}): Promise<Moto> {
     return {
       url,
       port,
-      ...(child.pid !== undefined ? { pid: child.pid } : {}),
+      pid: child.pid,
       reset: () => resetMoto(url),
       stop: () =>
         new Promise<void>((resolve) => {
