@@ -19,6 +19,7 @@ import { importedPackages } from '../test/helpers/bundle.js';
 import { cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto } from '../test/helpers/moto.js';
 import { withoutMachineCa } from './node-env.js';
+import { median } from './stats.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -115,12 +116,6 @@ function install(variant: Variant, work: string): void {
     // With an empty cache, what npm put in it is what it fetched (the tarballs, and the registry's metadata).
     ...(args.cold ? { downloaded: tree(join(work, `${variant.name}-cache`)).bytes } : {}),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 async function time(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {

@@ -47,6 +47,7 @@ import { childrenCpuMs, processCpuMs } from './cpu.js';
 import { floorOf, type Floor } from './floor.js';
 import { MACHINE_CA, withoutMachineCa } from './node-env.js';
 import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
+import { median } from './stats.js';
 
 // The SDK's notice that its future releases need Node 22 is about the SDK, not about this benchmark.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -107,12 +108,6 @@ interface Row {
   /** Where ours is compared with another of its own rows (the lag's cost, N projects against one). */
   baseline?: string;
   note?: string;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function version(cmd: string, argv: string[], env?: NodeJS.ProcessEnv): string {

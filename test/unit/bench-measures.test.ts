@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { childrenCpuMs, parseStat, processCpuMs } from '../../bench/cpu.js';
 import { floorOf } from '../../bench/floor.js';
 import { endToEnd, longestChain, startProxy, type CallRecord } from '../../bench/proxy.js';
+import { median } from '../../bench/stats.js';
 
 /** Run `fn` with the benchmark's proxy (no latency, no lag) in front of `upstream`, then close both. */
 async function throughProxy(upstream: Server, fn: (proxyUrl: string) => Promise<void>): Promise<void> {
@@ -264,4 +265,13 @@ describe('CPU time, as /proc counts it', () => {
       expect(processCpuMs(undefined)).toBeUndefined();
     },
   );
+});
+
+describe('the median of a set of runs', () => {
+  it('is the middle run, or the mean of the two middle ones, whatever the order', () => {
+    expect(median([900, 680, 699])).toBe(699);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+  });
 });
