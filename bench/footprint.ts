@@ -9,7 +9,7 @@
  * --cold installs with an empty npm cache (everything downloaded from the registry, as a first `npx` does);
  * without it npm's cache is used.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { importedPackages } from '../test/helpers/bundle.js';
 import { cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto } from '../test/helpers/moto.js';
 import { withoutMachineCa } from './node-env.js';
-import { median } from './stats.js';
+import { median, timed } from './measure.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -118,17 +118,6 @@ function install(variant: Variant, work: string): void {
   };
 }
 
-async function time(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const started = process.hrtime.bigint();
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: 'ignore', env });
-    child.on('error', reject);
-    child.on('exit', resolve);
-  });
-  if (code !== 0) throw new Error(`node ${argv.join(' ')} exited with ${code}`);
-  return Number(process.hrtime.bigint() - started) / 1e6;
-}
-
 const kib = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${(n / 1024).toFixed(0)} KiB`);
 
 async function main(): Promise<void> {
@@ -161,7 +150,7 @@ async function main(): Promise<void> {
         await createCluster(moto.url, 'acme-ml');
         const env = withoutMachineCa(cliEnv({ endpoint: moto.url }, work));
         const argv = ['--config', config, '--yes', '--approve-broadening'];
-        await time([variants[0]!.install!.bin, ...argv], env);
+        await timed(process.execPath, [variants[0]!.install!.bin, ...argv], env, ROOT);
         cases.push({ name: 're-run against the emulator', argv, env });
       } else {
         console.error('moto_server is not on the PATH: the re-run against the emulator is left out');
@@ -170,7 +159,12 @@ async function main(): Promise<void> {
       for (let i = -2; i < RUNS; i++) {
         for (const c of cases) {
           for (const v of variants) {
-            const ms = await time('plain' in c ? c.argv : [v.install!.bin, ...c.argv], c.env);
+            const { ms } = await timed(
+              process.execPath,
+              'plain' in c ? c.argv : [v.install!.bin, ...c.argv],
+              c.env,
+              ROOT,
+            );
             if (i >= 0) times.set(`${v.name} ${c.name}`, [...(times.get(`${v.name} ${c.name}`) ?? []), ms]);
           }
         }

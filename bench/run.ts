@@ -43,11 +43,11 @@ import { BIN, FAKE_KEYS, ROOT, cliEnv } from '../test/helpers/cli.js';
 import { motoAvailable, startMoto, type Moto } from '../test/helpers/moto.js';
 import { startPodIdentityStandIn, type PodIdentityStandIn } from '../test/helpers/pod-identity-stand-in.js';
 import { DEFAULT_CONCURRENCY } from '../src/util/concurrency.js';
-import { childrenCpuMs, processCpuMs } from './cpu.js';
+import { processCpuMs } from './cpu.js';
 import { floorOf, type Floor } from './floor.js';
 import { MACHINE_CA, withoutMachineCa } from './node-env.js';
 import { longestChain, startProxy, type CallRecord, type Proxy } from './proxy.js';
-import { median } from './stats.js';
+import { median, timed, type Timed } from './measure.js';
 
 // The SDK's notice that its future releases need Node 22 is about the SDK, not about this benchmark.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -133,33 +133,6 @@ function terraformMirror(): string | undefined {
 }
 
 const terraformOnPath = spawnSync('terraform', ['version'], { stdio: 'ignore' }).status === 0;
-
-interface Timed {
-  ms: number;
-  /** CPU time of the command and the children it waited for (undefined without /proc). */
-  cpu?: number | undefined;
-  stdout: string;
-}
-
-/** Run a command to its end: its wall time from spawn to exit, and its CPU time. */
-async function timed(cmd: string, argv: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<Timed> {
-  let stderr = '';
-  let stdout = '';
-  const cpuBefore = childrenCpuMs();
-  const started = process.hrtime.bigint();
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(cmd, argv, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (c) => resolve(c));
-  });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  const cpuAfter = childrenCpuMs();
-  if (code !== 0) throw new Error(`${cmd} ${argv.join(' ')} exited with ${code}:\n${stdout}\n${stderr}`);
-  const cpu = cpuBefore !== undefined && cpuAfter !== undefined ? cpuAfter - cpuBefore : undefined;
-  return { ms, cpu, stdout };
-}
 
 function countBy(keys: string[]): Map<string, number> {
   const counts = new Map<string, number>();

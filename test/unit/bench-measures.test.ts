@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { childrenCpuMs, parseStat, processCpuMs } from '../../bench/cpu.js';
 import { floorOf } from '../../bench/floor.js';
 import { endToEnd, longestChain, startProxy, type CallRecord } from '../../bench/proxy.js';
-import { median } from '../../bench/stats.js';
+import { median } from '../../bench/measure.js';
 
 /** Run `fn` with the benchmark's proxy (no latency, no lag) in front of `upstream`, then close both. */
 async function throughProxy(upstream: Server, fn: (proxyUrl: string) => Promise<void>): Promise<void> {
