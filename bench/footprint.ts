@@ -68,7 +68,7 @@ function unbundledPackage(work: string): string {
   mkdirSync(dir, { recursive: true });
   execFileSync(
     join(ROOT, 'node_modules/.bin/tsc'),
-    ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')],
+    ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'lib')],
     {
       cwd: ROOT,
       stdio: 'inherit',
@@ -77,10 +77,13 @@ function unbundledPackage(work: string): string {
   cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
   // The start-up file the bin runs is the build's (the help pages are written into it), whatever loads after it.
   cpSync(join(ROOT, 'dist/front.cjs'), join(dir, 'dist/front.cjs'));
-  // It requires the CLI as the built file it is; here the CLI is tsc's ES modules.
+  // It requires the CLI as the built file it is; here the CLI is tsc's ES modules, in lib/, which Node 20.19 and
+  // later require() too. Not in dist/, nor with import(): the start-up file compiles dist/'s files as CommonJS, with
+  // its code cache, through a V8 script that has no ES module loader.
+  mkdirSync(join(dir, 'dist'), { recursive: true });
   writeFileSync(
     join(dir, 'dist/cli.cjs'),
-    "module.exports = { main: (argv) => import('./cli.js').then((cli) => cli.main(argv)) };\n",
+    "module.exports = { main: (argv) => require('../lib/cli.js').main(argv) };\n",
   );
   cpSync(join(ROOT, 'schema'), join(dir, 'schema'), { recursive: true });
   cpSync(join(ROOT, 'README.md'), join(dir, 'README.md'));
@@ -91,7 +94,7 @@ function unbundledPackage(work: string): string {
   const { scripts: _s, devDependencies: _d, ...rest } = pkg;
   writeFileSync(
     join(dir, 'package.json'),
-    JSON.stringify({ ...rest, files: ['bin', 'dist', '!dist/**/*.map', 'schema'], dependencies }, null, 2),
+    JSON.stringify({ ...rest, files: ['bin', 'dist', 'lib', '!lib/**/*.map', 'schema'], dependencies }, null, 2),
   );
   return dir;
 }
